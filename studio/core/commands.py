@@ -1,0 +1,194 @@
+"""Edit commands: each change to a project is an object that can apply itself and revert itself.
+
+The editor wraps them in Qt undo commands; the CLI and the tests apply them directly. A command
+checks its edit before changing anything, so a refused edit leaves the project as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from .project import Clip, MediaItem, MediaKind, Project, Sequence
+
+
+class EditError(ValueError):
+    """An edit that cannot be made, with a reason a person can read."""
+
+
+class Command:
+    text = "Edit"
+
+    def apply(self, project: Project) -> None:
+        raise NotImplementedError
+
+    def revert(self, project: Project) -> None:
+        raise NotImplementedError
+
+
+def _max_frames(project: Project, media_id: str) -> int | None:
+    """How many frames a media item has; None for stills, which hold for any length."""
+    item = project.media[media_id]
+    return None if item.kind is MediaKind.IMAGE else item.frames
+
+
+def _check_placement(seq: Sequence, track_id: str, start: int, end: int, ignore: set[str]) -> None:
+    if start < 0:
+        raise EditError("a clip cannot start before the beginning of the sequence (frame 0)")
+    if seq.track(track_id).overlaps(start, end, ignore):
+        raise EditError("that would overlap another clip on the track; move or trim it first")
+
+
+@dataclass
+class AddMedia(Command):
+    item: MediaItem
+    text = "Import media"
+
+    def apply(self, project: Project) -> None:
+        project.media[self.item.id] = self.item
+
+    def revert(self, project: Project) -> None:
+        # Undo forgets the item but never deletes its file: generated media stays until purged.
+        project.media.pop(self.item.id, None)
+
+
+@dataclass
+class AddClip(Command):
+    track_id: str
+    clip: Clip
+    text = "Add clip"
+
+    def apply(self, project: Project) -> None:
+        seq = project.sequence
+        if self.clip.media_id not in project.media:
+            raise EditError(f"media {self.clip.media_id} is not in the project")
+        if self.clip.duration <= 0:
+            raise EditError("a clip needs at least one frame")
+        _check_placement(seq, self.track_id, self.clip.start, self.clip.end, set())
+        track = seq.track(self.track_id)
+        track.clips.append(self.clip)
+        track.sort()
+
+    def revert(self, project: Project) -> None:
+        track = project.sequence.track(self.track_id)
+        track.clips.remove(self.clip)
+
+
+@dataclass
+class MoveClip(Command):
+    clip_id: str
+    start: int
+    track_id: str | None = None  # None: stay on the same track
+    text = "Move clip"
+    _old: tuple[str, int] | None = field(default=None, repr=False)
+
+    def apply(self, project: Project) -> None:
+        seq = project.sequence
+        old_track, clip = seq.find_clip(self.clip_id)
+        new_track = seq.track(self.track_id) if self.track_id else old_track
+        if new_track.kind != old_track.kind:
+            raise EditError(f"a {old_track.kind} clip cannot go on a {new_track.kind} track")
+        _check_placement(seq, new_track.id, self.start, self.start + clip.duration, {clip.id})
+        self._old = (old_track.id, clip.start)
+        old_track.clips.remove(clip)
+        clip.start = self.start
+        new_track.clips.append(clip)
+        new_track.sort()
+
+    def revert(self, project: Project) -> None:
+        seq = project.sequence
+        track, clip = seq.find_clip(self.clip_id)
+        old_track_id, old_start = self._old
+        track.clips.remove(clip)
+        clip.start = old_start
+        seq.track(old_track_id).clips.append(clip)
+        seq.track(old_track_id).sort()
+
+
+@dataclass
+class TrimClip(Command):
+    """Move one edge of a clip. The left edge moves the clip's start and its source in-point together."""
+
+    clip_id: str
+    edge: str  # "left" or "right"
+    frame: int  # the new timeline frame of that edge
+    text = "Trim clip"
+    _old: tuple[int, int, int] | None = field(default=None, repr=False)
+
+    def apply(self, project: Project) -> None:
+        seq = project.sequence
+        track, clip = seq.find_clip(self.clip_id)
+        limit = _max_frames(project, clip.media_id)
+        start, source_in, source_out = clip.start, clip.source_in, clip.source_out
+        if self.edge == "left":
+            delta = self.frame - clip.start
+            start, source_in = clip.start + delta, clip.source_in + delta
+            if source_in < 0 and limit is not None:
+                raise EditError("the clip's media has no frames before its first; use Extend to generate more")
+        elif self.edge == "right":
+            source_out = clip.source_in + (self.frame - clip.start)
+            if limit is not None and source_out > limit:
+                raise EditError(
+                    f"the clip's media ends after {limit} frames; use Extend to generate more"
+                )
+        else:
+            raise EditError(f"unknown edge {self.edge!r}: use 'left' or 'right'")
+        if source_out - source_in <= 0:
+            raise EditError("a clip needs at least one frame")
+        _check_placement(seq, track.id, start, start + source_out - source_in, {clip.id})
+        self._old = (clip.start, clip.source_in, clip.source_out)
+        clip.start, clip.source_in, clip.source_out = start, source_in, source_out
+        track.sort()
+
+    def revert(self, project: Project) -> None:
+        track, clip = project.sequence.find_clip(self.clip_id)
+        clip.start, clip.source_in, clip.source_out = self._old
+        track.sort()
+
+
+@dataclass
+class SplitClip(Command):
+    """Cut a clip in two at a timeline frame; the right part becomes a new clip."""
+
+    clip_id: str
+    frame: int
+    new_clip_id: str
+    text = "Split clip"
+    _old_out: int | None = field(default=None, repr=False)
+
+    def apply(self, project: Project) -> None:
+        track, clip = project.sequence.find_clip(self.clip_id)
+        if not clip.start < self.frame < clip.end:
+            raise EditError("put the playhead inside the clip to split it (not on its first frame)")
+        right = copy.deepcopy(clip)
+        right.id = self.new_clip_id
+        right.start = self.frame
+        right.source_in = clip.source_frame(self.frame)
+        self._old_out = clip.source_out
+        clip.source_out = right.source_in
+        track.clips.append(right)
+        track.sort()
+
+    def revert(self, project: Project) -> None:
+        track, clip = project.sequence.find_clip(self.clip_id)
+        _, right = project.sequence.find_clip(self.new_clip_id)
+        track.clips.remove(right)
+        clip.source_out = self._old_out
+
+
+@dataclass
+class DeleteClip(Command):
+    clip_id: str
+    text = "Delete clip"
+    _removed: tuple[str, Clip] | None = field(default=None, repr=False)
+
+    def apply(self, project: Project) -> None:
+        track, clip = project.sequence.find_clip(self.clip_id)
+        track.clips.remove(clip)
+        self._removed = (track.id, clip)
+
+    def revert(self, project: Project) -> None:
+        track_id, clip = self._removed
+        track = project.sequence.track(track_id)
+        track.clips.append(clip)
+        track.sort()

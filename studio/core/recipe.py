@@ -1,0 +1,70 @@
+"""The recipe: everything a generation job needs, and everything a take records about how it was made.
+
+One serialisable dataclass is the whole contract between the editor and the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+
+class Mode(StrEnum):
+    TEXT_TO_VIDEO = "text_to_video"
+    IMAGE_TO_VIDEO = "image_to_video"
+
+
+@dataclass
+class Condition:
+    """An input the model is conditioned on: an image (or a clip's frames) at an output frame index."""
+
+    path: str  # image or video file; absolute, or relative to the project folder
+    frame_index: int = 0
+    media_id: str | None = None  # the project media item it came from, if any
+    strength: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Condition:
+        return cls(**_known(cls, data))
+
+
+@dataclass
+class Recipe:
+    mode: Mode
+    model: str  # model card id, or a path to a diffusers model folder
+    prompt: str
+    negative_prompt: str = ""
+    expanded_prompt: str | None = None
+    seed: int = 0
+    steps: int | None = None  # None: the card's default
+    guidance: float | None = None  # None: the card's default
+    width: int = 768
+    height: int = 512
+    frames: int = 97
+    fps: float = 24.0
+    conditions: list[Condition] = field(default_factory=list)
+    model_revision: str | None = None  # filled in by the engine: which weights made the take
+
+    def __post_init__(self) -> None:
+        self.mode = Mode(self.mode)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["mode"] = str(self.mode)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Recipe:
+        data = _known(cls, data)
+        data["conditions"] = [Condition.from_dict(c) for c in data.get("conditions", [])]
+        return cls(**data)
+
+
+def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """Drop keys a newer studio may have written, so an older one can still read the rest."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}

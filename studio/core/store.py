@@ -1,0 +1,148 @@
+"""The project on disk: a folder `Name.studio/` with project.json, media/, cache/ and autosave/.
+
+project.json is versioned and written atomically (temporary file, flush, fsync, rename), so a
+crash mid-write leaves the previous file whole. Loading a bad or newer file changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .project import MediaItem, Project, Sequence
+
+SCHEMA_VERSION = 1
+PROJECT_FILE = "project.json"
+SUFFIX = ".studio"
+
+
+class ProjectError(Exception):
+    """A project that cannot be opened or saved, with what to do about it."""
+
+
+def project_folder(path: str | os.PathLike[str]) -> Path:
+    """The project folder for a path: adds the .studio suffix to a bare name."""
+    path = Path(path)
+    if path.name == PROJECT_FILE:
+        path = path.parent
+    return path if path.suffix == SUFFIX else path.with_name(path.name + SUFFIX)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a file so that readers see either the old content or the new, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable where the OS allows
+        dir_fd = os.open(path.parent, os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def to_json(project: Project) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA_VERSION,
+        "name": project.name,
+        "media": [m.to_dict() for m in project.media.values()],
+        "sequences": [s.to_dict() for s in project.sequences],
+    }
+
+
+def from_json(data: dict[str, Any], folder: Path | None) -> Project:
+    if not isinstance(data, dict) or "schema" not in data:
+        raise ProjectError("this is not a studio project file (it has no schema version)")
+    version = data["schema"]
+    if not isinstance(version, int) or version < 1:
+        raise ProjectError(f"the project file has an invalid schema version {version!r}")
+    if version > SCHEMA_VERSION:
+        raise ProjectError(
+            f"the project was saved by a newer studio (schema {version}, this one reads up to "
+            f"{SCHEMA_VERSION}); update the studio to open it"
+        )
+    data = migrate(data)
+    try:
+        media = [MediaItem.from_dict(m) for m in data.get("media", [])]
+        sequences = [Sequence.from_dict(s) for s in data.get("sequences", [])]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProjectError(f"the project file is damaged ({type(exc).__name__}: {exc})") from exc
+    project = Project(name=data.get("name", "Untitled"), folder=folder, media={m.id: m for m in media})
+    project.sequences = sequences or [Sequence.new()]
+    return project
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring an older project file up to SCHEMA_VERSION, one version at a time."""
+    migrations: dict[int, Any] = {}  # version -> function(data) -> data of version + 1
+    while data["schema"] < SCHEMA_VERSION:
+        data = migrations[data["schema"]](data)
+    return data
+
+
+def save(project: Project, folder: str | os.PathLike[str] | None = None) -> Path:
+    """Save the project into its folder (or a new one, for Save As). Returns the folder."""
+    target = project_folder(folder) if folder is not None else project.folder
+    if target is None:
+        raise ProjectError("the project has no folder yet: choose where to save it")
+    target = target.absolute()
+    for sub in ("media", "cache", "autosave"):
+        (target / sub).mkdir(parents=True, exist_ok=True)
+    if project.folder is not None and target != project.folder.absolute():
+        _rebase_media(project, target)
+    project.folder = target
+    if folder is not None:
+        project.name = target.stem
+    write_atomic(target / PROJECT_FILE, json.dumps(to_json(project), indent=1).encode())
+    return target
+
+
+def _rebase_media(project: Project, target: Path) -> None:
+    """Save As elsewhere: files inside the old project folder are copied along, so the new
+    project is whole on its own; files outside it stay where they are, by absolute path."""
+    old = project.folder.absolute()
+    for item in project.media.values():
+        source = project.media_path(item).absolute()
+        try:
+            relative = source.relative_to(old)
+        except ValueError:
+            item.path = str(source)
+            continue
+        if source.exists() and not (target / relative).exists():
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / relative)
+        item.path = relative.as_posix()
+
+
+def load(path: str | os.PathLike[str]) -> Project:
+    folder = project_folder(path).absolute()
+    file = folder / PROJECT_FILE
+    if not file.exists():
+        raise ProjectError(f"no project at {folder} (it has no {PROJECT_FILE})")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProjectError(f"{file} is not valid JSON ({exc}); restore it from autosave/ or a backup") from exc
+    return from_json(data, folder)
+
+
+def create(path: str | os.PathLike[str], name: str | None = None) -> Project:
+    """A new, empty project saved to a new folder."""
+    folder = project_folder(path)
+    if (folder / PROJECT_FILE).exists():
+        raise ProjectError(f"a project already exists at {folder}")
+    project = Project.new(name or folder.stem)
+    save(project, folder)
+    return project

@@ -1,0 +1,28 @@
+"""The ffmpeg binary the studio uses: the one imageio-ffmpeg ships, so every machine has the same."""
+
+from __future__ import annotations
+
+import subprocess
+
+import imageio_ffmpeg
+
+
+class FFmpegError(RuntimeError):
+    """ffmpeg failed; the message carries ffmpeg's own last lines."""
+
+
+def executable() -> str:
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def run(args: list[str]) -> subprocess.CompletedProcess[bytes]:
+    """Run ffmpeg to completion; raise FFmpegError with its message on failure."""
+    proc = subprocess.run([executable(), "-hide_banner", "-nostdin", *args], capture_output=True)
+    if proc.returncode != 0:
+        raise FFmpegError(last_lines(proc.stderr))
+    return proc
+
+
+def last_lines(stderr: bytes, count: int = 4) -> str:
+    lines = [line for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    return "\n".join(lines[-count:]) or "ffmpeg failed without a message"
