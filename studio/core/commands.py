@@ -10,6 +10,7 @@ import copy
 from dataclasses import dataclass, field
 
 from .project import Clip, MediaItem, MediaKind, Project, Sequence
+from .timebase import FrameRate
 
 
 class EditError(ValueError):
@@ -192,3 +193,25 @@ class DeleteClip(Command):
         track = project.sequence.track(track_id)
         track.clips.append(clip)
         track.sort()
+
+
+@dataclass
+class SetSequenceFormat(Command):
+    """Change the sequence's frame size and rate (as editors do for a first clip of another format)."""
+
+    width: int
+    height: int
+    fps: FrameRate
+    text = "Change sequence format"
+    _old: tuple[int, int, FrameRate] | None = field(default=None, repr=False)
+
+    def apply(self, project: Project) -> None:
+        if self.width <= 0 or self.height <= 0:
+            raise EditError(f"a sequence needs a positive size, not {self.width}x{self.height}")
+        seq = project.sequence
+        self._old = (seq.width, seq.height, seq.fps)
+        seq.width, seq.height, seq.fps = self.width, self.height, self.fps
+
+    def revert(self, project: Project) -> None:
+        seq = project.sequence
+        seq.width, seq.height, seq.fps = self._old

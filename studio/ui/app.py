@@ -1,0 +1,46 @@
+"""Starts the desktop studio: Qt with asyncio on its event loop (qasync), the engine service,
+and the main window. This process never imports torch; generation runs in worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import qasync
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from ..core.presets import RESOURCES
+from ..engine.service import EngineService
+from .main_window import MainWindow
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv if argv is None else argv
+    app = QApplication.instance() or QApplication(argv)
+    app.setApplicationName("Studio")
+    app.setOrganizationName("Studio")
+    app.setStyleSheet((RESOURCES / "style.qss").read_text(encoding="utf-8"))
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+
+    service = EngineService()
+    window = MainWindow(service)
+    if len(argv) > 1:
+        window.open_project(argv[1])
+    window.show()
+    closed = asyncio.Event()
+    app.aboutToQuit.connect(closed.set)
+    try:
+        with loop:
+            loop.run_until_complete(closed.wait())
+    except Exception as exc:  # last resort: tell the person, never a bare traceback
+        QMessageBox.critical(None, "Studio stopped", str(exc))
+        raise
+    finally:
+        service.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

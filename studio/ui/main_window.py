@@ -1,0 +1,302 @@
+"""The studio's main window: prompt panel, viewer, timeline and jobs, with the menus that drive them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QWidget,
+)
+
+from ..core.commands import AddClip, AddMedia, EditError, SetSequenceFormat, SplitClip
+from ..core.commands import DeleteClip as DeleteClipCommand
+from ..core.project import Clip, MediaItem, MediaKind, TrackKind, new_id
+from ..core.store import ProjectError
+from ..engine import jobs
+from ..engine.requests import RequestError, available_models, prepare
+from ..media.probe import probe
+from .document import Document
+from .engine_bridge import EngineBridge
+from .export_dialog import ExportDialog
+from .jobs_panel import JobsPanel
+from .prompt_panel import PromptPanel
+from .timeline import TimelineWidget
+from .viewer import ViewerWidget
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, service, document: Document | None = None, models_dir: Path | None = None) -> None:
+        super().__init__()
+        self.document = document or Document()
+        self.service = service
+        self.models_dir = models_dir
+        self.bridge = EngineBridge(service, self)
+        self.bridge.event.connect(self._on_job_event)
+        self._pending: dict[str, str] = {}  # job id -> the media id its take will get
+        self.export_dialog: ExportDialog | None = None
+
+        self.viewer = ViewerWidget(self.document)
+        self.timeline = TimelineWidget(self.document)
+        self.prompt_panel = PromptPanel()
+        self.jobs_panel = JobsPanel()
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.viewer)
+        splitter.addWidget(self.timeline)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.setCentralWidget(splitter)
+        self._dock("Shot", self.prompt_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("Jobs", self.jobs_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+
+        self.timeline.playhead_moved.connect(self.viewer.seek)
+        self.viewer.frame_changed.connect(self.timeline.set_playhead)
+        self.timeline.edit_refused.connect(self.show_message)
+        self.prompt_panel.generate_requested.connect(self.generate)
+        self.jobs_panel.cancel_requested.connect(self.service.cancel)
+        self.document.path_changed.connect(self._update_title)
+        self.document.undo_stack.cleanChanged.connect(self._update_title)
+
+        self._build_menus()
+        self.refresh_models()
+        self._update_title()
+        self.resize(1400, 860)
+        self.statusBar().showMessage("Ready")
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip or text)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "&New Project", self.new_project, QKeySequence.StandardKey.New)
+        self._action(file, "&Open Project…", self.open_project, QKeySequence.StandardKey.Open)
+        self._action(file, "&Save", self.save, QKeySequence.StandardKey.Save)
+        self._action(file, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        file.addSeparator()
+        self._action(file, "&Export…", self.export, "Ctrl+M", "Export the sequence to a video file")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        edit = bar.addMenu("&Edit")
+        undo = self.document.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.document.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Shift+Z")])
+        edit.addAction(undo)
+        edit.addAction(redo)
+        edit.addSeparator()
+        self._action(edit, "S&plit at Playhead", self.split_at_playhead, "Ctrl+B")
+        self._action(edit, "&Delete Clip", self.delete_selected, QKeySequence.StandardKey.Delete)
+
+        view = bar.addMenu("&View")
+        self._action(view, "Zoom &In", self.timeline.zoom_in, "=")
+        self._action(view, "Zoom &Out", self.timeline.zoom_out, "-")
+        self._action(view, "Zoom to &Fit", self.timeline.zoom_to_fit, "Shift+Z")
+
+        play = bar.addMenu("&Playback")
+        self._action(play, "&Play / Pause", self.viewer.toggle_play, "Space")
+        self._action(play, "Previous &Frame", lambda: self.viewer.step(-1), "Left")
+        self._action(play, "&Next Frame", lambda: self.viewer.step(1), "Right")
+        self._action(play, "Go to &Start", lambda: self.viewer.seek(0), "Home")
+        self._action(play, "Go to &End", lambda: self.viewer.seek(max(0, self.document.project.sequence.duration - 1)),
+                     "End")
+
+        generate = bar.addMenu("&Generate")
+        self._action(generate, "&Generate Shot", self.generate, "Ctrl+Return")
+
+    # Status and title
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10000)
+
+    def _update_title(self) -> None:
+        name = "Untitled" if self.document.untitled else self.document.project.name
+        self.setWindowTitle(f"{name}{' •' if self.document.is_modified() else ''} — Studio")
+
+    def refresh_models(self) -> None:
+        self.prompt_panel.set_models(available_models(self.models_dir))
+
+    # Generation
+
+    def generate(self) -> None:
+        seq = self.document.project.sequence
+        recipe = self.prompt_panel.recipe(fps=float(seq.fps))
+        try:
+            recipe, notes = prepare(recipe, models_dir=self.models_dir)
+        except RequestError as exc:
+            self.show_message(str(exc))
+            QMessageBox.warning(self, "Cannot generate", str(exc))
+            return
+        take_id = new_id()
+        output = self.document.media_dir / f"{take_id}.mkv"
+        name = recipe.prompt if len(recipe.prompt) <= 40 else recipe.prompt[:39] + "…"
+        job_id = self.service.submit(recipe, output, name=name)
+        self._pending[job_id] = take_id
+        self.jobs_panel.add(job_id, name)
+        self.show_message("Queued. " + " ".join(notes))
+
+    def _on_job_event(self, event) -> None:
+        row = self.jobs_panel.rows.get(event.job_id)
+        if isinstance(event, jobs.JobProgress) and row:
+            row.set_progress(event.step, event.total, event.elapsed)
+        elif isinstance(event, jobs.JobStarted) and row:
+            row.state.setText("loading model…")
+        elif isinstance(event, jobs.JobDone):
+            if row:
+                row.finish("done")
+            self._place_take(event)
+        elif isinstance(event, jobs.JobFailed):
+            if row:
+                row.finish("failed", event.reason)
+            self._pending.pop(event.job_id, None)
+            self.show_message(f"Generation failed: {event.reason}")
+        elif isinstance(event, jobs.JobCancelled):
+            if row:
+                row.finish("cancelled")
+            self._pending.pop(event.job_id, None)
+
+    def _place_take(self, event) -> None:
+        """A finished take becomes a media item and a clip at the playhead (or after the last clip)."""
+        take_id = self._pending.pop(event.job_id, None)
+        if take_id is None:
+            return
+        project = self.document.project
+        path = Path(event.output)
+        info = probe(path)
+        item = MediaItem(
+            id=take_id, path=project.relative_path(path), kind=MediaKind.VIDEO, width=info.width,
+            height=info.height, fps=info.fps, frames=info.frames, has_audio=info.has_audio,
+            recipe=event.recipe, name=event.recipe.prompt[:60],
+        )
+        seq = project.sequence
+        track = next(t for t in seq.tracks if t.kind is TrackKind.VIDEO)
+        start = self.timeline.playhead
+        if track.overlaps(start, start + item.frames):
+            start = max((c.end for c in track.clips), default=0)
+        commands = [AddMedia(item)]
+        if seq.duration == 0 and (seq.width, seq.height, seq.fps) != (item.width, item.height, item.fps):
+            commands.append(SetSequenceFormat(item.width, item.height, item.fps))
+        commands.append(AddClip(track.id, Clip(new_id(), item.id, start, 0, item.frames)))
+        self.document.push(commands, "Generate shot")
+        self.timeline.select(commands[-1].clip.id)
+        self.show_message(f"Shot ready: {item.frames} frames at {item.width}×{item.height}")
+
+    # Edits
+
+    def split_at_playhead(self) -> None:
+        seq = self.document.project.sequence
+        clip = None
+        if self.timeline.selected:
+            _, clip = seq.find_clip(self.timeline.selected)
+        else:
+            clip = next((c for t in seq.tracks if (c := t.clip_at(self.timeline.playhead))), None)
+        if clip is None:
+            self.show_message("Put the playhead over a clip to split it")
+            return
+        self._push(SplitClip(clip.id, self.timeline.playhead, new_id()))
+
+    def delete_selected(self) -> None:
+        if self.timeline.selected is None:
+            self.show_message("Select a clip to delete")
+            return
+        self._push(DeleteClipCommand(self.timeline.selected))
+
+    def _push(self, command) -> None:
+        try:
+            self.document.push(command)
+        except EditError as exc:
+            self.show_message(str(exc))
+
+    # Files
+
+    def _confirm_discard(self) -> bool:
+        """True when it is fine to drop the current project (saved, or the user said so)."""
+        if not self.document.is_modified():
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes", "Save the changes to this project first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_project(self) -> None:
+        if self._confirm_discard():
+            self.document.new()
+
+    def open_project(self, path: str | None = None) -> None:
+        if not self._confirm_discard():
+            return
+        if not path:
+            path = QFileDialog.getExistingDirectory(self, "Open project (a .studio folder)")
+            if not path:
+                return
+        try:
+            self.document.open(path)
+        except ProjectError as exc:
+            QMessageBox.warning(self, "Cannot open project", str(exc))
+            return
+        offline = [m.name or m.path for m in self.document.project.media.values()
+                   if self.document.project.is_offline(m)]
+        if offline:
+            self.show_message(f"{len(offline)} media file(s) are offline: {', '.join(offline[:3])}")
+
+    def save(self) -> bool:
+        if self.document.untitled:
+            return self.save_as()
+        return self._save_to(None)
+
+    def save_as(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self, "Save project as", str(Path.home() / "Untitled.studio"),
+                                              "Studio project (*.studio)")
+        return bool(path) and self._save_to(path)
+
+    def _save_to(self, path: str | None) -> bool:
+        try:
+            folder = self.document.save(path)
+        except (ProjectError, OSError) as exc:
+            QMessageBox.warning(self, "Cannot save project", str(exc))
+            return False
+        self.show_message(f"Saved {folder}")
+        return True
+
+    def export(self) -> None:
+        project = self.document.project
+        if project.sequence.duration == 0:
+            self.show_message("The sequence is empty: generate or add a shot before exporting")
+            return
+        default = (project.folder.parent if not self.document.untitled else Path.home()) / f"{project.name}.mp4"
+        self.export_dialog = ExportDialog(project, default, self)
+        self.export_dialog.show()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._confirm_discard():
+            event.ignore()
+            return
+        self.viewer.shutdown()
+        self.service.shutdown()
+        event.accept()

@@ -1,0 +1,158 @@
+"""The prompt panel: what to generate. It builds a Recipe; the main window queues it."""
+
+from __future__ import annotations
+
+import random
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core import presets
+from ..core.recipe import Mode, Recipe
+
+MAX_SEED = 2**31 - 1
+
+
+class PromptPanel(QWidget):
+    generate_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.aspects, self.resolutions = presets.load()
+
+        self.prompt = QPlainTextEdit()
+        self.prompt.setPlaceholderText("Describe the shot: subject, action, setting, light, camera…")
+        self.prompt.setToolTip("What the shot shows")
+        self.negative = QPlainTextEdit()
+        self.negative.setPlaceholderText("What to avoid (optional)")
+        self.negative.setMaximumHeight(48)
+
+        self.seconds = QDoubleSpinBox()
+        self.seconds.setRange(0.1, 60.0)
+        self.seconds.setSingleStep(0.5)
+        self.seconds.setValue(4.0)
+        self.seconds.setSuffix(" s")
+        self.seconds.setToolTip("Shot length; rounded to a frame count the model can make")
+
+        self.aspect = QComboBox()
+        for aspect in self.aspects:
+            self.aspect.addItem(aspect.name, aspect)
+        self.resolution = QComboBox()
+        for resolution in self.resolutions:
+            self.resolution.addItem(resolution.name, resolution.short_side)
+        self.resolution.setCurrentIndex(min(2, self.resolution.count() - 1))
+
+        self.seed = QSpinBox()
+        self.seed.setRange(0, MAX_SEED)
+        self.seed.setToolTip("The same seed and settings make the same shot again")
+        self.randomise = QPushButton("🎲")
+        self.randomise.setToolTip("Pick a random seed")
+        self.randomise.setFixedWidth(36)
+        self.randomise.clicked.connect(self.randomise_seed)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.randomise)
+
+        self.model = QComboBox()
+        self.model.setEditable(True)  # a card id or a path to a diffusers model folder
+        self.model.setToolTip("A model card id, or a folder holding a diffusers model")
+        browse = QPushButton("…")
+        browse.setFixedWidth(36)
+        browse.setToolTip("Choose a model folder")
+        browse.clicked.connect(self._browse_model)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model, 1)
+        model_row.addWidget(browse)
+
+        self.size_label = QLabel()
+        self.size_label.setObjectName("hint")
+        self.aspect.currentIndexChanged.connect(self._update_size_label)
+        self.resolution.currentIndexChanged.connect(self._update_size_label)
+
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setObjectName("primary")
+        self.generate_button.setToolTip("Queue the shot (Ctrl+Return)")
+        self.generate_button.clicked.connect(self.generate_requested)
+
+        form = QFormLayout()
+        form.addRow("Model", model_row)
+        form.addRow("Duration", self.seconds)
+        form.addRow("Aspect", self.aspect)
+        form.addRow("Resolution", self.resolution)
+        form.addRow("", self.size_label)
+        form.addRow("Seed", seed_row)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Prompt"))
+        layout.addWidget(self.prompt, 2)
+        layout.addWidget(QLabel("Negative prompt"))
+        layout.addWidget(self.negative)
+        layout.addLayout(form)
+        layout.addWidget(self.generate_button)
+        layout.addStretch(0)
+        self._update_size_label()
+        self.randomise_seed()
+
+    def set_models(self, models: list[tuple[str, str]]) -> None:
+        """(label, value) pairs; value is what goes in the recipe (card id or folder)."""
+        current = self.model.currentText()
+        self.model.clear()
+        for label, value in models:
+            self.model.addItem(label, value)
+        if current:
+            self.set_model(current)
+
+    def set_model(self, value: str) -> None:
+        index = self.model.findData(value)
+        if index >= 0:
+            self.model.setCurrentIndex(index)
+        else:
+            self.model.setEditText(value)
+
+    def model_value(self) -> str:
+        index = self.model.currentIndex()
+        if index >= 0 and self.model.itemText(index) == self.model.currentText():
+            return self.model.itemData(index) or self.model.currentText()
+        return self.model.currentText().strip()
+
+    def _browse_model(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a diffusers model folder")
+        if folder:
+            self.set_model(folder)
+
+    def randomise_seed(self) -> None:
+        self.seed.setValue(random.randint(0, MAX_SEED))
+
+    def frame_size(self) -> tuple[int, int]:
+        return presets.frame_size(self.aspect.currentData(), self.resolution.currentData())
+
+    def _update_size_label(self) -> None:
+        w, h = self.frame_size()
+        self.size_label.setText(f"{w} × {h} before rounding to the model's sizes")
+
+    def recipe(self, fps: float) -> Recipe:
+        """The recipe as the panel stands; the engine validates and snaps it before queueing."""
+        width, height = self.frame_size()
+        return Recipe(
+            mode=Mode.TEXT_TO_VIDEO,
+            model=self.model_value(),
+            prompt=self.prompt.toPlainText().strip(),
+            negative_prompt=self.negative.toPlainText().strip(),
+            seed=self.seed.value(),
+            width=width,
+            height=height,
+            frames=max(1, round(self.seconds.value() * fps)),
+            fps=fps,
+        )

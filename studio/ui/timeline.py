@@ -1,0 +1,329 @@
+"""The timeline: tracks drawn to scale under a time ruler, with a playhead.
+
+A custom-painted widget that paints only the visible frame range. Mouse drags preview on the
+widget and become exactly one edit command when the button is released.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtWidgets import QWidget
+
+from ..core.commands import EditError, MoveClip, TrimClip
+from ..core.project import Clip, Track, TrackKind
+from .document import Document
+
+RULER_HEIGHT = 26
+TRACK_HEIGHT = 58
+HEADER_WIDTH = 64
+EDGE_GRAB = 6  # pixels either side of a clip edge that grab the edge for trimming
+MIN_PX_PER_FRAME, MAX_PX_PER_FRAME = 0.05, 40.0
+
+
+@dataclass
+class _Drag:
+    kind: str  # "move", "left", "right", "scrub"
+    clip_id: str = ""
+    track_id: str = ""
+    press_x: int = 0
+    press_y: int = 0
+    delta_frames: int = 0
+    target_track_id: str = ""
+    moved: bool = False
+
+
+class TimelineWidget(QWidget):
+    playhead_moved = Signal(int)
+    selection_changed = Signal(object)  # clip id or None
+    edit_refused = Signal(str)
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.px_per_frame = 4.0
+        self.scroll_frames = 0.0  # the frame at the left edge of the track area
+        self.playhead = 0
+        self.selected: str | None = None
+        self._drag: _Drag | None = None
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMinimumHeight(RULER_HEIGHT + 2 * TRACK_HEIGHT + 8)
+        self.setToolTip("Click to select · drag to move · drag an edge to trim · Ctrl+wheel to zoom")
+        document.changed.connect(self._on_changed)
+        document.replaced.connect(self._on_replaced)
+
+    # Geometry
+
+    @property
+    def sequence(self):
+        return self.document.project.sequence
+
+    def sizeHint(self) -> QSize:
+        return QSize(900, RULER_HEIGHT + len(self.sequence.tracks) * TRACK_HEIGHT + 8)
+
+    def frame_to_x(self, frame: float) -> int:
+        return HEADER_WIDTH + round((frame - self.scroll_frames) * self.px_per_frame)
+
+    def x_to_frame(self, x: float) -> int:
+        return max(0, round((x - HEADER_WIDTH) / self.px_per_frame + self.scroll_frames))
+
+    def track_rect(self, index: int) -> QRect:
+        return QRect(HEADER_WIDTH, RULER_HEIGHT + index * TRACK_HEIGHT, self.width() - HEADER_WIDTH, TRACK_HEIGHT)
+
+    def clip_rect(self, track_index: int, clip: Clip, start: int | None = None) -> QRect:
+        start = clip.start if start is None else start
+        row = self.track_rect(track_index)
+        left, right = self.frame_to_x(start), self.frame_to_x(start + clip.duration)
+        return QRect(left, row.top() + 3, max(2, right - left), row.height() - 6)
+
+    def track_at(self, y: int) -> int | None:
+        index = (y - RULER_HEIGHT) // TRACK_HEIGHT
+        return index if y >= RULER_HEIGHT and 0 <= index < len(self.sequence.tracks) else None
+
+    def hit(self, pos: QPoint) -> tuple[Track, Clip, str] | None:
+        """The clip under a point, and whether the point grabs its left edge, right edge or body."""
+        index = self.track_at(pos.y())
+        if index is None or pos.x() < HEADER_WIDTH:
+            return None
+        track = self.sequence.tracks[index]
+        for clip in track.clips:
+            rect = self.clip_rect(index, clip)
+            if rect.left() - EDGE_GRAB <= pos.x() <= rect.right() + EDGE_GRAB:
+                if abs(pos.x() - rect.left()) <= EDGE_GRAB:
+                    return track, clip, "left"
+                if abs(pos.x() - rect.right()) <= EDGE_GRAB:
+                    return track, clip, "right"
+                if rect.left() <= pos.x() <= rect.right():
+                    return track, clip, "move"
+        return None
+
+    # Zoom and playhead
+
+    def set_zoom(self, px_per_frame: float, anchor_frame: float | None = None) -> None:
+        anchor = self.playhead if anchor_frame is None else anchor_frame
+        anchor_x = self.frame_to_x(anchor)
+        self.px_per_frame = min(MAX_PX_PER_FRAME, max(MIN_PX_PER_FRAME, px_per_frame))
+        self.scroll_frames = max(0.0, anchor - (anchor_x - HEADER_WIDTH) / self.px_per_frame)
+        self.update()
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self.px_per_frame * 1.5)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self.px_per_frame / 1.5)
+
+    def zoom_to_fit(self) -> None:
+        duration = max(self.sequence.duration, int(float(self.sequence.fps) * 5))
+        self.scroll_frames = 0.0
+        self.set_zoom((self.width() - HEADER_WIDTH - 20) / duration, 0)
+
+    def set_playhead(self, frame: int) -> None:
+        frame = max(0, int(frame))
+        if frame == self.playhead:
+            return
+        old_x, self.playhead = self.frame_to_x(self.playhead), frame
+        new_x = self.frame_to_x(frame)
+        # Only the two thin strips where the playhead was and is now need painting.
+        self.update(QRect(old_x - 6, 0, 13, self.height()))
+        self.update(QRect(new_x - 6, 0, 13, self.height()))
+        self.playhead_moved.emit(frame)
+
+    def select(self, clip_id: str | None) -> None:
+        if clip_id != self.selected:
+            self.selected = clip_id
+            self.update()
+            self.selection_changed.emit(clip_id)
+
+    # Model changes
+
+    def _on_changed(self) -> None:
+        if self.selected:
+            try:
+                self.sequence.find_clip(self.selected)
+            except KeyError:
+                self.select(None)
+        self.updateGeometry()
+        self.update()
+
+    def _on_replaced(self) -> None:
+        self.selected = None
+        self.playhead = 0
+        self.scroll_frames = 0
+        self._on_changed()
+        self.playhead_moved.emit(0)
+
+    # Painting
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        clip_area = event.rect()
+        painter.fillRect(clip_area, QColor("#1b1d22"))
+        first_frame = self.x_to_frame(max(HEADER_WIDTH, clip_area.left()))
+        last_frame = self.x_to_frame(clip_area.right()) + 1
+        self._paint_ruler(painter, first_frame, last_frame)
+        for index, track in enumerate(self.sequence.tracks):
+            self._paint_track(painter, index, track, first_frame, last_frame)
+        self._paint_headers(painter)
+        x = self.frame_to_x(self.playhead)
+        if x >= HEADER_WIDTH:
+            painter.setPen(QPen(QColor("#ff4d4d"), 2))
+            painter.drawLine(x, 0, x, self.height())
+            painter.setBrush(QColor("#ff4d4d"))
+            painter.drawPolygon([QPoint(x - 6, 0), QPoint(x + 6, 0), QPoint(x, 9)])
+
+    def _ruler_step(self) -> int:
+        """Frames between labelled ticks: whole seconds (or frames when zoomed far in), ~80 px apart."""
+        fps = max(1, round(float(self.sequence.fps)))
+        for step in (1, 2, 5, 10):
+            if step * self.px_per_frame >= 70:
+                return step
+        for seconds in (1, 2, 5, 10, 30, 60, 120, 300, 600):
+            if seconds * fps * self.px_per_frame >= 70:
+                return seconds * fps
+        return 600 * fps
+
+    def _paint_ruler(self, painter: QPainter, first: int, last: int) -> None:
+        painter.fillRect(QRect(0, 0, self.width(), RULER_HEIGHT), QColor("#24272e"))
+        step = self._ruler_step()
+        painter.setFont(QFont(self.font().family(), 8))
+        start = first - first % step
+        for frame in range(start, last + step, step):
+            x = self.frame_to_x(frame)
+            if x < HEADER_WIDTH:
+                continue
+            painter.setPen(QColor("#6b7080"))
+            painter.drawLine(x, RULER_HEIGHT - 8, x, RULER_HEIGHT)
+            painter.setPen(QColor("#b8bcc8"))
+            painter.drawText(x + 3, RULER_HEIGHT - 10, self.sequence.fps.timecode(frame))
+
+    def _paint_track(self, painter: QPainter, index: int, track: Track, first: int, last: int) -> None:
+        row = self.track_rect(index)
+        painter.fillRect(row, QColor("#20232a" if index % 2 else "#1d2026"))
+        painter.setPen(QColor("#2c3038"))
+        painter.drawLine(row.left(), row.bottom(), row.right(), row.bottom())
+        drag = self._drag
+        for clip in track.clips:
+            start = clip.start
+            dragging = drag is not None and drag.moved and drag.clip_id == clip.id
+            if dragging and drag.kind == "move":
+                if drag.target_track_id != track.id:
+                    continue  # drawn on the target track below
+                start += drag.delta_frames
+            if not dragging and (clip.end < first or clip.start > last):
+                continue  # outside the painted range
+            rect = self.clip_rect(index, clip, start)
+            if dragging and drag.kind == "left":
+                rect.setLeft(self.frame_to_x(clip.start + drag.delta_frames))
+            elif dragging and drag.kind == "right":
+                rect.setRight(self.frame_to_x(clip.end + drag.delta_frames))
+            self._paint_clip(painter, rect, track, clip, clip.id == self.selected)
+        if drag is not None and drag.moved and drag.kind == "move" and drag.target_track_id == track.id \
+                and drag.track_id != track.id:
+            _, clip = self.sequence.find_clip(drag.clip_id)
+            self._paint_clip(painter, self.clip_rect(index, clip, clip.start + drag.delta_frames), track, clip, True)
+
+    def _paint_clip(self, painter: QPainter, rect: QRect, track: Track, clip: Clip, selected: bool) -> None:
+        project = self.document.project
+        item = project.media.get(clip.media_id)
+        offline = item is None or project.is_offline(item)
+        if offline:
+            fill = QColor("#7a2a2a")
+        elif track.kind is TrackKind.AUDIO:
+            fill = QColor("#2f6b4f")
+        else:
+            fill = QColor("#3d5a8c" if item and item.is_generated else "#4b5d73")
+        painter.fillRect(rect, fill)
+        painter.setPen(QPen(QColor("#ffd25a") if selected else fill.lighter(140), 2 if selected else 1))
+        painter.drawRect(rect.adjusted(0, 0, -1, -1))
+        if rect.width() > 24:
+            painter.setPen(QColor("#f0f2f5"))
+            painter.setFont(QFont(self.font().family(), 8))
+            label = (item.name if item else "missing media") + (" (offline)" if offline else "")
+            painter.drawText(rect.adjusted(5, 3, -4, -3), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, label)
+            painter.setPen(QColor("#c9cfda"))
+            painter.drawText(rect.adjusted(5, 3, -4, -3), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
+                             self.sequence.fps.timecode(clip.duration))
+
+    def _paint_headers(self, painter: QPainter) -> None:
+        painter.fillRect(QRect(0, 0, HEADER_WIDTH, self.height()), QColor("#2a2d35"))
+        painter.setPen(QColor("#d6dae3"))
+        for index, track in enumerate(self.sequence.tracks):
+            row = self.track_rect(index)
+            painter.drawText(QRect(6, row.top(), HEADER_WIDTH - 8, row.height()),
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, track.name)
+
+    # Mouse
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        pos = event.position().toPoint()
+        if pos.y() < RULER_HEIGHT:
+            self._drag = _Drag("scrub")
+            self.set_playhead(self.x_to_frame(pos.x()))
+            return
+        hit = self.hit(pos)
+        if hit is None:
+            self.select(None)
+            if pos.x() >= HEADER_WIDTH:
+                self.set_playhead(self.x_to_frame(pos.x()))
+            return
+        track, clip, part = hit
+        self.select(clip.id)
+        self._drag = _Drag(part, clip.id, track.id, pos.x(), pos.y(), target_track_id=track.id)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position().toPoint()
+        drag = self._drag
+        if drag is None:
+            hit = self.hit(pos)
+            edge = hit is not None and hit[2] in ("left", "right")
+            self.setCursor(Qt.CursorShape.SizeHorCursor if edge else Qt.CursorShape.ArrowCursor)
+            return
+        if drag.kind == "scrub":
+            self.set_playhead(self.x_to_frame(pos.x()))
+            return
+        drag.moved = drag.moved or abs(pos.x() - drag.press_x) > 2 or abs(pos.y() - drag.press_y) > 4
+        drag.delta_frames = round((pos.x() - drag.press_x) / self.px_per_frame)
+        if drag.kind == "move":
+            _, clip = self.sequence.find_clip(drag.clip_id)
+            drag.delta_frames = max(-clip.start, drag.delta_frames)
+            index = self.track_at(pos.y())
+            source_kind = self.sequence.track(drag.track_id).kind
+            if index is not None and self.sequence.tracks[index].kind is source_kind:
+                drag.target_track_id = self.sequence.tracks[index].id
+        self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        drag, self._drag = self._drag, None
+        if drag is None or drag.kind == "scrub" or not drag.moved:
+            self.update()
+            return
+        _, clip = self.sequence.find_clip(drag.clip_id)
+        if drag.kind == "move":
+            command = MoveClip(clip.id, clip.start + drag.delta_frames, drag.target_track_id)
+            unchanged = drag.delta_frames == 0 and drag.target_track_id == drag.track_id
+        else:
+            edge_frame = clip.start if drag.kind == "left" else clip.end
+            command = TrimClip(clip.id, drag.kind, edge_frame + drag.delta_frames)
+            unchanged = drag.delta_frames == 0
+        if not unchanged:
+            try:
+                self.document.push(command)
+            except EditError as exc:
+                self.edit_refused.emit(str(exc))
+        self.update()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            anchor = self.x_to_frame(event.position().x())
+            self.set_zoom(self.px_per_frame * (1.25**steps), anchor)
+        else:
+            self.scroll_frames = max(0.0, self.scroll_frames - steps * 60 / self.px_per_frame)
+            self.update()
+        event.accept()

@@ -1,0 +1,217 @@
+"""The viewer: shows the sequence's frame at the playhead, plays it at its frame rate.
+
+Frames come from media.compose, the same code that export uses, so the viewer's frame at a time
+is the exported frame at that time. Decoding runs on a background thread; a request superseded
+by a newer one before it starts is dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+from PySide6.QtCore import QObject, QRect, QSize, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStyle, QVBoxLayout, QWidget
+
+from ..media.compose import SequenceFrames
+from .document import Document
+
+
+class _FrameServer(QObject):
+    """Lives on a worker thread; turns frame numbers into images."""
+
+    frame_ready = Signal(int, QImage)
+    failed = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._frames: SequenceFrames | None = None
+        self._latest = -1
+
+    def set_source(self, frames: SequenceFrames) -> None:
+        with self._lock:
+            self._frames = frames
+
+    def want(self, frame: int) -> None:
+        """Called on the Qt thread before queueing `render`, so older queued requests can be skipped."""
+        self._latest = frame
+
+    @Slot(int)
+    def render(self, frame: int) -> None:
+        if frame != self._latest:
+            return  # superseded while waiting
+        with self._lock:
+            frames = self._frames
+        if frames is None:
+            return
+        try:
+            rgb = frames.frame_at(frame)
+        except Exception as exc:  # a decoding failure must not take the editor down
+            self.failed.emit(f"could not show frame {frame}: {exc}")
+            return
+        self.frame_ready.emit(frame, to_qimage(rgb))
+
+
+def to_qimage(rgb: np.ndarray) -> QImage:
+    rgb = np.ascontiguousarray(rgb)
+    h, w, _ = rgb.shape
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+class FrameView(QWidget):
+    """Paints the current frame, fitted, on black."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.image: QImage | None = None
+        self.setMinimumSize(320, 180)
+
+    def sizeHint(self) -> QSize:
+        return QSize(640, 360)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#000000"))
+        if self.image is None:
+            return
+        size = self.image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRect(0, 0, size.width(), size.height())
+        target.moveCenter(self.rect().center())
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawImage(target, self.image)
+
+
+class ViewerWidget(QWidget):
+    frame_changed = Signal(int)  # the viewer moved the playhead (playback, buttons)
+    _request = Signal(int)
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.frame = 0
+        self.shown_frame = -1
+        self.playing = False
+        self._play_origin = (0.0, 0)  # (wall clock, frame) when playback started
+
+        self.view = FrameView()
+        self.timecode = QLabel("00:00:00:00")
+        self.timecode.setObjectName("timecode")
+        style = self.style()
+        self.play_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play / pause (Space)",
+                                        self.toggle_play)
+        buttons = [
+            self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipBackward), "Go to start (Home)",
+                         lambda: self.seek(0)),
+            self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekBackward), "Previous frame (Left)",
+                         lambda: self.step(-1)),
+            self.play_button,
+            self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward), "Next frame (Right)",
+                         lambda: self.step(1)),
+            self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward), "Go to end (End)",
+                         lambda: self.seek(max(0, self.sequence.duration - 1))),
+        ]
+        transport = QHBoxLayout()
+        transport.addWidget(self.timecode)
+        transport.addStretch(1)
+        for button in buttons:
+            transport.addWidget(button)
+        transport.addStretch(1)
+        self.duration_label = QLabel()
+        transport.addWidget(self.duration_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(transport)
+
+        self._thread = QThread(self)
+        self._thread.setObjectName("viewer-frames")
+        self._server = _FrameServer()
+        self._server.moveToThread(self._thread)
+        self._request.connect(self._server.render, Qt.ConnectionType.QueuedConnection)
+        self._server.frame_ready.connect(self._on_frame)
+        self._thread.start()
+
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._tick)
+
+        document.changed.connect(self.refresh)
+        document.replaced.connect(self.refresh)
+        self.refresh()
+
+    def _button(self, icon, tip: str, slot) -> QPushButton:
+        button = QPushButton(icon, "")
+        button.setToolTip(tip)
+        button.setFlat(True)
+        button.clicked.connect(slot)
+        return button
+
+    @property
+    def sequence(self):
+        return self.document.project.sequence
+
+    def refresh(self) -> None:
+        """The project changed: show the current frame as it now is."""
+        self._server.set_source(SequenceFrames(self.document.project, self.sequence))
+        self.duration_label.setText(self.sequence.fps.timecode(self.sequence.duration))
+        self.shown_frame = -1
+        self._show(self.frame)
+
+    def seek(self, frame: int) -> None:
+        frame = max(0, int(frame))
+        if self.playing and frame != self.frame:
+            self._play_origin = (time.monotonic(), frame)
+        self._show(frame)
+        self.frame_changed.emit(frame)
+
+    def step(self, delta: int) -> None:
+        self.pause()
+        self.seek(self.frame + delta)
+
+    def toggle_play(self) -> None:
+        self.pause() if self.playing else self.play()
+
+    def play(self) -> None:
+        end = self.sequence.duration
+        if end == 0:
+            return
+        start = 0 if self.frame >= end - 1 else self.frame
+        self.playing = True
+        self._play_origin = (time.monotonic(), start)
+        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
+        self._timer.start(max(1, int(500 / float(self.sequence.fps))))
+
+    def pause(self) -> None:
+        self.playing = False
+        self._timer.stop()
+        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+
+    def _tick(self) -> None:
+        started, origin = self._play_origin
+        frame = origin + int((time.monotonic() - started) * float(self.sequence.fps))
+        if frame >= self.sequence.duration:
+            self.seek(self.sequence.duration - 1)
+            self.pause()
+            return
+        if frame != self.frame:
+            self.seek(frame)
+
+    def _show(self, frame: int) -> None:
+        self.frame = frame
+        self.timecode.setText(self.sequence.fps.timecode(frame))
+        if frame != self.shown_frame:
+            self._server.want(frame)
+            self._request.emit(frame)
+
+    def _on_frame(self, frame: int, image: QImage) -> None:
+        self.shown_frame = frame
+        self.view.image = image
+        self.view.update()
+
+    def shutdown(self) -> None:
+        self.pause()
+        self._thread.quit()
+        self._thread.wait(3000)
