@@ -26,3 +26,12 @@ def run(args: list[str]) -> subprocess.CompletedProcess[bytes]:
 def last_lines(stderr: bytes, count: int = 4) -> str:
     lines = [line for line in stderr.decode(errors="replace").splitlines() if line.strip()]
     return "\n".join(lines[-count:]) or "ffmpeg failed without a message"
+
+
+def summary(stderr: bytes, count: int = 6) -> str:
+    """ffmpeg's message cut to a readable length. The first lines name the cause (an encoder
+    that would not open, say); the last say how it ended; the ones between are consequences."""
+    lines = [line for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    if len(lines) > count:
+        lines = [*lines[: count // 2], "...", *lines[-(count - count // 2):]]
+    return "\n".join(lines) or "ffmpeg failed without a message"

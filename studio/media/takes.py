@@ -45,13 +45,15 @@ def write_frames(path: str | os.PathLike[str], frames: np.ndarray, fps: FrameRat
     return path
 
 
-def read_frames(path: str | os.PathLike[str], width: int | None = None, height: int | None = None) -> np.ndarray:
+def read_frames(path: str | os.PathLike[str], width: int | None = None,
+                height: int | None = None) -> np.ndarray:
     """Read every frame of a video as uint8 RGB (N, H, W, 3)."""
     info = probe(path)
     w, h = width or info.width, height or info.height
     proc = subprocess.run(
         [ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
-         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-vsync", "passthrough", "pipe:1"],
+         "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
+         "-fps_mode", "passthrough", "pipe:1"],
         capture_output=True,
     )
     if proc.returncode != 0:

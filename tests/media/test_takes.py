@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from studio.core.timebase import FrameRate
+from studio.media.probe import probe
+from studio.media.takes import read_frames, write_frames
+
+
+@pytest.mark.parametrize("shape", [(5, 48, 64), (3, 17, 33)])
+def test_round_trip_is_bit_identical(tmp_path: Path, shape: tuple[int, int, int]) -> None:
+    # Noise is the worst case for any lossy step: one changed bit anywhere fails.
+    frames = np.random.default_rng(7).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    path = write_frames(tmp_path / "take.mkv", frames, FrameRate(24000, 1001))
+    assert np.array_equal(read_frames(path), frames)
+    info = probe(path)
+    assert (info.frames, info.fps) == (shape[0], FrameRate(24000, 1001))
+    assert (info.height, info.width) == shape[1:]
+    assert not list(tmp_path.glob(".*"))  # no temporary file left behind
+
+
+def test_h264_take_refuses_odd_size(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="even width and height"):
+        write_frames(tmp_path / "take.mp4", np.zeros((2, 17, 33, 3), np.uint8), 24)
+
+
+def test_refuses_wrong_arrays(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="uint8 frames"):
+        write_frames(tmp_path / "take.mkv", np.zeros((2, 16, 16, 3), np.float32), 24)
+    with pytest.raises(ValueError, match="uint8 frames"):
+        write_frames(tmp_path / "take.mkv", np.zeros((0, 16, 16, 3), np.uint8), 24)
