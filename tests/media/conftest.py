@@ -35,7 +35,7 @@ def index_frames(count: int, blue: int, width: int = W, height: int = H) -> np.n
 def read_index(region: np.ndarray) -> tuple[int, int]:
     """(frame index, blue level) of a solid region of an index frame."""
     r, g, b = region.reshape(-1, 3).mean(axis=0)
-    return round((r - 20) / STEP) + 8 * round((g - 20) / STEP), round(b)
+    return round((r - 20) / STEP) + 8 * round((g - 20) / STEP), round(b / 10) * 10
 
 
 def encode_h264(frames: np.ndarray, path: Path, rate: str, audio_lead: float | None = None) -> Path:
