@@ -1,0 +1,428 @@
+"""Model cards: one TOML file per model saying what it can make and how to call it.
+
+A card names the model's family, its Hugging Face repo, the modes it supports, the sizes and
+frame counts it can make, and its defaults. The cards live in models/*.toml; a model folder may
+carry its own card (studio-card.toml), and a folder without one gets its family's defaults.
+No torch here: the editor reads cards to fill its menus.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ..core.recipe import Mode
+from .weights import CARD_FILE, ModelFolderError, find_in_hf_cache, models_root, read_model_index, search_dirs
+
+
+class CardError(ValueError):
+    """A card file that cannot be read, naming the file and the field."""
+
+
+class ModelNotFound(LookupError):
+    """A model argument that is neither a known card nor a model folder."""
+
+
+@dataclass(frozen=True)
+class Family:
+    """What every model of a family shares: the pipeline classes and what they demand."""
+
+    id: str
+    label: str  # for messages: "LTX needs multiples of 32"
+    pipelines: tuple[str, ...]  # classes the studio will load a model of this family as
+    folder_classes: tuple[str, ...]  # model_index.json _class_name values that mean this family
+    size_multiple: int  # what the pipeline's check_inputs demands of width and height
+    call_keys: frozenset[str]  # extra pipeline arguments a card may set
+
+
+FAMILIES: dict[str, Family] = {
+    "ltx": Family(
+        id="ltx",
+        label="LTX",
+        pipelines=("LTXConditionPipeline",),
+        folder_classes=("LTXConditionPipeline", "LTXPipeline", "LTXImageToVideoPipeline"),
+        size_multiple=32,
+        call_keys=frozenset(
+            {
+                "decode_timestep",
+                "decode_noise_scale",
+                "image_cond_noise_scale",
+                "guidance_rescale",
+                "timesteps",
+                "max_sequence_length",
+            }
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Card:
+    id: str
+    name: str
+    family: str
+    pipeline: str
+    modes: tuple[Mode, ...]
+    frame_step: int  # valid frame counts are frame_step * k + 1
+    max_frames: int
+    default_frames: int
+    size_multiple: int
+    max_width: int
+    max_height: int
+    default_width: int
+    default_height: int
+    default_fps: float
+    default_steps: int
+    default_guidance: float
+    memory_gb: float  # roughly what a run needs on the GPU, weights included
+    repo: str | None = None
+    revision: str | None = None  # a pinned Hugging Face revision; None for the repo's main
+    description: str = ""
+    call: dict[str, Any] = field(default_factory=dict)  # extra pipeline arguments, e.g. decode_timestep
+    source: str | None = field(default=None, compare=False)  # the file the card was read from
+
+    @property
+    def label(self) -> str:
+        return FAMILIES[self.family].label
+
+    def valid_frames(self, frames: int) -> bool:
+        return frames >= 1 and (frames - 1) % self.frame_step == 0 and frames <= self.max_frames
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["modes"] = [str(m) for m in self.modes]
+        data["call"] = dict(self.call)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Card:
+        data = dict(data)
+        data["modes"] = tuple(Mode(m) for m in data["modes"])
+        return cls(**data)
+
+    def to_toml(self) -> str:
+        """The card as a TOML file that card_from_toml reads back."""
+        top = {
+            "id": self.id,
+            "name": self.name,
+            "family": self.family,
+            "repo": self.repo,
+            "revision": self.revision,
+            "pipeline": self.pipeline,
+            "modes": [str(m) for m in self.modes],
+            "memory_gb": self.memory_gb,
+            "description": self.description,
+        }
+        tables = {
+            "frames": {"step": self.frame_step, "max": self.max_frames, "default": self.default_frames},
+            "size": {
+                "multiple": self.size_multiple,
+                "max_width": self.max_width,
+                "max_height": self.max_height,
+                "default_width": self.default_width,
+                "default_height": self.default_height,
+            },
+            "defaults": {
+                "fps": self.default_fps,
+                "steps": self.default_steps,
+                "guidance": self.default_guidance,
+            },
+            "call": self.call,
+        }
+        lines = [f"{k} = {_toml_value(v)}" for k, v in top.items() if v is not None]
+        for name, table in tables.items():
+            lines += ["", f"[{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+        return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} to a card")
+
+
+_MISSING = object()
+_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
+
+
+def _field(
+    table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = _MISSING
+) -> Any:
+    if key not in table:
+        if default is _MISSING:
+            raise CardError(f"{where}: '{key}' is missing")
+        return default
+    value = table[key]
+    # TOML ints are fine where a float is wanted; bools are not numbers here.
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        name = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise CardError(f"{where}: '{key}' should be {name}, not {value!r}")
+    return value
+
+
+def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
+    """Check a parsed card and build it; every problem is a CardError naming the file and field."""
+    card_id = _field(data, "id", str, source)
+    if not _ID.fullmatch(card_id):
+        raise CardError(f"{source}: id {card_id!r} should be lower-case letters, digits, '.', '_' or '-'")
+    family_id = _field(data, "family", str, source)
+    family = FAMILIES.get(family_id)
+    if family is None:
+        raise CardError(f"{source}: unknown family {family_id!r} (known: {', '.join(FAMILIES)})")
+    pipeline = _field(data, "pipeline", str, source, family.pipelines[0])
+    if pipeline not in family.pipelines:
+        raise CardError(
+            f"{source}: pipeline {pipeline!r} is not one the studio runs for {family.label} "
+            f"({', '.join(family.pipelines)})"
+        )
+    try:
+        modes = tuple(Mode(m) for m in _field(data, "modes", list, source))
+    except ValueError as exc:
+        raise CardError(f"{source}: {exc} (known modes: {', '.join(Mode)})") from exc
+    if not modes:
+        raise CardError(f"{source}: 'modes' is empty")
+
+    frames = _field(data, "frames", dict, source)
+    size = _field(data, "size", dict, source)
+    defaults = _field(data, "defaults", dict, source)
+    call = _field(data, "call", dict, source, {})
+    unknown = sorted(set(call) - family.call_keys)
+    if unknown:
+        raise CardError(
+            f"{source}: [call] has {', '.join(unknown)}, which the {family.label} pipeline call does not "
+            f"take (allowed: {', '.join(sorted(family.call_keys))})"
+        )
+
+    card = Card(
+        id=card_id,
+        name=_field(data, "name", str, source),
+        family=family_id,
+        pipeline=pipeline,
+        modes=modes,
+        frame_step=_field(frames, "step", int, f"{source} [frames]"),
+        max_frames=_field(frames, "max", int, f"{source} [frames]"),
+        default_frames=_field(frames, "default", int, f"{source} [frames]"),
+        size_multiple=_field(size, "multiple", int, f"{source} [size]"),
+        max_width=_field(size, "max_width", int, f"{source} [size]"),
+        max_height=_field(size, "max_height", int, f"{source} [size]"),
+        default_width=_field(size, "default_width", int, f"{source} [size]"),
+        default_height=_field(size, "default_height", int, f"{source} [size]"),
+        default_fps=_field(defaults, "fps", float, f"{source} [defaults]"),
+        default_steps=_field(defaults, "steps", int, f"{source} [defaults]"),
+        default_guidance=_field(defaults, "guidance", float, f"{source} [defaults]"),
+        memory_gb=_field(data, "memory_gb", float, source),
+        repo=_field(data, "repo", str, source, None),
+        revision=_field(data, "revision", str, source, None),
+        description=_field(data, "description", str, source, ""),
+        call=dict(call),
+        source=source,
+    )
+    _check_numbers(card, family, source)
+    return card
+
+
+def _check_numbers(card: Card, family: Family, source: str) -> None:
+    positive = {
+        "[frames] step": card.frame_step,
+        "[frames] max": card.max_frames,
+        "[size] multiple": card.size_multiple,
+        "[size] max_width": card.max_width,
+        "[size] max_height": card.max_height,
+        "[defaults] fps": card.default_fps,
+        "[defaults] steps": card.default_steps,
+        "memory_gb": card.memory_gb,
+    }
+    for name, value in positive.items():
+        if value <= 0:
+            raise CardError(f"{source}: {name} should be positive, not {value}")
+    if card.default_guidance < 0:
+        raise CardError(f"{source}: [defaults] guidance should not be negative")
+    if card.size_multiple % family.size_multiple:
+        raise CardError(
+            f"{source}: [size] multiple {card.size_multiple} should be a multiple of "
+            f"{family.size_multiple}, which the {family.label} pipeline demands"
+        )
+    for name in ("max_width", "max_height", "default_width", "default_height"):
+        value = getattr(card, name)
+        if value <= 0 or value % card.size_multiple:
+            raise CardError(
+                f"{source}: [size] {name} {value} should be a positive multiple of {card.size_multiple}"
+            )
+    if card.default_width > card.max_width or card.default_height > card.max_height:
+        raise CardError(f"{source}: the default size is larger than the maximum")
+    if (card.max_frames - 1) % card.frame_step:
+        raise CardError(f"{source}: [frames] max {card.max_frames} should be {card.frame_step}k+1")
+    if not card.valid_frames(card.default_frames):
+        raise CardError(
+            f"{source}: [frames] default {card.default_frames} should be {card.frame_step}k+1 "
+            f"and at most {card.max_frames}"
+        )
+
+
+def load_card(path: str | os.PathLike[str]) -> Card:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CardError(f"cannot read the card {path}: {exc.strerror or exc}") from exc
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CardError(f"{path}: not a valid TOML file ({exc})") from exc
+    return card_from_toml(data, str(path))
+
+
+def load_cards(folder: str | os.PathLike[str] | None = None) -> dict[str, Card]:
+    """Every card in a folder (models/ by default), by id."""
+    folder = Path(folder) if folder is not None else models_root()
+    cards: dict[str, Card] = {}
+    for path in sorted(folder.glob("*.toml")):
+        card = load_card(path)
+        if card.id in cards:
+            raise CardError(f"{path}: id {card.id!r} is also used by {cards[card.id].source}")
+        cards[card.id] = card
+    return cards
+
+
+def folder_card(folder: str | os.PathLike[str]) -> Card:
+    """The card for a diffusers folder: its own studio-card.toml, else its family's defaults."""
+    folder = Path(folder)
+    if (folder / CARD_FILE).is_file():
+        return load_card(folder / CARD_FILE)
+    index = read_model_index(folder)
+    class_name = index["_class_name"]
+    for family in FAMILIES.values():
+        if class_name in family.folder_classes:
+            return _family_defaults(family, folder)
+    known = ", ".join(c for f in FAMILIES.values() for c in f.folder_classes)
+    raise ModelFolderError(
+        f"{folder} holds a {class_name}, which the studio cannot run yet (it runs {known})"
+    )
+
+
+def _family_defaults(family: Family, folder: Path) -> Card:
+    """LTX-Video 0.9.x defaults, with the frame rule and size multiple read from the VAE's config."""
+    vae = _read_json(folder / "vae" / "config.json")
+    scaling = vae.get("spatio_temporal_scaling", (True, True, True, False))
+    spatial = vae.get("spatial_compression_ratio") or vae.get("patch_size", 4) * 2 ** sum(scaling)
+    temporal = vae.get("temporal_compression_ratio") or vae.get("patch_size_t", 1) * 2 ** sum(scaling)
+    multiple = math.lcm(family.size_multiple, int(spatial))
+    call = {}
+    if vae.get("timestep_conditioning"):  # 0.9.1 and later: the diffusers docs' recommended values
+        call = {"decode_timestep": 0.05, "decode_noise_scale": 0.025, "image_cond_noise_scale": 0.025}
+    step = int(temporal)
+    max_frames = 256 // step * step + 1
+    return Card(
+        id=folder.name,
+        name=f"{folder.name} ({family.label}, no card)",
+        family=family.id,
+        pipeline=family.pipelines[0],
+        modes=(Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO),
+        frame_step=step,
+        max_frames=max_frames,
+        default_frames=min(96 // step * step + 1, max_frames),
+        size_multiple=multiple,
+        max_width=1280 // multiple * multiple,
+        max_height=1280 // multiple * multiple,
+        default_width=768 // multiple * multiple or multiple,
+        default_height=512 // multiple * multiple or multiple,
+        default_fps=24.0,
+        default_steps=40,
+        default_guidance=3.0,
+        memory_gb=16.0,
+        call=call,
+        description="A model folder without a studio card: the family's defaults.",
+        source=str(folder),
+    )
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelFolderError(
+            f"the model in {path.parent.parent} is incomplete: {path.parent.name}/{path.name} is missing"
+        ) from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFolderError(f"{path} is damaged ({exc}); download the model again") from exc
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A model argument made concrete: its card, and its weights folder if they are on this machine."""
+
+    card: Card
+    folder: Path | None
+
+    @property
+    def installed(self) -> bool:
+        return self.folder is not None
+
+
+def find_weights(card: Card, models_dir: str | os.PathLike[str] | None = None) -> Path | None:
+    """Where a card's weights are: <dir>/<id>/ in the models folders, else the Hugging Face cache."""
+    for folder in search_dirs(models_dir):
+        if (folder / card.id / "model_index.json").is_file():
+            return folder / card.id
+    if card.repo:
+        return find_in_hf_cache(card.repo, card.revision)
+    return None
+
+
+def catalogue(
+    models_dir: str | os.PathLike[str] | None = None, cards_dir: str | os.PathLike[str] | None = None
+) -> list[Resolved]:
+    """Every model the studio knows: the cards, and folders with their own card in the models folders."""
+    found = {
+        card.id: Resolved(card, find_weights(card, models_dir)) for card in load_cards(cards_dir).values()
+    }
+    for folder in search_dirs(models_dir):
+        for card_file in sorted(folder.glob(f"*/{CARD_FILE}")) if folder.is_dir() else []:
+            try:
+                card = load_card(card_file)
+            except CardError:
+                continue  # a broken folder card must not hide the other models
+            if card.id not in found:
+                found[card.id] = Resolved(card, card_file.parent)
+    return list(found.values())
+
+
+def resolve(
+    model: str,
+    models_dir: str | os.PathLike[str] | None = None,
+    cards_dir: str | os.PathLike[str] | None = None,
+) -> Resolved:
+    """A model argument is a card id, a card's Hugging Face repo id, or a path to a diffusers folder."""
+    if not model or not model.strip():
+        raise ModelNotFound("no model chosen")
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return Resolved(folder_card(path), path.resolve())
+    known = catalogue(models_dir, cards_dir)
+    for entry in known:
+        if model in (entry.card.id, entry.card.repo):
+            return entry
+    if os.sep in model or (os.altsep and os.altsep in model) or model.startswith("."):
+        if path.exists():
+            raise ModelFolderError(f"{model} is not a model folder")
+        if model.count("/") != 1:  # "owner/name" could be an unknown repo id; anything else is a path
+            raise ModelNotFound(f"there is no model folder at {model}")
+    installed = [e.card.id for e in known if e.installed]
+    others = [e.card.id for e in known if not e.installed]
+    message = f"unknown model '{model}'; "
+    message += f"installed models: {', '.join(installed)}" if installed else "no models are installed"
+    if others:
+        message += f" (known but not downloaded: {', '.join(others)})"
+    raise ModelNotFound(message)

@@ -1,0 +1,180 @@
+"""Model cards: the shipped ones, malformed ones, folder cards and how a model argument resolves."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from studio.core.recipe import Mode
+from studio.engine.cards import Card, CardError, ModelNotFound, folder_card, load_card, load_cards, resolve
+from studio.engine.weights import CARD_FILE, ModelFolderError, weights_revision
+
+GOOD = """
+id = "test-model"
+name = "Test model"
+family = "ltx"
+repo = "someone/test-model"
+modes = ["text_to_video", "image_to_video"]
+memory_gb = 8
+
+[frames]
+step = 8
+max = 121
+default = 97
+
+[size]
+multiple = 32
+max_width = 1024
+max_height = 1024
+default_width = 768
+default_height = 512
+
+[defaults]
+fps = 24
+steps = 30
+guidance = 3.0
+"""
+
+
+def write_card(folder: Path, text: str, name: str = "card.toml") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_cards_load_with_the_ltx_rules():
+    cards = load_cards()
+    assert {"ltx-video-0.9.5", "ltx-video-0.9.7-dev", "ltx-video-0.9.7-distilled"} <= set(cards)
+    for card in cards.values():
+        assert card.family == "ltx" and card.pipeline == "LTXConditionPipeline"
+        assert card.frame_step == 8 and card.size_multiple == 32
+        assert set(card.modes) == {Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO}
+        assert card.repo.startswith("Lightricks/")
+        assert card.default_fps == 24
+    distilled = cards["ltx-video-0.9.7-distilled"]
+    assert distilled.default_guidance == 1.0 and distilled.default_steps == len(distilled.call["timesteps"])
+    assert cards["ltx-video-0.9.7-dev"].memory_gb > cards["ltx-video-0.9.5"].memory_gb
+
+
+def test_a_card_round_trips_through_toml_and_dict(tmp_path):
+    card = load_card(write_card(tmp_path, GOOD))
+    again = load_card(write_card(tmp_path, card.to_toml(), "again.toml"))
+    assert again == card
+    assert Card.from_dict(json.loads(json.dumps(card.to_dict()))) == card
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t.replace('name = "Test model"\n', ""), "'name' is missing"),
+        (lambda t: t.replace("memory_gb = 8", 'memory_gb = "lots"'), "'memory_gb' should be float"),
+        (lambda t: t.replace('"image_to_video"', '"teleport"'), "'teleport' is not a valid Mode"),
+        (lambda t: t.replace('family = "ltx"', 'family = "sora"'), "unknown family 'sora'"),
+        (lambda t: t.replace("multiple = 32", "multiple = 16"), "multiple of 32"),
+        (lambda t: t.replace("default = 97", "default = 96"), "[frames] default 96 should be 8k+1"),
+        (lambda t: t.replace("default_width = 768", "default_width = 700"), "default_width 700"),
+        (lambda t: t + "\n[call]\nscheduler = 'ddim'\n", "[call] has scheduler"),
+        (lambda t: t.replace("[size]", "[size"), "not a valid TOML file"),
+    ],
+)
+def test_a_malformed_card_is_a_clear_error_naming_the_file(tmp_path, change, message):
+    path = write_card(tmp_path, change(GOOD))
+    with pytest.raises(CardError) as error:
+        load_card(path)
+    assert message in str(error.value)
+    assert str(path) in str(error.value)
+
+
+def test_two_cards_with_one_id_are_an_error(tmp_path):
+    write_card(tmp_path, GOOD, "a.toml")
+    write_card(tmp_path, GOOD, "b.toml")
+    with pytest.raises(CardError, match="also used by"):
+        load_cards(tmp_path)
+
+
+def test_the_tiny_model_carries_its_own_card_with_its_vae_rules(tiny_ltx):
+    card = folder_card(tiny_ltx)
+    assert (tiny_ltx / CARD_FILE).is_file()
+    assert card.id == "tiny-ltx"
+    assert card.frame_step == 4  # the tiny VAE compresses 4x in time
+    assert card.size_multiple == 32  # LTXConditionPipeline.check_inputs demands 32
+    assert (card.default_width, card.default_height, card.default_frames, card.default_steps) == (
+        64,
+        64,
+        9,
+        2,
+    )
+
+
+def test_a_folder_without_a_card_gets_family_defaults_from_its_configs(tiny_ltx, tmp_path):
+    bare = tmp_path / "bare-ltx"
+    shutil.copytree(tiny_ltx, bare)
+    (bare / CARD_FILE).unlink()
+    card = folder_card(bare)
+    assert card.family == "ltx" and card.id == "bare-ltx"
+    assert card.frame_step == 4  # read from vae/config.json, not assumed
+    assert card.default_steps == 40 and card.default_fps == 24
+    assert card.valid_frames(card.default_frames)
+
+
+def test_a_folder_of_another_pipeline_is_refused(tmp_path):
+    (tmp_path / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}')
+    with pytest.raises(ModelFolderError, match="StableDiffusionPipeline"):
+        folder_card(tmp_path)
+
+
+def test_resolve_a_folder_a_card_id_in_a_models_dir_and_the_hf_cache(tiny_ltx, tmp_path, monkeypatch):
+    assert resolve(str(tiny_ltx)).folder == tiny_ltx.resolve()
+
+    # A card id whose weights sit in a user's models folder as <dir>/<id>/.
+    models = tmp_path / "models"
+    shutil.copytree(tiny_ltx, models / "ltx-video-0.9.5")
+    (models / "ltx-video-0.9.5" / CARD_FILE).unlink()  # as downloaded: a diffusers folder, no studio card
+    found = resolve("ltx-video-0.9.5", models_dir=models)
+    assert found.card.id == "ltx-video-0.9.5" and found.folder == models / "ltx-video-0.9.5"
+    # A folder with its own card in a models folder resolves by that card's id.
+    shutil.copytree(tiny_ltx, models / "my-tiny")
+    assert resolve("tiny-ltx", models_dir=models).folder == models / "my-tiny"
+
+    # A card id found in the Hugging Face cache, offline, by its repo's snapshot.
+    import huggingface_hub.constants
+
+    cache = tmp_path / "hf"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo_dir = cache / "models--Lightricks--LTX-Video-0.9.7-dev"
+    shutil.copytree(tiny_ltx, repo_dir / "snapshots" / commit)
+    (repo_dir / "refs").mkdir()
+    (repo_dir / "refs" / "main").write_text(commit)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    found = resolve("ltx-video-0.9.7-dev", models_dir=models)
+    assert found.folder == repo_dir / "snapshots" / commit
+    assert weights_revision(found.folder) == commit
+    assert resolve("Lightricks/LTX-Video-0.9.7-dev", models_dir=models).card.id == "ltx-video-0.9.7-dev"
+
+
+def test_an_unknown_model_names_the_installed_ones(tiny_ltx, tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(tiny_ltx, models / "tiny")
+    with pytest.raises(ModelNotFound) as error:
+        resolve("ltx-video-9000", models_dir=models)
+    message = str(error.value)
+    assert "unknown model 'ltx-video-9000'" in message
+    assert "installed models: tiny-ltx" in message
+    assert "ltx-video-0.9.5" in message  # known, not downloaded
+    with pytest.raises(ModelNotFound, match="no model folder at"):
+        resolve(str(tmp_path / "nowhere" / "model"))
+
+
+def test_a_local_revision_is_stable_and_follows_the_weights(tiny_ltx, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_ltx, copy)
+    assert weights_revision(copy) == weights_revision(tiny_ltx)
+    assert weights_revision(copy).startswith("local-")
+    weights = copy / "transformer" / "diffusion_pytorch_model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    assert weights_revision(copy) != weights_revision(tiny_ltx)

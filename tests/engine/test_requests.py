@@ -1,0 +1,101 @@
+"""prepare(): the one check before a job is queued, shared by the CLI and the editor."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from studio.core.recipe import Condition, Mode, Recipe
+from studio.engine.requests import RequestError, available_models, prepare
+
+
+def recipe(model, **kw) -> Recipe:
+    base = dict(
+        mode=Mode.TEXT_TO_VIDEO, model=str(model), prompt="a fox in the snow", width=64, height=64, frames=9
+    )
+    base.update(kw)
+    return Recipe(**base)
+
+
+def test_prepare_fills_the_cards_defaults_and_snaps(tiny_ltx):
+    prepared, notes = prepare(recipe(tiny_ltx, width=50, frames=8))
+    assert (prepared.steps, prepared.guidance) == (2, 3.0)
+    assert (prepared.width, prepared.height, prepared.frames) == (64, 64, 9)
+    assert notes == ["width 50 → 64: LTX needs multiples of 32", "frames 8 → 9: LTX needs 4k+1 frames"]
+
+
+def test_relative_images_are_found_in_the_project_folder(tiny_ltx, still_images):
+    first, _ = still_images
+    r = recipe(tiny_ltx, mode=Mode.IMAGE_TO_VIDEO, conditions=[Condition(first.name, 0)])
+    prepared, _ = prepare(r, project_folder=first.parent)
+    assert (
+        prepared.conditions[0].path == first.name
+    )  # kept relative: the take's recipe moves with the project
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"prompt": "   "}, "the prompt is empty"),
+        ({"model": "no-such-model"}, "unknown model 'no-such-model'"),
+        ({"width": 0}, "the width must be a positive number of pixels"),
+        ({"frames": 500}, "at most 65"),
+        ({"steps": 0}, "the number of steps must be at least 1"),
+        ({"conditions": [Condition("first.png", 0)]}, "text to video takes no input images"),
+        ({"mode": Mode.IMAGE_TO_VIDEO}, "image to video needs an input image"),
+        (
+            {"mode": Mode.IMAGE_TO_VIDEO, "conditions": [Condition("/nowhere/first.png", 0)]},
+            "the input image /nowhere/first.png does not exist",
+        ),
+    ],
+)
+def test_bad_requests_are_one_clear_error(tiny_ltx, tmp_path, monkeypatch, change, message):
+    change = dict(change)
+    with pytest.raises(RequestError) as error:
+        prepare(recipe(change.pop("model", tiny_ltx), **change))
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_a_card_without_weights_says_where_to_get_them(tmp_path, monkeypatch):
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    text = (Path(__file__).parents[2] / "models" / "ltx-video-0.9.5.toml").read_text()
+    (cards / "absent.toml").write_text(
+        text.replace('id = "ltx-video-0.9.5"', 'id = "absent"').replace(
+            "Lightricks/LTX-Video-0.9.5", "nobody/absent"
+        )
+    )
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    with pytest.raises(RequestError) as error:
+        prepare(recipe("absent"), cards_dir=cards)
+    assert str(error.value) == (
+        "the model 'absent' is not downloaded: get it from nobody/absent into models/absent/ "
+        "or the Hugging Face cache"
+    )
+
+
+def test_an_unknown_model_error_names_the_installed_ones(tiny_ltx):
+    with pytest.raises(RequestError, match="installed models: tiny-ltx"):
+        prepare(recipe("no-such-model"), models_dir=tiny_ltx.parent)
+
+
+def test_available_models_lists_what_is_installed(tiny_ltx):
+    assert ("Tiny LTX (test model, random weights)", "tiny-ltx") in available_models(tiny_ltx.parent)
+
+
+def test_the_service_side_imports_no_torch():
+    """The editor imports the service, jobs and requests: none may pull in torch, even indirectly."""
+    forbidden = ["torch", "diffusers", "transformers", "studio.engine.worker", "studio.engine.ltx",
+                 "studio.engine.loader", "studio.engine.tiny"]
+    code = (
+        "import sys\n"
+        "import studio.engine.service, studio.engine.requests, studio.engine.jobs, studio.engine.cards\n"
+        f"bad = [m for m in {forbidden!r} if m in sys.modules]\n"
+        "print(bad); sys.exit(1 if bad else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
