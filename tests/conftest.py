@@ -1,0 +1,62 @@
+"""Fixtures every test folder can use: tiny models built once per session.
+
+The tiny model is built in a child process (`python -m studio.cli models tiny ltx DIR`), so a
+test process that must stay free of torch (the UI's) stays free of it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+# No test touches the network: the hub libraries must not even try.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def studio_command(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    """Run the studio CLI in a child process, as a user would."""
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "studio.cli", *args], capture_output=True, text=True, env=env, **kwargs
+    )
+
+
+@pytest.fixture(scope="session")
+def studio_cli():
+    """studio_cli(*args, timeout=...) runs `studio ARGS` in a child process; returns CompletedProcess."""
+    return studio_command
+
+
+@pytest.fixture(scope="session")
+def tiny_ltx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny LTX model folder (diffusers layout plus its studio-card.toml): 64x64, 9 frames, 2 steps
+    by default, frames 4k+1, sizes in multiples of 32. Treat it as read-only."""
+    folder = tmp_path_factory.mktemp("models") / "tiny-ltx"
+    result = studio_command("models", "tiny", "ltx", str(folder), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+@pytest.fixture(scope="session")
+def still_images(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two different 96x64 PNG stills: a horizontal gradient and a red field with a white square."""
+    folder = tmp_path_factory.mktemp("stills")
+    gradient = np.tile(np.linspace(0, 255, 96, dtype=np.uint8)[None, :, None], (64, 1, 3))
+    square = np.zeros((64, 96, 3), np.uint8)
+    square[...] = (200, 30, 30)
+    square[16:48, 32:64] = 255
+    first, last = folder / "first.png", folder / "last.png"
+    Image.fromarray(gradient).save(first)
+    Image.fromarray(square).save(last)
+    return first, last

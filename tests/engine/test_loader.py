@@ -1,0 +1,73 @@
+"""The loader: the same code for users' models and the tiny one; clear errors for broken folders."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+
+from studio.engine.loader import load_pipeline, pick_device
+from studio.engine.weights import ModelFolderError, check_folder
+
+
+@pytest.fixture
+def broken(tiny_ltx, tmp_path):
+    copy = tmp_path / "model"
+    shutil.copytree(tiny_ltx, copy)
+    return copy
+
+
+def test_the_tiny_model_loads_as_an_ltx_condition_pipeline(tiny_pipe):
+    assert type(tiny_pipe).__name__ == "LTXConditionPipeline"
+    assert tiny_pipe.transformer.dtype == torch.float32
+    assert tiny_pipe.vae_temporal_compression_ratio == 4
+
+
+def test_the_cpu_gets_full_precision(monkeypatch):
+    monkeypatch.delenv("STUDIO_DEVICE", raising=False)
+    device = pick_device("cpu")
+    assert (device.name, device.dtype) == ("cpu", torch.float32)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda m: (m / "model_index.json").unlink(), "has no model_index.json"),
+        (lambda m: shutil.rmtree(m / "vae"), "the 'vae' folder is missing"),
+        (
+            lambda m: (m / "transformer" / "diffusion_pytorch_model.safetensors").unlink(),
+            "transformer/ has no .safetensors weights",
+        ),
+        (lambda m: (m / "text_encoder" / "config.json").unlink(), "text_encoder/config.json is missing"),
+        (
+            lambda m: (
+                (m / "tokenizer" / "tokenizer.json").unlink()
+                or (m / "tokenizer" / "tokenizer_config.json").unlink()
+            ),
+            "tokenizer/ has none of",
+        ),
+        (lambda m: (m / "model_index.json").write_text("{not json"), "model_index.json is damaged"),
+    ],
+)
+def test_a_broken_folder_is_a_clear_error_naming_what_is_missing(broken, damage, message):
+    damage(broken)
+    with pytest.raises(ModelFolderError) as error:
+        load_pipeline(broken, device=pick_device("cpu"))
+    assert message in str(error.value)
+    assert str(broken) in str(error.value)
+
+
+def test_damaged_weights_are_a_clear_error(broken):
+    weights = broken / "vae" / "diffusion_pytorch_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    check_folder(broken)  # every file is there...
+    with pytest.raises(ModelFolderError, match=f"could not load the model in {broken}"):
+        load_pipeline(broken, device=pick_device("cpu"))  # ...but the weights do not load
+
+
+def test_pickled_weights_are_not_loaded(broken):
+    weights = broken / "transformer" / "diffusion_pytorch_model.safetensors"
+    weights.rename(weights.with_suffix(".bin"))
+    with pytest.raises(ModelFolderError, match="only pickled .bin files"):
+        load_pipeline(broken, device=pick_device("cpu"))
