@@ -1,0 +1,214 @@
+"""The engine worker: a separate process that imports torch, keeps the last pipeline loaded and runs
+one job at a time. Run as `python -m studio.engine.worker`.
+
+Protocol: JSON lines. Requests on stdin:
+    {"type": "run", "job_id": ..., "recipe": {...}, "output": "/abs/take.mkv", "project_folder": ...,
+     "model_folder": ..., "card": {...}}      (model_folder and card optional: resolved here if absent)
+    {"type": "cancel", "job_id": ...}
+    {"type": "quit"}
+Events on the original stdout:
+    started, progress (step, total, elapsed), done (output, frames, width, height, fps, recipe,
+    elapsed), failed (reason), cancelled, each with its job_id.
+Everything else the process prints, including libraries' chatter and tracebacks, goes to stderr
+(the service points it at a log file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any, TextIO
+
+# Weights are only ever read from disk; make sure no library tries the network for them.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def _take_protocol_stream() -> TextIO:
+    """Keep the real stdout for the protocol and point fd 1 at stderr, so that a stray print from a
+    library (or a C extension writing to fd 1) cannot corrupt the event stream."""
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return protocol
+
+
+class Worker:
+    def __init__(self, protocol: TextIO, requests: TextIO) -> None:
+        self._out = protocol
+        self._in = requests
+        self._write_lock = threading.Lock()
+        self._jobs: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._cancelled: set[str] = set()
+        self._loaded: tuple[tuple[str, str], Any, str] | None = None  # ((folder, pipeline), pipe, revision)
+
+    def emit(self, event: str, job_id: str, **fields: Any) -> None:
+        line = json.dumps({"type": event, "job_id": job_id, **fields})
+        with self._write_lock:
+            self._out.write(line + "\n")
+            self._out.flush()
+
+    def read_requests(self) -> None:
+        """Runs on its own thread so that a cancel arrives while a job is running."""
+        for line in self._in:
+            try:
+                message = json.loads(line)
+            except json.JSONDecodeError:
+                print(f"worker: ignoring a line that is not JSON: {line!r}", file=sys.stderr)
+                continue
+            kind = message.get("type")
+            if kind == "cancel":
+                self._cancelled.add(message.get("job_id"))
+            elif kind == "run":
+                self._jobs.put(message)
+            elif kind == "quit":
+                break
+            else:
+                print(f"worker: ignoring an unknown request {kind!r}", file=sys.stderr)
+        self._jobs.put(None)  # quit, or the service has gone: finish after the current job
+
+    def serve(self) -> None:
+        threading.Thread(target=self.read_requests, name="requests", daemon=True).start()
+        while (message := self._jobs.get()) is not None:
+            self.run(message)
+
+    def run(self, message: dict[str, Any]) -> None:
+        from .jobs import Cancelled
+
+        job_id = message.get("job_id", "")
+        start = time.monotonic()
+        self.emit("started", job_id)
+        try:
+            frames, recipe = self._generate(message, job_id, start)
+        except Cancelled:
+            self.emit("cancelled", job_id)
+        except BaseException as exc:  # a failed job must never take the worker down
+            traceback.print_exc(file=sys.stderr)
+            self.emit("failed", job_id, reason=describe_error(exc))
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            _free_memory()  # after an out-of-memory error the next job must start from a clean slate
+        else:
+            self.emit(
+                "done",
+                job_id,
+                output=message["output"],
+                frames=int(frames.shape[0]),
+                width=int(frames.shape[2]),
+                height=int(frames.shape[1]),
+                fps=recipe.fps,
+                recipe=recipe.to_dict(),
+                elapsed=time.monotonic() - start,
+            )
+        finally:
+            self._cancelled.discard(job_id)
+
+    def _generate(self, message: dict[str, Any], job_id: str, start: float):
+        import dataclasses
+
+        from ..core.recipe import Recipe
+        from ..media.takes import write_frames
+        from . import ltx
+        from .cards import Card, folder_card, resolve
+        from .jobs import Cancelled
+
+        def should_stop() -> bool:
+            return job_id in self._cancelled
+
+        recipe = Recipe.from_dict(message["recipe"])
+        if message.get("model_folder"):
+            folder = Path(message["model_folder"])
+            card = Card.from_dict(message["card"]) if message.get("card") else folder_card(folder)
+        else:
+            resolved = resolve(recipe.model)
+            if resolved.folder is None:
+                raise FileNotFoundError(f"the model '{recipe.model}' is not downloaded")
+            folder, card = resolved.folder, resolved.card
+        if card.family != "ltx":
+            raise ValueError(f"the studio cannot run the {card.family} family yet")
+        pipe, revision = self._pipeline(folder, card)
+        if should_stop():  # the cancel may have come while the model was loading
+            raise Cancelled()
+        recipe = dataclasses.replace(recipe, model_revision=revision)
+
+        def on_step(step: int, total: int) -> None:
+            self.emit("progress", job_id, step=step, total=total, elapsed=round(time.monotonic() - start, 3))
+
+        frames = ltx.generate(pipe, recipe, card, message.get("project_folder"), on_step, should_stop)
+        if should_stop():
+            raise Cancelled()
+        write_frames(message["output"], frames, recipe.fps)
+        return frames, recipe
+
+    def _pipeline(self, folder: Path, card):
+        """The loaded pipeline for a folder; a different model replaces the last one."""
+        from .loader import load_pipeline
+        from .weights import weights_revision
+
+        key = (str(folder.resolve()), card.pipeline)
+        if self._loaded is not None and self._loaded[0] == key:
+            return self._loaded[1], self._loaded[2]
+        self._loaded = None  # free the old model before loading the new one
+        _free_memory()
+        revision = weights_revision(folder)
+        pipe = load_pipeline(folder, card)
+        self._loaded = (key, pipe, revision)
+        return pipe, revision
+
+
+def _free_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a person; the traceback is in the log."""
+    import PIL
+    import torch
+
+    from ..media.ffmpeg import FFmpegError
+
+    if isinstance(exc, torch.OutOfMemoryError):
+        return "out of GPU memory: try a smaller size or fewer frames, or close other programs using the GPU"
+    if isinstance(exc, MemoryError):
+        return "out of memory: try a smaller size or fewer frames"
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        return f"{exc.filename} does not exist (was it moved or deleted after the job was queued?)"
+    if isinstance(exc, PIL.UnidentifiedImageError):
+        return f"cannot read the image: {exc}"
+    if isinstance(exc, FFmpegError):
+        return f"could not write the video: {exc}".replace("\n", " ")
+    message = str(exc).strip().replace("\n", " ") or type(exc).__name__
+    if isinstance(exc, KeyError | AttributeError | TypeError):
+        message = f"{type(exc).__name__}: {message}"  # bare names mean nothing without the type
+    return message
+
+
+def main() -> None:
+    protocol = _take_protocol_stream()
+    import diffusers
+    import transformers
+
+    # Progress bars and notices belong in no log line by line; errors still show.
+    diffusers.utils.logging.set_verbosity_error()
+    diffusers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    print(f"worker {os.getpid()} ready (python {sys.version.split()[0]})", file=sys.stderr, flush=True)
+    Worker(protocol, sys.stdin).serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""The engine service with a real worker process: progress, cancel, failures and a killed worker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+
+import pytest
+
+from studio.core.recipe import Condition, Mode, Recipe
+from studio.engine.jobs import (
+    JobCancelled,
+    JobDone,
+    JobFailed,
+    JobProgress,
+    JobQueued,
+    JobStarted,
+    JobState,
+)
+from studio.engine.requests import RequestError
+from studio.engine.service import EngineService
+from studio.media.takes import read_frames
+
+TIMEOUT = 120  # generous: a worker's first start imports torch and diffusers
+
+
+class Recorder:
+    """Collects a service's events and lets a test wait for one."""
+
+    def __init__(self) -> None:
+        self.events: list = []
+        self.threads: set[str] = set()
+        self._changed = threading.Condition()
+
+    def __call__(self, event) -> None:
+        with self._changed:
+            self.events.append(event)
+            self.threads.add(threading.current_thread().name)
+            self._changed.notify_all()
+
+    def of(self, job_id: str) -> list:
+        with self._changed:
+            return [e for e in self.events if e.job_id == job_id]
+
+    def wait_for(self, job_id: str, kind: type, timeout: float = TIMEOUT):
+        with self._changed:
+            ok = self._changed.wait_for(lambda: any(isinstance(e, kind) for e in self.of(job_id)), timeout)
+        assert ok, f"no {kind.__name__} for {job_id}; got {self.of(job_id)}"
+        return next(e for e in self.of(job_id) if isinstance(e, kind))
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    svc = EngineService(log_dir=tmp_path_factory.mktemp("logs"))
+    yield svc
+    svc.shutdown()
+
+
+@pytest.fixture
+def events(service):
+    recorder = Recorder()
+    service.add_listener(recorder)
+    yield recorder
+    service.remove_listener(recorder)
+
+
+def recipe(model, **kw) -> Recipe:
+    base = dict(
+        mode=Mode.TEXT_TO_VIDEO,
+        model=str(model),
+        prompt="waves crash on the rocks",
+        width=64,
+        height=64,
+        frames=9,
+        steps=2,
+        seed=3,
+    )
+    base.update(kw)
+    return Recipe(**base)
+
+
+def test_a_job_reports_every_step_and_writes_its_take(service, events, tiny_ltx, tmp_path):
+    output = tmp_path / "take.mkv"
+    job_id = service.submit(recipe(tiny_ltx, steps=3), output, name="waves")
+    done = events.wait_for(job_id, JobDone)
+    kinds = [type(e) for e in events.of(job_id)]
+    assert kinds == [JobQueued, JobStarted, JobProgress, JobProgress, JobProgress, JobDone]
+    assert [(e.step, e.total) for e in events.of(job_id) if isinstance(e, JobProgress)] == [
+        (1, 3),
+        (2, 3),
+        (3, 3),
+    ]
+    assert (done.frames, done.width, done.height, done.fps) == (9, 64, 64, 24.0)
+    assert done.output == str(output)
+    assert done.recipe.model_revision.startswith("local-")
+    assert read_frames(output).shape == (9, 64, 64, 3)
+    job = service.job(job_id)
+    assert (job.state, job.name, job.progress) == (JobState.DONE, "waves", 1.0)
+    assert events.threads == {"engine-events"}  # listeners are called on the service's event thread
+
+
+def test_a_bad_request_is_refused_before_queueing(service, tiny_ltx, tmp_path):
+    before = len(service.jobs())
+    with pytest.raises(RequestError, match="the prompt is empty"):
+        service.submit(recipe(tiny_ltx, prompt=""), tmp_path / "x.mkv")
+    with pytest.raises(RequestError, match="should be a .mkv"):
+        service.submit(recipe(tiny_ltx), tmp_path / "x.gif")
+    assert len(service.jobs()) == before
+
+
+def test_cancel_stops_a_running_job_within_a_step(service, events, tiny_ltx, tmp_path):
+    output = tmp_path / "cancelled.mkv"
+
+    def cancel_at_step_two(event):
+        if isinstance(event, JobProgress) and event.step == 2:
+            service.cancel(event.job_id)
+
+    service.add_listener(cancel_at_step_two)
+    try:
+        job_id = service.submit(recipe(tiny_ltx, steps=300), output)
+        events.wait_for(job_id, JobCancelled)
+    finally:
+        service.remove_listener(cancel_at_step_two)
+    steps = [e.step for e in events.of(job_id) if isinstance(e, JobProgress)]
+    assert steps[-1] <= 3  # the step running when the cancel came may finish; no more
+    assert not output.exists()
+    assert service.job(job_id).state is JobState.CANCELLED
+
+
+def test_a_queued_job_is_cancelled_at_once(service, events, tiny_ltx, tmp_path):
+    running = service.submit(recipe(tiny_ltx, steps=300), tmp_path / "a.mkv")
+    queued = service.submit(recipe(tiny_ltx), tmp_path / "b.mkv")
+    service.cancel(queued)
+    assert service.job(queued).state is JobState.CANCELLED
+    events.wait_for(queued, JobCancelled, timeout=5)
+    service.cancel(running)
+    events.wait_for(running, JobCancelled)
+    assert not any(isinstance(e, JobStarted) for e in events.of(queued))
+
+
+def test_a_cancel_while_the_model_loads_stops_before_denoising(service, events, tiny_ltx, tmp_path):
+    other = tmp_path / "another-model"
+    shutil.copytree(tiny_ltx, other)  # a different folder, so the worker has to load it
+    job_id = service.submit(recipe(other), tmp_path / "c.mkv")
+    service.cancel(job_id)
+    events.wait_for(job_id, JobCancelled)
+    assert not any(isinstance(e, JobProgress) for e in events.of(job_id))
+
+
+def test_a_failing_job_gives_a_reason_a_person_can_read(service, events, tiny_ltx, tmp_path, still_images):
+    image = tmp_path / "first.png"
+    shutil.copy(still_images[0], image)
+    job_id = service.submit(
+        recipe(tiny_ltx, mode=Mode.IMAGE_TO_VIDEO, conditions=[Condition(str(image), 0)], steps=300),
+        tmp_path / "d.mkv",
+    )
+    image.unlink()  # gone after the check: the worker finds out
+    failed = events.wait_for(job_id, JobFailed)
+    assert "first.png" in failed.reason
+    assert "Traceback" not in failed.reason and "\n" not in failed.reason
+    # The worker carries on: the next job runs in the same process.
+    pid = service.worker_pid
+    next_id = service.submit(recipe(tiny_ltx), tmp_path / "e.mkv")
+    events.wait_for(next_id, JobDone)
+    assert service.worker_pid == pid
+
+
+def test_a_killed_worker_fails_its_job_and_the_next_job_gets_a_new_one(service, events, tiny_ltx, tmp_path):
+    def kill_at_first_step(event):
+        if isinstance(event, JobProgress) and event.step == 1:
+            os.kill(service.worker_pid, signal.SIGKILL)
+
+    service.add_listener(kill_at_first_step)
+    try:
+        old_pid = service.worker_pid
+        job_id = service.submit(recipe(tiny_ltx, steps=300), tmp_path / "killed.mkv")
+        failed = events.wait_for(job_id, JobFailed)
+    finally:
+        service.remove_listener(kill_at_first_step)
+    assert failed.reason.startswith("the engine worker stopped unexpectedly (signal 9, SIGKILL")
+    assert "Traceback" not in failed.reason
+    assert service.job(job_id).state is JobState.FAILED
+
+    next_id = service.submit(recipe(tiny_ltx), tmp_path / "after.mkv")
+    events.wait_for(next_id, JobDone)
+    assert service.worker_pid not in (None, old_pid)
+    assert read_frames(tmp_path / "after.mkv").shape == (9, 64, 64, 3)
+
+
+def test_shutdown_cancels_what_is_left_and_stops_the_worker(tiny_ltx, tmp_path):
+    recorder = Recorder()
+    svc = EngineService(log_dir=tmp_path / "logs")
+    svc.add_listener(recorder)
+    running = svc.submit(recipe(tiny_ltx, steps=300), tmp_path / "a.mkv")
+    queued = svc.submit(recipe(tiny_ltx), tmp_path / "b.mkv")
+    recorder.wait_for(running, JobProgress)
+    process = svc._worker.process
+    svc.shutdown()
+    assert process.poll() is not None
+    assert svc.job(queued).state is JobState.CANCELLED
+    assert svc.job(running).state in (JobState.CANCELLED, JobState.FAILED)
