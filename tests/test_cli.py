@@ -1,0 +1,150 @@
+"""The headless CLI, run as a user runs it: in a child process."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from studio.core import store
+from studio.core.project import Clip, MediaItem
+from studio.core.timebase import FrameRate
+from studio.media.takes import read_frames, write_frames
+
+
+def test_generate_writes_exactly_the_frames_asked_for_and_says_what_it_rounded(
+    studio_cli, tiny_ltx, tmp_path
+):
+    out = tmp_path / "shot.mkv"
+    result = studio_cli(
+        "generate",
+        "-m",
+        str(tiny_ltx),
+        "-p",
+        "a red fox runs through the snow",
+        "--frames",
+        "8",
+        "--width",
+        "50",
+        "--height",
+        "64",
+        "--seed",
+        "1",
+        "--steps",
+        "2",
+        "-o",
+        str(out),
+        "--log-dir",
+        str(tmp_path / "logs"),
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(out)
+    assert "studio: width 50 → 64: LTX needs multiples of 32" in result.stderr
+    assert "studio: frames 8 → 9: LTX needs 4k+1 frames" in result.stderr
+    assert "step 1/2" in result.stderr and "step 2/2" in result.stderr
+    frames = read_frames(out)
+    assert frames.shape == (9, 64, 64, 3)
+
+
+def test_generate_first_and_last_frame_to_h264_from_seconds(studio_cli, tiny_ltx, still_images, tmp_path):
+    first, last = still_images
+    out = tmp_path / "shot.mp4"
+    result = studio_cli(
+        "generate",
+        "-m",
+        str(tiny_ltx),
+        "-p",
+        "the square flies away",
+        "--image",
+        str(first),
+        "--end-image",
+        str(last),
+        "--seconds",
+        "0.5",
+        "--width",
+        "96",
+        "--height",
+        "64",
+        "--seed",
+        "2",
+        "-o",
+        str(out),
+        "--log-dir",
+        str(tmp_path / "logs"),
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "0.5 s at 24 fps is 12 frames" in result.stderr
+    assert "frames 12 → 13" in result.stderr
+    assert read_frames(out).shape == (13, 64, 96, 3)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-m", "no-such-model", "-p", "x"], "unknown model 'no-such-model'"),
+        (["-p", "  "], "the prompt is empty"),
+        (["-p", "x", "--image", "/no/such/image.png"], "the input image /no/such/image.png does not exist"),
+        (["-p", "x", "--width", "5000"], "a width of 5000 is larger than"),
+        (["-p", "x", "--frames", "0"], "the frame count must be positive"),
+        (["-p", "x", "--end-image", "b.png"], "--end-image needs --image"),
+        (["-p", "x", "-o", "shot.gif"], "should end in .mp4 (H.264) or .mkv (lossless)"),
+    ],
+)
+def test_a_bad_request_exits_with_one_line_and_no_traceback(studio_cli, tiny_ltx, tmp_path, args, message):
+    if "-m" not in args:
+        args = ["-m", str(tiny_ltx), *args]
+    if "-o" not in args:
+        args = [*args, "-o", str(tmp_path / "out.mkv")]
+    result = studio_cli("generate", *args, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out.mkv").exists()
+
+
+def test_models_list_shows_the_cards_and_where_their_weights_are(studio_cli, tiny_ltx):
+    result = studio_cli("--models-dir", str(tiny_ltx.parent), "models", "list", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "ltx-video-0.9.7-distilled" in result.stdout
+    assert "not downloaded (Lightricks/LTX-Video-0.9.5)" in result.stdout
+    assert "tiny-ltx" in result.stdout and str(tiny_ltx) in result.stdout
+
+
+def test_models_tiny_refuses_an_unknown_family(studio_cli, tmp_path):
+    result = studio_cli("models", "tiny", "sora", str(tmp_path / "m"), timeout=60)
+    assert result.returncode == 2
+    assert "no tiny model for the family 'sora'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_doctor_reports_torch_ffmpeg_and_models(studio_cli, tiny_ltx):
+    result = studio_cli("--models-dir", str(tiny_ltx.parent), "doctor", timeout=120)
+    assert result.returncode == 0, result.stderr
+    for word in ("python", "torch", "device      cpu", "ffmpeg", "display", "tiny-ltx"):
+        assert word in result.stdout
+
+
+def test_render_exports_a_projects_sequence(studio_cli, tmp_path):
+    project = store.create(tmp_path / "Film")
+    frames = np.zeros((12, 64, 96, 3), np.uint8)
+    frames[:, :, :, 0] = np.arange(12, dtype=np.uint8)[:, None, None] * 20
+    write_frames(project.folder / "media" / "take.mkv", frames, 24)
+    project.media["m1"] = MediaItem(
+        id="m1", path="media/take.mkv", width=96, height=64, fps=FrameRate(24), frames=12
+    )
+    sequence = project.sequence
+    sequence.width, sequence.height = 96, 64
+    sequence.video_tracks()[0].clips.append(Clip(id="c1", media_id="m1", start=0, source_in=0, source_out=12))
+    store.save(project)
+
+    out = tmp_path / "film.mp4"
+    result = studio_cli("render", str(project.folder), "-o", str(out), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert read_frames(out).shape == (12, 64, 96, 3)
+
+
+def test_render_of_a_missing_project_is_one_line(studio_cli, tmp_path):
+    result = studio_cli("render", str(tmp_path / "Nothing.studio"), "-o", str(tmp_path / "x.mp4"), timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "no project at" in result.stderr
