@@ -20,7 +20,7 @@ from ..core.commands import DeleteClip as DeleteClipCommand
 from ..core.project import Clip, MediaItem, MediaKind, TrackKind, new_id
 from ..core.store import ProjectError
 from ..engine import jobs
-from ..engine.requests import RequestError, available_models, prepare
+from ..engine.requests import RequestError, available_models
 from ..media.probe import probe
 from .document import Document
 from .engine_bridge import EngineBridge
@@ -32,11 +32,10 @@ from .viewer import ViewerWidget
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, service, document: Document | None = None, models_dir: Path | None = None) -> None:
+    def __init__(self, service, document: Document | None = None) -> None:
         super().__init__()
         self.document = document or Document()
         self.service = service
-        self.models_dir = models_dir
         self.bridge = EngineBridge(service, self)
         self.bridge.event.connect(self._on_job_event)
         self._pending: dict[str, str] = {}  # job id -> the media id its take will get
@@ -137,26 +136,25 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{name}{' •' if self.document.is_modified() else ''} — Studio")
 
     def refresh_models(self) -> None:
-        self.prompt_panel.set_models(available_models(self.models_dir))
+        self.prompt_panel.set_models(available_models(self.service.models_dir))
 
     # Generation
 
     def generate(self) -> None:
         seq = self.document.project.sequence
         recipe = self.prompt_panel.recipe(fps=float(seq.fps))
-        try:
-            recipe, notes = prepare(recipe, models_dir=self.models_dir)
-        except RequestError as exc:
-            self.show_message(str(exc))
-            QMessageBox.warning(self, "Cannot generate", str(exc))
-            return
         take_id = new_id()
         output = self.document.media_dir / f"{take_id}.mkv"
         name = recipe.prompt if len(recipe.prompt) <= 40 else recipe.prompt[:39] + "…"
-        job_id = self.service.submit(recipe, output, name=name)
+        try:  # the service checks and snaps the request before queueing it
+            job_id = self.service.submit(recipe, output, name=name, project_folder=self.document.folder)
+        except RequestError as exc:
+            self.show_message(f"Cannot generate: {exc}")
+            QMessageBox.warning(self, "Cannot generate", str(exc))
+            return
         self._pending[job_id] = take_id
         self.jobs_panel.add(job_id, name)
-        self.show_message("Queued. " + " ".join(notes))
+        self.show_message(" ".join(["Queued.", *self.service.job(job_id).notes]))
 
     def _on_job_event(self, event) -> None:
         row = self.jobs_panel.rows.get(event.job_id)

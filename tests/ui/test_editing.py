@@ -1,0 +1,94 @@
+"""Menus and keys of the main window on a project with clips: split, delete, undo, save, reopen."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from studio.core import store
+from studio.core.project import Clip, MediaItem, Project
+from studio.engine.service import EngineService
+from studio.media.takes import write_frames
+from studio.ui.document import Document
+from studio.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    project = Project.new("Edit")
+    store.save(project, tmp_path / "Edit.studio")
+    frames = np.zeros((24, 32, 32, 3), np.uint8)
+    frames[..., 0] = np.arange(24, dtype=np.uint8)[:, None, None] * 10  # red ramps with the frame number
+    write_frames(project.folder / "media" / "ramp.mkv", frames, 24)
+    project.media["ramp"] = MediaItem(id="ramp", path="media/ramp.mkv", frames=24, width=32, height=32,
+                                      name="ramp")
+    project.sequence.width = project.sequence.height = 32
+    project.sequence.tracks[0].clips = [Clip("c1", "ramp", 0, 0, 24)]
+    service = EngineService(log_dir=tmp_path / "logs")
+    win = MainWindow(service, Document(project))
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.document.undo_stack.setClean()  # closing must not stop at the unsaved-changes question
+    win.close()
+
+
+def test_split_at_playhead_with_ctrl_b_and_undo(qtbot, window):
+    window.timeline.set_playhead(10)
+    window.timeline.setFocus()
+    qtbot.keyClick(window.timeline, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    clips = window.document.project.sequence.tracks[0].clips
+    assert [(c.start, c.source_in, c.source_out) for c in clips] == [(0, 0, 10), (10, 10, 24)]
+    qtbot.keyClick(window.timeline, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [(c.start, c.source_out) for c in clips] == [(0, 24)]
+
+
+def test_delete_key_removes_the_selected_clip(qtbot, window):
+    window.timeline.select("c1")
+    window.timeline.setFocus()
+    qtbot.keyClick(window.timeline, Qt.Key.Key_Delete)
+    assert window.document.project.sequence.duration == 0
+    assert "ramp" in window.document.project.media  # the media stays in the project
+
+
+def test_viewer_shows_the_frame_under_the_playhead(qtbot, window):
+    window.timeline.set_playhead(7)
+    qtbot.waitUntil(lambda: window.viewer.shown_frame == 7, timeout=5000)
+    red = window.viewer.view.image.pixelColor(16, 16).red()
+    assert abs(red - 70) <= 1
+    window.timeline.setFocus()
+    qtbot.keyClick(window.timeline, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: window.viewer.shown_frame == 8, timeout=5000)
+    assert abs(window.viewer.view.image.pixelColor(16, 16).red() - 80) <= 1
+
+
+def test_save_as_and_reopen_keep_the_edit(qtbot, window, tmp_path):
+    window.timeline.set_playhead(12)
+    window.split_at_playhead()
+    assert window.document.is_modified()
+    assert window._save_to(str(tmp_path / "Copy"))
+    assert not window.document.is_modified()
+    saved = json.loads((tmp_path / "Copy.studio" / "project.json").read_text())
+    assert len(saved["sequences"][0]["tracks"][0]["clips"]) == 2
+    assert (tmp_path / "Copy.studio" / "media" / "ramp.mkv").exists()  # the take came along
+    window.new_project()
+    assert window.document.project.sequence.duration == 0
+    window.open_project(str(tmp_path / "Copy.studio"))
+    assert window.document.project.sequence.duration == 24
+    assert not window.document.project.is_offline(window.document.project.media["ramp"])
+
+
+def test_opening_a_damaged_project_keeps_the_open_one(qtbot, window, tmp_path, monkeypatch):
+    bad = tmp_path / "Bad.studio"
+    bad.mkdir()
+    (bad / "project.json").write_text("{ not json")
+    warnings = []
+    monkeypatch.setattr("studio.ui.main_window.QMessageBox.warning", lambda *a: warnings.append(a[2]))
+    before = window.document.project
+    window.open_project(str(bad))
+    assert window.document.project is before
+    assert warnings and "not valid JSON" in warnings[0]
+    assert (bad / "project.json").read_text() == "{ not json"
