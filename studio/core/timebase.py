@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import total_ordering
 
 
-@dataclass(frozen=True, order=True)
+@total_ordering
+@dataclass(frozen=True)
 class FrameRate:
-    """A rational frame rate such as 24/1 or 30000/1001."""
+    """A rational frame rate such as 24/1 or 30000/1001, kept in lowest terms and ordered by value."""
 
     num: int
     den: int = 1
@@ -16,6 +19,16 @@ class FrameRate:
     def __post_init__(self) -> None:
         if self.num <= 0 or self.den <= 0:
             raise ValueError(f"frame rate must be positive, got {self.num}/{self.den}")
+        # Lowest terms, so that 48/2 and 24 compare, hash and print the same.
+        divisor = math.gcd(self.num, self.den)
+        object.__setattr__(self, "num", self.num // divisor)
+        object.__setattr__(self, "den", self.den // divisor)
+
+    def __lt__(self, other: object) -> bool:
+        # By value: the field-wise order a dataclass would give puts 30000/1001 above 30.
+        if not isinstance(other, FrameRate):
+            return NotImplemented
+        return self.fraction < other.fraction
 
     @classmethod
     def parse(cls, value: str | float | int | Fraction | FrameRate) -> FrameRate:
@@ -52,7 +65,7 @@ class FrameRate:
 
     def timecode(self, frame: int) -> str:
         """Non-drop-frame SMPTE timecode HH:MM:SS:FF at the rate's nominal integer fps."""
-        fps = round(float(self))
+        fps = max(1, round(float(self)))
         sign = "-" if frame < 0 else ""
         frame = abs(frame)
         ff = frame % fps

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from studio.core import store
+from studio.core.commands import (
+    AddClip,
+    AddMedia,
+    Command,
+    DeleteClip,
+    EditError,
+    MoveClip,
+    SetSequenceFormat,
+    SplitClip,
+    TrimClip,
+)
+from studio.core.project import Clip, MediaItem, MediaKind, Project, Sequence, Track, TrackKind
+from studio.core.recipe import Mode, Recipe
+from studio.core.timebase import FrameRate
+
+
+def state(project: Project) -> str:
+    return json.dumps(store.to_json(project), sort_keys=True)
+
+
+@pytest.fixture
+def project() -> Project:
+    """V1: a[0:10) at 0, b[5:15) at 20; V2: still s at 5 for 8 frames; A1 empty."""
+    project = Project(name="t")
+    recipe = Recipe(Mode.TEXT_TO_VIDEO, "tiny", "a boat", frames=30)
+    project.media = {
+        "m": MediaItem("m", "media/take1.mkv", frames=30, recipe=recipe),
+        "n": MediaItem("n", "media/take2.mkv", frames=30),
+        "still": MediaItem("still", "media/still.png", MediaKind.IMAGE, frames=1),
+    }
+    v1 = Track("v1", TrackKind.VIDEO, "V1", [Clip("a", "m", 0, 0, 10), Clip("b", "n", 20, 5, 15)])
+    a1 = Track("a1", TrackKind.AUDIO, "A1")
+    v2 = Track("v2", TrackKind.VIDEO, "V2", [Clip("s", "still", 5, 0, 8)])
+    project.sequences = [Sequence("seq", tracks=[v1, a1, v2])]
+    return project
+
+
+def check_undoable(project: Project, command: Command) -> None:
+    """apply changes the project, revert restores it exactly, and redo gives the same result."""
+    before = state(project)
+    command.apply(project)
+    after = state(project)
+    assert after != before
+    command.revert(project)
+    assert state(project) == before
+    command.apply(project)
+    assert state(project) == after
+    command.revert(project)
+    assert state(project) == before
+
+
+def test_add_clip(project: Project) -> None:
+    check_undoable(project, AddClip("v1", Clip("c", "m", 10, 20, 30)))
+    AddClip("v1", Clip("c", "m", 10, 20, 30)).apply(project)
+    assert [c.id for c in project.sequence.track("v1").clips] == ["a", "c", "b"]  # kept in order
+
+
+def test_add_media(project: Project) -> None:
+    check_undoable(project, AddMedia(MediaItem("new", "media/new.mkv", frames=5)))
+
+
+@pytest.mark.parametrize("command", [
+    MoveClip("a", 40),
+    MoveClip("b", 10),
+    MoveClip("s", 30, "v1"),  # to another video track
+    MoveClip("a", 13, "v2"),  # onto another track, just after its clip
+])
+def test_move_clip(project: Project, command: MoveClip) -> None:
+    check_undoable(project, command)
+
+
+def test_move_keeps_the_track_in_order(project: Project) -> None:
+    MoveClip("a", 40).apply(project)
+    assert [(c.id, c.start) for c in project.sequence.track("v1").clips] == [("b", 20), ("a", 40)]
+
+
+@pytest.mark.parametrize("command", [
+    TrimClip("a", "right", 5),
+    TrimClip("a", "right", 15),  # into the gap, within the media's 30 frames
+    TrimClip("b", "left", 23),  # shorter from the left: start and source in move together
+    TrimClip("b", "left", 15),  # longer from the left, back to the media's first frame
+    TrimClip("s", "left", 0),  # a still holds for any length
+    TrimClip("s", "right", 100),
+])
+def test_trim_clip(project: Project, command: TrimClip) -> None:
+    check_undoable(project, command)
+
+
+def test_trim_left_moves_source_in_with_start(project: Project) -> None:
+    TrimClip("b", "left", 22).apply(project)
+    clip = project.sequence.find_clip("b")[1]
+    assert (clip.start, clip.source_in, clip.source_out) == (22, 7, 15)
+    assert clip.source_frame(22) == 7
+    TrimClip("b", "left", 16).apply(project)
+    assert (clip.start, clip.source_in, clip.source_out) == (16, 1, 15)
+
+
+def test_split_clip(project: Project) -> None:
+    check_undoable(project, SplitClip("b", 24, "b2"))
+    SplitClip("b", 24, "b2").apply(project)
+    _, left = project.sequence.find_clip("b")
+    _, right = project.sequence.find_clip("b2")
+    assert (left.start, left.source_in, left.source_out) == (20, 5, 9)
+    assert (right.start, right.source_in, right.source_out) == (24, 9, 15)
+    assert right.takes == left.takes and right.takes is not left.takes
+
+
+def test_delete_clip(project: Project) -> None:
+    check_undoable(project, DeleteClip("a"))
+    check_undoable(project, DeleteClip("s"))
+
+
+def test_set_sequence_format(project: Project) -> None:
+    check_undoable(project, SetSequenceFormat(1280, 720, FrameRate(30000, 1001)))
+
+
+@pytest.mark.parametrize(("command", "reason"), [
+    (AddClip("v1", Clip("c", "nope", 10, 0, 5)), "not in the project"),
+    (AddClip("v1", Clip("c", "m", 10, 5, 5)), "at least one frame"),
+    (AddClip("v1", Clip("c", "m", 5, 0, 10)), "overlap"),
+    (AddClip("v1", Clip("c", "m", -3, 0, 2)), "before the beginning"),
+    (MoveClip("a", 15), "overlap"),
+    (MoveClip("a", -1), "before the beginning"),
+    (MoveClip("a", 0, "a1"), "cannot go on a audio track"),
+    (TrimClip("b", "left", 14), "no frames before its first"),
+    (TrimClip("a", "right", 31), "ends after 30 frames"),
+    (TrimClip("a", "right", 0), "at least one frame"),
+    (TrimClip("a", "left", 10), "at least one frame"),
+    (TrimClip("a", "right", 21), "overlap"),
+    (TrimClip("a", "middle", 3), "unknown edge"),
+    (SplitClip("a", 0, "a2"), "inside the clip"),
+    (SplitClip("a", 10, "a2"), "inside the clip"),
+    (SetSequenceFormat(0, 720, FrameRate(24)), "positive size"),
+])
+def test_refused_edits_change_nothing(project: Project, command: Command, reason: str) -> None:
+    before = state(project)
+    original = copy.deepcopy(project)
+    with pytest.raises(EditError, match=reason):
+        command.apply(project)
+    assert state(project) == before
+    assert project == original

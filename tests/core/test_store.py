@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from studio.core import store
+from studio.core.project import Clip, MediaItem, Project
+from studio.core.recipe import Condition, Mode, Recipe
+from studio.core.store import ProjectError
+from studio.core.timebase import FrameRate
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under a folder with its bytes and modification time."""
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def filled(folder: Path) -> Project:
+    project = store.create(folder / "Film")
+    (project.folder / "media" / "take.mkv").write_bytes(b"frames")
+    recipe = Recipe(Mode.IMAGE_TO_VIDEO, "ltx-tiny", "a lighthouse", seed=42, fps=30000 / 1001,
+                    conditions=[Condition("media/still.png", 0, "still")])
+    project.media["take"] = MediaItem("take", "media/take.mkv", fps=FrameRate(30000, 1001), frames=97,
+                                      width=768, height=512, recipe=recipe, name="Lighthouse")
+    project.sequence.fps = FrameRate(30000, 1001)
+    project.sequence.tracks[0].clips.append(Clip("c", "take", 12, 3, 50))
+    store.save(project)
+    return project
+
+
+def test_create_makes_the_folder_layout(tmp_path: Path) -> None:
+    project = store.create(tmp_path / "Film")
+    assert project.folder == (tmp_path / "Film.studio").absolute()
+    assert project.name == "Film"
+    for sub in ("media", "cache", "autosave"):
+        assert (project.folder / sub).is_dir()
+    with pytest.raises(ProjectError, match="already exists"):
+        store.create(tmp_path / "Film.studio")
+
+
+def test_save_load_round_trip(tmp_path: Path) -> None:
+    project = filled(tmp_path)
+    loaded = store.load(tmp_path / "Film")
+    assert store.to_json(loaded) == store.to_json(project)
+    assert loaded.folder == project.folder
+    assert loaded.media["take"].recipe.conditions[0].media_id == "still"
+    assert loaded.sequence.fps == FrameRate(30000, 1001)
+    assert not loaded.is_offline(loaded.media["take"])
+    assert store.load(project.folder / "project.json").name == "Film"
+
+
+@pytest.mark.parametrize("failing", ["os.replace", "os.fsync"])
+def test_interrupted_save_keeps_the_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  failing: str) -> None:
+    project = filled(tmp_path)
+    before = (project.folder / "project.json").read_bytes()
+    project.sequence.tracks[0].clips.clear()
+
+    def crash(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(failing, crash)
+    with pytest.raises((OSError, ProjectError), match="No space left"):
+        store.save(project)
+    monkeypatch.undo()
+    assert (project.folder / "project.json").read_bytes() == before
+    assert [p.name for p in project.folder.iterdir() if p.is_file()] == ["project.json"]
+    assert store.load(project.folder).sequence.tracks[0].clips[0].id == "c"
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"{ not json", "not valid JSON"),
+    (b"\xff\xfe\x00garbage", "not valid JSON"),
+    (b"[1, 2]", "not a studio project"),
+    (b'{"name": "x"}', "no schema version"),
+    (b'{"schema": "one"}', "invalid schema version"),
+    (b'{"schema": 0}', "invalid schema version"),
+    (b'{"schema": 99, "name": "from the future"}', "newer studio"),
+    (b'{"schema": 1, "media": [{"path": "x"}]}', "damaged"),
+    (b'{"schema": 1, "sequences": [{"id": "s", "fps": "0/1"}]}', "damaged"),
+    (b'{"schema": 1, "sequences": ["not a sequence"]}', "damaged"),
+    (b'{"schema": 1, "media": 5}', "damaged"),
+])
+def test_bad_files_are_refused_and_left_alone(tmp_path: Path, content: bytes, reason: str) -> None:
+    project = filled(tmp_path)
+    (project.folder / "project.json").write_bytes(content)
+    before = snapshot(project.folder)
+    with pytest.raises(ProjectError, match=reason):
+        store.load(project.folder)
+    assert snapshot(project.folder) == before
+
+
+def test_no_project_here(tmp_path: Path) -> None:
+    with pytest.raises(ProjectError, match="no project at"):
+        store.load(tmp_path / "Nothing")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_media_opens_offline(tmp_path: Path) -> None:
+    project = filled(tmp_path)
+    (project.folder / "media" / "take.mkv").unlink()
+    loaded = store.load(project.folder)
+    assert loaded.is_offline(loaded.media["take"])
+    assert loaded.sequence.tracks[0].clips[0].media_id == "take"
+
+
+def test_save_as_takes_the_media_along(tmp_path: Path) -> None:
+    project = filled(tmp_path)
+    outside = tmp_path / "elsewhere.png"
+    outside.write_bytes(b"png")
+    project.media["ext"] = MediaItem("ext", str(outside))
+    store.save(project, tmp_path / "Copy")
+    copy = tmp_path / "Copy.studio"
+    assert project.folder == copy.absolute() and project.name == "Copy"
+    assert (copy / "media" / "take.mkv").read_bytes() == b"frames"
+    assert project.media["take"].path == "media/take.mkv"
+    assert project.media["ext"].path == str(outside)
+    loaded = store.load(copy)
+    assert not loaded.is_offline(loaded.media["take"]) and not loaded.is_offline(loaded.media["ext"])
+    assert (tmp_path / "Film.studio" / "media" / "take.mkv").exists()  # the original is untouched
+
+
+def test_relative_paths(tmp_path: Path) -> None:
+    project = filled(tmp_path)
+    assert project.relative_path(project.folder / "media" / "x.mkv") == "media/x.mkv"
+    assert project.relative_path(tmp_path / "x.mkv") == str((tmp_path / "x.mkv").absolute())
+    assert project.media_path(project.media["take"]) == project.folder / "media" / "take.mkv"
+
+
+def test_unsaved_project_cannot_save_without_a_folder() -> None:
+    with pytest.raises(ProjectError, match="no folder yet"):
+        store.save(Project.new())
+
+
+def test_saved_file_is_versioned_json(tmp_path: Path) -> None:
+    project = filled(tmp_path)
+    data = json.loads((project.folder / "project.json").read_text())
+    assert data["schema"] == store.SCHEMA_VERSION
+    assert data["media"][0]["fps"] == "30000/1001"
+    assert os.path.isabs(data["media"][0]["path"]) is False
