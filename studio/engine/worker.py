@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -197,6 +198,9 @@ def describe_error(exc: BaseException) -> str:
 
 
 def main() -> None:
+    # Ctrl-C in the terminal reaches the whole process group; the service decides when this
+    # process stops (a cancel, then quit), so a job ends as cancelled, not as a crashed worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     protocol = _take_protocol_stream()
     import diffusers
     import transformers
