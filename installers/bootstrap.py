@@ -28,7 +28,7 @@ def say(text: str) -> None:
 
 
 def setup(extras: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may run under an older Python
         sys.exit(f"The studio needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     pyproject = (ROOT / "pyproject.toml").read_bytes()
     stamp = VENV / f".setup-{extras or 'app'}"

@@ -222,7 +222,9 @@ class Sequence:
         )
 
     @classmethod
-    def new(cls, name: str = "Sequence 1", fps: FrameRate | None = None, width: int = 768, height: int = 512) -> Sequence:
+    def new(
+        cls, name: str = "Sequence 1", fps: FrameRate | None = None, width: int = 768, height: int = 512
+    ) -> Sequence:
         return cls(
             id=new_id(),
             name=name,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from pathlib import Path
 
 import qasync
 from PySide6.QtWidgets import QApplication, QMessageBox

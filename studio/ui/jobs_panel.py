@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -24,6 +24,7 @@ class JobRow(QFrame):
         self.setObjectName("jobRow")
         self.name = QLabel(name)
         self.name.setToolTip(name)
+        self.name.setMinimumWidth(40)  # long prompts are cut, not the panel widened
         self.state = QLabel("queued")
         self.state.setObjectName("hint")
         self.progress = QProgressBar()
@@ -33,15 +34,13 @@ class JobRow(QFrame):
         self.cancel = QPushButton("Cancel")
         self.cancel.setToolTip("Stop this job (the others carry on)")
         self.cancel.clicked.connect(lambda: self.cancel_requested.emit(self.job_id))
-        top = QHBoxLayout()
-        top.addWidget(self.name, 1)
-        top.addWidget(self.state)
         bottom = QHBoxLayout()
         bottom.addWidget(self.progress, 1)
         bottom.addWidget(self.cancel)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
-        layout.addLayout(top)
+        layout.addWidget(self.name)
+        layout.addWidget(self.state)
         layout.addLayout(bottom)
 
     def set_progress(self, step: int, total: int, elapsed: float) -> None:
@@ -64,6 +63,8 @@ class JobsPanel(QScrollArea):
         super().__init__(parent)
         self.rows: dict[str, JobRow] = {}
         self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(260)
         inner = QWidget()
         self._layout = QVBoxLayout(inner)
         self._layout.setContentsMargins(2, 2, 2, 2)

@@ -31,9 +31,11 @@ class _FrameServer(QObject):
         self._frames: SequenceFrames | None = None
         self._latest = -1
 
-    def set_source(self, frames: SequenceFrames) -> None:
+    def set_source(self, frames: SequenceFrames | None) -> None:
         with self._lock:
-            self._frames = frames
+            old, self._frames = self._frames, frames
+        if old is not None:
+            old.close()  # ends its ffmpeg decoders now rather than at garbage collection
 
     def want(self, frame: int) -> None:
         """Called on the Qt thread before queueing `render`, so older queued requests can be skipped."""
@@ -139,8 +141,8 @@ class ViewerWidget(QWidget):
         self._timer.timeout.connect(self._tick)
 
         document.changed.connect(self.refresh)
-        document.replaced.connect(self.refresh)
-        self.refresh()
+        document.replaced.connect(self._on_replaced)
+        self._on_replaced()
 
     def _button(self, icon, tip: str, slot) -> QPushButton:
         button = QPushButton(icon, "")
@@ -153,9 +155,14 @@ class ViewerWidget(QWidget):
     def sequence(self):
         return self.document.project.sequence
 
+    def _on_replaced(self) -> None:
+        # SequenceFrames reads the sequence on every frame, so edits need no new one; a new
+        # project does (and the old one's decoders are closed).
+        self._server.set_source(SequenceFrames(self.document.project, self.sequence))
+        self.refresh()
+
     def refresh(self) -> None:
         """The project changed: show the current frame as it now is."""
-        self._server.set_source(SequenceFrames(self.document.project, self.sequence))
         self.duration_label.setText(self.sequence.fps.timecode(self.sequence.duration))
         self.shown_frame = -1
         self._show(self.frame)
@@ -215,3 +222,4 @@ class ViewerWidget(QWidget):
         self.pause()
         self._thread.quit()
         self._thread.wait(3000)
+        self._server.set_source(None)
