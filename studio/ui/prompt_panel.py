@@ -112,6 +112,8 @@ class PromptPanel(QWidget):
             self.model.addItem(label, value)
         if current:
             self.set_model(current)
+        self.model.lineEdit().setPlaceholderText(
+            "No models found: see README → Models" if not models else "A model card id or folder")
 
     def set_model(self, value: str) -> None:
         index = self.model.findData(value)

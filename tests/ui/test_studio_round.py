@@ -122,3 +122,20 @@ def test_gui_process_never_imports_torch(tiny_ltx, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "frames=13" in proc.stdout
     assert "torch-loaded=False" in proc.stdout
+
+
+def test_cancel_buttons_stop_a_running_and_a_queued_job(qtbot, window, tiny_ltx):
+    panel = window.prompt_panel
+    panel.set_model(str(tiny_ltx))
+    choose(panel.resolution, "Draft (128p)")
+    panel.seconds.setValue(1.0)
+    for prompt in ("first shot", "second shot"):
+        panel.prompt.setPlainText(prompt)
+        qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    running, queued = (window.jobs_panel.rows[job.id] for job in window.service.jobs())
+    qtbot.mouseClick(queued.cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: queued.state.text() == "cancelled", timeout=5_000)
+    qtbot.mouseClick(running.cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: running.state.text() == "cancelled", timeout=120_000)
+    assert window.document.project.sequence.duration == 0
+    assert list(window.document.media_dir.iterdir()) == []  # no take, not even a partial one
