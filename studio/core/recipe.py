@@ -12,17 +12,43 @@ from typing import Any
 
 class Mode(StrEnum):
     TEXT_TO_VIDEO = "text_to_video"
-    IMAGE_TO_VIDEO = "image_to_video"
+    IMAGE_TO_VIDEO = "image_to_video"  # an image at frame 0 (and optionally one at the last frame)
+    EXTEND_FORWARD = "extend_forward"  # the take is the clip followed by new frames
+    EXTEND_BACKWARD = "extend_backward"  # the take is new frames followed by the clip
+    CONNECT = "connect"  # the take is a bridge from the end of one clip to the start of another
+    KEYFRAMES = "keyframes"  # stills at chosen frame indices
+    VIDEO_TO_VIDEO = "video_to_video"  # the clip remade; Recipe.strength says how much
+    LOOP = "loop"  # the clip followed by new frames that lead back into its first frame
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+# Modes whose inputs are clips (video files with a frame range), and how many each takes.
+CLIP_INPUTS: dict[Mode, int] = {
+    Mode.EXTEND_FORWARD: 1,
+    Mode.EXTEND_BACKWARD: 1,
+    Mode.CONNECT: 2,
+    Mode.VIDEO_TO_VIDEO: 1,
+    Mode.LOOP: 1,
+}
 
 
 @dataclass
 class Condition:
-    """An input the model is conditioned on: an image (or a clip's frames) at an output frame index."""
+    """An input the model is conditioned on: an image at an output frame index, or a clip.
+
+    For a clip (the clip modes), source_in and source_out pick its frames from the file, and the
+    mode decides where they go: extending puts the clip's last frames at frame 0, and so on.
+    """
 
     path: str  # image or video file; absolute, or relative to the project folder
     frame_index: int = 0
     media_id: str | None = None  # the project media item it came from, if any
     strength: float = 1.0
+    source_in: int = 0  # a clip's first frame in the file
+    source_out: int | None = None  # one past a clip's last frame in the file; None: the file's end
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,6 +73,8 @@ class Recipe:
     frames: int = 97
     fps: float = 24.0
     conditions: list[Condition] = field(default_factory=list)
+    # video to video: how much of the clip is remade, 0 (kept as it is) to 1 (made anew from the prompt)
+    strength: float = 1.0
     model_revision: str | None = None  # filled in by the engine: which weights made the take
 
     def __post_init__(self) -> None:
