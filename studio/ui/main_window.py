@@ -18,9 +18,10 @@ from PySide6.QtWidgets import (
 from ..core.commands import AddClip, AddMedia, EditError, SetSequenceFormat, SplitClip
 from ..core.commands import DeleteClip as DeleteClipCommand
 from ..core.project import Clip, MediaItem, MediaKind, TrackKind, new_id
+from ..core.recipe import Mode
 from ..core.store import ProjectError
 from ..engine import jobs
-from ..engine.requests import RequestError, available_models
+from ..engine.requests import RequestError, available_models, resolve_model
 from ..media.probe import probe
 from .document import Document
 from .engine_bridge import EngineBridge
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         self.viewer.frame_changed.connect(self.timeline.set_playhead)
         self.timeline.edit_refused.connect(self.show_message)
         self.prompt_panel.generate_requested.connect(self.generate)
+        self.prompt_panel.model.currentTextChanged.connect(self._model_changed)
         self.jobs_panel.cancel_requested.connect(self.service.cancel)
         self.document.path_changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
@@ -137,6 +139,17 @@ class MainWindow(QMainWindow):
 
     def refresh_models(self) -> None:
         self.prompt_panel.set_models(available_models(self.service.models_dir))
+        self._model_changed()
+
+    def _model_changed(self, *_: object) -> None:
+        """Offer only what the chosen model can do (its card lists its modes)."""
+        try:
+            card = resolve_model(self.prompt_panel.model_value(), self.service.models_dir, require_weights=False).card
+        except RequestError:
+            self.prompt_panel.set_image_inputs(True)  # unknown yet: Generate will say what is wrong
+            return
+        can_animate = Mode.IMAGE_TO_VIDEO in card.modes
+        self.prompt_panel.set_image_inputs(can_animate, "" if can_animate else f"{card.name} cannot animate stills")
 
     # Generation
 

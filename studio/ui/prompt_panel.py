@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -12,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -20,9 +23,52 @@ from PySide6.QtWidgets import (
 )
 
 from ..core import presets
-from ..core.recipe import Mode, Recipe
+from ..core.recipe import Condition, Mode, Recipe
 
 MAX_SEED = 2**31 - 1
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
+
+
+class ImageSlot(QWidget):
+    """A still to animate: a path field that takes a dropped image file, with Browse and Clear."""
+
+    def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.path = QLineEdit()
+        self.path.setPlaceholderText(placeholder)
+        self.path.setToolTip("Drop an image here, or choose one")
+        browse = QPushButton("…")
+        browse.setFixedWidth(36)
+        browse.setToolTip("Choose an image")
+        browse.clicked.connect(self._browse)
+        clear = QPushButton("✕")
+        clear.setFixedWidth(30)
+        clear.setToolTip("No image")
+        clear.clicked.connect(self.path.clear)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        row.addWidget(clear)
+        self.setAcceptDrops(True)
+
+    def value(self) -> str:
+        return self.path.text().strip()
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose an image", self.value(), IMAGE_FILTER)
+        if path:
+            self.path.setText(path)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if len(urls) == 1 and urls[0].isLocalFile() and Path(urls[0].toLocalFile()).suffix.lower() in IMAGE_SUFFIXES:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.path.setText(event.mimeData().urls()[0].toLocalFile())
+        event.acceptProposedAction()
 
 
 class PromptPanel(QWidget):
@@ -75,6 +121,12 @@ class PromptPanel(QWidget):
         model_row.addWidget(self.model, 1)
         model_row.addWidget(browse)
 
+        self.first_frame = ImageSlot("First frame (optional): animate a still")
+        self.last_frame = ImageSlot("Last frame (optional): end on a still")
+        self.images_hint = QLabel("")
+        self.images_hint.setObjectName("hint")
+        self.images_hint.setWordWrap(True)
+
         self.size_label = QLabel()
         self.size_label.setObjectName("hint")
         self.aspect.currentIndexChanged.connect(self._update_size_label)
@@ -92,6 +144,9 @@ class PromptPanel(QWidget):
         form.addRow("Resolution", self.resolution)
         form.addRow("", self.size_label)
         form.addRow("Seed", seed_row)
+        form.addRow("First frame", self.first_frame)
+        form.addRow("Last frame", self.last_frame)
+        form.addRow("", self.images_hint)
 
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Prompt"))
@@ -128,6 +183,13 @@ class PromptPanel(QWidget):
             return self.model.itemData(index) or self.model.currentText()
         return self.model.currentText().strip()
 
+    def set_image_inputs(self, allowed: bool, reason: str = "") -> None:
+        """Offer still inputs only for a model that can animate them."""
+        for slot in (self.first_frame, self.last_frame):
+            slot.setEnabled(allowed)
+        self.images_hint.setText("" if allowed else reason)
+        self.images_hint.setVisible(not allowed and bool(reason))
+
     def _browse_model(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a diffusers model folder")
         if folder:
@@ -146,14 +208,22 @@ class PromptPanel(QWidget):
     def recipe(self, fps: float) -> Recipe:
         """The recipe as the panel stands; the engine validates and snaps it before queueing."""
         width, height = self.frame_size()
+        frames = max(1, round(self.seconds.value() * fps))
+        conditions = []
+        if self.first_frame.isEnabled() and self.first_frame.value():
+            conditions.append(Condition(self.first_frame.value(), frame_index=0))
+        if self.last_frame.isEnabled() and self.last_frame.value():
+            # The engine snaps the frame count; it moves a condition at the old last frame with it.
+            conditions.append(Condition(self.last_frame.value(), frame_index=frames - 1))
         return Recipe(
-            mode=Mode.TEXT_TO_VIDEO,
+            mode=Mode.IMAGE_TO_VIDEO if conditions else Mode.TEXT_TO_VIDEO,
             model=self.model_value(),
             prompt=self.prompt.toPlainText().strip(),
             negative_prompt=self.negative.toPlainText().strip(),
             seed=self.seed.value(),
             width=width,
             height=height,
-            frames=max(1, round(self.seconds.value() * fps)),
+            frames=frames,
             fps=fps,
+            conditions=conditions,
         )

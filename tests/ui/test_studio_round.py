@@ -4,6 +4,8 @@ shot on the timeline, play it, export it — through the real window, engine wor
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +141,54 @@ def test_cancel_buttons_stop_a_running_and_a_queued_job(qtbot, window, tiny_ltx)
     qtbot.waitUntil(lambda: running.state.text() == "cancelled", timeout=120_000)
     assert window.document.project.sequence.duration == 0
     assert list(window.document.media_dir.iterdir()) == []  # no take, not even a partial one
+
+
+def drop_file(widget, path: Path) -> None:
+    """A file dragged from the file manager and dropped on a widget."""
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    centre = widget.rect().center()
+    enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted(), f"{widget} refused {path.name}"
+    drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, drop)
+
+
+def test_dropped_stills_animate_from_first_to_last_frame(qtbot, window, tiny_ltx, still_images):
+    first, last = still_images
+    panel = window.prompt_panel
+    panel.set_model(str(tiny_ltx))
+    assert panel.first_frame.isEnabled()  # the tiny LTX card lists image_to_video
+    panel.prompt.setPlainText("the gradient turns into a red field")
+    choose(panel.aspect, "1:1 square")
+    choose(panel.resolution, "Draft (128p)")
+    panel.seconds.setValue(0.5)
+    drop_file(panel.first_frame, first)
+    drop_file(panel.last_frame, last)
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    seq = window.document.project.sequence
+    qtbot.waitUntil(lambda: seq.duration > 0, timeout=180_000)
+    (item,) = window.document.project.media.values()
+    assert item.recipe.mode == "image_to_video"
+    assert [(Path(c.path), c.frame_index) for c in item.recipe.conditions] == [(first, 0), (last, 12)]
+    assert item.frames == 13
+
+
+def test_stills_are_not_offered_for_a_model_that_cannot_animate_them(qtbot, window, tiny_ltx, tmp_path):
+    text_only = tmp_path / "text-only"
+    shutil.copytree(tiny_ltx, text_only)
+    card = text_only / "studio-card.toml"
+    card.write_text(re.sub(r"^modes = .*$", 'modes = ["text_to_video"]', card.read_text(), flags=re.MULTILINE))
+    panel = window.prompt_panel
+    panel.set_model(str(text_only))
+    assert not panel.first_frame.isEnabled() and not panel.last_frame.isEnabled()
+    assert "cannot animate stills" in panel.images_hint.text()
+    panel.set_model(str(tiny_ltx))
+    assert panel.first_frame.isEnabled()
