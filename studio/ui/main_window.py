@@ -28,7 +28,7 @@ from .engine_bridge import EngineBridge
 from .export_dialog import ExportDialog
 from .jobs_panel import JobsPanel
 from .prompt_panel import PromptPanel
-from .timeline import TimelineWidget
+from .timeline import Placeholder, TimelineWidget
 from .viewer import ViewerWidget
 
 
@@ -167,14 +167,21 @@ class MainWindow(QMainWindow):
             return
         self._pending[job_id] = take_id
         self.jobs_panel.add(job_id, name)
-        self.show_message(" ".join(["Queued.", *self.service.job(job_id).notes]))
+        job = self.service.job(job_id)
+        track = self._video_track()
+        start = self.timeline.free_start(track, self.timeline.playhead, job.recipe.frames)
+        self.timeline.add_placeholder(job_id, Placeholder(track.id, start, job.recipe.frames, name))
+        self.show_message(" ".join(["Queued.", *job.notes]))
 
     def _on_job_event(self, event) -> None:
         row = self.jobs_panel.rows.get(event.job_id)
         if isinstance(event, jobs.JobProgress) and row:
             row.set_progress(event.step, event.total, event.elapsed)
+            self.timeline.update_placeholder(event.job_id, event.step / max(1, event.total),
+                                             f"step {event.step}/{event.total}")
         elif isinstance(event, jobs.JobStarted) and row:
             row.state.setText("loading model…")
+            self.timeline.update_placeholder(event.job_id, 0.0, "loading model…")
         elif isinstance(event, jobs.JobDone):
             if row:
                 row.finish("done")
@@ -183,15 +190,22 @@ class MainWindow(QMainWindow):
             if row:
                 row.finish("failed", event.reason)
             self._pending.pop(event.job_id, None)
+            self.timeline.remove_placeholder(event.job_id)
             self.show_message(f"Generation failed: {event.reason}")
         elif isinstance(event, jobs.JobCancelled):
             if row:
                 row.finish("cancelled")
             self._pending.pop(event.job_id, None)
+            self.timeline.remove_placeholder(event.job_id)
+
+    def _video_track(self):
+        return next(t for t in self.document.project.sequence.tracks if t.kind is TrackKind.VIDEO)
 
     def _place_take(self, event) -> None:
-        """A finished take becomes a media item and a clip at the playhead (or after the last clip)."""
+        """A finished take becomes a media item and a clip where its placeholder stood (or, if
+        edits have filled that place meanwhile, after the last clip)."""
         take_id = self._pending.pop(event.job_id, None)
+        placeholder = self.timeline.remove_placeholder(event.job_id)
         if take_id is None:
             return
         project = self.document.project
@@ -203,10 +217,9 @@ class MainWindow(QMainWindow):
             recipe=event.recipe, name=event.recipe.prompt[:60],
         )
         seq = project.sequence
-        track = next(t for t in seq.tracks if t.kind is TrackKind.VIDEO)
-        start = self.timeline.playhead
-        if track.overlaps(start, start + item.frames):
-            start = max((c.end for c in track.clips), default=0)
+        track = self._video_track()
+        wanted = placeholder.start if placeholder else self.timeline.playhead
+        start = self.timeline.free_start(track, wanted, item.frames)
         commands = [AddMedia(item)]
         if seq.duration == 0 and (seq.width, seq.height, seq.fps) != (item.width, item.height, item.fps):
             commands.append(SetSequenceFormat(item.width, item.height, item.fps))

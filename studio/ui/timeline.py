@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtGui import QBrush, QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
 from PySide6.QtWidgets import QWidget
 
 from ..core.commands import EditError, MoveClip, TrimClip
@@ -21,6 +21,23 @@ TRACK_HEIGHT = 58
 HEADER_WIDTH = 64
 EDGE_GRAB = 6  # pixels either side of a clip edge that grab the edge for trimming
 MIN_PX_PER_FRAME, MAX_PX_PER_FRAME = 0.05, 40.0
+
+
+@dataclass
+class Placeholder:
+    """A shot being generated: drawn where it will land, with its job's progress. Not in the
+    project (so not in undo) until the take exists."""
+
+    track_id: str
+    start: int
+    frames: int
+    label: str
+    progress: float = 0.0  # 0..1
+    state: str = "queued"
+
+    @property
+    def end(self) -> int:
+        return self.start + self.frames
 
 
 @dataclass
@@ -48,6 +65,7 @@ class TimelineWidget(QWidget):
         self.playhead = 0
         self.selected: str | None = None
         self._drag: _Drag | None = None
+        self.placeholders: dict[str, Placeholder] = {}  # job id -> where its shot will land
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumHeight(RULER_HEIGHT + 2 * TRACK_HEIGHT + 8)
@@ -167,6 +185,8 @@ class TimelineWidget(QWidget):
         self._paint_ruler(painter, first_frame, last_frame)
         for index, track in enumerate(self.sequence.tracks):
             self._paint_track(painter, index, track, first_frame, last_frame)
+        for placeholder in self.placeholders.values():
+            self._paint_placeholder(painter, placeholder)
         self._paint_headers(painter)
         x = self.frame_to_x(self.playhead)
         if x >= HEADER_WIDTH:
@@ -247,6 +267,60 @@ class TimelineWidget(QWidget):
             painter.setPen(QColor("#c9cfda"))
             painter.drawText(rect.adjusted(5, 3, -4, -3), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
                              self.sequence.fps.timecode(clip.duration))
+
+    def _placeholder_rect(self, placeholder: Placeholder) -> QRect | None:
+        index = next((i for i, t in enumerate(self.sequence.tracks) if t.id == placeholder.track_id), None)
+        if index is None:
+            return None
+        row = self.track_rect(index)
+        left, right = self.frame_to_x(placeholder.start), self.frame_to_x(placeholder.end)
+        return QRect(left, row.top() + 3, max(2, right - left), row.height() - 6)
+
+    def _paint_placeholder(self, painter: QPainter, placeholder: Placeholder) -> None:
+        rect = self._placeholder_rect(placeholder)
+        if rect is None or rect.right() < HEADER_WIDTH:
+            return
+        painter.fillRect(rect, QBrush(QColor("#4a5570"), Qt.BrushStyle.BDiagPattern))
+        done = QRect(rect.left(), rect.bottom() - 5, round(rect.width() * placeholder.progress), 5)
+        painter.fillRect(done, QColor("#3a6fd8"))
+        painter.setPen(QPen(QColor("#8fa6d8"), 1, Qt.PenStyle.DashLine))
+        painter.drawRect(rect.adjusted(0, 0, -1, -1))
+        if rect.width() > 24:
+            painter.setPen(QColor("#e6e9ef"))
+            painter.setFont(QFont(self.font().family(), 8))
+            painter.drawText(rect.adjusted(5, 3, -4, -8), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                             placeholder.label)
+            painter.setPen(QColor("#aab4c8"))
+            painter.drawText(rect.adjusted(5, 3, -4, -8), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
+                             placeholder.state)
+
+    def add_placeholder(self, job_id: str, placeholder: Placeholder) -> None:
+        self.placeholders[job_id] = placeholder
+        self.update()
+
+    def update_placeholder(self, job_id: str, progress: float, state: str) -> None:
+        placeholder = self.placeholders.get(job_id)
+        if placeholder is None:
+            return
+        placeholder.progress, placeholder.state = progress, state
+        rect = self._placeholder_rect(placeholder)
+        if rect is not None:
+            self.update(rect.adjusted(-2, -2, 2, 2))  # only the placeholder needs repainting
+
+    def remove_placeholder(self, job_id: str) -> Placeholder | None:
+        placeholder = self.placeholders.pop(job_id, None)
+        self.update()
+        return placeholder
+
+    def free_start(self, track: Track, start: int, frames: int) -> int:
+        """Where a shot of `frames` can land: at `start` if that stretch is free of clips and of
+        other pending shots, else after everything on the track."""
+        pending = [p for p in self.placeholders.values() if p.track_id == track.id]
+        busy = track.overlaps(start, start + frames) or any(p.start < start + frames and start < p.end
+                                                            for p in pending)
+        if not busy:
+            return start
+        return max([c.end for c in track.clips] + [p.end for p in pending] + [0])
 
     def _paint_headers(self, painter: QPainter) -> None:
         painter.fillRect(QRect(0, 0, HEADER_WIDTH, self.height()), QColor("#2a2d35"))

@@ -192,3 +192,26 @@ def test_stills_are_not_offered_for_a_model_that_cannot_animate_them(qtbot, wind
     assert "cannot animate stills" in panel.images_hint.text()
     panel.set_model(str(tiny_ltx))
     assert panel.first_frame.isEnabled()
+
+
+def test_shots_wait_on_the_timeline_as_placeholders_and_land_where_they_stood(qtbot, window, tiny_ltx):
+    panel = window.prompt_panel
+    panel.set_model(str(tiny_ltx))
+    choose(panel.aspect, "1:1 square")
+    choose(panel.resolution, "Draft (128p)")
+    panel.seconds.setValue(0.5)
+    window.timeline.set_playhead(24)
+    for prompt in ("a door opens", "a figure steps out"):
+        panel.prompt.setPlainText(prompt)
+        qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    first, second = window.service.jobs()
+    placeholders = window.timeline.placeholders
+    assert [(p.start, p.frames) for p in placeholders.values()] == [(24, 13), (37, 13)]  # queued one after the other
+    progress = []
+    window.bridge.event.connect(lambda e: first.id in placeholders and progress.append(placeholders[first.id].progress))
+    qtbot.waitUntil(lambda: not placeholders, timeout=240_000)
+    assert progress and max(progress) == 1.0  # the placeholder followed the denoising steps
+    clips = window.document.project.sequence.tracks[0].clips
+    assert [(c.start, c.duration) for c in clips] == [(24, 13), (37, 13)]
+    assert [window.document.project.media[c.media_id].recipe.prompt for c in clips] == ["a door opens",
+                                                                                       "a figure steps out"]
