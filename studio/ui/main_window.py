@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
 
         self.timeline.playhead_moved.connect(self.viewer.seek)
         self.viewer.frame_changed.connect(self.timeline.set_playhead)
+        self.viewer.marks_changed.connect(self.timeline.set_marks)
         self.timeline.edit_refused.connect(self.show_message)
         self.prompt_panel.generate_requested.connect(self.generate)
         self.prompt_panel.model.currentTextChanged.connect(self._model_changed)
@@ -119,14 +120,51 @@ class MainWindow(QMainWindow):
 
         play = bar.addMenu("&Playback")
         self._action(play, "&Play / Pause", self.viewer.toggle_play, "Space")
+        self._action(play, "Play &Backwards (again: faster)", lambda: self.viewer.shuttle(-1), "J")
+        self._action(play, "Pause", self.viewer.pause, "K")
+        self._action(play, "Play &Forwards (again: faster)", lambda: self.viewer.shuttle(1), "L")
         self._action(play, "Previous &Frame", lambda: self.viewer.step(-1), "Left")
         self._action(play, "&Next Frame", lambda: self.viewer.step(1), "Right")
         self._action(play, "Go to &Start", lambda: self.viewer.seek(0), "Home")
         self._action(play, "Go to &End", lambda: self.viewer.seek(max(0, self.document.project.sequence.duration - 1)),
                      "End")
+        play.addSeparator()
+        self._action(play, "Mark &In", self.viewer.set_mark_in, "I")
+        self._action(play, "Mark &Out", self.viewer.set_mark_out, "O")
+        self._action(play, "&Clear In and Out", self.viewer.clear_marks, "Alt+X")
+        loop = self._action(play, "&Loop Playback", self._set_loop, "Ctrl+L",
+                            "Loop between the in and out points (or the whole sequence)")
+        loop.setCheckable(True)
+        self.loop_action = loop
 
         generate = bar.addMenu("&Generate")
         self._action(generate, "&Generate Shot", self.generate, "Ctrl+Return")
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
+
+    def _set_loop(self, on: bool) -> None:
+        self.viewer.loop = on
+
+    def shortcut_table(self) -> list[tuple[str, str, str]]:
+        """(menu, command, keys) for every menu command that has a shortcut, read from the menus
+        themselves so the list can never disagree with the keys."""
+        rows = []
+        for menu_action in self.menuBar().actions():
+            menu = menu_action.menu()
+            for action in menu.actions() if menu else []:
+                keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+                if keys:
+                    rows.append((menu_action.text().replace("&", ""), action.text().replace("&", ""), keys))
+        return rows
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td>{m}</td><td>{c}</td><td><b>{k}</b></td></tr>" for m, c, k in self.shortcut_table())
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setText(f"<table cellspacing='6'>{rows}</table>")
+        box.open()  # not modal to the whole app: the editor keeps working
+        self.shortcuts_box = box
 
     # Status and title
 

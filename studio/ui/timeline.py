@@ -66,6 +66,7 @@ class TimelineWidget(QWidget):
         self.selected: str | None = None
         self._drag: _Drag | None = None
         self.placeholders: dict[str, Placeholder] = {}  # job id -> where its shot will land
+        self.marks: tuple[int | None, int | None] = (None, None)  # the viewer's in and out points
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumHeight(RULER_HEIGHT + 2 * TRACK_HEIGHT + 8)
@@ -206,8 +207,17 @@ class TimelineWidget(QWidget):
                 return seconds * fps
         return 600 * fps
 
+    def set_marks(self, mark_in: int | None, mark_out: int | None) -> None:
+        self.marks = (mark_in, mark_out)
+        self.update(QRect(0, 0, self.width(), RULER_HEIGHT))
+
     def _paint_ruler(self, painter: QPainter, first: int, last: int) -> None:
         painter.fillRect(QRect(0, 0, self.width(), RULER_HEIGHT), QColor("#24272e"))
+        mark_in, mark_out = self.marks
+        if mark_in is not None or mark_out is not None:
+            left = self.frame_to_x(mark_in or 0)
+            right = self.frame_to_x(mark_out + 1) if mark_out is not None else self.width()
+            painter.fillRect(QRect(left, RULER_HEIGHT - 6, max(2, right - left), 6), QColor("#7a6a2a"))
         step = self._ruler_step()
         painter.setFont(QFont(self.font().family(), 8))
         start = first - first % step

@@ -7,6 +7,7 @@ by a newer one before it starts is dropped.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -86,8 +87,12 @@ class FrameView(QWidget):
         painter.drawImage(target, self.image)
 
 
+MAX_SHUTTLE = 8  # J/L speed limit, times the frame rate
+
+
 class ViewerWidget(QWidget):
     frame_changed = Signal(int)  # the viewer moved the playhead (playback, buttons)
+    marks_changed = Signal(object, object)  # in and out frames, each None when unset
     _request = Signal(int)
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
@@ -96,6 +101,10 @@ class ViewerWidget(QWidget):
         self.frame = 0
         self.shown_frame = -1
         self.playing = False
+        self.speed = 1
+        self.loop = False
+        self.mark_in: int | None = None
+        self.mark_out: int | None = None
         self._play_origin = (0.0, 0)  # (wall clock, frame) when playback started
 
         self.view = FrameView()
@@ -168,9 +177,13 @@ class ViewerWidget(QWidget):
         self._show(self.frame)
 
     def seek(self, frame: int) -> None:
+        """Go to a frame (a person's seek: playback, if running, carries on from there)."""
         frame = max(0, int(frame))
         if self.playing and frame != self.frame:
             self._play_origin = (time.monotonic(), frame)
+        self._go(frame)
+
+    def _go(self, frame: int) -> None:
         self._show(frame)
         self.frame_changed.emit(frame)
 
@@ -181,30 +194,75 @@ class ViewerWidget(QWidget):
     def toggle_play(self) -> None:
         self.pause() if self.playing else self.play()
 
-    def play(self) -> None:
-        end = self.sequence.duration
-        if end == 0:
+    def play(self, speed: int = 1) -> None:
+        """Play at `speed` times the frame rate; negative plays backwards."""
+        if self.sequence.duration == 0:
             return
-        start = 0 if self.frame >= end - 1 else self.frame
+        first, last = self._play_range()
+        start = self.frame
+        if speed > 0 and not first <= start < last:
+            start = first  # at (or past) the end: play from the start again
+        elif speed < 0 and not first < start <= last:
+            start = last
+        self.speed = speed
         self.playing = True
         self._play_origin = (time.monotonic(), start)
+        self._go(start)
         self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
-        self._timer.start(max(1, int(500 / float(self.sequence.fps))))
+        self._timer.start(max(1, int(500 / (float(self.sequence.fps) * abs(speed)))))
 
     def pause(self) -> None:
         self.playing = False
+        self.speed = 1
         self._timer.stop()
         self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
 
+    def shuttle(self, direction: int) -> None:
+        """J/L: play backwards/forwards; each further press in the same direction doubles the speed."""
+        if self.playing and (self.speed > 0) == (direction > 0):
+            self.play(max(-MAX_SHUTTLE, min(MAX_SHUTTLE, self.speed * 2)))
+        else:
+            self.play(direction)
+
+    def set_mark_in(self) -> None:
+        self.mark_in = self.frame
+        if self.mark_out is not None and self.mark_out < self.mark_in:
+            self.mark_out = None
+        self.marks_changed.emit(self.mark_in, self.mark_out)
+
+    def set_mark_out(self) -> None:
+        self.mark_out = self.frame
+        if self.mark_in is not None and self.mark_in > self.mark_out:
+            self.mark_in = None
+        self.marks_changed.emit(self.mark_in, self.mark_out)
+
+    def clear_marks(self) -> None:
+        self.mark_in = self.mark_out = None
+        self.marks_changed.emit(None, None)
+
+    def _play_range(self) -> tuple[int, int]:
+        """First and last frame playback runs over: the marks when looping between them, else all."""
+        last = max(0, self.sequence.duration - 1)
+        if self.loop:
+            return (self.mark_in or 0), min(last, self.mark_out if self.mark_out is not None else last)
+        return 0, last
+
     def _tick(self) -> None:
         started, origin = self._play_origin
-        frame = origin + int((time.monotonic() - started) * float(self.sequence.fps))
-        if frame >= self.sequence.duration:
-            self.seek(self.sequence.duration - 1)
-            self.pause()
+        fps = float(self.sequence.fps)
+        frame = origin + math.floor((time.monotonic() - started) * fps * self.speed)
+        first, last = self._play_range()
+        if first <= frame <= last:
+            if frame != self.frame:
+                self._go(frame)  # not seek(): the clock's origin stays put, so playback never drifts
             return
-        if frame != self.frame:
-            self.seek(frame)
+        if self.loop:
+            restart = first if self.speed > 0 else last
+            self._play_origin = (time.monotonic(), restart)
+            self._go(restart)
+        else:
+            self._go(last if self.speed > 0 else first)
+            self.pause()
 
     def _show(self, frame: int) -> None:
         self.frame = frame

@@ -92,3 +92,54 @@ def test_opening_a_damaged_project_keeps_the_open_one(qtbot, window, tmp_path, m
     assert window.document.project is before
     assert warnings and "not valid JSON" in warnings[0]
     assert (bad / "project.json").read_text() == "{ not json"
+
+
+def test_l_plays_forward_faster_with_each_press_and_k_stops(qtbot, window):
+    window.timeline.setFocus()
+    qtbot.keyClick(window.timeline, Qt.Key.Key_L)
+    assert window.viewer.playing and window.viewer.speed == 1
+    qtbot.keyClick(window.timeline, Qt.Key.Key_L)
+    assert window.viewer.speed == 2
+    qtbot.keyClick(window.timeline, Qt.Key.Key_K)
+    assert not window.viewer.playing
+    stopped_at = window.viewer.frame
+    qtbot.wait(100)
+    assert window.viewer.frame == stopped_at
+
+
+def test_j_plays_backwards_to_the_start(qtbot, window):
+    window.viewer.seek(20)
+    window.timeline.setFocus()
+    qtbot.keyClick(window.timeline, Qt.Key.Key_J)
+    assert window.viewer.speed == -1
+    qtbot.keyClick(window.timeline, Qt.Key.Key_J)  # twice the speed: 20 frames in under a second
+    qtbot.waitUntil(lambda: not window.viewer.playing, timeout=3000)
+    assert window.viewer.frame == 0 and window.timeline.playhead == 0
+
+
+def test_in_and_out_marks_bound_loop_playback(qtbot, window):
+    window.timeline.setFocus()
+    window.viewer.seek(5)
+    qtbot.keyClick(window.timeline, Qt.Key.Key_I)
+    window.viewer.seek(9)
+    qtbot.keyClick(window.timeline, Qt.Key.Key_O)
+    assert (window.viewer.mark_in, window.viewer.mark_out) == (5, 9)
+    assert window.timeline.marks == (5, 9)
+    qtbot.keyClick(window.timeline, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)  # loop on
+    assert window.loop_action.isChecked()
+    seen = []
+    window.viewer.frame_changed.connect(seen.append)
+    window.viewer.play()
+    qtbot.waitUntil(lambda: seen.count(5) >= 2, timeout=5000)  # came round to the in point again
+    window.viewer.pause()
+    assert set(seen) <= set(range(5, 10)), seen
+
+
+def test_help_lists_every_shortcut_from_the_menus(qtbot, window):
+    keys = {command: key for _, command, key in window.shortcut_table()}
+    assert keys["Split at Playhead"] == "Ctrl+B"
+    assert keys["Pause"] == "K" and keys["Mark In"] == "I" and keys["Mark Out"] == "O"
+    assert keys["Play / Pause"] == "Space"
+    window.show_shortcuts()
+    assert "Ctrl+B" in window.shortcuts_box.text()
+    window.shortcuts_box.close()
