@@ -35,7 +35,7 @@ class Family:
 
     id: str
     label: str  # for messages: "LTX needs multiples of 32"
-    pipelines: tuple[str, ...]  # classes the studio will load a model of this family as
+    pipelines: tuple[str, ...]  # classes the studio will run a model of this family as
     folder_classes: tuple[str, ...]  # model_index.json _class_name values that mean this family
     size_multiple: int  # what the pipeline's check_inputs demands of width and height
     call_keys: frozenset[str]  # extra pipeline arguments a card may set
@@ -58,6 +58,15 @@ FAMILIES: dict[str, Family] = {
                 "max_sequence_length",
             }
         ),
+    ),
+    # Wan 2.1 / 2.2: no condition pipeline; text and images go to different pipeline classes.
+    "wan": Family(
+        id="wan",
+        label="Wan",
+        pipelines=("WanPipeline", "WanImageToVideoPipeline"),
+        folder_classes=("WanPipeline", "WanImageToVideoPipeline"),
+        size_multiple=16,  # check_inputs demands 16; a bigger VAE or patch needs more (the card says)
+        call_keys=frozenset({"max_sequence_length", "guidance_scale_2"}),
     ),
 }
 
@@ -85,11 +94,21 @@ class Card:
     revision: str | None = None  # a pinned Hugging Face revision; None for the repo's main
     description: str = ""
     call: dict[str, Any] = field(default_factory=dict)  # extra pipeline arguments, e.g. decode_timestep
+    # The class a mode runs as, where it is not `pipeline` (the class the folder is loaded as); the
+    # mode's pipeline is made from the loaded one with from_pipe, sharing its weights.
+    pipelines: dict[str, str] = field(default_factory=dict)
+    # Whether image to video takes an image at the last frame: "optional" (LTX: any frame), "no"
+    # (Wan 2.1 I2V and 2.2 TI2V: the first frame only), "required" (Wan 2.1 FLF2V: first and last).
+    last_frame: str = "optional"
     source: str | None = field(default=None, compare=False)  # the file the card was read from
 
     @property
     def label(self) -> str:
         return FAMILIES[self.family].label
+
+    def pipeline_for(self, mode: Mode | str) -> str:
+        """The pipeline class that runs a mode."""
+        return self.pipelines.get(str(mode), self.pipeline)
 
     def valid_frames(self, frames: int) -> bool:
         return frames >= 1 and (frames - 1) % self.frame_step == 0 and frames <= self.max_frames
@@ -98,6 +117,7 @@ class Card:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["modes"] = [str(m) for m in self.modes]
         data["call"] = dict(self.call)
+        data["pipelines"] = dict(self.pipelines)
         return data
 
     @classmethod
@@ -117,6 +137,7 @@ class Card:
             "pipeline": self.pipeline,
             "modes": [str(m) for m in self.modes],
             "memory_gb": self.memory_gb,
+            "last_frame": None if self.last_frame == "optional" else self.last_frame,
             "description": self.description,
         }
         tables = {
@@ -134,9 +155,12 @@ class Card:
                 "guidance": self.default_guidance,
             },
             "call": self.call,
+            "pipelines": self.pipelines,
         }
         lines = [f"{k} = {_toml_value(v)}" for k, v in top.items() if v is not None]
         for name, table in tables.items():
+            if not table and name in ("call", "pipelines"):
+                continue  # optional tables are left out when empty
             lines += ["", f"[{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
         return "\n".join(lines) + "\n"
 
@@ -153,6 +177,7 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {value!r} to a card")
 
 
+LAST_FRAME = ("optional", "no", "required")
 _MISSING = object()
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
@@ -200,12 +225,25 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
     size = _field(data, "size", dict, source)
     defaults = _field(data, "defaults", dict, source)
     call = _field(data, "call", dict, source, {})
+    pipelines = _field(data, "pipelines", dict, source, {})
+    for mode_name, class_name in pipelines.items():
+        if mode_name not in modes:
+            raise CardError(f"{source}: [pipelines] names {mode_name!r}, which is not one of the card's modes")
+        if class_name not in family.pipelines:
+            raise CardError(
+                f"{source}: [pipelines] {mode_name} = {class_name!r} is not one the studio runs for "
+                f"{family.label} ({', '.join(family.pipelines)})"
+            )
     unknown = sorted(set(call) - family.call_keys)
     if unknown:
         raise CardError(
             f"{source}: [call] has {', '.join(unknown)}, which the {family.label} pipeline call does not "
             f"take (allowed: {', '.join(sorted(family.call_keys))})"
         )
+
+    last_frame = _field(data, "last_frame", str, source, "optional")
+    if last_frame not in LAST_FRAME:
+        raise CardError(f"{source}: last_frame {last_frame!r} should be one of {', '.join(LAST_FRAME)}")
 
     card = Card(
         id=card_id,
@@ -229,6 +267,8 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
         revision=_field(data, "revision", str, source, None),
         description=_field(data, "description", str, source, ""),
         call=dict(call),
+        pipelines={str(k): str(v) for k, v in pipelines.items()},
+        last_frame=last_frame,
         source=source,
     )
     _check_numbers(card, family, source)
@@ -305,6 +345,8 @@ def folder_card(folder: str | os.PathLike[str]) -> Card:
     class_name = index["_class_name"]
     for family in FAMILIES.values():
         if class_name in family.folder_classes:
+            if family.id == "wan":
+                return _wan_defaults(family, folder, index)
             return _family_defaults(family, folder)
     known = ", ".join(c for f in FAMILIES.values() for c in f.folder_classes)
     raise ModelFolderError(
@@ -343,6 +385,55 @@ def _family_defaults(family: Family, folder: Path) -> Card:
         default_guidance=3.0,
         memory_gb=16.0,
         call=call,
+        description="A model folder without a studio card: the family's defaults.",
+        source=str(folder),
+    )
+
+
+def _wan_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
+    """Wan 2.1 / 2.2 defaults, with what the folder can do read from its configs: a WanPipeline makes
+    text shots, and first-frame shots too when its transformer takes the image in the latents
+    (Wan 2.2 TI2V, expand_timesteps); a WanImageToVideoPipeline makes image shots only, from a first
+    frame (I2V), or from a first and a last frame when its image embedding has positions for two
+    images (FLF2V)."""
+    vae = _read_json(folder / "vae" / "config.json")
+    transformer = _read_json(folder / "transformer" / "config.json")
+    spatial = int(vae.get("scale_factor_spatial") or 8)
+    step = int(vae.get("scale_factor_temporal") or 4)
+    patch = transformer.get("patch_size", (1, 2, 2))
+    multiple = math.lcm(family.size_multiple, spatial * int(patch[1]), spatial * int(patch[2]))
+    pipelines: dict[str, str] = {}
+    if index["_class_name"] == "WanImageToVideoPipeline":
+        modes: tuple[Mode, ...] = (Mode.IMAGE_TO_VIDEO,)
+        last_frame = "required" if transformer.get("pos_embed_seq_len") else "no"
+    elif index.get("expand_timesteps"):
+        modes = (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO)
+        pipelines = {str(Mode.IMAGE_TO_VIDEO): "WanImageToVideoPipeline"}
+    else:
+        modes = (Mode.TEXT_TO_VIDEO,)
+    if index["_class_name"] != "WanImageToVideoPipeline":
+        last_frame = "no"
+    max_frames = 160 // step * step + 1
+    return Card(
+        id=folder.name,
+        name=f"{folder.name} ({family.label}, no card)",
+        family=family.id,
+        pipeline=index["_class_name"],
+        pipelines=pipelines,
+        last_frame=last_frame,
+        modes=modes,
+        frame_step=step,
+        max_frames=max_frames,
+        default_frames=min(80 // step * step + 1, max_frames),
+        size_multiple=multiple,
+        max_width=1280 // multiple * multiple,
+        max_height=1280 // multiple * multiple,
+        default_width=832 // multiple * multiple or multiple,
+        default_height=480 // multiple * multiple or multiple,
+        default_fps=16.0,
+        default_steps=50,
+        default_guidance=5.0,
+        memory_gb=24.0,
         description="A model folder without a studio card: the family's defaults.",
         source=str(folder),
     )

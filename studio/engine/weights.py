@@ -19,6 +19,7 @@ CARD_FILE = "studio-card.toml"  # a folder's own card, e.g. the one `studio mode
 _CONFIG_FILES = {
     "scheduler": ("scheduler_config.json",),
     "tokenizer": ("tokenizer.json", "spiece.model", "tokenizer_config.json"),
+    "image_processor": ("preprocessor_config.json",),  # Wan 2.1 I2V's CLIP image processor
 }
 
 
