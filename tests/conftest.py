@@ -49,6 +49,26 @@ def tiny_ltx(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_wan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Wan folder laid out like Wan 2.2 TI2V 5B (a WanPipeline; text and first-frame shots):
+    32x32, 9 frames, 2 steps by default, frames 4k+1, sizes in multiples of 16. Read-only."""
+    folder = tmp_path_factory.mktemp("models") / "tiny-wan"
+    result = studio_command("models", "tiny", "wan", str(folder), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_wan_flf2v(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Wan folder laid out like Wan 2.1 FLF2V 14B (a WanImageToVideoPipeline with a CLIP image
+    encoder; first+last-frame shots only), same sizes as tiny_wan. Read-only."""
+    folder = tmp_path_factory.mktemp("models") / "tiny-wan-flf2v"
+    result = studio_command("models", "tiny", "wan-flf2v", str(folder), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+@pytest.fixture(scope="session")
 def still_images(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Two different 96x64 PNG stills: a horizontal gradient and a red field with a white square."""
     folder = tmp_path_factory.mktemp("stills")

@@ -6,12 +6,14 @@ Only safetensors, only local files, never remote code.
 
 from __future__ import annotations
 
+import inspect
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from ..core.recipe import Mode
 from .cards import Card, folder_card
 from .weights import ModelFolderError, check_folder
 
@@ -54,8 +56,14 @@ def pick_device(preferred: str | None = None) -> Device:
     return Device(device, dtype)
 
 
-def load_pipeline(folder: str | os.PathLike[str], card: Card | None = None, device: Device | None = None):
-    """The card's pipeline class loaded from a folder and moved to the device.
+def load_pipeline(
+    folder: str | os.PathLike[str],
+    card: Card | None = None,
+    device: Device | None = None,
+    mode: Mode | str | None = None,
+):
+    """The card's pipeline class loaded from a folder and moved to the device; with a mode, the
+    pipeline that runs that mode (see pipeline_for_mode).
 
     An incomplete folder is a ModelFolderError naming what is missing, found before any weights load.
     """
@@ -83,4 +91,24 @@ def load_pipeline(folder: str | os.PathLike[str], card: Card | None = None, devi
         pipe.to(device.torch_device)
     if hasattr(pipe, "vae") and hasattr(pipe.vae, "enable_tiling"):
         pipe.vae.enable_tiling()  # decodes big frames in tiles; no effect below the tile size
-    return pipe
+    return pipe if mode is None else pipeline_for_mode(pipe, card, mode)
+
+
+def pipeline_for_mode(pipe, card: Card, mode: Mode | str):
+    """The pipeline that runs a mode, made from the loaded one where the card names another class for
+    it (Wan's image pipeline from its text pipeline): the same modules, not a second copy. A mode
+    without its own class runs on the loaded pipeline itself."""
+    name = card.pipeline_for(mode)
+    if type(pipe).__name__ == name:
+        return pipe
+    import diffusers
+
+    pipeline_class = getattr(diffusers, name)  # a card can only name classes its family allows
+    # What DiffusionPipeline.from_pipe does, without its closing cast of every shared module to one
+    # dtype, which would undo the float32 parts (norms, time embedding) Wan's transformer keeps.
+    accepted = inspect.signature(pipeline_class.__init__).parameters
+    modules = {k: v for k, v in pipe.components.items() if k in accepted}
+    settings = {k: v for k, v in pipe.config.items() if k in accepted and k not in modules}
+    derived = pipeline_class(**modules, **settings)
+    derived.set_progress_bar_config(disable=True)
+    return derived

@@ -1,9 +1,14 @@
 """Tiny models for tests and for trying the studio without a download.
 
-Real diffusers and transformers classes with tiny configs (those of diffusers' own LTX condition
-pipeline test), random weights from fixed seeds, and a tokenizer trained here on a few sentences,
+Real diffusers and transformers classes with tiny configs (those of diffusers' own LTX and Wan
+pipeline tests), random weights from fixed seeds, and a tokenizer trained here on a few sentences,
 so nothing is fetched from the network. The output is noise-like video, but every code path of
 the real model runs: text encoding, conditioning, denoising, VAE decode.
+
+Wan comes as two folders because its two real layouts cannot share a transformer: "wan" is laid out
+like Wan 2.2 TI2V 5B (one WanPipeline folder that makes text and first-frame shots, the image
+pipeline made from its modules), "wan-flf2v" like Wan 2.1 FLF2V (a WanImageToVideoPipeline folder
+with a CLIP image encoder, for first+last-frame shots, which that transformer demands).
 """
 
 from __future__ import annotations
@@ -142,14 +147,192 @@ def tiny_ltx_card(pipe) -> Card:
     )
 
 
+def _wan_text_encoder(seed: int):
+    """A tokenizer made here and a tiny UMT5 encoder (Wan's text encoder class) sized for it."""
+    import torch
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    tokenizer = _tokenizer()
+    torch.manual_seed(seed)
+    # d_model must match the transformer's text_dim.
+    config = UMT5Config(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        d_kv=8,
+        d_ff=64,
+        num_layers=2,
+        num_heads=4,
+        relative_attention_num_buckets=8,
+        dropout_rate=0.0,
+    )
+    return tokenizer, UMT5EncoderModel(config).eval()
+
+
+def _wan_vae(seed: int):
+    """Wan 2.1's VAE shape in miniature: 8x in space, 4x in time (frames 4k+1)."""
+    import torch
+    from diffusers import AutoencoderKLWan
+
+    torch.manual_seed(seed)
+    return AutoencoderKLWan(
+        base_dim=8, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
+    )
+
+
+def _wan_scheduler():
+    # The scheduler the real Wan 2.1 and 2.2 folders ship.
+    from diffusers import UniPCMultistepScheduler
+
+    return UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0)
+
+
+def _wan_transformer(seed: int, in_channels: int, image_dim: int | None = None, image_tokens: int | None = None):
+    import torch
+    from diffusers import WanTransformer3DModel
+
+    torch.manual_seed(seed)
+    heads, head_dim = 2, 12
+    return WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=heads,
+        attention_head_dim=head_dim,
+        in_channels=in_channels,
+        out_channels=16,
+        text_dim=32,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=2,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+        image_dim=image_dim,
+        # Wan 2.1 I2V attends to the image tokens with their own key/value projections.
+        added_kv_proj_dim=heads * head_dim if image_dim is not None else None,
+        # FLF2V: positions for the first and the last image's CLIP tokens, side by side.
+        pos_embed_seq_len=2 * image_tokens if image_tokens else None,
+    )
+
+
+def build_wan_pipeline(seed: int = 0):
+    """A WanPipeline laid out like Wan 2.2 TI2V 5B: expand_timesteps, so the same transformer also
+    makes first-frame shots through WanImageToVideoPipeline.from_pipe."""
+    from diffusers import WanPipeline
+
+    tokenizer, text_encoder = _wan_text_encoder(seed)
+    return WanPipeline(
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        transformer=_wan_transformer(seed, in_channels=16),
+        vae=_wan_vae(seed),
+        scheduler=_wan_scheduler(),
+        expand_timesteps=True,
+    )
+
+
+def build_wan_flf2v_pipeline(seed: int = 0):
+    """A WanImageToVideoPipeline laid out like Wan 2.1 FLF2V: the transformer takes the noise, a frame
+    mask and the encoded first and last frames, and both frames' CLIP image features."""
+    import torch
+    from diffusers import WanImageToVideoPipeline
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel
+
+    tokenizer, text_encoder = _wan_text_encoder(seed)
+    torch.manual_seed(seed)
+    clip = CLIPVisionConfig(
+        hidden_size=8,
+        projection_dim=8,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        image_size=32,
+        intermediate_size=16,
+        patch_size=8,
+    )
+    image_encoder = CLIPVisionModel(clip).eval()
+    tokens = (clip.image_size // clip.patch_size) ** 2 + 1  # patches and the class token
+    image_processor = CLIPImageProcessor(crop_size=32, size=32)
+    return WanImageToVideoPipeline(
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        image_encoder=image_encoder,
+        image_processor=image_processor,
+        # 16 noise channels + 4 mask channels (one per frame in a latent frame) + 16 condition channels
+        transformer=_wan_transformer(seed, in_channels=36, image_dim=clip.hidden_size, image_tokens=tokens),
+        vae=_wan_vae(seed),
+        scheduler=_wan_scheduler(),
+    )
+
+
+def tiny_wan_card(pipe, card_id: str) -> Card:
+    """A tiny Wan folder's card, its frame rule and size multiple read off the built pipeline:
+    frames 4k+1, sizes in multiples of the VAE's 8x times the transformer's 2x2 patches."""
+    step = pipe.vae_scale_factor_temporal
+    multiple = math.lcm(
+        FAMILIES["wan"].size_multiple, pipe.vae_scale_factor_spatial * pipe.transformer.config.patch_size[1]
+    )
+    if type(pipe).__name__ == "WanPipeline":
+        name = "Tiny Wan, text or first frame (test model, random weights)"
+        modes = (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO)
+        pipelines = {str(Mode.TEXT_TO_VIDEO): "WanPipeline", str(Mode.IMAGE_TO_VIDEO): "WanImageToVideoPipeline"}
+        last_frame = "no"
+    else:
+        name = "Tiny Wan FLF2V, first and last frame (test model, random weights)"
+        modes = (Mode.IMAGE_TO_VIDEO,)
+        pipelines = {}
+        last_frame = "required"
+    return Card(
+        id=card_id,
+        name=name,
+        family="wan",
+        pipeline=type(pipe).__name__,
+        pipelines=pipelines,
+        last_frame=last_frame,
+        modes=modes,
+        frame_step=step,
+        max_frames=16 * step + 1,
+        default_frames=2 * step + 1,
+        size_multiple=multiple,
+        max_width=8 * multiple,
+        max_height=8 * multiple,
+        default_width=2 * multiple,
+        default_height=2 * multiple,
+        default_fps=16.0,
+        default_steps=2,
+        default_guidance=5.0,
+        memory_gb=0.1,
+        description=f"Built by `studio models tiny {card_id[5:]} DIR` for tests: noise, fast, on any CPU.",
+        call={"max_sequence_length": 32},
+    )
+
+
+def _build(family: str, seed: int):
+    """The pipeline and card of each tiny model `studio models tiny FAMILY` can build."""
+    if family == "ltx":
+        pipe = build_ltx_pipeline(seed)
+        return pipe, tiny_ltx_card(pipe)
+    if family == "wan":  # the callers check the name against TINY
+        pipe = build_wan_pipeline(seed)
+        return pipe, tiny_wan_card(pipe, "tiny-wan")
+    pipe = build_wan_flf2v_pipeline(seed)
+    return pipe, tiny_wan_card(pipe, "tiny-wan-flf2v")
+
+
+TINY = ("ltx", "wan", "wan-flf2v")
+
+
 def build_tiny(family: str, folder: str | os.PathLike[str], seed: int = 0) -> Path:
     """Build a family's tiny model into a folder with save_pretrained, plus its studio card."""
-    if family != "ltx":
-        raise ValueError(f"no tiny model for the family {family!r} (there is one for: ltx)")
+    if family not in TINY:
+        raise ValueError(f"no tiny model for the family {family!r} (there is one for: {', '.join(TINY)})")
     folder = Path(folder)
     if (folder / "model_index.json").exists():
         raise FileExistsError(f"{folder} already holds a model")
-    pipe = build_ltx_pipeline(seed)
+    pipe, card = _build(family, seed)
     pipe.save_pretrained(folder, safe_serialization=True)
-    (folder / CARD_FILE).write_text(tiny_ltx_card(pipe).to_toml(), encoding="utf-8")
+    (folder / CARD_FILE).write_text(card.to_toml(), encoding="utf-8")
     return folder
+
+
+if __name__ == "__main__":  # python -m studio.engine.tiny FAMILY DIR, without the CLI
+    import sys
+
+    print(build_tiny(sys.argv[1], sys.argv[2]))
