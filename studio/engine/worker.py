@@ -116,7 +116,7 @@ class Worker:
 
         from ..core.recipe import Recipe
         from ..media.takes import write_frames
-        from . import ltx
+        from . import ltx, wan
         from .cards import Card, folder_card, resolve
         from .jobs import Cancelled
 
@@ -132,9 +132,9 @@ class Worker:
             if resolved.folder is None:
                 raise FileNotFoundError(f"the model '{recipe.model}' is not downloaded")
             folder, card = resolved.folder, resolved.card
-        if card.family != "ltx":
+        if card.family not in ("ltx", "wan"):
             raise ValueError(f"the studio cannot run the {card.family} family yet")
-        pipe, revision = self._pipeline(folder, card)
+        pipe, revision = self._pipeline(folder, card, recipe.mode)
         if should_stop():  # the cancel may have come while the model was loading
             raise Cancelled()
         recipe = dataclasses.replace(recipe, model_revision=revision)
@@ -142,26 +142,28 @@ class Worker:
         def on_step(step: int, total: int) -> None:
             self.emit("progress", job_id, step=step, total=total, elapsed=round(time.monotonic() - start, 3))
 
-        frames = ltx.generate(pipe, recipe, card, message.get("project_folder"), on_step, should_stop)
+        if card.family == "wan":
+            frames = wan.generate(pipe, recipe, card, message.get("project_folder"), on_step, should_stop)
+        else:
+            frames = ltx.generate(pipe, recipe, card, message.get("project_folder"), on_step, should_stop)
         if should_stop():
             raise Cancelled()
         write_frames(message["output"], frames, recipe.fps)
         return frames, recipe
 
-    def _pipeline(self, folder: Path, card):
-        """The loaded pipeline for a folder; a different model replaces the last one."""
-        from .loader import load_pipeline
+    def _pipeline(self, folder: Path, card, mode):
+        """The pipeline for a folder and mode; a different model replaces the last one. Modes that run
+        as another pipeline class (Wan's text and image pipelines) share the loaded one's modules."""
+        from .loader import load_pipeline, pipeline_for_mode
         from .weights import weights_revision
 
         key = (str(folder.resolve()), card.pipeline)
-        if self._loaded is not None and self._loaded[0] == key:
-            return self._loaded[1], self._loaded[2]
-        self._loaded = None  # free the old model before loading the new one
-        _free_memory()
-        revision = weights_revision(folder)
-        pipe = load_pipeline(folder, card)
-        self._loaded = (key, pipe, revision)
-        return pipe, revision
+        if self._loaded is None or self._loaded[0] != key:
+            self._loaded = None  # free the old model before loading the new one
+            _free_memory()
+            revision = weights_revision(folder)
+            self._loaded = (key, load_pipeline(folder, card), revision)
+        return pipeline_for_mode(self._loaded[1], card, mode), self._loaded[2]
 
 
 def _free_memory() -> None:
