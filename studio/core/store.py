@@ -126,6 +126,17 @@ def _rebase_media(project: Project, target: Path) -> None:
         item.path = relative.as_posix()
 
 
+def unused_media_files(project: Project, keep: set[Path] = frozenset()) -> list[Path]:
+    """Files in the project's media/ folder that no media item of the project uses (nor `keep`).
+    Hidden files are skipped: they are writes still in progress."""
+    if project.folder is None or not (project.folder / "media").is_dir():
+        return []
+    used = {project.media_path(item).absolute() for item in project.media.values()}
+    used |= {Path(path).absolute() for path in keep}
+    return sorted(path for path in (project.folder / "media").absolute().rglob("*")
+                  if path.is_file() and not path.name.startswith(".") and path not in used)
+
+
 def load(path: str | os.PathLike[str]) -> Project:
     folder = project_folder(path).absolute()
     file = folder / PROJECT_FILE
