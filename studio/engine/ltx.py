@@ -1,7 +1,16 @@
 """The LTX family: a recipe as an LTXConditionPipeline call.
 
-text to video has no conditions; image to video puts each input image at its frame index (the
-first frame, and for a first+last shot a second image at the last frame).
+text to video has no conditions; image to video and keyframes put each input image at its frame
+index (for image to video the first frame, and for a first+last shot the last frame too).
+Extend, connect and loop put the clip frames modes.placements() chooses as conditioning videos
+(k = frame_step + 1 frames each, a valid k*step+1 length, so the pipeline trims nothing) and
+modes.assemble() joins the result to the clip's exact frames.
+
+video to video is SDEdit, the way the pipeline's denoise_strength works: the clip is encoded to
+latents, noised to the level the schedule has after (1 - strength) of the steps, and only the last
+steps x strength steps run. strength 0 keeps the clip as it is (no step runs, and the frames are the
+clip's own); 1 remakes it from noise. A frame-0 video condition would not do this: the pipeline
+holds a strength-1 condition fixed through every step, whatever denoise_strength says.
 """
 
 from __future__ import annotations
@@ -14,10 +23,11 @@ import torch
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 from PIL import Image, ImageOps
 
-from ..core.recipe import Recipe
+from ..core.recipe import CLIP_INPUTS, Mode, Recipe
+from . import modes
 from .cards import Card
 from .jobs import Cancelled
-from .requests import condition_path
+from .modes import condition_path
 
 
 def fit_image(path: str | Path, width: int, height: int) -> Image.Image:
@@ -27,21 +37,51 @@ def fit_image(path: str | Path, width: int, height: int) -> Image.Image:
         return ImageOps.fit(image, (width, height), Image.Resampling.LANCZOS)
 
 
-def call_arguments(recipe: Recipe, card: Card, project_folder: str | Path | None = None) -> dict:
-    """The pipeline arguments for a recipe (everything but the callback)."""
+def read_clips(recipe: Recipe, project_folder: str | Path | None = None) -> list[np.ndarray]:
+    """The frames of a clip mode's input clips, fitted to the shot's size; [] for the other modes."""
+    if recipe.mode not in CLIP_INPUTS:
+        return []
+    return [modes.read_clip(c, project_folder, recipe.width, recipe.height) for c in recipe.conditions]
+
+
+def call_arguments(
+    recipe: Recipe,
+    card: Card,
+    project_folder: str | Path | None = None,
+    clips: list[np.ndarray] | None = None,
+    pipe=None,
+) -> dict:
+    """The pipeline arguments for a recipe (everything but the callback).
+
+    clips are read_clips()' frames (read here if not given); video to video needs the pipe to
+    encode its clip."""
     extra = dict(card.call)
     timesteps = extra.pop("timesteps", None)
     # A card's own schedule (the distilled models') fits only the step count it was made for.
     if timesteps is not None and len(timesteps) == recipe.steps:
         extra["timesteps"] = list(timesteps)
-    conditions = [
-        LTXVideoCondition(
-            image=fit_image(condition_path(c.path, project_folder), recipe.width, recipe.height),
-            frame_index=c.frame_index,
-            strength=c.strength,
-        )
-        for c in recipe.conditions
-    ]
+    if clips is None:
+        clips = read_clips(recipe, project_folder)
+    if recipe.mode is Mode.VIDEO_TO_VIDEO:
+        if pipe is None:
+            raise ValueError("video to video needs the pipeline to encode its clip")
+        conditions = []
+        extra["latents"] = encode_video(pipe, clips[0][: recipe.frames])
+        extra["denoise_strength"] = recipe.strength
+    elif recipe.mode in CLIP_INPUTS:
+        conditions = [
+            LTXVideoCondition(video=[Image.fromarray(f) for f in frames], frame_index=index)
+            for frames, index in modes.placements(recipe.mode, clips, recipe.frames, card)
+        ]
+    else:
+        conditions = [
+            LTXVideoCondition(
+                image=fit_image(condition_path(c.path, project_folder), recipe.width, recipe.height),
+                frame_index=c.frame_index,
+                strength=c.strength,
+            )
+            for c in recipe.conditions
+        ]
     return {
         "conditions": conditions or None,
         "prompt": recipe.expanded_prompt or recipe.prompt,
@@ -67,7 +107,10 @@ def generate(
     on_step: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> np.ndarray:
-    """Run the pipeline; return uint8 frames shaped (recipe.frames, height, width, 3).
+    """Run the pipeline; return the take as uint8 frames shaped (N, height, width, 3).
+
+    N is recipe.frames, except for the clip modes, whose take joins the clip's frames and the new
+    ones (modes.assemble): extend and loop are longer than recipe.frames, connect is shorter.
 
     on_step(step, total) is called after each denoising step. When should_stop() turns true the
     run ends at the next step with Cancelled, before the VAE decode (the pipeline's own interrupt
@@ -83,9 +126,28 @@ def generate(
             raise Cancelled()
         return {}
 
-    output = pipe(**call_arguments(recipe, card, project_folder), callback_on_step_end=step_end)
+    clips = read_clips(recipe, project_folder)
+    if recipe.mode is Mode.VIDEO_TO_VIDEO and recipe.strength == 0:
+        return clips[0][: recipe.frames].copy()  # nothing to remake: the clip's own frames, exactly
+    arguments = call_arguments(recipe, card, project_folder, clips, pipe)
+    output = pipe(**arguments, callback_on_step_end=step_end)
     video = np.asarray(output.frames[0])  # (frames, height, width, 3) floats in [0, 1]
     expected = (recipe.frames, recipe.height, recipe.width, 3)
     if video.shape != expected:
         raise RuntimeError(f"the pipeline made video shaped {video.shape}, not {expected}")
-    return (video * 255.0).round().clip(0, 255).astype(np.uint8)
+    frames = (video * 255.0).round().clip(0, 255).astype(np.uint8)
+    return modes.assemble(recipe.mode, frames, clips, card)
+
+
+def encode_video(pipe, frames: np.ndarray) -> torch.Tensor:
+    """uint8 frames as the normalised latents the pipeline's `latents` argument takes, encoded the
+    way it encodes a condition (its VAE, its normalisation) but with the mean, not a sample, so the
+    same clip always gives the same latents."""
+    from diffusers.pipelines.ltx.pipeline_ltx_condition import retrieve_latents
+
+    video = pipe.video_processor.preprocess_video([Image.fromarray(f) for f in frames], *frames.shape[1:3])
+    video = video.to(pipe._execution_device, dtype=pipe.vae.dtype)
+    with torch.no_grad():
+        latents = retrieve_latents(pipe.vae.encode(video), sample_mode="argmax")
+    latents = pipe._normalize_latents(latents, pipe.vae.latents_mean, pipe.vae.latents_std)
+    return latents.to(torch.float32)

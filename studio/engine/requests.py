@@ -11,8 +11,10 @@ import dataclasses
 import os
 from pathlib import Path
 
-from ..core.recipe import Mode, Recipe
-from .cards import CardError, ModelNotFound, Resolved, catalogue, resolve
+from ..core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
+from ..media.probe import MediaError, probe
+from .cards import Card, CardError, ModelNotFound, Resolved, catalogue, resolve
+from .modes import condition_path, min_frames, overlap_frames
 from .sizes import SizeError, snap
 from .weights import ModelFolderError
 
@@ -47,14 +49,6 @@ def resolve_model(
     return resolved
 
 
-def condition_path(path: str, project_folder: str | os.PathLike[str] | None) -> Path:
-    """An input's file: relative paths are relative to the project folder."""
-    p = Path(path).expanduser()
-    if not p.is_absolute() and project_folder is not None:
-        p = Path(project_folder) / p
-    return p
-
-
 def available_models(
     models_dir: PathLike | None = None, cards_dir: PathLike | None = None
 ) -> list[tuple[str, str]]:
@@ -82,23 +76,12 @@ def prepare(
         raise RequestError("the prompt is empty: describe the shot")
     card = resolve_model(recipe.model, models_dir, cards_dir).card
     if recipe.mode not in card.modes:
-        raise RequestError(f"{card.name} cannot do {recipe.mode.replace('_', ' ')}")
-    if recipe.mode is Mode.TEXT_TO_VIDEO and recipe.conditions:
-        raise RequestError("text to video takes no input images; use image to video")
-    if recipe.mode is Mode.IMAGE_TO_VIDEO and not recipe.conditions:
-        raise RequestError("image to video needs an input image")
-    for condition in recipe.conditions:
-        path = condition_path(condition.path, project_folder)
-        if not path.is_file():
-            raise RequestError(f"the input image {path} does not exist")
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
-            raise RequestError(
-                f"the input {path} is not an image the studio reads ({', '.join(sorted(IMAGE_SUFFIXES))})"
-            )
-        if not 0.0 <= condition.strength <= 1.0:
-            raise RequestError(
-                f"the strength of {path.name} must be between 0 and 1, not {condition.strength}"
-            )
+        raise RequestError(_cannot(card, recipe.mode, models_dir, cards_dir))
+    if not 0.0 <= recipe.strength <= 1.0:
+        raise RequestError(
+            f"the strength must be between 0 (keep the clip) and 1 (remake it), not {recipe.strength}"
+        )
+    clips = _check_inputs(recipe, project_folder)
 
     steps = card.default_steps if recipe.steps is None else recipe.steps
     guidance = card.default_guidance if recipe.guidance is None else recipe.guidance
@@ -110,4 +93,105 @@ def prepare(
         snapped, notes = snap(dataclasses.replace(recipe, steps=steps, guidance=guidance), card)
     except SizeError as exc:
         raise RequestError(str(exc)) from exc
+    notes += _check_clip_lengths(snapped, card, clips)
     return snapped, notes
+
+
+def _cannot(card: Card, mode: Mode, models_dir: PathLike | None, cards_dir: PathLike | None) -> str:
+    """Why a model cannot run a mode, and which installed models can."""
+    try:
+        able = [e.card.id for e in catalogue(models_dir, cards_dir) if e.installed and mode in e.card.modes]
+    except CardError:
+        able = []
+    others = f"installed models that can: {', '.join(able)}" if able else "no installed model can"
+    return f"{card.name} cannot do {mode.label} ({others})"
+
+
+def _check_inputs(recipe: Recipe, project_folder: PathLike | None) -> list[tuple[Condition, Path, int, int, int]]:
+    """Check the inputs a mode needs; return each clip as (condition, file, frames, width, height)."""
+    mode = recipe.mode
+    wanted = CLIP_INPUTS.get(mode, 0)
+    if mode is Mode.TEXT_TO_VIDEO and recipe.conditions:
+        raise RequestError("text to video takes no input images; use image to video")
+    if mode is Mode.IMAGE_TO_VIDEO and not recipe.conditions:
+        raise RequestError("image to video needs an input image")
+    if mode is Mode.KEYFRAMES and not recipe.conditions:
+        raise RequestError("keyframes needs at least one still placed at a frame")
+    if wanted and len(recipe.conditions) != wanted:
+        what = {
+            Mode.EXTEND_FORWARD: "a clip to extend",
+            Mode.EXTEND_BACKWARD: "a clip to extend",
+            Mode.CONNECT: "two clips: the one to come from and the one to go to",
+            Mode.VIDEO_TO_VIDEO: "one clip to remake",
+            Mode.LOOP: "one clip to loop",
+        }[mode]
+        got = f" (it was given {len(recipe.conditions)})" if recipe.conditions else ""
+        raise RequestError(f"{mode.label} needs {what}{got}")
+
+    clips = []
+    for condition in recipe.conditions:
+        path = condition_path(condition.path, project_folder)
+        if not 0.0 <= condition.strength <= 1.0:
+            raise RequestError(f"the strength of {path.name} must be between 0 and 1, not {condition.strength}")
+        if not wanted:
+            if not path.is_file():
+                raise RequestError(f"the input image {path} does not exist")
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                raise RequestError(
+                    f"the input {path} is not an image the studio reads ({', '.join(sorted(IMAGE_SUFFIXES))})"
+                )
+            continue
+        if not path.is_file():
+            raise RequestError(f"the clip {path} does not exist")
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            raise RequestError(f"{mode.label} needs a video clip, and {path.name} is a still image")
+        try:
+            info = probe(path)
+        except MediaError as exc:
+            raise RequestError(str(exc)) from exc
+        if info.fps is None:
+            raise RequestError(f"{mode.label} needs a video clip, and {path.name} holds no video frames")
+        end = info.frames if condition.source_out is None else condition.source_out
+        if not 0 <= condition.source_in < end <= info.frames:
+            raise RequestError(
+                f"the frames {condition.source_in} to {end} are not inside {path.name} (it has {info.frames} frames)"
+            )
+        clips.append((condition, path, end - condition.source_in, info.width, info.height))
+    return clips
+
+
+def _check_clip_lengths(
+    recipe: Recipe, card: Card, clips: list[tuple[Condition, Path, int, int, int]]
+) -> list[str]:
+    """After snapping: the clips are long enough for the mode, and the shot long enough for new frames."""
+    mode, notes = recipe.mode, []
+    k = overlap_frames(card)
+    least = min_frames(mode, card)
+    if recipe.frames < least:
+        raise RequestError(
+            f"{mode.label} with {card.name} needs a shot of at least {least} frames "
+            f"({k} of them overlap the clip), not {recipe.frames}"
+        )
+    for _, path, frames, width, height in clips:
+        needed = recipe.frames if mode is Mode.VIDEO_TO_VIDEO else k
+        if frames < needed:
+            if mode is Mode.VIDEO_TO_VIDEO:
+                raise RequestError(
+                    f"the clip {path.name} has {frames} frames and the shot {recipe.frames}: video to video "
+                    "remakes frame for frame, so ask for fewer frames"
+                )
+            raise RequestError(
+                f"the clip {path.name} has {frames} frames; {mode.label} needs at least {k}, the frames "
+                "the new ones continue from"
+            )
+        if (width, height) != (recipe.width, recipe.height):
+            notes.append(
+                f"the clip {path.name} is {width}x{height} and the shot {recipe.width}x{recipe.height}: "
+                "its frames are scaled and cropped to fit"
+            )
+    if mode is Mode.VIDEO_TO_VIDEO and 0 < recipe.strength and int(recipe.steps * recipe.strength) == 0:
+        raise RequestError(
+            f"a strength of {recipe.strength:g} with {recipe.steps} steps runs no step at all "
+            f"(it runs steps x strength of them): raise the steps or the strength"
+        )
+    return notes

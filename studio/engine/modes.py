@@ -1,0 +1,113 @@
+"""The clip modes, the same for every family: which frames of a clip condition the shot, where they
+go, and how the generated frames and the clip's own frames make the take. No torch here.
+
+The overlap k is the number of a clip's frames the model continues from: two latent frames' worth
+(the first frame on its own, then one packed group of card.frame_step frames), 9 frames for LTX's
+8k+1 rule. One frame would give the model a picture but no motion; two latent frames give it
+motion, and k is the smallest length a conditioning video can have beyond a single frame.
+
+    extend forward   the clip's last k frames at frame 0; take = the clip + the frames after them
+    extend backward  the clip's first k frames at the end; take = the frames before them + the clip
+    connect A → B    A's last k frames at 0, B's first k at the end; take = only the frames between
+    loop             the clip's last k at 0 and its own first k at the end;
+                     take = the clip + the frames between, so its last frame leads into its first
+    video to video   the clip's first `frames` frames, remade with Recipe.strength
+
+The clip's frames in an extended or looped take are its exact frames, read from the lossless take;
+only a clip of another size than the shot is scaled and cropped to fit first.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from ..core.recipe import Condition, Mode
+from ..media.takes import read_frames
+from .cards import Card
+
+
+def condition_path(path: str, project_folder: str | os.PathLike[str] | None) -> Path:
+    """An input's file: relative paths are relative to the project folder."""
+    p = Path(path).expanduser()
+    if not p.is_absolute() and project_folder is not None:
+        p = Path(project_folder) / p
+    return p
+
+
+def overlap_frames(card: Card) -> int:
+    """k: how many of a clip's frames the new frames continue from (see the module docstring)."""
+    return card.frame_step + 1
+
+
+def min_frames(mode: Mode, card: Card) -> int:
+    """The fewest frames a shot of this mode can have and still make at least one new frame."""
+    k = overlap_frames(card)
+    if mode in (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD):
+        least = k + 1
+    elif mode in (Mode.CONNECT, Mode.LOOP):
+        least = 2 * k + 1
+    else:
+        return 1
+    step = card.frame_step
+    return (least - 1 + step - 1) // step * step + 1  # the next valid step*n + 1 count
+
+
+def new_frame_count(mode: Mode, frames: int, card: Card) -> int:
+    """How many frames of a generated shot of `frames` frames end up in the take as new frames."""
+    k = overlap_frames(card)
+    if mode in (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD):
+        return frames - k
+    if mode in (Mode.CONNECT, Mode.LOOP):
+        return frames - 2 * k
+    return frames
+
+
+def fit_frames(frames: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Frames cropped to the shot's aspect and scaled to its size (never stretched); unchanged if they fit."""
+    if frames.shape[1:3] == (height, width):
+        return frames
+    return np.stack(
+        [np.asarray(ImageOps.fit(Image.fromarray(f), (width, height), Image.Resampling.LANCZOS)) for f in frames]
+    )
+
+
+def read_clip(
+    condition: Condition, project_folder: str | os.PathLike[str] | None, width: int, height: int
+) -> np.ndarray:
+    """A clip condition's frames (source_in to source_out) as uint8 (N, height, width, 3)."""
+    frames = read_frames(condition_path(condition.path, project_folder))
+    end = len(frames) if condition.source_out is None else condition.source_out
+    return fit_frames(frames[condition.source_in : end], width, height)
+
+
+def placements(mode: Mode, clips: list[np.ndarray], frames: int, card: Card) -> list[tuple[np.ndarray, int]]:
+    """The conditioning videos of a clip mode: (frames, output frame index of their first frame)."""
+    k = overlap_frames(card)
+    end = frames - k
+    if mode is Mode.EXTEND_FORWARD:
+        return [(clips[0][-k:], 0)]
+    if mode is Mode.EXTEND_BACKWARD:
+        return [(clips[0][:k], end)]
+    if mode is Mode.CONNECT:
+        return [(clips[0][-k:], 0), (clips[1][:k], end)]
+    if mode is Mode.LOOP:
+        return [(clips[0][-k:], 0), (clips[0][:k], end)]
+    raise ValueError(f"{mode.label} places no clip frames")
+
+
+def assemble(mode: Mode, generated: np.ndarray, clips: list[np.ndarray], card: Card) -> np.ndarray:
+    """The take: the generated frames without the overlaps, joined to the clip's exact frames."""
+    k = overlap_frames(card)
+    if mode is Mode.EXTEND_FORWARD:
+        return np.concatenate([clips[0], generated[k:]])
+    if mode is Mode.EXTEND_BACKWARD:
+        return np.concatenate([generated[:-k], clips[0]])
+    if mode is Mode.CONNECT:
+        return generated[k:-k]
+    if mode is Mode.LOOP:
+        return np.concatenate([clips[0], generated[k:-k]])
+    return generated
