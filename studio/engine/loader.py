@@ -106,6 +106,7 @@ def pipeline_for_mode(pipe, card: Card, mode: Mode | str):
     pipeline_class = getattr(diffusers, name)  # a card can only name classes its family allows
     # What DiffusionPipeline.from_pipe does, without its closing cast of every shared module to one
     # dtype, which would undo the float32 parts (norms, time embedding) Wan's transformer keeps.
+    # CPU-offload hooks (a GPU short of memory) sit on the shared modules, so they carry over.
     accepted = inspect.signature(pipeline_class.__init__).parameters
     modules = {k: v for k, v in pipe.components.items() if k in accepted}
     settings = {k: v for k, v in pipe.config.items() if k in accepted and k not in modules}
