@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import tomllib
 
 import numpy as np
 import pytest
 
 from studio.core.recipe import Condition, Mode, Recipe
-from studio.engine.cards import Card, folder_card, load_cards
+from studio.engine.cards import Card, CardError, card_from_toml, folder_card, load_card, load_cards
 from studio.engine.jobs import Cancelled, JobDone, JobProgress
 from studio.engine.requests import prepare
 from studio.engine.wan import generate
@@ -96,6 +97,23 @@ def test_the_shipped_wan_cards_name_their_pipelines_and_rules():
     # 2.2's VAE compresses 16x, times the transformer's 2x2 patches: sizes in multiples of 32.
     assert (ti2v.size_multiple, ti2v.default_fps, ti2v.pipeline) == (32, 24, "WanPipeline")
     assert ti2v.pipeline_for(Mode.IMAGE_TO_VIDEO) == "WanImageToVideoPipeline"
+
+
+def test_a_card_with_a_pipeline_per_mode_round_trips_and_is_checked(tmp_path):
+    card = load_cards()["wan-2.2-ti2v-5b"]
+    (tmp_path / "again.toml").write_text(card.to_toml(), encoding="utf-8")
+    again = load_card(tmp_path / "again.toml")
+    assert again == card and again.pipelines == card.pipelines and again.last_frame == "no"
+    assert Card.from_dict(card.to_dict()) == card
+    data = tomllib.loads(card.to_toml())
+    for change, message in [
+        ({"pipelines": {"image_to_video": "LTXConditionPipeline"}}, "is not one the studio runs for Wan"),
+        ({"modes": ["text_to_video"]}, "[pipelines] names 'image_to_video', which is not one of the card's modes"),
+        ({"last_frame": "sometimes"}, "last_frame 'sometimes' should be one of optional, no, required"),
+    ]:
+        with pytest.raises(CardError) as error:
+            card_from_toml({**data, **change}, "wan.toml")
+        assert message in str(error.value)
 
 
 def test_a_wan_folder_without_a_card_gets_what_its_configs_allow(tiny_wan, tiny_wan_flf2v, tmp_path):
