@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QWidget
 from ..core.commands import EditError, MoveClip, TrimClip
 from ..core.project import Clip, Track, TrackKind
 from .document import Document
+from .thumbnail_loader import ThumbnailLoader
 
 RULER_HEIGHT = 26
 TRACK_HEIGHT = 58
@@ -67,6 +68,10 @@ class TimelineWidget(QWidget):
         self._drag: _Drag | None = None
         self.placeholders: dict[str, Placeholder] = {}  # job id -> where its shot will land
         self.marks: tuple[int | None, int | None] = (None, None)  # the viewer's in and out points
+        self.thumbnails = ThumbnailLoader(parent=self)
+        self.thumbnails.cache_dir = document.cache_dir / "thumbnails"
+        self.thumbnails.ready.connect(self.update)
+        self.show_thumbnails = True
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumHeight(RULER_HEIGHT + 2 * TRACK_HEIGHT + 8)
@@ -168,6 +173,7 @@ class TimelineWidget(QWidget):
         self.update()
 
     def _on_replaced(self) -> None:
+        self.thumbnails.cache_dir = self.document.cache_dir / "thumbnails"
         self.selected = None
         self.playhead = 0
         self.scroll_frames = 0
@@ -180,6 +186,8 @@ class TimelineWidget(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         clip_area = event.rect()
+        if clip_area.contains(self.rect()):
+            self.thumbnails.forget_requests()  # a full repaint asks again for all it still needs
         painter.fillRect(clip_area, QColor("#1b1d22"))
         first_frame = self.x_to_frame(max(HEADER_WIDTH, clip_area.left()))
         last_frame = self.x_to_frame(clip_area.right()) + 1
@@ -267,6 +275,9 @@ class TimelineWidget(QWidget):
         else:
             fill = QColor("#3d5a8c" if item and item.is_generated else "#4b5d73")
         painter.fillRect(rect, fill)
+        if self.show_thumbnails and not offline and track.kind is TrackKind.VIDEO:
+            aspect = item.width / item.height if item.width and item.height else 16 / 9
+            self._paint_filmstrip(painter, rect, clip, project.media_path(item), aspect)
         painter.setPen(QPen(QColor("#ffd25a") if selected else fill.lighter(140), 2 if selected else 1))
         painter.drawRect(rect.adjusted(0, 0, -1, -1))
         if rect.width() > 24:
@@ -331,6 +342,29 @@ class TimelineWidget(QWidget):
         if not busy:
             return start
         return max([c.end for c in track.clips] + [p.end for p in pending] + [0])
+
+    def _paint_filmstrip(self, painter: QPainter, rect: QRect, clip: Clip, path, aspect: float) -> None:
+        """Thumbnails side by side along the clip, each of the frame under its left edge; only the
+        visible ones are asked for."""
+        strip = rect.adjusted(1, 16, -1, -16)
+        if strip.height() < 12 or strip.width() < 8:
+            return
+        height = strip.height()
+        width = max(8, round(height * aspect))
+        first = max(strip.left(), HEADER_WIDTH)
+        x = strip.left() + max(0, (first - strip.left()) // width) * width
+        painter.save()
+        painter.setClipRect(strip)
+        while x < min(strip.right(), self.width()):
+            source = clip.source_frame(self.x_to_frame(x)) if x > strip.left() else clip.source_in
+            frames_per_thumb = max(1, round(width / self.px_per_frame))
+            source = max(clip.source_in, min(clip.source_out - 1, source - source % frames_per_thumb))
+            image = self.thumbnails.get(path, source, height)
+            if image is not None and not image.isNull():
+                target = QRect(x, strip.top(), min(width, image.width() * height // max(1, image.height())), height)
+                painter.drawImage(target, image)
+            x += width
+        painter.restore()
 
     def _paint_headers(self, painter: QPainter) -> None:
         painter.fillRect(QRect(0, 0, HEADER_WIDTH, self.height()), QColor("#2a2d35"))

@@ -143,3 +143,19 @@ def test_help_lists_every_shortcut_from_the_menus(qtbot, window):
     window.show_shortcuts()
     assert "Ctrl+B" in window.shortcuts_box.text()
     window.shortcuts_box.close()
+
+
+def test_clips_show_filmstrip_thumbnails_loaded_in_the_background(qtbot, window):
+    timeline = window.timeline
+    timeline.set_zoom(20.0, 0)  # 24 frames over 480 px: several thumbnails
+    row = timeline.clip_rect(0, timeline.sequence.tracks[0].clips[0])
+
+    def third_thumbnail_colour():
+        # Square 20 px thumbnails (the strip's height) side by side: the third starts 41 px in.
+        return timeline.grab().toImage().pixelColor(row.left() + 46, row.center().y())
+
+    # The ramp is pure red, brighter each frame; the clip's own fill is blue-grey.
+    qtbot.waitUntil(lambda: third_thumbnail_colour().green() < 10, timeout=10_000)
+    colour = third_thumbnail_colour()
+    # 20 px per frame: the third thumbnail's left edge is at frame 2, whose red is 2 × 10.
+    assert abs(colour.red() - 20) <= 3 and colour.blue() < 10, colour.name()

@@ -1,0 +1,80 @@
+"""Loads clip thumbnails for the timeline in the background.
+
+The timeline asks for what it is about to paint; what is not in memory yet is queued and drawn
+when it arrives. The newest requests are served first and requests nobody has asked for again
+since the last paint are dropped, so scrolling past a hundred clips decodes only what stays in
+view.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+
+from ..media.probe import MediaError
+from ..media.thumbnails import thumbnail
+from .viewer import to_qimage
+
+Key = tuple[str, int, int]  # (file, frame, height)
+
+
+class ThumbnailLoader(QObject):
+    ready = Signal()  # some thumbnails arrived: repaint
+
+    def __init__(self, max_images: int = 600, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.cache_dir: Path | None = None
+        self._images: OrderedDict[Key, QImage | None] = OrderedDict()  # None: the file has no such picture
+        self._max_images = max_images
+        self._wanted: list[Key] = []
+        self._lock = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="thumbnails", daemon=True)
+        self._thread.start()
+
+    def get(self, path: Path, frame: int, height: int) -> QImage | None:
+        """The thumbnail if loaded; otherwise None, and it is queued."""
+        key = (str(path), frame, height)
+        with self._lock:
+            if key in self._images:
+                self._images.move_to_end(key)
+                return self._images[key]
+            if key not in self._wanted:
+                self._wanted.append(key)
+                self._lock.notify()
+        return None
+
+    def forget_requests(self) -> None:
+        """Called before a full repaint: what the repaint still needs it will ask for again."""
+        with self._lock:
+            self._wanted.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._lock.notify()
+        self._thread.join(2)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while not self._wanted and not self._closed:
+                    self._lock.wait()
+                if self._closed:
+                    return
+                key = self._wanted.pop()  # newest first: what is on screen now
+                cache_dir = self.cache_dir
+            path, frame, height = key
+            try:
+                image = to_qimage(thumbnail(path, frame, (height * 4, height), cache_dir))
+            except (MediaError, OSError, ValueError):
+                image = None  # offline or unreadable: the clip is drawn without a picture
+            with self._lock:
+                self._images[key] = image
+                while len(self._images) > self._max_images:
+                    self._images.popitem(last=False)
+            self.ready.emit()
