@@ -59,6 +59,16 @@ def tiny_wan(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_wan_i2v(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Wan folder laid out like Wan 2.1 I2V 14B (a WanImageToVideoPipeline with a CLIP image
+    encoder; first-frame shots only), same sizes as tiny_wan. Read-only."""
+    folder = tmp_path_factory.mktemp("models") / "tiny-wan-i2v"
+    result = studio_command("models", "tiny", "wan-i2v", str(folder), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+@pytest.fixture(scope="session")
 def tiny_wan_flf2v(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny Wan folder laid out like Wan 2.1 FLF2V 14B (a WanImageToVideoPipeline with a CLIP image
     encoder; first+last-frame shots only), same sizes as tiny_wan. Read-only."""

@@ -51,11 +51,11 @@ def write_autosave(project: Project, now: datetime | None = None, keep: int = KE
         raise store.ProjectError("the project has no folder to autosave into")
     directory = autosave_dir(project.folder)
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    path = directory / f"project-{stamp}.json"
-    counter = 1
-    while path.exists():  # two autosaves within a second keep both, in order
-        counter += 1
-        path = directory / f"project-{stamp}-{counter}.json"
+    # Two autosaves within a second keep both, in order: the later one counts on from the highest
+    # number of that second (not the first free one, which pruning may have just freed).
+    same_second = [int(m[2] or 1) for p in autosaves(project.folder) if (m := _NAME.match(p.name)) and m[1] == stamp]
+    counter = max(same_second, default=0) + 1
+    path = directory / (f"project-{stamp}.json" if counter == 1 else f"project-{stamp}-{counter}.json")
     store.write_atomic(path, json.dumps(store.to_json(project), indent=1).encode())
     prune(project.folder, keep)
     return path

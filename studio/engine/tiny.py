@@ -7,8 +7,9 @@ the real model runs: text encoding, conditioning, denoising, VAE decode.
 
 Wan comes as two folders because its two real layouts cannot share a transformer: "wan" is laid out
 like Wan 2.2 TI2V 5B (one WanPipeline folder that makes text and first-frame shots, the image
-pipeline made from its modules), "wan-flf2v" like Wan 2.1 FLF2V (a WanImageToVideoPipeline folder
-with a CLIP image encoder, for first+last-frame shots, which that transformer demands).
+pipeline made from its modules), "wan-i2v" like Wan 2.1 I2V (a WanImageToVideoPipeline folder with a
+CLIP image encoder, first-frame shots) and "wan-flf2v" like Wan 2.1 FLF2V (the same, but its
+transformer has positions for two images' CLIP tokens and demands a first and a last frame).
 """
 
 from __future__ import annotations
@@ -229,9 +230,10 @@ def build_wan_pipeline(seed: int = 0):
     )
 
 
-def build_wan_flf2v_pipeline(seed: int = 0):
-    """A WanImageToVideoPipeline laid out like Wan 2.1 FLF2V: the transformer takes the noise, a frame
-    mask and the encoded first and last frames, and both frames' CLIP image features."""
+def build_wan_i2v_pipeline(seed: int = 0, last_frame: bool = False):
+    """A WanImageToVideoPipeline laid out like Wan 2.1 I2V: the transformer takes the noise, a frame
+    mask, the encoded first frame and its CLIP image features; with last_frame, like Wan 2.1 FLF2V,
+    the first and the last frame and both frames' CLIP features."""
     import torch
     from diffusers import WanImageToVideoPipeline
     from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel
@@ -256,7 +258,9 @@ def build_wan_flf2v_pipeline(seed: int = 0):
         image_encoder=image_encoder,
         image_processor=image_processor,
         # 16 noise channels + 4 mask channels (one per frame in a latent frame) + 16 condition channels
-        transformer=_wan_transformer(seed, in_channels=36, image_dim=clip.hidden_size, image_tokens=tokens),
+        transformer=_wan_transformer(
+            seed, in_channels=36, image_dim=clip.hidden_size, image_tokens=tokens if last_frame else None
+        ),
         vae=_wan_vae(seed),
         scheduler=_wan_scheduler(),
     )
@@ -275,10 +279,11 @@ def tiny_wan_card(pipe, card_id: str) -> Card:
         pipelines = {str(Mode.TEXT_TO_VIDEO): "WanPipeline", str(Mode.IMAGE_TO_VIDEO): "WanImageToVideoPipeline"}
         last_frame = "no"
     else:
-        name = "Tiny Wan FLF2V, first and last frame (test model, random weights)"
+        flf2v = pipe.transformer.config.pos_embed_seq_len is not None
+        name = f"Tiny Wan {'FLF2V, first and last' if flf2v else 'I2V, first'} frame (test model, random weights)"
         modes = (Mode.IMAGE_TO_VIDEO,)
         pipelines = {}
-        last_frame = "required"
+        last_frame = "required" if flf2v else "no"
     return Card(
         id=card_id,
         name=name,
@@ -305,18 +310,18 @@ def tiny_wan_card(pipe, card_id: str) -> Card:
 
 
 def _build(family: str, seed: int):
-    """The pipeline and card of each tiny model `studio models tiny FAMILY` can build."""
+    """The pipeline and card of each tiny model `studio models tiny FAMILY` can build (one of TINY)."""
     if family == "ltx":
         pipe = build_ltx_pipeline(seed)
         return pipe, tiny_ltx_card(pipe)
-    if family == "wan":  # the callers check the name against TINY
+    if family == "wan":
         pipe = build_wan_pipeline(seed)
         return pipe, tiny_wan_card(pipe, "tiny-wan")
-    pipe = build_wan_flf2v_pipeline(seed)
-    return pipe, tiny_wan_card(pipe, "tiny-wan-flf2v")
+    pipe = build_wan_i2v_pipeline(seed, last_frame=family == "wan-flf2v")
+    return pipe, tiny_wan_card(pipe, f"tiny-{family}")
 
 
-TINY = ("ltx", "wan", "wan-flf2v")
+TINY = ("ltx", "wan", "wan-i2v", "wan-flf2v")
 
 
 def build_tiny(family: str, folder: str | os.PathLike[str], seed: int = 0) -> Path:

@@ -18,15 +18,17 @@ from ..core.recipe import Mode, Recipe
 from .cards import Card
 from .jobs import Cancelled
 from .ltx import fit_image
-from .requests import condition_path
+from .modes import condition_path
 
 
 def _images(recipe: Recipe, card: Card, project_folder: str | Path | None) -> dict:
     """`image` and `last_image` from the recipe's conditions, as the card's model takes them."""
-    if recipe.mode is not Mode.IMAGE_TO_VIDEO:
+    if recipe.mode is Mode.TEXT_TO_VIDEO:
         if recipe.conditions:
             raise ValueError("text to video takes no input images; use image to video")
         return {}
+    if recipe.mode is not Mode.IMAGE_TO_VIDEO:  # VACE (extend, connect, keyframes) is still to come
+        raise ValueError(f"the studio cannot run Wan for {recipe.mode.label} yet")
     last_index = recipe.frames - 1
     by_index = {}
     for condition in recipe.conditions:

@@ -23,11 +23,14 @@ from ..core.store import ProjectError
 from ..engine import jobs
 from ..engine.requests import RequestError, available_models, resolve_model
 from ..media.probe import probe
+from .autosave import Autosaver
 from .document import Document
 from .engine_bridge import EngineBridge
 from .export_dialog import ExportDialog
 from .jobs_panel import JobsPanel
 from .prompt_panel import PromptPanel
+from .purge import purge_unused_media
+from .recent import RecentProjects
 from .timeline import Placeholder, TimelineWidget
 from .viewer import ViewerWidget
 
@@ -67,6 +70,7 @@ class MainWindow(QMainWindow):
         self.document.undo_stack.cleanChanged.connect(self._update_title)
 
         self._build_menus()
+        self._install_autosave()
         self.refresh_models()
         self._update_title()
         self.resize(1400, 860)
@@ -95,10 +99,12 @@ class MainWindow(QMainWindow):
         file = bar.addMenu("&File")
         self._action(file, "&New Project", self.new_project, QKeySequence.StandardKey.New)
         self._action(file, "&Open Project…", self.open_project, QKeySequence.StandardKey.Open)
+        self.recent_menu = file.addMenu("Open &Recent")
         self._action(file, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._action(file, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
         file.addSeparator()
         self._action(file, "&Export…", self.export, "Ctrl+M", "Export the sequence to a video file")
+        self._action(file, "&Purge Unused Media…", self.purge_unused_media, tip="Move takes nothing uses to the trash")
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -165,6 +171,20 @@ class MainWindow(QMainWindow):
         box.setText(f"<table cellspacing='6'>{rows}</table>")
         box.open()  # not modal to the whole app: the editor keeps working
         self.shortcuts_box = box
+
+    def _install_autosave(self) -> None:
+        """Timed autosaves, crash recovery (see autosave.py) and File → Open Recent."""
+        self.autosaver = Autosaver(self.document, self)
+        self.autosaver.message.connect(self.show_message)
+        self.recent = RecentProjects(self.recent_menu, self.open_project, self.show_message)
+        self.document.path_changed.connect(
+            lambda: self.document.untitled or self.recent.add(self.document.folder))
+
+    def purge_unused_media(self) -> None:
+        running = {self.document.media_dir / f"{take_id}.mkv" for take_id in self._pending.values()}
+        removed = purge_unused_media(self, self.document.project, keep=running)
+        if removed:
+            self.show_message(f"Purged {len(removed)} unused media file(s)")
 
     # Status and title
 
@@ -318,7 +338,8 @@ class MainWindow(QMainWindow):
             if not path:
                 return
         try:
-            self.document.open(path)
+            if not self.autosaver.open(path):  # offers recovery if it was open when the studio stopped
+                return
         except ProjectError as exc:
             QMessageBox.warning(self, "Cannot open project", str(exc))
             return
@@ -359,6 +380,7 @@ class MainWindow(QMainWindow):
         if not self._confirm_discard():
             event.ignore()
             return
+        self.autosaver.close()
         self.viewer.shutdown()
         self.service.shutdown()
         event.accept()

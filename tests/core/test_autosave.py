@@ -48,6 +48,10 @@ def test_two_autosaves_in_one_second_keep_their_order(tmp_path):
     second = autosave.write_autosave(project, now=now)
     assert first != second
     assert autosave.autosaves(project.folder) == [second, first]
+    for _ in range(6):  # pruning frees the older names of this second; they are not taken again
+        latest = autosave.write_autosave(project, now=now, keep=2)
+    assert autosave.autosaves(project.folder) == [latest, latest.with_name("project-20261123-190000-7.json")]
+    assert latest.name == "project-20261123-190000-8.json"
 
 
 def test_recovery_takes_the_newest_autosave_that_loads_and_is_newer_than_the_save(tmp_path):

@@ -1,7 +1,8 @@
 """Wan through the tiny models' real pipelines, loaded back from disk by the loader users' models take.
 
 tiny_wan is laid out like Wan 2.2 TI2V (a WanPipeline folder; its image pipeline is made from the
-loaded modules), tiny_wan_flf2v like Wan 2.1 FLF2V (a WanImageToVideoPipeline with a CLIP encoder).
+loaded modules), tiny_wan_i2v like Wan 2.1 I2V and tiny_wan_flf2v like Wan 2.1 FLF2V (each a
+WanImageToVideoPipeline with a CLIP image encoder).
 """
 
 from __future__ import annotations
@@ -116,12 +117,13 @@ def test_a_card_with_a_pipeline_per_mode_round_trips_and_is_checked(tmp_path):
         assert message in str(error.value)
 
 
-def test_a_wan_folder_without_a_card_gets_what_its_configs_allow(tiny_wan, tiny_wan_flf2v, tmp_path):
-    for source, name in ((tiny_wan, "ti2v"), (tiny_wan_flf2v, "flf2v")):
-        shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns(CARD_FILE, "*.safetensors"))
-    ti2v, flf2v = folder_card(tmp_path / "ti2v"), folder_card(tmp_path / "flf2v")
+def test_a_wan_folder_without_a_card_gets_what_its_configs_allow(tiny_wan, tiny_wan_i2v, tiny_wan_flf2v, tmp_path):
+    for source in (tiny_wan, tiny_wan_i2v, tiny_wan_flf2v):
+        shutil.copytree(source, tmp_path / source.name, ignore=shutil.ignore_patterns(CARD_FILE, "*.safetensors"))
+    ti2v, i2v, flf2v = (folder_card(tmp_path / s.name) for s in (tiny_wan, tiny_wan_i2v, tiny_wan_flf2v))
     assert ti2v.modes == (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO) and ti2v.last_frame == "no"
     assert ti2v.pipeline_for(Mode.IMAGE_TO_VIDEO) == "WanImageToVideoPipeline"
+    assert i2v.modes == (Mode.IMAGE_TO_VIDEO,) and i2v.last_frame == "no"
     assert flf2v.modes == (Mode.IMAGE_TO_VIDEO,) and flf2v.last_frame == "required"
     assert (ti2v.family, ti2v.frame_step, ti2v.size_multiple) == ("wan", 4, 16)
 
@@ -172,6 +174,21 @@ def test_a_first_frame_model_refuses_a_last_frame(wan_i2v_pipe, wan_card, tiny_w
     first, last = still_images
     with pytest.raises(ValueError, match="takes a first frame only"):
         generate(wan_i2v_pipe, image_recipe(text_recipe, tiny_wan, (first, 0), (last, 8)), wan_card)
+
+
+def test_wan_2_1_image_to_video_takes_the_first_frame_and_its_clip_features(tiny_wan_i2v, text_recipe, still_images):
+    from studio.engine.loader import load_pipeline, pick_device
+
+    card = folder_card(tiny_wan_i2v)
+    pipe = load_pipeline(tiny_wan_i2v, card, pick_device("cpu"), mode=Mode.IMAGE_TO_VIDEO)
+    assert type(pipe).__name__ == "WanImageToVideoPipeline" and card.last_frame == "no"
+    first, last = still_images
+    frames = generate(pipe, image_recipe(text_recipe, tiny_wan_i2v, (first, 0)), card)
+    assert frames.shape == (9, 32, 32, 3) and frames.std() > 5
+    other = generate(pipe, image_recipe(text_recipe, tiny_wan_i2v, (last, 0)), card)
+    assert np.abs(other.astype(int) - frames).mean() > 0.05  # another image, another shot
+    with pytest.raises(ValueError, match="takes a first frame only"):
+        generate(pipe, image_recipe(text_recipe, tiny_wan_i2v, (first, 0), (last, 8)), card)
 
 
 def test_first_and_last_frame_is_conditioned_on_both(flf2v_pipe, flf2v_card, tiny_wan_flf2v, text_recipe, still_images):

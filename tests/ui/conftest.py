@@ -4,6 +4,7 @@ one that a test did not expect fails the test with its text instead."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 
@@ -17,3 +18,11 @@ def no_modal_message_boxes(monkeypatch):
 
     for kind in ("warning", "critical", "question", "information"):
         monkeypatch.setattr(QMessageBox, kind, staticmethod(refuse(kind)))
+
+
+@pytest.fixture(autouse=True)
+def own_settings_and_app_data(monkeypatch, tmp_path):
+    """Recent projects, session records and the trash go to this test's folder, not the user's."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "xdg-config"))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "xdg-config"))
