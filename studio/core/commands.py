@@ -215,3 +215,28 @@ class SetSequenceFormat(Command):
     def revert(self, project: Project) -> None:
         seq = project.sequence
         seq.width, seq.height, seq.fps = self._old
+
+
+@dataclass
+class SetActiveTake(Command):
+    """Show another take of the same shot in a clip; the clip keeps its place and range."""
+
+    clip_id: str
+    media_id: str
+    text = "Switch take"
+    _old: str | None = field(default=None, repr=False)
+
+    def apply(self, project: Project) -> None:
+        _, clip = project.sequence.find_clip(self.clip_id)
+        if self.media_id not in clip.takes:
+            raise EditError("that take belongs to another shot")
+        limit = _max_frames(project, self.media_id)
+        if limit is not None and clip.source_out > limit:
+            raise EditError(f"that take has {limit} frames and the clip shows up to frame {clip.source_out}; "
+                            "trim the clip first")
+        self._old = clip.media_id
+        clip.media_id = self.media_id
+
+    def revert(self, project: Project) -> None:
+        _, clip = project.sequence.find_clip(self.clip_id)
+        clip.media_id = self._old

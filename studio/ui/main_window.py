@@ -27,7 +27,9 @@ from .autosave import Autosaver
 from .document import Document
 from .engine_bridge import EngineBridge
 from .export_dialog import ExportDialog
+from .inspector import Inspector
 from .jobs_panel import JobsPanel
+from .media_bin import MediaBin
 from .prompt_panel import PromptPanel
 from .purge import purge_unused_media
 from .recent import RecentProjects
@@ -49,6 +51,8 @@ class MainWindow(QMainWindow):
         self.timeline = TimelineWidget(self.document)
         self.prompt_panel = PromptPanel()
         self.jobs_panel = JobsPanel()
+        self.media_bin = MediaBin(self.document)
+        self.inspector = Inspector(self.document)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.viewer)
@@ -57,7 +61,16 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 2)
         self.setCentralWidget(splitter)
         self._dock("Shot", self.prompt_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("Jobs", self.jobs_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        jobs_dock = self._dock("Jobs", self.jobs_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        media_dock = self._dock("Media", self.media_bin, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(jobs_dock, media_dock, Qt.Orientation.Vertical)
+        self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(jobs_dock, self.inspector_dock)
+        jobs_dock.raise_()
+        self.media_bin.message.connect(self.show_message)
+        self.inspector.message.connect(self.show_message)
+        self.inspector.media_link.connect(self._select_media)
+        self.timeline.selection_changed.connect(self._selection_changed)
 
         self.timeline.playhead_moved.connect(self.viewer.seek)
         self.viewer.frame_changed.connect(self.timeline.set_playhead)
@@ -103,6 +116,8 @@ class MainWindow(QMainWindow):
         self._action(file, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._action(file, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
         file.addSeparator()
+        self._action(file, "&Import Media…", self.media_bin.import_dialog, "Ctrl+I",
+                     "Import video, image and audio files into the media bin")
         self._action(file, "&Export…", self.export, "Ctrl+M", "Export the sequence to a video file")
         self._action(file, "&Purge Unused Media…", self.purge_unused_media, tip="Move takes nothing uses to the trash")
         file.addSeparator()
@@ -148,6 +163,20 @@ class MainWindow(QMainWindow):
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
+
+    def _selection_changed(self, clip_id: str | None) -> None:
+        self.inspector.show_clip(clip_id)
+        if clip_id is not None:
+            self.inspector_dock.raise_()
+
+    def _select_media(self, media_id: str) -> None:
+        """A recipe's input was clicked: select the clip that shows that media, if there is one."""
+        clip = next((c for t in self.document.project.sequence.tracks for c in t.clips if c.media_id == media_id), None)
+        if clip is None:
+            self.show_message("That input is not on the timeline")
+            return
+        self.timeline.select(clip.id)
+        self.viewer.seek(clip.start)
 
     def _set_loop(self, on: bool) -> None:
         self.viewer.loop = on

@@ -9,12 +9,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QFont,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QWidget
 
-from ..core.commands import EditError, MoveClip, TrimClip
-from ..core.project import Clip, Track, TrackKind
+from ..core.commands import AddClip, EditError, MoveClip, TrimClip
+from ..core.project import Clip, MediaKind, Track, TrackKind, new_id
 from .document import Document
+from .media_bin import MEDIA_MIME
 from .thumbnail_loader import ThumbnailLoader
 
 RULER_HEIGHT = 26
@@ -22,6 +35,7 @@ TRACK_HEIGHT = 58
 HEADER_WIDTH = 64
 EDGE_GRAB = 6  # pixels either side of a clip edge that grab the edge for trimming
 MIN_PX_PER_FRAME, MAX_PX_PER_FRAME = 0.05, 40.0
+STILL_SECONDS = 5  # how long a dropped still lasts, as in most editors
 
 
 @dataclass
@@ -73,6 +87,7 @@ class TimelineWidget(QWidget):
         self.thumbnails.ready.connect(self.update)
         self.show_thumbnails = True
         self.setMouseTracking(True)
+        self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumHeight(RULER_HEIGHT + 2 * TRACK_HEIGHT + 8)
         self.setToolTip("Click to select · drag to move · drag an edge to trim · Ctrl+wheel to zoom")
@@ -435,6 +450,43 @@ class TimelineWidget(QWidget):
             except EditError as exc:
                 self.edit_refused.emit(str(exc))
         self.update()
+
+    # Drops from the media bin
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasFormat(MEDIA_MIME):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasFormat(MEDIA_MIME):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Media dragged from the bin lands where it is dropped, one clip after another, as one edit."""
+        ids = bytes(event.mimeData().data(MEDIA_MIME)).decode().split(",")
+        pos = event.position().toPoint()
+        index = self.track_at(pos.y())
+        frame = self.x_to_frame(pos.x())
+        commands = []
+        for media_id in ids:
+            item = self.document.project.media.get(media_id)
+            if item is None:
+                continue
+            kind = TrackKind.AUDIO if item.kind is MediaKind.AUDIO else TrackKind.VIDEO
+            under = self.sequence.tracks[index] if index is not None else None
+            track = under if under is not None and under.kind is kind else \
+                next(t for t in self.sequence.tracks if t.kind is kind)
+            still = round(float(self.sequence.fps) * STILL_SECONDS)
+            length = still if item.kind is MediaKind.IMAGE else item.frames
+            commands.append(AddClip(track.id, Clip(new_id(), item.id, frame, 0, max(1, length))))
+            frame += max(1, length)
+        if not commands:
+            return
+        try:
+            self.document.push(commands, "Add clips" if len(commands) > 1 else "Add clip")
+        except EditError as exc:
+            self.edit_refused.emit(str(exc))
+        event.acceptProposedAction()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120

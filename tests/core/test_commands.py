@@ -13,6 +13,7 @@ from studio.core.commands import (
     DeleteClip,
     EditError,
     MoveClip,
+    SetActiveTake,
     SetSequenceFormat,
     SplitClip,
     TrimClip,
@@ -147,3 +148,16 @@ def test_refused_edits_change_nothing(project: Project, command: Command, reason
         command.apply(project)
     assert state(project) == before
     assert project == original
+
+
+def test_set_active_take(project: Project) -> None:
+    project.media["m2"] = MediaItem("m2", "media/take1b.mkv", frames=30)
+    project.media["short"] = MediaItem("short", "media/short.mkv", frames=5)
+    project.sequence.tracks[0].clips[0].takes += ["m2", "short"]
+    check_undoable(project, SetActiveTake("a", "m2"))
+    before = state(project)
+    with pytest.raises(EditError, match="has 5 frames"):
+        SetActiveTake("a", "short").apply(project)  # the clip shows frames 0-10
+    with pytest.raises(EditError, match="another shot"):
+        SetActiveTake("a", "n").apply(project)
+    assert state(project) == before

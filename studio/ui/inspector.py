@@ -1,0 +1,131 @@
+"""The inspector: what the selected clip is — its media facts, the recipe that made it, and its
+takes, any of which can become the active one (an undoable edit)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from ..core.commands import EditError, SetActiveTake
+from ..core.project import MediaItem
+from .document import Document
+from .media_bin import describe
+from .thumbnail_loader import ThumbnailLoader
+
+TAKE_THUMB = QSize(96, 54)
+
+
+def recipe_html(item: MediaItem) -> str:
+    recipe = item.recipe
+    rows = [
+        ("Mode", recipe.mode.replace("_", " ")),
+        ("Model", recipe.model + (f" @ {recipe.model_revision[:12]}" if recipe.model_revision else "")),
+        ("Prompt", recipe.prompt),
+    ]
+    if recipe.expanded_prompt:
+        rows.append(("Expanded prompt", recipe.expanded_prompt))
+    if recipe.negative_prompt:
+        rows.append(("Negative", recipe.negative_prompt))
+    rows += [
+        ("Seed", str(recipe.seed)),
+        ("Steps · guidance", f"{recipe.steps} · {recipe.guidance}"),
+        ("Size", f"{recipe.width}×{recipe.height}, {recipe.frames} frames at {recipe.fps:g} fps"),
+    ]
+    for condition in recipe.conditions:
+        where = f"frame {condition.frame_index}"
+        rows.append(("Input", f"<a href='media:{escape(condition.media_id or '')}'>{escape(condition.path)}</a> "
+                              f"at {where}" if condition.media_id else f"{escape(condition.path)} at {where}"))
+    return "".join(f"<tr><td style='color:#8b91a0'>{k}</td><td>{v if k == 'Input' else escape(v)}</td></tr>"
+                   for k, v in rows)
+
+
+class Inspector(QWidget):
+    message = Signal(str)
+    media_link = Signal(str)  # a recipe input was clicked: the media id it came from
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.clip_id: str | None = None
+        self.details = QLabel("Select a clip to see what it is and how it was made.")
+        self.details.setObjectName("hint")
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.details.linkActivated.connect(lambda link: self.media_link.emit(link.removeprefix("media:")))
+        self.takes_label = QLabel("Takes — double-click one to use it")
+        self.takes = QListWidget()
+        self.takes.setIconSize(TAKE_THUMB)
+        self.takes.itemDoubleClicked.connect(self._use_take)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.details)
+        layout.addWidget(self.takes_label)
+        layout.addWidget(self.takes, 1)
+        self.thumbnails = ThumbnailLoader(parent=self)
+        self.thumbnails.ready.connect(self._update_icons)
+        document.changed.connect(self.refresh)
+        document.replaced.connect(lambda: self.show_clip(None))
+        self.show_clip(None)
+
+    def show_clip(self, clip_id: str | None) -> None:
+        self.clip_id = clip_id
+        self.refresh()
+
+    def refresh(self) -> None:
+        project = self.document.project
+        self.thumbnails.cache_dir = self.document.cache_dir / "thumbnails"
+        self.takes.clear()
+        clip = None
+        if self.clip_id is not None:
+            try:
+                _, clip = project.sequence.find_clip(self.clip_id)
+            except KeyError:
+                self.clip_id = None
+        visible = clip is not None
+        self.takes.setVisible(visible)
+        self.takes_label.setVisible(visible)
+        if clip is None:
+            self.details.setText("Select a clip to see what it is and how it was made.")
+            return
+        item = project.media[clip.media_id]
+        fps = project.sequence.fps
+        offline = " · <span style='color:#e06060'>offline</span>" if project.is_offline(item) else ""
+        facts = (
+            f"<b>{escape(item.name or item.path)}</b><br>{escape(describe(item))}{offline}<br>"
+            f"<span style='color:#8b91a0'>{escape(str(project.media_path(item)))}</span><br>"
+            f"On the timeline {fps.timecode(clip.start)} – {fps.timecode(clip.end)}, "
+            f"source frames {clip.source_in}–{clip.source_out}"
+        )
+        recipe = f"<table cellspacing='3'>{recipe_html(item)}</table>" if item.recipe else "<p>Not generated.</p>"
+        self.details.setText(facts + recipe)
+        for number, media_id in enumerate(clip.takes, 1):
+            take = project.media.get(media_id)
+            if take is None:
+                continue
+            seed = f" · seed {take.recipe.seed}" if take.recipe else ""
+            row = QListWidgetItem(f"Take {number}{seed}{'  (in use)' if media_id == clip.media_id else ''}")
+            row.setData(Qt.ItemDataRole.UserRole, media_id)
+            self.takes.addItem(row)
+        self._update_icons()
+
+    def _update_icons(self) -> None:
+        project = self.document.project
+        for index in range(self.takes.count()):
+            row = self.takes.item(index)
+            take = project.media.get(row.data(Qt.ItemDataRole.UserRole))
+            if take is None or not row.icon().isNull():
+                continue
+            image = self.thumbnails.get(project.media_path(take), 0, TAKE_THUMB.height())
+            if image is not None and not image.isNull():
+                row.setIcon(QIcon(QPixmap.fromImage(image)))
+
+    def _use_take(self, row: QListWidgetItem) -> None:
+        media_id = row.data(Qt.ItemDataRole.UserRole)
+        try:
+            self.document.push(SetActiveTake(self.clip_id, media_id))
+        except EditError as exc:
+            self.message.emit(str(exc))

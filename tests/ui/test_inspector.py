@@ -1,0 +1,63 @@
+"""The inspector shows the selected clip's facts and recipe, and switches takes as an undoable edit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from studio.core import store
+from studio.core.project import Clip, MediaItem, Project
+from studio.core.recipe import Recipe
+from studio.engine.service import EngineService
+from studio.media.takes import write_frames
+from studio.ui.document import Document
+from studio.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    project = Project.new("Takes")
+    store.save(project, tmp_path / "Takes.studio")
+    for take, (seed, colour) in enumerate([(7, (200, 40, 40)), (8, (40, 200, 40))], 1):
+        write_frames(project.folder / "media" / f"t{take}.mkv", np.full((10, 32, 32, 3), colour, np.uint8), 24)
+        recipe = Recipe(mode="text_to_video", model="tiny-ltx", prompt="a red door", seed=seed, steps=2,
+                        guidance=3.0, width=32, height=32, frames=10)
+        project.media[f"t{take}"] = MediaItem(id=f"t{take}", path=f"media/t{take}.mkv", frames=10, width=32,
+                                              height=32, recipe=recipe, name="a red door")
+    project.sequence.width = project.sequence.height = 32
+    project.sequence.tracks[0].clips = [Clip("shot", "t1", 0, 0, 10, takes=["t1", "t2"])]
+    service = EngineService(log_dir=tmp_path / "logs")
+    win = MainWindow(service, Document(project))
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.document.undo_stack.setClean()
+    win.close()
+
+
+def test_selecting_a_clip_shows_its_recipe_and_takes(qtbot, window):
+    assert window.inspector.takes.isHidden()
+    qtbot.mouseClick(window.timeline, Qt.MouseButton.LeftButton,
+                     pos=window.timeline.clip_rect(0, window.document.project.sequence.tracks[0].clips[0]).center())
+    text = window.inspector.details.text()
+    assert "a red door" in text and "tiny-ltx" in text and "Seed" in text and ">7<" in text
+    takes = [window.inspector.takes.item(i).text() for i in range(window.inspector.takes.count())]
+    assert takes == ["Take 1 · seed 7  (in use)", "Take 2 · seed 8"]
+
+
+def test_double_clicking_a_take_switches_it_and_undo_switches_back(qtbot, window):
+    window.timeline.select("shot")
+    takes = window.inspector.takes
+    second = takes.item(1)
+    rect = takes.visualItemRect(second)
+    # A hand's double click: press, release, then the second press Qt reports as a double click.
+    qtbot.mouseClick(takes.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(takes.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    clip = window.document.project.sequence.tracks[0].clips[0]
+    assert clip.media_id == "t2"
+    qtbot.waitUntil(lambda: window.viewer.shown_frame == 0 and
+                    window.viewer.view.image.pixelColor(16, 16).green() > 150, timeout=5000)
+    window.document.undo_stack.undo()
+    assert clip.media_id == "t1"
+    assert window.inspector.takes.item(0).text().endswith("(in use)")
