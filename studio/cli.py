@@ -1,4 +1,4 @@
-"""The headless verbs: doctor, models, generate, render.
+"""The headless verbs: doctor, models, generate, extend, connect, render.
 
 `generate` runs through the same EngineService and worker process as the editor, so this process
 never imports torch for it. A bad request exits non-zero with one line on stderr.
@@ -7,6 +7,7 @@ never imports torch for it. A bad request exits non-zero with one line on stderr
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import random
@@ -115,57 +116,153 @@ def cmd_models_tiny(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- generate -------------------------------------------------------------------------------------
+# -- generate, extend, connect -------------------------------------------------------------------
 
 
-def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
-    """The recipe the arguments ask for, with the card's defaults where they are silent, prepared."""
-    from .engine.requests import prepare, resolve_model
+def _clip_info(path: str):
+    """A clip's size, rate and frame count, or a one-line CommandError."""
+    from .media.probe import MediaError, probe
 
-    card = resolve_model(args.model, args.models_dir).card
-    fps = args.fps if args.fps is not None else card.default_fps
-    if fps <= 0:
-        raise CommandError(f"the frame rate must be positive, not {fps:g}")
+    if not Path(path).is_file():
+        raise CommandError(f"the clip {Path(path).absolute()} does not exist")
+    try:
+        info = probe(path)
+    except MediaError as exc:
+        raise CommandError(str(exc)) from exc
+    if info.fps is None:
+        raise CommandError(f"{path} is not a video clip")
+    return info
+
+
+def _frames_asked(args: argparse.Namespace, fps: float, default: int, notes: list[str]) -> int:
+    """The frames --seconds or --frames ask for (new frames, for the clip verbs), else default."""
     if args.seconds is not None:
         if args.seconds <= 0:
             raise CommandError(f"the duration must be positive, not {args.seconds:g} seconds")
         frames = FrameRate.parse(fps).frames(args.seconds)
+        notes.append(f"{args.seconds:g} s at {fps:g} fps is {frames} frames")
+        return frames
+    return args.frames if args.frames is not None else default
+
+
+def _keyframe(text: str) -> Condition:
+    path, at, index = text.rpartition("@")
+    if not at or not path or not index.lstrip("-").isdigit():
+        raise CommandError(f"--keyframe {text}: write it as PATH@FRAME, e.g. still.png@24")
+    return Condition(path, int(index))
+
+
+def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
+    """The recipe the arguments ask for, with the card's (or the clip's) defaults where they are
+    silent, prepared. args.verb is generate, extend or connect."""
+    from .engine.modes import overlap_frames
+    from .engine.requests import prepare, resolve_model
+
+    card = resolve_model(args.model, args.models_dir).card
+    k = overlap_frames(card)
+    notes: list[str] = []
+    verb = args.command
+    video = getattr(args, "video", None)
+    first_clip = {"extend": getattr(args, "clip", None), "connect": getattr(args, "clip_a", None)}.get(verb, video)
+    clip = _clip_info(first_clip) if first_clip else None  # its size and rate are the defaults
+    fps = args.fps if args.fps is not None else (float(clip.fps) if clip else card.default_fps)
+    if fps <= 0:
+        raise CommandError(f"the frame rate must be positive, not {fps:g}")
+    strength = 1.0
+
+    if verb == "extend":
+        mode = Mode.EXTEND_BACKWARD if args.backward else Mode.EXTEND_FORWARD
+        frames = _frames_asked(args, fps, card.default_frames - k, notes) + k
+        conditions = [Condition(args.clip)]
+    elif verb == "connect":
+        _clip_info(args.clip_b)
+        mode = Mode.CONNECT
+        frames = _frames_asked(args, fps, card.default_frames - 2 * k, notes) + 2 * k
+        conditions = [Condition(args.clip_a), Condition(args.clip_b)]
     else:
-        frames = args.frames if args.frames is not None else card.default_frames
-    if args.end_image and not args.image:
-        raise CommandError("--end-image needs --image for the first frame")
-    conditions = [Condition(args.image, 0)] if args.image else []
-    if args.end_image:
-        conditions.append(Condition(args.end_image, max(frames - 1, 1)))
+        if args.end_image and not args.image:
+            raise CommandError("--end-image needs --image for the first frame")
+        if args.loop and not video:
+            raise CommandError("--loop needs --video, the clip to loop")
+        if args.strength is not None and (not video or args.loop):
+            raise CommandError("--strength goes with --video (video to video)")
+        if video and (args.image or args.keyframe):
+            raise CommandError("--video cannot be combined with --image or --keyframe")
+        if args.loop:
+            mode = Mode.LOOP
+            frames = _frames_asked(args, fps, card.default_frames - 2 * k, notes) + 2 * k
+            conditions = [Condition(video)]
+        elif video:
+            mode = Mode.VIDEO_TO_VIDEO
+            # As many frames as the clip has, down to a count the model can make.
+            fitting = (min(clip.frames, card.max_frames) - 1) // card.frame_step * card.frame_step + 1
+            frames = _frames_asked(args, fps, fitting, notes)
+            strength = 0.6 if args.strength is None else args.strength
+            conditions = [Condition(video)]
+        else:
+            frames = _frames_asked(args, fps, card.default_frames, notes)
+            conditions = [Condition(args.image, 0)] if args.image else []
+            keyframes = [_keyframe(text) for text in args.keyframe or []]
+            if args.end_image:
+                conditions.append(Condition(args.end_image, max(frames - 1, 1)))
+            if keyframes:
+                mode = Mode.KEYFRAMES
+                conditions += keyframes
+            else:
+                mode = Mode.IMAGE_TO_VIDEO if conditions else Mode.TEXT_TO_VIDEO
+
+    prompt = args.prompt
+    if prompt is None:
+        prompt = {"connect": "a smooth, continuous transition between the two shots"}.get(verb, "the shot continues")
     recipe = Recipe(
-        mode=Mode.IMAGE_TO_VIDEO if conditions else Mode.TEXT_TO_VIDEO,
+        mode=mode,
         model=args.model,
-        prompt=args.prompt,
+        prompt=prompt,
         negative_prompt=args.negative,
         seed=args.seed if args.seed is not None else random.randrange(2**31),
         steps=args.steps,
         guidance=args.guidance,
-        width=args.width if args.width is not None else card.default_width,
-        height=args.height if args.height is not None else card.default_height,
+        width=args.width if args.width is not None else (clip.width if clip else card.default_width),
+        height=args.height if args.height is not None else (clip.height if clip else card.default_height),
         frames=frames,
         fps=float(fps),
         conditions=conditions,
+        strength=strength,
     )
-    notes = []
-    if args.seconds is not None:
-        notes.append(f"{args.seconds:g} s at {fps:g} fps is {frames} frames")
     recipe, more = prepare(recipe, project_folder=Path.cwd(), models_dir=args.models_dir)
-    return recipe, notes + more
+    notes += more
+    if mode in (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD, Mode.CONNECT, Mode.LOOP):
+        from .engine.modes import new_frame_count
+
+        where = {
+            Mode.EXTEND_FORWARD: f"the first {k} of them overlap the clip's end",
+            Mode.EXTEND_BACKWARD: f"the last {k} of them overlap the clip's start",
+            Mode.CONNECT: f"the first {k} overlap the end of A and the last {k} the start of B",
+            Mode.LOOP: f"the first {k} overlap the clip's end and the last {k} its start",
+        }[mode]
+        new = new_frame_count(mode, recipe.frames, card)
+        notes.append(f"{new} new frames: the model makes {recipe.frames}; {where}")
+    return recipe, notes
+
+
+def take_outputs(output: Path, takes: int) -> list[Path]:
+    """OUT for one take; NAME-1.EXT … NAME-N.EXT for N."""
+    if takes == 1:
+        return [output]
+    return [output.with_name(f"{output.stem}-{i}{output.suffix}") for i in range(1, takes + 1)]
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .engine.jobs import JobProgress
+    from .engine.jobs import JobDone, JobProgress
     from .engine.requests import RequestError
     from .engine.service import EngineService
 
     output = Path(args.output).absolute()
     if output.suffix.lower() not in (".mp4", ".mkv"):
         raise CommandError(f"the output {args.output} should end in .mp4 (H.264) or .mkv (lossless)")
+    takes = getattr(args, "takes", 1)
+    if takes < 1:
+        raise CommandError(f"--takes must be at least 1, not {takes}")
     try:
         recipe, notes = build_recipe(args)
     except RequestError as exc:
@@ -174,12 +271,22 @@ def cmd_generate(args: argparse.Namespace) -> int:
         _say(note)
     if args.seed is None:
         _say(f"seed {recipe.seed}")
+    # Variations: the same recipe with the next seeds.
+    runs = [
+        (dataclasses.replace(recipe, seed=recipe.seed + i), out) for i, out in enumerate(take_outputs(output, takes))
+    ]
 
     service = EngineService(log_dir=args.log_dir, models_dir=args.models_dir)
     on_tty = sys.stderr.isatty()
     print_lock = threading.Lock()
+    made: dict[str, int] = {}  # the frames in each finished take (extend and connect differ from the recipe's)
+    made_changed = threading.Condition()
 
     def show(event) -> None:
+        if isinstance(event, JobDone):
+            with made_changed:
+                made[event.job_id] = event.frames
+                made_changed.notify_all()
         if isinstance(event, JobProgress):
             with print_lock:
                 line = f"step {event.step}/{event.total}  {event.elapsed:.1f} s"
@@ -188,32 +295,43 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 )
 
     service.add_listener(show)
+    failed = 0
     try:
-        job_id = service.submit(recipe, output, name=recipe.prompt, project_folder=Path.cwd())
-        try:
-            job = service.wait(job_id)
-        except KeyboardInterrupt:
-            _say("cancelling…")
-            service.cancel(job_id)
-            job = service.wait(job_id, timeout=60)
+        job_ids = [
+            service.submit(r, out, name=r.prompt, project_folder=Path.cwd()) for r, out in runs
+        ]
+        for job_id in job_ids:
+            try:
+                job = service.wait(job_id)
+            except KeyboardInterrupt:
+                _say("cancelling…")
+                for other in job_ids:
+                    service.cancel(other)
+                service.wait(job_id, timeout=60)
+                return 130
+            if on_tty:
+                print(file=sys.stderr)
+            label = f"seed {job.recipe.seed}: " if takes > 1 else ""
+            if job.state == "done":
+                with made_changed:  # the event reaches listeners a moment after wait() returns
+                    made_changed.wait_for(lambda done=job_id: done in made, timeout=10)
+                frames = made.get(job_id, job.recipe.frames)
+                _say(
+                    f"{label}{frames} frames, {job.recipe.width}x{job.recipe.height} at {job.recipe.fps:g} fps "
+                    f"in {job.elapsed:.1f} s"
+                )
+                print(job.output, flush=True)
+            elif job.state == "cancelled":
+                _say(f"{label}cancelled")
+                return 130
+            else:
+                _say(f"{label}generation failed: {job.error}")
+                failed += 1
     except RequestError as exc:
         raise CommandError(str(exc)) from exc
     finally:
         service.shutdown()
-    if on_tty:
-        print(file=sys.stderr)
-    if job.state == "done":
-        _say(
-            f"{job.recipe.frames} frames, {job.recipe.width}x{job.recipe.height} at {job.recipe.fps:g} fps "
-            f"in {job.elapsed:.1f} s"
-        )
-        print(job.output)
-        return 0
-    if job.state == "cancelled":
-        _say("cancelled")
-        return 130
-    _say(f"generation failed: {job.error}")
-    return EXIT_FAILED
+    return EXIT_FAILED if failed else 0
 
 
 # -- render ---------------------------------------------------------------------------------------
@@ -277,29 +395,59 @@ def parser() -> argparse.ArgumentParser:
     tiny.set_defaults(func=cmd_models_tiny)
 
     gen = sub.add_parser("generate", help="generate a shot")
-    gen.add_argument("-m", "--model", required=True, help="a model card id or a diffusers model folder")
     gen.add_argument("-p", "--prompt", required=True)
-    gen.add_argument("--negative", default="", help="what to avoid")
     gen.add_argument("--image", help="the first frame (image to video)")
     gen.add_argument("--end-image", help="the last frame (with --image)")
-    length = gen.add_mutually_exclusive_group()
-    length.add_argument("--seconds", type=float)
-    length.add_argument("--frames", type=int)
-    gen.add_argument("--width", type=int)
-    gen.add_argument("--height", type=int)
-    gen.add_argument("--fps", type=float)
-    gen.add_argument("--seed", type=int)
-    gen.add_argument("--steps", type=int)
-    gen.add_argument("--guidance", type=float)
-    gen.add_argument("--log-dir", help="where the engine worker writes its log")
-    gen.add_argument("-o", "--output", required=True, help=".mp4 (H.264) or .mkv (lossless)")
+    gen.add_argument(
+        "--keyframe", action="append", metavar="PATH@FRAME", help="a still at a frame index (repeatable)"
+    )
+    gen.add_argument("--video", help="a clip to remake (video to video), or to loop with --loop")
+    gen.add_argument(
+        "--strength", type=float, help="with --video: 0 keeps the clip, 1 remakes it from the prompt (0.6)"
+    )
+    gen.add_argument(
+        "--loop", action="store_true", help="with --video: add frames that lead from its end back to its start"
+    )
+    gen.add_argument("--takes", type=int, default=1, help="N variations with seeds SEED … SEED+N-1")
+    _shot_options(gen, "the shot's length (with --loop: the frames added)")
     gen.set_defaults(func=cmd_generate)
+
+    extend = sub.add_parser("extend", help="continue a clip: the clip followed (or preceded) by new frames")
+    extend.add_argument("clip", help="the clip to extend (a lossless .mkv take keeps its exact frames)")
+    extend.add_argument("-p", "--prompt", help="what happens next (default: the shot continues)")
+    extend.add_argument("--backward", action="store_true", help="add the new frames before the clip")
+    _shot_options(extend, "how much to add")
+    extend.set_defaults(func=cmd_generate)
+
+    connect = sub.add_parser("connect", help="a bridge from the end of clip A to the start of clip B")
+    connect.add_argument("clip_a", metavar="A", help="the clip to come from")
+    connect.add_argument("clip_b", metavar="B", help="the clip to go to")
+    connect.add_argument("-p", "--prompt", help="what happens in between")
+    _shot_options(connect, "the bridge's length")
+    connect.set_defaults(func=cmd_generate)
 
     render = sub.add_parser("render", help="export a project's sequence")
     render.add_argument("project", help="the project folder (Name.studio)")
     render.add_argument("-o", "--output", required=True, help="the .mp4 to write")
     render.set_defaults(func=cmd_render)
     return p
+
+
+def _shot_options(p: argparse.ArgumentParser, length_help: str) -> None:
+    """The options generate, extend and connect share."""
+    p.add_argument("-m", "--model", required=True, help="a model card id or a diffusers model folder")
+    p.add_argument("--negative", default="", help="what to avoid")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--seconds", type=float, help=length_help)
+    length.add_argument("--frames", type=int, help=length_help + ", in frames")
+    p.add_argument("--width", type=int)
+    p.add_argument("--height", type=int)
+    p.add_argument("--fps", type=float)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--steps", type=int)
+    p.add_argument("--guidance", type=float)
+    p.add_argument("--log-dir", help="where the engine worker writes its log")
+    p.add_argument("-o", "--output", required=True, help=".mp4 (H.264) or .mkv (lossless)")
 
 
 def main(argv: list[str] | None = None) -> int:
