@@ -1,12 +1,13 @@
 """Never lose work: timed autosaves of the open project, a session marker, and crash recovery.
 
-Every `interval_ms` the Autosaver writes the project, when it has unsaved changes, as a new
-rotating file in its autosave/ folder (core.autosave). While a project is open, its folder holds a
-session lock and the user's app-data folder a session record; a clean close removes both. When a
-project is opened whose lock was left by a process that no longer runs, or the studio starts after
-one stopped that way, and an autosave newer than project.json loads, the person is asked: Recover
-(the autosave becomes an unsaved, undoable change), Open Saved, or Cancel. Recovery never writes
-project.json; saving is the person's decision.
+Every minute (QSettings autosave/intervalSeconds; autosave/keep says how many to keep) the
+Autosaver writes the project, when it has unsaved changes, as a new rotating file in its autosave/
+folder (core.autosave). While a project is open, its folder holds a session lock and the user's
+app-data folder a session record; a clean close removes both. When a project is opened whose lock
+was left by a process that no longer runs, or the studio starts after one stopped that way, and an
+autosave newer than project.json loads, the person is asked: Recover (the autosave becomes an
+unsaved, undoable change), Open Saved, or Cancel. Recovery never writes project.json; saving is
+the person's decision.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -81,11 +82,14 @@ class Autosaver(QObject):
     message = Signal(str)  # for the status bar
     autosaved = Signal(Path)
 
-    def __init__(self, document: Document, parent: QWidget | None = None, interval_ms: int = INTERVAL_MS,
-                 keep: int = autosave.KEEP, sessions: Path | None = None) -> None:
+    def __init__(self, document: Document, parent: QWidget | None = None, interval_ms: int | None = None,
+                 keep: int | None = None, sessions: Path | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.keep = keep
+        settings = QSettings()  # autosave/intervalSeconds and autosave/keep, when a person set them
+        if interval_ms is None:
+            interval_ms = int(float(settings.value("autosave/intervalSeconds", INTERVAL_MS / 1000)) * 1000)
+        self.keep = keep if keep is not None else int(settings.value("autosave/keep", autosave.KEEP))
         self.sessions = sessions if sessions is not None else sessions_dir()
         # Replace to answer without a dialog (tests, or a policy): (folder, autosave) -> Answer.
         self.ask: Callable[[Path, Path], Answer] = lambda folder, path: ask_recovery(parent, folder, path)
@@ -156,7 +160,11 @@ class Autosaver(QObject):
         `crashed` None reads the folder's session lock to decide whether its last session crashed."""
         folder = Path(folder).absolute()
         if crashed is None:
-            crashed = autosave.ended_uncleanly(autosave.read_lock(folder))
+            lock = autosave.read_lock(folder)
+            crashed = autosave.ended_uncleanly(lock)
+            if lock is not None and not crashed and lock.get("token") != self._token:
+                self.message.emit(f"{folder.name} is also open in another studio (process {lock.get('pid')}): "
+                                  "saving here and there overwrites each other's changes")
         if not crashed or not (folder / store.PROJECT_FILE).exists():
             return Answer.OPEN_SAVED, None
         recovery = autosave.newest_recoverable(folder)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from studio.core import autosave, store
@@ -110,6 +110,15 @@ def test_autosaves_rotate_keeping_the_last_five(qtbot, open_window, tmp_path):
     assert len(files) == 5
     newest = json.loads(files[0].read_text())
     assert len(newest["sequences"][0]["tracks"][0]["clips"]) == 8
+
+
+def test_interval_and_rotation_come_from_the_settings(qtbot, open_window):
+    assert open_window().autosaver.timer.interval() == 60_000
+    settings = QSettings()
+    settings.setValue("autosave/intervalSeconds", 0.5)
+    settings.setValue("autosave/keep", 3)
+    window = open_window()
+    assert (window.autosaver.timer.interval(), window.autosaver.keep) == (500, 3)
 
 
 def test_an_untitled_project_autosaves_into_its_scratch_folder(qtbot, open_window, tmp_path):
@@ -281,6 +290,17 @@ def test_the_lock_follows_the_open_project_and_goes_on_close(qtbot, open_window,
     assert not list(window.autosaver.sessions.glob("*.json"))
 
 
+def test_opening_a_project_another_studio_has_open_says_so(qtbot, open_window, tmp_path):
+    project = make_project(tmp_path)
+    first = open_window(project)
+    second = open_window()
+    second.autosaver.ask = lambda folder, path: pytest.fail("a running studio has not crashed")
+    second.open_project(str(project.folder))
+    assert "also open in another studio" in second.statusBar().currentMessage()
+    first.close()  # the lock is the second studio's now: the first one's close leaves it
+    assert autosave.read_lock(project.folder)["token"] == second.autosaver._token
+
+
 # Open Recent
 
 
@@ -317,9 +337,7 @@ def test_a_recent_project_that_is_gone_is_dropped_with_a_message(qtbot, open_win
     window = open_window()
     window.open_project(str(gone.folder))
     window.new_project()
-    for path in sorted(gone.folder.rglob("*"), reverse=True):
-        path.rmdir() if path.is_dir() else path.unlink()
-    gone.folder.rmdir()
+    gone.folder.rename(tmp_path / "Moved.studio")  # the person moved it away
     window.recent_menu.actions()[0].trigger()
     assert recent_titles(window) == []
     assert "no longer there" in window.statusBar().currentMessage()
