@@ -7,7 +7,6 @@ never imports torch for it. A bad request exits non-zero with one line on stderr
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import platform
 import random
@@ -16,7 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
-from .core.recipe import Condition, Mode, Recipe
+from .core.recipe import Condition, Mode, Recipe, variations
 from .core.timebase import FrameRate
 
 EXIT_FAILED = 1  # the job ran and failed
@@ -271,10 +270,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         _say(note)
     if args.seed is None:
         _say(f"seed {recipe.seed}")
-    # Variations: the same recipe with the next seeds.
-    runs = [
-        (dataclasses.replace(recipe, seed=recipe.seed + i), out) for i, out in enumerate(take_outputs(output, takes))
-    ]
+    runs = list(zip(variations(recipe, takes), take_outputs(output, takes), strict=True))
 
     service = EngineService(log_dir=args.log_dir, models_dir=args.models_dir)
     on_tty = sys.stderr.isatty()

@@ -26,11 +26,12 @@ K = 5
 
 @pytest.fixture(scope="module")
 def models(tiny_ltx: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A models folder holding the tiny model as tiny-all, with a card that lists every mode."""
+    """A models folder holding the tiny model twice: tiny-all lists every mode, tiny-basic only text to video."""
     root = tmp_path_factory.mktemp("cli-models")
-    shutil.copytree(tiny_ltx, root / "tiny-all", ignore=shutil.ignore_patterns(CARD_FILE))
-    card = dataclasses.replace(folder_card(tiny_ltx), id="tiny-all", modes=tuple(Mode))
-    (root / "tiny-all" / CARD_FILE).write_text(card.to_toml(), encoding="utf-8")
+    for name, modes in (("tiny-all", tuple(Mode)), ("tiny-basic", (Mode.TEXT_TO_VIDEO,))):
+        shutil.copytree(tiny_ltx, root / name, ignore=shutil.ignore_patterns(CARD_FILE))
+        card = dataclasses.replace(folder_card(tiny_ltx), id=name, name=name, modes=modes)
+        (root / name / CARD_FILE).write_text(card.to_toml(), encoding="utf-8")
     return root
 
 
@@ -124,18 +125,18 @@ def test_video_to_video_takes_are_variations_with_the_next_seeds(studio_cli, mod
         (["generate", "-p", "x", "--keyframe", "{still}@40", "--frames", "9"], "placed at frame 40, outside"),
         (["generate", "-p", "x", "--keyframe", "{still}"], "write it as PATH@FRAME"),
         (["generate", "-p", "x", "--takes", "0"], "--takes must be at least 1"),
-        (["extend", "{a}", "--model-basic"], "cannot do extend forward (installed models that can: tiny-all)"),
+        (
+            ["extend", "{a}", "-m", "tiny-basic"],
+            "tiny-basic cannot do extend forward (installed models that can: tiny-all)",
+        ),
     ],
 )
-def test_a_bad_request_exits_with_one_line(studio_cli, models, clips, still_images, tiny_ltx, tmp_path, args, message):
+def test_a_bad_request_exits_with_one_line(studio_cli, models, clips, still_images, tmp_path, args, message):
     a, _, _ = clips
     short = write_frames(tmp_path / "short.mkv", np.zeros((3, 64, 64, 3), np.uint8), 24)
     names = {"missing": tmp_path / "gone.mkv", "short": short, "a": a, "still": still_images[0]}
     args = [arg.format(**names) for arg in args]
-    model = ["-m", "tiny-all"]
-    if "--model-basic" in args:  # the tiny model's own card, which lists only text and image to video
-        args.remove("--model-basic")
-        model = ["-m", str(tiny_ltx)]
+    model = [] if "-m" in args else ["-m", "tiny-all"]
     out = tmp_path / "out.mkv"
     result = studio_cli("--models-dir", str(models), *args, *model, "-o", str(out), timeout=60)
     assert result.returncode == 2, result.stderr

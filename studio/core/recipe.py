@@ -5,7 +5,7 @@ One serialisable dataclass is the whole contract between the editor and the engi
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
@@ -90,6 +90,13 @@ class Recipe:
         data = _known(cls, data)
         data["conditions"] = [Condition.from_dict(c) for c in data.get("conditions", [])]
         return cls(**data)
+
+
+def variations(recipe: Recipe, takes: int) -> list[Recipe]:
+    """Several takes of one shot: the same recipe with the seeds seed, seed + 1, … seed + takes - 1."""
+    if takes < 1:
+        raise ValueError(f"the number of takes must be at least 1, not {takes}")
+    return [replace(recipe, seed=recipe.seed + i) for i in range(takes)]
 
 
 def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from studio.core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
+from studio.core.recipe import CLIP_INPUTS, Condition, Mode, Recipe, variations
 
 
 def test_the_first_modes_keep_their_stored_values():
@@ -53,3 +53,13 @@ def test_clip_modes_say_how_many_clips_they_take():
     assert CLIP_INPUTS[Mode.CONNECT] == 2
     assert all(CLIP_INPUTS[m] == 1 for m in (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD, Mode.LOOP))
     assert Mode.KEYFRAMES not in CLIP_INPUTS and Mode.VIDEO_TO_VIDEO.label == "video to video"
+
+
+def test_variations_are_the_same_shot_with_the_next_seeds():
+    recipe = Recipe(mode=Mode.KEYFRAMES, model="m", prompt="p", seed=41, conditions=[Condition("a.png", 4)])
+    takes = variations(recipe, 3)
+    assert [t.seed for t in takes] == [41, 42, 43]
+    assert all(t == Recipe.from_dict({**recipe.to_dict(), "seed": t.seed}) for t in takes)
+    assert takes[0] is not recipe and takes[0].conditions == recipe.conditions
+    with pytest.raises(ValueError, match="at least 1"):
+        variations(recipe, 0)
