@@ -14,9 +14,13 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .core.recipe import Condition, Mode, Recipe, variations
 from .core.timebase import FrameRate
+
+if TYPE_CHECKING:
+    from .engine.cards import Card
 
 EXIT_FAILED = 1  # the job ran and failed
 EXIT_BAD_REQUEST = 2  # nothing ran: the request cannot be made
@@ -140,8 +144,17 @@ def _frames_asked(args: argparse.Namespace, fps: float, default: int, notes: lis
             raise CommandError(f"the duration must be positive, not {args.seconds:g} seconds")
         frames = FrameRate.parse(fps).frames(args.seconds)
         notes.append(f"{args.seconds:g} s at {fps:g} fps is {frames} frames")
-        return frames
-    return args.frames if args.frames is not None else default
+    else:
+        frames = args.frames if args.frames is not None else default
+    if frames <= 0:
+        raise CommandError(f"the frame count must be positive, not {frames}")
+    return frames
+
+
+def _made_for_new(frames: int, card: Card) -> int:
+    """The frames the model makes so that the new ones are at least those asked for (step*n + 1, up)."""
+    step = card.frame_step
+    return (frames - 1 + step - 1) // step * step + 1
 
 
 def _keyframe(text: str) -> Condition:
@@ -171,12 +184,12 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
 
     if verb == "extend":
         mode = Mode.EXTEND_BACKWARD if args.backward else Mode.EXTEND_FORWARD
-        frames = _frames_asked(args, fps, card.default_frames - k, notes) + k
+        frames = _made_for_new(_frames_asked(args, fps, card.default_frames - k, notes) + k, card)
         conditions = [Condition(args.clip)]
     elif verb == "connect":
         _clip_info(args.clip_b)
         mode = Mode.CONNECT
-        frames = _frames_asked(args, fps, card.default_frames - 2 * k, notes) + 2 * k
+        frames = _made_for_new(_frames_asked(args, fps, card.default_frames - 2 * k, notes) + 2 * k, card)
         conditions = [Condition(args.clip_a), Condition(args.clip_b)]
     else:
         if args.end_image and not args.image:
@@ -189,7 +202,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
             raise CommandError("--video cannot be combined with --image or --keyframe")
         if args.loop:
             mode = Mode.LOOP
-            frames = _frames_asked(args, fps, card.default_frames - 2 * k, notes) + 2 * k
+            frames = _made_for_new(_frames_asked(args, fps, card.default_frames - 2 * k, notes) + 2 * k, card)
             conditions = [Condition(video)]
         elif video:
             mode = Mode.VIDEO_TO_VIDEO

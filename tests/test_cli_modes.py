@@ -63,10 +63,11 @@ def test_extend_writes_the_clip_exactly_then_the_new_frames(studio_cli, models, 
     result = run(studio_cli, models, tmp_path, "extend", str(a), "--seconds", "0.2", "--seed", "1", "-o", str(out))
     assert result.stdout.strip() == str(out)
     assert "0.2 s at 24 fps is 5 frames" in result.stderr
-    assert "4 new frames: the model makes 9; the first 5 of them overlap the clip's end" in result.stderr
-    assert "13 frames, 64x64 at 24 fps" in result.stderr
+    # 5 + 5 overlapping frames, up to the next 4k+1 count: 13, of which 8 are new
+    assert "8 new frames: the model makes 13; the first 5 of them overlap the clip's end" in result.stderr
+    assert "17 frames, 64x64 at 24 fps" in result.stderr
     frames = read_frames(out)
-    assert frames.shape == (9 + 4, 64, 64, 3)
+    assert frames.shape == (9 + 8, 64, 64, 3)
     assert np.array_equal(frames[:9], original)
 
 
@@ -119,7 +120,8 @@ def test_video_to_video_takes_are_variations_with_the_next_seeds(studio_cli, mod
     [
         (["extend", "{missing}"], "the clip {missing} does not exist"),
         (["extend", "{short}"], "short.mkv has 3 frames; extend forward needs at least 5"),
-        (["connect", "{a}", "{a}", "--frames", "0"], "needs a shot of at least 13 frames"),
+        (["connect", "{a}", "{missing}"], "the clip {missing} does not exist"),
+        (["extend", "{a}", "--seconds", "-1"], "the duration must be positive, not -1 seconds"),
         (["generate", "-p", "x", "--loop"], "--loop needs --video, the clip to loop"),
         (["generate", "-p", "x", "--video", "{a}", "--strength", "1.5"], "the strength must be between 0"),
         (["generate", "-p", "x", "--keyframe", "{still}@40", "--frames", "9"], "placed at frame 40, outside"),
