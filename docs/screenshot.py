@@ -64,7 +64,7 @@ def main(model: str, out: Path) -> None:
     window.timeline.set_playhead(30)
     window.timeline.select(project.sequence.tracks[0].clips[0].id)
     wait_until(lambda: window.viewer.shown_frame == 30, 20)
-    wait_until(lambda: False, 0.5)
+    wait_until(lambda: False, 4)  # thumbnails load in the background
     window.grab().save(str(out))
     print(out)
     window.document.undo_stack.setClean()

@@ -7,7 +7,7 @@ from html import escape
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QScrollArea, QVBoxLayout, QWidget
 
 from ..core.commands import EditError, SetActiveTake
 from ..core.project import MediaItem
@@ -59,10 +59,16 @@ class Inspector(QWidget):
         self.takes_label = QLabel("Takes — double-click one to use it")
         self.takes = QListWidget()
         self.takes.setIconSize(TAKE_THUMB)
+        self.takes.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.takes.itemDoubleClicked.connect(self._use_take)
+        scroll = QScrollArea()  # a long prompt scrolls instead of pushing the takes away
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.details)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.details)
+        layout.addWidget(scroll, 2)
         layout.addWidget(self.takes_label)
         layout.addWidget(self.takes, 1)
         self.thumbnails = ThumbnailLoader(parent=self)

@@ -53,6 +53,8 @@ class _MediaList(QListWidget):
         self.setViewMode(QListWidget.ViewMode.ListMode)
         self.setIconSize(THUMB)
         self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
