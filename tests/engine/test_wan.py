@@ -196,7 +196,6 @@ def test_first_and_last_frame_is_conditioned_on_both(flf2v_pipe, flf2v_card, tin
     recipe, _ = prepare(image_recipe(text_recipe, tiny_wan_flf2v, (first, 0), (last, 8)))
     frames = generate(flf2v_pipe, recipe, flf2v_card)
     assert frames.shape == (9, 32, 32, 3) and frames.std() > 5
-    assert np.array_equal(generate(flf2v_pipe, recipe, flf2v_card), frames)
     swapped = generate(flf2v_pipe, image_recipe(text_recipe, tiny_wan_flf2v, (last, 0), (first, 8)), flf2v_card)
     assert not np.array_equal(swapped, frames)
     assert np.abs(swapped.astype(int) - frames).mean() > 0.05  # both images reach the model
