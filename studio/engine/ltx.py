@@ -70,8 +70,12 @@ def call_arguments(
         extra["denoise_strength"] = recipe.strength
     elif recipe.mode in CLIP_INPUTS:
         conditions = [
-            LTXVideoCondition(video=[Image.fromarray(f) for f in frames], frame_index=index)
-            for frames, index in modes.placements(recipe.mode, clips, recipe.frames, card)
+            LTXVideoCondition(
+                video=[Image.fromarray(f) for f in frames],
+                frame_index=index,
+                strength=recipe.conditions[clip].strength,
+            )
+            for frames, index, clip in modes.placements(recipe.mode, clips, recipe.frames, card)
         ]
     else:
         conditions = [

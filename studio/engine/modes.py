@@ -84,18 +84,19 @@ def read_clip(
     return fit_frames(frames[condition.source_in : end], width, height)
 
 
-def placements(mode: Mode, clips: list[np.ndarray], frames: int, card: Card) -> list[tuple[np.ndarray, int]]:
-    """The conditioning videos of a clip mode: (frames, output frame index of their first frame)."""
+def placements(mode: Mode, clips: list[np.ndarray], frames: int, card: Card) -> list[tuple[np.ndarray, int, int]]:
+    """The conditioning videos of a clip mode: (frames, output frame index of their first frame, which
+    clip they come from, so that its Condition.strength applies)."""
     k = overlap_frames(card)
     end = frames - k
     if mode is Mode.EXTEND_FORWARD:
-        return [(clips[0][-k:], 0)]
+        return [(clips[0][-k:], 0, 0)]
     if mode is Mode.EXTEND_BACKWARD:
-        return [(clips[0][:k], end)]
+        return [(clips[0][:k], end, 0)]
     if mode is Mode.CONNECT:
-        return [(clips[0][-k:], 0), (clips[1][:k], end)]
+        return [(clips[0][-k:], 0, 0), (clips[1][:k], end, 1)]
     if mode is Mode.LOOP:
-        return [(clips[0][-k:], 0), (clips[0][:k], end)]
+        return [(clips[0][-k:], 0, 0), (clips[0][:k], end, 0)]
     raise ValueError(f"{mode.label} places no clip frames")
 
 

@@ -97,6 +97,14 @@ def test_extend_forward_keeps_the_clip_exactly_and_adds_the_frames_after_the_ove
     assert np.abs(other[9:].astype(int) - take[9:]).mean() > 1  # the new frames follow their clip
 
 
+def test_a_clips_strength_loosens_its_hold_but_keeps_its_frames(tiny_pipe, tiny_card, clips):
+    _, original = clips["a"]
+    firm = generate(tiny_pipe, recipe(Mode.EXTEND_FORWARD, 9, clip(clips, "a")), tiny_card)
+    loose = generate(tiny_pipe, recipe(Mode.EXTEND_FORWARD, 9, clip(clips, "a", strength=0.3)), tiny_card)
+    assert np.array_equal(loose[:9], original)
+    assert np.abs(loose[9:].astype(int) - firm[9:]).mean() > 1
+
+
 def test_extend_backward_puts_new_frames_before_the_exact_clip(tiny_pipe, tiny_card, clips):
     _, original = clips["a"]
     take = generate(tiny_pipe, recipe(Mode.EXTEND_BACKWARD, 13, clip(clips, "a")), tiny_card)
