@@ -166,7 +166,7 @@ def _keyframe(text: str) -> Condition:
 
 def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
     """The recipe the arguments ask for, with the card's (or the clip's) defaults where they are
-    silent, prepared. args.verb is generate, extend or connect."""
+    silent, prepared. args.command is generate, extend or connect."""
     from .engine.modes import overlap_frames
     from .engine.requests import prepare, resolve_model
 
