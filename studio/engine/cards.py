@@ -371,7 +371,7 @@ def _family_defaults(family: Family, folder: Path) -> Card:
         name=f"{folder.name} ({family.label}, no card)",
         family=family.id,
         pipeline=family.pipelines[0],
-        modes=(Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO),
+        modes=tuple(Mode),  # LTXConditionPipeline does every mode
         frame_step=step,
         max_frames=max_frames,
         default_frames=min(96 // step * step + 1, max_frames),

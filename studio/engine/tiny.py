@@ -130,7 +130,7 @@ def tiny_ltx_card(pipe) -> Card:
         name="Tiny LTX (test model, random weights)",
         family="ltx",
         pipeline="LTXConditionPipeline",
-        modes=(Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO),
+        modes=tuple(Mode),  # LTXConditionPipeline does every mode
         frame_step=step,
         max_frames=16 * step + 1,
         default_frames=2 * step + 1,
