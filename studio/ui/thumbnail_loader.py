@@ -32,9 +32,13 @@ class ThumbnailLoader(QObject):
         self._max_images = max_images
         self._wanted: list[Key] = []
         self._lock = threading.Condition()
-        self._closed = False
+        self._stop = _StopFlag(self._lock)
         self._thread = threading.Thread(target=self._run, name="thumbnails", daemon=True)
         self._thread.start()
+        # When the owning widget goes, stop the thread; the closure holds no reference to self's
+        # C++ side, which is gone by then.
+        stop = self._stop
+        self.destroyed.connect(lambda *_: stop.set())
 
     def get(self, path: Path, frame: int, height: int) -> QImage | None:
         """The thumbnail if loaded; otherwise None, and it is queued."""
@@ -54,17 +58,15 @@ class ThumbnailLoader(QObject):
             self._wanted.clear()
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            self._lock.notify()
+        self._stop.set()
         self._thread.join(2)
 
     def _run(self) -> None:
         while True:
             with self._lock:
-                while not self._wanted and not self._closed:
+                while not self._wanted and not self._stop.is_set:
                     self._lock.wait()
-                if self._closed:
+                if self._stop.is_set:
                     return
                 key = self._wanted.pop()  # newest first: what is on screen now
                 cache_dir = self.cache_dir
@@ -77,4 +79,20 @@ class ThumbnailLoader(QObject):
                 self._images[key] = image
                 while len(self._images) > self._max_images:
                     self._images.popitem(last=False)
-            self.ready.emit()
+            try:
+                self.ready.emit()
+            except RuntimeError:  # the owner was deleted between the decode and now
+                return
+
+
+class _StopFlag:
+    """Tells the loader thread to end; a plain object, so it still works after the Qt side is gone."""
+
+    def __init__(self, lock: threading.Condition) -> None:
+        self._lock = lock
+        self.is_set = False
+
+    def set(self) -> None:
+        with self._lock:
+            self.is_set = True
+            self._lock.notify_all()
