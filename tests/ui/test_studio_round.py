@@ -215,3 +215,23 @@ def test_shots_wait_on_the_timeline_as_placeholders_and_land_where_they_stood(qt
     assert [(c.start, c.duration) for c in clips] == [(24, 13), (37, 13)]
     assert [window.document.project.media[c.media_id].recipe.prompt for c in clips] == ["a door opens",
                                                                                        "a figure steps out"]
+
+
+def test_a_worker_that_dies_fails_its_job_and_the_editor_carries_on(qtbot, window, tiny_ltx):
+    panel = window.prompt_panel
+    panel.set_model(str(tiny_ltx))
+    choose(panel.aspect, "1:1 square")
+    choose(panel.resolution, "Draft (128p)")
+    panel.seconds.setValue(0.5)
+    panel.prompt.setPlainText("a shot the worker will not finish")
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.service.worker_pid is not None, timeout=30_000)
+    os.kill(window.service.worker_pid, 9)  # as the kernel does when memory runs out
+    (row,) = window.jobs_panel.rows.values()
+    qtbot.waitUntil(lambda: row.state.text() == "failed", timeout=60_000)
+    assert "stopped unexpectedly" in row.state.toolTip()
+    assert not window.timeline.placeholders and window.document.project.sequence.duration == 0
+    # The next shot gets a fresh worker and lands.
+    panel.prompt.setPlainText("the next shot")
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.document.project.sequence.duration == 13, timeout=180_000)
