@@ -26,3 +26,27 @@ def own_settings_and_app_data(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "xdg-config"))
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "xdg-config"))
+
+
+@pytest.fixture
+def open_window(qtbot, tmp_path):
+    """open_window(project) shows the real main window on a saved project, with its own engine
+    service; every window opened is closed after the test (marked clean first, so closing does
+    not stop at the unsaved-changes question)."""
+    from studio.engine.service import EngineService
+    from studio.ui.document import Document
+    from studio.ui.main_window import MainWindow
+
+    windows = []
+
+    def open_(project):
+        window = MainWindow(EngineService(log_dir=tmp_path / "logs"), Document(project))
+        window.show()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        return window
+
+    yield open_
+    for window in windows:
+        window.document.undo_stack.setClean()
+        window.close()

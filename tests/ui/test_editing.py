@@ -10,14 +10,11 @@ from PySide6.QtCore import Qt
 
 from studio.core import store
 from studio.core.project import Clip, MediaItem, Project
-from studio.engine.service import EngineService
 from studio.media.takes import write_frames
-from studio.ui.document import Document
-from studio.ui.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
+def window(open_window, tmp_path):
     project = Project.new("Edit")
     store.save(project, tmp_path / "Edit.studio")
     frames = np.zeros((24, 32, 32, 3), np.uint8)
@@ -27,13 +24,7 @@ def window(qtbot, tmp_path):
                                       name="ramp")
     project.sequence.width = project.sequence.height = 32
     project.sequence.tracks[0].clips = [Clip("c1", "ramp", 0, 0, 24)]
-    service = EngineService(log_dir=tmp_path / "logs")
-    win = MainWindow(service, Document(project))
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.document.undo_stack.setClean()  # closing must not stop at the unsaved-changes question
-    win.close()
+    return open_window(project)
 
 
 def test_split_at_playhead_with_ctrl_b_and_undo(qtbot, window):

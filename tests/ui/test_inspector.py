@@ -9,14 +9,11 @@ from PySide6.QtCore import Qt
 from studio.core import store
 from studio.core.project import Clip, MediaItem, Project
 from studio.core.recipe import Recipe
-from studio.engine.service import EngineService
 from studio.media.takes import write_frames
-from studio.ui.document import Document
-from studio.ui.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
+def window(open_window, tmp_path):
     project = Project.new("Takes")
     store.save(project, tmp_path / "Takes.studio")
     for take, (seed, colour) in enumerate([(7, (200, 40, 40)), (8, (40, 200, 40))], 1):
@@ -27,13 +24,7 @@ def window(qtbot, tmp_path):
                                               height=32, recipe=recipe, name="a red door")
     project.sequence.width = project.sequence.height = 32
     project.sequence.tracks[0].clips = [Clip("shot", "t1", 0, 0, 10, takes=["t1", "t2"])]
-    service = EngineService(log_dir=tmp_path / "logs")
-    win = MainWindow(service, Document(project))
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.document.undo_stack.setClean()
-    win.close()
+    return open_window(project)
 
 
 def test_selecting_a_clip_shows_its_recipe_and_takes(qtbot, window):

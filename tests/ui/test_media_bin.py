@@ -11,24 +11,15 @@ from PySide6.QtWidgets import QApplication
 
 from studio.core import store
 from studio.core.project import Project
-from studio.engine.service import EngineService
 from studio.media.takes import write_frames
-from studio.ui.document import Document
-from studio.ui.main_window import MainWindow
 from studio.ui.timeline import RULER_HEIGHT, TRACK_HEIGHT
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
+def window(open_window, tmp_path):
     project = Project.new("Bin")
     store.save(project, tmp_path / "Bin.studio")
-    service = EngineService(log_dir=tmp_path / "logs")
-    win = MainWindow(service, Document(project))
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.document.undo_stack.setClean()
-    win.close()
+    return open_window(project)
 
 
 @pytest.fixture

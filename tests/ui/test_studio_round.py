@@ -17,12 +17,9 @@ from PySide6.QtGui import QImage
 
 from studio.core import store
 from studio.core.project import Project
-from studio.engine.service import EngineService
 from studio.media.compose import SequenceFrames
 from studio.media.probe import probe
 from studio.media.takes import read_frames
-from studio.ui.document import Document
-from studio.ui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,16 +32,10 @@ def qimage_to_array(image: QImage) -> np.ndarray:
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
+def window(open_window, tmp_path):
     project = Project.new("Round")
     store.save(project, tmp_path / "Round.studio")
-    service = EngineService(log_dir=tmp_path / "logs")
-    win = MainWindow(service, Document(project))
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.document.undo_stack.setClean()  # closing must not stop at the unsaved-changes question
-    win.close()
+    return open_window(project)
 
 
 def choose(combo, text: str) -> None:
