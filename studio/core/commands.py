@@ -240,3 +240,36 @@ class SetActiveTake(Command):
     def revert(self, project: Project) -> None:
         _, clip = project.sequence.find_clip(self.clip_id)
         clip.media_id = self._old
+
+
+@dataclass
+class UseTake(Command):
+    """Put a new take of a shot into a clip, with a new place and range: how an extension lands
+    (the extended take holds the old frames plus new ones, so the clip's range moves with them)."""
+
+    clip_id: str
+    media_id: str
+    start: int
+    source_in: int
+    source_out: int
+    text = "Extend clip"
+    _old: tuple[str, int, int, int, list[str]] | None = field(default=None, repr=False)
+
+    def apply(self, project: Project) -> None:
+        track, clip = project.sequence.find_clip(self.clip_id)
+        limit = _max_frames(project, self.media_id)
+        if self.source_in < 0 or (limit is not None and self.source_out > limit) or self.source_out <= self.source_in:
+            raise EditError(f"frames {self.source_in}-{self.source_out} are not all in the new take")
+        _check_placement(project.sequence, track.id, self.start, self.start + self.source_out - self.source_in,
+                         {clip.id})
+        self._old = (clip.media_id, clip.start, clip.source_in, clip.source_out, list(clip.takes))
+        if self.media_id not in clip.takes:
+            clip.takes.append(self.media_id)
+        clip.media_id, clip.start, clip.source_in, clip.source_out = (
+            self.media_id, self.start, self.source_in, self.source_out)
+        track.sort()
+
+    def revert(self, project: Project) -> None:
+        track, clip = project.sequence.find_clip(self.clip_id)
+        clip.media_id, clip.start, clip.source_in, clip.source_out, clip.takes = self._old
+        track.sort()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -15,14 +17,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.commands import AddClip, AddMedia, EditError, SetSequenceFormat, SplitClip
+from ..core.commands import AddClip, AddMedia, EditError, SetSequenceFormat, SplitClip, UseTake
 from ..core.commands import DeleteClip as DeleteClipCommand
 from ..core.project import Clip, MediaItem, MediaKind, TrackKind, new_id
-from ..core.recipe import Mode
+from ..core.recipe import Condition, Mode
 from ..core.store import ProjectError
+from ..core.timebase import FrameRate
 from ..engine import jobs
+from ..engine.modes import overlap_frames
 from ..engine.requests import RequestError, available_models, resolve_model
-from ..media.probe import probe
 from .autosave import Autosaver
 from .document import Document
 from .engine_bridge import EngineBridge
@@ -37,6 +40,25 @@ from .timeline import Placeholder, TimelineWidget
 from .viewer import ViewerWidget
 
 
+def _valid_at_least(frames: int, step: int) -> int:
+    """The smallest step*n + 1 frame count not below `frames`: an extension never comes up short."""
+    return -(-(frames - 1) // step) * step + 1
+
+
+@dataclass
+class _Extension:
+    clip_id: str
+    edge: str  # "left" or "right"
+    frames: int  # how far the edge was dragged past the media
+    old_frames: int  # the extended take's length before
+
+
+@dataclass
+class _PendingShot:
+    take_id: str  # the media id its take will get
+    extension: _Extension | None = None
+
+
 class MainWindow(QMainWindow):
     def __init__(self, service, document: Document | None = None) -> None:
         super().__init__()
@@ -44,7 +66,7 @@ class MainWindow(QMainWindow):
         self.service = service
         self.bridge = EngineBridge(service, self)
         self.bridge.event.connect(self._on_job_event)
-        self._pending: dict[str, str] = {}  # job id -> the media id its take will get
+        self._pending: dict[str, _PendingShot] = {}  # job id -> what its take becomes
         self.export_dialog: ExportDialog | None = None
 
         self.viewer = ViewerWidget(self.document)
@@ -76,6 +98,7 @@ class MainWindow(QMainWindow):
         self.viewer.frame_changed.connect(self.timeline.set_playhead)
         self.viewer.marks_changed.connect(self.timeline.set_marks)
         self.timeline.edit_refused.connect(self.show_message)
+        self.timeline.extend_requested.connect(self.extend_clip)
         self.prompt_panel.generate_requested.connect(self.generate)
         self.prompt_panel.model.currentTextChanged.connect(self._model_changed)
         self.jobs_panel.cancel_requested.connect(self.service.cancel)
@@ -252,7 +275,7 @@ class MainWindow(QMainWindow):
             self.show_message(f"Cannot generate: {exc}")
             QMessageBox.warning(self, "Cannot generate", str(exc))
             return
-        self._pending[job_id] = take_id
+        self._pending[job_id] = _PendingShot(take_id)
         self.jobs_panel.add(job_id, name)
         job = self.service.job(job_id)
         track = self._video_track()
@@ -290,19 +313,21 @@ class MainWindow(QMainWindow):
 
     def _place_take(self, event) -> None:
         """A finished take becomes a media item and a clip where its placeholder stood (or, if
-        edits have filled that place meanwhile, after the last clip)."""
-        take_id = self._pending.pop(event.job_id, None)
+        edits have filled that place meanwhile, after the last clip); an extension's take goes
+        into the clip it extends."""
+        pending = self._pending.pop(event.job_id, None)
         placeholder = self.timeline.remove_placeholder(event.job_id)
-        if take_id is None:
+        if pending is None:
             return
         project = self.document.project
-        path = Path(event.output)
-        info = probe(path)
         item = MediaItem(
-            id=take_id, path=project.relative_path(path), kind=MediaKind.VIDEO, width=info.width,
-            height=info.height, fps=info.fps, frames=info.frames, has_audio=info.has_audio,
+            id=pending.take_id, path=project.relative_path(Path(event.output)), kind=MediaKind.VIDEO,
+            width=event.width, height=event.height, fps=FrameRate.parse(event.fps), frames=event.frames,
             recipe=event.recipe, name=event.recipe.prompt[:60],
         )
+        if pending.extension is not None:
+            self._land_extension(item, pending.extension)
+            return
         seq = project.sequence
         track = self._video_track()
         wanted = placeholder.start if placeholder else self.timeline.playhead
@@ -314,6 +339,62 @@ class MainWindow(QMainWindow):
         self.document.push(commands, "Generate shot")
         self.timeline.select(commands[-1].clip.id)
         self.show_message(f"Shot ready: {item.frames} frames at {item.width}×{item.height}")
+
+    def extend_clip(self, clip_id: str, edge: str, frames: int) -> None:
+        """Dragging a generated clip's edge past its media asks the model for that many more frames,
+        continuing the take's motion from its exact last (or first) frames."""
+        project = self.document.project
+        try:
+            _, clip = project.sequence.find_clip(clip_id)
+        except KeyError:
+            return
+        source = project.media[clip.media_id]
+        mode = Mode.EXTEND_FORWARD if edge == "right" else Mode.EXTEND_BACKWARD
+        try:
+            card = resolve_model(source.recipe.model, self.service.models_dir).card
+            if mode not in card.modes:
+                raise RequestError(f"{card.name} cannot {mode.replace('_', ' ')}; remix the shot with a model that can")
+            recipe = dataclasses.replace(
+                source.recipe, mode=mode, width=source.width, height=source.height, fps=float(source.fps),
+                frames=_valid_at_least(overlap_frames(card) + frames, card.frame_step), strength=1.0,
+                conditions=[Condition(source.path, media_id=source.id)], model_revision=None,
+            )
+            take_id = new_id()
+            name = f"extend: {source.recipe.prompt[:30]}"
+            job_id = self.service.submit(recipe, self.document.media_dir / f"{take_id}.mkv", name=name,
+                                         project_folder=self.document.folder)
+        except RequestError as exc:
+            self.show_message(f"Cannot extend: {exc}")
+            return
+        self._pending[job_id] = _PendingShot(take_id, _Extension(clip_id, edge, frames, source.frames))
+        self.jobs_panel.add(job_id, name)
+        media_start = clip.start - clip.source_in
+        start = media_start + source.frames if edge == "right" else media_start - frames
+        track, _ = project.sequence.find_clip(clip_id)
+        self.timeline.add_placeholder(job_id, Placeholder(track.id, start, frames, name))
+        self.show_message(" ".join([f"Extending by {frames} frames.", *self.service.job(job_id).notes]))
+
+    def _land_extension(self, item: MediaItem, extension: _Extension) -> None:
+        """The extended take holds the old take's exact frames plus the new ones; the clip now shows
+        it, reaching exactly as far as it was dragged."""
+        try:
+            _, clip = self.document.project.sequence.find_clip(extension.clip_id)
+        except KeyError:  # the clip was deleted meanwhile: keep the take in the bin
+            self.document.push(AddMedia(item), "Add extended take")
+            return
+        added = item.frames - extension.old_frames  # new frames (at least as many as were asked for)
+        media_start = clip.start - clip.source_in
+        if extension.edge == "right":
+            place = (clip.start, clip.source_in, extension.old_frames + extension.frames)
+        else:  # the old frames now start `added` frames into the take
+            place = (media_start - extension.frames, added - extension.frames, clip.source_out + added)
+        try:
+            self.document.push([AddMedia(item), UseTake(clip.id, item.id, *place)], "Extend clip")
+        except EditError as exc:
+            self.document.push(AddMedia(item), "Add extended take")
+            self.show_message(f"The extended take is in the bin; it no longer fits on the timeline: {exc}")
+            return
+        self.show_message(f"Extended by {extension.frames} frames")
 
     # Edits
 

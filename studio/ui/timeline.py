@@ -71,6 +71,7 @@ class TimelineWidget(QWidget):
     playhead_moved = Signal(int)
     selection_changed = Signal(object)  # clip id or None
     edit_refused = Signal(str)
+    extend_requested = Signal(str, str, int)  # clip id, "left" or "right", frames beyond its media
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -444,12 +445,29 @@ class TimelineWidget(QWidget):
             edge_frame = clip.start if drag.kind == "left" else clip.end
             command = TrimClip(clip.id, drag.kind, edge_frame + drag.delta_frames)
             unchanged = drag.delta_frames == 0
+            beyond = self._frames_beyond_media(clip, drag.kind, edge_frame + drag.delta_frames)
+            if beyond > 0:
+                # Past the generated take's last (or first) frame: the model makes the rest.
+                self.extend_requested.emit(clip.id, drag.kind, beyond)
+                self.update()
+                return
         if not unchanged:
             try:
                 self.document.push(command)
             except EditError as exc:
                 self.edit_refused.emit(str(exc))
         self.update()
+
+    def _frames_beyond_media(self, clip: Clip, edge: str, frame: int) -> int:
+        """How far a trim to `frame` reaches past the clip's generated media (0 if it does not, or
+        if the media is not a generated video, which cannot be extended)."""
+        item = self.document.project.media.get(clip.media_id)
+        if item is None or not item.is_generated or item.kind is not MediaKind.VIDEO:
+            return 0
+        media_start = clip.start - clip.source_in  # where the media's frame 0 sits on the timeline
+        if edge == "right":
+            return max(0, frame - (media_start + item.frames))
+        return max(0, media_start - frame)
 
     # Drops from the media bin
 

@@ -17,6 +17,7 @@ from studio.core.commands import (
     SetSequenceFormat,
     SplitClip,
     TrimClip,
+    UseTake,
 )
 from studio.core.project import Clip, MediaItem, MediaKind, Project, Sequence, Track, TrackKind
 from studio.core.recipe import Mode, Recipe
@@ -160,4 +161,16 @@ def test_set_active_take(project: Project) -> None:
         SetActiveTake("a", "short").apply(project)  # the clip shows frames 0-10
     with pytest.raises(EditError, match="another shot"):
         SetActiveTake("a", "n").apply(project)
+    assert state(project) == before
+
+
+def test_use_take_moves_the_clip_onto_an_extended_take(project: Project) -> None:
+    project.media["longer"] = MediaItem("longer", "media/longer.mkv", frames=40)
+    # Clip a shows frames 0-10 of m at 0; the extended take has 10 new frames before m's 30.
+    check_undoable(project, UseTake("a", "longer", 0, 10, 20))
+    before = state(project)
+    with pytest.raises(EditError, match="not all in the new take"):
+        UseTake("a", "longer", 0, 30, 45).apply(project)
+    with pytest.raises(EditError, match="overlap"):
+        UseTake("a", "longer", 0, 0, 25).apply(project)  # would run into clip b at 20
     assert state(project) == before

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
 from studio.core import store
+from studio.core.commands import MoveClip
 from studio.core.project import Project
 from studio.media.compose import SequenceFrames
 from studio.media.probe import probe
@@ -226,3 +227,57 @@ def test_a_worker_that_dies_fails_its_job_and_the_editor_carries_on(qtbot, windo
     panel.prompt.setPlainText("the next shot")
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.document.project.sequence.duration == 13, timeout=180_000)
+
+
+def generate_one(qtbot, window, tiny_ltx, prompt: str) -> None:
+    panel = window.prompt_panel
+    panel.set_model(str(tiny_ltx))
+    choose(panel.aspect, "1:1 square")
+    choose(panel.resolution, "Draft (128p)")
+    panel.seconds.setValue(0.5)
+    panel.prompt.setPlainText(prompt)
+    before = len(window.document.project.media)
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(window.document.project.media) > before, timeout=180_000)
+
+
+def drag_edge(qtbot, timeline, from_frame: int, to_frame: int) -> None:
+    from studio.ui.timeline import RULER_HEIGHT, TRACK_HEIGHT
+
+    y = RULER_HEIGHT + TRACK_HEIGHT // 2
+    start, end = QPoint(timeline.frame_to_x(from_frame), y), QPoint(timeline.frame_to_x(to_frame), y)
+    qtbot.mousePress(timeline, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(timeline, (start + end) / 2)
+    qtbot.mouseMove(timeline, end)
+    qtbot.mouseRelease(timeline, Qt.MouseButton.LeftButton, pos=end)
+
+
+@pytest.mark.parametrize("edge", ["right", "left"])
+def test_dragging_a_generated_clips_edge_past_its_media_extends_it(qtbot, window, tiny_ltx, edge):
+    generate_one(qtbot, window, tiny_ltx, "a boat drifts")
+    project = window.document.project
+    (clip,) = project.sequence.tracks[0].clips
+    original = project.media[clip.media_id]
+    if edge == "left":  # room on the left to grow into
+        window.document.push(MoveClip(clip.id, 20))
+    window.timeline.set_zoom(8.0, 0)
+    old_frames = read_frames(project.media_path(original))
+    edge_frame = clip.end if edge == "right" else clip.start
+    drag_edge(qtbot, window.timeline, edge_frame, edge_frame + (6 if edge == "right" else -6))
+    assert len(window.timeline.placeholders) == 1  # the extension waits on the timeline
+    (placeholder,) = window.timeline.placeholders.values()
+    assert placeholder.frames == 6
+    qtbot.waitUntil(lambda: not window.timeline.placeholders, timeout=180_000)
+    assert clip.media_id != original.id and clip.takes == [original.id, clip.media_id]
+    assert clip.duration == 19  # 13 frames and the 6 dragged past them
+    extended = read_frames(project.media_path(project.media[clip.media_id]))
+    # The original take's frames are in the extension exactly, and the clip shows them where it did.
+    if edge == "right":
+        assert clip.start == 0 and np.array_equal(extended[:13], old_frames)
+    else:
+        added = len(extended) - 13
+        assert clip.start == 14 and np.array_equal(extended[added:], old_frames)
+        assert clip.source_in == added - 6
+    assert project.media[clip.media_id].recipe.mode == ("extend_forward" if edge == "right" else "extend_backward")
+    window.document.undo_stack.undo()
+    assert clip.media_id == original.id and clip.duration == 13
