@@ -161,6 +161,11 @@ class MainWindow(QMainWindow):
         self._action(view, "Zoom &In", self.timeline.zoom_in, "=")
         self._action(view, "Zoom &Out", self.timeline.zoom_out, "-")
         self._action(view, "Zoom to &Fit", self.timeline.zoom_to_fit, "Shift+Z")
+        snapping = self._action(view, "&Snapping", self._set_snapping, "N",
+                                "Snap dragged clips and edges to the playhead, marks and other clips")
+        snapping.setCheckable(True)
+        snapping.setChecked(self.timeline.snapping)
+        self.snapping_action = snapping
 
         play = bar.addMenu("&Playback")
         self._action(play, "&Play / Pause", self.viewer.toggle_play, "Space")
@@ -200,6 +205,9 @@ class MainWindow(QMainWindow):
             return
         self.timeline.select(clip.id)
         self.viewer.seek(clip.start)
+
+    def _set_snapping(self, on: bool) -> None:
+        self.timeline.snapping = on
 
     def _set_loop(self, on: bool) -> None:
         self.viewer.loop = on

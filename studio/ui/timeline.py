@@ -35,6 +35,7 @@ TRACK_HEIGHT = 58
 HEADER_WIDTH = 64
 EDGE_GRAB = 6  # pixels either side of a clip edge that grab the edge for trimming
 MIN_PX_PER_FRAME, MAX_PX_PER_FRAME = 0.05, 40.0
+SNAP_PIXELS = 8  # how near an edge must come to a snap target to jump onto it
 STILL_SECONDS = 5  # how long a dropped still lasts, as in most editors
 
 
@@ -87,6 +88,7 @@ class TimelineWidget(QWidget):
         self.thumbnails.cache_dir = document.cache_dir / "thumbnails"
         self.thumbnails.ready.connect(self.update)
         self.show_thumbnails = True
+        self.snapping = True  # drags snap to the playhead, marks and clip edges (View → Snapping)
         self.setMouseTracking(True)
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -423,14 +425,33 @@ class TimelineWidget(QWidget):
             return
         drag.moved = drag.moved or abs(pos.x() - drag.press_x) > 2 or abs(pos.y() - drag.press_y) > 4
         drag.delta_frames = round((pos.x() - drag.press_x) / self.px_per_frame)
+        _, clip = self.sequence.find_clip(drag.clip_id)
+        if self.snapping:
+            moving = {"move": [clip.start, clip.end], "left": [clip.start], "right": [clip.end]}[drag.kind]
+            drag.delta_frames = self._snap(drag.delta_frames, moving, clip.id)
         if drag.kind == "move":
-            _, clip = self.sequence.find_clip(drag.clip_id)
             drag.delta_frames = max(-clip.start, drag.delta_frames)
             index = self.track_at(pos.y())
             source_kind = self.sequence.track(drag.track_id).kind
             if index is not None and self.sequence.tracks[index].kind is source_kind:
                 drag.target_track_id = self.sequence.tracks[index].id
         self.update()
+
+    def _snap(self, delta: int, moving: list[int], clip_id: str) -> int:
+        """The drag's frame offset, pulled onto the nearest playhead, mark or other clip edge that
+        one of the moving edges comes within SNAP_PIXELS of."""
+        targets = {self.playhead, *(m for m in self.marks if m is not None)}
+        for track in self.sequence.tracks:
+            for other in track.clips:
+                if other.id != clip_id:
+                    targets.update((other.start, other.end))
+        best = None
+        for edge in moving:
+            for target in targets:
+                distance = abs(edge + delta - target) * self.px_per_frame
+                if distance <= SNAP_PIXELS and (best is None or distance < best[0]):
+                    best = (distance, target - edge)
+        return delta if best is None else best[1]
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         drag, self._drag = self._drag, None

@@ -110,3 +110,17 @@ def test_ctrl_wheel_zooms_and_fit_shows_everything(qtbot, timeline):
     timeline.zoom_to_fit()
     assert timeline.frame_to_x(timeline.sequence.duration) <= timeline.width()
     assert timeline.frame_to_x(0) == HEADER_WIDTH
+
+
+def test_drags_snap_to_clip_edges_and_the_playhead_unless_snapping_is_off(qtbot, timeline):
+    # c2 (60-84) dragged left to end 2 frames (8 px) after c1's end at 48: it snaps to touch c1.
+    drag(qtbot, timeline, at(timeline, 70), at(timeline, 70 - 10))
+    assert clip(timeline, "c2").start == 48
+    timeline.document.undo_stack.undo()
+    timeline.set_playhead(100)
+    drag(qtbot, timeline, at(timeline, 70), at(timeline, 70 + 39))  # start 99: one frame from the playhead
+    assert clip(timeline, "c2").start == 100
+    timeline.document.undo_stack.undo()
+    timeline.snapping = False
+    drag(qtbot, timeline, at(timeline, 70), at(timeline, 70 - 10))
+    assert clip(timeline, "c2").start == 50
