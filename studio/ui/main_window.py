@@ -99,7 +99,8 @@ class MainWindow(QMainWindow):
         self.viewer.marks_changed.connect(self.timeline.set_marks)
         self.timeline.edit_refused.connect(self.show_message)
         self.timeline.extend_requested.connect(self.extend_clip)
-        self.prompt_panel.generate_requested.connect(self.generate)
+        self.timeline.animate_requested.connect(self.animate_stills)
+        self.prompt_panel.generate_requested.connect(lambda: self.generate())
         self.prompt_panel.model.currentTextChanged.connect(self._model_changed)
         self.jobs_panel.cancel_requested.connect(self.service.cancel)
         self.document.path_changed.connect(self._update_title)
@@ -187,7 +188,7 @@ class MainWindow(QMainWindow):
         self.loop_action = loop
 
         generate = bar.addMenu("&Generate")
-        self._action(generate, "&Generate Shot", self.generate, "Ctrl+Return")
+        self._action(generate, "&Generate Shot", lambda: self.generate(), "Ctrl+Return")
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
@@ -271,7 +272,18 @@ class MainWindow(QMainWindow):
 
     # Generation
 
-    def generate(self) -> None:
+    def animate_stills(self, stills: list[Path], frame: int) -> None:
+        """Stills dropped on the timeline: animate them there with the Shot panel's prompt and
+        settings (the first still as the first frame, a second one as the last)."""
+        panel = self.prompt_panel
+        if not panel.first_frame.isEnabled():
+            self.show_message(f"Cannot animate stills: {panel.images_hint.text() or 'choose a model that can'}")
+            return
+        panel.first_frame.path.setText(str(stills[0]))
+        panel.last_frame.path.setText(str(stills[1]) if len(stills) > 1 else "")
+        self.generate(at_frame=frame)
+
+    def generate(self, *, at_frame: int | None = None) -> None:
         seq = self.document.project.sequence
         recipe = self.prompt_panel.recipe(fps=float(seq.fps))
         take_id = new_id()
@@ -287,7 +299,8 @@ class MainWindow(QMainWindow):
         self.jobs_panel.add(job_id, name)
         job = self.service.job(job_id)
         track = self._video_track()
-        start = self.timeline.free_start(track, self.timeline.playhead, job.recipe.frames)
+        wanted = self.timeline.playhead if at_frame is None else at_frame
+        start = self.timeline.free_start(track, wanted, job.recipe.frames)
         self.timeline.add_placeholder(job_id, Placeholder(track.id, start, job.recipe.frames, name))
         self.show_message(" ".join(["Queued.", *job.notes]))
 

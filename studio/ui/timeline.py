@@ -7,6 +7,7 @@ widget and become exactly one edit command when the button is released.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -28,6 +29,7 @@ from ..core.commands import AddClip, EditError, MoveClip, TrimClip
 from ..core.project import Clip, MediaKind, Track, TrackKind, new_id
 from .document import Document
 from .media_bin import MEDIA_MIME
+from .prompt_panel import IMAGE_SUFFIXES
 from .thumbnail_loader import ThumbnailLoader
 
 RULER_HEIGHT = 26
@@ -73,6 +75,7 @@ class TimelineWidget(QWidget):
     selection_changed = Signal(object)  # clip id or None
     edit_refused = Signal(str)
     extend_requested = Signal(str, str, int)  # clip id, "left" or "right", frames beyond its media
+    animate_requested = Signal(list, int)  # still image paths (first, optional last), timeline frame
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -492,18 +495,28 @@ class TimelineWidget(QWidget):
 
     # Drops from the media bin
 
+    def _dropped_stills(self, mime) -> list[Path]:
+        paths = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+        return paths if 0 < len(paths) <= 2 and all(p.suffix.lower() in IMAGE_SUFFIXES for p in paths) else []
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasFormat(MEDIA_MIME):
+        if event.mimeData().hasFormat(MEDIA_MIME) or self._dropped_stills(event.mimeData()):
             event.acceptProposedAction()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if event.mimeData().hasFormat(MEDIA_MIME):
+        if event.mimeData().hasFormat(MEDIA_MIME) or self._dropped_stills(event.mimeData()):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        """Media dragged from the bin lands where it is dropped, one clip after another, as one edit."""
-        ids = bytes(event.mimeData().data(MEDIA_MIME)).decode().split(",")
+        """Media dragged from the bin lands where it is dropped, one clip after another, as one edit.
+        One or two stills dropped from the file manager are animated there (first, and last frame)."""
         pos = event.position().toPoint()
+        stills = self._dropped_stills(event.mimeData())
+        if stills:
+            self.animate_requested.emit(stills, self.x_to_frame(pos.x()))
+            event.acceptProposedAction()
+            return
+        ids = bytes(event.mimeData().data(MEDIA_MIME)).decode().split(",")
         index = self.track_at(pos.y())
         frame = self.x_to_frame(pos.x())
         commands = []

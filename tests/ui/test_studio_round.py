@@ -135,20 +135,20 @@ def test_cancel_buttons_stop_a_running_and_a_queued_job(qtbot, window, tiny_ltx)
     assert list(window.document.media_dir.iterdir()) == []  # no take, not even a partial one
 
 
-def drop_file(widget, path: Path) -> None:
-    """A file dragged from the file manager and dropped on a widget."""
+def drop_files(widget, paths: list[Path], pos: QPoint | None = None) -> None:
+    """Files dragged from the file manager and dropped on a widget: enter, then drop."""
     from PySide6.QtCore import QMimeData, QPointF, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
 
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
-    centre = widget.rect().center()
-    enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    pos = widget.rect().center() if pos is None else pos
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, enter)
-    assert enter.isAccepted(), f"{widget} refused {path.name}"
-    drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+    assert enter.isAccepted(), f"{widget} refused {[p.name for p in paths]}"
+    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, drop)
 
@@ -162,8 +162,8 @@ def test_dropped_stills_animate_from_first_to_last_frame(qtbot, window, tiny_ltx
     choose(panel.aspect, "1:1 square")
     choose(panel.resolution, "Draft (128p)")
     panel.seconds.setValue(0.5)
-    drop_file(panel.first_frame, first)
-    drop_file(panel.last_frame, last)
+    drop_files(panel.first_frame, [first])
+    drop_files(panel.last_frame, [last])
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     seq = window.document.project.sequence
     qtbot.waitUntil(lambda: seq.duration > 0, timeout=180_000)
@@ -281,3 +281,23 @@ def test_dragging_a_generated_clips_edge_past_its_media_extends_it(qtbot, window
     assert project.media[clip.media_id].recipe.mode == ("extend_forward" if edge == "right" else "extend_backward")
     window.document.undo_stack.undo()
     assert clip.media_id == original.id and clip.duration == 13
+
+
+def test_stills_dropped_on_the_timeline_are_animated_where_they_land(qtbot, window, tiny_ltx, still_images):
+    first, last = still_images
+    panel = window.prompt_panel
+    panel.set_model(str(tiny_ltx))
+    choose(panel.aspect, "1:1 square")
+    choose(panel.resolution, "Draft (128p)")
+    panel.seconds.setValue(0.5)
+    panel.prompt.setPlainText("the gradient slides into red")
+    timeline = window.timeline
+    from studio.ui.timeline import RULER_HEIGHT, TRACK_HEIGHT
+
+    drop_files(timeline, [first, last], QPoint(timeline.frame_to_x(30), RULER_HEIGHT + TRACK_HEIGHT // 2))
+    assert [p.start for p in timeline.placeholders.values()] == [30], window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: window.document.project.sequence.duration > 0, timeout=180_000)
+    (clip,) = window.document.project.sequence.tracks[0].clips
+    recipe = window.document.project.media[clip.media_id].recipe
+    assert clip.start == 30 and recipe.mode == "image_to_video"
+    assert [Path(c.path) for c in recipe.conditions] == [first, last]
