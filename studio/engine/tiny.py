@@ -119,6 +119,20 @@ def build_ltx_pipeline(seed: int = 0):
     )
 
 
+def _tiny_limits(step: int, multiple: int) -> dict[str, int]:
+    """Frame and size limits every tiny card shares: small defaults, so tests stay fast."""
+    return {
+        "frame_step": step,
+        "max_frames": 16 * step + 1,
+        "default_frames": 2 * step + 1,
+        "size_multiple": multiple,
+        "max_width": 8 * multiple,
+        "max_height": 8 * multiple,
+        "default_width": 2 * multiple,
+        "default_height": 2 * multiple,
+    }
+
+
 def tiny_ltx_card(pipe) -> Card:
     """The tiny model's card, with the frame rule and size multiple read off the built pipeline:
     its VAE compresses 4x in time (frames 4k+1) and 4x in space, while the pipeline's
@@ -131,14 +145,7 @@ def tiny_ltx_card(pipe) -> Card:
         family="ltx",
         pipeline="LTXConditionPipeline",
         modes=tuple(Mode),  # LTXConditionPipeline does every mode
-        frame_step=step,
-        max_frames=16 * step + 1,
-        default_frames=2 * step + 1,
-        size_multiple=multiple,
-        max_width=8 * multiple,
-        max_height=8 * multiple,
-        default_width=2 * multiple,
-        default_height=2 * multiple,
+        **_tiny_limits(step, multiple),
         default_fps=24.0,
         default_steps=2,
         default_guidance=3.0,
@@ -292,14 +299,7 @@ def tiny_wan_card(pipe, card_id: str) -> Card:
         pipelines=pipelines,
         last_frame=last_frame,
         modes=modes,
-        frame_step=step,
-        max_frames=16 * step + 1,
-        default_frames=2 * step + 1,
-        size_multiple=multiple,
-        max_width=8 * multiple,
-        max_height=8 * multiple,
-        default_width=2 * multiple,
-        default_height=2 * multiple,
+        **_tiny_limits(step, multiple),
         default_fps=16.0,
         default_steps=2,
         default_guidance=5.0,

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
 
 from ..core import presets
 from ..core.recipe import Condition, Mode, Recipe
+from ..engine.requests import IMAGE_SUFFIXES
 
 MAX_SEED = 2**31 - 1
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 
 
 class ImageSlot(QWidget):

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import QWidget
 
 from ..core.commands import AddClip, EditError, MoveClip, TrimClip
 from ..core.project import Clip, MediaKind, Track, TrackKind, new_id
+from ..engine.requests import IMAGE_SUFFIXES
 from .document import Document
 from .media_bin import MEDIA_MIME
-from .prompt_panel import IMAGE_SUFFIXES
 from .thumbnail_loader import ThumbnailLoader
 
 RULER_HEIGHT = 26
