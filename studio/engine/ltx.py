@@ -26,8 +26,8 @@ from PIL import Image, ImageOps
 from ..core.recipe import CLIP_INPUTS, Mode, Recipe
 from . import modes
 from .cards import Card
-from .jobs import Cancelled
 from .modes import condition_path
+from .steps import StepHooks
 
 
 def fit_image(path: str | Path, width: int, height: int) -> Image.Image:
@@ -110,31 +110,23 @@ def generate(
     project_folder: str | Path | None = None,
     on_step: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    on_preview: Callable[[np.ndarray], None] | None = None,
 ) -> np.ndarray:
     """Run the pipeline; return the take as uint8 frames shaped (N, height, width, 3).
 
     N is recipe.frames, except for the clip modes, whose take joins the clip's frames and the new
     ones (modes.assemble): extend and loop are longer than recipe.frames, connect is shorter.
 
-    on_step(step, total) is called after each denoising step. When should_stop() turns true the
-    run ends at the next step with Cancelled, before the VAE decode (the pipeline's own interrupt
-    flag would skip the remaining steps but still decode).
+    on_step, should_stop and on_preview are the step hooks (steps.StepHooks).
     """
-    if should_stop is not None and should_stop():
-        raise Cancelled()
-
-    def step_end(pipeline, index: int, timestep, tensors: dict) -> dict:
-        if on_step is not None:
-            on_step(index + 1, pipeline.num_timesteps)
-        if should_stop is not None and should_stop():
-            raise Cancelled()
-        return {}
+    hooks = StepHooks(on_step, should_stop, on_preview)
+    hooks.check()
 
     clips = read_clips(recipe, project_folder)
     if recipe.mode is Mode.VIDEO_TO_VIDEO and recipe.strength == 0:
         return clips[0][: recipe.frames].copy()  # nothing to remake: the clip's own frames, exactly
     arguments = call_arguments(recipe, card, project_folder, clips, pipe)
-    output = pipe(**arguments, callback_on_step_end=step_end)
+    output = pipe(**arguments, **hooks.pipeline_arguments())
     video = np.asarray(output.frames[0])  # (frames, height, width, 3) floats in [0, 1]
     expected = (recipe.frames, recipe.height, recipe.width, 3)
     if video.shape != expected:

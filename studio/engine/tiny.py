@@ -309,19 +309,33 @@ def tiny_wan_card(pipe, card_id: str) -> Card:
     )
 
 
-def _build(family: str, seed: int):
-    """The pipeline and card of each tiny model `studio models tiny FAMILY` can build (one of TINY)."""
-    if family == "ltx":
-        pipe = build_ltx_pipeline(seed)
-        return pipe, tiny_ltx_card(pipe)
-    if family == "wan":
-        pipe = build_wan_pipeline(seed)
-        return pipe, tiny_wan_card(pipe, "tiny-wan")
-    pipe = build_wan_i2v_pipeline(seed, last_frame=family == "wan-flf2v")
-    return pipe, tiny_wan_card(pipe, f"tiny-{family}")
+def _tiny_ltx(seed: int):
+    pipe = build_ltx_pipeline(seed)
+    return pipe, tiny_ltx_card(pipe)
 
 
-TINY = ("ltx", "wan", "wan-i2v", "wan-flf2v")
+def _tiny_wan(seed: int):
+    pipe = build_wan_pipeline(seed)
+    return pipe, tiny_wan_card(pipe, "tiny-wan")
+
+
+def _tiny_wan_i2v(seed: int):
+    pipe = build_wan_i2v_pipeline(seed, last_frame=False)
+    return pipe, tiny_wan_card(pipe, "tiny-wan-i2v")
+
+
+def _tiny_wan_flf2v(seed: int):
+    pipe = build_wan_i2v_pipeline(seed, last_frame=True)
+    return pipe, tiny_wan_card(pipe, "tiny-wan-flf2v")
+
+
+# What `studio models tiny NAME` can build: NAME -> seed -> (pipeline, card).
+TINY = {
+    "ltx": _tiny_ltx,
+    "wan": _tiny_wan,
+    "wan-i2v": _tiny_wan_i2v,
+    "wan-flf2v": _tiny_wan_flf2v,
+}
 
 
 def build_tiny(family: str, folder: str | os.PathLike[str], seed: int = 0) -> Path:
@@ -331,7 +345,7 @@ def build_tiny(family: str, folder: str | os.PathLike[str], seed: int = 0) -> Pa
     folder = Path(folder)
     if (folder / "model_index.json").exists():
         raise FileExistsError(f"{folder} already holds a model")
-    pipe, card = _build(family, seed)
+    pipe, card = TINY[family](seed)
     pipe.save_pretrained(folder, safe_serialization=True)
     (folder / CARD_FILE).write_text(card.to_toml(), encoding="utf-8")
     return folder

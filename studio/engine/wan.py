@@ -16,9 +16,9 @@ import torch
 
 from ..core.recipe import Mode, Recipe
 from .cards import Card
-from .jobs import Cancelled
 from .ltx import fit_image
 from .modes import condition_path
+from .steps import StepHooks
 
 
 def _images(recipe: Recipe, card: Card, project_folder: str | Path | None) -> dict:
@@ -84,25 +84,17 @@ def generate(
     project_folder: str | Path | None = None,
     on_step: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    on_preview: Callable[[np.ndarray], None] | None = None,
 ) -> np.ndarray:
     """Run the pipeline; return uint8 frames shaped (recipe.frames, height, width, 3).
 
-    on_step(step, total) is called after each denoising step. When should_stop() turns true the
-    run ends at the next step with Cancelled, before the VAE decode (the pipeline's own interrupt
-    flag would skip the remaining steps but still decode).
+    on_step, should_stop and on_preview are the step hooks (steps.StepHooks).
     """
-    if should_stop is not None and should_stop():
-        raise Cancelled()
+    hooks = StepHooks(on_step, should_stop, on_preview)
+    hooks.check()
     arguments = call_arguments(recipe, card, project_folder)  # bad inputs fail before any step runs
 
-    def step_end(pipeline, index: int, timestep, tensors: dict) -> dict:
-        if on_step is not None:
-            on_step(index + 1, pipeline.num_timesteps)
-        if should_stop is not None and should_stop():
-            raise Cancelled()
-        return {}
-
-    output = pipe(**arguments, callback_on_step_end=step_end)
+    output = pipe(**arguments, **hooks.pipeline_arguments())
     video = np.asarray(output.frames[0])  # (frames, height, width, 3) floats in [0, 1]
     # Wan rounds a size or frame count it cannot make down without an error: refuse that here.
     expected = (recipe.frames, recipe.height, recipe.width, 3)

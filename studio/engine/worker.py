@@ -15,6 +15,7 @@ Everything else the process prints, including libraries' chatter and tracebacks,
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import queue
@@ -29,6 +30,11 @@ from typing import Any, TextIO
 # Weights are only ever read from disk; make sure no library tries the network for them.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+# The module under studio.engine that turns a recipe of each family into its pipeline's call. Each has
+# generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview) -> uint8 frames.
+FAMILY_MODULES = {"ltx": "ltx", "wan": "wan"}
 
 
 def _take_protocol_stream() -> TextIO:
@@ -116,7 +122,6 @@ class Worker:
 
         from ..core.recipe import Recipe
         from ..media.takes import write_frames
-        from . import ltx, wan
         from .cards import Card, folder_card, resolve
         from .jobs import Cancelled
 
@@ -132,8 +137,9 @@ class Worker:
             if resolved.folder is None:
                 raise FileNotFoundError(f"the model '{recipe.model}' is not downloaded")
             folder, card = resolved.folder, resolved.card
-        if card.family not in ("ltx", "wan"):
+        if card.family not in FAMILY_MODULES:
             raise ValueError(f"the studio cannot run the {card.family} family yet")
+        family = importlib.import_module(f"{__package__}.{FAMILY_MODULES[card.family]}")
         pipe, revision = self._pipeline(folder, card, recipe.mode)
         if should_stop():  # the cancel may have come while the model was loading
             raise Cancelled()
@@ -142,10 +148,7 @@ class Worker:
         def on_step(step: int, total: int) -> None:
             self.emit("progress", job_id, step=step, total=total, elapsed=round(time.monotonic() - start, 3))
 
-        if card.family == "wan":
-            frames = wan.generate(pipe, recipe, card, message.get("project_folder"), on_step, should_stop)
-        else:
-            frames = ltx.generate(pipe, recipe, card, message.get("project_folder"), on_step, should_stop)
+        frames = family.generate(pipe, recipe, card, message.get("project_folder"), on_step, should_stop)
         if should_stop():
             raise Cancelled()
         write_frames(message["output"], frames, recipe.fps)
