@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -37,7 +37,7 @@ from .prompt_panel import PromptPanel
 from .purge import purge_unused_media
 from .recent import RecentProjects
 from .timeline import Placeholder, TimelineWidget
-from .viewer import ViewerWidget
+from .viewer import ASPECT_GUIDES, ViewerWidget
 
 
 def _valid_at_least(frames: int, step: int) -> int:
@@ -167,6 +167,21 @@ class MainWindow(QMainWindow):
         snapping.setCheckable(True)
         snapping.setChecked(self.timeline.snapping)
         self.snapping_action = snapping
+        view.addSeparator()
+        safe = self._action(view, "Safe &Areas", self.viewer.set_safe_areas, "Ctrl+'",
+                            "Show the action-safe (90%) and title-safe (80%) frames in the viewer")
+        safe.setCheckable(True)
+        self.safe_areas_action = safe
+        guides = view.addMenu("Aspect &Guide")
+        group = QActionGroup(self)
+        for name in (None, *ASPECT_GUIDES):
+            action = guides.addAction(name or "None")
+            action.setCheckable(True)
+            action.setChecked(name is None)
+            action.setToolTip("Dim what a frame of this aspect would crop" if name else "No aspect guide")
+            action.triggered.connect(lambda _=False, n=name: self.viewer.set_aspect_guide(n))
+            group.addAction(action)
+        self.aspect_guide_menu = guides
 
         play = bar.addMenu("&Playback")
         self._action(play, "&Play / Pause", self.viewer.toggle_play, "Space")

@@ -12,8 +12,8 @@ import threading
 import time
 
 import numpy as np
-from PySide6.QtCore import QObject, QRect, QSize, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtCore import QObject, QPoint, QRect, QSize, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStyle, QVBoxLayout, QWidget
 
 from ..media.compose import SequenceFrames
@@ -64,27 +64,75 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
+# Aspect guides an editor checks a frame against: cinema scope and flat, TV, the social formats.
+ASPECT_GUIDES = {"2.39:1": 2.39, "1.85:1": 1.85, "16:9": 16 / 9, "4:3": 4 / 3, "1:1": 1.0, "4:5": 0.8, "9:16": 9 / 16}
+ACTION_SAFE = 0.90  # the broadcast action-safe and title-safe areas, as a fraction of width and height
+TITLE_SAFE = 0.80
+
+
 class FrameView(QWidget):
-    """Paints the current frame, fitted, on black."""
+    """Paints the current frame, fitted, on black, with optional safe-area and aspect guides."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.image: QImage | None = None
+        self.safe_areas = False
+        self.aspect_guide: str | None = None  # a key of ASPECT_GUIDES
         self.setMinimumSize(320, 180)
 
     def sizeHint(self) -> QSize:
         return QSize(640, 360)
+
+    def picture_rect(self) -> QRect:
+        """Where the frame is drawn: fitted to the widget, centred."""
+        if self.image is None:
+            return QRect()
+        size = self.image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRect(0, 0, size.width(), size.height())
+        target.moveCenter(self.rect().center())
+        return target
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("#000000"))
         if self.image is None:
             return
-        size = self.image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        target = QRect(0, 0, size.width(), size.height())
-        target.moveCenter(self.rect().center())
+        target = self.picture_rect()
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.drawImage(target, self.image)
+        if self.aspect_guide is not None:
+            self._paint_aspect_guide(painter, target, ASPECT_GUIDES[self.aspect_guide])
+        if self.safe_areas:
+            self._paint_safe_areas(painter, target)
+
+    @staticmethod
+    def guide_rect(target: QRect, ratio: float) -> QRect:
+        """The part of the picture a frame of `ratio` (width / height) keeps, centred."""
+        if target.width() / target.height() > ratio:
+            width, height = round(target.height() * ratio), target.height()
+        else:
+            width, height = target.width(), round(target.width() / ratio)
+        rect = QRect(0, 0, width, height)
+        rect.moveCenter(target.center())
+        return rect
+
+    def _paint_aspect_guide(self, painter: QPainter, target: QRect, ratio: float) -> None:
+        keep = self.guide_rect(target, ratio)
+        shade = QColor(0, 0, 0, 150)  # dims what the other format would crop, but leaves it visible
+        painter.fillRect(QRect(target.topLeft(), QPoint(target.right(), keep.top() - 1)), shade)
+        painter.fillRect(QRect(QPoint(target.left(), keep.bottom() + 1), target.bottomRight()), shade)
+        painter.fillRect(QRect(QPoint(target.left(), keep.top()), QPoint(keep.left() - 1, keep.bottom())), shade)
+        painter.fillRect(QRect(QPoint(keep.right() + 1, keep.top()), QPoint(target.right(), keep.bottom())), shade)
+        painter.setPen(QPen(QColor(255, 200, 0, 220), 1))
+        painter.drawRect(keep.adjusted(0, 0, -1, -1))
+
+    @staticmethod
+    def _paint_safe_areas(painter: QPainter, target: QRect) -> None:
+        for fraction in (ACTION_SAFE, TITLE_SAFE):
+            rect = QRect(0, 0, round(target.width() * fraction), round(target.height() * fraction))
+            rect.moveCenter(target.center())
+            painter.setPen(QPen(QColor(255, 255, 255, 200), 1, Qt.PenStyle.DashLine))
+            painter.drawRect(rect.adjusted(0, 0, -1, -1))
 
 
 MAX_SHUTTLE = 8  # J/L speed limit, times the frame rate
@@ -152,6 +200,18 @@ class ViewerWidget(QWidget):
         document.changed.connect(self.refresh)
         document.replaced.connect(self._on_replaced)
         self._on_replaced()
+
+    def set_safe_areas(self, on: bool) -> None:
+        """Show the action-safe (90%) and title-safe (80%) frames over the picture."""
+        self.view.safe_areas = on
+        self.view.update()
+
+    def set_aspect_guide(self, name: str | None) -> None:
+        """Dim what a frame of another aspect (a key of ASPECT_GUIDES) would crop; None hides it."""
+        if name is not None and name not in ASPECT_GUIDES:
+            raise ValueError(f"unknown aspect guide {name!r}")
+        self.view.aspect_guide = name
+        self.view.update()
 
     def _button(self, icon, tip: str, slot) -> QPushButton:
         button = QPushButton(icon, "")
