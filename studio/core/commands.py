@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from .project import Clip, MediaItem, MediaKind, Project, Sequence
+from .project import Clip, Marker, MediaItem, MediaKind, Project, Sequence
 from .timebase import FrameRate
 
 
@@ -273,3 +273,68 @@ class UseTake(Command):
         track, clip = project.sequence.find_clip(self.clip_id)
         clip.media_id, clip.start, clip.source_in, clip.source_out, clip.takes = self._old
         track.sort()
+
+
+@dataclass
+class AddMarker(Command):
+    marker: Marker
+    text = "Add marker"
+
+    def apply(self, project: Project) -> None:
+        seq = project.sequence
+        if self.marker.frame < 0:
+            raise EditError("a marker cannot sit before the beginning of the sequence (frame 0)")
+        if seq.marker_at(self.marker.frame) is not None:
+            raise EditError(f"there is already a marker at {seq.fps.timecode(self.marker.frame)}; rename that one")
+        seq.markers.append(self.marker)
+        seq.markers.sort(key=lambda m: m.frame)
+
+    def revert(self, project: Project) -> None:
+        project.sequence.markers.remove(self.marker)
+
+
+@dataclass
+class EditMarker(Command):
+    """Rename or move a marker."""
+
+    marker_id: str
+    name: str | None = None
+    frame: int | None = None
+    text = "Edit marker"
+    _before: tuple[str, int] | None = field(default=None, init=False, repr=False)
+
+    def apply(self, project: Project) -> None:
+        seq = project.sequence
+        marker = seq.marker(self.marker_id)
+        frame = marker.frame if self.frame is None else self.frame
+        if frame < 0:
+            raise EditError("a marker cannot sit before the beginning of the sequence (frame 0)")
+        other = seq.marker_at(frame)
+        if other is not None and other is not marker:
+            raise EditError(f"there is already a marker at {seq.fps.timecode(frame)}")
+        self._before = (marker.name, marker.frame)
+        marker.name = marker.name if self.name is None else self.name
+        marker.frame = frame
+        seq.markers.sort(key=lambda m: m.frame)
+
+    def revert(self, project: Project) -> None:
+        marker = project.sequence.marker(self.marker_id)
+        marker.name, marker.frame = self._before
+        project.sequence.markers.sort(key=lambda m: m.frame)
+
+
+@dataclass
+class DeleteMarker(Command):
+    marker_id: str
+    text = "Delete marker"
+    _removed: tuple[int, Marker] | None = field(default=None, init=False, repr=False)
+
+    def apply(self, project: Project) -> None:
+        markers = project.sequence.markers
+        marker = project.sequence.marker(self.marker_id)
+        self._removed = (markers.index(marker), marker)
+        markers.remove(marker)
+
+    def revert(self, project: Project) -> None:
+        index, marker = self._removed
+        project.sequence.markers.insert(index, marker)

@@ -171,6 +171,22 @@ class Track:
 
 
 @dataclass
+class Marker:
+    """A named point on the sequence: a note, a beat, where a shot must land."""
+
+    id: str
+    frame: int
+    name: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "frame": self.frame, "name": self.name}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Marker:
+        return cls(id=data["id"], frame=int(data["frame"]), name=data.get("name", ""))
+
+
+@dataclass
 class Sequence:
     id: str
     name: str = "Sequence 1"
@@ -178,6 +194,7 @@ class Sequence:
     width: int = 768
     height: int = 512
     tracks: list[Track] = field(default_factory=list)
+    markers: list[Marker] = field(default_factory=list)  # kept sorted by frame
 
     @property
     def duration(self) -> int:
@@ -200,6 +217,15 @@ class Sequence:
                 return track
         raise KeyError(f"no track {track_id} in sequence {self.name}")
 
+    def marker(self, marker_id: str) -> Marker:
+        for marker in self.markers:
+            if marker.id == marker_id:
+                return marker
+        raise KeyError(f"no marker {marker_id} in sequence {self.name}")
+
+    def marker_at(self, frame: int) -> Marker | None:
+        return next((m for m in self.markers if m.frame == frame), None)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -208,6 +234,7 @@ class Sequence:
             "width": self.width,
             "height": self.height,
             "tracks": [t.to_dict() for t in self.tracks],
+            "markers": [m.to_dict() for m in self.markers],
         }
 
     @classmethod
@@ -219,6 +246,7 @@ class Sequence:
             width=int(data.get("width", 768)),
             height=int(data.get("height", 512)),
             tracks=[Track.from_dict(t) for t in data.get("tracks", [])],
+            markers=sorted((Marker.from_dict(m) for m in data.get("markers", [])), key=lambda m: m.frame),
         )
 
     @classmethod

@@ -11,15 +11,26 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QMainWindow,
     QMessageBox,
     QSplitter,
     QWidget,
 )
 
-from ..core.commands import AddClip, AddMedia, EditError, SetSequenceFormat, SplitClip, UseTake
+from ..core.commands import (
+    AddClip,
+    AddMarker,
+    AddMedia,
+    DeleteMarker,
+    EditError,
+    EditMarker,
+    SetSequenceFormat,
+    SplitClip,
+    UseTake,
+)
 from ..core.commands import DeleteClip as DeleteClipCommand
-from ..core.project import Clip, MediaItem, MediaKind, TrackKind, new_id
+from ..core.project import Clip, Marker, MediaItem, MediaKind, TrackKind, new_id
 from ..core.recipe import Condition, Mode
 from ..core.store import ProjectError
 from ..core.timebase import FrameRate
@@ -182,6 +193,13 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, n=name: self.viewer.set_aspect_guide(n))
             group.addAction(action)
         self.aspect_guide_menu = guides
+
+        timeline = bar.addMenu("&Timeline")
+        self._action(timeline, "Add &Marker", self.add_marker, "M", "Add a marker at the playhead")
+        self._action(timeline, "&Rename Marker…", self.rename_marker, "Shift+M", "Name the marker at the playhead")
+        self._action(timeline, "&Delete Marker", self.delete_marker, "Ctrl+Alt+M", "Delete the marker at the playhead")
+        self._action(timeline, "&Next Marker", lambda: self.go_to_marker(1), "Shift+Down")
+        self._action(timeline, "&Previous Marker", lambda: self.go_to_marker(-1), "Shift+Up")
 
         play = bar.addMenu("&Playback")
         self._action(play, "&Play / Pause", self.viewer.toggle_play, "Space")
@@ -445,6 +463,36 @@ class MainWindow(QMainWindow):
             self.show_message("Put the playhead over a clip to split it")
             return
         self._push(SplitClip(clip.id, self.timeline.playhead, new_id()))
+
+    def add_marker(self) -> None:
+        frame = self.timeline.playhead
+        number = len(self.document.project.sequence.markers) + 1
+        self._push(AddMarker(Marker(new_id(), frame, f"Marker {number}")))
+
+    def rename_marker(self) -> None:
+        marker = self.document.project.sequence.marker_at(self.timeline.playhead)
+        if marker is None:
+            self.show_message("Put the playhead on a marker to rename it (Shift+Up/Down go to the markers)")
+            return
+        name, ok = QInputDialog.getText(self, "Rename Marker", "Name:", text=marker.name)
+        if ok and name.strip() != marker.name:
+            self._push(EditMarker(marker.id, name=name.strip()))
+
+    def delete_marker(self) -> None:
+        marker = self.document.project.sequence.marker_at(self.timeline.playhead)
+        if marker is None:
+            self.show_message("Put the playhead on a marker to delete it (Shift+Up/Down go to the markers)")
+            return
+        self._push(DeleteMarker(marker.id))
+
+    def go_to_marker(self, direction: int) -> None:
+        frames = [m.frame for m in self.document.project.sequence.markers]
+        here = self.timeline.playhead
+        ahead = [f for f in frames if f > here] if direction > 0 else [f for f in frames if f < here]
+        if not ahead:
+            self.show_message("No marker " + ("after" if direction > 0 else "before") + " the playhead")
+            return
+        self.timeline.set_playhead(min(ahead) if direction > 0 else max(ahead))
 
     def delete_selected(self) -> None:
         if self.timeline.selected is None:

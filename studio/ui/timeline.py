@@ -25,8 +25,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from ..core.commands import AddClip, EditError, MoveClip, TrimClip
-from ..core.project import Clip, MediaKind, Track, TrackKind, new_id
+from ..core.commands import AddClip, EditError, EditMarker, MoveClip, TrimClip
+from ..core.project import Clip, Marker, MediaKind, Track, TrackKind, new_id
 from ..engine.requests import IMAGE_SUFFIXES
 from .document import Document
 from .media_bin import MEDIA_MIME
@@ -39,6 +39,8 @@ EDGE_GRAB = 6  # pixels either side of a clip edge that grab the edge for trimmi
 MIN_PX_PER_FRAME, MAX_PX_PER_FRAME = 0.05, 40.0
 SNAP_PIXELS = 8  # how near an edge must come to a snap target to jump onto it
 STILL_SECONDS = 5  # how long a dropped still lasts, as in most editors
+MARKER_GRAB = 5  # pixels either side of a marker's flag on the ruler that grab it
+MARKER_COLOUR = QColor("#3fc1a5")
 
 
 @dataclass
@@ -60,8 +62,8 @@ class Placeholder:
 
 @dataclass
 class _Drag:
-    kind: str  # "move", "left", "right", "scrub"
-    clip_id: str = ""
+    kind: str  # "move", "left", "right", "scrub", "marker"
+    clip_id: str = ""  # the dragged clip's id, or the dragged marker's
     track_id: str = ""
     press_x: int = 0
     press_y: int = 0
@@ -217,6 +219,7 @@ class TimelineWidget(QWidget):
             self._paint_track(painter, index, track, first_frame, last_frame)
         for placeholder in self.placeholders.values():
             self._paint_placeholder(painter, placeholder)
+        self._paint_markers(painter)
         self._paint_headers(painter)
         x = self.frame_to_x(self.playhead)
         if x >= HEADER_WIDTH:
@@ -258,6 +261,41 @@ class TimelineWidget(QWidget):
             painter.drawLine(x, RULER_HEIGHT - 8, x, RULER_HEIGHT)
             painter.setPen(QColor("#b8bcc8"))
             painter.drawText(x + 3, RULER_HEIGHT - 10, self.sequence.fps.timecode(frame))
+
+    def _marker_frame(self, marker: Marker) -> int:
+        """Where a marker is drawn: moved along while it is dragged."""
+        drag = self._drag
+        if drag is not None and drag.kind == "marker" and drag.clip_id == marker.id:
+            return max(0, marker.frame + drag.delta_frames)
+        return marker.frame
+
+    def _paint_markers(self, painter: QPainter) -> None:
+        """A flag with the name on the ruler and a faint line down through the tracks."""
+        painter.setFont(QFont(self.font().family(), 8))
+        line = QColor(MARKER_COLOUR)
+        line.setAlpha(90)
+        for marker in self.sequence.markers:
+            x = self.frame_to_x(self._marker_frame(marker))
+            if x < HEADER_WIDTH or x > self.width():
+                continue
+            painter.setPen(QPen(line, 1, Qt.PenStyle.DotLine))
+            painter.drawLine(x, RULER_HEIGHT, x, self.height())
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(MARKER_COLOUR)
+            painter.drawPolygon([QPoint(x - 4, 2), QPoint(x + 4, 2), QPoint(x + 4, 9), QPoint(x, 13), QPoint(x - 4, 9)])
+            if marker.name:
+                painter.setPen(MARKER_COLOUR.lighter(130))
+                painter.drawText(x + 6, 11, marker.name)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+
+    def marker_near(self, x: int) -> Marker | None:
+        """The marker whose flag is within MARKER_GRAB pixels of x on the ruler."""
+        best = None
+        for marker in self.sequence.markers:
+            distance = abs(self.frame_to_x(marker.frame) - x)
+            if distance <= MARKER_GRAB and (best is None or distance < best[0]):
+                best = (distance, marker)
+        return None if best is None else best[1]
 
     def _paint_track(self, painter: QPainter, index: int, track: Track, first: int, last: int) -> None:
         row = self.track_rect(index)
@@ -402,6 +440,11 @@ class TimelineWidget(QWidget):
             return
         pos = event.position().toPoint()
         if pos.y() < RULER_HEIGHT:
+            marker = self.marker_near(pos.x())
+            if marker is not None:  # a marker's flag is dragged along the ruler; a click goes to it
+                self._drag = _Drag("marker", marker.id, press_x=pos.x(), press_y=pos.y())
+                self.set_playhead(marker.frame)
+                return
             self._drag = _Drag("scrub")
             self.set_playhead(self.x_to_frame(pos.x()))
             return
@@ -426,6 +469,12 @@ class TimelineWidget(QWidget):
         if drag.kind == "scrub":
             self.set_playhead(self.x_to_frame(pos.x()))
             return
+        if drag.kind == "marker":
+            marker = self.sequence.marker(drag.clip_id)
+            drag.moved = drag.moved or abs(pos.x() - drag.press_x) > 2
+            drag.delta_frames = max(-marker.frame, round((pos.x() - drag.press_x) / self.px_per_frame))
+            self.update()
+            return
         drag.moved = drag.moved or abs(pos.x() - drag.press_x) > 2 or abs(pos.y() - drag.press_y) > 4
         drag.delta_frames = round((pos.x() - drag.press_x) / self.px_per_frame)
         _, clip = self.sequence.find_clip(drag.clip_id)
@@ -443,7 +492,7 @@ class TimelineWidget(QWidget):
     def _snap(self, delta: int, moving: list[int], clip_id: str) -> int:
         """The drag's frame offset, pulled onto the nearest playhead, mark or other clip edge that
         one of the moving edges comes within SNAP_PIXELS of."""
-        targets = {self.playhead, *(m for m in self.marks if m is not None)}
+        targets = {self.playhead, *(m for m in self.marks if m is not None), *(m.frame for m in self.sequence.markers)}
         for track in self.sequence.tracks:
             for other in track.clips:
                 if other.id != clip_id:
@@ -459,6 +508,17 @@ class TimelineWidget(QWidget):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         drag, self._drag = self._drag, None
         if drag is None or drag.kind == "scrub" or not drag.moved:
+            self.update()
+            return
+        if drag.kind == "marker":
+            marker = self.sequence.marker(drag.clip_id)
+            if drag.delta_frames:
+                try:
+                    self.document.push(EditMarker(marker.id, frame=marker.frame + drag.delta_frames), "Move marker")
+                except EditError as exc:
+                    self.edit_refused.emit(str(exc))
+                else:
+                    self.set_playhead(marker.frame)
             self.update()
             return
         _, clip = self.sequence.find_clip(drag.clip_id)
