@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from .project import Clip, Marker, MediaItem, MediaKind, Project, Sequence
+from .project import Clip, Marker, MediaItem, MediaKind, Project, Sequence, Track, TrackKind
 from .timebase import FrameRate
 
 
@@ -33,7 +33,13 @@ def _max_frames(project: Project, media_id: str) -> int | None:
     return None if item.kind is MediaKind.IMAGE else item.frames
 
 
+def _check_unlocked(track: Track) -> None:
+    if track.locked:
+        raise EditError(f"track {track.name or track.id} is locked; unlock it (the padlock in its header) to edit it")
+
+
 def _check_placement(seq: Sequence, track_id: str, start: int, end: int, ignore: set[str]) -> None:
+    _check_unlocked(seq.track(track_id))
     if start < 0:
         raise EditError("a clip cannot start before the beginning of the sequence (frame 0)")
     if seq.track(track_id).overlaps(start, end, ignore):
@@ -89,6 +95,7 @@ class MoveClip(Command):
         new_track = seq.track(self.track_id) if self.track_id else old_track
         if new_track.kind != old_track.kind:
             raise EditError(f"a {old_track.kind} clip cannot go on a {new_track.kind} track")
+        _check_unlocked(old_track)
         _check_placement(seq, new_track.id, self.start, self.start + clip.duration, {clip.id})
         self._old = (old_track.id, clip.start)
         old_track.clips.remove(clip)
@@ -159,6 +166,7 @@ class SplitClip(Command):
 
     def apply(self, project: Project) -> None:
         track, clip = project.sequence.find_clip(self.clip_id)
+        _check_unlocked(track)
         if not clip.start < self.frame < clip.end:
             raise EditError("put the playhead inside the clip to split it (not on its first frame)")
         right = copy.deepcopy(clip)
@@ -185,6 +193,7 @@ class DeleteClip(Command):
 
     def apply(self, project: Project) -> None:
         track, clip = project.sequence.find_clip(self.clip_id)
+        _check_unlocked(track)
         track.clips.remove(clip)
         self._removed = (track.id, clip)
 
@@ -338,3 +347,71 @@ class DeleteMarker(Command):
     def revert(self, project: Project) -> None:
         index, marker = self._removed
         project.sequence.markers.insert(index, marker)
+
+
+@dataclass
+class AddTrack(Command):
+    """A new track: a video track goes above the other video tracks, an audio track below the others."""
+
+    track: Track
+    text = "Add track"
+
+    def apply(self, project: Project) -> None:
+        tracks = project.sequence.tracks
+        same = [i for i, t in enumerate(tracks) if t.kind is self.track.kind]
+        tracks.insert(same[-1] + 1 if same else len(tracks), self.track)
+
+    def revert(self, project: Project) -> None:
+        project.sequence.tracks.remove(self.track)
+
+
+@dataclass
+class RemoveTrack(Command):
+    """Remove a track with its clips (undo brings both back); the last video track stays."""
+
+    track_id: str
+    text = "Delete track"
+    _removed: tuple[int, Track] | None = field(default=None, init=False, repr=False)
+
+    def apply(self, project: Project) -> None:
+        seq = project.sequence
+        track = seq.track(self.track_id)
+        if track.kind is TrackKind.VIDEO and len(seq.video_tracks()) == 1:
+            raise EditError("a sequence needs at least one video track")
+        _check_unlocked(track)
+        self._removed = (seq.tracks.index(track), track)
+        seq.tracks.remove(track)
+
+    def revert(self, project: Project) -> None:
+        index, track = self._removed
+        project.sequence.tracks.insert(index, track)
+
+
+@dataclass
+class EditTrack(Command):
+    """Rename a track, or lock, mute or hide it."""
+
+    track_id: str
+    name: str | None = None
+    locked: bool | None = None
+    muted: bool | None = None
+    hidden: bool | None = None
+    text = "Change track"
+    _before: dict | None = field(default=None, init=False, repr=False)
+
+    def _changes(self) -> dict:
+        return {k: getattr(self, k) for k in ("name", "locked", "muted", "hidden") if getattr(self, k) is not None}
+
+    def apply(self, project: Project) -> None:
+        track = project.sequence.track(self.track_id)
+        changes = self._changes()
+        if "name" in changes and not changes["name"].strip():
+            raise EditError("a track needs a name")
+        self._before = {k: getattr(track, k) for k in changes}
+        for key, value in changes.items():
+            setattr(track, key, value.strip() if key == "name" else value)
+
+    def revert(self, project: Project) -> None:
+        track = project.sequence.track(self.track_id)
+        for key, value in self._before.items():
+            setattr(track, key, value)

@@ -139,6 +139,14 @@ class Track:
     kind: TrackKind = TrackKind.VIDEO
     name: str = ""
     clips: list[Clip] = field(default_factory=list)  # kept sorted by start, never overlapping
+    locked: bool = False  # its clips cannot be edited
+    muted: bool = False  # an audio track left out of playback and export
+    hidden: bool = False  # a video track left out of the viewer and export
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the track is seen or heard: not hidden (video), not muted (audio)."""
+        return not (self.hidden if self.kind is TrackKind.VIDEO else self.muted)
 
     def sort(self) -> None:
         self.clips.sort(key=lambda c: c.start)
@@ -156,7 +164,9 @@ class Track:
         return any(c.start < end and start < c.end for c in self.clips if c.id not in ignore)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": str(self.kind), "name": self.name, "clips": [c.to_dict() for c in self.clips]}
+        data = {"id": self.id, "kind": str(self.kind), "name": self.name, "clips": [c.to_dict() for c in self.clips]}
+        data.update({k: True for k in ("locked", "muted", "hidden") if getattr(self, k)})
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Track:
@@ -165,6 +175,9 @@ class Track:
             kind=TrackKind(data.get("kind", "video")),
             name=data.get("name", ""),
             clips=[Clip.from_dict(c) for c in data.get("clips", [])],
+            locked=bool(data.get("locked", False)),
+            muted=bool(data.get("muted", False)),
+            hidden=bool(data.get("hidden", False)),
         )
         track.sort()
         return track

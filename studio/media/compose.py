@@ -90,6 +90,8 @@ class SequenceFrames:
     def clip_at(self, frame: int) -> Clip | None:
         """The clip that shows at a timeline frame: the topmost video track's clip there."""
         for track in reversed(self.sequence.video_tracks()):
+            if track.hidden:
+                continue
             clip = track.clip_at(frame)
             if clip is not None:
                 return clip

@@ -134,7 +134,7 @@ def _check_output(tmp: Path, sequence: Sequence, total: int) -> None:
 def _check_online(project: Project, sequence: Sequence) -> None:
     missing = []
     for track in sequence.video_tracks():
-        for clip in track.clips:
+        for clip in track.clips if not track.hidden else []:  # a hidden track is not exported
             item = project.media.get(clip.media_id)
             if item is None:
                 missing.append(f"media {clip.media_id} (not in the project)")

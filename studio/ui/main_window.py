@@ -22,15 +22,18 @@ from ..core.commands import (
     AddClip,
     AddMarker,
     AddMedia,
+    AddTrack,
     DeleteMarker,
     EditError,
     EditMarker,
+    EditTrack,
+    RemoveTrack,
     SetSequenceFormat,
     SplitClip,
     UseTake,
 )
 from ..core.commands import DeleteClip as DeleteClipCommand
-from ..core.project import Clip, Marker, MediaItem, MediaKind, TrackKind, new_id
+from ..core.project import Clip, Marker, MediaItem, MediaKind, Track, TrackKind, new_id
 from ..core.recipe import Condition, Mode
 from ..core.store import ProjectError
 from ..core.timebase import FrameRate
@@ -109,6 +112,7 @@ class MainWindow(QMainWindow):
         self.viewer.frame_changed.connect(self.timeline.set_playhead)
         self.viewer.marks_changed.connect(self.timeline.set_marks)
         self.timeline.edit_refused.connect(self.show_message)
+        self.timeline.track_rename_requested.connect(self.rename_track)
         self.timeline.extend_requested.connect(self.extend_clip)
         self.timeline.animate_requested.connect(self.animate_stills)
         self.prompt_panel.generate_requested.connect(lambda: self.generate())
@@ -200,6 +204,16 @@ class MainWindow(QMainWindow):
         self._action(timeline, "&Delete Marker", self.delete_marker, "Ctrl+Alt+M", "Delete the marker at the playhead")
         self._action(timeline, "&Next Marker", lambda: self.go_to_marker(1), "Shift+Down")
         self._action(timeline, "&Previous Marker", lambda: self.go_to_marker(-1), "Shift+Up")
+        timeline.addSeparator()
+        self._action(timeline, "Add &Video Track", lambda: self.add_track(TrackKind.VIDEO), None,
+                     "Add a video track above the others")
+        self._action(timeline, "Add &Audio Track", lambda: self.add_track(TrackKind.AUDIO), None,
+                     "Add an audio track below the others")
+        self._action(timeline, "Rena&me Track…", lambda: self.rename_track(), None,
+                     "Rename the selected track (or double-click its name)")
+        self._action(timeline, "&Lock / Unlock Track", self.toggle_track_lock, None,
+                     "Lock the selected track's clips against edits (or click its padlock)")
+        self._action(timeline, "Delete &Track", self.delete_track, None, "Delete the selected track and its clips")
 
         play = bar.addMenu("&Playback")
         self._action(play, "&Play / Pause", self.viewer.toggle_play, "Space")
@@ -363,7 +377,13 @@ class MainWindow(QMainWindow):
             self.timeline.remove_placeholder(event.job_id)
 
     def _video_track(self):
-        return next(t for t in self.document.project.sequence.tracks if t.kind is TrackKind.VIDEO)
+        """Where a generated shot lands: the selected track if it is an unlocked video track, else the
+        lowest unlocked video track."""
+        current = self.timeline.current_track()
+        if current.kind is TrackKind.VIDEO and not current.locked:
+            return current
+        tracks = self.document.project.sequence.video_tracks()
+        return next((t for t in tracks if not t.locked), tracks[0])
 
     def _place_take(self, event) -> None:
         """A finished take becomes a media item and a clip where its placeholder stood (or, if
@@ -463,6 +483,33 @@ class MainWindow(QMainWindow):
             self.show_message("Put the playhead over a clip to split it")
             return
         self._push(SplitClip(clip.id, self.timeline.playhead, new_id()))
+
+    def add_track(self, kind: TrackKind) -> None:
+        letter = "V" if kind is TrackKind.VIDEO else "A"
+        names = {t.name for t in self.document.project.sequence.tracks}
+        number = next(n for n in range(1, len(names) + 2) if f"{letter}{n}" not in names)
+        track = Track(new_id(), kind, f"{letter}{number}")
+        self._push(AddTrack(track))
+        self.timeline.select_track(track.id)
+
+    def rename_track(self, track_id: str | None = None) -> None:
+        track = self.document.project.sequence.track(track_id) if track_id else self.timeline.current_track()
+        name, ok = QInputDialog.getText(self, "Rename Track", "Name:", text=track.name)
+        if ok and name.strip() and name.strip() != track.name:
+            self._push(EditTrack(track.id, name=name.strip()))
+
+    def toggle_track_lock(self) -> None:
+        track = self.timeline.current_track()
+        self._push(EditTrack(track.id, locked=not track.locked))
+
+    def delete_track(self) -> None:
+        track = self.timeline.current_track()
+        if track.clips:
+            question = f"Delete track {track.name} and its {len(track.clips)} clips? (Undo brings them back.)"
+            answer = QMessageBox.question(self, "Delete Track", question)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self._push(RemoveTrack(track.id))
 
     def add_marker(self) -> None:
         frame = self.timeline.playhead

@@ -25,7 +25,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from ..core.commands import AddClip, EditError, EditMarker, MoveClip, TrimClip
+from ..core.commands import AddClip, EditError, EditMarker, EditTrack, MoveClip, TrimClip
 from ..core.project import Clip, Marker, MediaKind, Track, TrackKind, new_id
 from ..engine.requests import IMAGE_SUFFIXES
 from .document import Document
@@ -34,7 +34,8 @@ from .thumbnail_loader import ThumbnailLoader
 
 RULER_HEIGHT = 26
 TRACK_HEIGHT = 58
-HEADER_WIDTH = 64
+HEADER_WIDTH = 118
+HEADER_BUTTON = 16  # the lock and eye/speaker toggles in a track's header
 EDGE_GRAB = 6  # pixels either side of a clip edge that grab the edge for trimming
 MIN_PX_PER_FRAME, MAX_PX_PER_FRAME = 0.05, 40.0
 SNAP_PIXELS = 8  # how near an edge must come to a snap target to jump onto it
@@ -76,6 +77,7 @@ class TimelineWidget(QWidget):
     playhead_moved = Signal(int)
     selection_changed = Signal(object)  # clip id or None
     edit_refused = Signal(str)
+    track_rename_requested = Signal(str)  # track id: its name was double-clicked
     extend_requested = Signal(str, str, int)  # clip id, "left" or "right", frames beyond its media
     animate_requested = Signal(list, int)  # still image paths (first, optional last), timeline frame
 
@@ -84,6 +86,8 @@ class TimelineWidget(QWidget):
         self.document = document
         self.px_per_frame = 4.0
         self.scroll_frames = 0.0  # the frame at the left edge of the track area
+        self.scroll_y = 0  # pixels the tracks are scrolled up under the ruler (Shift+wheel)
+        self.selected_track: str | None = None  # the track whose header was clicked last
         self.playhead = 0
         self.selected: str | None = None
         self._drag: _Drag | None = None
@@ -111,6 +115,18 @@ class TimelineWidget(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(900, RULER_HEIGHT + len(self.sequence.tracks) * TRACK_HEIGHT + 8)
 
+    def rows(self) -> list[Track]:
+        """The tracks top to bottom as editors stack them: the highest video track first, then the
+        audio tracks in order."""
+        video = [t for t in self.sequence.tracks if t.kind is TrackKind.VIDEO]
+        return video[::-1] + [t for t in self.sequence.tracks if t.kind is not TrackKind.VIDEO]
+
+    def row_of(self, track_id: str) -> int | None:
+        return next((i for i, t in enumerate(self.rows()) if t.id == track_id), None)
+
+    def _max_scroll_y(self) -> int:
+        return max(0, RULER_HEIGHT + len(self.sequence.tracks) * TRACK_HEIGHT + 8 - self.height())
+
     def frame_to_x(self, frame: float) -> int:
         return HEADER_WIDTH + round((frame - self.scroll_frames) * self.px_per_frame)
 
@@ -118,7 +134,8 @@ class TimelineWidget(QWidget):
         return max(0, round((x - HEADER_WIDTH) / self.px_per_frame + self.scroll_frames))
 
     def track_rect(self, index: int) -> QRect:
-        return QRect(HEADER_WIDTH, RULER_HEIGHT + index * TRACK_HEIGHT, self.width() - HEADER_WIDTH, TRACK_HEIGHT)
+        top = RULER_HEIGHT + index * TRACK_HEIGHT - self.scroll_y
+        return QRect(HEADER_WIDTH, top, self.width() - HEADER_WIDTH, TRACK_HEIGHT)
 
     def clip_rect(self, track_index: int, clip: Clip, start: int | None = None) -> QRect:
         start = clip.start if start is None else start
@@ -127,15 +144,23 @@ class TimelineWidget(QWidget):
         return QRect(left, row.top() + 3, max(2, right - left), row.height() - 6)
 
     def track_at(self, y: int) -> int | None:
-        index = (y - RULER_HEIGHT) // TRACK_HEIGHT
+        """The row (an index into rows()) under a y position."""
+        index = (y - RULER_HEIGHT + self.scroll_y) // TRACK_HEIGHT
         return index if y >= RULER_HEIGHT and 0 <= index < len(self.sequence.tracks) else None
+
+    def header_button(self, index: int, which: str) -> QRect:
+        """The header toggles of a row: "lock", and "view" (the eye of a video track, the speaker of
+        an audio track)."""
+        row = self.track_rect(index)
+        right = HEADER_WIDTH - 6 - (0 if which == "lock" else HEADER_BUTTON + 4)
+        return QRect(right - HEADER_BUTTON, row.center().y() - HEADER_BUTTON // 2, HEADER_BUTTON, HEADER_BUTTON)
 
     def hit(self, pos: QPoint) -> tuple[Track, Clip, str] | None:
         """The clip under a point, and whether the point grabs its left edge, right edge or body."""
         index = self.track_at(pos.y())
         if index is None or pos.x() < HEADER_WIDTH:
             return None
-        track = self.sequence.tracks[index]
+        track = self.rows()[index]
         for clip in track.clips:
             rect = self.clip_rect(index, clip)
             if rect.left() - EDGE_GRAB <= pos.x() <= rect.right() + EDGE_GRAB:
@@ -184,9 +209,27 @@ class TimelineWidget(QWidget):
             self.update()
             self.selection_changed.emit(clip_id)
 
+    def select_track(self, track_id: str | None) -> None:
+        if track_id != self.selected_track:
+            self.selected_track = track_id
+            self.update(QRect(0, 0, HEADER_WIDTH, self.height()))
+
+    def current_track(self) -> Track:
+        """The track track commands act on: the clicked header's, else the selected clip's, else V1."""
+        for track_id in (self.selected_track, self.selected and self.sequence.find_clip(self.selected)[0].id):
+            if track_id:
+                try:
+                    return self.sequence.track(track_id)
+                except KeyError:
+                    pass
+        return self.sequence.video_tracks()[0]
+
     # Model changes
 
     def _on_changed(self) -> None:
+        if self.selected_track and all(t.id != self.selected_track for t in self.sequence.tracks):
+            self.selected_track = None
+        self.scroll_y = min(self.scroll_y, self._max_scroll_y())
         if self.selected:
             try:
                 self.sequence.find_clip(self.selected)
@@ -198,6 +241,8 @@ class TimelineWidget(QWidget):
     def _on_replaced(self) -> None:
         self.thumbnails.cache_dir = self.document.cache_dir / "thumbnails"
         self.selected = None
+        self.selected_track = None
+        self.scroll_y = 0
         self.playhead = 0
         self.scroll_frames = 0
         self._on_changed()
@@ -215,10 +260,14 @@ class TimelineWidget(QWidget):
         first_frame = self.x_to_frame(max(HEADER_WIDTH, clip_area.left()))
         last_frame = self.x_to_frame(clip_area.right()) + 1
         self._paint_ruler(painter, first_frame, last_frame)
-        for index, track in enumerate(self.sequence.tracks):
+        painter.save()
+        tracks_area = QRect(0, RULER_HEIGHT, self.width(), self.height() - RULER_HEIGHT)
+        painter.setClipRect(tracks_area, Qt.ClipOperation.IntersectClip)
+        for index, track in enumerate(self.rows()):
             self._paint_track(painter, index, track, first_frame, last_frame)
         for placeholder in self.placeholders.values():
             self._paint_placeholder(painter, placeholder)
+        painter.restore()
         self._paint_markers(painter)
         self._paint_headers(painter)
         x = self.frame_to_x(self.playhead)
@@ -283,9 +332,12 @@ class TimelineWidget(QWidget):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(MARKER_COLOUR)
             painter.drawPolygon([QPoint(x - 4, 2), QPoint(x + 4, 2), QPoint(x + 4, 9), QPoint(x, 13), QPoint(x - 4, 9)])
-            if marker.name:
+            if marker.name:  # on a plate of the ruler's colour, so the timecode under it does not garble it
+                box = painter.fontMetrics().boundingRect(marker.name).adjusted(-2, 0, 2, 0)
+                box.moveTopLeft(QPoint(x + 5, 1))
+                painter.fillRect(box, QColor("#24272e"))
                 painter.setPen(MARKER_COLOUR.lighter(130))
-                painter.drawText(x + 6, 11, marker.name)
+                painter.drawText(box, Qt.AlignmentFlag.AlignCenter, marker.name)
         painter.setBrush(Qt.BrushStyle.NoBrush)
 
     def marker_near(self, x: int) -> Marker | None:
@@ -299,9 +351,20 @@ class TimelineWidget(QWidget):
 
     def _paint_track(self, painter: QPainter, index: int, track: Track, first: int, last: int) -> None:
         row = self.track_rect(index)
+        if row.bottom() < RULER_HEIGHT or row.top() > self.height():
+            return
         painter.fillRect(row, QColor("#20232a" if index % 2 else "#1d2026"))
         painter.setPen(QColor("#2c3038"))
         painter.drawLine(row.left(), row.bottom(), row.right(), row.bottom())
+        painter.save()
+        if not track.enabled:
+            painter.setOpacity(0.35)  # hidden or muted: still there to edit, but out of the cut
+        self._paint_clips(painter, index, track, first, last)
+        painter.restore()
+        if track.locked:
+            painter.fillRect(row, QBrush(QColor(200, 200, 200, 60), Qt.BrushStyle.FDiagPattern))
+
+    def _paint_clips(self, painter: QPainter, index: int, track: Track, first: int, last: int) -> None:
         drag = self._drag
         for clip in track.clips:
             start = clip.start
@@ -349,7 +412,7 @@ class TimelineWidget(QWidget):
                              self.sequence.fps.timecode(clip.duration))
 
     def _placeholder_rect(self, placeholder: Placeholder) -> QRect | None:
-        index = next((i for i, t in enumerate(self.sequence.tracks) if t.id == placeholder.track_id), None)
+        index = self.row_of(placeholder.track_id)
         if index is None:
             return None
         row = self.track_rect(index)
@@ -426,12 +489,103 @@ class TimelineWidget(QWidget):
         painter.restore()
 
     def _paint_headers(self, painter: QPainter) -> None:
-        painter.fillRect(QRect(0, 0, HEADER_WIDTH, self.height()), QColor("#2a2d35"))
-        painter.setPen(QColor("#d6dae3"))
-        for index, track in enumerate(self.sequence.tracks):
+        painter.fillRect(QRect(0, RULER_HEIGHT, HEADER_WIDTH, self.height()), QColor("#2a2d35"))
+        painter.fillRect(QRect(0, 0, HEADER_WIDTH, RULER_HEIGHT), QColor("#24272e"))
+        painter.save()
+        painter.setClipRect(QRect(0, RULER_HEIGHT, HEADER_WIDTH, self.height() - RULER_HEIGHT))
+        painter.setFont(QFont(self.font().family(), 9))
+        for index, track in enumerate(self.rows()):
             row = self.track_rect(index)
-            painter.drawText(QRect(6, row.top(), HEADER_WIDTH - 8, row.height()),
-                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, track.name)
+            header = QRect(0, row.top(), HEADER_WIDTH, row.height())
+            if track.id == self.selected_track:
+                painter.fillRect(header, QColor("#39404f"))
+            painter.setPen(QColor("#3a3e48"))
+            painter.drawLine(header.left(), header.bottom(), header.right(), header.bottom())
+            painter.setPen(QColor("#d6dae3") if track.enabled else QColor("#7d828e"))
+            name_box = QRect(6, row.top(), HEADER_WIDTH - 2 * HEADER_BUTTON - 18, row.height())
+            painter.drawText(name_box, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, track.name)
+            self._paint_lock(painter, self.header_button(index, "lock"), track.locked)
+            view = self.header_button(index, "view")
+            if track.kind is TrackKind.VIDEO:
+                self._paint_eye(painter, view, not track.hidden)
+            else:
+                self._paint_speaker(painter, view, not track.muted)
+        painter.restore()
+
+    @staticmethod
+    def _toggle_colour(on: bool) -> QColor:
+        return QColor("#ffd25a") if on else QColor("#8b909c")
+
+    def _paint_lock(self, painter: QPainter, box: QRect, locked: bool) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        colour = self._toggle_colour(locked)
+        body = QRect(box.left() + 3, box.top() + 7, box.width() - 6, box.height() - 8)
+        painter.fillRect(body, colour)
+        painter.setPen(QPen(colour, 2))
+        shackle = QRect(box.left() + 5, box.top() + 2, box.width() - 10, 10)
+        painter.drawArc(shackle, 0, 180 * 16 if locked else 150 * 16)
+        painter.restore()
+
+    def _paint_eye(self, painter: QPainter, box: QRect, visible: bool) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        colour = QColor("#d6dae3") if visible else QColor("#ff6b6b")
+        painter.setPen(QPen(colour, 1.5))
+        painter.drawEllipse(box.adjusted(1, 4, -1, -4))
+        painter.setBrush(colour)
+        painter.drawEllipse(box.center(), 2, 2)
+        if not visible:
+            painter.drawLine(box.topLeft() + QPoint(2, 2), box.bottomRight() - QPoint(2, 2))
+        painter.restore()
+
+    def _paint_speaker(self, painter: QPainter, box: QRect, audible: bool) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        colour = QColor("#d6dae3") if audible else QColor("#ff6b6b")
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        x, y = box.left(), box.center().y()
+        painter.drawPolygon([QPoint(x + 2, y - 3), QPoint(x + 6, y - 3), QPoint(x + 10, y - 7),
+                             QPoint(x + 10, y + 7), QPoint(x + 6, y + 3), QPoint(x + 2, y + 3)])
+        painter.setPen(QPen(colour, 1.5))
+        if audible:
+            painter.drawArc(QRect(x + 8, y - 5, 6, 10), -60 * 16, 120 * 16)
+        else:
+            painter.drawLine(x + 12, y - 4, x + 16, y + 4)
+            painter.drawLine(x + 16, y - 4, x + 12, y + 4)
+        painter.restore()
+
+    def _header_press(self, pos: QPoint) -> None:
+        """A click in the track headers: a toggle flips (one undoable edit), elsewhere selects the track."""
+        index = self.track_at(pos.y())
+        if index is None:
+            return
+        track = self.rows()[index]
+        change = None
+        if self.header_button(index, "lock").adjusted(-2, -2, 2, 2).contains(pos):
+            change = EditTrack(track.id, locked=not track.locked)
+            change.text = "Unlock track" if track.locked else "Lock track"
+        elif self.header_button(index, "view").adjusted(-2, -2, 2, 2).contains(pos):
+            if track.kind is TrackKind.VIDEO:
+                change = EditTrack(track.id, hidden=not track.hidden)
+                change.text = "Show track" if track.hidden else "Hide track"
+            else:
+                change = EditTrack(track.id, muted=not track.muted)
+                change.text = "Unmute track" if track.muted else "Mute track"
+        if change is not None:
+            self.document.push(change)
+        self.select_track(track.id)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        pos = event.position().toPoint()
+        index = self.track_at(pos.y())
+        if pos.x() < HEADER_WIDTH and index is not None:
+            track = self.rows()[index]
+            if not any(self.header_button(index, w).adjusted(-2, -2, 2, 2).contains(pos) for w in ("lock", "view")):
+                self.track_rename_requested.emit(track.id)
+                return
+        super().mouseDoubleClickEvent(event)
 
     # Mouse
 
@@ -448,14 +602,19 @@ class TimelineWidget(QWidget):
             self._drag = _Drag("scrub")
             self.set_playhead(self.x_to_frame(pos.x()))
             return
+        if pos.x() < HEADER_WIDTH:
+            self._header_press(pos)
+            return
         hit = self.hit(pos)
         if hit is None:
             self.select(None)
-            if pos.x() >= HEADER_WIDTH:
-                self.set_playhead(self.x_to_frame(pos.x()))
+            self.set_playhead(self.x_to_frame(pos.x()))
             return
         track, clip, part = hit
         self.select(clip.id)
+        if track.locked:
+            self.edit_refused.emit(f"track {track.name} is locked; click its padlock to edit its clips")
+            return
         self._drag = _Drag(part, clip.id, track.id, pos.x(), pos.y(), target_track_id=track.id)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -485,8 +644,9 @@ class TimelineWidget(QWidget):
             drag.delta_frames = max(-clip.start, drag.delta_frames)
             index = self.track_at(pos.y())
             source_kind = self.sequence.track(drag.track_id).kind
-            if index is not None and self.sequence.tracks[index].kind is source_kind:
-                drag.target_track_id = self.sequence.tracks[index].id
+            under = self.rows()[index] if index is not None else None
+            if under is not None and under.kind is source_kind and not under.locked:
+                drag.target_track_id = under.id
         self.update()
 
     def _snap(self, delta: int, moving: list[int], clip_id: str) -> int:
@@ -585,7 +745,7 @@ class TimelineWidget(QWidget):
             if item is None:
                 continue
             kind = TrackKind.AUDIO if item.kind is MediaKind.AUDIO else TrackKind.VIDEO
-            under = self.sequence.tracks[index] if index is not None else None
+            under = self.rows()[index] if index is not None else None
             track = under if under is not None and under.kind is kind else \
                 next(t for t in self.sequence.tracks if t.kind is kind)
             still = round(float(self.sequence.fps) * STILL_SECONDS)
@@ -605,6 +765,9 @@ class TimelineWidget(QWidget):
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             anchor = self.x_to_frame(event.position().x())
             self.set_zoom(self.px_per_frame * (1.25**steps), anchor)
+        elif event.modifiers() & Qt.KeyboardModifier.ShiftModifier:  # up and down the tracks
+            self.scroll_y = max(0, min(self._max_scroll_y(), self.scroll_y - round(steps * TRACK_HEIGHT / 2)))
+            self.update()
         else:
             self.scroll_frames = max(0.0, self.scroll_frames - steps * 60 / self.px_per_frame)
             self.update()
