@@ -23,11 +23,13 @@ from ..core.commands import (
     AddMarker,
     AddMedia,
     AddTrack,
+    ClearRange,
     DeleteMarker,
     EditError,
     EditMarker,
     EditTrack,
     RemoveTrack,
+    RippleDelete,
     SetSequenceFormat,
     SplitClip,
     UseTake,
@@ -82,6 +84,7 @@ class MainWindow(QMainWindow):
         self.bridge.event.connect(self._on_job_event)
         self._pending: dict[str, _PendingShot] = {}  # job id -> what its take becomes
         self.export_dialog: ExportDialog | None = None
+        self._clipboard: list[tuple[str, TrackKind, Clip]] = []  # (track id, its kind, clip at offset from 0)
 
         self.viewer = ViewerWidget(self.document)
         self.timeline = TimelineWidget(self.document)
@@ -171,7 +174,17 @@ class MainWindow(QMainWindow):
         edit.addAction(redo)
         edit.addSeparator()
         self._action(edit, "S&plit at Playhead", self.split_at_playhead, "Ctrl+B")
-        self._action(edit, "&Delete Clip", self.delete_selected, QKeySequence.StandardKey.Delete)
+        self._action(edit, "&Delete", self.delete_selected, QKeySequence.StandardKey.Delete,
+                     "Delete the selected clips, leaving a gap (a selected gap is closed)")
+        self._action(edit, "&Ripple Delete", self.ripple_delete, "Shift+Del",
+                     "Delete the selected clips or gap and pull the rest of the track left")
+        edit.addSeparator()
+        self._action(edit, "Cu&t", self.cut, QKeySequence.StandardKey.Cut)
+        self._action(edit, "&Copy", self.copy, QKeySequence.StandardKey.Copy)
+        self._action(edit, "&Paste", lambda: self.paste(), QKeySequence.StandardKey.Paste,
+                     "Paste at the playhead, over whatever is there (overwrite)")
+        self._action(edit, "D&uplicate", self.duplicate, "Ctrl+D", "Copy the selected clips to just after them")
+        self._action(edit, "Select &All", self.select_all, QKeySequence.StandardKey.SelectAll)
 
         view = bar.addMenu("&View")
         self._action(view, "Zoom &In", self.timeline.zoom_in, "=")
@@ -541,15 +554,90 @@ class MainWindow(QMainWindow):
             return
         self.timeline.set_playhead(min(ahead) if direction > 0 else max(ahead))
 
-    def delete_selected(self) -> None:
-        if self.timeline.selected is None:
-            self.show_message("Select a clip to delete")
-            return
-        self._push(DeleteClipCommand(self.timeline.selected))
+    def _selected_clips(self) -> list[tuple[Track, Clip]]:
+        seq = self.document.project.sequence
+        return sorted((seq.find_clip(i) for i in self.timeline.selection), key=lambda tc: tc[1].start)
 
-    def _push(self, command) -> None:
+    def delete_selected(self) -> None:
+        """Lift the selected clips (their places stay empty); a selected gap is closed."""
+        if self.timeline.selected_gap is not None:
+            self.ripple_delete()
+            return
+        chosen = self._selected_clips()
+        if not chosen:
+            self.show_message("Select a clip (or click a gap) to delete")
+            return
+        self._push([DeleteClipCommand(c.id) for _, c in chosen], "Delete clip" if len(chosen) == 1 else
+                   f"Delete {len(chosen)} clips")
+
+    def ripple_delete(self) -> None:
+        """Remove the selected clips or gap and close up the track behind them."""
+        if self.timeline.selected_gap is not None:
+            track_id, start, end = self.timeline.selected_gap
+            self._push(RippleDelete(track_id, start, end), "Close gap")
+            return
+        chosen = self._selected_clips()
+        if not chosen:
+            self.show_message("Select a clip or click a gap to ripple-delete")
+            return
+        # From the last clip back, so each removal leaves the earlier clips' places as they were.
+        commands = [RippleDelete(t.id, c.start, c.end) for t, c in reversed(chosen)]
+        self._push(commands, "Ripple delete" if len(chosen) == 1 else f"Ripple delete {len(chosen)} clips")
+
+    def copy(self) -> bool:
+        chosen = self._selected_clips()
+        if not chosen:
+            self.show_message("Select the clips to copy")
+            return False
+        first = chosen[0][1].start
+        self._clipboard = [(t.id, t.kind, dataclasses.replace(c, start=c.start - first, takes=list(c.takes)))
+                           for t, c in chosen]
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self.delete_selected()
+
+    def paste(self, at: int | None = None) -> None:
+        """The copied clips at the playhead (or `at`), on the tracks they came from, over whatever is
+        there; the pasted clips end selected and the playhead after them."""
+        if not self._clipboard:
+            self.show_message("Nothing to paste: copy (Ctrl+C) or cut (Ctrl+X) clips first")
+            return
+        seq = self.document.project.sequence
+        at = self.timeline.playhead if at is None else at
+        commands, pasted = [], []
+        for track_id, kind, clip in self._clipboard:
+            track = next((t for t in seq.tracks if t.id == track_id), None)
+            if track is None:  # its track is gone: the first track of the same kind
+                track = next((t for t in seq.tracks if t.kind is kind), None)
+            if track is None:
+                continue
+            new = dataclasses.replace(clip, id=new_id(), start=at + clip.start, takes=list(clip.takes))
+            commands += [ClearRange(track.id, new.start, new.end), AddClip(track.id, new)]
+            pasted.append(new)
+        if not commands:
+            self.show_message("There is no track of the right kind to paste onto")
+            return
         try:
-            self.document.push(command)
+            self.document.push(commands, "Paste" if len(pasted) == 1 else f"Paste {len(pasted)} clips")
+        except EditError as exc:
+            self.show_message(str(exc))
+            return
+        self.timeline.select_clips(c.id for c in pasted)
+        self.timeline.set_playhead(max(c.end for c in pasted))
+
+    def duplicate(self) -> None:
+        chosen = self._selected_clips()
+        if self.copy():
+            self.paste(at=max(c.end for _, c in chosen))
+
+    def select_all(self) -> None:
+        self.timeline.select_clips(c.id for t in self.document.project.sequence.tracks for c in t.clips)
+
+    def _push(self, command, text: str | None = None) -> None:
+        try:
+            self.document.push(command, text)
         except EditError as exc:
             self.show_message(str(exc))
 

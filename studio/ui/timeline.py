@@ -25,7 +25,17 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from ..core.commands import AddClip, EditError, EditMarker, EditTrack, MoveClip, TrimClip
+from ..core.commands import (
+    AddClip,
+    EditError,
+    EditMarker,
+    EditTrack,
+    MoveClip,
+    RippleTrim,
+    RollEdit,
+    SlipClip,
+    TrimClip,
+)
 from ..core.project import Clip, Marker, MediaKind, Track, TrackKind, new_id
 from ..engine.requests import IMAGE_SUFFIXES
 from .document import Document
@@ -63,14 +73,19 @@ class Placeholder:
 
 @dataclass
 class _Drag:
-    kind: str  # "move", "left", "right", "scrub", "marker"
-    clip_id: str = ""  # the dragged clip's id, or the dragged marker's
+    # "move", "left", "right" (trim), "ripple-left", "ripple-right", "roll", "slip", "scrub", "marker", "band"
+    kind: str
+    clip_id: str = ""  # the dragged clip's id (for a roll, the clip left of the cut), or the dragged marker's
     track_id: str = ""
     press_x: int = 0
     press_y: int = 0
     delta_frames: int = 0
     target_track_id: str = ""
     moved: bool = False
+    moving: frozenset[str] = frozenset()  # the clips a move carries (the selection)
+    other_id: str = ""  # a roll's clip right of the cut
+    x: int = 0  # the pointer now (rubber band)
+    y: int = 0
 
 
 class TimelineWidget(QWidget):
@@ -89,7 +104,9 @@ class TimelineWidget(QWidget):
         self.scroll_y = 0  # pixels the tracks are scrolled up under the ruler (Shift+wheel)
         self.selected_track: str | None = None  # the track whose header was clicked last
         self.playhead = 0
-        self.selected: str | None = None
+        self.selected: str | None = None  # the clip clicked last (the inspector shows it)
+        self.selection: set[str] = set()  # every selected clip; includes `selected`
+        self.selected_gap: tuple[str, int, int] | None = None  # (track id, start, end) of a clicked gap
         self._drag: _Drag | None = None
         self.placeholders: dict[str, Placeholder] = {}  # job id -> where its shot will land
         self.marks: tuple[int | None, int | None] = (None, None)  # the viewer's in and out points
@@ -102,7 +119,8 @@ class TimelineWidget(QWidget):
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumHeight(RULER_HEIGHT + 2 * TRACK_HEIGHT + 8)
-        self.setToolTip("Click to select · drag to move · drag an edge to trim · Ctrl+wheel to zoom")
+        self.setToolTip("Click to select (Shift: add) · drag to move · drag an edge to trim (Ctrl: ripple, "
+                        "Alt: roll) · Alt+drag a clip to slip · Ctrl+wheel to zoom")
         document.changed.connect(self._on_changed)
         document.replaced.connect(self._on_replaced)
 
@@ -203,11 +221,43 @@ class TimelineWidget(QWidget):
         self.update(QRect(new_x - 6, 0, 13, self.height()))
         self.playhead_moved.emit(frame)
 
-    def select(self, clip_id: str | None) -> None:
-        if clip_id != self.selected:
-            self.selected = clip_id
-            self.update()
-            self.selection_changed.emit(clip_id)
+    def select(self, clip_id: str | None, add: bool = False) -> None:
+        """Select one clip (None: nothing); with add, toggle it in the selection (shift-click)."""
+        if add and clip_id is not None:
+            if clip_id in self.selection:
+                self.selection.discard(clip_id)
+                clip_id = self.selected if self.selected in self.selection else next(iter(self.selection), None)
+            else:
+                self.selection.add(clip_id)
+            self._set_selection(self.selection, clip_id)
+        else:
+            self._set_selection({clip_id} if clip_id else set(), clip_id)
+
+    def select_clips(self, clip_ids) -> None:
+        """Select several clips at once (rubber band, select all, paste)."""
+        ids = set(clip_ids)
+        first = min(ids, key=lambda i: self.sequence.find_clip(i)[1].start) if ids else None
+        self._set_selection(ids, first)
+
+    def _set_selection(self, ids: set[str], primary: str | None) -> None:
+        changed = primary != self.selected
+        self.selection, self.selected, self.selected_gap = set(ids), primary, None
+        self.update()
+        if changed:
+            self.selection_changed.emit(primary)
+
+    def select_gap(self, track: Track, frame: int) -> bool:
+        """Select the empty stretch of a track around a frame, between two clips (or the start and a
+        clip); False where there is no clip after it."""
+        if track.clip_at(frame) is not None:
+            return False
+        before = max((c.end for c in track.clips if c.end <= frame), default=0)
+        after = min((c.start for c in track.clips if c.start > frame), default=None)
+        if after is None:
+            return False
+        self._set_selection(set(), None)
+        self.selected_gap = (track.id, before, after)
+        return True
 
     def select_track(self, track_id: str | None) -> None:
         if track_id != self.selected_track:
@@ -230,17 +280,23 @@ class TimelineWidget(QWidget):
         if self.selected_track and all(t.id != self.selected_track for t in self.sequence.tracks):
             self.selected_track = None
         self.scroll_y = min(self.scroll_y, self._max_scroll_y())
-        if self.selected:
-            try:
-                self.sequence.find_clip(self.selected)
-            except KeyError:
-                self.select(None)
+        present = {c.id for t in self.sequence.tracks for c in t.clips}
+        if not self.selection <= present:
+            kept = self.selection & present
+            self._set_selection(kept, self.selected if self.selected in kept else next(iter(kept), None))
+        if self.selected_gap is not None:
+            track_id, start, end = self.selected_gap
+            track = next((t for t in self.sequence.tracks if t.id == track_id), None)
+            if track is None or track.overlaps(start, end):
+                self.selected_gap = None
         self.updateGeometry()
         self.update()
 
     def _on_replaced(self) -> None:
         self.thumbnails.cache_dir = self.document.cache_dir / "thumbnails"
         self.selected = None
+        self.selection = set()
+        self.selected_gap = None
         self.selected_track = None
         self.scroll_y = 0
         self.playhead = 0
@@ -270,6 +326,10 @@ class TimelineWidget(QWidget):
         painter.restore()
         self._paint_markers(painter)
         self._paint_headers(painter)
+        if self._drag is not None and self._drag.kind == "band" and self._drag.moved:
+            painter.setPen(QPen(QColor("#8fb4ff"), 1, Qt.PenStyle.DashLine))
+            painter.fillRect(self.band_rect(self._drag), QColor(120, 160, 255, 40))
+            painter.drawRect(self.band_rect(self._drag))
         x = self.frame_to_x(self.playhead)
         if x >= HEADER_WIDTH:
             painter.setPen(QPen(QColor("#ff4d4d"), 2))
@@ -364,27 +424,60 @@ class TimelineWidget(QWidget):
         if track.locked:
             painter.fillRect(row, QBrush(QColor(200, 200, 200, 60), Qt.BrushStyle.FDiagPattern))
 
+    def preview_span(self, track: Track, clip: Clip) -> tuple[int, int]:
+        """Where a clip is drawn while a drag is under way: what the edit will make of it on release."""
+        drag = self._drag
+        if drag is None or not drag.moved or drag.kind in ("scrub", "marker", "band", "slip"):
+            return clip.start, clip.end
+        d = drag.delta_frames
+        if drag.kind == "move":
+            return (clip.start + d, clip.end + d) if clip.id in drag.moving else (clip.start, clip.end)
+        if drag.kind == "roll":
+            if clip.id == drag.clip_id:
+                return clip.start, clip.end + d
+            return (clip.start + d, clip.end) if clip.id == drag.other_id else (clip.start, clip.end)
+        if track.id != drag.track_id:
+            return clip.start, clip.end
+        dragged = track.find(drag.clip_id)
+        if drag.kind == "left":
+            return (clip.start + d, clip.end) if clip is dragged else (clip.start, clip.end)
+        if drag.kind == "right":
+            return (clip.start, clip.end + d) if clip is dragged else (clip.start, clip.end)
+        shift = d if drag.kind == "ripple-right" else -d  # ripple: the clip keeps its start, later clips follow
+        if clip is dragged:
+            return clip.start, clip.end + shift
+        if dragged is not None and clip.start >= dragged.end:
+            return clip.start + shift, clip.end + shift
+        return clip.start, clip.end
+
     def _paint_clips(self, painter: QPainter, index: int, track: Track, first: int, last: int) -> None:
         drag = self._drag
         for clip in track.clips:
-            start = clip.start
-            dragging = drag is not None and drag.moved and drag.clip_id == clip.id
-            if dragging and drag.kind == "move":
-                if drag.target_track_id != track.id:
-                    continue  # drawn on the target track below
-                start += drag.delta_frames
-            if not dragging and (clip.end < first or clip.start > last):
+            start, end = self.preview_span(track, clip)
+            carried = drag is not None and drag.moved and drag.kind == "move" and clip.id in drag.moving
+            if carried and drag.target_track_id != track.id and clip.id == drag.clip_id:
+                continue  # a single clip moving to another track is drawn there, below
+            if not carried and (end < first or start > last):
                 continue  # outside the painted range
             rect = self.clip_rect(index, clip, start)
-            if dragging and drag.kind == "left":
-                rect.setLeft(self.frame_to_x(clip.start + drag.delta_frames))
-            elif dragging and drag.kind == "right":
-                rect.setRight(self.frame_to_x(clip.end + drag.delta_frames))
-            self._paint_clip(painter, rect, track, clip, clip.id == self.selected)
+            rect.setRight(self.frame_to_x(end))
+            self._paint_clip(painter, rect, track, clip, clip.id in self.selection)
+            if drag is not None and drag.moved and drag.kind == "slip" and clip.id == drag.clip_id:
+                painter.setPen(QColor("#ffd25a"))
+                painter.drawText(rect.adjusted(5, 3, -4, -3), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+                                 f"slip {-drag.delta_frames:+d}")
         if drag is not None and drag.moved and drag.kind == "move" and drag.target_track_id == track.id \
                 and drag.track_id != track.id:
             _, clip = self.sequence.find_clip(drag.clip_id)
             self._paint_clip(painter, self.clip_rect(index, clip, clip.start + drag.delta_frames), track, clip, True)
+        gap = self.selected_gap
+        if gap is not None and gap[0] == track.id:
+            row = self.track_rect(index)
+            rect = QRect(self.frame_to_x(gap[1]), row.top() + 3, self.frame_to_x(gap[2]) - self.frame_to_x(gap[1]),
+                         row.height() - 6)
+            painter.fillRect(rect, QColor(255, 210, 90, 50))
+            painter.setPen(QPen(QColor("#ffd25a"), 1, Qt.PenStyle.DashLine))
+            painter.drawRect(rect.adjusted(0, 0, -1, -1))
 
     def _paint_clip(self, painter: QPainter, rect: QRect, track: Track, clip: Clip, selected: bool) -> None:
         project = self.document.project
@@ -606,16 +699,43 @@ class TimelineWidget(QWidget):
             self._header_press(pos)
             return
         hit = self.hit(pos)
-        if hit is None:
-            self.select(None)
-            self.set_playhead(self.x_to_frame(pos.x()))
+        if hit is None:  # a click on empty track sets the playhead (and picks a gap); a drag draws a band
+            self._drag = _Drag("band", press_x=pos.x(), press_y=pos.y(), x=pos.x(), y=pos.y())
             return
         track, clip, part = hit
-        self.select(clip.id)
+        modifiers = event.modifiers()
+        if modifiers & Qt.KeyboardModifier.ShiftModifier:
+            self.select(clip.id, add=True)
+            return
+        if clip.id not in self.selection or part != "move":
+            self.select(clip.id)
+        else:
+            self._set_selection(self.selection, clip.id)  # keep the group, make this one the inspected clip
         if track.locked:
             self.edit_refused.emit(f"track {track.name} is locked; click its padlock to edit its clips")
             return
-        self._drag = _Drag(part, clip.id, track.id, pos.x(), pos.y(), target_track_id=track.id)
+        drag = _Drag(part, clip.id, track.id, pos.x(), pos.y(), target_track_id=track.id)
+        if part == "move":
+            drag.moving = frozenset(self.selection)
+            if modifiers & Qt.KeyboardModifier.AltModifier:
+                drag.kind = "slip"
+        elif modifiers & Qt.KeyboardModifier.ControlModifier:
+            drag.kind = f"ripple-{part}"
+        elif modifiers & Qt.KeyboardModifier.AltModifier:
+            left, right = (self._neighbour(track, clip, -1), clip) if part == "left" else \
+                (clip, self._neighbour(track, clip, 1))
+            if left is None or right is None:
+                self.edit_refused.emit("a roll (Alt+drag) moves a cut between two touching clips; there is no clip "
+                                       "on the other side of this edge")
+                return
+            drag.kind, drag.clip_id, drag.other_id = "roll", left.id, right.id
+        self._drag = drag
+
+    @staticmethod
+    def _neighbour(track: Track, clip: Clip, side: int) -> Clip | None:
+        """The clip touching this one on its left (side -1) or right (side 1), if any."""
+        edge = clip.start if side < 0 else clip.end
+        return next((c for c in track.clips if c is not clip and (c.end if side < 0 else c.start) == edge), None)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position().toPoint()
@@ -635,27 +755,41 @@ class TimelineWidget(QWidget):
             self.update()
             return
         drag.moved = drag.moved or abs(pos.x() - drag.press_x) > 2 or abs(pos.y() - drag.press_y) > 4
+        if drag.kind == "band":
+            drag.x, drag.y = pos.x(), pos.y()
+            self.update()
+            return
         drag.delta_frames = round((pos.x() - drag.press_x) / self.px_per_frame)
         _, clip = self.sequence.find_clip(drag.clip_id)
-        if self.snapping:
-            moving = {"move": [clip.start, clip.end], "left": [clip.start], "right": [clip.end]}[drag.kind]
-            drag.delta_frames = self._snap(drag.delta_frames, moving, clip.id)
+        if self.snapping and drag.kind != "slip":
+            edges = {
+                "move": [clip.start, clip.end],
+                "left": [clip.start],
+                "right": [clip.end],
+                "ripple-left": [clip.start],
+                "ripple-right": [clip.end],
+                "roll": [clip.end],
+            }[drag.kind]
+            ignore = {clip.id, drag.other_id} | set(drag.moving)
+            drag.delta_frames = self._snap(drag.delta_frames, edges, ignore)
         if drag.kind == "move":
-            drag.delta_frames = max(-clip.start, drag.delta_frames)
+            moving = [self.sequence.find_clip(i)[1] for i in drag.moving]
+            drag.delta_frames = max(-min(c.start for c in moving), drag.delta_frames)
             index = self.track_at(pos.y())
             source_kind = self.sequence.track(drag.track_id).kind
             under = self.rows()[index] if index is not None else None
-            if under is not None and under.kind is source_kind and not under.locked:
+            # Only a single clip changes track; a group keeps its tracks.
+            if len(moving) == 1 and under is not None and under.kind is source_kind and not under.locked:
                 drag.target_track_id = under.id
         self.update()
 
-    def _snap(self, delta: int, moving: list[int], clip_id: str) -> int:
+    def _snap(self, delta: int, moving: list[int], ignore: set[str]) -> int:
         """The drag's frame offset, pulled onto the nearest playhead, mark or other clip edge that
         one of the moving edges comes within SNAP_PIXELS of."""
         targets = {self.playhead, *(m for m in self.marks if m is not None), *(m.frame for m in self.sequence.markers)}
         for track in self.sequence.tracks:
             for other in track.clips:
-                if other.id != clip_id:
+                if other.id not in ignore:
                     targets.update((other.start, other.end))
         best = None
         for edge in moving:
@@ -667,6 +801,9 @@ class TimelineWidget(QWidget):
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         drag, self._drag = self._drag, None
+        if drag is not None and drag.kind == "band":
+            self._finish_band(drag)
+            return
         if drag is None or drag.kind == "scrub" or not drag.moved:
             self.update()
             return
@@ -682,25 +819,63 @@ class TimelineWidget(QWidget):
             self.update()
             return
         _, clip = self.sequence.find_clip(drag.clip_id)
+        d = drag.delta_frames
+        text = None
         if drag.kind == "move":
-            command = MoveClip(clip.id, clip.start + drag.delta_frames, drag.target_track_id)
-            unchanged = drag.delta_frames == 0 and drag.target_track_id == drag.track_id
-        else:
+            unchanged = d == 0 and drag.target_track_id == drag.track_id
+            if len(drag.moving) > 1:
+                # Move the clip furthest along first, so no clip lands on one that has not moved yet.
+                group = sorted((self.sequence.find_clip(i)[1] for i in drag.moving), key=lambda c: c.start,
+                               reverse=d > 0)
+                command = [MoveClip(c.id, c.start + d) for c in group]
+                text = f"Move {len(group)} clips"
+            else:
+                command = MoveClip(clip.id, clip.start + d, drag.target_track_id)
+        elif drag.kind in ("left", "right"):
             edge_frame = clip.start if drag.kind == "left" else clip.end
-            command = TrimClip(clip.id, drag.kind, edge_frame + drag.delta_frames)
-            unchanged = drag.delta_frames == 0
-            beyond = self._frames_beyond_media(clip, drag.kind, edge_frame + drag.delta_frames)
+            command = TrimClip(clip.id, drag.kind, edge_frame + d)
+            unchanged = d == 0
+            beyond = self._frames_beyond_media(clip, drag.kind, edge_frame + d)
             if beyond > 0:
                 # Past the generated take's last (or first) frame: the model makes the rest.
                 self.extend_requested.emit(clip.id, drag.kind, beyond)
                 self.update()
                 return
+        elif drag.kind.startswith("ripple-"):
+            edge = drag.kind.removeprefix("ripple-")
+            command = RippleTrim(clip.id, edge, (clip.start if edge == "left" else clip.end) + d)
+            unchanged = d == 0
+        elif drag.kind == "roll":
+            command, unchanged = RollEdit(clip.id, drag.other_id, clip.end + d), d == 0
+        else:  # slip: the media moves with the pointer, so the clip shows earlier frames when dragged right
+            command, unchanged = SlipClip(clip.id, -d), d == 0
         if not unchanged:
             try:
-                self.document.push(command)
+                self.document.push(command, text)
             except EditError as exc:
                 self.edit_refused.emit(str(exc))
         self.update()
+
+    def band_rect(self, drag: _Drag) -> QRect:
+        return QRect(QPoint(drag.press_x, drag.press_y), QPoint(drag.x, drag.y)).normalized()
+
+    def _finish_band(self, drag: _Drag) -> None:
+        """A click on empty track moves the playhead there and selects the gap it is in; a drag selects
+        every clip the band touches."""
+        if not drag.moved:
+            self.set_playhead(self.x_to_frame(drag.press_x))
+            index = self.track_at(drag.press_y)
+            if index is None or not self.select_gap(self.rows()[index], self.x_to_frame(drag.press_x)):
+                self.select(None)
+            self.update()
+            return
+        band = self.band_rect(drag)
+        touched = []
+        for index, track in enumerate(self.rows()):
+            for clip in track.clips:
+                if self.clip_rect(index, clip).intersects(band):
+                    touched.append(clip.id)
+        self.select_clips(touched)
 
     def _frames_beyond_media(self, clip: Clip, edge: str, frame: int) -> int:
         """How far a trim to `frame` reaches past the clip's generated media (0 if it does not, or

@@ -23,14 +23,14 @@ from .document import Document
 class _FrameServer(QObject):
     """Lives on a worker thread; turns frame numbers into images."""
 
-    frame_ready = Signal(int, QImage)
+    frame_ready = Signal(int, int, QImage)  # frame, the viewer's edit generation it was asked in, picture
     failed = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
         self._frames: SequenceFrames | None = None
-        self._latest = -1
+        self._latest = (-1, 0)
 
     def set_source(self, frames: SequenceFrames | None) -> None:
         with self._lock:
@@ -38,13 +38,13 @@ class _FrameServer(QObject):
         if old is not None:
             old.close()  # ends its ffmpeg decoders now rather than at garbage collection
 
-    def want(self, frame: int) -> None:
+    def want(self, frame: int, generation: int) -> None:
         """Called on the Qt thread before queueing `render`, so older queued requests can be skipped."""
-        self._latest = frame
+        self._latest = (frame, generation)
 
-    @Slot(int)
-    def render(self, frame: int) -> None:
-        if frame != self._latest:
+    @Slot(int, int)
+    def render(self, frame: int, generation: int) -> None:
+        if (frame, generation) != self._latest:
             return  # superseded while waiting
         with self._lock:
             frames = self._frames
@@ -55,7 +55,7 @@ class _FrameServer(QObject):
         except Exception as exc:  # a decoding failure must not take the editor down
             self.failed.emit(f"could not show frame {frame}: {exc}")
             return
-        self.frame_ready.emit(frame, to_qimage(rgb))
+        self.frame_ready.emit(frame, generation, to_qimage(rgb))
 
 
 def to_qimage(rgb: np.ndarray) -> QImage:
@@ -141,13 +141,14 @@ MAX_SHUTTLE = 8  # J/L speed limit, times the frame rate
 class ViewerWidget(QWidget):
     frame_changed = Signal(int)  # the viewer moved the playhead (playback, buttons)
     marks_changed = Signal(object, object)  # in and out frames, each None when unset
-    _request = Signal(int)
+    _request = Signal(int, int)
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.frame = 0
         self.shown_frame = -1
+        self._generation = 0  # bumped by every edit, so a picture rendered before it is never shown after
         self.playing = False
         self.speed = 1
         self.loop = False
@@ -234,6 +235,7 @@ class ViewerWidget(QWidget):
         """The project changed: show the current frame as it now is."""
         self.duration_label.setText(self.sequence.fps.timecode(self.sequence.duration))
         self.shown_frame = -1
+        self._generation += 1
         self._show(self.frame)
 
     def seek(self, frame: int) -> None:
@@ -328,10 +330,12 @@ class ViewerWidget(QWidget):
         self.frame = frame
         self.timecode.setText(self.sequence.fps.timecode(frame))
         if frame != self.shown_frame:
-            self._server.want(frame)
-            self._request.emit(frame)
+            self._server.want(frame, self._generation)
+            self._request.emit(frame, self._generation)
 
-    def _on_frame(self, frame: int, image: QImage) -> None:
+    def _on_frame(self, frame: int, generation: int, image: QImage) -> None:
+        if generation != self._generation:
+            return  # drawn from the sequence as it was before an edit
         self.shown_frame = frame
         self.view.image = image
         self.view.update()
