@@ -181,6 +181,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
     if fps <= 0:
         raise CommandError(f"the frame rate must be positive, not {fps:g}")
     strength = 1.0
+    bridge_frames = None
 
     if verb == "extend":
         mode = Mode.EXTEND_BACKWARD if args.backward else Mode.EXTEND_FORWARD
@@ -189,8 +190,11 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
     elif verb == "connect":
         _clip_info(args.clip_b)
         mode = Mode.CONNECT
-        frames = _made_for_new(_frames_asked(args, fps, card.default_frames - 2 * k, notes) + 2 * k, card)
+        asked = _frames_asked(args, fps, card.default_frames - 2 * k, notes)
+        frames = _made_for_new(asked + 2 * k, card)
         conditions = [Condition(args.clip_a), Condition(args.clip_b)]
+        if args.seconds is not None or args.frames is not None:
+            bridge_frames = asked  # exactly the length asked for, thinned from the next one the model makes
     else:
         if args.end_image and not args.image:
             raise CommandError("--end-image needs --image for the first frame")
@@ -240,6 +244,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
         fps=float(fps),
         conditions=conditions,
         strength=strength,
+        bridge_frames=bridge_frames,
     )
     recipe, more = prepare(recipe, project_folder=Path.cwd(), models_dir=args.models_dir)
     notes += more
@@ -252,7 +257,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
             Mode.CONNECT: f"the first {k} overlap the end of A and the last {k} the start of B",
             Mode.LOOP: f"the first {k} overlap the clip's end and the last {k} its start",
         }[mode]
-        new = new_frame_count(mode, recipe.frames, card)
+        new = recipe.bridge_frames or new_frame_count(mode, recipe.frames, card)
         notes.append(f"{new} new frames: the model makes {recipe.frames}; {where}")
     return recipe, notes
 

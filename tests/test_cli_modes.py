@@ -90,6 +90,14 @@ def test_connect_writes_only_the_bridge(studio_cli, models, clips, tmp_path):
     assert probe(out).frames == 3
 
 
+def test_connect_bridges_exactly_the_seconds_asked_for(studio_cli, models, clips, tmp_path):
+    a, b, _ = clips
+    out = tmp_path / "bridge.mkv"
+    result = run(studio_cli, models, tmp_path, "connect", str(a), str(b), "--seconds", "0.25", "-o", str(out))
+    assert "the bridge is made 7 frames long and thinned evenly to 6" in result.stderr
+    assert read_frames(out).shape[0] == 6  # 0.25 s at 24 fps
+
+
 def test_loop_appends_frames_that_lead_back_to_the_start(studio_cli, models, clips, tmp_path):
     a, _, original = clips
     out = tmp_path / "loop.mkv"

@@ -132,7 +132,7 @@ def generate(
     if video.shape != expected:
         raise RuntimeError(f"the pipeline made video shaped {video.shape}, not {expected}")
     frames = (video * 255.0).round().clip(0, 255).astype(np.uint8)
-    return modes.assemble(recipe.mode, frames, clips, card)
+    return modes.assemble(recipe.mode, frames, clips, card, recipe.bridge_frames)
 
 
 def encode_video(pipe, frames: np.ndarray) -> torch.Tensor:

@@ -100,15 +100,30 @@ def placements(mode: Mode, clips: list[np.ndarray], frames: int, card: Card) -> 
     raise ValueError(f"{mode.label} places no clip frames")
 
 
-def assemble(mode: Mode, generated: np.ndarray, clips: list[np.ndarray], card: Card) -> np.ndarray:
-    """The take: the generated frames without the overlaps, joined to the clip's exact frames."""
+def assemble(
+    mode: Mode, generated: np.ndarray, clips: list[np.ndarray], card: Card, bridge_frames: int | None = None
+) -> np.ndarray:
+    """The take: the generated frames without the overlaps, joined to the clip's exact frames.
+    A connect bridge longer than bridge_frames is thinned to it (thin_frames)."""
     k = overlap_frames(card)
     if mode is Mode.EXTEND_FORWARD:
         return np.concatenate([clips[0], generated[k:]])
     if mode is Mode.EXTEND_BACKWARD:
         return np.concatenate([generated[:-k], clips[0]])
     if mode is Mode.CONNECT:
-        return generated[k:-k]
+        bridge = generated[k:-k]
+        return bridge if bridge_frames is None else thin_frames(bridge, bridge_frames)
     if mode is Mode.LOOP:
         return np.concatenate([clips[0], generated[k:-k]])
     return generated
+
+
+def thin_frames(frames: np.ndarray, count: int) -> np.ndarray:
+    """`count` of the frames, spread evenly and keeping the first and the last, so a bridge still
+    leaves A's motion and meets B's exactly where it would have; a model's frame rule (8k+1) then
+    never leaves a gap on the timeline unfilled or overfilled by up to 7 frames."""
+    if count >= len(frames):
+        return frames
+    if count == 1:
+        return frames[len(frames) // 2 : len(frames) // 2 + 1]
+    return frames[np.round(np.linspace(0, len(frames) - 1, count)).astype(int)]

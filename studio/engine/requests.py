@@ -82,6 +82,9 @@ def prepare(
             f"the strength must be between 0 (keep the clip) and 1 (remake it), not {recipe.strength}"
         )
     clips = _check_inputs(recipe, project_folder)
+    notes: list[str] = []
+    if recipe.bridge_frames is not None:
+        recipe, notes = _bridge_length(recipe, card)
 
     steps = card.default_steps if recipe.steps is None else recipe.steps
     guidance = card.default_guidance if recipe.guidance is None else recipe.guidance
@@ -90,11 +93,31 @@ def prepare(
     if guidance < 0:
         raise RequestError(f"the guidance must not be negative, not {guidance}")
     try:
-        snapped, notes = snap(dataclasses.replace(recipe, steps=steps, guidance=guidance), card)
+        snapped, more = snap(dataclasses.replace(recipe, steps=steps, guidance=guidance), card)
     except SizeError as exc:
         raise RequestError(str(exc)) from exc
+    notes += more
     notes += _check_clip_lengths(snapped, card, clips)
     return snapped, notes
+
+
+def _bridge_length(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
+    """A connect of an exact bridge length: the shot the model makes for it (2k overlap frames and
+    the next bridge length its frame rule allows), and a note when the bridge is thinned."""
+    wanted = recipe.bridge_frames
+    if recipe.mode is not Mode.CONNECT:
+        raise RequestError(f"an exact bridge length goes with connect, not {recipe.mode.label}")
+    if wanted < 1:
+        raise RequestError(f"a bridge needs at least one frame, not {wanted}")
+    k, step = overlap_frames(card), card.frame_step
+    frames = (wanted + 2 * k - 1 + step - 1) // step * step + 1
+    if frames > card.max_frames:
+        longest = (card.max_frames - 1) // step * step + 1 - 2 * k
+        raise RequestError(f"a bridge of {wanted} frames is longer than {card.name} can make in one shot "
+                           f"({longest} frames); shorten the gap or fill part of it")
+    made = frames - 2 * k
+    notes = [f"the bridge is made {made} frames long and thinned evenly to {wanted}"] if made != wanted else []
+    return dataclasses.replace(recipe, frames=frames), notes
 
 
 def _cannot(card: Card, mode: Mode, models_dir: PathLike | None, cards_dir: PathLike | None) -> str:

@@ -126,6 +126,30 @@ def test_connect_makes_only_the_bridge_between_the_overlaps(tiny_pipe, tiny_card
     assert np.abs(reverse.astype(int) - bridge).mean() > 1
 
 
+def test_an_exact_bridge_length_thins_the_made_bridge_keeping_both_ends(tiny_pipe, tiny_card, clips, models):
+    wanted = recipe(Mode.CONNECT, 13, clip(clips, "a"), clip(clips, "b"))
+    wanted.model = str(models / "tiny-all")
+    wanted.bridge_frames = 5  # 5 + 2k = 15 is no 4k+1 count: 17 is made, a bridge of 7
+    prepared, notes = prepare(wanted)
+    assert prepared.frames == 17
+    assert notes[0] == "the bridge is made 7 frames long and thinned evenly to 5"
+    thinned = generate(tiny_pipe, prepared, tiny_card)
+    whole = generate(tiny_pipe, dataclasses.replace(prepared, bridge_frames=None), tiny_card)
+    assert whole.shape[0] == 7 and thinned.shape[0] == 5
+    assert np.array_equal(thinned, whole[[0, 2, 3, 4, 6]])  # first and last kept, the rest spread evenly
+
+
+def test_a_bridge_longer_than_one_shot_is_refused(models, clips):
+    long = recipe(Mode.CONNECT, 13, clip(clips, "a"), clip(clips, "b"))
+    long.model, long.bridge_frames = str(models / "tiny-all"), 10_000
+    with pytest.raises(RequestError, match="longer than .* can make in one shot"):
+        prepare(long)
+    other = recipe(Mode.EXTEND_FORWARD, 9, clip(clips, "a"))
+    other.model, other.bridge_frames = str(models / "tiny-all"), 5
+    with pytest.raises(RequestError, match="goes with connect"):
+        prepare(other)
+
+
 def test_loop_is_the_clip_then_a_bridge_back_to_its_start(tiny_pipe, tiny_card, clips):
     _, original = clips["a"]
     take = generate(tiny_pipe, recipe(Mode.LOOP, 13, clip(clips, "a")), tiny_card)
