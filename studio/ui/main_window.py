@@ -73,6 +73,7 @@ class _Extension:
 class _PendingShot:
     take_id: str  # the media id its take will get
     extension: _Extension | None = None
+    track_id: str | None = None  # where it lands, if not on the generate track (a filled gap's)
 
 
 class MainWindow(QMainWindow):
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self._pending: dict[str, _PendingShot] = {}  # job id -> what its take becomes
         self.export_dialog: ExportDialog | None = None
         self._clipboard: list[tuple[str, TrackKind, Clip]] = []  # (track id, its kind, clip at offset from 0)
+        self._fill_offered = False  # Generate fills the selected gap (its model can bridge clips)
 
         self.viewer = ViewerWidget(self.document)
         self.timeline = TimelineWidget(self.document)
@@ -116,6 +118,7 @@ class MainWindow(QMainWindow):
         self.viewer.marks_changed.connect(self.timeline.set_marks)
         self.timeline.edit_refused.connect(self.show_message)
         self.timeline.track_rename_requested.connect(self.rename_track)
+        self.timeline.gap_selected.connect(self._gap_selected)
         self.timeline.extend_requested.connect(self.extend_clip)
         self.timeline.animate_requested.connect(self.animate_stills)
         self.prompt_panel.generate_requested.connect(lambda: self.generate())
@@ -248,7 +251,10 @@ class MainWindow(QMainWindow):
         self.loop_action = loop
 
         generate = bar.addMenu("&Generate")
-        self._action(generate, "&Generate Shot", lambda: self.generate(), "Ctrl+Return")
+        self._action(generate, "&Generate Shot", lambda: self.generate(), "Ctrl+Return",
+                     "Generate the shot at the playhead, or fill the selected gap")
+        self._action(generate, "&Fill Gap", self.fill_gap, "Ctrl+Shift+F",
+                     "Generate a bridge from the clip before the selected gap to the clip after it")
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
@@ -343,7 +349,72 @@ class MainWindow(QMainWindow):
         panel.last_frame.path.setText(str(stills[1]) if len(stills) > 1 else "")
         self.generate(at_frame=frame)
 
+    def _gap_selected(self, gap) -> None:
+        """A selected gap turns Generate into Fill Gap, sized to it."""
+        button = self.prompt_panel.generate_button
+        self._fill_offered = False
+        if gap is None:
+            button.setText("Generate")
+            return
+        frames = gap[2] - gap[1]
+        length = self.document.project.sequence.fps.timecode(frames)
+        try:
+            card = resolve_model(self.prompt_panel.model_value(), self.service.models_dir, require_weights=False).card
+        except RequestError:
+            card = None  # no model chosen yet: Fill Gap will say what is wrong
+        if card is not None and Mode.CONNECT not in card.modes:
+            button.setText("Generate")
+            self.show_message(f"Gap of {length} selected: {card.name} cannot bridge two clips; choose a model that "
+                              "can to fill it (Delete closes it)")
+            return
+        button.setText(f"Fill Gap ({frames} frames)")
+        self._fill_offered = True
+        self.show_message(f"Gap of {length} selected: Generate fills it with a bridge between the clips (Delete "
+                          "closes it)")
+
+    def fill_gap(self) -> None:
+        """A connect job from the clip before the selected gap to the clip after it, exactly as long as
+        the gap, from the frames the clips show (their trimmed ends)."""
+        gap = self.timeline.selected_gap
+        if gap is None:
+            self.show_message("Click a gap between two clips first")
+            return
+        seq = self.document.project.sequence
+        track = seq.track(gap[0])
+        before = next((c for c in track.clips if c.end == gap[1]), None)
+        after = next((c for c in track.clips if c.start == gap[2]), None)
+        project = self.document.project
+        items = [project.media.get(c.media_id) if c else None for c in (before, after)]
+        if before is None or after is None or any(i is None or i.kind is not MediaKind.VIDEO for i in items):
+            self.show_message("Fill Gap needs a video clip on each side of the gap")
+            return
+        panel = self.prompt_panel.recipe(fps=float(seq.fps))
+        recipe = dataclasses.replace(
+            panel, mode=Mode.CONNECT, width=items[0].width, height=items[0].height,
+            prompt=panel.prompt or "a smooth, continuous transition between the two shots",
+            conditions=[
+                Condition(item.path, media_id=item.id, source_in=clip.source_in, source_out=clip.source_out)
+                for item, clip in zip(items, (before, after), strict=True)
+            ],
+            bridge_frames=gap[2] - gap[1],
+        )
+        take_id = new_id()
+        name = f"fill gap: {recipe.prompt[:30]}"
+        try:
+            job_id = self.service.submit(recipe, self.document.media_dir / f"{take_id}.mkv", name=name,
+                                         project_folder=self.document.folder)
+        except RequestError as exc:
+            self.show_message(f"Cannot fill the gap: {exc}")
+            return
+        self._pending[job_id] = _PendingShot(take_id, track_id=track.id)
+        self.jobs_panel.add(job_id, name)
+        self.timeline.add_placeholder(job_id, Placeholder(track.id, gap[1], gap[2] - gap[1], name))
+        self.show_message(" ".join(["Filling the gap.", *self.service.job(job_id).notes]))
+
     def generate(self, *, at_frame: int | None = None) -> None:
+        if self._fill_offered and self.timeline.selected_gap is not None and at_frame is None:
+            self.fill_gap()
+            return
         seq = self.document.project.sequence
         recipe = self.prompt_panel.recipe(fps=float(seq.fps))
         take_id = new_id()
@@ -417,6 +488,8 @@ class MainWindow(QMainWindow):
             return
         seq = project.sequence
         track = self._video_track()
+        if pending.track_id is not None and any(t.id == pending.track_id for t in seq.tracks):
+            track = seq.track(pending.track_id)
         wanted = placeholder.start if placeholder else self.timeline.playhead
         start = self.timeline.free_start(track, wanted, item.frames)
         commands = [AddMedia(item)]

@@ -93,6 +93,7 @@ class TimelineWidget(QWidget):
     selection_changed = Signal(object)  # clip id or None
     edit_refused = Signal(str)
     track_rename_requested = Signal(str)  # track id: its name was double-clicked
+    gap_selected = Signal(object)  # (track id, start, end) of a clicked gap, or None when it is deselected
     extend_requested = Signal(str, str, int)  # clip id, "left" or "right", frames beyond its media
     animate_requested = Signal(list, int)  # still image paths (first, optional last), timeline frame
 
@@ -241,10 +242,19 @@ class TimelineWidget(QWidget):
 
     def _set_selection(self, ids: set[str], primary: str | None) -> None:
         changed = primary != self.selected
+        had_gap = self.selected_gap is not None
         self.selection, self.selected, self.selected_gap = set(ids), primary, None
         self.update()
         if changed:
             self.selection_changed.emit(primary)
+        if had_gap:
+            self.gap_selected.emit(None)
+
+    @staticmethod
+    def _is_gap(track: Track, start: int, end: int) -> bool:
+        """Whether [start, end) is still exactly an empty stretch ended by a clip."""
+        before = max((c.end for c in track.clips if c.end <= start), default=0)
+        return before == start and any(c.start == end for c in track.clips)
 
     def select_gap(self, track: Track, frame: int) -> bool:
         """Select the empty stretch of a track around a frame, between two clips (or the start and a
@@ -257,6 +267,7 @@ class TimelineWidget(QWidget):
             return False
         self._set_selection(set(), None)
         self.selected_gap = (track.id, before, after)
+        self.gap_selected.emit(self.selected_gap)
         return True
 
     def select_track(self, track_id: str | None) -> None:
@@ -287,8 +298,9 @@ class TimelineWidget(QWidget):
         if self.selected_gap is not None:
             track_id, start, end = self.selected_gap
             track = next((t for t in self.sequence.tracks if t.id == track_id), None)
-            if track is None or track.overlaps(start, end):
+            if track is None or track.overlaps(start, end) or not self._is_gap(track, start, end):
                 self.selected_gap = None
+                self.gap_selected.emit(None)
         self.updateGeometry()
         self.update()
 

@@ -301,3 +301,34 @@ def test_stills_dropped_on_the_timeline_are_animated_where_they_land(qtbot, wind
     recipe = window.document.project.media[clip.media_id].recipe
     assert clip.start == 30 and recipe.mode == "image_to_video"
     assert [Path(c.path) for c in recipe.conditions] == [first, last]
+
+
+def test_a_selected_gap_is_filled_with_a_bridge_exactly_its_length(qtbot, window, tiny_ltx):
+    generate_one(qtbot, window, tiny_ltx, "a boat drifts")
+    window.timeline.set_playhead(13)
+    generate_one(qtbot, window, tiny_ltx, "the boat reaches the shore")
+    project = window.document.project
+    first, second = project.sequence.tracks[0].clips
+    window.document.push(MoveClip(second.id, 19))  # a 6-frame gap: no 4k+1 bridge is 6 frames long
+    window.timeline.set_zoom(8.0, 0)
+    from studio.ui.timeline import RULER_HEIGHT, TRACK_HEIGHT
+
+    gap_point = QPoint(window.timeline.frame_to_x(15), RULER_HEIGHT + TRACK_HEIGHT // 2)
+    qtbot.mouseClick(window.timeline, Qt.MouseButton.LeftButton, pos=gap_point)
+    panel = window.prompt_panel
+    assert panel.generate_button.text() == "Fill Gap (6 frames)"
+    panel.prompt.setPlainText("the boat glides on")
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    (placeholder,) = window.timeline.placeholders.values()
+    assert (placeholder.start, placeholder.frames) == (13, 6)
+    qtbot.waitUntil(lambda: not window.timeline.placeholders, timeout=180_000)
+    bridge = next(c for c in project.sequence.tracks[0].clips if c.id not in (first.id, second.id))
+    assert (bridge.start, bridge.end) == (13, 19)  # fills the gap, touching both clips
+    item = project.media[bridge.media_id]
+    assert item.recipe.mode == "connect" and item.recipe.bridge_frames == 6 and item.frames == 6
+    assert [c.media_id for c in item.recipe.conditions] == [first.media_id, second.media_id]
+    assert panel.generate_button.text() == "Generate"  # the gap is gone
+    window.timeline.set_playhead(16)
+    qtbot.waitUntil(lambda: window.viewer.shown_frame == 16, timeout=10_000)
+    shown = qimage_to_array(window.viewer.view.image)
+    assert np.array_equal(shown, read_frames(project.media_path(item))[3])  # the viewer shows the bridge
