@@ -579,3 +579,24 @@ class SlipClip(_TrackEdit):
         _media_limit_check(project, slipped)
         self._begin(track)
         clip.source_in, clip.source_out = slipped.source_in, slipped.source_out
+
+
+@dataclass
+class AddTake(Command):
+    """Give a clip's shot one more take (a variation or a remix), without showing it yet."""
+
+    clip_id: str
+    media_id: str
+    text = "Add take"
+
+    def apply(self, project: Project) -> None:
+        _, clip = project.sequence.find_clip(self.clip_id)
+        if self.media_id not in project.media:
+            raise EditError(f"media {self.media_id} is not in the project")
+        if self.media_id in clip.takes:
+            raise EditError("the clip has that take already")
+        clip.takes.append(self.media_id)
+
+    def revert(self, project: Project) -> None:
+        _, clip = project.sequence.find_clip(self.clip_id)
+        clip.takes.remove(self.media_id)

@@ -7,7 +7,16 @@ from html import escape
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.commands import EditError, SetActiveTake
 from ..core.project import MediaItem
@@ -45,6 +54,8 @@ def recipe_html(item: MediaItem) -> str:
 class Inspector(QWidget):
     message = Signal(str)
     media_link = Signal(str)  # a recipe input was clicked: the media id it came from
+    remix_requested = Signal(str)  # clip id
+    continue_requested = Signal(str)  # clip id
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +82,17 @@ class Inspector(QWidget):
         layout.addWidget(scroll, 2)
         layout.addWidget(self.takes_label)
         layout.addWidget(self.takes, 1)
+        self.remix_button = QPushButton("Remix…")
+        self.remix_button.setToolTip("Make this shot again with another prompt, seed or strength, as new takes "
+                                     "(Ctrl+Shift+R)")
+        self.remix_button.clicked.connect(lambda: self.clip_id and self.remix_requested.emit(self.clip_id))
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.setToolTip("Start a new shot from this clip's last frame, right after it (Ctrl+Shift+C)")
+        self.continue_button.clicked.connect(lambda: self.clip_id and self.continue_requested.emit(self.clip_id))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.remix_button)
+        buttons.addWidget(self.continue_button)
+        layout.addLayout(buttons)
         self.thumbnails = ThumbnailLoader(parent=self)
         self.thumbnails.ready.connect(self._update_icons)
         document.changed.connect(self.refresh)
@@ -94,10 +116,13 @@ class Inspector(QWidget):
         visible = clip is not None
         self.takes.setVisible(visible)
         self.takes_label.setVisible(visible)
+        self.continue_button.setVisible(visible)
+        self.remix_button.setVisible(visible)
         if clip is None:
             self.details.setText("Select a clip to see what it is and how it was made.")
             return
         item = project.media[clip.media_id]
+        self.remix_button.setEnabled(item.recipe is not None)
         fps = project.sequence.fps
         offline = " · <span style='color:#e06060'>offline</span>" if project.is_offline(item) else ""
         facts = (

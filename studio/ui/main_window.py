@@ -22,6 +22,7 @@ from ..core.commands import (
     AddClip,
     AddMarker,
     AddMedia,
+    AddTake,
     AddTrack,
     ClearRange,
     DeleteMarker,
@@ -30,18 +31,21 @@ from ..core.commands import (
     EditTrack,
     RemoveTrack,
     RippleDelete,
+    SetActiveTake,
     SetSequenceFormat,
     SplitClip,
     UseTake,
 )
 from ..core.commands import DeleteClip as DeleteClipCommand
 from ..core.project import Clip, Marker, MediaItem, MediaKind, Track, TrackKind, new_id
-from ..core.recipe import Condition, Mode
+from ..core.recipe import Condition, Mode, variations
 from ..core.store import ProjectError
 from ..core.timebase import FrameRate
 from ..engine import jobs
 from ..engine.modes import overlap_frames
 from ..engine.requests import RequestError, available_models, resolve_model
+from ..media.probe import MediaError
+from ..media.thumbnails import thumbnail
 from .autosave import Autosaver
 from .document import Document
 from .engine_bridge import EngineBridge
@@ -52,8 +56,9 @@ from .media_bin import MediaBin
 from .prompt_panel import PromptPanel
 from .purge import purge_unused_media
 from .recent import RecentProjects
+from .remix_dialog import RemixDialog
 from .timeline import Placeholder, TimelineWidget
-from .viewer import ASPECT_GUIDES, ViewerWidget
+from .viewer import ASPECT_GUIDES, ViewerWidget, to_qimage
 
 
 def _valid_at_least(frames: int, step: int) -> int:
@@ -74,6 +79,10 @@ class _PendingShot:
     take_id: str  # the media id its take will get
     extension: _Extension | None = None
     track_id: str | None = None  # where it lands, if not on the generate track (a filled gap's)
+    clip_id: str | None = None  # a remix: the clip whose shot gets the take
+    from_media: str | None = None  # a remix: the take it was made from (the clip switches if it still shows it)
+    group: str | None = None  # variations: the takes of one Generate share a clip
+    start: int | None = None  # continue: where it lands, right after the clip it continues
 
 
 class MainWindow(QMainWindow):
@@ -87,6 +96,7 @@ class MainWindow(QMainWindow):
         self.export_dialog: ExportDialog | None = None
         self._clipboard: list[tuple[str, TrackKind, Clip]] = []  # (track id, its kind, clip at offset from 0)
         self._fill_offered = False  # Generate fills the selected gap (its model can bridge clips)
+        self._groups: dict[str, str] = {}  # variations: group -> the clip their first take landed in
 
         self.viewer = ViewerWidget(self.document)
         self.timeline = TimelineWidget(self.document)
@@ -111,6 +121,8 @@ class MainWindow(QMainWindow):
         self.media_bin.message.connect(self.show_message)
         self.inspector.message.connect(self.show_message)
         self.inspector.media_link.connect(self._select_media)
+        self.inspector.remix_requested.connect(self.remix_clip)
+        self.inspector.continue_requested.connect(self.continue_clip)
         self.timeline.selection_changed.connect(self._selection_changed)
 
         self.timeline.playhead_moved.connect(self.viewer.seek)
@@ -255,6 +267,10 @@ class MainWindow(QMainWindow):
                      "Generate the shot at the playhead, or fill the selected gap")
         self._action(generate, "&Fill Gap", self.fill_gap, "Ctrl+Shift+F",
                      "Generate a bridge from the clip before the selected gap to the clip after it")
+        self._action(generate, "&Remix Shot…", lambda: self.remix_clip(), "Ctrl+Shift+R",
+                     "Make the selected shot again with another prompt, seed or strength, as new takes")
+        self._action(generate, "&Continue from Clip", lambda: self.continue_clip(), "Ctrl+Shift+C",
+                     "Start a new shot from the selected clip's last frame, placed right after it")
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
@@ -417,23 +433,101 @@ class MainWindow(QMainWindow):
             return
         seq = self.document.project.sequence
         recipe = self.prompt_panel.recipe(fps=float(seq.fps))
-        take_id = new_id()
-        output = self.document.media_dir / f"{take_id}.mkv"
+        takes = variations(recipe, self.prompt_panel.takes.value())
         name = recipe.prompt if len(recipe.prompt) <= 40 else recipe.prompt[:39] + "…"
-        try:  # the service checks and snaps the request before queueing it
-            job_id = self.service.submit(recipe, output, name=name, project_folder=self.document.folder)
-        except RequestError as exc:
-            self.show_message(f"Cannot generate: {exc}")
-            QMessageBox.warning(self, "Cannot generate", str(exc))
-            return
-        self._pending[job_id] = _PendingShot(take_id)
-        self.jobs_panel.add(job_id, name)
-        job = self.service.job(job_id)
+        group = new_id() if len(takes) > 1 else None
         track = self._video_track()
         wanted = self.timeline.playhead if at_frame is None else at_frame
-        start = self.timeline.free_start(track, wanted, job.recipe.frames)
-        self.timeline.add_placeholder(job_id, Placeholder(track.id, start, job.recipe.frames, name))
-        self.show_message(" ".join(["Queued.", *job.notes]))
+        for number, take in enumerate(takes, 1):
+            take_id = new_id()
+            label = name if group is None else f"{name} (take {number})"
+            try:  # the service checks and snaps the request before queueing it
+                job_id = self.service.submit(take, self.document.media_dir / f"{take_id}.mkv", name=label,
+                                             project_folder=self.document.folder)
+            except RequestError as exc:
+                self.show_message(f"Cannot generate: {exc}")
+                QMessageBox.warning(self, "Cannot generate", str(exc))
+                return
+            self._pending[job_id] = _PendingShot(take_id, group=group)
+            self.jobs_panel.add(job_id, label)
+            job = self.service.job(job_id)
+            if number == 1:  # one placeholder for the shot, however many takes it gets
+                start = self.timeline.free_start(track, wanted, job.recipe.frames)
+                self.timeline.add_placeholder(job_id, Placeholder(track.id, start, job.recipe.frames, name))
+        self.show_message(" ".join([f"Queued {len(takes)} takes." if group else "Queued.", *job.notes]))
+
+    def remix_clip(self, clip_id: str | None = None) -> None:
+        """The selected shot made again from its recipe with the changes asked for, as new takes of
+        the same clip; the clip shows the first new take when it lands (Undo goes back)."""
+        clip_id = clip_id or self.timeline.selected
+        if clip_id is None:
+            self.show_message("Select a generated clip to remix")
+            return
+        _, clip = self.document.project.sequence.find_clip(clip_id)
+        source = self.document.project.media.get(clip.media_id)
+        if source is None or source.recipe is None:
+            self.show_message("Only a generated clip has a recipe to remix; Continue from Clip works on any clip")
+            return
+        dialog = RemixDialog(source.recipe, self)
+        if dialog.exec() != RemixDialog.DialogCode.Accepted:
+            return
+        self.submit_remix(clip_id, dialog.recipes())
+
+    def submit_remix(self, clip_id: str, recipes: list) -> None:
+        _, clip = self.document.project.sequence.find_clip(clip_id)
+        for recipe in recipes:
+            take_id = new_id()
+            name = f"remix: {recipe.prompt[:30]}"
+            try:
+                job_id = self.service.submit(recipe, self.document.media_dir / f"{take_id}.mkv", name=name,
+                                             project_folder=self.document.folder)
+            except RequestError as exc:
+                self.show_message(f"Cannot remix: {exc}")
+                return
+            self._pending[job_id] = _PendingShot(take_id, clip_id=clip_id, from_media=clip.media_id)
+            self.jobs_panel.add(job_id, name)
+        self.show_message(f"Remixing: {len(recipes)} new take{'s' if len(recipes) > 1 else ''} on the way")
+
+    def continue_clip(self, clip_id: str | None = None) -> None:
+        """A new shot whose first frame is the clip's last (as shown, after trims), from the prompt
+        panel's prompt and model, landing right after the clip."""
+        clip_id = clip_id or self.timeline.selected
+        if clip_id is None:
+            self.show_message("Select the clip to continue from")
+            return
+        project = self.document.project
+        track, clip = project.sequence.find_clip(clip_id)
+        item = project.media.get(clip.media_id)
+        if item is None or project.is_offline(item):
+            self.show_message("That clip's media is offline")
+            return
+        still = self.document.media_dir / f"{new_id()}-last-frame.png"
+        try:
+            index = 0 if item.kind is MediaKind.IMAGE else clip.source_out - 1
+            frame = thumbnail(project.media_path(item), index, (item.width, item.height))
+            still.parent.mkdir(parents=True, exist_ok=True)
+            if not to_qimage(frame).save(str(still)):
+                raise MediaError(f"could not write {still}")
+        except MediaError as exc:
+            self.show_message(f"Cannot read the clip's last frame: {exc}")
+            return
+        panel = self.prompt_panel.recipe(fps=float(project.sequence.fps))
+        prompt = panel.prompt or (item.recipe.prompt if item.recipe else "")
+        recipe = dataclasses.replace(panel, mode=Mode.IMAGE_TO_VIDEO, prompt=prompt, width=item.width,
+                                     height=item.height, conditions=[Condition(project.relative_path(still), 0)])
+        take_id = new_id()
+        name = f"continue: {prompt[:30]}"
+        try:
+            job_id = self.service.submit(recipe, self.document.media_dir / f"{take_id}.mkv", name=name,
+                                         project_folder=self.document.folder)
+        except RequestError as exc:
+            self.show_message(f"Cannot continue: {exc}")
+            return
+        self._pending[job_id] = _PendingShot(take_id, track_id=track.id, start=clip.end)
+        self.jobs_panel.add(job_id, name)
+        frames = self.service.job(job_id).recipe.frames - 1
+        self.timeline.add_placeholder(job_id, Placeholder(track.id, clip.end, frames, name))
+        self.show_message(" ".join(["Continuing from the clip's last frame.", *self.service.job(job_id).notes]))
 
     def _on_job_event(self, event) -> None:
         row = self.jobs_panel.rows.get(event.job_id)
@@ -486,6 +580,12 @@ class MainWindow(QMainWindow):
         if pending.extension is not None:
             self._land_extension(item, pending.extension)
             return
+        if pending.clip_id is not None or (pending.group is not None and pending.group in self._groups):
+            self._land_take(item, pending)
+            return
+        if pending.start is not None:
+            self._land_continuation(item, pending, placeholder)
+            return
         seq = project.sequence
         track = self._video_track()
         if pending.track_id is not None and any(t.id == pending.track_id for t in seq.tracks):
@@ -498,7 +598,40 @@ class MainWindow(QMainWindow):
         commands.append(AddClip(track.id, Clip(new_id(), item.id, start, 0, item.frames)))
         self.document.push(commands, "Generate shot")
         self.timeline.select(commands[-1].clip.id)
+        if pending.group is not None:
+            self._groups[pending.group] = commands[-1].clip.id
         self.show_message(f"Shot ready: {item.frames} frames at {item.width}×{item.height}")
+
+    def _land_take(self, item: MediaItem, pending: _PendingShot) -> None:
+        """A remix or a further variation joins its clip's takes; a remix is shown if the clip still
+        shows the take it was made from."""
+        clip_id = pending.clip_id or self._groups[pending.group]
+        try:
+            _, clip = self.document.project.sequence.find_clip(clip_id)
+        except KeyError:  # the clip was deleted meanwhile: keep the take in the bin
+            self.document.push(AddMedia(item), "Add take")
+            return
+        commands = [AddMedia(item), AddTake(clip.id, item.id)]
+        if pending.clip_id is not None and clip.media_id == pending.from_media:
+            commands.append(SetActiveTake(clip.id, item.id))
+        try:
+            self.document.push(commands, "Remix take" if pending.clip_id else "Add variation")
+        except EditError:  # a take of another length than the clip shows: keep it among the takes
+            self.document.push(commands[:2], "Add take")
+        self.inspector.show_clip(self.timeline.selected)
+        self.show_message(f"New take of the shot ready ({len(clip.takes)} takes)")
+
+    def _land_continuation(self, item: MediaItem, pending: _PendingShot, placeholder) -> None:
+        """The continuation's first frame is the clip's last: the clip starts one frame in, so that
+        frame does not show twice."""
+        seq = self.document.project.sequence
+        track = seq.track(pending.track_id) if any(t.id == pending.track_id for t in seq.tracks) else \
+            self._video_track()
+        start = self.timeline.free_start(track, pending.start, item.frames - 1)
+        clip = Clip(new_id(), item.id, start, min(1, item.frames - 1), item.frames)
+        self.document.push([AddMedia(item), AddClip(track.id, clip)], "Continue shot")
+        self.timeline.select(clip.id)
+        self.show_message(f"Continuation ready: {clip.duration} new frames")
 
     def extend_clip(self, clip_id: str, edge: str, frames: int) -> None:
         """Dragging a generated clip's edge past its media asks the model for that many more frames,

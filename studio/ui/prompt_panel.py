@@ -109,6 +109,10 @@ class PromptPanel(QWidget):
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(self.randomise)
+        self.takes = QSpinBox()
+        self.takes.setRange(1, 8)
+        self.takes.setToolTip("Variations: this many takes of the shot (seeds seed, seed + 1, …), kept together "
+                              "in one clip; the inspector switches between them")
 
         self.model = QComboBox()
         self.model.setEditable(True)  # a card id or a path to a diffusers model folder
@@ -144,6 +148,7 @@ class PromptPanel(QWidget):
         form.addRow("Resolution", self.resolution)
         form.addRow("", self.size_label)
         form.addRow("Seed", seed_row)
+        form.addRow("Takes", self.takes)
         form.addRow("First frame", self.first_frame)
         form.addRow("Last frame", self.last_frame)
         form.addRow("", self.images_hint)

@@ -16,7 +16,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
 from studio.core import store
-from studio.core.commands import MoveClip
+from studio.core.commands import MoveClip, TrimClip
 from studio.core.project import Project
 from studio.media.compose import SequenceFrames
 from studio.media.probe import probe
@@ -332,3 +332,68 @@ def test_a_selected_gap_is_filled_with_a_bridge_exactly_its_length(qtbot, window
     qtbot.waitUntil(lambda: window.viewer.shown_frame == 16, timeout=10_000)
     shown = qimage_to_array(window.viewer.view.image)
     assert np.array_equal(shown, read_frames(project.media_path(item))[3])  # the viewer shows the bridge
+
+
+def test_takes_from_the_prompt_panel_land_as_one_clip_with_every_variation(qtbot, window, tiny_ltx):
+    window.prompt_panel.takes.setValue(3)
+    window.prompt_panel.seed.setValue(40)
+    generate_one(qtbot, window, tiny_ltx, "a kite in the wind")
+    assert len(window.timeline.placeholders) <= 1  # one shot waits on the timeline, not three
+    project = window.document.project
+    qtbot.waitUntil(lambda: len(project.media) == 3 and not window.timeline.placeholders, timeout=180_000)
+    (clip,) = project.sequence.tracks[0].clips
+    qtbot.waitUntil(lambda: len(clip.takes) == 3, timeout=10_000)
+    assert sorted(project.media[m].recipe.seed for m in clip.takes) == [40, 41, 42]
+    window.timeline.select(clip.id)
+    assert window.inspector.takes.count() == 3
+
+
+def test_remix_from_the_inspector_adds_a_take_and_shows_it(qtbot, window, tiny_ltx):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QDialogButtonBox
+
+    generate_one(qtbot, window, tiny_ltx, "a boat drifts")
+    project = window.document.project
+    (clip,) = project.sequence.tracks[0].clips
+    original = clip.media_id
+    window.timeline.select(clip.id)
+
+    def fill_in_the_dialog():
+        dialog = QApplication.activeModalWidget()
+        dialog.prompt.selectAll()
+        qtbot.keyClicks(dialog.prompt, "a boat drifts at night")
+        dialog.seed.setValue(7)
+        ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(200, fill_in_the_dialog)
+    qtbot.mouseClick(window.inspector.remix_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: clip.media_id != original, timeout=180_000)
+    remix = project.media[clip.media_id].recipe
+    assert (remix.prompt, remix.seed) == ("a boat drifts at night", 7)
+    assert clip.takes == [original, clip.media_id]
+    window.document.undo_stack.undo()
+    assert clip.media_id == original and clip.takes == [original]
+
+
+def test_continue_starts_a_new_shot_from_the_clips_last_frame_right_after_it(qtbot, window, tiny_ltx):
+    from PySide6.QtGui import QImage
+
+    generate_one(qtbot, window, tiny_ltx, "a boat drifts")
+    project = window.document.project
+    (clip,) = project.sequence.tracks[0].clips
+    window.document.push(TrimClip(clip.id, "right", 10))  # the last frame shown is now frame 9
+    window.timeline.select(clip.id)
+    window.timeline.setFocus()
+    ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(window.timeline, Qt.Key.Key_C, ctrl_shift)
+    (placeholder,) = window.timeline.placeholders.values()
+    assert placeholder.start == 10
+    qtbot.waitUntil(lambda: len(project.sequence.tracks[0].clips) == 2, timeout=180_000)
+    after = project.sequence.tracks[0].clips[1]
+    assert (after.start, after.source_in) == (10, 1)  # its first frame is the clip's last: not shown twice
+    item = project.media[after.media_id]
+    (still,) = item.recipe.conditions
+    shown_last = read_frames(project.media_path(project.media[clip.media_id]))[9]
+    picture = qimage_to_array(QImage(str(project.folder / still.path)))
+    assert np.array_equal(picture, shown_last)  # the trimmed clip's last frame, exactly

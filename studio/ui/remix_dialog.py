@@ -1,0 +1,76 @@
+"""Remix: a shot made again from its recipe with changes, as new takes of the same clip."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from ..core.recipe import Mode, Recipe, variations
+
+MAX_SEED = 2**31 - 1
+
+
+class RemixDialog(QDialog):
+    """Prompt, seed, strength (video to video) and how many takes; recipes() gives the new recipes."""
+
+    def __init__(self, recipe: Recipe, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Remix Shot")
+        self.source = recipe
+        self.prompt = QPlainTextEdit(recipe.prompt)
+        self.prompt.setMinimumHeight(90)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, MAX_SEED)
+        self.seed.setValue(recipe.seed)
+        new_seed = QPushButton("Random")
+        new_seed.setToolTip("A new seed: a different take of the same recipe")
+        new_seed.clicked.connect(lambda: self.seed.setValue(random.randint(0, MAX_SEED)))
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(new_seed)
+        self.strength = QDoubleSpinBox()
+        self.strength.setRange(0.0, 1.0)
+        self.strength.setSingleStep(0.05)
+        self.strength.setValue(recipe.strength)
+        self.strength.setToolTip("How much of the clip is remade: 0 keeps it, 1 makes it anew")
+        self.takes = QSpinBox()
+        self.takes.setRange(1, 8)
+        self.takes.setToolTip("Several takes at once, with the seeds seed, seed + 1, …")
+        form = QFormLayout(self)
+        form.addRow(QLabel(f"{recipe.mode.label} with {recipe.model}"))
+        form.addRow("Prompt", self.prompt)
+        form.addRow("Seed", seed_row)
+        if recipe.mode is Mode.VIDEO_TO_VIDEO:
+            form.addRow("Strength", self.strength)
+        form.addRow("Takes", self.takes)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Remix")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def recipes(self) -> list[Recipe]:
+        """The recipe as changed here (the expanded prompt goes if the prompt changed), one per take."""
+        prompt = self.prompt.toPlainText().strip()
+        changed = dataclasses.replace(
+            self.source,
+            prompt=prompt,
+            expanded_prompt=self.source.expanded_prompt if prompt == self.source.prompt else None,
+            seed=self.seed.value(),
+            strength=self.strength.value() if self.source.mode is Mode.VIDEO_TO_VIDEO else self.source.strength,
+            model_revision=None,
+        )
+        return variations(changed, self.takes.value())
