@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..core.project import Project, Sequence
 from . import ffmpeg
+from .audio import CHANNELS, SAMPLE_RATE, SequenceAudio
 from .compose import SequenceFrames
 from .probe import MediaError, probe
 
@@ -67,25 +68,57 @@ def export_sequence(
         os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
     except OSError as exc:
         raise ExportError(f"cannot write in {out_path.parent}: {exc.strerror or exc}") from exc
+    sound = tmp.with_name(f"{tmp.stem}.sound.wav") if SequenceAudio(project, sequence).audible() else None
     try:
-        _render(project, sequence, tmp, out_path, total, progress, is_cancelled, crf, preset)
+        if sound is not None:
+            _mix_sound(project, sequence, sound, total, is_cancelled)
+        _render(project, sequence, tmp, out_path, total, progress, is_cancelled, crf, preset, sound)
         _check_output(tmp, sequence, total)
         os.replace(tmp, out_path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        if sound is not None:
+            sound.unlink(missing_ok=True)
     return out_path
 
 
+def _mix_sound(project: Project, sequence: Sequence, path: Path, total: int, is_cancelled: Callable[[], bool]) -> None:
+    """The audio tracks' mix for the whole sequence, exactly its length, as a float WAV, a second at a time."""
+    mix = SequenceAudio(project, sequence)
+    args = [ffmpeg.executable(), "-v", "error", "-y", "-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS),
+            "-i", "pipe:0", "-c:a", "pcm_f32le", str(path)]
+    step = max(1, round(float(sequence.fps)))
+    with tempfile.TemporaryFile() as stderr:
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            for first in range(0, total, step):
+                if is_cancelled():
+                    raise ExportCancelled(f"export of {sequence.name!r} cancelled while mixing its sound")
+                proc.stdin.write(mix.samples(first, min(step, total - first)).tobytes())
+            proc.stdin.close()
+            if proc.wait() != 0:
+                stderr.seek(0)
+                raise ExportError(f"could not mix the sound: {ffmpeg.summary(stderr.read())}")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
 def _render(project: Project, sequence: Sequence, tmp: Path, out_path: Path, total: int,
-            progress: Progress | None, is_cancelled: Callable[[], bool], crf: int, preset: str) -> None:
+            progress: Progress | None, is_cancelled: Callable[[], bool], crf: int, preset: str,
+            sound: Path | None = None) -> None:
     width, height, rate = sequence.width, sequence.height, str(sequence.fps)
     # yuv420p needs even sides: an odd one gets a black line rather than losing a line of picture.
     # Tagged BT.709 and converted with its matrix, so players show the colours the viewer shows.
     vf = "pad=ceil(iw/2)*2:ceil(ih/2)*2,scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
     args = [ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-framerate", rate,
-            "-i", "pipe:0", "-an", "-vf", vf, "-c:v", "libx264", "-preset", preset, "-crf", str(crf),
+            "-i", "pipe:0", *(["-i", str(sound), "-map", "0:v", "-map", "1:a", "-c:a", "aac", "-b:a", "256k"]
+                              if sound is not None else ["-an"]),
+            "-vf", vf, "-c:v", "libx264", "-preset", preset, "-crf", str(crf),
             "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
             "-r", rate, "-fps_mode", "cfr", "-frames:v", str(total), "-movflags", "+faststart",
             "-f", "mp4", str(tmp)]

@@ -169,10 +169,12 @@ class MediaBin(QWidget):
             except MediaError as exc:
                 problems.append(str(exc))
                 continue
+            fps = info.fps or self.document.project.sequence.fps
+            # A sound file is measured in frames of the sequence it was imported into.
+            frames = max(1, fps.frames(info.duration)) if info.kind is MediaKind.AUDIO else info.frames
             items.append(MediaItem(
                 id=new_id(), path=str(path.absolute()), kind=info.kind, width=info.width, height=info.height,
-                fps=info.fps or self.document.project.sequence.fps, frames=info.frames, has_audio=info.has_audio,
-                name=path.name,
+                fps=fps, frames=frames, has_audio=info.has_audio, name=path.name,
             ))
         self._probed.emit(items, problems)
 

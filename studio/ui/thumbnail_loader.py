@@ -1,4 +1,4 @@
-"""Loads clip thumbnails for the timeline in the background.
+"""Loads clip thumbnails and waveforms for the timeline in the background.
 
 The timeline asks for what it is about to paint; what is not in memory yet is queued and drawn
 when it arrives. The newest requests are served first and requests nobody has asked for again
@@ -15,34 +15,34 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from ..media.audio import peaks
 from ..media.probe import MediaError
 from ..media.thumbnails import thumbnail
 from .viewer import to_qimage
 
-Key = tuple[str, int, int]  # (file, frame, height)
 
+class BackgroundLoader(QObject):
+    """Loads what paint code asks for on a thread of its own; _load(key) says how."""
 
-class ThumbnailLoader(QObject):
-    ready = Signal()  # some thumbnails arrived: repaint
+    ready = Signal()  # something arrived: repaint
 
     def __init__(self, max_images: int = 600, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.cache_dir: Path | None = None
-        self._images: OrderedDict[Key, QImage | None] = OrderedDict()  # None: the file has no such picture
+        self._images: OrderedDict[tuple, object | None] = OrderedDict()  # None: the file has no such thing
         self._max_images = max_images
-        self._wanted: list[Key] = []
+        self._wanted: list[tuple] = []
         self._lock = threading.Condition()
         self._stop = _StopFlag(self._lock)
-        self._thread = threading.Thread(target=self._run, name="thumbnails", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
         self._thread.start()
         # When the owning widget goes, stop the thread; the closure holds no reference to self's
         # C++ side, which is gone by then.
         stop = self._stop
         self.destroyed.connect(lambda *_: stop.set())
 
-    def get(self, path: Path, frame: int, height: int) -> QImage | None:
-        """The thumbnail if loaded; otherwise None, and it is queued."""
-        key = (str(path), frame, height)
+    def _get(self, key: tuple):
+        """The loaded value if there is one; otherwise None, and it is queued."""
         with self._lock:
             if key in self._images:
                 self._images.move_to_end(key)
@@ -70,11 +70,10 @@ class ThumbnailLoader(QObject):
                     return
                 key = self._wanted.pop()  # newest first: what is on screen now
                 cache_dir = self.cache_dir
-            path, frame, height = key
             try:
-                image = to_qimage(thumbnail(path, frame, (height * 4, height), cache_dir))
+                image = self._load(key, cache_dir)
             except (MediaError, OSError, ValueError):
-                image = None  # offline or unreadable: the clip is drawn without a picture
+                image = None  # offline or unreadable: the clip is drawn without it
             with self._lock:
                 self._images[key] = image
                 while len(self._images) > self._max_images:
@@ -83,6 +82,32 @@ class ThumbnailLoader(QObject):
                 self.ready.emit()
             except RuntimeError:  # the owner was deleted between the decode and now
                 return
+
+
+    def _load(self, key: tuple, cache_dir: Path | None):
+        raise NotImplementedError
+
+
+class ThumbnailLoader(BackgroundLoader):
+    def get(self, path: Path, frame: int, height: int) -> QImage | None:
+        """The thumbnail if loaded; otherwise None, and it is queued."""
+        return self._get((str(path), frame, height))
+
+    def _load(self, key: tuple, cache_dir: Path | None) -> QImage:
+        path, frame, height = key
+        return to_qimage(thumbnail(path, frame, (height * 4, height), cache_dir))
+
+
+class WaveformLoader(BackgroundLoader):
+    def get(self, path: Path):
+        """The file's waveform peaks (media.audio.peaks, PEAKS_PER_SECOND) if loaded, else None."""
+        return self._get((str(path),))
+
+    def _load(self, key: tuple, cache_dir: Path | None):
+        return peaks(key[0], PEAKS_PER_SECOND, cache_dir)
+
+
+PEAKS_PER_SECOND = 200
 
 
 class _StopFlag:

@@ -40,7 +40,7 @@ from ..core.project import Clip, Marker, MediaKind, Track, TrackKind, new_id
 from ..engine.requests import IMAGE_SUFFIXES
 from .document import Document
 from .media_bin import MEDIA_MIME
-from .thumbnail_loader import ThumbnailLoader
+from .thumbnail_loader import PEAKS_PER_SECOND, ThumbnailLoader, WaveformLoader
 
 RULER_HEIGHT = 26
 TRACK_HEIGHT = 58
@@ -114,6 +114,9 @@ class TimelineWidget(QWidget):
         self.thumbnails = ThumbnailLoader(parent=self)
         self.thumbnails.cache_dir = document.cache_dir / "thumbnails"
         self.thumbnails.ready.connect(self.update)
+        self.waveforms = WaveformLoader(max_images=200, parent=self)
+        self.waveforms.cache_dir = document.cache_dir / "waveforms"
+        self.waveforms.ready.connect(self.update)
         self.show_thumbnails = True
         self.snapping = True  # drags snap to the playhead, marks and clip edges (View → Snapping)
         self.setMouseTracking(True)
@@ -306,6 +309,7 @@ class TimelineWidget(QWidget):
 
     def _on_replaced(self) -> None:
         self.thumbnails.cache_dir = self.document.cache_dir / "thumbnails"
+        self.waveforms.cache_dir = self.document.cache_dir / "waveforms"
         self.selected = None
         self.selection = set()
         self.selected_gap = None
@@ -505,6 +509,8 @@ class TimelineWidget(QWidget):
         if self.show_thumbnails and not offline and track.kind is TrackKind.VIDEO:
             aspect = item.width / item.height if item.width and item.height else 16 / 9
             self._paint_filmstrip(painter, rect, clip, project.media_path(item), aspect)
+        elif not offline and track.kind is TrackKind.AUDIO and item.kind is not MediaKind.IMAGE:
+            self._paint_waveform(painter, rect, clip, item)
         painter.setPen(QPen(QColor("#ffd25a") if selected else fill.lighter(140), 2 if selected else 1))
         painter.drawRect(rect.adjusted(0, 0, -1, -1))
         if rect.width() > 24:
@@ -591,6 +597,29 @@ class TimelineWidget(QWidget):
                 target = QRect(x, strip.top(), min(width, image.width() * height // max(1, image.height())), height)
                 painter.drawImage(target, image)
             x += width
+        painter.restore()
+
+    def _paint_waveform(self, painter: QPainter, rect: QRect, clip: Clip, item) -> None:
+        """The clip's sound as a bar per pixel, mirrored about the middle, for the visible part only."""
+        wave = self.waveforms.get(self.document.project.media_path(item))
+        area = rect.adjusted(1, 14, -1, -14)
+        if wave is None or len(wave) == 0 or area.height() < 6:
+            return
+        media_fps = float(item.fps)
+        middle, half = area.center().y(), area.height() / 2
+        painter.save()
+        painter.setClipRect(area)
+        painter.setPen(QColor("#9fe0bf"))
+        for x in range(max(area.left(), HEADER_WIDTH), min(area.right(), self.width()) + 1):
+            # the stretch of media one pixel covers, in peak buckets
+            first = clip.source_in + (x - rect.left()) / self.px_per_frame
+            last = first + 1 / self.px_per_frame
+            lo = int(first / media_fps * PEAKS_PER_SECOND)
+            hi = max(lo + 1, int(last / media_fps * PEAKS_PER_SECOND))
+            if lo >= len(wave):
+                break
+            height = round(float(wave[lo:hi].max()) * half)
+            painter.drawLine(x, middle - height, x, middle + height)
         painter.restore()
 
     def _paint_headers(self, painter: QPainter) -> None:
@@ -938,6 +967,11 @@ class TimelineWidget(QWidget):
             still = round(float(self.sequence.fps) * STILL_SECONDS)
             length = still if item.kind is MediaKind.IMAGE else item.frames
             commands.append(AddClip(track.id, Clip(new_id(), item.id, frame, 0, max(1, length))))
+            if item.kind is MediaKind.VIDEO and item.has_audio:  # its sound goes beside it on an audio track
+                sound = next((t for t in self.sequence.tracks if t.kind is TrackKind.AUDIO and not t.locked
+                              and not t.overlaps(frame, frame + length)), None)
+                if sound is not None:
+                    commands.append(AddClip(sound.id, Clip(new_id(), item.id, frame, 0, max(1, length))))
             frame += max(1, length)
         if not commands:
             return

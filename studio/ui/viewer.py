@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStyle, QVBoxLayout, QWidget
 
 from ..media.compose import SequenceFrames
+from .audio_player import AudioPlayer
 from .document import Document
 
 
@@ -155,6 +156,8 @@ class ViewerWidget(QWidget):
         self.mark_in: int | None = None
         self.mark_out: int | None = None
         self._play_origin = (0.0, 0)  # (wall clock, frame) when playback started
+        self.audio = AudioPlayer(document, parent=self)
+        self._audio_clock = False  # the picture follows the sound card while sound plays
 
         self.view = FrameView()
         self.timecode = QLabel("00:00:00:00")
@@ -242,7 +245,7 @@ class ViewerWidget(QWidget):
         """Go to a frame (a person's seek: playback, if running, carries on from there)."""
         frame = max(0, int(frame))
         if self.playing and frame != self.frame:
-            self._play_origin = (time.monotonic(), frame)
+            self._start_clock(frame)
         self._go(frame)
 
     def _go(self, frame: int) -> None:
@@ -268,14 +271,23 @@ class ViewerWidget(QWidget):
             start = last
         self.speed = speed
         self.playing = True
-        self._play_origin = (time.monotonic(), start)
+        self._start_clock(start)
         self._go(start)
         self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
         self._timer.start(max(1, int(500 / (float(self.sequence.fps) * abs(speed)))))
 
+    def _start_clock(self, frame: int) -> None:
+        """Playback's time origin: the sound from this frame at normal speed forwards, else the wall clock."""
+        self._play_origin = (time.monotonic(), frame)
+        self._audio_clock = self.speed == 1 and self.audio.start(frame)
+        if not self._audio_clock:
+            self.audio.stop()
+
     def pause(self) -> None:
         self.playing = False
         self.speed = 1
+        self.audio.stop()
+        self._audio_clock = False
         self._timer.stop()
         self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
 
@@ -312,7 +324,8 @@ class ViewerWidget(QWidget):
     def _tick(self) -> None:
         started, origin = self._play_origin
         fps = float(self.sequence.fps)
-        frame = origin + math.floor((time.monotonic() - started) * fps * self.speed)
+        elapsed = self.audio.played_seconds() if self._audio_clock else time.monotonic() - started
+        frame = origin + math.floor(elapsed * fps * self.speed)
         first, last = self._play_range()
         if first <= frame <= last:
             if frame != self.frame:
@@ -320,7 +333,7 @@ class ViewerWidget(QWidget):
             return
         if self.loop:
             restart = first if self.speed > 0 else last
-            self._play_origin = (time.monotonic(), restart)
+            self._start_clock(restart)
             self._go(restart)
         else:
             self._go(last if self.speed > 0 else first)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from studio.core import store
 from studio.core.project import Project
 from studio.media.takes import write_frames
+from studio.ui.media_bin import MEDIA_MIME
 from studio.ui.timeline import RULER_HEIGHT, TRACK_HEIGHT
 
 
@@ -86,3 +87,23 @@ def test_bin_items_dragged_to_the_timeline_become_clips_where_dropped(qtbot, win
     image = window.viewer.view.image  # the clip, fitted into the 768x512 sequence frame
     centre = image.pixelColor(image.width() // 2, image.height() // 2)
     assert abs(centre.blue() - 200) < 4 and abs(centre.green() - 120) < 4
+
+
+def test_a_sound_file_imports_with_its_length_and_drops_onto_an_audio_track(qtbot, window, tmp_path):
+    from studio.media.audio import write_audio
+
+    sound = tmp_path / "rain.wav"
+    write_audio(sound, np.zeros((int(2.5 * 48000), 2), np.float32))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(sound))])
+    send_drop(window.media_bin.list.viewport(), mime, QPoint(10, 10))
+    media = window.document.project.media
+    qtbot.waitUntil(lambda: len(media) == 1, timeout=10_000)
+    (item,) = media.values()
+    assert (item.kind, item.frames) == ("audio", 60)  # 2.5 s at the sequence's 24 fps
+    timeline = window.timeline
+    drag = QMimeData()
+    drag.setData(MEDIA_MIME, item.id.encode())
+    send_drop(timeline, drag, QPoint(timeline.frame_to_x(0) + 5, RULER_HEIGHT + TRACK_HEIGHT // 2))
+    audio = window.document.project.sequence.tracks[1]
+    assert [(c.media_id, c.duration) for c in audio.clips] == [(item.id, 60)]
