@@ -1,4 +1,4 @@
-"""The headless verbs: doctor, models, generate, extend, connect, render.
+"""The headless verbs: doctor, models, generate, extend, connect, render, export-timeline.
 
 `generate` runs through the same EngineService and worker process as the editor, so this process
 never imports torch for it. A bad request exits non-zero with one line on stderr.
@@ -351,14 +351,38 @@ def cmd_generate(args: argparse.Namespace) -> int:
 # -- render ---------------------------------------------------------------------------------------
 
 
-def cmd_render(args: argparse.Namespace) -> int:
+def load_input(path: str, rate: float = 24.0):
+    """A project folder, or a timeline file the studio imports (.otio, .otioz, FCP .xml, .edl)."""
     from .core.store import ProjectError, load
-    from .media.export import ExportCancelled, export_sequence  # written alongside: imported when used
+    from .media.interchange import ADAPTERS, InterchangeError, read_timeline
 
+    if Path(path).suffix.lower() in ADAPTERS:
+        try:
+            return read_timeline(path, rate=rate)
+        except InterchangeError as exc:
+            raise CommandError(str(exc)) from exc
     try:
-        project = load(args.project)
+        return load(path)
     except ProjectError as exc:
         raise CommandError(str(exc)) from exc
+
+
+def cmd_export_timeline(args: argparse.Namespace) -> int:
+    from .media.interchange import InterchangeError, write_timeline
+
+    project = load_input(args.input, args.rate)
+    try:
+        out = write_timeline(project, args.output)
+    except InterchangeError as exc:
+        raise CommandError(str(exc)) from exc
+    print(out)
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .media.export import ExportCancelled, export_sequence  # written alongside: imported when used
+
+    project = load_input(args.project, args.rate)
     on_tty = sys.stderr.isatty()
     shown = {"percent": -1}
 
@@ -440,10 +464,17 @@ def parser() -> argparse.ArgumentParser:
     _shot_options(connect, "the bridge's length")
     connect.set_defaults(func=cmd_generate)
 
-    render = sub.add_parser("render", help="export a project's sequence")
-    render.add_argument("project", help="the project folder (Name.studio)")
+    render = sub.add_parser("render", help="export a project's sequence, or a timeline file's")
+    render.add_argument("project", metavar="INPUT",
+                        help="a project folder (Name.studio) or a timeline file (.otio, .otioz, .xml, .edl)")
     render.add_argument("-o", "--output", required=True, help="the .mp4 to write")
+    render.add_argument("--rate", type=float, default=24.0, help="an EDL's frame rate (EDLs do not say); 24")
     render.set_defaults(func=cmd_render)
+    timeline = sub.add_parser("export-timeline", help="write a sequence as .otio, .otioz, FCP .xml or .edl")
+    timeline.add_argument("input", metavar="INPUT", help="a project folder or any timeline file the studio reads")
+    timeline.add_argument("-o", "--output", required=True, help="OUT.otio, OUT.otioz, OUT.xml (FCP 7) or OUT.edl")
+    timeline.add_argument("--rate", type=float, default=24.0, help="an input EDL's frame rate; 24")
+    timeline.set_defaults(func=cmd_export_timeline)
     return p
 
 

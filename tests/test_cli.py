@@ -144,6 +144,34 @@ def test_render_exports_a_projects_sequence(studio_cli, tmp_path):
     assert read_frames(out).shape == (12, 64, 96, 3)
 
 
+def test_export_timeline_then_render_the_timeline_file(studio_cli, tmp_path):
+    project = store.create(tmp_path / "Cut")
+    frames = np.zeros((12, 64, 96, 3), np.uint8)
+    frames[..., 1] = np.arange(12, dtype=np.uint8)[:, None, None] * 20
+    write_frames(project.folder / "media" / "take.mkv", frames, 24)
+    project.media["m1"] = MediaItem(id="m1", path="media/take.mkv", width=96, height=64, fps=FrameRate(24), frames=12)
+    project.sequence.width, project.sequence.height = 96, 64
+    project.sequence.video_tracks()[0].clips += [Clip("c1", "m1", 0, 2, 8), Clip("c2", "m1", 10, 0, 4)]
+    store.save(project)
+
+    timeline = tmp_path / "cut.otio"
+    result = studio_cli("export-timeline", str(project.folder), "-o", str(timeline), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(timeline)
+    xml = tmp_path / "cut.xml"
+    assert studio_cli("export-timeline", str(timeline), "-o", str(xml), timeout=60).returncode == 0
+    out = tmp_path / "cut.mp4"
+    result = studio_cli("render", str(xml), "-o", str(out), timeout=120)  # rendered from the FCP XML
+    assert result.returncode == 0, result.stderr
+    rendered = read_frames(out)
+    assert rendered.shape == (14, 64, 96, 3)  # 6 frames, a 4-frame gap, 4 frames
+    green = rendered[:, 32, 48, 1].astype(int)
+    assert all(abs(green[i] - 20 * (2 + i)) <= 6 for i in range(6))  # source frames 2-7
+    assert green[6:10].max() <= 16  # the gap is black
+    bad = studio_cli("export-timeline", str(project.folder), "-o", str(tmp_path / "cut.aaf"), timeout=60)
+    assert bad.returncode == 2 and "write a timeline as .otio, .otioz, .xml, .edl" in bad.stderr
+
+
 def test_render_of_a_missing_project_is_one_line(studio_cli, tmp_path):
     result = studio_cli("render", str(tmp_path / "Nothing.studio"), "-o", str(tmp_path / "x.mp4"), timeout=60)
     assert result.returncode == 2

@@ -106,6 +106,16 @@ class Document(QObject):
         self.replaced.emit()
         self.path_changed.emit()
 
+    def adopt(self, project: Project) -> None:
+        """Open a project made elsewhere (an imported timeline): untitled, in a scratch folder until
+        Save As, like a new one."""
+        store.save(project, Path(tempfile.mkdtemp(prefix="studio-")) / f"{project.name or 'Imported'}.studio")
+        self.project = project
+        self.untitled = True
+        self.undo_stack.clear()
+        self.replaced.emit()
+        self.path_changed.emit()
+
     def save(self, path: str | Path | None = None) -> Path:
         folder = store.save(self.project, path)
         self.untitled = False

@@ -44,6 +44,7 @@ from ..core.timebase import FrameRate
 from ..engine import jobs
 from ..engine.modes import overlap_frames
 from ..engine.requests import RequestError, available_models, resolve_model
+from ..media.interchange import InterchangeError, read_timeline, write_timeline
 from ..media.probe import MediaError
 from ..media.thumbnails import thumbnail
 from .autosave import Autosaver
@@ -176,6 +177,10 @@ class MainWindow(QMainWindow):
         self._action(file, "&Import Media…", self.media_bin.import_dialog, "Ctrl+I",
                      "Import video, image and audio files into the media bin")
         self._action(file, "&Export…", self.export, "Ctrl+M", "Export the sequence to a video file")
+        self._action(file, "Export &Timeline…", lambda: self.export_timeline(), "Ctrl+Shift+E",
+                     "Write the sequence for another editor: OpenTimelineIO, FCP XML (Premiere, Resolve) or EDL")
+        self._action(file, "Import Timeli&ne…", lambda: self.import_timeline(), "Ctrl+Shift+I",
+                     "Open an OpenTimelineIO, FCP XML or EDL timeline as a new project")
         self._action(file, "&Purge Unused Media…", self.purge_unused_media, tip="Move takes nothing uses to the trash")
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -864,6 +869,42 @@ class MainWindow(QMainWindow):
     def new_project(self) -> None:
         if self._confirm_discard():
             self.document.new()
+
+    def export_timeline(self, path: str | None = None) -> None:
+        """The sequence as a timeline another editor opens: .otio, .otioz (with media), FCP XML, EDL."""
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export timeline", str(Path.home() / f"{self.document.project.name}.otio"),
+                "OpenTimelineIO (*.otio);;OpenTimelineIO with media (*.otioz);;Final Cut Pro 7 XML — Premiere, "
+                "Resolve (*.xml);;CMX 3600 EDL — Avid (*.edl)")
+            if not path:
+                return
+        try:
+            out = write_timeline(self.document.project, path)
+        except InterchangeError as exc:
+            QMessageBox.warning(self, "Cannot export the timeline", str(exc))
+            return
+        self.show_message(f"Timeline written to {out}")
+
+    def import_timeline(self, path: str | None = None) -> None:
+        """A timeline file as a new project (untitled until saved); its media stays where it is."""
+        if not self._confirm_discard():
+            return
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "Import timeline", str(Path.home()),
+                                                  "Timelines (*.otio *.otioz *.xml *.edl)")
+            if not path:
+                return
+        try:
+            project = read_timeline(path, rate=float(self.document.project.sequence.fps))
+        except InterchangeError as exc:
+            QMessageBox.warning(self, "Cannot import the timeline", str(exc))
+            return
+        self.document.adopt(project)
+        offline = sum(project.is_offline(m) for m in project.media.values())
+        clips = sum(len(t.clips) for t in project.sequence.tracks)
+        self.show_message(f"Imported {clips} clips from {Path(path).name}"
+                          + (f"; {offline} media file(s) are offline" if offline else ""))
 
     def open_project(self, path: str | None = None) -> None:
         if not self._confirm_discard():
