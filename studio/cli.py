@@ -7,6 +7,7 @@ never imports torch for it. A bad request exits non-zero with one line on stderr
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import random
@@ -379,10 +380,49 @@ def cmd_export_timeline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _frame_number(text: str, fps: FrameRate) -> int:
+    """A frame number, or a timecode HH:MM:SS:FF at the rate's nominal fps."""
+    if text.isdigit():
+        return int(text)
+    parts = text.split(":")
+    if len(parts) != 4 or not all(p.isdigit() for p in parts):
+        raise CommandError(f"--range: {text!r} is neither a frame number nor a timecode HH:MM:SS:FF")
+    h, m, sec, f = map(int, parts)
+    return ((h * 60 + m) * 60 + sec) * max(1, round(float(fps))) + f
+
+
+def _render_settings(args: argparse.Namespace):
+    from .media.export import ExportError, RenderSettings, load_presets
+
+    settings = RenderSettings()
+    if args.preset:
+        presets = load_presets()
+        if args.preset not in presets:
+            raise CommandError(f"no preset {args.preset!r}; the presets are {', '.join(presets)}")
+        settings = presets[args.preset]
+    changes = {k: v for k, v in {"codec": args.codec, "width": args.width, "height": args.height,
+                                  "quality": args.quality, "bitrate": args.bitrate, "fit": args.fit,
+                                  "fps": FrameRate.parse(args.fps) if args.fps else None}.items() if v is not None}
+    settings = dataclasses.replace(settings, **changes)
+    try:
+        settings.check()
+    except ExportError as exc:
+        raise CommandError(str(exc)) from exc
+    return settings
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from .media.export import ExportCancelled, export_sequence  # written alongside: imported when used
 
     project = load_input(args.project, args.rate)
+    settings = _render_settings(args)
+    frames = None
+    if args.range:
+        first, sep, last = args.range.partition("-")
+        if not sep:
+            raise CommandError(f"--range {args.range}: write it as IN-OUT, e.g. 24-71 or 00:00:01:00-00:00:02:23")
+        fps = project.sequence.fps
+        frames = (_frame_number(first, fps), _frame_number(last, fps) + 1)  # OUT is the last frame rendered
     on_tty = sys.stderr.isatty()
     shown = {"percent": -1}
 
@@ -395,7 +435,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     cancel = threading.Event()
     try:
-        out = export_sequence(project, project.sequence, args.output, progress=progress, cancel=cancel)
+        out = export_sequence(project, project.sequence, args.output, progress=progress, cancel=cancel,
+                              settings=settings, frames=frames)
     except KeyboardInterrupt:
         return 130
     except ExportCancelled:
@@ -467,7 +508,20 @@ def parser() -> argparse.ArgumentParser:
     render = sub.add_parser("render", help="export a project's sequence, or a timeline file's")
     render.add_argument("project", metavar="INPUT",
                         help="a project folder (Name.studio) or a timeline file (.otio, .otioz, .xml, .edl)")
-    render.add_argument("-o", "--output", required=True, help="the .mp4 to write")
+    render.add_argument("-o", "--output", required=True,
+                        help="the file to write (.mp4, .mov, .wav), or a new folder for a PNG sequence")
+    render.add_argument("--preset", help="a render preset: web-1080p, vertical-1080x1920, square-1080, "
+                        "dci-2k-scope, prores-master (resources/render_presets.toml)")
+    render.add_argument("--range", help="IN-OUT: render only these frames (OUT included), as frame numbers "
+                        "or timecodes HH:MM:SS:FF")
+    render.add_argument("--codec", help="h264, h265, av1, prores_422hq, prores_4444, png or wav")
+    render.add_argument("--width", type=int, help="output width (with --height); default the sequence's")
+    render.add_argument("--height", type=int, help="output height")
+    render.add_argument("--fps", help="output frame rate, e.g. 25 or 30000/1001 (frames dropped or repeated)")
+    render.add_argument("--quality", type=int, help="the codec's CRF: lower is better (H.264 18, H.265 20, AV1 30)")
+    render.add_argument("--bitrate", help="a bitrate such as 20M, instead of --quality")
+    render.add_argument("--fit", choices=("fit", "fill", "stretch"), help="the picture in another shape: fit "
+                        "(black bars, the default), fill (crop) or stretch")
     render.add_argument("--rate", type=float, default=24.0, help="an EDL's frame rate (EDLs do not say); 24")
     render.set_defaults(func=cmd_render)
     timeline = sub.add_parser("export-timeline", help="write a sequence as .otio, .otioz, FCP .xml or .edl")

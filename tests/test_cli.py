@@ -8,6 +8,7 @@ import pytest
 from studio.core import store
 from studio.core.project import Clip, MediaItem
 from studio.core.timebase import FrameRate
+from studio.media.probe import probe
 from studio.media.takes import read_frames, write_frames
 
 
@@ -170,6 +171,34 @@ def test_export_timeline_then_render_the_timeline_file(studio_cli, tmp_path):
     assert green[6:10].max() <= 16  # the gap is black
     bad = studio_cli("export-timeline", str(project.folder), "-o", str(tmp_path / "cut.aaf"), timeout=60)
     assert bad.returncode == 2 and "write a timeline as .otio, .otioz, .xml, .edl" in bad.stderr
+
+
+def test_render_with_a_preset_a_range_and_custom_settings(studio_cli, tmp_path):
+    project = store.create(tmp_path / "Film")
+    frames = np.zeros((48, 64, 96, 3), np.uint8)
+    frames[:, :, :, 0] = np.arange(48, dtype=np.uint8)[:, None, None] * 5
+    write_frames(project.folder / "media" / "take.mkv", frames, 24)
+    project.media["m1"] = MediaItem(id="m1", path="media/take.mkv", width=96, height=64, fps=FrameRate(24), frames=48)
+    project.sequence.width, project.sequence.height = 96, 64
+    project.sequence.video_tracks()[0].clips.append(Clip("c1", "m1", 0, 0, 48))
+    store.save(project)
+
+    out = tmp_path / "square.mp4"
+    result = studio_cli("render", str(project.folder), "-o", str(out), "--preset", "square-1080",
+                        "--range", "00:00:01:00-00:00:01:11", timeout=120)
+    assert result.returncode == 0, result.stderr
+    info = probe(out)
+    assert (info.width, info.height, info.frames) == (1080, 1080, 12)  # frames 24-35
+    assert abs(int(read_frames(out)[0, 540, 540, 0]) - 120) <= 6  # frame 24's red, in the middle
+    master = tmp_path / "master.mov"
+    result = studio_cli("render", str(project.folder), "-o", str(master), "--codec", "prores_4444",
+                        "--range", "0-5", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (probe(master).video_codec, probe(master).frames) == ("prores", 6)
+    bad = studio_cli("render", str(project.folder), "-o", str(tmp_path / "x.mp4"), "--preset", "imax", timeout=60)
+    assert bad.returncode == 2 and "no preset 'imax'; the presets are web-1080p" in bad.stderr
+    bad = studio_cli("render", str(project.folder), "-o", str(tmp_path / "x.mp4"), "--range", "10", timeout=60)
+    assert bad.returncode == 2 and "write it as IN-OUT" in bad.stderr
 
 
 def test_render_of_a_missing_project_is_one_line(studio_cli, tmp_path):

@@ -1,22 +1,32 @@
-"""Render a sequence to an H.264 MP4, frame by frame through the same compositor the viewer uses.
+"""Render a sequence to a video file (H.264, H.265, AV1, ProRes), a PNG sequence or a WAV, frame by
+frame through the same compositor the viewer uses.
 
 Frames go to ffmpeg's stdin as raw RGB at the sequence's exact rational rate, so the file holds
-exactly sequence.duration frames. ffmpeg writes a temporary file beside the target, which is
-renamed over it only once complete and checked: a cancelled or failed export leaves nothing new
-behind, and an older file at the target stays as it was.
+exactly the sequence's frames (or those of the range asked for); another output size is fitted
+(or filled, or stretched) by ffmpeg's scaler, another rate conformed by dropping or repeating
+frames. RenderSettings say how; resources/render_presets.toml names the usual ones.
+
+ffmpeg writes a temporary file (or folder) beside the target, which is renamed over it only once
+complete and checked: a cancelled or failed export leaves nothing new behind, and an older file at
+the target stays as it was.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 import tempfile
 import threading
+import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..core.presets import RESOURCES
 from ..core.project import Project, Sequence
+from ..core.timebase import FrameRate
 from . import ffmpeg
 from .audio import CHANNELS, SAMPLE_RATE, SequenceAudio
 from .compose import SequenceFrames
@@ -34,6 +44,76 @@ class ExportCancelled(Exception):
     """The export was cancelled; nothing was written."""
 
 
+@dataclass(frozen=True)
+class Codec:
+    label: str
+    suffix: str  # the container it is written in; "" for a folder of PNG files
+    video: tuple[str, ...]  # ffmpeg's encoder arguments; () for sound only
+    pix_fmt: str | None = None
+    quality: tuple[str, int] | None = None  # the encoder's quality option and its default
+    audio: tuple[str, ...] = ("-c:a", "aac", "-b:a", "256k")
+
+
+CODECS = {
+    "h264": Codec("H.264 MP4", ".mp4", ("-c:v", "libx264", "-preset", "medium"), "yuv420p", ("-crf", 18)),
+    "h265": Codec("H.265 (HEVC) MP4", ".mp4", ("-c:v", "libx265", "-preset", "medium", "-tag:v", "hvc1",
+                                               "-x265-params", "log-level=error"), "yuv420p", ("-crf", 20)),
+    "av1": Codec("AV1 MP4", ".mp4", ("-c:v", "libsvtav1", "-preset", "8"), "yuv420p", ("-crf", 30)),
+    "prores_422hq": Codec("ProRes 422 HQ MOV", ".mov", ("-c:v", "prores_ks", "-profile:v", "3", "-vendor", "apl0"),
+                          "yuv422p10le", audio=("-c:a", "pcm_s24le")),
+    "prores_4444": Codec("ProRes 4444 MOV", ".mov", ("-c:v", "prores_ks", "-profile:v", "4", "-vendor", "apl0"),
+                         "yuv444p10le", audio=("-c:a", "pcm_s24le")),
+    "png": Codec("PNG image sequence", "", ("-c:v", "png"), "rgb24", audio=()),
+    "wav": Codec("WAV sound (24-bit)", ".wav", (), audio=("-c:a", "pcm_s24le")),
+}
+FITS = ("fit", "fill", "stretch")
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """How a sequence is rendered; None means "as the sequence is" (its size, its rate)."""
+
+    codec: str = "h264"
+    width: int | None = None
+    height: int | None = None
+    fps: FrameRate | None = None
+    quality: int | None = None  # the codec's quality number (CRF: lower is better); None: its default
+    bitrate: str | None = None  # e.g. "20M", instead of quality
+    pix_fmt: str | None = None
+    fit: str = "fit"  # the sequence's frame in another shape: fit (black bars), fill (crop), stretch
+    preset: str = "medium"  # the x264/x265 speed preset
+    name: str = field(default="", compare=False)
+
+    def check(self) -> None:
+        if self.codec not in CODECS:
+            raise ExportError(f"unknown codec {self.codec!r}; the studio writes {', '.join(CODECS)}")
+        if self.fit not in FITS:
+            raise ExportError(f"unknown fit {self.fit!r}: use fit, fill or stretch")
+        if (self.width is None) != (self.height is None) or any(v is not None and v <= 0
+                                                                 for v in (self.width, self.height)):
+            raise ExportError("give both a width and a height, both positive, or neither")
+
+
+def load_presets(path: str | os.PathLike[str] | None = None) -> dict[str, RenderSettings]:
+    """The render presets (resources/render_presets.toml): id -> settings."""
+    path = Path(path) if path else RESOURCES / "render_presets.toml"
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    presets = {}
+    for key, entry in data.items():
+        entry = dict(entry)
+        if "fps" in entry:
+            entry["fps"] = FrameRate.parse(entry["fps"])
+        settings = RenderSettings(**entry)
+        settings.check()
+        presets[key] = settings
+    return presets
+
+
+def output_suffix(settings: RenderSettings) -> str:
+    return CODECS[settings.codec].suffix
+
+
 def export_sequence(
     project: Project,
     sequence: Sequence,
@@ -41,42 +121,76 @@ def export_sequence(
     progress: Progress | None = None,
     cancel: Cancel | None = None,
     *,
-    crf: int = 18,
-    preset: str = "medium",
+    crf: int | None = None,
+    preset: str | None = None,
     allow_offline: bool = False,
+    settings: RenderSettings | None = None,
+    frames: tuple[int, int] | None = None,
 ) -> Path:
-    """Write the sequence to an H.264 MP4 (yuv420p, BT.709) at out_path and return the path.
+    """Render the sequence to out_path as settings say (H.264 MP4 at the sequence's size and rate
+    by default) and return the path; a PNG sequence is a folder of NAME_000000.png files.
 
-    progress(done, total) is called after every frame; cancel (a threading.Event or a function
-    returning True) is checked before every frame. Raises ExportCancelled when cancelled and
-    ExportError when the export cannot be made. Clips whose media is offline are refused unless
-    allow_offline, in which case they render as the viewer shows them (marked MEDIA OFFLINE).
+    frames = (first, end) renders only that range. progress(done, total) is called after every
+    frame; cancel (a threading.Event or a function returning True) is checked before every frame.
+    Raises ExportCancelled when cancelled and ExportError when the export cannot be made; nothing
+    is left behind in either case. Clips whose media is offline are refused unless allow_offline,
+    in which case they render as the viewer shows them (marked MEDIA OFFLINE).
     """
+    settings = settings or RenderSettings()
+    if crf is not None:
+        settings = replace(settings, quality=crf)
+    if preset is not None:
+        settings = replace(settings, preset=preset)
+    settings.check()
+    codec = CODECS[settings.codec]
     out_path = Path(out_path)
-    total = sequence.duration
-    if total <= 0:
+    first, end = frames if frames is not None else (0, sequence.duration)
+    total = end - first
+    if sequence.duration <= 0:
         raise ExportError(f"sequence {sequence.name!r} is empty: put a clip on the timeline to export it")
+    if not 0 <= first < end <= sequence.duration:
+        raise ExportError(f"the range {first}-{end} is not inside the sequence (frames 0-{sequence.duration})")
+    if codec.suffix and out_path.suffix.lower() != codec.suffix:
+        raise ExportError(f"{codec.label} is written as {codec.suffix}: name the file {out_path.stem}{codec.suffix}")
+    if not codec.suffix and out_path.suffix:
+        raise ExportError(f"a PNG sequence is a folder of images: give a folder name, not {out_path.name}")
     if not out_path.parent.is_dir():
         raise ExportError(f"cannot write {out_path}: the folder {out_path.parent} does not exist")
-    if not allow_offline:
+    if not codec.suffix and out_path.exists():
+        raise ExportError(f"{out_path} exists: choose a new folder name for the PNG sequence")
+    if not allow_offline and codec.video:
         _check_online(project, sequence)
     is_cancelled = _cancel_check(cancel)
     # Reserve a fresh name (this also proves the folder writable before any work is done);
     # ffmpeg then writes over it. Not mkstemp: its owner-only mode would stay on the export.
-    tmp = out_path.with_name(f".{out_path.stem}.{secrets.token_hex(4)}.part.mp4")
+    tmp = out_path.with_name(f".{out_path.stem}.{secrets.token_hex(4)}.part{codec.suffix}")
     try:
-        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        if codec.suffix:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        else:
+            tmp.mkdir()
     except OSError as exc:
         raise ExportError(f"cannot write in {out_path.parent}: {exc.strerror or exc}") from exc
-    sound = tmp.with_name(f"{tmp.stem}.sound.wav") if SequenceAudio(project, sequence).audible() else None
+    audible = bool(codec.audio) and SequenceAudio(project, sequence).audible()
+    sound = tmp.with_name(f"{tmp.stem}.sound.wav") if audible else None
     try:
         if sound is not None:
-            _mix_sound(project, sequence, sound, total, is_cancelled)
-        _render(project, sequence, tmp, out_path, total, progress, is_cancelled, crf, preset, sound)
-        _check_output(tmp, sequence, total)
+            _mix_sound(project, sequence, sound, first, end, is_cancelled)
+        if codec.video:
+            _render(project, sequence, tmp, out_path, first, end, progress, is_cancelled, settings, sound)
+            _check_output(tmp, settings.fps or sequence.fps, _frames_out(total, sequence.fps, settings.fps), codec)
+        elif sound is not None:  # sound only
+            ffmpeg.run(["-y", "-i", str(sound), *codec.audio, str(tmp)])
+            if progress is not None:
+                progress(total, total)
+        else:
+            raise ExportError("the sequence has no sound to write: its audio tracks are empty or muted")
         os.replace(tmp, out_path)
+    except ffmpeg.FFmpegError as exc:
+        _remove(tmp)
+        raise ExportError(f"ffmpeg could not write {out_path}: {exc}") from exc
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _remove(tmp)
         raise
     finally:
         if sound is not None:
@@ -84,8 +198,23 @@ def export_sequence(
     return out_path
 
 
-def _mix_sound(project: Project, sequence: Sequence, path: Path, total: int, is_cancelled: Callable[[], bool]) -> None:
-    """The audio tracks' mix for the whole sequence, exactly its length, as a float WAV, a second at a time."""
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _frames_out(total: int, rate: FrameRate, out_rate: FrameRate | None) -> int:
+    """How many frames `total` frames at `rate` become at another rate (dropped or repeated)."""
+    if out_rate is None or out_rate == rate:
+        return total
+    return round(total * out_rate.num * rate.den / (out_rate.den * rate.num))
+
+
+def _mix_sound(project: Project, sequence: Sequence, path: Path, first: int, end: int,
+               is_cancelled: Callable[[], bool]) -> None:
+    """The audio tracks' mix for frames [first, end), exactly that long, as a float WAV, a second at a time."""
     mix = SequenceAudio(project, sequence)
     args = [ffmpeg.executable(), "-v", "error", "-y", "-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS),
             "-i", "pipe:0", "-c:a", "pcm_f32le", str(path)]
@@ -93,10 +222,10 @@ def _mix_sound(project: Project, sequence: Sequence, path: Path, total: int, is_
     with tempfile.TemporaryFile() as stderr:
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
         try:
-            for first in range(0, total, step):
+            for at in range(first, end, step):
                 if is_cancelled():
                     raise ExportCancelled(f"export of {sequence.name!r} cancelled while mixing its sound")
-                proc.stdin.write(mix.samples(first, min(step, total - first)).tobytes())
+                proc.stdin.write(mix.samples(at, min(step, end - at)).tobytes())
             proc.stdin.close()
             if proc.wait() != 0:
                 stderr.seek(0)
@@ -107,34 +236,71 @@ def _mix_sound(project: Project, sequence: Sequence, path: Path, total: int, is_
                 proc.wait()
 
 
-def _render(project: Project, sequence: Sequence, tmp: Path, out_path: Path, total: int,
-            progress: Progress | None, is_cancelled: Callable[[], bool], crf: int, preset: str,
+def _filters(settings: RenderSettings, codec: Codec) -> str:
+    """ffmpeg's picture chain: into the output size as settings.fit says, then its pixel format."""
+    chain = []
+    if settings.width is not None:
+        w, h = settings.width, settings.height
+        if settings.fit == "fit":  # whole, with black bars
+            chain += [f"scale={w}:{h}:force_original_aspect_ratio=decrease", f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2"]
+        elif settings.fit == "fill":  # covering the frame, the overflow cropped
+            chain += [f"scale={w}:{h}:force_original_aspect_ratio=increase", f"crop={w}:{h}"]
+        else:
+            chain.append(f"scale={w}:{h}")
+        chain.append("setsar=1")
+    if settings.fps is not None:
+        chain.append(f"fps={settings.fps}")  # another rate: frames dropped or repeated, nearest in time
+    pix_fmt = settings.pix_fmt or codec.pix_fmt
+    if pix_fmt and pix_fmt.startswith("yuv"):
+        # 4:2:x needs even sides: an odd one gets a black line rather than losing a line of picture.
+        # Tagged BT.709 and converted with its matrix, so players show the colours the viewer shows.
+        chain += ["pad=ceil(iw/2)*2:ceil(ih/2)*2", "scale=out_color_matrix=bt709:out_range=tv"]
+    if pix_fmt:
+        chain.append(f"format={pix_fmt}")
+    return ",".join(chain) or "null"
+
+
+def _render(project: Project, sequence: Sequence, tmp: Path, out_path: Path, first: int, end: int,
+            progress: Progress | None, is_cancelled: Callable[[], bool], settings: RenderSettings,
             sound: Path | None = None) -> None:
+    codec = CODECS[settings.codec]
+    total = end - first
     width, height, rate = sequence.width, sequence.height, str(sequence.fps)
-    # yuv420p needs even sides: an odd one gets a black line rather than losing a line of picture.
-    # Tagged BT.709 and converted with its matrix, so players show the colours the viewer shows.
-    vf = "pad=ceil(iw/2)*2:ceil(ih/2)*2,scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
+    out_rate = str(settings.fps or sequence.fps)
+    quality: list[str] = []
+    if settings.bitrate:
+        quality = ["-b:v", settings.bitrate]
+    elif codec.quality is not None:
+        quality = [codec.quality[0], str(settings.quality if settings.quality is not None else codec.quality[1])]
+    video = list(codec.video)
+    if "-preset" in video and settings.codec in ("h264", "h265"):
+        video[video.index("-preset") + 1] = settings.preset
+    colour = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"] \
+        if (settings.pix_fmt or codec.pix_fmt or "").startswith("yuv") else []
+    if codec.suffix:
+        target = ["-frames:v", str(_frames_out(total, sequence.fps, settings.fps)),
+                  *(["-movflags", "+faststart"] if codec.suffix in (".mp4", ".mov") else []), str(tmp)]
+    else:  # a PNG sequence: numbered files in the folder
+        target = ["-start_number", str(first), str(tmp / f"{out_path.name}_%06d.png")]
     args = [ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-framerate", rate,
-            "-i", "pipe:0", *(["-i", str(sound), "-map", "0:v", "-map", "1:a", "-c:a", "aac", "-b:a", "256k"]
+            "-i", "pipe:0", *(["-i", str(sound), "-map", "0:v", "-map", "1:a", *codec.audio]
                               if sound is not None else ["-an"]),
-            "-vf", vf, "-c:v", "libx264", "-preset", preset, "-crf", str(crf),
-            "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
-            "-r", rate, "-fps_mode", "cfr", "-frames:v", str(total), "-movflags", "+faststart",
-            "-f", "mp4", str(tmp)]
+            "-vf", _filters(settings, codec), *video, *quality, *colour,
+            "-r", out_rate, "-fps_mode", "cfr", *target]
     frames = SequenceFrames(project, sequence, cache_bytes=64 * 1024 * 1024)
     with tempfile.TemporaryFile() as stderr, frames:
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
         try:
-            for t in range(total):
+            for t in range(first, end):
                 if is_cancelled():
-                    raise ExportCancelled(f"export of {sequence.name!r} cancelled at frame {t} of {total}")
+                    raise ExportCancelled(f"export of {sequence.name!r} cancelled at frame {t - first} of {total}")
                 try:
                     proc.stdin.write(frames.frame_at(t).tobytes())
                 except BrokenPipeError:
                     break  # ffmpeg stopped: its exit status and message say why
                 if progress is not None:
-                    progress(t + 1, total)
+                    progress(t - first + 1, total)
             try:
                 proc.stdin.close()
             except BrokenPipeError:
@@ -153,15 +319,20 @@ def _render(project: Project, sequence: Sequence, tmp: Path, out_path: Path, tot
                     pass
 
 
-def _check_output(tmp: Path, sequence: Sequence, total: int) -> None:
-    """Trust but verify: the file must hold every frame at the sequence's rate."""
+def _check_output(tmp: Path, rate: FrameRate, total: int, codec: Codec) -> None:
+    """Trust but verify: the output must hold every frame at its rate."""
+    if not codec.suffix:
+        count = len(list(tmp.glob("*.png")))
+        if count != total:
+            raise ExportError(f"the PNG sequence has {count} images, expected {total}")
+        return
     try:
         info = probe(tmp)
     except MediaError as exc:
         raise ExportError(f"the exported file cannot be read back: {exc}") from exc
-    if info.frames != total or info.fps != sequence.fps:
+    if info.frames != total or info.fps != rate:
         raise ExportError(f"the exported file has {info.frames} frames at {info.fps} fps, "
-                          f"expected {total} at {sequence.fps}")
+                          f"expected {total} at {rate}")
 
 
 def _check_online(project: Project, sequence: Sequence) -> None:

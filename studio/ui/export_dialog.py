@@ -1,5 +1,6 @@
-"""Export the sequence to a video file, with progress and cancel. The render runs on a thread
-over a snapshot of the project, so editing can go on while it runs."""
+"""Export the sequence to a video file, image sequence or sound file, as a preset or a format at the
+sequence's size, with progress, time left and cancel. The render runs on a thread over a snapshot of
+the project, so editing can go on while it runs."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -49,9 +51,18 @@ class ExportDialog(QDialog):
         row.addWidget(self.path, 1)
         row.addWidget(browse)
         self.summary = QLabel(
-            f"H.264 MP4 · {seq.width}×{seq.height} · {seq.fps} fps · {seq.duration} frames "
+            f"Sequence: {seq.width}×{seq.height} · {seq.fps} fps · {seq.duration} frames "
             f"({seq.fps.timecode(seq.duration)})"
         )
+        self.format = QComboBox()
+        self.format.addItem("H.264 MP4 — the sequence's size and rate", export.RenderSettings())
+        for preset in export.load_presets().values():
+            self.format.addItem(preset.name, preset)
+        for codec in ("h265", "av1", "prores_4444", "png", "wav"):
+            self.format.addItem(f"{export.CODECS[codec].label} — the sequence's size and rate",
+                                export.RenderSettings(codec))
+        self.format.setToolTip("Presets come from resources/render_presets.toml")
+        self.format.currentIndexChanged.connect(self._format_changed)
         self.progress = QProgressBar()
         self.progress.setRange(0, max(1, seq.duration))
         self.status = QLabel("")
@@ -63,7 +74,9 @@ class ExportDialog(QDialog):
         self.close_button.clicked.connect(self._cancel_or_close)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Output file"))
+        layout.addWidget(QLabel("Format"))
+        layout.addWidget(self.format)
+        layout.addWidget(QLabel("Output file (a new folder for a PNG sequence)"))
         layout.addLayout(row)
         layout.addWidget(self.summary)
         layout.addWidget(self.progress)
@@ -73,15 +86,27 @@ class ExportDialog(QDialog):
         self._progressed.connect(self._on_progress)
         self._finished.connect(self._on_finished)
 
+    @property
+    def settings(self) -> export.RenderSettings:
+        return self.format.currentData()
+
+    def _with_suffix(self, path: Path) -> Path:
+        return path.with_suffix(export.output_suffix(self.settings))
+
+    def _format_changed(self) -> None:
+        self.path.setText(str(self._with_suffix(Path(self.path.text()))))
+
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.path.text(), "MP4 video (*.mp4)")
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.path.text())
         if path:
-            self.path.setText(path if path.lower().endswith(".mp4") else path + ".mp4")
+            self.path.setText(str(self._with_suffix(Path(path))))
 
     def start(self) -> None:
         out = Path(self.path.text()).expanduser()
-        if out.suffix.lower() != ".mp4":
-            self.status.setText("Choose a file name ending in .mp4")
+        suffix = export.output_suffix(self.settings)
+        if out.suffix.lower() != suffix:
+            self.status.setText(f"Choose a name ending in {suffix}" if suffix else
+                                "Choose a new folder name (no extension) for the PNG sequence")
             return
         snapshot = copy.deepcopy(self.project)
         self.state = "running"
@@ -89,13 +114,15 @@ class ExportDialog(QDialog):
         self._cancel.clear()
         self._started = time.monotonic()
         self.status.setText("Exporting…")
-        self._thread = threading.Thread(target=self._run, args=(snapshot, out), name="export", daemon=True)
+        # The settings are read here: the combo box belongs to the Qt thread, the render does not.
+        self._thread = threading.Thread(target=self._run, args=(snapshot, out, self.settings), name="export",
+                                        daemon=True)
         self._thread.start()
 
-    def _run(self, project: Project, out: Path) -> None:
+    def _run(self, project: Project, out: Path, settings: export.RenderSettings) -> None:
         try:
             export.export_sequence(project, project.sequence, out, progress=self._progressed.emit,
-                                   cancel=self._cancel)
+                                   cancel=self._cancel, settings=settings)
         except export.ExportCancelled:
             self._finished.emit("cancelled", "Export cancelled; no file was written.")
         except Exception as exc:  # reported in the dialog; the editor carries on
