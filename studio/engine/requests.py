@@ -163,6 +163,7 @@ def _check_inputs(recipe: Recipe, project_folder: PathLike | None) -> list[tuple
                 raise RequestError(
                     f"the input {path} is not an image the studio reads ({', '.join(sorted(IMAGE_SUFFIXES))})"
                 )
+            _check_image(path)
             continue
         if not path.is_file():
             raise RequestError(f"the clip {path} does not exist")
@@ -181,6 +182,18 @@ def _check_inputs(recipe: Recipe, project_folder: PathLike | None) -> list[tuple
             )
         clips.append((condition, path, end - condition.source_in, info.width, info.height))
     return clips
+
+
+def _check_image(path: Path) -> None:
+    """Read the whole image now, so a damaged file is refused before a job waits for a model to load."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise RequestError(f"the input image {path.name} cannot be read ({exc}); export it again or choose "
+                           "another") from exc
 
 
 def _check_clip_lengths(

@@ -99,3 +99,14 @@ def test_the_service_side_imports_no_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_damaged_image_is_refused_before_it_is_queued(tiny_ltx, still_images, tmp_path, damage):
+    first, _ = still_images
+    bad = tmp_path / "bad.png"
+    data = first.read_bytes()
+    bad.write_bytes(b"not a picture at all" if damage == "garbage" else data[: len(data) // 2])
+    r = recipe(tiny_ltx, mode=Mode.IMAGE_TO_VIDEO, conditions=[Condition(str(bad), 0)])
+    with pytest.raises(RequestError, match="the input image bad.png cannot be read"):
+        prepare(r)
