@@ -285,7 +285,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         _say(f"seed {recipe.seed}")
     runs = list(zip(variations(recipe, takes), take_outputs(output, takes), strict=True))
 
-    service = EngineService(log_dir=args.log_dir, models_dir=args.models_dir)
+    service = EngineService(log_dir=args.log_dir, models_dir=args.models_dir, memory=args.memory)
     on_tty = sys.stderr.isatty()
     print_lock = threading.Lock()
     made: dict[str, int] = {}  # the frames in each finished take (extend and connect differ from the recipe's)
@@ -456,7 +456,22 @@ def _shot_options(p: argparse.ArgumentParser, length_help: str) -> None:
     p.add_argument("--steps", type=int)
     p.add_argument("--guidance", type=float)
     p.add_argument("--log-dir", help="where the engine worker writes its log")
+    p.add_argument(
+        "--memory",
+        type=_memory_tier,
+        help="memory tier: resident, model_offload or group_offload (default: $STUDIO_MEMORY, else chosen "
+        "from free GPU memory)",
+    )
     p.add_argument("-o", "--output", required=True, help=".mp4 (H.264) or .mkv (lossless)")
+
+
+def _memory_tier(text: str) -> str:
+    from .engine.memory import MemoryTierError, check_tier
+
+    try:
+        return check_tier(text)
+    except MemoryTierError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def main(argv: list[str] | None = None) -> int:
