@@ -40,6 +40,7 @@ def _say(message: str) -> None:
 def cmd_doctor(args: argparse.Namespace) -> int:
     print(f"python      {sys.version.split()[0]} ({sys.executable})")
     print(f"platform    {platform.platform()}")
+    device = None
     try:
         import torch
 
@@ -50,7 +51,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         line = f"device      {device.name} ({str(device.dtype).removeprefix('torch.')})"
         if device.name == "cuda":
             props = torch.cuda.get_device_properties(device.torch_device)
-            line += f", {props.name}, {props.total_memory / 2**30:.1f} GB"
+            free, _ = torch.cuda.mem_get_info(device.torch_device)
+            line += f", {props.name}, {props.total_memory / 2**30:.1f} GB ({free / 2**30:.1f} GB free)"
         print(line)
     except Exception as exc:  # a broken torch install is what doctor is for
         print(f"torch       cannot be used: {exc}")
@@ -74,6 +76,15 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     print(f"models      {len(installed)} of {len(models)} installed")
     for entry in installed:
         print(f"  {entry.card.id:30} {entry.folder}")
+        if device is not None:
+            from .engine.loader import plan_memory
+            from .engine.memory import MemoryTierError
+
+            try:
+                plan = plan_memory(entry.card, device)
+                print(f"  {'':30} memory tier {plan}: {plan.reason}")
+            except MemoryTierError as exc:
+                print(f"  {'':30} {exc} (from $STUDIO_MEMORY)")
     return 0
 
 

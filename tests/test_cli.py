@@ -152,7 +152,7 @@ def test_models_tiny_refuses_an_unknown_family(studio_cli, tmp_path):
 def test_doctor_reports_torch_ffmpeg_and_models(studio_cli, tiny_ltx):
     result = studio_cli("--models-dir", str(tiny_ltx.parent), "doctor", timeout=120)
     assert result.returncode == 0, result.stderr
-    for word in ("python", "torch", "device      cpu", "ffmpeg", "display", "tiny-ltx"):
+    for word in ("python", "torch", "device      cpu", "ffmpeg", "display", "tiny-ltx", "memory tier resident"):
         assert word in result.stdout
 
 

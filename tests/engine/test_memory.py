@@ -90,8 +90,9 @@ def count_transformer_calls(pipe) -> list[int]:
     [
         MemoryPlan("resident", False, "test"),
         MemoryPlan("resident", True, "test"),
-        # Offloading to the CPU from the CPU saves nothing, but it runs diffusers' group-offload hooks
-        # the way a GPU would: the call this tier makes is checked against the installed diffusers.
+        # Offloading to the CPU from the CPU saves nothing, but it runs diffusers' offload hooks the way
+        # a GPU would: the calls these tiers make are checked against the installed diffusers.
+        MemoryPlan("model_offload", True, "test"),
         MemoryPlan("group_offload", True, "test"),
     ],
     ids=str,
