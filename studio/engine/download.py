@@ -3,9 +3,10 @@
 Only what the studio loads: model_index.json, and in the folders it names the configs, tokenizer
 files and safetensors weights. Never pickled weights (.bin, .pt, .ckpt) and never code. The plan
 (which files, how many bytes are still missing) is made before anything is written, and a disk
-without room for the missing bytes is refused. huggingface_hub writes each file under
-<dir>/<id>/.cache/huggingface/ while it downloads and resumes a partial file, so a run that was
-interrupted continues where it stopped; files already complete are skipped without a request.
+without room for the missing bytes is refused. A connection that drops is resumed by huggingface_hub
+from where it broke (a Range request, a few times); a run that gives up or is stopped is continued by
+the next, which skips every file already complete without a request. (huggingface_hub 2.x writes each
+file to a temporary file of its own process, so the one file that broke starts again from its start.)
 
 No torch here: the CLI and the model manager call it.
 """
@@ -162,7 +163,7 @@ def download(
     if watcher:
         watcher.start()
     try:
-        with _hub_errors(plan.repo):
+        with _hub_errors(plan.repo, started=True):
             for f in plan.missing:
                 api.hf_hub_download(plan.repo, f.path, revision=plan.revision, local_dir=plan.folder)
     finally:
@@ -196,8 +197,9 @@ def _gb(size: int) -> str:
 class _hub_errors:
     """Turns huggingface_hub's and the network's errors into one DownloadError line."""
 
-    def __init__(self, repo: str) -> None:
+    def __init__(self, repo: str, started: bool = False) -> None:
         self.repo = repo
+        self.started = started  # files are coming: a network error interrupts rather than prevents
 
     def __enter__(self) -> None:
         return None
@@ -218,6 +220,10 @@ class _hub_errors:
             message = f"{self.repo} was not found on Hugging Face (or it is private: log in with hf auth login)"
         elif isinstance(exc, errors.RevisionNotFoundError):
             message = f"{self.repo} has no revision named in the card: {exc}"
+        elif self.started and _is_network_error(exc):
+            message = (
+                f"the download of {self.repo} was interrupted ({_first_line(exc)}); run the command again to resume"
+            )
         elif isinstance(exc, errors.LocalEntryNotFoundError) or _is_network_error(exc):
             message = f"cannot reach Hugging Face to download {self.repo}: are you offline? ({_first_line(exc)})"
         elif isinstance(exc, errors.HfHubHTTPError | OSError):

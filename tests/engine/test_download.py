@@ -5,6 +5,7 @@ tiny model's real files, so what is tested is our code, with no network."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -150,3 +151,125 @@ def test_offline_and_unknown_repos_are_one_clear_line(card, tmp_path):
         plan_download(card, tmp_path, Offline())
     with pytest.raises(DownloadError, match="names no Hugging Face repo"):
         plan_download(dataclasses.replace(card, repo=None), tmp_path, Offline())
+
+
+class HubServer:
+    """A local HTTP server speaking the few Hub endpoints huggingface_hub uses here (the repo tree, and
+    HEAD/GET of /resolve/ with Range), so a download runs through the real library with no network.
+    The next `drops` GETs of the file named `broken` send half the bytes and then drop the connection."""
+
+    COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        import http.server
+        import threading
+
+        self.files = files
+        self.broken: str | None = None
+        self.drops = 0
+        self.ranges: list[tuple[str, str | None]] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep the test output quiet
+                pass
+
+            def do_GET(self):
+                self.answer(body=True)
+
+            def do_HEAD(self):
+                self.answer(body=False)
+
+            def answer(self, body: bool):
+                from urllib.parse import unquote, urlsplit
+
+                path = unquote(urlsplit(self.path).path)
+                if path == "/api/models/studio/tiny-ltx/tree/main":
+                    data = json.dumps(
+                        [{"type": "file", "oid": "0", "size": len(v), "path": k} for k, v in server.files.items()]
+                    ).encode()
+                    return self.send(200, data, {"Content-Type": "application/json"}, body)
+                prefix = "/studio/tiny-ltx/resolve/main/"
+                name = path.removeprefix(prefix)
+                if not path.startswith(prefix) or name not in server.files:
+                    return self.send(404, b"not found", {"X-Error-Code": "EntryNotFound"}, body)
+                data = server.files[name]
+                headers = {"X-Repo-Commit": server.COMMIT, "ETag": f'"{hash(data) & 0xFFFFFFFF:x}"'}
+                start = 0
+                if body:
+                    server.ranges.append((name, self.headers.get("Range")))
+                    if self.headers.get("Range"):
+                        start = int(self.headers["Range"].removeprefix("bytes=").split("-")[0])
+                if not body or not start:
+                    status = 200
+                else:
+                    status = 206
+                    headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
+                if body and server.broken == name and server.drops > 0:
+                    server.drops -= 1
+                    half = data[start : start + (len(data) - start) // 2]
+                    self.send_response(status)
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(data) - start))
+                    self.end_headers()
+                    self.wfile.write(half)
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)  # the connection drops mid-file
+                    return
+                self.send(status, data[start:], headers, body)
+
+            def send(self, status, data, headers, body):
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if body:
+                    self.wfile.write(data)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_a_real_download_through_huggingface_hub_resumes_and_continues(card, tiny_ltx, tmp_path, monkeypatch):
+    """Within a run the library resumes a dropped file from where it broke; a run that gave up is
+    continued by the next, which fetches only the files not yet complete."""
+    import huggingface_hub
+    from huggingface_hub import HfApi
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)  # our own server only
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_DISABLE_XET", True, raising=False)
+    # The library writes a partial file in 10 MB chunks; the tiny model's files are smaller than one.
+    monkeypatch.setattr(huggingface_hub.constants, "DOWNLOAD_CHUNK_SIZE", 4096)
+    files = FakeHub(tiny_ltx).files
+    weights_file = "transformer/diffusion_pytorch_model.safetensors"
+    server = HubServer(files)
+    try:
+        api = HfApi(endpoint=server.url, token=False)
+        plan = plan_download(card, tmp_path, api)
+        assert weights_file in {f.path for f in plan.missing}
+        server.broken, server.drops = weights_file, 1000  # the connection keeps dropping: the run gives up
+        with pytest.raises(DownloadError, match="was interrupted .*; run the command again to resume"):
+            dl.download(plan, api)
+        got_before = {name for name, _ in server.ranges}
+
+        server.drops = 1  # next run: it drops once more, then holds
+        server.ranges.clear()
+        again = plan_download(card, tmp_path, api)
+        assert {f.path for f in again.present} >= got_before - {weights_file}
+        dl.download(again, api)
+        check_folder(plan.folder)
+        assert (plan.folder / weights_file).read_bytes() == files[weights_file]
+        fetched = [name for name, _ in server.ranges]
+        assert not set(fetched) & {f.path for f in again.present}  # complete files are not fetched again
+        tries = [r for name, r in server.ranges if name == weights_file]
+        assert tries[0] is None and tries[1] is not None and tries[1].startswith("bytes=")  # resumed, not restarted
+    finally:
+        server.close()
