@@ -189,6 +189,7 @@ class MainWindow(QMainWindow):
 
         generate = bar.addMenu("&Generate")
         self._action(generate, "&Generate Shot", lambda: self.generate(), "Ctrl+Return")
+        self._action(generate, "&Models…", self.show_models, tip="The models, where they are, and downloading them")
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
@@ -497,6 +498,18 @@ class MainWindow(QMainWindow):
             return False
         self.show_message(f"Saved {folder}")
         return True
+
+    def show_models(self) -> None:
+        from .model_manager import ModelManagerDialog
+
+        dialog = ModelManagerDialog(self.service.models_dir, self)
+        dialog.models_dir_changed.connect(self._models_dir_chosen)
+        dialog.show()
+        self.model_manager = dialog  # kept, so the dialog outlives this call
+
+    def _models_dir_chosen(self, folder: str) -> None:
+        self.service.models_dir = folder or None
+        self.refresh_models()
 
     def export(self) -> None:
         project = self.document.project
