@@ -333,6 +333,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     output = Path(args.output).absolute()
     if output.suffix.lower() not in (".mp4", ".mkv"):
         raise CommandError(f"the output {args.output} should end in .mp4 (H.264) or .mkv (lossless)")
+    if args.memory is None:
+        from .engine.memory import MemoryTierError, requested_tier
+
+        try:
+            requested_tier()
+        except MemoryTierError as exc:
+            raise CommandError(f"{exc} (in STUDIO_MEMORY)") from exc
     takes = getattr(args, "takes", 1)
     if takes < 1:
         raise CommandError(f"--takes must be at least 1, not {takes}")

@@ -143,6 +143,15 @@ def test_a_memory_tier_the_studio_does_not_know_is_refused(studio_cli, tiny_ltx,
     assert "unknown memory tier 'huge': choose one of resident, model_offload, group_offload" in result.stderr
 
 
+def test_a_bad_studio_memory_is_refused_before_any_work(studio_cli, tiny_ltx, tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_MEMORY", "most")
+    result = studio_cli("generate", "-m", str(tiny_ltx), "-p", "x", "-o", str(tmp_path / "a.mkv"), timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "studio: unknown memory tier 'most': choose one of resident, model_offload, group_offload (in STUDIO_MEMORY)\n"
+    )
+
+
 def test_models_tiny_refuses_an_unknown_family(studio_cli, tmp_path):
     result = studio_cli("models", "tiny", "sora", str(tmp_path / "m"), timeout=60)
     assert result.returncode == 2
@@ -179,3 +188,15 @@ def test_render_of_a_missing_project_is_one_line(studio_cli, tmp_path):
     result = studio_cli("render", str(tmp_path / "Nothing.studio"), "-o", str(tmp_path / "x.mp4"), timeout=60)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "no project at" in result.stderr
+
+
+def test_memory_reaches_the_worker_which_says_what_applies_on_this_device(studio_cli, tiny_ltx, tmp_path):
+    out = tmp_path / "shot.mkv"
+    args = ("-p", "dawn", "--frames", "9", "--width", "64", "--height", "64", "--steps", "2", "--seed", "3")
+    result = studio_cli(
+        "generate", "-m", str(tiny_ltx), *args, "--memory", "group_offload", "-o", str(out),
+        "--log-dir", str(tmp_path / "logs"), timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    log = "".join(p.read_text() for p in (tmp_path / "logs").glob("worker-*.log"))
+    assert "worker: memory resident: group_offload does not apply on cpu" in log

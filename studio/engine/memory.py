@@ -14,6 +14,7 @@ The choice (choose_plan) is pure and imports no torch; apply_plan and guard_deco
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 TIERS = ("resident", "model_offload", "group_offload")  # most memory (fastest) first
@@ -140,7 +141,7 @@ def guard_decode(vae) -> None:
                 raise  # already tiled and sliced: nothing smaller to try
         # Out of the except block, so the traceback's references to the failed decode's tensors are gone.
         _release()
-        print("studio: the VAE decode ran out of memory; decoding again in tiles", flush=True)
+        print("studio: the VAE decode ran out of memory; decoding again in tiles", file=sys.stderr, flush=True)
         if hasattr(vae, "enable_tiling"):
             vae.enable_tiling()
         if hasattr(vae, "enable_slicing"):
