@@ -189,10 +189,11 @@ class MainWindow(QMainWindow):
 
         generate = bar.addMenu("&Generate")
         self._action(generate, "&Generate Shot", lambda: self.generate(), "Ctrl+Return")
-        self._action(generate, "&Models…", self.show_models, tip="The models, where they are, and downloading them")
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
+        generate.addSeparator()  # last in the Generate menu: the models its shots are made with
+        self._action(generate, "&Models…", self.show_models, tip="The models, where they are, and downloading them")
 
     def _selection_changed(self, clip_id: str | None) -> None:
         self.inspector.show_clip(clip_id)
