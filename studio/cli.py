@@ -41,6 +41,7 @@ def _say(message: str) -> None:
 def cmd_doctor(args: argparse.Namespace) -> int:
     print(f"python      {sys.version.split()[0]} ({sys.executable})")
     print(f"platform    {platform.platform()}")
+    device = None
     try:
         import torch
 
@@ -51,7 +52,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         line = f"device      {device.name} ({str(device.dtype).removeprefix('torch.')})"
         if device.name == "cuda":
             props = torch.cuda.get_device_properties(device.torch_device)
-            line += f", {props.name}, {props.total_memory / 2**30:.1f} GB"
+            free, _ = torch.cuda.mem_get_info(device.torch_device)
+            line += f", {props.name}, {props.total_memory / 2**30:.1f} GB ({free / 2**30:.1f} GB free)"
         print(line)
     except Exception as exc:  # a broken torch install is what doctor is for
         print(f"torch       cannot be used: {exc}")
@@ -75,6 +77,15 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     print(f"models      {len(installed)} of {len(models)} installed")
     for entry in installed:
         print(f"  {entry.card.id:30} {entry.folder}")
+        if device is not None:
+            from .engine.loader import plan_memory
+            from .engine.memory import MemoryTierError
+
+            try:
+                plan = plan_memory(entry.card, device)
+                print(f"  {'':30} memory tier {plan}: {plan.reason}")
+            except MemoryTierError as exc:
+                print(f"  {'':30} {exc} (from $STUDIO_MEMORY)")
     return 0
 
 
@@ -94,18 +105,68 @@ def _display() -> str:
 
 def cmd_models_list(args: argparse.Namespace) -> int:
     from .engine.cards import catalogue
+    from .engine.weights import ModelFolderError, check_folder
 
     models = catalogue(args.models_dir)
     for entry in models:
         card = entry.card
-        where = str(entry.folder) if entry.installed else f"not downloaded ({card.repo or 'no repo'})"
+        if entry.installed:
+            try:
+                check_folder(entry.folder)
+                where = f"in {entry.folder}"
+            except ModelFolderError as exc:
+                where = f"INCOMPLETE: {exc}"
+        else:
+            where = f"missing (studio models download {card.id})" if card.repo else "missing"
         print(f"{card.id:30} {card.name}")
         print(
             f"{'':30} {card.family}, {card.default_width}x{card.default_height}, {card.frame_step}k+1 frames "
-            f"up to {card.max_frames}, {card.default_steps} steps, ~{card.memory_gb:g} GB: {where}"
+            f"up to {card.max_frames}, {card.default_steps} steps, ~{card.memory_gb:g} GB GPU memory"
         )
+        print(f"{'':30} modes: {', '.join(str(m) for m in card.modes)}")
+        print(f"{'':30} {where}")
     if not models:
         print("no model cards found")
+    return 0
+
+
+def cmd_models_download(args: argparse.Namespace) -> int:
+    from .engine.cards import load_cards
+    from .engine.download import DownloadError, download, plan_download
+    from .engine.weights import models_root
+
+    cards = load_cards()
+    card = cards.get(args.id) or next((c for c in cards.values() if c.repo == args.id), None)
+    if card is None:
+        raise CommandError(f"no model card '{args.id}'; the cards are: {', '.join(sorted(cards))}")
+    models_dir = Path(args.dir or args.models_dir or models_root()).expanduser()
+    on_tty = sys.stderr.isatty()
+    shown = {"percent": -1}
+
+    def progress(done: int, total: int, rate: float) -> None:
+        percent = done * 100 // max(total, 1)
+        if percent != shown["percent"] and (on_tty or percent % 5 == 0):
+            shown["percent"] = percent
+            line = f"{done / 2**30:.2f} of {total / 2**30:.2f} GB ({percent}%)  {rate / 2**20:.1f} MB/s"
+            print(f"\r{line}" if on_tty else line, end="" if on_tty else "\n", file=sys.stderr, flush=True)
+
+    try:
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()  # ours counts every file together
+        plan = plan_download(card, models_dir)
+        _say(
+            f"{card.repo} ({plan.revision}): {len(plan.files)} files, {plan.total_bytes / 2**30:.2f} GB; "
+            f"{len(plan.present)} already here, {plan.missing_bytes / 2**30:.2f} GB to fetch into {plan.folder}"
+        )
+        folder = download(plan, progress=progress)
+    except DownloadError as exc:
+        raise CommandError(str(exc)) from exc
+    if on_tty:
+        print(file=sys.stderr)
+    if args.dir and Path(args.dir).expanduser().resolve() != models_root().resolve():
+        _say(f"downloaded; the studio finds it with --models-dir {args.dir} or STUDIO_MODELS={args.dir}")
+    print(folder)
     return 0
 
 
@@ -278,6 +339,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     output = Path(args.output).absolute()
     if output.suffix.lower() not in (".mp4", ".mkv"):
         raise CommandError(f"the output {args.output} should end in .mp4 (H.264) or .mkv (lossless)")
+    if args.memory is None:
+        from .engine.memory import MemoryTierError, requested_tier
+
+        try:
+            requested_tier()
+        except MemoryTierError as exc:
+            raise CommandError(f"{exc} (in STUDIO_MEMORY)") from exc
     takes = getattr(args, "takes", 1)
     if takes < 1:
         raise CommandError(f"--takes must be at least 1, not {takes}")
@@ -291,7 +359,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         _say(f"seed {recipe.seed}")
     runs = list(zip(variations(recipe, takes), take_outputs(output, takes), strict=True))
 
-    service = EngineService(log_dir=args.log_dir, models_dir=args.models_dir)
+    service = EngineService(log_dir=args.log_dir, models_dir=args.models_dir, memory=args.memory)
     on_tty = sys.stderr.isatty()
     print_lock = threading.Lock()
     made: dict[str, int] = {}  # the frames in each finished take (extend and connect differ from the recipe's)
@@ -456,18 +524,26 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="studio", description="A local AI film studio, headless.")
-    p.add_argument("--models-dir", help="a folder of downloaded models (<dir>/<card id>/), besides models/")
+    p.add_argument(
+        "--models-dir",
+        default=os.environ.get("STUDIO_MODELS") or None,
+        help="a folder of downloaded models (<dir>/<card id>/), besides models/ (default: $STUDIO_MODELS)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     sub.add_parser("doctor", help="check Python, torch and its device, ffmpeg and the models").set_defaults(
         func=cmd_doctor
     )
 
-    models = sub.add_parser("models", help="list model cards, or build a tiny test model")
+    models = sub.add_parser("models", help="list model cards, download one, or build a tiny test model")
     models_sub = models.add_subparsers(dest="models_command", required=True)
     models_sub.add_parser("list", help="the model cards and where their weights are").set_defaults(
         func=cmd_models_list
     )
+    fetch = models_sub.add_parser("download", help="download a card's model from Hugging Face (resumes)")
+    fetch.add_argument("id", help="a model card id, e.g. ltx-video-0.9.5")
+    fetch.add_argument("--dir", help="the models folder to download into (default: --models-dir, else models/)")
+    fetch.set_defaults(func=cmd_models_download)
     tiny = models_sub.add_parser("tiny", help="build a tiny random-weight model for tests")
     tiny.add_argument("family", help="model family, e.g. ltx")
     tiny.add_argument("dir", help="the folder to write it to")
@@ -546,7 +622,22 @@ def _shot_options(p: argparse.ArgumentParser, length_help: str) -> None:
     p.add_argument("--steps", type=int)
     p.add_argument("--guidance", type=float)
     p.add_argument("--log-dir", help="where the engine worker writes its log")
+    p.add_argument(
+        "--memory",
+        type=_memory_tier,
+        help="memory tier: resident, model_offload or group_offload (default: $STUDIO_MEMORY, else chosen "
+        "from free GPU memory)",
+    )
     p.add_argument("-o", "--output", required=True, help=".mp4 (H.264) or .mkv (lossless)")
+
+
+def _memory_tier(text: str) -> str:
+    from .engine.memory import MemoryTierError, check_tier
+
+    try:
+        return check_tier(text)
+    except MemoryTierError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -109,8 +109,48 @@ def test_models_list_shows_the_cards_and_where_their_weights_are(studio_cli, tin
     result = studio_cli("--models-dir", str(tiny_ltx.parent), "models", "list", timeout=60)
     assert result.returncode == 0, result.stderr
     assert "ltx-video-0.9.7-distilled" in result.stdout
-    assert "not downloaded (Lightricks/LTX-Video-0.9.5)" in result.stdout
-    assert "tiny-ltx" in result.stdout and str(tiny_ltx) in result.stdout
+    assert "missing (studio models download ltx-video-0.9.5)" in result.stdout
+    assert "tiny-ltx" in result.stdout and f"in {tiny_ltx}" in result.stdout
+    assert "modes: text_to_video, image_to_video" in result.stdout and "~16 GB GPU memory" in result.stdout
+
+
+def test_models_list_finds_the_folder_in_studio_models_and_names_what_an_incomplete_model_lacks(
+    studio_cli, tiny_ltx, tmp_path, monkeypatch
+):
+    import shutil
+
+    broken = tmp_path / "tiny-ltx"
+    shutil.copytree(tiny_ltx, broken)
+    shutil.rmtree(broken / "vae")
+    monkeypatch.setenv("STUDIO_MODELS", str(tmp_path))
+    result = studio_cli("models", "list", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"INCOMPLETE: the model in {broken} is incomplete: the 'vae' folder is missing" in result.stdout
+
+
+def test_models_download_says_why_it_cannot(studio_cli, tmp_path):
+    result = studio_cli("models", "download", "no-such-model", "--dir", str(tmp_path), timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith("studio: no model card 'no-such-model'; the cards are: ltx-video-0.9.5")
+    result = studio_cli("models", "download", "ltx-video-0.9.5", "--dir", str(tmp_path), timeout=60)  # offline here
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr == "studio: HF_HUB_OFFLINE is set, so nothing can be downloaded; unset it and try again\n"
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_memory_tier_the_studio_does_not_know_is_refused(studio_cli, tiny_ltx, tmp_path):
+    result = studio_cli("generate", "-m", str(tiny_ltx), "-p", "x", "--memory", "huge", "-o", str(tmp_path / "a.mkv"))
+    assert result.returncode == 2
+    assert "unknown memory tier 'huge': choose one of resident, model_offload, group_offload" in result.stderr
+
+
+def test_a_bad_studio_memory_is_refused_before_any_work(studio_cli, tiny_ltx, tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_MEMORY", "most")
+    result = studio_cli("generate", "-m", str(tiny_ltx), "-p", "x", "-o", str(tmp_path / "a.mkv"), timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "studio: unknown memory tier 'most': choose one of resident, model_offload, group_offload (in STUDIO_MEMORY)\n"
+    )
 
 
 def test_models_tiny_refuses_an_unknown_family(studio_cli, tmp_path):
@@ -122,7 +162,7 @@ def test_models_tiny_refuses_an_unknown_family(studio_cli, tmp_path):
 def test_doctor_reports_torch_ffmpeg_and_models(studio_cli, tiny_ltx):
     result = studio_cli("--models-dir", str(tiny_ltx.parent), "doctor", timeout=120)
     assert result.returncode == 0, result.stderr
-    for word in ("python", "torch", "device      cpu", "ffmpeg", "display", "tiny-ltx"):
+    for word in ("python", "torch", "device      cpu", "ffmpeg", "display", "tiny-ltx", "memory tier resident"):
         assert word in result.stdout
 
 
@@ -205,3 +245,15 @@ def test_render_of_a_missing_project_is_one_line(studio_cli, tmp_path):
     result = studio_cli("render", str(tmp_path / "Nothing.studio"), "-o", str(tmp_path / "x.mp4"), timeout=60)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "no project at" in result.stderr
+
+
+def test_memory_reaches_the_worker_which_says_what_applies_on_this_device(studio_cli, tiny_ltx, tmp_path):
+    out = tmp_path / "shot.mkv"
+    args = ("-p", "dawn", "--frames", "9", "--width", "64", "--height", "64", "--steps", "2", "--seed", "3")
+    result = studio_cli(
+        "generate", "-m", str(tiny_ltx), *args, "--memory", "group_offload", "-o", str(out),
+        "--log-dir", str(tmp_path / "logs"), timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    log = "".join(p.read_text() for p in (tmp_path / "logs").glob("worker-*.log"))
+    assert "worker: memory resident: group_offload does not apply on cpu" in log

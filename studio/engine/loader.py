@@ -15,6 +15,7 @@ import torch
 
 from ..core.recipe import Mode
 from .cards import Card, folder_card
+from .memory import MemoryPlan, apply_plan, choose_plan, free_memory_gb, requested_tier
 from .weights import ModelFolderError, check_folder
 
 
@@ -61,9 +62,11 @@ def load_pipeline(
     card: Card | None = None,
     device: Device | None = None,
     mode: Mode | str | None = None,
+    plan: MemoryPlan | None = None,
 ):
-    """The card's pipeline class loaded from a folder and moved to the device; with a mode, the
-    pipeline that runs that mode (see pipeline_for_mode).
+    """The card's pipeline class loaded from a folder and placed on the device as the memory plan says
+    (memory.choose_plan's for this device if not given); with a mode, the pipeline that runs that mode
+    (see pipeline_for_mode).
 
     An incomplete folder is a ModelFolderError naming what is missing, found before any weights load.
     """
@@ -84,14 +87,14 @@ def load_pipeline(
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ModelFolderError(f"could not load the model in {folder}: {exc}") from exc
     pipe.set_progress_bar_config(disable=True)
-    if device.name == "cuda" and device.memory_gb is not None and device.memory_gb < card.memory_gb:
-        # Keep only the running component on the GPU: slower, but it fits.
-        pipe.enable_model_cpu_offload(device=device.torch_device)
-    else:
-        pipe.to(device.torch_device)
-    if hasattr(pipe, "vae") and hasattr(pipe.vae, "enable_tiling"):
-        pipe.vae.enable_tiling()  # decodes big frames in tiles; no effect below the tile size
+    apply_plan(pipe, plan or plan_memory(card, device), device.torch_device)
     return pipe if mode is None else pipeline_for_mode(pipe, card, mode)
+
+
+def plan_memory(card: Card, device: Device, tier: str | None = None) -> MemoryPlan:
+    """The memory tier for a card on a device: `tier` or $STUDIO_MEMORY if set, else chosen from the
+    device's free memory now."""
+    return choose_plan(device.name, free_memory_gb(device.torch_device), card.memory_gb, requested_tier(tier))
 
 
 def pipeline_for_mode(pipe, card: Card, mode: Mode | str):

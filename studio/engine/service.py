@@ -94,10 +94,12 @@ class EngineService:
         models_dir: str | os.PathLike[str] | None = None,
         cards_dir: str | os.PathLike[str] | None = None,
         env: dict[str, str] | None = None,
+        memory: str | None = None,
     ) -> None:
         self.log_dir = Path(log_dir) if log_dir is not None else default_log_dir()
         self.models_dir = models_dir  # a user-chosen models folder; may be changed at any time
         self.cards_dir = cards_dir
+        self.memory = memory  # a memory tier (engine.memory.TIERS) for the worker; None: it chooses
         self._env = self._worker_env(env)
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -294,6 +296,7 @@ class EngineService:
                 "project_folder": job.project_folder,
                 "model_folder": str(resolved.folder),
                 "card": resolved.card.to_dict(),
+                "memory": self.memory,
             }
         )
 

@@ -33,8 +33,10 @@ def models_root() -> Path:
 
 
 def search_dirs(models_dir: str | os.PathLike[str] | None = None) -> list[Path]:
-    """Folders that may hold weights as <dir>/<card id>/: a user-chosen models folder first, then the
-    studio's models/, then those in $STUDIO_MODELS_PATH."""
+    """Folders that may hold weights as <dir>/<card id>/: a user-chosen models folder (else $STUDIO_MODELS)
+    first, then the studio's models/, then those in $STUDIO_MODELS_PATH."""
+    if models_dir is None:
+        models_dir = os.environ.get("STUDIO_MODELS") or None
     dirs = [Path(models_dir).expanduser()] if models_dir is not None else []
     dirs.append(models_root())
     dirs += [Path(p).expanduser() for p in os.environ.get("STUDIO_MODELS_PATH", "").split(os.pathsep) if p]

@@ -3,7 +3,8 @@ one job at a time. Run as `python -m studio.engine.worker`.
 
 Protocol: JSON lines. Requests on stdin:
     {"type": "run", "job_id": ..., "recipe": {...}, "output": "/abs/take.mkv", "project_folder": ...,
-     "model_folder": ..., "card": {...}}      (model_folder and card optional: resolved here if absent)
+     "model_folder": ..., "card": {...}, "memory": ...}      (model_folder, card and memory optional:
+     resolved here if absent; memory is a tier of engine.memory, else $STUDIO_MEMORY, else chosen)
     {"type": "cancel", "job_id": ...}
     {"type": "quit"}
 Events on the original stdout:
@@ -54,7 +55,8 @@ class Worker:
         self._write_lock = threading.Lock()
         self._jobs: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._cancelled: set[str] = set()
-        self._loaded: tuple[tuple[str, str], Any, str] | None = None  # ((folder, pipeline), pipe, revision)
+        self._loaded: tuple[tuple[str, str, str | None], Any, str] | None = None  # ((folder, pipeline, tier), …)
+        self._plan = None  # the memory plan of the loaded pipeline, for the advice after running out
 
     def emit(self, event: str, job_id: str, **fields: Any) -> None:
         line = json.dumps({"type": event, "job_id": job_id, **fields})
@@ -98,7 +100,7 @@ class Worker:
             self.emit("cancelled", job_id)
         except BaseException as exc:  # a failed job must never take the worker down
             traceback.print_exc(file=sys.stderr)
-            self.emit("failed", job_id, reason=describe_error(exc))
+            self.emit("failed", job_id, reason=describe_error(exc, self._plan, message.get("recipe")))
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
             _free_memory()  # after an out-of-memory error the next job must start from a clean slate
@@ -140,7 +142,7 @@ class Worker:
         if card.family not in FAMILY_MODULES:
             raise ValueError(f"the studio cannot run the {card.family} family yet")
         family = importlib.import_module(f"{__package__}.{FAMILY_MODULES[card.family]}")
-        pipe, revision = self._pipeline(folder, card, recipe.mode)
+        pipe, revision = self._pipeline(folder, card, recipe.mode, message.get("memory"))
         if should_stop():  # the cancel may have come while the model was loading
             raise Cancelled()
         recipe = dataclasses.replace(recipe, model_revision=revision)
@@ -154,18 +156,23 @@ class Worker:
         write_frames(message["output"], frames, recipe.fps)
         return frames, recipe
 
-    def _pipeline(self, folder: Path, card, mode):
+    def _pipeline(self, folder: Path, card, mode, memory: str | None = None):
         """The pipeline for a folder and mode; a different model replaces the last one. Modes that run
         as another pipeline class (Wan's text and image pipelines) share the loaded one's modules."""
-        from .loader import load_pipeline, pipeline_for_mode
+        from .loader import load_pipeline, pick_device, pipeline_for_mode, plan_memory
+        from .memory import requested_tier
         from .weights import weights_revision
 
-        key = (str(folder.resolve()), card.pipeline)
+        tier = requested_tier(memory)
+        key = (str(folder.resolve()), card.pipeline, tier)
         if self._loaded is None or self._loaded[0] != key:
-            self._loaded = None  # free the old model before loading the new one
+            self._loaded = self._plan = None  # free the old model before loading the new one
             _free_memory()
             revision = weights_revision(folder)
-            self._loaded = (key, load_pipeline(folder, card), revision)
+            device = pick_device()
+            self._plan = plan_memory(card, device, tier)  # after freeing: the free memory counts the old model's
+            print(f"worker: memory {self._plan}: {self._plan.reason}", file=sys.stderr, flush=True)
+            self._loaded = (key, load_pipeline(folder, card, device, plan=self._plan), revision)
         return pipeline_for_mode(self._loaded[1], card, mode), self._loaded[2]
 
 
@@ -179,15 +186,18 @@ def _free_memory() -> None:
         torch.cuda.empty_cache()
 
 
-def describe_error(exc: BaseException) -> str:
-    """One line for a person; the traceback is in the log."""
+def describe_error(exc: BaseException, plan=None, recipe: dict[str, Any] | None = None) -> str:
+    """One line for a person; the traceback is in the log. plan is the memory plan the job ran with and
+    recipe its recipe, for the advice after running out of GPU memory."""
     import PIL
     import torch
 
     from ..media.ffmpeg import FFmpegError
+    from .memory import advice
 
     if isinstance(exc, torch.OutOfMemoryError):
-        return "out of GPU memory: try a smaller size or fewer frames, or close other programs using the GPU"
+        recipe = recipe or {}
+        return advice(plan.tier if plan else None, recipe.get("frames"), recipe.get("width"), recipe.get("height"))
     if isinstance(exc, MemoryError):
         return "out of memory: try a smaller size or fewer frames"
     if isinstance(exc, FileNotFoundError) and exc.filename:

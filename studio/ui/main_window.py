@@ -279,6 +279,8 @@ class MainWindow(QMainWindow):
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
+        generate.addSeparator()  # last in the Generate menu: the models its shots are made with
+        self._action(generate, "&Models…", self.show_models, tip="The models, where they are, and downloading them")
 
     def _selection_changed(self, clip_id: str | None) -> None:
         self.inspector.show_clip(clip_id)
@@ -942,6 +944,18 @@ class MainWindow(QMainWindow):
             return False
         self.show_message(f"Saved {folder}")
         return True
+
+    def show_models(self) -> None:
+        from .model_manager import ModelManagerDialog
+
+        dialog = ModelManagerDialog(self.service.models_dir, self)
+        dialog.models_dir_changed.connect(self._models_dir_chosen)
+        dialog.show()
+        self.model_manager = dialog  # kept, so the dialog outlives this call
+
+    def _models_dir_chosen(self, folder: str) -> None:
+        self.service.models_dir = folder or None
+        self.refresh_models()
 
     def export(self) -> None:
         project = self.document.project

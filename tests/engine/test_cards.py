@@ -178,3 +178,14 @@ def test_a_local_revision_is_stable_and_follows_the_weights(tiny_ltx, tmp_path):
     data[-1] ^= 0xFF
     weights.write_bytes(bytes(data))
     assert weights_revision(copy) != weights_revision(tiny_ltx)
+
+
+def test_the_models_folder_comes_from_the_argument_else_studio_models(tiny_ltx, tmp_path, monkeypatch):
+    from studio.engine.weights import models_root, search_dirs
+
+    monkeypatch.delenv("STUDIO_MODELS_PATH", raising=False)
+    monkeypatch.setenv("STUDIO_MODELS", str(tmp_path))
+    assert search_dirs() == [tmp_path, models_root()]
+    assert search_dirs(tiny_ltx.parent) == [tiny_ltx.parent, models_root()]
+    shutil.copytree(tiny_ltx, tmp_path / "tiny-ltx")
+    assert resolve("tiny-ltx").folder == tmp_path / "tiny-ltx"

@@ -1,0 +1,176 @@
+"""Memory tiers: how much of a model stays on the GPU, chosen from its free memory and the card's need.
+
+    resident        every component on the device: fastest
+    model_offload   one whole component (text encoder, transformer, VAE) on the GPU at a time
+    group_offload   groups of a component's blocks on the GPU at a time: least memory, slowest
+
+VAE tiling (decoding big frames in tiles) goes with the offload tiers, and with "resident" when the
+weights fit but little is left for the decode. Whatever the tier, a decode that runs out of memory is
+retried tiled from the same latents (guard_decode), so the denoise never runs twice.
+
+The choice (choose_plan) is pure and imports no torch; apply_plan and guard_decode do.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+TIERS = ("resident", "model_offload", "group_offload")  # most memory (fastest) first
+MEMORY_ENV = "STUDIO_MEMORY"
+
+# Margins over card.memory_gb (a rough figure, weights included): the CUDA context, the allocator's
+# fragmentation and the decode's peak need room the card does not count.
+RESIDENT_MARGIN = 1.25  # all resident, untiled decode
+TILED_MARGIN = 1.0  # all resident, tiled decode
+OFFLOAD_SHARE = 0.5  # model offload needs about the biggest component: roughly half of the whole
+
+
+class MemoryTierError(ValueError):
+    """A memory tier the studio does not know."""
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    tier: str
+    vae_tiling: bool
+    reason: str  # one line for the log and for `studio doctor`
+
+    def __str__(self) -> str:
+        return self.tier + (" + VAE tiling" if self.vae_tiling and self.tier == "resident" else "")
+
+
+def check_tier(tier: str) -> str:
+    tier = tier.strip().lower().replace("-", "_")
+    if tier not in TIERS:
+        raise MemoryTierError(f"unknown memory tier '{tier}': choose one of {', '.join(TIERS)}")
+    return tier
+
+
+def requested_tier(tier: str | None = None) -> str | None:
+    """The tier the user asked for: an explicit one, else $STUDIO_MEMORY, else None (choose)."""
+    tier = tier or os.environ.get(MEMORY_ENV) or None
+    return None if tier in (None, "auto") else check_tier(tier)
+
+
+def choose_plan(device: str, free_gb: float | None, need_gb: float, tier: str | None = None) -> MemoryPlan:
+    """The tier for a model needing need_gb on a device with free_gb free (None: unknown).
+
+    Offloading moves weights between the CPU and an accelerator's own memory, so on the CPU it does
+    not apply; on Apple's MPS the memory is shared with the CPU, and offloading saves nothing either.
+    """
+    if device != "cuda":
+        if tier not in (None, "resident"):
+            return MemoryPlan("resident", device == "mps", f"{tier} does not apply on {device}: memory is shared")
+        if device == "mps":
+            return MemoryPlan("resident", True, "mps shares memory with the CPU: all resident, VAE tiled")
+        return MemoryPlan("resident", False, "on the CPU everything stays in memory")
+    if tier is not None:
+        return MemoryPlan(tier, tier != "resident", f"{tier}, as asked")
+    if free_gb is None:
+        return MemoryPlan("model_offload", True, "free GPU memory unknown: model offload to be safe")
+    have = f"{free_gb:.1f} GB free for a model needing ~{need_gb:g} GB"
+    if free_gb >= need_gb * RESIDENT_MARGIN:
+        return MemoryPlan("resident", False, f"{have}: all resident")
+    if free_gb >= need_gb * TILED_MARGIN:
+        return MemoryPlan("resident", True, f"{have}: all resident, VAE tiled")
+    if free_gb >= need_gb * OFFLOAD_SHARE:
+        return MemoryPlan("model_offload", True, f"{have}: model offload")
+    return MemoryPlan("group_offload", True, f"{have}: group offload")
+
+
+def lower_tier(tier: str) -> str | None:
+    """The next tier that needs less memory; None below the last."""
+    index = TIERS.index(tier)
+    return TIERS[index + 1] if index + 1 < len(TIERS) else None
+
+
+def free_memory_gb(torch_device) -> float | None:
+    """Free memory on a CUDA device now; None elsewhere."""
+    import torch
+
+    if torch_device.type != "cuda":
+        return None
+    free, _total = torch.cuda.mem_get_info(torch_device)
+    return free / 2**30
+
+
+def apply_plan(pipe, plan: MemoryPlan, torch_device) -> None:
+    """Put the pipeline's components where the plan says (the pipeline is on the CPU, as loaded)."""
+    import torch
+
+    if plan.tier == "model_offload":
+        pipe.enable_model_cpu_offload(device=torch_device)
+    elif plan.tier == "group_offload":
+        # Leaf level works for every component, whatever its block structure (block level needs
+        # each model's block lists); on CUDA a side stream loads the next group while one runs.
+        pipe.enable_group_offload(
+            onload_device=torch_device,
+            offload_device=torch.device("cpu"),
+            offload_type="leaf_level",
+            use_stream=torch_device.type == "cuda",
+        )
+    else:
+        pipe.to(torch_device)
+    vae = getattr(pipe, "vae", None)
+    if vae is not None:
+        if plan.vae_tiling and hasattr(vae, "enable_tiling"):
+            vae.enable_tiling()
+        guard_decode(vae)
+
+
+def guard_decode(vae) -> None:
+    """Make an out-of-memory VAE decode free memory, turn on tiling and slicing, and decode the same
+    latents again: the denoised latents are the caller's, so nothing is generated twice.
+
+    Wraps this one VAE's decode, so it works for every family's pipeline without touching its code.
+    """
+    if getattr(vae, "_studio_guarded", False):
+        return
+    import torch
+
+    original = vae.decode
+
+    def decode(z, *args, **kwargs):
+        try:
+            return original(z, *args, **kwargs)
+        except torch.OutOfMemoryError:
+            retry = not (getattr(vae, "use_tiling", True) and getattr(vae, "use_slicing", True))
+            if not retry:
+                raise  # already tiled and sliced: nothing smaller to try
+        # Out of the except block, so the traceback's references to the failed decode's tensors are gone.
+        _release()
+        print("studio: the VAE decode ran out of memory; decoding again in tiles", file=sys.stderr, flush=True)
+        if hasattr(vae, "enable_tiling"):
+            vae.enable_tiling()
+        if hasattr(vae, "enable_slicing"):
+            vae.enable_slicing()
+        return original(z, *args, **kwargs)
+
+    vae.decode = decode
+    vae._studio_guarded = True
+
+
+def _release() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def advice(tier: str | None, frames: int | None = None, width: int | None = None, height: int | None = None) -> str:
+    """What to try after running out of GPU memory with a tier."""
+    tips = []
+    lower = lower_tier(tier) if tier in TIERS else None
+    if lower:
+        tips.append(f"a lower memory tier (--memory {lower}, or {MEMORY_ENV}={lower})")
+    if width and height:
+        tips.append(f"a smaller size than {width}x{height}")
+    tips.append(f"fewer frames than {frames}" if frames else "fewer frames")
+    tips.append("closing other programs that use the GPU")
+    used = f" with the {tier} tier" if tier else ""
+    return f"out of GPU memory{used}: try " + ", ".join(tips[:-1]) + " or " + tips[-1]

@@ -1,0 +1,195 @@
+"""Generate → Models…: the model cards with their modes and memory needs, where each model was found on
+disk (or that it is missing or incomplete), the models folder to use, and downloading a model.
+
+The download runs on a thread (engine.download: no torch) and reports back through signals, so the
+editor stays responsive; the list is read again when it is done.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..engine.cards import CardError, Resolved, catalogue
+from ..engine.download import DownloadError, download, plan_download
+from ..engine.weights import ModelFolderError, check_folder, models_root
+
+COLUMNS = ("Model", "Modes", "GPU memory", "On disk")
+
+
+def where(entry: Resolved) -> str:
+    """Where a model's weights are, or what is wrong with them."""
+    if entry.folder is None:
+        return "missing — download it" if entry.card.repo else "missing"
+    try:
+        check_folder(entry.folder)
+    except ModelFolderError as exc:
+        return f"incomplete: {exc}"
+    return str(entry.folder)
+
+
+class ModelManagerDialog(QDialog):
+    models_dir_changed = Signal(str)  # the user chose another models folder
+    _progressed = Signal(int, int, float)
+    _finished = Signal(str, str)  # state ("done", "failed"), message
+
+    def __init__(
+        self,
+        models_dir: str | os.PathLike[str] | None = None,
+        parent: QWidget | None = None,
+        cards_dir: str | os.PathLike[str] | None = None,
+        api=None,  # the Hugging Face API object; tests give a fake
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Models")
+        self.resize(900, 420)
+        self.models_dir = str(models_dir) if models_dir else None
+        self.cards_dir = cards_dir
+        self.api = api
+        self.entries: list[Resolved] = []
+        self._thread: threading.Thread | None = None
+
+        self.folder = QLineEdit(self.models_dir or "")
+        self.folder.setPlaceholderText(f"none: only {models_root()} and the Hugging Face cache")
+        self.folder.setReadOnly(True)
+        choose = QPushButton("Choose…")
+        choose.clicked.connect(self._choose_folder)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Models folder:"))
+        row.addWidget(self.folder, 1)
+        row.addWidget(choose)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.hide()
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.download_button = self.buttons.addButton("Download", QDialogButtonBox.ButtonRole.ActionRole)
+        self.download_button.clicked.connect(self.download_selected)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+
+        self._progressed.connect(self._show_progress)
+        self._finished.connect(self._done)
+        self.refresh()
+
+    def refresh(self) -> None:
+        try:
+            self.entries = catalogue(self.models_dir, self.cards_dir)
+        except CardError as exc:
+            self.entries = []
+            self.status.setText(f"A model card is broken: {exc}")
+        self.table.setRowCount(len(self.entries))
+        for row, entry in enumerate(self.entries):
+            card = entry.card
+            cells = (
+                f"{card.name} ({card.id})",
+                ", ".join(str(m).replace("_", " ") for m in card.modes),
+                f"~{card.memory_gb:g} GB",
+                where(entry),
+            )
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.table.setItem(row, column, item)
+        self.table.resizeColumnsToContents()
+        self._update_buttons()
+
+    def set_models_dir(self, folder: str | os.PathLike[str] | None) -> None:
+        self.models_dir = str(folder) if folder else None
+        self.folder.setText(self.models_dir or "")
+        self.refresh()
+        self.models_dir_changed.emit(self.models_dir or "")
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Models folder", self.models_dir or str(Path.home()))
+        if folder:
+            self.set_models_dir(folder)
+
+    def selected(self) -> Resolved | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.entries[rows[0].row()] if rows else None
+
+    def _update_buttons(self) -> None:
+        entry = self.selected()
+        self.download_button.setEnabled(
+            entry is not None
+            and bool(entry.card.repo)
+            and not self.is_busy()
+            and (entry.folder is None or where(entry).startswith("incomplete"))
+        )
+
+    def download_selected(self) -> None:
+        entry = self.selected()
+        if entry is None or not entry.card.repo or self.is_busy():
+            return
+        target = Path(self.models_dir) if self.models_dir else models_root()
+        card, api = entry.card, self.api
+        self.status.setText(f"Downloading {card.name} into {target / card.id}…")
+        self.progress.setValue(0)
+        self.progress.show()
+
+        def work() -> None:
+            try:
+                plan = plan_download(card, target, api)
+                download(plan, api, progress=lambda done, total, rate: self._progressed.emit(done, total, rate))
+            except DownloadError as exc:
+                self._finished.emit("failed", str(exc))
+            except Exception as exc:  # never let a download take the editor down
+                self._finished.emit("failed", f"the download failed: {type(exc).__name__}: {exc}")
+            else:
+                self._finished.emit("done", f"{card.name} is ready in {plan.folder}")
+
+        self._thread = threading.Thread(target=work, name=f"download-{card.id}", daemon=True)
+        self._thread.start()
+        self._update_buttons()
+
+    def _show_progress(self, done: int, total: int, rate: float) -> None:
+        self.progress.setValue(int(1000 * done / max(total, 1)))
+        self.progress.setFormat(f"{done / 2**30:.2f} of {total / 2**30:.2f} GB (%p%) · {rate / 2**20:.1f} MB/s")
+
+    def _done(self, state: str, message: str) -> None:
+        if self._thread is not None:
+            self._thread.join()
+        self._thread = None
+        self.status.setText(message)
+        self.progress.setVisible(state == "done")
+        self.refresh()
+        if state == "done":
+            self.models_dir_changed.emit(self.models_dir or "")  # the editor reads its model list again
+
+    def is_busy(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()

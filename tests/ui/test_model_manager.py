@@ -1,0 +1,93 @@
+"""The model manager: cards with modes and memory, where each model is, the models folder, downloading."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+from PySide6.QtCore import Qt
+
+from studio.engine.cards import folder_card
+from studio.ui.model_manager import ModelManagerDialog
+from tests.engine.test_download import FakeHub
+
+
+def rows(dialog) -> dict[str, list[str]]:
+    table = dialog.table
+    return {
+        entry.card.id: [table.item(r, c).text() for c in range(table.columnCount())]
+        for r, entry in enumerate(dialog.entries)
+    }
+
+
+def select(qtbot, dialog, card_id: str) -> None:
+    row = [e.card.id for e in dialog.entries].index(card_id)
+    rect = dialog.table.visualItemRect(dialog.table.item(row, 0))
+    qtbot.mouseClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_the_manager_shows_modes_memory_and_where_each_model_is(qtbot, tiny_ltx, tmp_path):
+    dialog = ModelManagerDialog(tiny_ltx.parent)
+    qtbot.addWidget(dialog)
+    shown = rows(dialog)
+    assert shown["tiny-ltx"][3] == str(tiny_ltx)
+    assert "text to video" in shown["tiny-ltx"][1] and shown["tiny-ltx"][2].endswith("GB")
+    assert shown["ltx-video-0.9.5"][3] == "missing — download it"
+    select(qtbot, dialog, "tiny-ltx")
+    assert not dialog.download_button.isEnabled()  # already here
+    select(qtbot, dialog, "ltx-video-0.9.5")
+    assert dialog.download_button.isEnabled()
+
+    other = tmp_path / "elsewhere"
+    shutil.copytree(tiny_ltx, other / "tiny-ltx")
+    shutil.rmtree(other / "tiny-ltx" / "vae")
+    with qtbot.waitSignal(dialog.models_dir_changed) as changed:
+        dialog.set_models_dir(other)
+    assert changed.args == [str(other)]
+    state = rows(dialog)["tiny-ltx"][3]
+    assert state.startswith("incomplete: ") and "the 'vae' folder is missing" in state
+
+
+def test_download_runs_off_the_qt_thread_and_the_model_appears(qtbot, tiny_ltx, tmp_path):
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    card = dataclasses.replace(folder_card(tiny_ltx), id="tiny-download", repo="studio/tiny-ltx", source=None)
+    (cards / "tiny-download.toml").write_text(card.to_toml())
+    models = tmp_path / "models"
+    models.mkdir()
+    dialog = ModelManagerDialog(models, cards_dir=cards, api=FakeHub(tiny_ltx))
+    qtbot.addWidget(dialog)
+    assert rows(dialog)["tiny-download"][3] == "missing — download it"
+    select(qtbot, dialog, "tiny-download")
+    with qtbot.waitSignal(dialog.models_dir_changed, timeout=30_000):
+        qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+    assert rows(dialog)["tiny-download"][3] == str(models / "tiny-download")
+    assert dialog.status.text() == f"{card.name} is ready in {models / 'tiny-download'}"
+    assert dialog.progress.value() == 1000
+
+
+def test_a_failed_download_is_a_message_not_a_crash(qtbot, tiny_ltx, tmp_path):
+    class Offline:
+        def list_repo_tree(self, *args, **kwargs):
+            raise ConnectionError("no route to host")
+
+    dialog = ModelManagerDialog(tmp_path, api=Offline())
+    qtbot.addWidget(dialog)
+    select(qtbot, dialog, "ltx-video-0.9.5")
+    qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.is_busy() and "offline" in dialog.status.text(), timeout=10_000)
+    assert dialog.status.text().startswith("cannot reach Hugging Face to download Lightricks/LTX-Video-0.9.5")
+    assert dialog.download_button.isEnabled()
+
+
+def test_the_editor_opens_the_manager_and_takes_the_folder_chosen(open_window, qtbot, tiny_ltx, tmp_path):
+    from studio.core import store
+
+    window = open_window(store.create(tmp_path / "Film"))
+    action = next(a for a in window.menuBar().actions() if a.text() == "&Generate")
+    next(a for a in action.menu().actions() if a.text() == "&Models…").trigger()
+    dialog = window.model_manager
+    assert dialog.isVisible()
+    dialog.set_models_dir(tiny_ltx.parent)
+    assert window.service.models_dir == str(tiny_ltx.parent)
+    dialog.close()
