@@ -42,6 +42,7 @@ class Job:
     elapsed: float = 0.0
     error: str | None = None
     notes: list[str] = field(default_factory=list)  # what prepare() changed, e.g. a rounded size
+    preview: bytes | None = None  # the latest preview from the latents, a small PNG
 
     @property
     def progress(self) -> float:
@@ -73,6 +74,12 @@ class JobProgress:
 
 
 @dataclass(frozen=True)
+class JobPreview:
+    job_id: str
+    png: bytes  # a small picture of the shot as it denoises, made from the latents
+
+
+@dataclass(frozen=True)
 class JobDone:
     job_id: str
     output: str
@@ -95,4 +102,4 @@ class JobCancelled:
     job_id: str
 
 
-JobEvent = JobQueued | JobStarted | JobProgress | JobDone | JobFailed | JobCancelled
+JobEvent = JobQueued | JobStarted | JobProgress | JobPreview | JobDone | JobFailed | JobCancelled

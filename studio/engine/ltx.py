@@ -126,13 +126,29 @@ def generate(
     if recipe.mode is Mode.VIDEO_TO_VIDEO and recipe.strength == 0:
         return clips[0][: recipe.frames].copy()  # nothing to remake: the clip's own frames, exactly
     arguments = call_arguments(recipe, card, project_folder, clips, pipe)
-    output = pipe(**arguments, **hooks.pipeline_arguments())
+    output = pipe(**arguments, **hooks.pipeline_arguments(latent_layout(pipe, recipe)))
     video = np.asarray(output.frames[0])  # (frames, height, width, 3) floats in [0, 1]
     expected = (recipe.frames, recipe.height, recipe.width, 3)
     if video.shape != expected:
         raise RuntimeError(f"the pipeline made video shaped {video.shape}, not {expected}")
     frames = (video * 255.0).round().clip(0, 255).astype(np.uint8)
     return modes.assemble(recipe.mode, frames, clips, card, recipe.bridge_frames)
+
+
+def latent_layout(pipe, recipe: Recipe):
+    """latents_to_video for previews: LTX hands its callback packed tokens (batch, tokens, channels),
+    any extra conditioning tokens first; the shot's own are the last frames x height x width."""
+    frames = (recipe.frames - 1) // pipe.vae_temporal_compression_ratio + 1
+    height = recipe.height // pipe.vae_spatial_compression_ratio
+    width = recipe.width // pipe.vae_spatial_compression_ratio
+
+    def to_video(latents: torch.Tensor) -> torch.Tensor:
+        own = latents[:, -frames * height * width :]
+        unpacked = pipe._unpack_latents(own, frames, height, width, pipe.transformer_spatial_patch_size,
+                                        pipe.transformer_temporal_patch_size)
+        return unpacked[0]
+
+    return to_video
 
 
 def encode_video(pipe, frames: np.ndarray) -> torch.Tensor:

@@ -10,6 +10,8 @@ person can read; the next job starts a fresh worker. The service itself carries 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import queue
@@ -33,6 +35,7 @@ from .jobs import (
     JobDone,
     JobEvent,
     JobFailed,
+    JobPreview,
     JobProgress,
     JobQueued,
     JobStarted,
@@ -340,6 +343,12 @@ class EngineService:
         elif kind == "progress":
             job.step, job.total, job.elapsed = message["step"], message["total"], message["elapsed"]
             self._emit(JobProgress(job.id, job.step, job.total, job.elapsed))
+        elif kind == "preview":
+            try:
+                job.preview = base64.b64decode(message["png"], validate=True)
+            except (KeyError, ValueError, binascii.Error):
+                return  # a preview is a nicety: a bad one is skipped
+            self._emit(JobPreview(job.id, job.preview))
         elif kind in ("done", "failed", "cancelled"):
             worker.job_id = None
             if kind == "done":

@@ -1,9 +1,14 @@
 """What happens after each denoising step, the same for every family: progress, cancel and previews.
 
 A family module builds a StepHooks from what the worker gives generate() and passes
-hooks.pipeline_arguments() to its pipeline call. Cancel raises Cancelled from the step callback, so
-a cancelled run ends at the next step, before the VAE decode (the pipeline's own interrupt flag
-would skip the remaining steps but still decode).
+hooks.pipeline_arguments(latents_to_video) to its pipeline call. Cancel raises Cancelled from the
+step callback, so a cancelled run ends at the next step, before the VAE decode (the pipeline's own
+interrupt flag would skip the remaining steps but still decode).
+
+Previews are made from the latents, without the VAE: the middle latent frame's first three
+channels, each stretched to the full range, as red, green and blue. That is not the picture's true
+colour, but it shows the layout and motion settling step by step, in microseconds; a family's
+latents_to_video only has to bring its latents to (channels, frames, height, width).
 """
 
 from __future__ import annotations
@@ -12,17 +17,34 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .jobs import Cancelled
 
 # Turns the `latents` a pipeline hands its step callback into (channels, frames, height, width).
 LatentsToVideo = Callable[[Any], Any]
+
+PREVIEW_EVERY = 2  # steps between previews (the last step always gets one)
+PREVIEW_SIZE = 160  # the longest side of a preview, in pixels
+
+
+def latent_preview(video) -> np.ndarray:
+    """A small uint8 RGB picture (h, w, 3) of latents shaped (channels, frames, height, width)."""
+    frame = video[:3, video.shape[1] // 2].float().cpu().numpy()  # (3 or fewer, h, w)
+    if frame.shape[0] < 3:
+        frame = np.concatenate([frame, np.repeat(frame[-1:], 3 - frame.shape[0], axis=0)])
+    low = frame.min(axis=(1, 2), keepdims=True)
+    high = frame.max(axis=(1, 2), keepdims=True)
+    picture = ((frame - low) / np.maximum(high - low, 1e-6) * 255).round().astype(np.uint8).transpose(1, 2, 0)
+    scale = max(1, PREVIEW_SIZE // max(picture.shape[:2]))
+    return np.ascontiguousarray(picture.repeat(scale, axis=0).repeat(scale, axis=1))
 
 
 @dataclass
 class StepHooks:
     on_step: Callable[[int, int], None] | None = None  # (step, total) after each step
     should_stop: Callable[[], bool] | None = None
-    on_preview: Callable[[Any], None] | None = None  # a small preview made from the latents
+    on_preview: Callable[[np.ndarray], None] | None = None  # a small preview made from the latents
 
     def check(self) -> None:
         """Raise Cancelled if the job was cancelled."""
@@ -30,13 +52,20 @@ class StepHooks:
             raise Cancelled()
 
     def pipeline_arguments(self, latents_to_video: LatentsToVideo | None = None) -> dict[str, Any]:
-        """callback_on_step_end for a diffusers pipeline call. latents_to_video lets previews read
-        the family's latent layout; without it no preview is made."""
+        """callback_on_step_end (and the tensors it needs) for a diffusers pipeline call. Without
+        latents_to_video, or nobody to show them to, no preview is made."""
+        previews = self.on_preview is not None and latents_to_video is not None
 
         def step_end(pipeline, index: int, timestep, tensors: dict) -> dict:
+            step, total = index + 1, pipeline.num_timesteps
             if self.on_step is not None:
-                self.on_step(index + 1, pipeline.num_timesteps)
+                self.on_step(step, total)
             self.check()
+            if previews and (step % PREVIEW_EVERY == 0 or step == total):
+                self.on_preview(latent_preview(latents_to_video(tensors["latents"])))
             return {}
 
-        return {"callback_on_step_end": step_end}
+        arguments: dict[str, Any] = {"callback_on_step_end": step_end}
+        if previews:
+            arguments["callback_on_step_end_tensor_inputs"] = ["latents"]
+        return arguments

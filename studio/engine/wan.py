@@ -94,7 +94,7 @@ def generate(
     hooks.check()
     arguments = call_arguments(recipe, card, project_folder)  # bad inputs fail before any step runs
 
-    output = pipe(**arguments, **hooks.pipeline_arguments())
+    output = pipe(**arguments, **hooks.pipeline_arguments(lambda latents: latents[0]))  # (B, C, F, H, W)
     video = np.asarray(output.frames[0])  # (frames, height, width, 3) floats in [0, 1]
     # Wan rounds a size or frame count it cannot make down without an error: refuse that here.
     expected = (recipe.frames, recipe.height, recipe.width, 3)

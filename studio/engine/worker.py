@@ -8,7 +8,8 @@ Protocol: JSON lines. Requests on stdin:
     {"type": "cancel", "job_id": ...}
     {"type": "quit"}
 Events on the original stdout:
-    started, progress (step, total, elapsed), done (output, frames, width, height, fps, recipe,
+    started, progress (step, total, elapsed), preview (png: a small base64 PNG made from the
+    latents every few steps), done (output, frames, width, height, fps, recipe,
     elapsed), failed (reason), cancelled, each with its job_id.
 Everything else the process prints, including libraries' chatter and tracebacks, goes to stderr
 (the service points it at a log file).
@@ -150,7 +151,10 @@ class Worker:
         def on_step(step: int, total: int) -> None:
             self.emit("progress", job_id, step=step, total=total, elapsed=round(time.monotonic() - start, 3))
 
-        frames = family.generate(pipe, recipe, card, message.get("project_folder"), on_step, should_stop)
+        def on_preview(picture) -> None:
+            self.emit("preview", job_id, png=_png_base64(picture))
+
+        frames = family.generate(pipe, recipe, card, message.get("project_folder"), on_step, should_stop, on_preview)
         if should_stop():
             raise Cancelled()
         write_frames(message["output"], frames, recipe.fps)
@@ -174,6 +178,18 @@ class Worker:
             print(f"worker: memory {self._plan}: {self._plan.reason}", file=sys.stderr, flush=True)
             self._loaded = (key, load_pipeline(folder, card, device, plan=self._plan), revision)
         return pipeline_for_mode(self._loaded[1], card, mode), self._loaded[2]
+
+
+def _png_base64(picture) -> str:
+    """A small preview picture as base64 PNG, to travel in one JSON line."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _free_memory() -> None:

@@ -1,8 +1,10 @@
-"""The jobs panel: every generation job with its state, a progress bar and a cancel button."""
+"""The jobs panel: every generation job with its preview, state, progress, elapsed and remaining time,
+and Cancel (running or queued) or Retry (failed or cancelled)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -14,9 +16,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+PREVIEW_HEIGHT = 54
+
 
 class JobRow(QFrame):
     cancel_requested = Signal(str)
+    retry_requested = Signal(str)
 
     def __init__(self, job_id: str, name: str) -> None:
         super().__init__()
@@ -34,30 +39,52 @@ class JobRow(QFrame):
         self.cancel = QPushButton("Cancel")
         self.cancel.setToolTip("Stop this job (the others carry on)")
         self.cancel.clicked.connect(lambda: self.cancel_requested.emit(self.job_id))
+        self.retry = QPushButton("Retry")
+        self.retry.setToolTip("Run this job again with the same recipe")
+        self.retry.clicked.connect(lambda: self.retry_requested.emit(self.job_id))
+        self.retry.hide()
+        self.preview = QLabel()  # the latest picture from the latents, then the take's
+        self.preview.setFixedSize(PREVIEW_HEIGHT * 16 // 9, PREVIEW_HEIGHT)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setObjectName("jobPreview")
         bottom = QHBoxLayout()
         bottom.addWidget(self.progress, 1)
         bottom.addWidget(self.cancel)
-        layout = QVBoxLayout(self)
+        bottom.addWidget(self.retry)
+        text = QVBoxLayout()
+        text.addWidget(self.name)
+        text.addWidget(self.state)
+        text.addLayout(bottom)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
-        layout.addWidget(self.name)
-        layout.addWidget(self.state)
-        layout.addLayout(bottom)
+        layout.addWidget(self.preview)
+        layout.addLayout(text, 1)
 
     def set_progress(self, step: int, total: int, elapsed: float) -> None:
-        self.state.setText(f"step {step}/{total} · {elapsed:.1f}s")
+        left = f" · about {elapsed / step * (total - step):.0f}s left" if 0 < step < total else ""
+        self.state.setText(f"step {step}/{total} · {elapsed:.1f}s{left}")
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(step)
+
+    def set_preview(self, png: bytes) -> None:
+        pixmap = QPixmap()
+        if pixmap.loadFromData(png):
+            self.preview.setPixmap(pixmap.scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                                 Qt.TransformationMode.SmoothTransformation))
 
     def finish(self, state: str, tooltip: str = "") -> None:
         self.state.setText(state)
         self.state.setToolTip(tooltip)
         self.cancel.setEnabled(False)
+        self.cancel.setVisible(state == "done")
+        self.retry.setVisible(state in ("failed", "cancelled"))
         if state == "done":
             self.progress.setValue(self.progress.maximum())
 
 
 class JobsPanel(QScrollArea):
     cancel_requested = Signal(str)
+    retry_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,6 +104,7 @@ class JobsPanel(QScrollArea):
     def add(self, job_id: str, name: str) -> JobRow:
         row = JobRow(job_id, name)
         row.cancel_requested.connect(self.cancel_requested)
+        row.retry_requested.connect(self.retry_requested)
         self.rows[job_id] = row
         self._empty.hide()
         self._layout.insertWidget(0, row)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self._clipboard: list[tuple[str, TrackKind, Clip]] = []  # (track id, its kind, clip at offset from 0)
         self._fill_offered = False  # Generate fills the selected gap (its model can bridge clips)
         self._groups: dict[str, str] = {}  # variations: group -> the clip their first take landed in
+        self._retryable: dict[str, tuple] = {}  # failed or cancelled job -> (its pending shot, placeholder)
 
         self.viewer = ViewerWidget(self.document)
         self.timeline = TimelineWidget(self.document)
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
         self.prompt_panel.generate_requested.connect(lambda: self.generate())
         self.prompt_panel.model.currentTextChanged.connect(self._model_changed)
         self.jobs_panel.cancel_requested.connect(self.service.cancel)
+        self.jobs_panel.retry_requested.connect(self.retry_job)
         self.document.path_changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
 
@@ -542,6 +544,10 @@ class MainWindow(QMainWindow):
             row.set_progress(event.step, event.total, event.elapsed)
             self.timeline.update_placeholder(event.job_id, event.step / max(1, event.total),
                                              f"step {event.step}/{event.total}")
+        elif isinstance(event, jobs.JobPreview):
+            if row:
+                row.set_preview(event.png)
+            self.timeline.set_placeholder_preview(event.job_id, QImage.fromData(event.png))
         elif isinstance(event, jobs.JobStarted) and row:
             row.state.setText("loading model…")
             self.timeline.update_placeholder(event.job_id, 0.0, "loading model…")
@@ -552,14 +558,44 @@ class MainWindow(QMainWindow):
         elif isinstance(event, jobs.JobFailed):
             if row:
                 row.finish("failed", event.reason)
-            self._pending.pop(event.job_id, None)
-            self.timeline.remove_placeholder(event.job_id)
+            self._keep_for_retry(event.job_id)
             self.show_message(f"Generation failed: {event.reason}")
         elif isinstance(event, jobs.JobCancelled):
             if row:
                 row.finish("cancelled")
-            self._pending.pop(event.job_id, None)
-            self.timeline.remove_placeholder(event.job_id)
+            self._keep_for_retry(event.job_id)
+
+    def _keep_for_retry(self, job_id: str) -> None:
+        """A failed or cancelled job's shot: where it was to land, should it be retried."""
+        pending = self._pending.pop(job_id, None)
+        placeholder = self.timeline.remove_placeholder(job_id)
+        if pending is not None:
+            self._retryable[job_id] = (pending, placeholder)
+
+    def retry_job(self, job_id: str) -> None:
+        """The same recipe queued again, landing where the first attempt was to land."""
+        pending, placeholder = self._retryable.pop(job_id, (None, None))
+        try:
+            job = self.service.job(job_id)
+        except KeyError:
+            job = None
+        if job is None or pending is None:
+            self.show_message("That job cannot be retried any more")
+            return
+        take_id = new_id()
+        try:
+            new_job = self.service.submit(job.recipe, self.document.media_dir / f"{take_id}.mkv", name=job.name,
+                                          project_folder=self.document.folder)
+        except RequestError as exc:
+            self._retryable[job_id] = (pending, placeholder)
+            self.show_message(f"Cannot retry: {exc}")
+            return
+        self._pending[new_job] = dataclasses.replace(pending, take_id=take_id)
+        self.jobs_panel.add(new_job, job.name)
+        if placeholder is not None:
+            self.timeline.add_placeholder(new_job, dataclasses.replace(placeholder, progress=0.0, state="queued",
+                                                                         preview=None))
+        self.show_message(f"Retrying: {job.name}")
 
     def _video_track(self):
         """Where a generated shot lands: the selected track if it is an unlocked video track, else the

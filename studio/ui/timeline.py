@@ -17,6 +17,7 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QFont,
+    QImage,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -65,6 +66,7 @@ class Placeholder:
     label: str
     progress: float = 0.0  # 0..1
     state: str = "queued"
+    preview: QImage | None = None  # the job's latest preview from the latents
 
     @property
     def end(self) -> int:
@@ -535,6 +537,10 @@ class TimelineWidget(QWidget):
         if rect is None or rect.right() < HEADER_WIDTH:
             return
         painter.fillRect(rect, QBrush(QColor("#4a5570"), Qt.BrushStyle.BDiagPattern))
+        if placeholder.preview is not None and not placeholder.preview.isNull():
+            strip = rect.adjusted(1, 16, -1, -8)
+            size = placeholder.preview.size().scaled(strip.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            painter.drawImage(QRect(strip.topLeft(), size), placeholder.preview)
         done = QRect(rect.left(), rect.bottom() - 5, round(rect.width() * placeholder.progress), 5)
         painter.fillRect(done, QColor("#3a6fd8"))
         painter.setPen(QPen(QColor("#8fa6d8"), 1, Qt.PenStyle.DashLine))
@@ -560,6 +566,15 @@ class TimelineWidget(QWidget):
         rect = self._placeholder_rect(placeholder)
         if rect is not None:
             self.update(rect.adjusted(-2, -2, 2, 2))  # only the placeholder needs repainting
+
+    def set_placeholder_preview(self, job_id: str, image: QImage) -> None:
+        placeholder = self.placeholders.get(job_id)
+        if placeholder is None:
+            return
+        placeholder.preview = image
+        rect = self._placeholder_rect(placeholder)
+        if rect is not None:
+            self.update(rect.adjusted(-2, -2, 2, 2))
 
     def remove_placeholder(self, job_id: str) -> Placeholder | None:
         placeholder = self.placeholders.pop(job_id, None)

@@ -116,3 +116,24 @@ def test_cancel_before_the_start_runs_nothing(tiny_pipe, tiny_card, text_recipe)
     with pytest.raises(Cancelled):
         run(tiny_pipe, tiny_card, text_recipe, on_step=lambda s, n: steps.append(s), should_stop=lambda: True)
     assert steps == []
+
+
+@pytest.mark.parametrize("mode", ["text", "extend"])
+def test_previews_come_from_the_latents_every_other_step(tiny_pipe, tiny_card, text_recipe, text_frames, tmp_path,
+                                                         mode):
+    from studio.engine.steps import PREVIEW_SIZE
+    from studio.media.takes import write_frames
+
+    recipe = dataclasses.replace(text_recipe, steps=5)
+    if mode == "extend":  # conditioning tokens come first in the latents: the preview must skip them
+        write_frames(tmp_path / "clip.mkv", text_frames, 24)
+        clip = Condition(str(tmp_path / "clip.mkv"))
+        recipe = dataclasses.replace(recipe, mode=Mode.EXTEND_FORWARD, conditions=[clip])
+    previews = []
+    run(tiny_pipe, tiny_card, recipe, on_preview=previews.append)
+    assert len(previews) == 3  # after steps 2, 4 and the last, 5
+    for preview in previews:
+        assert preview.dtype == np.uint8 and preview.shape[2] == 3
+        assert max(preview.shape[:2]) <= PREVIEW_SIZE and preview.shape[0] == preview.shape[1]  # a square shot
+        assert preview.std() > 5  # a picture, not a flat field
+    assert not np.array_equal(previews[0], previews[-1])  # the denoise moves on between them

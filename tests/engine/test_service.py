@@ -14,6 +14,7 @@ from studio.engine.jobs import (
     JobCancelled,
     JobDone,
     JobFailed,
+    JobPreview,
     JobProgress,
     JobQueued,
     JobStarted,
@@ -86,7 +87,10 @@ def test_a_job_reports_every_step_and_writes_its_take(service, events, tiny_ltx,
     job_id = service.submit(recipe(tiny_ltx, steps=3), output, name="waves")
     done = events.wait_for(job_id, JobDone)
     kinds = [type(e) for e in events.of(job_id)]
-    assert kinds == [JobQueued, JobStarted, JobProgress, JobProgress, JobProgress, JobDone]
+    # a preview from the latents after step 2 and after the last step
+    assert kinds == [JobQueued, JobStarted, JobProgress, JobProgress, JobPreview, JobProgress, JobPreview, JobDone]
+    previews = [e.png for e in events.of(job_id) if isinstance(e, JobPreview)]
+    assert all(png.startswith(b"\x89PNG") for png in previews) and previews[0] != previews[1]
     assert [(e.step, e.total) for e in events.of(job_id) if isinstance(e, JobProgress)] == [
         (1, 3),
         (2, 3),
@@ -98,6 +102,7 @@ def test_a_job_reports_every_step_and_writes_its_take(service, events, tiny_ltx,
     assert read_frames(output).shape == (9, 64, 64, 3)
     job = service.job(job_id)
     assert (job.state, job.name, job.progress) == (JobState.DONE, "waves", 1.0)
+    assert job.preview == previews[-1]  # the job keeps its latest preview, for its thumbnail
     assert events.threads == {"engine-events"}  # listeners are called on the service's event thread
 
 

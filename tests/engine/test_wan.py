@@ -248,3 +248,10 @@ def test_the_engine_service_runs_wan_text_and_image_jobs(tiny_wan, text_recipe, 
         assert done.recipe.model_revision.startswith("local-")
     finally:
         service.shutdown()
+
+
+def test_previews_come_from_the_latents(wan_pipe, wan_card, text_recipe):
+    previews = []
+    generate(wan_pipe, dataclasses.replace(text_recipe, steps=4), wan_card, on_preview=previews.append)
+    assert len(previews) == 2 and all(p.dtype == np.uint8 and p.ndim == 3 for p in previews)
+    assert not np.array_equal(previews[0], previews[1])

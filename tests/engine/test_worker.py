@@ -69,6 +69,7 @@ def test_the_worker_runs_requests_from_stdin_and_answers_in_json_lines(tiny_ltx,
         ("started", "good"),
         ("progress", "good"),
         ("progress", "good"),
+        ("preview", "good"),  # from the latents, after the second (last) step
         ("done", "good"),
     ]
     assert (

@@ -135,6 +135,30 @@ def test_cancel_buttons_stop_a_running_and_a_queued_job(qtbot, window, tiny_ltx)
     assert list(window.document.media_dir.iterdir()) == []  # no take, not even a partial one
 
 
+def test_a_cancelled_job_is_retried_from_its_row_and_shows_previews(qtbot, window, tiny_ltx):
+    panel = window.prompt_panel
+    panel.set_model(str(tiny_ltx))
+    choose(panel.resolution, "Draft (128p)")
+    panel.seconds.setValue(0.5)
+    panel.prompt.setPlainText("a lamp flickers")
+    window.timeline.set_playhead(24)
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    (job,) = window.service.jobs()
+    row = window.jobs_panel.rows[job.id]
+    qtbot.mouseClick(row.cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: row.state.text() == "cancelled", timeout=120_000)
+    assert row.retry.isVisible() and not window.timeline.placeholders
+    qtbot.mouseClick(row.retry, Qt.MouseButton.LeftButton)
+    (placeholder,) = window.timeline.placeholders.values()
+    assert placeholder.start == 24  # where the first attempt was to land
+    retried = window.jobs_panel.rows[next(j.id for j in window.service.jobs() if j.id != job.id)]
+    qtbot.waitUntil(lambda: window.document.project.sequence.duration > 0, timeout=180_000)
+    (clip,) = window.document.project.sequence.tracks[0].clips
+    assert clip.start == 24
+    assert retried.preview.pixmap() is not None and not retried.preview.pixmap().isNull()  # from the latents
+    assert window.document.project.media[clip.media_id].recipe.prompt == "a lamp flickers"
+
+
 def drop_files(widget, paths: list[Path], pos: QPoint | None = None) -> None:
     """Files dragged from the file manager and dropped on a widget: enter, then drop."""
     from PySide6.QtCore import QMimeData, QPointF, QUrl
