@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
 from ..media.probe import MediaError, probe
+from . import policy
 from .cards import Card, CardError, ModelNotFound, Resolved, catalogue, resolve
 from .modes import condition_path, min_frames, overlap_frames
 from .sizes import SizeError, snap
@@ -74,6 +75,7 @@ def prepare(
     """
     if not recipe.prompt or not recipe.prompt.strip():
         raise RequestError("the prompt is empty: describe the shot")
+    _check_policy(recipe)
     card = resolve_model(recipe.model, models_dir, cards_dir).card
     if recipe.mode not in card.modes:
         raise RequestError(_cannot(card, recipe.mode, models_dir, cards_dir))
@@ -99,6 +101,18 @@ def prepare(
     notes += more
     notes += _check_clip_lengths(snapped, card, clips)
     return snapped, notes
+
+
+def _check_policy(recipe: Recipe) -> None:
+    """The prompt policy (engine.policy): what the shot is asked to show, not what it should avoid."""
+    windows = getattr(recipe, "window_prompts", None) or []  # a long shot's prompt per window
+    texts = [recipe.prompt, recipe.expanded_prompt or "", *windows]
+    try:
+        refusal = policy.check(texts)
+    except policy.PolicyError as exc:
+        raise RequestError(f"the prompt policy cannot be read: {exc}") from exc
+    if refusal is not None:
+        raise RequestError(f"refused by the prompt policy: {refusal}")
 
 
 def _bridge_length(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
