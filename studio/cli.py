@@ -308,6 +308,9 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
         strength=strength,
         bridge_frames=bridge_frames,
     )
+    if getattr(args, "expand", False):
+        recipe.expanded_prompt = _expanded(prompt, args.expander)
+        notes.append(f"expanded prompt: {recipe.expanded_prompt}")
     recipe, more = prepare(recipe, project_folder=Path.cwd(), models_dir=args.models_dir)
     notes += more
     if mode in (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD, Mode.CONNECT, Mode.LOOP):
@@ -322,6 +325,25 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
         new = recipe.bridge_frames or new_frame_count(mode, recipe.frames, card)
         notes.append(f"{new} new frames: the model makes {recipe.frames}; {where}")
     return recipe, notes
+
+
+def _expanded(prompt: str, expander: str | None) -> str:
+    from .engine.expand import expand
+    from .engine.weights import ExpanderError, find_expander
+
+    try:
+        folder = find_expander(expander)
+        if folder is None:
+            raise ExpanderError("no prompt expander is installed: put a text model (e.g. Qwen/Qwen2.5-0.5B-Instruct) "
+                                "in models/expander/, set $STUDIO_EXPANDER, or give --expander FOLDER")
+        return expand(prompt, folder)
+    except ExpanderError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def cmd_expand(args: argparse.Namespace) -> int:
+    print(_expanded(args.prompt, args.expander))
+    return 0
 
 
 def take_outputs(output: Path, takes: int) -> list[Path]:
@@ -600,6 +622,10 @@ def parser() -> argparse.ArgumentParser:
                         "(black bars, the default), fill (crop) or stretch")
     render.add_argument("--rate", type=float, default=24.0, help="an EDL's frame rate (EDLs do not say); 24")
     render.set_defaults(func=cmd_render)
+    expand = sub.add_parser("expand", help="rewrite a short prompt into a detailed one with the local text model")
+    expand.add_argument("prompt", help="the short prompt")
+    expand.add_argument("--expander", help="a text model folder (default: $STUDIO_EXPANDER or models/expander/)")
+    expand.set_defaults(func=cmd_expand)
     timeline = sub.add_parser("export-timeline", help="write a sequence as .otio, .otioz, FCP .xml or .edl")
     timeline.add_argument("input", metavar="INPUT", help="a project folder or any timeline file the studio reads")
     timeline.add_argument("-o", "--output", required=True, help="OUT.otio, OUT.otioz, OUT.xml (FCP 7) or OUT.edl")
@@ -611,6 +637,9 @@ def parser() -> argparse.ArgumentParser:
 def _shot_options(p: argparse.ArgumentParser, length_help: str) -> None:
     """The options generate, extend and connect share."""
     p.add_argument("-m", "--model", required=True, help="a model card id or a diffusers model folder")
+    p.add_argument("--expand", action="store_true", help="rewrite the prompt into a detailed one first (kept in "
+                   "the recipe beside the prompt)")
+    p.add_argument("--expander", help="the text model folder for --expand")
     p.add_argument("--negative", default="", help="what to avoid")
     length = p.add_mutually_exclusive_group()
     length.add_argument("--seconds", type=float, help=length_help)

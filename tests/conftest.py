@@ -90,3 +90,13 @@ def still_images(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     Image.fromarray(gradient).save(first)
     Image.fromarray(square).save(last)
     return first, last
+
+
+@pytest.fixture(scope="session")
+def tiny_expander(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random-weight causal language model folder for prompt expansion: gibberish out, through
+    transformers' real generate. Read-only."""
+    folder = tmp_path_factory.mktemp("models") / "tiny-expander"
+    result = studio_command("models", "tiny", "expander", str(folder), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return folder

@@ -48,6 +48,16 @@ Listener = Callable[[JobEvent], None]
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # so the worker imports this same studio
 
 
+def engine_process_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a child process that runs engine code (`python -m studio.engine...`):
+    it imports this same studio, and its output is not held back in a buffer."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
+    return env
+
+
 def default_log_dir() -> Path:
     return Path(tempfile.gettempdir()) / "studio-logs"
 
@@ -117,11 +127,7 @@ class EngineService:
 
     @staticmethod
     def _worker_env(extra: dict[str, str] | None) -> dict[str, str]:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH")) if p)
-        env["PYTHONUNBUFFERED"] = "1"
-        env.update(extra or {})
-        return env
+        return engine_process_env(extra)
 
     # -- the public API -------------------------------------------------------------------
 

@@ -140,3 +140,30 @@ def weights_revision(folder: str | os.PathLike[str]) -> str:
                 f.seek(max(1 << 20, size - (1 << 20)))
                 digest.update(f.read())
     return "local-" + digest.hexdigest()[:16]
+
+
+# Prompt expansion's text model (engine/expand.py): a transformers causal LM with a chat template.
+DEFAULT_EXPANDER_REPO = "Qwen/Qwen2.5-0.5B-Instruct"
+
+
+class ExpanderError(RuntimeError):
+    """No prompt expander, or one that cannot run; the message says what to do."""
+
+
+def find_expander(explicit: str | os.PathLike[str] | None = None,
+                  models_dir: str | os.PathLike[str] | None = None) -> Path | None:
+    """The expander folder: the one given, else $STUDIO_EXPANDER, else expander/ in a models folder
+    (search_dirs), else the Hugging Face cache's copy of DEFAULT_EXPANDER_REPO; None if there is none."""
+    if explicit:
+        folder = Path(explicit).expanduser()
+        if not (folder / "config.json").is_file():
+            raise ExpanderError(f"{explicit} is not a text model folder (it has no config.json)")
+        return folder
+    candidates = [os.environ.get("STUDIO_EXPANDER")] + [d / "expander" for d in search_dirs(models_dir)]
+    for candidate in candidates:
+        if candidate and (Path(candidate).expanduser() / "config.json").is_file():
+            return Path(candidate).expanduser()
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(DEFAULT_EXPANDER_REPO, "config.json")
+    return Path(found).parent if isinstance(found, str) else None

@@ -44,6 +44,7 @@ from ..core.timebase import FrameRate
 from ..engine import jobs
 from ..engine.modes import overlap_frames
 from ..engine.requests import RequestError, available_models, resolve_model
+from ..engine.weights import find_expander
 from ..media.interchange import InterchangeError, read_timeline, write_timeline
 from ..media.probe import MediaError
 from ..media.thumbnails import thumbnail
@@ -349,6 +350,7 @@ class MainWindow(QMainWindow):
 
     def refresh_models(self) -> None:
         self.prompt_panel.set_models(available_models(self.service.models_dir))
+        self.prompt_panel.expander.set_model(find_expander(models_dir=self.service.models_dir))
         self._model_changed()
 
     def _model_changed(self, *_: object) -> None:

@@ -1,0 +1,43 @@
+"""The prompt panel's Expand: the tiny language model runs in its own process, its text lands in the
+editable expanded-prompt box, and the recipe the panel builds carries what the box holds."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from studio.engine.expand import expand
+from studio.ui.prompt_panel import PromptPanel
+
+
+def test_expand_fills_the_box_and_the_recipe_keeps_the_edited_text(qtbot, tiny_expander):
+    panel = PromptPanel()
+    qtbot.addWidget(panel)
+    expander = panel.expander
+    expander.set_model(None)
+    assert not expander.button.isEnabled() and "No prompt expander" in expander.status.text()
+
+    expander.set_model(tiny_expander)
+    panel.prompt.setPlainText("a fox in the snow")
+    qtbot.mouseClick(expander.button, Qt.MouseButton.LeftButton)
+    assert expander.running() and not expander.button.isEnabled()
+    qtbot.waitUntil(lambda: not expander.running(), timeout=120_000)
+    assert expander.text.toPlainText() == expand("a fox in the snow", tiny_expander)
+    assert expander.button.isEnabled()
+
+    expander.text.setPlainText("A red fox trots through deep snow at dawn, low angle, long lens.")
+    recipe = panel.recipe(fps=24.0)
+    assert recipe.prompt == "a fox in the snow"
+    assert recipe.expanded_prompt == "A red fox trots through deep snow at dawn, low angle, long lens."
+
+    panel.prompt.setPlainText("a hare in the snow")
+    assert "prompt changed" in expander.status.text()
+    expander.text.clear()
+    assert panel.recipe(fps=24.0).expanded_prompt is None  # cleared: the prompt as written
+
+
+def test_an_empty_prompt_is_not_sent(qtbot, tiny_expander):
+    panel = PromptPanel()
+    qtbot.addWidget(panel)
+    panel.expander.set_model(tiny_expander)
+    qtbot.mouseClick(panel.expander.button, Qt.MouseButton.LeftButton)
+    assert not panel.expander.running() and "Write a few words" in panel.expander.status.text()
