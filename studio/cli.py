@@ -307,6 +307,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
         conditions=conditions,
         strength=strength,
         bridge_frames=bridge_frames,
+        window_prompts=list(getattr(args, "window_prompt", None) or []),
     )
     if getattr(args, "expand", False):
         recipe.expanded_prompt = _expanded(prompt, args.expander)
@@ -354,7 +355,7 @@ def take_outputs(output: Path, takes: int) -> list[Path]:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .engine.jobs import JobDone, JobProgress
+    from .engine.jobs import JobDone, JobPartial, JobProgress
     from .engine.requests import RequestError
     from .engine.service import EngineService
 
@@ -392,6 +393,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
             with made_changed:
                 made[event.job_id] = event.frames
                 made_changed.notify_all()
+        if isinstance(event, JobPartial):
+            with print_lock:
+                line = (f"window {event.window}/{event.windows} done: {event.frames} frames so far in "
+                        f"{event.output} (playable)")
+                print(f"\r{line}" if on_tty else line, file=sys.stderr, flush=True)
         if isinstance(event, JobProgress):
             with print_lock:
                 line = f"step {event.step}/{event.total}  {event.elapsed:.1f} s"
@@ -412,7 +418,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 _say("cancelling…")
                 for other in job_ids:
                     service.cancel(other)
-                service.wait(job_id, timeout=60)
+                job = service.wait(job_id, timeout=60)
+                if job.state == "done":  # a long shot keeps its finished windows
+                    _say(f"cancelled: kept the finished windows, {job.recipe.frames} frames")
+                    print(job.output, flush=True)
                 return 130
             if on_tty:
                 print(file=sys.stderr)
@@ -586,6 +595,9 @@ def parser() -> argparse.ArgumentParser:
         "--loop", action="store_true", help="with --video: add frames that lead from its end back to its start"
     )
     gen.add_argument("--takes", type=int, default=1, help="N variations with seeds SEED … SEED+N-1")
+    gen.add_argument("--window-prompt", action="append", metavar="TEXT",
+                     help="a long shot's prompt for its next window (repeatable: the first window's, the second's, "
+                     "…; the last goes on for the rest)")
     _shot_options(gen, "the shot's length (with --loop: the frames added)")
     gen.set_defaults(func=cmd_generate)
 

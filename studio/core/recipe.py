@@ -79,6 +79,9 @@ class Recipe:
     # connect: the bridge's exact length, where that is not a length the model makes (a gap on the
     # timeline); the next longer bridge is made and evenly thinned to it. None: as made.
     bridge_frames: int | None = None
+    # a long shot (longer than the model makes at once, made in windows): each window's prompt, in
+    # order; the last one goes on for any windows after it. Empty: the prompt throughout.
+    window_prompts: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.mode = Mode(self.mode)

@@ -43,6 +43,8 @@ class Job:
     error: str | None = None
     notes: list[str] = field(default_factory=list)  # what prepare() changed, e.g. a rounded size
     preview: bytes | None = None  # the latest preview from the latents, a small PNG
+    window: int = 0  # a long shot: the windows finished, of `windows`
+    windows: int = 0
 
     @property
     def progress(self) -> float:
@@ -80,6 +82,17 @@ class JobPreview:
 
 
 @dataclass(frozen=True)
+class JobPartial:
+    """A long shot finished a window: its take so far, playable, is in output."""
+
+    job_id: str
+    output: str
+    frames: int
+    window: int  # windows finished
+    windows: int
+
+
+@dataclass(frozen=True)
 class JobDone:
     job_id: str
     output: str
@@ -102,4 +115,4 @@ class JobCancelled:
     job_id: str
 
 
-JobEvent = JobQueued | JobStarted | JobProgress | JobPreview | JobDone | JobFailed | JobCancelled
+JobEvent = JobQueued | JobStarted | JobProgress | JobPreview | JobPartial | JobDone | JobFailed | JobCancelled

@@ -111,11 +111,13 @@ def generate(
     on_step: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_preview: Callable[[np.ndarray], None] | None = None,
+    assemble: bool = True,
 ) -> np.ndarray:
     """Run the pipeline; return the take as uint8 frames shaped (N, height, width, 3).
 
     N is recipe.frames, except for the clip modes, whose take joins the clip's frames and the new
     ones (modes.assemble): extend and loop are longer than recipe.frames, connect is shorter.
+    assemble=False returns the recipe.frames frames the pipeline made, overlaps included (windows.py).
 
     on_step, should_stop and on_preview are the step hooks (steps.StepHooks).
     """
@@ -132,6 +134,8 @@ def generate(
     if video.shape != expected:
         raise RuntimeError(f"the pipeline made video shaped {video.shape}, not {expected}")
     frames = (video * 255.0).round().clip(0, 255).astype(np.uint8)
+    if not assemble:
+        return frames
     return modes.assemble(recipe.mode, frames, clips, card, recipe.bridge_frames)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
 from ..media.probe import MediaError, probe
-from . import policy
+from . import policy, windows
 from .cards import Card, CardError, ModelNotFound, Resolved, catalogue, resolve
 from .modes import condition_path, min_frames, overlap_frames
 from .sizes import SizeError, snap
@@ -94,19 +94,45 @@ def prepare(
         raise RequestError(f"the number of steps must be at least 1, not {steps}")
     if guidance < 0:
         raise RequestError(f"the guidance must not be negative, not {guidance}")
-    try:
-        snapped, more = snap(dataclasses.replace(recipe, steps=steps, guidance=guidance), card)
-    except SizeError as exc:
-        raise RequestError(str(exc)) from exc
+    recipe = dataclasses.replace(recipe, steps=steps, guidance=guidance)
+    if windows.is_long(recipe, card):
+        snapped, more = _long_shot(recipe, card)
+    else:
+        try:
+            snapped, more = snap(recipe, card)
+        except SizeError as exc:
+            raise RequestError(str(exc)) from exc
+        if len(recipe.window_prompts) > 1:
+            more.append(f"the shot fits in one window of {card.name} ({card.max_frames} frames at most): "
+                        "only the first window prompt is used")
+            snapped = dataclasses.replace(snapped, prompt=recipe.window_prompts[0], window_prompts=[])
     notes += more
     notes += _check_clip_lengths(snapped, card, clips)
     return snapped, notes
 
 
+def _long_shot(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
+    """A shot longer than the model makes at once: checked, its size snapped, its frame count kept
+    (windows drop the last window's surplus), and a note on how it will be made."""
+    try:
+        windows.check(recipe, card)
+        sized, notes = snap(dataclasses.replace(recipe, frames=card.max_frames), card)
+    except (windows.LongShotError, SizeError) as exc:
+        raise RequestError(str(exc)) from exc
+    sized = dataclasses.replace(sized, frames=recipe.frames)
+    plan = windows.plan(sized, card)
+    seconds = recipe.frames / recipe.fps
+    notes.append(f"a long shot of {seconds:.1f} s in {len(plan)} windows of up to {plan[0].frames} frames, each "
+                 f"continuing the last (seeds {recipe.seed}–{recipe.seed + len(plan) - 1})")
+    if len(recipe.window_prompts) > len(plan):
+        notes.append(f"{len(recipe.window_prompts)} window prompts for {len(plan)} windows: the last "
+                     f"{len(recipe.window_prompts) - len(plan)} are not used")
+    return sized, notes
+
+
 def _check_policy(recipe: Recipe) -> None:
     """The prompt policy (engine.policy): what the shot is asked to show, not what it should avoid."""
-    windows = getattr(recipe, "window_prompts", None) or []  # a long shot's prompt per window
-    texts = [recipe.prompt, recipe.expanded_prompt or "", *windows]
+    texts = [recipe.prompt, recipe.expanded_prompt or "", *recipe.window_prompts]
     try:
         refusal = policy.check(texts)
     except policy.PolicyError as exc:

@@ -35,6 +35,7 @@ from .jobs import (
     JobDone,
     JobEvent,
     JobFailed,
+    JobPartial,
     JobPreview,
     JobProgress,
     JobQueued,
@@ -355,6 +356,9 @@ class EngineService:
             except (KeyError, ValueError, binascii.Error):
                 return  # a preview is a nicety: a bad one is skipped
             self._emit(JobPreview(job.id, job.preview))
+        elif kind == "partial":
+            job.window, job.windows = message["window"], message["windows"]
+            self._emit(JobPartial(job.id, message["output"], message["frames"], job.window, job.windows))
         elif kind in ("done", "failed", "cancelled"):
             worker.job_id = None
             if kind == "done":

@@ -10,7 +10,9 @@ Protocol: JSON lines. Requests on stdin:
 Events on the original stdout:
     started, progress (step, total, elapsed), preview (png: a small base64 PNG made from the
     latents every few steps), done (output, frames, width, height, fps, recipe,
-    elapsed), failed (reason), cancelled, each with its job_id.
+    elapsed), failed (reason), cancelled, each with its job_id. A long shot also sends partial (output,
+    frames, window, windows) after each window, its take so far written to output; a cancel of a long
+    shot with finished windows ends in done, the take being those windows.
 Everything else the process prints, including libraries' chatter and tracebacks, goes to stderr
 (the service points it at a log file).
 """
@@ -35,7 +37,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 # The module under studio.engine that turns a recipe of each family into its pipeline's call. Each has
-# generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview) -> uint8 frames.
+# generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview) -> uint8 frames; one that
+# can extend also takes assemble=False, for long shots (windows.py).
 FAMILY_MODULES = {"ltx": "ltx", "wan": "wan"}
 
 
@@ -125,6 +128,7 @@ class Worker:
 
         from ..core.recipe import Recipe
         from ..media.takes import write_frames
+        from . import windows
         from .cards import Card, folder_card, resolve
         from .jobs import Cancelled
 
@@ -154,10 +158,40 @@ class Worker:
         def on_preview(picture) -> None:
             self.emit("preview", job_id, png=_png_base64(picture))
 
+        if windows.is_long(recipe, card):
+            return self._generate_long(family, pipe, recipe, card, message, job_id, on_step, should_stop, on_preview)
         frames = family.generate(pipe, recipe, card, message.get("project_folder"), on_step, should_stop, on_preview)
         if should_stop():
             raise Cancelled()
         write_frames(message["output"], frames, recipe.fps)
+        return frames, recipe
+
+    def _generate_long(self, family, pipe, recipe, card, message, job_id, on_step, should_stop, on_preview):
+        """A long shot (windows.py): the take so far is written to the output after every window and
+        announced, so it can be played; a cancel keeps the finished windows as the take."""
+        import dataclasses
+
+        from ..media.takes import write_frames
+        from . import windows
+        from .jobs import Cancelled
+
+        output = message["output"]
+        kept: list = []  # the take so far
+
+        def write_partial(frames, done: int, count: int) -> str:
+            write_frames(output, frames, recipe.fps)
+            kept[:] = [frames]
+            self.emit("partial", job_id, output=output, frames=int(len(frames)), window=done, windows=count)
+            return output
+
+        try:
+            frames = windows.generate_long(family, pipe, recipe, card, message.get("project_folder"), write_partial,
+                                           on_step, should_stop, on_preview)
+        except Cancelled:
+            if not kept:
+                raise
+            frames = kept[0]  # already written: the finished windows are the take, and the recipe says so
+            return frames, dataclasses.replace(recipe, frames=len(frames))
         return frames, recipe
 
     def _pipeline(self, folder: Path, card, mode, memory: str | None = None):

@@ -3,8 +3,8 @@ and Cancel (running or queued) or Retry (failed or cancelled)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -43,12 +43,19 @@ class JobRow(QFrame):
         self.retry.setToolTip("Run this job again with the same recipe")
         self.retry.clicked.connect(lambda: self.retry_requested.emit(self.job_id))
         self.retry.hide()
+        self.play_so_far = QPushButton("Play so far")
+        self.play_so_far.setToolTip("A long shot: open the windows made so far in the system's video player")
+        self.play_so_far.clicked.connect(self._play_so_far)
+        self.play_so_far.hide()
+        self.partial: str | None = None
+        self.window = ""  # "window 2/6 · " while a long shot is made
         self.preview = QLabel()  # the latest picture from the latents, then the take's
         self.preview.setFixedSize(PREVIEW_HEIGHT * 16 // 9, PREVIEW_HEIGHT)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setObjectName("jobPreview")
         bottom = QHBoxLayout()
         bottom.addWidget(self.progress, 1)
+        bottom.addWidget(self.play_so_far)
         bottom.addWidget(self.cancel)
         bottom.addWidget(self.retry)
         text = QVBoxLayout()
@@ -62,9 +69,20 @@ class JobRow(QFrame):
 
     def set_progress(self, step: int, total: int, elapsed: float) -> None:
         left = f" · about {elapsed / step * (total - step):.0f}s left" if 0 < step < total else ""
-        self.state.setText(f"step {step}/{total} · {elapsed:.1f}s{left}")
+        self.state.setText(f"{self.window}step {step}/{total} · {elapsed:.1f}s{left}")
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(step)
+
+    def set_partial(self, output: str, frames: int, window: int, windows: int) -> None:
+        """A long shot finished a window: its take so far can be played."""
+        self.partial = output
+        self.window = f"window {min(window + 1, windows)}/{windows} · "
+        self.state.setText(f"{window} of {windows} windows made ({frames} frames)")
+        self.play_so_far.setVisible(window < windows)
+
+    def _play_so_far(self) -> None:
+        if self.partial:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self.partial))
 
     def set_preview(self, png: bytes) -> None:
         pixmap = QPixmap()
@@ -77,6 +95,7 @@ class JobRow(QFrame):
         self.state.setToolTip(tooltip)
         self.cancel.setEnabled(False)
         self.cancel.setVisible(state == "done")
+        self.play_so_far.hide()
         self.retry.setVisible(state in ("failed", "cancelled"))
         if state == "done":
             self.progress.setValue(self.progress.maximum())

@@ -550,6 +550,11 @@ class MainWindow(QMainWindow):
             if row:
                 row.set_preview(event.png)
             self.timeline.set_placeholder_preview(event.job_id, QImage.fromData(event.png))
+        elif isinstance(event, jobs.JobPartial):
+            if row:
+                row.set_partial(event.output, event.frames, event.window, event.windows)
+            self.timeline.update_placeholder(event.job_id, event.window / max(1, event.windows),
+                                             f"{event.window}/{event.windows} windows")
         elif isinstance(event, jobs.JobStarted) and row:
             row.state.setText("loading model…")
             self.timeline.update_placeholder(event.job_id, 0.0, "loading model…")

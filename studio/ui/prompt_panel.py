@@ -174,11 +174,18 @@ class PromptPanel(QWidget):
         self.negative.setMaximumHeight(48)
 
         self.seconds = QDoubleSpinBox()
-        self.seconds.setRange(0.1, 60.0)
+        self.seconds.setRange(0.1, 600.0)
         self.seconds.setSingleStep(0.5)
         self.seconds.setValue(4.0)
         self.seconds.setSuffix(" s")
-        self.seconds.setToolTip("Shot length; rounded to a frame count the model can make")
+        self.seconds.setToolTip("Shot length; rounded to a frame count the model can make. Longer than the model "
+                                "makes at once, the shot is made in windows, each continuing the last")
+        self.window_prompts = QPlainTextEdit()
+        self.window_prompts.setPlaceholderText("Per-window prompts for a long shot (optional): one line per window, "
+                                               "the last goes on for the rest")
+        self.window_prompts.setToolTip("A shot longer than the model makes at once is made in windows (about 10 s "
+                                       "each for LTX-Video); each line here is the next window's prompt")
+        self.window_prompts.setMaximumHeight(54)
 
         self.aspect = QComboBox()
         for aspect in self.aspects:
@@ -232,6 +239,7 @@ class PromptPanel(QWidget):
         form = QFormLayout()
         form.addRow("Model", model_row)
         form.addRow("Duration", self.seconds)
+        form.addRow("Windows", self.window_prompts)
         form.addRow("Aspect", self.aspect)
         form.addRow("Resolution", self.resolution)
         form.addRow("", self.size_label)
@@ -314,6 +322,7 @@ class PromptPanel(QWidget):
             model=self.model_value(),
             prompt=self.prompt.toPlainText().strip(),
             expanded_prompt=self.expander.value() or None,
+            window_prompts=[line.strip() for line in self.window_prompts.toPlainText().splitlines() if line.strip()],
             negative_prompt=self.negative.toPlainText().strip(),
             seed=self.seed.value(),
             width=width,

@@ -1,0 +1,197 @@
+"""Long shots in windows: the plan, the colour-drift correction, the checks before queueing, and
+whole long shots through the tiny LTX model's real pipeline, in-process and through the worker.
+
+The tiny model makes frames 4k+1, so its overlap k is 5 frames; for the pipeline runs its card
+says 17 frames at most, so a 41-frame shot is three short windows (17, then 12 new, 12 new)."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from studio.core.recipe import Condition, Mode, Recipe
+from studio.engine import ltx, windows
+from studio.engine.cards import folder_card, load_card
+from studio.engine.jobs import Cancelled, JobDone, JobPartial
+from studio.engine.loader import load_pipeline, pick_device
+from studio.engine.requests import RequestError, prepare
+from studio.engine.service import EngineService
+from studio.engine.weights import CARD_FILE
+from studio.media.takes import read_frames, write_frames
+
+REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
+def long_recipe(model, **kw) -> Recipe:
+    base = dict(mode=Mode.TEXT_TO_VIDEO, model=str(model), prompt="a lighthouse on a cliff", width=32, height=32,
+                frames=41, steps=2, seed=11)
+    base.update(kw)
+    return Recipe(**base)
+
+
+def test_a_minute_at_24_fps_is_six_windows_of_ltx_that_add_up_exactly():
+    card = load_card(REPO_MODELS / "ltx-video-0.9.5.toml")
+    recipe = Recipe(mode=Mode.TEXT_TO_VIDEO, model=card.id, prompt="dawn", frames=1440, seed=5,
+                    window_prompts=["dawn breaks", "the sun rises"])
+    plan = windows.plan(recipe, card)
+    assert [w.frames for w in plan] == [257, 257, 257, 257, 257, 201]
+    assert [w.new for w in plan] == [257, 248, 248, 248, 248, 191]  # each later window gives up its 9 overlap frames
+    assert sum(w.new for w in plan) == 1440
+    assert [w.seed for w in plan] == [5, 6, 7, 8, 9, 10]
+    assert [w.prompt for w in plan] == ["dawn breaks"] + ["the sun rises"] * 5  # the last prompt goes on
+    assert all(card.valid_frames(w.frames) for w in plan)
+
+
+def test_colour_drift_measured_on_the_overlap_is_taken_out_of_the_new_frames():
+    rng = np.random.default_rng(0)
+    given = rng.integers(40, 200, (5, 16, 16, 3)).astype(np.float64)
+    later = rng.integers(40, 200, (7, 16, 16, 3)).astype(np.float64)
+    gain, offset = np.array([0.9, 1.0, 1.1]), np.array([12.0, -8.0, 3.0])  # what the window drifted by
+
+    def drift(frames):
+        return (frames * gain + offset).round().clip(0, 255).astype(np.uint8)
+
+    corrected = windows.match_colour(drift(later), drift(given), given.astype(np.uint8))
+    assert np.abs(corrected.astype(int) - later).max() <= 2
+    assert np.abs(drift(later).astype(int) - later).mean() > 8  # there was drift to take out
+
+
+def test_a_correction_too_large_to_be_drift_is_limited():
+    given = np.tile(np.linspace(0, 255, 16)[None, None, :, None], (2, 16, 1, 3)).astype(np.uint8)
+    flat = np.full_like(given, 128)
+    flat[..., 0, :] = 120  # a nearly flat overlap would ask for a huge gain
+    corrected = windows.match_colour(flat, flat, given)
+    assert corrected.std() <= flat.std() * windows.GAIN_LIMITS[1] + 1
+
+
+@pytest.fixture(scope="module")
+def short_windows(tiny_ltx, tmp_path_factory) -> Path:
+    """The tiny model with a card that makes at most 17 frames at once."""
+    folder = tmp_path_factory.mktemp("long") / "tiny-ltx-17"
+    shutil.copytree(tiny_ltx, folder, ignore=shutil.ignore_patterns(CARD_FILE))
+    card = dataclasses.replace(folder_card(tiny_ltx), id=folder.name, max_frames=17, default_frames=9)
+    (folder / CARD_FILE).write_text(card.to_toml(), encoding="utf-8")
+    return folder
+
+
+def test_a_long_shot_is_checked_and_described_before_it_is_queued(tiny_ltx, still_images, tmp_path):
+    recipe, notes = prepare(long_recipe(tiny_ltx, frames=150, width=30, window_prompts=["a", "b", "c", "d"]))
+    assert recipe.frames == 150 and recipe.width == 32  # any length; sizes still snap
+    assert any("in 3 windows of up to 65 frames" in n for n in notes)
+    assert any("the last 1 are not used" in n for n in notes)
+
+    with pytest.raises(RequestError, match="first frame only"):
+        first, last = still_images
+        prepare(long_recipe(tiny_ltx, mode=Mode.IMAGE_TO_VIDEO, frames=150,
+                            conditions=[Condition(str(first), 0), Condition(str(last), 149)]))
+    clip = write_frames(tmp_path / "clip.mkv", np.zeros((9, 32, 32, 3), np.uint8), 24)
+    with pytest.raises(RequestError, match="then extend it"):
+        prepare(long_recipe(tiny_ltx, mode=Mode.VIDEO_TO_VIDEO, conditions=[Condition(str(clip))], frames=200))
+
+    no_extend = tmp_path / "no-extend"
+    shutil.copytree(tiny_ltx, no_extend, ignore=shutil.ignore_patterns(CARD_FILE))
+    card = dataclasses.replace(folder_card(tiny_ltx), id="no-extend", modes=(Mode.TEXT_TO_VIDEO,))
+    (no_extend / CARD_FILE).write_text(card.to_toml(), encoding="utf-8")
+    with pytest.raises(RequestError, match="cannot extend a shot"):
+        prepare(long_recipe(no_extend, frames=150))
+
+
+def test_one_prompt_per_window_on_a_shot_that_fits_in_one_uses_the_first(tiny_ltx):
+    recipe, notes = prepare(long_recipe(tiny_ltx, frames=33, window_prompts=["first", "second"]))
+    assert recipe.prompt == "first" and recipe.window_prompts == []
+    assert any("only the first window prompt is used" in n for n in notes)
+
+
+@pytest.fixture(scope="module")
+def pipe(short_windows):
+    return load_pipeline(short_windows, folder_card(short_windows), pick_device("cpu"))
+
+
+def test_a_long_shot_through_the_real_pipeline(pipe, short_windows, tmp_path):
+    card = folder_card(short_windows)
+    recipe, _ = prepare(long_recipe(short_windows, window_prompts=["a lighthouse at dusk", "the lamp comes on"]))
+    partials, steps = [], []
+
+    def write_partial(frames, done, count):
+        path = tmp_path / f"partial-{done}.mkv"
+        write_frames(path, frames, recipe.fps)
+        partials.append((done, count, frames.copy()))
+        return str(path)
+
+    frames = windows.generate_long(ltx, pipe, recipe, card, None, write_partial, lambda s, t: steps.append((s, t)))
+    assert frames.shape == (41, 32, 32, 3)
+    assert [(d, c, len(f)) for d, c, f in partials] == [(1, 3, 17), (2, 3, 29), (3, 3, 41)]
+    for _, _, partial in partials:  # a window never changes the frames before it
+        assert np.array_equal(partial, frames[: len(partial)])
+    assert steps == [(s, 6) for s in range(1, 7)]  # progress across all three windows
+
+    # The first window is the plain shot of 17 frames with the first window's prompt, frame for frame.
+    first = dataclasses.replace(recipe, frames=17, prompt="a lighthouse at dusk", window_prompts=[])
+    assert np.array_equal(frames[:17], ltx.generate(pipe, first, card))
+    # Determinism: the same long recipe gives the same frames.
+    again = windows.generate_long(ltx, pipe, recipe, card, None, lambda f, d, c: write_partial(f, d + 10, c))
+    assert np.array_equal(frames, again)
+
+
+def test_a_cancel_keeps_the_finished_windows(pipe, short_windows, tmp_path):
+    card = folder_card(short_windows)
+    recipe, _ = prepare(long_recipe(short_windows))
+    finished = []
+
+    def write_partial(frames, done, count):
+        finished.append(len(frames))
+        path = tmp_path / "take.mkv"
+        write_frames(path, frames, recipe.fps)
+        return str(path)
+
+    with pytest.raises(Cancelled):
+        windows.generate_long(ltx, pipe, recipe, card, None, write_partial, should_stop=lambda: bool(finished))
+    assert finished == [17]
+    assert read_frames(tmp_path / "take.mkv").shape == (17, 32, 32, 3)
+
+
+def test_the_worker_announces_each_window_and_keeps_them_on_cancel(short_windows, tmp_path):
+    service = EngineService(log_dir=tmp_path / "logs")
+    events: list = []
+    changed = threading.Condition()
+
+    def listen(event):
+        with changed:
+            events.append(event)
+            changed.notify_all()
+
+    def done_event(job_id):  # listeners hear of a job a moment after wait() returns
+        with changed:
+            changed.wait_for(lambda: any(isinstance(e, JobDone) and e.job_id == job_id for e in events), 10)
+        return next(e for e in events if isinstance(e, JobDone) and e.job_id == job_id)
+
+    service.add_listener(listen)
+    try:
+        output = tmp_path / "long.mkv"
+        job_id = service.submit(long_recipe(short_windows), output, name="lighthouse")
+        job = service.wait(job_id, timeout=600)
+        assert job.state == "done", job.error
+        assert done_event(job_id).frames == 41
+        partial = [(e.window, e.windows, e.frames) for e in events if isinstance(e, JobPartial)]
+        assert partial == [(1, 3, 17), (2, 3, 29), (3, 3, 41)]
+        assert read_frames(output).shape == (41, 32, 32, 3)
+
+        def cancel_after_the_first_window(event):
+            if isinstance(event, JobPartial) and event.window == 1:
+                service.cancel(event.job_id)
+
+        service.add_listener(cancel_after_the_first_window)
+        kept = tmp_path / "kept.mkv"
+        job_id = service.submit(long_recipe(short_windows, seed=12, steps=20), kept)
+        job = service.wait(job_id, timeout=600)
+        assert job.state == "done", job.error
+        done = done_event(job_id)
+        assert done.frames == 17 and done.recipe.frames == 17  # the recipe says what was kept
+        assert read_frames(kept).shape == (17, 32, 32, 3)
+    finally:
+        service.shutdown()
