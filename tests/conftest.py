@@ -79,6 +79,27 @@ def tiny_wan_flf2v(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_hunyuan15(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny HunyuanVideo 1.5 text-to-video folder (a HunyuanVideo15Pipeline, like the 480p_t2v
+    checkpoint): 32x32, 9 frames, 2 steps by default, frames 4k+1, sizes in multiples of 16. Read-only."""
+    folder = tmp_path_factory.mktemp("models") / "tiny-hunyuan15"
+    result = studio_command("models", "tiny", "hunyuan15", str(folder), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_hunyuan15_i2v(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny HunyuanVideo 1.5 image-to-video folder (a HunyuanVideo15ImageToVideoPipeline with a
+    SigLIP image encoder, like the 480p_i2v checkpoint; first-frame shots only), sizes as
+    tiny_hunyuan15. Read-only."""
+    folder = tmp_path_factory.mktemp("models") / "tiny-hunyuan15-i2v"
+    result = studio_command("models", "tiny", "hunyuan15-i2v", str(folder), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+@pytest.fixture(scope="session")
 def still_images(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Two different 96x64 PNG stills: a horizontal gradient and a red field with a white square."""
     folder = tmp_path_factory.mktemp("stills")

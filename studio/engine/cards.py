@@ -68,6 +68,15 @@ FAMILIES: dict[str, Family] = {
         size_multiple=16,  # check_inputs demands 16; a bigger VAE or patch needs more (the card says)
         call_keys=frozenset({"max_sequence_length", "guidance_scale_2"}),
     ),
+    # HunyuanVideo 1.5: separate text and image checkpoints, each a folder of its own pipeline class.
+    "hunyuan15": Family(
+        id="hunyuan15",
+        label="HunyuanVideo 1.5",
+        pipelines=("HunyuanVideo15Pipeline", "HunyuanVideo15ImageToVideoPipeline"),
+        folder_classes=("HunyuanVideo15Pipeline", "HunyuanVideo15ImageToVideoPipeline"),
+        size_multiple=16,  # the VAE compresses 16x in space; the pipeline checks nothing and rounds down
+        call_keys=frozenset(),  # guidance goes to the folder's guider, not to the call
+    ),
 }
 
 
@@ -347,6 +356,8 @@ def folder_card(folder: str | os.PathLike[str]) -> Card:
         if class_name in family.folder_classes:
             if family.id == "wan":
                 return _wan_defaults(family, folder, index)
+            if family.id == "hunyuan15":
+                return _hunyuan15_defaults(family, folder, index)
             return _family_defaults(family, folder)
     known = ", ".join(c for f in FAMILIES.values() for c in f.folder_classes)
     raise ModelFolderError(
@@ -434,6 +445,45 @@ def _wan_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
         default_steps=50,
         default_guidance=5.0,
         memory_gb=24.0,
+        description="A model folder without a studio card: the family's defaults.",
+        source=str(folder),
+    )
+
+
+def _hunyuan15_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
+    """HunyuanVideo 1.5 defaults, read from the folder's configs: a HunyuanVideo15Pipeline makes text
+    shots, a HunyuanVideo15ImageToVideoPipeline first-frame shots; the transformer's target_size (640
+    for the 480p checkpoints, 960 for the 720p ones) gives the default 16:9 size, and the guider's
+    scale the default guidance (1.0 for the CFG-distilled checkpoints)."""
+    vae = _read_json(folder / "vae" / "config.json")
+    transformer = _read_json(folder / "transformer" / "config.json")
+    guider_file = folder / "guider" / "guider_config.json"
+    guider = _read_json(guider_file) if guider_file.is_file() else {}
+    spatial = int(vae.get("spatial_compression_ratio") or 16)
+    step = int(vae.get("temporal_compression_ratio") or 4)
+    multiple = math.lcm(family.size_multiple, spatial * int(transformer.get("patch_size") or 1))
+    target = int(transformer.get("target_size") or 640)
+    image = index["_class_name"] == "HunyuanVideo15ImageToVideoPipeline"
+    max_frames = 121 // step * step + 1
+    return Card(
+        id=folder.name,
+        name=f"{folder.name} ({family.label}, no card)",
+        family=family.id,
+        pipeline=index["_class_name"],
+        last_frame="no",
+        modes=(Mode.IMAGE_TO_VIDEO,) if image else (Mode.TEXT_TO_VIDEO,),
+        frame_step=step,
+        max_frames=max_frames,
+        default_frames=max_frames,
+        size_multiple=multiple,
+        max_width=max(2 * target // multiple * multiple, multiple),
+        max_height=max(2 * target // multiple * multiple, multiple),
+        default_width=max(round(target * 4 / 3 / multiple) * multiple, multiple),  # 848 at 640, 1280 at 960
+        default_height=max(round(target * 3 / 4 / multiple) * multiple, multiple),  # 480 at 640, 720 at 960
+        default_fps=24.0,
+        default_steps=50,
+        default_guidance=float(guider.get("guidance_scale", 6.0)),
+        memory_gb=48.0 if target > 640 else 40.0,
         description="A model folder without a studio card: the family's defaults.",
         source=str(folder),
     )

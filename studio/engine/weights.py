@@ -20,6 +20,11 @@ _CONFIG_FILES = {
     "scheduler": ("scheduler_config.json",),
     "tokenizer": ("tokenizer.json", "spiece.model", "tokenizer_config.json"),
     "image_processor": ("preprocessor_config.json",),  # Wan 2.1 I2V's CLIP image processor
+    # HunyuanVideo 1.5: its ByT5 glyph tokenizer (no vocabulary file: bytes), its guidance settings,
+    # and the image pipeline's SigLIP image processor.
+    "tokenizer_2": ("tokenizer.json", "spiece.model", "tokenizer_config.json"),
+    "guider": ("guider_config.json",),
+    "feature_extractor": ("preprocessor_config.json",),
 }
 
 
