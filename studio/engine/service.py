@@ -185,6 +185,23 @@ class EngineService:
             elif self._worker is not None and self._worker.job_id == job_id:
                 self._worker.send({"type": "cancel", "job_id": job_id})
 
+    def move(self, job_id: str, position: int) -> bool:
+        """Put a queued job at a place in the queue (0: it runs next; -1 or past the end: last).
+        False if it is not waiting in the queue (running or finished)."""
+        with self._lock:
+            if job_id not in self._queue:
+                return False
+            self._queue.remove(job_id)
+            if position < 0 or position > len(self._queue):
+                position = len(self._queue)
+            self._queue.insert(position, job_id)
+            return True
+
+    def queued(self) -> list[str]:
+        """The ids of the jobs waiting, in the order they will run."""
+        with self._lock:
+            return list(self._queue)
+
     def jobs(self) -> list[Job]:
         """Copies of every job this service has seen, oldest first."""
         with self._lock:

@@ -1,5 +1,6 @@
-"""The jobs panel: every generation job with its preview, state, progress, elapsed and remaining time,
-and Cancel (running or queued) or Retry (failed or cancelled)."""
+"""The jobs panel: every generation job with its thumbnail (an input still, then the latest preview),
+state, progress, elapsed and remaining time; Cancel (running or queued), Run next / Run last (queued),
+Retry (failed or cancelled) or Resume (interrupted by a restart); Resume All and Clear Finished."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ PREVIEW_HEIGHT = 54
 class JobRow(QFrame):
     cancel_requested = Signal(str)
     retry_requested = Signal(str)
+    move_requested = Signal(str, int)  # job id, 0 (run next) or -1 (run last)
 
     def __init__(self, job_id: str, name: str) -> None:
         super().__init__()
@@ -43,6 +45,14 @@ class JobRow(QFrame):
         self.retry.setToolTip("Run this job again with the same recipe")
         self.retry.clicked.connect(lambda: self.retry_requested.emit(self.job_id))
         self.retry.hide()
+        self.run_next = QPushButton("⤒")
+        self.run_next.setFixedWidth(30)
+        self.run_next.setToolTip("Run next: move this job to the front of the queue")
+        self.run_next.clicked.connect(lambda: self.move_requested.emit(self.job_id, 0))
+        self.run_last = QPushButton("⤓")
+        self.run_last.setFixedWidth(30)
+        self.run_last.setToolTip("Run last: move this job to the back of the queue")
+        self.run_last.clicked.connect(lambda: self.move_requested.emit(self.job_id, -1))
         self.play_so_far = QPushButton("Play so far")
         self.play_so_far.setToolTip("A long shot: open the windows made so far in the system's video player")
         self.play_so_far.clicked.connect(self._play_so_far)
@@ -56,6 +66,8 @@ class JobRow(QFrame):
         bottom = QHBoxLayout()
         bottom.addWidget(self.progress, 1)
         bottom.addWidget(self.play_so_far)
+        bottom.addWidget(self.run_next)
+        bottom.addWidget(self.run_last)
         bottom.addWidget(self.cancel)
         bottom.addWidget(self.retry)
         text = QVBoxLayout()
@@ -66,6 +78,22 @@ class JobRow(QFrame):
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(self.preview)
         layout.addLayout(text, 1)
+
+    @property
+    def finished(self) -> bool:
+        return not self.cancel.isEnabled()
+
+    def set_queued(self, queued: bool) -> None:
+        """Run next / Run last go with a job that waits in the queue."""
+        self.run_next.setVisible(queued)
+        self.run_last.setVisible(queued)
+
+    def set_thumbnail(self, image_file: str) -> None:
+        """A still that stands for the job until it has a preview (its input image, or a saved preview)."""
+        pixmap = QPixmap(image_file)
+        if not pixmap.isNull():
+            self.preview.setPixmap(pixmap.scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                                 Qt.TransformationMode.SmoothTransformation))
 
     def set_progress(self, step: int, total: int, elapsed: float) -> None:
         left = f" · about {elapsed / step * (total - step):.0f}s left" if 0 < step < total else ""
@@ -91,12 +119,15 @@ class JobRow(QFrame):
                                                  Qt.TransformationMode.SmoothTransformation))
 
     def finish(self, state: str, tooltip: str = "") -> None:
+        """done, failed, cancelled, or interrupted (queued or running when the studio stopped)."""
         self.state.setText(state)
         self.state.setToolTip(tooltip)
         self.cancel.setEnabled(False)
         self.cancel.setVisible(state == "done")
         self.play_so_far.hide()
-        self.retry.setVisible(state in ("failed", "cancelled"))
+        self.set_queued(False)
+        self.retry.setText("Resume" if state == "interrupted" else "Retry")
+        self.retry.setVisible(state in ("failed", "cancelled", "interrupted"))
         if state == "done":
             self.progress.setValue(self.progress.maximum())
 
@@ -104,6 +135,9 @@ class JobRow(QFrame):
 class JobsPanel(QScrollArea):
     cancel_requested = Signal(str)
     retry_requested = Signal(str)
+    move_requested = Signal(str, int)
+    resume_all_requested = Signal()
+    clear_requested = Signal()  # forget the finished jobs
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,15 +150,42 @@ class JobsPanel(QScrollArea):
         self._layout.setContentsMargins(2, 2, 2, 2)
         self._empty = QLabel("No jobs yet. Write a prompt and press Generate.")
         self._empty.setObjectName("hint")
+        self.resume_all = QPushButton("Resume All")
+        self.resume_all.setToolTip("Queue again every job the studio was running or about to run when it stopped")
+        self.resume_all.clicked.connect(self.resume_all_requested)
+        self.clear = QPushButton("Clear Finished")
+        self.clear.setToolTip("Remove done, failed and cancelled jobs from the list")
+        self.clear.clicked.connect(self.clear_requested)
+        header = QHBoxLayout()
+        header.addWidget(self.resume_all)
+        header.addStretch(1)
+        header.addWidget(self.clear)
+        self._layout.addLayout(header)
         self._layout.addWidget(self._empty)
         self._layout.addStretch(1)
         self.setWidget(inner)
+        self.update_header()
 
     def add(self, job_id: str, name: str) -> JobRow:
+        """A row for a new job, at the top (the newest first); it waits in the queue."""
         row = JobRow(job_id, name)
         row.cancel_requested.connect(self.cancel_requested)
         row.retry_requested.connect(self.retry_requested)
+        row.move_requested.connect(self.move_requested)
         self.rows[job_id] = row
-        self._empty.hide()
-        self._layout.insertWidget(0, row)
+        self._layout.insertWidget(1, row)  # under the header
+        self.update_header()
         return row
+
+    def remove(self, job_id: str) -> None:
+        row = self.rows.pop(job_id, None)
+        if row is not None:
+            row.setParent(None)
+            row.deleteLater()
+        self.update_header()
+
+    def update_header(self) -> None:
+        rows = self.rows.values()
+        self._empty.setVisible(not self.rows)
+        self.resume_all.setVisible(any(r.retry.text() == "Resume" and not r.retry.isHidden() for r in rows))
+        self.clear.setVisible(any(r.finished for r in rows))

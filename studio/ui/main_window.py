@@ -37,13 +37,14 @@ from ..core.commands import (
     UseTake,
 )
 from ..core.commands import DeleteClip as DeleteClipCommand
+from ..core.jobfile import SavedJob, load_jobs, save_jobs
 from ..core.project import Clip, Marker, MediaItem, MediaKind, Track, TrackKind, new_id
 from ..core.recipe import Condition, Mode, variations
 from ..core.store import ProjectError
 from ..core.timebase import FrameRate
 from ..engine import jobs
 from ..engine.modes import overlap_frames
-from ..engine.requests import RequestError, available_models, resolve_model
+from ..engine.requests import IMAGE_SUFFIXES, RequestError, available_models, resolve_model
 from ..engine.weights import find_expander
 from ..media.interchange import InterchangeError, read_timeline, write_timeline
 from ..media.probe import MediaError
@@ -100,6 +101,9 @@ class MainWindow(QMainWindow):
         self._fill_offered = False  # Generate fills the selected gap (its model can bridge clips)
         self._groups: dict[str, str] = {}  # variations: group -> the clip their first take landed in
         self._retryable: dict[str, tuple] = {}  # failed or cancelled job -> (its pending shot, placeholder)
+        self._restored: dict[str, SavedJob] = {}  # jobs from the project's saved queue, not run again yet
+        self._jobs_folder: Path | None = None  # the project folder whose jobs.json the jobs are kept in
+        self._closing = False
 
         self.viewer = ViewerWidget(self.document)
         self.timeline = TimelineWidget(self.document)
@@ -140,6 +144,11 @@ class MainWindow(QMainWindow):
         self.prompt_panel.model.currentTextChanged.connect(self._model_changed)
         self.jobs_panel.cancel_requested.connect(self.service.cancel)
         self.jobs_panel.retry_requested.connect(self.retry_job)
+        self.jobs_panel.move_requested.connect(self.move_job)
+        self.jobs_panel.resume_all_requested.connect(self.resume_all_jobs)
+        self.jobs_panel.clear_requested.connect(self.clear_finished_jobs)
+        self.document.replaced.connect(self._switch_job_queue)
+        self.document.path_changed.connect(self._follow_job_queue)
         self.document.path_changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
 
@@ -149,6 +158,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.resize(1400, 860)
         self.statusBar().showMessage("Ready")
+        self._restore_jobs()  # the project's unfinished jobs from the last session, to resume
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -334,7 +344,7 @@ class MainWindow(QMainWindow):
             lambda: self.document.untitled or self.recent.add(self.document.folder))
 
     def purge_unused_media(self) -> None:
-        running = {self.document.media_dir / f"{take_id}.mkv" for take_id in self._pending.values()}
+        running = {self.document.media_dir / f"{pending.take_id}.mkv" for pending in self._pending.values()}
         removed = purge_unused_media(self, self.document.project, keep=running)
         if removed:
             self.show_message(f"Purged {len(removed)} unused media file(s)")
@@ -541,14 +551,27 @@ class MainWindow(QMainWindow):
         self.show_message(" ".join(["Continuing from the clip's last frame.", *self.service.job(job_id).notes]))
 
     def _on_job_event(self, event) -> None:
+        self._show_job_event(event)
+        if not isinstance(event, jobs.JobProgress | jobs.JobPreview):
+            self._save_jobs()
+            self.jobs_panel.update_header()
+
+    def _show_job_event(self, event) -> None:
         row = self.jobs_panel.rows.get(event.job_id)
-        if isinstance(event, jobs.JobProgress) and row:
+        if isinstance(event, jobs.JobQueued) and row:
+            stills = [c.path for c in event.recipe.conditions if Path(c.path).suffix.lower() in IMAGE_SUFFIXES]
+            if stills:  # the job's input still stands for it until the first preview
+                row.set_thumbnail(str(self.document.folder / stills[0]))
+        elif isinstance(event, jobs.JobProgress) and row:
             row.set_progress(event.step, event.total, event.elapsed)
             self.timeline.update_placeholder(event.job_id, event.step / max(1, event.total),
                                              f"step {event.step}/{event.total}")
         elif isinstance(event, jobs.JobPreview):
             if row:
                 row.set_preview(event.png)
+            if event.job_id in self._pending:  # the thumbnail a restored job shows after a restart
+                self._preview_file(event.job_id).parent.mkdir(parents=True, exist_ok=True)
+                self._preview_file(event.job_id).write_bytes(event.png)
             self.timeline.set_placeholder_preview(event.job_id, QImage.fromData(event.png))
         elif isinstance(event, jobs.JobPartial):
             if row:
@@ -556,6 +579,7 @@ class MainWindow(QMainWindow):
             self.timeline.update_placeholder(event.job_id, event.window / max(1, event.windows),
                                              f"{event.window}/{event.windows} windows")
         elif isinstance(event, jobs.JobStarted) and row:
+            row.set_queued(False)
             row.state.setText("loading model…")
             self.timeline.update_placeholder(event.job_id, 0.0, "loading model…")
         elif isinstance(event, jobs.JobDone):
@@ -585,7 +609,7 @@ class MainWindow(QMainWindow):
         try:
             job = self.service.job(job_id)
         except KeyError:
-            job = None
+            job = self._restored.get(job_id)  # from the saved queue: its recipe and name are all it needs
         if job is None or pending is None:
             self.show_message("That job cannot be retried any more")
             return
@@ -598,11 +622,125 @@ class MainWindow(QMainWindow):
             self.show_message(f"Cannot retry: {exc}")
             return
         self._pending[new_job] = dataclasses.replace(pending, take_id=take_id)
+        self._restored.pop(job_id, None)
+        self.jobs_panel.remove(job_id)  # the new job's row takes its place
         self.jobs_panel.add(new_job, job.name)
         if placeholder is not None:
             self.timeline.add_placeholder(new_job, dataclasses.replace(placeholder, progress=0.0, state="queued",
                                                                          preview=None))
         self.show_message(f"Retrying: {job.name}")
+
+    # The job queue, kept in the project folder (core/jobfile.py)
+
+    def move_job(self, job_id: str, position: int) -> None:
+        """Run a queued job next (0) or last (-1); the rows follow the queue's order."""
+        if not self.service.move(job_id, position):
+            self.show_message("Only a job still waiting in the queue can be moved")
+            return
+        waiting = self.service.queued()
+        for rank, queued_id in enumerate(reversed(waiting)):  # the panel shows the newest (last to run) on top
+            row = self.jobs_panel.rows.get(queued_id)
+            if row is not None:
+                self.jobs_panel._layout.removeWidget(row)
+                self.jobs_panel._layout.insertWidget(1 + rank, row)
+        self._save_jobs()
+        self.show_message("Runs next" if position == 0 else "Runs last")
+
+    def resume_all_jobs(self) -> None:
+        for job_id in [j for j, saved in self._restored.items() if saved.interrupted]:
+            self.retry_job(job_id)
+
+    def clear_finished_jobs(self) -> None:
+        for job_id, row in list(self.jobs_panel.rows.items()):
+            if row.finished:
+                self.jobs_panel.remove(job_id)
+                self._retryable.pop(job_id, None)
+                self._restored.pop(job_id, None)
+        self._save_jobs()
+
+    def _preview_file(self, job_id: str) -> Path:
+        return self.document.cache_dir / "jobs" / f"{job_id}.png"
+
+    def _saved_jobs(self) -> list[SavedJob]:
+        """The jobs whose takes have not landed: waiting, running, failed, cancelled or restored."""
+        project = self.document.project
+        saved = []
+        for job_id in [*self._pending, *self._retryable]:
+            if job_id in self._restored:
+                saved.append(self._restored[job_id])
+                continue
+            try:
+                job = self.service.job(job_id)
+            except KeyError:
+                continue
+            pending, placeholder = (self._pending[job_id], self.timeline.placeholders.get(job_id)) \
+                if job_id in self._pending else self._retryable[job_id]
+            spot = None if placeholder is None else {"track_id": placeholder.track_id, "start": placeholder.start,
+                                                     "frames": placeholder.frames, "label": placeholder.label}
+            saved.append(SavedJob(job_id, job.name, job.recipe, project.relative_path(Path(job.output)),
+                                  str(job.state), dataclasses.asdict(pending), spot, job.error))
+        return saved
+
+    def _save_jobs(self) -> None:
+        if self._closing or self._jobs_folder is None:
+            return
+        try:
+            save_jobs(self._jobs_folder, self._saved_jobs())
+        except OSError as exc:
+            self.show_message(f"Could not keep the job queue in the project: {exc}")
+
+    def _follow_job_queue(self) -> None:
+        """Save As: the queue goes with the project to its new folder."""
+        folder = self.document.folder
+        if self._jobs_folder is not None and folder != self._jobs_folder:
+            save_jobs(self._jobs_folder, [])
+        self._jobs_folder = folder
+        self._save_jobs()
+
+    def _switch_job_queue(self) -> None:
+        """Another project: the old one's unfinished jobs stay in its jobs.json (its running and
+        waiting jobs are stopped and kept as interrupted, to resume when it is opened again); the new
+        one's saved jobs are listed, to resume."""
+        if self._jobs_folder is not None:
+            self._save_jobs()
+            active = list(self._pending)
+            self._jobs_folder = None  # the cancels that follow must not overwrite the saved queue
+            for job_id in active:
+                self.service.cancel(job_id)
+        for job_id in list(self.jobs_panel.rows):
+            self.jobs_panel.remove(job_id)
+        for job_id in list(self._pending):
+            self.timeline.remove_placeholder(job_id)
+        self._pending.clear()
+        self._retryable.clear()
+        self._restored.clear()
+        self._restore_jobs()
+
+    def _restore_jobs(self) -> None:
+        self._jobs_folder = self.document.folder
+        saved_jobs, warning = load_jobs(self._jobs_folder)
+        if warning:
+            self.show_message(warning)
+        for saved in saved_jobs:
+            landing = dict(saved.landing)
+            extension = landing.pop("extension", None)
+            try:
+                pending = _PendingShot(**landing, extension=_Extension(**extension) if extension else None)
+                placeholder = Placeholder(**saved.placeholder) if saved.placeholder else None
+            except TypeError:
+                continue  # written by another version of the studio: nothing to land it with
+            self._restored[saved.job_id] = saved
+            self._retryable[saved.job_id] = (pending, placeholder)
+            row = self.jobs_panel.add(saved.job_id, saved.name)
+            state = "interrupted" if saved.interrupted else saved.state
+            row.finish(state, saved.error or ("stopped when the studio closed: Resume runs it again"
+                                              if saved.interrupted else ""))
+            row.set_thumbnail(str(self._preview_file(saved.job_id)))
+        self.jobs_panel.update_header()
+        if saved_jobs:
+            waiting = sum(s.interrupted for s in saved_jobs)
+            self.show_message(f"{len(saved_jobs)} unfinished job(s) from the last session"
+                              + (f": {waiting} to resume (Jobs → Resume All)" if waiting else ""))
 
     def _video_track(self):
         """Where a generated shot lands: the selected track if it is an unlocked video track, else the
@@ -1013,6 +1151,8 @@ class MainWindow(QMainWindow):
         if not self._confirm_discard():
             event.ignore()
             return
+        self._save_jobs()
+        self._closing = True  # the jobs cancelled by the shutdown stay queued in jobs.json, for next time
         self.autosaver.close()
         self.viewer.shutdown()
         self.service.shutdown()

@@ -206,3 +206,19 @@ def test_shutdown_cancels_what_is_left_and_stops_the_worker(tiny_ltx, tmp_path):
     assert process.poll() is not None
     assert svc.job(queued).state is JobState.CANCELLED
     assert svc.job(running).state in (JobState.CANCELLED, JobState.FAILED)
+
+
+def test_queued_jobs_can_be_reordered_and_run_in_the_new_order(service, events, tiny_ltx, tmp_path):
+    blocker = service.submit(recipe(tiny_ltx, steps=300), tmp_path / "blocker.mkv")
+    events.wait_for(blocker, JobStarted)
+    waiting = [service.submit(recipe(tiny_ltx, seed=i), tmp_path / f"{i}.mkv", name=f"job {i}") for i in range(3)]
+    assert service.queued() == waiting
+    assert service.move(waiting[2], 0) and service.move(waiting[0], -1)
+    assert service.queued() == [waiting[2], waiting[1], waiting[0]]
+    assert not service.move(blocker, 0)  # running: not in the queue any more
+    service.cancel(blocker)
+    for job_id in waiting:
+        events.wait_for(job_id, JobDone)
+    with events._changed:
+        started = [e.job_id for e in events.events if isinstance(e, JobStarted) and e.job_id in waiting]
+    assert started == [waiting[2], waiting[1], waiting[0]]

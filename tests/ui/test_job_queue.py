@@ -1,0 +1,75 @@
+"""The job queue through the real window and engine: jobs are kept in the project's jobs.json, survive a
+restart as interrupted jobs that Resume runs to the end, and queued jobs can be moved in the queue."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+
+from studio.core import store
+from studio.core.jobfile import JOBS_FILE
+from studio.core.project import Project
+
+
+def start_shot(qtbot, window, model, prompt: str) -> None:
+    panel = window.prompt_panel
+    panel.set_model(str(model))
+    panel.prompt.setPlainText(prompt)
+    panel.resolution.setCurrentIndex(panel.resolution.findText("Draft (128p)"))
+    panel.seconds.setValue(0.3)
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+
+
+def test_a_job_survives_a_restart_and_resume_lands_its_shot(qtbot, open_window, tiny_ltx, tmp_path):
+    project = Project.new("Queue")
+    folder = store.save(project, tmp_path / "Queue.studio")
+    window = open_window(project)
+    start_shot(qtbot, window, tiny_ltx, "a kite over the dunes")
+    window.close()  # the studio stops with the job queued or running
+
+    saved = json.loads((folder / JOBS_FILE).read_text())["jobs"]
+    assert len(saved) == 1 and saved[0]["state"] in ("queued", "running")
+    assert saved[0]["recipe"]["prompt"] == "a kite over the dunes"
+    assert saved[0]["placeholder"]["track_id"] == project.sequence.tracks[0].id
+
+    reopened = open_window(store.load(folder))
+    (row,) = reopened.jobs_panel.rows.values()
+    assert row.state.text() == "interrupted" and row.retry.text() == "Resume" and not row.retry.isHidden()
+    assert not reopened.jobs_panel.resume_all.isHidden()
+    assert reopened.document.project.sequence.duration == 0
+
+    qtbot.mouseClick(reopened.jobs_panel.resume_all, Qt.MouseButton.LeftButton)
+    seq = reopened.document.project.sequence
+    (new_row,) = reopened.jobs_panel.rows.values()
+    qtbot.waitUntil(lambda: seq.duration > 0 or new_row.state.text() in ("failed", "cancelled"), timeout=180_000)
+    assert new_row.state.text() == "done", new_row.state.toolTip()
+    (item,) = reopened.document.project.media.values()
+    assert item.recipe.prompt == "a kite over the dunes"
+    assert seq.tracks[0].clips[0].start == 0  # where the placeholder stood
+    qtbot.waitUntil(lambda: not (folder / JOBS_FILE).exists(), timeout=5000)  # nothing left unfinished
+
+
+def test_queued_jobs_run_next_or_last_and_the_rows_follow(qtbot, open_window, tiny_ltx, tmp_path):
+    project = Project.new("Order")
+    folder = store.save(project, tmp_path / "Order.studio")
+    window = open_window(project)
+    for prompt in ("first", "second", "third"):
+        start_shot(qtbot, window, tiny_ltx, prompt)
+    service = window.service
+    first, second, third = [j.id for j in service.jobs()]
+    assert service.queued() == [second, third]  # the first went to the worker at once
+
+    qtbot.mouseClick(window.jobs_panel.rows[third].run_next, Qt.MouseButton.LeftButton)
+    assert service.queued() == [third, second]
+    layout = window.jobs_panel._layout
+    shown = [layout.itemAt(i).widget() for i in range(1, 4)]
+    assert [row.job_id for row in shown] == [second, third, first]  # the last to run on top
+
+    qtbot.mouseClick(window.jobs_panel.rows[third].run_last, Qt.MouseButton.LeftButton)
+    assert service.queued() == [second, third]
+    qtbot.mouseClick(window.jobs_panel.rows[first].run_next, Qt.MouseButton.LeftButton)
+    assert service.queued() == [second, third]  # the first is with the worker already: it stays where it is
+    assert "still waiting" in window.statusBar().currentMessage()
+    saved = [j["job_id"] for j in json.loads((folder / JOBS_FILE).read_text())["jobs"]]
+    assert set(saved) == {first, second, third}
