@@ -36,7 +36,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 # The module under studio.engine that turns a recipe of each family into its pipeline's call. Each has
 # generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview) -> uint8 frames.
-FAMILY_MODULES = {"ltx": "ltx", "wan": "wan"}
+FAMILY_MODULES = {"ltx": "ltx", "wan": "wan", "cogvideox": "cogvideox"}
 
 
 def _take_protocol_stream() -> TextIO:
