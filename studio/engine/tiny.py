@@ -10,6 +10,9 @@ like Wan 2.2 TI2V 5B (one WanPipeline folder that makes text and first-frame sho
 pipeline made from its modules), "wan-i2v" like Wan 2.1 I2V (a WanImageToVideoPipeline folder with a
 CLIP image encoder, first-frame shots) and "wan-flf2v" like Wan 2.1 FLF2V (the same, but its
 transformer has positions for two images' CLIP tokens and demands a first and a last frame).
+CogVideoX comes as four: "cogvideox" like CogVideoX-2b (text shots, and clips remade through the video
+pipeline made from its modules), "cogvideox-i2v" like CogVideoX-5b-I2V (first-frame shots at its one
+size and length), and "cogvideox-1.5" and "cogvideox-1.5-i2v" like the 1.5 models (temporal patches).
 """
 
 from __future__ import annotations
@@ -471,12 +474,13 @@ def tiny_cogvideox_card(pipe, card_id: str) -> Card:
     step = pipe.vae_scale_factor_temporal * (4 if version_15 else 2)
     multiple = math.lcm(FAMILIES["cogvideox"].size_multiple, pipe.vae_scale_factor_spatial * config.patch_size)
     limits = _tiny_limits(step, multiple)
+    spatial = pipe.vae_scale_factor_spatial
     if config.use_learned_positional_embeddings:
-        width, height = config.sample_width * pipe.vae_scale_factor_spatial, config.sample_height * pipe.vae_scale_factor_spatial
+        width, height = config.sample_width * spatial, config.sample_height * spatial
         limits.update(max_frames=config.sample_frames, default_frames=config.sample_frames, max_width=width,
                       max_height=height, default_width=width, default_height=height)
     elif version_15:  # rotary positions reach sample_* latent pixels
-        side = config.sample_width * pipe.vae_scale_factor_spatial
+        side = config.sample_width * spatial
         limits.update(max_width=side, max_height=side, default_frames=step + 1)
     pipelines = {}
     if type(pipe).__name__ == "CogVideoXImageToVideoPipeline":
