@@ -1,6 +1,6 @@
 """Tiny models for tests and for trying the studio without a download.
 
-Real diffusers and transformers classes with tiny configs (those of diffusers' own LTX and Wan
+Real diffusers and transformers classes with tiny configs (those of diffusers' own LTX, Wan and CogVideoX
 pipeline tests), random weights from fixed seeds, and a tokenizer trained here on a few sentences,
 so nothing is fetched from the network. The output is noise-like video, but every code path of
 the real model runs: text encoding, conditioning, denoising, VAE decode.
