@@ -78,6 +78,42 @@ def tiny_wan_flf2v(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _tiny(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    folder = tmp_path_factory.mktemp("models") / f"tiny-{name}"
+    result = studio_command("models", "tiny", name, str(folder), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_cogvideox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny CogVideoX folder laid out like CogVideoX-2b (a CogVideoXPipeline; text shots, and clips
+    remade through CogVideoXVideoToVideoPipeline): 32x32, 17 frames, 2 steps by default, frames 8k+1,
+    sizes in multiples of 16. Read-only."""
+    return _tiny(tmp_path_factory, "cogvideox")
+
+
+@pytest.fixture(scope="session")
+def tiny_cogvideox_i2v(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny CogVideoX folder laid out like CogVideoX-5b-I2V (first-frame shots; learned position
+    embeddings, so 32x32 and 9 frames only). Read-only."""
+    return _tiny(tmp_path_factory, "cogvideox-i2v")
+
+
+@pytest.fixture(scope="session")
+def tiny_cogvideox_15(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny CogVideoX folder laid out like CogVideoX1.5-5B (text shots; 2-frame temporal patches,
+    frames 16k+1, sizes up to 64x64). Read-only."""
+    return _tiny(tmp_path_factory, "cogvideox-1.5")
+
+
+@pytest.fixture(scope="session")
+def tiny_cogvideox_15_i2v(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny CogVideoX folder laid out like CogVideoX1.5-5B-I2V (first-frame shots, frames 16k+1,
+    sizes up to 64x64). Read-only."""
+    return _tiny(tmp_path_factory, "cogvideox-1.5-i2v")
+
+
 @pytest.fixture(scope="session")
 def tiny_hunyuan15(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny HunyuanVideo 1.5 text-to-video folder (a HunyuanVideo15Pipeline, like the 480p_t2v

@@ -68,6 +68,15 @@ FAMILIES: dict[str, Family] = {
         size_multiple=16,  # check_inputs demands 16; a bigger VAE or patch needs more (the card says)
         call_keys=frozenset({"max_sequence_length", "guidance_scale_2"}),
     ),
+    # CogVideoX 1.0 / 1.5: one pipeline class per mode, over the same modules for text and clips.
+    "cogvideox": Family(
+        id="cogvideox",
+        label="CogVideoX",
+        pipelines=("CogVideoXPipeline", "CogVideoXImageToVideoPipeline", "CogVideoXVideoToVideoPipeline"),
+        folder_classes=("CogVideoXPipeline", "CogVideoXImageToVideoPipeline"),
+        size_multiple=16,  # check_inputs demands 8, but the VAE's 8x times the 2x2 patches need 16
+        call_keys=frozenset({"max_sequence_length", "use_dynamic_cfg"}),
+    ),
     # HunyuanVideo 1.5: separate text and image checkpoints, each a folder of its own pipeline class.
     "hunyuan15": Family(
         id="hunyuan15",
@@ -358,6 +367,8 @@ def folder_card(folder: str | os.PathLike[str]) -> Card:
                 return _wan_defaults(family, folder, index)
             if family.id == "hunyuan15":
                 return _hunyuan15_defaults(family, folder, index)
+            if family.id == "cogvideox":
+                return _cogvideox_defaults(family, folder, index)
             return _family_defaults(family, folder)
     known = ", ".join(c for f in FAMILIES.values() for c in f.folder_classes)
     raise ModelFolderError(
@@ -444,6 +455,66 @@ def _wan_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
         default_fps=16.0,
         default_steps=50,
         default_guidance=5.0,
+        memory_gb=24.0,
+        description="A model folder without a studio card: the family's defaults.",
+        source=str(folder),
+    )
+
+
+def _cogvideox_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
+    """CogVideoX defaults, read from the folder's configs: a CogVideoXPipeline makes text shots, and
+    remakes clips too where it has no temporal patches (1.0; 1.5's pipeline refuses most clip lengths);
+    a CogVideoXImageToVideoPipeline makes first-frame shots. Frames are 8k+1 (1.0) or 16k+1 (1.5):
+    the VAE decodes only an odd number of latent frames to 4(n-1)+1 frames, and 1.5 was trained on
+    16k+1. Learned position embeddings (CogVideoX-5b-I2V) hold one size and length only."""
+    vae = _read_json(folder / "vae" / "config.json")
+    transformer = _read_json(folder / "transformer" / "config.json")
+    spatial = 2 ** (len(vae.get("block_out_channels", (0, 0, 0, 0))) - 1)
+    temporal = int(vae.get("temporal_compression_ratio") or 4)
+    patch = int(transformer.get("patch_size") or 2)
+    version_15 = transformer.get("patch_size_t") is not None
+    step = temporal * (4 if version_15 else 2)
+    multiple = math.lcm(family.size_multiple, spatial * patch)
+    sample_width = int(transformer.get("sample_width", 90)) * spatial
+    sample_height = int(transformer.get("sample_height", 60)) * spatial
+    sample_frames = int(transformer.get("sample_frames", 49))
+    pipelines: dict[str, str] = {}
+    if index["_class_name"] == "CogVideoXImageToVideoPipeline":
+        modes: tuple[Mode, ...] = (Mode.IMAGE_TO_VIDEO,)
+    elif version_15:
+        modes = (Mode.TEXT_TO_VIDEO,)
+    else:
+        modes = (Mode.TEXT_TO_VIDEO, Mode.VIDEO_TO_VIDEO)
+        pipelines = {str(Mode.VIDEO_TO_VIDEO): "CogVideoXVideoToVideoPipeline"}
+    if version_15:  # trained at 1360x768 and up to 161 frames; rotary positions reach sample_* x 8
+        max_width = min(1360, sample_width) // multiple * multiple
+        max_height = min(1360, sample_height) // multiple * multiple
+        default_width, default_height = min(1360, max_width), min(768, max_height)
+        max_frames, fps = (max(161, sample_frames) - 1) // step * step + 1, 16.0
+    else:  # trained at 720x480, 49 frames
+        max_width = max(sample_width // multiple * multiple, multiple)
+        max_height = max(sample_height // multiple * multiple, multiple)
+        default_width, default_height = max_width, max_height
+        max_frames, fps = max((sample_frames - 1) // step * step + 1, 1), 8.0
+    return Card(
+        id=folder.name,
+        name=f"{folder.name} ({family.label}, no card)",
+        family=family.id,
+        pipeline=index["_class_name"],
+        pipelines=pipelines,
+        last_frame="no",
+        modes=modes,
+        frame_step=step,
+        max_frames=max_frames,
+        default_frames=min((sample_frames - 1) // step * step + 1, max_frames),
+        size_multiple=multiple,
+        max_width=max_width,
+        max_height=max_height,
+        default_width=default_width,
+        default_height=default_height,
+        default_fps=fps,
+        default_steps=50,
+        default_guidance=6.0,
         memory_gb=24.0,
         description="A model folder without a studio card: the family's defaults.",
         source=str(folder),

@@ -39,7 +39,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # The module under studio.engine that turns a recipe of each family into its pipeline's call. Each has
 # generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview) -> uint8 frames; one that
 # can extend also takes assemble=False, for long shots (windows.py).
-FAMILY_MODULES = {"ltx": "ltx", "wan": "wan", "hunyuan15": "hunyuan15"}
+FAMILY_MODULES = {"ltx": "ltx", "wan": "wan", "hunyuan15": "hunyuan15", "cogvideox": "cogvideox"}
 
 
 def _take_protocol_stream() -> TextIO:
