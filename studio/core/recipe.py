@@ -79,6 +79,9 @@ class Recipe:
     # connect: the bridge's exact length, where that is not a length the model makes (a gap on the
     # timeline); the next longer bridge is made and evenly thinned to it. None: as made.
     bridge_frames: int | None = None
+    # Images of what the shot should show (a character, an object, a place), for models whose card
+    # says `references = true` (Wan VACE); paths like Condition.path. They go with any mode.
+    references: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.mode = Mode(self.mode)
