@@ -123,7 +123,7 @@ def _vace_inputs(
         mask = torch.ones(1, recipe.frames, 1, recipe.height, recipe.width)
         for frames, index in known:
             # (frames, H, W, 3) uint8 -> (frames, 3, H, W) in [0, 1], as the pipeline's video processor takes tensors
-            video[0, index : index + len(frames)] = torch.from_numpy(frames).permute(0, 3, 1, 2) / 255.0
+            video[0, index : index + len(frames)] = torch.tensor(frames).permute(0, 3, 1, 2) / 255.0
             mask[0, index : index + len(frames)] = 0.0
         arguments = {"video": video, "mask": mask}
     if recipe.references:
