@@ -424,9 +424,10 @@ def _wan_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
     elif index.get("expand_timesteps"):
         modes = (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO)
         pipelines = {str(Mode.IMAGE_TO_VIDEO): "WanImageToVideoPipeline"}
-    elif (index.get("transformer_2") or [None])[0] is None:
-        # One transformer and Wan 2.1's VAE (2.2's two-transformer A14B would lose its second): a clip
-        # is remade SDEdit-style by WanVideoToVideoPipeline, made from the loaded modules.
+    elif (index.get("transformer_2") or [None])[0] is None and vae.get("z_dim", 16) == 16:
+        # One transformer (2.2's two-transformer A14B would lose its second) and Wan 2.1's VAE (the only
+        # one WanVideoToVideoPipeline sizes right): a clip is remade SDEdit-style, by that pipeline made
+        # from the loaded modules.
         modes = (Mode.TEXT_TO_VIDEO, Mode.VIDEO_TO_VIDEO)
         pipelines = {str(Mode.VIDEO_TO_VIDEO): "WanVideoToVideoPipeline"}
     else:
