@@ -308,6 +308,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
         strength=strength,
         bridge_frames=bridge_frames,
         window_prompts=list(getattr(args, "window_prompt", None) or []),
+        references=list(args.reference or []),
     )
     if getattr(args, "expand", False):
         recipe.expanded_prompt = _expanded(prompt, args.expander)
@@ -653,6 +654,9 @@ def _shot_options(p: argparse.ArgumentParser, length_help: str) -> None:
                    "the recipe beside the prompt)")
     p.add_argument("--expander", help="the text model folder for --expand")
     p.add_argument("--negative", default="", help="what to avoid")
+    p.add_argument("--reference", action="append", metavar="PATH", help="an image of what the shot should show "
+                   "(a character, an object, a place), with any mode; for models that take references, such as "
+                   "Wan VACE (repeatable)")
     length = p.add_mutually_exclusive_group()
     length.add_argument("--seconds", type=float, help=length_help)
     length.add_argument("--frames", type=int, help=length_help + ", in frames")

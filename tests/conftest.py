@@ -136,6 +136,26 @@ def tiny_hunyuan15_i2v(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_wan_t2v(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Wan folder laid out like Wan 2.1 T2V 1.3B (a WanPipeline without expand_timesteps; text
+    shots, and clips remade through WanVideoToVideoPipeline), same sizes as tiny_wan. Read-only."""
+    folder = tmp_path_factory.mktemp("models") / "tiny-wan-t2v"
+    result = studio_command("models", "tiny", "wan-t2v", str(folder), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_wan_vace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Wan folder laid out like Wan 2.1 VACE (a WanVACEPipeline: every mode but video to video,
+    and reference images), same sizes as tiny_wan. Read-only."""
+    folder = tmp_path_factory.mktemp("models") / "tiny-wan-vace"
+    result = studio_command("models", "tiny", "wan-vace", str(folder), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+@pytest.fixture(scope="session")
 def still_images(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Two different 96x64 PNG stills: a horizontal gradient and a red field with a white square."""
     folder = tmp_path_factory.mktemp("stills")

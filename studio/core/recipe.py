@@ -82,6 +82,9 @@ class Recipe:
     # a long shot (longer than the model makes at once, made in windows): each window's prompt, in
     # order; the last one goes on for any windows after it. Empty: the prompt throughout.
     window_prompts: list[str] = field(default_factory=list)
+    # Images of what the shot should show (a character, an object, a place), for models whose card
+    # says `references = true` (Wan VACE); paths like Condition.path. They go with any mode.
+    references: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.mode = Mode(self.mode)

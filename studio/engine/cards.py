@@ -59,12 +59,13 @@ FAMILIES: dict[str, Family] = {
             }
         ),
     ),
-    # Wan 2.1 / 2.2: no condition pipeline; text and images go to different pipeline classes.
+    # Wan 2.1 / 2.2: no condition pipeline; text, images, a clip to remake and VACE's video + mask go to
+    # different pipeline classes.
     "wan": Family(
         id="wan",
         label="Wan",
-        pipelines=("WanPipeline", "WanImageToVideoPipeline"),
-        folder_classes=("WanPipeline", "WanImageToVideoPipeline"),
+        pipelines=("WanPipeline", "WanImageToVideoPipeline", "WanVACEPipeline", "WanVideoToVideoPipeline"),
+        folder_classes=("WanPipeline", "WanImageToVideoPipeline", "WanVACEPipeline"),
         size_multiple=16,  # check_inputs demands 16; a bigger VAE or patch needs more (the card says)
         call_keys=frozenset({"max_sequence_length", "guidance_scale_2"}),
     ),
@@ -87,6 +88,11 @@ FAMILIES: dict[str, Family] = {
         call_keys=frozenset(),  # guidance goes to the folder's guider, not to the call
     ),
 }
+
+
+# What Wan VACE does: every mode is frames kept (black in its mask) and frames made (white); video to
+# video is not, as VACE has no strength to remake a clip by.
+VACE_MODES = tuple(m for m in Mode if m is not Mode.VIDEO_TO_VIDEO)
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,8 @@ class Card:
     # Whether image to video takes an image at the last frame: "optional" (LTX: any frame), "no"
     # (Wan 2.1 I2V and 2.2 TI2V: the first frame only), "required" (Wan 2.1 FLF2V: first and last).
     last_frame: str = "optional"
+    # Whether the model takes reference images (Recipe.references) beside any mode's inputs: Wan VACE.
+    references: bool = False
     source: str | None = field(default=None, compare=False)  # the file the card was read from
 
     @property
@@ -156,6 +164,7 @@ class Card:
             "modes": [str(m) for m in self.modes],
             "memory_gb": self.memory_gb,
             "last_frame": None if self.last_frame == "optional" else self.last_frame,
+            "references": self.references or None,
             "description": self.description,
         }
         tables = {
@@ -287,6 +296,7 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
         call=dict(call),
         pipelines={str(k): str(v) for k, v in pipelines.items()},
         last_frame=last_frame,
+        references=_field(data, "references", bool, source, False),
         source=source,
     )
     _check_numbers(card, family, source)
@@ -415,9 +425,10 @@ def _family_defaults(family: Family, folder: Path) -> Card:
 def _wan_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
     """Wan 2.1 / 2.2 defaults, with what the folder can do read from its configs: a WanPipeline makes
     text shots, and first-frame shots too when its transformer takes the image in the latents
-    (Wan 2.2 TI2V, expand_timesteps); a WanImageToVideoPipeline makes image shots only, from a first
-    frame (I2V), or from a first and a last frame when its image embedding has positions for two
-    images (FLF2V)."""
+    (Wan 2.2 TI2V, expand_timesteps), or else remakes clips (video to video); a
+    WanImageToVideoPipeline makes image shots only, from a first frame (I2V), or from a first and a
+    last frame when its image embedding has positions for two images (FLF2V); a WanVACEPipeline
+    (VACE) makes every mode but video to video, and takes reference images."""
     vae = _read_json(folder / "vae" / "config.json")
     transformer = _read_json(folder / "transformer" / "config.json")
     spatial = int(vae.get("scale_factor_spatial") or 8)
@@ -425,16 +436,24 @@ def _wan_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
     patch = transformer.get("patch_size", (1, 2, 2))
     multiple = math.lcm(family.size_multiple, spatial * int(patch[1]), spatial * int(patch[2]))
     pipelines: dict[str, str] = {}
+    last_frame = "no"
     if index["_class_name"] == "WanImageToVideoPipeline":
         modes: tuple[Mode, ...] = (Mode.IMAGE_TO_VIDEO,)
         last_frame = "required" if transformer.get("pos_embed_seq_len") else "no"
+    elif index["_class_name"] == "WanVACEPipeline":
+        modes = VACE_MODES
+        last_frame = "optional"
     elif index.get("expand_timesteps"):
         modes = (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO)
         pipelines = {str(Mode.IMAGE_TO_VIDEO): "WanImageToVideoPipeline"}
+    elif (index.get("transformer_2") or [None])[0] is None and vae.get("z_dim", 16) == 16:
+        # One transformer (2.2's two-transformer A14B would lose its second) and Wan 2.1's VAE (the only
+        # one WanVideoToVideoPipeline sizes right): a clip is remade SDEdit-style, by that pipeline made
+        # from the loaded modules.
+        modes = (Mode.TEXT_TO_VIDEO, Mode.VIDEO_TO_VIDEO)
+        pipelines = {str(Mode.VIDEO_TO_VIDEO): "WanVideoToVideoPipeline"}
     else:
         modes = (Mode.TEXT_TO_VIDEO,)
-    if index["_class_name"] != "WanImageToVideoPipeline":
-        last_frame = "no"
     max_frames = 160 // step * step + 1
     return Card(
         id=folder.name,
@@ -443,6 +462,7 @@ def _wan_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
         pipeline=index["_class_name"],
         pipelines=pipelines,
         last_frame=last_frame,
+        references=index["_class_name"] == "WanVACEPipeline",
         modes=modes,
         frame_step=step,
         max_frames=max_frames,

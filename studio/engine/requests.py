@@ -84,6 +84,7 @@ def prepare(
             f"the strength must be between 0 (keep the clip) and 1 (remake it), not {recipe.strength}"
         )
     clips = _check_inputs(recipe, project_folder)
+    _check_references(recipe, card, project_folder, models_dir, cards_dir)
     notes: list[str] = []
     if recipe.bridge_frames is not None:
         recipe, notes = _bridge_length(recipe, card)
@@ -222,6 +223,30 @@ def _check_inputs(recipe: Recipe, project_folder: PathLike | None) -> list[tuple
             )
         clips.append((condition, path, end - condition.source_in, info.width, info.height))
     return clips
+
+
+def _check_references(
+    recipe: Recipe, card: Card, project_folder: PathLike | None, models_dir: PathLike | None, cards_dir: PathLike | None
+) -> None:
+    """Reference images: a model whose card takes them, and image files that can be read."""
+    if not recipe.references:
+        return
+    if not card.references:
+        try:
+            able = [e.card.id for e in catalogue(models_dir, cards_dir) if e.installed and e.card.references]
+        except CardError:
+            able = []
+        others = f"installed models that do: {', '.join(able)}" if able else "no installed model does"
+        raise RequestError(f"{card.name} takes no reference images ({others})")
+    for reference in recipe.references:
+        path = condition_path(reference, project_folder)
+        if not path.is_file():
+            raise RequestError(f"the reference image {path} does not exist")
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            raise RequestError(
+                f"the reference {path} is not an image the studio reads ({', '.join(sorted(IMAGE_SUFFIXES))})"
+            )
+        _check_image(path)
 
 
 def _check_image(path: Path) -> None:

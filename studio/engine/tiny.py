@@ -5,11 +5,14 @@ pipeline tests), random weights from fixed seeds, and a tokenizer trained here o
 so nothing is fetched from the network. The output is noise-like video, but every code path of
 the real model runs: text encoding, conditioning, denoising, VAE decode.
 
-Wan comes as two folders because its two real layouts cannot share a transformer: "wan" is laid out
+Wan comes as several folders because its real layouts cannot share a transformer: "wan" is laid out
 like Wan 2.2 TI2V 5B (one WanPipeline folder that makes text and first-frame shots, the image
 pipeline made from its modules), "wan-i2v" like Wan 2.1 I2V (a WanImageToVideoPipeline folder with a
 CLIP image encoder, first-frame shots) and "wan-flf2v" like Wan 2.1 FLF2V (the same, but its
-transformer has positions for two images' CLIP tokens and demands a first and a last frame).
+transformer has positions for two images' CLIP tokens and demands a first and a last frame); and
+"wan-t2v" like Wan 2.1 T2V 1.3B (a WanPipeline without expand_timesteps: text shots, and clips
+remade through WanVideoToVideoPipeline), "wan-vace" like Wan 2.1 VACE (a WanVACEPipeline: every
+mode but video to video, and reference images).
 CogVideoX comes as four: "cogvideox" like CogVideoX-2b (text shots, and clips remade through the video
 pipeline made from its modules), "cogvideox-i2v" like CogVideoX-5b-I2V (first-frame shots at its one
 size and length), and "cogvideox-1.5" and "cogvideox-1.5-i2v" like the 1.5 models (temporal patches).
@@ -24,7 +27,7 @@ import string
 from pathlib import Path
 
 from ..core.recipe import Mode
-from .cards import FAMILIES, Card
+from .cards import FAMILIES, VACE_MODES, Card
 from .weights import CARD_FILE
 
 _SENTENCES = [
@@ -224,9 +227,10 @@ def _wan_transformer(seed: int, in_channels: int, image_dim: int | None = None, 
     )
 
 
-def build_wan_pipeline(seed: int = 0):
+def build_wan_pipeline(seed: int = 0, expand_timesteps: bool = True):
     """A WanPipeline laid out like Wan 2.2 TI2V 5B: expand_timesteps, so the same transformer also
-    makes first-frame shots through WanImageToVideoPipeline.from_pipe."""
+    makes first-frame shots through WanImageToVideoPipeline.from_pipe. Without expand_timesteps, like
+    Wan 2.1 T2V 1.3B: text shots, and clips remade through WanVideoToVideoPipeline."""
     from diffusers import WanPipeline
 
     tokenizer, text_encoder = _wan_text_encoder(seed)
@@ -236,7 +240,41 @@ def build_wan_pipeline(seed: int = 0):
         transformer=_wan_transformer(seed, in_channels=16),
         vae=_wan_vae(seed),
         scheduler=_wan_scheduler(),
-        expand_timesteps=True,
+        expand_timesteps=expand_timesteps,
+    )
+
+
+def build_wan_vace_pipeline(seed: int = 0):
+    """A WanVACEPipeline laid out like Wan 2.1 VACE (diffusers' own VACE test sizes): a Wan transformer
+    with VACE blocks at layers 0 and 2 that read the kept frames, the frames to make and the mask."""
+    import torch
+    from diffusers import WanVACEPipeline, WanVACETransformer3DModel
+
+    tokenizer, text_encoder = _wan_text_encoder(seed)
+    torch.manual_seed(seed)
+    transformer = WanVACETransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=16,
+        out_channels=16,
+        text_dim=32,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=3,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+        vace_layers=[0, 2],
+        # the kept and the made frames' latents (16 channels each) and the mask, 8x8 pixels a latent pixel
+        vace_in_channels=16 + 16 + 8 * 8,
+    )
+    return WanVACEPipeline(
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        transformer=transformer,
+        vae=_wan_vae(seed),
+        scheduler=_wan_scheduler(),
     )
 
 
@@ -283,7 +321,19 @@ def tiny_wan_card(pipe, card_id: str) -> Card:
     multiple = math.lcm(
         FAMILIES["wan"].size_multiple, pipe.vae_scale_factor_spatial * pipe.transformer.config.patch_size[1]
     )
-    if type(pipe).__name__ == "WanPipeline":
+    references = False
+    if type(pipe).__name__ == "WanVACEPipeline":
+        name = "Tiny Wan VACE, every mode but video to video (test model, random weights)"
+        modes = VACE_MODES
+        pipelines = {}
+        last_frame = "optional"
+        references = True
+    elif type(pipe).__name__ == "WanPipeline" and not pipe.config.expand_timesteps:
+        name = "Tiny Wan T2V, text or a clip to remake (test model, random weights)"
+        modes = (Mode.TEXT_TO_VIDEO, Mode.VIDEO_TO_VIDEO)
+        pipelines = {str(Mode.VIDEO_TO_VIDEO): "WanVideoToVideoPipeline"}
+        last_frame = "no"
+    elif type(pipe).__name__ == "WanPipeline":
         name = "Tiny Wan, text or first frame (test model, random weights)"
         modes = (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO)
         pipelines = {str(Mode.TEXT_TO_VIDEO): "WanPipeline", str(Mode.IMAGE_TO_VIDEO): "WanImageToVideoPipeline"}
@@ -301,6 +351,7 @@ def tiny_wan_card(pipe, card_id: str) -> Card:
         pipeline=type(pipe).__name__,
         pipelines=pipelines,
         last_frame=last_frame,
+        references=references,
         modes=modes,
         **_tiny_limits(step, multiple),
         default_fps=16.0,
@@ -320,6 +371,16 @@ def _tiny_ltx(seed: int):
 def _tiny_wan(seed: int):
     pipe = build_wan_pipeline(seed)
     return pipe, tiny_wan_card(pipe, "tiny-wan")
+
+
+def _tiny_wan_t2v(seed: int):
+    pipe = build_wan_pipeline(seed, expand_timesteps=False)
+    return pipe, tiny_wan_card(pipe, "tiny-wan-t2v")
+
+
+def _tiny_wan_vace(seed: int):
+    pipe = build_wan_vace_pipeline(seed)
+    return pipe, tiny_wan_card(pipe, "tiny-wan-vace")
 
 
 def _tiny_wan_i2v(seed: int):
@@ -757,6 +818,8 @@ TINY = {
     "cogvideox-i2v": _tiny_cogvideox_i2v,
     "cogvideox-1.5": _tiny_cogvideox_15,
     "cogvideox-1.5-i2v": _tiny_cogvideox_15_i2v,
+    "wan-t2v": _tiny_wan_t2v,
+    "wan-vace": _tiny_wan_vace,
 }
 
 

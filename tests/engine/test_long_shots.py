@@ -195,3 +195,28 @@ def test_the_worker_announces_each_window_and_keeps_them_on_cancel(short_windows
         assert read_frames(kept).shape == (17, 32, 32, 3)
     finally:
         service.shutdown()
+
+
+def test_a_long_shot_through_wan_vace(tiny_wan_vace, tmp_path):
+    """The windows are family-independent: the same long shot through Wan VACE's real pipeline."""
+    from studio.engine import wan
+
+    folder = tmp_path / "vace-9"
+    shutil.copytree(tiny_wan_vace, folder, ignore=shutil.ignore_patterns(CARD_FILE))
+    card = dataclasses.replace(folder_card(tiny_wan_vace), id=folder.name, max_frames=9, default_frames=9)
+    (folder / CARD_FILE).write_text(card.to_toml(), encoding="utf-8")
+    recipe, notes = prepare(long_recipe(folder, frames=21))
+    assert any("in 4 windows" in n for n in notes)
+    pipe = load_pipeline(folder, card, pick_device("cpu"))
+    partials = []
+
+    def write_partial(frames, done, count):
+        partials.append(frames.copy())
+        path = tmp_path / "vace-long.mkv"
+        write_frames(path, frames, recipe.fps)
+        return str(path)
+
+    frames = windows.generate_long(wan, pipe, recipe, card, None, write_partial)
+    assert frames.shape == (21, 32, 32, 3)
+    assert [len(p) for p in partials] == [9, 13, 17, 21]
+    assert all(np.array_equal(p, frames[: len(p)]) for p in partials)
