@@ -9,8 +9,8 @@ Protocol: JSON lines. Requests on stdin:
     {"type": "quit"}
 Events on the original stdout:
     started, progress (step, total, elapsed), preview (png: a small base64 PNG made from the
-    latents every few steps), done (output, frames, width, height, fps, recipe,
-    elapsed), failed (reason), cancelled, each with its job_id.
+    latents every few steps), done (output, frames, width, height, fps, audio (whether the take has
+    sound), sample_rate (its rate, or null), recipe, elapsed), failed (reason), cancelled, each with its job_id.
 Everything else the process prints, including libraries' chatter and tracebacks, goes to stderr
 (the service points it at a log file).
 """
@@ -35,8 +35,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 # The module under studio.engine that turns a recipe of each family into its pipeline's call. Each has
-# generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview) -> uint8 frames.
-FAMILY_MODULES = {"ltx": "ltx", "wan": "wan"}
+# generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview) -> uint8 frames; a family
+# that makes sound too (ltx2) also has generate_with_audio(...) -> (frames, samples, sample_rate).
+FAMILY_MODULES = {"ltx": "ltx", "wan": "wan", "ltx2": "ltx2"}
 
 
 def _take_protocol_stream() -> TextIO:
@@ -96,7 +97,7 @@ class Worker:
         start = time.monotonic()
         self.emit("started", job_id)
         try:
-            frames, recipe = self._generate(message, job_id, start)
+            frames, recipe, sample_rate = self._generate(message, job_id, start)
         except Cancelled:
             self.emit("cancelled", job_id)
         except BaseException as exc:  # a failed job must never take the worker down
@@ -114,6 +115,8 @@ class Worker:
                 width=int(frames.shape[2]),
                 height=int(frames.shape[1]),
                 fps=recipe.fps,
+                audio=sample_rate is not None,
+                sample_rate=sample_rate,
                 recipe=recipe.to_dict(),
                 elapsed=time.monotonic() - start,
             )
@@ -154,11 +157,15 @@ class Worker:
         def on_preview(picture) -> None:
             self.emit("preview", job_id, png=_png_base64(picture))
 
-        frames = family.generate(pipe, recipe, card, message.get("project_folder"), on_step, should_stop, on_preview)
+        args = (pipe, recipe, card, message.get("project_folder"), on_step, should_stop, on_preview)
+        if hasattr(family, "generate_with_audio"):
+            frames, audio, sample_rate = family.generate_with_audio(*args)
+        else:
+            (frames, audio, sample_rate) = (family.generate(*args), None, None)
         if should_stop():
             raise Cancelled()
-        write_frames(message["output"], frames, recipe.fps)
-        return frames, recipe
+        write_frames(message["output"], frames, recipe.fps, audio=audio, sample_rate=sample_rate)
+        return frames, recipe, sample_rate
 
     def _pipeline(self, folder: Path, card, mode, memory: str | None = None):
         """The pipeline for a folder and mode; a different model replaces the last one. Modes that run
