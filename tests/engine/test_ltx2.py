@@ -282,6 +282,12 @@ def test_video_to_video_is_not_offered(tiny_ltx2, clips):
 # -- the take on disk, the worker and the CLI -----------------------------------------------------------
 
 
+def test_an_mp4_take_carries_its_sound_as_aac(tmp_path):
+    out = write_frames(tmp_path / "shot.mp4", moving_pattern(9), 24, audio=tone(samples(9), 440.0), sample_rate=RATE)
+    info = probe(out)
+    assert info.has_audio and info.audio_codec == "aac" and info.frames == 9
+
+
 def test_the_worker_writes_a_take_with_sound_and_says_so(tiny_ltx2, tmp_path):
     output = tmp_path / "take.mkv"
     shot = {"mode": "text_to_video", "model": str(tiny_ltx2), "prompt": "rain on a window", "width": 64,
