@@ -387,12 +387,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
     on_tty = sys.stderr.isatty()
     print_lock = threading.Lock()
     made: dict[str, int] = {}  # the frames in each finished take (extend and connect differ from the recipe's)
+    sound: dict[str, int | None] = {}  # each finished take's sample rate, if it has sound (LTX-2's)
     made_changed = threading.Condition()
 
     def show(event) -> None:
         if isinstance(event, JobDone):
             with made_changed:
                 made[event.job_id] = event.frames
+                sound[event.job_id] = event.sample_rate if event.audio else None
                 made_changed.notify_all()
         if isinstance(event, JobPartial):
             with print_lock:
@@ -433,7 +435,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 frames = made.get(job_id, job.recipe.frames)
                 _say(
                     f"{label}{frames} frames, {job.recipe.width}x{job.recipe.height} at {job.recipe.fps:g} fps "
-                    f"in {job.elapsed:.1f} s"
+                    f"in {job.elapsed:.1f} s" + (f", with sound at {sound[job_id]} Hz" if sound.get(job_id) else "")
                 )
                 print(job.output, flush=True)
             elif job.state == "cancelled":

@@ -156,6 +156,16 @@ def tiny_wan_vace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_ltx2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny LTX-2 folder (an LTX2ConditionPipeline: picture and sound, Gemma 3 text encoder): 64x64,
+    9 frames, 2 steps by default, frames 4k+1, sizes in multiples of 32, sound at 16 kHz. Read-only."""
+    folder = tmp_path_factory.mktemp("models") / "tiny-ltx2"
+    result = studio_command("models", "tiny", "ltx2", str(folder), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+@pytest.fixture(scope="session")
 def still_images(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Two different 96x64 PNG stills: a horizontal gradient and a red field with a white square."""
     folder = tmp_path_factory.mktemp("stills")

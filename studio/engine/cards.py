@@ -69,6 +69,31 @@ FAMILIES: dict[str, Family] = {
         size_multiple=16,  # check_inputs demands 16; a bigger VAE or patch needs more (the card says)
         call_keys=frozenset({"max_sequence_length", "guidance_scale_2"}),
     ),
+    # LTX-2: video with its sound, from one LTX2ConditionPipeline (images and clips at frame indices).
+    "ltx2": Family(
+        id="ltx2",
+        label="LTX-2",
+        pipelines=("LTX2ConditionPipeline",),
+        folder_classes=("LTX2Pipeline", "LTX2ImageToVideoPipeline", "LTX2ConditionPipeline"),
+        size_multiple=32,
+        call_keys=frozenset(
+            {
+                "decode_timestep",
+                "decode_noise_scale",
+                "guidance_rescale",
+                "stg_scale",
+                "modality_scale",
+                "audio_guidance_scale",
+                "audio_stg_scale",
+                "audio_modality_scale",
+                "audio_guidance_rescale",
+                "spatio_temporal_guidance_blocks",
+                "use_cross_timestep",
+                "timesteps",
+                "max_sequence_length",
+            }
+        ),
+    ),
     # CogVideoX 1.0 / 1.5: one pipeline class per mode, over the same modules for text and clips.
     "cogvideox": Family(
         id="cogvideox",
@@ -375,6 +400,8 @@ def folder_card(folder: str | os.PathLike[str]) -> Card:
         if class_name in family.folder_classes:
             if family.id == "wan":
                 return _wan_defaults(family, folder, index)
+            if family.id == "ltx2":
+                return _ltx2_defaults(family, folder)
             if family.id == "hunyuan15":
                 return _hunyuan15_defaults(family, folder, index)
             if family.id == "cogvideox":
@@ -481,6 +508,54 @@ def _wan_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
     )
 
 
+def _ltx2_defaults(family: Family, folder: Path) -> Card:
+    """LTX-2 defaults (Lightricks/LTX-2's), with the frame rule and size multiple read from the VAE's config:
+    each down block scales space, time or both by 2, after the patch."""
+    vae = _read_json(folder / "vae" / "config.json")
+    kinds = [k for k, on in zip(vae.get("downsample_type", ()), vae.get("spatio_temporal_scaling", ()), strict=False)
+             if on]
+    spatial = vae.get("spatial_compression_ratio") or vae.get("patch_size", 4) * 2 ** sum(
+        k in ("spatial", "spatiotemporal") for k in kinds)
+    step = int(vae.get("temporal_compression_ratio") or vae.get("patch_size_t", 1) * 2 ** sum(
+        k in ("temporal", "spatiotemporal") for k in kinds))
+    multiple = math.lcm(family.size_multiple, int(spatial))
+    max_frames = 256 // step * step + 1
+    return Card(
+        id=folder.name,
+        name=f"{folder.name} ({family.label}, no card)",
+        family=family.id,
+        pipeline=family.pipelines[0],
+        modes=LTX2_MODES,
+        frame_step=step,
+        max_frames=max_frames,
+        default_frames=min(120 // step * step + 1, max_frames),
+        size_multiple=multiple,
+        max_width=1280 // multiple * multiple or multiple,
+        max_height=1280 // multiple * multiple or multiple,
+        default_width=768 // multiple * multiple or multiple,
+        default_height=512 // multiple * multiple or multiple,
+        default_fps=24.0,
+        default_steps=40,
+        default_guidance=4.0,
+        memory_gb=72.0,
+        description="A model folder without a studio card: the family's defaults.",
+        source=str(folder),
+    )
+
+
+# What LTX2ConditionPipeline does: images and clips at frame indices. Not video to video (its `latents`
+# would start the picture from the clip, but the sound from pure noise at the same noise level).
+LTX2_MODES = (
+    Mode.TEXT_TO_VIDEO,
+    Mode.IMAGE_TO_VIDEO,
+    Mode.KEYFRAMES,
+    Mode.EXTEND_FORWARD,
+    Mode.EXTEND_BACKWARD,
+    Mode.CONNECT,
+    Mode.LOOP,
+)
+
+
 def _cogvideox_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
     """CogVideoX defaults, read from the folder's configs: a CogVideoXPipeline makes text shots, and
     remakes clips too where it has no temporal patches (1.0; 1.5's pipeline refuses most clip lengths);
@@ -578,6 +653,19 @@ def _hunyuan15_defaults(family: Family, folder: Path, index: dict[str, Any]) -> 
         description="A model folder without a studio card: the family's defaults.",
         source=str(folder),
     )
+
+
+# What LTX2ConditionPipeline does: images and clips at frame indices. Not video to video (its `latents`
+# would start the picture from the clip, but the sound from pure noise at the same noise level).
+LTX2_MODES = (
+    Mode.TEXT_TO_VIDEO,
+    Mode.IMAGE_TO_VIDEO,
+    Mode.KEYFRAMES,
+    Mode.EXTEND_FORWARD,
+    Mode.EXTEND_BACKWARD,
+    Mode.CONNECT,
+    Mode.LOOP,
+)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

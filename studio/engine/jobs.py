@@ -102,6 +102,8 @@ class JobDone:
     height: int
     fps: float
     elapsed: float
+    audio: bool = False  # the take has sound (LTX-2 makes it with the picture)
+    sample_rate: int | None = None  # the sound's rate, when it has sound
 
 
 @dataclass(frozen=True)

@@ -393,6 +393,8 @@ class EngineService:
                         message["height"],
                         message["fps"],
                         job.elapsed,
+                        bool(message.get("audio", False)),
+                        message.get("sample_rate"),
                     ),
                 )
             elif kind == "failed":

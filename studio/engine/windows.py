@@ -31,6 +31,8 @@ from .modes import overlap_frames
 # Modes a long shot can start from: its first window is one of these, the rest extend it.
 LONG_MODES = (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO)
 GAIN_LIMITS = (0.8, 1.25)  # a drift correction beyond these is the content changing, not drift
+# Families that make each shot's sound with its picture: windows do not carry sound across joins yet.
+SOUND_FAMILIES = {"ltx2"}
 
 
 class LongShotError(ValueError):
@@ -57,6 +59,10 @@ def check(recipe: Recipe, card: Card) -> None:
     if recipe.mode not in LONG_MODES:
         raise LongShotError(f"{recipe.mode.label} makes at most {card.max_frames} frames at once with {card.name}, "
                             f"not {seconds}; make the shot, then extend it")
+    if card.family in SOUND_FAMILIES:
+        raise LongShotError(f"{card.name} makes a shot's sound with its picture, and long shots in windows do not "
+                            f"carry sound yet: make a shot of up to {card.max_frames} frames and extend it (an "
+                            "extension keeps the sound)")
     if Mode.EXTEND_FORWARD not in card.modes:
         raise LongShotError(f"{card.name} makes at most {card.max_frames} frames at once and cannot extend a shot "
                             f"to make {seconds} in windows; choose a model that can extend (e.g. LTX-Video)")

@@ -9,10 +9,11 @@ Protocol: JSON lines. Requests on stdin:
     {"type": "quit"}
 Events on the original stdout:
     started, progress (step, total, elapsed), preview (png: a small base64 PNG made from the
-    latents every few steps), done (output, frames, width, height, fps, recipe,
-    elapsed), failed (reason), cancelled, each with its job_id. A long shot also sends partial (output,
-    frames, window, windows) after each window, its take so far written to output; a cancel of a long
-    shot with finished windows ends in done, the take being those windows.
+    latents every few steps), done (output, frames, width, height, fps, audio (whether the take has
+    sound), sample_rate (its rate, or null), recipe, elapsed), failed (reason), cancelled, each with its
+    job_id. A long shot also sends partial (output, frames, window, windows) after each window, its take
+    so far written to output; a cancel of a long shot with finished windows ends in done, the take being
+    those windows.
 Everything else the process prints, including libraries' chatter and tracebacks, goes to stderr
 (the service points it at a log file).
 """
@@ -38,8 +39,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 # The module under studio.engine that turns a recipe of each family into its pipeline's call. Each has
 # generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview) -> uint8 frames; one that
-# can extend also takes assemble=False, for long shots (windows.py).
-FAMILY_MODULES = {"ltx": "ltx", "wan": "wan", "hunyuan15": "hunyuan15", "cogvideox": "cogvideox"}
+# can extend also takes assemble=False, for long shots (windows.py); a family that makes sound too (ltx2)
+# also has generate_with_audio(...) -> (frames, samples, sample_rate).
+FAMILY_MODULES = {"ltx": "ltx", "wan": "wan", "hunyuan15": "hunyuan15", "cogvideox": "cogvideox", "ltx2": "ltx2"}
 
 
 def _take_protocol_stream() -> TextIO:
@@ -99,7 +101,7 @@ class Worker:
         start = time.monotonic()
         self.emit("started", job_id)
         try:
-            frames, recipe = self._generate(message, job_id, start)
+            frames, recipe, sample_rate = self._generate(message, job_id, start)
         except Cancelled:
             self.emit("cancelled", job_id)
         except BaseException as exc:  # a failed job must never take the worker down
@@ -117,6 +119,8 @@ class Worker:
                 width=int(frames.shape[2]),
                 height=int(frames.shape[1]),
                 fps=recipe.fps,
+                audio=sample_rate is not None,
+                sample_rate=sample_rate,
                 recipe=recipe.to_dict(),
                 elapsed=time.monotonic() - start,
             )
@@ -160,11 +164,15 @@ class Worker:
 
         if windows.is_long(recipe, card):
             return self._generate_long(family, pipe, recipe, card, message, job_id, on_step, should_stop, on_preview)
-        frames = family.generate(pipe, recipe, card, message.get("project_folder"), on_step, should_stop, on_preview)
+        args = (pipe, recipe, card, message.get("project_folder"), on_step, should_stop, on_preview)
+        if hasattr(family, "generate_with_audio"):
+            frames, audio, sample_rate = family.generate_with_audio(*args)
+        else:
+            (frames, audio, sample_rate) = (family.generate(*args), None, None)
         if should_stop():
             raise Cancelled()
-        write_frames(message["output"], frames, recipe.fps)
-        return frames, recipe
+        write_frames(message["output"], frames, recipe.fps, audio=audio, sample_rate=sample_rate)
+        return frames, recipe, sample_rate
 
     def _generate_long(self, family, pipe, recipe, card, message, job_id, on_step, should_stop, on_preview):
         """A long shot (windows.py): the take so far is written to the output after every window and
@@ -191,8 +199,8 @@ class Worker:
             if not kept:
                 raise
             frames = kept[0]  # already written: the finished windows are the take, and the recipe says so
-            return frames, dataclasses.replace(recipe, frames=len(frames))
-        return frames, recipe
+            return frames, dataclasses.replace(recipe, frames=len(frames)), None
+        return frames, recipe, None
 
     def _pipeline(self, folder: Path, card, mode, memory: str | None = None):
         """The pipeline for a folder and mode; a different model replaces the last one. Modes that run

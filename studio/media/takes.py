@@ -1,7 +1,8 @@
 """Generated takes on disk, stored without loss: frames read back are exactly the frames written.
 
 Takes are FFV1 (lossless) in Matroska, RGB planar, so extending a clip conditions on its exact
-frames and no generation ever compounds compression loss.
+frames and no generation ever compounds compression loss. A take from a model that makes sound
+(LTX-2) carries it as a second stream, 32-bit float PCM, so the samples too read back exactly.
 """
 
 from __future__ import annotations
@@ -17,12 +18,26 @@ from . import ffmpeg
 from .probe import probe
 
 
-def write_frames(path: str | os.PathLike[str], frames: np.ndarray, fps: FrameRate | float | str) -> Path:
-    """Write uint8 RGB frames shaped (N, H, W, 3) losslessly. Writes to a temporary file, then renames."""
+def write_frames(
+    path: str | os.PathLike[str],
+    frames: np.ndarray,
+    fps: FrameRate | float | str,
+    audio: np.ndarray | None = None,
+    sample_rate: int | None = None,
+) -> Path:
+    """Write uint8 RGB frames shaped (N, H, W, 3) losslessly. Writes to a temporary file, then renames.
+
+    audio, if given, is float32 samples shaped (samples, channels) at sample_rate, stored beside the
+    frames as they are (the caller makes it as long as the frames)."""
     path = Path(path)
     frames = np.ascontiguousarray(frames)
     if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0:
         raise ValueError(f"expected uint8 frames shaped (N, H, W, 3), got {frames.dtype} {frames.shape}")
+    if audio is not None:
+        audio = np.ascontiguousarray(audio, np.float32)
+        if audio.ndim != 2 or not 1 <= audio.shape[1] <= 8 or not sample_rate or sample_rate <= 0:
+            raise ValueError(f"expected float audio shaped (samples, channels) and a sample rate, got "
+                             f"{audio.shape} at {sample_rate}")
     n, h, w, _ = frames.shape
     rate = FrameRate.parse(fps)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -32,12 +47,22 @@ def write_frames(path: str | os.PathLike[str], frames: np.ndarray, fps: FrameRat
     ]
     if codec[1] == "libx264" and (w % 2 or h % 2):
         raise ValueError(f"H.264 needs an even width and height, got {w}x{h}; write a lossless .mkv instead")
+    sound: list[str] = []
+    samples = path.with_name(f".{path.stem}.part.f32")  # the frames take stdin; the sound comes from a file
+    if audio is not None:
+        samples.write_bytes(audio.tobytes())
+        sound = ["-f", "f32le", "-ar", str(sample_rate), "-ac", str(audio.shape[1]), "-i", str(samples)]
+        lossless = codec[1] == "ffv1"
+        codec += ["-map", "0:v:0", "-map", "1:a:0", "-c:a", "pcm_f32le" if lossless else "aac"]
     args = [
-        "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(rate), "-i", "pipe:0",
+        "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(rate), "-i", "pipe:0", *sound,
         *codec, "-r", str(rate), "-frames:v", str(n), str(tmp),
     ]
-    proc = subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", *args],
-                          input=frames.tobytes(), capture_output=True)
+    try:
+        proc = subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", *args],
+                              input=frames.tobytes(), capture_output=True)
+    finally:
+        samples.unlink(missing_ok=True)
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)
         raise ffmpeg.FFmpegError(ffmpeg.last_lines(proc.stderr))

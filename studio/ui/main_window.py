@@ -763,7 +763,7 @@ class MainWindow(QMainWindow):
         item = MediaItem(
             id=pending.take_id, path=project.relative_path(Path(event.output)), kind=MediaKind.VIDEO,
             width=event.width, height=event.height, fps=FrameRate.parse(event.fps), frames=event.frames,
-            recipe=event.recipe, name=event.recipe.prompt[:60],
+            recipe=event.recipe, name=event.recipe.prompt[:60], has_audio=getattr(event, "audio", False),
         )
         if pending.extension is not None:
             self._land_extension(item, pending.extension)
@@ -783,11 +783,17 @@ class MainWindow(QMainWindow):
         commands = [AddMedia(item)]
         if seq.duration == 0 and (seq.width, seq.height, seq.fps) != (item.width, item.height, item.fps):
             commands.append(SetSequenceFormat(item.width, item.height, item.fps))
-        commands.append(AddClip(track.id, Clip(new_id(), item.id, start, 0, item.frames)))
+        picture = AddClip(track.id, Clip(new_id(), item.id, start, 0, item.frames))
+        commands.append(picture)
+        if item.has_audio:  # its sound goes beside it on a free audio track, as when a file with sound is dropped
+            sound = next((t for t in seq.tracks if t.kind is TrackKind.AUDIO and not t.locked
+                          and not t.overlaps(start, start + item.frames)), None)
+            if sound is not None:
+                commands.append(AddClip(sound.id, Clip(new_id(), item.id, start, 0, item.frames)))
         self.document.push(commands, "Generate shot")
-        self.timeline.select(commands[-1].clip.id)
+        self.timeline.select(picture.clip.id)
         if pending.group is not None:
-            self._groups[pending.group] = commands[-1].clip.id
+            self._groups[pending.group] = picture.clip.id
         self.show_message(f"Shot ready: {item.frames} frames at {item.width}×{item.height}")
 
     def _land_take(self, item: MediaItem, pending: _PendingShot) -> None:

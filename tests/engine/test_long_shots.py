@@ -220,3 +220,9 @@ def test_a_long_shot_through_wan_vace(tiny_wan_vace, tmp_path):
     assert frames.shape == (21, 32, 32, 3)
     assert [len(p) for p in partials] == [9, 13, 17, 21]
     assert all(np.array_equal(p, frames[: len(p)]) for p in partials)
+
+
+def test_a_long_shot_with_a_model_that_makes_sound_is_refused_until_windows_carry_it(tiny_ltx2):
+    card = folder_card(tiny_ltx2)
+    with pytest.raises(RequestError, match="do not carry sound yet"):
+        prepare(long_recipe(tiny_ltx2, frames=card.max_frames + 8))
