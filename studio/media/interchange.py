@@ -308,7 +308,7 @@ def _fact_reference(facts: dict[str, Any]) -> otio.core.MediaReference:
 def _media(project: Project, reference: otio.core.MediaReference, by_url: dict[str, MediaItem],
            rate: float, base: Path) -> MediaItem:
     """The project's media item for a reference: one per file, probed where the file is here."""
-    facts = dict(reference.metadata.get(KEY, {}))
+    facts = _plain(reference.metadata.get(KEY, {}))  # plain lists: a recipe holds some (window prompts)
     url = getattr(reference, "target_url", None)
     key = url or f"missing:{facts.get('media_id') or reference.name or id(reference)}"
     if key in by_url:

@@ -28,7 +28,8 @@ def project(tmp_path) -> Project:
     for name, colour in (("take1", 40), ("take2", 80), ("plate", 160)):
         write_frames(media / f"{name}.mkv", np.full((30, 32, 48, 3), colour, np.uint8), 25)
     write_audio(media / "music.wav", np.zeros((2 * 48000, 2), np.float32))
-    recipe = Recipe(Mode.TEXT_TO_VIDEO, "ltx-video-0.9.5", "a harbour at dawn", seed=3, frames=30, fps=25)
+    recipe = Recipe(Mode.TEXT_TO_VIDEO, "ltx-video-0.9.5", "a harbour at dawn", seed=3, frames=30, fps=25,
+                    window_prompts=["dawn", "the boats leave"])  # lists in a recipe come back as lists
     project.media = {
         "take1": MediaItem("take1", "media/take1.mkv", frames=30, width=48, height=32, fps=FrameRate(25),
                            recipe=recipe, name="harbour"),
@@ -68,6 +69,8 @@ def test_otio_round_trips_the_cut_recipes_takes_markers_and_locks(project, tmp_p
     shot = back.sequence.tracks[0].clips[0]
     assert len(shot.takes) == 2 and back.media[shot.media_id].recipe.seed == 4  # the take in use
     assert sorted(back.media[t].recipe.seed for t in shot.takes) == [3, 4]
+    assert back.media[shot.media_id].recipe.window_prompts == ["dawn", "the boats leave"]
+    assert type(back.media[shot.media_id].recipe.window_prompts) is list  # not OTIO's vector, gone with its file
     assert Path(back.media[shot.media_id].path) == (project.folder / "media" / "take2.mkv").absolute()
     gone = back.media[back.sequence.tracks[0].clips[2].media_id]  # offline: a missing reference
     assert back.is_offline(gone) and gone.recipe.prompt == "a gull takes off"
