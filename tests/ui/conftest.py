@@ -4,8 +4,8 @@ one that a test did not expect fails the test with its text instead."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QEvent, QSettings
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 
 @pytest.fixture(autouse=True)
@@ -50,3 +50,7 @@ def open_window(qtbot, tmp_path):
     for window in windows:
         window.document.undo_stack.setClean()
         window.close()
+        window.deleteLater()
+    # Delete them now, while Qt is whole: left to Python's exit, a window's children are torn down
+    # after the application object and the process crashes on the way out.
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from studio.core import autosave, store
@@ -61,6 +61,8 @@ def open_window(qtbot, tmp_path):
     for win in windows:
         win.document.undo_stack.setClean()  # closing must not stop at the unsaved-changes question
         win.close()
+        win.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # see conftest.open_window
 
 
 def split_with_keys(qtbot, window: MainWindow, frame: int) -> None:
