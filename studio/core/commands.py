@@ -674,7 +674,7 @@ def check_transition(track: Track, transition: Transition) -> None:
     left, right, cut = found
     first, end = transition.window(cut)
     if first < left.start or end > right.end:
-        longest = 2 * min(left.duration, right.duration)
+        longest = longest_transition(left, right)
         raise EditError(f"a {transition.frames}-frame transition is longer than the clips around the cut allow "
                         f"(at most {longest} frames here); make it shorter")
 
@@ -724,6 +724,12 @@ class RemoveTransition(Command):
     def revert(self, project: Project) -> None:
         index, transition = self._removed
         project.sequence.track(self.track_id).transitions.insert(index, transition)
+
+
+def longest_transition(left: Clip, right: Clip) -> int:
+    """The most frames a transition centred on the cut between two clips can cover while staying
+    over them: frames // 2 before the cut, the rest from it on."""
+    return min(2 * left.duration + 1, 2 * right.duration)
 
 
 def cut_near(track: Track, frame: int) -> tuple[Clip, Clip] | None:

@@ -77,6 +77,7 @@ def test_a_new_transition_on_a_cut_replaces_the_old_one(cut: Project) -> None:
 @pytest.mark.parametrize(("left", "right", "frames", "message"), [
     ("a", "b", 0, "at least one frame"),
     ("a", "b", 21, "at most 20 frames"),
+    ("a", "b", 22, "at most 20 frames"),
     ("a", "s", 4, "touch"),
 ])
 def test_refused_transitions_change_nothing(cut: Project, left: str, right: str, frames: int, message: str) -> None:
