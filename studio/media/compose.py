@@ -12,7 +12,7 @@ differs from the sequence's plays at its real speed (see core.project.Clip): eac
 shows the media frame nearest in time (retime "frames": repeats or drops), or, with retime
 "flow", an optical-flow in-between of the two media frames around that time (retime.py).
 
-Fades and transitions go through black or blend in linear light-agnostic 8-bit RGB, evaluated at
+Fades and transitions blend the 8-bit RGB values as they are (not in linear light), evaluated at
 the start of each frame: over a transition of n frames starting at frame s, frame t is at
 p = (t - s) / n. A cross-dissolve shows outgoing·(1 - p) + incoming·p; a dip to black shows the
 outgoing clip at level 1 - 2p while p < 1/2 and the incoming one at 2p - 1 after (so an even
