@@ -9,7 +9,22 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from .project import Clip, Marker, MediaItem, MediaKind, Project, Sequence, Track, TrackKind, new_id
+from .project import (
+    FITS,
+    RETIMES,
+    Clip,
+    Marker,
+    MediaItem,
+    MediaKind,
+    Project,
+    Sequence,
+    Track,
+    TrackKind,
+    Transition,
+    TransitionKind,
+    conformed_length,
+    new_id,
+)
 from .timebase import FrameRate
 
 
@@ -28,9 +43,14 @@ class Command:
 
 
 def _max_frames(project: Project, media_id: str) -> int | None:
-    """How many frames a media item has; None for stills, which hold for any length."""
+    """How many frames a media item lasts at the sequence's rate (its own count when the rates
+    match; see Clip); None for stills, which hold for any length."""
     item = project.media[media_id]
-    return None if item.kind is MediaKind.IMAGE else item.frames
+    if item.kind is MediaKind.IMAGE:
+        return None
+    if item.kind is MediaKind.AUDIO:
+        return item.frames
+    return conformed_length(item.frames, item.fps, project.sequence.fps)
 
 
 def _check_unlocked(track: Track) -> None:
@@ -162,7 +182,7 @@ class SplitClip(Command):
     frame: int
     new_clip_id: str
     text = "Split clip"
-    _old_out: int | None = field(default=None, repr=False)
+    _old_out: tuple[int, int, int] | None = field(default=None, repr=False)
 
     def apply(self, project: Project) -> None:
         track, clip = project.sequence.find_clip(self.clip_id)
@@ -173,8 +193,11 @@ class SplitClip(Command):
         right.id = self.new_clip_id
         right.start = self.frame
         right.source_in = clip.source_frame(self.frame)
-        self._old_out = clip.source_out
+        self._old_out = (clip.source_out, clip.fade_in, clip.fade_out)
         clip.source_out = right.source_in
+        # The fade in stays at the start, the fade out goes with the end (each trimmed to its part).
+        right.fade_in, right.fade_out = 0, min(clip.fade_out, right.duration)
+        clip.fade_in, clip.fade_out = min(clip.fade_in, clip.duration), 0
         track.clips.append(right)
         track.sort()
 
@@ -182,7 +205,7 @@ class SplitClip(Command):
         track, clip = project.sequence.find_clip(self.clip_id)
         _, right = project.sequence.find_clip(self.new_clip_id)
         track.clips.remove(right)
-        clip.source_out = self._old_out
+        clip.source_out, clip.fade_in, clip.fade_out = self._old_out
 
 
 @dataclass
@@ -600,3 +623,120 @@ class AddTake(Command):
     def revert(self, project: Project) -> None:
         _, clip = project.sequence.find_clip(self.clip_id)
         clip.takes.remove(self.media_id)
+
+
+@dataclass
+class EditClip(Command):
+    """Change how a clip shows: its fit in the sequence frame, its retime, its fades (frames)."""
+
+    clip_id: str
+    fit: str | None = None
+    retime: str | None = None
+    fade_in: int | None = None
+    fade_out: int | None = None
+    text = "Change clip"
+    _before: dict | None = field(default=None, init=False, repr=False)
+
+    def _changes(self) -> dict:
+        return {k: getattr(self, k) for k in ("fit", "retime", "fade_in", "fade_out") if getattr(self, k) is not None}
+
+    def apply(self, project: Project) -> None:
+        track, clip = project.sequence.find_clip(self.clip_id)
+        _check_unlocked(track)
+        changes = self._changes()
+        if changes.get("fit", "fit") not in FITS:
+            raise EditError(f"unknown fit {changes['fit']!r}: use {', '.join(FITS)}")
+        if changes.get("retime", "frames") not in RETIMES:
+            raise EditError(f"unknown retime {changes['retime']!r}: use {', '.join(RETIMES)}")
+        for key in ("fade_in", "fade_out"):
+            if key in changes and not 0 <= changes[key] <= clip.duration:
+                raise EditError(f"a fade of {changes[key]} frames does not fit in a clip of {clip.duration}")
+        self._before = {k: getattr(clip, k) for k in changes}
+        for key, value in changes.items():
+            setattr(clip, key, value)
+
+    def revert(self, project: Project) -> None:
+        _, clip = project.sequence.find_clip(self.clip_id)
+        for key, value in self._before.items():
+            setattr(clip, key, value)
+
+
+def check_transition(track: Track, transition: Transition) -> None:
+    """Refuse a transition that cannot be: unknown kind, no frames, clips that do not touch, or
+    longer than the clips on either side of the cut can cover."""
+    if transition.kind not in tuple(TransitionKind):
+        raise EditError(f"unknown transition {transition.kind!r}")
+    if transition.frames <= 0:
+        raise EditError("a transition needs at least one frame")
+    found = track.cut_of(transition)
+    if found is None:
+        raise EditError("a transition goes on a cut between two clips that touch on one track")
+    left, right, cut = found
+    first, end = transition.window(cut)
+    if first < left.start or end > right.end:
+        longest = longest_transition(left, right)
+        raise EditError(f"a {transition.frames}-frame transition is longer than the clips around the cut allow "
+                        f"(at most {longest} frames here); make it shorter")
+
+
+@dataclass
+class AddTransition(Command):
+    """Put a transition on the cut between two touching clips; one already on that cut is replaced."""
+
+    track_id: str
+    transition: Transition
+    text = "Add transition"
+    _replaced: list[tuple[int, Transition]] = field(default_factory=list, init=False, repr=False)
+
+    def apply(self, project: Project) -> None:
+        track = project.sequence.track(self.track_id)
+        _check_unlocked(track)
+        check_transition(track, self.transition)
+        self._replaced = [(i, t) for i, t in enumerate(track.transitions)
+                          if (t.left_id, t.right_id) == (self.transition.left_id, self.transition.right_id)]
+        for _, old in self._replaced:
+            track.transitions.remove(old)
+        track.transitions.append(self.transition)
+
+    def revert(self, project: Project) -> None:
+        track = project.sequence.track(self.track_id)
+        track.transitions.remove(self.transition)
+        for index, old in self._replaced:
+            track.transitions.insert(index, old)
+
+
+@dataclass
+class RemoveTransition(Command):
+    track_id: str
+    transition_id: str
+    text = "Remove transition"
+    _removed: tuple[int, Transition] | None = field(default=None, init=False, repr=False)
+
+    def apply(self, project: Project) -> None:
+        track = project.sequence.track(self.track_id)
+        _check_unlocked(track)
+        transition = track.find_transition(self.transition_id)
+        if transition is None:
+            raise EditError(f"no transition {self.transition_id} on track {track.name or track.id}")
+        self._removed = (track.transitions.index(transition), transition)
+        track.transitions.remove(transition)
+
+    def revert(self, project: Project) -> None:
+        index, transition = self._removed
+        project.sequence.track(self.track_id).transitions.insert(index, transition)
+
+
+def longest_transition(left: Clip, right: Clip) -> int:
+    """The most frames a transition centred on the cut between two clips can cover while staying
+    over them: frames // 2 before the cut, the rest from it on."""
+    return min(2 * left.duration + 1, 2 * right.duration)
+
+
+def cut_near(track: Track, frame: int) -> tuple[Clip, Clip] | None:
+    """The two touching clips whose cut is nearest a frame (the later cut on a tie); None if the
+    track has no cut between touching clips."""
+    clips = sorted(track.clips, key=lambda c: c.start)
+    cuts = [(a, b) for a, b in zip(clips, clips[1:], strict=False) if a.end == b.start]
+    if not cuts:
+        return None
+    return min(cuts, key=lambda pair: (abs(pair[0].end - frame), -pair[0].end))

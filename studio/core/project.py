@@ -5,9 +5,11 @@ Pure Python. The views observe it through the commands that change it (see comma
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -74,13 +76,44 @@ class MediaItem:
         )
 
 
+FITS = ("fit", "fill", "stretch")  # a clip of another shape in the sequence frame: bars, crop, distort
+RETIMES = ("frames", "flow")  # a clip of another rate: nearest source frame, or optical-flow in-betweens
+
+
+def media_position(frame: int | Fraction, media_fps: FrameRate, sequence_fps: FrameRate) -> Fraction:
+    """Where a clip's source frame (counted at the sequence rate, see Clip) falls in the media's
+    own frames: exact, usually between two of them when the rates differ."""
+    return Fraction(frame) * media_fps.fraction / sequence_fps.fraction
+
+
+def nearest_media_frame(frame: int, media_fps: FrameRate, sequence_fps: FrameRate) -> int:
+    """The media frame nearest in time to a clip's source frame (halves round up): frame repeat/drop."""
+    return math.floor(media_position(frame, media_fps, sequence_fps) + Fraction(1, 2))
+
+
+def conformed_length(media_frames: int, media_fps: FrameRate, sequence_fps: FrameRate) -> int:
+    """How many sequence-rate frames a media of `media_frames` frames lasts: those whose nearest
+    media frame exists (a 60-frame 30 fps take is 48 frames on a 24 fps sequence)."""
+    if media_fps == sequence_fps:
+        return media_frames
+    bound = (media_frames - Fraction(1, 2)) * sequence_fps.fraction / media_fps.fraction
+    return max(0, math.ceil(bound))
+
+
 @dataclass
 class Clip:
     """A stretch of one media item placed on a track.
 
     `start` is the clip's first frame on the timeline; `source_in`/`source_out` are the half-open
-    frame range of the media that it shows. A generated shot keeps all its takes; `media_id` is the
-    active one.
+    range of the media that it shows, counted in frames at the sequence's rate on the media's own
+    clock (media time × sequence fps). When the media's rate is the sequence's these are simply
+    media frames; otherwise the clip plays at its real speed and compose picks the media frame for
+    each of its frames as `retime` says (see media_position). So the clip's length on the timeline
+    is always source_out - source_in, and every edit's arithmetic is whole frames.
+
+    `fit` says how a clip of another shape fills the sequence frame; `fade_in`/`fade_out` are fades
+    from and to black over that many of its first/last frames. A generated shot keeps all its takes;
+    `media_id` is the active one.
     """
 
     id: str
@@ -89,6 +122,10 @@ class Clip:
     source_in: int
     source_out: int
     takes: list[str] = field(default_factory=list)
+    fit: str = "fit"
+    retime: str = "frames"
+    fade_in: int = 0
+    fade_out: int = 0
 
     def __post_init__(self) -> None:
         if self.media_id not in self.takes:
@@ -114,18 +151,64 @@ class Clip:
             "source_in": self.source_in,
             "source_out": self.source_out,
             "takes": list(self.takes),
+            # Written only when set, so files stay small; older files load with the defaults.
+            **{k: getattr(self, k) for k, default in _CLIP_DEFAULTS.items() if getattr(self, k) != default},
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Clip:
-        return cls(
+        clip = cls(
             id=data["id"],
             media_id=data["media_id"],
             start=int(data["start"]),
             source_in=int(data["source_in"]),
             source_out=int(data["source_out"]),
             takes=list(data.get("takes", [])),
+            fit=str(data.get("fit", "fit")),
+            retime=str(data.get("retime", "frames")),
+            fade_in=int(data.get("fade_in", 0)),
+            fade_out=int(data.get("fade_out", 0)),
         )
+        if clip.fit not in FITS or clip.retime not in RETIMES:
+            raise ValueError(f"clip {clip.id}: unknown fit {clip.fit!r} or retime {clip.retime!r}")
+        return clip
+
+
+_CLIP_DEFAULTS = {"fit": "fit", "retime": "frames", "fade_in": 0, "fade_out": 0}
+
+
+class TransitionKind(StrEnum):
+    DISSOLVE = "dissolve"  # cross-dissolve: the outgoing picture blends into the incoming one
+    DIP = "dip"  # dip to black: out to black by the cut, up from black after it
+
+
+@dataclass
+class Transition:
+    """A transition at the cut between two touching clips of one track, centred on the cut: it
+    covers `frames` frames from cut - frames // 2. Over it the outgoing clip runs on past its end
+    and the incoming one starts before its start, on the media's handles where the media has
+    them, else holding their edge frames. It applies while the two clips touch; an edit that
+    separates them leaves it in the track, inert, until undo brings them together again."""
+
+    id: str
+    kind: TransitionKind
+    left_id: str
+    right_id: str
+    frames: int
+
+    def window(self, cut: int) -> tuple[int, int]:
+        """The frames [first, end) it covers around a cut."""
+        first = cut - self.frames // 2
+        return first, first + self.frames
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": str(self.kind), "left_id": self.left_id, "right_id": self.right_id,
+                "frames": self.frames}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Transition:
+        return cls(id=data["id"], kind=TransitionKind(data.get("kind", "dissolve")), left_id=data["left_id"],
+                   right_id=data["right_id"], frames=int(data["frames"]))
 
 
 class TrackKind(StrEnum):
@@ -142,6 +225,7 @@ class Track:
     locked: bool = False  # its clips cannot be edited
     muted: bool = False  # an audio track left out of playback and export
     hidden: bool = False  # a video track left out of the viewer and export
+    transitions: list[Transition] = field(default_factory=list)
 
     @property
     def enabled(self) -> bool:
@@ -163,9 +247,38 @@ class Track:
     def overlaps(self, start: int, end: int, ignore: set[str] = frozenset()) -> bool:
         return any(c.start < end and start < c.end for c in self.clips if c.id not in ignore)
 
+    def cut_of(self, transition: Transition) -> tuple[Clip, Clip, int] | None:
+        """The two clips and the cut a transition joins; None while they do not touch (it is inert)."""
+        left, right = self.find(transition.left_id), self.find(transition.right_id)
+        if left is None or right is None or left.end != right.start:
+            return None
+        return left, right, left.end
+
+    def live_transitions(self) -> list[tuple[Transition, Clip, Clip, int]]:
+        """The transitions in effect, with their clips and cuts, in timeline order."""
+        live = []
+        for transition in self.transitions:
+            found = self.cut_of(transition)
+            if found is not None:
+                live.append((transition, *found))
+        return sorted(live, key=lambda entry: entry[3])
+
+    def transition_at(self, frame: int) -> tuple[Transition, Clip, Clip, int] | None:
+        """The transition in effect at a timeline frame, with its clips and cut."""
+        for entry in self.live_transitions():
+            first, end = entry[0].window(entry[3])
+            if first <= frame < end:
+                return entry
+        return None
+
+    def find_transition(self, transition_id: str) -> Transition | None:
+        return next((t for t in self.transitions if t.id == transition_id), None)
+
     def to_dict(self) -> dict[str, Any]:
         data = {"id": self.id, "kind": str(self.kind), "name": self.name, "clips": [c.to_dict() for c in self.clips]}
         data.update({k: True for k in ("locked", "muted", "hidden") if getattr(self, k)})
+        if self.transitions:
+            data["transitions"] = [t.to_dict() for t in self.transitions]
         return data
 
     @classmethod
@@ -178,6 +291,7 @@ class Track:
             locked=bool(data.get("locked", False)),
             muted=bool(data.get("muted", False)),
             hidden=bool(data.get("hidden", False)),
+            transitions=[Transition.from_dict(t) for t in data.get("transitions", [])],
         )
         track.sort()
         return track

@@ -15,7 +15,7 @@ from typing import Any
 
 from .project import MediaItem, Project, Sequence
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: clips' fit, retime and fades; tracks' transitions
 PROJECT_FILE = "project.json"
 SUFFIX = ".studio"
 
@@ -86,7 +86,12 @@ def from_json(data: dict[str, Any], folder: Path | None) -> Project:
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:
     """Bring an older project file up to SCHEMA_VERSION, one version at a time."""
-    migrations: dict[int, Any] = {}  # version -> function(data) -> data of version + 1
+    migrations: dict[int, Any] = {  # version -> function(data) -> data of version + 1
+        # 1 -> 2 adds fields whose absence means what version 1 did (fit, 1:1 frames at equal
+        # rates, no fades or transitions); the new number keeps an older studio from opening,
+        # and dropping, them.
+        1: lambda d: {**d, "schema": 2},
+    }
     while data["schema"] < SCHEMA_VERSION:
         data = migrations[data["schema"]](data)
     return data

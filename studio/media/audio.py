@@ -118,8 +118,9 @@ class SequenceAudio:
                 # The clip's stretch on the timeline, in samples, and where it starts in its media.
                 clip_start = frame_sample(clip.start, fps)
                 clip_end = frame_sample(clip.end, fps)
-                media_fps = item.fps if item.kind is MediaKind.VIDEO else fps
-                offset = frame_sample(clip.source_in, media_fps)
+                # source_in counts frames at the sequence's rate on the media's clock (see Clip), so
+                # sound and a conformed picture of another rate stay together.
+                offset = frame_sample(clip.source_in, fps)
                 lo, hi = max(start, clip_start), min(end, clip_end)
                 src_lo = offset + (lo - clip_start)
                 piece = source[src_lo : src_lo + (hi - lo)]

@@ -2,26 +2,52 @@
 so the frame the viewer shows at t is the frame export writes at t.
 
 Layering: the first video track in sequence.tracks is V1, at the bottom; each later video track
-lies above it. At each frame the topmost track with a clip there shows that clip alone (no
-blending yet), fitted whole into the sequence frame with black bars where the aspect ratios
-differ. Gaps are black. A clip whose media is missing or unreadable shows a dark red frame
-marked MEDIA OFFLINE instead of raising, so a lost file never stops playback.
+lies above it. At each frame the topmost track with a clip there shows that track alone (no
+blending of tracks yet). Gaps are black. A clip whose media is missing or unreadable shows a dark
+red frame marked MEDIA OFFLINE instead of raising, so a lost file never stops playback.
+
+A clip's picture goes into the sequence frame as its `fit` says: whole with black bars (fit),
+covering the frame with the overflow cropped (fill), or stretched to it. A clip whose media rate
+differs from the sequence's plays at its real speed (see core.project.Clip): each of its frames
+shows the media frame nearest in time (retime "frames": repeats or drops), or, with retime
+"flow", an optical-flow in-between of the two media frames around that time (retime.py).
+
+Fades and transitions blend the 8-bit RGB values as they are (not in linear light), evaluated at
+the start of each frame: over a transition of n frames starting at frame s, frame t is at
+p = (t - s) / n. A cross-dissolve shows outgoing·(1 - p) + incoming·p; a dip to black shows the
+outgoing clip at level 1 - 2p while p < 1/2 and the incoming one at 2p - 1 after (so an even
+length is black on the cut frame). A fade in over f frames shows frame k of the clip at k / f,
+a fade out shows the k-th of its last f frames at 1 - k / f. Each result is rounded once.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 from collections import OrderedDict
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ..core.project import Clip, MediaItem, MediaKind, Project, Sequence
+from ..core.project import (
+    Clip,
+    MediaItem,
+    MediaKind,
+    Project,
+    Sequence,
+    Track,
+    TransitionKind,
+    conformed_length,
+    media_position,
+    nearest_media_frame,
+)
 from .decode import FrameCache, ImageSource, VideoSource
 from .probe import MediaError, MediaInfo, probe
+from .retime import inbetween
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +61,20 @@ def fit(width: int, height: int, box_width: int, box_height: int) -> tuple[int, 
     w = min(box_width, max(1, round(width * scale)))
     h = min(box_height, max(1, round(height * scale)))
     return (box_width - w) // 2, (box_height - h) // 2, w, h
+
+
+def place(width: int, height: int, box_width: int, box_height: int, mode: str = "fit") -> tuple[int, int, int, int]:
+    """Where a width x height picture goes in a box as a clip's fit says: (x, y, w, h), centred.
+    fit: whole, inside the box; fill: covering it (x or y negative: the overflow is cropped);
+    stretch: the box itself."""
+    if mode == "stretch":
+        return 0, 0, box_width, box_height
+    if mode == "fill":
+        scale = max(box_width / width, box_height / height)
+        w = max(box_width, round(width * scale))
+        h = max(box_height, round(height * scale))
+        return (box_width - w) // 2, (box_height - h) // 2, w, h
+    return fit(width, height, box_width, box_height)
 
 
 def offline_frame(width: int, height: int, label: str = "") -> np.ndarray:
@@ -89,34 +129,86 @@ class SequenceFrames:
 
     def clip_at(self, frame: int) -> Clip | None:
         """The clip that shows at a timeline frame: the topmost video track's clip there."""
+        return self._top(frame)[1]
+
+    def _top(self, frame: int) -> tuple[Track | None, Clip | None]:
         for track in reversed(self.sequence.video_tracks()):
             if track.hidden:
                 continue
             clip = track.clip_at(frame)
             if clip is not None:
-                return clip
-        return None
+                return track, clip
+        return None, None
 
     def frame_at(self, frame: int) -> np.ndarray:
         """The picture at a timeline frame, a new array the caller may change."""
         with self._lock:
-            canvas = np.zeros((self.height, self.width, 3), np.uint8)
-            clip = self.clip_at(frame)
+            track, clip = self._top(frame)
             if clip is None:
-                return canvas
-            item = self.project.media.get(clip.media_id)
-            if item is None:
-                return offline_frame(self.width, self.height, f"media {clip.media_id} is not in the project")
-            path = self.project.media_path(item)
-            try:
-                picture, (x, y) = self._media_frame(item, path, clip.source_frame(frame))
-            except MediaError as exc:
-                if path not in self._warned:  # once per file, not once per frame of playback
-                    self._warned.add(path)
-                    log.warning("showing media offline: %s", exc)
-                return offline_frame(self.width, self.height, path.name)
-            canvas[y:y + picture.shape[0], x:x + picture.shape[1]] = picture
-            return canvas
+                return np.zeros((self.height, self.width, 3), np.uint8)
+            live = track.transition_at(frame)
+            if live is None:
+                picture, level = self._clip_picture(clip, frame)
+                return _scaled(picture, level)
+            transition, left, right, cut = live
+            first, _ = transition.window(cut)
+            p = Fraction(frame - first, transition.frames)
+            if transition.kind is TransitionKind.DISSOLVE:
+                (a, level_a), (b, level_b) = self._clip_picture(left, frame), self._clip_picture(right, frame)
+                mixed = a.astype(np.float64) * float(level_a * (1 - p)) + b.astype(np.float64) * float(level_b * p)
+                return _rounded(mixed)
+            if p < Fraction(1, 2):  # dip to black: out to black by the middle, then up from it
+                picture, level = self._clip_picture(left, frame)
+                return _scaled(picture, level * (1 - 2 * p))
+            picture, level = self._clip_picture(right, frame)
+            return _scaled(picture, level * (2 * p - 1))
+
+    def _clip_picture(self, clip: Clip, frame: int) -> tuple[np.ndarray, Fraction]:
+        """A clip's picture at a timeline frame in the sequence frame (black around it), and the
+        level its fades put it at. A frame outside the clip (under a transition) comes from the
+        media's handles, or holds the clip's edge frame where the media has none."""
+        item = self.project.media.get(clip.media_id)
+        if item is None:
+            return offline_frame(self.width, self.height, f"media {clip.media_id} is not in the project"), Fraction(1)
+        path = self.project.media_path(item)
+        try:
+            picture, (x, y) = self._media_picture(item, path, clip, frame)
+        except MediaError as exc:
+            if path not in self._warned:  # once per file, not once per frame of playback
+                self._warned.add(path)
+                log.warning("showing media offline: %s", exc)
+            return offline_frame(self.width, self.height, path.name), _fade_level(clip, frame)
+        canvas = np.zeros((self.height, self.width, 3), np.uint8)
+        # Paste, cropping what lies outside the frame (a filled clip overflows it).
+        x0, y0 = max(x, 0), max(y, 0)
+        x1, y1 = min(x + picture.shape[1], self.width), min(y + picture.shape[0], self.height)
+        canvas[y0:y1, x0:x1] = picture[y0 - y:y1 - y, x0 - x:x1 - x]
+        return canvas, _fade_level(clip, frame)
+
+    def _media_picture(self, item: MediaItem, path: Path, clip: Clip, frame: int
+                       ) -> tuple[np.ndarray, tuple[int, int]]:
+        source, info, origin = self._source(item, path, clip.fit)
+        position = clip.source_frame(frame)  # in frames at the sequence's rate (see Clip)
+        if item.kind is not MediaKind.VIDEO or info.kind is not MediaKind.VIDEO:
+            return source.frame(0), origin
+        rate, media_rate = self.sequence.fps, item.fps
+        if not clip.start <= frame < clip.end:  # a handle under a transition: the media's, else the edge frame
+            last = conformed_length(info.frames, media_rate, rate) - 1
+            position = min(max(position, 0), last)
+        if clip.retime == "flow" and media_rate != rate:
+            exact = media_position(position, media_rate, rate)
+            below = math.floor(exact)
+            t = exact - below
+            if t and 0 <= below and below + 1 < info.frames:
+                return self._inbetween(source, below, t), origin
+        return source.frame(nearest_media_frame(position, media_rate, rate)), origin
+
+    def _inbetween(self, source: VideoSource, below: int, t: Fraction) -> np.ndarray:
+        key = (*source.key, "flow", below, t)
+        picture = self.cache.get(key)
+        if picture is None:
+            picture = self.cache.put(key, inbetween(source.frame(below), source.frame(below + 1), float(t)))
+        return picture
 
     def close(self) -> None:
         with self._lock:
@@ -131,7 +223,10 @@ class SequenceFrames:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _media_frame(self, item: MediaItem, path: Path, index: int) -> tuple[np.ndarray, tuple[int, int]]:
+    def _source(self, item: MediaItem, path: Path, mode: str
+                ) -> tuple[VideoSource | ImageSource, MediaInfo, tuple[int, int]]:
+        """The decoder of a file at the size its clip's fit gives it, the file's facts, and where
+        its picture's corner goes in the sequence frame."""
         try:
             stat = os.stat(path)
         except OSError as exc:
@@ -140,7 +235,7 @@ class SequenceFrames:
         info = self._infos.get(file_key)
         if info is None:
             info = self._infos[file_key] = probe(path)
-        x, y, w, h = fit(info.width, info.height, self.width, self.height)
+        x, y, w, h = place(info.width, info.height, self.width, self.height, mode)
         key = (*file_key, w, h)
         source = self._sources.get(key)
         if source is None:
@@ -155,4 +250,25 @@ class SequenceFrames:
                 _, oldest = self._sources.popitem(last=False)
                 oldest.close()
         self._sources.move_to_end(key)
-        return source.frame(index), (x, y)
+        return source, info, (x, y)
+
+
+def _fade_level(clip: Clip, frame: int) -> Fraction:
+    level = Fraction(1)
+    if clip.fade_in and 0 <= frame - clip.start < clip.fade_in:
+        level *= Fraction(frame - clip.start, clip.fade_in)
+    fade_out_start = clip.end - clip.fade_out
+    if clip.fade_out and 0 <= frame - fade_out_start < clip.fade_out:
+        level *= 1 - Fraction(frame - fade_out_start, clip.fade_out)
+    return level
+
+
+def _rounded(picture: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(picture), 0, 255).astype(np.uint8)
+
+
+def _scaled(picture: np.ndarray, level: Fraction) -> np.ndarray:
+    """A picture at a level between 0 (black) and 1 (itself), rounded once."""
+    if level == 1:
+        return picture
+    return _rounded(picture.astype(np.float64) * float(level))

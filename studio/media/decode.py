@@ -104,6 +104,11 @@ class VideoSource:
     def frame_count(self) -> int:
         return len(self._times)
 
+    @property
+    def key(self) -> tuple:
+        """What names this file at this size in a frame cache."""
+        return self._key
+
     def frame(self, index: int) -> np.ndarray:
         """The frame at an index, from the cache or decoded. Raises MediaError outside the file."""
         if not 0 <= index < len(self._times):

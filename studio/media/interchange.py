@@ -21,7 +21,22 @@ from typing import Any
 
 import opentimelineio as otio
 
-from ..core.project import Clip, Marker, MediaItem, MediaKind, Project, Sequence, Track, TrackKind, new_id
+from ..core.commands import longest_transition
+from ..core.project import (
+    FITS,
+    RETIMES,
+    Clip,
+    Marker,
+    MediaItem,
+    MediaKind,
+    Project,
+    Sequence,
+    Track,
+    TrackKind,
+    Transition,
+    TransitionKind,
+    new_id,
+)
 from ..core.recipe import Recipe
 from ..core.timebase import FrameRate
 from .probe import MediaError, probe
@@ -95,16 +110,34 @@ def to_otio(project: Project, sequence: Sequence | None = None) -> otio.schema.T
         out.enabled = track.enabled
         out.metadata[KEY] = {"id": track.id, "locked": track.locked, "muted": track.muted, "hidden": track.hidden}
         at = 0
+        transitions = {(left.id, right.id): t for t, left, right, _ in track.live_transitions()}
+        previous = None
         for clip in sorted(track.clips, key=lambda c: c.start):
             if clip.start > at:
                 out.append(otio.schema.Gap(source_range=_range(0, clip.start - at, rate)))
+            elif previous is not None and (previous.id, clip.id) in transitions:
+                out.append(_transition(transitions[previous.id, clip.id], rate))
             out.append(_clip(project, clip, rate))
-            at = clip.end
+            at, previous = clip.end, clip
         timeline.tracks.append(out)
     for marker in sequence.markers:
         timeline.tracks.markers.append(otio.schema.Marker(
             name=marker.name, marked_range=_range(marker.frame, 0, rate), metadata={KEY: {"id": marker.id}}))
     return timeline
+
+
+def _transition(transition: Transition, rate: float) -> otio.schema.Transition:
+    """A studio transition as OTIO's: centred on the cut, frames // 2 over the outgoing clip
+    (in_offset) and the rest over the incoming one (out_offset). A dip to black has no SMPTE
+    type: it is a custom transition that the studio's metadata names."""
+    dissolve = transition.kind is TransitionKind.DISSOLVE
+    before = transition.frames // 2
+    return otio.schema.Transition(
+        name="Cross Dissolve" if dissolve else "Dip to Black",
+        transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve if dissolve
+        else otio.schema.TransitionTypes.Custom,
+        in_offset=_rt(before, rate), out_offset=_rt(transition.frames - before, rate),
+        metadata={KEY: {"id": transition.id, "kind": str(transition.kind)}})
 
 
 def _clip(project: Project, clip: Clip, rate: float) -> otio.schema.Clip:
@@ -113,7 +146,8 @@ def _clip(project: Project, clip: Clip, rate: float) -> otio.schema.Clip:
                            source_range=_range(clip.source_in, clip.duration, rate))
     takes = [project.media[m] for m in clip.takes if m in project.media]
     # The takes again, as plain facts: FCP XML and EDL keep one reference per clip, but keep comments.
-    out.metadata[KEY] = {"clip_id": clip.id, "media_id": clip.media_id,
+    out.metadata[KEY] = {"clip_id": clip.id, "media_id": clip.media_id, "fit": clip.fit, "retime": clip.retime,
+                         "fade_in": clip.fade_in, "fade_out": clip.fade_out,
                          "recipe": item.recipe.to_dict() if item and item.recipe else None,
                          "takes": [{**_facts(t), "url": None if project.is_offline(t) else _url(project.media_path(t))}
                                    for t in takes]}
@@ -169,12 +203,18 @@ def write_timeline(project: Project, path: str | os.PathLike[str], sequence: Seq
 
 def _edl_ready(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
     """A copy with the one video track a CMX 3600 EDL can hold (the topmost with clips) and no audio
-    (EDL audio channels would need the video beside them) and no alternative takes."""
+    (EDL audio channels would need the video beside them) and no alternative takes, nor transitions:
+    a CMX dissolve is not centred on the cut, and OTIO's EDL reader gives the outgoing clip back
+    shortened by it, so the cut would not come back as it went; a dip to black has no EDL form."""
     tracks = [t for t in timeline.video_tracks() if t.find_clips()]
     if not tracks:
         raise InterchangeError("an EDL lists video clips, and the sequence has none")
     edl = otio.schema.Timeline(name=timeline.name, global_start_time=timeline.global_start_time)
-    edl.tracks.append(tracks[-1].deepcopy())
+    track = tracks[-1].deepcopy()
+    for index in reversed(range(len(track))):
+        if isinstance(track[index], otio.schema.Transition):
+            del track[index]
+    edl.tracks.append(track)
     for clip in edl.find_clips():
         active = clip.media_reference.clone()  # a copy: the clip lets go of the references it held
         clip.set_media_references({"DEFAULT_MEDIA": active}, "DEFAULT_MEDIA")
@@ -230,8 +270,13 @@ def _from_otio(timeline: otio.schema.Timeline, name: str, default_rate: float, b
                       hidden=bool(state.get("hidden")))
         if not stack_track.enabled:
             track.hidden, track.muted = kind is TrackKind.VIDEO, kind is TrackKind.AUDIO
+        pending: otio.schema.Transition | None = None  # a transition waits for the clip after it
         for item in stack_track:
+            if isinstance(item, otio.schema.Transition):
+                pending = item
+                continue
             if not isinstance(item, otio.schema.Clip):
+                pending = None
                 continue
             placed = stack_track.range_of_child(item)
             start = round(placed.start_time.value_rescaled_to(rate))
@@ -254,6 +299,12 @@ def _from_otio(timeline: otio.schema.Timeline, name: str, default_rate: float, b
                 active.recipe = Recipe.from_dict(studio["recipe"])
             clip = Clip(new_id(), active.id, start, source_in, source_in + duration,
                         takes=list(dict.fromkeys(t.id for t in takes)))
+            _look(clip, studio)
+            if pending is not None and track.clips and track.clips[-1].end == clip.start:
+                transition = _from_transition(pending, track.clips[-1], clip, rate)
+                if transition is not None:
+                    track.transitions.append(transition)
+            pending = None
             track.clips.append(clip)
         track.sort()
         sequence.tracks.append(track)
@@ -268,6 +319,31 @@ def _from_otio(timeline: otio.schema.Timeline, name: str, default_rate: float, b
     sequence.width = int(facts.get("width") or (first.width if first else 1920))
     sequence.height = int(facts.get("height") or (first.height if first else 1080))
     return project
+
+
+def _look(clip: Clip, studio: dict[str, Any]) -> None:
+    """The clip's fit, retime and fades from what the studio wrote, where they are valid."""
+    if studio.get("fit") in FITS:
+        clip.fit = studio["fit"]
+    if studio.get("retime") in RETIMES:
+        clip.retime = studio["retime"]
+    for key in ("fade_in", "fade_out"):
+        value = studio.get(key)
+        if isinstance(value, int) and 0 <= value <= clip.duration:
+            setattr(clip, key, value)
+
+
+def _from_transition(item: otio.schema.Transition, left: Clip, right: Clip, rate: float) -> Transition | None:
+    """An OTIO transition between two clips as the studio's: its whole length, centred on the cut
+    (the studio's transitions always are). A dissolve, or a dip where the studio wrote one; another
+    custom kind comes in as a dissolve. None where it has no length or does not fit the clips."""
+    frames = round(item.in_offset.value_rescaled_to(rate)) + round(item.out_offset.value_rescaled_to(rate))
+    studio = _plain(item.metadata.get(KEY, {}))
+    kind = TransitionKind.DIP if isinstance(studio, dict) and studio.get("kind") == "dip" else TransitionKind.DISSOLVE
+    if frames <= 0:
+        return None
+    frames = min(frames, longest_transition(left, right))
+    return Transition(new_id(), kind, left.id, right.id, frames)
 
 
 def _plain(value: Any) -> Any:

@@ -1,5 +1,6 @@
 """The inspector: what the selected clip is — its media facts, the recipe that made it, and its
-takes, any of which can become the active one (an undoable edit)."""
+takes, any of which can become the active one (an undoable edit) — and how it shows: its fit in
+the sequence frame, its retime when its rate differs, its fades (each change an undoable edit)."""
 
 from __future__ import annotations
 
@@ -8,23 +9,30 @@ from html import escape
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from ..core.commands import EditError, SetActiveTake
-from ..core.project import MediaItem
+from ..core.commands import EditClip, EditError, SetActiveTake
+from ..core.project import MediaItem, MediaKind
 from .document import Document
 from .media_bin import describe
 from .thumbnail_loader import ThumbnailLoader
 
 TAKE_THUMB = QSize(96, 54)
+FIT_LABELS = {"fit": "Fit (black bars)", "fill": "Fill (crop)", "stretch": "Stretch"}
+RETIME_LABELS = {"frames": "Frames (repeat/drop)", "flow": "Optical flow"}
+RETIME_TIP = ("How a clip of another frame rate plays at the sequence's: the nearest frame, or in-betweens made "
+              "with optical flow")
 
 
 def recipe_html(item: MediaItem) -> str:
@@ -80,6 +88,28 @@ class Inspector(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(scroll, 2)
+        self.fit = QComboBox()
+        for key, label in FIT_LABELS.items():
+            self.fit.addItem(label, key)
+        self.fit.setToolTip("How a clip of another shape fills the sequence frame")
+        self.fit.activated.connect(lambda: self._edit(fit=self.fit.currentData()))
+        self.retime = QComboBox()
+        for key, label in RETIME_LABELS.items():
+            self.retime.addItem(label, key)
+        self.retime.activated.connect(lambda: self._edit(retime=self.retime.currentData()))
+        self.fade_in, self.fade_out = QSpinBox(), QSpinBox()
+        for spin, key in ((self.fade_in, "fade_in"), (self.fade_out, "fade_out")):
+            spin.setSuffix(" frames")
+            spin.setKeyboardTracking(False)  # one edit when typing ends, not one per digit
+            spin.valueChanged.connect(lambda value, key=key: self._edit(**{key: value}))
+        self.look = QWidget()
+        form = QFormLayout(self.look)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Fit", self.fit)
+        form.addRow("Retime", self.retime)
+        form.addRow("Fade in", self.fade_in)
+        form.addRow("Fade out", self.fade_out)
+        layout.addWidget(self.look)
         layout.addWidget(self.takes_label)
         layout.addWidget(self.takes, 1)
         self.remix_button = QPushButton("Remix…")
@@ -118,6 +148,7 @@ class Inspector(QWidget):
         self.takes_label.setVisible(visible)
         self.continue_button.setVisible(visible)
         self.remix_button.setVisible(visible)
+        self.look.setVisible(visible)
         if clip is None:
             self.details.setText("Select a clip to see what it is and how it was made.")
             return
@@ -133,6 +164,7 @@ class Inspector(QWidget):
         )
         recipe = f"<table cellspacing='3'>{recipe_html(item)}</table>" if item.recipe else "<p>Not generated.</p>"
         self.details.setText(facts + recipe)
+        self._show_look(clip, item.kind is MediaKind.VIDEO and item.fps != fps)
         for number, media_id in enumerate(clip.takes, 1):
             take = project.media.get(media_id)
             if take is None:
@@ -142,6 +174,33 @@ class Inspector(QWidget):
             row.setData(Qt.ItemDataRole.UserRole, media_id)
             self.takes.addItem(row)
         self._update_icons()
+
+    def _show_look(self, clip, other_rate: bool) -> None:
+        widgets = (self.fit, self.retime, self.fade_in, self.fade_out)
+        for widget in widgets:
+            widget.blockSignals(True)  # showing the clip is not editing it
+        self.fit.setCurrentIndex(self.fit.findData(clip.fit))
+        self.retime.setCurrentIndex(self.retime.findData(clip.retime))
+        self.retime.setEnabled(other_rate)
+        self.retime.setToolTip(RETIME_TIP if other_rate else "The clip's media has the sequence's frame rate: "
+                               "each of its frames is shown once")
+        for spin, value in ((self.fade_in, clip.fade_in), (self.fade_out, clip.fade_out)):
+            spin.setRange(0, clip.duration)
+            spin.setValue(value)
+        for widget in widgets:
+            widget.blockSignals(False)
+
+    def _edit(self, **change) -> None:
+        if self.clip_id is None:
+            return
+        _, clip = self.document.project.sequence.find_clip(self.clip_id)
+        if all(getattr(clip, key) == value for key, value in change.items()):
+            return
+        try:
+            self.document.push(EditClip(self.clip_id, **change))
+        except EditError as exc:
+            self.message.emit(str(exc))
+            self.refresh()
 
     def _update_icons(self) -> None:
         project = self.document.project

@@ -24,21 +24,37 @@ from ..core.commands import (
     AddMedia,
     AddTake,
     AddTrack,
+    AddTransition,
     ClearRange,
     DeleteMarker,
+    EditClip,
     EditError,
     EditMarker,
     EditTrack,
     RemoveTrack,
+    RemoveTransition,
     RippleDelete,
     SetActiveTake,
     SetSequenceFormat,
     SplitClip,
     UseTake,
+    cut_near,
+    longest_transition,
 )
 from ..core.commands import DeleteClip as DeleteClipCommand
 from ..core.jobfile import SavedJob, load_jobs, save_jobs
-from ..core.project import Clip, Marker, MediaItem, MediaKind, Track, TrackKind, new_id
+from ..core.project import (
+    Clip,
+    Marker,
+    MediaItem,
+    MediaKind,
+    Track,
+    TrackKind,
+    Transition,
+    TransitionKind,
+    conformed_length,
+    new_id,
+)
 from ..core.recipe import Condition, Mode, variations
 from ..core.store import ProjectError
 from ..core.timebase import FrameRate
@@ -100,6 +116,7 @@ class MainWindow(QMainWindow):
         self._clipboard: list[tuple[str, TrackKind, Clip]] = []  # (track id, its kind, clip at offset from 0)
         self._fill_offered = False  # Generate fills the selected gap (its model can bridge clips)
         self._groups: dict[str, str] = {}  # variations: group -> the clip their first take landed in
+        self._transition_frames: int | None = None  # Timeline → Transition Length; None: one second
         self._retryable: dict[str, tuple] = {}  # failed or cancelled job -> (its pending shot, placeholder)
         self._restored: dict[str, SavedJob] = {}  # jobs from the project's saved queue, not run again yet
         self._jobs_folder: Path | None = None  # the project folder whose jobs.json the jobs are kept in
@@ -260,6 +277,19 @@ class MainWindow(QMainWindow):
         self._action(timeline, "&Lock / Unlock Track", self.toggle_track_lock, None,
                      "Lock the selected track's clips against edits (or click its padlock)")
         self._action(timeline, "Delete &Track", self.delete_track, None, "Delete the selected track and its clips")
+        timeline.addSeparator()
+        self._action(timeline, "Add &Cross-Dissolve", lambda: self.add_transition(TransitionKind.DISSOLVE), "Ctrl+T",
+                     "Dissolve across the cut nearest the playhead on the selected track")
+        self._action(timeline, "Add Dip to &Black", lambda: self.add_transition(TransitionKind.DIP), "Ctrl+Shift+T",
+                     "Dip to black across the cut nearest the playhead on the selected track")
+        self._action(timeline, "R&emove Transition", self.remove_transition, None,
+                     "Remove the selected transition (or select it and press Delete)")
+        self._action(timeline, "Fade &In", lambda: self.add_fade("in"), None,
+                     "Fade the selected clip up from black over its first frames")
+        self._action(timeline, "Fade &Out", lambda: self.add_fade("out"), None,
+                     "Fade the selected clip down to black over its last frames")
+        self._action(timeline, "Transition Len&gth…", self.ask_transition_length, None,
+                     "How many frames new transitions and fades last (1 second unless set)")
 
         play = bar.addMenu("&Playback")
         self._action(play, "&Play / Pause", self.viewer.toggle_play, "Space")
@@ -781,15 +811,18 @@ class MainWindow(QMainWindow):
         wanted = placeholder.start if placeholder else self.timeline.playhead
         start = self.timeline.free_start(track, wanted, item.frames)
         commands = [AddMedia(item)]
+        length = item.frames
         if seq.duration == 0 and (seq.width, seq.height, seq.fps) != (item.width, item.height, item.fps):
             commands.append(SetSequenceFormat(item.width, item.height, item.fps))
-        picture = AddClip(track.id, Clip(new_id(), item.id, start, 0, item.frames))
+        else:  # another rate plays at its own speed, so it lasts its time in the sequence's frames
+            length = conformed_length(item.frames, item.fps, seq.fps)
+        picture = AddClip(track.id, Clip(new_id(), item.id, start, 0, length))
         commands.append(picture)
         if item.has_audio:  # its sound goes beside it on a free audio track, as when a file with sound is dropped
             sound = next((t for t in seq.tracks if t.kind is TrackKind.AUDIO and not t.locked
-                          and not t.overlaps(start, start + item.frames)), None)
+                          and not t.overlaps(start, start + length)), None)
             if sound is not None:
-                commands.append(AddClip(sound.id, Clip(new_id(), item.id, start, 0, item.frames)))
+                commands.append(AddClip(sound.id, Clip(new_id(), item.id, start, 0, length)))
         self.document.push(commands, "Generate shot")
         self.timeline.select(picture.clip.id)
         if pending.group is not None:
@@ -954,12 +987,63 @@ class MainWindow(QMainWindow):
             return
         self.timeline.set_playhead(min(ahead) if direction > 0 else max(ahead))
 
+    def transition_length(self) -> int:
+        """Frames a new transition or fade lasts: as set, else one second of the sequence."""
+        return self._transition_frames or max(1, round(float(self.document.project.sequence.fps)))
+
+    def ask_transition_length(self) -> None:
+        frames, ok = QInputDialog.getInt(self, "Transition length", "Frames for new transitions and fades:",
+                                         self.transition_length(), 1, 100_000)
+        if ok:
+            self._transition_frames = frames
+
+    def add_transition(self, kind: TransitionKind) -> None:
+        """A transition on the cut nearest the playhead on the selected track, as long as set (shortened
+        to what the clips around the cut can cover)."""
+        track = self.timeline.current_track()
+        pair = cut_near(track, self.timeline.playhead)
+        if pair is None:
+            self.show_message(f"Track {track.name} has no cut between two touching clips for a transition")
+            return
+        left, right = pair
+        frames = min(self.transition_length(), longest_transition(left, right))
+        transition = Transition(new_id(), kind, left.id, right.id, frames)
+        name = "Cross-dissolve" if kind is TransitionKind.DISSOLVE else "Dip to black"
+        self._push(AddTransition(track.id, transition), f"Add {name.lower()}")
+        if track.find_transition(transition.id) is not None:
+            self.timeline.select_transition(track.id, transition.id)
+            shortened = " (shortened to fit the clips)" if frames < self.transition_length() else ""
+            self.show_message(f"{name} of {frames} frames at {self.document.project.sequence.fps.timecode(left.end)}"
+                              f"{shortened}")
+
+    def remove_transition(self) -> None:
+        chosen = self.timeline.selected_transition
+        if chosen is None:
+            self.show_message("Click a transition on the timeline to select it, then remove it")
+            return
+        self._push(RemoveTransition(*chosen))
+
+    def add_fade(self, which: str) -> None:
+        """Fade the selected clip in or out over the transition length (at most the whole clip)."""
+        clip_id = self.timeline.selected
+        if clip_id is None:
+            self.show_message(f"Select a clip to fade it {which}")
+            return
+        _, clip = self.document.project.sequence.find_clip(clip_id)
+        frames = min(self.transition_length(), clip.duration)
+        change = {"fade_in": frames} if which == "in" else {"fade_out": frames}
+        self._push(EditClip(clip_id, **change), f"Fade {which}")
+
     def _selected_clips(self) -> list[tuple[Track, Clip]]:
         seq = self.document.project.sequence
         return sorted((seq.find_clip(i) for i in self.timeline.selection), key=lambda tc: tc[1].start)
 
     def delete_selected(self) -> None:
-        """Lift the selected clips (their places stay empty); a selected gap is closed."""
+        """Lift the selected clips (their places stay empty); a selected gap is closed, a selected
+        transition removed."""
+        if self.timeline.selected_transition is not None:
+            self.remove_transition()
+            return
         if self.timeline.selected_gap is not None:
             self.ripple_delete()
             return

@@ -37,7 +37,17 @@ from ..core.commands import (
     SlipClip,
     TrimClip,
 )
-from ..core.project import Clip, Marker, MediaKind, Track, TrackKind, new_id
+from ..core.project import (
+    Clip,
+    Marker,
+    MediaKind,
+    Track,
+    TrackKind,
+    Transition,
+    TransitionKind,
+    conformed_length,
+    new_id,
+)
 from ..engine.requests import IMAGE_SUFFIXES
 from .document import Document
 from .media_bin import MEDIA_MIME
@@ -47,6 +57,7 @@ RULER_HEIGHT = 26
 TRACK_HEIGHT = 58
 HEADER_WIDTH = 118
 HEADER_BUTTON = 16  # the lock and eye/speaker toggles in a track's header
+TRANSITION_HEIGHT = 16  # the band a transition is drawn in, through the middle of its track
 EDGE_GRAB = 6  # pixels either side of a clip edge that grab the edge for trimming
 MIN_PX_PER_FRAME, MAX_PX_PER_FRAME = 0.05, 40.0
 SNAP_PIXELS = 8  # how near an edge must come to a snap target to jump onto it
@@ -110,6 +121,7 @@ class TimelineWidget(QWidget):
         self.selected: str | None = None  # the clip clicked last (the inspector shows it)
         self.selection: set[str] = set()  # every selected clip; includes `selected`
         self.selected_gap: tuple[str, int, int] | None = None  # (track id, start, end) of a clicked gap
+        self.selected_transition: tuple[str, str] | None = None  # (track id, transition id) clicked last
         self._drag: _Drag | None = None
         self.placeholders: dict[str, Placeholder] = {}  # job id -> where its shot will land
         self.marks: tuple[int | None, int | None] = (None, None)  # the viewer's in and out points
@@ -179,6 +191,24 @@ class TimelineWidget(QWidget):
         right = HEADER_WIDTH - 6 - (0 if which == "lock" else HEADER_BUTTON + 4)
         return QRect(right - HEADER_BUTTON, row.center().y() - HEADER_BUTTON // 2, HEADER_BUTTON, HEADER_BUTTON)
 
+    def transition_rect(self, track_index: int, transition: Transition, cut: int) -> QRect:
+        """The band a transition is drawn in: across its frames, through the middle of the row."""
+        row = self.track_rect(track_index)
+        first, end = transition.window(cut)
+        left, right = self.frame_to_x(first), self.frame_to_x(end)
+        return QRect(left, row.center().y() - TRANSITION_HEIGHT // 2, max(EDGE_GRAB, right - left), TRANSITION_HEIGHT)
+
+    def transition_hit(self, pos: QPoint) -> tuple[Track, Transition] | None:
+        """The transition whose band is under a point (it takes the click before the clips under it)."""
+        index = self.track_at(pos.y())
+        if index is None or pos.x() < HEADER_WIDTH:
+            return None
+        track = self.rows()[index]
+        for transition, _, _, cut in track.live_transitions():
+            if self.transition_rect(index, transition, cut).contains(pos):
+                return track, transition
+        return None
+
     def hit(self, pos: QPoint) -> tuple[Track, Clip, str] | None:
         """The clip under a point, and whether the point grabs its left edge, right edge or body."""
         index = self.track_at(pos.y())
@@ -245,9 +275,16 @@ class TimelineWidget(QWidget):
         first = min(ids, key=lambda i: self.sequence.find_clip(i)[1].start) if ids else None
         self._set_selection(ids, first)
 
+    def select_transition(self, track_id: str, transition_id: str) -> None:
+        """Select one transition (Delete removes it); clips and gaps are deselected."""
+        self._set_selection(set(), None)
+        self.selected_transition = (track_id, transition_id)
+        self.update()
+
     def _set_selection(self, ids: set[str], primary: str | None) -> None:
         changed = primary != self.selected
         had_gap = self.selected_gap is not None
+        self.selected_transition = None
         self.selection, self.selected, self.selected_gap = set(ids), primary, None
         self.update()
         if changed:
@@ -300,6 +337,12 @@ class TimelineWidget(QWidget):
         if not self.selection <= present:
             kept = self.selection & present
             self._set_selection(kept, self.selected if self.selected in kept else next(iter(kept), None))
+        if self.selected_transition is not None:
+            track_id, transition_id = self.selected_transition
+            track = next((t for t in self.sequence.tracks if t.id == track_id), None)
+            transition = track.find_transition(transition_id) if track is not None else None
+            if transition is None or track.cut_of(transition) is None:
+                self.selected_transition = None
         if self.selected_gap is not None:
             track_id, start, end = self.selected_gap
             track = next((t for t in self.sequence.tracks if t.id == track_id), None)
@@ -315,6 +358,7 @@ class TimelineWidget(QWidget):
         self.selected = None
         self.selection = set()
         self.selected_gap = None
+        self.selected_transition = None
         self.selected_track = None
         self.scroll_y = 0
         self.playhead = 0
@@ -488,6 +532,7 @@ class TimelineWidget(QWidget):
                 and drag.track_id != track.id:
             _, clip = self.sequence.find_clip(drag.clip_id)
             self._paint_clip(painter, self.clip_rect(index, clip, clip.start + drag.delta_frames), track, clip, True)
+        self._paint_transitions(painter, index, track, first, last)
         gap = self.selected_gap
         if gap is not None and gap[0] == track.id:
             row = self.track_rect(index)
@@ -496,6 +541,41 @@ class TimelineWidget(QWidget):
             painter.fillRect(rect, QColor(255, 210, 90, 50))
             painter.setPen(QPen(QColor("#ffd25a"), 1, Qt.PenStyle.DashLine))
             painter.drawRect(rect.adjusted(0, 0, -1, -1))
+
+    def _paint_transitions(self, painter: QPainter, index: int, track: Track, first: int, last: int) -> None:
+        """Each transition in the painted range as a band over its frames: a cross for a dissolve,
+        a V for a dip to black."""
+        if self._drag is not None and self._drag.moved:
+            return  # the clips are drawn where the drag will put them; the transitions follow on release
+        for transition, _, _, cut in track.live_transitions():
+            start, end = transition.window(cut)
+            if end < first or start > last:
+                continue
+            rect = self.transition_rect(index, transition, cut)
+            selected = self.selected_transition == (track.id, transition.id)
+            painter.fillRect(rect, QColor(20, 22, 28, 190) if transition.kind is TransitionKind.DIP
+                             else QColor(90, 110, 160, 200))
+            painter.setPen(QPen(QColor("#ffd25a") if selected else QColor("#d8dde8"), 2 if selected else 1))
+            painter.drawRect(rect.adjusted(0, 0, -1, -1))
+            inner = rect.adjusted(2, 2, -3, -3)
+            if transition.kind is TransitionKind.DIP:
+                painter.drawLine(inner.topLeft(), QPoint(inner.center().x(), inner.bottom()))
+                painter.drawLine(QPoint(inner.center().x(), inner.bottom()), inner.topRight())
+            else:
+                painter.drawLine(inner.topLeft(), inner.bottomRight())
+                painter.drawLine(inner.bottomLeft(), inner.topRight())
+
+    def _paint_fades(self, painter: QPainter, rect: QRect, clip: Clip) -> None:
+        """A fade as a shaded triangle over the clip's first or last frames."""
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 130))
+        if clip.fade_in:
+            x = min(rect.right(), rect.left() + round(clip.fade_in * self.px_per_frame))
+            painter.drawPolygon([rect.topLeft(), QPoint(x, rect.top()), rect.bottomLeft()])
+        if clip.fade_out:
+            x = max(rect.left(), rect.right() - round(clip.fade_out * self.px_per_frame))
+            painter.drawPolygon([QPoint(x, rect.top()), rect.topRight(), rect.bottomRight()])
+        painter.setBrush(Qt.BrushStyle.NoBrush)
 
     def _paint_clip(self, painter: QPainter, rect: QRect, track: Track, clip: Clip, selected: bool) -> None:
         project = self.document.project
@@ -513,6 +593,8 @@ class TimelineWidget(QWidget):
             self._paint_filmstrip(painter, rect, clip, project.media_path(item), aspect)
         elif not offline and track.kind is TrackKind.AUDIO and item.kind is not MediaKind.IMAGE:
             self._paint_waveform(painter, rect, clip, item)
+        if clip.fade_in or clip.fade_out:
+            self._paint_fades(painter, rect, clip)
         painter.setPen(QPen(QColor("#ffd25a") if selected else fill.lighter(140), 2 if selected else 1))
         painter.drawRect(rect.adjusted(0, 0, -1, -1))
         if rect.width() > 24:
@@ -754,6 +836,10 @@ class TimelineWidget(QWidget):
         if pos.x() < HEADER_WIDTH:
             self._header_press(pos)
             return
+        on_transition = self.transition_hit(pos)
+        if on_transition is not None:
+            self.select_transition(on_transition[0].id, on_transition[1].id)
+            return
         hit = self.hit(pos)
         if hit is None:  # a click on empty track sets the playhead (and picks a gap); a drag draws a band
             self._drag = _Drag("band", press_x=pos.x(), press_y=pos.y(), x=pos.x(), y=pos.y())
@@ -980,7 +1066,9 @@ class TimelineWidget(QWidget):
             track = under if under is not None and under.kind is kind else \
                 next(t for t in self.sequence.tracks if t.kind is kind)
             still = round(float(self.sequence.fps) * STILL_SECONDS)
-            length = still if item.kind is MediaKind.IMAGE else item.frames
+            # Another rate plays at its own speed: its length is in the sequence's frames (see core Clip).
+            length = still if item.kind is MediaKind.IMAGE else item.frames if item.kind is MediaKind.AUDIO \
+                else conformed_length(item.frames, item.fps, self.sequence.fps)
             commands.append(AddClip(track.id, Clip(new_id(), item.id, frame, 0, max(1, length))))
             if item.kind is MediaKind.VIDEO and item.has_audio:  # its sound goes beside it on an audio track
                 sound = next((t for t in self.sequence.tracks if t.kind is TrackKind.AUDIO and not t.locked

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studio.core.project import Clip, MediaItem, MediaKind, Project, Sequence, Track, TrackKind
+from studio.core.project import Clip, MediaItem, MediaKind, Project, Sequence, Track, TrackKind, nearest_media_frame
 from studio.core.timebase import FrameRate
 from studio.media.compose import OFFLINE_COLOUR, SequenceFrames, fit
 from studio.media.takes import write_frames
@@ -19,13 +19,14 @@ from .conftest import index_frames, read_index
 def edit(media: dict[str, Path]) -> Project:
     """A 64x48 sequence at 29.97:
 
-    V1  0-9 mkv[0:10] | 10-14 gap | 15-29 mp4[5:20] (trimmed) | 30-39 wide[3:13] (letterboxed)
+    V1  0-9 mkv[0:10] | 10-14 gap | 15-29 mp4[5:20] (trimmed) | 30-39 wide[3:13] (letterboxed, 24 fps)
     V2                                                    36-37 tall png (pillarboxed, on top)
     """
     project = Project(name="t")
-    for key, kind in (("mkv", MediaKind.VIDEO), ("mp4", MediaKind.VIDEO), ("wide", MediaKind.VIDEO),
-                      ("png", MediaKind.IMAGE)):
-        project.media[key] = MediaItem(key, str(media[key]), kind)
+    ntsc = FrameRate(30000, 1001)
+    for key, kind, fps in (("mkv", MediaKind.VIDEO, ntsc), ("mp4", MediaKind.VIDEO, ntsc),
+                           ("wide", MediaKind.VIDEO, FrameRate(24)), ("png", MediaKind.IMAGE, ntsc)):
+        project.media[key] = MediaItem(key, str(media[key]), kind, fps=fps)
     v1 = Track("v1", TrackKind.VIDEO, "V1", [
         Clip("a", "mkv", 0, 0, 10), Clip("b", "mp4", 15, 5, 20), Clip("c", "wide", 30, 3, 13)])
     v2 = Track("v2", TrackKind.VIDEO, "V2", [Clip("d", "png", 36, 0, 2)])
@@ -44,7 +45,8 @@ def expected(t: int) -> tuple[str, int | None, int | None]:
         return "full", t - 15 + 5, 200
     if t in (36, 37):
         return "tall", None, None
-    return "wide", t - 30 + 3, 160
+    # 24 fps media on a 29.97 sequence plays at its speed: the nearest of its frames in time.
+    return "wide", nearest_media_frame(t - 30 + 3, FrameRate(24), FrameRate(30000, 1001)), 160
 
 
 def check(frame: np.ndarray, t: int) -> None:
@@ -136,10 +138,11 @@ def test_unknown_media_and_unreadable_file_show_offline(tmp_path: Path) -> None:
 
 def test_frames_beyond_the_media_show_offline(media: dict[str, Path]) -> None:
     project = edit(media)
-    project.sequence.track("v1").find("c").source_out = 25  # wide.mkv has only 20 frames
+    # wide.mkv has 20 frames at 24 fps, 25 at the sequence's 29.97: its source frame 24 is the last.
+    project.sequence.track("v1").find("c").source_out = 30
     with SequenceFrames(project) as view:
-        assert read_index(view.frame_at(46)[16:32]) == (19, 160)
-        assert _offline(view.frame_at(47))
+        assert read_index(view.frame_at(30 - 3 + 24)[16:32]) == (19, 160)
+        assert _offline(view.frame_at(30 - 3 + 25))
 
 
 def test_a_replaced_file_is_read_afresh(media: dict[str, Path], tmp_path: Path) -> None:

@@ -126,3 +126,47 @@ def test_bad_names_and_files_are_refused_clearly(project, tmp_path):
     broken.write_text("{ not json")
     with pytest.raises(InterchangeError, match="cannot read broken.otio"):
         read_timeline(broken)
+
+
+def _with_transitions(project: Project) -> Project:
+    """c2 slipped and moved to touch c1 (the cut at 16); a 10-frame dissolve there, a dip between c2 and c3
+    (moved to touch c2 at 26), and c1's fit, retime and fades set."""
+    from studio.core.project import Transition, TransitionKind
+
+    v1 = project.sequence.tracks[0]
+    c1, c2, c3 = v1.clips
+    c2.start, c3.start = 16, 26
+    c2.source_in, c2.source_out = 5, 15
+    c1.fit, c1.retime, c1.fade_in = "fill", "flow", 3
+    v1.transitions = [Transition("x", TransitionKind.DISSOLVE, "c1", "c2", 10),
+                      Transition("y", TransitionKind.DIP, "c2", "c3", 5)]
+    return project
+
+
+def test_otio_carries_transitions_and_each_clips_look(project, tmp_path):
+    import opentimelineio as otio
+
+    out = write_timeline(_with_transitions(project), tmp_path / "cut.otio")
+    timeline = otio.adapters.read_from_file(str(out))  # held: its tracks die with it
+    written = [item for item in timeline.tracks[0] if isinstance(item, otio.schema.Transition)]
+    assert [(t.transition_type, t.in_offset.value, t.out_offset.value) for t in written] == [
+        (otio.schema.TransitionTypes.SMPTE_Dissolve, 5, 5), (otio.schema.TransitionTypes.Custom, 2, 3)]
+    back = read_timeline(out)
+    assert cuts(back) == cuts(project)
+    v1 = back.sequence.tracks[0]
+    c1, c2, c3 = v1.clips
+    assert [(t.kind, t.left_id, t.right_id, t.frames) for t in v1.transitions] == [
+        ("dissolve", c1.id, c2.id, 10), ("dip", c2.id, c3.id, 5)]
+    assert (c1.fit, c1.retime, c1.fade_in, c1.fade_out) == ("fill", "flow", 3, 0)
+
+
+@pytest.mark.parametrize("suffix", [".xml", ".edl"])
+def test_fcp_xml_and_edl_write_a_cut_with_transitions(project, tmp_path, suffix):
+    del project.sequence.tracks[1]  # V2: an EDL holds the topmost video track
+    out = write_timeline(_with_transitions(project), tmp_path / f"cut{suffix}")
+    back = read_timeline(out, rate=25)
+    v1 = back.sequence.tracks[0]
+    assert [(c.start, c.source_in, c.source_out) for c in v1.clips] == [(0, 4, 20), (16, 5, 15), (26, 0, 20)]
+    kinds = [(t.kind, t.frames) for t in v1.transitions]
+    # FCP XML keeps both (the dip as a plain dissolve); an EDL none (see interchange._edl_ready).
+    assert kinds == ([("dissolve", 10), ("dissolve", 5)] if suffix == ".xml" else [])
