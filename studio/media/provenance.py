@@ -242,9 +242,9 @@ def _make_keys(folder: Path) -> None:
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
             .sign(root_key, hashes.SHA256()))
     pem = serialization.Encoding.PEM
-    folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(f".{folder.name}.{secrets.token_hex(4)}.part")
     try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
         tmp.mkdir(mode=0o700)
         (tmp / _ROOT).write_bytes(root.public_bytes(pem))
         (tmp / _CERT).write_bytes(cert.public_bytes(pem))

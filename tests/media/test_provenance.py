@@ -226,3 +226,13 @@ def test_a_failed_mark_leaves_the_file_as_it_was(tmp_path, monkeypatch):
         mark_file(shot, provenance.mark_for_recipes([RECIPE]))
     assert shot.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["shot.mp4"]
+
+
+def test_keys_that_cannot_be_made_fail_the_export_with_the_reason(cut, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the settings folder should be")
+    monkeypatch.setenv("STUDIO_CONFIG", str(blocker))
+    (tmp_path / "out").mkdir()
+    with pytest.raises(ExportError, match=r"film.mp4 could not be marked as AI-generated.*cannot make the signing"):
+        export_sequence(cut, cut.sequence, tmp_path / "out" / "film.mp4")
+    assert list((tmp_path / "out").iterdir()) == []
