@@ -23,7 +23,7 @@ from studio.media.probe import probe
 from studio.media.provenance import DIGITAL_SOURCE_TYPE, mark_file, read_tags, signing_keys, verify
 from studio.media.takes import read_frames, write_frames
 
-# The prompt holds what metadata tags escape (; = # \\ "), to be read back as it was.
+# The prompt holds what metadata tags escape (; = # a backslash, quotes), to be read back as it was.
 RECIPE = Recipe(Mode.TEXT_TO_VIDEO, "ltx-video-0.9.5", "a lighthouse; waves = 3 m #storm \\ \"night\"", seed=7,
                 width=64, height=48, frames=9, fps=24.0)
 
