@@ -1,7 +1,11 @@
-"""The headless verbs: doctor, models, generate, extend, connect, render, export-timeline.
+"""The headless verbs: doctor, models, generate, extend, connect, render, export-timeline, verify.
 
 `generate` runs through the same EngineService and worker process as the editor, so this process
 never imports torch for it. A bad request exits non-zero with one line on stderr.
+
+Every file generate, extend and connect write is marked as AI-generated once the job is done
+(media/provenance.py): here rather than in the worker, because only here is the file the user's
+output and not a take inside a project, and the mark goes on last, over the finished file.
 """
 
 from __future__ import annotations
@@ -387,6 +391,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     on_tty = sys.stderr.isatty()
     print_lock = threading.Lock()
     made: dict[str, int] = {}  # the frames in each finished take (extend and connect differ from the recipe's)
+    ran: dict[str, Recipe] = {}  # each finished take's recipe as run (model revision, snapped sizes)
     sound: dict[str, int | None] = {}  # each finished take's sample rate, if it has sound (LTX-2's)
     made_changed = threading.Condition()
 
@@ -394,6 +399,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if isinstance(event, JobDone):
             with made_changed:
                 made[event.job_id] = event.frames
+                ran[event.job_id] = event.recipe
                 sound[event.job_id] = event.sample_rate if event.audio else None
                 made_changed.notify_all()
         if isinstance(event, JobPartial):
@@ -424,6 +430,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 job = service.wait(job_id, timeout=60)
                 if job.state == "done":  # a long shot keeps its finished windows
                     _say(f"cancelled: kept the finished windows, {job.recipe.frames} frames")
+                    _mark_generated(Path(job.output), job.recipe)
                     print(job.output, flush=True)
                 return 130
             if on_tty:
@@ -437,6 +444,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
                     f"{label}{frames} frames, {job.recipe.width}x{job.recipe.height} at {job.recipe.fps:g} fps "
                     f"in {job.elapsed:.1f} s" + (f", with sound at {sound[job_id]} Hz" if sound.get(job_id) else "")
                 )
+                if not _mark_generated(Path(job.output), ran.get(job_id, job.recipe)):
+                    failed += 1
                 print(job.output, flush=True)
             elif job.state == "cancelled":
                 _say(f"{label}cancelled")
@@ -449,6 +458,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
     finally:
         service.shutdown()
     return EXIT_FAILED if failed else 0
+
+
+def _mark_generated(path: Path, recipe: Recipe) -> bool:
+    """Mark a finished take as AI-generated: C2PA in MP4, tags and a sidecar in MKV. False (said) if
+    it could not be; the take itself is kept."""
+    from .media.provenance import ProvenanceError, mark_file, mark_for_recipes, recipe_sources
+
+    try:
+        mark_file(path, mark_for_recipes([recipe], recipe_sources(recipe, Path.cwd())))
+    except ProvenanceError as exc:
+        _say(f"{path} was generated but could not be marked as AI-generated: {exc}")
+        return False
+    return True
 
 
 # -- render ---------------------------------------------------------------------------------------
@@ -535,10 +557,14 @@ def cmd_render(args: argparse.Namespace) -> int:
             line = f"frame {done}/{total} ({percent}%)"
             print(f"\r{line}" if on_tty else line, end="" if on_tty else "\n", file=sys.stderr, flush=True)
 
+    if args.no_provenance:
+        _say("warning: --no-provenance: the file will not be marked as AI-generated (no C2PA manifest, no "
+             "tags, no sidecar), though generated shots in it are still generated; whoever receives it cannot "
+             "tell. Leave the marks on unless you have a reason.")
     cancel = threading.Event()
     try:
         out = export_sequence(project, project.sequence, args.output, progress=progress, cancel=cancel,
-                              settings=settings, frames=frames)
+                              settings=settings, frames=frames, provenance=not args.no_provenance)
     except KeyboardInterrupt:
         return 130
     except ExportCancelled:
@@ -550,6 +576,49 @@ def cmd_render(args: argparse.Namespace) -> int:
     if on_tty:
         print(file=sys.stderr)
     print(out)
+    return 0
+
+
+# -- verify ---------------------------------------------------------------------------------------
+
+EXIT_UNMARKED = 3  # the file carries no C2PA manifest
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Read and validate a file's C2PA manifest and print its recipes: exit 0 when it is intact,
+    EXIT_FAILED when it is tampered or broken, EXIT_UNMARKED when it has none."""
+    import json
+
+    from .media.provenance import ProvenanceError, verify
+
+    try:
+        verdict = verify(args.file)
+    except ProvenanceError as exc:
+        raise CommandError(str(exc)) from exc
+    name = verdict.path
+    if verdict.state == "trusted":
+        print(f"{name}: valid C2PA manifest, signed by this studio installation ({verdict.signer})")
+    elif verdict.state == "valid":
+        print(f"{name}: valid C2PA manifest, signed by {verdict.signer or 'an unknown signer'}")
+    if verdict.ok:
+        print("AI-generated (trainedAlgorithmicMedia)" if verdict.ai_generated else
+              "not marked as AI-generated")
+        if verdict.ingredients:
+            print(f"made from: {', '.join(verdict.ingredients)}")
+    for note in verdict.notes:
+        print(f"note: {note}")
+    for i, recipe in enumerate(verdict.recipes, 1):
+        print(f"recipe {i} of {len(verdict.recipes)}:")
+        print(json.dumps(recipe, indent=2, ensure_ascii=False))
+    if verdict.state == "invalid":
+        _say(f"{name}: the C2PA manifest does not match the file: it was changed after signing, or the "
+             f"manifest is broken ({'; '.join(verdict.problems)})")
+        return EXIT_FAILED
+    if verdict.state == "missing":
+        _say(f"{name}: {'; '.join(verdict.problems)}" + (
+            ", though its tags or sidecar say it is AI-generated (unsigned, so they prove nothing)"
+            if verdict.ai_generated else ""))
+        return EXIT_UNMARKED
     return 0
 
 
@@ -636,7 +705,12 @@ def parser() -> argparse.ArgumentParser:
     render.add_argument("--fit", choices=("fit", "fill", "stretch"), help="the picture in another shape: fit "
                         "(black bars, the default), fill (crop) or stretch")
     render.add_argument("--rate", type=float, default=24.0, help="an EDL's frame rate (EDLs do not say); 24")
+    render.add_argument("--no-provenance", action="store_true", help="do not mark the file as AI-generated "
+                        "(no C2PA manifest, tags or sidecar) even where it holds generated shots; prints a warning")
     render.set_defaults(func=cmd_render)
+    verify = sub.add_parser("verify", help="check a file's C2PA manifest and print the recipes it carries")
+    verify.add_argument("file", metavar="FILE", help="an .mp4, .mov or .wav (others: their tags and sidecar)")
+    verify.set_defaults(func=cmd_verify)
     expand = sub.add_parser("expand", help="rewrite a short prompt into a detailed one with the local text model")
     expand.add_argument("prompt", help="the short prompt")
     expand.add_argument("--expander", help="a text model folder (default: $STUDIO_EXPANDER or models/expander/)")

@@ -32,6 +32,15 @@ def studio_command(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_settings_folder(tmp_path_factory: pytest.TempPathFactory):
+    """The user's settings folder (prompt rules, the provenance signing keys) is one of the session's
+    own, for this process and the CLI processes it starts: no test reads or writes the real one."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STUDIO_CONFIG", str(tmp_path_factory.mktemp("settings")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def studio_cli():
     """studio_cli(*args, timeout=...) runs `studio ARGS` in a child process; returns CompletedProcess."""

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from studio.core import store
 from studio.core.project import Clip, MediaItem
+from studio.core.recipe import Mode, Recipe
 from studio.core.timebase import FrameRate
 from studio.media.probe import probe
+from studio.media.provenance import read_tags, verify
 from studio.media.takes import read_frames, write_frames
 
 
@@ -45,6 +49,11 @@ def test_generate_writes_exactly_the_frames_asked_for_and_says_what_it_rounded(
     assert "step 1/2" in result.stderr and "step 2/2" in result.stderr
     frames = read_frames(out)
     assert frames.shape == (9, 64, 64, 3)
+    # Marked as generated: Matroska carries no C2PA manifest, so its tags and a sidecar say so.
+    assert read_tags(out)["comment"].startswith("AI-generated (studio)")
+    sidecar = json.loads((tmp_path / "shot.recipe.json").read_text())
+    assert sidecar["recipes"][0]["prompt"] == "a red fox runs through the snow"
+    assert sidecar["recipes"][0]["seed"] == 1
 
 
 def test_generate_first_and_last_frame_to_h264_from_seconds(studio_cli, tiny_ltx, still_images, tmp_path):
@@ -78,6 +87,10 @@ def test_generate_first_and_last_frame_to_h264_from_seconds(studio_cli, tiny_ltx
     assert "0.5 s at 24 fps is 12 frames" in result.stderr
     assert "frames 12 → 13" in result.stderr
     assert read_frames(out).shape == (13, 64, 96, 3)
+    verdict = verify(out)  # an MP4: a signed manifest, its stills as ingredients
+    assert verdict.state == "trusted" and verdict.ai_generated
+    assert verdict.recipes[0]["prompt"] == "the square flies away" and verdict.recipes[0]["mode"] == "image_to_video"
+    assert sorted(verdict.ingredients) == sorted({first.name, last.name})
 
 
 @pytest.mark.parametrize(
@@ -258,3 +271,49 @@ def test_memory_reaches_the_worker_which_says_what_applies_on_this_device(studio
     assert result.returncode == 0, result.stderr
     log = "".join(p.read_text() for p in (tmp_path / "logs").glob("worker-*.log"))
     assert "worker: memory resident: group_offload does not apply on cpu" in log
+
+
+def _project_with_a_generated_take(folder):
+    project = store.create(folder)
+    write_frames(project.folder / "media" / "take.mkv", np.full((12, 64, 96, 3), 100, np.uint8), 24)
+    recipe = Recipe(Mode.TEXT_TO_VIDEO, "ltx-video-0.9.5", "waves on a breakwater", seed=11)
+    project.media["m1"] = MediaItem(id="m1", path="media/take.mkv", width=96, height=64, fps=FrameRate(24),
+                                    frames=12, recipe=recipe)
+    project.sequence.width, project.sequence.height = 96, 64
+    project.sequence.video_tracks()[0].clips.append(Clip(id="c1", media_id="m1", start=0, source_in=0, source_out=12))
+    store.save(project)
+    return project, recipe
+
+
+def test_a_rendered_generated_shot_verifies_and_a_tampered_one_does_not(studio_cli, tmp_path):
+    project, recipe = _project_with_a_generated_take(tmp_path / "Film")
+    out = tmp_path / "film.mp4"
+    assert studio_cli("render", str(project.folder), "-o", str(out), timeout=120).returncode == 0
+
+    result = studio_cli("verify", str(out), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "valid C2PA manifest, signed by this studio installation" in result.stdout
+    assert "AI-generated (trainedAlgorithmicMedia)" in result.stdout
+    assert '"prompt": "waves on a breakwater"' in result.stdout and '"seed": 11' in result.stdout
+
+    data = bytearray(out.read_bytes())
+    at = data.index(b"mdat") + 100
+    data[at:at + 4] = bytes(b ^ 0xFF for b in data[at:at + 4])
+    out.write_bytes(bytes(data))
+    result = studio_cli("verify", str(out), timeout=60)
+    assert result.returncode == 1
+    assert "the C2PA manifest does not match the file: it was changed after signing" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_render_without_provenance_warns_and_verify_says_the_file_is_unmarked(studio_cli, tmp_path):
+    project, _ = _project_with_a_generated_take(tmp_path / "Film")
+    out = tmp_path / "film.mp4"
+    result = studio_cli("render", str(project.folder), "-o", str(out), "--no-provenance", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "studio: warning: --no-provenance: the file will not be marked as AI-generated" in result.stderr
+    result = studio_cli("verify", str(out), timeout=60)
+    assert result.returncode == 3
+    assert result.stderr.strip() == f"studio: {out}: no C2PA manifest"
+    result = studio_cli("verify", str(tmp_path / "nothing.mp4"), timeout=60)
+    assert result.returncode == 2 and "does not exist" in result.stderr

@@ -19,6 +19,7 @@ from studio.core.recipe import Mode
 from studio.engine.cards import folder_card
 from studio.engine.weights import CARD_FILE
 from studio.media.probe import probe
+from studio.media.provenance import verify
 from studio.media.takes import read_frames, write_frames
 
 K = 5
@@ -68,7 +69,8 @@ def test_extend_writes_the_clip_exactly_then_the_new_frames(studio_cli, models, 
     assert "17 frames, 64x64 at 24 fps" in result.stderr
     frames = read_frames(out)
     assert frames.shape == (9 + 8, 64, 64, 3)
-    assert np.array_equal(frames[:9], original)
+    assert np.array_equal(frames[:9], original)  # marking it as generated (tags, a remux) lost nothing
+    assert (tmp_path / "longer.recipe.json").is_file()
 
 
 def test_extend_backward_ends_with_the_exact_clip(studio_cli, models, clips, tmp_path):
@@ -88,6 +90,9 @@ def test_connect_writes_only_the_bridge(studio_cli, models, clips, tmp_path):
     )
     assert "the first 5 overlap the end of A and the last 5 the start of B" in result.stderr
     assert probe(out).frames == 3
+    verdict = verify(out)
+    assert verdict.state == "trusted" and verdict.recipes[0]["mode"] == "connect"
+    assert verdict.ingredients == ["a.mkv", "b.mkv"]  # named: c2pa does not read Matroska
 
 
 def test_connect_bridges_exactly_the_seconds_asked_for(studio_cli, models, clips, tmp_path):

@@ -7,14 +7,13 @@ the editor checks prompts itself, before anything reaches the engine.
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.presets import RESOURCES
+from ..core.settings import settings_dir
 
 POLICY_FILE = "prompt_policy.toml"
 
@@ -39,17 +38,6 @@ class Refusal:
     def __str__(self) -> str:
         return (f"the prompt matches the rule '{self.rule.name}' ({self.rule.reason}): \"{self.matched}\"; "
                 f"the rules are in {self.rule.source}")
-
-
-def settings_dir() -> Path:
-    """Where a user's own settings live: $STUDIO_CONFIG, else the platform's settings folder."""
-    if os.environ.get("STUDIO_CONFIG"):
-        return Path(os.environ["STUDIO_CONFIG"]).expanduser()
-    if sys.platform == "win32":
-        return Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming")) / "studio"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "studio"
-    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "studio"
 
 
 def user_policy_path() -> Path:

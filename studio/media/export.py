@@ -9,6 +9,10 @@ frames. RenderSettings say how; resources/render_presets.toml names the usual on
 ffmpeg writes a temporary file (or folder) beside the target, which is renamed over it only once
 complete and checked: a cancelled or failed export leaves nothing new behind, and an older file at
 the target stays as it was.
+
+An export with generated material in it is marked as AI-generated (provenance.py): tags written by
+ffmpeg, then, as the last step, a signed C2PA manifest (MP4, MOV, WAV) or a sidecar recipe file (a
+PNG sequence's folder). provenance=False leaves every mark out.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from ..core.presets import RESOURCES
 from ..core.project import Project, Sequence
 from ..core.timebase import FrameRate
 from . import ffmpeg
+from . import provenance as _provenance  # the name `provenance` is export_sequence's switch
 from .audio import CHANNELS, SAMPLE_RATE, SequenceAudio
 from .compose import SequenceFrames
 from .probe import MediaError, probe
@@ -126,6 +131,7 @@ def export_sequence(
     allow_offline: bool = False,
     settings: RenderSettings | None = None,
     frames: tuple[int, int] | None = None,
+    provenance: bool = True,
 ) -> Path:
     """Render the sequence to out_path as settings say (H.264 MP4 at the sequence's size and rate
     by default) and return the path; a PNG sequence is a folder of NAME_000000.png files.
@@ -134,7 +140,8 @@ def export_sequence(
     frame; cancel (a threading.Event or a function returning True) is checked before every frame.
     Raises ExportCancelled when cancelled and ExportError when the export cannot be made; nothing
     is left behind in either case. Clips whose media is offline are refused unless allow_offline,
-    in which case they render as the viewer shows them (marked MEDIA OFFLINE).
+    in which case they render as the viewer shows them (marked MEDIA OFFLINE). When the rendered
+    tracks hold generated media, the file is marked as AI-generated unless provenance is False.
     """
     settings = settings or RenderSettings()
     if crf is not None:
@@ -173,26 +180,43 @@ def export_sequence(
         raise ExportError(f"cannot write in {out_path.parent}: {exc.strerror or exc}") from exc
     audible = bool(codec.audio) and SequenceAudio(project, sequence).audible()
     sound = tmp.with_name(f"{tmp.stem}.sound.wav") if audible else None
+    mark = _provenance.mark_for_sequence(project, sequence, first, end, picture=bool(codec.video),
+                                         sound=audible) if provenance else None
+    signed = tmp.with_name(f"{tmp.stem}.signed{codec.suffix}")
     try:
         if sound is not None:
             _mix_sound(project, sequence, sound, first, end, is_cancelled)
         if codec.video:
-            _render(project, sequence, tmp, out_path, first, end, progress, is_cancelled, settings, sound)
+            _render(project, sequence, tmp, out_path, first, end, progress, is_cancelled, settings, sound, mark)
             _check_output(tmp, settings.fps or sequence.fps, _frames_out(total, sequence.fps, settings.fps), codec)
         elif sound is not None:  # sound only
-            ffmpeg.run(["-y", "-i", str(sound), *codec.audio, str(tmp)])
+            ffmpeg.run(["-y", "-i", str(sound), *codec.audio,
+                        *(_provenance.metadata_args(mark) if mark else []), str(tmp)])
             if progress is not None:
                 progress(total, total)
         else:
             raise ExportError("the sequence has no sound to write: its audio tracks are empty or muted")
-        os.replace(tmp, out_path)
+        if mark is not None and is_cancelled():
+            raise ExportCancelled(f"export of {sequence.name!r} cancelled before it was signed")
+        if mark is not None and _provenance.can_sign(out_path):  # the last step: sign, then rename
+            _provenance.sign(tmp, signed, mark, title=out_path.name)
+            os.replace(signed, out_path)
+            tmp.unlink()
+        else:
+            if mark is not None:  # a PNG sequence: the record goes in its folder
+                _provenance.write_sidecar(out_path, mark, tmp / f"{out_path.name}.recipe.json")
+            os.replace(tmp, out_path)
     except ffmpeg.FFmpegError as exc:
         _remove(tmp)
         raise ExportError(f"ffmpeg could not write {out_path}: {exc}") from exc
+    except _provenance.ProvenanceError as exc:
+        _remove(tmp)
+        raise ExportError(f"{out_path} could not be marked as AI-generated, so it was not written: {exc}") from exc
     except BaseException:
         _remove(tmp)
         raise
     finally:
+        signed.unlink(missing_ok=True)
         if sound is not None:
             sound.unlink(missing_ok=True)
     return out_path
@@ -262,7 +286,7 @@ def _filters(settings: RenderSettings, codec: Codec) -> str:
 
 def _render(project: Project, sequence: Sequence, tmp: Path, out_path: Path, first: int, end: int,
             progress: Progress | None, is_cancelled: Callable[[], bool], settings: RenderSettings,
-            sound: Path | None = None) -> None:
+            sound: Path | None = None, mark: _provenance.Mark | None = None) -> None:
     codec = CODECS[settings.codec]
     total = end - first
     width, height, rate = sequence.width, sequence.height, str(sequence.fps)
@@ -287,6 +311,7 @@ def _render(project: Project, sequence: Sequence, tmp: Path, out_path: Path, fir
             "-i", "pipe:0", *(["-i", str(sound), "-map", "0:v", "-map", "1:a", *codec.audio]
                               if sound is not None else ["-an"]),
             "-vf", _filters(settings, codec), *video, *quality, *colour,
+            *(_provenance.metadata_args(mark) if mark is not None and codec.suffix else []),
             "-r", out_rate, "-fps_mode", "cfr", *target]
     frames = SequenceFrames(project, sequence, cache_bytes=64 * 1024 * 1024)
     with tempfile.TemporaryFile() as stderr, frames:

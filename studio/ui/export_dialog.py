@@ -1,6 +1,9 @@
 """Export the sequence to a video file, image sequence or sound file, as a preset or a format at the
 sequence's size, with progress, time left and cancel. The render runs on a thread over a snapshot of
-the project, so editing can go on while it runs."""
+the project, so editing can go on while it runs.
+
+Generated shots in the export are marked as AI-generated (a signed C2PA manifest, tags, or a recipe
+file: media/provenance.py); the box that turns that off asks first."""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -18,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -63,6 +68,13 @@ class ExportDialog(QDialog):
                                 export.RenderSettings(codec))
         self.format.setToolTip("Presets come from resources/render_presets.toml")
         self.format.currentIndexChanged.connect(self._format_changed)
+        self.provenance = QCheckBox("Mark as AI-generated (C2PA)")
+        self.provenance.setChecked(True)
+        self.provenance.setToolTip(
+            "Generated shots in the export are marked: a signed C2PA manifest with their recipes (MP4, MOV, WAV), "
+            "metadata tags, or a recipe file in a PNG sequence's folder. Files without generated shots are not "
+            "marked.")
+        self.provenance.toggled.connect(self._provenance_toggled)
         self.progress = QProgressBar()
         self.progress.setRange(0, max(1, seq.duration))
         self.status = QLabel("")
@@ -79,6 +91,7 @@ class ExportDialog(QDialog):
         layout.addWidget(QLabel("Output file (a new folder for a PNG sequence)"))
         layout.addLayout(row)
         layout.addWidget(self.summary)
+        layout.addWidget(self.provenance)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
@@ -95,6 +108,19 @@ class ExportDialog(QDialog):
 
     def _format_changed(self) -> None:
         self.path.setText(str(self._with_suffix(Path(self.path.text()))))
+
+    def _provenance_toggled(self, on: bool) -> None:
+        if on:
+            return
+        answer = QMessageBox.question(
+            self, "Export without the AI-generated mark?",
+            "Without the mark, nothing in the exported file says that it contains generated shots: no C2PA "
+            "manifest, no recipe, no metadata tags. Whoever receives it, and any site it is uploaded to, cannot "
+            "tell that it was made with AI.\n\nExport without the mark?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            with QSignalBlocker(self.provenance):
+                self.provenance.setChecked(True)
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export to", self.path.text())
@@ -115,14 +141,15 @@ class ExportDialog(QDialog):
         self._started = time.monotonic()
         self.status.setText("Exporting…")
         # The settings are read here: the combo box belongs to the Qt thread, the render does not.
-        self._thread = threading.Thread(target=self._run, args=(snapshot, out, self.settings), name="export",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(snapshot, out, self.settings,
+                                                                self.provenance.isChecked()),
+                                        name="export", daemon=True)
         self._thread.start()
 
-    def _run(self, project: Project, out: Path, settings: export.RenderSettings) -> None:
+    def _run(self, project: Project, out: Path, settings: export.RenderSettings, provenance: bool) -> None:
         try:
             export.export_sequence(project, project.sequence, out, progress=self._progressed.emit,
-                                   cancel=self._cancel, settings=settings)
+                                   cancel=self._cancel, settings=settings, provenance=provenance)
         except export.ExportCancelled:
             self._finished.emit("cancelled", "Export cancelled; no file was written.")
         except Exception as exc:  # reported in the dialog; the editor carries on

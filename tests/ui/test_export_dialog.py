@@ -1,15 +1,18 @@
 """The export dialog: a format or preset chosen from its list sets the file's extension and how it
-is rendered."""
+is rendered; generated shots are marked as AI-generated unless a warning is confirmed."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QMessageBox
 
 from studio.core import store
 from studio.core.project import Clip, MediaItem, Project
+from studio.core.recipe import Mode, Recipe
 from studio.media.probe import probe
+from studio.media.provenance import verify
 from studio.media.takes import write_frames
 
 
@@ -55,3 +58,58 @@ def test_a_preset_from_the_list_renders_at_its_size(qtbot, window, tmp_path):
     dialog.path.setText(str(tmp_path / "film.mp4"))  # the wrong extension for ProRes: said, not started
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     assert dialog.status.text() == "Choose a name ending in .mov"
+
+
+@pytest.fixture
+def generated_window(open_window, tmp_path):
+    """A sequence holding one generated take."""
+    project = Project.new("Gen")
+    store.save(project, tmp_path / "Gen.studio")
+    write_frames(project.folder / "media" / "g.mkv", np.full((6, 32, 48, 3), 120, np.uint8), 24)
+    project.media["g"] = MediaItem(id="g", path="media/g.mkv", frames=6, width=48, height=32, name="g",
+                                   recipe=Recipe(Mode.TEXT_TO_VIDEO, "ltx-video-0.9.5", "a paper boat", seed=5))
+    project.sequence.width, project.sequence.height = 48, 32
+    project.sequence.tracks[0].clips = [Clip("k", "g", 0, 0, 6)]
+    return open_window(project)
+
+
+def click_box(qtbot, box):
+    """A click on the box itself (the widget is as wide as the dialog; its middle may be empty)."""
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+
+
+def export_and_wait(qtbot, dialog, path):
+    dialog.path.setText(str(path))
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.state != "running", timeout=60_000)
+    assert dialog.state == "done", dialog.message
+
+
+def test_generated_shots_are_marked_unless_the_warning_is_confirmed(qtbot, generated_window, tmp_path, monkeypatch):
+    generated_window.export()
+    dialog = generated_window.export_dialog
+    assert dialog.provenance.isChecked() and dialog.provenance.text() == "Mark as AI-generated (C2PA)"
+    export_and_wait(qtbot, dialog, tmp_path / "marked.mp4")
+    verdict = verify(tmp_path / "marked.mp4")
+    assert verdict.state == "trusted" and verdict.recipes[0]["prompt"] == "a paper boat"
+
+    asked = []
+    answer = {"button": QMessageBox.StandardButton.No}
+
+    def question(parent, title, text, *args):
+        asked.append((title, text))
+        return answer["button"]
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    click_box(qtbot, dialog.provenance)  # untick: warned, and "No" keeps the mark
+    assert len(asked) == 1 and "cannot tell that it was made with AI" in asked[0][1]
+    assert dialog.provenance.isChecked()
+
+    answer["button"] = QMessageBox.StandardButton.Yes
+    click_box(qtbot, dialog.provenance)
+    assert len(asked) == 2 and not dialog.provenance.isChecked()
+    export_and_wait(qtbot, dialog, tmp_path / "unmarked.mp4")
+    assert verify(tmp_path / "unmarked.mp4").state == "missing"
+
+    click_box(qtbot, dialog.provenance)  # ticking it again asks nothing
+    assert len(asked) == 2 and dialog.provenance.isChecked()
