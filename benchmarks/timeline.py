@@ -16,19 +16,24 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from studio.core import store
-from studio.core.project import Clip, MediaItem, Project
+from studio.core.project import Clip, Marker, MediaItem, Project, Transition, TransitionKind
 from studio.ui.document import Document
 from studio.ui.timeline import RULER_HEIGHT, TRACK_HEIGHT, TimelineWidget
 
 
 def project_with(clips: int, folder: Path) -> Project:
+    """Clips edge to edge on V1, a cross-dissolve on every tenth cut, a fade on every twentieth clip
+    and a marker every 100 frames: what the timeline paints beyond the clips themselves."""
     project = Project.new(f"bench-{clips}")
     store.save(project, folder / f"bench-{clips}.studio")
     v1 = project.sequence.tracks[0]
     for i in range(clips):
         media_id = f"m{i}"
         project.media[media_id] = MediaItem(id=media_id, path=f"media/{media_id}.mkv", frames=48, name=f"shot {i}")
-        v1.clips.append(Clip(f"c{i}", media_id, i * 50, 0, 48))
+        v1.clips.append(Clip(f"c{i}", media_id, i * 48, 0, 48, fade_in=12 if i % 20 == 0 else 0))
+        if i and i % 10 == 0:
+            v1.transitions.append(Transition(f"t{i}", TransitionKind.DISSOLVE, f"c{i - 1}", f"c{i}", 12))
+    project.sequence.markers = [Marker(f"k{f}", f, f"marker {f}") for f in range(0, clips * 48, 100)]
     store.save(project)
     return project
 

@@ -5,7 +5,7 @@ model on the timeline. Run under Xvfb:
 
 MODEL is a model folder (e.g. one made by `studio models tiny ltx DIR`) or card id; EXPANDER a prompt
 expander folder (`studio models tiny expander DIR`). Writes docs/screenshot.png (the editor) and
-docs/screens/*.png (jobs, inspector and takes, models, export, remix).
+docs/screens/*.png (transitions, a long shot in the jobs panel, models, export, remix).
 """
 
 import sys
@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from studio.core import store
 from studio.core.presets import RESOURCES
-from studio.core.project import Marker, Project, new_id
+from studio.core.project import Marker, Project, TransitionKind, new_id
 from studio.engine.service import EngineService
 from studio.ui.document import Document
 from studio.ui.main_window import MainWindow
@@ -87,9 +87,15 @@ def main(model: str, expander: str | None) -> None:
     wait_until(lambda: False, 4)  # thumbnails load in the background
     save(window, "screenshot.png")
 
-    window.inspector_dock.raise_()
-    wait_until(lambda: False, 1)
-    save(window, "screens/inspector-takes.png")
+    # A cross-dissolve at the first cut, the viewer in the middle of it, and a fade in on the first shot.
+    first, second = project.sequence.tracks[0].clips[:2]
+    window.timeline.set_playhead(first.end)
+    window.add_transition(TransitionKind.DISSOLVE)
+    window.timeline.select(first.id)
+    window.add_fade("in")
+    wait_until(lambda: window.viewer.shown_frame == first.end, 20)
+    wait_until(lambda: False, 2)
+    save(window, "screens/transitions.png")
 
     # A long shot on its way: the jobs panel with its preview, windows and time left.
     if expander:

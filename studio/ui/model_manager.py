@@ -60,7 +60,7 @@ class ModelManagerDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Models")
-        self.resize(900, 420)
+        self.resize(1100, 440)
         self.models_dir = str(models_dir) if models_dir else None
         self.cards_dir = cards_dir
         self.api = api
@@ -126,6 +126,8 @@ class ModelManagerDialog(QDialog):
                 item.setToolTip(text)
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
+        for column in range(len(COLUMNS) - 1):  # long mode lists are cut (the tooltip has them whole)
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), 340))
         self._update_buttons()
 
     def set_models_dir(self, folder: str | os.PathLike[str] | None) -> None:

@@ -181,8 +181,7 @@ class PromptPanel(QWidget):
         self.seconds.setToolTip("Shot length; rounded to a frame count the model can make. Longer than the model "
                                 "makes at once, the shot is made in windows, each continuing the last")
         self.window_prompts = QPlainTextEdit()
-        self.window_prompts.setPlaceholderText("Per-window prompts for a long shot (optional): one line per window, "
-                                               "the last goes on for the rest")
+        self.window_prompts.setPlaceholderText("Long shots: one prompt per window (optional)")
         self.window_prompts.setToolTip("A shot longer than the model makes at once is made in windows (about 10 s "
                                        "each for LTX-Video); each line here is the next window's prompt")
         self.window_prompts.setMaximumHeight(54)
