@@ -399,7 +399,9 @@ class MainWindow(QMainWindow):
             card = resolve_model(self.prompt_panel.model_value(), self.service.models_dir, require_weights=False).card
         except RequestError:
             self.prompt_panel.set_image_inputs(True)  # unknown yet: Generate will say what is wrong
+            self.prompt_panel.set_references_allowed(False)
             return
+        self.prompt_panel.set_references_allowed(card.references)
         can_animate = Mode.IMAGE_TO_VIDEO in card.modes
         self.prompt_panel.set_image_inputs(can_animate, "" if can_animate else f"{card.name} cannot animate stills")
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -71,6 +72,56 @@ class ImageSlot(QWidget):
 
     def dropEvent(self, event: QDropEvent) -> None:
         self.path.setText(event.mimeData().urls()[0].toLocalFile())
+        event.acceptProposedAction()
+
+
+class ReferenceList(QWidget):
+    """Reference images (a character, an object, a place) for models that take them (Wan VACE): a list
+    that takes dropped image files, with Add and Remove."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.list.setMaximumHeight(52)
+        self.list.setToolTip("Images of what the shot should show; drop image files here")
+        add = QPushButton("+")
+        add.setFixedWidth(30)
+        add.setToolTip("Add reference images")
+        add.clicked.connect(self._browse)
+        remove = QPushButton("−")
+        remove.setFixedWidth(30)
+        remove.setToolTip("Remove the selected reference")
+        remove.clicked.connect(lambda: [self.list.takeItem(self.list.row(i)) for i in self.list.selectedItems()])
+        buttons = QVBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.list, 1)
+        row.addLayout(buttons)
+        self.setAcceptDrops(True)
+
+    def paths(self) -> list[str]:
+        return [self.list.item(i).text() for i in range(self.list.count())]
+
+    def add(self, path: str) -> None:
+        if path not in self.paths():
+            self.list.addItem(path)
+
+    def _browse(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Choose reference images", "", IMAGE_FILTER)
+        for path in paths:
+            self.add(path)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and all(u.isLocalFile() and Path(u.toLocalFile()).suffix.lower() in IMAGE_SUFFIXES for u in urls):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        for url in event.mimeData().urls():
+            self.add(url.toLocalFile())
         event.acceptProposedAction()
 
 
@@ -221,6 +272,7 @@ class PromptPanel(QWidget):
 
         self.first_frame = ImageSlot("First frame (optional): animate a still")
         self.last_frame = ImageSlot("Last frame (optional): end on a still")
+        self.references = ReferenceList()
         self.images_hint = QLabel("")
         self.images_hint.setObjectName("hint")
         self.images_hint.setWordWrap(True)
@@ -235,7 +287,7 @@ class PromptPanel(QWidget):
         self.generate_button.setToolTip("Queue the shot (Ctrl+Return)")
         self.generate_button.clicked.connect(self.generate_requested)
 
-        form = QFormLayout()
+        form = self._form = QFormLayout()
         form.addRow("Model", model_row)
         form.addRow("Duration", self.seconds)
         form.addRow("Windows", self.window_prompts)
@@ -247,6 +299,7 @@ class PromptPanel(QWidget):
         form.addRow("First frame", self.first_frame)
         form.addRow("Last frame", self.last_frame)
         form.addRow("", self.images_hint)
+        form.addRow("References", self.references)
 
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Prompt"))
@@ -258,6 +311,7 @@ class PromptPanel(QWidget):
         layout.addWidget(self.generate_button)
         layout.addStretch(0)
         self._update_size_label()
+        self.set_references_allowed(False)
         self.randomise_seed()
 
     def set_models(self, models: list[tuple[str, str]]) -> None:
@@ -290,6 +344,11 @@ class PromptPanel(QWidget):
             slot.setEnabled(allowed)
         self.images_hint.setText("" if allowed else reason)
         self.images_hint.setVisible(not allowed and bool(reason))
+
+    def set_references_allowed(self, allowed: bool) -> None:
+        """Reference images only for a model whose card takes them; hidden otherwise."""
+        self._references_allowed = allowed
+        self._form.setRowVisible(self.references, allowed)
 
     def _browse_model(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a diffusers model folder")
@@ -329,4 +388,5 @@ class PromptPanel(QWidget):
             frames=frames,
             fps=fps,
             conditions=conditions,
+            references=self.references.paths() if self._references_allowed else [],
         )

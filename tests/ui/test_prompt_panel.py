@@ -1,5 +1,6 @@
-"""The prompt panel's Expand: the tiny language model runs in its own process, its text lands in the
-editable expanded-prompt box, and the recipe the panel builds carries what the box holds."""
+"""The Shot panel: Expand (the tiny language model runs in its own process, its text lands in the
+editable expanded-prompt box, and the recipe carries what the box holds), and reference images,
+offered only for a model that takes them."""
 
 from __future__ import annotations
 
@@ -41,3 +42,19 @@ def test_an_empty_prompt_is_not_sent(qtbot, tiny_expander):
     panel.expander.set_model(tiny_expander)
     qtbot.mouseClick(panel.expander.button, Qt.MouseButton.LeftButton)
     assert not panel.expander.running() and "Write a few words" in panel.expander.status.text()
+
+
+def test_reference_images_are_offered_only_for_a_model_that_takes_them(qtbot, still_images):
+    panel = PromptPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.prompt.setPlainText("the fox in a forest")
+    assert not panel.references.isVisible()
+    panel.set_references_allowed(True)
+    assert panel.references.isVisible()
+    for still in still_images:
+        panel.references.add(str(still))
+    panel.references.add(str(still_images[0]))  # the same image once only
+    assert panel.recipe(fps=24.0).references == [str(s) for s in still_images]
+    panel.set_references_allowed(False)  # another model: none go with the shot
+    assert panel.recipe(fps=24.0).references == []
