@@ -126,7 +126,7 @@ class JobRow(QFrame):
         self.state.setText(state)
         self.state.setToolTip(tooltip)
         self.cancel.setEnabled(False)
-        self.cancel.setVisible(state == "done")
+        self.cancel.hide()
         self.play_so_far.hide()
         self.set_queued(False)
         self.retry.setText("Resume" if state == "interrupted" else "Retry")
