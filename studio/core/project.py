@@ -256,11 +256,14 @@ class Track:
 
     def live_transitions(self) -> list[tuple[Transition, Clip, Clip, int]]:
         """The transitions in effect, with their clips and cuts, in timeline order."""
+        if not self.transitions:
+            return []
+        by_id = {clip.id: clip for clip in self.clips}  # one pass, not a search per transition
         live = []
         for transition in self.transitions:
-            found = self.cut_of(transition)
-            if found is not None:
-                live.append((transition, *found))
+            left, right = by_id.get(transition.left_id), by_id.get(transition.right_id)
+            if left is not None and right is not None and left.end == right.start:
+                live.append((transition, left, right, left.end))
         return sorted(live, key=lambda entry: entry[3])
 
     def transition_at(self, frame: int) -> tuple[Transition, Clip, Clip, int] | None:

@@ -6,6 +6,7 @@ widget and become exactly one edit command when the button is released.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +100,15 @@ class _Drag:
     other_id: str = ""  # a roll's clip right of the cut
     x: int = 0  # the pointer now (rubber band)
     y: int = 0
+
+
+def clips_between(track: Track, first: float, last: float) -> list[Clip]:
+    """The clips of a track that reach into the frames [first, last]: found by bisection, since a
+    track's clips are sorted and never overlap (so their ends are sorted too)."""
+    clips = track.clips
+    start = bisect_left(clips, first, key=lambda clip: clip.end)
+    stop = bisect_right(clips, last, lo=start, key=lambda clip: clip.start)
+    return clips[start:stop]
 
 
 class TimelineWidget(QWidget):
@@ -215,7 +225,9 @@ class TimelineWidget(QWidget):
         if index is None or pos.x() < HEADER_WIDTH:
             return None
         track = self.rows()[index]
-        for clip in track.clips:
+        margin = EDGE_GRAB / self.px_per_frame + 1
+        at = (pos.x() - HEADER_WIDTH) / self.px_per_frame + self.scroll_frames
+        for clip in clips_between(track, at - margin, at + margin):
             rect = self.clip_rect(index, clip)
             if rect.left() - EDGE_GRAB <= pos.x() <= rect.right() + EDGE_GRAB:
                 if abs(pos.x() - rect.left()) <= EDGE_GRAB:
@@ -445,8 +457,14 @@ class TimelineWidget(QWidget):
         painter.setFont(QFont(self.font().family(), 8))
         line = QColor(MARKER_COLOUR)
         line.setAlpha(90)
-        for marker in self.sequence.markers:
+        markers = self.sequence.markers
+        dragging = self._drag is not None and self._drag.kind == "marker"
+        if not dragging:  # kept sorted by frame: only those in view (a name reaches a little left)
+            markers = markers[bisect_left(markers, self.scroll_frames - 1, key=lambda m: m.frame):]
+        for marker in markers:
             x = self.frame_to_x(self._marker_frame(marker))
+            if x > self.width() and not dragging:
+                break
             if x < HEADER_WIDTH or x > self.width():
                 continue
             painter.setPen(QPen(line, 1, Qt.PenStyle.DotLine))
@@ -514,7 +532,9 @@ class TimelineWidget(QWidget):
 
     def _paint_clips(self, painter: QPainter, index: int, track: Track, first: int, last: int) -> None:
         drag = self._drag
-        for clip in track.clips:
+        # Without a drag every clip is where the model says: only those in the painted range are looked at.
+        clips = track.clips if drag is not None and drag.moved else clips_between(track, first, last)
+        for clip in clips:
             start, end = self.preview_span(track, clip)
             carried = drag is not None and drag.moved and drag.kind == "move" and clip.id in drag.moving
             if carried and drag.target_track_id != track.id and clip.id == drag.clip_id:
