@@ -42,7 +42,6 @@ def test_relative_images_are_found_in_the_project_folder(tiny_ltx, still_images)
         ({"prompt": "   "}, "the prompt is empty"),
         ({"model": "no-such-model"}, "unknown model 'no-such-model'"),
         ({"width": 0}, "the width must be a positive number of pixels"),
-        ({"frames": 500}, "at most 65"),
         ({"steps": 0}, "the number of steps must be at least 1"),
         ({"conditions": [Condition("first.png", 0)]}, "text to video takes no input images"),
         ({"mode": Mode.IMAGE_TO_VIDEO}, "image to video needs an input image"),
