@@ -16,7 +16,9 @@ holds a strength-1 condition fixed through every step, whatever denoise_strength
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -112,23 +114,30 @@ def generate(
     should_stop: Callable[[], bool] | None = None,
     on_preview: Callable[[np.ndarray], None] | None = None,
     assemble: bool = True,
+    carry: dict | None = None,
 ) -> np.ndarray:
     """Run the pipeline; return the take as uint8 frames shaped (N, height, width, 3).
 
     N is recipe.frames, except for the clip modes, whose take joins the clip's frames and the new
     ones (modes.assemble): extend and loop are longer than recipe.frames, connect is shorter.
     assemble=False returns the recipe.frames frames the pipeline made, overlaps included (windows.py).
+    carry is a long shot's latent carry (windows.py): the denoised latents are left in carry["latents"],
+    and an extension given them takes its overlap from them (carried_overlap) instead of re-encoding it.
 
     on_step, should_stop and on_preview are the step hooks (steps.StepHooks).
     """
     hooks = StepHooks(on_step, should_stop, on_preview)
     hooks.check()
+    carried = carry.pop("latents", None) if carry is not None and recipe.mode is Mode.EXTEND_FORWARD else None
+    if carry is not None:
+        hooks.on_final = lambda video: carry.__setitem__("latents", video.detach().to("cpu", torch.float32).clone())
 
     clips = read_clips(recipe, project_folder)
     if recipe.mode is Mode.VIDEO_TO_VIDEO and recipe.strength == 0:
         return clips[0][: recipe.frames].copy()  # nothing to remake: the clip's own frames, exactly
     arguments = call_arguments(recipe, card, project_folder, clips, pipe)
-    output = pipe(**arguments, **hooks.pipeline_arguments(latent_layout(pipe, recipe)))
+    with carried_overlap(pipe, carried):
+        output = pipe(**arguments, **hooks.pipeline_arguments(latent_layout(pipe, recipe)))
     video = np.asarray(output.frames[0])  # (frames, height, width, 3) floats in [0, 1]
     expected = (recipe.frames, recipe.height, recipe.width, 3)
     if video.shape != expected:
@@ -137,6 +146,43 @@ def generate(
     if not assemble:
         return frames
     return modes.assemble(recipe.mode, frames, clips, card, recipe.bridge_frames)
+
+
+@contextmanager
+def carried_overlap(pipe, carried: torch.Tensor | None):
+    """While an extension runs, its overlap's latents come from the window before, not from the VAE.
+
+    The overlap condition is k = step + 1 frames, which the VAE encodes as two latent frames: the
+    first frame alone, then one packed group. That group is the same frames as the previous window's
+    last latent frame, so it is taken from there (`carried`, the window's denoised latents, channels x
+    frames x height x width, in the pipeline's normalised space) and never goes through a decode and
+    an encode; the lone first frame has no latent of its own in the window before and is encoded."""
+    if carried is None:
+        yield
+        return
+    vae = pipe.vae
+    original = vae.encode
+    own = "encode" in vae.__dict__  # already wrapped on this instance: put that wrapper back after
+
+    def encode(video, *args, **kwargs):
+        from diffusers.pipelines.ltx.pipeline_ltx_condition import retrieve_latents
+
+        fresh = retrieve_latents(original(video, *args, **kwargs), sample_mode="argmax")
+        if fresh.shape[2] != 2:
+            raise RuntimeError(f"the overlap encoded to {fresh.shape[2]} latent frames, not the 2 a carry replaces")
+        last = carried[:, -1:].unsqueeze(0).to(fresh.device, fresh.dtype)
+        group = pipe._denormalize_latents(last, vae.latents_mean, vae.latents_std)
+        # retrieve_latents takes .latents as they are
+        return SimpleNamespace(latents=torch.cat([fresh[:, :, :1], group], dim=2))
+
+    vae.encode = encode
+    try:
+        yield
+    finally:
+        if own:
+            vae.encode = original
+        else:
+            del vae.encode  # the instance attribute goes; the class's method is back
 
 
 def latent_layout(pipe, recipe: Recipe):

@@ -45,6 +45,8 @@ class StepHooks:
     on_step: Callable[[int, int], None] | None = None  # (step, total) after each step
     should_stop: Callable[[], bool] | None = None
     on_preview: Callable[[np.ndarray], None] | None = None  # a small preview made from the latents
+    # the denoised latents (channels, frames, height, width) after the last step, for a long shot's next window
+    on_final: Callable[[Any], None] | None = None
 
     def check(self) -> None:
         """Raise Cancelled if the job was cancelled."""
@@ -55,6 +57,7 @@ class StepHooks:
         """callback_on_step_end (and the tensors it needs) for a diffusers pipeline call. Without
         latents_to_video, or nobody to show them to, no preview is made."""
         previews = self.on_preview is not None and latents_to_video is not None
+        final = self.on_final is not None and latents_to_video is not None
 
         def step_end(pipeline, index: int, timestep, tensors: dict) -> dict:
             step, total = index + 1, pipeline.num_timesteps
@@ -63,9 +66,11 @@ class StepHooks:
             self.check()
             if previews and (step % PREVIEW_EVERY == 0 or step == total):
                 self.on_preview(latent_preview(latents_to_video(tensors["latents"])))
+            if final and step == total:
+                self.on_final(latents_to_video(tensors["latents"]))
             return {}
 
         arguments: dict[str, Any] = {"callback_on_step_end": step_end}
-        if previews:
+        if previews or final:
             arguments["callback_on_step_end_tensor_inputs"] = ["latents"]
         return arguments

@@ -7,6 +7,10 @@ its own prompt where the recipe has per-window prompts. The take is window 1 fol
 window's frames after its overlap; the last window is made at the next length the frame rule allows
 and its surplus frames dropped, so a long shot can be any number of frames.
 
+Latent carry: where the family allows it (its generate() takes `carry`: LTX), a window leaves its
+denoised latents behind and the next window's overlap is taken from them rather than decoded and
+encoded again; see ltx.carried_overlap for which part of the overlap that is.
+
 Colour drift: the model remakes the k overlap frames it was given; their difference from the frames
 it was given is the window's drift (the VAE round trip of the conditioning frames, and the model's
 own wander). One gain and offset per channel, fitted on the overlap, is applied to the window's new
@@ -19,6 +23,7 @@ frames as the pipeline made them, overlap included).
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -133,6 +138,7 @@ def generate_long(
     on_step: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_preview: Callable[[np.ndarray], None] | None = None,
+    carry_latents: bool = True,
 ) -> np.ndarray:
     """Make a long shot window by window with family.generate; return its frames.
 
@@ -146,6 +152,8 @@ def generate_long(
     total = steps_each * len(windows)
     made: np.ndarray | None = None
     partial_path: str | None = None
+    carrying = carry_latents and "carry" in inspect.signature(family.generate).parameters
+    extra = {"carry": {}} if carrying else {}  # one dict through every window: each leaves its latents
     for window in windows:
         done_before = window.index * steps_each
 
@@ -154,7 +162,8 @@ def generate_long(
                 on_step(before + done, total)
 
         run = window_recipe(recipe, window, partial_path, 0 if made is None else len(made), card)
-        frames = family.generate(pipe, run, card, project_folder, step, should_stop, on_preview, assemble=False)
+        frames = family.generate(pipe, run, card, project_folder, step, should_stop, on_preview, assemble=False,
+                                 **extra)
         if made is None:
             made = frames[: window.new]
         else:

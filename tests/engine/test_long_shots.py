@@ -226,3 +226,31 @@ def test_a_long_shot_with_a_model_that_makes_sound_is_refused_until_windows_carr
     card = folder_card(tiny_ltx2)
     with pytest.raises(RequestError, match="do not carry sound yet"):
         prepare(long_recipe(tiny_ltx2, frames=card.max_frames + 8))
+
+
+def test_the_overlap_goes_into_the_next_window_as_latents_not_through_the_vae(pipe, short_windows, tmp_path):
+    import torch
+
+    card = folder_card(short_windows)
+    recipe, _ = prepare(long_recipe(short_windows))
+
+    def write_partial(frames, done, count):
+        path = tmp_path / f"carry-{done}.mkv"
+        write_frames(path, frames, recipe.fps)
+        return str(path)
+
+    carried = windows.generate_long(ltx, pipe, recipe, card, None, write_partial)
+    assert np.array_equal(carried, windows.generate_long(ltx, pipe, recipe, card, None, write_partial))
+    encoded = windows.generate_long(ltx, pipe, recipe, card, None, write_partial, carry_latents=False)
+    assert np.array_equal(carried[:17], encoded[:17])  # the first window has nothing to carry
+    assert not np.array_equal(carried[17:], encoded[17:])  # the later ones start from other latents
+
+    # What the carry hands the pipeline: the lone first overlap frame encoded, the packed group carried.
+    side = 32 // pipe.vae_spatial_compression_ratio
+    latents = torch.randn(pipe.vae.config.latent_channels, 5, side, side)
+    video = torch.zeros(1, 3, 5, 32, 32)
+    with ltx.carried_overlap(pipe, latents):
+        raw = pipe.vae.encode(video).latents
+    normalised = pipe._normalize_latents(raw, pipe.vae.latents_mean, pipe.vae.latents_std)
+    assert torch.allclose(normalised[0, :, 1], latents[:, -1], atol=1e-5)
+    assert "encode" not in pipe.vae.__dict__  # the VAE is as it was after the call
