@@ -319,6 +319,11 @@ class MainWindow(QMainWindow):
                      "Make the selected shot again with another prompt, seed or strength, as new takes")
         self._action(generate, "&Continue from Clip", lambda: self.continue_clip(), "Ctrl+Shift+C",
                      "Start a new shot from the selected clip's last frame, placed right after it")
+        generate.addSeparator()
+        self._action(generate, "Resume &Interrupted Jobs", self.resume_all_jobs,
+                     tip="Queue again the jobs that were waiting or running when the studio last closed")
+        self._action(generate, "Clear Finished &Jobs", self.clear_finished_jobs,
+                     tip="Remove done, failed and cancelled jobs from the Jobs panel")
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
