@@ -526,6 +526,7 @@ def _render_settings(args: argparse.Namespace):
         settings = presets[args.preset]
     changes = {k: v for k, v in {"codec": args.codec, "width": args.width, "height": args.height,
                                   "quality": args.quality, "bitrate": args.bitrate, "fit": args.fit,
+                                  "pix_fmt": args.pix_fmt,
                                   "fps": FrameRate.parse(args.fps) if args.fps else None}.items() if v is not None}
     settings = dataclasses.replace(settings, **changes)
     try:
@@ -702,6 +703,8 @@ def parser() -> argparse.ArgumentParser:
     render.add_argument("--fps", help="output frame rate, e.g. 25 or 30000/1001 (frames dropped or repeated)")
     render.add_argument("--quality", type=int, help="the codec's CRF: lower is better (H.264 18, H.265 20, AV1 30)")
     render.add_argument("--bitrate", help="a bitrate such as 20M, instead of --quality")
+    render.add_argument("--pix-fmt", help="the pixel format, as ffmpeg names it (e.g. yuv444p, yuv422p10le); "
+                        "default: the codec's")
     render.add_argument("--fit", choices=("fit", "fill", "stretch"), help="the picture in another shape: fit "
                         "(black bars, the default), fill (crop) or stretch")
     render.add_argument("--rate", type=float, default=24.0, help="an EDL's frame rate (EDLs do not say); 24")

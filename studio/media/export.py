@@ -18,6 +18,7 @@ PNG sequence's folder). provenance=False leaves every mark out.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -94,6 +95,8 @@ class RenderSettings:
             raise ExportError(f"unknown codec {self.codec!r}; the studio writes {', '.join(CODECS)}")
         if self.fit not in FITS:
             raise ExportError(f"unknown fit {self.fit!r}: use fit, fill or stretch")
+        if self.pix_fmt is not None and not re.fullmatch(r"[a-z0-9]+", self.pix_fmt):
+            raise ExportError(f"{self.pix_fmt!r} is not a pixel format name (ffmpeg's, e.g. yuv420p, yuv444p10le)")
         if (self.width is None) != (self.height is None) or any(v is not None and v <= 0
                                                                  for v in (self.width, self.height)):
             raise ExportError("give both a width and a height, both positive, or neither")

@@ -42,6 +42,7 @@ class MediaInfo:
     has_audio: bool
     video_codec: str | None
     audio_codec: str | None
+    pixel_format: str | None = None  # e.g. yuv420p, as ffmpeg names it
 
 
 def probe(path: str | os.PathLike[str]) -> MediaInfo:
@@ -71,6 +72,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         has_audio=header.audio_codec is not None,
         video_codec=header.video_codec,
         audio_codec=header.audio_codec,
+        pixel_format=header.pixel_format,
     )
 
 
@@ -111,6 +113,7 @@ class _Header:
     height: int = 0
     video_codec: str | None = None
     audio_codec: str | None = None
+    pixel_format: str | None = None
     duration: float | None = None
     is_still: bool = False
 
@@ -147,7 +150,14 @@ def _header(path: Path) -> _Header:
                     raise MediaError(f"{path}: ffmpeg reports no picture size for its video stream")
                 header.video_codec = codec
                 header.width, header.height = int(size.group(1)), int(size.group(2))
+                parts = _outside_brackets(desc).split(",")  # codec (profile), pixfmt(range, …), WxH, …
+                header.pixel_format = parts[1].split()[0] if len(parts) > 1 and parts[1].strip() else None
     return header
+
+
+def _outside_brackets(text: str) -> str:
+    """The text without its (…) parts, whose commas would split a stream summary in the wrong places."""
+    return re.sub(r"\([^()]*\)", "", text)
 
 
 def _reason(stderr: str) -> str:

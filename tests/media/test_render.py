@@ -129,3 +129,14 @@ def test_a_preset_renders_at_its_size(media, tmp_path):
     info = probe(out)
     assert (info.width, info.height, info.frames) == (1080, 1080, 3)
     assert Path(out).exists()
+
+
+def test_a_pixel_format_can_be_chosen_and_a_wrong_name_is_refused(media, tmp_path):
+    project = edit(media)
+    default = export_sequence(project, project.sequence, tmp_path / "default.mp4", settings=RenderSettings("h264"))
+    assert probe(default).pixel_format == "yuv420p"
+    full = export_sequence(project, project.sequence, tmp_path / "full.mp4",
+                           settings=RenderSettings("h264", pix_fmt="yuv444p"))
+    assert probe(full).pixel_format == "yuv444p"
+    with pytest.raises(ExportError, match="not a pixel format name"):
+        RenderSettings("h264", pix_fmt="yuv 444").check()
