@@ -1,6 +1,7 @@
 """Export the sequence to a video file, image sequence or sound file, as a preset or a format at the
-sequence's size, with progress, time left and cancel. The render runs on a thread over a snapshot of
-the project, so editing can go on while it runs.
+sequence's size, with its settings changed where the editor wants (size, fit, rate, quality or
+bitrate, pixel format) and the whole sequence or its In to Out range; with progress, time left and
+cancel. The render runs on a thread over a snapshot of the project, so editing can go on while it runs.
 
 Generated shots in the export are marked as AI-generated (a signed C2PA manifest, tags, or a recipe
 file: media/provenance.py); the box that turns that off asks first."""
@@ -8,6 +9,7 @@ file: media/provenance.py); the box that turns that off asks first."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -19,25 +21,33 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.project import Project
+from ..core.timebase import FrameRate
 from ..media import export
+
+RATES = ["23.976", "24", "25", "29.97", "30", "50", "59.94", "60"]
+PIXEL_FORMATS = ["yuv420p", "yuv422p", "yuv444p", "yuv420p10le", "yuv422p10le", "yuv444p10le"]
 
 
 class ExportDialog(QDialog):
     _progressed = Signal(int, int)
     _finished = Signal(str, str)  # state ("done", "cancelled", "failed"), message
 
-    def __init__(self, project: Project, default_path: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, project: Project, default_path: Path, parent: QWidget | None = None,
+                 marks: tuple[int | None, int | None] = (None, None)) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.setMinimumWidth(520)
@@ -85,9 +95,12 @@ class ExportDialog(QDialog):
         self.export_button.clicked.connect(self.start)
         self.close_button.clicked.connect(self._cancel_or_close)
 
+        self._build_settings(seq, marks)
+
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Format"))
         layout.addWidget(self.format)
+        layout.addWidget(self.custom)
         layout.addWidget(QLabel("Output file (a new folder for a PNG sequence)"))
         layout.addLayout(row)
         layout.addWidget(self.summary)
@@ -99,12 +112,79 @@ class ExportDialog(QDialog):
         self._progressed.connect(self._on_progress)
         self._finished.connect(self._on_finished)
 
+    def _build_settings(self, seq, marks: tuple[int | None, int | None]) -> None:
+        """The chosen format's settings, each changeable; blank or 0 keeps the format's own."""
+        self.width = QSpinBox()
+        self.height = QSpinBox()
+        for box in (self.width, self.height):
+            box.setRange(0, 16384)
+            box.setSpecialValueText("format's")
+            box.setSingleStep(2)
+        size = QHBoxLayout()
+        size.addWidget(self.width)
+        size.addWidget(QLabel("×"))
+        size.addWidget(self.height)
+        self.fit = QComboBox()
+        for name, label in (("fit", "Fit (black bars)"), ("fill", "Fill (crop)"), ("stretch", "Stretch")):
+            self.fit.addItem(label, name)
+        self.rate = QComboBox()
+        self.rate.setEditable(True)
+        self.rate.addItems(["format's", *RATES])
+        self.rate.setToolTip("Frames per second; another rate than the sequence's drops or repeats frames")
+        self.quality = QSpinBox()
+        self.quality.setRange(0, 63)
+        self.quality.setSpecialValueText("format's")
+        self.quality.setToolTip("The encoder's quality number (H.264/H.265: CRF, lower is better)")
+        self.bitrate = QLineEdit()
+        self.bitrate.setPlaceholderText("e.g. 20M — instead of the quality")
+        self.pixel_format = QComboBox()
+        self.pixel_format.setEditable(True)
+        self.pixel_format.addItems(["format's", *PIXEL_FORMATS])
+        self.pixel_format.setToolTip("Any pixel format ffmpeg names for the codec")
+        self.range = QComboBox()
+        self.range.addItem(f"Whole sequence ({seq.duration} frames)", None)
+        first, end = marks[0] or 0, (marks[1] + 1) if marks[1] is not None else seq.duration
+        if (marks[0] is not None or marks[1] is not None) and 0 <= first < end <= seq.duration:
+            self.range.addItem(f"In to Out: {seq.fps.timecode(first)}–{seq.fps.timecode(end - 1)} "
+                               f"({end - first} frames)", (first, end))
+            self.range.setCurrentIndex(1)
+        form = QFormLayout()
+        form.addRow("Size", size)
+        form.addRow("Fit", self.fit)
+        form.addRow("Frame rate", self.rate)
+        form.addRow("Quality", self.quality)
+        form.addRow("Bitrate", self.bitrate)
+        form.addRow("Pixel format", self.pixel_format)
+        form.addRow("Range", self.range)
+        self.custom = QGroupBox("Settings")
+        self.custom.setLayout(form)
+
     @property
     def settings(self) -> export.RenderSettings:
-        return self.format.currentData()
+        """The chosen format with the changes asked for; raises ExportError for one that cannot be."""
+        base: export.RenderSettings = self.format.currentData()
+        changes: dict = {"fit": self.fit.currentData()}
+        if self.width.value() or self.height.value():
+            changes.update(width=self.width.value() or None, height=self.height.value() or None)
+        rate = self.rate.currentText().strip()
+        if rate and rate != "format's":
+            try:
+                changes["fps"] = FrameRate.parse(rate)
+            except ValueError as exc:
+                raise export.ExportError(f"{rate!r} is not a frame rate (e.g. 24, 29.97, 30000/1001)") from exc
+        if self.quality.value():
+            changes["quality"] = self.quality.value()
+        if self.bitrate.text().strip():
+            changes["bitrate"] = self.bitrate.text().strip()
+        pixel_format = self.pixel_format.currentText().strip()
+        if pixel_format and pixel_format != "format's":
+            changes["pix_fmt"] = pixel_format
+        settings = dataclasses.replace(base, **changes)
+        settings.check()
+        return settings
 
     def _with_suffix(self, path: Path) -> Path:
-        return path.with_suffix(export.output_suffix(self.settings))
+        return path.with_suffix(export.output_suffix(self.format.currentData()))
 
     def _format_changed(self) -> None:
         self.path.setText(str(self._with_suffix(Path(self.path.text()))))
@@ -129,7 +209,12 @@ class ExportDialog(QDialog):
 
     def start(self) -> None:
         out = Path(self.path.text()).expanduser()
-        suffix = export.output_suffix(self.settings)
+        try:
+            settings = self.settings
+        except export.ExportError as exc:
+            self.status.setText(str(exc))
+            return
+        suffix = export.output_suffix(settings)
         if out.suffix.lower() != suffix:
             self.status.setText(f"Choose a name ending in {suffix}" if suffix else
                                 "Choose a new folder name (no extension) for the PNG sequence")
@@ -141,15 +226,16 @@ class ExportDialog(QDialog):
         self._started = time.monotonic()
         self.status.setText("Exporting…")
         # The settings are read here: the combo box belongs to the Qt thread, the render does not.
-        self._thread = threading.Thread(target=self._run, args=(snapshot, out, self.settings,
-                                                                self.provenance.isChecked()),
+        self._thread = threading.Thread(target=self._run, args=(snapshot, out, settings, self.provenance.isChecked(),
+                                                                self.range.currentData()),
                                         name="export", daemon=True)
         self._thread.start()
 
-    def _run(self, project: Project, out: Path, settings: export.RenderSettings, provenance: bool) -> None:
+    def _run(self, project: Project, out: Path, settings: export.RenderSettings, provenance: bool,
+             frames: tuple[int, int] | None) -> None:
         try:
             export.export_sequence(project, project.sequence, out, progress=self._progressed.emit,
-                                   cancel=self._cancel, settings=settings, provenance=provenance)
+                                   cancel=self._cancel, settings=settings, provenance=provenance, frames=frames)
         except export.ExportCancelled:
             self._finished.emit("cancelled", "Export cancelled; no file was written.")
         except Exception as exc:  # reported in the dialog; the editor carries on

@@ -1241,7 +1241,7 @@ class MainWindow(QMainWindow):
             self.show_message("The sequence is empty: generate or add a shot before exporting")
             return
         default = (project.folder.parent if not self.document.untitled else Path.home()) / f"{project.name}.mp4"
-        self.export_dialog = ExportDialog(project, default, self)
+        self.export_dialog = ExportDialog(project, default, self, marks=(self.viewer.mark_in, self.viewer.mark_out))
         self.export_dialog.show()
 
     def closeEvent(self, event: QCloseEvent) -> None:

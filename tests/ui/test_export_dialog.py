@@ -113,3 +113,27 @@ def test_generated_shots_are_marked_unless_the_warning_is_confirmed(qtbot, gener
 
     click_box(qtbot, dialog.provenance)  # ticking it again asks nothing
     assert len(asked) == 2 and dialog.provenance.isChecked()
+
+
+def test_custom_settings_and_the_in_to_out_range(qtbot, window, tmp_path):
+    window.viewer.seek(1)
+    window.viewer.set_mark_in()
+    window.viewer.seek(4)
+    window.viewer.set_mark_out()
+    window.export()
+    dialog = window.export_dialog
+    assert dialog.range.currentData() == (1, 5)  # the marks are offered, and chosen
+    dialog.path.setText(str(tmp_path / "custom.mp4"))
+    dialog.width.setValue(96)
+    dialog.height.setValue(64)
+    dialog.rate.setEditText("25")
+    dialog.pixel_format.setEditText("yuv444p")
+    dialog.rate.setEditText("fast")  # not a rate: said, and nothing runs
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert dialog.state == "idle" and "not a frame rate" in dialog.status.text()
+    dialog.rate.setEditText("24")
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.state != "running", timeout=60_000)
+    assert dialog.state == "done", dialog.message
+    info = probe(tmp_path / "custom.mp4")
+    assert (info.width, info.height, info.frames, info.pixel_format) == (96, 64, 4, "yuv444p")
