@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.project import MediaKind, Project, Sequence, TrackKind
+from ..core.project import MediaKind, Project, Sequence, TrackKind, TransitionKind
 from ..core.timebase import FrameRate
 from . import ffmpeg
 from .probe import MediaError
@@ -105,28 +105,73 @@ class SequenceAudio:
         for track in self.sequence.tracks:
             if track.kind is not TrackKind.AUDIO or track.muted:
                 continue
+            joins = track.live_transitions()
             for clip in track.clips:
-                if clip.end <= first_frame or clip.start >= first_frame + frames:
-                    continue
                 item = self.project.media.get(clip.media_id)
                 if item is None or item.kind is MediaKind.IMAGE or self.project.is_offline(item):
+                    continue
+                # The clip's stretch on the timeline in samples (a cross-fade reaches past its cut), its
+                # gain ramps (fades, cross-fades), and where it starts in its media: source_in counts
+                # frames at the sequence's rate on the media's clock (see Clip), so sound and a
+                # conformed picture of another rate stay together.
+                span, ramps = _span_and_ramps(clip, joins, fps)
+                lo, hi = max(start, span[0]), min(end, span[1])
+                if lo >= hi:
                     continue
                 try:
                     source = self.cache.get(self.project.media_path(item))
                 except MediaError:
                     continue
-                # The clip's stretch on the timeline, in samples, and where it starts in its media.
                 clip_start = frame_sample(clip.start, fps)
-                clip_end = frame_sample(clip.end, fps)
-                # source_in counts frames at the sequence's rate on the media's clock (see Clip), so
-                # sound and a conformed picture of another rate stay together.
                 offset = frame_sample(clip.source_in, fps)
-                lo, hi = max(start, clip_start), min(end, clip_end)
-                src_lo = offset + (lo - clip_start)
-                piece = source[src_lo : src_lo + (hi - lo)]
-                mix[lo - start : lo - start + len(piece)] += piece
+                if not ramps and lo >= clip_start:  # the plain case: one slice of the media
+                    src_lo = offset + (lo - clip_start)
+                    piece = source[src_lo : src_lo + (hi - lo)]
+                    mix[lo - start : lo - start + len(piece)] += piece
+                    continue
+                t = np.arange(lo, hi)
+                src = offset + (t - clip_start)
+                inside = (src >= 0) & (src < len(source))  # beyond the media's ends: silence
+                piece = np.zeros((hi - lo, CHANNELS), np.float32)
+                piece[inside] = source[src[inside]]
+                gain = np.ones(hi - lo, np.float32)
+                for a, b, rising in ramps:
+                    level = ((t - a + 0.5) if rising else (b - t - 0.5)) / (b - a)
+                    gain *= np.clip(level, 0.0, 1.0).astype(np.float32)
+                mix[lo - start : hi - start] += piece * gain[:, None]
         np.clip(mix, -1.0, 1.0, out=mix)
         return mix
+
+
+def _span_and_ramps(clip, joins, fps: FrameRate) -> tuple[tuple[int, int], list[tuple[int, int, bool]]]:
+    """A clip's sound on the timeline, in samples: its span, and its gain ramps (start, end, rising).
+    A fade ramps from or to silence at the clip's edge. A cross-dissolve with the next or previous
+    clip runs the sound on over the transition's frames, the outgoing clip ramping down while the
+    incoming one ramps up (past a media's end it is silence); a dip to black ramps each side to
+    silence at the cut."""
+    def at(frame: int) -> int:
+        return frame_sample(frame, fps)
+
+    first, end = at(clip.start), at(clip.end)
+    ramps: list[tuple[int, int, bool]] = []
+    if clip.fade_in:
+        ramps.append((first, at(clip.start + clip.fade_in), True))
+    if clip.fade_out:
+        ramps.append((at(clip.end - clip.fade_out), end, False))
+    for transition, left, right, cut in joins:
+        if clip.id not in (left.id, right.id):
+            continue
+        window_start, window_end = (at(f) for f in transition.window(cut))
+        outgoing = clip.id == left.id
+        if transition.kind is TransitionKind.DIP:
+            ramps.append((window_start, at(cut), False) if outgoing else (at(cut), window_end, True))
+        elif outgoing:
+            end = max(end, window_end)
+            ramps.append((window_start, window_end, False))
+        else:
+            first = min(first, window_start)
+            ramps.append((window_start, window_end, True))
+    return (first, end), ramps
 
 
 def peaks(path: str | os.PathLike[str], per_second: int = 200, cache_dir: str | os.PathLike[str] | None = None

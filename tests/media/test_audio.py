@@ -88,3 +88,38 @@ def test_peaks_follow_the_level_and_are_cached(project, tmp_path):
     assert len(wave) == 100 and wave.max() == pytest.approx(0.5 * 999 / 1000, abs=1e-6)
     assert list((tmp_path / "cache").glob("*.npy"))
     assert np.array_equal(peaks(path, 100, tmp_path / "cache"), wave)
+
+
+def constant_clips(tmp_path, levels):
+    """A project whose A1 holds one clip per level, each 1 s of a constant 2-second file from its
+    frame 12, edge to edge from frame 0 (24 fps: a frame is 2000 samples)."""
+    project = Project.new("fades")
+    store.save(project, tmp_path / "fades.studio")
+    a1 = project.sequence.tracks[1]
+    for n, level in enumerate(levels):
+        write_audio(project.folder / "media" / f"{n}.wav", np.full((2 * SECOND, 2), level, np.float32))
+        project.media[f"m{n}"] = MediaItem(f"m{n}", f"media/{n}.wav", MediaKind.AUDIO, frames=48)
+        a1.clips.append(Clip(f"c{n}", f"m{n}", 24 * n, 12, 36))
+    return project, a1
+
+
+def test_fades_ramp_an_audio_clip_from_and_to_silence(tmp_path):
+    project, a1 = constant_clips(tmp_path, [0.6])
+    a1.clips[0].fade_in, a1.clips[0].fade_out = 12, 6
+    left = SequenceAudio(project).samples(0, 24)[:, 0]
+    assert left[0] < 0.001 and abs(left[12000] - 0.3) < 0.001 and np.allclose(left[24000:36000], 0.6)
+    assert abs(left[-12001] - 0.6) < 0.001 and abs(left[-6000] - 0.3) < 0.001 and left[-1] < 0.001  # 6 frames out
+    assert np.all(np.diff(left[:24000]) >= 0)
+
+
+def test_a_cross_dissolve_between_audio_clips_cross_fades_over_its_frames(tmp_path):
+    from studio.core.project import Transition, TransitionKind
+
+    project, a1 = constant_clips(tmp_path, [0.6, 0.2])
+    a1.transitions = [Transition("x", TransitionKind.DISSOLVE, "c0", "c1", 12)]  # frames 18-30 around the cut at 24
+    left = SequenceAudio(project).samples(0, 48)[:, 0]
+    assert np.allclose(left[: 18 * 2000], 0.6) and np.allclose(left[30 * 2000 :], 0.2)
+    assert abs(left[24 * 2000] - 0.4) < 0.001  # half of each at the cut, from the media's handles
+    a1.transitions = [Transition("d", TransitionKind.DIP, "c0", "c1", 12)]
+    left = SequenceAudio(project).samples(0, 48)[:, 0]
+    assert left[24 * 2000] < 0.001 and abs(left[21 * 2000] - 0.3) < 0.001 and abs(left[27 * 2000] - 0.1) < 0.001
