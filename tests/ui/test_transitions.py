@@ -184,3 +184,23 @@ def test_the_inspector_retimes_a_clip_of_another_rate(qtbot, open_window, tmp_pa
     qtbot.keyClick(retime, Qt.Key.Key_Down)
     assert v1(window).clips[0].retime == "flow"
     assert red_at(qtbot, window, 3) == 30  # half way between media frames 1 and 2
+
+
+def test_ctrl_t_on_an_audio_track_cross_fades_its_clips(qtbot, window):
+    from studio.media.audio import SAMPLE_RATE, SequenceAudio, write_audio
+
+    project = window.document.project
+    for name, level in (("s1", 0.6), ("s2", 0.2)):
+        write_audio(project.folder / "media" / f"{name}.wav", np.full((2 * SAMPLE_RATE, 2), level, np.float32))
+        project.media[name] = MediaItem(id=name, path=f"media/{name}.wav", kind="audio", frames=48, name=name)
+    a1 = project.sequence.tracks[1]
+    a1.clips = [Clip("a", "s1", 0, 0, 24), Clip("b", "s2", 24, 12, 36)]
+    window.timeline.update()
+    qtbot.mouseClick(window.timeline, Qt.MouseButton.LeftButton, pos=at(window.timeline, 6, track=1))
+    window.timeline.set_playhead(23)
+    qtbot.keyClick(window.timeline, Qt.Key.Key_T, CTRL)
+    assert [t.kind for t in a1.transitions] == [TransitionKind.DISSOLVE]
+    left = SequenceAudio(project).samples(0, 48)[:, 0]
+    assert abs(left[24 * 2000] - 0.4) < 0.01  # half of each at the cut
+    window.document.undo_stack.undo()
+    assert a1.transitions == []
