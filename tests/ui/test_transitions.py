@@ -13,6 +13,7 @@ from PySide6.QtCore import QPoint, Qt
 from studio.core import store
 from studio.core.project import Clip, MediaItem, Project, TransitionKind
 from studio.core.timebase import FrameRate
+from studio.media.audio import SAMPLE_RATE, SequenceAudio, write_audio
 from studio.media.takes import write_frames
 from studio.ui.timeline import RULER_HEIGHT, TRACK_HEIGHT
 
@@ -187,8 +188,6 @@ def test_the_inspector_retimes_a_clip_of_another_rate(qtbot, open_window, tmp_pa
 
 
 def test_ctrl_t_on_an_audio_track_cross_fades_its_clips(qtbot, window):
-    from studio.media.audio import SAMPLE_RATE, SequenceAudio, write_audio
-
     project = window.document.project
     for name, level in (("s1", 0.6), ("s2", 0.2)):
         write_audio(project.folder / "media" / f"{name}.wav", np.full((2 * SAMPLE_RATE, 2), level, np.float32))
