@@ -176,12 +176,15 @@ def generate_with_audio(
     on_step: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_preview: Callable[[np.ndarray], None] | None = None,
+    assemble: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Run the pipeline; return the take: uint8 frames (N, height, width, 3), float32 stereo sound
     (samples, 2) exactly as long as the frames at the take's fps, and its sample rate.
 
     N is recipe.frames, except for the clip modes, whose take joins the clip's frames and the new
     ones (modes.assemble). on_step, should_stop and on_preview are the step hooks (steps.StepHooks).
+    assemble=False returns the recipe.frames frames and their sound as made, overlaps included
+    (windows.py).
     """
     hooks = StepHooks(on_step, should_stop, on_preview)
     hooks.check()
@@ -201,6 +204,8 @@ def generate_with_audio(
     sample_rate = int(pipe.vocoder.config.output_sampling_rate)
     rate = FrameRate.parse(recipe.fps)
     sound = fit_length(stereo(output.audio[0]), frame_sample(recipe.frames, rate, sample_rate))
+    if not assemble:
+        return frames, sound, sample_rate
     take = modes.assemble(recipe.mode, frames, clips, card, recipe.bridge_frames)
     return take, assemble_audio(recipe, card, sound, sample_rate, project_folder, clips, len(take)), sample_rate
 

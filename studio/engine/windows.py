@@ -16,8 +16,12 @@ it was given is the window's drift (the VAE round trip of the conditioning frame
 own wander). One gain and offset per channel, fitted on the overlap, is applied to the window's new
 frames, so the join carries no jump in colour or brightness.
 
-A family takes part when its card can extend forward and its generate() takes assemble=False (the
-frames as the pipeline made them, overlap included).
+Sound: a family that makes a shot's sound with its picture (generate_with_audio: LTX-2) gives each
+window's sound too; the take's sound is each window's under its new frames, cross-faded over
+JOIN_SECONDS at every join.
+
+A family takes part when its card can extend forward and its generate() (or generate_with_audio())
+takes assemble=False (the frames as the pipeline made them, overlap included).
 """
 
 from __future__ import annotations
@@ -36,8 +40,7 @@ from .modes import overlap_frames
 # Modes a long shot can start from: its first window is one of these, the rest extend it.
 LONG_MODES = (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO)
 GAIN_LIMITS = (0.8, 1.25)  # a drift correction beyond these is the content changing, not drift
-# Families that make each shot's sound with its picture: windows do not carry sound across joins yet.
-SOUND_FAMILIES = {"ltx2"}
+JOIN_SECONDS = 0.02  # a window's sound cross-fades into the next over this long, so the join does not click
 
 
 class LongShotError(ValueError):
@@ -64,10 +67,6 @@ def check(recipe: Recipe, card: Card) -> None:
     if recipe.mode not in LONG_MODES:
         raise LongShotError(f"{recipe.mode.label} makes at most {card.max_frames} frames at once with {card.name}, "
                             f"not {seconds}; make the shot, then extend it")
-    if card.family in SOUND_FAMILIES:
-        raise LongShotError(f"{card.name} makes a shot's sound with its picture, and long shots in windows do not "
-                            f"carry sound yet: make a shot of up to {card.max_frames} frames and extend it (an "
-                            "extension keeps the sound)")
     if Mode.EXTEND_FORWARD not in card.modes:
         raise LongShotError(f"{card.name} makes at most {card.max_frames} frames at once and cannot extend a shot "
                             f"to make {seconds} in windows; choose a model that can extend (e.g. LTX-Video)")
@@ -128,7 +127,7 @@ def match_colour(new: np.ndarray, made_overlap: np.ndarray, given_overlap: np.nd
     return corrected.round().clip(0, 255).astype(np.uint8)
 
 
-def generate_long(
+def generate_long_with_audio(
     family,
     pipe,
     recipe: Recipe,
@@ -139,11 +138,13 @@ def generate_long(
     should_stop: Callable[[], bool] | None = None,
     on_preview: Callable[[np.ndarray], None] | None = None,
     carry_latents: bool = True,
-) -> np.ndarray:
-    """Make a long shot window by window with family.generate; return its frames.
+) -> tuple[np.ndarray, np.ndarray | None, int | None]:
+    """Make a long shot window by window with family.generate; return its frames, and its sound and
+    sample rate for a family that makes sound (else None, None).
 
     After each window, write_partial(frames so far, windows done, windows) writes the take so far
-    (playable) and returns its path, which the next window extends. Progress counts steps across
+    (playable) and returns its path, which the next window extends; a family with sound also passes
+    sound= and sample_rate=. Progress counts steps across
     all windows. A cancel (steps.StepHooks raises jobs.Cancelled) ends the loop; the caller decides
     what to keep: every finished window is in the last partial take."""
     windows = plan(recipe, card)
@@ -151,8 +152,12 @@ def generate_long(
     steps_each = recipe.steps or 1
     total = steps_each * len(windows)
     made: np.ndarray | None = None
+    sound: np.ndarray | None = None
+    sample_rate: int | None = None
     partial_path: str | None = None
-    carrying = carry_latents and "carry" in inspect.signature(family.generate).parameters
+    with_sound = hasattr(family, "generate_with_audio")
+    make = family.generate_with_audio if with_sound else family.generate
+    carrying = carry_latents and "carry" in inspect.signature(make).parameters
     extra = {"carry": {}} if carrying else {}  # one dict through every window: each leaves its latents
     for window in windows:
         done_before = window.index * steps_each
@@ -162,12 +167,44 @@ def generate_long(
                 on_step(before + done, total)
 
         run = window_recipe(recipe, window, partial_path, 0 if made is None else len(made), card)
-        frames = family.generate(pipe, run, card, project_folder, step, should_stop, on_preview, assemble=False,
-                                 **extra)
+        result = make(pipe, run, card, project_folder, step, should_stop, on_preview, assemble=False, **extra)
+        frames = result[0] if with_sound else result
         if made is None:
             made = frames[: window.new]
         else:
             fresh = match_colour(frames[k : k + window.new], frames[:k], made[-k:])
             made = np.concatenate([made, fresh])
-        partial_path = write_partial(made, window.index + 1, len(windows))
-    return made
+        if with_sound:
+            sound, sample_rate = _join_sound(sound, result[1], result[2], recipe.fps, k if window.index else 0,
+                                             window.new)
+            partial_path = write_partial(made, window.index + 1, len(windows), sound=sound, sample_rate=sample_rate)
+        else:
+            partial_path = write_partial(made, window.index + 1, len(windows))
+    return made, sound, sample_rate
+
+
+def generate_long(family, pipe, recipe: Recipe, card: Card, project_folder: str | None,
+                  write_partial: Callable[..., str], *args, **kwargs) -> np.ndarray:
+    """generate_long_with_audio's frames only."""
+    return generate_long_with_audio(family, pipe, recipe, card, project_folder, write_partial, *args, **kwargs)[0]
+
+
+def _join_sound(sound: np.ndarray | None, window_sound: np.ndarray, sample_rate: int, fps: float, skip: int,
+                new: int) -> tuple[np.ndarray, int]:
+    """The take's sound with a window's added: its sound under the `new` frames after the `skip`
+    overlap frames, cross-faded with the sound so far over JOIN_SECONDS before the join (the window's
+    own sound for those moments is the overlap's, under the same frames)."""
+    from ..core.timebase import FrameRate
+    from ..media.audio import frame_sample
+
+    rate = FrameRate.parse(fps)
+    first, end = frame_sample(skip, rate, sample_rate), frame_sample(skip + new, rate, sample_rate)
+    piece = window_sound[first:end]
+    if sound is None:
+        return piece, sample_rate
+    blend = min(int(JOIN_SECONDS * sample_rate), first, len(sound))
+    if blend:
+        fade = np.linspace(0.0, 1.0, blend, dtype=np.float32)[:, None]
+        sound = sound.copy()
+        sound[-blend:] = sound[-blend:] * (1 - fade) + window_sound[first - blend : first] * fade
+    return np.concatenate([sound, piece]), sample_rate

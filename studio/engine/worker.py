@@ -184,23 +184,24 @@ class Worker:
         from .jobs import Cancelled
 
         output = message["output"]
-        kept: list = []  # the take so far
+        kept: list = []  # the take so far: frames, and its sample rate when it has sound
 
-        def write_partial(frames, done: int, count: int) -> str:
-            write_frames(output, frames, recipe.fps)
-            kept[:] = [frames]
+        def write_partial(frames, done: int, count: int, sound=None, sample_rate=None) -> str:
+            write_frames(output, frames, recipe.fps, audio=sound, sample_rate=sample_rate)
+            kept[:] = [frames, sample_rate]
             self.emit("partial", job_id, output=output, frames=int(len(frames)), window=done, windows=count)
             return output
 
         try:
-            frames = windows.generate_long(family, pipe, recipe, card, message.get("project_folder"), write_partial,
-                                           on_step, should_stop, on_preview)
+            frames, _, sample_rate = windows.generate_long_with_audio(
+                family, pipe, recipe, card, message.get("project_folder"), write_partial, on_step, should_stop,
+                on_preview)
         except Cancelled:
             if not kept:
                 raise
-            frames = kept[0]  # already written: the finished windows are the take, and the recipe says so
-            return frames, dataclasses.replace(recipe, frames=len(frames)), None
-        return frames, recipe, None
+            frames, sample_rate = kept  # already written: the finished windows are the take, and the recipe says so
+            return frames, dataclasses.replace(recipe, frames=len(frames)), sample_rate
+        return frames, recipe, sample_rate
 
     def _pipeline(self, folder: Path, card, mode, memory: str | None = None):
         """The pipeline for a folder and mode; a different model replaces the last one. Modes that run

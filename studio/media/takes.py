@@ -54,9 +54,12 @@ def write_frames(
         sound = ["-f", "f32le", "-ar", str(sample_rate), "-ac", str(audio.shape[1]), "-i", str(samples)]
         lossless = codec[1] == "ffv1"
         codec += ["-map", "0:v:0", "-map", "1:a:0", "-c:a", "pcm_f32le" if lossless else "aac"]
+    # The pipe holds exactly n frames. With sound, no -frames:v: it ends the file at the last frame's
+    # start, and the sound's last packet (up to a quarter second of it) would be lost.
+    count = [] if audio is not None else ["-frames:v", str(n)]
     args = [
         "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(rate), "-i", "pipe:0", *sound,
-        *codec, "-r", str(rate), "-frames:v", str(n), str(tmp),
+        *codec, "-r", str(rate), *count, str(tmp),
     ]
     try:
         proc = subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", *args],

@@ -222,12 +222,43 @@ def test_a_long_shot_through_wan_vace(tiny_wan_vace, tmp_path):
     assert all(np.array_equal(p, frames[: len(p)]) for p in partials)
 
 
-def test_a_long_shot_with_a_model_that_makes_sound_is_refused_until_windows_carry_it(tiny_ltx2):
-    card = folder_card(tiny_ltx2)
-    with pytest.raises(RequestError, match="do not carry sound yet"):
-        prepare(long_recipe(tiny_ltx2, frames=card.max_frames + 8))
+def test_a_long_shot_with_sound_joins_each_windows_sound_under_its_frames(tiny_ltx2, tmp_path):
+    """LTX-2 makes sound with its picture: the long take's sound is as long as its frames, each
+    window's under its own new frames, cross-faded at the joins; the worker writes it with the take."""
+    from studio.engine import ltx2
+    from studio.media.audio import read_audio
+    from studio.media.probe import probe
 
+    folder = tmp_path / "ltx2-17"
+    shutil.copytree(tiny_ltx2, folder, ignore=shutil.ignore_patterns(CARD_FILE))
+    card = dataclasses.replace(folder_card(tiny_ltx2), id=folder.name, max_frames=17, default_frames=9)
+    (folder / CARD_FILE).write_text(card.to_toml(), encoding="utf-8")
+    recipe, notes = prepare(long_recipe(folder, frames=25))
+    assert any("in 2 windows" in n for n in notes)
+    pipe = load_pipeline(folder, card, pick_device("cpu"))
+    written = []
 
+    def write_partial(frames, done, count, sound=None, sample_rate=None):
+        written.append((len(frames), None if sound is None else len(sound), sample_rate))
+        return str(write_frames(tmp_path / "partial.mkv", frames, recipe.fps, audio=sound, sample_rate=sample_rate))
+
+    frames, sound, rate = windows.generate_long_with_audio(ltx2, pipe, recipe, card, None, write_partial)
+    samples = [round(n * rate / recipe.fps) for n in (17, 25)]
+    assert frames.shape[0] == 25 and len(sound) == samples[1]
+    assert written == [(17, samples[0], rate), (25, samples[1], rate)]
+    first, _, _ = ltx2.generate_with_audio(pipe, dataclasses.replace(recipe, frames=17), card)
+    assert np.array_equal(frames[:17], first)
+    again = windows.generate_long_with_audio(ltx2, pipe, recipe, card, None, write_partial)
+    assert np.array_equal(again[0], frames) and np.array_equal(again[1], sound)  # the same sound, too
+
+    service = EngineService(log_dir=tmp_path / "logs")
+    try:
+        job = service.wait(service.submit(long_recipe(folder, frames=25), tmp_path / "long.mkv"), timeout=600)
+    finally:
+        service.shutdown()
+    assert job.state == "done", job.error
+    assert probe(tmp_path / "long.mkv").has_audio
+    assert len(read_audio(tmp_path / "long.mkv", rate)) == samples[1]
 def test_the_overlap_goes_into_the_next_window_as_latents_not_through_the_vae(pipe, short_windows, tmp_path):
     import torch
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from studio.core.timebase import FrameRate
+from studio.media.audio import read_audio
 from studio.media.probe import probe
 from studio.media.takes import read_frames, write_frames
 
@@ -32,3 +33,13 @@ def test_refuses_wrong_arrays(tmp_path: Path) -> None:
         write_frames(tmp_path / "take.mkv", np.zeros((2, 16, 16, 3), np.float32), 24)
     with pytest.raises(ValueError, match="uint8 frames"):
         write_frames(tmp_path / "take.mkv", np.zeros((0, 16, 16, 3), np.uint8), 24)
+
+
+def test_a_takes_sound_is_kept_whole_whatever_its_length(tmp_path):
+    """Sound of 25 frames at 24 fps and 16 kHz (16,667 samples) ends a little after the last frame
+    starts; all of it is kept, and the frames too."""
+    frames = np.zeros((25, 16, 16, 3), np.uint8)
+    sound = np.linspace(-0.5, 0.5, 16667 * 2, dtype=np.float32).reshape(-1, 2)
+    path = write_frames(tmp_path / "take.mkv", frames, 24, audio=sound, sample_rate=16000)
+    assert np.array_equal(read_audio(path, 16000), sound)
+    assert read_frames(path).shape == (25, 16, 16, 3)
