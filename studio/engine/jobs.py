@@ -45,6 +45,7 @@ class Job:
     preview: bytes | None = None  # the latest preview from the latents, a small PNG
     window: int = 0  # a long shot: the windows finished, of `windows`
     windows: int = 0
+    resume_from: str | None = None  # a long shot: the take so far of an interrupted run, to go on from
 
     @property
     def progress(self) -> float:

@@ -148,8 +148,12 @@ class EngineService:
         output: str | os.PathLike[str],
         name: str | None = None,
         project_folder: str | os.PathLike[str] | None = None,
+        resume_from: str | os.PathLike[str] | None = None,
     ) -> str:
-        """Check the request (RequestError if it cannot run), queue it, and return its job id."""
+        """Check the request (RequestError if it cannot run), queue it, and return its job id.
+
+        resume_from: for a long shot, the take so far of an interrupted run of the same recipe; the
+        windows it holds are kept and the job goes on from the next (windows.py)."""
         recipe, notes = prepare(
             recipe, project_folder=project_folder, models_dir=self.models_dir, cards_dir=self.cards_dir
         )
@@ -163,6 +167,7 @@ class EngineService:
             output=str(output),
             project_folder=str(project_folder) if project_folder is not None else None,
             notes=notes,
+            resume_from=str(Path(resume_from).absolute()) if resume_from is not None else None,
         )
         with self._lock:
             if self._closed:
@@ -324,6 +329,7 @@ class EngineService:
                 "model_folder": str(resolved.folder),
                 "card": resolved.card.to_dict(),
                 "memory": self.memory,
+                "resume_from": job.resume_from,
             }
         )
 

@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -138,15 +140,17 @@ def generate_long_with_audio(
     should_stop: Callable[[], bool] | None = None,
     on_preview: Callable[[np.ndarray], None] | None = None,
     carry_latents: bool = True,
+    resume: Partial | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, int | None]:
     """Make a long shot window by window with family.generate; return its frames, and its sound and
     sample rate for a family that makes sound (else None, None).
 
     After each window, write_partial(frames so far, windows done, windows) writes the take so far
     (playable) and returns its path, which the next window extends; a family with sound also passes
-    sound= and sample_rate=. Progress counts steps across
-    all windows. A cancel (steps.StepHooks raises jobs.Cancelled) ends the loop; the caller decides
-    what to keep: every finished window is in the last partial take."""
+    sound= and sample_rate=. resume (read_partial) is the take so far of an interrupted run: its
+    windows are kept, and the run goes on from the next one (without a latent carry into it).
+    Progress counts steps across all windows. A cancel (steps.StepHooks raises jobs.Cancelled) ends
+    the loop; the caller decides what to keep: every finished window is in the last partial take."""
     windows = plan(recipe, card)
     k = overlap_frames(card)
     steps_each = recipe.steps or 1
@@ -155,11 +159,13 @@ def generate_long_with_audio(
     sound: np.ndarray | None = None
     sample_rate: int | None = None
     partial_path: str | None = None
+    if resume is not None:
+        made, sound, sample_rate, partial_path = resume.frames, resume.sound, resume.sample_rate, resume.path
     with_sound = hasattr(family, "generate_with_audio")
     make = family.generate_with_audio if with_sound else family.generate
     carrying = carry_latents and "carry" in inspect.signature(make).parameters
     extra = {"carry": {}} if carrying else {}  # one dict through every window: each leaves its latents
-    for window in windows:
+    for window in windows[resume.windows if resume is not None else 0 :]:
         done_before = window.index * steps_each
 
         def step(done: int, _total: int, before: int = done_before) -> None:
@@ -181,6 +187,41 @@ def generate_long_with_audio(
         else:
             partial_path = write_partial(made, window.index + 1, len(windows))
     return made, sound, sample_rate
+
+
+@dataclass(frozen=True)
+class Partial:
+    """The take so far of an interrupted long shot: its finished windows."""
+
+    path: str
+    frames: np.ndarray
+    sound: np.ndarray | None
+    sample_rate: int | None
+    windows: int  # how many of the plan's windows it holds
+
+
+def read_partial(path: str, recipe: Recipe, card: Card) -> Partial | None:
+    """An interrupted run's take so far, if it is one of this recipe's: its size the recipe's, its
+    length that of some of the plan's windows (not none, not all). None otherwise: the run starts over."""
+    from ..media.audio import read_audio
+    from ..media.probe import MediaError, probe
+    from ..media.takes import read_frames
+
+    if not Path(path).is_file():
+        return None
+    try:
+        info = probe(path)
+        frames = read_frames(path)
+        sound = read_audio(path, info.sample_rate) if info.has_audio and info.sample_rate else None
+    except (MediaError, OSError, ValueError):
+        return None  # unreadable: start over rather than fail the job
+    if frames.shape[1:3] != (recipe.height, recipe.width):
+        return None
+    lengths = list(itertools.accumulate(window.new for window in plan(recipe, card)))
+    if len(frames) not in lengths[:-1]:
+        return None
+    return Partial(path, frames, sound, info.sample_rate if sound is not None else None,
+                   lengths.index(len(frames)) + 1)
 
 
 def generate_long(family, pipe, recipe: Recipe, card: Card, project_folder: str | None,

@@ -192,10 +192,11 @@ class Worker:
             self.emit("partial", job_id, output=output, frames=int(len(frames)), window=done, windows=count)
             return output
 
+        resume = windows.read_partial(message["resume_from"], recipe, card) if message.get("resume_from") else None
         try:
             frames, _, sample_rate = windows.generate_long_with_audio(
                 family, pipe, recipe, card, message.get("project_folder"), write_partial, on_step, should_stop,
-                on_preview)
+                on_preview, resume=resume)
         except Cancelled:
             if not kept:
                 raise

@@ -43,6 +43,7 @@ class MediaInfo:
     video_codec: str | None
     audio_codec: str | None
     pixel_format: str | None = None  # e.g. yuv420p, as ffmpeg names it
+    sample_rate: int | None = None  # the first audio stream's, in Hz
 
 
 def probe(path: str | os.PathLike[str]) -> MediaInfo:
@@ -55,7 +56,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         if not header.audio_codec:
             raise MediaError(f"{path} holds neither video nor audio that the studio can read")
         return MediaInfo(MediaKind.AUDIO, 0, 0, None, 0, header.duration or 0.0, True, None,
-                         header.audio_codec)
+                         header.audio_codec, sample_rate=header.sample_rate)
     if header.is_still:
         return MediaInfo(MediaKind.IMAGE, header.width, header.height, None, 1, 0.0,
                          header.audio_codec is not None, header.video_codec, header.audio_codec)
@@ -73,6 +74,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         video_codec=header.video_codec,
         audio_codec=header.audio_codec,
         pixel_format=header.pixel_format,
+        sample_rate=header.sample_rate,
     )
 
 
@@ -114,6 +116,7 @@ class _Header:
     video_codec: str | None = None
     audio_codec: str | None = None
     pixel_format: str | None = None
+    sample_rate: int | None = None
     duration: float | None = None
     is_still: bool = False
 
@@ -144,6 +147,8 @@ def _header(path: Path) -> _Header:
             codec = desc.split(",")[0].split()[0]
             if kind == "Audio" and header.audio_codec is None:
                 header.audio_codec = codec
+                hertz = re.search(r"(\d+) Hz", desc)
+                header.sample_rate = int(hertz.group(1)) if hertz else None
             elif kind == "Video" and header.video_codec is None and "(attached pic)" not in desc:
                 size = _SIZE.search(desc)
                 if size is None:

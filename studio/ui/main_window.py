@@ -651,9 +651,12 @@ class MainWindow(QMainWindow):
             self.show_message("That job cannot be retried any more")
             return
         take_id = new_id()
+        # A long shot that stopped part way left its finished windows in its take: go on from them.
+        so_far = self.document.folder / job.output
         try:
             new_job = self.service.submit(job.recipe, self.document.media_dir / f"{take_id}.mkv", name=job.name,
-                                          project_folder=self.document.folder)
+                                          project_folder=self.document.folder,
+                                          resume_from=so_far if so_far.is_file() else None)
         except RequestError as exc:
             self._retryable[job_id] = (pending, placeholder)
             self.show_message(f"Cannot retry: {exc}")

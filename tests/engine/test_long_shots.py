@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -285,3 +286,58 @@ def test_the_overlap_goes_into_the_next_window_as_latents_not_through_the_vae(pi
     normalised = pipe._normalize_latents(raw, pipe.vae.latents_mean, pipe.vae.latents_std)
     assert torch.allclose(normalised[0, :, 1], latents[:, -1], atol=1e-5)
     assert "encode" not in pipe.vae.__dict__  # the VAE is as it was after the call
+
+
+def test_an_interrupted_long_shot_goes_on_from_its_finished_windows(pipe, short_windows, tmp_path):
+    card = folder_card(short_windows)
+    recipe, _ = prepare(long_recipe(short_windows))
+    partials = {}
+
+    def write_partial(frames, done, count):
+        partials[done] = write_frames(tmp_path / f"so-far-{done}.mkv", frames, recipe.fps)
+        return str(partials[done])
+
+    whole = windows.generate_long(ltx, pipe, recipe, card, None, write_partial, carry_latents=False)
+    so_far = windows.read_partial(str(partials[2]), recipe, card)
+    assert so_far.windows == 2 and len(so_far.frames) == 29 and so_far.sound is None
+    resumed_windows = []
+
+    def write_resumed(frames, done, count):
+        resumed_windows.append(done)
+        return str(write_frames(tmp_path / "resumed.mkv", frames, recipe.fps))
+
+    resumed = windows.generate_long(ltx, pipe, recipe, card, None, write_resumed, resume=so_far, carry_latents=False)
+    assert resumed_windows == [3]  # only the window that was missing is made
+    assert np.array_equal(resumed, whole)
+
+    # Not this recipe's windows: the run starts over.
+    assert windows.read_partial(str(partials[3]), recipe, card) is None  # all of them: nothing to go on with
+    odd = write_frames(tmp_path / "odd.mkv", whole[:20], recipe.fps)
+    assert windows.read_partial(str(odd), recipe, card) is None
+    other_size = write_frames(tmp_path / "other.mkv", np.zeros((29, 64, 64, 3), np.uint8), recipe.fps)
+    assert windows.read_partial(str(other_size), recipe, card) is None
+    assert windows.read_partial(str(tmp_path / "gone.mkv"), recipe, card) is None
+
+
+def test_the_service_resumes_a_long_shot_from_a_take_so_far(short_windows, tmp_path):
+    recipe = long_recipe(short_windows)
+    prepared, _ = prepare(recipe)
+    card = folder_card(short_windows)
+    pipe = load_pipeline(short_windows, card, pick_device("cpu"))
+    first = windows.generate_long(ltx, pipe, dataclasses.replace(prepared, frames=17), card, None,
+                                  lambda f, d, c: str(write_frames(tmp_path / "so-far.mkv", f, prepared.fps)))
+    service = EngineService(log_dir=tmp_path / "logs")
+    events = []
+    service.add_listener(events.append)
+    try:
+        job = service.wait(service.submit(recipe, tmp_path / "go-on.mkv", resume_from=tmp_path / "so-far.mkv"),
+                           timeout=600)
+        deadline = time.monotonic() + 10  # listeners hear of the job a moment after wait() returns
+        while not any(isinstance(e, JobDone) for e in events) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        service.shutdown()
+    assert job.state == "done", job.error
+    assert [(e.window, e.windows) for e in events if isinstance(e, JobPartial)] == [(2, 3), (3, 3)]
+    made = read_frames(tmp_path / "go-on.mkv")
+    assert made.shape == (41, 32, 32, 3) and np.array_equal(made[:17], first)

@@ -39,9 +39,11 @@ def test_a_job_survives_a_restart_and_resume_lands_its_shot(qtbot, open_window, 
     assert not reopened.jobs_panel.resume_all.isHidden()
     assert reopened.document.project.sequence.duration == 0
 
+    (folder / saved[0]["output"]).write_bytes(b"")  # as if it had written part of a long shot: offered to go on from
     qtbot.mouseClick(reopened.jobs_panel.resume_all, Qt.MouseButton.LeftButton)
     seq = reopened.document.project.sequence
     (new_row,) = reopened.jobs_panel.rows.values()
+    assert reopened.service.job(new_row.job_id).resume_from == str(folder / saved[0]["output"])
     qtbot.waitUntil(lambda: seq.duration > 0 or new_row.state.text() in ("failed", "cancelled"), timeout=180_000)
     assert new_row.state.text() == "done", new_row.state.toolTip()
     (item,) = reopened.document.project.media.values()
