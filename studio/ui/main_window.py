@@ -88,7 +88,7 @@ def _valid_at_least(frames: int, step: int) -> int:
 @dataclass
 class _Extension:
     clip_id: str
-    edge: str  # "left" or "right"
+    edge: str  # "left" or "right"; "whole": the take replaces what the clip shows (a loop, a restyle)
     frames: int  # how far the edge was dragged past the media
     old_frames: int  # the extended take's length before
 
@@ -319,6 +319,10 @@ class MainWindow(QMainWindow):
                      "Make the selected shot again with another prompt, seed or strength, as new takes")
         self._action(generate, "&Continue from Clip", lambda: self.continue_clip(), "Ctrl+Shift+C",
                      "Start a new shot from the selected clip's last frame, placed right after it")
+        self._action(generate, "Make Seamless &Loop", lambda: self.loop_clip(), "Ctrl+Shift+L",
+                     "Add frames after the selected clip that lead back into its first frame")
+        self._action(generate, "Re&style Clip…", lambda: self.restyle_clip(), "Ctrl+Shift+Y",
+                     "Remake the selected clip from a prompt (video to video), keeping as much of it as you say")
         generate.addSeparator()
         self._action(generate, "Resume &Interrupted Jobs", self.resume_all_jobs,
                      tip="Queue again the jobs that were waiting or running when the studio last closed")
@@ -904,6 +908,84 @@ class MainWindow(QMainWindow):
         self.timeline.add_placeholder(job_id, Placeholder(track.id, start, frames, name))
         self.show_message(" ".join([f"Extending by {frames} frames.", *self.service.job(job_id).notes]))
 
+    def _clip_source(self, clip_id: str | None, what: str):
+        """The selected video clip and its media item, or None after saying why not."""
+        clip_id = clip_id or self.timeline.selected
+        if clip_id is None:
+            self.show_message(f"Select the clip to {what}")
+            return None
+        project = self.document.project
+        track, clip = project.sequence.find_clip(clip_id)
+        item = project.media.get(clip.media_id)
+        if item is None or item.kind is not MediaKind.VIDEO or project.is_offline(item):
+            self.show_message(f"Only a video clip whose media is here can be used to {what}")
+            return None
+        return track, clip, item
+
+    def _submit_on_clip(self, recipe, clip, item, track, name: str, new_frames: int, verb: str) -> None:
+        """Queue a job whose take replaces what the clip shows (a loop, a restyle), with a placeholder."""
+        take_id = new_id()
+        try:
+            job_id = self.service.submit(recipe, self.document.media_dir / f"{take_id}.mkv", name=name,
+                                         project_folder=self.document.folder)
+        except RequestError as exc:
+            self.show_message(f"Cannot {verb}: {exc}")
+            return
+        self._pending[job_id] = _PendingShot(take_id, _Extension(clip.id, "whole", new_frames, item.frames))
+        self.jobs_panel.add(job_id, name)
+        start, frames = (clip.end, new_frames) if new_frames else (clip.start, clip.duration)
+        self.timeline.add_placeholder(job_id, Placeholder(track.id, start, max(1, frames), name))
+        self.show_message(" ".join([f"{verb.capitalize()}: queued.", *self.service.job(job_id).notes]))
+
+    def loop_clip(self, clip_id: str | None = None) -> None:
+        """Frames after the clip, as it is shown, that lead back into its first frame, so it plays in
+        a loop; the clip then shows itself and those frames (one take). The Shot panel's model, prompt
+        and duration (the new frames) are used."""
+        found = self._clip_source(clip_id, "loop")
+        if found is None:
+            return
+        track, clip, item = found
+        panel = self.prompt_panel.recipe(fps=float(item.fps))
+        try:
+            card = resolve_model(panel.model, self.service.models_dir, require_weights=False).card
+        except RequestError as exc:
+            self.show_message(f"Cannot loop: {exc}")
+            return
+        k = overlap_frames(card)
+        frames = _valid_at_least(2 * k + panel.frames, card.frame_step)
+        prompt = panel.prompt or (item.recipe.prompt if item.recipe else "the shot continues and returns to its start")
+        recipe = dataclasses.replace(
+            panel, mode=Mode.LOOP, prompt=prompt, width=item.width, height=item.height, fps=float(item.fps),
+            frames=frames, window_prompts=[], references=[],
+            conditions=[Condition(item.path, media_id=item.id, source_in=clip.source_in, source_out=clip.source_out)])
+        self._submit_on_clip(recipe, clip, item, track, f"loop: {prompt[:30]}", frames - 2 * k, "loop")
+
+    def restyle_clip(self, clip_id: str | None = None) -> None:
+        """The clip, as it is shown, remade from a prompt with a strength (video to video): the take
+        replaces it, as long as the model can make (its frame rule may shorten it by a few frames)."""
+        found = self._clip_source(clip_id, "restyle")
+        if found is None:
+            return
+        track, clip, item = found
+        panel = self.prompt_panel.recipe(fps=float(item.fps))
+        try:
+            card = resolve_model(panel.model, self.service.models_dir, require_weights=False).card
+        except RequestError as exc:
+            self.show_message(f"Cannot restyle: {exc}")
+            return
+        fitting = (min(clip.duration, card.max_frames) - 1) // card.frame_step * card.frame_step + 1
+        recipe = dataclasses.replace(
+            panel, mode=Mode.VIDEO_TO_VIDEO, prompt=panel.prompt or (item.recipe.prompt if item.recipe else ""),
+            width=item.width, height=item.height, fps=float(item.fps), frames=fitting, strength=0.6,
+            window_prompts=[], references=[],
+            conditions=[Condition(item.path, media_id=item.id, source_in=clip.source_in, source_out=clip.source_out)])
+        dialog = RemixDialog(recipe, self)
+        dialog.setWindowTitle("Restyle clip")
+        if dialog.exec() != RemixDialog.DialogCode.Accepted:
+            return
+        for restyled in dialog.recipes():
+            self._submit_on_clip(restyled, clip, item, track, f"restyle: {restyled.prompt[:30]}", 0, "restyle")
+
     def _land_extension(self, item: MediaItem, extension: _Extension) -> None:
         """The extended take holds the old take's exact frames plus the new ones; the clip now shows
         it, reaching exactly as far as it was dragged."""
@@ -914,7 +996,9 @@ class MainWindow(QMainWindow):
             return
         added = item.frames - extension.old_frames  # new frames (at least as many as were asked for)
         media_start = clip.start - clip.source_in
-        if extension.edge == "right":
+        if extension.edge == "whole":  # made from the frames the clip shows: the clip now shows all of it
+            place = (clip.start, 0, item.frames)
+        elif extension.edge == "right":
             place = (clip.start, clip.source_in, extension.old_frames + extension.frames)
         else:  # the old frames now start `added` frames into the take
             place = (media_start - extension.frames, added - extension.frames, clip.source_out + added)
