@@ -150,3 +150,16 @@ def test_clips_show_filmstrip_thumbnails_loaded_in_the_background(qtbot, window)
     colour = third_thumbnail_colour()
     # 20 px per frame: the third thumbnail's left edge is at frame 2, whose red is 2 × 10.
     assert abs(colour.red() - 20) <= 3 and colour.blue() < 10, colour.name()
+
+
+def test_undo_reaches_back_at_least_a_hundred_edits(qtbot, window):
+    """120 markers added with the M key, one edit each, all undone with Ctrl+Z back to none."""
+    markers = window.document.project.sequence.markers
+    window.timeline.setFocus()
+    for frame in range(120):
+        window.timeline.set_playhead(frame)
+        qtbot.keyClick(window.timeline, Qt.Key.Key_M)
+    assert len(markers) == 120
+    for _ in range(120):
+        qtbot.keyClick(window.timeline, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert markers == [] and not window.document.undo_stack.canUndo()
