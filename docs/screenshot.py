@@ -5,7 +5,7 @@ model on the timeline. Run under Xvfb:
 
 MODEL is a model folder (e.g. one made by `studio models tiny ltx DIR`) or card id; EXPANDER a prompt
 expander folder (`studio models tiny expander DIR`). Writes docs/screenshot.png (the editor) and
-docs/screens/*.png (transitions, a long shot in the jobs panel, models, export, remix).
+docs/screens/*.png (transitions, a long shot in the jobs panel, models, export).
 """
 
 import sys
@@ -125,15 +125,6 @@ def main(model: str, expander: str | None) -> None:
     wait_until(lambda: False, 1)
     save(window.export_dialog, "screens/export.png")
     window.export_dialog.close()
-
-    from studio.ui.remix_dialog import RemixDialog
-
-    item = project.media[project.sequence.tracks[0].clips[0].media_id]
-    remix = RemixDialog(item.recipe, window)
-    remix.show()
-    wait_until(lambda: False, 1)
-    save(remix, "screens/remix.png")
-    remix.close()
 
     window.document.undo_stack.setClean()
     window.close()
