@@ -65,13 +65,13 @@ def is_long(recipe: Recipe, card: Card) -> bool:
 
 def check(recipe: Recipe, card: Card) -> None:
     """Raise LongShotError if the long shot cannot be made; call only when is_long()."""
-    seconds = f"{recipe.frames} frames"
+    asked = f"{recipe.frames} frames"
     if recipe.mode not in LONG_MODES:
         raise LongShotError(f"{recipe.mode.label} makes at most {card.max_frames} frames at once with {card.name}, "
-                            f"not {seconds}; make the shot, then extend it")
+                            f"not {asked}; make the shot, then extend it")
     if Mode.EXTEND_FORWARD not in card.modes:
         raise LongShotError(f"{card.name} makes at most {card.max_frames} frames at once and cannot extend a shot "
-                            f"to make {seconds} in windows; choose a model that can extend (e.g. LTX-Video)")
+                            f"to make {asked} in windows; choose a model that can extend (e.g. LTX-Video)")
     if any(c.frame_index > 0 for c in recipe.conditions):
         raise LongShotError("a long shot takes a first frame only: a still at a later frame belongs to a shot "
                             f"of at most {card.max_frames} frames")
