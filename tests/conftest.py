@@ -41,6 +41,13 @@ def own_settings_folder(tmp_path_factory: pytest.TempPathFactory):
         yield
 
 
+def _tiny(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    folder = tmp_path_factory.mktemp("models") / f"tiny-{name}"
+    result = studio_command("models", "tiny", name, str(folder), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
 @pytest.fixture(scope="session")
 def studio_cli():
     """studio_cli(*args, timeout=...) runs `studio ARGS` in a child process; returns CompletedProcess."""
@@ -51,47 +58,28 @@ def studio_cli():
 def tiny_ltx(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny LTX model folder (diffusers layout plus its studio-card.toml): 64x64, 9 frames, 2 steps
     by default, frames 4k+1, sizes in multiples of 32. Treat it as read-only."""
-    folder = tmp_path_factory.mktemp("models") / "tiny-ltx"
-    result = studio_command("models", "tiny", "ltx", str(folder), timeout=300)
-    assert result.returncode == 0, result.stderr
-    return folder
+    return _tiny(tmp_path_factory, "ltx")
 
 
 @pytest.fixture(scope="session")
 def tiny_wan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny Wan folder laid out like Wan 2.2 TI2V 5B (a WanPipeline; text and first-frame shots):
     32x32, 9 frames, 2 steps by default, frames 4k+1, sizes in multiples of 16. Read-only."""
-    folder = tmp_path_factory.mktemp("models") / "tiny-wan"
-    result = studio_command("models", "tiny", "wan", str(folder), timeout=300)
-    assert result.returncode == 0, result.stderr
-    return folder
+    return _tiny(tmp_path_factory, "wan")
 
 
 @pytest.fixture(scope="session")
 def tiny_wan_i2v(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny Wan folder laid out like Wan 2.1 I2V 14B (a WanImageToVideoPipeline with a CLIP image
     encoder; first-frame shots only), same sizes as tiny_wan. Read-only."""
-    folder = tmp_path_factory.mktemp("models") / "tiny-wan-i2v"
-    result = studio_command("models", "tiny", "wan-i2v", str(folder), timeout=300)
-    assert result.returncode == 0, result.stderr
-    return folder
+    return _tiny(tmp_path_factory, "wan-i2v")
 
 
 @pytest.fixture(scope="session")
 def tiny_wan_flf2v(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny Wan folder laid out like Wan 2.1 FLF2V 14B (a WanImageToVideoPipeline with a CLIP image
     encoder; first+last-frame shots only), same sizes as tiny_wan. Read-only."""
-    folder = tmp_path_factory.mktemp("models") / "tiny-wan-flf2v"
-    result = studio_command("models", "tiny", "wan-flf2v", str(folder), timeout=300)
-    assert result.returncode == 0, result.stderr
-    return folder
-
-
-def _tiny(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
-    folder = tmp_path_factory.mktemp("models") / f"tiny-{name}"
-    result = studio_command("models", "tiny", name, str(folder), timeout=300)
-    assert result.returncode == 0, result.stderr
-    return folder
+    return _tiny(tmp_path_factory, "wan-flf2v")
 
 
 @pytest.fixture(scope="session")
@@ -127,10 +115,7 @@ def tiny_cogvideox_15_i2v(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_hunyuan15(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny HunyuanVideo 1.5 text-to-video folder (a HunyuanVideo15Pipeline, like the 480p_t2v
     checkpoint): 32x32, 9 frames, 2 steps by default, frames 4k+1, sizes in multiples of 16. Read-only."""
-    folder = tmp_path_factory.mktemp("models") / "tiny-hunyuan15"
-    result = studio_command("models", "tiny", "hunyuan15", str(folder), timeout=300)
-    assert result.returncode == 0, result.stderr
-    return folder
+    return _tiny(tmp_path_factory, "hunyuan15")
 
 
 @pytest.fixture(scope="session")
@@ -138,40 +123,28 @@ def tiny_hunyuan15_i2v(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny HunyuanVideo 1.5 image-to-video folder (a HunyuanVideo15ImageToVideoPipeline with a
     SigLIP image encoder, like the 480p_i2v checkpoint; first-frame shots only), sizes as
     tiny_hunyuan15. Read-only."""
-    folder = tmp_path_factory.mktemp("models") / "tiny-hunyuan15-i2v"
-    result = studio_command("models", "tiny", "hunyuan15-i2v", str(folder), timeout=300)
-    assert result.returncode == 0, result.stderr
-    return folder
+    return _tiny(tmp_path_factory, "hunyuan15-i2v")
 
 
 @pytest.fixture(scope="session")
 def tiny_wan_t2v(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny Wan folder laid out like Wan 2.1 T2V 1.3B (a WanPipeline without expand_timesteps; text
     shots, and clips remade through WanVideoToVideoPipeline), same sizes as tiny_wan. Read-only."""
-    folder = tmp_path_factory.mktemp("models") / "tiny-wan-t2v"
-    result = studio_command("models", "tiny", "wan-t2v", str(folder), timeout=300)
-    assert result.returncode == 0, result.stderr
-    return folder
+    return _tiny(tmp_path_factory, "wan-t2v")
 
 
 @pytest.fixture(scope="session")
 def tiny_wan_vace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny Wan folder laid out like Wan 2.1 VACE (a WanVACEPipeline: every mode but video to video,
     and reference images), same sizes as tiny_wan. Read-only."""
-    folder = tmp_path_factory.mktemp("models") / "tiny-wan-vace"
-    result = studio_command("models", "tiny", "wan-vace", str(folder), timeout=300)
-    assert result.returncode == 0, result.stderr
-    return folder
+    return _tiny(tmp_path_factory, "wan-vace")
 
 
 @pytest.fixture(scope="session")
 def tiny_ltx2(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny LTX-2 folder (an LTX2ConditionPipeline: picture and sound, Gemma 3 text encoder): 64x64,
     9 frames, 2 steps by default, frames 4k+1, sizes in multiples of 32, sound at 16 kHz. Read-only."""
-    folder = tmp_path_factory.mktemp("models") / "tiny-ltx2"
-    result = studio_command("models", "tiny", "ltx2", str(folder), timeout=300)
-    assert result.returncode == 0, result.stderr
-    return folder
+    return _tiny(tmp_path_factory, "ltx2")
 
 
 @pytest.fixture(scope="session")
@@ -192,7 +165,4 @@ def still_images(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def tiny_expander(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random-weight causal language model folder for prompt expansion: gibberish out, through
     transformers' real generate. Read-only."""
-    folder = tmp_path_factory.mktemp("models") / "tiny-expander"
-    result = studio_command("models", "tiny", "expander", str(folder), timeout=300)
-    assert result.returncode == 0, result.stderr
-    return folder
+    return _tiny(tmp_path_factory, "expander")

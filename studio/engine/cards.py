@@ -425,10 +425,9 @@ def _family_defaults(family: Family, folder: Path) -> Card:
         call = {"decode_timestep": 0.05, "decode_noise_scale": 0.025, "image_cond_noise_scale": 0.025}
     step = int(temporal)
     max_frames = 256 // step * step + 1
-    return Card(
-        id=folder.name,
-        name=f"{folder.name} ({family.label}, no card)",
-        family=family.id,
+    return _uncarded(
+        family,
+        folder,
         pipeline=family.pipelines[0],
         modes=tuple(Mode),  # LTXConditionPipeline does every mode
         frame_step=step,
@@ -444,8 +443,6 @@ def _family_defaults(family: Family, folder: Path) -> Card:
         default_guidance=3.0,
         memory_gb=16.0,
         call=call,
-        description="A model folder without a studio card: the family's defaults.",
-        source=str(folder),
     )
 
 
@@ -482,10 +479,9 @@ def _wan_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
     else:
         modes = (Mode.TEXT_TO_VIDEO,)
     max_frames = 160 // step * step + 1
-    return Card(
-        id=folder.name,
-        name=f"{folder.name} ({family.label}, no card)",
-        family=family.id,
+    return _uncarded(
+        family,
+        folder,
         pipeline=index["_class_name"],
         pipelines=pipelines,
         last_frame=last_frame,
@@ -503,8 +499,6 @@ def _wan_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
         default_steps=50,
         default_guidance=5.0,
         memory_gb=24.0,
-        description="A model folder without a studio card: the family's defaults.",
-        source=str(folder),
     )
 
 
@@ -520,10 +514,9 @@ def _ltx2_defaults(family: Family, folder: Path) -> Card:
         k in ("temporal", "spatiotemporal") for k in kinds))
     multiple = math.lcm(family.size_multiple, int(spatial))
     max_frames = 256 // step * step + 1
-    return Card(
-        id=folder.name,
-        name=f"{folder.name} ({family.label}, no card)",
-        family=family.id,
+    return _uncarded(
+        family,
+        folder,
         pipeline=family.pipelines[0],
         modes=LTX2_MODES,
         frame_step=step,
@@ -538,8 +531,6 @@ def _ltx2_defaults(family: Family, folder: Path) -> Card:
         default_steps=40,
         default_guidance=4.0,
         memory_gb=72.0,
-        description="A model folder without a studio card: the family's defaults.",
-        source=str(folder),
     )
 
 
@@ -591,10 +582,9 @@ def _cogvideox_defaults(family: Family, folder: Path, index: dict[str, Any]) -> 
         max_height = max(sample_height // multiple * multiple, multiple)
         default_width, default_height = max_width, max_height
         max_frames, fps = max((sample_frames - 1) // step * step + 1, 1), 8.0
-    return Card(
-        id=folder.name,
-        name=f"{folder.name} ({family.label}, no card)",
-        family=family.id,
+    return _uncarded(
+        family,
+        folder,
         pipeline=index["_class_name"],
         pipelines=pipelines,
         last_frame="no",
@@ -611,8 +601,6 @@ def _cogvideox_defaults(family: Family, folder: Path, index: dict[str, Any]) -> 
         default_steps=50,
         default_guidance=6.0,
         memory_gb=24.0,
-        description="A model folder without a studio card: the family's defaults.",
-        source=str(folder),
     )
 
 
@@ -631,10 +619,9 @@ def _hunyuan15_defaults(family: Family, folder: Path, index: dict[str, Any]) -> 
     target = int(transformer.get("target_size") or 640)
     image = index["_class_name"] == "HunyuanVideo15ImageToVideoPipeline"
     max_frames = 121 // step * step + 1
-    return Card(
-        id=folder.name,
-        name=f"{folder.name} ({family.label}, no card)",
-        family=family.id,
+    return _uncarded(
+        family,
+        folder,
         pipeline=index["_class_name"],
         last_frame="no",
         modes=(Mode.IMAGE_TO_VIDEO,) if image else (Mode.TEXT_TO_VIDEO,),
@@ -650,22 +637,14 @@ def _hunyuan15_defaults(family: Family, folder: Path, index: dict[str, Any]) -> 
         default_steps=50,
         default_guidance=float(guider.get("guidance_scale", 6.0)),
         memory_gb=48.0 if target > 640 else 40.0,
-        description="A model folder without a studio card: the family's defaults.",
-        source=str(folder),
     )
 
 
-# What LTX2ConditionPipeline does: images and clips at frame indices. Not video to video (its `latents`
-# would start the picture from the clip, but the sound from pure noise at the same noise level).
-LTX2_MODES = (
-    Mode.TEXT_TO_VIDEO,
-    Mode.IMAGE_TO_VIDEO,
-    Mode.KEYFRAMES,
-    Mode.EXTEND_FORWARD,
-    Mode.EXTEND_BACKWARD,
-    Mode.CONNECT,
-    Mode.LOOP,
-)
+def _uncarded(family: Family, folder: Path, **facts: Any) -> Card:
+    """The card of a model folder that has none, named after the folder, with its family's facts."""
+    return Card(id=folder.name, name=f"{folder.name} ({family.label}, no card)", family=family.id,
+                description="A model folder without a studio card: the family's defaults.", source=str(folder),
+                **facts)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

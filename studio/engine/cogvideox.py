@@ -27,7 +27,7 @@ from PIL import Image
 from ..core.recipe import Mode, Recipe
 from .cards import Card
 from .ltx import fit_image, read_clips
-from .modes import condition_path
+from .modes import condition_path, output_frames
 from .steps import StepHooks
 
 
@@ -121,12 +121,7 @@ def generate(
     arguments = call_arguments(recipe, card, project_folder, clips)  # bad inputs fail before any step runs
 
     output = pipe(**arguments, **hooks.pipeline_arguments(latent_layout))
-    video = np.asarray(output.frames[0])  # (frames, height, width, 3) floats in [0, 1]
-    # A frame count off the 8k+1 rule comes back longer, without an error: refuse that here.
-    expected = (recipe.frames, recipe.height, recipe.width, 3)
-    if video.shape != expected:
-        raise RuntimeError(f"the pipeline made video shaped {video.shape}, not {expected}")
-    return (video * 255.0).round().clip(0, 255).astype(np.uint8)
+    return output_frames(output, recipe)
 
 
 def latent_layout(latents: torch.Tensor) -> torch.Tensor:

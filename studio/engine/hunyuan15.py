@@ -30,7 +30,7 @@ import torch
 from ..core.recipe import Mode, Recipe
 from .cards import Card
 from .ltx import fit_image
-from .modes import condition_path
+from .modes import condition_path, output_frames
 from .steps import StepHooks
 
 
@@ -94,12 +94,7 @@ def generate(
 
     with _guided(pipe, recipe.guidance), _sized(pipe, recipe), _stepped(pipe, hooks):
         output = pipe(**arguments)
-    video = np.asarray(output.frames[0])  # (frames, height, width, 3) floats in [0, 1]
-    # The pipeline rounds a size or frame count it cannot make down without an error: refuse that here.
-    expected = (recipe.frames, recipe.height, recipe.width, 3)
-    if video.shape != expected:
-        raise RuntimeError(f"the pipeline made video shaped {video.shape}, not {expected}")
-    return (video * 255.0).round().clip(0, 255).astype(np.uint8)
+    return output_frames(output, recipe)
 
 
 def latents_to_video(latents: torch.Tensor) -> torch.Tensor:

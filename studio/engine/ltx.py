@@ -130,7 +130,11 @@ def generate(
     hooks.check()
     carried = carry.pop("latents", None) if carry is not None and recipe.mode is Mode.EXTEND_FORWARD else None
     if carry is not None:
-        hooks.on_final = lambda video: carry.__setitem__("latents", video.detach().to("cpu", torch.float32).clone())
+
+        def leave_latents(video: torch.Tensor) -> None:  # for the next window, on the CPU, out of the graph
+            carry["latents"] = video.detach().to("cpu", torch.float32).clone()
+
+        hooks.on_final = leave_latents
 
     clips = read_clips(recipe, project_folder)
     if recipe.mode is Mode.VIDEO_TO_VIDEO and recipe.strength == 0:
@@ -138,11 +142,7 @@ def generate(
     arguments = call_arguments(recipe, card, project_folder, clips, pipe)
     with carried_overlap(pipe, carried):
         output = pipe(**arguments, **hooks.pipeline_arguments(latent_layout(pipe, recipe)))
-    video = np.asarray(output.frames[0])  # (frames, height, width, 3) floats in [0, 1]
-    expected = (recipe.frames, recipe.height, recipe.width, 3)
-    if video.shape != expected:
-        raise RuntimeError(f"the pipeline made video shaped {video.shape}, not {expected}")
-    frames = (video * 255.0).round().clip(0, 255).astype(np.uint8)
+    frames = modes.output_frames(output, recipe)
     if not assemble:
         return frames
     return modes.assemble(recipe.mode, frames, clips, card, recipe.bridge_frames)

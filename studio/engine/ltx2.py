@@ -195,11 +195,7 @@ def generate_with_audio(
     arguments, keyframes = call_arguments(recipe, card, project_folder, clips, pipe)
     with _exact_keyframes(pipe, keyframes):
         output = pipe(**arguments, **hooks.pipeline_arguments(latent_layout(pipe, recipe)))
-    video = np.asarray(output.frames[0])  # (frames, height, width, 3) floats in [0, 1]
-    expected = (recipe.frames, recipe.height, recipe.width, 3)
-    if video.shape != expected:
-        raise RuntimeError(f"the pipeline made video shaped {video.shape}, not {expected}")
-    frames = (video * 255.0).round().clip(0, 255).astype(np.uint8)
+    frames = modes.output_frames(output, recipe)
 
     sample_rate = int(pipe.vocoder.config.output_sampling_rate)
     rate = FrameRate.parse(recipe.fps)

@@ -118,6 +118,17 @@ def assemble(
     return generated
 
 
+def output_frames(output, recipe) -> np.ndarray:
+    """A pipeline's video (output.frames[0], floats in [0, 1]) as uint8 frames (N, height, width, 3),
+    refused unless it has the recipe's frame count and size: pipelines round a size or a frame count
+    they cannot make without an error, and a take of another length would land wrong."""
+    video = np.asarray(output.frames[0])
+    expected = (recipe.frames, recipe.height, recipe.width, 3)
+    if video.shape != expected:
+        raise RuntimeError(f"the pipeline made video shaped {video.shape}, not {expected}")
+    return (video * 255.0).round().clip(0, 255).astype(np.uint8)
+
+
 def thin_frames(frames: np.ndarray, count: int) -> np.ndarray:
     """`count` of the frames, spread evenly and keeping the first and the last, so a bridge still
     leaves A's motion and meets B's exactly where it would have; a model's frame rule (8k+1) then

@@ -68,7 +68,6 @@ def build_ltx_pipeline(seed: int = 0):
         LTXConditionPipeline,
         LTXVideoTransformer3DModel,
     )
-    from transformers import T5Config, T5EncoderModel
 
     tokenizer = _tokenizer()
     torch.manual_seed(seed)
@@ -103,19 +102,7 @@ def build_ltx_pipeline(seed: int = 0):
         encoder_causal=True,
         decoder_causal=False,
     )
-    torch.manual_seed(seed)
-    # d_model must match the transformer's caption_channels.
-    config = T5Config(
-        vocab_size=len(tokenizer),
-        d_model=32,
-        d_kv=8,
-        d_ff=64,
-        num_layers=2,
-        num_heads=4,
-        relative_attention_num_buckets=8,
-        dropout_rate=0.0,
-    )
-    text_encoder = T5EncoderModel(config).eval()
+    text_encoder = _tiny_t5(len(tokenizer), seed)  # its width, 32, is the transformer's caption_channels
     return LTXConditionPipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(),
         vae=vae,
@@ -161,25 +148,22 @@ def tiny_ltx_card(pipe) -> Card:
     )
 
 
+def _tiny_t5(vocab_size: int, seed: int, umt5: bool = False):
+    """The tiny T5 (or Wan's UMT5) text encoder every family's tiny model uses: 32 wide, so the
+    transformers' text widths are 32 too, with weights from the seed."""
+    import torch
+    from transformers import T5Config, T5EncoderModel, UMT5Config, UMT5EncoderModel
+
+    config, model = (UMT5Config, UMT5EncoderModel) if umt5 else (T5Config, T5EncoderModel)
+    torch.manual_seed(seed)
+    return model(config(vocab_size=vocab_size, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4,
+                        relative_attention_num_buckets=8, dropout_rate=0.0)).eval()
+
+
 def _wan_text_encoder(seed: int):
     """A tokenizer made here and a tiny UMT5 encoder (Wan's text encoder class) sized for it."""
-    import torch
-    from transformers import UMT5Config, UMT5EncoderModel
-
     tokenizer = _tokenizer()
-    torch.manual_seed(seed)
-    # d_model must match the transformer's text_dim.
-    config = UMT5Config(
-        vocab_size=len(tokenizer),
-        d_model=32,
-        d_kv=8,
-        d_ff=64,
-        num_layers=2,
-        num_heads=4,
-        relative_attention_num_buckets=8,
-        dropout_rate=0.0,
-    )
-    return tokenizer, UMT5EncoderModel(config).eval()
+    return tokenizer, _tiny_t5(len(tokenizer), seed, umt5=True)  # 32 wide: the transformer's text_dim
 
 
 def _wan_vae(seed: int):
@@ -553,7 +537,7 @@ def _hunyuan15_components(seed: int, image_embed_dim: int) -> dict:
     import torch
     from diffusers import AutoencoderKLHunyuanVideo15, FlowMatchEulerDiscreteScheduler, HunyuanVideo15Transformer3DModel
     from diffusers.guiders import ClassifierFreeGuidance
-    from transformers import ByT5Tokenizer, Qwen2_5_VLTextConfig, Qwen2_5_VLTextModel, T5Config, T5EncoderModel
+    from transformers import ByT5Tokenizer, Qwen2_5_VLTextConfig, Qwen2_5_VLTextModel
 
     tokenizer = _qwen_tokenizer()
     torch.manual_seed(seed)
@@ -573,11 +557,7 @@ def _hunyuan15_components(seed: int, image_embed_dim: int) -> dict:
     )
     text_encoder = Qwen2_5_VLTextModel(qwen).eval()
     tokenizer_2 = ByT5Tokenizer()  # bytes: nothing to train
-    torch.manual_seed(seed)
-    # d_model must match the transformer's text_embed_2_dim.
-    glyph = T5Config(vocab_size=len(tokenizer_2), d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4,
-                     relative_attention_num_buckets=8, dropout_rate=0.0)
-    text_encoder_2 = T5EncoderModel(glyph).eval()
+    text_encoder_2 = _tiny_t5(len(tokenizer_2), seed)  # 32 wide: the transformer's text_embed_2_dim
     torch.manual_seed(seed)
     transformer = HunyuanVideo15Transformer3DModel(
         in_channels=9,  # 4 noise channels + 4 condition channels + 1 mask channel
@@ -736,23 +716,8 @@ def _cogvideox_vae(seed: int, version: str):
 
 def _cogvideox_text_encoder(seed: int):
     """A tokenizer made here and a tiny T5 encoder (CogVideoX's text encoder class) sized for it."""
-    import torch
-    from transformers import T5Config, T5EncoderModel
-
     tokenizer = _tokenizer()
-    torch.manual_seed(seed)
-    # d_model must match the transformer's text_embed_dim.
-    config = T5Config(
-        vocab_size=len(tokenizer),
-        d_model=32,
-        d_kv=8,
-        d_ff=64,
-        num_layers=2,
-        num_heads=4,
-        relative_attention_num_buckets=8,
-        dropout_rate=0.0,
-    )
-    return tokenizer, T5EncoderModel(config).eval()
+    return tokenizer, _tiny_t5(len(tokenizer), seed)  # 32 wide: the transformer's text_embed_dim
 
 
 # The tiny transformers' text length; the card's call passes it as max_sequence_length.

@@ -201,12 +201,7 @@ def generate(
         return latents[0][:, references:]
 
     output = pipe(**arguments, **hooks.pipeline_arguments(to_video))
-    video = np.asarray(output.frames[0])  # (frames, height, width, 3) floats in [0, 1]
-    # Wan rounds a size or frame count it cannot make down without an error: refuse that here.
-    expected = (recipe.frames, recipe.height, recipe.width, 3)
-    if video.shape != expected:
-        raise RuntimeError(f"the pipeline made video shaped {video.shape}, not {expected}")
-    frames = (video * 255.0).round().clip(0, 255).astype(np.uint8)
+    frames = modes.output_frames(output, recipe)
     if not assemble:
         return frames
     return modes.assemble(recipe.mode, frames, clips, card, recipe.bridge_frames)

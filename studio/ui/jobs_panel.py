@@ -180,6 +180,14 @@ class JobsPanel(QScrollArea):
         self.update_header()
         return row
 
+    def show_queue_order(self, waiting: list[str]) -> None:
+        """Put the waiting jobs' rows in the order they will run, the last to run on top, under the header."""
+        for rank, job_id in enumerate(reversed(waiting)):
+            row = self.rows.get(job_id)
+            if row is not None:
+                self._layout.removeWidget(row)
+                self._layout.insertWidget(1 + rank, row)
+
     def remove(self, job_id: str) -> None:
         row = self.rows.pop(job_id, None)
         if row is not None:

@@ -610,9 +610,6 @@ class MainWindow(QMainWindow):
         elif isinstance(event, jobs.JobPreview):
             if row:
                 row.set_preview(event.png)
-            if event.job_id in self._pending:  # the thumbnail a restored job shows after a restart
-                self._preview_file(event.job_id).parent.mkdir(parents=True, exist_ok=True)
-                self._preview_file(event.job_id).write_bytes(event.png)
             self.timeline.set_placeholder_preview(event.job_id, QImage.fromData(event.png))
         elif isinstance(event, jobs.JobPartial):
             if row:
@@ -681,12 +678,7 @@ class MainWindow(QMainWindow):
         if not self.service.move(job_id, position):
             self.show_message("Only a job still waiting in the queue can be moved")
             return
-        waiting = self.service.queued()
-        for rank, queued_id in enumerate(reversed(waiting)):  # the panel shows the newest (last to run) on top
-            row = self.jobs_panel.rows.get(queued_id)
-            if row is not None:
-                self.jobs_panel._layout.removeWidget(row)
-                self.jobs_panel._layout.insertWidget(1 + rank, row)
+        self.jobs_panel.show_queue_order(self.service.queued())
         self._save_jobs()
         self.show_message("Runs next" if position == 0 else "Runs last")
 
@@ -723,6 +715,9 @@ class MainWindow(QMainWindow):
                                                      "frames": placeholder.frames, "label": placeholder.label}
             saved.append(SavedJob(job_id, job.name, job.recipe, project.relative_path(Path(job.output)),
                                   str(job.state), dataclasses.asdict(pending), spot, job.error))
+            if job.preview:  # the thumbnail it shows after a restart: the service keeps the latest preview
+                self._preview_file(job_id).parent.mkdir(parents=True, exist_ok=True)
+                self._preview_file(job_id).write_bytes(job.preview)
         return saved
 
     def _save_jobs(self) -> None:

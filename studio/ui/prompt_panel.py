@@ -91,7 +91,7 @@ class ReferenceList(QWidget):
         remove = QPushButton("−")
         remove.setFixedWidth(30)
         remove.setToolTip("Remove the selected reference")
-        remove.clicked.connect(lambda: [self.list.takeItem(self.list.row(i)) for i in self.list.selectedItems()])
+        remove.clicked.connect(self._remove_selected)
         buttons = QVBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
         buttons.addWidget(add)
@@ -104,6 +104,10 @@ class ReferenceList(QWidget):
 
     def paths(self) -> list[str]:
         return [self.list.item(i).text() for i in range(self.list.count())]
+
+    def _remove_selected(self) -> None:
+        for item in self.list.selectedItems():
+            self.list.takeItem(self.list.row(item))
 
     def add(self, path: str) -> None:
         if path not in self.paths():
