@@ -59,6 +59,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             free, _ = torch.cuda.mem_get_info(device.torch_device)
             line += f", {props.name}, {props.total_memory / 2**30:.1f} GB ({free / 2**30:.1f} GB free)"
         print(line)
+        from .engine import gpu
+
+        warning = gpu.unused_gpu_warning(
+            gpu.nvidia_gpu(), torch.__version__, torch.version.cuda, torch.cuda.is_available()
+        )
+        if warning:
+            print(f"warning     {warning}")
     except Exception as exc:  # a broken torch install is what doctor is for
         print(f"torch       cannot be used: {exc}")
     try:

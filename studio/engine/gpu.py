@@ -1,0 +1,43 @@
+"""The NVIDIA GPU the driver sees, found without torch: `studio doctor` compares it with what torch sees.
+
+installers/bootstrap.py asks nvidia-smi the same question to choose a torch build; it runs before the
+venv exists and cannot import this package, so the question is asked there in its own few lines.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+QUERY = ["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"]
+
+
+def nvidia_gpu() -> str | None:
+    """The first NVIDIA GPU nvidia-smi lists, as "NAME (driver VERSION)"; None without nvidia-smi or a GPU."""
+    try:
+        done = subprocess.run(QUERY, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = [line.strip() for line in done.stdout.splitlines() if line.strip()] if done.returncode == 0 else []
+    if not lines or "," not in lines[0]:
+        return None
+    name, _, driver = lines[0].rpartition(",")
+    return f"{name.strip()} (driver {driver.strip()})"
+
+
+def unused_gpu_warning(gpu: str | None, torch_version: str, torch_cuda: str | None, cuda_available: bool) -> str | None:
+    """One sentence, saying what to do, when there is an NVIDIA GPU that torch cannot use; None otherwise.
+
+    torch_cuda is torch.version.cuda: None for a CPU-only build.
+    """
+    if gpu is None or cuda_available:
+        return None
+    if torch_cuda is None:
+        return (
+            f"{gpu} found, but torch {torch_version} is a CPU-only build and cannot use it: run setup again "
+            "(python installers/bootstrap.py run; STUDIO_TORCH=cu126, cu130… chooses the CUDA build) or "
+            "reinstall torch with --index-url https://download.pytorch.org/whl/cuXYZ for your driver's CUDA."
+        )
+    return (
+        f"{gpu} found, but torch {torch_version} (CUDA {torch_cuda}) cannot use it: the driver may be older than "
+        f"CUDA {torch_cuda}; update it, or run setup again with STUDIO_TORCH set to an older CUDA build (cu126…)."
+    )
