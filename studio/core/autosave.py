@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import store
+from . import schema, store
 from .project import Project
 
 AUTOSAVE_DIR = "autosave"
@@ -88,10 +88,10 @@ class Recovery:
 def load_autosave(path: Path, folder: Path) -> Project:
     """Load one autosave as a project of `folder`. Raises ProjectError if it is damaged."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = schema.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise store.ProjectError(f"the autosave {Path(path).name} is damaged ({exc})") from exc
-    return store.from_json(data, Path(folder))
+    return store.from_json(data, Path(folder), Path(path).name)
 
 
 def newest_recoverable(folder: Path) -> Recovery:

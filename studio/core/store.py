@@ -1,9 +1,10 @@
 """The project on disk: a folder `Name.studio/` with project.json, media/, cache/ and autosave/.
 
 project.json is versioned and written atomically (temporary file, flush, fsync, rename), so a
-crash mid-write leaves the previous file whole. Loading a bad or newer file changes nothing.
-The studio writes only inside the project folder: a media path may point anywhere for reading, but
-one that leads out of the folder (by `..` or a symlink) is never copied to, moved or deleted.
+crash mid-write leaves the previous file whole. Loading a bad or newer file changes nothing; every
+value is checked (schema.py) before a Project is built. The studio writes only inside the project
+folder: a media path may point anywhere for reading, but one that leads out of the folder (by `..`
+or a symlink) is never copied to, moved or deleted.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .project import MediaItem, Project, Sequence
+from .schema import InvalidProject, check_project, parse
 
 SCHEMA_VERSION = 2  # 2: clips' fit, retime and fades; tracks' transitions
 PROJECT_FILE = "project.json"
@@ -90,7 +92,8 @@ def to_json(project: Project) -> dict[str, Any]:
     }
 
 
-def from_json(data: dict[str, Any], folder: Path | None) -> Project:
+def from_json(data: dict[str, Any], folder: Path | None, source: str = PROJECT_FILE) -> Project:
+    """A Project from a project file's data; `source` names the file in the errors."""
     if not isinstance(data, dict) or "schema" not in data:
         raise ProjectError("this is not a studio project file (it has no schema version)")
     version = data["schema"]
@@ -103,10 +106,15 @@ def from_json(data: dict[str, Any], folder: Path | None) -> Project:
         )
     data = migrate(data)
     try:
+        check_project(data)
+    except InvalidProject as exc:
+        raise ProjectError(f"{source}: {exc} (the file is damaged: correct that value, or restore the project "
+                           "from its autosave/ folder)") from exc
+    try:
         media = [MediaItem.from_dict(m) for m in data.get("media", [])]
         sequences = [Sequence.from_dict(s) for s in data.get("sequences", [])]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ProjectError(f"the project file is damaged ({type(exc).__name__}: {exc})") from exc
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:  # what the checks do not foresee
+        raise ProjectError(f"{source}: the project file is damaged ({type(exc).__name__}: {exc})") from exc
     project = Project(name=data.get("name", "Untitled"), folder=folder, media={m.id: m for m in media})
     project.sequences = sequences or [Sequence.new()]
     return project
@@ -195,10 +203,12 @@ def load(path: str | os.PathLike[str]) -> Project:
     if not file.exists():
         raise ProjectError(f"no project at {folder} (it has no {PROJECT_FILE})")
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = parse(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # bad JSON, or nested beyond reason
         raise ProjectError(f"{file} is not valid JSON ({exc}); restore it from autosave/ or a backup") from exc
-    return from_json(data, folder)
+    except OSError as exc:
+        raise ProjectError(f"{file} cannot be read ({exc.strerror or exc}); check its permissions") from exc
+    return from_json(data, folder, str(file))
 
 
 def create(path: str | os.PathLike[str], name: str | None = None) -> Project:
