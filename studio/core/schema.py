@@ -20,7 +20,7 @@ from .recipe import Mode
 INT_MAX = 2**31 - 1  # frame counts, sizes and indices: what Qt's int and ffmpeg take
 SEED_MAX = 2**64 - 1
 SIZE_MAX = 16384  # pixels
-FPS_MAX = 1000
+FPS_MIN, FPS_MAX = 0.01, 1000
 _DIGITS_MAX = 30  # longer integer literals are kept as HugeInt
 _RATE = re.compile(r"^\s*(\d{1,9})\s*(?:/\s*(\d{1,9})\s*)?$")
 
@@ -117,20 +117,20 @@ def _choice(value: Any, where: str, choices: tuple[str, ...]) -> None:
 
 def _rate(value: Any, where: str) -> None:
     """A frame rate as the file writes it ("24", "30000/1001") or a plain number."""
+    rate: float | None = None
     if isinstance(value, str):
         match = _RATE.match(value)
-        ok = match is not None and int(match[1]) > 0 and int(match[2] or 1) > 0 \
-            and int(match[1]) / int(match[2] or 1) <= FPS_MAX
-        if not ok:
+        if match is not None:
+            rate = int(match[1]) / int(match[2] or 1) if int(match[2] or 1) else None
+        else:
             try:
-                ok = 0 < float(value) <= FPS_MAX  # "23.976"; float("inf") is out of range
+                rate = float(value)  # "23.976"
             except ValueError:
-                ok = False
-    else:
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) \
-            and 0 < value <= FPS_MAX
-    if not ok:
-        raise _fail(where, f"a positive finite frame rate up to {FPS_MAX}", value)
+                rate = None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        rate = float(value)
+    if rate is None or not FPS_MIN <= rate <= FPS_MAX:  # also NaN and Infinity
+        raise _fail(where, f"a positive finite frame rate ({FPS_MIN:g} to {FPS_MAX})", value)
 
 
 def _at(where: str, key: str) -> str:
@@ -167,7 +167,7 @@ def check_recipe(value: Any, where: str) -> None:
     _get(data, "width", where, _int, 1, SIZE_MAX)
     _get(data, "height", where, _int, 1, SIZE_MAX)
     _get(data, "frames", where, _int, 1)
-    _get(data, "fps", where, _rate)
+    _get(data, "fps", where, _number, FPS_MIN, FPS_MAX)  # the engine's rate: a plain number
     _get(data, "strength", where, _number, 0, 1)
     _get(data, "bridge_frames", where, _int, 1, optional=True)
     for key in ("window_prompts", "references"):

@@ -56,7 +56,7 @@ from ..core.project import (
     new_id,
 )
 from ..core.recipe import Condition, Mode, variations
-from ..core.store import ProjectError
+from ..core.store import ProjectError, inside
 from ..core.timebase import FrameRate
 from ..engine import jobs
 from ..engine.modes import overlap_frames
@@ -715,7 +715,7 @@ class MainWindow(QMainWindow):
                                                      "frames": placeholder.frames, "label": placeholder.label}
             saved.append(SavedJob(job_id, job.name, job.recipe, project.relative_path(Path(job.output)),
                                   str(job.state), dataclasses.asdict(pending), spot, job.error))
-            if job.preview:  # the thumbnail it shows after a restart: the service keeps the latest preview
+            if job.preview and inside(project.folder, self._preview_file(job_id)):  # the thumbnail after a restart
                 self._preview_file(job_id).parent.mkdir(parents=True, exist_ok=True)
                 self._preview_file(job_id).write_bytes(job.preview)
         return saved

@@ -47,8 +47,11 @@ def setter(path: str, value):
 
 BAD = [
     ("sequences.0.fps", "__INFINITY__",
-     "sequences[0].fps: must be a positive finite frame rate up to 1000, got Infinity"),
-    ("media.0.fps", "nonsense", 'media[0].fps: must be a positive finite frame rate up to 1000, got "nonsense"'),
+     "sequences[0].fps: must be a positive finite frame rate (0.01 to 1000), got Infinity"),
+    ("media.0.fps", "nonsense", 'media[0].fps: must be a positive finite frame rate (0.01 to 1000), got "nonsense"'),
+    ("media.0.fps", "24/0", 'media[0].fps: must be a positive finite frame rate (0.01 to 1000), got "24/0"'),
+    ("media.0.fps", "1e-300", 'media[0].fps: must be a positive finite frame rate (0.01 to 1000), got "1e-300"'),
+    ("media.0.recipe.fps", "24", 'media[0].recipe.fps: must be a number from 0.01 to 1000, got "24"'),
     ("media.0.recipe", "a string", 'media[0].recipe: must be an object, got "a string"'),
     ("sequences.0.tracks.0.clips.0.start", "__HUGE__",
      "sequences[0].tracks[0].clips[0].start: must be a whole number from 0 to 2147483647, got a 5000-digit number"),

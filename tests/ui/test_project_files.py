@@ -29,7 +29,7 @@ def warnings(monkeypatch) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("change", "reason"), [
     (lambda d: d["sequences"][0].update(fps=float("inf")),
-     "sequences[0].fps: must be a positive finite frame rate up to 1000, got Infinity"),
+     "sequences[0].fps: must be a positive finite frame rate (0.01 to 1000), got Infinity"),
     (lambda d: d["media"].append({"id": "m", "path": None}), "media[0].path: must be non-empty text, got null"),
     (lambda d: d["media"].append({"id": "m", "path": "a.mkv", "recipe": "a boat"}),
      'media[0].recipe: must be an object, got "a boat"'),
