@@ -144,8 +144,8 @@ def save(project: Project, folder: str | os.PathLike[str] | None = None) -> Path
     target = target.absolute()
     moving = project.folder is not None and target != project.folder.absolute()
     try:
-        for sub in ("media", "cache", "autosave"):
-            write_target(target, target / sub).mkdir(parents=True, exist_ok=True)
+        for sub in ("media", "cache", "autosave"):  # one that exists may be a link elsewhere: only read here
+            (target / sub).mkdir(parents=True, exist_ok=True)
         paths = _rebase_media(project, target) if moving else {}
         data = to_json(project)
         if folder is not None:

@@ -232,3 +232,14 @@ def test_a_new_project_json_gets_the_umask_mode(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE((project.folder / "project.json").stat().st_mode) == 0o644
+
+
+def test_a_project_whose_media_folder_is_a_link_still_saves(tmp_path: Path) -> None:
+    project = filled(tmp_path)
+    disk = tmp_path / "big-disk"
+    (project.folder / "media").rename(disk)
+    (project.folder / "media").symlink_to(disk, target_is_directory=True)
+    project.name = "Renamed"
+    store.save(project)
+    assert store.load(project.folder).media["take"].path == "media/take.mkv"
+    assert store.unused_media_files(project) == []  # but nothing there is purged
