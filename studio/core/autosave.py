@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import store
+from . import schema, store
 from .project import Project
 
 AUTOSAVE_DIR = "autosave"
@@ -56,14 +56,14 @@ def write_autosave(project: Project, now: datetime | None = None, keep: int = KE
     same_second = [int(m[2] or 1) for p in autosaves(project.folder) if (m := _NAME.match(p.name)) and m[1] == stamp]
     counter = max(same_second, default=0) + 1
     path = directory / (f"project-{stamp}.json" if counter == 1 else f"project-{stamp}-{counter}.json")
-    store.write_atomic(path, json.dumps(store.to_json(project), indent=1).encode())
+    store.write_atomic(store.write_target(project.folder, path), json.dumps(store.to_json(project), indent=1).encode())
     prune(project.folder, keep)
     return path
 
 
 def prune(folder: Path, keep: int = KEEP) -> list[Path]:
     """Delete all but the newest `keep` autosaves. Returns what was deleted."""
-    old = autosaves(folder)[max(keep, 1):]
+    old = [path for path in autosaves(folder)[max(keep, 1):] if store.inside(folder, path)]
     for path in old:
         path.unlink(missing_ok=True)
     return old
@@ -88,10 +88,10 @@ class Recovery:
 def load_autosave(path: Path, folder: Path) -> Project:
     """Load one autosave as a project of `folder`. Raises ProjectError if it is damaged."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = schema.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise store.ProjectError(f"the autosave {Path(path).name} is damaged ({exc})") from exc
-    return store.from_json(data, Path(folder))
+    return store.from_json(data, Path(folder), Path(path).name)
 
 
 def newest_recoverable(folder: Path) -> Recovery:
@@ -118,7 +118,7 @@ def marker(token: str) -> dict[str, Any]:
 
 
 def write_lock(folder: Path, token: str) -> None:
-    store.write_atomic(lock_path(folder), json.dumps(marker(token)).encode())
+    store.write_atomic(store.write_target(folder, lock_path(folder)), json.dumps(marker(token)).encode())
 
 
 def read_lock(folder: Path) -> dict[str, Any] | None:
@@ -137,7 +137,7 @@ def read_lock(folder: Path) -> dict[str, Any] | None:
 def release_lock(folder: Path, token: str) -> None:
     """Remove the lock if it is still ours (another studio may have taken the project over)."""
     lock = read_lock(folder)
-    if lock is not None and lock.get("token") == token:
+    if lock is not None and lock.get("token") == token and store.inside(folder, lock_path(folder)):
         lock_path(folder).unlink(missing_ok=True)
 
 

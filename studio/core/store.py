@@ -1,7 +1,10 @@
 """The project on disk: a folder `Name.studio/` with project.json, media/, cache/ and autosave/.
 
 project.json is versioned and written atomically (temporary file, flush, fsync, rename), so a
-crash mid-write leaves the previous file whole. Loading a bad or newer file changes nothing.
+crash mid-write leaves the previous file whole. Loading a bad or newer file changes nothing; every
+value is checked (schema.py) before a Project is built. The studio writes only inside the project
+folder: a media path may point anywhere for reading, but one that leads out of the folder (by `..`
+or a symlink) is never copied to, moved or deleted.
 """
 
 from __future__ import annotations
@@ -9,11 +12,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from .project import MediaItem, Project, Sequence
+from .schema import InvalidProject, check_project, parse
 
 SCHEMA_VERSION = 2  # 2: clips' fit, retime and fades; tracks' transitions
 PROJECT_FILE = "project.json"
@@ -32,15 +37,40 @@ def project_folder(path: str | os.PathLike[str]) -> Path:
     return path if path.suffix == SUFFIX else path.with_name(path.name + SUFFIX)
 
 
+def inside(folder: str | os.PathLike[str], path: str | os.PathLike[str]) -> bool:
+    """Whether a path lies in a folder once `..` and symlinks are resolved (in both)."""
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
+
+
+def write_target(folder: str | os.PathLike[str], path: Path) -> Path:
+    """A path the project layer may write, move or delete: one inside the project folder."""
+    if not inside(folder, path):
+        raise ProjectError(f"{path} leads outside the project folder {folder} (through '..' or a symlink); "
+                           "the studio writes only inside the project, so move that file or folder into it")
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it, so put it straight back
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that readers see either the old content or the new, never a part."""
+    """Write a file so that readers see either the old content or the new, never a part. The file
+    keeps its mode (a new one gets the umask's), not the 600 of a temporary file."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -62,7 +92,8 @@ def to_json(project: Project) -> dict[str, Any]:
     }
 
 
-def from_json(data: dict[str, Any], folder: Path | None) -> Project:
+def from_json(data: dict[str, Any], folder: Path | None, source: str = PROJECT_FILE) -> Project:
+    """A Project from a project file's data; `source` names the file in the errors."""
     if not isinstance(data, dict) or "schema" not in data:
         raise ProjectError("this is not a studio project file (it has no schema version)")
     version = data["schema"]
@@ -75,10 +106,15 @@ def from_json(data: dict[str, Any], folder: Path | None) -> Project:
         )
     data = migrate(data)
     try:
+        check_project(data)
+    except InvalidProject as exc:
+        raise ProjectError(f"{source}: {exc} (the file is damaged: correct that value, or restore the project "
+                           "from its autosave/ folder)") from exc
+    try:
         media = [MediaItem.from_dict(m) for m in data.get("media", [])]
         sequences = [Sequence.from_dict(s) for s in data.get("sequences", [])]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ProjectError(f"the project file is damaged ({type(exc).__name__}: {exc})") from exc
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:  # what the checks do not foresee
+        raise ProjectError(f"{source}: the project file is damaged ({type(exc).__name__}: {exc})") from exc
     project = Project(name=data.get("name", "Untitled"), folder=folder, media={m.id: m for m in media})
     project.sequences = sequences or [Sequence.new()]
     return project
@@ -98,48 +134,67 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def save(project: Project, folder: str | os.PathLike[str] | None = None) -> Path:
-    """Save the project into its folder (or a new one, for Save As). Returns the folder."""
+    """Save the project into its folder (or a new one, for Save As). Returns the folder.
+
+    The project changes (its folder, name and media paths) only once everything is written: a save
+    that fails raises ProjectError and leaves it pointing where it did, its file there as it was."""
     target = project_folder(folder) if folder is not None else project.folder
     if target is None:
         raise ProjectError("the project has no folder yet: choose where to save it")
     target = target.absolute()
-    for sub in ("media", "cache", "autosave"):
-        (target / sub).mkdir(parents=True, exist_ok=True)
-    if project.folder is not None and target != project.folder.absolute():
-        _rebase_media(project, target)
+    moving = project.folder is not None and target != project.folder.absolute()
+    try:
+        for sub in ("media", "cache", "autosave"):  # one that exists may be a link elsewhere: only read here
+            (target / sub).mkdir(parents=True, exist_ok=True)
+        paths = _rebase_media(project, target) if moving else {}
+        data = to_json(project)
+        if folder is not None:
+            data["name"] = target.stem
+        for entry in data["media"]:
+            entry["path"] = paths.get(entry["id"], entry["path"])
+        write_atomic(write_target(target, target / PROJECT_FILE), json.dumps(data, indent=1).encode())
+    except (OSError, ProjectError) as exc:
+        reason = exc if isinstance(exc, ProjectError) else (exc.strerror or exc)
+        kept = f"; the project is still saved at {project.folder}" if moving else "; the saved file is as it was"
+        raise ProjectError(f"could not save to {target}: {reason}{kept}") from exc
     project.folder = target
-    if folder is not None:
-        project.name = target.stem
-    write_atomic(target / PROJECT_FILE, json.dumps(to_json(project), indent=1).encode())
+    project.name = data["name"]
+    for item in project.media.values():
+        item.path = paths.get(item.id, item.path)
     return target
 
 
-def _rebase_media(project: Project, target: Path) -> None:
-    """Save As elsewhere: files inside the old project folder are copied along, so the new
-    project is whole on its own; files outside it stay where they are, by absolute path."""
-    old = project.folder.absolute()
+def _rebase_media(project: Project, target: Path) -> dict[str, str]:
+    """Save As elsewhere: files inside the old project folder are copied along, so the new project
+    is whole on its own; files outside it (after `..` and symlinks) stay where they are, by absolute
+    path, and are never written. Returns each media item's new path; changes nothing in `project`."""
+    old = os.path.realpath(project.folder)
+    paths = {}
     for item in project.media.values():
-        source = project.media_path(item).absolute()
-        try:
-            relative = source.relative_to(old)
-        except ValueError:
-            item.path = str(source)
+        source = Path(os.path.realpath(project.media_path(item)))
+        if not source.is_relative_to(old):
+            paths[item.id] = str(source)
             continue
-        if source.exists() and not (target / relative).exists():
-            (target / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / relative)
-        item.path = relative.as_posix()
+        relative = source.relative_to(old)
+        destination = write_target(target, target / relative)
+        if source.exists() and not destination.exists():
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination)
+        paths[item.id] = relative.as_posix()
+    return paths
 
 
 def unused_media_files(project: Project, keep: set[Path] = frozenset()) -> list[Path]:
     """Files in the project's media/ folder that no media item of the project uses (nor `keep`).
-    Hidden files are skipped: they are writes still in progress."""
+    Hidden files are skipped: they are writes still in progress. So is anything that leads out of
+    the project folder (a symlinked media/ or file): it is not the project's to remove."""
     if project.folder is None or not (project.folder / "media").is_dir():
         return []
-    used = {project.media_path(item).absolute() for item in project.media.values()}
-    used |= {Path(path).absolute() for path in keep}
+    used = {os.path.realpath(project.media_path(item)) for item in project.media.values()}
+    used |= {os.path.realpath(path) for path in keep}
     return sorted(path for path in (project.folder / "media").absolute().rglob("*")
-                  if path.is_file() and not path.name.startswith(".") and path not in used)
+                  if path.is_file() and not path.name.startswith(".") and inside(project.folder, path)
+                  and os.path.realpath(path) not in used)
 
 
 def load(path: str | os.PathLike[str]) -> Project:
@@ -148,10 +203,12 @@ def load(path: str | os.PathLike[str]) -> Project:
     if not file.exists():
         raise ProjectError(f"no project at {folder} (it has no {PROJECT_FILE})")
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = parse(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # bad JSON, or nested beyond reason
         raise ProjectError(f"{file} is not valid JSON ({exc}); restore it from autosave/ or a backup") from exc
-    return from_json(data, folder)
+    except OSError as exc:
+        raise ProjectError(f"{file} cannot be read ({exc.strerror or exc}); check its permissions") from exc
+    return from_json(data, folder, str(file))
 
 
 def create(path: str | os.PathLike[str], name: str | None = None) -> Project:

@@ -139,7 +139,7 @@ class Autosaver(QObject):
             self._dirty = self.document.is_modified()
             try:
                 autosave.write_lock(folder, self._token)
-            except OSError as exc:
+            except (OSError, store.ProjectError) as exc:
                 self.message.emit(f"Cannot mark {folder} as open ({exc}); crash recovery is off for it")
         try:  # also refreshed on save, which can turn an untitled project into a named one
             autosave.write_session(self.sessions, self._token, folder, self.document.untitled)

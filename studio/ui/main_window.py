@@ -42,7 +42,7 @@ from ..core.commands import (
     longest_transition,
 )
 from ..core.commands import DeleteClip as DeleteClipCommand
-from ..core.jobfile import SavedJob, load_jobs, save_jobs
+from ..core.jobfile import SavedJob, load_jobs, queue_note, save_jobs
 from ..core.project import (
     Clip,
     Marker,
@@ -56,7 +56,7 @@ from ..core.project import (
     new_id,
 )
 from ..core.recipe import Condition, Mode, variations
-from ..core.store import ProjectError
+from ..core.store import ProjectError, inside
 from ..core.timebase import FrameRate
 from ..engine import jobs
 from ..engine.modes import overlap_frames
@@ -700,7 +700,7 @@ class MainWindow(QMainWindow):
     def _saved_jobs(self) -> list[SavedJob]:
         """The jobs whose takes have not landed: waiting, running, failed, cancelled or restored."""
         project = self.document.project
-        saved = []
+        saved = list(self._foreign_jobs)  # another version's: kept as they are
         for job_id in [*self._pending, *self._retryable]:
             if job_id in self._restored:
                 saved.append(self._restored[job_id])
@@ -715,7 +715,7 @@ class MainWindow(QMainWindow):
                                                      "frames": placeholder.frames, "label": placeholder.label}
             saved.append(SavedJob(job_id, job.name, job.recipe, project.relative_path(Path(job.output)),
                                   str(job.state), dataclasses.asdict(pending), spot, job.error))
-            if job.preview:  # the thumbnail it shows after a restart: the service keeps the latest preview
+            if job.preview and inside(project.folder, self._preview_file(job_id)):  # the thumbnail after a restart
                 self._preview_file(job_id).parent.mkdir(parents=True, exist_ok=True)
                 self._preview_file(job_id).write_bytes(job.preview)
         return saved
@@ -757,17 +757,17 @@ class MainWindow(QMainWindow):
 
     def _restore_jobs(self) -> None:
         self._jobs_folder = self.document.folder
+        self._foreign_jobs: list[SavedJob] = []
         saved_jobs, warning = load_jobs(self._jobs_folder)
-        if warning:
-            self.show_message(warning)
         for saved in saved_jobs:
             landing = dict(saved.landing)
             extension = landing.pop("extension", None)
             try:
                 pending = _PendingShot(**landing, extension=_Extension(**extension) if extension else None)
                 placeholder = Placeholder(**saved.placeholder) if saved.placeholder else None
-            except TypeError:
-                continue  # written by another version of the studio: nothing to land it with
+            except TypeError:  # written by another version of the studio: nothing to land it with
+                self._foreign_jobs.append(saved)
+                continue
             self._restored[saved.job_id] = saved
             self._retryable[saved.job_id] = (pending, placeholder)
             row = self.jobs_panel.add(saved.job_id, saved.name)
@@ -776,10 +776,9 @@ class MainWindow(QMainWindow):
                                               if saved.interrupted else ""))
             row.set_thumbnail(str(self._preview_file(saved.job_id)))
         self.jobs_panel.update_header()
-        if saved_jobs:
-            waiting = sum(s.interrupted for s in saved_jobs)
-            self.show_message(f"{len(saved_jobs)} unfinished job(s) from the last session"
-                              + (f": {waiting} to resume (Jobs → Resume All)" if waiting else ""))
+        note = queue_note([s for s in saved_jobs if s.job_id in self._restored], len(self._foreign_jobs), warning)
+        if note:
+            self.show_message(note)
 
     def _video_track(self):
         """Where a generated shot lands: the selected track if it is an unlocked video track, else the

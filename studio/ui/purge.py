@@ -49,6 +49,8 @@ def purge_unused_media(parent: QWidget, project: Project, keep: Iterable[Path] =
         return []
     removed = []
     for path in files:
+        if not store.inside(project.folder, path):  # it changed into a link out since the listing
+            continue
         try:
             remove(path)
         except OSError:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 
+import pytest
+
 from studio.core import autosave, store
 from studio.core.project import Clip, MediaItem, Project
 
@@ -126,3 +128,20 @@ def test_unused_media_files_are_those_no_media_item_uses(tmp_path):
     (media / "sub" / "deep.png").write_bytes(b"x")
     unused = store.unused_media_files(project, keep={media / "running.mkv"})
     assert unused == [media / "orphan.mkv", media / "sub" / "deep.png"]
+
+
+def test_autosave_never_writes_or_prunes_through_a_folder_that_leads_out(tmp_path):
+    project = make_project(tmp_path)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    kept = [outside / f"project-20260101-0000{n}0.json" for n in range(7)]  # someone's files, named alike
+    for path in kept:
+        path.write_text("{}")
+    (project.folder / "autosave").rmdir()
+    (project.folder / "autosave").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(store.ProjectError, match="leads outside the project folder"):
+        autosave.write_autosave(project, keep=2)
+    with pytest.raises(store.ProjectError, match="leads outside the project folder"):
+        autosave.write_lock(project.folder, "token")
+    assert autosave.prune(project.folder, keep=1) == []
+    assert sorted(outside.iterdir()) == kept

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -142,3 +144,102 @@ def test_saved_file_is_versioned_json(tmp_path: Path) -> None:
     assert data["schema"] == store.SCHEMA_VERSION
     assert data["media"][0]["fps"] == "30000/1001"
     assert os.path.isabs(data["media"][0]["path"]) is False
+
+
+# Writes stay inside the project folder; a media path may lead anywhere only for reading.
+
+
+def test_save_as_never_copies_to_a_media_path_that_leaves_the_project(tmp_path: Path) -> None:
+    project = filled(tmp_path)
+    evil = tmp_path / ".config" / "autostart" / "evil.desktop"  # ../ of the project folder
+    evil.parent.mkdir(parents=True)
+    evil.write_bytes(b"[Desktop Entry]")
+    project.media["evil"] = MediaItem("evil", "../.config/autostart/evil.desktop")
+    store.save(project, tmp_path / "elsewhere" / "Copy")
+    assert not (tmp_path / "elsewhere" / ".config").exists()
+    assert sorted(p.name for p in (tmp_path / "elsewhere").iterdir()) == ["Copy.studio"]
+    assert project.media["evil"].path == str(evil)  # still read from where it is
+    assert project.media["take"].path == "media/take.mkv"
+
+
+def test_save_as_never_copies_through_a_symlinked_folder(tmp_path: Path) -> None:
+    project = filled(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = tmp_path / "Copy.studio"
+    target.mkdir()
+    (target / "media").symlink_to(outside, target_is_directory=True)
+    before = (project.folder, project.name, project.media["take"].path)
+    with pytest.raises(ProjectError, match="leads outside the project folder"):
+        store.save(project, target)
+    assert list(outside.iterdir()) == []
+    assert (project.folder, project.name, project.media["take"].path) == before
+
+
+def test_purge_never_offers_files_outside_the_project(tmp_path: Path) -> None:
+    project = filled(tmp_path)
+    outside = tmp_path / "footage"
+    outside.mkdir()
+    (outside / "precious.mov").write_bytes(b"mine")
+    (project.folder / "media" / "link.mov").symlink_to(outside / "precious.mov")
+    (project.folder / "media" / "unused.mkv").write_bytes(b"old take")
+    assert store.unused_media_files(project) == [project.folder / "media" / "unused.mkv"]
+
+    shutil.rmtree(project.folder / "media")
+    (project.folder / "media").symlink_to(outside, target_is_directory=True)  # media/ itself leads out
+    assert store.unused_media_files(project) == []
+
+
+# A failed save changes nothing: not the files, not where the project points.
+
+
+@pytest.mark.parametrize("failing", ["shutil.copy2", "os.replace"])
+def test_a_failed_save_as_leaves_the_project_where_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          failing: str) -> None:
+    project = filled(tmp_path)
+    original = project.folder
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(failing, crash)
+    with pytest.raises(ProjectError, match=f"No space left on device; the project is still saved at {original}"):
+        store.save(project, tmp_path / "Copy")
+    monkeypatch.undo()
+    assert project.folder == original and project.name == "Film"
+    assert project.media["take"].path == "media/take.mkv"
+    store.save(project)  # the next Save goes to the original
+    assert not (tmp_path / "Copy.studio" / "project.json").exists()
+
+
+# Saves keep the file's mode.
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o664])
+def test_a_save_keeps_the_mode_of_project_json(tmp_path: Path, mode: int) -> None:
+    project = filled(tmp_path)
+    (project.folder / "project.json").chmod(mode)
+    store.save(project)
+    assert stat.S_IMODE((project.folder / "project.json").stat().st_mode) == mode
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_new_project_json_gets_the_umask_mode(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        project = store.create(tmp_path / "Film")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((project.folder / "project.json").stat().st_mode) == 0o644
+
+
+def test_a_project_whose_media_folder_is_a_link_still_saves(tmp_path: Path) -> None:
+    project = filled(tmp_path)
+    disk = tmp_path / "big-disk"
+    (project.folder / "media").rename(disk)
+    (project.folder / "media").symlink_to(disk, target_is_directory=True)
+    project.name = "Renamed"
+    store.save(project)
+    assert store.load(project.folder).media["take"].path == "media/take.mkv"
+    assert store.unused_media_files(project) == []  # but nothing there is purged

@@ -404,3 +404,20 @@ def test_purge_unused_media_removes_only_what_nothing_uses(qtbot, open_window, t
     monkeypatch.setattr("studio.ui.purge.QMessageBox.information", lambda parent, title, text: infos.append(text))
     purge_action(window).trigger()
     assert infos == ["Every file in media/ is in use."]
+
+
+def test_purge_never_touches_files_a_symlinked_media_folder_leads_to(qtbot, open_window, tmp_path, monkeypatch):
+    project = make_project(tmp_path)
+    footage = tmp_path / "footage"
+    (project.folder / "media").rename(footage)  # media/ now lives elsewhere, behind a link
+    (project.folder / "media").symlink_to(footage, target_is_directory=True)
+    (footage / "someone-elses.mov").write_bytes(b"not the project's")
+    window = open_window(project)
+
+    infos = []
+    monkeypatch.setattr("studio.ui.purge.QMessageBox.information", lambda parent, title, text: infos.append(text))
+    monkeypatch.setattr("studio.ui.purge.QMessageBox.question",
+                        lambda *a: QMessageBox.StandardButton.Yes)
+    purge_action(window).trigger()
+    assert infos == ["Every file in media/ is in use."]
+    assert sorted(p.name for p in footage.iterdir()) == ["ramp.mkv", "someone-elses.mov"]

@@ -75,3 +75,43 @@ def test_queued_jobs_run_next_or_last_and_the_rows_follow(qtbot, open_window, ti
     assert "still waiting" in window.statusBar().currentMessage()
     saved = [j["job_id"] for j in json.loads((folder / JOBS_FILE).read_text())["jobs"]]
     assert set(saved) == {first, second, third}
+
+
+def test_an_unreadable_job_queue_is_set_aside_and_survives_the_session(open_window, tmp_path):
+    folder = store.save(Project.new("Broken"), tmp_path / "Broken.studio")
+    truncated = b'{"jobs": [{"job_id": "j1", "name": "a kite", "recipe": {"mode": "text_to'
+    (folder / JOBS_FILE).write_bytes(truncated)
+    window = open_window(store.load(folder))
+    (aside,) = folder.glob("jobs.unreadable-*.json")
+    assert f"it is kept as {aside.name}" in window.statusBar().currentMessage()
+    window.close()
+    assert aside.read_bytes() == truncated
+    assert list(folder.glob("jobs*.json")) == [aside]
+
+
+def test_jobs_of_another_version_are_kept_when_the_queue_is_rewritten(open_window, tmp_path):
+    folder = store.save(Project.new("Shared"), tmp_path / "Shared.studio")
+    recipe = {"mode": "text_to_video", "model": "tiny", "prompt": "rain", "hdr": True}
+    landing_of_a_newer_studio = {"job_id": "j1", "name": "rain", "recipe": recipe, "output": "media/j1.mkv",
+                                 "state": "queued", "landing": {"take_id": "t1", "layer": 3}, "priority": 2}
+    no_recipe_this_studio_knows = {"job_id": "j2", "recipe": {"mode": "text_to_audio"}, "output": "media/j2.wav"}
+    data = {"format": 3, "jobs": [landing_of_a_newer_studio, no_recipe_this_studio_knows]}
+    (folder / JOBS_FILE).write_text(json.dumps(data))
+    window = open_window(store.load(folder))
+    assert window.jobs_panel.rows == {}
+    assert "1 saved job(s) from another version of the studio are kept" in window.statusBar().currentMessage()
+    window.close()  # writes the queue
+    kept = json.loads((folder / JOBS_FILE).read_text())
+    assert kept["format"] == 3
+    assert sorted(kept["jobs"], key=lambda j: j["job_id"]) == [
+        {**landing_of_a_newer_studio, "recipe": {**store_recipe(recipe), "hdr": True},
+         "placeholder": None, "error": None},
+        no_recipe_this_studio_knows,
+    ]
+
+
+def store_recipe(data):
+    """A recipe as this studio writes it back: its own fields filled in."""
+    from studio.core.recipe import Recipe
+
+    return Recipe.from_dict(data).to_dict()
