@@ -34,8 +34,9 @@ class ChildCommand:
         return [self.program, *self.args]
 
 
-def engine_child(module: str, *args: str, cwd: str | os.PathLike[str] | None = None,
-                 env: dict[str, str] | None = None) -> ChildCommand:
+def engine_child(
+    module: str, *args: str, cwd: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None
+) -> ChildCommand:
     """How to run `module` (e.g. studio.engine.worker) with args as a child process: program and
     arguments, the working directory (cwd, else the user's private log folder, made if needed) and the
     environment (this one plus env). A path in args must be absolute: the child runs in another folder."""
@@ -43,8 +44,10 @@ def engine_child(module: str, *args: str, cwd: str | os.PathLike[str] | None = N
     flags = ["-E", "-P", "-u"] + (["-s"] if sys.flags.no_user_site else [])
     # runpy runs the module as `-m` would (as __main__, with sys.argv[0] its file), after sys.path has
     # been given our root; the root goes in as a literal, so any folder name is safe.
-    code = (f"import runpy, sys; sys.path.insert(0, {STUDIO_ROOT!r}); "
-            f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)")
+    code = (
+        f"import runpy, sys; sys.path.insert(0, {STUDIO_ROOT!r}); "
+        f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+    )
     return ChildCommand(sys.executable, [*flags, "-c", code, *args], str(folder), engine_process_env(env))
 
 
@@ -54,4 +57,3 @@ def engine_process_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(extra or {})
     return env
-

@@ -21,13 +21,16 @@ HOURS_LATER = time.time() + 10 * 3600
 def child(code: str, **kwargs) -> subprocess.Popen[str]:
     """A Python process of its own running studio code from this checkout."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.Popen([sys.executable, "-c", code], env=env, text=True, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-c", code], env=env, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, **kwargs
+    )
 
 
 def holding(path: Path) -> str:
-    return (f"from pathlib import Path; from studio.core.temporaries import hold\n"
-            f"p = Path({str(path)!r}); hold(p); p.write_text('half'); print('held', flush=True)\n")
+    return (
+        f"from pathlib import Path; from studio.core.temporaries import hold\n"
+        f"p = Path({str(path)!r}); hold(p); p.write_text('half'); print('held', flush=True)\n"
+    )
 
 
 def old(path: Path, seconds: float = 3 * 3600) -> Path:
@@ -69,15 +72,22 @@ def test_in_a_project_only_our_stale_names_are_removed(tmp_path):
     png_export.mkdir()
     (png_export / "frames_000001.png").write_bytes(b"x")
     stale = [
-        old(media / ".take-003.part.mkv"), old(media / ".take-003.part.f32"), old(png_export),
-        old(tmp_path / ".project.json.k2x_9a0b.tmp", 300), old(cache / ".thumbs.0123abcd.part"),
+        old(media / ".take-003.part.mkv"),
+        old(media / ".take-003.part.f32"),
+        old(png_export),
+        old(tmp_path / ".project.json.k2x_9a0b.tmp", 300),
+        old(cache / ".thumbs.0123abcd.part"),
         old(tmp_path / ".film.89abcdef.tagged.mp4"),
     ]
     keep = [
         media / ".take-004.part.mkv",  # fresh: someone (another machine?) may be writing it
         tmp_path / ".project.json.abcd1234.tmp",  # fresh
-        media / "take.part.mkv", media / ".hidden", tmp_path / "notes.tmp", tmp_path / ".project.json.tmp",
-        media / ".take.mkv", tmp_path / "project.json",
+        media / "take.part.mkv",
+        media / ".hidden",
+        tmp_path / "notes.tmp",
+        tmp_path / ".project.json.tmp",
+        media / ".take.mkv",
+        tmp_path / "project.json",
     ]
     for path in keep:
         path.write_bytes(b"whole")

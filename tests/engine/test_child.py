@@ -30,14 +30,24 @@ def plant(folder: Path, *names: str) -> Path:
     return folder
 
 
-def test_a_job_runs_this_checkout_and_nothing_planted_in_the_current_folder(tiny_ltx, still_images, tmp_path,
-                                                                             monkeypatch):
+def test_a_job_runs_this_checkout_and_nothing_planted_in_the_current_folder(
+    tiny_ltx, still_images, tmp_path, monkeypatch
+):
     here = plant(tmp_path / "downloads", "diffusers.py", "torch.py", "studio/__init__.py")
     shutil.copy(still_images[0], here / "first.png")
     monkeypatch.chdir(here)
     monkeypatch.setenv("PYTHONPATH", str(here))
-    recipe = Recipe(mode=Mode.IMAGE_TO_VIDEO, model=str(tiny_ltx), prompt="waves", width=64, height=64, frames=9,
-                    steps=2, seed=3, conditions=[Condition("first.png", 0)])  # relative to where we started
+    recipe = Recipe(
+        mode=Mode.IMAGE_TO_VIDEO,
+        model=str(tiny_ltx),
+        prompt="waves",
+        width=64,
+        height=64,
+        frames=9,
+        steps=2,
+        seed=3,
+        conditions=[Condition("first.png", 0)],  # relative to where we started
+    )
     with EngineService(log_dir=tmp_path / "logs") as service:
         job = service.wait(service.submit(recipe, tmp_path / "take.mkv"), timeout=120)
         log = service.worker_log
@@ -47,8 +57,9 @@ def test_a_job_runs_this_checkout_and_nothing_planted_in_the_current_folder(tiny
     assert f", {REPO / 'studio'})" in log.read_text()  # the worker's ready line names the studio it runs
 
 
-def test_the_expander_command_ignores_planted_modules_and_runs_in_a_folder_of_ours(tiny_expander, tmp_path,
-                                                                                    monkeypatch):
+def test_the_expander_command_ignores_planted_modules_and_runs_in_a_folder_of_ours(
+    tiny_expander, tmp_path, monkeypatch
+):
     here = plant(tmp_path / "downloads", "transformers.py", "torch.py", "studio/__init__.py")
     monkeypatch.chdir(here)
     monkeypatch.setenv("PYTHONPATH", str(here))
@@ -57,9 +68,9 @@ def test_the_expander_command_ignores_planted_modules_and_runs_in_a_folder_of_ou
     if sys.platform != "win32":
         assert stat.S_IMODE(Path(child.cwd).stat().st_mode) == 0o700
     for cwd in (child.cwd, here):  # even a caller that forgets the folder imports nothing from it
-        result = subprocess.run(child.argv, cwd=cwd, env=child.env, input="a red kite", capture_output=True,
-                                text=True, timeout=120)
+        result = subprocess.run(
+            child.argv, cwd=cwd, env=child.env, input="a red kite", capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout.splitlines()[-1])["expanded"]
         assert not (here / "IMPORTED").exists()
-

@@ -18,13 +18,19 @@ from studio.media.probe import probe
 from .test_compose import edit
 
 REPO = Path(__file__).resolve().parents[2]
-SWEEP_HOURS_LATER = ("import sys; from studio.core.temporaries import sweep; "
-                     "print(len(sweep(sys.argv[1], now=float(sys.argv[2]))))")
+SWEEP_HOURS_LATER = (
+    "import sys; from studio.core.temporaries import sweep; print(len(sweep(sys.argv[1], now=float(sys.argv[2]))))"
+)
 
 
 def python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", code, *args], env=dict(os.environ, PYTHONPATH=str(REPO)),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_a_sweep_by_another_process_leaves_a_running_export_alone(media, tmp_path):
