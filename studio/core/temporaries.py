@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from .settings import private_folder, state_dir
+from .settings import private_folder, settings_dir, state_dir
 
 NAMES = re.compile(
     r"^\..+\.(?:[0-9a-f]{8}\.)?part(?:\..+)?$"  # .NAME[.TOKEN].part[.EXT…]: takes, exports, timelines, records
@@ -83,8 +83,8 @@ def release(*paths: Path | None) -> None:
 
 def sweep(*folders: str | os.PathLike[str] | None, now: float | None = None) -> list[Path]:
     """Remove our stale temporaries: every one listed by a process that has ended, and those in `folders`
-    (walked whole) that no living process lists and that are older than STALE_AFTER. Returns what was
-    removed. Best effort: a file that cannot be removed is left for the next sweep."""
+    (walked whole) and in the settings folder that no living process lists and that are older than
+    STALE_AFTER. Returns what was removed. Best effort: what cannot be removed waits for the next sweep."""
     now = time.time() if now is None else now
     removed: list[Path] = []
     with _lock:
@@ -111,19 +111,28 @@ def sweep(*folders: str | os.PathLike[str] | None, now: float | None = None) -> 
         finally:
             os.close(fd)
     for folder in folders:
-        if folder is None or not Path(folder).is_dir():
-            continue
-        for root, dirs, files in os.walk(Path(folder).absolute()):
-            for name in [*dirs, *files]:
-                path = Path(root) / name
-                if is_ours(path) and str(path) not in live and _stale(path, now) and _remove(path):
-                    removed.append(path)
-                    if name in dirs:
-                        dirs.remove(name)
+        if folder is not None and Path(folder).is_dir():
+            for root, dirs, files in os.walk(Path(folder).absolute()):
+                gone = _sweep_names(Path(root), [*dirs, *files], live, now)
+                dirs[:] = [d for d in dirs if Path(root) / d not in gone]
+                removed += gone
+    # The settings folder (a half-made provenance key folder), but not below it: it may be any folder.
+    settings = settings_dir().absolute()
+    if settings.is_dir():
+        removed += _sweep_names(settings, [p.name for p in settings.iterdir()], live, now)
     return removed
 
 
 # -- inside -----------------------------------------------------------------------------------------
+
+
+def _sweep_names(folder: Path, names: list[str], live: set[str], now: float) -> list[Path]:
+    removed = []
+    for name in names:
+        path = folder / name
+        if is_ours(path) and str(path) not in live and _stale(path, now) and _remove(path):
+            removed.append(path)
+    return removed
 
 
 def _stale(path: Path, now: float) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from studio.core import temporaries
+from studio.core.settings import settings_dir
 from studio.core.temporaries import hold, release, sweep
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,6 +94,10 @@ def test_in_a_project_only_our_stale_names_are_removed(tmp_path):
         path.write_bytes(b"whole")
     for path in keep[2:]:
         old(path)
+    keys = settings_dir() / ".provenance.0a1b2c3d.part"  # a key folder half made, with its key in it
+    keys.mkdir(parents=True)
+    (keys / "private.pem").write_bytes(b"key")
+    stale.append(old(keys))
     assert sorted(sweep(tmp_path)) == sorted(stale)
     assert all(not p.exists() for p in stale) and all(p.exists() for p in keep)
 
