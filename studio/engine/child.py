@@ -48,12 +48,4 @@ def engine_child(
         f"import runpy, sys; sys.path.insert(0, {STUDIO_ROOT!r}); "
         f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
     )
-    return ChildCommand(sys.executable, [*flags, "-c", code, *args], str(folder), engine_process_env(env))
-
-
-def engine_process_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for a child process that runs engine code. The child ignores PYTHON* variables
-    (-E); its output is unbuffered through -u."""
-    env = dict(os.environ)
-    env.update(extra or {})
-    return env
+    return ChildCommand(sys.executable, [*flags, "-c", code, *args], str(folder), {**os.environ, **(env or {})})
