@@ -486,6 +486,7 @@ def _mark_generated(path: Path, recipe: Recipe) -> bool:
 def load_input(path: str, rate: float = 24.0):
     """A project folder, or a timeline file the studio imports (.otio, .otioz, FCP .xml, .edl)."""
     from .core.store import ProjectError, load
+    from .core.temporaries import sweep as sweep_temporaries
     from .media.interchange import ADAPTERS, InterchangeError, read_timeline
 
     if Path(path).suffix.lower() in ADAPTERS:
@@ -494,9 +495,11 @@ def load_input(path: str, rate: float = 24.0):
         except InterchangeError as exc:
             raise CommandError(str(exc)) from exc
     try:
-        return load(path)
+        project = load(path)
     except ProjectError as exc:
         raise CommandError(str(exc)) from exc
+    sweep_temporaries(project.folder)  # what a killed studio left half-written in it
+    return project
 
 
 def cmd_export_timeline(args: argparse.Namespace) -> int:

@@ -17,8 +17,6 @@ import os
 import queue
 import signal
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -29,6 +27,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..core.recipe import Recipe
+from ..core.settings import logs_dir, private_folder
+from .child import engine_child
 from .jobs import (
     Job,
     JobCancelled,
@@ -46,36 +46,28 @@ from .requests import RequestError, prepare, resolve_model
 
 Listener = Callable[[JobEvent], None]
 
-_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # so the worker imports this same studio
-
-
-def engine_process_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for a child process that runs engine code (`python -m studio.engine...`):
-    it imports this same studio, and its output is not held back in a buffer."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH")) if p)
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra or {})
-    return env
-
-
 def default_log_dir() -> Path:
-    return Path(tempfile.gettempdir()) / "studio-logs"
+    """The user's own log folder (settings.logs_dir): the logs hold prompts."""
+    return logs_dir()
 
 
 class _WorkerProcess:
     """One running worker: the process, its log, and the job it is running."""
 
     def __init__(self, log_dir: Path, env: dict[str, str]) -> None:
-        log_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(log_dir)  # the log holds the prompts: only its user may read it
         self.log_path = log_dir / f"worker-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.log"
-        self._log: IO[bytes] = open(self.log_path, "ab")  # noqa: SIM115 - closed when the worker ends
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        self._log: IO[bytes] = os.fdopen(fd, "ab")
+        # Its working directory is the log folder: ours, private, and never where the user started us.
+        child = engine_child("studio.engine.worker", cwd=log_dir, env=env)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "studio.engine.worker"],
+            child.argv,
+            cwd=child.cwd,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
-            env=env,
+            env=child.env,
             text=True,
             encoding="utf-8",
             bufsize=1,
@@ -114,7 +106,7 @@ class EngineService:
         self.models_dir = models_dir  # a user-chosen models folder; may be changed at any time
         self.cards_dir = cards_dir
         self.memory = memory  # a memory tier (engine.memory.TIERS) for the worker; None: it chooses
-        self._env = self._worker_env(env)
+        self._env = dict(env or {})
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._jobs: dict[str, Job] = {}
@@ -125,10 +117,6 @@ class EngineService:
         self._closed = False
         self._dispatcher = threading.Thread(target=self._dispatch, name="engine-events", daemon=True)
         self._dispatcher.start()
-
-    @staticmethod
-    def _worker_env(extra: dict[str, str] | None) -> dict[str, str]:
-        return engine_process_env(extra)
 
     # -- the public API -------------------------------------------------------------------
 
@@ -165,7 +153,8 @@ class EngineService:
             name=name or recipe.prompt.strip()[:60],
             recipe=recipe,
             output=str(output),
-            project_folder=str(project_folder) if project_folder is not None else None,
+            # The worker runs in a folder of its own: relative inputs resolve against ours, as given.
+            project_folder=str(Path(project_folder if project_folder is not None else Path.cwd()).absolute()),
             notes=notes,
             resume_from=str(Path(resume_from).absolute()) if resume_from is not None else None,
         )
@@ -326,7 +315,7 @@ class EngineService:
                 "recipe": job.recipe.to_dict(),
                 "output": job.output,
                 "project_folder": job.project_folder,
-                "model_folder": str(resolved.folder),
+                "model_folder": str(Path(resolved.folder).absolute()),
                 "card": resolved.card.to_dict(),
                 "memory": self.memory,
                 "resume_from": job.resume_from,

@@ -1,5 +1,5 @@
 """The engine worker: a separate process that imports torch, keeps the last pipeline loaded and runs
-one job at a time. Run as `python -m studio.engine.worker`.
+one job at a time. Started by the service (engine/child.py builds its command line).
 
 Protocol: JSON lines. Requests on stdin:
     {"type": "run", "job_id": ..., "recipe": {...}, "output": "/abs/take.mkv", "project_folder": ...,
@@ -285,7 +285,8 @@ def main() -> None:
     diffusers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
-    print(f"worker {os.getpid()} ready (python {sys.version.split()[0]})", file=sys.stderr, flush=True)
+    studio = Path(__file__).resolve().parents[1]  # which checkout runs: the log says, for a bug report
+    print(f"worker {os.getpid()} ready (python {sys.version.split()[0]}, {studio})", file=sys.stderr, flush=True)
     Worker(protocol, sys.stdin).serve()
 
 

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..core import temporaries
 from ..core.presets import RESOURCES
 from ..core.project import Project, Sequence
 from ..core.timebase import FrameRate
@@ -186,6 +187,7 @@ def export_sequence(
     mark = _provenance.mark_for_sequence(project, sequence, first, end, picture=bool(codec.video),
                                          sound=audible) if provenance else None
     signed = tmp.with_name(f"{tmp.stem}.signed{codec.suffix}")
+    in_flight = temporaries.hold(tmp, sound, signed)  # no sweep removes them while this process lives
     try:
         if sound is not None:
             _mix_sound(project, sequence, sound, first, end, is_cancelled)
@@ -219,6 +221,7 @@ def export_sequence(
         _remove(tmp)
         raise
     finally:
+        temporaries.release(*in_flight)
         signed.unlink(missing_ok=True)
         if sound is not None:
             sound.unlink(missing_ok=True)

@@ -21,6 +21,7 @@ from typing import Any
 
 import opentimelineio as otio
 
+from ..core import temporaries
 from ..core.commands import longest_transition
 from ..core.project import (
     FITS,
@@ -191,6 +192,7 @@ def write_timeline(project: Project, path: str | os.PathLike[str], sequence: Seq
                                    f"{', '.join(missing[:5])}; relink them or write an .otio instead")
         options["media_policy"] = otio.adapters.file_bundle_utils.MediaReferencePolicy.ErrorIfNotFile
     tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.part{path.suffix}")
+    temporaries.hold(tmp)  # no sweep removes it while this process lives
     try:
         otio.adapters.write_to_file(timeline, str(tmp), adapter_name=adapter, **options)
         os.replace(tmp, path)
@@ -198,6 +200,7 @@ def write_timeline(project: Project, path: str | os.PathLike[str], sequence: Seq
         raise InterchangeError(f"cannot write {path.name}: {exc}") from exc
     finally:
         tmp.unlink(missing_ok=True)
+        temporaries.release(tmp)
     return path
 
 

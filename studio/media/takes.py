@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core import temporaries
 from ..core.timebase import FrameRate
 from . import ffmpeg
 from .probe import probe
@@ -49,6 +50,7 @@ def write_frames(
         raise ValueError(f"H.264 needs an even width and height, got {w}x{h}; write a lossless .mkv instead")
     sound: list[str] = []
     samples = path.with_name(f".{path.stem}.part.f32")  # the frames take stdin; the sound comes from a file
+    temporaries.hold(tmp, samples)  # no sweep removes them while this process lives
     if audio is not None:
         samples.write_bytes(audio.tobytes())
         sound = ["-f", "f32le", "-ar", str(sample_rate), "-ac", str(audio.shape[1]), "-i", str(samples)]
@@ -66,6 +68,7 @@ def write_frames(
                               input=frames.tobytes(), capture_output=True)
     finally:
         samples.unlink(missing_ok=True)
+        temporaries.release(tmp, samples)
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)
         raise ffmpeg.FFmpegError(ffmpeg.last_lines(proc.stderr))

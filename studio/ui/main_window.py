@@ -1280,6 +1280,8 @@ class MainWindow(QMainWindow):
         except ProjectError as exc:
             QMessageBox.warning(self, "Cannot open project", str(exc))
             return
+        from ..core.temporaries import sweep  # what a killed studio left half-written in the project
+        sweep(self.document.folder)
         offline = [m.name or m.path for m in self.document.project.media.values()
                    if self.document.project.is_offline(m)]
         if offline:

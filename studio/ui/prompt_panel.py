@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 from pathlib import Path
 
 from PySide6.QtCore import QProcess, QProcessEnvironment, Signal
@@ -27,8 +26,8 @@ from PySide6.QtWidgets import (
 
 from ..core import presets
 from ..core.recipe import Condition, Mode, Recipe
+from ..engine.child import engine_child
 from ..engine.requests import IMAGE_SUFFIXES
-from ..engine.service import engine_process_env
 
 MAX_SEED = 2**31 - 1
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
@@ -180,17 +179,23 @@ class PromptExpander(QWidget):
         if not prompt:
             self.status.setText("Write a few words first, then expand them.")
             return
+        try:
+            child = engine_child("studio.engine.expand", str(self._folder.absolute()))
+        except OSError as exc:  # its folder cannot be made, or is another user's
+            self.status.setText(f"The expander cannot start: {exc}")
+            return
         process = QProcess(self)
         environment = QProcessEnvironment()
-        for key, value in engine_process_env().items():
+        for key, value in child.env.items():
             environment.insert(key, value)
         process.setProcessEnvironment(environment)
+        process.setWorkingDirectory(child.cwd)
         process.finished.connect(self._finished)
         self._process = process
         self.button.setEnabled(False)
         self.status.setText("Expanding…")
         self._expanded_from = prompt
-        process.start(sys.executable, ["-m", "studio.engine.expand", str(self._folder)])
+        process.start(child.program, child.args)
         process.write(prompt.encode())
         process.closeWriteChannel()
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import stat
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +24,7 @@ from studio.engine.jobs import (
     JobState,
 )
 from studio.engine.requests import RequestError
-from studio.engine.service import EngineService
+from studio.engine.service import EngineService, default_log_dir
 from studio.media.takes import read_frames
 
 TIMEOUT = 120  # generous: a worker's first start imports torch and diffusers
@@ -222,3 +225,41 @@ def test_queued_jobs_can_be_reordered_and_run_in_the_new_order(service, events, 
     with events._changed:
         started = [e.job_id for e in events.events if isinstance(e, JobStarted) and e.job_id in waiting]
     assert started == [waiting[2], waiting[1], waiting[0]]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file modes")
+def test_logs_go_in_the_users_own_folder_readable_by_nobody_else(tiny_ltx, tmp_path, monkeypatch):
+    config = tmp_path / "config"
+    monkeypatch.setenv("STUDIO_CONFIG", str(config))
+    (config / "logs").mkdir(parents=True)
+    (config / "logs").chmod(0o755)  # left readable by everyone, as a shared /tmp folder was
+    with EngineService() as svc:
+        job = svc.wait(svc.submit(recipe(tiny_ltx), tmp_path / "take.mkv"), TIMEOUT)
+        log = svc.worker_log
+    assert job.state is JobState.DONE, job.error
+    assert log.parent == config / "logs"
+    assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    assert "ready" in log.read_text()
+
+
+def test_without_studio_config_the_logs_are_in_the_users_home(monkeypatch, tmp_path):
+    monkeypatch.delenv("STUDIO_CONFIG")
+    monkeypatch.delenv("XDG_STATE_HOME", raising=False)
+    assert default_log_dir().is_relative_to(Path.home())
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    if sys.platform.startswith("linux"):
+        assert default_log_dir() == tmp_path / "studio" / "logs"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file owners")
+def test_a_log_folder_of_another_user_is_refused_with_a_sentence(tiny_ltx, tmp_path, monkeypatch):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(logs).st_uid + 1)  # as if another user made it
+    with EngineService(log_dir=logs) as svc:
+        job = svc.wait(svc.submit(recipe(tiny_ltx), tmp_path / "take.mkv"), TIMEOUT)
+    assert job.state is JobState.FAILED
+    assert job.error == (f"could not start the engine worker: the folder {logs} belongs to another user, so the "
+                         "studio will not keep its files there: remove it, or set STUDIO_CONFIG to a folder of "
+                         "your own")
