@@ -335,3 +335,28 @@ def test_a_take_that_cannot_be_marked_is_not_left(tmp_path, monkeypatch, name):
         write_frames(tmp_path / name, np.full((3, 16, 16, 3), 50, np.uint8), 24,
                      mark=provenance.mark_for_recipes([RECIPE]))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_marking_again_replaces_the_old_mark_and_keeps_the_other_tags(tmp_path):
+    from studio.media import ffmpeg
+
+    src = write_frames(tmp_path / "src.mkv", np.full((3, 16, 16, 3), 50, np.uint8), 24)
+    shot = tmp_path / "shot.mkv"
+    ffmpeg.run(["-i", str(src), "-c", "copy", "-metadata", "title=the harbour", "-metadata", "comment=old words",
+                str(shot)])
+    first = dataclasses.replace(RECIPE, seed=1)
+    mark_file(shot, provenance.mark_for_recipes([first]))
+    mark_file(shot, provenance.mark_for_recipes([RECIPE]))
+    tags = read_tags(shot)
+    assert tags["title"] == "the harbour"
+    assert tags["comment"].startswith("AI-generated (studio): text_to_video by ltx-video-0.9.5, seed 7")
+    assert strict_json(tags["description"])["recipes"] == [RECIPE.to_dict()]
+
+
+def test_the_record_is_strict_json_and_utf8_whatever_the_recipe_holds():
+    recipe = dataclasses.replace(RECIPE, prompt="half a pair \ud83c here", guidance=float("-inf"))
+    mark = provenance.mark_for_recipes([recipe])
+    record = strict_json(mark.record_json())["recipes"][0]
+    assert record["prompt"] == "half a pair \ufffd here" and record["guidance"] == "-Infinity"
+    assert float(record["guidance"]) == float("-inf")  # the strings are the ones float() reads
+    provenance.ffmetadata(mark).encode("utf-8")  # the tags file can be written
