@@ -360,3 +360,13 @@ def test_the_record_is_strict_json_and_utf8_whatever_the_recipe_holds():
     assert record["prompt"] == "half a pair \ufffd here" and record["guidance"] == "-Infinity"
     assert float(record["guidance"]) == float("-inf")  # the strings are the ones float() reads
     provenance.ffmetadata(mark).encode("utf-8")  # the tags file can be written
+
+
+def test_an_export_whose_tags_cannot_be_written_leaves_nothing(cut, tmp_path, monkeypatch):
+    def broken(mark):
+        raise provenance.ProvenanceError("the disk is full")
+
+    monkeypatch.setattr(provenance, "ffmetadata", broken)
+    with pytest.raises(ExportError, match="could not be marked as AI-generated, so it was not written.*disk is full"):
+        export_sequence(cut, cut.sequence, tmp_path / "film.mp4")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["media"]
