@@ -14,6 +14,9 @@ Events on the original stdout:
     job_id. A long shot also sends partial (output, frames, window, windows) after each window, its take
     so far written to output; a cancel of a long shot with finished windows ends in done, the take being
     those windows.
+Every take is marked as AI-generated as it is written (media/provenance.py: tags, and a signed manifest
+in an MP4), before partial or done announces it; a long shot's take so far says it is partial. A take
+that cannot be marked is not kept: the job fails with the reason.
 Everything else the process prints, including libraries' chatter and tracebacks, goes to stderr
 (the service points it at a log file).
 """
@@ -131,6 +134,7 @@ class Worker:
         import dataclasses
 
         from ..core.recipe import Recipe
+        from ..media.provenance import mark_for_take
         from ..media.takes import write_frames
         from . import windows
         from .cards import Card, folder_card, resolve
@@ -171,7 +175,8 @@ class Worker:
             (frames, audio, sample_rate) = (family.generate(*args), None, None)
         if should_stop():
             raise Cancelled()
-        write_frames(message["output"], frames, recipe.fps, audio=audio, sample_rate=sample_rate)
+        write_frames(message["output"], frames, recipe.fps, audio=audio, sample_rate=sample_rate,
+                     mark=mark_for_take(recipe, message.get("project_folder")))
         return frames, recipe, sample_rate
 
     def _generate_long(self, family, pipe, recipe, card, message, job_id, on_step, should_stop, on_preview):
@@ -179,6 +184,7 @@ class Worker:
         announced, so it can be played; a cancel keeps the finished windows as the take."""
         import dataclasses
 
+        from ..media.provenance import mark_for_take
         from ..media.takes import write_frames
         from . import windows
         from .jobs import Cancelled
@@ -187,7 +193,10 @@ class Worker:
         kept: list = []  # the take so far: frames, and its sample rate when it has sound
 
         def write_partial(frames, done: int, count: int, sound=None, sample_rate=None) -> str:
-            write_frames(output, frames, recipe.fps, audio=sound, sample_rate=sample_rate)
+            # Marked before it is announced: a run killed now leaves a take that says what it is.
+            so_far = None if done == count else (int(len(frames)), done, count)
+            mark = mark_for_take(recipe, message.get("project_folder"), partial=so_far)
+            write_frames(output, frames, recipe.fps, audio=sound, sample_rate=sample_rate, mark=mark)
             kept[:] = [frames, sample_rate]
             self.emit("partial", job_id, output=output, frames=int(len(frames)), window=done, windows=count)
             return output

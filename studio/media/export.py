@@ -195,8 +195,8 @@ def export_sequence(
             _render(project, sequence, tmp, out_path, first, end, progress, is_cancelled, settings, sound, mark)
             _check_output(tmp, settings.fps or sequence.fps, _frames_out(total, sequence.fps, settings.fps), codec)
         elif sound is not None:  # sound only
-            ffmpeg.run(["-y", "-i", str(sound), *codec.audio,
-                        *(_provenance.metadata_args(mark) if mark else []), str(tmp)])
+            with _provenance.metadata_input(mark, 1) as (tags_in, tags_out):
+                ffmpeg.run(["-y", "-i", str(sound), *tags_in, *codec.audio, *tags_out, str(tmp)])
             if progress is not None:
                 progress(total, total)
         else:
@@ -312,13 +312,22 @@ def _render(project: Project, sequence: Sequence, tmp: Path, out_path: Path, fir
                   *(["-movflags", "+faststart"] if codec.suffix in (".mp4", ".mov") else []), str(tmp)]
     else:  # a PNG sequence: numbered files in the folder
         target = ["-start_number", str(first), str(tmp / f"{out_path.name}_%06d.png")]
-    args = [ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-framerate", rate,
-            "-i", "pipe:0", *(["-i", str(sound), "-map", "0:v", "-map", "1:a", *codec.audio]
-                              if sound is not None else ["-an"]),
-            "-vf", _filters(settings, codec), *video, *quality, *colour,
-            *(_provenance.metadata_args(mark) if mark is not None and codec.suffix else []),
-            "-r", out_rate, "-fps_mode", "cfr", *target]
+    # The tags come from a metadata file, never the command line: a recipe may be longer than it allows.
+    tags = _provenance.metadata_input(mark if codec.suffix else None, 2 if sound is not None else 1)
+    with tags as (tags_in, tags_out):
+        args = [ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-framerate", rate,
+                "-i", "pipe:0", *(["-i", str(sound)] if sound is not None else []), *tags_in,
+                *(["-map", "0:v", "-map", "1:a", *codec.audio] if sound is not None else ["-an"]),
+                "-vf", _filters(settings, codec), *video, *quality, *colour, *tags_out,
+                "-r", out_rate, "-fps_mode", "cfr", *target]
+        _encode(project, sequence, args, out_path, first, end, progress, is_cancelled)
+
+
+def _encode(project: Project, sequence: Sequence, args: list[str], out_path: Path, first: int, end: int,
+            progress: Progress | None, is_cancelled: Callable[[], bool]) -> None:
+    """Run ffmpeg with args, feeding it the sequence's frames [first, end) on its stdin."""
+    total = end - first
     frames = SequenceFrames(project, sequence, cache_bytes=64 * 1024 * 1024)
     with tempfile.TemporaryFile() as stderr, frames:
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)

@@ -6,8 +6,21 @@ Three marks, the same facts in each:
   is trainedAlgorithmicMedia, the recipe of each generated shot in an "org.studio.recipe" assertion,
   and the media it was made from as ingredients where c2pa can read them;
 - the container's metadata tags: `comment` "AI-generated (studio): …" and `description`, the record as
-  compact JSON, so a tool that knows nothing of C2PA still sees it;
-- for containers C2PA cannot carry (Matroska, a PNG sequence), a sidecar NAME.recipe.json.
+  compact JSON, so a tool that knows nothing of C2PA still sees it. They reach ffmpeg in a metadata
+  file (`-f ffmetadata -i FILE -map_metadata N`), never on its command line, so a recipe of any
+  length fits (Linux refuses one argument over 128 KB);
+- for files the user receives in containers C2PA cannot carry (Matroska, a PNG sequence), a sidecar
+  NAME.recipe.json. Takes inside a project carry their tags (and a manifest when MP4) without one.
+
+Any recipe can be marked: the record is strict JSON. Numbers JSON has no word for (NaN, infinities)
+are written as the strings "NaN", "Infinity" and "-Infinity", which float() reads back; text is kept
+as it is (JSON escapes a NUL and every control character), except for lone surrogates, which no
+UTF-8 file can hold and which become U+FFFD. The one-line summary drops control characters.
+
+A take is marked as it is written (takes.write_frames(mark=...)): tags and manifest go on before it
+gets its name, so no generated take is ever on disk unmarked, and one that cannot be marked is not
+kept. A long shot's take so far says it is partial: its recipe holds "partial" (frames and windows
+made, of how many).
 
 The signing key and its certificate chain are made once per installation, in the settings folder
 (provenance/): a local root CA and an end-entity certificate issued by it (C2PA refuses a self-signed
@@ -21,11 +34,16 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
+import re
 import secrets
 import shutil
 import subprocess
-from collections.abc import Iterable
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,28 +86,73 @@ class Mark:
     relationship: str = "componentOf"  # the sources' part: "componentOf" (a cut) or "inputTo" (a generation)
 
     def record(self) -> dict[str, Any]:
-        """The record the tags, the sidecar and the manifest's recipe assertion hold."""
-        return {"ai_generated": True, "generator": GENERATOR, "digital_source_type": DIGITAL_SOURCE_TYPE,
-                "recipes": list(self.recipes)}
+        """The record the tags, the sidecar and the manifest's recipe assertion hold: strict JSON, whatever
+        the recipes hold (see the module's notes)."""
+        return _json_safe({"ai_generated": True, "generator": GENERATOR, "digital_source_type": DIGITAL_SOURCE_TYPE,
+                           "recipes": list(self.recipes)})
+
+    def record_json(self) -> str:
+        """The record as compact JSON, for the tags."""
+        return json.dumps(self.record(), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
     def summary(self) -> str:
         """One line for people: AI-generated (studio): the shots' models, seeds and prompts."""
-        shots = [_recipe_line(r) for r in self.recipes]
+        shots = [_recipe_line(r) for r in self.record()["recipes"]]
         if len(shots) > 3:
             shots = [*shots[:3], f"and {len(shots) - 3} more"]
-        return " ".join(f"{COMMENT_PREFIX}: {'; '.join(shots)}".split())  # one line, for every container
+        text = f"{COMMENT_PREFIX}: {'; '.join(shots)}"
+        text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)  # NUL, escapes, newlines
+        return " ".join(text.split())  # one line, for every container
 
 
 def _recipe_line(recipe: dict[str, Any]) -> str:
     prompt = str(recipe.get("expanded_prompt") or recipe.get("prompt") or "")
     if len(prompt) > 80:
         prompt = prompt[:77] + "…"
-    return f"{recipe.get('mode', '?')} by {recipe.get('model', '?')}, seed {recipe.get('seed', '?')}, \"{prompt}\""
+    line = f"{recipe.get('mode', '?')} by {recipe.get('model', '?')}, seed {recipe.get('seed', '?')}, \"{prompt}\""
+    partial = recipe.get("partial")
+    if isinstance(partial, dict):
+        line += (f" (partial: {partial.get('frames', '?')} of {partial.get('of_frames', '?')} frames, "
+                 f"window {partial.get('windows', '?')} of {partial.get('of_windows', '?')})")
+    return line
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_safe(value: Any) -> Any:
+    """value with what strict JSON and UTF-8 cannot hold replaced: non-finite floats by "NaN", "Infinity"
+    or "-Infinity", lone surrogates by U+FFFD; anything not JSON by its text."""
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {str(_json_safe(k)): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, bool | int):
+        return value
+    return _json_safe(str(value))
 
 
 def mark_for_recipes(recipes: Iterable[Recipe], sources: Iterable[str | os.PathLike[str]] = (),
                      relationship: str = "inputTo") -> Mark:
     return Mark(tuple(r.to_dict() for r in recipes), tuple(Path(s) for s in sources), relationship)
+
+
+def mark_for_take(recipe: Recipe, folder: str | os.PathLike[str] | None = None, *,
+                  partial: tuple[int, int, int] | None = None) -> Mark:
+    """The mark of a take the engine made from recipe, with the files it was conditioned on (relative
+    to folder) as ingredients. partial = (frames made, windows made, windows planned) marks a long
+    shot's take so far: its recipe says how much of the shot it holds."""
+    data = recipe.to_dict()
+    if partial is not None:
+        made, windows, of_windows = partial
+        data["partial"] = {"frames": made, "of_frames": recipe.frames, "windows": windows, "of_windows": of_windows}
+    return Mark((data,), tuple(recipe_sources(recipe, Path(folder) if folder is not None else None)), "inputTo")
 
 
 def recipe_sources(recipe: Recipe, folder: Path | None = None) -> list[Path]:
@@ -131,10 +194,37 @@ def mark_for_sequence(project: Project, sequence: Sequence, first: int, end: int
     return Mark(tuple(recipes.values()), tuple(sources), "componentOf")
 
 
-def metadata_args(mark: Mark) -> list[str]:
-    """ffmpeg's output options that write the mark into the container's tags."""
-    record = json.dumps(mark.record(), separators=(",", ":"), ensure_ascii=False)
-    return ["-metadata", f"comment={mark.summary()}", "-metadata", f"description={record}"]
+def ffmetadata(mark: Mark) -> str:
+    """The mark's tags as an FFMETADATA1 file: `comment`, the summary, and `description`, the record."""
+    return f";FFMETADATA1\ncomment={_escape(mark.summary())}\ndescription={_escape(mark.record_json())}\n"
+
+
+def _escape(value: str) -> str:
+    """A value as ffmetadata files write it: '=', ';', '#', the backslash and a newline escaped by a
+    backslash. A NUL cannot be written at all: the summary has none, and JSON escapes it."""
+    if "\x00" in value:
+        raise ProvenanceError("a metadata tag cannot hold a NUL character")
+    return re.sub(r"([=;#\\\n])", r"\\\1", value)
+
+
+@contextmanager
+def metadata_input(mark: Mark | None, index: int) -> Iterator[tuple[list[str], list[str]]]:
+    """ffmpeg options that write the mark into a file's tags, as (input options, output options): give
+    the input options as input number `index` (after the others) and the output options before the
+    output's name. Empty for no mark. The tags travel in a temporary metadata file, removed after."""
+    if mark is None:
+        yield [], []
+        return
+    fd, name = tempfile.mkstemp(prefix="studio-tags-", suffix=".txt")
+    try:
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+                f.write(ffmetadata(mark))
+        except (OSError, UnicodeError) as exc:
+            raise ProvenanceError(f"cannot write the AI-generated tags to {name}: {exc}") from exc
+        yield ["-f", "ffmetadata", "-i", name], ["-map_metadata", str(index)]
+    finally:
+        Path(name).unlink(missing_ok=True)
 
 
 def sidecar_path(path: str | os.PathLike[str]) -> Path:
@@ -150,8 +240,8 @@ def write_sidecar(path: str | os.PathLike[str], mark: Mark, sidecar: Path | None
     sidecar = sidecar or sidecar_path(path)
     tmp = sidecar.with_name(f".{sidecar.name}.{secrets.token_hex(4)}.part")
     try:
-        tmp.write_text(json.dumps({"file": Path(path).name, **mark.record()}, indent=2, ensure_ascii=False) + "\n",
-                       encoding="utf-8")
+        tmp.write_text(json.dumps(_json_safe({"file": Path(path).name, **mark.record()}), indent=2,
+                                  ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
         os.replace(tmp, sidecar)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -370,24 +460,43 @@ def mark_file(path: str | os.PathLike[str], mark: Mark, *, keys: SigningKeys | N
     path = Path(path)
     token = secrets.token_hex(4)
     tagged = path.with_name(f".{path.stem}.{token}.tagged{path.suffix}")
-    signed = path.with_name(f".{path.stem}.{token}.signed{path.suffix}")
     try:
-        remux_args = ["-y", "-i", str(path), "-map", "0", "-c", "copy", "-map_metadata", "0", *metadata_args(mark)]
-        if path.suffix.lower() in (".mp4", ".m4v", ".mov"):
-            remux_args += ["-movflags", "+faststart"]
-        try:
-            ffmpeg.run([*remux_args, str(tagged)])
-        except ffmpeg.FFmpegError as exc:
-            raise ProvenanceError(f"could not write the AI-generated tags into {path}: {exc}") from exc
-        if can_sign(path):
-            sign(tagged, signed, mark, title=path.name, keys=keys)
-            os.replace(signed, path)
-            return [path]
-        os.replace(tagged, path)
-        return [path, write_sidecar(path, mark)]
+        faststart = ["-movflags", "+faststart"] if path.suffix.lower() in (".mp4", ".m4v", ".mov") else []
+        # The mark's tags first: where the file has a comment or description of its own, the first
+        # -map_metadata wins, and the rest of its tags are kept.
+        with metadata_input(mark, 1) as (tags_in, tags_out):
+            try:
+                ffmpeg.run(["-y", "-i", str(path), *tags_in, "-map", "0", "-c", "copy", *tags_out, "-map_metadata", "0",
+                            *faststart, str(tagged)])
+            except ffmpeg.FFmpegError as exc:
+                raise ProvenanceError(f"could not write the AI-generated tags into {path}: {exc}") from exc
+        if not can_sign(path):
+            os.replace(tagged, path)
+            return [path, write_sidecar(path, mark)]
+        finish(tagged, path, mark, keys=keys)
+        return [path]
     finally:
         tagged.unlink(missing_ok=True)
+
+
+def finish(tmp: str | os.PathLike[str], path: str | os.PathLike[str], mark: Mark | None, *,
+           keys: SigningKeys | None = None) -> Path:
+    """Give a written, tagged temporary file its name: signed first where the container carries a
+    manifest (MP4, MOV, WAV). If it cannot be signed, tmp is removed and nothing takes the name."""
+    tmp, path = Path(tmp), Path(path)
+    signed = tmp.with_name(f"{tmp.stem}.signed{tmp.suffix}")
+    try:
+        if mark is not None and can_sign(path):
+            sign(tmp, signed, mark, title=path.name, keys=keys)
+            os.replace(signed, path)
+        else:
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise ProvenanceError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    finally:
         signed.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 # -- reading it back ------------------------------------------------------------------------------

@@ -3,6 +3,10 @@
 Takes are FFV1 (lossless) in Matroska, RGB planar, so extending a clip conditions on its exact
 frames and no generation ever compounds compression loss. A take from a model that makes sound
 (LTX-2) carries it as a second stream, 32-bit float PCM, so the samples too read back exactly.
+
+A generated take is marked as it is written (provenance.py): its tags go in with the frames and,
+in an MP4, its manifest is signed before the file gets its name. No generated take is ever on disk
+unmarked; one that cannot be marked is not kept.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import numpy as np
 
 from ..core import temporaries
 from ..core.timebase import FrameRate
-from . import ffmpeg
+from . import ffmpeg, provenance
 from .probe import probe
 
 
@@ -25,11 +29,16 @@ def write_frames(
     fps: FrameRate | float | str,
     audio: np.ndarray | None = None,
     sample_rate: int | None = None,
+    *,
+    mark: provenance.Mark | None = None,
 ) -> Path:
     """Write uint8 RGB frames shaped (N, H, W, 3) losslessly. Writes to a temporary file, then renames.
 
     audio, if given, is float32 samples shaped (samples, channels) at sample_rate, stored beside the
-    frames as they are (the caller makes it as long as the frames)."""
+    frames as they are (the caller makes it as long as the frames).
+
+    mark, for generated frames, is written into the take before it gets its name: tags, and a signed
+    C2PA manifest in an MP4. If it cannot be, ProvenanceError, and nothing is written."""
     path = Path(path)
     frames = np.ascontiguousarray(frames)
     if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0:
@@ -59,21 +68,24 @@ def write_frames(
     # The pipe holds exactly n frames. With sound, no -frames:v: it ends the file at the last frame's
     # start, and the sound's last packet (up to a quarter second of it) would be lost.
     count = [] if audio is not None else ["-frames:v", str(n)]
-    args = [
-        "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(rate), "-i", "pipe:0", *sound,
-        *codec, "-r", str(rate), *count, str(tmp),
-    ]
     try:
-        proc = subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", *args],
-                              input=frames.tobytes(), capture_output=True)
+        with provenance.metadata_input(mark, 2 if audio is not None else 1) as (tags_in, tags_out):
+            args = [
+                "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(rate), "-i", "pipe:0", *sound,
+                *tags_in, *codec, *tags_out, "-r", str(rate), *count, str(tmp),
+            ]
+            proc = subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", *args],
+                                  input=frames.tobytes(), capture_output=True)
+        if proc.returncode != 0:
+            raise ffmpeg.FFmpegError(ffmpeg.last_lines(proc.stderr))
+        return provenance.finish(tmp, path, mark)
+    except provenance.ProvenanceError as exc:
+        raise provenance.ProvenanceError(f"{path} could not be marked as AI-generated, so it was not kept: "
+                                         f"{exc}") from exc
     finally:
+        tmp.unlink(missing_ok=True)
         samples.unlink(missing_ok=True)
         temporaries.release(tmp, samples)
-    if proc.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        raise ffmpeg.FFmpegError(ffmpeg.last_lines(proc.stderr))
-    os.replace(tmp, path)
-    return path
 
 
 def read_frames(path: str | os.PathLike[str], width: int | None = None,

@@ -23,6 +23,7 @@ from studio.engine.loader import load_pipeline, pick_device
 from studio.engine.requests import RequestError, prepare
 from studio.engine.service import EngineService
 from studio.engine.weights import CARD_FILE
+from studio.media.provenance import verify
 from studio.media.takes import read_frames, write_frames
 
 REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -181,6 +182,7 @@ def test_the_worker_announces_each_window_and_keeps_them_on_cancel(short_windows
         partial = [(e.window, e.windows, e.frames) for e in events if isinstance(e, JobPartial)]
         assert partial == [(1, 3, 17), (2, 3, 29), (3, 3, 41)]
         assert read_frames(output).shape == (41, 32, 32, 3)
+        assert "partial" not in verify(output).recipes[0]  # marked as it was written: the whole shot
 
         def cancel_after_the_first_window(event):
             if isinstance(event, JobPartial) and event.window == 1:
@@ -194,6 +196,7 @@ def test_the_worker_announces_each_window_and_keeps_them_on_cancel(short_windows
         done = done_event(job_id)
         assert done.frames == 17 and done.recipe.frames == 17  # the recipe says what was kept
         assert read_frames(kept).shape == (17, 32, 32, 3)
+        assert verify(kept).recipes[0]["partial"] == {"frames": 17, "of_frames": 41, "windows": 1, "of_windows": 3}
     finally:
         service.shutdown()
 
@@ -341,3 +344,107 @@ def test_the_service_resumes_a_long_shot_from_a_take_so_far(short_windows, tmp_p
     assert [(e.window, e.windows) for e in events if isinstance(e, JobPartial)] == [(2, 3), (3, 3)]
     made = read_frames(tmp_path / "go-on.mkv")
     assert made.shape == (41, 32, 32, 3) and np.array_equal(made[:17], first)
+
+
+# -- the take so far is marked before it is announced --------------------------------------------------
+
+
+class Killed(BaseException):
+    """The worker process dying (SIGKILL, a crash): nothing after it runs."""
+
+
+class ScriptedFamily:
+    """A family whose windows are made instantly; `second` runs when the second window starts."""
+
+    def __init__(self, second):
+        self.second = second
+        self.calls = 0
+
+    def generate(self, pipe, recipe, card, project_folder, on_step, should_stop, on_preview, assemble=True):
+        self.calls += 1
+        if self.calls == 2:
+            self.second()
+        shade = 40 * self.calls
+        return np.full((recipe.frames, recipe.height, recipe.width, 3), shade, np.uint8)
+
+
+def run_long(tmp_path, output, second):
+    """A 25-frame shot in two windows of a 17-frame card (17 frames, then 8 new), run by the worker's
+    own long-shot code with a scripted family; returns the worker, its result and its events."""
+    import io
+    import json
+
+    from studio.engine.worker import Worker
+
+    card = dataclasses.replace(load_card(REPO_MODELS / "ltx-video-0.9.5.toml"), max_frames=17)
+    recipe = Recipe(Mode.TEXT_TO_VIDEO, card.id, "a lighthouse at night", width=32, height=32, frames=25, seed=3,
+                    steps=2)
+    assert [w.new for w in windows.plan(recipe, card)] == [17, 8]
+    protocol = io.StringIO()
+    worker = Worker(protocol, io.StringIO())
+    stop = []
+    message = {"output": str(output), "project_folder": str(tmp_path)}
+
+    def events():
+        return [json.loads(line) for line in protocol.getvalue().splitlines()]
+
+    result = worker._generate_long(ScriptedFamily(lambda: second(stop, events)), None, recipe, card, message, "job",
+                                   lambda s, t: None, lambda: bool(stop), None)
+    return recipe, result, events()
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
+def test_a_long_shot_killed_after_its_first_window_leaves_a_marked_partial_take(tmp_path, suffix):
+    from studio.media.provenance import read_tags
+
+    output = tmp_path / f"long{suffix}"
+    seen = {}
+
+    def die(stop, events):
+        assert [e["type"] for e in events()] == ["partial"]  # window 1 announced: what a kill now leaves
+        seen["verdict"], seen["frames"] = verify(output), len(read_frames(output))
+        seen["comment"] = read_tags(output)["comment"]
+        raise Killed()
+
+    with pytest.raises(Killed):
+        run_long(tmp_path, output, die)
+    verdict = seen["verdict"]
+    assert verdict.ai_generated and seen["frames"] == 17
+    assert verdict.state == ("trusted" if suffix == ".mp4" else "missing")  # Matroska: tags, no manifest
+    assert verdict.recipes[0]["prompt"] == "a lighthouse at night" and verdict.recipes[0]["frames"] == 25
+    assert verdict.recipes[0]["partial"] == {"frames": 17, "of_frames": 25, "windows": 1, "of_windows": 2}
+    assert "(partial: 17 of 25 frames, window 1 of 2)" in seen["comment"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [output.name]  # no temporary or unmarked file beside it
+
+
+def test_a_cancelled_long_shot_keeps_its_windows_marked_partial_and_a_whole_one_is_marked_whole(tmp_path):
+    def cancel(stop, events):
+        stop.append(True)
+        raise Cancelled()
+
+    kept = tmp_path / "kept.mkv"
+    recipe, (frames, done_recipe, _), events = run_long(tmp_path, kept, cancel)
+    assert len(frames) == 17 and done_recipe.frames == 17
+    assert [e["type"] for e in events] == ["partial"]
+    assert verify(kept).recipes[0]["partial"] == {"frames": 17, "of_frames": 25, "windows": 1, "of_windows": 2}
+
+    whole = tmp_path / "whole.mkv"
+    recipe, (frames, _, _), events = run_long(tmp_path, whole, lambda stop, events: None)
+    assert len(frames) == 25 and [e["window"] for e in events] == [1, 2]
+    assert verify(whole).recipes == [recipe.to_dict()]  # all its windows: no longer partial
+
+
+def test_a_take_that_cannot_be_marked_fails_the_job_and_is_not_kept(tmp_path, monkeypatch):
+    from studio.engine.worker import describe_error
+    from studio.media import provenance
+
+    def broken(*args, **kwargs):
+        raise provenance.ProvenanceError("the signing key cannot be read")
+
+    monkeypatch.setattr(provenance, "sign", broken)
+    output = tmp_path / "long.mp4"
+    with pytest.raises(provenance.ProvenanceError) as failure:
+        run_long(tmp_path, output, lambda stop, events: None)
+    assert describe_error(failure.value) == (f"{output} could not be marked as AI-generated, so it was not kept: "
+                                             "the signing key cannot be read")
+    assert list(tmp_path.iterdir()) == []

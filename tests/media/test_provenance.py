@@ -4,6 +4,7 @@ cannot carry a manifest; anything else is left unmarked."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from pathlib import Path
@@ -237,3 +238,135 @@ def test_keys_that_cannot_be_made_fail_the_export_with_the_reason(cut, tmp_path,
     with pytest.raises(ExportError, match=r"film.mp4 could not be marked as AI-generated.*cannot make the signing"):
         export_sequence(cut, cut.sequence, tmp_path / "out" / "film.mp4")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+# -- any recipe, any length: marking never depends on the command line or on what the text holds ---------
+
+BIG_PROMPT = "a lighthouse = beacon; #waves \\ " * 7000  # about 220 KB: past ffmpeg's 128 KB argument limit
+ODD_RECIPES = {
+    "a 200 KB prompt": dataclasses.replace(RECIPE, prompt=BIG_PROMPT),
+    "a NUL and other control characters in the prompt": dataclasses.replace(
+        RECIPE, prompt="before\x00after\x1b[31m\r\nnext line \U0001f30a \u202e"),
+    "NaN guidance": dataclasses.replace(RECIPE, guidance=float("nan"), strength=float("inf")),
+}
+
+
+def as_marked(recipe: Recipe) -> dict:
+    """A recipe as its mark holds it: numbers that JSON cannot carry written as the strings float() reads."""
+    data = recipe.to_dict()
+    for key, value in data.items():
+        if isinstance(value, float) and not np.isfinite(value):
+            data[key] = {float("inf"): "Infinity", float("-inf"): "-Infinity"}.get(value, "NaN")
+    return data
+
+
+def strict_json(text: str):
+    """json.loads that refuses NaN and Infinity, as every JSON parser but Python's does."""
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("recipe", ODD_RECIPES.values(), ids=ODD_RECIPES.keys())
+def test_any_recipe_marks_an_mp4_take(tmp_path, recipe):
+    shot = write_frames(tmp_path / "shot.mp4", np.full((3, 16, 16, 3), 50, np.uint8), 24)
+    mark_file(shot, provenance.mark_for_recipes([recipe]))
+    verdict = verify(shot)
+    assert verdict.state == "trusted" and verdict.ai_generated, verdict.problems
+    assert verdict.recipes == [as_marked(recipe)]
+    record = strict_json(read_tags(shot)["description"])
+    assert record["recipes"] == [as_marked(recipe)]
+    assert "\x00" not in read_tags(shot)["comment"]
+
+
+@pytest.mark.parametrize("recipe", ODD_RECIPES.values(), ids=ODD_RECIPES.keys())
+def test_any_recipe_marks_a_lossless_take_as_it_is_written(tmp_path, recipe):
+    frames = np.random.default_rng(2).integers(0, 256, (4, 16, 16, 3), np.uint8)
+    shot = write_frames(tmp_path / "shot.mkv", frames, 24, mark=provenance.mark_for_recipes([recipe]))
+    assert np.array_equal(read_frames(shot), frames)
+    verdict = verify(shot)
+    assert verdict.ai_generated and verdict.recipes == [as_marked(recipe)]
+    assert strict_json(read_tags(shot)["description"])["recipes"] == [as_marked(recipe)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shot.mkv"]  # a take in media/: tags, no sidecar
+
+
+@pytest.mark.parametrize("recipe", ODD_RECIPES.values(), ids=ODD_RECIPES.keys())
+def test_a_project_holding_such_a_take_exports_marked(cut, tmp_path, recipe):
+    cut.media["g"].recipe = recipe
+    out = export_sequence(cut, cut.sequence, tmp_path / "film.mp4")
+    verdict = verify(out)
+    assert verdict.state == "trusted" and verdict.recipes == [as_marked(recipe)]
+    assert strict_json(read_tags(out)["description"])["recipes"] == [as_marked(recipe)]
+    sidecar = export_sequence(cut, cut.sequence, tmp_path / "stills", settings=RenderSettings("png"))
+    assert strict_json((sidecar / "stills.recipe.json").read_text())["recipes"] == [as_marked(recipe)]
+
+
+def test_a_sound_only_export_of_such_a_take_is_marked(tmp_path):
+    t = np.arange(24000, dtype=np.float32) / 48000
+    samples = np.stack([np.sin(2 * np.pi * 440 * t)] * 2, axis=1).astype(np.float32)
+    write_frames(tmp_path / "voice.mkv", np.zeros((12, 16, 16, 3), np.uint8), 24, audio=samples, sample_rate=48000)
+    recipe = ODD_RECIPES["a 200 KB prompt"]
+    project = Project(name="t", folder=tmp_path)
+    project.media["v"] = MediaItem("v", "voice.mkv", width=16, height=16, frames=12, has_audio=True, recipe=recipe)
+    project.sequences = [Sequence("s", fps=FrameRate(24), width=16, height=16, tracks=[
+        Track("v1", TrackKind.VIDEO), Track("a1", TrackKind.AUDIO, clips=[Clip("a", "v", 0, 0, 12)])])]
+    out = export_sequence(project, project.sequence, tmp_path / "voice.wav", settings=RenderSettings("wav"))
+    verdict = verify(out)
+    assert verdict.state == "trusted" and verdict.recipes == [as_marked(recipe)]
+
+
+def test_an_mp4_take_is_signed_before_it_gets_its_name(tmp_path):
+    shot = write_frames(tmp_path / "shot.mp4", np.full((3, 16, 16, 3), 50, np.uint8), 24,
+                        mark=provenance.mark_for_recipes([RECIPE]))
+    verdict = verify(shot)
+    assert verdict.state == "trusted" and verdict.recipes == [RECIPE.to_dict()]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shot.mp4"]
+
+
+@pytest.mark.parametrize("name", ["shot.mp4", "shot.mkv"])
+def test_a_take_that_cannot_be_marked_is_not_left(tmp_path, monkeypatch, name):
+    def broken(*args, **kwargs):
+        raise provenance.ProvenanceError("the key cannot be read")
+
+    monkeypatch.setattr(provenance, "sign", broken)  # the manifest (MP4)
+    monkeypatch.setattr(provenance, "ffmetadata", broken)  # the tags (every container)
+    with pytest.raises(provenance.ProvenanceError, match=f"{name} could not be marked as AI-generated"):
+        write_frames(tmp_path / name, np.full((3, 16, 16, 3), 50, np.uint8), 24,
+                     mark=provenance.mark_for_recipes([RECIPE]))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_marking_again_replaces_the_old_mark_and_keeps_the_other_tags(tmp_path):
+    from studio.media import ffmpeg
+
+    src = write_frames(tmp_path / "src.mkv", np.full((3, 16, 16, 3), 50, np.uint8), 24)
+    shot = tmp_path / "shot.mkv"
+    ffmpeg.run(["-i", str(src), "-c", "copy", "-metadata", "title=the harbour", "-metadata", "comment=old words",
+                str(shot)])
+    first = dataclasses.replace(RECIPE, seed=1)
+    mark_file(shot, provenance.mark_for_recipes([first]))
+    mark_file(shot, provenance.mark_for_recipes([RECIPE]))
+    tags = read_tags(shot)
+    assert tags["title"] == "the harbour"
+    assert tags["comment"].startswith("AI-generated (studio): text_to_video by ltx-video-0.9.5, seed 7")
+    assert strict_json(tags["description"])["recipes"] == [RECIPE.to_dict()]
+
+
+def test_the_record_is_strict_json_and_utf8_whatever_the_recipe_holds():
+    recipe = dataclasses.replace(RECIPE, prompt="half a pair \ud83c here", guidance=float("-inf"))
+    mark = provenance.mark_for_recipes([recipe])
+    record = strict_json(mark.record_json())["recipes"][0]
+    assert record["prompt"] == "half a pair \ufffd here" and record["guidance"] == "-Infinity"
+    assert float(record["guidance"]) == float("-inf")  # the strings are the ones float() reads
+    provenance.ffmetadata(mark).encode("utf-8")  # the tags file can be written
+
+
+def test_an_export_whose_tags_cannot_be_written_leaves_nothing(cut, tmp_path, monkeypatch):
+    def broken(mark):
+        raise provenance.ProvenanceError("the disk is full")
+
+    monkeypatch.setattr(provenance, "ffmetadata", broken)
+    with pytest.raises(ExportError, match="could not be marked as AI-generated, so it was not written.*disk is full"):
+        export_sequence(cut, cut.sequence, tmp_path / "film.mp4")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["media"]

@@ -43,3 +43,17 @@ def test_a_takes_sound_is_kept_whole_whatever_its_length(tmp_path):
     path = write_frames(tmp_path / "take.mkv", frames, 24, audio=sound, sample_rate=16000)
     assert np.array_equal(read_audio(path, 16000), sound)
     assert read_frames(path).shape == (25, 16, 16, 3)
+
+
+def test_a_marked_take_with_sound_keeps_every_frame_and_sample(tmp_path):
+    from studio.core.recipe import Mode, Recipe
+    from studio.media.provenance import mark_for_take, read_tags, verify
+
+    frames = np.random.default_rng(3).integers(0, 256, (5, 16, 16, 3), np.uint8)
+    sound = np.linspace(-0.5, 0.5, 3334 * 2, dtype=np.float32).reshape(-1, 2)
+    recipe = Recipe(Mode.TEXT_TO_VIDEO, "ltx-2", "waves = sound; #sea", frames=5, width=16, height=16)
+    path = write_frames(tmp_path / "take.mkv", frames, 24, audio=sound, sample_rate=16000, mark=mark_for_take(recipe))
+    assert np.array_equal(read_frames(path), frames) and np.array_equal(read_audio(path, 16000), sound)
+    assert read_tags(path)["comment"].startswith("AI-generated (studio): text_to_video by ltx-2")
+    assert verify(path).recipes == [recipe.to_dict()]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["take.mkv"]
