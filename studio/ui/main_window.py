@@ -159,6 +159,8 @@ class MainWindow(QMainWindow):
         self.timeline.animate_requested.connect(self.animate_stills)
         self.prompt_panel.generate_requested.connect(lambda: self.generate())
         self.prompt_panel.model.currentTextChanged.connect(self._model_changed)
+        for signal in (self.document.changed, self.document.replaced):  # lengths count the sequence's frames
+            signal.connect(lambda: self.prompt_panel.set_frame_rate(float(self.document.project.sequence.fps)))
         self.jobs_panel.cancel_requested.connect(self.service.cancel)
         self.jobs_panel.retry_requested.connect(self.retry_job)
         self.jobs_panel.move_requested.connect(self.move_job)
@@ -409,7 +411,10 @@ class MainWindow(QMainWindow):
         except RequestError:
             self.prompt_panel.set_image_inputs(True)  # unknown yet: Generate will say what is wrong
             self.prompt_panel.set_references_allowed(False)
+            self.prompt_panel.set_card(None)
             return
+        self.prompt_panel.set_frame_rate(float(self.document.project.sequence.fps))
+        self.prompt_panel.set_card(card)  # only the sizes and lengths it makes
         self.prompt_panel.set_references_allowed(card.references)
         can_animate = Mode.IMAGE_TO_VIDEO in card.modes
         self.prompt_panel.set_image_inputs(can_animate, "" if can_animate else f"{card.name} cannot animate stills")
