@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QProcess, QProcessEnvironment, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QStandardItemModel
+from PySide6.QtGui import QBrush, QColor, QDragEnterEvent, QDropEvent, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QStyledItemDelegate,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +37,7 @@ from .shot_limits import longest_seconds, made_frames, made_size, window_count
 
 MAX_SEED = 2**31 - 1
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
+DISABLED_TEXT = QColor("#6d7280")  # QPushButton:disabled in resources/style.qss
 
 
 class ImageSlot(QWidget):
@@ -228,6 +230,8 @@ def _offer(combo: QComboBox, index: int, ok: bool, why: str) -> None:
         item = model.item(index)
         item.setEnabled(ok)
         item.setToolTip(why)
+        # The theme's one text colour covers disabled items too: grey them as resources/style.qss greys buttons.
+        item.setForeground(QBrush() if ok else QBrush(DISABLED_TEXT))
 
 
 class PromptPanel(QWidget):
@@ -272,6 +276,8 @@ class PromptPanel(QWidget):
         for resolution in self.resolutions:
             self.resolution.addItem(resolution.name, resolution.short_side)
         self.resolution.setCurrentIndex(min(2, self.resolution.count() - 1))
+        for combo in (self.aspect, self.resolution):  # an item delegate draws the greyed choices grey
+            combo.setItemDelegate(QStyledItemDelegate(combo))
         # What the person chose, which a model that makes more gets back after one that made less.
         self._wanted = (self.aspect.currentIndex(), self.resolution.currentIndex(), self.seconds.value())
 
@@ -415,8 +421,10 @@ class PromptPanel(QWidget):
         self._say(self._offer_lengths())
         self._update_length_label()
 
-    def _say(self, notes: list[str]) -> None:
-        self.fit_note.setText(" ".join(notes))
+    def _say(self, notes: list[tuple[str, str]]) -> None:
+        """Notes on what the panel changed for the model: (a short line to show, the whole reason)."""
+        self.fit_note.setText(" ".join(short for short, _ in notes))
+        self.fit_note.setToolTip("\n".join(whole for _, whole in notes))
         self.fit_note.setVisible(bool(notes))
 
     def _size_refusal(self, aspect: presets.Aspect, short_side: int) -> str:
@@ -430,7 +438,7 @@ class PromptPanel(QWidget):
             return f"{width} × {height}: {exc}"
         return ""
 
-    def _offer_sizes(self) -> list[str]:
+    def _offer_sizes(self) -> list[tuple[str, str]]:
         """Enable the aspects and resolutions the model makes; move a choice it does not make."""
         card, notes = self._card, []
         shapes = [any(not self._size_refusal(a, r.short_side) for r in self.resolutions) for a in self.aspects]
@@ -443,13 +451,13 @@ class PromptPanel(QWidget):
         with QSignalBlocker(self.aspect):
             self.aspect.setCurrentIndex(wanted if shapes[wanted] else shapes.index(True))
         if self.aspect.currentIndex() != wanted:
-            notes.append(f"{card.name} makes no {self.aspect.itemText(wanted)} frame of these sizes: "
-                         f"{self.aspect.currentText()} chosen.")
+            notes.append((f"{self.aspect.itemText(wanted)}: no size fits; {self.aspect.currentText()} chosen.",
+                          f"{card.name} makes no {self.aspect.itemText(wanted)} frame of these sizes."))
         notes += self._offer_resolutions()
         self._update_size_label()
         return notes
 
-    def _offer_resolutions(self) -> list[str]:
+    def _offer_resolutions(self) -> list[tuple[str, str]]:
         aspect, notes = self.aspect.currentData(), []
         refusals = [self._size_refusal(aspect, r.short_side) for r in self.resolutions]
         if all(refusals):
@@ -465,8 +473,10 @@ class PromptPanel(QWidget):
             self.resolution.setCurrentIndex(nearest)
         if nearest != wanted:
             width, height = self.made_frame_size()
-            notes.append(f"{refusals[wanted]}. Nearest it makes: {self.resolution.currentText()}, "
-                         f"{width} × {height}.")
+            notes.append((f"{self.resolution.itemText(wanted)} is too large for this model: "
+                          f"{self.resolution.currentText()} chosen.",
+                          f"{refusals[wanted]}. Nearest it makes: {self.resolution.currentText()}, "
+                          f"{width} × {height}."))
         return notes
 
     def _aspect_changed(self) -> None:
@@ -484,7 +494,7 @@ class PromptPanel(QWidget):
             self._wanted = (*self._wanted[:2], self.seconds.value())
         self._update_length_label()
 
-    def _offer_lengths(self) -> list[str]:
+    def _offer_lengths(self) -> list[tuple[str, str]]:
         """The longest shot the model makes, when it cannot make longer ones in windows."""
         longest = None if self._card is None else longest_seconds(self._card, self._fps)
         wanted = self._wanted[2]
@@ -495,8 +505,9 @@ class PromptPanel(QWidget):
         finally:
             self._clamping = False
         if longest is not None and wanted > longest:
-            return [f"{wanted:g} s is longer than {self._card.name} makes ({self._card.max_frames} frames, and it "
-                    f"cannot continue a shot in windows): {self.seconds.value():g} s chosen."]
+            return [(f"{wanted:g} s is longer than this model makes: {self.seconds.value():g} s chosen.",
+                     f"{self._card.name} makes at most {self._card.max_frames} frames, and it cannot continue a "
+                     "shot in windows.")]
         return []
 
     def _shot_frames(self, fps: float | None = None) -> int:
@@ -510,15 +521,21 @@ class PromptPanel(QWidget):
         return frames
 
     def _update_length_label(self) -> None:
+        """A short line (the frames the shot gets) and the whole story in its tooltip."""
         frames, card = self._shot_frames(), self._card
         asked = max(1, round(self.seconds.value() * self._fps))
-        text = f"{frames} frames ({frames / self._fps:.2f} s at {self._fps:g} fps)"
+        text = f"{frames} frames, {frames / self._fps:.2f} s at {self._fps:g} fps"
+        tip = [text]
         if card is not None and frames != asked:
-            text += f": {card.label} makes {card.frame_step}k+1 frames"
+            text += f" ({card.frame_step}k+1)"
+            tip.append(f"{asked} frames asked; {card.label} makes {card.frame_step}k+1 frames")
         windows = 1 if card is None else window_count(card, frames)
         if windows > 1:
-            text += f"; made in {windows} windows of up to {card.max_frames} frames, each continuing the last"
+            text += f", in {windows} windows"
+            tip.append(f"longer than {card.name} makes at once: made in {windows} windows of up to "
+                       f"{card.max_frames} frames, each continuing the last")
         self.length_label.setText(text)
+        self.length_label.setToolTip("\n".join(tip))
 
     def set_image_inputs(self, allowed: bool, reason: str = "") -> None:
         """Offer still inputs only for a model that can animate them."""
@@ -566,10 +583,11 @@ class PromptPanel(QWidget):
         if refusal:
             self.size_label.setText(refusal)
         elif made != (w, h):
-            self.size_label.setText(f"{made[0]} × {made[1]} ({w} × {h} rounded: {card.label} needs multiples of "
-                                    f"{card.size_multiple})")
+            self.size_label.setText(f"{made[0]} × {made[1]} (multiples of {card.size_multiple})")
         else:
             self.size_label.setText(f"{w} × {h}")
+        self.size_label.setToolTip(refusal or f"{w} × {h}, made {made[0]} × {made[1]}: {card.label} needs "
+                                   f"multiples of {card.size_multiple}, at most {card.max_width} × {card.max_height}")
 
     def recipe(self, fps: float) -> Recipe:
         """The recipe as the panel stands; the engine validates and snaps it before queueing."""

@@ -47,7 +47,8 @@ def test_a_model_that_cannot_make_the_default_size_gets_the_nearest_it_can(qtbot
     assert not enabled(panel.resolution, "SD (480p)") and not enabled(panel.resolution, "HD (720p)")
     assert "853 × 480" in panel.resolution.itemData(panel.resolution.findText("SD (480p)"),
                                                      Qt.ItemDataRole.ToolTipRole)
-    assert "853 × 480" in panel.fit_note.text() and "Nearest it makes: Preview (256p)" in panel.fit_note.text()
+    assert "SD (480p) is too large for this model: Preview (256p) chosen." in panel.fit_note.text()
+    assert "853 × 480" in panel.fit_note.toolTip() and "Nearest it makes: Preview (256p)" in panel.fit_note.toolTip()
     assert panel.fit_note.isVisible()
 
     panel.resolution.setFocus()
@@ -82,7 +83,7 @@ def test_lengths_follow_the_models_frame_rule_and_longest_shot(qtbot, open_windo
     qtbot.keyClick(panel.seconds, Qt.Key.Key_Return)
     card = cards["ltx-video-0.9.7-distilled"]
     assert panel.recipe(fps=fps).frames == 73 and card.valid_frames(73)  # 72 frames asked: 8k+1 is 73
-    assert "73 frames" in panel.length_label.text() and "8k+1" in panel.length_label.text()
+    assert "73 frames" in panel.length_label.text() and "8k+1" in panel.length_label.toolTip()
     panel.seconds.selectAll()
     qtbot.keyClicks(panel.seconds, "60")
     qtbot.keyClick(panel.seconds, Qt.Key.Key_Return)
