@@ -1,11 +1,12 @@
 """The jobs panel: every generation job with its thumbnail (an input still, then the latest preview),
-state, progress, elapsed and remaining time; Cancel (running or queued), Run next / Run last (queued),
-Retry (failed or cancelled) or Resume (interrupted by a restart); Resume All and Clear Finished."""
+state, progress, elapsed and remaining time, and the time a finished one took; Cancel (running or
+queued), Run next / Run last (queued), Retry (failed or cancelled) or Resume (interrupted by a
+restart); Resume All and Clear Finished. Rows fit the dock: long titles end in "…", whole in the tooltip."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QPixmap
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -13,11 +14,56 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 PREVIEW_HEIGHT = 54
+
+
+def duration_text(seconds: float) -> str:
+    """A time taken as a person says it: "8 s", "1 m 12 s", "2 h 5 m"."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} m {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} m"
+
+
+class ElidedLabel(QLabel):
+    """One line of text that ends in "…" where the label is too narrow for it, instead of being cut
+    off; text() is the whole text, shown_text() what is drawn."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self._text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._text = text
+        self._elide()
+
+    def text(self) -> str:
+        return self._text
+
+    def shown_text(self) -> str:
+        return super().text()
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.fontMetrics().horizontalAdvance(self._text) + 2, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        super().setText(self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, self.width()))
 
 
 class JobRow(QFrame):
@@ -29,12 +75,10 @@ class JobRow(QFrame):
         super().__init__()
         self.job_id = job_id
         self.setObjectName("jobRow")
-        self.name = QLabel(name)
+        self.name = ElidedLabel(name)  # a long prompt ends in "…", not the panel widened
         self.name.setToolTip(name)
-        self.name.setMinimumWidth(40)  # long prompts are cut, not the panel widened
-        self.state = QLabel("queued")
+        self.state = ElidedLabel("queued")
         self.state.setObjectName("hint")
-        self.state.setMinimumWidth(40)  # a long state line is cut, not the panel widened
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
@@ -121,10 +165,15 @@ class JobRow(QFrame):
             self.preview.setPixmap(pixmap.scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
                                                  Qt.TransformationMode.SmoothTransformation))
 
-    def finish(self, state: str, tooltip: str = "") -> None:
-        """done, failed, cancelled, or interrupted (queued or running when the studio stopped)."""
+    def finish(self, state: str, tooltip: str = "", elapsed: float | None = None) -> None:
+        """done, failed, cancelled, or interrupted (queued or running when the studio stopped); a done
+        job's full bar says how long it took."""
         self.state.setText(state)
         self.state.setToolTip(tooltip)
+        if state == "done" and elapsed is not None:
+            self.progress.setFormat(f"done in {duration_text(elapsed)}")
+            self.progress.setToolTip(f"{self.name.text()}: done in {duration_text(elapsed)}")
+            self.state.hide()  # the bar says it
         self.cancel.setEnabled(False)
         self.cancel.hide()
         self.play_so_far.hide()
@@ -136,6 +185,7 @@ class JobRow(QFrame):
 
 
 class JobsPanel(QScrollArea):
+    added = Signal(str)  # a job's row was added (a job was queued, or restored from the last session)
     cancel_requested = Signal(str)
     retry_requested = Signal(str)
     move_requested = Signal(str, int)
@@ -178,6 +228,7 @@ class JobsPanel(QScrollArea):
         self.rows[job_id] = row
         self._layout.insertWidget(1, row)  # under the header
         self.update_header()
+        self.added.emit(job_id)
         return row
 
     def show_queue_order(self, waiting: list[str]) -> None:

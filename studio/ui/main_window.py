@@ -70,6 +70,7 @@ from .document import Document
 from .engine_bridge import EngineBridge
 from .export_dialog import ExportDialog
 from .inspector import Inspector
+from .job_feedback import bring_forward
 from .jobs_panel import JobsPanel
 from .media_bin import MediaBin
 from .prompt_panel import PromptPanel
@@ -142,6 +143,8 @@ class MainWindow(QMainWindow):
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(jobs_dock, self.inspector_dock)
         jobs_dock.raise_()
+        # A queued job's progress in sight: its tab comes to the front (not over a field being typed in).
+        self.jobs_panel.added.connect(lambda _job: bring_forward(jobs_dock, unless_typing_in=self.inspector_dock))
         self.media_bin.message.connect(self.show_message)
         self.inspector.message.connect(self.show_message)
         self.inspector.media_link.connect(self._select_media)
@@ -159,6 +162,8 @@ class MainWindow(QMainWindow):
         self.timeline.animate_requested.connect(self.animate_stills)
         self.prompt_panel.generate_requested.connect(lambda: self.generate())
         self.prompt_panel.model.currentTextChanged.connect(self._model_changed)
+        for signal in (self.document.changed, self.document.replaced):  # lengths count the sequence's frames
+            signal.connect(lambda: self.prompt_panel.set_frame_rate(float(self.document.project.sequence.fps)))
         self.jobs_panel.cancel_requested.connect(self.service.cancel)
         self.jobs_panel.retry_requested.connect(self.retry_job)
         self.jobs_panel.move_requested.connect(self.move_job)
@@ -409,7 +414,10 @@ class MainWindow(QMainWindow):
         except RequestError:
             self.prompt_panel.set_image_inputs(True)  # unknown yet: Generate will say what is wrong
             self.prompt_panel.set_references_allowed(False)
+            self.prompt_panel.set_card(None)
             return
+        self.prompt_panel.set_frame_rate(float(self.document.project.sequence.fps))
+        self.prompt_panel.set_card(card)  # only the sizes and lengths it makes
         self.prompt_panel.set_references_allowed(card.references)
         can_animate = Mode.IMAGE_TO_VIDEO in card.modes
         self.prompt_panel.set_image_inputs(can_animate, "" if can_animate else f"{card.name} cannot animate stills")
@@ -496,7 +504,7 @@ class MainWindow(QMainWindow):
         seq = self.document.project.sequence
         recipe = self.prompt_panel.recipe(fps=float(seq.fps))
         takes = variations(recipe, self.prompt_panel.takes.value())
-        name = recipe.prompt if len(recipe.prompt) <= 40 else recipe.prompt[:39] + "…"
+        name = recipe.prompt  # whole: the Jobs panel ends it in "…" where it does not fit, whole in its tooltip
         group = new_id() if len(takes) > 1 else None
         track = self._video_track()
         wanted = self.timeline.playhead if at_frame is None else at_frame
@@ -516,6 +524,7 @@ class MainWindow(QMainWindow):
             if number == 1:  # one placeholder for the shot, however many takes it gets
                 start = self.timeline.free_start(track, wanted, job.recipe.frames)
                 self.timeline.add_placeholder(job_id, Placeholder(track.id, start, job.recipe.frames, name))
+                self.timeline.show_frames(track.id, start, start + job.recipe.frames)  # where it will land
         self.show_message(" ".join([f"Queued {len(takes)} takes." if group else "Queued.", *job.notes]))
 
     def remix_clip(self, clip_id: str | None = None) -> None:
@@ -589,6 +598,7 @@ class MainWindow(QMainWindow):
         self.jobs_panel.add(job_id, name)
         frames = self.service.job(job_id).recipe.frames - 1
         self.timeline.add_placeholder(job_id, Placeholder(track.id, clip.end, frames, name))
+        self.timeline.show_frames(track.id, clip.end, clip.end + frames)
         self.show_message(" ".join(["Continuing from the clip's last frame.", *self.service.job(job_id).notes]))
 
     def _on_job_event(self, event) -> None:
@@ -622,7 +632,7 @@ class MainWindow(QMainWindow):
             self.timeline.update_placeholder(event.job_id, 0.0, "loading model…")
         elif isinstance(event, jobs.JobDone):
             if row:
-                row.finish("done")
+                row.finish("done", elapsed=event.elapsed)
             self._place_take(event)
         elif isinstance(event, jobs.JobFailed):
             if row:
@@ -833,6 +843,7 @@ class MainWindow(QMainWindow):
                 commands.append(AddClip(sound.id, Clip(new_id(), item.id, start, 0, length)))
         self.document.push(commands, "Generate shot")
         self.timeline.select(picture.clip.id)
+        self.timeline.show_frames(track.id, start, start + length)  # the person may have scrolled away
         if pending.group is not None:
             self._groups[pending.group] = picture.clip.id
         self.show_message(f"Shot ready: {item.frames} frames at {item.width}×{item.height}")
@@ -866,6 +877,7 @@ class MainWindow(QMainWindow):
         clip = Clip(new_id(), item.id, start, min(1, item.frames - 1), item.frames)
         self.document.push([AddMedia(item), AddClip(track.id, clip)], "Continue shot")
         self.timeline.select(clip.id)
+        self.timeline.show_frames(track.id, clip.start, clip.end)
         self.show_message(f"Continuation ready: {clip.duration} new frames")
 
     def extend_clip(self, clip_id: str, edge: str, frames: int) -> None:

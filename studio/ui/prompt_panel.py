@@ -6,8 +6,8 @@ import json
 import random
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, QProcessEnvironment, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QProcess, QProcessEnvironment, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QDragEnterEvent, QDropEvent, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -20,17 +20,23 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QStyledItemDelegate,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core import presets
 from ..core.recipe import Condition, Mode, Recipe
+from ..engine.cards import Card
 from ..engine.child import engine_child
 from ..engine.requests import IMAGE_SUFFIXES
+from ..engine.sizes import SizeError
+from ..engine.windows import LongShotError
+from .shot_limits import longest_seconds, made_frames, made_size, window_count
 
 MAX_SEED = 2**31 - 1
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
+DISABLED_TEXT = QColor("#6d7280")  # QPushButton:disabled in resources/style.qss
 
 
 class ImageSlot(QWidget):
@@ -218,12 +224,30 @@ class PromptExpander(QWidget):
         return self.text.toPlainText().strip()
 
 
+def _model_tip(label: str, value: str) -> str:
+    return f"{label}\nCard: {value}" if label != value else value
+
+
+def _offer(combo: QComboBox, index: int, ok: bool, why: str) -> None:
+    """Enable or grey out one choice of a combo box, with why in its tooltip."""
+    model = combo.model()
+    if isinstance(model, QStandardItemModel):
+        item = model.item(index)
+        item.setEnabled(ok)
+        item.setToolTip(why)
+        # The theme's one text colour covers disabled items too: grey them as resources/style.qss greys buttons.
+        item.setForeground(QBrush() if ok else QBrush(DISABLED_TEXT))
+
+
 class PromptPanel(QWidget):
     generate_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.aspects, self.resolutions = presets.load()
+        self._card: Card | None = None  # the chosen model's card: what the panel offers follows it
+        self._fps = 24.0  # the sequence's rate: shot lengths are counted in its frames
+        self._clamping = False  # the panel, not the person, is changing the duration
 
         self.prompt = QPlainTextEdit()
         self.prompt.setPlaceholderText("Describe the shot: subject, action, setting, light, camera…")
@@ -240,6 +264,10 @@ class PromptPanel(QWidget):
         self.seconds.setSuffix(" s")
         self.seconds.setToolTip("Shot length; rounded to a frame count the model can make. Longer than the model "
                                 "makes at once, the shot is made in windows, each continuing the last")
+        self.length_label = QLabel()
+        self.length_label.setObjectName("hint")
+        self.length_label.setWordWrap(True)
+        self.seconds.valueChanged.connect(self._seconds_changed)
         self.window_prompts = QPlainTextEdit()
         self.window_prompts.setPlaceholderText("Long shots: one prompt per window (optional)")
         self.window_prompts.setToolTip("A shot longer than the model makes at once is made in windows (about 10 s "
@@ -253,6 +281,10 @@ class PromptPanel(QWidget):
         for resolution in self.resolutions:
             self.resolution.addItem(resolution.name, resolution.short_side)
         self.resolution.setCurrentIndex(min(2, self.resolution.count() - 1))
+        for combo in (self.aspect, self.resolution):  # an item delegate draws the greyed choices grey
+            combo.setItemDelegate(QStyledItemDelegate(combo))
+        # What the person chose, which a model that makes more gets back after one that made less.
+        self._wanted = (self.aspect.currentIndex(), self.resolution.currentIndex(), self.seconds.value())
 
         self.seed = QSpinBox()
         self.seed.setRange(0, MAX_SEED)
@@ -271,6 +303,11 @@ class PromptPanel(QWidget):
         self.model = QComboBox()
         self.model.setEditable(True)  # a card id or a path to a diffusers model folder
         self.model.setToolTip("A model card id, or a folder holding a diffusers model")
+        # A long name shows its start (a line edit otherwise scrolls to its end); the box stays narrow.
+        self.model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setMinimumContentsLength(12)
+        self.model.currentIndexChanged.connect(self._show_model_start)
+        self.model.lineEdit().editingFinished.connect(lambda: self.model.lineEdit().setCursorPosition(0))
         browse = QPushButton("…")
         browse.setFixedWidth(36)
         browse.setToolTip("Choose a model folder")
@@ -288,8 +325,13 @@ class PromptPanel(QWidget):
 
         self.size_label = QLabel()
         self.size_label.setObjectName("hint")
-        self.aspect.currentIndexChanged.connect(self._update_size_label)
-        self.resolution.currentIndexChanged.connect(self._update_size_label)
+        self.size_label.setWordWrap(True)
+        self.fit_note = QLabel()  # what the panel changed to suit the model, and why
+        self.fit_note.setObjectName("hint")
+        self.fit_note.setWordWrap(True)
+        self.fit_note.hide()
+        self.aspect.currentIndexChanged.connect(self._aspect_changed)
+        self.resolution.currentIndexChanged.connect(self._resolution_changed)
 
         self.generate_button = QPushButton("Generate")
         self.generate_button.setObjectName("primary")
@@ -299,10 +341,12 @@ class PromptPanel(QWidget):
         form = self._form = QFormLayout()
         form.addRow("Model", model_row)
         form.addRow("Duration", self.seconds)
+        form.addRow("", self.length_label)
         form.addRow("Windows", self.window_prompts)
         form.addRow("Aspect", self.aspect)
         form.addRow("Resolution", self.resolution)
         form.addRow("", self.size_label)
+        form.addRow("", self.fit_note)
         form.addRow("Seed", seed_row)
         form.addRow("Takes", self.takes)
         form.addRow("First frame", self.first_frame)
@@ -320,6 +364,7 @@ class PromptPanel(QWidget):
         layout.addWidget(self.generate_button)
         layout.addStretch(0)
         self._update_size_label()
+        self._update_length_label()
         self.set_references_allowed(False)
         self.randomise_seed()
 
@@ -329,10 +374,16 @@ class PromptPanel(QWidget):
         self.model.clear()
         for label, value in models:
             self.model.addItem(label, value)
+            self.model.setItemData(self.model.count() - 1, _model_tip(label, value), Qt.ItemDataRole.ToolTipRole)
+        # The list opens wide enough for the longest name, however narrow the box is.
+        metrics = self.model.view().fontMetrics()
+        widest = max((metrics.horizontalAdvance(label) for label, _ in models), default=0)
+        self.model.view().setMinimumWidth(widest + 32)
         if current:
             self.set_model(current)
         self.model.lineEdit().setPlaceholderText(
             "No models found: see README → Models" if not models else "A model card id or folder")
+        self._show_model_start()
 
     def set_model(self, value: str) -> None:
         index = self.model.findData(value)
@@ -346,6 +397,150 @@ class PromptPanel(QWidget):
         if index >= 0 and self.model.itemText(index) == self.model.currentText():
             return self.model.itemData(index) or self.model.currentText()
         return self.model.currentText().strip()
+
+    def _show_model_start(self, *_: object) -> None:
+        """The chosen model's name from its start, and its full name and card id in the tooltip."""
+        self.model.lineEdit().setCursorPosition(0)
+        index = self.model.currentIndex()
+        if index >= 0 and self.model.itemText(index) == self.model.currentText():
+            self.model.setToolTip(_model_tip(self.model.itemText(index), self.model.itemData(index)))
+        else:
+            self.model.setToolTip("A model card id, or a folder holding a diffusers model")
+
+    # What the model makes
+
+    def set_card(self, card: Card | None) -> None:
+        """The chosen model's card (None: not known yet). The panel offers only the sizes and lengths
+        it makes, moves a choice it does not make to the nearest one it does, and says so."""
+        if card == self._card:
+            return
+        self._card = card
+        self._say(self._offer_sizes() + self._offer_lengths())
+        self._update_length_label()
+
+    def set_frame_rate(self, fps: float) -> None:
+        """The sequence's rate, which a shot's length in seconds is counted in."""
+        if fps <= 0 or fps == self._fps:
+            return
+        self._fps = fps
+        self._say(self._offer_lengths())
+        self._update_length_label()
+
+    def _say(self, notes: list[tuple[str, str]]) -> None:
+        """Notes on what the panel changed for the model: (a short line to show, the whole reason)."""
+        self.fit_note.setText(" ".join(short for short, _ in notes))
+        self.fit_note.setToolTip("\n".join(whole for _, whole in notes))
+        self.fit_note.setVisible(bool(notes))
+
+    def _size_refusal(self, aspect: presets.Aspect, short_side: int) -> str:
+        """Why the model does not make this preset ("" when it does, or no model is known)."""
+        if self._card is None:
+            return ""
+        width, height = presets.frame_size(aspect, short_side)
+        try:
+            made_size(self._card, width, height)
+        except SizeError as exc:
+            return f"{width} × {height}: {exc}"
+        return ""
+
+    def _offer_sizes(self) -> list[tuple[str, str]]:
+        """Enable the aspects and resolutions the model makes; move a choice it does not make."""
+        card, notes = self._card, []
+        shapes = [any(not self._size_refusal(a, r.short_side) for r in self.resolutions) for a in self.aspects]
+        if not any(shapes):  # nothing fits (or no model known): offer all, and Generate says why
+            shapes = [True] * len(self.aspects)
+        for index, ok in enumerate(shapes):
+            tip = "" if ok else f"{card.name} makes none of the sizes below in this shape"
+            _offer(self.aspect, index, ok, tip)
+        wanted = self._wanted[0]
+        with QSignalBlocker(self.aspect):
+            self.aspect.setCurrentIndex(wanted if shapes[wanted] else shapes.index(True))
+        if self.aspect.currentIndex() != wanted:
+            notes.append((f"{self.aspect.itemText(wanted)}: no size fits; {self.aspect.currentText()} chosen.",
+                          f"{card.name} makes no {self.aspect.itemText(wanted)} frame of these sizes."))
+        notes += self._offer_resolutions()
+        self._update_size_label()
+        return notes
+
+    def _offer_resolutions(self) -> list[tuple[str, str]]:
+        aspect, notes = self.aspect.currentData(), []
+        refusals = [self._size_refusal(aspect, r.short_side) for r in self.resolutions]
+        if all(refusals):
+            refusals = [""] * len(refusals)
+        for index, refusal in enumerate(refusals):
+            _offer(self.resolution, index, not refusal, refusal)
+        wanted = self._wanted[1]
+        side = self.resolutions[wanted].short_side
+        # The nearest size it makes to the one chosen; between two as near, the smaller.
+        nearest = min((i for i, r in enumerate(refusals) if not r),
+                      key=lambda i: (abs(self.resolutions[i].short_side - side), self.resolutions[i].short_side))
+        with QSignalBlocker(self.resolution):
+            self.resolution.setCurrentIndex(nearest)
+        if nearest != wanted:
+            width, height = self.made_frame_size()
+            notes.append((f"{self.resolution.itemText(wanted)} is too large for this model: "
+                          f"{self.resolution.currentText()} chosen.",
+                          f"{refusals[wanted]}. Nearest it makes: {self.resolution.currentText()}, "
+                          f"{width} × {height}."))
+        return notes
+
+    def _aspect_changed(self) -> None:
+        self._wanted = (self.aspect.currentIndex(), *self._wanted[1:])
+        self._say(self._offer_resolutions())
+        self._update_size_label()
+
+    def _resolution_changed(self) -> None:
+        self._wanted = (self._wanted[0], self.resolution.currentIndex(), self._wanted[2])
+        self._say(self._offer_resolutions())
+        self._update_size_label()
+
+    def _seconds_changed(self) -> None:
+        if not self._clamping:
+            self._wanted = (*self._wanted[:2], self.seconds.value())
+        self._update_length_label()
+
+    def _offer_lengths(self) -> list[tuple[str, str]]:
+        """The longest shot the model makes, when it cannot make longer ones in windows."""
+        longest = None if self._card is None else longest_seconds(self._card, self._fps)
+        wanted = self._wanted[2]
+        self._clamping = True  # not a choice of the person's: the one they made is kept for the next model
+        try:
+            self.seconds.setMaximum(600.0 if longest is None else max(self.seconds.minimum(), longest))
+            self.seconds.setValue(wanted)
+        finally:
+            self._clamping = False
+        if longest is not None and wanted > longest:
+            return [(f"{wanted:g} s is longer than this model makes: {self.seconds.value():g} s chosen.",
+                     f"{self._card.name} makes at most {self._card.max_frames} frames, and it cannot continue a "
+                     "shot in windows.")]
+        return []
+
+    def _shot_frames(self, fps: float | None = None) -> int:
+        """The frames the shot gets: the duration in frames at fps (the sequence's), by the model's frame rule."""
+        frames = max(1, round(self.seconds.value() * (fps or self._fps)))
+        if self._card is not None:
+            try:
+                return made_frames(self._card, frames)
+            except (SizeError, LongShotError):
+                pass  # Generate says why
+        return frames
+
+    def _update_length_label(self) -> None:
+        """A short line (the frames the shot gets) and the whole story in its tooltip."""
+        frames, card = self._shot_frames(), self._card
+        asked = max(1, round(self.seconds.value() * self._fps))
+        text = f"{frames} frames, {frames / self._fps:.2f} s at {self._fps:g} fps"
+        tip = [text]
+        if card is not None and frames != asked:
+            text += f" ({card.frame_step}k+1)"
+            tip.append(f"{asked} frames asked; {card.label} makes {card.frame_step}k+1 frames")
+        windows = 1 if card is None else window_count(card, frames)
+        if windows > 1:
+            text += f", in {windows} windows"
+            tip.append(f"longer than {card.name} makes at once: made in {windows} windows of up to "
+                       f"{card.max_frames} frames, each continuing the last")
+        self.length_label.setText(text)
+        self.length_label.setToolTip("\n".join(tip))
 
     def set_image_inputs(self, allowed: bool, reason: str = "") -> None:
         """Offer still inputs only for a model that can animate them."""
@@ -368,16 +563,41 @@ class PromptPanel(QWidget):
         self.seed.setValue(random.randint(0, MAX_SEED))
 
     def frame_size(self) -> tuple[int, int]:
+        """The preset's size, before the model's rounding."""
         return presets.frame_size(self.aspect.currentData(), self.resolution.currentData())
+
+    def made_frame_size(self) -> tuple[int, int]:
+        """The size the chosen model makes for the preset (the preset's own when no model is known, or
+        the model makes nothing that large: Generate then says why)."""
+        width, height = self.frame_size()
+        if self._card is not None:
+            try:
+                return made_size(self._card, width, height)
+            except SizeError:
+                pass
+        return width, height
 
     def _update_size_label(self) -> None:
         w, h = self.frame_size()
-        self.size_label.setText(f"{w} × {h} before rounding to the model's sizes")
+        card = self._card
+        if card is None:
+            self.size_label.setText(f"{w} × {h} before rounding to the model's sizes")
+            return
+        refusal = self._size_refusal(self.aspect.currentData(), self.resolution.currentData())
+        made = self.made_frame_size()
+        if refusal:
+            self.size_label.setText(refusal)
+        elif made != (w, h):
+            self.size_label.setText(f"{made[0]} × {made[1]} (multiples of {card.size_multiple})")
+        else:
+            self.size_label.setText(f"{w} × {h}")
+        self.size_label.setToolTip(refusal or f"{w} × {h}, made {made[0]} × {made[1]}: {card.label} needs "
+                                   f"multiples of {card.size_multiple}, at most {card.max_width} × {card.max_height}")
 
     def recipe(self, fps: float) -> Recipe:
         """The recipe as the panel stands; the engine validates and snaps it before queueing."""
-        width, height = self.frame_size()
-        frames = max(1, round(self.seconds.value() * fps))
+        width, height = self.made_frame_size()
+        frames = self._shot_frames(fps)
         conditions = []
         if self.first_frame.isEnabled() and self.first_frame.value():
             conditions.append(Condition(self.first_frame.value(), frame_index=0))

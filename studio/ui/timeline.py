@@ -693,6 +693,21 @@ class TimelineWidget(QWidget):
             return start
         return max([c.end for c in track.clips] + [p.end for p in pending] + [0])
 
+    def show_frames(self, track_id: str, start: int, end: int) -> None:
+        """Scroll so frames start..end of a track are in view (a shot on its way, or one that landed);
+        its start shows first when it is wider than the view. Not in the middle of a drag."""
+        if self._drag is not None:
+            return
+        visible = max(1.0, (self.width() - HEADER_WIDTH) / self.px_per_frame)
+        if start < self.scroll_frames or end > self.scroll_frames + visible:
+            self.scroll_frames = max(0.0, start - visible / 10)
+        index = self.row_of(track_id)
+        if index is not None:
+            top = RULER_HEIGHT + index * TRACK_HEIGHT - self.scroll_y
+            if top < RULER_HEIGHT or top + TRACK_HEIGHT > self.height():
+                self.scroll_y = max(0, min(self._max_scroll_y(), index * TRACK_HEIGHT))
+        self.update()
+
     def _paint_filmstrip(self, painter: QPainter, rect: QRect, clip: Clip, path, aspect: float) -> None:
         """Thumbnails side by side along the clip, each of the frame under its left edge; only the
         visible ones are asked for."""
