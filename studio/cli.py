@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import platform
 import random
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from .core.recipe import Condition, Mode, Recipe, variations
 from .core.timebase import FrameRate
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 EXIT_FAILED = 1  # the job ran and failed
 EXIT_BAD_REQUEST = 2  # nothing ran: the request cannot be made
+MAX_TAKES = 100  # variations of one shot in one command
+MAX_RENDER_SIDE = 8192  # a render's width or height, in pixels
 
 
 class CommandError(Exception):
@@ -205,15 +208,23 @@ def _clip_info(path: str):
 
 def _frames_asked(args: argparse.Namespace, fps: float, default: int, notes: list[str]) -> int:
     """The frames --seconds or --frames ask for (new frames, for the clip verbs), else default."""
+    from .engine.requests import RequestError, check_length, check_seconds
+
     if args.seconds is not None:
-        if args.seconds <= 0:
-            raise CommandError(f"the duration must be positive, not {args.seconds:g} seconds")
+        try:
+            check_seconds(args.seconds, allow_long=args.allow_long)
+        except RequestError as exc:
+            raise CommandError(str(exc)) from exc
         frames = FrameRate.parse(fps).frames(args.seconds)
         notes.append(f"{args.seconds:g} s at {fps:g} fps is {frames} frames")
     else:
         frames = args.frames if args.frames is not None else default
     if frames <= 0:
         raise CommandError(f"the frame count must be positive, not {frames}")
+    try:
+        check_length(frames, fps, allow_long=args.allow_long)
+    except RequestError as exc:
+        raise CommandError(str(exc)) from exc
     return frames
 
 
@@ -234,7 +245,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
     """The recipe the arguments ask for, with the card's (or the clip's) defaults where they are
     silent, prepared. args.command is generate, extend or connect."""
     from .engine.modes import overlap_frames
-    from .engine.requests import prepare, resolve_model
+    from .engine.requests import check_fps, prepare, resolve_model
 
     card = resolve_model(args.model, args.models_dir).card
     k = overlap_frames(card)
@@ -244,8 +255,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
     first_clip = {"extend": getattr(args, "clip", None), "connect": getattr(args, "clip_a", None)}.get(verb, video)
     clip = _clip_info(first_clip) if first_clip else None  # its size and rate are the defaults
     fps = args.fps if args.fps is not None else (float(clip.fps) if clip else card.default_fps)
-    if fps <= 0:
-        raise CommandError(f"the frame rate must be positive, not {fps:g}")
+    check_fps(fps)  # before any length is worked out from it
     strength = 1.0
     bridge_frames = None
 
@@ -317,7 +327,8 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
     if getattr(args, "expand", False):
         recipe.expanded_prompt = _expanded(prompt, args.expander)
         notes.append(f"expanded prompt: {recipe.expanded_prompt}")
-    recipe, more = prepare(recipe, project_folder=Path.cwd(), models_dir=args.models_dir)
+    recipe, more = prepare(recipe, project_folder=Path.cwd(), models_dir=args.models_dir,
+                           allow_long=args.allow_long)
     notes += more
     if mode in (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD, Mode.CONNECT, Mode.LOOP):
         from .engine.modes import new_frame_count
@@ -361,7 +372,7 @@ def take_outputs(output: Path, takes: int) -> list[Path]:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from .engine.jobs import JobDone, JobPartial, JobProgress
-    from .engine.requests import RequestError
+    from .engine.requests import MAX_SEED, RequestError
     from .engine.service import EngineService
 
     output = Path(args.output).absolute()
@@ -377,10 +388,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
     takes = getattr(args, "takes", 1)
     if takes < 1:
         raise CommandError(f"--takes must be at least 1, not {takes}")
+    if takes > MAX_TAKES:
+        raise CommandError(f"--takes must be at most {MAX_TAKES}, not {takes}: run the command again for more")
+    _check_writable(output)
     try:
         recipe, notes = build_recipe(args)
     except RequestError as exc:
         raise CommandError(str(exc)) from exc
+    if recipe.seed + takes - 1 > MAX_SEED:
+        raise CommandError(f"{takes} takes from seed {recipe.seed} go past the largest seed, {MAX_SEED}; "
+                           "choose a smaller --seed")
     for note in notes:
         _say(note)
     if args.seed is None:
@@ -418,7 +435,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     failed = 0
     try:
         job_ids = [
-            service.submit(r, out, name=r.prompt, project_folder=Path.cwd()) for r, out in runs
+            service.submit(r, out, name=r.prompt, project_folder=Path.cwd(), allow_long=args.allow_long)
+            for r, out in runs
         ]
         for job_id in job_ids:
             try:
@@ -458,6 +476,22 @@ def cmd_generate(args: argparse.Namespace) -> int:
     finally:
         service.shutdown()
     return EXIT_FAILED if failed else 0
+
+
+def _check_writable(output: Path) -> None:
+    """The output's folder exists and takes a new file, proved by making one: before any generation,
+    not after it."""
+    import tempfile
+
+    folder = output.parent
+    if not folder.is_dir():
+        raise CommandError(f"cannot write {output}: the folder {folder} does not exist")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".studio-", suffix=".probe"):
+            pass
+    except OSError as exc:
+        raise CommandError(f"cannot write {output}: the folder {folder} is not writable "
+                           f"({exc.strerror or exc}); choose another -o") from exc
 
 
 def _mark_generated(path: Path, recipe: Recipe) -> bool:
@@ -526,8 +560,13 @@ def _render_settings(args: argparse.Namespace):
         settings = presets[args.preset]
     changes = {k: v for k, v in {"codec": args.codec, "width": args.width, "height": args.height,
                                   "quality": args.quality, "bitrate": args.bitrate, "fit": args.fit,
-                                  "pix_fmt": args.pix_fmt,
-                                  "fps": FrameRate.parse(args.fps) if args.fps else None}.items() if v is not None}
+                                  "pix_fmt": args.pix_fmt, "fps": _render_rate(args.fps)}.items() if v is not None}
+    for name in ("width", "height"):
+        value = getattr(args, name)
+        if value is not None and not 1 <= value <= MAX_RENDER_SIDE:
+            raise CommandError(f"--{name} must be between 1 and {MAX_RENDER_SIDE} pixels, not {value}")
+    if args.quality is not None and not 0 <= args.quality <= 63:
+        raise CommandError(f"--quality must be between 0 and 63 (the codecs' CRF scale), not {args.quality}")
     settings = dataclasses.replace(settings, **changes)
     try:
         settings.check()
@@ -536,11 +575,26 @@ def _render_settings(args: argparse.Namespace):
     return settings
 
 
+def _render_rate(text: str | None) -> FrameRate | None:
+    from .engine.requests import FPS_RANGE
+
+    if not text:
+        return None
+    try:
+        fps = FrameRate.parse(text)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        fps = None
+    if fps is None or not FPS_RANGE[0] <= float(fps) <= FPS_RANGE[1]:
+        raise CommandError(f"--fps {text}: give a frame rate between {FPS_RANGE[0]} and {FPS_RANGE[1]}, e.g. 25 "
+                           "or 30000/1001")
+    return fps
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from .media.export import ExportCancelled, export_sequence  # written alongside: imported when used
 
+    settings = _render_settings(args)  # numbers first: nothing is read for a request that cannot run
     project = load_input(args.project, args.rate)
-    settings = _render_settings(args)
     frames = None
     if args.range:
         first, sep, last = args.range.partition("-")
@@ -565,7 +619,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     try:
         out = export_sequence(project, project.sequence, args.output, progress=progress, cancel=cancel,
-                              settings=settings, frames=frames, provenance=not args.no_provenance)
+                              settings=settings, frames=frames, provenance=not args.no_provenance,
+                              allow_offline=args.allow_offline)
     except KeyboardInterrupt:
         return 130
     except ExportCancelled:
@@ -626,8 +681,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
 # -- main -----------------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its refusals as one line, like every other refusal (exit 2, nothing run)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_REQUEST, f"studio: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="studio", description="A local AI film studio, headless.")
+    p = _Parser(prog="studio", description="A local AI film studio, headless.")
     p.add_argument(
         "--models-dir",
         default=os.environ.get("STUDIO_MODELS") or None,
@@ -662,12 +724,13 @@ def parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--video", help="a clip to remake (video to video), or to loop with --loop")
     gen.add_argument(
-        "--strength", type=float, help="with --video: 0 keeps the clip, 1 remakes it from the prompt (0.6)"
+        "--strength", type=_finite, help="with --video: 0 keeps the clip, 1 remakes it from the prompt (0.6)"
     )
     gen.add_argument(
         "--loop", action="store_true", help="with --video: add frames that lead from its end back to its start"
     )
-    gen.add_argument("--takes", type=int, default=1, help="N variations with seeds SEED … SEED+N-1")
+    gen.add_argument("--takes", type=int, default=1,
+                     help=f"N variations with seeds SEED … SEED+N-1 (at most {MAX_TAKES})")
     gen.add_argument("--window-prompt", action="append", metavar="TEXT",
                      help="a long shot's prompt for its next window (repeatable: the first window's, the second's, "
                      "…; the last goes on for the rest)")
@@ -707,7 +770,9 @@ def parser() -> argparse.ArgumentParser:
                         "default: the codec's")
     render.add_argument("--fit", choices=("fit", "fill", "stretch"), help="the picture in another shape: fit "
                         "(black bars, the default), fill (crop) or stretch")
-    render.add_argument("--rate", type=float, default=24.0, help="an EDL's frame rate (EDLs do not say); 24")
+    render.add_argument("--allow-offline", action="store_true", help="render clips whose media is missing, "
+                        "unreadable or cut short as MEDIA OFFLINE frames, instead of refusing to render")
+    render.add_argument("--rate", type=_rate, default=24.0, help="an EDL's frame rate (EDLs do not say); 24")
     render.add_argument("--no-provenance", action="store_true", help="do not mark the file as AI-generated "
                         "(no C2PA manifest, tags or sidecar) even where it holds generated shots; prints a warning")
     render.set_defaults(func=cmd_render)
@@ -721,13 +786,15 @@ def parser() -> argparse.ArgumentParser:
     timeline = sub.add_parser("export-timeline", help="write a sequence as .otio, .otioz, FCP .xml or .edl")
     timeline.add_argument("input", metavar="INPUT", help="a project folder or any timeline file the studio reads")
     timeline.add_argument("-o", "--output", required=True, help="OUT.otio, OUT.otioz, OUT.xml (FCP 7) or OUT.edl")
-    timeline.add_argument("--rate", type=float, default=24.0, help="an input EDL's frame rate; 24")
+    timeline.add_argument("--rate", type=_rate, default=24.0, help="an input EDL's frame rate; 24")
     timeline.set_defaults(func=cmd_export_timeline)
     return p
 
 
 def _shot_options(p: argparse.ArgumentParser, length_help: str) -> None:
     """The options generate, extend and connect share."""
+    from .engine.requests import FPS_RANGE, MAX_GUIDANCE, MAX_SECONDS, MAX_SECONDS_LONG, MAX_SEED, MAX_STEPS
+
     p.add_argument("-m", "--model", required=True, help="a model card id or a diffusers model folder")
     p.add_argument("--expand", action="store_true", help="rewrite the prompt into a detailed one first (kept in "
                    "the recipe beside the prompt)")
@@ -737,14 +804,16 @@ def _shot_options(p: argparse.ArgumentParser, length_help: str) -> None:
                    "(a character, an object, a place), with any mode; for models that take references, such as "
                    "Wan VACE (repeatable)")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--seconds", type=float, help=length_help)
-    length.add_argument("--frames", type=int, help=length_help + ", in frames")
-    p.add_argument("--width", type=int)
-    p.add_argument("--height", type=int)
-    p.add_argument("--fps", type=float)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--steps", type=int)
-    p.add_argument("--guidance", type=float)
+    length.add_argument("--seconds", type=_finite, help=f"{length_help} (at most {MAX_SECONDS} s)")
+    length.add_argument("--frames", type=int, help=f"{length_help}, in frames (at most {MAX_SECONDS} s of them)")
+    p.add_argument("--allow-long", action="store_true", help=f"allow a shot longer than {MAX_SECONDS} s, up to "
+                   f"{MAX_SECONDS_LONG} s (made in windows, which takes a long time)")
+    p.add_argument("--width", type=int, help="in pixels, up to the model's largest")
+    p.add_argument("--height", type=int, help="in pixels, up to the model's largest")
+    p.add_argument("--fps", type=_finite, help=f"frames per second, {FPS_RANGE[0]} to {FPS_RANGE[1]}")
+    p.add_argument("--seed", type=int, help=f"0 to {MAX_SEED} (default: a random one, printed)")
+    p.add_argument("--steps", type=int, help=f"denoising steps, 1 to {MAX_STEPS} (default: the model card's)")
+    p.add_argument("--guidance", type=_finite, help=f"guidance scale, 0 to {MAX_GUIDANCE} (default: the card's)")
     p.add_argument("--log-dir", help="where the engine worker writes its log")
     p.add_argument(
         "--memory",
@@ -753,6 +822,27 @@ def _shot_options(p: argparse.ArgumentParser, length_help: str) -> None:
         "from free GPU memory)",
     )
     p.add_argument("-o", "--output", required=True, help=".mp4 (H.264) or .mkv (lossless)")
+
+
+def _finite(text: str) -> float:
+    """A float argument that is a number: not nan, not inf."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _rate(text: str) -> float:
+    """An EDL's frame rate: a number within the studio's frame rates."""
+    from .engine.requests import FPS_RANGE
+
+    value = _finite(text)
+    if not FPS_RANGE[0] <= value <= FPS_RANGE[1]:
+        raise argparse.ArgumentTypeError(f"{text} is not a frame rate between {FPS_RANGE[0]} and {FPS_RANGE[1]}")
+    return value
 
 
 def _memory_tier(text: str) -> str:
