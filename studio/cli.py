@@ -638,11 +638,21 @@ def cmd_render(args: argparse.Namespace) -> int:
 # -- verify ---------------------------------------------------------------------------------------
 
 EXIT_UNMARKED = 3  # the file carries no C2PA manifest
+EXIT_OTHER_SIGNER = 4  # intact, but signed by another installation or tool, not this one
+VERIFY_EXITS = """exit codes:
+  0  intact, signed by this studio installation
+  1  TAMPERED: the manifest does not match the file (changed after signing), or it is broken
+  2  the file cannot be checked (it does not exist, or a bad argument)
+  3  no C2PA manifest (any tags or sidecar are shown, but prove nothing)
+  4  intact, but signed by another studio installation or another tool (its signer is shown)"""
+# --json's "status" for each verdict state, and the exit code that goes with it
+VERIFY_STATUS = {"trusted": ("trusted", 0), "valid": ("other_signer", EXIT_OTHER_SIGNER),
+                 "invalid": ("tampered", EXIT_FAILED), "missing": ("unmarked", EXIT_UNMARKED)}
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """Read and validate a file's C2PA manifest and print its recipes: exit 0 when it is intact,
-    EXIT_FAILED when it is tampered or broken, EXIT_UNMARKED when it has none."""
+    """Read and validate a file's C2PA manifest and print its recipes; the exit code says what was
+    found (VERIFY_EXITS). A tampered file says TAMPERED first, before anything it carries."""
     import json
 
     from .media.provenance import ProvenanceError, verify
@@ -651,31 +661,44 @@ def cmd_verify(args: argparse.Namespace) -> int:
         verdict = verify(args.file)
     except ProvenanceError as exc:
         raise CommandError(str(exc)) from exc
+    status, code = VERIFY_STATUS[verdict.state]
     name = verdict.path
-    if verdict.state == "trusted":
-        print(f"{name}: valid C2PA manifest, signed by this studio installation ({verdict.signer})")
-    elif verdict.state == "valid":
-        print(f"{name}: valid C2PA manifest, signed by {verdict.signer or 'an unknown signer'}")
-    if verdict.ok:
-        print("AI-generated (trainedAlgorithmicMedia)" if verdict.ai_generated else
-              "not marked as AI-generated")
-        if verdict.ingredients:
-            print(f"made from: {', '.join(verdict.ingredients)}")
-    for note in verdict.notes:
-        print(f"note: {note}")
-    for i, recipe in enumerate(verdict.recipes, 1):
-        print(f"recipe {i} of {len(verdict.recipes)}:")
-        print(json.dumps(recipe, indent=2, ensure_ascii=False))
+    if args.json:
+        print(json.dumps({
+            "file": str(name), "status": status, "exit_code": code,
+            "signer": {k: verdict.signature[k] for k in ("common_name", "issuer", "time", "cert_serial_number")
+                       if k in verdict.signature} or None,
+            "ai_generated": verdict.ai_generated, "ingredients": verdict.ingredients, "problems": verdict.problems,
+            "notes": verdict.notes, "recipes": verdict.recipes,
+        }, indent=2, ensure_ascii=False))
+    else:
+        if verdict.state == "invalid":
+            print(f"TAMPERED: {name}: the C2PA manifest does not match the file; nothing below can be trusted")
+        elif verdict.state == "trusted":
+            print(f"{name}: valid C2PA manifest, signed by this studio installation ({verdict.signer})")
+        elif verdict.state == "valid":
+            print(f"{name}: valid C2PA manifest, signed by {verdict.signer or 'an unknown signer'}, "
+                  "not by this studio installation")
+        if verdict.ok:
+            print("AI-generated (trainedAlgorithmicMedia)" if verdict.ai_generated else
+                  "not marked as AI-generated")
+            if verdict.ingredients:
+                print(f"made from: {', '.join(verdict.ingredients)}")
+        for note in verdict.notes:
+            print(f"note: {note}")
+        for i, recipe in enumerate(verdict.recipes, 1):
+            print(f"recipe {i} of {len(verdict.recipes)}:")
+            print(json.dumps(recipe, indent=2, ensure_ascii=False))
     if verdict.state == "invalid":
-        _say(f"{name}: the C2PA manifest does not match the file: it was changed after signing, or the "
+        _say(f"{name}: TAMPERED: the C2PA manifest does not match the file: it was changed after signing, or the "
              f"manifest is broken ({'; '.join(verdict.problems)})")
-        return EXIT_FAILED
-    if verdict.state == "missing":
+    elif verdict.state == "missing":
         _say(f"{name}: {'; '.join(verdict.problems)}" + (
             ", though its tags or sidecar say it is AI-generated (unsigned, so they prove nothing)"
             if verdict.ai_generated else ""))
-        return EXIT_UNMARKED
-    return 0
+    elif verdict.state == "valid":
+        _say(f"{name}: signed by {verdict.signer or 'an unknown signer'}, not by this studio installation")
+    return code
 
 
 # -- main -----------------------------------------------------------------------------------------
@@ -776,8 +799,13 @@ def parser() -> argparse.ArgumentParser:
     render.add_argument("--no-provenance", action="store_true", help="do not mark the file as AI-generated "
                         "(no C2PA manifest, tags or sidecar) even where it holds generated shots; prints a warning")
     render.set_defaults(func=cmd_render)
-    verify = sub.add_parser("verify", help="check a file's C2PA manifest and print the recipes it carries")
+    verify = sub.add_parser("verify", help="check a file's C2PA manifest and print the recipes it carries",
+                            description="Check a file's C2PA manifest and print the recipes it carries.",
+                            epilog=VERIFY_EXITS, formatter_class=argparse.RawDescriptionHelpFormatter)
     verify.add_argument("file", metavar="FILE", help="an .mp4, .mov or .wav (others: their tags and sidecar)")
+    verify.add_argument("--json", action="store_true", help="print one JSON object instead: file, status "
+                        "(trusted, other_signer, tampered, unmarked), exit_code, signer (common_name, issuer, "
+                        "time), ai_generated, ingredients, problems, notes, recipes")
     verify.set_defaults(func=cmd_verify)
     expand = sub.add_parser("expand", help="rewrite a short prompt into a detailed one with the local text model")
     expand.add_argument("prompt", help="the short prompt")

@@ -319,6 +319,36 @@ def test_a_rendered_generated_shot_verifies_and_a_tampered_one_does_not(studio_c
     assert result.returncode == 1
     assert "the C2PA manifest does not match the file: it was changed after signing" in result.stderr
     assert "Traceback" not in result.stderr
+    # A script reading stdout alone learns it first, before any recipe the file carries.
+    assert result.stdout.startswith(f"TAMPERED: {out}: the C2PA manifest does not match the file")
+    result = studio_cli("verify", "--json", str(out), timeout=60)
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert (report["status"], report["exit_code"], report["file"]) == ("tampered", 1, str(out))
+    assert report["problems"]
+
+
+def test_verify_tells_another_installations_signature_apart_by_exit_code_and_json(studio_cli, tmp_path,
+                                                                                   monkeypatch):
+    project, _ = _project_with_a_generated_take(tmp_path / "Film")
+    out = tmp_path / "film.mp4"
+    assert studio_cli("render", str(project.folder), "-o", str(out), timeout=120).returncode == 0
+    result = studio_cli("verify", "--json", str(out), timeout=60)
+    assert result.returncode == 0, result.stderr
+    ours = json.loads(result.stdout)
+    assert ours["status"] == "trusted" and ours["signer"]["issuer"]
+    assert ours["recipes"][0]["prompt"] == "waves on a breakwater" and ours["ai_generated"] is True
+
+    monkeypatch.setenv("STUDIO_CONFIG", str(tmp_path / "another-installation"))
+    result = studio_cli("verify", str(out), timeout=60)
+    assert result.returncode == 4, result.stderr
+    assert "not by this studio installation" in result.stdout and "not by this studio installation" in result.stderr
+    result = studio_cli("verify", "--json", str(out), timeout=60)
+    assert result.returncode == 4
+    theirs = json.loads(result.stdout)
+    assert (theirs["status"], theirs["exit_code"]) == ("other_signer", 4)
+    assert theirs["signer"] == ours["signer"] and theirs["recipes"] == ours["recipes"]
+    assert "exit codes:" in studio_cli("verify", "--help", timeout=60).stdout
 
 
 def test_render_without_provenance_warns_and_verify_says_the_file_is_unmarked(studio_cli, tmp_path):
