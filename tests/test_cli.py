@@ -397,7 +397,7 @@ def test_render_refuses_missing_or_cut_short_media_unless_offline_frames_are_ask
     result = studio_cli("render", str(project.folder), "-o", str(out), timeout=120)
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
-    assert "2 clip(s) use media that is missing or broken: " in result.stderr
+    assert "studio: media offline: 2 clip(s) use media that is missing or broken: " in result.stderr
     assert f"take ({take}): truncated: it holds" in result.stderr
     assert f"gone ({project.folder / 'media' / 'gone.mkv'}): file not found" in result.stderr
     assert "--allow-offline" in result.stderr

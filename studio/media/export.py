@@ -386,8 +386,9 @@ class OfflineMediaError(ExportError):
     def __init__(self, problems: list[Offline]) -> None:
         self.problems = problems
         clips = sum(p.clips for p in problems)
-        super().__init__(f"{clips} clip(s) use media that is missing or broken: {'; '.join(map(str, problems))}. "
-                         "Relink or replace it, or allow MEDIA OFFLINE frames (studio render --allow-offline)")
+        listed = "; ".join(map(str, problems))
+        super().__init__(f"media offline: {clips} clip(s) use media that is missing or broken: {listed}. Relink "
+                         "or replace it, or allow MEDIA OFFLINE frames (studio render --allow-offline)")
 
 
 def offline_media(project: Project, sequence: Sequence, frames: tuple[int, int] | None = None, *,
@@ -418,7 +419,7 @@ def offline_media(project: Project, sequence: Sequence, frames: tuple[int, int] 
         try:
             info = probe(path)
         except MediaError as exc:
-            problems.append(Offline(name, path, f"cannot be read ({exc})", len(clips)))
+            problems.append(Offline(name, path, f"cannot be read ({' '.join(str(exc).split())})", len(clips)))
             continue
         if info.kind is MediaKind.VIDEO:
             media_fps = item.fps or info.fps

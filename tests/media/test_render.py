@@ -180,7 +180,7 @@ def test_missing_truncated_or_unreadable_media_fails_the_render_and_writes_nothi
     assert "truncated: it holds" in problems["short"].why and "the clips use 12" in problems["short"].why
     assert problems["garbage"].why.startswith("cannot be read")
     assert problems["gone"].why == "file not found" and problems["gone"].path == project.folder / "media" / "gone.mkv"
-    assert str(caught.value).startswith("3 clip(s) use media that is missing or broken: ")
+    assert str(caught.value).startswith("media offline: 3 clip(s) use media that is missing or broken: ")
     assert "--allow-offline" in str(caught.value)
     assert [p.name for p in tmp_path.iterdir()] == ["Film.studio"]  # nothing written beside it
     # A range that only holds the good clip renders; asking for offline frames renders them all.
