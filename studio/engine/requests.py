@@ -177,7 +177,7 @@ def check_seconds(seconds: object, *, allow_long: bool = False) -> None:
 def check_length(frames: int, fps: float, *, allow_long: bool = False) -> None:
     """A shot of `frames` at `fps` lasts at most MAX_SECONDS (MAX_SECONDS_LONG with allow_long)."""
     longest = MAX_SECONDS_LONG if allow_long else MAX_SECONDS
-    if frames > longest * fps:
+    if frames > math.ceil(longest * fps):  # a length rounded to whole frames is still within it
         raise RequestError(_too_long(f"{frames} frames at {fps:g} fps ({frames / fps:,.0f} s)", allow_long))
 
 

@@ -170,3 +170,11 @@ def test_a_huge_input_image_is_refused_not_an_internal_error(tiny_ltx, tmp_path,
     with pytest.raises(RequestError) as error:
         prepare(recipe(tiny_ltx, mode=Mode.IMAGE_TO_VIDEO, conditions=[Condition(str(big), 0)]))
     assert str(error.value).startswith(message)
+
+
+def test_the_longest_shot_the_editor_offers_passes_at_an_ntsc_rate():
+    """600 s at 23.976 fps, rounded to whole frames as the prompt panel does, is within the limit."""
+    fps = 24000 / 1001
+    check_numbers(recipe("no-such-model", frames=round(600 * fps), fps=fps))
+    with pytest.raises(RequestError, match="longer than 600 s"):
+        check_numbers(recipe("no-such-model", frames=round(600 * fps) + 1, fps=fps))
