@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import platform
 import random
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from .core.recipe import Condition, Mode, Recipe, variations
 from .core.timebase import FrameRate
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 EXIT_FAILED = 1  # the job ran and failed
 EXIT_BAD_REQUEST = 2  # nothing ran: the request cannot be made
+MAX_TAKES = 100  # variations of one shot in one command
+MAX_RENDER_SIDE = 8192  # a render's width or height, in pixels
 
 
 class CommandError(Exception):
@@ -213,15 +216,23 @@ def _clip_info(path: str):
 
 def _frames_asked(args: argparse.Namespace, fps: float, default: int, notes: list[str]) -> int:
     """The frames --seconds or --frames ask for (new frames, for the clip verbs), else default."""
+    from .engine.requests import RequestError, check_length, check_seconds
+
     if args.seconds is not None:
-        if args.seconds <= 0:
-            raise CommandError(f"the duration must be positive, not {args.seconds:g} seconds")
+        try:
+            check_seconds(args.seconds, allow_long=args.allow_long)
+        except RequestError as exc:
+            raise CommandError(str(exc)) from exc
         frames = FrameRate.parse(fps).frames(args.seconds)
         notes.append(f"{args.seconds:g} s at {fps:g} fps is {frames} frames")
     else:
         frames = args.frames if args.frames is not None else default
     if frames <= 0:
         raise CommandError(f"the frame count must be positive, not {frames}")
+    try:
+        check_length(frames, fps, allow_long=args.allow_long)
+    except RequestError as exc:
+        raise CommandError(str(exc)) from exc
     return frames
 
 
@@ -242,7 +253,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
     """The recipe the arguments ask for, with the card's (or the clip's) defaults where they are
     silent, prepared. args.command is generate, extend or connect."""
     from .engine.modes import overlap_frames
-    from .engine.requests import prepare, resolve_model
+    from .engine.requests import check_fps, prepare, resolve_model
 
     card = resolve_model(args.model, args.models_dir).card
     k = overlap_frames(card)
@@ -252,8 +263,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
     first_clip = {"extend": getattr(args, "clip", None), "connect": getattr(args, "clip_a", None)}.get(verb, video)
     clip = _clip_info(first_clip) if first_clip else None  # its size and rate are the defaults
     fps = args.fps if args.fps is not None else (float(clip.fps) if clip else card.default_fps)
-    if fps <= 0:
-        raise CommandError(f"the frame rate must be positive, not {fps:g}")
+    check_fps(fps)  # before any length is worked out from it
     strength = 1.0
     bridge_frames = None
 
@@ -325,7 +335,8 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
     if getattr(args, "expand", False):
         recipe.expanded_prompt = _expanded(prompt, args.expander)
         notes.append(f"expanded prompt: {recipe.expanded_prompt}")
-    recipe, more = prepare(recipe, project_folder=Path.cwd(), models_dir=args.models_dir)
+    recipe, more = prepare(recipe, project_folder=Path.cwd(), models_dir=args.models_dir,
+                           allow_long=args.allow_long)
     notes += more
     if mode in (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD, Mode.CONNECT, Mode.LOOP):
         from .engine.modes import new_frame_count
@@ -369,7 +380,7 @@ def take_outputs(output: Path, takes: int) -> list[Path]:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from .engine.jobs import JobDone, JobPartial, JobProgress
-    from .engine.requests import RequestError
+    from .engine.requests import MAX_SEED, RequestError
     from .engine.service import EngineService
 
     output = Path(args.output).absolute()
@@ -385,10 +396,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
     takes = getattr(args, "takes", 1)
     if takes < 1:
         raise CommandError(f"--takes must be at least 1, not {takes}")
+    if takes > MAX_TAKES:
+        raise CommandError(f"--takes must be at most {MAX_TAKES}, not {takes}: run the command again for more")
+    _check_writable(output)
     try:
         recipe, notes = build_recipe(args)
     except RequestError as exc:
         raise CommandError(str(exc)) from exc
+    if recipe.seed + takes - 1 > MAX_SEED:
+        raise CommandError(f"{takes} takes from seed {recipe.seed} go past the largest seed, {MAX_SEED}; "
+                           "choose a smaller --seed")
     for note in notes:
         _say(note)
     if args.seed is None:
@@ -424,7 +441,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     failed = 0
     try:
         job_ids = [
-            service.submit(r, out, name=r.prompt, project_folder=Path.cwd()) for r, out in runs
+            service.submit(r, out, name=r.prompt, project_folder=Path.cwd(), allow_long=args.allow_long)
+            for r, out in runs
         ]
         for job_id in job_ids:
             try:
@@ -465,6 +483,22 @@ def cmd_generate(args: argparse.Namespace) -> int:
     finally:
         service.shutdown()
     return EXIT_FAILED if failed else 0
+
+
+def _check_writable(output: Path) -> None:
+    """The output's folder exists and takes a new file, proved by making one: before any generation,
+    not after it."""
+    import tempfile
+
+    folder = output.parent
+    if not folder.is_dir():
+        raise CommandError(f"cannot write {output}: the folder {folder} does not exist")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".studio-", suffix=".probe"):
+            pass
+    except OSError as exc:
+        raise CommandError(f"cannot write {output}: the folder {folder} is not writable "
+                           f"({exc.strerror or exc}); choose another -o") from exc
 
 
 def _add_sidecar(path: Path) -> bool:
@@ -547,8 +581,13 @@ def _render_settings(args: argparse.Namespace):
         settings = presets[args.preset]
     changes = {k: v for k, v in {"codec": args.codec, "width": args.width, "height": args.height,
                                   "quality": args.quality, "bitrate": args.bitrate, "fit": args.fit,
-                                  "pix_fmt": args.pix_fmt,
-                                  "fps": FrameRate.parse(args.fps) if args.fps else None}.items() if v is not None}
+                                  "pix_fmt": args.pix_fmt, "fps": _render_rate(args.fps)}.items() if v is not None}
+    for name in ("width", "height"):
+        value = getattr(args, name)
+        if value is not None and not 1 <= value <= MAX_RENDER_SIDE:
+            raise CommandError(f"--{name} must be between 1 and {MAX_RENDER_SIDE} pixels, not {value}")
+    if args.quality is not None and not 0 <= args.quality <= 63:
+        raise CommandError(f"--quality must be between 0 and 63 (the codecs' CRF scale), not {args.quality}")
     settings = dataclasses.replace(settings, **changes)
     try:
         settings.check()
@@ -557,11 +596,26 @@ def _render_settings(args: argparse.Namespace):
     return settings
 
 
+def _render_rate(text: str | None) -> FrameRate | None:
+    from .engine.requests import FPS_RANGE
+
+    if not text:
+        return None
+    try:
+        fps = FrameRate.parse(text)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        fps = None
+    if fps is None or not FPS_RANGE[0] <= float(fps) <= FPS_RANGE[1]:
+        raise CommandError(f"--fps {text}: give a frame rate between {FPS_RANGE[0]} and {FPS_RANGE[1]}, e.g. 25 "
+                           "or 30000/1001")
+    return fps
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from .media.export import ExportCancelled, export_sequence  # written alongside: imported when used
 
+    settings = _render_settings(args)  # numbers first: nothing is read for a request that cannot run
     project = load_input(args.project, args.rate)
-    settings = _render_settings(args)
     frames = None
     if args.range:
         first, sep, last = args.range.partition("-")
@@ -586,7 +640,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     try:
         out = export_sequence(project, project.sequence, args.output, progress=progress, cancel=cancel,
-                              settings=settings, frames=frames, provenance=not args.no_provenance)
+                              settings=settings, frames=frames, provenance=not args.no_provenance,
+                              allow_offline=args.allow_offline)
     except KeyboardInterrupt:
         return 130
     except ExportCancelled:
@@ -604,11 +659,21 @@ def cmd_render(args: argparse.Namespace) -> int:
 # -- verify ---------------------------------------------------------------------------------------
 
 EXIT_UNMARKED = 3  # the file carries no C2PA manifest
+EXIT_OTHER_SIGNER = 4  # intact, but signed by another installation or tool, not this one
+VERIFY_EXITS = """exit codes:
+  0  intact, signed by this studio installation
+  1  TAMPERED: the manifest does not match the file (changed after signing), or it is broken
+  2  the file cannot be checked (it does not exist, or a bad argument)
+  3  no C2PA manifest (any tags or sidecar are shown, but prove nothing)
+  4  intact, but signed by another studio installation or another tool (its signer is shown)"""
+# --json's "status" for each verdict state, and the exit code that goes with it
+VERIFY_STATUS = {"trusted": ("trusted", 0), "valid": ("other_signer", EXIT_OTHER_SIGNER),
+                 "invalid": ("tampered", EXIT_FAILED), "missing": ("unmarked", EXIT_UNMARKED)}
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """Read and validate a file's C2PA manifest and print its recipes: exit 0 when it is intact,
-    EXIT_FAILED when it is tampered or broken, EXIT_UNMARKED when it has none."""
+    """Read and validate a file's C2PA manifest and print its recipes; the exit code says what was
+    found (VERIFY_EXITS). A tampered file says TAMPERED first, before anything it carries."""
     import json
 
     from .media.provenance import ProvenanceError, verify
@@ -617,38 +682,58 @@ def cmd_verify(args: argparse.Namespace) -> int:
         verdict = verify(args.file)
     except ProvenanceError as exc:
         raise CommandError(str(exc)) from exc
+    status, code = VERIFY_STATUS[verdict.state]
     name = verdict.path
-    if verdict.state == "trusted":
-        print(f"{name}: valid C2PA manifest, signed by this studio installation ({verdict.signer})")
-    elif verdict.state == "valid":
-        print(f"{name}: valid C2PA manifest, signed by {verdict.signer or 'an unknown signer'}")
-    if verdict.ok:
-        print("AI-generated (trainedAlgorithmicMedia)" if verdict.ai_generated else
-              "not marked as AI-generated")
-        if verdict.ingredients:
-            print(f"made from: {', '.join(verdict.ingredients)}")
-    for note in verdict.notes:
-        print(f"note: {note}")
-    for i, recipe in enumerate(verdict.recipes, 1):
-        print(f"recipe {i} of {len(verdict.recipes)}:")
-        print(json.dumps(recipe, indent=2, ensure_ascii=False))
+    if args.json:
+        print(json.dumps({
+            "file": str(name), "status": status, "exit_code": code,
+            "signer": {k: verdict.signature[k] for k in ("common_name", "issuer", "time", "cert_serial_number")
+                       if k in verdict.signature} or None,
+            "ai_generated": verdict.ai_generated, "ingredients": verdict.ingredients, "problems": verdict.problems,
+            "notes": verdict.notes, "recipes": verdict.recipes,
+        }, indent=2, ensure_ascii=False))
+    else:
+        if verdict.state == "invalid":
+            print(f"TAMPERED: {name}: the C2PA manifest does not match the file; nothing below can be trusted")
+        elif verdict.state == "trusted":
+            print(f"{name}: valid C2PA manifest, signed by this studio installation ({verdict.signer})")
+        elif verdict.state == "valid":
+            print(f"{name}: valid C2PA manifest, signed by {verdict.signer or 'an unknown signer'}, "
+                  "not by this studio installation")
+        if verdict.ok:
+            print("AI-generated (trainedAlgorithmicMedia)" if verdict.ai_generated else
+                  "not marked as AI-generated")
+            if verdict.ingredients:
+                print(f"made from: {', '.join(verdict.ingredients)}")
+        for note in verdict.notes:
+            print(f"note: {note}")
+        for i, recipe in enumerate(verdict.recipes, 1):
+            print(f"recipe {i} of {len(verdict.recipes)}:")
+            print(json.dumps(recipe, indent=2, ensure_ascii=False))
     if verdict.state == "invalid":
-        _say(f"{name}: the C2PA manifest does not match the file: it was changed after signing, or the "
+        _say(f"{name}: TAMPERED: the C2PA manifest does not match the file: it was changed after signing, or the "
              f"manifest is broken ({'; '.join(verdict.problems)})")
-        return EXIT_FAILED
-    if verdict.state == "missing":
+    elif verdict.state == "missing":
         _say(f"{name}: {'; '.join(verdict.problems)}" + (
             ", though its tags or sidecar say it is AI-generated (unsigned, so they prove nothing)"
             if verdict.ai_generated else ""))
-        return EXIT_UNMARKED
-    return 0
+    elif verdict.state == "valid":
+        _say(f"{name}: signed by {verdict.signer or 'an unknown signer'}, not by this studio installation")
+    return code
 
 
 # -- main -----------------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its refusals as one line, like every other refusal (exit 2, nothing run)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_REQUEST, f"studio: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="studio", description="A local AI film studio, headless.")
+    p = _Parser(prog="studio", description="A local AI film studio, headless.")
     p.add_argument(
         "--models-dir",
         default=os.environ.get("STUDIO_MODELS") or None,
@@ -683,12 +768,13 @@ def parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--video", help="a clip to remake (video to video), or to loop with --loop")
     gen.add_argument(
-        "--strength", type=float, help="with --video: 0 keeps the clip, 1 remakes it from the prompt (0.6)"
+        "--strength", type=_finite, help="with --video: 0 keeps the clip, 1 remakes it from the prompt (0.6)"
     )
     gen.add_argument(
         "--loop", action="store_true", help="with --video: add frames that lead from its end back to its start"
     )
-    gen.add_argument("--takes", type=int, default=1, help="N variations with seeds SEED … SEED+N-1")
+    gen.add_argument("--takes", type=int, default=1,
+                     help=f"N variations with seeds SEED … SEED+N-1 (at most {MAX_TAKES})")
     gen.add_argument("--window-prompt", action="append", metavar="TEXT",
                      help="a long shot's prompt for its next window (repeatable: the first window's, the second's, "
                      "…; the last goes on for the rest)")
@@ -728,12 +814,19 @@ def parser() -> argparse.ArgumentParser:
                         "default: the codec's")
     render.add_argument("--fit", choices=("fit", "fill", "stretch"), help="the picture in another shape: fit "
                         "(black bars, the default), fill (crop) or stretch")
-    render.add_argument("--rate", type=float, default=24.0, help="an EDL's frame rate (EDLs do not say); 24")
+    render.add_argument("--allow-offline", action="store_true", help="render clips whose media is missing, "
+                        "unreadable or cut short as MEDIA OFFLINE frames, instead of refusing to render")
+    render.add_argument("--rate", type=_rate, default=24.0, help="an EDL's frame rate (EDLs do not say); 24")
     render.add_argument("--no-provenance", action="store_true", help="do not mark the file as AI-generated "
                         "(no C2PA manifest, tags or sidecar) even where it holds generated shots; prints a warning")
     render.set_defaults(func=cmd_render)
-    verify = sub.add_parser("verify", help="check a file's C2PA manifest and print the recipes it carries")
+    verify = sub.add_parser("verify", help="check a file's C2PA manifest and print the recipes it carries",
+                            description="Check a file's C2PA manifest and print the recipes it carries.",
+                            epilog=VERIFY_EXITS, formatter_class=argparse.RawDescriptionHelpFormatter)
     verify.add_argument("file", metavar="FILE", help="an .mp4, .mov or .wav (others: their tags and sidecar)")
+    verify.add_argument("--json", action="store_true", help="print one JSON object instead: file, status "
+                        "(trusted, other_signer, tampered, unmarked), exit_code, signer (common_name, issuer, "
+                        "time), ai_generated, ingredients, problems, notes, recipes")
     verify.set_defaults(func=cmd_verify)
     expand = sub.add_parser("expand", help="rewrite a short prompt into a detailed one with the local text model")
     expand.add_argument("prompt", help="the short prompt")
@@ -742,13 +835,15 @@ def parser() -> argparse.ArgumentParser:
     timeline = sub.add_parser("export-timeline", help="write a sequence as .otio, .otioz, FCP .xml or .edl")
     timeline.add_argument("input", metavar="INPUT", help="a project folder or any timeline file the studio reads")
     timeline.add_argument("-o", "--output", required=True, help="OUT.otio, OUT.otioz, OUT.xml (FCP 7) or OUT.edl")
-    timeline.add_argument("--rate", type=float, default=24.0, help="an input EDL's frame rate; 24")
+    timeline.add_argument("--rate", type=_rate, default=24.0, help="an input EDL's frame rate; 24")
     timeline.set_defaults(func=cmd_export_timeline)
     return p
 
 
 def _shot_options(p: argparse.ArgumentParser, length_help: str) -> None:
     """The options generate, extend and connect share."""
+    from .engine.requests import FPS_RANGE, MAX_GUIDANCE, MAX_SECONDS, MAX_SECONDS_LONG, MAX_SEED, MAX_STEPS
+
     p.add_argument("-m", "--model", required=True, help="a model card id or a diffusers model folder")
     p.add_argument("--expand", action="store_true", help="rewrite the prompt into a detailed one first (kept in "
                    "the recipe beside the prompt)")
@@ -758,14 +853,16 @@ def _shot_options(p: argparse.ArgumentParser, length_help: str) -> None:
                    "(a character, an object, a place), with any mode; for models that take references, such as "
                    "Wan VACE (repeatable)")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--seconds", type=float, help=length_help)
-    length.add_argument("--frames", type=int, help=length_help + ", in frames")
-    p.add_argument("--width", type=int)
-    p.add_argument("--height", type=int)
-    p.add_argument("--fps", type=float)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--steps", type=int)
-    p.add_argument("--guidance", type=float)
+    length.add_argument("--seconds", type=_finite, help=f"{length_help} (at most {MAX_SECONDS} s)")
+    length.add_argument("--frames", type=int, help=f"{length_help}, in frames (at most {MAX_SECONDS} s of them)")
+    p.add_argument("--allow-long", action="store_true", help=f"allow a shot longer than {MAX_SECONDS} s, up to "
+                   f"{MAX_SECONDS_LONG} s (made in windows, which takes a long time)")
+    p.add_argument("--width", type=int, help="in pixels, up to the model's largest")
+    p.add_argument("--height", type=int, help="in pixels, up to the model's largest")
+    p.add_argument("--fps", type=_finite, help=f"frames per second, {FPS_RANGE[0]} to {FPS_RANGE[1]}")
+    p.add_argument("--seed", type=int, help=f"0 to {MAX_SEED} (default: a random one, printed)")
+    p.add_argument("--steps", type=int, help=f"denoising steps, 1 to {MAX_STEPS} (default: the model card's)")
+    p.add_argument("--guidance", type=_finite, help=f"guidance scale, 0 to {MAX_GUIDANCE} (default: the card's)")
     p.add_argument("--log-dir", help="where the engine worker writes its log")
     p.add_argument(
         "--memory",
@@ -774,6 +871,27 @@ def _shot_options(p: argparse.ArgumentParser, length_help: str) -> None:
         "from free GPU memory)",
     )
     p.add_argument("-o", "--output", required=True, help=".mp4 (H.264) or .mkv (lossless)")
+
+
+def _finite(text: str) -> float:
+    """A float argument that is a number: not nan, not inf."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _rate(text: str) -> float:
+    """An EDL's frame rate: a number within the studio's frame rates."""
+    from .engine.requests import FPS_RANGE
+
+    value = _finite(text)
+    if not FPS_RANGE[0] <= value <= FPS_RANGE[1]:
+        raise argparse.ArgumentTypeError(f"{text} is not a frame rate between {FPS_RANGE[0]} and {FPS_RANGE[1]}")
+    return value
 
 
 def _memory_tier(text: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -103,6 +105,19 @@ def test_generate_first_and_last_frame_to_h264_from_seconds(studio_cli, tiny_ltx
         (["-p", "x", "--frames", "0"], "the frame count must be positive"),
         (["-p", "x", "--end-image", "b.png"], "--end-image needs --image"),
         (["-p", "x", "-o", "shot.gif"], "should end in .mp4 (H.264) or .mkv (lossless)"),
+        # Every number has an upper bound, checked before anything is queued.
+        (["-p", "x", "--frames", "1000000000"], "is longer than 600 s, the studio's limit; ask for a shorter one, "
+         "or for up to 3600 s with --allow-long"),
+        (["-p", "x", "--seconds", "1e9"], "a shot of 1e+09 s is longer than 600 s"),
+        (["-p", "x", "--seconds", "4000", "--allow-long"], "4000 s is longer than the 3600 s the studio makes"),
+        (["-p", "x", "--steps", "100000000"], "the number of steps must be at most 500, not 100000000"),
+        (["-p", "x", "--fps", "nan"], "argument --fps: 'nan' is not a finite number"),
+        (["-p", "x", "--fps", "1000"], "the frame rate must be between 1 and 120, not 1000"),
+        (["-p", "x", "--seed", str(2**70)], f"the seed must be at most 4294967295, not {2**70}"),
+        (["-p", "x", "--guidance", "inf"], "argument --guidance: 'inf' is not a finite number"),
+        (["-p", "x", "--guidance", "1000"], "the guidance must be between 0 and 50, not 1000"),
+        (["-p", "x", "--takes", "1000"], "--takes must be at most 100, not 1000"),
+        (["-p", "x", "--seed", "4294967295", "--takes", "2"], "2 takes from seed 4294967295 go past the largest"),
     ],
 )
 def test_a_bad_request_exits_with_one_line_and_no_traceback(studio_cli, tiny_ltx, tmp_path, args, message):
@@ -304,6 +319,36 @@ def test_a_rendered_generated_shot_verifies_and_a_tampered_one_does_not(studio_c
     assert result.returncode == 1
     assert "the C2PA manifest does not match the file: it was changed after signing" in result.stderr
     assert "Traceback" not in result.stderr
+    # A script reading stdout alone learns it first, before any recipe the file carries.
+    assert result.stdout.startswith(f"TAMPERED: {out}: the C2PA manifest does not match the file")
+    result = studio_cli("verify", "--json", str(out), timeout=60)
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert (report["status"], report["exit_code"], report["file"]) == ("tampered", 1, str(out))
+    assert report["problems"]
+
+
+def test_verify_tells_another_installations_signature_apart_by_exit_code_and_json(studio_cli, tmp_path,
+                                                                                   monkeypatch):
+    project, _ = _project_with_a_generated_take(tmp_path / "Film")
+    out = tmp_path / "film.mp4"
+    assert studio_cli("render", str(project.folder), "-o", str(out), timeout=120).returncode == 0
+    result = studio_cli("verify", "--json", str(out), timeout=60)
+    assert result.returncode == 0, result.stderr
+    ours = json.loads(result.stdout)
+    assert ours["status"] == "trusted" and ours["signer"]["issuer"]
+    assert ours["recipes"][0]["prompt"] == "waves on a breakwater" and ours["ai_generated"] is True
+
+    monkeypatch.setenv("STUDIO_CONFIG", str(tmp_path / "another-installation"))
+    result = studio_cli("verify", str(out), timeout=60)
+    assert result.returncode == 4, result.stderr
+    assert "not by this studio installation" in result.stdout and "not by this studio installation" in result.stderr
+    result = studio_cli("verify", "--json", str(out), timeout=60)
+    assert result.returncode == 4
+    theirs = json.loads(result.stdout)
+    assert (theirs["status"], theirs["exit_code"]) == ("other_signer", 4)
+    assert theirs["signer"] == ours["signer"] and theirs["recipes"] == ours["recipes"]
+    assert "exit codes:" in studio_cli("verify", "--help", timeout=60).stdout
 
 
 def test_render_without_provenance_warns_and_verify_says_the_file_is_unmarked(studio_cli, tmp_path):
@@ -317,3 +362,60 @@ def test_render_without_provenance_warns_and_verify_says_the_file_is_unmarked(st
     assert result.stderr.strip() == f"studio: {out}: no C2PA manifest"
     result = studio_cli("verify", str(tmp_path / "nothing.mp4"), timeout=60)
     assert result.returncode == 2 and "does not exist" in result.stderr
+
+
+def test_generate_into_a_folder_it_cannot_write_fails_before_generating(studio_cli, tiny_ltx, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    if os.access(locked, os.W_OK):  # root writes anywhere it may; /proc takes no new file even from root
+        locked = Path("/proc")
+    out = locked / "shot.mkv"
+    result = studio_cli("generate", "-m", str(tiny_ltx), "-p", "a lighthouse", "--steps", "1", "-o", str(out),
+                        "--log-dir", str(tmp_path / "logs"), timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert f"cannot write {out}: the folder {locked} is not writable" in result.stderr
+    assert "step 1/1" not in result.stderr and not (tmp_path / "logs").exists()  # nothing ran
+    assert not out.exists()
+
+
+def test_render_refuses_missing_or_cut_short_media_unless_offline_frames_are_asked_for(studio_cli, tmp_path):
+    project = store.create(tmp_path / "Film")
+    write_frames(project.folder / "media" / "take.mkv", np.full((24, 64, 96, 3), 80, np.uint8), 24)
+    take = project.folder / "media" / "take.mkv"
+    os.truncate(take, take.stat().st_size // 2)
+    project.media["m1"] = MediaItem(id="m1", path="media/take.mkv", width=96, height=64, fps=FrameRate(24),
+                                    frames=24, name="take")
+    project.media["m2"] = MediaItem(id="m2", path="media/gone.mkv", width=96, height=64, fps=FrameRate(24),
+                                    frames=24, name="gone")
+    project.sequence.width, project.sequence.height = 96, 64
+    project.sequence.video_tracks()[0].clips += [Clip("c1", "m1", 0, 0, 24), Clip("c2", "m2", 24, 0, 12)]
+    store.save(project)
+
+    out = tmp_path / "film.mp4"
+    result = studio_cli("render", str(project.folder), "-o", str(out), timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "studio: media offline: 2 clip(s) use media that is missing or broken: " in result.stderr
+    assert f"take ({take}): truncated: it holds" in result.stderr
+    assert f"gone ({project.folder / 'media' / 'gone.mkv'}): file not found" in result.stderr
+    assert "--allow-offline" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Film.studio"]  # nothing written, not even a part
+
+    result = studio_cli("render", str(project.folder), "-o", str(out), "--allow-offline", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert probe(out).frames == 36
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--fps", "nan"], "--fps nan: give a frame rate between 1 and 120"),
+    (["--width", "20000", "--height", "20000"], "--width must be between 1 and 8192 pixels, not 20000"),
+    (["--quality", "1000"], "--quality must be between 0 and 63"),
+    (["--rate", "inf"], "argument --rate: 'inf' is not a finite number"),
+])
+def test_render_numbers_are_checked_before_rendering(studio_cli, tmp_path, args, message):
+    result = studio_cli("render", str(tmp_path / "Nothing.studio"), "-o", str(tmp_path / "x.mp4"), *args,
+                        timeout=60)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr

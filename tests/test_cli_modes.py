@@ -140,6 +140,11 @@ def test_video_to_video_takes_are_variations_with_the_next_seeds(studio_cli, mod
         (["generate", "-p", "x", "--keyframe", "{still}@40", "--frames", "9"], "placed at frame 40, outside"),
         (["generate", "-p", "x", "--keyframe", "{still}"], "write it as PATH@FRAME"),
         (["generate", "-p", "x", "--takes", "0"], "--takes must be at least 1"),
+        (["extend", "{a}", "--seconds", "1e9"], "a shot of 1e+09 s is longer than 600 s"),
+        (["connect", "{a}", "{a}", "--frames", "100000000"], "is longer than 600 s, the studio's limit"),
+        (["generate", "-p", "x", "--video", "{a}", "--loop", "--fps", "inf"], "'inf' is not a finite number"),
+        (["generate", "-p", "x", "--video", "{a}", "--strength", "nan"], "'nan' is not a finite number"),
+        (["generate", "-p", "x", "--video", "{a}", "--steps", "100000000"], "the number of steps must be at most"),
         (
             ["extend", "{a}", "-m", "tiny-basic"],
             "tiny-basic cannot do extend forward (installed models that can: tiny-all)",

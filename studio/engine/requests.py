@@ -8,7 +8,9 @@ No torch here.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import warnings
 from pathlib import Path
 
 from ..core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
@@ -20,6 +22,17 @@ from .sizes import SizeError, snap
 from .weights import ModelFolderError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
+
+# Upper bounds on every number in a request, checked before anything loads or runs: a typo such as
+# --frames 1000000000 is refused at once rather than queued as millions of windows.
+MAX_SECONDS = 600  # a shot's length; the editor's cap
+MAX_SECONDS_LONG = 3600  # with allow_long (--allow-long): an hour, made in windows
+FPS_RANGE = (1, 120)
+MAX_STEPS = 500
+MAX_GUIDANCE = 50
+MAX_SEED = 2**32 - 1
+MAX_IMAGE_SIDE = 8192  # an input still or reference image, in pixels per side
+MAX_TEXT = 10_000  # characters in a prompt
 
 
 class RequestError(ValueError):
@@ -67,14 +80,17 @@ def prepare(
     project_folder: PathLike | None = None,
     models_dir: PathLike | None = None,
     cards_dir: PathLike | None = None,
+    allow_long: bool = False,
 ) -> tuple[Recipe, list[str]]:
     """The recipe the engine will run, and notes on what was changed to make it runnable.
 
     models_dir is a user-chosen folder of models (<dir>/<card id>/) searched before models/;
-    relative input paths are relative to project_folder.
+    relative input paths are relative to project_folder. A shot longer than MAX_SECONDS is
+    refused unless allow_long (up to MAX_SECONDS_LONG).
     """
     if not recipe.prompt or not recipe.prompt.strip():
         raise RequestError("the prompt is empty: describe the shot")
+    check_numbers(recipe, allow_long=allow_long)
     _check_policy(recipe)
     card = resolve_model(recipe.model, models_dir, cards_dir).card
     if recipe.mode not in card.modes:
@@ -110,6 +126,83 @@ def prepare(
     notes += more
     notes += _check_clip_lengths(snapped, card, clips)
     return snapped, notes
+
+
+def check_numbers(recipe: Recipe, *, allow_long: bool = False) -> None:
+    """Every number in the recipe is a number within its limit, or RequestError saying which and what
+    the limit is. Needs no model: it runs before anything is loaded. (Sizes and frame counts the
+    model cannot make are snap()'s to refuse, against the card's own limits.)"""
+    check_fps(recipe.fps)
+    _whole("the frame count", recipe.frames)
+    check_length(recipe.frames, recipe.fps, allow_long=allow_long)
+    _whole("the seed", recipe.seed, 0, MAX_SEED)
+    if recipe.steps is not None:
+        _whole("the number of steps", recipe.steps, 1, MAX_STEPS, "more rarely helps; try 20 to 50")
+    if recipe.guidance is not None:
+        _real("the guidance", recipe.guidance, 0, MAX_GUIDANCE, "most models want 1 to 10")
+    _real("the strength", recipe.strength, 0, 1, "0 keeps the clip, 1 remakes it")
+    for name in ("width", "height"):
+        _whole(f"the {name}", getattr(recipe, name))
+    if recipe.bridge_frames is not None:
+        _whole("the bridge length", recipe.bridge_frames)
+    for condition in recipe.conditions:
+        name = Path(condition.path).name
+        _real(f"the strength of {name}", condition.strength, 0, 1)
+        _whole(f"the frame of {name}", condition.frame_index)
+        _whole(f"the first frame taken from {name}", condition.source_in)
+        if condition.source_out is not None:
+            _whole(f"the end frame taken from {name}", condition.source_out)
+    for text in (recipe.prompt, recipe.negative_prompt, recipe.expanded_prompt or "", *recipe.window_prompts):
+        if len(text) > MAX_TEXT:
+            raise RequestError(f"a prompt of {len(text)} characters is longer than the {MAX_TEXT} the studio "
+                               "takes; shorten it")
+
+
+def check_fps(fps: object) -> None:
+    """A frame rate between FPS_RANGE's ends, or RequestError."""
+    _real("the frame rate", fps, *FPS_RANGE, "e.g. 24, 25 or 30")
+
+
+def check_seconds(seconds: object, *, allow_long: bool = False) -> None:
+    """A shot length in seconds: positive and within the limit (see check_length)."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds):
+        raise RequestError(f"the duration must be a number of seconds, not {seconds!r}")
+    if seconds <= 0:
+        raise RequestError(f"the duration must be positive, not {seconds:g} seconds")
+    longest = MAX_SECONDS_LONG if allow_long else MAX_SECONDS
+    if seconds > longest:
+        raise RequestError(_too_long(f"{seconds:g} s", allow_long))
+
+
+def check_length(frames: int, fps: float, *, allow_long: bool = False) -> None:
+    """A shot of `frames` at `fps` lasts at most MAX_SECONDS (MAX_SECONDS_LONG with allow_long)."""
+    longest = MAX_SECONDS_LONG if allow_long else MAX_SECONDS
+    if frames > math.ceil(longest * fps):  # a length rounded to whole frames is still within it
+        raise RequestError(_too_long(f"{frames} frames at {fps:g} fps ({frames / fps:,.0f} s)", allow_long))
+
+
+def _too_long(asked: str, allow_long: bool) -> str:
+    if allow_long:
+        return f"a shot of {asked} is longer than the {MAX_SECONDS_LONG} s the studio makes at most; make it in parts"
+    return (f"a shot of {asked} is longer than {MAX_SECONDS} s, the studio's limit; ask for a shorter one, or for up "
+            f"to {MAX_SECONDS_LONG} s with --allow-long")
+
+
+def _whole(name: str, value: object, low: int | None = None, high: int | None = None, hint: str = "") -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RequestError(f"{name} must be a whole number, not {value!r}")
+    if low is not None and value < low:
+        raise RequestError(f"{name} must be at least {low}, not {value}")
+    if high is not None and value > high:
+        raise RequestError(f"{name} must be at most {high}, not {value}" + (f" ({hint})" if hint else ""))
+
+
+def _real(name: str, value: object, low: float, high: float | None, hint: str = "") -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RequestError(f"{name} must be a number, not {value!r}")
+    if not math.isfinite(value) or value < low or (high is not None and value > high):
+        limits = f"between {low:g} and {high:g}" if high is not None else f"a number of at least {low:g}"
+        raise RequestError(f"{name} must be {limits}, not {value:g}" + (f" ({hint})" if hint else ""))
 
 
 def _long_shot(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
@@ -250,13 +343,24 @@ def _check_references(
 
 
 def _check_image(path: Path) -> None:
-    """Read the whole image now, so a damaged file is refused before a job waits for a model to load."""
+    """Read the whole image now, so a damaged or huge file is refused before a job waits for a model to load."""
     from PIL import Image, UnidentifiedImageError
 
+    too_big = (f"the input image {path.name} is larger than the studio takes ({MAX_IMAGE_SIDE} pixels a side at "
+               "most); scale it down to the shot's size")
     try:
-        with Image.open(path) as image:
-            image.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is lower
+            with Image.open(path) as image:
+                width, height = image.size
+                if max(width, height) > MAX_IMAGE_SIDE:
+                    raise RequestError(f"{too_big} (it is {width}x{height})")
+                image.load()
+    except Image.DecompressionBombError as exc:
+        raise RequestError(too_big) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, RequestError):
+            raise
         raise RequestError(f"the input image {path.name} cannot be read ({exc}); export it again or choose "
                            "another") from exc
 

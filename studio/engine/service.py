@@ -137,13 +137,16 @@ class EngineService:
         name: str | None = None,
         project_folder: str | os.PathLike[str] | None = None,
         resume_from: str | os.PathLike[str] | None = None,
+        allow_long: bool = False,
     ) -> str:
         """Check the request (RequestError if it cannot run), queue it, and return its job id.
 
         resume_from: for a long shot, the take so far of an interrupted run of the same recipe; the
-        windows it holds are kept and the job goes on from the next (windows.py)."""
+        windows it holds are kept and the job goes on from the next (windows.py). allow_long: a shot
+        longer than requests.MAX_SECONDS was asked for explicitly."""
         recipe, notes = prepare(
-            recipe, project_folder=project_folder, models_dir=self.models_dir, cards_dir=self.cards_dir
+            recipe, project_folder=project_folder, models_dir=self.models_dir, cards_dir=self.cards_dir,
+            allow_long=allow_long,
         )
         output = Path(output).absolute()
         if output.suffix.lower() not in (".mkv", ".mp4"):

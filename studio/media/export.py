@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ..core import temporaries
 from ..core.presets import RESOURCES
-from ..core.project import Project, Sequence
+from ..core.project import MediaKind, Project, Sequence, TrackKind, nearest_media_frame
 from ..core.timebase import FrameRate
 from . import ffmpeg
 from . import provenance as _provenance  # the name `provenance` is export_sequence's switch
@@ -169,8 +169,11 @@ def export_sequence(
         raise ExportError(f"cannot write {out_path}: the folder {out_path.parent} does not exist")
     if not codec.suffix and out_path.exists():
         raise ExportError(f"{out_path} exists: choose a new folder name for the PNG sequence")
-    if not allow_offline and codec.video:
-        _check_online(project, sequence)
+    if not allow_offline:  # before ffmpeg starts: a refused export leaves nothing behind
+        audible = bool(codec.audio) and SequenceAudio(project, sequence).audible()
+        problems = offline_media(project, sequence, (first, end), picture=bool(codec.video), sound=audible)
+        if problems:
+            raise OfflineMediaError(problems)
     is_cancelled = _cancel_check(cancel)
     # Reserve a fresh name (this also proves the folder writable before any work is done);
     # ffmpeg then writes over it. Not mkstemp: its owner-only mode would stay on the export.
@@ -375,19 +378,68 @@ def _check_output(tmp: Path, rate: FrameRate, total: int, codec: Codec) -> None:
                           f"expected {total} at {rate}")
 
 
-def _check_online(project: Project, sequence: Sequence) -> None:
-    missing = []
-    for track in sequence.video_tracks():
-        for clip in track.clips if not track.hidden else []:  # a hidden track is not exported
-            item = project.media.get(clip.media_id)
-            if item is None:
-                missing.append(f"media {clip.media_id} (not in the project)")
-            elif project.is_offline(item):
-                missing.append(str(project.media_path(item)))
-    if missing:
-        shown = ", ".join(sorted(set(missing))[:5])
-        raise ExportError(f"media offline: {shown}; relink or remove those clips, or export with "
-                          f"offline frames allowed")
+@dataclass(frozen=True)
+class Offline:
+    """Media an export cannot read as its clips use it: missing, unreadable, or shorter than used."""
+
+    name: str  # the media item's name, or its id when it is not in the project
+    path: Path | None  # its file; None when the media is not in the project
+    why: str
+    clips: int  # how many clips in the rendered range use it
+
+    def __str__(self) -> str:
+        where = f" ({self.path})" if self.path is not None else ""
+        return f"{self.name}{where}: {self.why}"
+
+
+class OfflineMediaError(ExportError):
+    """Clips whose media is missing or broken, refused before anything is written."""
+
+    def __init__(self, problems: list[Offline]) -> None:
+        self.problems = problems
+        clips = sum(p.clips for p in problems)
+        listed = "; ".join(map(str, problems))
+        super().__init__(f"media offline: {clips} clip(s) use media that is missing or broken: {listed}. Relink "
+                         "or replace it, or allow MEDIA OFFLINE frames (studio render --allow-offline)")
+
+
+def offline_media(project: Project, sequence: Sequence, frames: tuple[int, int] | None = None, *,
+                  picture: bool = True, sound: bool = True) -> list[Offline]:
+    """The media that clips in the range (the whole sequence by default) cannot be rendered from: not
+    in the project, its file missing or unreadable, or holding fewer frames than the clips use. Cheap:
+    each file is probed once (packets counted, nothing decoded), never read frame by frame."""
+    first, end = frames if frames is not None else (0, sequence.duration)
+    used: dict[str, list] = {}  # media id -> the clips in range that use it, picture or sound
+    for track in sequence.tracks:
+        if not track.enabled or (track.kind is TrackKind.VIDEO and not picture) or (
+                track.kind is TrackKind.AUDIO and not sound):
+            continue
+        for clip in track.clips:
+            if clip.start < end and clip.end > first:
+                used.setdefault(clip.media_id, []).append(clip)
+    problems = []
+    for media_id, clips in used.items():
+        item = project.media.get(media_id)
+        if item is None:
+            problems.append(Offline(media_id, None, "not in the project", len(clips)))
+            continue
+        path = project.media_path(item)
+        name = item.name or Path(item.path).name
+        if not path.is_file():
+            problems.append(Offline(name, path, "file not found", len(clips)))
+            continue
+        try:
+            info = probe(path)
+        except MediaError as exc:
+            problems.append(Offline(name, path, f"cannot be read ({' '.join(str(exc).split())})", len(clips)))
+            continue
+        if info.kind is MediaKind.VIDEO:
+            media_fps = item.fps or info.fps
+            needed = max(nearest_media_frame(c.source_out - 1, media_fps, sequence.fps) + 1 for c in clips)
+            if info.frames < needed:
+                problems.append(Offline(name, path, f"truncated: it holds {info.frames} frames and the clips use "
+                                        f"{needed}", len(clips)))
+    return problems
 
 
 def _cancel_check(cancel: Cancel | None) -> Callable[[], bool]:

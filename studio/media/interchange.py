@@ -11,11 +11,16 @@ so a shot not generated yet (or lost) can be made again from the imported timeli
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
+import shutil
+import sys
+import tempfile
 import urllib.parse
 import urllib.request
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -237,18 +242,60 @@ def read_timeline(path: str | os.PathLike[str], rate: float = 24.0) -> Project:
     options: dict[str, Any] = {}
     if adapter == "cmx_3600":
         options["rate"] = rate
-    elif adapter == "otioz":  # unpacked beside the bundle, into a folder of its own
-        target, n = path.with_suffix(""), 1
-        while target.exists():
-            target, n = path.with_name(f"{path.stem} {n}"), n + 1
-        target.mkdir()
-        options["extract_to_directory"] = str(target)
-    base = Path(options.get("extract_to_directory", path.parent))  # what relative media paths start from
+    base = path.parent  # what relative media paths start from
     try:
+        if adapter == "otioz":  # its media unpacked once, into our cache, never beside the user's file
+            base = unpacked(path)
         timeline = otio.adapters.read_from_file(str(path), adapter_name=adapter, **options)
-    except (otio.exceptions.OTIOError, ValueError, KeyError) as exc:
+    except (otio.exceptions.OTIOError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise InterchangeError(f"cannot read {path.name}: {exc}") from exc
     return _from_otio(timeline, path.stem, rate, base)
+
+
+def cache_dir() -> Path:
+    """The studio's own cache (unpacked .otioz bundles): $STUDIO_CACHE, else the platform's cache folder
+    (~/.cache/studio on Linux, ~/Library/Caches/studio on macOS, %LOCALAPPDATA%\\studio\\Cache on Windows)."""
+    if os.environ.get("STUDIO_CACHE"):
+        return Path(os.environ["STUDIO_CACHE"]).expanduser()
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "studio" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "studio"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "studio"
+
+
+def unpacked(bundle: Path) -> Path:
+    """The folder an .otioz's contents are unpacked into: once per version of the bundle (its path,
+    size and time), in cache_dir()/otioz, so rendering it again unpacks nothing; unpacking a newer
+    version removes the older copy. A project imported from the bundle links its media there."""
+    stat = bundle.stat()
+    where = hashlib.sha256(str(bundle.resolve()).encode()).hexdigest()[:16]
+    version = hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:8]
+    root = cache_dir() / "otioz"
+    folder = root / f"{where}-{version}"
+    if folder.is_dir():
+        return folder
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        part = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=root))
+    except OSError as exc:
+        raise InterchangeError(f"cannot unpack {bundle.name} into the cache {root}: {exc.strerror or exc}") from exc
+    try:
+        with zipfile.ZipFile(bundle) as contents:
+            contents.extractall(part)  # zipfile keeps every name inside `part`
+        os.rename(part, folder)  # whole or not at all: a half-unpacked bundle is never used
+    except OSError as exc:
+        shutil.rmtree(part, ignore_errors=True)
+        if not folder.is_dir():  # another process may have unpacked it first
+            raise InterchangeError(f"cannot unpack {bundle.name} into the cache {root}: "
+                                   f"{exc.strerror or exc}") from exc
+    except BaseException:
+        shutil.rmtree(part, ignore_errors=True)
+        raise
+    for older in root.glob(f"{where}-*"):
+        if older != folder:
+            shutil.rmtree(older, ignore_errors=True)
+    return folder
 
 
 def _from_otio(timeline: otio.schema.Timeline, name: str, default_rate: float, base: Path) -> Project:

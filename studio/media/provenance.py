@@ -517,6 +517,8 @@ class Verdict:
     signer: str = ""
     ai_generated: bool = False
     ingredients: list[str] = field(default_factory=list)
+    # the signing certificate as the manifest names it: common_name, issuer, time, cert_serial_number, alg
+    signature: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -553,6 +555,7 @@ def verify(path: str | os.PathLike[str], *, keys: SigningKeys | None = None) -> 
                       "valid" if untrusted else "trusted", problems=problems)
     info = manifest.get("signature_info") or {}
     verdict.signer = ", ".join(str(info[k]) for k in ("common_name", "issuer") if info.get(k))
+    verdict.signature = {k: str(v) for k, v in info.items() if isinstance(v, str | int | float) and v != ""}
     if verdict.state == "valid":
         verdict.notes.append("the signing certificate is not this installation's: signed by another studio "
                              "installation or another tool")

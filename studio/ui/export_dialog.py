@@ -219,6 +219,9 @@ class ExportDialog(QDialog):
             self.status.setText(f"Choose a name ending in {suffix}" if suffix else
                                 "Choose a new folder name (no extension) for the PNG sequence")
             return
+        allow_offline = self._offline_confirmed(settings)
+        if allow_offline is None:
+            return
         snapshot = copy.deepcopy(self.project)
         self.state = "running"
         self.export_button.setEnabled(False)
@@ -227,15 +230,37 @@ class ExportDialog(QDialog):
         self.status.setText("Exporting…")
         # The settings are read here: the combo box belongs to the Qt thread, the render does not.
         self._thread = threading.Thread(target=self._run, args=(snapshot, out, settings, self.provenance.isChecked(),
-                                                                self.range.currentData()),
+                                                                self.range.currentData(), allow_offline),
                                         name="export", daemon=True)
         self._thread.start()
 
+    def _offline_confirmed(self, settings: export.RenderSettings) -> bool | None:
+        """False when every clip's media can be read; True when some cannot and the user chose MEDIA
+        OFFLINE frames for them; None when they chose not to export. A probe per file, no decoding."""
+        codec = export.CODECS[settings.codec]
+        problems = export.offline_media(self.project, self.project.sequence, self.range.currentData(),
+                                        picture=bool(codec.video), sound=bool(codec.audio))
+        if not problems:
+            return False
+        clips = sum(p.clips for p in problems)
+        listed = "\n".join(f"• {p}" for p in problems[:8]) + (f"\n• … and {len(problems) - 8} more"
+                                                               if len(problems) > 8 else "")
+        answer = QMessageBox.question(
+            self, "Media offline",
+            f"{clips} clip{'s are' if clips != 1 else ' is'} offline:\n{listed}\n\nExport with MEDIA OFFLINE "
+            "frames in their place?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            self.status.setText(f"Not exported: {clips} clip(s) offline; relink or replace their media")
+            return None
+        return True
+
     def _run(self, project: Project, out: Path, settings: export.RenderSettings, provenance: bool,
-             frames: tuple[int, int] | None) -> None:
+             frames: tuple[int, int] | None, allow_offline: bool = False) -> None:
         try:
             export.export_sequence(project, project.sequence, out, progress=self._progressed.emit,
-                                   cancel=self._cancel, settings=settings, provenance=provenance, frames=frames)
+                                   cancel=self._cancel, settings=settings, provenance=provenance, frames=frames,
+                                   allow_offline=allow_offline)
         except export.ExportCancelled:
             self._finished.emit("cancelled", "Export cancelled; no file was written.")
         except Exception as exc:  # reported in the dialog; the editor carries on

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from studio.core.recipe import Condition, Mode, Recipe
-from studio.engine.requests import RequestError, available_models, prepare
+from studio.engine.requests import RequestError, available_models, check_numbers, prepare
 
 
 def recipe(model, **kw) -> Recipe:
@@ -109,3 +112,69 @@ def test_a_damaged_image_is_refused_before_it_is_queued(tiny_ltx, still_images, 
     r = recipe(tiny_ltx, mode=Mode.IMAGE_TO_VIDEO, conditions=[Condition(str(bad), 0)])
     with pytest.raises(RequestError, match="the input image bad.png cannot be read"):
         prepare(r)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"frames": 10**9}, "a shot of 1000000000 frames at 24 fps (41,666,667 s) is longer than 600 s, the studio's "
+                            "limit; ask for a shorter one, or for up to 3600 s with --allow-long"),
+        ({"steps": 10**8}, "the number of steps must be at most 500, not 100000000"),
+        ({"steps": 2.5}, "the number of steps must be a whole number, not 2.5"),
+        ({"guidance": float("nan")}, "the guidance must be between 0 and 50, not nan"),
+        ({"guidance": float("inf")}, "the guidance must be between 0 and 50, not inf"),
+        ({"strength": float("nan")}, "the strength must be between 0 and 1, not nan"),
+        ({"fps": float("nan")}, "the frame rate must be between 1 and 120, not nan"),
+        ({"fps": 0.0}, "the frame rate must be between 1 and 120, not 0"),
+        ({"seed": 2**70}, f"the seed must be at most 4294967295, not {2**70}"),
+        ({"seed": -1}, "the seed must be at least 0, not -1"),
+        ({"prompt": "x" * 20_000}, "a prompt of 20000 characters is longer than the 10000 the studio takes"),
+    ],
+)
+def test_every_number_is_bounded_before_the_model_is_even_looked_up(change, message):
+    """The editor's requests and the CLI's meet here: refused at once, with the limit, no model needed."""
+    with pytest.raises(RequestError) as error:
+        prepare(recipe("no-such-model", **change))
+    assert str(error.value).startswith(message)
+
+
+def test_a_long_shot_needs_asking_for_and_has_a_limit_even_then():
+    long = recipe("no-such-model", frames=700 * 24)
+    with pytest.raises(RequestError, match="longer than 600 s"):
+        check_numbers(long)
+    check_numbers(long, allow_long=True)
+    with pytest.raises(RequestError, match="longer than the 3600 s the studio makes at most"):
+        check_numbers(recipe("no-such-model", frames=3601 * 24), allow_long=True)
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that says it is width x height (all a reader needs to refuse it) without the pixels."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(("size", "message"), [
+    ((20000, 20000), "the input image big.png is larger than the studio takes (8192 pixels a side at most)"),
+    ((9000, 8), "the input image big.png is larger than the studio takes (8192 pixels a side at most); scale it "
+                "down to the shot's size (it is 9000x8)"),
+])
+def test_a_huge_input_image_is_refused_not_an_internal_error(tiny_ltx, tmp_path, size, message):
+    big = tmp_path / "big.png"
+    if size == (9000, 8):
+        Image.new("RGB", size).save(big)
+    else:
+        big.write_bytes(_png_header(*size))
+    with pytest.raises(RequestError) as error:
+        prepare(recipe(tiny_ltx, mode=Mode.IMAGE_TO_VIDEO, conditions=[Condition(str(big), 0)]))
+    assert str(error.value).startswith(message)
+
+
+def test_the_longest_shot_the_editor_offers_passes_at_an_ntsc_rate():
+    """600 s at 23.976 fps, rounded to whole frames as the prompt panel does, is within the limit."""
+    fps = 24000 / 1001
+    check_numbers(recipe("no-such-model", frames=round(600 * fps), fps=fps))
+    with pytest.raises(RequestError, match="longer than 600 s"):
+        check_numbers(recipe("no-such-model", frames=round(600 * fps) + 1, fps=fps))

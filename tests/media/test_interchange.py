@@ -4,6 +4,7 @@ sequence's cuts; recipes, takes and offline shots travel in the studio's metadat
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +15,14 @@ from studio.core.project import Clip, Marker, MediaItem, Project, Track, TrackKi
 from studio.core.recipe import Mode, Recipe
 from studio.core.timebase import FrameRate
 from studio.media.audio import write_audio
-from studio.media.interchange import InterchangeError, read_timeline, write_timeline
+from studio.media.interchange import InterchangeError, cache_dir, read_timeline, write_timeline
 from studio.media.takes import write_frames
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory, monkeypatch):
+    """Unpacked bundles go to a cache of the test's own, never the user's."""
+    monkeypatch.setenv("STUDIO_CACHE", str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture
@@ -113,8 +120,28 @@ def test_otioz_carries_the_media_and_refuses_missing_media(project, tmp_path):
     back = read_timeline(out)
     shot = back.sequence.tracks[0].clips[0]
     path = Path(back.media[shot.media_id].path)
-    assert path.is_file() and tmp_path / "cut" in path.parents  # the bundled copy, not the original
+    assert path.is_file() and cache_dir() / "otioz" in path.parents  # the bundled copy, not the original
     assert cuts(back)[0][2][:2] == cuts(project)[0][2][:2]
+
+
+def test_an_otioz_is_unpacked_once_into_our_cache_not_beside_it(project, tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_CACHE", str(tmp_path / "cache"))
+    project.sequence.tracks[0].clips.pop()  # the shot without media
+    bundles = tmp_path / "bundles"
+    bundles.mkdir()
+    out = write_timeline(project, bundles / "cut.otioz")
+    first = read_timeline(out)
+    media = {Path(m.path) for m in first.media.values()}
+    unpacked_at = {p.stat().st_mtime_ns for p in media}
+    for _ in range(3):  # every render of it reads it again
+        again = read_timeline(out)
+        assert {Path(m.path) for m in again.media.values()} == media
+    assert [p.name for p in bundles.iterdir()] == ["cut.otioz"]  # nothing unpacked beside the user's file
+    assert {p.stat().st_mtime_ns for p in media} == unpacked_at  # unpacked once, not again
+    assert len(list((tmp_path / "cache" / "otioz").iterdir())) == 1
+    os.utime(out, ns=(out.stat().st_atime_ns, out.stat().st_mtime_ns + 10**9))  # a newer version of the bundle
+    read_timeline(out)
+    assert len(list((tmp_path / "cache" / "otioz").iterdir())) == 1  # replaces the older copy
 
 
 def test_bad_names_and_files_are_refused_clearly(project, tmp_path):

@@ -3,17 +3,29 @@ the compositor the viewer uses."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from studio.core import store
+from studio.core.project import Clip, MediaItem
 from studio.core.timebase import FrameRate
 from studio.media.compose import SequenceFrames
-from studio.media.export import CODECS, ExportCancelled, ExportError, RenderSettings, export_sequence, load_presets
+from studio.media.export import (
+    CODECS,
+    ExportCancelled,
+    ExportError,
+    OfflineMediaError,
+    RenderSettings,
+    export_sequence,
+    load_presets,
+    offline_media,
+)
 from studio.media.probe import probe
-from studio.media.takes import read_frames
+from studio.media.takes import read_frames, write_frames
 
 from .conftest import read_index
 from .test_compose import edit
@@ -140,3 +152,50 @@ def test_a_pixel_format_can_be_chosen_and_a_wrong_name_is_refused(media, tmp_pat
     assert probe(full).pixel_format == "yuv444p"
     with pytest.raises(ExportError, match="not a pixel format name"):
         RenderSettings("h264", pix_fmt="yuv 444").check()
+
+
+def _project_with_broken_media(folder: Path):
+    """Four clips: one good take, one cut short on disk, one that is not video at all, one whose file is gone."""
+    project = store.create(folder)
+    media = project.folder / "media"
+    for name in ("good", "short", "garbage", "gone"):
+        write_frames(media / f"{name}.mkv", np.full((12, 48, 64, 3), 90, np.uint8), 24)
+        project.media[name] = MediaItem(id=name, path=f"media/{name}.mkv", width=64, height=48, fps=FrameRate(24),
+                                        frames=12, name=name)
+    os.truncate(media / "short.mkv", (media / "short.mkv").stat().st_size // 2)
+    (media / "garbage.mkv").write_bytes(b"not a video" * 100)
+    (media / "gone.mkv").unlink()
+    project.sequence.width, project.sequence.height = 64, 48
+    project.sequence.video_tracks()[0].clips += [Clip(name, name, 12 * i, 0, 12)
+                                                  for i, name in enumerate(("good", "short", "garbage", "gone"))]
+    return project
+
+
+def test_missing_truncated_or_unreadable_media_fails_the_render_and_writes_nothing(tmp_path):
+    project = _project_with_broken_media(tmp_path / "Film")
+    with pytest.raises(OfflineMediaError) as caught:
+        export_sequence(project, project.sequence, tmp_path / "film.mp4")
+    problems = {p.name: p for p in caught.value.problems}
+    assert set(problems) == {"short", "garbage", "gone"}
+    assert "truncated: it holds" in problems["short"].why and "the clips use 12" in problems["short"].why
+    assert problems["garbage"].why.startswith("cannot be read")
+    assert problems["gone"].why == "file not found" and problems["gone"].path == project.folder / "media" / "gone.mkv"
+    assert str(caught.value).startswith("media offline: 3 clip(s) use media that is missing or broken: ")
+    assert "--allow-offline" in str(caught.value)
+    assert [p.name for p in tmp_path.iterdir()] == ["Film.studio"]  # nothing written beside it
+    # A range that only holds the good clip renders; asking for offline frames renders them all.
+    assert probe(export_sequence(project, project.sequence, tmp_path / "good.mp4", frames=(0, 12))).frames == 12
+    out = export_sequence(project, project.sequence, tmp_path / "film.mp4", allow_offline=True)
+    assert probe(out).frames == 48
+
+
+def test_the_offline_check_probes_and_does_not_decode(tmp_path, monkeypatch):
+    project = _project_with_broken_media(tmp_path / "Film")
+    import studio.media.compose as compose
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the offline check decoded frames")
+
+    monkeypatch.setattr(compose.VideoSource, "frame", no_decoding)
+    assert {p.name for p in offline_media(project, project.sequence)} == {"short", "garbage", "gone"}
+    assert offline_media(project, project.sequence, (0, 12)) == []

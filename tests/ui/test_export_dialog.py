@@ -3,6 +3,8 @@ is rendered; generated shots are marked as AI-generated unless a warning is conf
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -137,3 +139,32 @@ def test_custom_settings_and_the_in_to_out_range(qtbot, window, tmp_path):
     assert dialog.state == "done", dialog.message
     info = probe(tmp_path / "custom.mp4")
     assert (info.width, info.height, info.frames, info.pixel_format) == (96, 64, 4, "yuv444p")
+
+
+def test_offline_clips_are_asked_about_before_the_export_runs(qtbot, window, tmp_path, monkeypatch):
+    project = window.document.project
+    take = project.folder / "media" / "c.mkv"
+    os.truncate(take, take.stat().st_size // 2)  # cut short on disk: the clip uses 6 frames
+    project.media["g"] = MediaItem(id="g", path="media/gone.mkv", frames=6, width=48, height=32, name="gone")
+    project.sequence.tracks[0].clips.append(Clip("k2", "g", 6, 0, 6))
+    asked = []
+    answer = {"button": QMessageBox.StandardButton.No}
+
+    def question(parent, title, text, *args):
+        asked.append(text)
+        return answer["button"]
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    window.export()
+    dialog = window.export_dialog
+    dialog.path.setText(str(tmp_path / "film.mp4"))
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert len(asked) == 1 and asked[0].startswith("2 clips are offline:\n• ")
+    assert "• c (" in asked[0] and "• gone (" in asked[0] and "file not found" in asked[0]
+    assert asked[0].endswith("Export with MEDIA OFFLINE frames in their place?")
+    assert dialog.state == "idle" and "Not exported: 2 clip(s) offline" in dialog.status.text()
+    assert not (tmp_path / "film.mp4").exists()
+
+    answer["button"] = QMessageBox.StandardButton.Yes
+    export_and_wait(qtbot, dialog, tmp_path / "film.mp4")
+    assert len(asked) == 2 and probe(tmp_path / "film.mp4").frames == 12
