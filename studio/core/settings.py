@@ -30,6 +30,21 @@ def state_dir() -> Path:
     return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "studio"
 
 
+def cache_dir() -> Path:
+    """The studio's own cache (unpacked .otioz bundles), safe to delete: $STUDIO_CACHE, else
+    $STUDIO_CONFIG/cache, else the platform's cache folder (~/.cache/studio on Linux,
+    ~/Library/Caches/studio on macOS, %LOCALAPPDATA%\\studio\\Cache on Windows)."""
+    if os.environ.get("STUDIO_CACHE"):
+        return Path(os.environ["STUDIO_CACHE"]).expanduser()
+    if os.environ.get("STUDIO_CONFIG"):
+        return settings_dir() / "cache"
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "studio" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "studio"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "studio"
+
+
 def logs_dir() -> Path:
     """The engine's logs (they hold prompts): the user's own, in the state folder."""
     return state_dir() / "logs"

@@ -16,7 +16,6 @@ import json
 import os
 import secrets
 import shutil
-import sys
 import tempfile
 import urllib.parse
 import urllib.request
@@ -44,6 +43,7 @@ from ..core.project import (
     new_id,
 )
 from ..core.recipe import Recipe
+from ..core.settings import cache_dir
 from ..core.timebase import FrameRate
 from .probe import MediaError, probe
 
@@ -250,18 +250,6 @@ def read_timeline(path: str | os.PathLike[str], rate: float = 24.0) -> Project:
     except (otio.exceptions.OTIOError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise InterchangeError(f"cannot read {path.name}: {exc}") from exc
     return _from_otio(timeline, path.stem, rate, base)
-
-
-def cache_dir() -> Path:
-    """The studio's own cache (unpacked .otioz bundles): $STUDIO_CACHE, else the platform's cache folder
-    (~/.cache/studio on Linux, ~/Library/Caches/studio on macOS, %LOCALAPPDATA%\\studio\\Cache on Windows)."""
-    if os.environ.get("STUDIO_CACHE"):
-        return Path(os.environ["STUDIO_CACHE"]).expanduser()
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "studio" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "studio"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "studio"
 
 
 def unpacked(bundle: Path) -> Path:
