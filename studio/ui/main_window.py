@@ -76,7 +76,9 @@ from .prompt_panel import PromptPanel
 from .purge import purge_unused_media
 from .recent import RecentProjects
 from .remix_dialog import RemixDialog
+from .shortcuts_dialog import ShortcutsDialog
 from .timeline import Placeholder, TimelineWidget
+from .ui_settings import UiSettings
 from .viewer import ASPECT_GUIDES, ViewerWidget, to_qimage
 
 
@@ -121,6 +123,9 @@ class MainWindow(QMainWindow):
         self._restored: dict[str, SavedJob] = {}  # jobs from the project's saved queue, not run again yet
         self._jobs_folder: Path | None = None  # the project folder whose jobs.json the jobs are kept in
         self._closing = False
+        self.settings = UiSettings()  # models folder, window layout, export folder: kept between sessions
+        if self.service.models_dir is None and self.settings.models_dir:
+            self.service.models_dir = self.settings.models_dir
 
         self.viewer = ViewerWidget(self.document)
         self.timeline = TimelineWidget(self.document)
@@ -174,6 +179,8 @@ class MainWindow(QMainWindow):
         self.refresh_models()
         self._update_title()
         self.resize(1400, 860)
+        self._default_layout = self.saveState()  # View → Reset Layout goes back to it
+        self.settings.restore_window(self)
         self.statusBar().showMessage("Ready")
         self._restore_jobs()  # the project's unfinished jobs from the last session, to resume
 
@@ -213,13 +220,15 @@ class MainWindow(QMainWindow):
                      "Open an OpenTimelineIO, FCP XML or EDL timeline as a new project")
         self._action(file, "&Purge Unused Media…", self.purge_unused_media, tip="Move takes nothing uses to the trash")
         file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._action(file, "&Quit", self.close, "Ctrl+Q")  # Windows has no standard Quit key
 
         edit = bar.addMenu("&Edit")
         undo = self.document.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         redo = self.document.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Shift+Z")])
+        # Spelled out: the platform's Redo already is Ctrl+Shift+Z on Linux, and the same key twice on
+        # one action is an "ambiguous shortcut" that Qt refuses to fire.
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         edit.addAction(undo)
         edit.addAction(redo)
         edit.addSeparator()
@@ -260,6 +269,9 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, n=name: self.viewer.set_aspect_guide(n))
             group.addAction(action)
         self.aspect_guide_menu = guides
+        view.addSeparator()
+        self._action(view, "&Reset Layout", self.reset_layout, tip="Put the Shot, Jobs, Media and Inspector panels "
+                     "back where they start")
 
         timeline = bar.addMenu("&Timeline")
         self._action(timeline, "Add &Marker", self.add_marker, "M", "Add a marker at the playhead")
@@ -367,12 +379,13 @@ class MainWindow(QMainWindow):
         return rows
 
     def show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td>{m}</td><td>{c}</td><td><b>{k}</b></td></tr>" for m, c, k in self.shortcut_table())
-        box = QMessageBox(self)
-        box.setWindowTitle("Keyboard shortcuts")
-        box.setText(f"<table cellspacing='6'>{rows}</table>")
-        box.open()  # not modal to the whole app: the editor keeps working
+        box = ShortcutsDialog(self.shortcut_table(), self)
+        box.show()  # not modal: the editor keeps working
         self.shortcuts_box = box
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_layout)
+        self.show_message("Panels back where they start")
 
     def _install_autosave(self) -> None:
         """Timed autosaves, crash recovery (see autosave.py) and File → Open Recent."""
@@ -1315,6 +1328,7 @@ class MainWindow(QMainWindow):
 
     def _models_dir_chosen(self, folder: str) -> None:
         self.service.models_dir = folder or None
+        self.settings.models_dir = folder or None  # the next session uses it too
         self.refresh_models()
 
     def export(self) -> None:
@@ -1330,6 +1344,7 @@ class MainWindow(QMainWindow):
         if not self._confirm_discard():
             event.ignore()
             return
+        self.settings.save_window(self)
         self._save_jobs()
         self._closing = True  # the jobs cancelled by the shutdown stay queued in jobs.json, for next time
         self.autosaver.close()
