@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
         self.viewer.frame_changed.connect(self.timeline.set_playhead)
         self.viewer.marks_changed.connect(self.timeline.set_marks)
         self.timeline.edit_refused.connect(self.show_message)
+        self.timeline.readout.connect(self._show_readout)
         self.timeline.track_rename_requested.connect(self.rename_track)
         self.timeline.gap_selected.connect(self._gap_selected)
         self.timeline.extend_requested.connect(self.extend_clip)
@@ -405,6 +406,13 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 10000)
+
+    def _show_readout(self, text: str) -> None:
+        """A drag's live offset and length, for as long as it lasts."""
+        if text:
+            self.statusBar().showMessage(text)
+        else:
+            self.statusBar().clearMessage()
 
     def _update_title(self) -> None:
         name = "Untitled" if self.document.untitled else self.document.project.name
@@ -1021,16 +1029,33 @@ class MainWindow(QMainWindow):
     # Edits
 
     def split_at_playhead(self) -> None:
+        """Cut what is under the playhead, as Resolve and Kdenlive do: the selected clips there; else the
+        clip there on the selected track (the selected clips' or the clicked header's); with nothing
+        selected, every unlocked track, so a shot's picture and its sound stay cut together."""
         seq = self.document.project.sequence
-        clip = None
-        if self.timeline.selected:
-            _, clip = seq.find_clip(self.timeline.selected)
-        else:
-            clip = next((c for t in seq.tracks if (c := t.clip_at(self.timeline.playhead))), None)
-        if clip is None:
-            self.show_message("Put the playhead over a clip to split it")
+        frame = self.timeline.playhead
+        selected = self._selected_clips()
+        chosen = [(t, c) for t, c in selected if c.start < frame < c.end]
+        if not chosen:
+            if selected:
+                tracks = list({t.id: t for t, _ in selected}.values())
+            elif self.timeline.selected_track:
+                tracks = [self.timeline.current_track()]
+            else:
+                tracks = list(seq.tracks)
+            chosen = [(t, c) for t in tracks if (c := t.clip_at(frame)) is not None and c.start < frame]
+        unlocked = [c for t, c in chosen if not t.locked]
+        if not unlocked:
+            self.show_message("The clips under the playhead are on locked tracks" if chosen else
+                              "Put the playhead inside a clip to split it (not on its first frame)")
             return
-        self._push(SplitClip(clip.id, self.timeline.playhead, new_id()))
+        text = "Split clip" if len(unlocked) == 1 else f"Split {len(unlocked)} clips"
+        try:
+            self.document.push([SplitClip(c.id, frame, new_id()) for c in unlocked], text)
+        except EditError as exc:
+            self.show_message(str(exc))
+            return
+        self.show_message(f"{text} at {seq.fps.timecode(frame)}")  # replaces whatever hint was showing
 
     def add_track(self, kind: TrackKind) -> None:
         letter = "V" if kind is TrackKind.VIDEO else "A"
