@@ -173,21 +173,21 @@ class ExportDialog(QDialog):
         """Each setting left as it is says what it will be: the format's own value, or the sequence's."""
         seq, base = self.project.sequence, self.format.currentData()
         codec = export.CODECS[base.codec]
-        source = "preset" if base.name else "sequence"
-        self.width.setSpecialValueText(f"{base.width or seq.width} ({source if base.width else 'sequence'})")
-        self.height.setSpecialValueText(f"{base.height or seq.height} ({source if base.height else 'sequence'})")
+        self.width.setSpecialValueText(f"{base.width or seq.width} ({'preset' if base.width else 'sequence'})")
+        self.height.setSpecialValueText(f"{base.height or seq.height} ({'preset' if base.height else 'sequence'})")
         rate = f"{base.fps} fps (preset)" if base.fps else f"{seq.fps} fps (sequence)"
+        label = codec.label.split(" ")[0]
         quality = base.quality or (codec.quality[1] if codec.quality else None)
         pixels = base.pix_fmt or codec.pix_fmt
-        label = codec.label.split(" ")[0]
-        self.quality.setSpecialValueText(f"{quality} ({label} default)" if quality is not None
-                                         else f"none ({label} has no quality number)")
+        self.quality.setSpecialValueText(f"none ({label} has no quality number)" if quality is None else
+                                         f"{quality} ({'preset' if base.quality else label + ' default'})")
         self.quality.setEnabled(quality is not None)
-        for box, text in ((self.rate, rate), (self.pixel_format, f"{pixels} ({label} default)" if pixels else
-                                                                   f"none ({label})")):
-            editing = box.currentIndex() == 0
+        pixel_text = f"none ({label})" if not pixels else \
+            f"{pixels} ({'preset' if base.pix_fmt else label + ' default'})"
+        for box, text in ((self.rate, rate), (self.pixel_format, pixel_text)):
+            untouched = not self._chosen(box)  # still the default, not a value typed or picked
             box.setItemText(0, text)
-            if editing:
+            if untouched:
                 box.setCurrentIndex(0)
                 box.setEditText(text)
         self.pixel_format.setEnabled(bool(pixels))
