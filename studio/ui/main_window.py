@@ -1375,4 +1375,8 @@ class MainWindow(QMainWindow):
         self.autosaver.close()
         self.viewer.shutdown()
         self.service.shutdown()
+        # Stop listening to the undo stack: at exit it may be freed before this window, and a stack with
+        # unsaved changes says "clean" as it goes, which _update_title would answer by asking the deleted
+        # stack ("QUndoStack already deleted").
+        self.document.undo_stack.blockSignals(True)
         event.accept()
