@@ -21,7 +21,7 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 @pytest.fixture
-def window(open_window, tmp_path):
+def window(qtbot, open_window, tmp_path):
     project = Project.new("Details")
     store.save(project, tmp_path / "Details.studio")
     write_frames(project.folder / "media" / "ramp.mkv", np.zeros((48, 32, 32, 3), np.uint8), 24)
@@ -33,6 +33,8 @@ def window(open_window, tmp_path):
     seq.tracks.insert(0, Track("v3", TrackKind.VIDEO, "V3", locked=True, clips=[Clip("e1", "ramp", 0, 0, 24)]))
     store.save(project)
     window = open_window(project)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)  # the window's keys work in the active window only
     window.timeline.px_per_frame = 4.0
     window.timeline.setFocus()
     return window

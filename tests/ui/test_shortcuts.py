@@ -14,12 +14,15 @@ from studio.core.project import Clip, MediaItem, Project
 
 
 @pytest.fixture
-def window(open_window, tmp_path):
+def window(qtbot, open_window, tmp_path):
     project = Project.new("Keys")
     store.save(project, tmp_path / "Keys.studio")
     project.media["m"] = MediaItem(id="m", path="media/missing.mkv", frames=48, width=32, height=32, name="m")
     project.sequence.tracks[0].clips = [Clip("c1", "m", 0, 0, 48)]
-    return open_window(project)
+    window = open_window(project)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)  # the window's keys work in the active window only
+    return window
 
 
 def bound_keys(window) -> list[tuple[str, str]]:
