@@ -124,8 +124,9 @@ class MainWindow(QMainWindow):
         self._jobs_folder: Path | None = None  # the project folder whose jobs.json the jobs are kept in
         self._closing = False
         self.settings = UiSettings()  # models folder, window layout, export folder: kept between sessions
-        if self.service.models_dir is None and self.settings.models_dir:
-            self.service.models_dir = self.settings.models_dir
+        remembered = self.settings.models_dir
+        if self.service.models_dir is None and remembered and Path(remembered).is_dir():
+            self.service.models_dir = remembered
 
         self.viewer = ViewerWidget(self.document)
         self.timeline = TimelineWidget(self.document)
@@ -183,6 +184,8 @@ class MainWindow(QMainWindow):
         self._default_layout = self.saveState()  # View → Reset Layout goes back to it
         self.settings.restore_window(self)
         self.statusBar().showMessage("Ready")
+        if remembered and not Path(remembered).is_dir():
+            self.show_message(f"The models folder {remembered} is gone: choose another in Generate → Models…")
         self._restore_jobs()  # the project's unfinished jobs from the last session, to resume
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:

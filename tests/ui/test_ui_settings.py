@@ -104,3 +104,12 @@ def test_the_export_dialog_starts_in_the_last_export_folder(qtbot, open_window, 
     again.export()
     assert again.export_dialog.path.text() == str(out / "Keep.mp4")
     again.export_dialog.close()
+
+
+def test_a_remembered_models_folder_that_is_gone_is_said_not_used(qtbot, open_window, tmp_path):
+    from studio.ui.ui_settings import UiSettings
+
+    UiSettings().models_dir = tmp_path / "unplugged drive"
+    window = open_window(project_with_a_clip(tmp_path))
+    assert window.service.models_dir is None
+    assert "unplugged drive is gone" in window.statusBar().currentMessage()
