@@ -14,7 +14,8 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtCore import QSignalBlocker, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 from ..core.project import Project
 from ..core.timebase import FrameRate
 from ..media import export
+from .ui_settings import UiSettings
 
 RATES = ["23.976", "24", "25", "29.97", "30", "50", "59.94", "60"]
 PIXEL_FORMATS = ["yuv420p", "yuv422p", "yuv444p", "yuv420p10le", "yuv422p10le", "yuv444p10le"]
@@ -59,6 +61,10 @@ class ExportDialog(QDialog):
         self._started = 0.0
 
         seq = project.sequence
+        self._settings = UiSettings()
+        last_folder = self._settings.export_folder
+        if last_folder and Path(last_folder).is_dir():  # where the last export went, under this project's name
+            default_path = Path(last_folder) / Path(default_path).name
         self.path = QLineEdit(str(default_path))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -94,6 +100,11 @@ class ExportDialog(QDialog):
         self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.export_button.clicked.connect(self.start)
         self.close_button.clicked.connect(self._cancel_or_close)
+        self.show_folder_button = self.buttons.addButton("Show in Folder", QDialogButtonBox.ButtonRole.ActionRole)
+        self.show_folder_button.setToolTip("Open the folder the export was written to")
+        self.show_folder_button.clicked.connect(self.show_in_folder)
+        self.show_folder_button.hide()  # until an export is done
+        self.output: Path | None = None  # the file (or PNG folder) the last finished export wrote
 
         self._build_settings(seq, marks)
 
@@ -118,7 +129,6 @@ class ExportDialog(QDialog):
         self.height = QSpinBox()
         for box in (self.width, self.height):
             box.setRange(0, 16384)
-            box.setSpecialValueText("format's")
             box.setSingleStep(2)
         size = QHBoxLayout()
         size.addWidget(self.width)
@@ -129,17 +139,16 @@ class ExportDialog(QDialog):
             self.fit.addItem(label, name)
         self.rate = QComboBox()
         self.rate.setEditable(True)
-        self.rate.addItems(["format's", *RATES])
+        self.rate.addItems(["", *RATES])  # the first item: the format's own rate, named by _show_defaults
         self.rate.setToolTip("Frames per second; another rate than the sequence's drops or repeats frames")
         self.quality = QSpinBox()
         self.quality.setRange(0, 63)
-        self.quality.setSpecialValueText("format's")
         self.quality.setToolTip("The encoder's quality number (H.264/H.265: CRF, lower is better)")
         self.bitrate = QLineEdit()
         self.bitrate.setPlaceholderText("e.g. 20M — instead of the quality")
         self.pixel_format = QComboBox()
         self.pixel_format.setEditable(True)
-        self.pixel_format.addItems(["format's", *PIXEL_FORMATS])
+        self.pixel_format.addItems(["", *PIXEL_FORMATS])
         self.pixel_format.setToolTip("Any pixel format ffmpeg names for the codec")
         self.range = QComboBox()
         self.range.addItem(f"Whole sequence ({seq.duration} frames)", None)
@@ -158,6 +167,36 @@ class ExportDialog(QDialog):
         form.addRow("Range", self.range)
         self.custom = QGroupBox("Settings")
         self.custom.setLayout(form)
+        self._show_defaults()
+
+    def _show_defaults(self) -> None:
+        """Each setting left as it is says what it will be: the format's own value, or the sequence's."""
+        seq, base = self.project.sequence, self.format.currentData()
+        codec = export.CODECS[base.codec]
+        self.width.setSpecialValueText(f"{base.width or seq.width} ({'preset' if base.width else 'sequence'})")
+        self.height.setSpecialValueText(f"{base.height or seq.height} ({'preset' if base.height else 'sequence'})")
+        rate = f"{base.fps} fps (preset)" if base.fps else f"{seq.fps} fps (sequence)"
+        label = codec.label.split(" ")[0]
+        quality = base.quality or (codec.quality[1] if codec.quality else None)
+        pixels = base.pix_fmt or codec.pix_fmt
+        self.quality.setSpecialValueText(f"none ({label} has no quality number)" if quality is None else
+                                         f"{quality} ({'preset' if base.quality else label + ' default'})")
+        self.quality.setEnabled(quality is not None)
+        pixel_text = f"none ({label})" if not pixels else \
+            f"{pixels} ({'preset' if base.pix_fmt else label + ' default'})"
+        for box, text in ((self.rate, rate), (self.pixel_format, pixel_text)):
+            untouched = not self._chosen(box)  # still the default, not a value typed or picked
+            box.setItemText(0, text)
+            if untouched:
+                box.setCurrentIndex(0)
+                box.setEditText(text)
+        self.pixel_format.setEnabled(bool(pixels))
+
+    @staticmethod
+    def _chosen(box: QComboBox) -> str:
+        """A combo box's typed or picked value; "" when it still shows the default (its first item)."""
+        text = box.currentText().strip()
+        return "" if not text or text == box.itemText(0) else text
 
     @property
     def settings(self) -> export.RenderSettings:
@@ -166,8 +205,8 @@ class ExportDialog(QDialog):
         changes: dict = {"fit": self.fit.currentData()}
         if self.width.value() or self.height.value():
             changes.update(width=self.width.value() or None, height=self.height.value() or None)
-        rate = self.rate.currentText().strip()
-        if rate and rate != "format's":
+        rate = self._chosen(self.rate)
+        if rate:
             try:
                 changes["fps"] = FrameRate.parse(rate)
             except ValueError as exc:
@@ -176,8 +215,8 @@ class ExportDialog(QDialog):
             changes["quality"] = self.quality.value()
         if self.bitrate.text().strip():
             changes["bitrate"] = self.bitrate.text().strip()
-        pixel_format = self.pixel_format.currentText().strip()
-        if pixel_format and pixel_format != "format's":
+        pixel_format = self._chosen(self.pixel_format)
+        if pixel_format:
             changes["pix_fmt"] = pixel_format
         settings = dataclasses.replace(base, **changes)
         settings.check()
@@ -188,6 +227,7 @@ class ExportDialog(QDialog):
 
     def _format_changed(self) -> None:
         self.path.setText(str(self._with_suffix(Path(self.path.text()))))
+        self._show_defaults()
 
     def _provenance_toggled(self, on: bool) -> None:
         if on:
@@ -266,6 +306,7 @@ class ExportDialog(QDialog):
         except Exception as exc:  # reported in the dialog; the editor carries on
             self._finished.emit("failed", f"Export failed: {exc}")
         else:
+            self.output = out
             self._finished.emit("done", f"Exported {out}")
 
     def _on_progress(self, done: int, total: int) -> None:
@@ -281,6 +322,15 @@ class ExportDialog(QDialog):
         self.status.setText(message)
         self.export_button.setEnabled(True)
         self.close_button.setText("Close")
+        if state == "done" and self.output is not None:
+            self._settings.export_folder = self.output.parent  # the next export starts there
+            self.show_folder_button.show()
+
+    def show_in_folder(self) -> None:
+        """The exported file's folder in the system's file manager."""
+        if self.output is not None:
+            folder = self.output if self.output.is_dir() else self.output.parent  # a PNG sequence is a folder
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def _cancel_or_close(self) -> None:
         if self.state == "running":

@@ -77,7 +77,9 @@ from .prompt_panel import PromptPanel
 from .purge import purge_unused_media
 from .recent import RecentProjects
 from .remix_dialog import RemixDialog
+from .shortcuts_dialog import ShortcutsDialog
 from .timeline import Placeholder, TimelineWidget
+from .ui_settings import UiSettings
 from .viewer import ASPECT_GUIDES, ViewerWidget, to_qimage
 
 
@@ -122,6 +124,10 @@ class MainWindow(QMainWindow):
         self._restored: dict[str, SavedJob] = {}  # jobs from the project's saved queue, not run again yet
         self._jobs_folder: Path | None = None  # the project folder whose jobs.json the jobs are kept in
         self._closing = False
+        self.settings = UiSettings()  # models folder, window layout, export folder: kept between sessions
+        remembered = self.settings.models_dir
+        if self.service.models_dir is None and remembered and Path(remembered).is_dir():
+            self.service.models_dir = remembered
 
         self.viewer = ViewerWidget(self.document)
         self.timeline = TimelineWidget(self.document)
@@ -156,6 +162,7 @@ class MainWindow(QMainWindow):
         self.viewer.frame_changed.connect(self.timeline.set_playhead)
         self.viewer.marks_changed.connect(self.timeline.set_marks)
         self.timeline.edit_refused.connect(self.show_message)
+        self.timeline.readout.connect(self._show_readout)
         self.timeline.track_rename_requested.connect(self.rename_track)
         self.timeline.gap_selected.connect(self._gap_selected)
         self.timeline.extend_requested.connect(self.extend_clip)
@@ -179,7 +186,11 @@ class MainWindow(QMainWindow):
         self.refresh_models()
         self._update_title()
         self.resize(1400, 860)
+        self._default_layout = self.saveState()  # View → Reset Layout goes back to it
+        self.settings.restore_window(self)
         self.statusBar().showMessage("Ready")
+        if remembered and not Path(remembered).is_dir():
+            self.show_message(f"The models folder {remembered} is gone: choose another in Generate → Models…")
         self._restore_jobs()  # the project's unfinished jobs from the last session, to resume
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -218,13 +229,15 @@ class MainWindow(QMainWindow):
                      "Open an OpenTimelineIO, FCP XML or EDL timeline as a new project")
         self._action(file, "&Purge Unused Media…", self.purge_unused_media, tip="Move takes nothing uses to the trash")
         file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._action(file, "&Quit", self.close, "Ctrl+Q")  # Windows has no standard Quit key
 
         edit = bar.addMenu("&Edit")
         undo = self.document.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         redo = self.document.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Shift+Z")])
+        # Spelled out: the platform's Redo already is Ctrl+Shift+Z on Linux, and the same key twice on
+        # one action is an "ambiguous shortcut" that Qt refuses to fire.
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         edit.addAction(undo)
         edit.addAction(redo)
         edit.addSeparator()
@@ -265,6 +278,9 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, n=name: self.viewer.set_aspect_guide(n))
             group.addAction(action)
         self.aspect_guide_menu = guides
+        view.addSeparator()
+        self._action(view, "&Reset Layout", self.reset_layout, tip="Put the Shot, Jobs, Media and Inspector panels "
+                     "back where they start")
 
         timeline = bar.addMenu("&Timeline")
         self._action(timeline, "Add &Marker", self.add_marker, "M", "Add a marker at the playhead")
@@ -372,12 +388,13 @@ class MainWindow(QMainWindow):
         return rows
 
     def show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td>{m}</td><td>{c}</td><td><b>{k}</b></td></tr>" for m, c, k in self.shortcut_table())
-        box = QMessageBox(self)
-        box.setWindowTitle("Keyboard shortcuts")
-        box.setText(f"<table cellspacing='6'>{rows}</table>")
-        box.open()  # not modal to the whole app: the editor keeps working
+        box = ShortcutsDialog(self.shortcut_table(), self)
+        box.show()  # not modal: the editor keeps working
         self.shortcuts_box = box
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_layout)
+        self.show_message("Panels back where they start")
 
     def _install_autosave(self) -> None:
         """Timed autosaves, crash recovery (see autosave.py) and File → Open Recent."""
@@ -397,6 +414,13 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 10000)
+
+    def _show_readout(self, text: str) -> None:
+        """A drag's live offset and length, for as long as it lasts."""
+        if text:
+            self.statusBar().showMessage(text)
+        else:
+            self.statusBar().clearMessage()
 
     def _update_title(self) -> None:
         name = "Untitled" if self.document.untitled else self.document.project.name
@@ -1019,16 +1043,33 @@ class MainWindow(QMainWindow):
     # Edits
 
     def split_at_playhead(self) -> None:
+        """Cut what is under the playhead, as Resolve and Kdenlive do: the selected clips there; else the
+        clip there on the selected track (the selected clips' or the clicked header's); with nothing
+        selected, every unlocked track, so a shot's picture and its sound stay cut together."""
         seq = self.document.project.sequence
-        clip = None
-        if self.timeline.selected:
-            _, clip = seq.find_clip(self.timeline.selected)
-        else:
-            clip = next((c for t in seq.tracks if (c := t.clip_at(self.timeline.playhead))), None)
-        if clip is None:
-            self.show_message("Put the playhead over a clip to split it")
+        frame = self.timeline.playhead
+        selected = self._selected_clips()
+        chosen = [(t, c) for t, c in selected if c.start < frame < c.end]
+        if not chosen:
+            if selected:
+                tracks = list({t.id: t for t, _ in selected}.values())
+            elif self.timeline.selected_track:
+                tracks = [self.timeline.current_track()]
+            else:
+                tracks = list(seq.tracks)
+            chosen = [(t, c) for t in tracks if (c := t.clip_at(frame)) is not None and c.start < frame]
+        unlocked = [c for t, c in chosen if not t.locked]
+        if not unlocked:
+            self.show_message("The clips under the playhead are on locked tracks" if chosen else
+                              "Put the playhead inside a clip to split it (not on its first frame)")
             return
-        self._push(SplitClip(clip.id, self.timeline.playhead, new_id()))
+        text = "Split clip" if len(unlocked) == 1 else f"Split {len(unlocked)} clips"
+        try:
+            self.document.push([SplitClip(c.id, frame, new_id()) for c in unlocked], text)
+        except EditError as exc:
+            self.show_message(str(exc))
+            return
+        self.show_message(f"{text} at {seq.fps.timecode(frame)}")  # replaces whatever hint was showing
 
     def add_track(self, kind: TrackKind) -> None:
         letter = "V" if kind is TrackKind.VIDEO else "A"
@@ -1328,6 +1369,7 @@ class MainWindow(QMainWindow):
 
     def _models_dir_chosen(self, folder: str) -> None:
         self.service.models_dir = folder or None
+        self.settings.models_dir = folder or None  # the next session uses it too
         self.refresh_models()
 
     def export(self) -> None:
@@ -1343,9 +1385,14 @@ class MainWindow(QMainWindow):
         if not self._confirm_discard():
             event.ignore()
             return
+        self.settings.save_window(self)
         self._save_jobs()
         self._closing = True  # the jobs cancelled by the shutdown stay queued in jobs.json, for next time
         self.autosaver.close()
         self.viewer.shutdown()
         self.service.shutdown()
+        # Stop listening to the undo stack: at exit it may be freed before this window, and a stack with
+        # unsaved changes says "clean" as it goes, which _update_title would answer by asking the deleted
+        # stack ("QUndoStack already deleted").
+        self.document.undo_stack.blockSignals(True)
         event.accept()

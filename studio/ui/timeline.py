@@ -119,6 +119,7 @@ class TimelineWidget(QWidget):
     gap_selected = Signal(object)  # (track id, start, end) of a clicked gap, or None when it is deselected
     extend_requested = Signal(str, str, int)  # clip id, "left" or "right", frames beyond its media
     animate_requested = Signal(list, int)  # still image paths (first, optional last), timeline frame
+    readout = Signal(str)  # while a clip is dragged: how far and how long ("" when the drag ends)
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -133,6 +134,7 @@ class TimelineWidget(QWidget):
         self.selected_gap: tuple[str, int, int] | None = None  # (track id, start, end) of a clicked gap
         self.selected_transition: tuple[str, str] | None = None  # (track id, transition id) clicked last
         self._drag: _Drag | None = None
+        self.readout_text = ""  # the dragged clip's offset and length, drawn by the pointer
         self.placeholders: dict[str, Placeholder] = {}  # job id -> where its shot will land
         self.marks: tuple[int | None, int | None] = (None, None)  # the viewer's in and out points
         self.thumbnails = ThumbnailLoader(parent=self)
@@ -404,12 +406,36 @@ class TimelineWidget(QWidget):
             painter.setPen(QPen(QColor("#8fb4ff"), 1, Qt.PenStyle.DashLine))
             painter.fillRect(self.band_rect(self._drag), QColor(120, 160, 255, 40))
             painter.drawRect(self.band_rect(self._drag))
+        if self._drag is not None and self._drag.moved and self.readout_text:
+            self._paint_readout(painter, self._drag)
         x = self.frame_to_x(self.playhead)
         if x >= HEADER_WIDTH:
             painter.setPen(QPen(QColor("#ff4d4d"), 2))
             painter.drawLine(x, 0, x, self.height())
             painter.setBrush(QColor("#ff4d4d"))
             painter.drawPolygon([QPoint(x - 6, 0), QPoint(x + 6, 0), QPoint(x, 9)])
+
+    def _paint_readout(self, painter: QPainter, drag: _Drag) -> None:
+        """The drag's offset and length in a box just above the pointer, kept inside the widget."""
+        metrics = painter.fontMetrics()
+        box = metrics.boundingRect(self.readout_text).adjusted(-6, -3, 6, 3)
+        box.moveTo(min(max(HEADER_WIDTH, drag.x + 12), self.width() - box.width() - 2),
+                   max(RULER_HEIGHT, drag.y - box.height() - 10))
+        painter.fillRect(box, QColor(20, 22, 26, 230))
+        painter.setPen(QColor("#e8e8e8"))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.readout_text)
+
+    def drag_readout(self, drag: _Drag) -> str:
+        """What a clip drag does so far, e.g. "+00:00:01:05  duration 00:00:04:12"."""
+        _, clip = self.sequence.find_clip(drag.clip_id)
+        fps, d = self.sequence.fps, drag.delta_frames
+        offset = ("+" if d >= 0 else "") + fps.timecode(d)
+        if drag.kind == "move":
+            return f"{offset}  start {fps.timecode(clip.start + d)}"
+        if drag.kind == "slip":
+            return f"{offset}  source in {fps.timecode(clip.source_in - d)}"
+        grows = 1 if drag.kind in ("right", "ripple-right", "roll") else -1
+        return f"{offset}  duration {fps.timecode(max(0, clip.duration + grows * d))}"
 
     def _ruler_step(self) -> int:
         """Frames between labelled ticks: whole seconds (or frames when zoomed far in), ~80 px apart."""
@@ -958,6 +984,11 @@ class TimelineWidget(QWidget):
             # Only a single clip changes track; a group keeps its tracks.
             if len(moving) == 1 and under is not None and under.kind is source_kind and not under.locked:
                 drag.target_track_id = under.id
+        drag.x, drag.y = pos.x(), pos.y()
+        text = self.drag_readout(drag) if drag.moved else ""
+        if text != self.readout_text:
+            self.readout_text = text
+            self.readout.emit(text)
         self.update()
 
     def _snap(self, delta: int, moving: list[int], ignore: set[str]) -> int:
@@ -978,6 +1009,9 @@ class TimelineWidget(QWidget):
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         drag, self._drag = self._drag, None
+        if self.readout_text:
+            self.readout_text = ""
+            self.readout.emit("")
         if drag is not None and drag.kind == "band":
             self._finish_band(drag)
             return

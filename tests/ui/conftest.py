@@ -26,6 +26,8 @@ def own_settings_and_app_data(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "xdg-config"))
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "xdg-config"))
+    # The editor's studio.ini (models folder, window layout, export folder) too: no test sees another's.
+    monkeypatch.setattr("studio.ui.ui_settings.settings_dir", lambda: tmp_path / "studio-config")
 
 
 @pytest.fixture

@@ -1,0 +1,64 @@
+"""The editor's own choices that outlive a session: the models folder, the window's size and dock
+layout, the last export folder. An ini file (studio.ini) in the studio's settings folder
+(core.settings.settings_dir(), which $STUDIO_CONFIG moves: tests never touch the user's)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QMainWindow
+
+from ..core.settings import settings_dir
+
+SETTINGS_FILE = "studio.ini"
+
+
+class UiSettings:
+    def __init__(self) -> None:
+        self._q = QSettings(str(settings_dir() / SETTINGS_FILE), QSettings.Format.IniFormat)
+
+    @property
+    def path(self) -> Path:
+        return Path(self._q.fileName())
+
+    def _folder(self, key: str) -> str | None:
+        value = self._q.value(key, "")
+        return str(value) if value else None
+
+    def _set_folder(self, key: str, folder: str | Path | None) -> None:
+        self._q.setValue(key, str(folder) if folder else "")
+        self._q.sync()
+
+    @property
+    def models_dir(self) -> str | None:
+        """The models folder chosen in Generate → Models…; None: only the default places."""
+        return self._folder("models/folder")
+
+    @models_dir.setter
+    def models_dir(self, folder: str | Path | None) -> None:
+        self._set_folder("models/folder", folder)
+
+    @property
+    def export_folder(self) -> str | None:
+        """Where the last export was written: the next export dialog starts there."""
+        return self._folder("export/folder")
+
+    @export_folder.setter
+    def export_folder(self, folder: str | Path | None) -> None:
+        self._set_folder("export/folder", folder)
+
+    def save_window(self, window: QMainWindow) -> None:
+        self._q.setValue("window/geometry", window.saveGeometry())
+        self._q.setValue("window/state", window.saveState())
+        self._q.sync()
+
+    def restore_window(self, window: QMainWindow) -> bool:
+        """The window's last size, place and dock layout; False when there is none (a first start)."""
+        geometry, state = self._q.value("window/geometry"), self._q.value("window/state")
+        restored = False
+        if isinstance(geometry, QByteArray | bytes) and geometry:
+            restored = window.restoreGeometry(QByteArray(geometry))
+        if isinstance(state, QByteArray | bytes) and state:
+            restored = window.restoreState(QByteArray(state)) or restored
+        return restored
