@@ -47,6 +47,7 @@ PIXEL_FORMATS = ["yuv420p", "yuv422p", "yuv444p", "yuv420p10le", "yuv422p10le", 
 class ExportDialog(QDialog):
     _progressed = Signal(int, int)
     _finished = Signal(str, str)  # state ("done", "cancelled", "failed"), message
+    _offline = Signal(object)  # the export's media check found these problems; nothing was written
 
     def __init__(self, project: Project, default_path: Path, parent: QWidget | None = None,
                  marks: tuple[int | None, int | None] = (None, None)) -> None:
@@ -122,6 +123,7 @@ class ExportDialog(QDialog):
 
         self._progressed.connect(self._on_progress)
         self._finished.connect(self._on_finished)
+        self._offline.connect(self._ask_offline)
 
     def _build_settings(self, seq, marks: tuple[int | None, int | None]) -> None:
         """The chosen format's settings, each changeable; blank or 0 keeps the format's own."""
@@ -259,29 +261,25 @@ class ExportDialog(QDialog):
             self.status.setText(f"Choose a name ending in {suffix}" if suffix else
                                 "Choose a new folder name (no extension) for the PNG sequence")
             return
-        allow_offline = self._offline_confirmed(settings)
-        if allow_offline is None:
-            return
-        snapshot = copy.deepcopy(self.project)
+        # The settings are read here: the combo box belongs to the Qt thread, the render does not.
+        self._launch((copy.deepcopy(self.project), out, settings, self.provenance.isChecked(),
+                      self.range.currentData()), allow_offline=False)
+
+    def _launch(self, job: tuple, allow_offline: bool) -> None:
+        """Render on a thread. The media is checked there too (a probe per file), so a long sequence
+        never stalls the editor; offline media comes back as a question (_ask_offline)."""
+        self._job = job
         self.state = "running"
         self.export_button.setEnabled(False)
         self._cancel.clear()
         self._started = time.monotonic()
-        self.status.setText("Exporting…")
-        # The settings are read here: the combo box belongs to the Qt thread, the render does not.
-        self._thread = threading.Thread(target=self._run, args=(snapshot, out, settings, self.provenance.isChecked(),
-                                                                self.range.currentData(), allow_offline),
-                                        name="export", daemon=True)
+        self.status.setText("Checking the media…" if not allow_offline else "Exporting…")
+        self._thread = threading.Thread(target=self._run, args=(*job, allow_offline), name="export", daemon=True)
         self._thread.start()
 
-    def _offline_confirmed(self, settings: export.RenderSettings) -> bool | None:
-        """False when every clip's media can be read; True when some cannot and the user chose MEDIA
-        OFFLINE frames for them; None when they chose not to export. A probe per file, no decoding."""
-        codec = export.CODECS[settings.codec]
-        problems = export.offline_media(self.project, self.project.sequence, self.range.currentData(),
-                                        picture=bool(codec.video), sound=bool(codec.audio))
-        if not problems:
-            return False
+    def _ask_offline(self, problems: list) -> None:
+        """Some clips' media is missing, unreadable or cut short (nothing was written): export with
+        MEDIA OFFLINE frames in their place, or not at all."""
         clips = sum(p.clips for p in problems)
         listed = "\n".join(f"• {p}" for p in problems[:8]) + (f"\n• … and {len(problems) - 8} more"
                                                                if len(problems) > 8 else "")
@@ -290,10 +288,12 @@ class ExportDialog(QDialog):
             f"{clips} clip{'s are' if clips != 1 else ' is'} offline:\n{listed}\n\nExport with MEDIA OFFLINE "
             "frames in their place?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
-        if answer != QMessageBox.StandardButton.Yes:
-            self.status.setText(f"Not exported: {clips} clip(s) offline; relink or replace their media")
-            return None
-        return True
+        if answer == QMessageBox.StandardButton.Yes:
+            self._launch(self._job, allow_offline=True)
+            return
+        self.state = "idle"
+        self.export_button.setEnabled(True)
+        self.status.setText(f"Not exported: {clips} clip(s) offline; relink or replace their media")
 
     def _run(self, project: Project, out: Path, settings: export.RenderSettings, provenance: bool,
              frames: tuple[int, int] | None, allow_offline: bool = False) -> None:
@@ -301,6 +301,8 @@ class ExportDialog(QDialog):
             export.export_sequence(project, project.sequence, out, progress=self._progressed.emit,
                                    cancel=self._cancel, settings=settings, provenance=provenance, frames=frames,
                                    allow_offline=allow_offline)
+        except export.OfflineMediaError as exc:  # refused before anything was written: ask on the Qt thread
+            self._offline.emit(exc.problems)
         except export.ExportCancelled:
             self._finished.emit("cancelled", "Export cancelled; no file was written.")
         except Exception as exc:  # reported in the dialog; the editor carries on

@@ -159,6 +159,7 @@ def test_offline_clips_are_asked_about_before_the_export_runs(qtbot, window, tmp
     dialog = window.export_dialog
     dialog.path.setText(str(tmp_path / "film.mp4"))
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.state == "idle", timeout=30_000)  # checked on the export's thread
     assert len(asked) == 1 and asked[0].startswith("2 clips are offline:\n• ")
     assert "• c (" in asked[0] and "• gone (" in asked[0] and "file not found" in asked[0]
     assert asked[0].endswith("Export with MEDIA OFFLINE frames in their place?")
