@@ -163,8 +163,12 @@ class Worker:
         def on_step(step: int, total: int) -> None:
             self.emit("progress", job_id, step=step, total=total, elapsed=round(time.monotonic() - start, 3))
 
+        from ..media.provenance import mark_for_recipes, png_text
+
+        marked = png_text(comment=mark_for_recipes([recipe]).summary())  # a preview is generated material too
+
         def on_preview(picture) -> None:
-            self.emit("preview", job_id, png=_png_base64(picture))
+            self.emit("preview", job_id, png=_png_base64(picture, marked))
 
         if windows.is_long(recipe, card):
             return self._generate_long(family, pipe, recipe, card, message, job_id, on_step, should_stop, on_preview)
@@ -233,15 +237,18 @@ class Worker:
         return pipeline_for_mode(self._loaded[1], card, mode), self._loaded[2]
 
 
-def _png_base64(picture) -> str:
-    """A small preview picture as base64 PNG, to travel in one JSON line."""
+def _png_base64(picture, text: dict[str, str]) -> str:
+    """A small preview picture as base64 PNG, marked with text (provenance.png_text), to travel in one
+    JSON line."""
     import base64
     import io
 
     from PIL import Image
 
+    from ..media.provenance import save_png
+
     buffer = io.BytesIO()
-    Image.fromarray(picture).save(buffer, format="PNG")
+    save_png(Image.fromarray(picture), buffer, text)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

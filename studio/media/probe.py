@@ -44,6 +44,7 @@ class MediaInfo:
     audio_codec: str | None
     pixel_format: str | None = None  # e.g. yuv420p, as ffmpeg names it
     sample_rate: int | None = None  # the first audio stream's, in Hz
+    comment: str | None = None  # the file's own comment tag (a generated take's says "AI-generated (studio): …")
 
 
 def probe(path: str | os.PathLike[str]) -> MediaInfo:
@@ -56,10 +57,11 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         if not header.audio_codec:
             raise MediaError(f"{path} holds neither video nor audio that the studio can read")
         return MediaInfo(MediaKind.AUDIO, 0, 0, None, 0, header.duration or 0.0, True, None,
-                         header.audio_codec, sample_rate=header.sample_rate)
+                         header.audio_codec, sample_rate=header.sample_rate, comment=header.comment)
     if header.is_still:
         return MediaInfo(MediaKind.IMAGE, header.width, header.height, None, 1, 0.0,
-                         header.audio_codec is not None, header.video_codec, header.audio_codec)
+                         header.audio_codec is not None, header.video_codec, header.audio_codec,
+                         comment=header.comment)
     times, rate = _scan_video(path)
     if not times:
         raise MediaError(f"{path} has a video stream without any frames")
@@ -75,6 +77,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         audio_codec=header.audio_codec,
         pixel_format=header.pixel_format,
         sample_rate=header.sample_rate,
+        comment=header.comment,
     )
 
 
@@ -104,9 +107,11 @@ def _probe_image(path: Path) -> MediaInfo:
             if image.getexif().get(0x0112) in (5, 6, 7, 8):
                 width, height = height, width
             codec = (image.format or path.suffix.lstrip(".")).lower()
+            comment = image.info.get("Comment")
     except (UnidentifiedImageError, OSError) as exc:
         raise MediaError(f"{path}: not a readable image ({exc})") from exc
-    return MediaInfo(MediaKind.IMAGE, width, height, None, 1, 0.0, False, codec, None)
+    return MediaInfo(MediaKind.IMAGE, width, height, None, 1, 0.0, False, codec, None,
+                     comment=comment if isinstance(comment, str) else None)
 
 
 @dataclass
@@ -119,6 +124,7 @@ class _Header:
     sample_rate: int | None = None
     duration: float | None = None
     is_still: bool = False
+    comment: str | None = None
 
 
 _STREAM = re.compile(r"^\s*Stream #\d+:\d+\S*: (Video|Audio): (.*)$")
@@ -126,6 +132,7 @@ _STREAM = re.compile(r"^\s*Stream #\d+:\d+\S*: (Video|Audio): (.*)$")
 _SIZE = re.compile(r"(?:^|[ ,])(\d+)x(\d+)(?=[ ,\[]|$)")
 _DURATION = re.compile(r"^\s*Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _INPUT = re.compile(r"^Input #0, ([^ ]+), from")
+_COMMENT = re.compile(r"^\s+comment\s*: (.*)$", re.IGNORECASE)
 
 
 def _header(path: Path) -> _Header:
@@ -142,6 +149,9 @@ def _header(path: Path) -> _Header:
         elif match := _DURATION.match(line):
             h, m, s = match.groups()
             header.duration = int(h) * 3600 + int(m) * 60 + float(s)
+        elif (match := _COMMENT.match(line)) and header.comment is None and header.video_codec is None \
+                and header.audio_codec is None:  # the file's own tag, before any stream's
+            header.comment = match.group(1).strip()
         elif match := _STREAM.match(line):
             kind, desc = match.groups()
             codec = desc.split(",")[0].split()[0]

@@ -249,6 +249,31 @@ def write_sidecar(path: str | os.PathLike[str], mark: Mark, sidecar: Path | None
     return sidecar
 
 
+def png_text(mark: Mark | None = None, comment: str | None = None) -> dict[str, str]:
+    """The PNG text chunks that mark a picture made from generated material (a job's preview, a still
+    taken from a generated clip, a thumbnail of one): Comment, the one line for people, and with a
+    mark its record as Description. Empty when there is nothing to mark."""
+    if mark is not None:
+        return {"Comment": mark.summary(), "Description": mark.record_json()}
+    if comment and comment.startswith(COMMENT_PREFIX):
+        return {"Comment": " ".join(comment.split())}
+    return {}
+
+
+def save_png(picture: Any, dest: str | os.PathLike[str] | Any, text: dict[str, str]) -> None:
+    """Save a picture (uint8 RGB array or PIL image) as PNG with the text chunks of png_text (iTXt
+    where Latin-1 cannot hold them). dest is a path or a binary file object."""
+    import numpy as np
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    image = Image.fromarray(picture) if isinstance(picture, np.ndarray) else picture
+    info = PngInfo()
+    for key, value in text.items():
+        info.add_text(key, value)
+    image.save(dest, format="PNG", pnginfo=info)
+
+
 def can_sign(path: str | os.PathLike[str]) -> bool:
     return Path(path).suffix.lower() in SIGNABLE
 

@@ -19,6 +19,7 @@ from ..core.project import MediaKind
 from .compose import fit
 from .decode import ImageSource, VideoSource
 from .probe import MediaError, probe
+from .provenance import png_text, save_png
 
 Size = int | tuple[int, int]
 
@@ -29,7 +30,7 @@ def thumbnail(path: str | os.PathLike[str], frame_index: int = 0, max_size: Size
     side, or (width, height)) keeping its aspect ratio; never scaled up. Stills ignore
     frame_index. Raises MediaError for a missing or unreadable file or a frame it lacks."""
     if cache_dir is None:
-        return _decode(Path(path), frame_index, max_size)
+        return _decode(Path(path), frame_index, max_size)[0]
     with Image.open(thumbnail_file(path, frame_index, max_size, cache_dir)) as image:
         return np.asarray(image.convert("RGB"))
 
@@ -48,18 +49,19 @@ def thumbnail_file(path: str | os.PathLike[str], frame_index: int, max_size: Siz
     png = cache_dir / f"{hashlib.sha1(key.encode()).hexdigest()}.png"
     if png.exists():
         return png
-    picture = _decode(path, frame_index, max_size)
+    picture, comment = _decode(path, frame_index, max_size)
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = png.with_name(f".{png.stem}.{secrets.token_hex(4)}.tmp.png")
     try:
-        Image.fromarray(picture).save(tmp)
+        save_png(picture, tmp, png_text(comment=comment))  # a generated take's thumbnail says so too
         os.replace(tmp, png)
     finally:
         tmp.unlink(missing_ok=True)
     return png
 
 
-def _decode(path: Path, frame_index: int, max_size: Size) -> np.ndarray:
+def _decode(path: Path, frame_index: int, max_size: Size) -> tuple[np.ndarray, str | None]:
+    """The frame, and the file's comment tag (which says whether it is generated)."""
     info = probe(path)
     if info.kind is MediaKind.AUDIO:
         raise MediaError(f"{path}: an audio file has no picture")
@@ -67,9 +69,9 @@ def _decode(path: Path, frame_index: int, max_size: Size) -> np.ndarray:
     # Fit inside the box but never enlarge a picture smaller than it.
     _, _, w, h = fit(info.width, info.height, min(box_w, info.width), min(box_h, info.height))
     if info.kind is MediaKind.IMAGE:
-        return np.array(ImageSource(path, w, h).frame(0))
+        return np.array(ImageSource(path, w, h).frame(0)), info.comment
     source = VideoSource(path, w, h)
     try:
-        return np.array(source.frame(frame_index))
+        return np.array(source.frame(frame_index)), info.comment
     finally:
         source.close()

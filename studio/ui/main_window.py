@@ -64,6 +64,7 @@ from ..engine.requests import IMAGE_SUFFIXES, RequestError, available_models, re
 from ..engine.weights import find_expander
 from ..media.interchange import InterchangeError, read_timeline, write_timeline
 from ..media.probe import MediaError
+from ..media.provenance import mark_for_recipes, png_text, save_png
 from ..media.thumbnails import thumbnail
 from .autosave import Autosaver
 from .document import Document
@@ -80,7 +81,7 @@ from .remix_dialog import RemixDialog
 from .shortcuts_dialog import ShortcutsDialog
 from .timeline import Placeholder, TimelineWidget
 from .ui_settings import UiSettings
-from .viewer import ASPECT_GUIDES, ViewerWidget, to_qimage
+from .viewer import ASPECT_GUIDES, ViewerWidget
 
 
 def _valid_at_least(frames: int, step: int) -> int:
@@ -601,8 +602,11 @@ class MainWindow(QMainWindow):
             index = 0 if item.kind is MediaKind.IMAGE else clip.source_out - 1
             frame = thumbnail(project.media_path(item), index, (item.width, item.height))
             still.parent.mkdir(parents=True, exist_ok=True)
-            if not to_qimage(frame).save(str(still)):
-                raise MediaError(f"could not write {still}")
+            # A still from a generated clip is generated material: marked, like its take.
+            save_png(frame, still, png_text(mark_for_recipes([item.recipe])) if item.recipe else {})
+        except OSError as exc:
+            self.show_message(f"Cannot write the clip's last frame to {still}: {exc.strerror or exc}")
+            return
         except MediaError as exc:
             self.show_message(f"Cannot read the clip's last frame: {exc}")
             return

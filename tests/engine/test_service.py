@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -11,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from studio.core.recipe import Condition, Mode, Recipe
 from studio.engine.jobs import (
@@ -94,6 +96,9 @@ def test_a_job_reports_every_step_and_writes_its_take(service, events, tiny_ltx,
     assert kinds == [JobQueued, JobStarted, JobProgress, JobProgress, JobPreview, JobProgress, JobPreview, JobDone]
     previews = [e.png for e in events.of(job_id) if isinstance(e, JobPreview)]
     assert all(png.startswith(b"\x89PNG") for png in previews) and previews[0] != previews[1]
+    for png in previews:  # a preview is a generated picture: it says so
+        with Image.open(io.BytesIO(png)) as image:
+            assert image.info["Comment"].startswith("AI-generated (studio): text_to_video by ")
     assert [(e.step, e.total) for e in events.of(job_id) if isinstance(e, JobProgress)] == [
         (1, 3),
         (2, 3),

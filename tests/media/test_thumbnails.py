@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from studio.media import thumbnails
@@ -59,3 +60,19 @@ def test_errors_name_the_file(media: dict[str, Path], tmp_path: Path) -> None:
         thumbnail(tmp_path / "missing.mkv", 0, 32, tmp_path)
     with pytest.raises(MediaError, match=r"index\.mkv: no frame 99"):
         thumbnail(media["mkv"], 99, 32)
+
+
+def test_a_thumbnail_of_a_generated_take_says_it_is_generated(media: dict[str, Path], tmp_path: Path) -> None:
+    from PIL import Image
+
+    from studio.core.recipe import Mode, Recipe
+    from studio.media.provenance import mark_for_recipes
+    from studio.media.takes import write_frames
+
+    frames = np.full((3, 16, 16, 3), 90, np.uint8)
+    recipe = Recipe(mode=Mode.TEXT_TO_VIDEO, model="tiny", prompt="a lantern in fog", seed=3)
+    take = write_frames(tmp_path / "take.mkv", frames, 24, mark=mark_for_recipes([recipe]))
+    with Image.open(thumbnail_file(take, 1, 8, tmp_path / "cache")) as image:
+        assert image.info["Comment"].startswith("AI-generated (studio): ") and "a lantern in fog" in image.info["Comment"]
+    with Image.open(thumbnail_file(media["mkv"], 1, 8, tmp_path / "cache")) as image:
+        assert "Comment" not in image.info  # footage the studio did not make is not called generated

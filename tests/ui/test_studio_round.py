@@ -421,3 +421,7 @@ def test_continue_starts_a_new_shot_from_the_clips_last_frame_right_after_it(qtb
     shown_last = read_frames(project.media_path(project.media[clip.media_id]))[9]
     picture = qimage_to_array(QImage(str(project.folder / still.path)))
     assert np.array_equal(picture, shown_last)  # the trimmed clip's last frame, exactly
+    # A still from a generated clip is generated material: it says so, with the clip's recipe.
+    marked = QImage(str(project.folder / still.path))
+    assert marked.text("Comment").startswith("AI-generated (studio): ") and '"a boat drifts"' in marked.text("Comment")
+    assert '"ai_generated":true' in marked.text("Description")
