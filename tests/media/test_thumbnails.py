@@ -73,6 +73,7 @@ def test_a_thumbnail_of_a_generated_take_says_it_is_generated(media: dict[str, P
     recipe = Recipe(mode=Mode.TEXT_TO_VIDEO, model="tiny", prompt="a lantern in fog", seed=3)
     take = write_frames(tmp_path / "take.mkv", frames, 24, mark=mark_for_recipes([recipe]))
     with Image.open(thumbnail_file(take, 1, 8, tmp_path / "cache")) as image:
-        assert image.info["Comment"].startswith("AI-generated (studio): ") and "a lantern in fog" in image.info["Comment"]
+        comment = image.info["Comment"]
+    assert comment.startswith("AI-generated (studio): ") and "a lantern in fog" in comment
     with Image.open(thumbnail_file(media["mkv"], 1, 8, tmp_path / "cache")) as image:
         assert "Comment" not in image.info  # footage the studio did not make is not called generated
