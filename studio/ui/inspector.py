@@ -152,7 +152,14 @@ class Inspector(QWidget):
         if clip is None:
             self.details.setText("Select a clip to see what it is and how it was made.")
             return
-        item = project.media[clip.media_id]
+        item = project.media.get(clip.media_id)
+        if item is None:  # a hand-edited or damaged project: the clip plays as MEDIA OFFLINE
+            self.remix_button.setEnabled(False)
+            self.look.setVisible(False)
+            self.details.setText(
+                f"<b>Media missing</b><br>This clip uses media “{escape(clip.media_id)}”, which the project does "
+                "not list, so it shows as MEDIA OFFLINE. Delete the clip, or replace it with media from the bin.")
+            return
         self.remix_button.setEnabled(item.recipe is not None)
         fps = project.sequence.fps
         offline = " · <span style='color:#e06060'>offline</span>" if project.is_offline(item) else ""

@@ -916,7 +916,10 @@ class MainWindow(QMainWindow):
             _, clip = project.sequence.find_clip(clip_id)
         except KeyError:
             return
-        source = project.media[clip.media_id]
+        source = project.media.get(clip.media_id)
+        if source is None or source.recipe is None:
+            self.show_message("Only a generated clip can be extended by the model; its media has no recipe")
+            return
         mode = Mode.EXTEND_FORWARD if edge == "right" else Mode.EXTEND_BACKWARD
         try:
             card = resolve_model(source.recipe.model, self.service.models_dir).card

@@ -52,3 +52,18 @@ def test_double_clicking_a_take_switches_it_and_undo_switches_back(qtbot, window
     window.document.undo_stack.undo()
     assert clip.media_id == "t1"
     assert window.inspector.takes.item(0).text().endswith("(in use)")
+
+
+def test_a_clip_whose_media_the_project_does_not_list_is_shown_not_a_crash(qtbot, open_window, tmp_path):
+    # A hand-edited project.json may name media that is not there; the file still opens (offline clip).
+    project = Project.new("Lost")
+    store.save(project, tmp_path / "Lost.studio")
+    project.sequence.tracks[0].clips = [Clip("stray", "nowhere", 0, 0, 10)]
+    store.save(project)
+    window = open_window(store.load(project.folder))
+    clip = window.document.project.sequence.tracks[0].clips[0]
+    qtbot.mouseClick(window.timeline, Qt.MouseButton.LeftButton, pos=window.timeline.clip_rect(0, clip).center())
+    assert window.timeline.selected == "stray"
+    assert "Media missing" in window.inspector.details.text() and "nowhere" in window.inspector.details.text()
+    window.extend_clip("stray", "right", 5)  # what a drag past its edge asks for
+    assert "Only a generated clip can be extended" in window.statusBar().currentMessage()
