@@ -436,10 +436,16 @@ class MainWindow(QMainWindow):
         """Offer only what the chosen model can do (its card lists its modes)."""
         try:
             card = resolve_model(self.prompt_panel.model_value(), self.service.models_dir, require_weights=False).card
-        except RequestError:
+        except RequestError as exc:
             self.prompt_panel.set_image_inputs(True)  # unknown yet: Generate will say what is wrong
             self.prompt_panel.set_references_allowed(False)
             self.prompt_panel.set_card(None)
+            folder = Path(self.prompt_panel.model_value()).expanduser()
+            if folder.is_absolute() and folder.is_dir():  # a folder chosen with …: say now what is wrong
+                held = sorted(p.name for p in folder.iterdir() if (p / "model_index.json").is_file())
+                self.show_message(f"{exc}. " + (
+                    f"It holds models ({', '.join(held[:3])}): choose one of them, or make it the models "
+                    "folder in Generate → Models… → Choose…" if held else "Choose the folder of one model"))
             return
         self.prompt_panel.set_frame_rate(float(self.document.project.sequence.fps))
         self.prompt_panel.set_card(card)  # only the sizes and lengths it makes

@@ -109,3 +109,15 @@ def test_the_model_box_shows_a_long_name_from_its_start(qtbot):
     assert panel.model.minimumSizeHint().width() < edit.fontMetrics().horizontalAdvance(names[1][0])
     assert names[1][0] in panel.model.toolTip() and "hunyuanvideo-1.5-720p-i2v" in panel.model.toolTip()
     assert panel.model.view().minimumWidth() > edit.fontMetrics().horizontalAdvance(names[1][0])
+
+
+def test_a_folder_of_models_chosen_as_a_model_is_said_at_once(qtbot, open_window, tmp_path):
+    # A newcomer picks the folder that holds the models with the model box's "…", not one model in it.
+    folder = tmp_path / "my-models"
+    (folder / "tiny-ltx").mkdir(parents=True)
+    (folder / "tiny-ltx" / "model_index.json").write_text("{}")
+    window = open_new(open_window, tmp_path, "Folder")
+    window.prompt_panel.set_model(str(folder))
+    message = window.statusBar().currentMessage()
+    assert "is not a diffusers model folder" in message and "It holds models (tiny-ltx)" in message
+    assert "Generate → Models… → Choose…" in message
