@@ -126,6 +126,7 @@ class Inspector(QWidget):
         self.thumbnails = ThumbnailLoader(parent=self)
         self.thumbnails.ready.connect(self._update_icons)
         document.changed.connect(self.refresh)
+        document.path_changed.connect(self.refresh)  # Save As moves the media: show where it is now
         document.replaced.connect(lambda: self.show_clip(None))
         self.show_clip(None)
 

@@ -67,3 +67,11 @@ def test_a_clip_whose_media_the_project_does_not_list_is_shown_not_a_crash(qtbot
     assert "Media missing" in window.inspector.details.text() and "nowhere" in window.inspector.details.text()
     window.extend_clip("stray", "right", 5)  # what a drag past its edge asks for
     assert "Only a generated clip can be extended" in window.statusBar().currentMessage()
+
+
+def test_after_save_as_the_inspector_shows_where_the_media_is_now(qtbot, window, tmp_path):
+    clip = window.document.project.sequence.tracks[0].clips[0]
+    qtbot.mouseClick(window.timeline, Qt.MouseButton.LeftButton, pos=window.timeline.clip_rect(0, clip).center())
+    assert str(tmp_path / "Takes.studio" / "media" / "t1.mkv") in window.inspector.details.text()
+    window.document.save(tmp_path / "Copy.studio")
+    assert str(tmp_path / "Copy.studio" / "media" / "t1.mkv") in window.inspector.details.text()
