@@ -95,10 +95,6 @@ def prepare(
     card = resolve_model(recipe.model, models_dir, cards_dir).card
     if recipe.mode not in card.modes:
         raise RequestError(_cannot(card, recipe.mode, models_dir, cards_dir))
-    if not 0.0 <= recipe.strength <= 1.0:
-        raise RequestError(
-            f"the strength must be between 0 (keep the clip) and 1 (remake it), not {recipe.strength}"
-        )
     clips = _check_inputs(recipe, project_folder)
     _check_references(recipe, card, project_folder, models_dir, cards_dir)
     notes: list[str] = []

@@ -223,7 +223,7 @@ def test_a_valid_extend_is_prepared(models, clips):
         ),
         (
             lambda c: recipe(Mode.VIDEO_TO_VIDEO, 9, clip(c, "a"), strength=1.5),
-            "the strength must be between 0 (keep the clip) and 1",
+            "the strength must be between 0 and 1, not 1.5 (0 keeps the clip",
         ),
         (lambda c: recipe(Mode.VIDEO_TO_VIDEO, 13, clip(c, "a"), strength=0.5), "a.mkv has 9 frames and the shot 13"),
         (
