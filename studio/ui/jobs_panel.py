@@ -5,6 +5,8 @@ restart); Resume All and Clear Finished. Rows fit the dock: long titles end in "
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
@@ -165,14 +167,25 @@ class JobRow(QFrame):
             self.preview.setPixmap(pixmap.scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
                                                  Qt.TransformationMode.SmoothTransformation))
 
+    def started(self) -> None:
+        """The job left the queue: a failed or cancelled one then says how long it ran."""
+        self._started_at = time.monotonic()
+        self.set_queued(False)
+
     def finish(self, state: str, tooltip: str = "", elapsed: float | None = None) -> None:
-        """done, failed, cancelled, or interrupted (queued or running when the studio stopped); a done
-        job's full bar says how long it took."""
+        """done, failed, cancelled, or interrupted (queued or running when the studio stopped); the bar
+        of a job that ran says how long it took ("done in 1 m 12 s", "failed after 8 s")."""
         self.state.setText(state)
         self.state.setToolTip(tooltip)
+        started = getattr(self, "_started_at", None)
+        if elapsed is None and started is not None and state in ("failed", "cancelled"):
+            elapsed = time.monotonic() - started
+        if elapsed is not None:
+            took = f"{state} in {duration_text(elapsed)}" if state == "done" else \
+                f"{state} after {duration_text(elapsed)}"
+            self.progress.setFormat(took)
+            self.progress.setToolTip(f"{self.name.text()}: {took}")
         if state == "done" and elapsed is not None:
-            self.progress.setFormat(f"done in {duration_text(elapsed)}")
-            self.progress.setToolTip(f"{self.name.text()}: done in {duration_text(elapsed)}")
             self.state.hide()  # the bar says it
         self.cancel.setEnabled(False)
         self.cancel.hide()

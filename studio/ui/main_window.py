@@ -661,7 +661,7 @@ class MainWindow(QMainWindow):
             self.timeline.update_placeholder(event.job_id, event.window / max(1, event.windows),
                                              f"{event.window}/{event.windows} windows")
         elif isinstance(event, jobs.JobStarted) and row:
-            row.set_queued(False)
+            row.started()
             row.state.setText("loading model…")
             self.timeline.update_placeholder(event.job_id, 0.0, "loading model…")
         elif isinstance(event, jobs.JobDone):

@@ -105,3 +105,19 @@ def test_a_done_row_says_how_long_its_job_took_and_ends_a_long_title_in_an_ellip
     row.finish("done", elapsed=72.4)
     assert row.progress.text() == "done in 1 m 12 s" and row.state.isHidden()
     assert [duration_text(s) for s in (8.2, 59.6, 3725)] == ["8 s", "1 m 0 s", "1 h 2 m"]
+
+
+def test_a_failed_or_cancelled_row_says_how_long_its_job_ran(qtbot, monkeypatch):
+    panel = JobsPanel()
+    qtbot.addWidget(panel)
+    clock = iter([100.0, 108.4, 200.0, 203.0])
+    monkeypatch.setattr("studio.ui.jobs_panel.time.monotonic", lambda: next(clock))
+    failed, cancelled, waiting = panel.add("a", "a fox"), panel.add("b", "a hare"), panel.add("c", "a crow")
+    failed.started()
+    failed.finish("failed", "out of memory")
+    cancelled.started()
+    cancelled.finish("cancelled")
+    waiting.finish("cancelled")  # never ran: nothing to say
+    assert failed.progress.text() == "failed after 8 s" and failed.state.text() == "failed"
+    assert cancelled.progress.text() == "cancelled after 3 s"
+    assert "after" not in waiting.progress.text()
