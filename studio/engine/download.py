@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cards import Card
-from .weights import MODEL_INDEX, ModelFolderError, check_folder, components
+from .weights import MODEL_INDEX, ModelFolderError, check_folder, components, repo_names
 
 # The files a diffusers folder needs besides its weights: configs; everything a tokenizer or processor
 # loads: tokenizer.json, sentencepiece .model files, vocab.json / vocab.txt / merges.txt, tiktoken
@@ -110,7 +110,7 @@ def plan_download(card: Card, models_dir: str | os.PathLike[str], api=None) -> D
     revision = card.revision or "main"
     folder = Path(models_dir).expanduser() / card.id
     with _hub_errors(card.repo):
-        repo, tree = card.repo, _files(api, card.repo, revision)
+        repo, tree = _repo_tree(api, card.repo, revision)
         if not any(f.path == MODEL_INDEX for f in tree):
             raise DownloadError(f"{repo} is not a diffusers model: it has no {MODEL_INDEX}")
         folder.mkdir(parents=True, exist_ok=True)
@@ -122,6 +122,20 @@ def plan_download(card: Card, models_dir: str | os.PathLike[str], api=None) -> D
     files = tuple(select_files(tree, index))
     present = tuple(f for f in files if _complete(folder / f.path, f.size))
     return DownloadPlan(repo, revision, folder, files, present)
+
+
+def _repo_tree(api, repo: str, revision: str) -> tuple[str, list[RemoteFile]]:
+    """The repo's files, from the card's repo id or, where the Hub no longer knows it, the same repo
+    under its organisation's other name (THUDM, zai-org); with the id that answered."""
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    *first, last = repo_names(repo)
+    for name in first:
+        try:
+            return name, _files(api, name, revision)
+        except RepositoryNotFoundError:
+            continue
+    return last, _files(api, last, revision)
 
 
 def _files(api, repo: str, revision: str) -> list[RemoteFile]:

@@ -43,6 +43,11 @@ _NEEDS_CHAT_TEMPLATE = {
     "HunyuanVideo15ImageToVideoPipeline": ("tokenizer",),
 }
 
+# Hugging Face organisations that were renamed; the Hub redirects the old name, but a cache keeps
+# whichever name the files were fetched by.
+ORG_ALIASES = {"thudm": "zai-org", "zai-org": "THUDM"}
+
+
 class ModelFolderError(Exception):
     """A model folder that cannot be used, saying what is missing and where."""
 
@@ -211,12 +216,38 @@ def _check_weights(folder: Path, name: str) -> None:
         )
 
 
-def find_in_hf_cache(repo: str, revision: str | None = None) -> Path | None:
-    """The snapshot folder of a repo already in the Hugging Face cache, without touching the network."""
-    from huggingface_hub import try_to_load_from_cache  # imported here: only needed for this look-up
+def repo_names(repo: str) -> list[str]:
+    """A repo id and the same repo under its organisation's other name (THUDM/x, zai-org/x)."""
+    org, _, name = repo.partition("/")
+    alias = ORG_ALIASES.get(org.lower())
+    return [repo] + ([f"{alias}/{name}"] if alias and name else [])
 
-    found = try_to_load_from_cache(repo, MODEL_INDEX, revision=revision)
-    return Path(found).parent if isinstance(found, str) else None
+
+def same_repo(a: str, b: str) -> bool:
+    """Whether two repo ids name one repo: the Hub ignores case and redirects renamed organisations."""
+    return b.lower() in (r.lower() for r in repo_names(a))
+
+
+def find_in_hf_cache(repo: str, revision: str | None = None) -> Path | None:
+    """The snapshot folder of a repo already in the Hugging Face cache, without touching the network.
+
+    The cache names a repo's folder as it was spelled when it was fetched (models--Org--Name), so the
+    repo is looked for in any casing and under its organisation's other name."""
+    from huggingface_hub import constants, try_to_load_from_cache  # imported here: only for this look-up
+
+    cache = Path(constants.HF_HUB_CACHE)
+    wanted = {"models--" + r.replace("/", "--").lower() for r in repo_names(repo)}
+    spellings = list(repo_names(repo))
+    try:
+        entries = sorted(entry.name for entry in cache.iterdir()) if cache.is_dir() else []
+    except OSError:
+        entries = []
+    spellings += [e.removeprefix("models--").replace("--", "/", 1) for e in entries if e.lower() in wanted]
+    for spelling in dict.fromkeys(spellings):
+        found = try_to_load_from_cache(spelling, MODEL_INDEX, cache_dir=cache, revision=revision)
+        if isinstance(found, str):
+            return Path(found).parent
+    return None
 
 
 _SNAPSHOT = re.compile(r"[0-9a-f]{40}")

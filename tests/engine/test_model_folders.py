@@ -13,9 +13,10 @@ import httpx2
 import pytest
 from huggingface_hub.errors import RepositoryNotFoundError
 
+from studio.engine.cards import find_weights, load_cards, resolve
 from studio.engine.download import RemoteFile, download, plan_download, select_files
 from studio.engine.tiny import save_chat_tokenizer
-from studio.engine.weights import ModelFolderError, check_folder
+from studio.engine.weights import ModelFolderError, check_folder, find_in_hf_cache
 
 HUNYUAN_INDEX = {"_class_name": "HunyuanVideo15Pipeline", "tokenizer": ["transformers", "Qwen2Tokenizer"]}
 # What other tokenizers and processors bring, and what must never come.
@@ -159,6 +160,41 @@ def test_components_without_weights_pass_by_their_kind(tmp_path):
     (tmp_path / "audio_scheduler" / "scheduler_config.json").unlink()
     with pytest.raises(ModelFolderError, match="incomplete: audio_scheduler/scheduler_config.json is missing"):
         check_folder(tmp_path)
+
+
+def _cached(cache: Path, folder_name: str) -> Path:
+    """A repo in a Hugging Face cache, as huggingface_hub lays it out: models--Org--Name/snapshots/<rev>/."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    snapshot = cache / folder_name / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    (snapshot / "model_index.json").write_text("{}")
+    (cache / folder_name / "refs").mkdir()
+    (cache / folder_name / "refs" / "main").write_text(commit)
+    return snapshot
+
+
+def test_the_cache_is_searched_in_any_casing_and_under_a_renamed_organisation(tmp_path, monkeypatch):
+    cache = tmp_path / "hf"
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(cache))
+    empty = tmp_path / "models"
+    flf2v = _cached(cache, "models--Wan-AI--Wan2.1-FLF2V-14B-720P-Diffusers")  # fetched by the old spelling
+    cogvideox = _cached(cache, "models--zai-org--CogVideoX-5b")  # fetched by the new organisation
+    cards = load_cards()
+    assert cards["wan-2.1-flf2v-14b-720p"].repo == "Wan-AI/Wan2.1-FLF2V-14B-720P-diffusers"  # as on the Hub
+    assert find_weights(cards["wan-2.1-flf2v-14b-720p"], empty) == flf2v
+    assert find_weights(cards["cogvideox-5b"], empty) == cogvideox
+    assert find_in_hf_cache("THUDM/CogVideoX-5B") == cogvideox
+    assert find_in_hf_cache("THUDM/CogVideoX-2b") is None
+    assert resolve("zai-org/CogVideoX-5b", models_dir=empty).card.id == "cogvideox-5b"
+    assert resolve("wan-ai/wan2.1-flf2v-14b-720p-diffusers", models_dir=empty).folder == flf2v
+
+
+def test_a_download_follows_a_renamed_organisation(chat_tokenizer, tmp_path):
+    files = {p.relative_to(chat_tokenizer).as_posix(): p.read_bytes() for p in chat_tokenizer.rglob("*") if p.is_file()}
+    hub = Hub(files, "zai-org/CogVideoX-5b")  # the old name is no longer known to this Hub
+    plan = plan_download(_card("THUDM/CogVideoX-5b"), tmp_path, hub)
+    assert plan.repo == "zai-org/CogVideoX-5b"
+    assert download(plan, hub) == tmp_path / "chat"
 
 
 def test_select_files_keeps_only_a_components_own_files():
