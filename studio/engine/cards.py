@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from ..core.recipe import Mode
-from .weights import CARD_FILE, ModelFolderError, find_in_hf_cache, models_root, read_model_index, search_dirs
+from .weights import (
+    CARD_FILE,
+    ModelFolderError,
+    find_in_hf_cache,
+    models_root,
+    read_model_index,
+    same_repo,
+    search_dirs,
+)
 
 
 class CardError(ValueError):
@@ -711,7 +719,7 @@ def resolve(
         return Resolved(folder_card(path), path.resolve())
     known = catalogue(models_dir, cards_dir)
     for entry in known:
-        if model in (entry.card.id, entry.card.repo):
+        if model == entry.card.id or (entry.card.repo and same_repo(entry.card.repo, model)):
             return entry
     if os.sep in model or (os.altsep and os.altsep in model) or model.startswith("."):
         if path.exists():

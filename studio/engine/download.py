@@ -1,10 +1,11 @@
 """Downloading a card's model from Hugging Face into a models folder, as <dir>/<card id>/.
 
-Only what the studio loads: model_index.json, and in the folders it names the configs, tokenizer
-files and safetensors weights. Never pickled weights (.bin, .pt, .ckpt) and never code. The plan
-(which files, how many bytes are still missing) is made before anything is written, and a disk
-without room for the missing bytes is refused. A connection that drops is resumed by huggingface_hub
-from where it broke (a Range request, a few times); a run that gives up or is stopped is continued by
+Only what the studio loads: model_index.json, and in the folders it names the configs, every file a
+tokenizer or processor loads (vocabularies, chat templates) and safetensors weights. Never pickled
+weights (.bin, .pt, .ckpt) and never code. The plan (which files, how many bytes are still missing)
+is made before anything is written, and a disk without room for the missing bytes is refused. A
+connection that drops is resumed by huggingface_hub from where it broke (a Range request, a few
+times); a run that gives up or is stopped is continued by
 the next, which skips every file already complete without a request. (huggingface_hub 2.x writes each
 file to a temporary file of its own process, so the one file that broke starts again from its start.)
 
@@ -24,10 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cards import Card
-from .weights import MODEL_INDEX, ModelFolderError, check_folder, components
+from .weights import MODEL_INDEX, ModelFolderError, check_folder, components, repo_names
 
-# The files a diffusers folder needs besides its weights: configs, tokenizers' vocabularies.
-_KEEP_SUFFIXES = (".safetensors", ".json", ".txt", ".model")
+# The files a diffusers folder needs besides its weights: configs; everything a tokenizer or processor
+# loads: tokenizer.json, sentencepiece .model files, vocab.json / vocab.txt / merges.txt, tiktoken
+# vocabularies, and the chat template (chat_template.jinja, which transformers 4.5x and later write
+# instead of a key in tokenizer_config.json, and additional_chat_templates/*.jinja). Never pickles
+# (.bin, .pt, .pth, .ckpt, .pkl) or code (.py): they are not on this list.
+_KEEP_SUFFIXES = (".safetensors", ".json", ".txt", ".model", ".jinja", ".tiktoken")
+_NESTED_KEPT = ("additional_chat_templates",)  # the one kind of sub-folder of a component we take
 _VARIANT = re.compile(r"\.(fp16|bf16|fp32|fp8)\.safetensors(\.index\.json)?$")
 DISK_MARGIN_BYTES = 1 << 30  # room left for the OS and the partial file's rename; 1 GiB or 5%, the larger
 
@@ -78,8 +84,14 @@ def select_files(tree: list[RemoteFile], index: dict) -> list[RemoteFile]:
     by_folder: dict[str, list[RemoteFile]] = {}
     for f in tree:
         folder, _, name = f.path.rpartition("/")
-        if folder in wanted and "/" not in folder and name.endswith(_KEEP_SUFFIXES) and not name.startswith("."):
-            by_folder.setdefault(folder, []).append(f)
+        component, _, nested = folder.partition("/")
+        if (
+            component in wanted
+            and (not nested or (nested in _NESTED_KEPT and name.endswith(".jinja")))
+            and name.endswith(_KEEP_SUFFIXES)
+            and not name.startswith(".")
+        ):
+            by_folder.setdefault(component, []).append(f)
     for files in by_folder.values():
         plain = [f for f in files if not _VARIANT.search(f.path)]
         has_plain_weights = any(f.path.endswith(".safetensors") for f in plain)
@@ -98,22 +110,40 @@ def plan_download(card: Card, models_dir: str | os.PathLike[str], api=None) -> D
     revision = card.revision or "main"
     folder = Path(models_dir).expanduser() / card.id
     with _hub_errors(card.repo):
-        tree = [
-            RemoteFile(entry.path, int(entry.size))
-            for entry in api.list_repo_tree(card.repo, recursive=True, revision=revision)
-            if getattr(entry, "size", None) is not None  # files have a size, folders do not
-        ]
+        repo, tree = _repo_tree(api, card.repo, revision)
         if not any(f.path == MODEL_INDEX for f in tree):
-            raise DownloadError(f"{card.repo} is not a diffusers model: it has no {MODEL_INDEX}")
+            raise DownloadError(f"{repo} is not a diffusers model: it has no {MODEL_INDEX}")
         folder.mkdir(parents=True, exist_ok=True)
-        index_path = api.hf_hub_download(card.repo, MODEL_INDEX, revision=revision, local_dir=folder)
+        index_path = api.hf_hub_download(repo, MODEL_INDEX, revision=revision, local_dir=folder)
     try:
         index = json.loads(Path(index_path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DownloadError(f"{card.repo}'s {MODEL_INDEX} cannot be read: {exc}") from exc
+        raise DownloadError(f"{repo}'s {MODEL_INDEX} cannot be read: {exc}") from exc
     files = tuple(select_files(tree, index))
     present = tuple(f for f in files if _complete(folder / f.path, f.size))
-    return DownloadPlan(card.repo, revision, folder, files, present)
+    return DownloadPlan(repo, revision, folder, files, present)
+
+
+def _repo_tree(api, repo: str, revision: str) -> tuple[str, list[RemoteFile]]:
+    """The repo's files, from the card's repo id or, where the Hub no longer knows it, the same repo
+    under its organisation's other name (THUDM, zai-org); with the id that answered."""
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    *first, last = repo_names(repo)
+    for name in first:
+        try:
+            return name, _files(api, name, revision)
+        except RepositoryNotFoundError:
+            continue
+    return last, _files(api, last, revision)
+
+
+def _files(api, repo: str, revision: str) -> list[RemoteFile]:
+    return [
+        RemoteFile(entry.path, int(entry.size))
+        for entry in api.list_repo_tree(repo, recursive=True, revision=revision)
+        if getattr(entry, "size", None) is not None  # files have a size, folders do not
+    ]
 
 
 def _complete(path: Path, size: int) -> bool:

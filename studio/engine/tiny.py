@@ -931,6 +931,15 @@ def build_tiny(family: str, folder: str | os.PathLike[str], seed: int = 0) -> Pa
     return folder
 
 
+def save_chat_tokenizer(folder: str | os.PathLike[str]) -> Path:
+    """HunyuanVideo 1.5's tokenizer in miniature (a Qwen2 BPE with a ChatML template), saved as this
+    transformers saves it: tokenizer.json, tokenizer_config.json and, since 4.5x, the template only
+    in chat_template.jinja. For the tests of what a download keeps and what the folder check asks."""
+    folder = Path(folder)
+    _qwen_tokenizer().save_pretrained(folder)
+    return folder
+
+
 if __name__ == "__main__":  # python -m studio.engine.tiny FAMILY DIR, without the CLI
     import sys
 

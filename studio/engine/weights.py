@@ -5,6 +5,7 @@ load it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -15,17 +16,36 @@ from typing import Any
 MODEL_INDEX = "model_index.json"
 CARD_FILE = "studio-card.toml"  # a folder's own card, e.g. the one `studio models tiny` writes
 
-# Components that are plain config, not weights: what each needs to be whole.
-_CONFIG_FILES = {
-    "scheduler": ("scheduler_config.json",),
-    "tokenizer": ("tokenizer.json", "spiece.model", "tokenizer_config.json"),
-    "image_processor": ("preprocessor_config.json",),  # Wan 2.1 I2V's CLIP image processor
-    # HunyuanVideo 1.5: its ByT5 glyph tokenizer (no vocabulary file: bytes), its guidance settings,
-    # and the image pipeline's SigLIP image processor.
-    "tokenizer_2": ("tokenizer.json", "spiece.model", "tokenizer_config.json"),
-    "guider": ("guider_config.json",),
-    "feature_extractor": ("preprocessor_config.json",),
+# Components that are plain config, not weights, known by their class: what each kind must hold.
+_SCHEDULER_FILES = ("scheduler_config.json",)
+_GUIDER_FILES = ("guider_config.json",)  # diffusers' guiders (HunyuanVideo 1.5's ClassifierFreeGuidance)
+_IMAGE_PROCESSOR_FILES = ("preprocessor_config.json",)  # CLIP / SigLIP image processors, feature extractors
+_PROCESSOR_FILES = ("processor_config.json", "preprocessor_config.json")  # a multimodal processor (LTX-2's)
+
+# The vocabulary a tokenizer class loads when there is no tokenizer.json (which alone is enough).
+_VOCABULARY = {
+    "T5Tokenizer": ("spiece.model",),
+    "MT5Tokenizer": ("spiece.model",),
+    "LlamaTokenizer": ("tokenizer.model",),
+    "GemmaTokenizer": ("tokenizer.model",),
+    "Qwen2Tokenizer": ("vocab.json", "merges.txt"),
+    "GPT2Tokenizer": ("vocab.json", "merges.txt"),
+    "CLIPTokenizer": ("vocab.json", "merges.txt"),
+    "BertTokenizer": ("vocab.txt",),
+    "ByT5Tokenizer": (),  # bytes: no vocabulary file
 }
+# Where a tokenizer's chat template may be: transformers 4.4x wrote it into tokenizer_config.json,
+# later ones write chat_template.jinja (processors: chat_template.json) and nothing else.
+_CHAT_TEMPLATE_FILES = ("chat_template.jinja", "chat_template.json")
+# Tokenizers a pipeline formats prompts with through apply_chat_template, by pipeline class.
+_NEEDS_CHAT_TEMPLATE = {
+    "HunyuanVideo15Pipeline": ("tokenizer",),
+    "HunyuanVideo15ImageToVideoPipeline": ("tokenizer",),
+}
+
+# Hugging Face organisations that were renamed; the Hub redirects the old name, but a cache keeps
+# whichever name the files were fetched by.
+ORG_ALIASES = {"thudm": "zai-org", "zai-org": "THUDM"}
 
 
 class ModelFolderError(Exception):
@@ -71,29 +91,111 @@ def components(index: dict[str, Any]) -> dict[str, tuple[str, str]]:
     }
 
 
+def component_kind(library: str, class_name: str) -> str:
+    """What a model_index.json component is, by its class: "scheduler", "guider", "tokenizer",
+    "image_processor", "processor" (plain config, no weights) or "model" (a config and weights)."""
+    if "Tokenizer" in class_name:
+        return "tokenizer"
+    if class_name.endswith(("ImageProcessor", "ImageProcessorFast", "ImageProcessorPil", "FeatureExtractor")):
+        return "image_processor"
+    if class_name.endswith("Processor"):
+        return "processor"
+    if library == "diffusers" and class_name.endswith("Scheduler"):
+        return "scheduler"
+    if library == "diffusers" and class_name.endswith("Guidance"):
+        return "guider"
+    return "model"
+
+
 def check_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """Raise ModelFolderError naming the first missing piece; return model_index.json's content.
 
-    A folder is whole when every component it lists has its folder, its config, and (for models)
+    A folder is whole when every component it lists has its folder and what its kind needs: a
+    scheduler, guider or processor its config; a tokenizer the files it loads from (and the chat
+    template, where the pipeline formats prompts with one); a model its config.json and
     safetensors weights. Pickled .bin weights do not count: the studio never unpickles weights.
+    Cheap and torch-free: it reads a few JSON files.
     """
     folder = Path(folder)
     index = read_model_index(folder)
-    for name in components(index):
+    chat_templates = _NEEDS_CHAT_TEMPLATE.get(index["_class_name"], ())
+    for name, (library, class_name) in components(index).items():
         sub = folder / name
         if not sub.is_dir():
             raise ModelFolderError(f"the model in {folder} is incomplete: the '{name}' folder is missing")
-        needed = _CONFIG_FILES.get(name)
-        if needed is not None:
-            if not any((sub / f).is_file() for f in needed):
-                raise ModelFolderError(
-                    f"the model in {folder} is incomplete: {name}/ has none of {', '.join(needed)}"
-                )
-            continue
-        if not (sub / "config.json").is_file():
-            raise ModelFolderError(f"the model in {folder} is incomplete: {name}/config.json is missing")
-        _check_weights(folder, name)
+        kind = component_kind(library, class_name)
+        if kind == "tokenizer":
+            _check_tokenizer(folder, name, class_name, chat_template=name in chat_templates)
+        elif kind == "processor":
+            _check_config(folder, name, _PROCESSOR_FILES)
+            if (sub / "tokenizer_config.json").is_file() or (sub / "tokenizer.json").is_file():
+                _check_tokenizer(folder, name, "", chat_template=False)
+        elif kind != "model":
+            needed = {"scheduler": _SCHEDULER_FILES, "guider": _GUIDER_FILES}.get(kind, _IMAGE_PROCESSOR_FILES)
+            _check_config(folder, name, needed)
+        else:
+            _check_config(folder, name, ("config.json",))
+            _check_weights(folder, name)
     return index
+
+
+def _check_config(folder: Path, name: str, needed: tuple[str, ...]) -> dict[str, Any]:
+    """The first of the config files that is there, read; a missing or damaged one is an error."""
+    for file in needed:
+        if (folder / name / file).is_file():
+            return _read_config(folder / name / file)
+    raise ModelFolderError(f"the model in {folder} is incomplete: {name}/{needed[0]} is missing")
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFolderError(f"{path} is damaged ({exc}); download the model again") from exc
+    if not isinstance(data, dict):
+        raise ModelFolderError(f"{path} is damaged (not a JSON object); download the model again")
+    return data
+
+
+def _check_tokenizer_json(path: Path) -> None:
+    stat = path.stat()
+    problem = _tokenizer_json_problem(str(path), stat.st_mtime_ns, stat.st_size)
+    if problem:
+        raise ModelFolderError(f"{path} is damaged ({problem}); download the model again")
+
+
+@functools.lru_cache(maxsize=256)
+def _tokenizer_json_problem(path: str, mtime_ns: int, size: int) -> str:
+    """What is wrong with a tokenizer.json, or "": parsed once per version of the file (Gemma's is
+    33 MB), and only the verdict kept."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return str(exc)
+    return "" if isinstance(data, dict) and isinstance(data.get("model"), dict) else "it holds no tokenizer model"
+
+
+def _check_tokenizer(folder: Path, name: str, class_name: str, chat_template: bool) -> None:
+    """A tokenizer is whole when transformers can build it from what is there: a tokenizer.json that
+    parses, or else its class's vocabulary files (a sentencepiece .model, vocab.json + merges.txt…);
+    and, where the pipeline asks for one, its chat template."""
+    sub = folder / name
+    config = _read_config(sub / "tokenizer_config.json") if (sub / "tokenizer_config.json").is_file() else None
+    if (sub / "tokenizer.json").is_file():
+        _check_tokenizer_json(sub / "tokenizer.json")
+    else:
+        tokenizer_class = str(class_name or (config or {}).get("tokenizer_class") or "").removesuffix("Fast")
+        vocabulary = _VOCABULARY.get(tokenizer_class)
+        if vocabulary is None and config is None:
+            raise ModelFolderError(f"the model in {folder} is incomplete: {name}/tokenizer.json is missing")
+        if vocabulary and not all((sub / f).is_file() for f in vocabulary):
+            raise ModelFolderError(
+                f"the model in {folder} is incomplete: {name}/ has neither tokenizer.json nor {' + '.join(vocabulary)}"
+            )
+    if chat_template and not (config or {}).get("chat_template") and not any(
+        (sub / f).is_file() for f in _CHAT_TEMPLATE_FILES
+    ):
+        raise ModelFolderError(f"the model in {folder} is incomplete: {name}/chat_template.jinja is missing")
 
 
 def _check_weights(folder: Path, name: str) -> None:
@@ -114,12 +216,38 @@ def _check_weights(folder: Path, name: str) -> None:
         )
 
 
-def find_in_hf_cache(repo: str, revision: str | None = None) -> Path | None:
-    """The snapshot folder of a repo already in the Hugging Face cache, without touching the network."""
-    from huggingface_hub import try_to_load_from_cache  # imported here: only needed for this look-up
+def repo_names(repo: str) -> list[str]:
+    """A repo id and the same repo under its organisation's other name (THUDM/x, zai-org/x)."""
+    org, _, name = repo.partition("/")
+    alias = ORG_ALIASES.get(org.lower())
+    return [repo] + ([f"{alias}/{name}"] if alias and name else [])
 
-    found = try_to_load_from_cache(repo, MODEL_INDEX, revision=revision)
-    return Path(found).parent if isinstance(found, str) else None
+
+def same_repo(a: str, b: str) -> bool:
+    """Whether two repo ids name one repo: the Hub ignores case and redirects renamed organisations."""
+    return b.lower() in (r.lower() for r in repo_names(a))
+
+
+def find_in_hf_cache(repo: str, revision: str | None = None) -> Path | None:
+    """The snapshot folder of a repo already in the Hugging Face cache, without touching the network.
+
+    The cache names a repo's folder as it was spelled when it was fetched (models--Org--Name), so the
+    repo is looked for in any casing and under its organisation's other name."""
+    from huggingface_hub import constants, try_to_load_from_cache  # imported here: only for this look-up
+
+    cache = Path(constants.HF_HUB_CACHE)
+    wanted = {"models--" + r.replace("/", "--").lower() for r in repo_names(repo)}
+    spellings = list(repo_names(repo))
+    try:
+        entries = sorted(entry.name for entry in cache.iterdir()) if cache.is_dir() else []
+    except OSError:
+        entries = []
+    spellings += [e.removeprefix("models--").replace("--", "/", 1) for e in entries if e.lower() in wanted]
+    for spelling in dict.fromkeys(spellings):
+        found = try_to_load_from_cache(spelling, MODEL_INDEX, cache_dir=cache, revision=revision)
+        if isinstance(found, str):
+            return Path(found).parent
+    return None
 
 
 _SNAPSHOT = re.compile(r"[0-9a-f]{40}")

@@ -45,7 +45,7 @@ def test_the_cpu_gets_full_precision(monkeypatch):
                 (m / "tokenizer" / "tokenizer.json").unlink()
                 or (m / "tokenizer" / "tokenizer_config.json").unlink()
             ),
-            "tokenizer/ has none of",
+            "tokenizer/ has neither tokenizer.json nor spiece.model",
         ),
         (lambda m: (m / "model_index.json").write_text("{not json"), "model_index.json is damaged"),
     ],
