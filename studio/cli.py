@@ -97,7 +97,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             from .engine.memory import MemoryTierError
 
             try:
-                plan = plan_memory(entry.card, device)
+                plan = plan_memory(entry.card, device, folder=entry.folder)
                 print(f"  {'':30} memory tier {plan}: {plan.reason}")
             except MemoryTierError as exc:
                 print(f"  {'':30} {exc} (from $STUDIO_MEMORY)")
