@@ -51,8 +51,8 @@ def _class(dotted: str):
     return getattr(importlib.import_module(module), name)
 
 
-def component_bytes(spec: dict) -> int:
-    """Bytes of one component: its parameters (and persistent buffers) in its dtype."""
+def component_count(spec: dict) -> int:
+    """Elements of one component: its parameters and floating buffers."""
     config = dict(spec.get("config", {}))
     cls = _class(spec["class"])
     with torch.device("meta"), warnings.catch_warnings():
@@ -63,7 +63,7 @@ def component_bytes(spec: dict) -> int:
             model = cls(**{k: v for k, v in config.items() if v != []})
     count = sum(p.numel() for p in model.parameters())
     count += sum(b.numel() for name, b in model.named_buffers() if b.is_floating_point())
-    return count * BYTES[spec.get("dtype", "bfloat16")]
+    return count
 
 
 def resolve(data: dict, arch: str, name: str) -> dict:
@@ -79,7 +79,7 @@ def resolve(data: dict, arch: str, name: str) -> dict:
 def tables() -> dict[str, str]:
     """One [components] table per architecture, as TOML text."""
     data = tomllib.loads(CONFIGS.read_text())
-    cache: dict[str, float] = {}
+    cache: dict[str, int] = {}
     out = {}
     for arch, components in data["architectures"].items():
         lines = [
@@ -91,8 +91,10 @@ def tables() -> dict[str, str]:
             spec = resolve(data, arch, name)
             key = repr(sorted(spec.items(), key=str))
             if key not in cache:
-                cache[key] = component_bytes(spec) / 2**30
-            lines.append(f"{name}_gb = {cache[key]:.2f}")
+                cache[key] = component_count(spec)
+            dtype = spec.get("dtype", "bfloat16")
+            gb = cache[key] * BYTES[dtype] / 2**30
+            lines.append(f"{name}_gb = {gb:.2f}  # {cache[key] / 1e9:.2f}B parameters in {dtype}")
         out[arch] = "\n".join(lines) + "\n"
     return out
 
