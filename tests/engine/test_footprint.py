@@ -14,6 +14,7 @@ from safetensors.torch import load_file, save_file
 from studio import cli
 from studio.engine.cards import CardError, card_from_toml, load_cards
 from studio.engine.footprint import GB, component_bytes, folder_components, footprint, read_header
+from tests.conftest import REPO
 
 
 def _direct_bytes(folder: Path, dtype_bytes: int | None = None) -> int:
@@ -104,3 +105,19 @@ def test_models_fit_prints_each_cards_tier_on_the_gpu_and_what_decided_it(tmp_pa
 def test_models_fit_is_a_verb_of_the_command_line():
     args = cli.parser().parse_args(["models", "fit", "--gpu-memory", "12", "--width", "832"])
     assert (args.func, args.gpu_memory, args.width) == (cli.cmd_models_fit, 12.0, 832)
+
+
+def test_the_cards_sizes_are_what_the_configs_give_on_the_meta_device():
+    """benchmarks/component_sizes.py recomputes a card's sizes from the real configs: here the Wan 2.1
+    1.3B card's transformer and UMT5-XXL text encoder, built with their real classes and no weights."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("component_sizes", REPO / "benchmarks" / "component_sizes.py")
+    sizes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sizes)
+    data = tomllib.loads(sizes.CONFIGS.read_text())
+    card = load_cards()["wan-2.1-t2v-1.3b"]
+    assert sizes.CARDS[card.id] == "wan-2_1-1_3b"
+    for name in ("transformer", "text_encoder"):
+        part = sizes.resolve(data, "wan-2_1-1_3b", name)
+        assert round(sizes.component_count(part) * 2 / GB, 2) == card.components[name]
