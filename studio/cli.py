@@ -97,7 +97,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             from .engine.memory import MemoryTierError
 
             try:
-                plan = plan_memory(entry.card, device)
+                plan = plan_memory(entry.card, device, folder=entry.folder)
                 print(f"  {'':30} memory tier {plan}: {plan.reason}")
             except MemoryTierError as exc:
                 print(f"  {'':30} {exc} (from $STUDIO_MEMORY)")
@@ -182,6 +182,36 @@ def cmd_models_download(args: argparse.Namespace) -> int:
     if args.dir and Path(args.dir).expanduser().resolve() != models_root().resolve():
         _say(f"downloaded; the studio finds it with --models-dir {args.dir} or STUDIO_MODELS={args.dir}")
     print(folder)
+    return 0
+
+
+def cmd_models_fit(args: argparse.Namespace) -> int:
+    """Each card's memory tier on a GPU of the given size, and the component that decided it."""
+    from .engine.cards import CardError, catalogue
+    from .engine.footprint import FootprintError, footprint
+    from .engine.memory import plan_for_footprint
+
+    if args.gpu_memory <= 0:
+        raise CommandError(f"--gpu-memory should be positive, not {args.gpu_memory:g}")
+    try:
+        models = catalogue(args.models_dir)
+    except CardError as exc:
+        raise CommandError(f"a model card is broken: {exc}") from exc
+    for entry in models:
+        card = entry.card
+        try:
+            fp = footprint(card, entry.folder if entry.installed else None, args.width, args.height, args.frames)
+        except FootprintError as exc:
+            print(f"{card.id:30} ?               {exc}")
+            continue
+        if fp is None:
+            print(f"{card.id:30} ?               no component sizes on the card and no weights on disk")
+            continue
+        plan = plan_for_footprint(args.gpu_memory, fp)
+        label = str(plan) if plan.fits else f"{plan.tier} (too big)"
+        print(f"{card.id:30} {label:26} {plan.reason}")
+    if not models:
+        print("no model cards found")
     return 0
 
 
@@ -754,6 +784,12 @@ def parser() -> argparse.ArgumentParser:
     fetch.add_argument("id", help="a model card id, e.g. ltx-video-0.9.5")
     fetch.add_argument("--dir", help="the models folder to download into (default: --models-dir, else models/)")
     fetch.set_defaults(func=cmd_models_download)
+    fit = models_sub.add_parser("fit", help="the memory tier each model gets on a GPU of a given size, and why")
+    fit.add_argument("--gpu-memory", type=_finite, required=True, metavar="GB", help="the GPU's memory in GB")
+    fit.add_argument("--width", type=int, help="the video's width (default: each card's)")
+    fit.add_argument("--height", type=int, help="the video's height (default: each card's)")
+    fit.add_argument("--frames", type=int, help="the number of frames (default: each card's)")
+    fit.set_defaults(func=cmd_models_fit)
     tiny = models_sub.add_parser("tiny", help="build a tiny random-weight model for tests")
     tiny.add_argument("family", help="model family, e.g. ltx")
     tiny.add_argument("dir", help="the folder to write it to")

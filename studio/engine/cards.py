@@ -159,6 +159,10 @@ class Card:
     last_frame: str = "optional"
     # Whether the model takes reference images (Recipe.references) beside any mode's inputs: Wan VACE.
     references: bool = False
+    # GB on the GPU per component (transformer, text_encoder, vae, ...), as loaded: the card's
+    # [components] table (<name>_gb), from benchmarks/component_sizes.py; the memory planner's sizes
+    # when the weights are not on disk to read.
+    components: dict[str, float] = field(default_factory=dict)
     source: str | None = field(default=None, compare=False)  # the file the card was read from
 
     @property
@@ -177,6 +181,7 @@ class Card:
         data["modes"] = [str(m) for m in self.modes]
         data["call"] = dict(self.call)
         data["pipelines"] = dict(self.pipelines)
+        data["components"] = dict(self.components)
         return data
 
     @classmethod
@@ -216,10 +221,11 @@ class Card:
             },
             "call": self.call,
             "pipelines": self.pipelines,
+            "components": {f"{k}_gb": v for k, v in self.components.items()},
         }
         lines = [f"{k} = {_toml_value(v)}" for k, v in top.items() if v is not None]
         for name, table in tables.items():
-            if not table and name in ("call", "pipelines"):
+            if not table and name in ("call", "pipelines", "components"):
                 continue  # optional tables are left out when empty
             lines += ["", f"[{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
         return "\n".join(lines) + "\n"
@@ -330,10 +336,23 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
         pipelines={str(k): str(v) for k, v in pipelines.items()},
         last_frame=last_frame,
         references=_field(data, "references", bool, source, False),
+        components=_components(_field(data, "components", dict, source, {}), source),
         source=source,
     )
     _check_numbers(card, family, source)
     return card
+
+
+def _components(table: dict[str, Any], source: str) -> dict[str, float]:
+    """The [components] table: <component>_gb = positive GB each."""
+    sizes = {}
+    for key in table:
+        if not key.endswith("_gb"):
+            raise CardError(f"{source}: [components] {key} should be a component's size, <name>_gb")
+        sizes[key.removesuffix("_gb")] = _field(table, key, float, f"{source} [components]")
+        if sizes[key.removesuffix("_gb")] <= 0:
+            raise CardError(f"{source}: [components] {key} should be positive")
+    return sizes
 
 
 def _check_numbers(card: Card, family: Family, source: str) -> None:

@@ -15,6 +15,7 @@ import torch
 
 from ..core.recipe import Mode
 from .cards import Card, folder_card
+from .footprint import footprint
 from .memory import MemoryPlan, apply_plan, choose_plan, free_memory_gb, requested_tier
 from .weights import ModelFolderError, check_folder
 
@@ -87,14 +88,21 @@ def load_pipeline(
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ModelFolderError(f"could not load the model in {folder}: {exc}") from exc
     pipe.set_progress_bar_config(disable=True)
-    apply_plan(pipe, plan or plan_memory(card, device), device.torch_device)
+    apply_plan(pipe, plan or plan_memory(card, device, folder=folder), device.torch_device)
     return pipe if mode is None else pipeline_for_mode(pipe, card, mode)
 
 
-def plan_memory(card: Card, device: Device, tier: str | None = None) -> MemoryPlan:
+def plan_memory(
+    card: Card, device: Device, tier: str | None = None, folder: str | os.PathLike[str] | None = None
+) -> MemoryPlan:
     """The memory tier for a card on a device: `tier` or $STUDIO_MEMORY if set, else chosen from the
-    device's free memory now."""
-    return choose_plan(device.name, free_memory_gb(device.torch_device), card.memory_gb, requested_tier(tier))
+    device's free memory now and the model's components (read from the folder's safetensors headers,
+    at the device's dtype, else the card's recorded sizes) at the card's default size."""
+    dtype_bytes = torch.tensor([], dtype=device.dtype).element_size()
+    fp = footprint(card, folder, dtype_bytes=dtype_bytes)
+    return choose_plan(
+        device.name, free_memory_gb(device.torch_device), card.memory_gb, requested_tier(tier), footprint=fp
+    )
 
 
 def pipeline_for_mode(pipe, card: Card, mode: Mode | str):

@@ -8,6 +8,12 @@ VAE tiling (decoding big frames in tiles) goes with the offload tiers, and with 
 weights fit but little is left for the decode. Whatever the tier, a decode that runs out of memory is
 retried tiled from the same latents (guard_decode), so the denoise never runs twice.
 
+Given a model's footprint (footprint.py: each component's weights, read from the folder's safetensors
+headers or the card, and the activations at a size), the choice is made per component: model offload
+still puts the biggest component, with the activations if it is the transformer, on the GPU at once,
+so when that does not fit the plan is group offload, and the reason names the component that decided.
+Without one it falls back to the card's single memory_gb.
+
 The choice (choose_plan) is pure and imports no torch; apply_plan and guard_decode do.
 """
 
@@ -17,6 +23,8 @@ import os
 import sys
 from dataclasses import dataclass
 
+from .footprint import CONTEXT_GB, DIT_BLOCKS, Footprint
+
 TIERS = ("resident", "model_offload", "group_offload")  # most memory (fastest) first
 MEMORY_ENV = "STUDIO_MEMORY"
 
@@ -24,7 +32,10 @@ MEMORY_ENV = "STUDIO_MEMORY"
 # fragmentation and the decode's peak need room the card does not count.
 RESIDENT_MARGIN = 1.25  # all resident, untiled decode
 TILED_MARGIN = 1.0  # all resident, tiled decode
-OFFLOAD_SHARE = 0.5  # model offload needs about the biggest component: roughly half of the whole
+OFFLOAD_SHARE = 0.5  # without per-component sizes: model offload's need, a guess at the biggest's share
+# With per-component sizes: what is on the GPU at once, times this for the allocator's fragmentation
+# and a step's temporaries (a 24.3 GB transformer with 0.8 GB of activations needs ~28.6 GB with the context).
+FRAGMENTATION = 1.1
 
 
 class MemoryTierError(ValueError):
@@ -36,6 +47,7 @@ class MemoryPlan:
     tier: str
     vae_tiling: bool
     reason: str  # one line for the log and for `studio doctor`
+    fits: bool = True  # False: even this tier is expected to run out of memory (the reason says what to do)
 
     def __str__(self) -> str:
         return self.tier + (" + VAE tiling" if self.vae_tiling and self.tier == "resident" else "")
@@ -54,8 +66,15 @@ def requested_tier(tier: str | None = None) -> str | None:
     return None if tier in (None, "auto") else check_tier(tier)
 
 
-def choose_plan(device: str, free_gb: float | None, need_gb: float, tier: str | None = None) -> MemoryPlan:
-    """The tier for a model needing need_gb on a device with free_gb free (None: unknown).
+def choose_plan(
+    device: str,
+    free_gb: float | None,
+    need_gb: float,
+    tier: str | None = None,
+    footprint: Footprint | None = None,
+) -> MemoryPlan:
+    """The tier for a model needing need_gb on a device with free_gb free (None: unknown); with its
+    footprint, chosen per component (plan_for_footprint) instead.
 
     Offloading moves weights between the CPU and an accelerator's own memory, so on the CPU it does
     not apply; on Apple's MPS the memory is shared with the CPU, and offloading saves nothing either.
@@ -70,6 +89,8 @@ def choose_plan(device: str, free_gb: float | None, need_gb: float, tier: str | 
         return MemoryPlan(tier, tier != "resident", f"{tier}, as asked")
     if free_gb is None:
         return MemoryPlan("model_offload", True, "free GPU memory unknown: model offload to be safe")
+    if footprint is not None and footprint.components:
+        return plan_for_footprint(free_gb, footprint)
     have = f"{free_gb:.1f} GB free for a model needing ~{need_gb:g} GB"
     if free_gb >= need_gb * RESIDENT_MARGIN:
         return MemoryPlan("resident", False, f"{have}: all resident")
@@ -78,6 +99,52 @@ def choose_plan(device: str, free_gb: float | None, need_gb: float, tier: str | 
     if free_gb >= need_gb * OFFLOAD_SHARE:
         return MemoryPlan("model_offload", True, f"{have}: model offload")
     return MemoryPlan("group_offload", True, f"{have}: group offload")
+
+
+def _gb(value: float) -> str:
+    return f"{value:.1f} GB"
+
+
+def plan_for_footprint(free_gb: float, footprint: Footprint) -> MemoryPlan:
+    """The tier for a model's components on a CUDA device with free_gb free.
+
+    resident: every component, the activations and the CUDA context fit (untiled decode with room for
+    it, RESIDENT_MARGIN on the weights). model offload: the component that needs most by itself fits
+    with the context. group offload: otherwise; it keeps only a few blocks' weights on the GPU, but the
+    activations at the asked size still have to fit, and when they do not the plan says so.
+    """
+    weights, act = footprint.total_gb, footprint.activations_gb
+    have = f"{_gb(free_gb)} free"
+    resident = (weights + act) * FRAGMENTATION + CONTEXT_GB
+    if free_gb >= weights * RESIDENT_MARGIN + act * FRAGMENTATION + CONTEXT_GB:
+        return MemoryPlan("resident", False, f"{have}; all resident needs ~{_gb(resident)}: all resident")
+    if free_gb >= resident:
+        return MemoryPlan("resident", True, f"{have}; all resident needs ~{_gb(resident)}: all resident, VAE tiled")
+    name, size = footprint.largest()
+    with_act = f" + {_gb(act)} activations" if name == "transformer" and act else ""
+    offload_need = footprint.need_gb(name) * FRAGMENTATION + CONTEXT_GB
+    if free_gb >= offload_need:
+        return MemoryPlan(
+            "model_offload",
+            True,
+            f"{have}; all resident needs ~{_gb(resident)}; model offload: the largest, the {name} "
+            f"({_gb(size)}{with_act}, ~{_gb(offload_need)} on the GPU), fits",
+        )
+    decided = (
+        f"model offload: the {name} ({_gb(size)}{with_act}, ~{_gb(offload_need)} on the GPU) does not fit in "
+        f"{_gb(free_gb)}, so group offload"
+    )
+    # Leaf-level group offload holds a layer or two of a block at a time, plus the next one on the stream.
+    group_need = (act + 2 * size / DIT_BLOCKS) * FRAGMENTATION + CONTEXT_GB
+    if free_gb >= group_need:
+        return MemoryPlan("group_offload", True, decided)
+    return MemoryPlan(
+        "group_offload",
+        True,
+        f"{decided}; even that needs ~{_gb(group_need)} (the activations at this size): "
+        "try a smaller size or fewer frames",
+        fits=False,
+    )
 
 
 def lower_tier(tier: str) -> str | None:

@@ -231,7 +231,8 @@ class Worker:
             _free_memory()
             revision = weights_revision(folder)
             device = pick_device()
-            self._plan = plan_memory(card, device, tier)  # after freeing: the free memory counts the old model's
+            # After freeing: the free memory counts the old model's.
+            self._plan = plan_memory(card, device, tier, folder)
             print(f"worker: memory {self._plan}: {self._plan.reason}", file=sys.stderr, flush=True)
             self._loaded = (key, load_pipeline(folder, card, device, plan=self._plan), revision)
         return pipeline_for_mode(self._loaded[1], card, mode), self._loaded[2]

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import io
 import json
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from studio.core.recipe import Mode, Recipe
+from studio.engine import loader
+from studio.engine.cards import load_cards
+from studio.engine.footprint import CONTEXT_GB, Footprint, footprint
 from studio.engine.ltx import generate
 from studio.engine.memory import (
     MemoryPlan,
@@ -19,6 +24,7 @@ from studio.engine.memory import (
     check_tier,
     choose_plan,
     lower_tier,
+    plan_for_footprint,
     requested_tier,
 )
 
@@ -185,3 +191,68 @@ def test_an_out_of_memory_job_fails_with_advice_and_the_worker_runs_the_next(tin
     )
     assert events[-1]["type"] == "done" and events[-1]["job_id"] == "next"
     assert (tmp_path / "next.mkv").is_file()
+
+
+# -- the tier from each component's size ------------------------------------------------------------
+
+GPU_SIZES = (8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 80.0)
+_CARDS = sorted(load_cards().values(), key=lambda c: c.id)
+
+
+@pytest.mark.parametrize("gpu_gb", GPU_SIZES)
+@pytest.mark.parametrize("card", _CARDS, ids=[c.id for c in _CARDS])
+def test_no_component_is_put_on_a_gpu_it_cannot_fit(card, gpu_gb, monkeypatch):
+    """The planner the loader uses, for every card on GPUs from 8 to 80 GB: under model offload the
+    biggest component (the transformer with its activations) is on the GPU at once, and resident puts
+    all of them there; neither may be chosen when that does not fit. The sizes are the card's recorded
+    ones, read from its file, so the check does not take the planner's word for them."""
+    sizes = tomllib.loads(Path(card.source).read_text())["components"]
+    sizes = {k.removesuffix("_gb"): v for k, v in sizes.items()}
+    monkeypatch.setattr(loader, "free_memory_gb", lambda _device: gpu_gb)
+    monkeypatch.delenv("STUDIO_MEMORY", raising=False)
+    plan = loader.plan_memory(card, loader.Device(torch.device("cuda"), torch.bfloat16))
+    if plan.tier == "resident":
+        assert sum(sizes.values()) + CONTEXT_GB <= gpu_gb, plan.reason
+    if plan.tier == "model_offload":
+        name, biggest = max(sizes.items(), key=lambda item: item[1])
+        assert biggest + CONTEXT_GB <= gpu_gb, f"the {name} ({biggest} GB) cannot fit in {gpu_gb} GB: {plan.reason}"
+
+
+@pytest.mark.parametrize(
+    ("card_id", "gpu_gb", "component"),
+    [
+        ("ltx-video-0.9.7-dev", 24.0, "transformer"),  # ~24.3 GB in bf16: an RTX 3090/4090
+        ("wan-2.1-vace-14b", 32.0, "transformer"),  # ~32.3 GB
+        ("ltx-2", 40.0, "transformer"),  # ~35.2 GB before the activations
+        ("wan-2.1-t2v-1.3b", 10.0, "text_encoder"),  # UMT5-XXL ~10.6 GB
+        ("ltx-video-0.9.5", 10.0, "text_encoder"),  # T5-XXL ~8.9 GB with the context and slack
+        ("cogvideox-2b", 10.0, "text_encoder"),
+    ],
+)
+def test_the_real_models_that_ran_out_of_memory_get_group_offload_and_say_why(card_id, gpu_gb, component):
+    card = load_cards()[card_id]
+    plan = choose_plan("cuda", gpu_gb, card.memory_gb, footprint=footprint(card))
+    assert plan.tier == "group_offload"
+    assert plan.reason.startswith(f"model offload: the {component} (")
+    assert f"does not fit in {gpu_gb:.1f} GB, so group offload" in plan.reason
+
+
+def test_the_plan_from_components_names_the_component_and_says_when_nothing_fits():
+    fp = Footprint({"transformer": 24.0, "text_encoder": 9.0, "vae": 0.5}, activations_gb=1.0)
+    assert plan_for_footprint(80.0, fp).tier == "resident"
+    assert plan_for_footprint(40.0, fp) == MemoryPlan("resident", True, plan_for_footprint(40.0, fp).reason)
+    offload = plan_for_footprint(32.0, fp)
+    assert offload.tier == "model_offload"
+    assert "the largest, the transformer (24.0 GB + 1.0 GB activations" in offload.reason
+    group = plan_for_footprint(24.0, fp)
+    assert (group.tier, group.fits) == ("group_offload", True)
+    assert group.reason.startswith("model offload: the transformer (24.0 GB + 1.0 GB activations, ~28.5 GB on the GPU)")
+    # A text encoder bigger than the transformer decides it the same way.
+    encoder = plan_for_footprint(10.0, Footprint({"transformer": 2.6, "text_encoder": 10.6}, 0.5))
+    assert encoder.reason.startswith("model offload: the text_encoder (10.6 GB")
+    # Activations too big for the GPU: group offload cannot help, and the plan says what to do.
+    huge = plan_for_footprint(8.0, Footprint({"transformer": 30.0}, activations_gb=12.0))
+    assert (huge.tier, huge.fits) == ("group_offload", False)
+    assert "try a smaller size or fewer frames" in huge.reason
+    # Without a footprint, the card's single figure still decides, as before.
+    assert choose_plan("cuda", 16.0, 24.0, footprint=None).tier == "model_offload"
