@@ -185,3 +185,26 @@ def test_the_worker_makes_a_two_pass_take_and_its_recipe_says_so(models, tiny_lt
 
 def test_a_one_pass_take_names_no_upsampler():
     assert Recipe.from_dict(dataclasses.asdict(recipe()) | {"mode": "text_to_video"}).upsampler is None
+
+
+def test_a_long_two_pass_shot_extends_window_by_window(tiny_pipe, two_pass_card, upsampler, calls, tmp_path):
+    """As the worker runs it: the family's generate given the upsampler; no latent carry (each window's
+    overlap is encoded from its frames, as the passes' latents are of two sizes)."""
+    import functools
+    from types import SimpleNamespace
+
+    from studio.engine import windows
+    from studio.media.takes import write_frames
+
+    card = dataclasses.replace(two_pass_card, max_frames=9)  # so 13 frames are two windows
+    family = SimpleNamespace(generate=functools.partial(ltx.generate, upsampler=upsampler))
+    take = tmp_path / "long.mkv"
+
+    def write_partial(frames, done, count):
+        write_frames(take, frames, 24.0)
+        return str(take)
+
+    frames = windows.generate_long(family, tiny_pipe, recipe(frames=13), card, None, write_partial)
+    assert frames.shape == (13, 64, 96, 3)
+    assert [c["size"] for c in calls] == [(64, 32), (128, 64)] * 2
+    assert [c["conditions"] for c in calls[2:]] == [[(64, 32)], [(128, 64)]]  # the overlap, at each pass's size
