@@ -183,8 +183,15 @@ def test_the_worker_makes_a_two_pass_take_and_its_recipe_says_so(models, tiny_lt
     assert Recipe.from_dict(done["recipe"]).upsampler == done["recipe"]["upsampler"]
 
 
-def test_a_one_pass_take_names_no_upsampler():
-    assert Recipe.from_dict(dataclasses.asdict(recipe()) | {"mode": "text_to_video"}).upsampler is None
+def test_a_project_keeps_the_upsampler_a_take_was_made_through():
+    from studio.core.schema import InvalidProject, check_recipe
+
+    two_pass = dataclasses.replace(recipe(), upsampler="ltxv-spatial-upscaler-0.9.7@abc123").to_dict()
+    check_recipe(two_pass, "take")
+    assert Recipe.from_dict(two_pass).upsampler == "ltxv-spatial-upscaler-0.9.7@abc123"
+    assert Recipe.from_dict(recipe().to_dict()).upsampler is None  # one pass
+    with pytest.raises(InvalidProject):
+        check_recipe(two_pass | {"upsampler": 7}, "take")
 
 
 def test_a_long_two_pass_shot_extends_window_by_window(tiny_pipe, two_pass_card, upsampler, calls, tmp_path):
