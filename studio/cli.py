@@ -134,11 +134,19 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         else:
             where = f"missing (studio models download {card.id})" if card.repo else "missing"
         print(f"{card.id:30} {card.name}")
+        if card.kind == "upsampler":  # a part of the two-pass models, not one to make shots with
+            users = [m.card.id for m in models if m.card.multiscale.get("upsampler") == card.id]
+            print(f"{'':30} {card.family} latent upsampler, ~{card.memory_gb:g} GB GPU memory; "
+                  f"the second pass of {', '.join(users) or 'two-pass models'}")
+            print(f"{'':30} {where}")
+            continue
         print(
             f"{'':30} {card.family}, {card.default_width}x{card.default_height}, {card.frame_step}k+1 frames "
             f"up to {card.max_frames}, {card.default_steps} steps, ~{card.memory_gb:g} GB GPU memory"
         )
         print(f"{'':30} modes: {', '.join(str(m) for m in card.modes)}")
+        if card.multiscale:
+            print(f"{'':30} two passes: needs {card.multiscale['upsampler']}")
         print(f"{'':30} {where}")
     if not models:
         print("no model cards found")

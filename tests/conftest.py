@@ -62,6 +62,14 @@ def tiny_ltx(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_ltx_upsampler(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny LTX latent upsampler folder (an LTXLatentUpsamplePipeline, laid out like
+    Lightricks/ltxv-spatial-upscaler-0.9.7, with a kind = "upsampler" card): doubles the tiny LTX model's
+    latents in width and height. Read-only."""
+    return _tiny(tmp_path_factory, "ltx-upsampler")
+
+
+@pytest.fixture(scope="session")
 def tiny_wan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny Wan folder laid out like Wan 2.2 TI2V 5B (a WanPipeline; text and first-frame shots):
     32x32, 9 frames, 2 steps by default, frames 4k+1, sizes in multiples of 16. Read-only."""

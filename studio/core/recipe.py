@@ -76,6 +76,9 @@ class Recipe:
     # video to video: how much of the clip is remade, 0 (kept as it is) to 1 (made anew from the prompt)
     strength: float = 1.0
     model_revision: str | None = None  # filled in by the engine: which weights made the take
+    # filled in by the engine for a take made in two passes (a small first pass, its latents upsampled,
+    # a short refine at full size): the upsampler, "<card id>@<revision>"; None: made in one pass
+    upsampler: str | None = None
     # connect: the bridge's exact length, where that is not a length the model makes (a gap on the
     # timeline); the next longer bridge is made and evenly thinned to it. None: as made.
     bridge_frames: int | None = None

@@ -159,7 +159,7 @@ def check_recipe(value: Any, where: str) -> None:
     _text(_required(data, "prompt", where), f"{where}.prompt")
     for key in ("negative_prompt",):
         _get(data, key, where, _text)
-    for key in ("expanded_prompt", "model_revision"):
+    for key in ("expanded_prompt", "model_revision", "upsampler"):
         _get(data, key, where, _text, optional=True)
     _get(data, "seed", where, _int, 0, SEED_MAX)
     _get(data, "steps", where, _int, 1, 10_000, optional=True)

@@ -163,6 +163,12 @@ class Card:
     # [components] table (<name>_gb), from benchmarks/component_sizes.py; the memory planner's sizes
     # when the weights are not on disk to read.
     components: dict[str, float] = field(default_factory=dict)
+    # "video", a model the Shot panel offers; "upsampler", a latent upsampler that a two-pass card's
+    # [multiscale] names (downloaded and listed like a model, never run as one).
+    kind: str = "video"
+    # A two-pass recipe (LTX-Video 0.9.7): the shot made at first_pass_scale of its size, its latents
+    # upsampled by the `upsampler` card's model, then refined at full size (MULTISCALE_KEYS). Empty: one pass.
+    multiscale: dict[str, Any] = field(default_factory=dict)
     source: str | None = field(default=None, compare=False)  # the file the card was read from
 
     @property
@@ -182,6 +188,7 @@ class Card:
         data["call"] = dict(self.call)
         data["pipelines"] = dict(self.pipelines)
         data["components"] = dict(self.components)
+        data["multiscale"] = dict(self.multiscale)
         return data
 
     @classmethod
@@ -203,6 +210,7 @@ class Card:
             "memory_gb": self.memory_gb,
             "last_frame": None if self.last_frame == "optional" else self.last_frame,
             "references": self.references or None,
+            "kind": None if self.kind == "video" else self.kind,
             "description": self.description,
         }
         tables = {
@@ -222,10 +230,13 @@ class Card:
             "call": self.call,
             "pipelines": self.pipelines,
             "components": {f"{k}_gb": v for k, v in self.components.items()},
+            "multiscale": self.multiscale,
         }
+        if self.kind == "upsampler":
+            tables = {}  # it makes no shots: no frames, sizes or defaults of its own
         lines = [f"{k} = {_toml_value(v)}" for k, v in top.items() if v is not None]
         for name, table in tables.items():
-            if not table and name in ("call", "pipelines", "components"):
+            if not table and name in ("call", "pipelines", "components", "multiscale"):
                 continue  # optional tables are left out when empty
             lines += ["", f"[{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
         return "\n".join(lines) + "\n"
@@ -244,6 +255,18 @@ def _toml_value(value: Any) -> str:
 
 
 LAST_FRAME = ("optional", "no", "required")
+KINDS = ("video", "upsampler")
+# The latent upsampler pipelines a kind = "upsampler" card may name, by the family it upsamples for.
+UPSAMPLER_PIPELINES = {"ltx": "LTXLatentUpsamplePipeline"}
+# A [multiscale] table: what diffusers' LTX-Video 0.9.7 recipe sets (docs/source/en/api/pipelines/ltx_video.md).
+MULTISCALE_KEYS = {
+    "upsampler": str,  # the upsampler card's id
+    "first_pass_scale": float,  # the first pass's size, as a fraction of the shot's (2/3), rounded down
+    "refine_steps": int,  # the refine pass's schedule: num_inference_steps …
+    "refine_strength": float,  # … of which the last refine_steps x refine_strength run (denoise_strength)
+    "refine_timesteps": list,  # or a schedule of its own (the distilled model's)
+    "adain_factor": float,  # the upsampler's AdaIN match to the first pass's latents (0: none)
+}
 _MISSING = object()
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
@@ -274,6 +297,11 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
     family = FAMILIES.get(family_id)
     if family is None:
         raise CardError(f"{source}: unknown family {family_id!r} (known: {', '.join(FAMILIES)})")
+    kind = _field(data, "kind", str, source, "video")
+    if kind not in KINDS:
+        raise CardError(f"{source}: kind {kind!r} should be one of {', '.join(KINDS)}")
+    if kind == "upsampler":
+        return _upsampler_card(data, card_id, family, source)
     pipeline = _field(data, "pipeline", str, source, family.pipelines[0])
     if pipeline not in family.pipelines:
         raise CardError(
@@ -307,6 +335,7 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
             f"take (allowed: {', '.join(sorted(family.call_keys))})"
         )
 
+    multiscale = _multiscale(_field(data, "multiscale", dict, source, {}), family, source)
     last_frame = _field(data, "last_frame", str, source, "optional")
     if last_frame not in LAST_FRAME:
         raise CardError(f"{source}: last_frame {last_frame!r} should be one of {', '.join(LAST_FRAME)}")
@@ -337,6 +366,7 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
         last_frame=last_frame,
         references=_field(data, "references", bool, source, False),
         components=_components(_field(data, "components", dict, source, {}), source),
+        multiscale=multiscale,
         source=source,
     )
     _check_numbers(card, family, source)
@@ -353,6 +383,62 @@ def _components(table: dict[str, Any], source: str) -> dict[str, float]:
         if sizes[key.removesuffix("_gb")] <= 0:
             raise CardError(f"{source}: [components] {key} should be positive")
     return sizes
+
+
+def _multiscale(table: dict[str, Any], family: Family, source: str) -> dict[str, Any]:
+    """A checked [multiscale] table: an upsampler and a first-pass scale, and a refine schedule."""
+    if not table:
+        return {}
+    where = f"{source} [multiscale]"
+    if family.id not in UPSAMPLER_PIPELINES:
+        raise CardError(f"{where}: the studio makes {family.label} shots in one pass only")
+    unknown = sorted(set(table) - set(MULTISCALE_KEYS))
+    if unknown:
+        raise CardError(f"{where}: unknown {', '.join(unknown)} (known: {', '.join(MULTISCALE_KEYS)})")
+    checked = {key: _field(table, key, kind, where) for key, kind in MULTISCALE_KEYS.items()
+               if key in table or key in ("upsampler", "first_pass_scale", "refine_strength")}
+    if not 0 < checked["first_pass_scale"] < 1:
+        raise CardError(f"{where}: first_pass_scale should be between 0 and 1, not {checked['first_pass_scale']}")
+    if not 0 < checked["refine_strength"] < 1:  # 1 would start the refine from noise, not from the upsampled latents
+        raise CardError(f"{where}: refine_strength should be between 0 and 1, not {checked['refine_strength']}")
+    if ("refine_steps" in checked) == ("refine_timesteps" in checked):
+        raise CardError(f"{where}: give refine_steps or refine_timesteps (one of them)")
+    if checked.get("refine_steps", 1) < 1 or not checked.get("refine_timesteps", [0]):
+        raise CardError(f"{where}: the refine pass needs at least one step")
+    return checked
+
+
+def _upsampler_card(data: dict[str, Any], card_id: str, family: Family, source: str) -> Card:
+    """A kind = "upsampler" card: a model to download and find, that makes no shots of its own (no modes)."""
+    pipeline = _field(data, "pipeline", str, source, UPSAMPLER_PIPELINES.get(family.id, ""))
+    if pipeline != UPSAMPLER_PIPELINES.get(family.id):
+        raise CardError(f"{source}: an upsampler for {family.label} should be a "
+                        f"{UPSAMPLER_PIPELINES.get(family.id, 'pipeline the studio knows')}, not {pipeline!r}")
+    memory_gb = _field(data, "memory_gb", float, source)
+    return Card(
+        id=card_id,
+        name=_field(data, "name", str, source),
+        family=family.id,
+        pipeline=pipeline,
+        modes=(),
+        frame_step=1,
+        max_frames=1,
+        default_frames=1,
+        size_multiple=family.size_multiple,
+        max_width=family.size_multiple,
+        max_height=family.size_multiple,
+        default_width=family.size_multiple,
+        default_height=family.size_multiple,
+        default_fps=1.0,
+        default_steps=1,
+        default_guidance=0.0,
+        memory_gb=memory_gb,
+        repo=_field(data, "repo", str, source, None),
+        revision=_field(data, "revision", str, source, None),
+        description=_field(data, "description", str, source, ""),
+        kind="upsampler",
+        source=source,
+    )
 
 
 def _check_numbers(card: Card, family: Family, source: str) -> None:
@@ -752,3 +838,29 @@ def resolve(
     if others:
         message += f" (known but not downloaded: {', '.join(others)})"
     raise ModelNotFound(message)
+
+
+def upsampler_folder(
+    card: Card,
+    model_folder: str | os.PathLike[str] | None = None,
+    models_dir: str | os.PathLike[str] | None = None,
+) -> Path:
+    """The weights of a two-pass card's upsampler: beside the model's own folder (<dir>/<upsampler id>/),
+    else wherever resolve() finds that card. Missing, it is one line saying what to download: the job
+    fails rather than quietly making one pass, which would not be the take the card's recipe makes (the
+    distilled model's schedule is a first pass's, meant to be refined)."""
+    name = card.multiscale["upsampler"]
+    if model_folder is not None:
+        beside = Path(model_folder).parent / name
+        if (beside / "model_index.json").is_file():
+            return beside
+    try:
+        found = resolve(name, models_dir).folder
+    except (ModelNotFound, ModelFolderError):
+        found = None
+    if found is None:
+        raise ModelNotFound(
+            f"download {name}: studio models download {name} ({card.name} makes its shots in two passes, "
+            "the second through that upsampler)"
+        )
+    return found

@@ -11,10 +11,18 @@ latents, noised to the level the schedule has after (1 - strength) of the steps,
 steps x strength steps run. strength 0 keeps the clip as it is (no step runs, and the frames are the
 clip's own); 1 remakes it from noise. A frame-0 video condition would not do this: the pipeline
 holds a strength-1 condition fixed through every step, whatever denoise_strength says.
+
+A card with [multiscale] (LTX-Video 0.9.7) makes its shots in two passes, as diffusers' LTX docs do
+("LTX-Video 0.9.7" examples in docs/source/en/api/pipelines/ltx_video.md): the shot at
+first_pass_scale of its size (rounded down to the card's multiple) to latents, those latents doubled
+in width and height by the upsampler (LTXLatentUpsamplePipeline), then a short refine pass from them
+at that size (denoise_strength, the refine schedule), with the same conditions made at each pass's
+size; the frames are resized to the shot's size last, as the docs' step 4 does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,11 +60,12 @@ def call_arguments(
     project_folder: str | Path | None = None,
     clips: list[np.ndarray] | None = None,
     pipe=None,
+    latents: torch.Tensor | None = None,
 ) -> dict:
     """The pipeline arguments for a recipe (everything but the callback).
 
     clips are read_clips()' frames (read here if not given); video to video needs the pipe to
-    encode its clip."""
+    encode its clip, unless latents (a two-pass shot's upsampled ones) are given to start from."""
     extra = dict(card.call)
     timesteps = extra.pop("timesteps", None)
     # A card's own schedule (the distilled models') fits only the step count it was made for.
@@ -68,7 +77,7 @@ def call_arguments(
         if pipe is None:
             raise ValueError("video to video needs the pipeline to encode its clip")
         conditions = []
-        extra["latents"] = encode_video(pipe, clips[0][: recipe.frames])
+        extra["latents"] = latents if latents is not None else encode_video(pipe, clips[0][: recipe.frames])
         extra["denoise_strength"] = recipe.strength
     elif recipe.mode in CLIP_INPUTS:
         conditions = [
@@ -115,6 +124,7 @@ def generate(
     on_preview: Callable[[np.ndarray], None] | None = None,
     assemble: bool = True,
     carry: dict | None = None,
+    upsampler=None,
 ) -> np.ndarray:
     """Run the pipeline; return the take as uint8 frames shaped (N, height, width, 3).
 
@@ -125,9 +135,17 @@ def generate(
     and an extension given them takes its overlap from them (carried_overlap) instead of re-encoding it.
 
     on_step, should_stop and on_preview are the step hooks (steps.StepHooks).
+    upsampler is the LTXLatentUpsamplePipeline a two-pass card ([multiscale]) needs; its windows carry
+    no latents (the overlap is encoded from the frames), as its two passes' latents are of two sizes.
     """
     hooks = StepHooks(on_step, should_stop, on_preview)
     hooks.check()
+    two_pass = bool(card.multiscale)
+    if two_pass and upsampler is None:
+        raise ValueError(f"{card.name} makes its shots in two passes: it needs the upsampler "
+                         f"{card.multiscale['upsampler']}")
+    if two_pass:
+        carry = None
     carried = carry.pop("latents", None) if carry is not None and recipe.mode is Mode.EXTEND_FORWARD else None
     if carry is not None:
 
@@ -139,13 +157,79 @@ def generate(
     clips = read_clips(recipe, project_folder)
     if recipe.mode is Mode.VIDEO_TO_VIDEO and recipe.strength == 0:
         return clips[0][: recipe.frames].copy()  # nothing to remake: the clip's own frames, exactly
-    arguments = call_arguments(recipe, card, project_folder, clips, pipe)
-    with carried_overlap(pipe, carried):
-        output = pipe(**arguments, **hooks.pipeline_arguments(latent_layout(pipe, recipe)))
-    frames = modes.output_frames(output, recipe)
+    if two_pass:
+        frames = two_passes(pipe, upsampler, recipe, card, project_folder, hooks)
+    else:
+        arguments = call_arguments(recipe, card, project_folder, clips, pipe)
+        with carried_overlap(pipe, carried):
+            output = pipe(**arguments, **hooks.pipeline_arguments(latent_layout(pipe, recipe)))
+        frames = modes.output_frames(output, recipe)
     if not assemble:
         return frames
     return modes.assemble(recipe.mode, frames, clips, card, recipe.bridge_frames)
+
+
+def first_pass_size(recipe: Recipe, card: Card) -> tuple[int, int]:
+    """(width, height) of a two-pass shot's first pass: first_pass_scale of the shot's, rounded down to
+    the card's multiple (the docs round to the VAE's 32), never below one multiple."""
+    scale, multiple = card.multiscale["first_pass_scale"], card.size_multiple
+    return (max(multiple, int(recipe.width * scale) // multiple * multiple),
+            max(multiple, int(recipe.height * scale) // multiple * multiple))
+
+
+def refine_schedule(card: Card) -> dict:
+    """The refine pass's schedule arguments: the card's own timesteps, or a step count."""
+    multiscale = card.multiscale
+    if "refine_timesteps" in multiscale:
+        timesteps = list(multiscale["refine_timesteps"])
+        return {"timesteps": timesteps, "num_inference_steps": len(timesteps)}
+    return {"num_inference_steps": multiscale["refine_steps"]}
+
+
+def refine_steps(card: Card) -> int:
+    """How many steps the refine pass runs: the last steps x refine_strength of its schedule, as the
+    pipeline's get_timesteps counts them."""
+    steps = refine_schedule(card)["num_inference_steps"]
+    return min(int(steps * card.multiscale["refine_strength"]), steps)
+
+
+def two_passes(pipe, upsampler, recipe: Recipe, card: Card, project_folder, hooks: StepHooks) -> np.ndarray:
+    """A two-pass shot's frames at the recipe's size (see the module's docstring). Progress counts both
+    passes' steps as one run."""
+    width, height = first_pass_size(recipe, card)
+    small = dataclasses.replace(recipe, width=width, height=height)
+    later = refine_steps(card)
+    report = hooks.on_step
+    first_total = [0]
+
+    def first_step(step: int, total: int) -> None:
+        first_total[0] = total
+        if report is not None:
+            report(step, total + later)
+
+    def refine_step(step: int, total: int) -> None:
+        if report is not None:
+            report(first_total[0] + step, first_total[0] + total)
+
+    first = dataclasses.replace(hooks, on_step=first_step)
+    arguments = call_arguments(small, card, project_folder, None, pipe)
+    arguments["output_type"] = "latent"
+    latents = pipe(**arguments, **first.pipeline_arguments(latent_layout(pipe, small))).frames
+    hooks.check()
+    upsampled = upsampler(latents=latents, adain_factor=card.multiscale.get("adain_factor", 0.0),
+                          output_type="latent").frames
+    scale = pipe.vae_spatial_compression_ratio
+    large = dataclasses.replace(recipe, width=upsampled.shape[-1] * scale, height=upsampled.shape[-2] * scale)
+    arguments = call_arguments(large, card, project_folder, None, pipe, latents=upsampled)
+    arguments.pop("timesteps", None)  # the card's [call] timesteps are the first pass's
+    arguments.update(refine_schedule(card), latents=upsampled, denoise_strength=card.multiscale["refine_strength"])
+    refine = dataclasses.replace(hooks, on_step=refine_step)
+    output = pipe(**arguments, **refine.pipeline_arguments(latent_layout(pipe, large)))
+    frames = modes.output_frames(output, large)
+    if (large.width, large.height) == (recipe.width, recipe.height):
+        return frames
+    size = (recipe.width, recipe.height)
+    return np.stack([np.asarray(Image.fromarray(f).resize(size, Image.Resampling.LANCZOS)) for f in frames])
 
 
 @contextmanager
@@ -213,3 +297,21 @@ def encode_video(pipe, frames: np.ndarray) -> torch.Tensor:
         latents = retrieve_latents(pipe.vae.encode(video), sample_mode="argmax")
     latents = pipe._normalize_latents(latents, pipe.vae.latents_mean, pipe.vae.latents_std)
     return latents.to(torch.float32)
+
+
+def load_upsampler(folder: str | Path, pipe):
+    """A two-pass card's LTXLatentUpsamplePipeline from its folder, sharing the loaded pipeline's VAE
+    (as the docs' `vae=pipeline.vae`: the folder's own VAE is not loaded again), its upsampler on the
+    device and in the dtype the pipeline runs in."""
+    from diffusers import LTXLatentUpsamplePipeline
+
+    from .weights import ModelFolderError
+
+    try:
+        upsampler = LTXLatentUpsamplePipeline.from_pretrained(
+            folder, vae=pipe.vae, use_safetensors=True, local_files_only=True, dtype=pipe.transformer.dtype)
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise ModelFolderError(f"could not load the upsampler in {folder}: {exc}") from exc
+    upsampler.latent_upsampler.to(pipe._execution_device)
+    upsampler.set_progress_bar_config(disable=True)
+    return upsampler

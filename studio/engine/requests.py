@@ -16,7 +16,7 @@ from pathlib import Path
 from ..core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
 from ..media.probe import MediaError, probe
 from . import policy, windows
-from .cards import Card, CardError, ModelNotFound, Resolved, catalogue, resolve
+from .cards import Card, CardError, ModelNotFound, Resolved, catalogue, resolve, upsampler_folder
 from .modes import condition_path, min_frames, overlap_frames
 from .sizes import SizeError, snap
 from .weights import ModelFolderError
@@ -71,7 +71,8 @@ def available_models(
         known = catalogue(models_dir, cards_dir)
     except CardError:
         return []
-    return [(entry.card.name, entry.card.id) for entry in known if entry.installed]
+    # An upsampler (kind = "upsampler") is a part of a two-pass model, not a model to make shots with.
+    return [(entry.card.name, entry.card.id) for entry in known if entry.installed and entry.card.kind == "video"]
 
 
 def prepare(
@@ -92,7 +93,13 @@ def prepare(
         raise RequestError("the prompt is empty: describe the shot")
     check_numbers(recipe, allow_long=allow_long)
     _check_policy(recipe)
-    card = resolve_model(recipe.model, models_dir, cards_dir).card
+    resolved = resolve_model(recipe.model, models_dir, cards_dir)
+    card = resolved.card
+    if card.multiscale:  # a two-pass model without its upsampler: said now, not when the job has loaded it
+        try:
+            upsampler_folder(card, resolved.folder, models_dir)
+        except ModelNotFound as exc:
+            raise RequestError(str(exc)) from exc
     if recipe.mode not in card.modes:
         raise RequestError(_cannot(card, recipe.mode, models_dir, cards_dir))
     clips = _check_inputs(recipe, project_folder)

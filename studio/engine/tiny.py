@@ -469,6 +469,52 @@ def tiny_ltx2_card(pipe) -> Card:
     )
 
 
+def build_ltx_upsampler_pipeline(seed: int = 0):
+    """An LTXLatentUpsamplePipeline laid out like Lightricks/ltxv-spatial-upscaler-0.9.7 (a VAE and a
+    latent upsampler that doubles the width and height), sized for the tiny LTX model's 8-channel latents."""
+    import torch
+    from diffusers import LTXLatentUpsamplePipeline
+    from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
+
+    vae = build_ltx_pipeline(seed).vae  # the tiny LTX model's own VAE, as the real repo carries 0.9.7's
+    torch.manual_seed(seed)
+    upsampler = LTXLatentUpsamplerModel(in_channels=vae.config.latent_channels, mid_channels=32,
+                                        num_blocks_per_stage=1)
+    return LTXLatentUpsamplePipeline(vae=vae, latent_upsampler=upsampler)
+
+
+def tiny_ltx_upsampler_card() -> Card:
+    return Card(
+        id="tiny-ltx-upsampler",
+        name="Tiny LTX latent upsampler (test model, random weights)",
+        family="ltx",
+        pipeline="LTXLatentUpsamplePipeline",
+        modes=(),
+        **_tiny_limits(1, FAMILIES["ltx"].size_multiple),
+        default_fps=1.0,
+        default_steps=1,
+        default_guidance=0.0,
+        memory_gb=0.1,
+        description="Built by `studio models tiny ltx-upsampler DIR` for tests: the tiny LTX model's two-pass shots.",
+        kind="upsampler",
+    )
+
+
+def tiny_ltx_two_pass_card(card: Card, upsampler: str = "tiny-ltx-upsampler") -> Card:
+    """The tiny LTX model's card with LTX-Video 0.9.7 dev's two-pass recipe (its refine at the tiny model's
+    own small step count): for testing the multi-scale path."""
+    import dataclasses
+
+    return dataclasses.replace(
+        card, id=f"{card.id}-two-pass", name=f"{card.name}, two passes",
+        multiscale={"upsampler": upsampler, "first_pass_scale": 2 / 3, "refine_steps": 2, "refine_strength": 0.5},
+    )
+
+
+def _tiny_ltx_upsampler(seed: int):
+    return build_ltx_upsampler_pipeline(seed), tiny_ltx_upsampler_card()
+
+
 def _tiny_ltx2(seed: int):
     pipe = build_ltx2_pipeline(seed)
     return pipe, tiny_ltx2_card(pipe)
@@ -901,6 +947,7 @@ def build_tiny_expander(folder: str | os.PathLike[str], seed: int = 0) -> Path:
 # `studio models tiny expander DIR`, is a language model, built by build_tiny_expander.)
 TINY = {
     "ltx": _tiny_ltx,
+    "ltx-upsampler": _tiny_ltx_upsampler,
     "ltx2": _tiny_ltx2,
     "wan": _tiny_wan,
     "wan-i2v": _tiny_wan_i2v,

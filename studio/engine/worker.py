@@ -66,6 +66,7 @@ class Worker:
         self._cancelled: set[str] = set()
         self._loaded: tuple[tuple[str, str, str | None], Any, str] | None = None  # ((folder, pipeline, tier), …)
         self._plan = None  # the memory plan of the loaded pipeline, for the advice after running out
+        self._upsampler: tuple[str, Any, str] | None = None  # (folder, a two-pass card's upsampler, its tag)
 
     def emit(self, event: str, job_id: str, **fields: Any) -> None:
         line = json.dumps({"type": event, "job_id": job_id, **fields})
@@ -137,7 +138,7 @@ class Worker:
         from ..media.provenance import mark_for_take
         from ..media.takes import write_frames
         from . import windows
-        from .cards import Card, folder_card, resolve
+        from .cards import Card, folder_card, resolve, upsampler_folder
         from .jobs import Cancelled
 
         def should_stop() -> bool:
@@ -155,10 +156,15 @@ class Worker:
         if card.family not in FAMILY_MODULES:
             raise ValueError(f"the studio cannot run the {card.family} family yet")
         family = importlib.import_module(f"{__package__}.{FAMILY_MODULES[card.family]}")
+        # A two-pass card's upsampler: found before the model loads, so a missing one is said at once.
+        upsampler_at = upsampler_folder(card, folder) if card.multiscale else None
         pipe, revision = self._pipeline(folder, card, recipe.mode, message.get("memory"))
+        upsampled_by = None
+        if upsampler_at is not None:
+            family, upsampled_by = self._with_upsampler(family, upsampler_at, card, pipe)
         if should_stop():  # the cancel may have come while the model was loading
             raise Cancelled()
-        recipe = dataclasses.replace(recipe, model_revision=revision)
+        recipe = dataclasses.replace(recipe, model_revision=revision, upsampler=upsampled_by)
 
         def on_step(step: int, total: int) -> None:
             self.emit("progress", job_id, step=step, total=total, elapsed=round(time.monotonic() - start, 3))
@@ -217,6 +223,22 @@ class Worker:
             return frames, dataclasses.replace(recipe, frames=len(frames)), sample_rate
         return frames, recipe, sample_rate
 
+    def _with_upsampler(self, family, folder: Path, card, pipe):
+        """The family module with its generate() given the card's upsampler (loaded here once, on the
+        loaded pipeline's VAE), and the upsampler's "<card id>@<revision>" for the take's recipe."""
+        import functools
+        from types import SimpleNamespace
+
+        from .weights import weights_revision
+
+        held = self._upsampler
+        if held is None or held[0] != str(folder.resolve()) or held[1].vae is not pipe.vae:
+            self._upsampler = None
+            tag = f"{card.multiscale['upsampler']}@{weights_revision(folder)}"
+            self._upsampler = (str(folder.resolve()), family.load_upsampler(folder, pipe), tag)
+        generate = functools.partial(family.generate, upsampler=self._upsampler[1])
+        return SimpleNamespace(generate=generate), self._upsampler[2]
+
     def _pipeline(self, folder: Path, card, mode, memory: str | None = None):
         """The pipeline for a folder and mode; a different model replaces the last one. Modes that run
         as another pipeline class (Wan's text and image pipelines) share the loaded one's modules."""
@@ -227,7 +249,7 @@ class Worker:
         tier = requested_tier(memory)
         key = (str(folder.resolve()), card.pipeline, tier)
         if self._loaded is None or self._loaded[0] != key:
-            self._loaded = self._plan = None  # free the old model before loading the new one
+            self._loaded = self._plan = self._upsampler = None  # free the old model before loading the new one
             _free_memory()
             revision = weights_revision(folder)
             device = pick_device()

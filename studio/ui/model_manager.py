@@ -117,7 +117,9 @@ class ModelManagerDialog(QDialog):
             card = entry.card
             cells = (
                 f"{card.name} ({card.id})",
-                ", ".join(str(m).replace("_", " ") for m in card.modes),
+                # an upsampler makes no shots: it is the second pass of the two-pass models
+                "upsampler for two-pass models" if card.kind == "upsampler"
+                else ", ".join(str(m).replace("_", " ") for m in card.modes),
                 f"~{card.memory_gb:g} GB",
                 where(entry),
             )
