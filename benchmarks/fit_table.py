@@ -29,7 +29,7 @@ def cell(plan) -> str:
 
 
 def main() -> int:
-    cards = sorted(load_cards().values(), key=lambda c: c.id)
+    cards = sorted((c for c in load_cards().values() if c.kind != "upsampler"), key=lambda c: c.id)
     print("| model (default size) | largest component | " + " | ".join(f"{g} GB" for g in GPUS) + " |")
     print("|---|---|" + "---|" * len(GPUS))
     for card in cards:

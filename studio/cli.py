@@ -207,6 +207,8 @@ def cmd_models_fit(args: argparse.Namespace) -> int:
         raise CommandError(f"a model card is broken: {exc}") from exc
     for entry in models:
         card = entry.card
+        if card.kind == "upsampler":  # loaded beside the model that names it, on that model's plan
+            continue
         try:
             fp = footprint(card, entry.folder if entry.installed else None, args.width, args.height, args.frames)
         except FootprintError as exc:
