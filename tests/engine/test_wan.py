@@ -298,7 +298,7 @@ def test_the_take_records_the_flow_shift_it_was_made_with(tiny_wan, wan_card, te
         prepare(dataclasses.replace(asked, flow_shift=0.0))
 
 
-def test_each_component_loads_in_the_precision_the_card_asks(tiny_wan_flf2v, flf2v_card):
+def test_each_component_loads_in_the_precision_the_card_asks(tiny_wan_flf2v, flf2v_card, text_recipe, still_images):
     import torch
 
     from studio.engine.loader import Device, load_pipeline
@@ -311,6 +311,10 @@ def test_each_component_loads_in_the_precision_the_card_asks(tiny_wan_flf2v, flf
               if isinstance(module, torch.nn.Module)}
     assert dtypes.pop("transformer") == {torch.bfloat16, torch.float32}  # Wan keeps its norms in float32
     assert dtypes == {"vae": {torch.float32}, "image_encoder": {torch.float32}, "text_encoder": {torch.bfloat16}}
+    # ... and the mixed pipeline runs: each stage hands the next its own dtype (a GPU's path; the CPU's is float32).
+    first, last = still_images
+    recipe = dataclasses.replace(image_recipe(text_recipe, tiny_wan_flf2v, (first, 0), (last, 8)), steps=1)
+    assert generate(pipe, recipe, card).shape == (9, 32, 32, 3)
     # On a float32 device (the CPU the studio picks) everything stays float32.
     pipe = load_pipeline(tiny_wan_flf2v, card, Device(torch.device("cpu"), torch.float32))
     assert {next(pipe.transformer.parameters()).dtype, next(pipe.vae.parameters()).dtype} == {torch.float32}
