@@ -531,6 +531,8 @@ def _wan_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
         pipelines=pipelines,
         last_frame=last_frame,
         references=index["_class_name"] == "WanVACEPipeline",
+        # diffusers' Wan docs: the VAE (and a CLIP image encoder) in float32 for decoding quality
+        dtypes={name: "float32" for name in ("vae", "image_encoder") if (index.get(name) or [None])[0]},
         modes=modes,
         frame_step=step,
         max_frames=max_frames,

@@ -126,6 +126,7 @@ def test_a_wan_folder_without_a_card_gets_what_its_configs_allow(tiny_wan, tiny_
     assert i2v.modes == (Mode.IMAGE_TO_VIDEO,) and i2v.last_frame == "no"
     assert flf2v.modes == (Mode.IMAGE_TO_VIDEO,) and flf2v.last_frame == "required"
     assert (ti2v.family, ti2v.frame_step, ti2v.size_multiple) == ("wan", 4, 16)
+    assert ti2v.dtypes == {"vae": "float32"} and flf2v.dtypes == {"vae": "float32", "image_encoder": "float32"}
 
 
 def test_the_image_pipeline_shares_the_loaded_modules(wan_pipe, wan_i2v_pipe, flf2v_pipe):
