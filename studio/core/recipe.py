@@ -88,6 +88,9 @@ class Recipe:
     # Images of what the shot should show (a character, an object, a place), for models whose card
     # says `references = true` (Wan VACE); paths like Condition.path. They go with any mode.
     references: list[str] = field(default_factory=list)
+    # Wan's scheduler flow shift. None: the card's for the shot's size ([flow_shift]), which the engine
+    # fills in, so a take records the shift it was made with and can be made again.
+    flow_shift: float | None = None
 
     def __post_init__(self) -> None:
         self.mode = Mode(self.mode)

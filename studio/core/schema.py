@@ -170,6 +170,7 @@ def check_recipe(value: Any, where: str) -> None:
     _get(data, "fps", where, _number, FPS_MIN, FPS_MAX)  # the engine's rate: a plain number
     _get(data, "strength", where, _number, 0, 1)
     _get(data, "bridge_frames", where, _int, 1, optional=True)
+    _get(data, "flow_shift", where, _number, 0, 1000, optional=True)
     for key in ("window_prompts", "references"):
         if key in data:
             for i, text in enumerate(_list(data[key], f"{where}.{key}")):

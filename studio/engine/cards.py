@@ -169,6 +169,12 @@ class Card:
     # A two-pass recipe (LTX-Video 0.9.7): the shot made at first_pass_scale of its size, its latents
     # upsampled by the `upsampler` card's model, then refined at full size (MULTISCALE_KEYS). Empty: one pass.
     multiscale: dict[str, Any] = field(default_factory=dict)
+    # Wan's flow shift by output size: the shorter side (pixels) -> the scheduler's flow_shift, the entry
+    # nearest the shot's shorter side chosen (flow_shift_for). Empty: the folder's scheduler as shipped.
+    flow_shift: dict[int, float] = field(default_factory=dict)
+    # Per-component precision (component name, or "default" for the rest -> "float32", "float16",
+    # "bfloat16"), where the device runs in half precision; on a float32 device (the CPU) all is float32.
+    dtypes: dict[str, str] = field(default_factory=dict)
     source: str | None = field(default=None, compare=False)  # the file the card was read from
 
     @property
@@ -178,6 +184,14 @@ class Card:
     def pipeline_for(self, mode: Mode | str) -> str:
         """The pipeline class that runs a mode."""
         return self.pipelines.get(str(mode), self.pipeline)
+
+    def flow_shift_for(self, width: int, height: int) -> float | None:
+        """The flow shift for a shot's size: the [flow_shift] entry whose size is nearest the shot's
+        shorter side (the larger one on a tie); None where the card has no table."""
+        if not self.flow_shift:
+            return None
+        side = min(width, height)
+        return self.flow_shift[min(self.flow_shift, key=lambda size: (abs(size - side), -size))]
 
     def valid_frames(self, frames: int) -> bool:
         return frames >= 1 and (frames - 1) % self.frame_step == 0 and frames <= self.max_frames
@@ -189,12 +203,16 @@ class Card:
         data["pipelines"] = dict(self.pipelines)
         data["components"] = dict(self.components)
         data["multiscale"] = dict(self.multiscale)
+        data["flow_shift"] = dict(self.flow_shift)
+        data["dtypes"] = dict(self.dtypes)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Card:
         data = dict(data)
         data["modes"] = tuple(Mode(m) for m in data["modes"])
+        # JSON (the worker's pipe) turns the sizes into strings
+        data["flow_shift"] = {int(k): float(v) for k, v in data.get("flow_shift", {}).items()}
         return cls(**data)
 
     def to_toml(self) -> str:
@@ -231,12 +249,14 @@ class Card:
             "pipelines": self.pipelines,
             "components": {f"{k}_gb": v for k, v in self.components.items()},
             "multiscale": self.multiscale,
+            "flow_shift": {str(k): v for k, v in self.flow_shift.items()},
+            "dtypes": self.dtypes,
         }
         if self.kind == "upsampler":
             tables = {}  # it makes no shots: no frames, sizes or defaults of its own
         lines = [f"{k} = {_toml_value(v)}" for k, v in top.items() if v is not None]
         for name, table in tables.items():
-            if not table and name in ("call", "pipelines", "components", "multiscale"):
+            if not table and name in ("call", "pipelines", "components", "multiscale", "flow_shift", "dtypes"):
                 continue  # optional tables are left out when empty
             lines += ["", f"[{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
         return "\n".join(lines) + "\n"
@@ -267,6 +287,7 @@ MULTISCALE_KEYS = {
     "refine_timesteps": list,  # or a schedule of its own (the distilled model's)
     "adain_factor": float,  # the upsampler's AdaIN match to the first pass's latents (0: none)
 }
+DTYPES = ("float32", "float16", "bfloat16")
 _MISSING = object()
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
@@ -339,6 +360,13 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
     last_frame = _field(data, "last_frame", str, source, "optional")
     if last_frame not in LAST_FRAME:
         raise CardError(f"{source}: last_frame {last_frame!r} should be one of {', '.join(LAST_FRAME)}")
+    flow_shift = _flow_shift(_field(data, "flow_shift", dict, source, {}), family, source)
+    dtypes = _field(data, "dtypes", dict, source, {})
+    for component in dtypes:
+        if _field(dtypes, component, str, f"{source} [dtypes]") not in DTYPES:
+            raise CardError(
+                f"{source}: [dtypes] {component} = {dtypes[component]!r} should be one of {', '.join(DTYPES)}"
+            )
 
     card = Card(
         id=card_id,
@@ -367,6 +395,8 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
         references=_field(data, "references", bool, source, False),
         components=_components(_field(data, "components", dict, source, {}), source),
         multiscale=multiscale,
+        flow_shift=flow_shift,
+        dtypes=dict(dtypes),
         source=source,
     )
     _check_numbers(card, family, source)
@@ -439,6 +469,21 @@ def _upsampler_card(data: dict[str, Any], card_id: str, family: Family, source: 
         kind="upsampler",
         source=source,
     )
+
+
+def _flow_shift(table: dict[str, Any], family: Family, source: str) -> dict[int, float]:
+    """[flow_shift]: sizes (the shorter side, pixels) -> positive shifts; Wan's scheduler only."""
+    if table and family.id != "wan":
+        raise CardError(f"{source}: [flow_shift] is for Wan's scheduler, not {family.label}'s")
+    shifts: dict[int, float] = {}
+    for size in table:
+        if not size.isdigit() or int(size) <= 0:
+            raise CardError(f"{source}: [flow_shift] key {size!r} should be a size in pixels (the shorter side)")
+        shift = _field(table, size, float, f"{source} [flow_shift]")
+        if not 0 < shift < 1000:
+            raise CardError(f"{source}: [flow_shift] {size} should be a positive shift, not {shift}")
+        shifts[int(size)] = shift
+    return shifts
 
 
 def _check_numbers(card: Card, family: Family, source: str) -> None:
@@ -599,6 +644,8 @@ def _wan_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
         pipelines=pipelines,
         last_frame=last_frame,
         references=index["_class_name"] == "WanVACEPipeline",
+        # diffusers' Wan docs: the VAE (and a CLIP image encoder) in float32 for decoding quality
+        dtypes={name: "float32" for name in ("vae", "image_encoder") if (index.get(name) or [None])[0]},
         modes=modes,
         frame_step=step,
         max_frames=max_frames,

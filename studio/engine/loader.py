@@ -17,7 +17,7 @@ from ..core.recipe import Mode
 from .cards import Card, folder_card
 from .footprint import footprint
 from .memory import MemoryPlan, apply_plan, choose_plan, free_memory_gb, requested_tier
-from .weights import ModelFolderError, check_folder
+from .weights import ModelFolderError, check_folder, read_model_index
 
 
 @dataclass(frozen=True)
@@ -83,13 +83,32 @@ def load_pipeline(
             folder,
             use_safetensors=True,
             local_files_only=True,
-            dtype=device.dtype,
+            dtype=component_dtypes(card, device, read_model_index(folder)),
         )
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ModelFolderError(f"could not load the model in {folder}: {exc}") from exc
     pipe.set_progress_bar_config(disable=True)
     apply_plan(pipe, plan or plan_memory(card, device, folder=folder), device.torch_device)
     return pipe if mode is None else pipeline_for_mode(pipe, card, mode)
+
+
+def component_dtypes(card: Card, device: Device, index: dict | None = None) -> torch.dtype | dict[str, torch.dtype]:
+    """The precision each component loads in: the card's [dtypes] (a component by name, "default" for
+    the rest; e.g. Wan's VAE and CLIP image encoder in float32, as diffusers' Wan docs load them), the
+    device's dtype for what it does not name. On a float32 device (the CPU, where half precision is slow
+    and not every op has it) everything is float32. A card naming a component the folder lacks is an
+    error, not a setting silently ignored."""
+    if device.dtype == torch.float32 or not card.dtypes:
+        return device.dtype
+    if index is not None:
+        unknown = sorted(set(card.dtypes) - set(index) - {"default"})
+        if unknown:
+            raise ModelFolderError(
+                f"the card {card.id} sets [dtypes] for {', '.join(unknown)}, which the model has no component "
+                f"called (it has {', '.join(k for k, v in index.items() if isinstance(v, list))})"
+            )
+    dtypes = {name: getattr(torch, value) for name, value in card.dtypes.items()}
+    return {"default": device.dtype, **dtypes}
 
 
 def plan_memory(

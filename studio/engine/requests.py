@@ -114,6 +114,10 @@ def prepare(
         raise RequestError(f"the number of steps must be at least 1, not {steps}")
     if guidance < 0:
         raise RequestError(f"the guidance must not be negative, not {guidance}")
+    if recipe.flow_shift is not None and not 0 < recipe.flow_shift <= 1000:
+        raise RequestError(f"the flow shift must be a positive number up to 1000, not {recipe.flow_shift}")
+    if recipe.flow_shift is not None and card.family != "wan":
+        raise RequestError(f"{card.name} takes no flow shift (Wan models do); leave it empty")
     recipe = dataclasses.replace(recipe, steps=steps, guidance=guidance)
     if windows.is_long(recipe, card):
         snapped, more = _long_shot(recipe, card)
@@ -128,6 +132,8 @@ def prepare(
             snapped = dataclasses.replace(snapped, prompt=recipe.window_prompts[0], window_prompts=[])
     notes += more
     notes += _check_clip_lengths(snapped, card, clips)
+    if snapped.flow_shift is None:  # the card's for the size, recorded so the take can be made again
+        snapped = dataclasses.replace(snapped, flow_shift=card.flow_shift_for(snapped.width, snapped.height))
     return snapped, notes
 
 

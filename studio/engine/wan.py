@@ -19,7 +19,8 @@ Wan has no condition pipeline; the loader hands generate() the pipeline for the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +132,30 @@ def _vace_inputs(
     return arguments
 
 
+def flow_shift(recipe: Recipe, card: Card) -> float | None:
+    """The scheduler's flow shift for a recipe: its own, else the card's for the shot's size (Wan
+    was trained with a larger shift for larger video; 3.0 at 480p is too little at 720p)."""
+    return recipe.flow_shift if recipe.flow_shift is not None else card.flow_shift_for(recipe.width, recipe.height)
+
+
+@contextmanager
+def scheduler_shift(pipe, shift: float | None) -> Iterator[None]:
+    """The pipeline runs with a scheduler of this flow shift for the call, as diffusers' Wan docs set it
+    (from_config with flow_shift); the loaded one comes back after, as the worker keeps the pipeline
+    for the next job. None: the scheduler as it is."""
+    if shift is None:
+        yield
+        return
+    shipped = pipe.scheduler
+    if "flow_shift" not in shipped.config:
+        raise ValueError(f"the scheduler {type(shipped).__name__} takes no flow shift")
+    pipe.scheduler = type(shipped).from_config(shipped.config, flow_shift=shift)
+    try:
+        yield
+    finally:
+        pipe.scheduler = shipped
+
+
 def call_arguments(
     recipe: Recipe,
     card: Card,
@@ -200,7 +225,8 @@ def generate(
     def to_video(latents: torch.Tensor) -> torch.Tensor:  # (B, C, F, H, W); VACE puts the references first
         return latents[0][:, references:]
 
-    output = pipe(**arguments, **hooks.pipeline_arguments(to_video))
+    with scheduler_shift(pipe, flow_shift(recipe, card)):
+        output = pipe(**arguments, **hooks.pipeline_arguments(to_video))
     frames = modes.output_frames(output, recipe)
     if not assemble:
         return frames

@@ -63,3 +63,18 @@ def test_variations_are_the_same_shot_with_the_next_seeds():
     assert takes[0] is not recipe and takes[0].conditions == recipe.conditions
     with pytest.raises(ValueError, match="at least 1"):
         variations(recipe, 0)
+
+
+def test_the_flow_shift_a_take_was_made_with_is_kept_and_checked():
+    from studio.core.schema import InvalidProject, check_recipe
+
+    recipe = Recipe(Mode.TEXT_TO_VIDEO, "wan-2.1-vace-14b", "a fox", width=1280, height=720, flow_shift=16.0)
+    data = json.loads(json.dumps(recipe.to_dict()))
+    assert data["flow_shift"] == 16.0 and Recipe.from_dict(data) == recipe
+    check_recipe(data, "recipe")
+    older = {k: v for k, v in data.items() if k != "flow_shift"}  # a take made before the field
+    assert Recipe.from_dict(older).flow_shift is None
+    check_recipe(older, "recipe")
+    check_recipe({**data, "flow_shift": None}, "recipe")
+    with pytest.raises(InvalidProject, match="flow_shift"):
+        check_recipe({**data, "flow_shift": "high"}, "recipe")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from studio.core.recipe import Mode
 from studio.engine.cards import Card, CardError, ModelNotFound, folder_card, load_card, load_cards, resolve
-from studio.engine.weights import CARD_FILE, ModelFolderError, weights_revision
+from studio.engine.weights import CARD_FILE, ModelFolderError, models_root, weights_revision
 
 GOOD = """
 id = "test-model"
@@ -189,3 +190,45 @@ def test_the_models_folder_comes_from_the_argument_else_studio_models(tiny_ltx, 
     assert search_dirs(tiny_ltx.parent) == [tiny_ltx.parent, models_root()]
     shutil.copytree(tiny_ltx, tmp_path / "tiny-ltx")
     assert resolve("tiny-ltx").folder == tmp_path / "tiny-ltx"
+
+
+def test_flow_shift_and_dtypes_round_trip_and_are_checked(tmp_path):
+    wan = GOOD.replace('family = "ltx"', 'family = "wan"').replace('"LTXConditionPipeline"', '"WanVACEPipeline"')
+    wan = wan.replace("[frames]", '[flow_shift]\n480 = 3.0\n720 = 5\n\n[dtypes]\nvae = "float32"\n\n[frames]')
+    card = load_card(write_card(tmp_path, wan))
+    assert card.flow_shift == {480: 3.0, 720: 5.0} and card.dtypes == {"vae": "float32"}
+    assert load_card(write_card(tmp_path, card.to_toml(), "again.toml")) == card
+    assert Card.from_dict(json.loads(json.dumps(card.to_dict()))) == card  # the worker gets the card as JSON
+    for change, message in [
+        (lambda t: t.replace("480 = 3.0", "480 = -1.0"), "[flow_shift] 480 should be a positive shift"),
+        (lambda t: t.replace("480 = 3.0", "wide = 3.0"), "[flow_shift] key 'wide'"),
+        (lambda t: t.replace('vae = "float32"', 'vae = "float8"'), "[dtypes] vae = 'float8'"),
+    ]:
+        with pytest.raises(CardError, match=re.escape(message)):
+            load_card(write_card(tmp_path, change(wan), "bad.toml"))
+    with pytest.raises(CardError, match=re.escape("[flow_shift] is for Wan's scheduler")):
+        load_card(write_card(tmp_path, GOOD.replace("[frames]", "[flow_shift]\n480 = 3.0\n\n[frames]"), "ltx.toml"))
+
+
+# Where a shipped card's default comes from: a comment on its line or on the line above it; in [call], a
+# comment anywhere above it in the table.
+SOURCED = {"defaults": ("fps", "steps", "guidance"), "frames": ("default",), "size": ("default_width",)}
+
+
+def test_every_default_of_a_shipped_card_says_its_source():
+    missing = []
+    for path in sorted(models_root().glob("*.toml")):
+        table, above, table_commented = "", False, False
+        for line in path.read_text(encoding="utf-8").splitlines():
+            text = line.strip()
+            if text.startswith("["):
+                table, above, table_commented = text.strip("[]"), False, False
+            elif text.startswith("#"):
+                above = table_commented = True
+            elif "=" in text:
+                key = text.split("=")[0].strip()
+                sourced = "#" in text or above or (table == "call" and table_commented)
+                if (key in SOURCED.get(table, ()) or table == "call") and not sourced:
+                    missing.append(f"{path.name} [{table}] {key}")
+                above = False
+    assert missing == []

@@ -386,3 +386,20 @@ def test_the_cli_animates_a_first_frame_with_the_i2v_model(studio_cli, tiny_cogv
                         "--log-dir", str(tmp_path / "logs"), "-o", str(out), timeout=180)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert read_frames(out).shape == (9, 32, 32, 3)
+
+
+def test_the_shipped_cards_call_each_model_as_its_authors_do():
+    from studio.engine.cogvideox import call_arguments
+
+    cards = load_cards()
+    # THUDM's cli_demo: dynamic CFG with the DPM scheduler the 5B and 1.5 folders ship, not with 2B's DDIM.
+    for card_id in ("cogvideox-5b", "cogvideox-5b-i2v", "cogvideox-1.5-5b", "cogvideox-1.5-5b-i2v"):
+        assert cards[card_id].call.get("use_dynamic_cfg") is True, card_id
+        assert cards[card_id].dtypes == {"default": "bfloat16"}, card_id
+    assert "use_dynamic_cfg" not in cards["cogvideox-2b"].call
+    assert cards["cogvideox-2b"].dtypes == {"default": "float16"}  # the 2B's model card: FP16 recommended
+    recipe = Recipe(mode=Mode.TEXT_TO_VIDEO, model="cogvideox-5b", prompt="a fox", width=720, height=480, frames=49,
+                    steps=50, guidance=6.0)
+    assert call_arguments(recipe, cards["cogvideox-5b"])["use_dynamic_cfg"] is True
+    small = dataclasses.replace(recipe, model="cogvideox-2b")
+    assert "use_dynamic_cfg" not in call_arguments(small, cards["cogvideox-2b"])

@@ -17,7 +17,7 @@ import pytest
 from studio.core.recipe import Condition, Mode, Recipe
 from studio.engine.cards import Card, CardError, card_from_toml, folder_card, load_card, load_cards
 from studio.engine.jobs import Cancelled, JobDone, JobProgress
-from studio.engine.requests import prepare
+from studio.engine.requests import RequestError, prepare
 from studio.engine.wan import generate
 from studio.engine.weights import CARD_FILE
 
@@ -126,6 +126,7 @@ def test_a_wan_folder_without_a_card_gets_what_its_configs_allow(tiny_wan, tiny_
     assert i2v.modes == (Mode.IMAGE_TO_VIDEO,) and i2v.last_frame == "no"
     assert flf2v.modes == (Mode.IMAGE_TO_VIDEO,) and flf2v.last_frame == "required"
     assert (ti2v.family, ti2v.frame_step, ti2v.size_multiple) == ("wan", 4, 16)
+    assert ti2v.dtypes == {"vae": "float32"} and flf2v.dtypes == {"vae": "float32", "image_encoder": "float32"}
 
 
 def test_the_image_pipeline_shares_the_loaded_modules(wan_pipe, wan_i2v_pipe, flf2v_pipe):
@@ -255,3 +256,88 @@ def test_previews_come_from_the_latents(wan_pipe, wan_card, text_recipe):
     generate(wan_pipe, dataclasses.replace(text_recipe, steps=4), wan_card, on_preview=previews.append)
     assert len(previews) == 2 and all(p.dtype == np.uint8 and p.ndim == 3 for p in previews)
     assert not np.array_equal(previews[0], previews[1])
+
+
+def test_the_flow_shift_follows_the_shot_size_and_reaches_the_scheduler(wan_pipe, wan_card, text_recipe):
+    # The real cards' rule (480 = 3.0, 720 = 5.0) scaled to the tiny model's sizes: 16 = 3.0, 32 = 5.0.
+    card = dataclasses.replace(wan_card, flow_shift={16: 3.0, 32: 5.0})
+    shipped = wan_pipe.scheduler
+
+    def shifts_run_with(recipe: Recipe) -> set[float]:
+        seen: list[float] = []
+        generate(wan_pipe, recipe, card, on_step=lambda *_: seen.append(wan_pipe.scheduler.config.flow_shift))
+        assert seen and wan_pipe.scheduler is shipped  # the loaded scheduler is back for the next job
+        return set(seen)
+
+    for (width, height), expected in {(32, 32): 5.0, (32, 16): 3.0}.items():
+        recipe = dataclasses.replace(text_recipe, width=width, height=height, flow_shift=None)
+        assert shifts_run_with(recipe) == {expected}, (width, height)
+    assert shipped.config.flow_shift == 3.0
+    assert shifts_run_with(dataclasses.replace(text_recipe, flow_shift=7.0)) == {7.0}  # the recipe's own wins
+
+
+def test_the_cards_flow_shift_for_a_size_is_the_nearest_entry():
+    card = load_cards()["wan-2.1-vace-14b"]
+    assert card.flow_shift_for(1280, 720) == card.flow_shift[720]
+    assert card.flow_shift_for(832, 480) == card.flow_shift[480]
+    t2v = load_cards()["wan-2.1-t2v-1.3b"]
+    assert [t2v.flow_shift_for(*size) for size in ((832, 480), (1280, 720), (720, 1280))] == [3.0, 5.0, 5.0]
+    assert t2v.flow_shift_for(1024, 576) == 3.0 and t2v.flow_shift_for(1024, 608) == 5.0  # nearer 480, nearer 720
+
+
+def test_the_take_records_the_flow_shift_it_was_made_with(tiny_wan, wan_card, text_recipe, tmp_path):
+    folder = tmp_path / "wan"
+    shutil.copytree(tiny_wan, folder)
+    (folder / CARD_FILE).write_text(dataclasses.replace(wan_card, flow_shift={16: 3.0, 32: 5.0}).to_toml())
+    asked = dataclasses.replace(text_recipe, model=str(folder), flow_shift=None)
+    recipe, _ = prepare(asked)
+    assert recipe.flow_shift == 5.0
+    assert prepare(dataclasses.replace(asked, height=16))[0].flow_shift == 3.0
+    assert prepare(dataclasses.replace(asked, flow_shift=8.0))[0].flow_shift == 8.0  # the recipe's own
+    assert Recipe.from_dict(recipe.to_dict()).flow_shift == 5.0
+    with pytest.raises(RequestError, match="flow shift"):
+        prepare(dataclasses.replace(asked, flow_shift=0.0))
+
+
+def test_each_component_loads_in_the_precision_the_card_asks(tiny_wan_flf2v, flf2v_card, text_recipe, still_images):
+    import torch
+
+    from studio.engine.loader import Device, load_pipeline
+
+    # As the shipped FLF2V card asks: the VAE and the CLIP image encoder in float32, the rest in the
+    # device's half precision (bfloat16 here, on the CPU, only to load it).
+    card = dataclasses.replace(flf2v_card, dtypes={"vae": "float32", "image_encoder": "float32"})
+    pipe = load_pipeline(tiny_wan_flf2v, card, Device(torch.device("cpu"), torch.bfloat16))
+    dtypes = {name: {p.dtype for p in module.parameters()} for name, module in pipe.components.items()
+              if isinstance(module, torch.nn.Module)}
+    assert dtypes.pop("transformer") == {torch.bfloat16, torch.float32}  # Wan keeps its norms in float32
+    assert dtypes == {"vae": {torch.float32}, "image_encoder": {torch.float32}, "text_encoder": {torch.bfloat16}}
+    # ... and the mixed pipeline runs: each stage hands the next its own dtype (a GPU's path; the CPU's is float32).
+    first, last = still_images
+    recipe = dataclasses.replace(image_recipe(text_recipe, tiny_wan_flf2v, (first, 0), (last, 8)), steps=1)
+    assert generate(pipe, recipe, card).shape == (9, 32, 32, 3)
+    # On a float32 device (the CPU the studio picks) everything stays float32.
+    pipe = load_pipeline(tiny_wan_flf2v, card, Device(torch.device("cpu"), torch.float32))
+    assert {next(pipe.transformer.parameters()).dtype, next(pipe.vae.parameters()).dtype} == {torch.float32}
+
+
+def test_a_card_asking_a_precision_for_a_component_the_model_lacks_is_refused(tiny_wan, wan_card):
+    import torch
+
+    from studio.engine.loader import Device, load_pipeline
+    from studio.engine.weights import ModelFolderError
+
+    card = dataclasses.replace(wan_card, dtypes={"image_encoder": "float32"})  # 2.2 TI2V has none
+    with pytest.raises(ModelFolderError, match="image_encoder"):
+        load_pipeline(tiny_wan, card, Device(torch.device("cpu"), torch.bfloat16))
+
+
+def test_the_shipped_wan_cards_load_and_call_as_the_docs_say():
+    cards = {k: c for k, c in load_cards().items() if c.family == "wan"}
+    for card in cards.values():
+        assert card.dtypes.get("vae") == "float32", card.id  # diffusers' Wan docs: the VAE in float32
+        assert card.flow_shift, card.id
+    for card_id in ("wan-2.1-i2v-14b-480p", "wan-2.1-flf2v-14b-720p"):
+        assert cards[card_id].dtypes["image_encoder"] == "float32"  # the CLIP image encoder too
+    assert cards["wan-2.1-flf2v-14b-720p"].default_guidance == 5.5  # diffusers' FLF2V example
+    assert cards["wan-2.1-i2v-14b-480p"].default_steps == 40  # Wan's generate.py for image to video
