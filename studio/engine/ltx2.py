@@ -298,6 +298,10 @@ def load_upsampler(folder: str | Path, pipe, card: Card):
                                                          torch_dtype=pipe.transformer.dtype)
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ModelFolderError(f"could not load the latent upsampler in {folder}: {exc}") from exc
+    from diffusers.utils import is_peft_available
+
+    if not is_peft_available():
+        raise ModelFolderError(f"{card.name}'s second pass needs the peft package for its LoRA: pip install peft")
     try:
         if LORA_ADAPTER not in pipe.get_list_adapters().get("transformer", []):
             pipe.load_lora_weights(str(lora.parent), weight_name=lora.name, adapter_name=LORA_ADAPTER,

@@ -36,6 +36,13 @@ def pipe(tiny_ltx2_two_pass, card):
     return load_pipeline(tiny_ltx2_two_pass, card, pick_device("cpu"))
 
 
+@pytest.fixture(scope="module")
+def upsampler(pipe, card, tiny_ltx2_two_pass):
+    """The tiny model's latent upsampler, and its LoRA loaded into the pipeline (diffusers needs peft for that)."""
+    pytest.importorskip("peft")
+    return ltx2.load_upsampler(upsampler_folder(card, tiny_ltx2_two_pass), pipe, card)
+
+
 def recipe(**kw) -> Recipe:
     base = dict(mode=Mode.TEXT_TO_VIDEO, model="tiny-ltx2-two-pass", prompt="waves on rocks", seed=3, steps=2,
                 guidance=3.0, width=128, height=64, frames=9)
@@ -43,9 +50,7 @@ def recipe(**kw) -> Recipe:
 
 
 def test_a_two_pass_ltx2_shot_refines_the_upsampled_latents_with_the_lora_and_keeps_its_sound(
-        pipe, card, tiny_ltx2_two_pass, monkeypatch):
-    pytest.importorskip("peft")  # diffusers' load_lora_weights needs it
-    upsampler = ltx2.load_upsampler(upsampler_folder(card, tiny_ltx2_two_pass), pipe, card)
+        pipe, card, upsampler, monkeypatch):
     calls: list[dict] = []
     original = type(pipe).__call__
 
@@ -164,3 +169,23 @@ def test_the_worker_makes_a_two_pass_ltx2_take_with_its_sound_and_its_recipe_say
     failed = events[("lacking", "failed")]["reason"]
     assert failed.startswith("download tiny-ltx2-two-pass again: studio models download tiny-ltx2-two-pass (")
     assert LORA in failed and "\n" not in failed
+
+
+def test_images_and_clips_condition_both_passes_and_the_take_keeps_its_length_and_sound(
+        pipe, card, upsampler, still_images, tmp_path):
+    from studio.core.recipe import Condition
+    from studio.media.takes import write_frames
+
+    first, last = still_images
+    keyframes = recipe(mode=Mode.KEYFRAMES, conditions=[Condition(str(first), 0), Condition(str(last), 8)])
+    frames, sound, rate = ltx2.generate_with_audio(pipe, keyframes, card, upsampler=upsampler)
+    assert frames.shape == (9, 64, 128, 3) and len(sound) == frame_sample(9, FrameRate.parse(24.0), rate)
+
+    pattern = (np.arange(9 * 64 * 128 * 3) % 251).astype(np.uint8).reshape(9, 64, 128, 3)
+    tone = np.repeat(np.sin(np.arange(frame_sample(9, FrameRate.parse(24.0), rate)) / 5)[:, None], 2, 1)
+    clip = write_frames(tmp_path / "clip.mkv", pattern, 24, audio=tone.astype(np.float32), sample_rate=rate)
+    extend = recipe(mode=Mode.EXTEND_FORWARD, conditions=[Condition(str(clip))])
+    take, sound, rate = ltx2.generate_with_audio(pipe, extend, card, upsampler=upsampler)
+    assert take.shape[1:] == (64, 128, 3) and len(take) > 9  # the clip's frames and the new ones
+    assert np.array_equal(take[:9], pattern)
+    assert len(sound) == frame_sample(len(take), FrameRate.parse(24.0), rate)
