@@ -119,7 +119,7 @@ def _display() -> str:
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
-    from .engine.cards import catalogue
+    from .engine.cards import catalogue, two_pass_parts
     from .engine.weights import ModelFolderError, check_folder
 
     models = catalogue(args.models_dir)
@@ -146,7 +146,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         )
         print(f"{'':30} modes: {', '.join(str(m) for m in card.modes)}")
         if card.multiscale:
-            print(f"{'':30} two passes: needs {card.multiscale['upsampler']}")
+            print(f"{'':30} two passes: needs {two_pass_parts(card)}")
         print(f"{'':30} {where}")
     if not models:
         print("no model cards found")

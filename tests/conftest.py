@@ -156,6 +156,14 @@ def tiny_ltx2(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_ltx2_two_pass(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny LTX-2 with LTX-2's two-stage recipe ([multiscale]): its folder also holds a latent_upsampler/
+    (an LTX2LatentUpsamplerModel) and the refine's LoRA file at the top, laid out as Lightricks/LTX-2 is.
+    Read-only."""
+    return _tiny(tmp_path_factory, "ltx2-two-pass")
+
+
+@pytest.fixture(scope="session")
 def still_images(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Two different 96x64 PNG stills: a horizontal gradient and a red field with a white square."""
     folder = tmp_path_factory.mktemp("stills")

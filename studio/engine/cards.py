@@ -277,15 +277,26 @@ def _toml_value(value: Any) -> str:
 LAST_FRAME = ("optional", "no", "required")
 KINDS = ("video", "upsampler")
 # The latent upsampler pipelines a kind = "upsampler" card may name, by the family it upsamples for.
-UPSAMPLER_PIPELINES = {"ltx": "LTXLatentUpsamplePipeline"}
-# A [multiscale] table: what diffusers' LTX-Video 0.9.7 recipe sets (docs/source/en/api/pipelines/ltx_video.md).
+UPSAMPLER_PIPELINES = {"ltx": "LTXLatentUpsamplePipeline", "ltx2": "LTX2LatentUpsamplePipeline"}
+# A [multiscale] table: what diffusers' LTX-Video 0.9.7 recipe sets (docs/source/en/api/pipelines/ltx_video.md),
+# or LTX-2's two-stage recipe (docs/source/en/api/pipelines/ltx2.md, "Two-stages Generation").
 MULTISCALE_KEYS = {
-    "upsampler": str,  # the upsampler card's id
+    "upsampler": str,  # the upsampler card's id (LTX-Video 0.9.7: a repo of its own)
+    "upsampler_subfolder": str,  # or the model's own folder of it (LTX-2: latent_upsampler/ in Lightricks/LTX-2)
     "first_pass_scale": float,  # the first pass's size, as a fraction of the shot's (2/3), rounded down
     "refine_steps": int,  # the refine pass's schedule: num_inference_steps …
     "refine_strength": float,  # … of which the last refine_steps x refine_strength run (denoise_strength)
     "refine_timesteps": list,  # or a schedule of its own (the distilled model's)
     "adain_factor": float,  # the upsampler's AdaIN match to the first pass's latents (0: none)
+    "lora": str,  # LTX-2: the LoRA file at the top of the model's repo that the refine runs with (safetensors)
+    "refine_sigmas": list,  # LTX-2: the refine's sigmas, the first its renoise level (STAGE_2_DISTILLED_SIGMA_VALUES)
+    "refine_guidance": float,  # LTX-2: the refine's guidance scale (the docs' 1.0)
+}
+# Which keys each family's two-pass recipe needs, and which it may have.
+_MULTISCALE_NEEDS = {
+    "ltx": ({"upsampler", "first_pass_scale", "refine_strength"},
+            {"refine_steps", "refine_timesteps", "adain_factor"}),
+    "ltx2": ({"upsampler_subfolder", "first_pass_scale", "lora", "refine_sigmas"}, {"refine_guidance"}),
 }
 DTYPES = ("float32", "float16", "bfloat16")
 _MISSING = object()
@@ -420,15 +431,26 @@ def _multiscale(table: dict[str, Any], family: Family, source: str) -> dict[str,
     if not table:
         return {}
     where = f"{source} [multiscale]"
-    if family.id not in UPSAMPLER_PIPELINES:
+    if family.id not in _MULTISCALE_NEEDS:
         raise CardError(f"{where}: the studio makes {family.label} shots in one pass only")
-    unknown = sorted(set(table) - set(MULTISCALE_KEYS))
+    needed, optional = _MULTISCALE_NEEDS[family.id]
+    unknown = sorted(set(table) - needed - optional)
     if unknown:
-        raise CardError(f"{where}: unknown {', '.join(unknown)} (known: {', '.join(MULTISCALE_KEYS)})")
+        raise CardError(f"{where}: unknown {', '.join(unknown)} for {family.label} "
+                        f"(known: {', '.join(sorted(needed | optional))})")
     checked = {key: _field(table, key, kind, where) for key, kind in MULTISCALE_KEYS.items()
-               if key in table or key in ("upsampler", "first_pass_scale", "refine_strength")}
+               if key in table or key in needed}
     if not 0 < checked["first_pass_scale"] < 1:
         raise CardError(f"{where}: first_pass_scale should be between 0 and 1, not {checked['first_pass_scale']}")
+    if family.id == "ltx2":
+        lora = checked["lora"]
+        if "/" in lora or not lora.endswith(".safetensors"):
+            raise CardError(f"{where}: lora should be a .safetensors file at the top of the repo, not {lora!r}")
+        sigmas = checked["refine_sigmas"]
+        if not sigmas or not all(isinstance(s, int | float) and 0 < s <= 1 for s in sigmas):
+            raise CardError(f"{where}: refine_sigmas should be sigmas between 0 and 1, at least one")
+        checked["refine_sigmas"] = [float(s) for s in sigmas]
+        return checked
     if not 0 < checked["refine_strength"] < 1:  # 1 would start the refine from noise, not from the upsampled latents
         raise CardError(f"{where}: refine_strength should be between 0 and 1, not {checked['refine_strength']}")
     if ("refine_steps" in checked) == ("refine_timesteps" in checked):
@@ -895,7 +917,12 @@ def upsampler_folder(
     """The weights of a two-pass card's upsampler: beside the model's own folder (<dir>/<upsampler id>/),
     else wherever resolve() finds that card. Missing, it is one line saying what to download: the job
     fails rather than quietly making one pass, which would not be the take the card's recipe makes (the
-    distilled model's schedule is a first pass's, meant to be refined)."""
+    distilled model's schedule is a first pass's, meant to be refined).
+
+    A card whose upsampler is a folder of its own repo (LTX-2's latent_upsampler/) has it inside the
+    model's folder, and its refine's LoRA file beside it (refine_lora): both are checked here."""
+    if "upsampler_subfolder" in card.multiscale:
+        return _own_upsampler(card, model_folder)
     name = card.multiscale["upsampler"]
     if model_folder is not None:
         beside = Path(model_folder).parent / name
@@ -911,3 +938,32 @@ def upsampler_folder(
             "the second through that upsampler)"
         )
     return found
+
+
+def _own_upsampler(card: Card, model_folder: str | os.PathLike[str] | None) -> Path:
+    """The upsampler folder inside the model's own folder, after checking it and the refine's LoRA are there."""
+    subfolder, lora = card.multiscale["upsampler_subfolder"], card.multiscale["lora"]
+    folder = Path(model_folder) if model_folder is not None else None
+    for part, there in ((f"{subfolder}/", folder and (folder / subfolder / "config.json").is_file()),
+                        (lora, folder and (folder / lora).is_file())):
+        if not there:
+            raise ModelNotFound(
+                f"download {card.id} again: studio models download {card.id} (its two passes need {part} "
+                "from its repo, which this download lacks)"
+            )
+    return folder / subfolder
+
+
+def two_pass_parts(card: Card) -> str:
+    """What a two-pass card's second pass runs through, for people and for a take's recipe: the upsampler
+    card's id, or the model's own upsampler folder and LoRA file ("<card id>/latent_upsampler + <lora>")."""
+    multiscale = card.multiscale
+    if "upsampler_subfolder" in multiscale:
+        return f"{card.id}/{multiscale['upsampler_subfolder']} + {multiscale['lora']}"
+    return multiscale["upsampler"]
+
+
+def refine_lora(card: Card, model_folder: str | os.PathLike[str]) -> Path | None:
+    """The LoRA file a two-pass card's refine runs with (LTX-2's distilled LoRA), or None."""
+    lora = card.multiscale.get("lora")
+    return None if lora is None else Path(model_folder) / lora

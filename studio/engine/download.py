@@ -119,9 +119,27 @@ def plan_download(card: Card, models_dir: str | os.PathLike[str], api=None) -> D
         index = json.loads(Path(index_path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DownloadError(f"{repo}'s {MODEL_INDEX} cannot be read: {exc}") from exc
-    files = tuple(select_files(tree, index))
+    files = tuple(sorted(select_files(tree, index) + two_pass_files(card, tree), key=lambda f: f.path))
     present = tuple(f for f in files if _complete(folder / f.path, f.size))
     return DownloadPlan(repo, revision, folder, files, present)
+
+
+def two_pass_files(card: Card, tree: list[RemoteFile]) -> list[RemoteFile]:
+    """The files a two-pass card needs from its own repo that model_index.json does not name: its upsampler
+    folder (configs and safetensors, LTX-2's latent_upsampler/) and its refine's LoRA, one safetensors file
+    at the top of the repo, asked for by name. A repo without them cannot make the card's shots."""
+    multiscale = card.multiscale
+    if "upsampler_subfolder" not in multiscale:
+        return []
+    prefix, lora = multiscale["upsampler_subfolder"] + "/", multiscale["lora"]
+    folder = [f for f in tree if f.path.startswith(prefix) and "/" not in f.path[len(prefix):]
+              and f.path.endswith((".json", ".safetensors")) and not _VARIANT.search(f.path)]
+    if not any(f.path.endswith(".safetensors") for f in folder):
+        raise DownloadError(f"{card.repo} has no safetensors weights in {prefix}: {card.id} needs them")
+    named = [f for f in tree if f.path == lora]
+    if not named:
+        raise DownloadError(f"{card.repo} has no {lora}: {card.id}'s two passes need it")
+    return folder + named
 
 
 def _repo_tree(api, repo: str, revision: str) -> tuple[str, list[RemoteFile]]:

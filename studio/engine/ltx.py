@@ -299,10 +299,11 @@ def encode_video(pipe, frames: np.ndarray) -> torch.Tensor:
     return latents.to(torch.float32)
 
 
-def load_upsampler(folder: str | Path, pipe):
+def load_upsampler(folder: str | Path, pipe, card: Card | None = None):
     """A two-pass card's LTXLatentUpsamplePipeline from its folder, sharing the loaded pipeline's VAE
     (as the docs' `vae=pipeline.vae`: the folder's own VAE is not loaded again), its upsampler on the
-    device and in the dtype the pipeline runs in."""
+    device and in the dtype the pipeline runs in. (card: the family's common signature; LTX-Video's
+    upsampler needs nothing of it.)"""
     from diffusers import LTXLatentUpsamplePipeline
 
     from .weights import ModelFolderError

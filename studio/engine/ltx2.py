@@ -18,10 +18,21 @@ A single image is re-compressed as H.264 at the model's CRF before encoding, as 
 The sound: the vocoder's waveform, made as long as the frames (frames / fps seconds, to the sample),
 stereo. For the clip modes the take's sound is the clip's own sound (silence if it has none) where
 the take holds the clip's frames, and the generated sound where it holds new frames.
+
+A card with [multiscale] (LTX-2's default) makes its shots in two passes, as diffusers' LTX-2 docs do
+("Two-stages Generation" in docs/source/en/api/pipelines/ltx2.md, after Lightricks' ti2vid_two_stages):
+the shot at first_pass_scale (half) of its size to video and audio latents; the video latents doubled in
+width and height by the model's own latent upsampler (LTX2LatentUpsamplePipeline on the loaded VAE); then
+a short refine at full size from them, renoised to the first of refine_sigmas
+(STAGE_2_DISTILLED_SIGMA_VALUES) and run on those sigmas with the distilled LoRA enabled, the scheduler
+without dynamic shifting, and the refine's guidance. The sound's latents go through the refine with the
+picture's, so the take's sound is the refine's, as long as a one-pass take's. The conditions are made at
+each pass's size; frames of another size than the shot's are resized last.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,7 +48,7 @@ from ..media.audio import frame_sample, read_audio
 from ..media.probe import probe
 from . import modes
 from .cards import Card
-from .ltx import fit_image, read_clips
+from .ltx import first_pass_size, fit_image, read_clips
 from .modes import condition_path
 from .steps import StepHooks
 
@@ -177,6 +188,7 @@ def generate_with_audio(
     should_stop: Callable[[], bool] | None = None,
     on_preview: Callable[[np.ndarray], None] | None = None,
     assemble: bool = True,
+    upsampler=None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Run the pipeline; return the take: uint8 frames (N, height, width, 3), float32 stereo sound
     (samples, 2) exactly as long as the frames at the take's fps, and its sample rate.
@@ -184,18 +196,23 @@ def generate_with_audio(
     N is recipe.frames, except for the clip modes, whose take joins the clip's frames and the new
     ones (modes.assemble). on_step, should_stop and on_preview are the step hooks (steps.StepHooks).
     assemble=False returns the recipe.frames frames and their sound as made, overlaps included
-    (windows.py).
+    (windows.py). upsampler is the LTX2LatentUpsamplePipeline (load_upsampler) a two-pass card needs.
     """
     hooks = StepHooks(on_step, should_stop, on_preview)
     hooks.check()
     if recipe.mode not in card.modes:
         raise ValueError(f"{card.name} cannot do {recipe.mode.label}")
+    if card.multiscale and upsampler is None:
+        raise ValueError(f"{card.name} makes its shots in two passes: it needs its latent upsampler")
 
     clips = read_clips(recipe, project_folder)
-    arguments, keyframes = call_arguments(recipe, card, project_folder, clips, pipe)
-    with _exact_keyframes(pipe, keyframes):
-        output = pipe(**arguments, **hooks.pipeline_arguments(latent_layout(pipe, recipe)))
-    frames = modes.output_frames(output, recipe)
+    if card.multiscale:
+        frames, output = two_passes(pipe, upsampler, recipe, card, project_folder, hooks)
+    else:
+        arguments, keyframes = call_arguments(recipe, card, project_folder, clips, pipe)
+        with _exact_keyframes(pipe, keyframes):
+            output = pipe(**arguments, **hooks.pipeline_arguments(latent_layout(pipe, recipe)))
+        frames = modes.output_frames(output, recipe)
 
     sample_rate = int(pipe.vocoder.config.output_sampling_rate)
     rate = FrameRate.parse(recipe.fps)
@@ -206,6 +223,99 @@ def generate_with_audio(
     return take, assemble_audio(recipe, card, sound, sample_rate, project_folder, clips, len(take)), sample_rate
 
 
+LORA_ADAPTER = "stage_2_distilled"  # the docs' adapter name for the distilled LoRA
+
+
+def two_passes(pipe, upsampler, recipe: Recipe, card: Card, project_folder, hooks: StepHooks):
+    """A two-pass shot (see the module's docstring): its frames at the recipe's size, and the refine's
+    output (whose .audio is the take's sound). Progress counts both passes' steps as one run."""
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    multiscale = card.multiscale
+    width, height = first_pass_size(recipe, card)
+    small = dataclasses.replace(recipe, width=width, height=height)
+    sigmas = list(multiscale["refine_sigmas"])
+    report = hooks.on_step
+    first_total = [0]
+
+    def first_step(step: int, total: int) -> None:
+        first_total[0] = total
+        if report is not None:
+            report(step, total + len(sigmas))
+
+    def refine_step(step: int, total: int) -> None:
+        if report is not None:
+            report(first_total[0] + step, first_total[0] + total)
+
+    arguments, keyframes = call_arguments(small, card, project_folder, None, pipe)
+    arguments["output_type"] = "latent"
+    first = dataclasses.replace(hooks, on_step=first_step)
+    with _exact_keyframes(pipe, keyframes):
+        latents = pipe(**arguments, **first.pipeline_arguments(latent_layout(pipe, small)))
+    hooks.check()
+    upsampled = upsampler(latents=latents.frames, output_type="latent").frames
+    scale = pipe.vae_spatial_compression_ratio
+    large = dataclasses.replace(recipe, width=upsampled.shape[-1] * scale, height=upsampled.shape[-2] * scale)
+    arguments, keyframes = call_arguments(large, card, project_folder, None, pipe)
+    arguments.pop("timesteps", None)  # a card's [call] schedule is the first pass's
+    arguments.update(latents=upsampled, audio_latents=latents.audio, sigmas=sigmas, noise_scale=sigmas[0],
+                     num_inference_steps=len(sigmas), guidance_scale=multiscale.get("refine_guidance", 1.0))
+    refine = dataclasses.replace(hooks, on_step=refine_step)
+    # The docs' stage 2: the distilled sigmas as they are (no dynamic shifting), the LoRA on.
+    scheduler = pipe.scheduler
+    pipe.scheduler = FlowMatchEulerDiscreteScheduler.from_config(scheduler.config, use_dynamic_shifting=False,
+                                                                 shift_terminal=None)
+    pipe.enable_lora()
+    try:
+        with _exact_keyframes(pipe, keyframes):
+            output = pipe(**arguments, **refine.pipeline_arguments(latent_layout(pipe, large)))
+    finally:
+        pipe.disable_lora()
+        pipe.scheduler = scheduler
+    frames = modes.output_frames(output, large)
+    if (large.width, large.height) != (recipe.width, recipe.height):
+        from PIL import Image
+
+        size = (recipe.width, recipe.height)
+        frames = np.stack([np.asarray(Image.fromarray(f).resize(size, Image.Resampling.LANCZOS)) for f in frames])
+    return frames, output
+
+
+def load_upsampler(folder: str | Path, pipe, card: Card):
+    """A two-pass card's LTX2LatentUpsamplePipeline: the model's latent upsampler from its folder, on the
+    loaded pipeline's VAE, device and dtype (as the docs' `vae=pipe.vae`); and the refine's LoRA loaded
+    into the pipeline as an adapter (load_lora_weights, safetensors), left disabled but for the refine."""
+    from diffusers.pipelines.ltx2 import LTX2LatentUpsamplePipeline
+    from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+
+    from .cards import refine_lora
+    from .weights import ModelFolderError
+
+    folder = Path(folder)
+    lora = refine_lora(card, folder.parent)
+    try:
+        model = LTX2LatentUpsamplerModel.from_pretrained(folder, use_safetensors=True, local_files_only=True,
+                                                         torch_dtype=pipe.transformer.dtype)
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise ModelFolderError(f"could not load the latent upsampler in {folder}: {exc}") from exc
+    from diffusers.utils import is_peft_available
+
+    if not is_peft_available():
+        raise ModelFolderError(f"{card.name}'s second pass needs the peft package for its LoRA: pip install peft")
+    try:
+        if LORA_ADAPTER not in pipe.get_list_adapters().get("transformer", []):
+            pipe.load_lora_weights(str(lora.parent), weight_name=lora.name, adapter_name=LORA_ADAPTER,
+                                   use_safetensors=True, local_files_only=True)
+        pipe.set_adapters(LORA_ADAPTER, 1.0)
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise ModelFolderError(f"could not load the LoRA {lora}: {exc}") from exc
+    pipe.disable_lora()
+    upsampler = LTX2LatentUpsamplePipeline(vae=pipe.vae, latent_upsampler=model)
+    upsampler.latent_upsampler.to(pipe._execution_device)
+    upsampler.set_progress_bar_config(disable=True)
+    return upsampler
+
+
 def generate(
     pipe,
     recipe: Recipe,
@@ -214,9 +324,11 @@ def generate(
     on_step: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_preview: Callable[[np.ndarray], None] | None = None,
+    upsampler=None,
 ) -> np.ndarray:
     """generate_with_audio's frames only: every family's generate()."""
-    return generate_with_audio(pipe, recipe, card, project_folder, on_step, should_stop, on_preview)[0]
+    return generate_with_audio(pipe, recipe, card, project_folder, on_step, should_stop, on_preview,
+                               upsampler=upsampler)[0]
 
 
 def stereo(waveform) -> np.ndarray:

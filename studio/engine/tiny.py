@@ -520,6 +520,50 @@ def _tiny_ltx2(seed: int):
     return pipe, tiny_ltx2_card(pipe)
 
 
+TINY_LTX2_LORA = "tiny-ltx2-distilled-lora.safetensors"
+
+
+def tiny_ltx2_two_pass_card(card: Card) -> Card:
+    """The tiny LTX-2 model's card with LTX-2's two-stage recipe (models/ltx-2.toml's [multiscale]): for testing
+    the two-pass path with its own latent_upsampler/ folder and LoRA file."""
+    import dataclasses
+
+    from diffusers.pipelines.ltx2.utils import STAGE_2_DISTILLED_SIGMA_VALUES
+
+    return dataclasses.replace(
+        card, id=f"{card.id}-two-pass", name=f"{card.name}, two passes",
+        description="Built by `studio models tiny ltx2-two-pass DIR` for tests: LTX-2's two passes, tiny.",
+        multiscale={"upsampler_subfolder": "latent_upsampler", "first_pass_scale": 0.5, "lora": TINY_LTX2_LORA,
+                    "refine_sigmas": list(STAGE_2_DISTILLED_SIGMA_VALUES), "refine_guidance": 1.0},
+    )
+
+
+def save_ltx2_two_pass_parts(folder: Path, pipe, seed: int = 0) -> None:
+    """Beside a tiny LTX-2 model's components, what its two passes need, laid out as Lightricks/LTX-2 has
+    them: a latent_upsampler/ folder (an LTX2LatentUpsamplerModel for its latents) and, at the top, the
+    refine's LoRA (rank 2 on the transformer blocks' attention projections), in the diffusers LoRA format
+    load_lora_weights reads ("transformer.<module>.lora_A/B.weight"), as safetensors."""
+    import torch
+    from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+    from safetensors.torch import save_file
+
+    torch.manual_seed(seed)
+    upsampler = LTX2LatentUpsamplerModel(in_channels=pipe.vae.config.latent_channels, mid_channels=32,
+                                         num_blocks_per_stage=1)
+    upsampler.save_pretrained(folder / "latent_upsampler", safe_serialization=True)
+    rank, weights = 2, {}
+    for name, module in pipe.transformer.named_modules():
+        if name.startswith("transformer_blocks.") and name.endswith((".attn1.to_q", ".attn1.to_k", ".attn1.to_v")):
+            weights[f"transformer.{name}.lora_A.weight"] = torch.randn(rank, module.in_features) * 0.1
+            weights[f"transformer.{name}.lora_B.weight"] = torch.randn(module.out_features, rank) * 0.1
+    save_file(weights, str(folder / TINY_LTX2_LORA))
+
+
+def _tiny_ltx2_two_pass(seed: int):
+    pipe = build_ltx2_pipeline(seed)
+    return pipe, tiny_ltx2_two_pass_card(tiny_ltx2_card(pipe))
+
+
 def _tiny_ltx(seed: int):
     pipe = build_ltx_pipeline(seed)
     return pipe, tiny_ltx_card(pipe)
@@ -949,6 +993,7 @@ TINY = {
     "ltx": _tiny_ltx,
     "ltx-upsampler": _tiny_ltx_upsampler,
     "ltx2": _tiny_ltx2,
+    "ltx2-two-pass": _tiny_ltx2_two_pass,
     "wan": _tiny_wan,
     "wan-i2v": _tiny_wan_i2v,
     "wan-flf2v": _tiny_wan_flf2v,
@@ -974,6 +1019,8 @@ def build_tiny(family: str, folder: str | os.PathLike[str], seed: int = 0) -> Pa
         raise FileExistsError(f"{folder} already holds a model")
     pipe, card = TINY[family](seed)
     pipe.save_pretrained(folder, safe_serialization=True)
+    if family == "ltx2-two-pass":
+        save_ltx2_two_pass_parts(folder, pipe, seed)
     (folder / CARD_FILE).write_text(card.to_toml(), encoding="utf-8")
     return folder
 

@@ -229,15 +229,19 @@ class Worker:
         import functools
         from types import SimpleNamespace
 
+        from .cards import two_pass_parts
         from .weights import weights_revision
 
         held = self._upsampler
         if held is None or held[0] != str(folder.resolve()) or held[1].vae is not pipe.vae:
             self._upsampler = None
-            tag = f"{card.multiscale['upsampler']}@{weights_revision(folder)}"
-            self._upsampler = (str(folder.resolve()), family.load_upsampler(folder, pipe), tag)
-        generate = functools.partial(family.generate, upsampler=self._upsampler[1])
-        return SimpleNamespace(generate=generate), self._upsampler[2]
+            # an upsampler in the model's own folder (LTX-2's) is that folder's weights, LoRA and all
+            own = "upsampler_subfolder" in card.multiscale
+            tag = f"{two_pass_parts(card)}@{weights_revision(folder.parent if own else folder)}"
+            self._upsampler = (str(folder.resolve()), family.load_upsampler(folder, pipe, card), tag)
+        given = {name: functools.partial(getattr(family, name), upsampler=self._upsampler[1])
+                 for name in ("generate", "generate_with_audio") if hasattr(family, name)}
+        return SimpleNamespace(**given), self._upsampler[2]
 
     def _pipeline(self, folder: Path, card, mode, memory: str | None = None):
         """The pipeline for a folder and mode; a different model replaces the last one. Modes that run

@@ -133,7 +133,8 @@ def test_the_0_9_7_cards_make_two_passes_and_the_others_one():
     assert (upscaler.kind, upscaler.repo, upscaler.modes) == ("upsampler", "Lightricks/ltxv-spatial-upscaler-0.9.7",
                                                               ())
     others = [c.id for c in cards.values() if c.multiscale]
-    assert sorted(others) == ["ltx-video-0.9.7-dev", "ltx-video-0.9.7-distilled"]
+    # and LTX-2's two stages (tests/engine/test_multiscale_ltx2.py)
+    assert sorted(others) == ["ltx-2", "ltx-video-0.9.7-dev", "ltx-video-0.9.7-distilled"]
 
 
 def test_a_card_round_trips_its_two_pass_recipe(two_pass_card, tmp_path):
