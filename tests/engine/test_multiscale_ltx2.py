@@ -38,8 +38,7 @@ def pipe(tiny_ltx2_two_pass, card):
 
 @pytest.fixture(scope="module")
 def upsampler(pipe, card, tiny_ltx2_two_pass):
-    """The tiny model's latent upsampler, and its LoRA loaded into the pipeline (diffusers needs peft for that)."""
-    pytest.importorskip("peft")
+    """The tiny model's latent upsampler, and its LoRA loaded into the pipeline (through peft, a dependency)."""
     return ltx2.load_upsampler(upsampler_folder(card, tiny_ltx2_two_pass), pipe, card)
 
 
@@ -134,7 +133,6 @@ def test_without_its_upsampler_a_two_pass_ltx2_card_is_refused_not_made_in_one_p
 
 
 def test_the_worker_makes_a_two_pass_ltx2_take_with_its_sound_and_its_recipe_says_so(tiny_ltx2_two_pass, tmp_path):
-    pytest.importorskip("peft")
     import json
     import os
     import subprocess
