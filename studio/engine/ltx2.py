@@ -301,7 +301,8 @@ def load_upsampler(folder: str | Path, pipe, card: Card):
     from diffusers.utils import is_peft_available
 
     if not is_peft_available():
-        raise ModelFolderError(f"{card.name}'s second pass needs the peft package for its LoRA: run the setup again (python3 installers/bootstrap.py run) to install it")
+        raise ModelFolderError(f"{card.name}'s second pass needs the peft package for its LoRA: run the setup "
+                               "again (python3 installers/bootstrap.py run) to install it")
     try:
         if LORA_ADAPTER not in pipe.get_list_adapters().get("transformer", []):
             pipe.load_lora_weights(str(lora.parent), weight_name=lora.name, adapter_name=LORA_ADAPTER,
