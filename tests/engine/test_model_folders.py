@@ -73,7 +73,7 @@ class Hub:
 
 def _card(repo: str):
     """What plan_download reads of a card."""
-    return SimpleNamespace(id="chat", repo=repo, revision=None)
+    return SimpleNamespace(id="chat", repo=repo, revision=None, multiscale={})  # a one-pass card
 
 
 def test_a_tokenizers_chat_template_survives_the_download_and_loads(chat_tokenizer, tmp_path):
