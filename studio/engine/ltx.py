@@ -198,20 +198,7 @@ def two_passes(pipe, upsampler, recipe: Recipe, card: Card, project_folder, hook
     passes' steps as one run."""
     width, height = first_pass_size(recipe, card)
     small = dataclasses.replace(recipe, width=width, height=height)
-    later = refine_steps(card)
-    report = hooks.on_step
-    first_total = [0]
-
-    def first_step(step: int, total: int) -> None:
-        first_total[0] = total
-        if report is not None:
-            report(step, total + later)
-
-    def refine_step(step: int, total: int) -> None:
-        if report is not None:
-            report(first_total[0] + step, first_total[0] + total)
-
-    first = dataclasses.replace(hooks, on_step=first_step)
+    first, refine = pass_hooks(hooks, refine_steps(card))
     arguments = call_arguments(small, card, project_folder, None, pipe)
     arguments["output_type"] = "latent"
     latents = pipe(**arguments, **first.pipeline_arguments(latent_layout(pipe, small))).frames
@@ -223,13 +210,34 @@ def two_passes(pipe, upsampler, recipe: Recipe, card: Card, project_folder, hook
     arguments = call_arguments(large, card, project_folder, None, pipe, latents=upsampled)
     arguments.pop("timesteps", None)  # the card's [call] timesteps are the first pass's
     arguments.update(refine_schedule(card), latents=upsampled, denoise_strength=card.multiscale["refine_strength"])
-    refine = dataclasses.replace(hooks, on_step=refine_step)
     output = pipe(**arguments, **refine.pipeline_arguments(latent_layout(pipe, large)))
-    frames = modes.output_frames(output, large)
-    if (large.width, large.height) == (recipe.width, recipe.height):
+    return resized(modes.output_frames(output, large), recipe.width, recipe.height)
+
+
+def pass_hooks(hooks: StepHooks, later_steps: int) -> tuple[StepHooks, StepHooks]:
+    """The hooks of a two-pass shot's first and refine passes: progress counts both passes' steps as one
+    run (the refine's later_steps added to the first pass's total)."""
+    report, first_total = hooks.on_step, [0]
+
+    def first_step(step: int, total: int) -> None:
+        first_total[0] = total
+        if report is not None:
+            report(step, total + later_steps)
+
+    def refine_step(step: int, total: int) -> None:
+        if report is not None:
+            report(first_total[0] + step, first_total[0] + total)
+
+    return dataclasses.replace(hooks, on_step=first_step), dataclasses.replace(hooks, on_step=refine_step)
+
+
+def resized(frames: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Frames at (width, height): as they are when they have that size, else resized (a two-pass shot's
+    last step, as the docs do: the refine's size is the upsampler's, a multiple of its own)."""
+    if frames.shape[2] == width and frames.shape[1] == height:
         return frames
-    size = (recipe.width, recipe.height)
-    return np.stack([np.asarray(Image.fromarray(f).resize(size, Image.Resampling.LANCZOS)) for f in frames])
+    return np.stack([np.asarray(Image.fromarray(f).resize((width, height), Image.Resampling.LANCZOS))
+                     for f in frames])
 
 
 @contextmanager

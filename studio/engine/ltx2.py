@@ -48,7 +48,7 @@ from ..media.audio import frame_sample, read_audio
 from ..media.probe import probe
 from . import modes
 from .cards import Card
-from .ltx import first_pass_size, fit_image, read_clips
+from .ltx import first_pass_size, fit_image, pass_hooks, read_clips, resized
 from .modes import condition_path
 from .steps import StepHooks
 
@@ -235,21 +235,9 @@ def two_passes(pipe, upsampler, recipe: Recipe, card: Card, project_folder, hook
     width, height = first_pass_size(recipe, card)
     small = dataclasses.replace(recipe, width=width, height=height)
     sigmas = list(multiscale["refine_sigmas"])
-    report = hooks.on_step
-    first_total = [0]
-
-    def first_step(step: int, total: int) -> None:
-        first_total[0] = total
-        if report is not None:
-            report(step, total + len(sigmas))
-
-    def refine_step(step: int, total: int) -> None:
-        if report is not None:
-            report(first_total[0] + step, first_total[0] + total)
-
+    first, refine = pass_hooks(hooks, len(sigmas))
     arguments, keyframes = call_arguments(small, card, project_folder, None, pipe)
     arguments["output_type"] = "latent"
-    first = dataclasses.replace(hooks, on_step=first_step)
     with _exact_keyframes(pipe, keyframes):
         latents = pipe(**arguments, **first.pipeline_arguments(latent_layout(pipe, small)))
     hooks.check()
@@ -260,7 +248,6 @@ def two_passes(pipe, upsampler, recipe: Recipe, card: Card, project_folder, hook
     arguments.pop("timesteps", None)  # a card's [call] schedule is the first pass's
     arguments.update(latents=upsampled, audio_latents=latents.audio, sigmas=sigmas, noise_scale=sigmas[0],
                      num_inference_steps=len(sigmas), guidance_scale=multiscale.get("refine_guidance", 1.0))
-    refine = dataclasses.replace(hooks, on_step=refine_step)
     # The docs' stage 2: the distilled sigmas as they are (no dynamic shifting), the LoRA on.
     scheduler = pipe.scheduler
     pipe.scheduler = FlowMatchEulerDiscreteScheduler.from_config(scheduler.config, use_dynamic_shifting=False,
@@ -272,13 +259,7 @@ def two_passes(pipe, upsampler, recipe: Recipe, card: Card, project_folder, hook
     finally:
         pipe.disable_lora()
         pipe.scheduler = scheduler
-    frames = modes.output_frames(output, large)
-    if (large.width, large.height) != (recipe.width, recipe.height):
-        from PIL import Image
-
-        size = (recipe.width, recipe.height)
-        frames = np.stack([np.asarray(Image.fromarray(f).resize(size, Image.Resampling.LANCZOS)) for f in frames])
-    return frames, output
+    return resized(modes.output_frames(output, large), recipe.width, recipe.height), output
 
 
 def load_upsampler(folder: str | Path, pipe, card: Card):
@@ -287,10 +268,14 @@ def load_upsampler(folder: str | Path, pipe, card: Card):
     into the pipeline as an adapter (load_lora_weights, safetensors), left disabled but for the refine."""
     from diffusers.pipelines.ltx2 import LTX2LatentUpsamplePipeline
     from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+    from diffusers.utils import is_peft_available
 
     from .cards import refine_lora
     from .weights import ModelFolderError
 
+    if not is_peft_available():  # before anything loads
+        raise ModelFolderError(f"{card.name}'s second pass needs the peft package for its LoRA: run the setup "
+                               "again (python3 installers/bootstrap.py run) to install it")
     folder = Path(folder)
     lora = refine_lora(card, folder.parent)
     try:
@@ -298,11 +283,6 @@ def load_upsampler(folder: str | Path, pipe, card: Card):
                                                          torch_dtype=pipe.transformer.dtype)
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ModelFolderError(f"could not load the latent upsampler in {folder}: {exc}") from exc
-    from diffusers.utils import is_peft_available
-
-    if not is_peft_available():
-        raise ModelFolderError(f"{card.name}'s second pass needs the peft package for its LoRA: run the setup "
-                               "again (python3 installers/bootstrap.py run) to install it")
     try:
         if LORA_ADAPTER not in pipe.get_list_adapters().get("transformer", []):
             pipe.load_lora_weights(str(lora.parent), weight_name=lora.name, adapter_name=LORA_ADAPTER,

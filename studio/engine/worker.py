@@ -270,12 +270,10 @@ def _png_base64(picture, text: dict[str, str]) -> str:
     import base64
     import io
 
-    from PIL import Image
-
     from ..media.provenance import save_png
 
     buffer = io.BytesIO()
-    save_png(Image.fromarray(picture), buffer, text)
+    save_png(picture, buffer, text)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
