@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from ..media.audio import peaks
@@ -22,7 +22,12 @@ from .viewer import to_qimage
 
 
 class BackgroundLoader(QObject):
-    """Loads what paint code asks for on a thread of its own; _load(key) says how."""
+    """Loads what paint code asks for on a thread of its own; _load(key) says how.
+
+    The thread never touches Qt: emitting from it raced with the owner's deletion on the GUI thread
+    and crashed the process. It only sets a flag; a timer on the GUI thread, running while requests
+    are out, turns the flag into `ready`.
+    """
 
     ready = Signal()  # something arrived: repaint
 
@@ -34,6 +39,10 @@ class BackgroundLoader(QObject):
         self._wanted: list[tuple] = []
         self._lock = threading.Condition()
         self._stop = _StopFlag(self._lock)
+        self._busy = False  # the thread is decoding
+        self._arrived = False  # set by the thread, read by _poll on the GUI thread
+        self._poll_timer = QTimer(self, interval=POLL_MS)
+        self._poll_timer.timeout.connect(self._poll)
         self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
         self._thread.start()
         # When the owning widget goes, stop the thread; the closure holds no reference to self's
@@ -50,7 +59,18 @@ class BackgroundLoader(QObject):
             if key not in self._wanted:
                 self._wanted.append(key)
                 self._lock.notify()
+        if not self._poll_timer.isActive():
+            self._poll_timer.start()
         return None
+
+    def _poll(self) -> None:
+        with self._lock:
+            arrived, self._arrived = self._arrived, False
+            idle = not self._wanted and not self._busy
+        if idle and not arrived:
+            self._poll_timer.stop()
+        if arrived:
+            self.ready.emit()
 
     def forget_requests(self) -> None:
         """Called before a full repaint: what the repaint still needs it will ask for again."""
@@ -58,6 +78,7 @@ class BackgroundLoader(QObject):
             self._wanted.clear()
 
     def close(self) -> None:
+        self._poll_timer.stop()
         self._stop.set()
         self._thread.join(2)
 
@@ -70,6 +91,7 @@ class BackgroundLoader(QObject):
                     return
                 key = self._wanted.pop()  # newest first: what is on screen now
                 cache_dir = self.cache_dir
+                self._busy = True
             try:
                 image = self._load(key, cache_dir)
             except (MediaError, OSError, ValueError):
@@ -78,11 +100,8 @@ class BackgroundLoader(QObject):
                 self._images[key] = image
                 while len(self._images) > self._max_images:
                     self._images.popitem(last=False)
-            try:
-                self.ready.emit()
-            except RuntimeError:  # the owner was deleted between the decode and now
-                return
-
+                self._arrived = True
+                self._busy = False
 
     def _load(self, key: tuple, cache_dir: Path | None):
         raise NotImplementedError
@@ -108,6 +127,7 @@ class WaveformLoader(BackgroundLoader):
 
 
 PEAKS_PER_SECOND = 200
+POLL_MS = 30  # how soon a loaded thumbnail is painted
 
 
 class _StopFlag:
