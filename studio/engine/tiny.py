@@ -40,21 +40,21 @@ _SENTENCES = [
 ]
 
 
-def _tokenizer():
+def _tokenizer(sentences: list[str] = _SENTENCES, vocab_size: int = 256):
     """A T5 tokenizer whose Unigram vocabulary is trained on a few sentences, with every printable
     character in it so that any prompt tokenizes without falling back to <unk>."""
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
     from transformers import T5Tokenizer
 
     trainer = trainers.UnigramTrainer(
-        vocab_size=256,
+        vocab_size=vocab_size,
         special_tokens=["<pad>", "</s>", "<unk>"],  # T5's order: pad 0, eos 1, unk 2
         unk_token="<unk>",
         initial_alphabet=list(string.ascii_letters + string.digits + string.punctuation),
     )
     tokenizer = Tokenizer(models.Unigram())
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
-    tokenizer.train_from_iterator(_SENTENCES, trainer)
+    tokenizer.train_from_iterator(sentences, trainer)
     vocab = [(piece, score) for piece, score in json.loads(tokenizer.to_str())["model"]["vocab"]]
     return T5Tokenizer(vocab=vocab, extra_ids=0)
 

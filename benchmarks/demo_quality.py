@@ -1,0 +1,102 @@
+"""The demo model's quality table: every mode, many scenes, measured by the checker (studio/demo/quality.py).
+
+    python benchmarks/demo_quality.py [--scenes N] [--long-seconds S] > benchmarks/demo_quality.md
+
+Text to video runs on held-out combinations only (object colour, shape and background triples that
+training never saw: studio.demo.world.held_out), so adherence is to prompts not in the training set.
+Every other mode runs on scenes drawn at random from the whole world. Seeds are fixed: the same run
+prints the same table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from studio.demo import quality, world  # noqa: E402
+from studio.engine import ltx, windows  # noqa: E402
+from studio.engine.cards import find_weights, load_cards  # noqa: E402
+from studio.engine.loader import load_pipeline, pick_device  # noqa: E402
+
+
+def scenes(count: int, seed: int, held: bool | None) -> list[world.Scene]:
+    rng = random.Random(seed)
+    return [world.random_scene(rng, held=held, enters=0.0) for _ in range(count)]
+
+
+def rate(rows: list[dict], key: str) -> str:
+    return f"{100 * np.mean([bool(r[key]) for r in rows]):.0f} %"
+
+
+def mean(rows: list[dict], key: str) -> str:
+    values = [r[key] for r in rows if np.isfinite(r[key])]
+    return f"{np.mean(values):.3f}" if values else "n/a"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scenes", type=int, default=40)
+    parser.add_argument("--long-seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    card = load_cards().get("demo")
+    folder = find_weights(card) if card else None
+    if folder is None:
+        sys.exit("No demo model: models/demo.toml and its weights in models/demo/ are not there yet "
+                 "(issue 11; benchmarks/demo_training.md says where its training stands)")
+    pipe = load_pipeline(folder, card, pick_device("cpu"))
+    n = args.scenes
+    t0 = time.monotonic()
+    table = []
+
+    def measure(name, fn, pool, checks, means=()):
+        start = time.monotonic()
+        rows = [fn(ltx.generate, pipe, card, scene, seed) for seed, scene in enumerate(pool)]
+        each = (time.monotonic() - start) / len(rows)
+        table.append((name, len(rows), ", ".join(f"{k} {rate(rows, k)}" for k in checks),
+                      ", ".join(f"{k} {mean(rows, k)}" for k in means), f"{each:.1f} s"))
+
+    measure("text to video (held-out prompts)", quality.text_to_video, scenes(n, 1, True),
+            ("background", "colour", "shape", "motion"))
+    measure("image to video", quality.image_to_video, scenes(n, 2, None), ("first_frame", "motion"),
+            ("first_frame_offset",))
+    measure("extend forward", quality.extend, scenes(n, 3, None), ("kept_exactly", "direction", "speed", "no_jump"),
+            ("speed_ratio", "join_step"))
+    measure("extend backward", lambda *a: quality.extend(*a, backward=True), scenes(n, 4, None),
+            ("kept_exactly", "direction", "speed", "no_jump"), ("speed_ratio", "join_step"))
+    measure("connect", quality.connect, scenes(n, 5, None), ("from_a", "to_b"), ("start_offset", "end_offset"))
+    measure("keyframes (0, 12, 24)", quality.keyframes, scenes(n, 6, None), ("placed",))
+    measure("loop", quality.loop, scenes(n, 7, None), ("kept_exactly", "wraps"), ("wrap_distance",))
+    measure("video to video, strength 0.3", quality.video_to_video, scenes(n, 8, None),
+            ("motion_kept", "colour_changed"), ("path_drift",))
+
+    frames = int(args.long_seconds * quality.FPS) + 1
+    long_count = max(1, n // 10)
+
+    def long_fn(generate, pipe, card, scene, seed):
+        return quality.long_shot(lambda p, r, c, w: windows.generate_long(ltx, p, r, c, None, w), pipe, card,
+                                 scene, seed, frames)
+
+    measure(f"long shot, {args.long_seconds:g} s in windows", long_fn, scenes(long_count, 9, False),
+            ("smooth", "steady_look", "colour", "motion"), ("worst_jump", "background_drift", "object_drift"))
+
+    print(f"# Demo model quality ({date.today()}, {platform.machine()} CPU, {platform.python_version()})\n")
+    print(f"`python benchmarks/demo_quality.py --scenes {n} --long-seconds {args.long_seconds:g}`: "
+          f"{time.monotonic() - t0:.0f} s in all. Card defaults: {card.default_steps} steps, guidance "
+          f"{card.default_guidance:g}, {card.default_width}x{card.default_height}, {card.default_frames} frames.\n")
+    print("| mode | shots | passed | means | time a shot |")
+    print("|---|---|---|---|---|")
+    for row in table:
+        print("| " + " | ".join(str(c) for c in row) + " |")
+
+
+if __name__ == "__main__":
+    main()

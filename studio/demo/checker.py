@@ -1,0 +1,111 @@
+"""Reads the demo world back out of frames: background colour, object colour, shape, motion and
+where the object is in each frame. Tests and benchmarks/demo_quality.py judge the demo model's shots
+with it, so "the first frame is the still" or "the object goes on in the same direction" is a number,
+not a look.
+
+Each pixel is given the nearest of the world's six colours; the background is the commonest, the
+object the pixels far from the background. Shape is read from how much of its bounding box the object
+fills (square 1, circle pi/4, triangle 1/2) in frames where it is wholly inside; motion from a straight
+line fitted through its centres.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .world import COLOURS
+
+PALETTE = np.array(list(COLOURS.values()), np.float32)
+NAMES = list(COLOURS)
+FAR = 120.0  # an object pixel is at least this far (RGB distance) from the background colour
+STILL = 0.003  # slower than this (fraction of the width a frame) is standing still
+MIN_AREA = 0.004  # a frame whose object covers less of it than this has no object to read
+
+
+@dataclasses.dataclass
+class Reading:
+    background: str
+    colour: str | None  # None: no object seen in any frame
+    shape: str | None
+    motion: str | None  # left, right, up, down or still; None: too few frames with the object
+    velocity: tuple[float, float]  # fractions of the width and height a frame
+    centres: list[tuple[float, float] | None]  # the object's centre in each frame (fractions), None if absent
+    background_rgb: np.ndarray  # mean background colour per frame (N, 3)
+    object_rgb: np.ndarray  # mean object colour per frame (N, 3); NaN where absent
+
+    @property
+    def speed(self) -> float:
+        return float(np.hypot(*self.velocity))
+
+
+def nearest_colour(rgb) -> str:
+    return NAMES[int(np.argmin(((PALETTE - np.asarray(rgb, np.float32)) ** 2).sum(-1)))]
+
+
+def read(frames: np.ndarray) -> Reading:
+    """What a clip (uint8 (N, H, W, 3)) shows, in the world's terms."""
+    frames = np.asarray(frames)
+    n, h, w, _ = frames.shape
+    pixels = frames.reshape(n, h * w, 3).astype(np.float32)
+    # Nearest palette colour: |p - c|^2 = |p|^2 - 2 p.c + |c|^2, and |p|^2 is the same for every c.
+    labels = ((PALETTE**2).sum(-1) - 2 * pixels @ PALETTE.T).argmin(-1)
+    background = NAMES[int(np.bincount(labels.ravel(), minlength=len(NAMES)).argmax())]
+    bg = PALETTE[NAMES.index(background)]
+    masks = (((pixels - bg) ** 2).sum(-1) > FAR**2).reshape(n, h, w)
+
+    centres: list[tuple[float, float] | None] = []
+    fills, object_rgb, background_rgb, object_pixels = [], np.full((n, 3), np.nan), np.zeros((n, 3)), []
+    for i, mask in enumerate(masks):
+        frame = frames[i].reshape(h * w, 3).astype(np.float32)
+        background_rgb[i] = frame[~mask.ravel()].mean(0) if (~mask).any() else np.nan
+        if mask.mean() < MIN_AREA:
+            centres.append(None)
+            continue
+        ys, xs = np.nonzero(mask)
+        centres.append(((xs.mean() + 0.5) / w, (ys.mean() + 0.5) / h))
+        object_rgb[i] = frame[mask.ravel()].mean(0)
+        object_pixels.append(frame[mask.ravel()])
+        inside = ys.min() > 0 and xs.min() > 0 and ys.max() < h - 1 and xs.max() < w - 1
+        if inside:
+            box = (ys.max() - ys.min() + 1) * (xs.max() - xs.min() + 1)
+            fills.append(mask.sum() / box)
+    colour = nearest_colour(np.median(np.concatenate(object_pixels), 0)) if object_pixels else None
+    shape = _shape(float(np.median(fills))) if fills else None
+    velocity, motion = motion_of(centres, w / h)
+    return Reading(background, colour, shape, motion, velocity, centres, background_rgb, object_rgb)
+
+
+def _shape(fill: float) -> str:
+    if fill > 0.88:
+        return "square"
+    if fill > 0.64:
+        return "circle"  # pi / 4 = 0.785
+    return "triangle"  # 1 / 2
+
+
+def motion_of(centres: list[tuple[float, float] | None], aspect: float = 1.0) -> tuple[tuple[float, float], str | None]:
+    """A straight line through the centres; only frames where the object is away from the edges
+    count, as a shape half out of the frame has its centre pulled inwards."""
+    seen = [(i, c) for i, c in enumerate(centres) if c is not None and 0.12 < c[0] < 0.88 and 0.12 < c[1] < 0.88]
+    if len(seen) < 3:  # entering or leaving all along: the pulled-in centres still say which way
+        seen = [(i, c) for i, c in enumerate(centres) if c is not None]
+    if len(seen) < 3:
+        return (0.0, 0.0), None
+    t = np.array([i for i, _ in seen], np.float64)
+    xy = np.array([c for _, c in seen], np.float64)
+    vx = float(np.polyfit(t, xy[:, 0], 1)[0])
+    vy = float(np.polyfit(t, xy[:, 1], 1)[0]) / aspect  # in widths a frame, as the world's speeds
+    if max(abs(vx), abs(vy)) < STILL:
+        return (vx, vy), "still"
+    if abs(vx) >= abs(vy):
+        return (vx, vy), "right" if vx > 0 else "left"
+    return (vx, vy), "down" if vy > 0 else "up"
+
+
+def distance(a: tuple[float, float] | None, b: tuple[float, float] | None) -> float:
+    """How far apart two centres are, in fractions of the width (inf if either is absent)."""
+    if a is None or b is None:
+        return float("inf")
+    return float(np.hypot(a[0] - b[0], a[1] - b[1]))

@@ -1,0 +1,174 @@
+"""What the demo model's shots are measured by, mode by mode: each function makes one shot through the
+engine's real LTX path (engine.ltx.generate, engine.windows for long shots) from a scene of the world,
+reads it back with the checker and returns the measures and whether each passed. Tests run a few
+scenes; benchmarks/demo_quality.py runs many and prints the table.
+
+Distances are fractions of the frame's width; speeds fractions of the width a frame.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..core.recipe import Condition, Mode, Recipe
+from ..media.takes import read_frames, write_frames
+from . import checker, world
+
+NEAR = 0.05  # "within 5 % of the width"
+FPS = 24
+
+
+def recipe(card, mode: Mode, prompt: str, seed: int, frames: int | None = None, **kw) -> Recipe:
+    return Recipe(mode=mode, model=card.id, prompt=prompt, width=card.default_width, height=card.default_height,
+                  frames=frames or card.default_frames, steps=card.default_steps, guidance=card.default_guidance,
+                  seed=seed, fps=FPS, **kw)
+
+
+def _still(folder: Path, name: str, frame: np.ndarray) -> str:
+    path = folder / f"{name}.png"
+    Image.fromarray(frame).save(path)
+    return str(path)
+
+
+def _clip(folder: Path, name: str, frames: np.ndarray) -> tuple[str, np.ndarray]:
+    """The clip written losslessly and read back: what the engine reads is what the checks compare."""
+    path = write_frames(folder / f"{name}.mkv", frames, FPS)
+    return str(path), read_frames(path)
+
+
+def _steps(reading: checker.Reading) -> list[float]:
+    """How far the object moved between each pair of frames where it is seen (inf where it is not)."""
+    c = reading.centres
+    return [checker.distance(a, b) for a, b in zip(c, c[1:], strict=False)]
+
+
+def _run(generate, pipe, card, r: Recipe) -> np.ndarray:
+    return generate(pipe, r, card)
+
+
+def text_to_video(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
+    prompt = world.describe(scene, random.Random(seed))
+    got = checker.read(_run(generate, pipe, card, recipe(card, Mode.TEXT_TO_VIDEO, prompt, seed)))
+    return {"prompt": prompt, "background": got.background == scene.background, "colour": got.colour == scene.colour,
+            "shape": got.shape == scene.shape, "motion": got.motion == scene.motion}
+
+
+def image_to_video(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        still = _still(Path(tmp), "still", world.render(scene, 1)[0])
+        prompt = world.describe(scene, random.Random(seed))
+        frames = _run(generate, pipe, card, recipe(card, Mode.IMAGE_TO_VIDEO, prompt, seed,
+                                                   conditions=[Condition(still, 0)]))
+    got = checker.read(frames)
+    offset = checker.distance(got.centres[0], scene.centre(0))
+    return {"first_frame_offset": offset, "first_frame": offset <= NEAR, "motion": got.motion == scene.motion}
+
+
+def _continues(take: checker.Reading, new: list, join: int, scene: world.Scene) -> dict:
+    """The new frames (their centres) go on as the original did: the same way, at 0.5-2x its speed,
+    with no jump between frames join - 1 and join of the take."""
+    velocity, motion = checker.motion_of(new)
+    ratio = float(np.hypot(*velocity)) / scene.speed if scene.motion != "still" else 1.0
+    step = checker.distance(take.centres[join - 1], take.centres[join])
+    return {"direction": motion == scene.motion, "speed_ratio": ratio, "speed": 0.5 <= ratio <= 2.0,
+            "join_step": step, "no_jump": step <= 2 * (scene.speed if scene.motion != "still" else 0) + 0.02}
+
+
+def extend(generate, pipe, card, scene: world.Scene, seed: int, backward: bool = False) -> dict:
+    mode = Mode.EXTEND_BACKWARD if backward else Mode.EXTEND_FORWARD
+    with tempfile.TemporaryDirectory() as tmp:
+        path, original = _clip(Path(tmp), "clip", world.render(scene, 25, first=16 if backward else 0))
+        take = _run(generate, pipe, card, recipe(card, mode, world.describe(scene, random.Random(seed)), seed,
+                                                 conditions=[Condition(path)]))
+    kept = np.array_equal(take[-25:] if backward else take[:25], original)
+    got = checker.read(take)
+    join = len(take) - 25 if backward else 25
+    new = got.centres[:join] if backward else got.centres[join:]
+    return {"kept_exactly": kept, **_continues(got, new, join, scene)}
+
+
+def connect(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
+    """A bridge between two clips of one scene, the gap between them as long as the bridge made."""
+    k = card.frame_step + 1
+    gap = card.default_frames - 2 * k
+    with tempfile.TemporaryDirectory() as tmp:
+        a, _ = _clip(Path(tmp), "a", world.render(scene, 25))
+        b, _ = _clip(Path(tmp), "b", world.render(scene, 25, first=25 + gap))
+        bridge = _run(generate, pipe, card, recipe(card, Mode.CONNECT, world.describe(scene, random.Random(seed)),
+                                                   seed, conditions=[Condition(a), Condition(b)]))
+    got = checker.read(bridge)
+    start = checker.distance(got.centres[0], scene.centre(25))
+    end = checker.distance(got.centres[-1], scene.centre(25 + gap - 1))
+    return {"bridge_frames": len(bridge), "start_offset": start, "end_offset": end,
+            "from_a": start <= NEAR, "to_b": end <= NEAR}
+
+
+def keyframes(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
+    """Stills of the scene at frames 0, 12 and 24: the object is where each puts it, at that frame."""
+    at = (0, 12, card.default_frames - 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        stills = [Condition(_still(Path(tmp), f"key{i}", world.render(scene, 1, first=i)[0]), i) for i in at]
+        frames = _run(generate, pipe, card, recipe(card, Mode.KEYFRAMES, world.describe(scene, random.Random(seed)),
+                                                   seed, conditions=stills))
+    got = checker.read(frames)
+    offsets = [checker.distance(got.centres[i], scene.centre(i)) for i in at]
+    return {"offsets": offsets, "placed": all(o <= NEAR for o in offsets)}
+
+
+def loop(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
+    """The clip then a bridge back to its start: played round, the last frame leads into the first
+    (no further from it than the object moves in two frames, plus NEAR)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path, original = _clip(Path(tmp), "clip", world.render(scene, 25))
+        take = _run(generate, pipe, card, recipe(card, Mode.LOOP, world.describe(scene, random.Random(seed)), seed,
+                                                 conditions=[Condition(path)]))
+    got = checker.read(take)
+    wrap = checker.distance(got.centres[-1], got.centres[0])
+    return {"kept_exactly": np.array_equal(take[:25], original), "wrap_distance": wrap,
+            "wraps": wrap <= 2 * scene.speed + NEAR}
+
+
+def long_shot(generate_long, pipe, card, scene: world.Scene, seed: int, frames: int) -> dict:
+    """A shot in windows with latent carry: at every join the object keeps its look and its pace."""
+    prompt = world.describe(scene, random.Random(seed))
+    with tempfile.TemporaryDirectory() as tmp:
+        def write_partial(made, done, count):
+            return str(write_frames(Path(tmp) / f"partial-{done}.mkv", made, FPS))
+
+        shot = generate_long(pipe, recipe(card, Mode.TEXT_TO_VIDEO, prompt, seed, frames=frames), card, write_partial)
+    got = checker.read(shot)
+    window, k = card.max_frames, card.frame_step + 1
+    joins = list(range(window, len(shot), window - k))
+    steps = _steps(got)
+    seen = [s for s in steps if np.isfinite(s)]
+    typical = float(np.median(seen)) if seen else 0.0
+    jumps = [steps[j - 1] - typical for j in joins if np.isfinite(steps[j - 1])]
+    colours = np.nan_to_num(np.nanmax(got.object_rgb, 0) - np.nanmin(got.object_rgb, 0)) if np.isfinite(
+        got.object_rgb).any() else np.zeros(3)
+    background = np.nanmax(got.background_rgb, 0) - np.nanmin(got.background_rgb, 0)
+    return {"frames": len(shot), "joins": len(joins), "worst_jump": max(jumps, default=0.0),
+            "smooth": all(j <= 0.02 for j in jumps), "background_drift": float(background.max()),
+            "object_drift": float(colours.max()), "steady_look": float(background.max()) <= 6,
+            "colour": got.colour == scene.colour, "motion": got.motion == scene.motion}
+
+
+def video_to_video(generate, pipe, card, scene: world.Scene, seed: int, strength: float = 0.3) -> dict:
+    """The clip remade with a prompt that names another object colour: the motion stays, the colour goes."""
+    others = [c for c in world.COLOURS if c not in (scene.colour, scene.background)]
+    changed = world.Scene(scene.background, random.Random(seed).choice(others), scene.shape, scene.motion,
+                          scene.speed, scene.start)
+    with tempfile.TemporaryDirectory() as tmp:
+        path, original = _clip(Path(tmp), "clip", world.render(scene, 25))
+        prompt = world.describe(changed, random.Random(seed))
+        frames = _run(generate, pipe, card, recipe(card, Mode.VIDEO_TO_VIDEO, prompt, seed,
+                                                   conditions=[Condition(path)], strength=strength))
+    got, was = checker.read(frames), checker.read(original)
+    pairs = zip(got.centres, was.centres, strict=True)
+    drift = max((checker.distance(a, b) for a, b in pairs if a and b), default=np.inf)
+    return {"motion_kept": got.motion == scene.motion and drift <= NEAR, "path_drift": drift,
+            "colour_changed": got.colour == changed.colour}

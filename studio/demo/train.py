@@ -1,0 +1,392 @@
+"""Trains the demo model: `studio models train-demo DIR`, seeded and resumable.
+
+Two stages, each checkpointed in DIR/checkpoints so a killed run goes on where it stopped:
+
+1. The VAE (diffusers' AutoencoderKLLTXVideo, 32x in space, 8x in time, 32 latent channels) learns
+   to encode and decode the world's clips; pixels on and around the shape weigh ten times the plain
+   background, which would otherwise win. Its latents' per-channel mean and spread are then measured
+   and stored in its latents_mean/latents_std, as the pipeline normalises with them.
+2. The transformer (LTXVideoTransformer3DModel) and the text encoder (a small T5) learn flow
+   matching on latents of the world's clips (encoded once, into a bank), the way
+   LTXConditionPipeline uses them (pipeline_ltx_condition.py, prepare_latents and the denoising
+   loop): the first latent frames given clean (image to video, extend, a long shot's carried
+   overlap: their timestep 0, the rest noised), and extra clean tokens placed at any frame index
+   with the pipeline's own video coordinates (keyframes, a last frame, the far side of extend
+   backward and connect). The loss is on the tokens the pipeline denoises. One prompt in ten is
+   dropped to "" so guidance has an unconditional prediction to push from.
+
+The result is an LTXConditionPipeline saved with save_pretrained in safetensors (float16, to stay
+small), loaded by the studio's own loader like any downloaded model.
+
+Status (issue 11, open): the loop runs, resumes and saves a model the loader runs, but the VAE stage
+does not yet learn a usable autoencoder at these widths on a CPU (benchmarks/demo_training.md has
+the runs); no demo model ships until one passes studio/demo/quality.py's measures.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import world
+
+WIDTH = HEIGHT = 128
+FRAMES = 25  # the card's default: four latent frames
+LATENT_CHANNELS = 32
+VAE_STEPS = 3000
+TRANSFORMER_STEPS = 5000
+BANK = 3000  # clips encoded once for stage 2
+BATCH_VAE = 4  # clips of 9 frames; every other step 4x as many single frames
+VAE_LR = 3e-4  # 5e-4 and more collapse it to one flat colour (seen: at 2e-3 it never came back)
+BATCH = 24
+SEED = 0
+
+
+def build_vae():
+    from diffusers import AutoencoderKLLTXVideo
+
+    return AutoencoderKLLTXVideo(
+        latent_channels=LATENT_CHANNELS,
+        block_out_channels=(32, 48, 64, 64),
+        decoder_block_out_channels=(64, 64, 64, 64),
+        layers_per_block=(1, 1, 1, 1, 1),
+        decoder_layers_per_block=(1, 1, 1, 1, 1),
+        spatio_temporal_scaling=(True, True, True, False),
+        decoder_spatio_temporal_scaling=(True, True, True, False),
+        decoder_inject_noise=(False,) * 5,
+        upsample_residual=(False,) * 4,
+        upsample_factor=(1,) * 4,
+        patch_size=4,
+        patch_size_t=1,
+        timestep_conditioning=False,
+    )
+
+
+def build_tokenizer():
+    from ..engine.tiny import _tokenizer
+
+    return _tokenizer(world.sentences(), vocab_size=160)
+
+
+def build_text_encoder(vocab_size: int):
+    from transformers import T5Config, T5EncoderModel
+
+    return T5EncoderModel(T5Config(vocab_size=vocab_size, d_model=64, d_kv=16, d_ff=128, num_layers=2,
+                                   num_heads=4, relative_attention_num_buckets=8, dropout_rate=0.0))
+
+
+def build_transformer():
+    from diffusers import LTXVideoTransformer3DModel
+
+    return LTXVideoTransformer3DModel(
+        in_channels=LATENT_CHANNELS,
+        out_channels=LATENT_CHANNELS,
+        patch_size=1,
+        patch_size_t=1,
+        num_attention_heads=4,
+        attention_head_dim=32,
+        cross_attention_dim=128,
+        num_layers=6,
+        caption_channels=64,
+    )
+
+
+def to_tensor(frames: np.ndarray) -> torch.Tensor:
+    """uint8 (B, F, H, W, 3) as the VAE's input: (B, 3, F, H, W) in [-1, 1]."""
+    return torch.from_numpy(frames).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
+
+
+class Log:
+    """training-log.csv in the output folder: stage, step, loss, learning rate, seconds so far."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "training-log.csv"
+        new = not self.path.exists()
+        self.file = self.path.open("a", newline="")
+        self.writer = csv.writer(self.file)
+        if new:
+            self.writer.writerow(["stage", "step", "loss", "lr", "seconds"])
+
+    def row(self, *values) -> None:
+        self.writer.writerow(values)
+        self.file.flush()
+
+
+def save_checkpoint(path: Path, **state) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # never a half-written checkpoint
+
+
+def lr_at(step: int, steps: int, peak: float, warmup: int = 50) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup))))
+
+
+class Progress:
+    """A one-line progress bar on stderr: stage, step, loss, time left."""
+
+    def __init__(self, stage: str, steps: int, start: int) -> None:
+        self.stage, self.steps, self.start, self.t0 = stage, steps, start, time.monotonic()
+
+    def show(self, step: int, loss: float) -> None:
+        done = step + 1 - self.start
+        rate = (time.monotonic() - self.t0) / max(1, done)
+        left = rate * (self.steps - step - 1)
+        bar = "#" * int(30 * (step + 1) / self.steps)
+        print(f"\r{self.stage} [{bar:<30}] {step + 1}/{self.steps} loss {loss:.4f} {left / 60:.0f} min left",
+              end="", file=sys.stderr, flush=True)
+
+
+def train_vae(folder: Path, steps: int, log: Log, seed: int) -> object:
+    vae = build_vae()
+    opt = torch.optim.AdamW(vae.parameters(), lr=VAE_LR, weight_decay=0.0, betas=(0.9, 0.99))
+    ckpt, start = folder / "checkpoints" / "vae.pt", 0
+    if ckpt.exists():
+        state = torch.load(ckpt, weights_only=True)
+        vae.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        start = state["step"]
+    progress, t0 = Progress("vae", steps, start), time.monotonic()
+    vae.train()
+    for step in range(start, steps):
+        rng = random.Random(f"{seed}-vae-{step}")  # each step its own draw: a resumed run is the same run
+        torch.manual_seed(rng.randrange(2**31))
+        # Single frames (the first latent frame alone) are nine times cheaper than clips and teach
+        # the same drawing; clips teach the eight frames a latent frame holds.
+        frames, count = (9, BATCH_VAE) if step % 2 == 0 else (1, 4 * BATCH_VAE)
+        scenes = [world.random_scene(rng, held=None, enters=0.3) for _ in range(count)]
+        clips = np.stack([world.render(s, frames, WIDTH, HEIGHT, first=rng.randint(-12, 12)) for s in scenes])
+        x = to_tensor(clips)
+        background = torch.tensor([world.COLOURS[s.background] for s in scenes]).float() / 127.5 - 1
+        near_shape = ((x - background[:, :, None, None, None]).abs().sum(1, keepdim=True) > 0.01).float()
+        near_shape = torch.nn.functional.max_pool3d(near_shape, (1, 5, 5), 1, (0, 2, 2))  # its edges too
+        weight = 1 + 9 * near_shape
+        lr = lr_at(step, steps, VAE_LR)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        posterior = vae.encode(x).latent_dist
+        # The mean first: with the posterior's noise from the start the decoder learnt to ignore the
+        # latents. Sampling later keeps the decoder tolerant of the spread the pipeline samples with.
+        z = posterior.sample() if step >= steps // 2 else posterior.mode()
+        y = vae.decode(z).sample
+        error = y - x
+        # The pipeline samples its condition latents from the posterior (retrieve_latents), so its
+        # spread must end up small: its variance is pushed down outright. (A KL term instead let it
+        # stay near 1 and the decoder learn to ignore the latents.)
+        loss = (weight * error**2).mean() + 0.1 * (weight * error.abs()).mean() + posterior.var.mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
+        opt.step()
+        progress.show(step, loss.item())
+        if step % 20 == 0 or step == steps - 1:
+            log.row("vae", step, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}")
+        if step % 100 == 0:
+            log.row("vae-probe", step, f"{probe_error(vae):.5f}", "", "")
+        if (step + 1) % 200 == 0 or step == steps - 1:
+            save_checkpoint(ckpt, model=vae.state_dict(), optimizer=opt.state_dict(), step=step + 1)
+    print(file=sys.stderr)
+    vae.eval()
+    return vae
+
+
+@torch.no_grad()
+def probe_error(vae) -> float:
+    """Mean squared error of a fixed clip's round trip: the log shows whether the VAE is learning."""
+    clip = world.render(world.Scene("blue", "yellow", "circle", "right", start=(0.3, 0.4)), 9, WIDTH, HEIGHT)
+    x = to_tensor(clip[None])
+    return float(((vae.decode(vae.encode(x).latent_dist.mode()).sample - x) ** 2).mean())
+
+
+@torch.no_grad()
+def measure_latents(vae, seed: int, batches: int = 16) -> None:
+    """Sets the VAE's latents_mean/latents_std from the world's clips, as the pipeline normalises."""
+    rng = random.Random(f"{seed}-stats")
+    zs = []
+    for _ in range(batches):
+        clips = np.stack([world.render(world.random_scene(rng, held=None), FRAMES, WIDTH, HEIGHT) for _ in range(8)])
+        zs.append(vae.encode(to_tensor(clips)).latent_dist.mean)
+    z = torch.cat(zs).transpose(0, 1).flatten(1)  # channels x everything else
+    vae.latents_mean.copy_(z.mean(1))
+    vae.latents_std.copy_(z.std(1).clamp(min=1e-3))
+
+
+
+TEXT_TOKENS = 32  # the card's max_sequence_length: prompts padded to it, as the pipeline pads them
+FPS = 24
+DROP_TEXT = 0.1
+
+
+@torch.no_grad()
+def encode_bank(vae, count: int, seed: int) -> dict:
+    """Latents of `count` training clips, normalised as the pipeline normalises (prepare_latents):
+    each clip's FRAMES frames, one frame at a random index (an image condition placed there) and
+    nine frames from a random index (a clip condition: two latent frames)."""
+    from diffusers import LTXConditionPipeline
+
+    rng = random.Random(f"{seed}-bank")
+    scenes = [world.random_scene(rng, held=False, enters=0.15) for _ in range(count)]
+    image_at = torch.tensor([rng.randint(1, FRAMES - 1) for _ in scenes])
+    video_at = torch.tensor([rng.randint(1, FRAMES - 9) for _ in scenes])
+
+    def encode(clips: list[np.ndarray]) -> torch.Tensor:
+        z = vae.encode(to_tensor(np.stack(clips))).latent_dist.mean
+        return LTXConditionPipeline._normalize_latents(z, vae.latents_mean, vae.latents_std)
+
+    main, image, video = [], [], []
+    for start in range(0, count, 16):
+        part = range(start, min(count, start + 16))
+        main.append(encode([world.render(scenes[i], FRAMES, WIDTH, HEIGHT) for i in part]))
+        image.append(encode([world.render(scenes[i], 1, WIDTH, HEIGHT, first=int(image_at[i])) for i in part]))
+        video.append(encode([world.render(scenes[i], 9, WIDTH, HEIGHT, first=int(video_at[i])) for i in part]))
+        print(f"\rencoding training clips {part[-1] + 1}/{count}", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return {"scenes": scenes, "main": torch.cat(main), "image": torch.cat(image), "video": torch.cat(video),
+            "image_at": image_at, "video_at": video_at}
+
+
+def coordinates(latent_frames: int, at: torch.Tensor) -> torch.Tensor:
+    """The pipeline's video coordinates (prepare_latents, then __call__'s division by the frame
+    rate) for latents whose first frame is output frame `at` (one index a sample)."""
+    from diffusers import LTXConditionPipeline
+
+    ids = LTXConditionPipeline._prepare_video_ids(len(at), latent_frames, HEIGHT // 32, WIDTH // 32)
+    ids = LTXConditionPipeline._scale_video_ids(ids, 32, 8, frame_index=0).float()
+    ids[:, 0] = (ids[:, 0] + at[:, None]) / FPS
+    return ids
+
+
+def pack(latents: torch.Tensor) -> torch.Tensor:
+    from diffusers import LTXConditionPipeline
+
+    return LTXConditionPipeline._pack_latents(latents, 1, 1)
+
+
+def embed_prompts(tokenizer, text_encoder, prompts: list[str]):
+    tokens = tokenizer(prompts, padding="max_length", max_length=TEXT_TOKENS, truncation=True,
+                       add_special_tokens=True, return_tensors="pt")
+    mask = tokens.attention_mask.bool()
+    return text_encoder(tokens.input_ids, attention_mask=mask)[0], mask
+
+
+def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int, seed: int) -> torch.Tensor:
+    """One batch of flow matching with a conditioning layout drawn for the whole batch."""
+    rng = random.Random(f"{seed}-dit-{step}")
+    torch.manual_seed(rng.randrange(2**31))
+    idx = torch.tensor([rng.randrange(len(bank["scenes"])) for _ in range(BATCH)])
+    x0 = bank["main"][idx]
+    tokens_a_frame = (HEIGHT // 32) * (WIDTH // 32)
+    latent_frames = x0.shape[2]
+    # Clean first latent frames: none (text to video), one (an image at frame 0), two (a clip's
+    # overlap: extend forward, connect, loop, a long shot's next window).
+    front = rng.choices((0, 1, 2), weights=(0.4, 0.35, 0.25))[0]
+    extra = rng.choices(("none", "image", "video"), weights=(0.5, 0.3, 0.2))[0]
+
+    sigma = torch.where(torch.rand(BATCH) < 0.5, torch.rand(BATCH), torch.sigmoid(torch.randn(BATCH)))
+    noise = torch.randn_like(x0)
+    s = sigma[:, None, None, None, None]
+    noisy = pack((1 - s) * x0 + s * noise)
+    target = pack(noise - x0)
+    clean = pack(x0)
+    timestep = (sigma[:, None] * 1000).expand(-1, noisy.shape[1]).clone()
+    given = torch.zeros(noisy.shape[1], dtype=torch.bool)
+    given[: front * tokens_a_frame] = True
+    noisy[:, given] = clean[:, given]
+    timestep[:, given] = 0.0
+    coords = coordinates(latent_frames, torch.zeros(BATCH))
+
+    hidden, extra_tokens = noisy, 0
+    if extra != "none":
+        latents, at = (bank["image"][idx], bank["image_at"][idx]) if extra == "image" else (
+            bank["video"][idx], bank["video_at"][idx])
+        extra_packed = pack(latents)
+        extra_tokens = extra_packed.shape[1]
+        hidden = torch.cat([extra_packed, noisy], dim=1)
+        coords = torch.cat([coordinates(latents.shape[2], at), coords], dim=2)
+        timestep = torch.cat([torch.zeros(BATCH, extra_tokens), timestep], dim=1)
+
+    prompts = [world.describe(bank["scenes"][i], rng) if rng.random() > DROP_TEXT else "" for i in idx.tolist()]
+    text, mask = embed_prompts(tokenizer, text_encoder, prompts)
+    out = transformer(hidden_states=hidden, encoder_hidden_states=text, timestep=timestep,
+                      encoder_attention_mask=mask, video_coords=coords, return_dict=False)[0]
+    predicted = out[:, extra_tokens:][:, ~given]
+    return ((predicted - target[:, ~given]) ** 2).mean()
+
+
+def train_transformer(folder: Path, bank: dict, steps: int, log: Log, seed: int):
+    tokenizer = build_tokenizer()
+    torch.manual_seed(seed)
+    text_encoder = build_text_encoder(len(tokenizer))
+    transformer = build_transformer()
+    params = list(transformer.parameters()) + list(text_encoder.parameters())
+    opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.01)
+    ckpt, start = folder / "checkpoints" / "transformer.pt", 0
+    if ckpt.exists():
+        state = torch.load(ckpt, weights_only=True)
+        transformer.load_state_dict(state["transformer"])
+        text_encoder.load_state_dict(state["text_encoder"])
+        opt.load_state_dict(state["optimizer"])
+        start = state["step"]
+    progress, t0 = Progress("transformer", steps, start), time.monotonic()
+    transformer.train()
+    text_encoder.train()
+    for step in range(start, steps):
+        lr = lr_at(step, steps, 5e-4)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        loss = transformer_loss(bank, transformer, tokenizer, text_encoder, step, seed)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        progress.show(step, loss.item())
+        if step % 20 == 0 or step == steps - 1:
+            log.row("transformer", step, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}")
+        if (step + 1) % 250 == 0 or step == steps - 1:
+            save_checkpoint(ckpt, transformer=transformer.state_dict(), text_encoder=text_encoder.state_dict(),
+                            optimizer=opt.state_dict(), step=step + 1)
+    print(file=sys.stderr)
+    return tokenizer, text_encoder.eval(), transformer.eval()
+
+
+def save_pipeline(folder: Path, vae, tokenizer, text_encoder, transformer) -> None:
+    """The finished model as an LTXConditionPipeline folder in safetensors, float16."""
+    from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline
+
+    pipe = LTXConditionPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae, text_encoder=text_encoder,
+                                tokenizer=tokenizer, transformer=transformer)
+    pipe.to(torch.float16)
+    pipe.save_pretrained(folder, safe_serialization=True)
+
+
+def train(folder: Path, out: Path | None = None, vae_steps: int = VAE_STEPS,
+          transformer_steps: int = TRANSFORMER_STEPS, bank_size: int = BANK, seed: int = SEED,
+          stats_batches: int = 16) -> Path:
+    """Both stages, resuming from folder/checkpoints; the model is saved to `out` (folder/model by
+    default). Returns where it went."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "checkpoints").mkdir(exist_ok=True)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    log = Log(folder)
+    vae = train_vae(folder, vae_steps, log, seed)
+    measure_latents(vae, seed, stats_batches)
+    bank_file = folder / "checkpoints" / "bank.pt"
+    if bank_file.exists():
+        bank = torch.load(bank_file, weights_only=False)  # our own file, written just below
+    else:
+        bank = encode_bank(vae, bank_size, seed)
+        save_checkpoint(bank_file, **bank)
+    tokenizer, text_encoder, transformer = train_transformer(folder, bank, transformer_steps, log, seed)
+    out = out or folder / "model"
+    save_pipeline(out, vae, tokenizer, text_encoder, transformer)
+    return out

@@ -1,0 +1,158 @@
+"""The demo model's world: one coloured shape moving on a plain background, and the English that
+describes it. Training, the checker, tests and docs all draw their shots and prompts from here.
+
+A Scene is what a prompt says (colours, shape, motion, speed) plus where the shape starts; render()
+draws any stretch of its frames, so a clip can go on past its end (extend) or start mid-way (keyframes).
+Positions are fractions of the frame (0..1, the shape's centre), speeds fractions of the width a
+frame, so one scene draws the same at any size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import numpy as np
+
+COLOURS: dict[str, tuple[int, int, int]] = {
+    "red": (255, 0, 0),
+    "green": (0, 255, 0),
+    "blue": (0, 0, 255),
+    "yellow": (255, 255, 0),
+    "white": (255, 255, 255),
+    "black": (0, 0, 0),
+}
+SHAPES = ("circle", "square", "triangle")
+MOTIONS: dict[str, tuple[int, int]] = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1), "still": (0, 0)}
+SPEEDS: dict[str, float] = {"slowly": 0.008, "": 0.014, "quickly": 0.022}  # of the width a frame
+SIZE = 0.13  # the shape's half-extent, a fraction of the width: about 33 px across at 128
+
+# The prompt grammar. {c} object colour, {s} shape, {b} background, {m} a motion phrase.
+TEMPLATES = (
+    "a {c} {s} {m} on a {b} background",
+    "on {b}, a {c} {s} {m}",
+    "a {c} {s} {m} over a {b} background",
+    "{c} {s} {m}, {b} background",
+    "a {b} background with a {c} {s} {m}",
+)
+MOVING = ("moves {d}", "moving {d}", "drifting {d}", "slides {d}", "travels {d}", "goes {d}")
+STILL = ("stays still", "standing still", "does not move", "sitting still")
+SPEED_WORDS = {"slowly": ("slowly",), "quickly": ("quickly", "fast")}
+
+
+@dataclasses.dataclass(frozen=True)
+class Scene:
+    background: str
+    colour: str
+    shape: str
+    motion: str  # a key of MOTIONS
+    speed: float = SPEEDS[""]
+    start: tuple[float, float] = (0.5, 0.5)  # the shape's centre at frame 0, fractions of width and height
+
+    def velocity(self) -> tuple[float, float]:
+        dx, dy = MOTIONS[self.motion]
+        return dx * self.speed, dy * self.speed
+
+    def centre(self, frame: float) -> tuple[float, float]:
+        vx, vy = self.velocity()
+        return self.start[0] + vx * frame, self.start[1] + vy * frame
+
+    def later(self, frames: int) -> Scene:
+        """The same scene starting `frames` frames later (negative: earlier)."""
+        return dataclasses.replace(self, start=self.centre(frames))
+
+
+def render(scene: Scene, frames: int, width: int = 128, height: int = 128, first: int = 0) -> np.ndarray:
+    """Frames first..first+frames-1 of the scene, uint8 (frames, height, width, 3), edges antialiased."""
+    out = np.empty((frames, height, width, 3), np.uint8)
+    bg = np.array(COLOURS[scene.background], np.float32)
+    fg = np.array(COLOURS[scene.colour], np.float32)
+    for i in range(frames):
+        cover = coverage(scene, first + i, width, height)[..., None]
+        out[i] = np.round(bg * (1 - cover) + fg * cover).astype(np.uint8)
+    return out
+
+
+SUPERSAMPLE = 4
+
+
+def coverage(scene: Scene, frame: float, width: int, height: int) -> np.ndarray:
+    """How much of each pixel the shape covers (0..1), from SUPERSAMPLE² samples a pixel."""
+    cx, cy = scene.centre(frame)
+    cx, cy, r = cx * width, cy * height, SIZE * width
+    out = np.zeros((height, width), np.float32)
+    # Only the pixels around the shape are sampled (the triangle reaches 1.6 r from its centre).
+    x0, x1 = max(0, int(cx - 1.7 * r)), min(width, int(cx + 1.7 * r) + 2)
+    y0, y1 = max(0, int(cy - 1.7 * r)), min(height, int(cy + 1.7 * r) + 2)
+    if x0 >= x1 or y0 >= y1:
+        return out  # wholly outside the frame
+    ss = SUPERSAMPLE
+    xs = x0 + (np.arange((x1 - x0) * ss) + 0.5) / ss
+    ys = y0 + (np.arange((y1 - y0) * ss) + 0.5) / ss
+    x, y = np.meshgrid(xs - cx, ys - cy)
+    if scene.shape == "circle":
+        inside = x * x + y * y <= r * r
+    elif scene.shape == "square":
+        side = r * 0.886  # the same area as the circle: sqrt(pi) / 2
+        inside = (np.abs(x) <= side) & (np.abs(y) <= side)
+    else:  # an upward triangle of the circle's area, its centroid at the centre
+        half = r * 1.347  # equilateral, area pi r^2: side 2.694 r
+        h = half * np.sqrt(3)
+        top, bottom = -2 * h / 3, h / 3
+        inside = (y >= top) & (y <= bottom) & (np.abs(x) <= (y - top) / np.sqrt(3))
+    out[y0:y1, x0:x1] = inside.reshape(y1 - y0, ss, x1 - x0, ss).mean(axis=(1, 3))
+    return out
+
+
+def describe(scene: Scene, rng: random.Random) -> str:
+    """One English prompt for the scene, its wording drawn from the grammar."""
+    speed = next((k for k, v in SPEEDS.items() if v == scene.speed), "")
+    if scene.motion == "still":
+        motion = rng.choice(STILL)
+    else:
+        motion = rng.choice(MOVING).format(d=scene.motion)
+        if speed:
+            word = rng.choice(SPEED_WORDS[speed])
+            motion = f"{word} {motion}" if rng.random() < 0.5 else f"{motion} {word}"
+    text = rng.choice(TEMPLATES).format(c=scene.colour, s=scene.shape, b=scene.background, m=motion)
+    return text
+
+
+def held_out(colour: str, shape: str, background: str) -> bool:
+    """Combinations training never sees, for judging prompts it has not learned verbatim: about one
+    in eight of the (object colour, shape, background) triples, fixed by a rule, not by chance."""
+    c, s, b = list(COLOURS).index(colour), SHAPES.index(shape), list(COLOURS).index(background)
+    return (c * 7 + s * 3 + b * 5) % 8 == 3
+
+
+def random_scene(rng: random.Random, held: bool | None = False, enters: float = 0.2) -> Scene:
+    """A scene drawn at random. held: False only training's combinations, True only held-out ones,
+    None either. enters: how often a moving shape starts outside the frame or near an edge."""
+    while True:
+        colour, background = rng.sample(list(COLOURS), 2)
+        shape = rng.choice(SHAPES)
+        if held is None or held_out(colour, shape, background) == held:
+            break
+    motion = rng.choice(list(MOTIONS))
+    speed = rng.choice(list(SPEEDS.values()))
+    if motion != "still" and rng.random() < enters:
+        # Enter from outside the edge it comes from, or start near the edge it leaves through.
+        dx, dy = MOTIONS[motion]
+        direction = dx or dy
+        if rng.random() < 0.5:
+            along = -SIZE if direction > 0 else 1 + SIZE
+        else:
+            along = rng.uniform(0.7, 0.85) if direction > 0 else rng.uniform(0.15, 0.3)
+        across = rng.uniform(0.2, 0.8)
+        start = (along, across) if dx else (across, along)
+    else:
+        start = (rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8))
+    return Scene(background, colour, shape, motion, speed, start)
+
+
+def sentences() -> list[str]:
+    """Every word the grammar uses, in sentences: what the demo tokenizer is trained on."""
+    rng = random.Random(0)
+    out = [describe(random_scene(rng, held=None), rng) for _ in range(3000)]
+    out += [" ".join(COLOURS), " ".join(SHAPES), " ".join(MOTIONS), "slowly quickly fast"]
+    return out

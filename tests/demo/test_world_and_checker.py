@@ -1,0 +1,65 @@
+"""The demo world draws what its prompts say, and the checker reads it back: the checker is what
+every demo-model test and benchmark trusts, so it is checked first on the world's own frames."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from studio.demo import checker, world
+
+
+def test_the_world_uses_the_exact_colours_and_moves_as_the_scene_says():
+    scene = world.Scene("blue", "yellow", "square", "right", world.SPEEDS[""], (0.3, 0.5))
+    frames = world.render(scene, 25)
+    assert frames.shape == (25, 128, 128, 3)
+    assert tuple(frames[0, 2, 2]) == (0, 0, 255)
+    assert tuple(frames[0, 64, 38]) == (255, 255, 0)  # the square's middle at x = 0.3 * 128
+    assert world.render(scene, 5, first=20).tolist() == frames[20:25].tolist()  # any stretch of it
+
+
+def test_prompts_name_every_attribute_and_held_out_combinations_stay_out_of_training():
+    rng = random.Random(0)
+    for _ in range(200):
+        scene = world.random_scene(rng, held=False)
+        text = world.describe(scene, rng)
+        assert scene.colour in text and scene.shape in text and scene.background in text
+        assert scene.motion in text or scene.motion == "still"
+        assert not world.held_out(scene.colour, scene.shape, scene.background)
+    held = [world.random_scene(rng, held=True) for _ in range(50)]
+    assert all(world.held_out(s.colour, s.shape, s.background) for s in held)
+    combos = {(c, s, b) for c in world.COLOURS for s in world.SHAPES for b in world.COLOURS if c != b}
+    share = sum(world.held_out(*c) for c in combos) / len(combos)
+    assert 0.08 < share < 0.2
+
+
+def test_the_checker_reads_back_what_the_world_drew():
+    rng = random.Random(0)
+    for _ in range(40):
+        scene = world.random_scene(rng, held=None, enters=0.0)
+        frames = world.render(scene, 25)
+        reading = checker.read(frames)
+        assert (reading.background, reading.colour, reading.shape, reading.motion) == (
+            scene.background, scene.colour, scene.shape, scene.motion), scene
+        for i in (0, 12, 24):
+            x, y = scene.centre(i)
+            if 0.25 < x < 0.75 and 0.25 < y < 0.75:  # wholly inside: a cut shape's centre is pulled in
+                assert checker.distance(reading.centres[i], scene.centre(i)) < 0.01
+
+
+def test_the_checker_does_not_see_shapes_in_noise_or_a_plain_frame():
+    plain = np.zeros((9, 64, 64, 3), np.uint8)
+    assert checker.read(plain).colour is None and checker.read(plain).motion is None
+    noise = np.random.default_rng(0).integers(0, 256, (9, 64, 64, 3), dtype=np.uint8)
+    reading = checker.read(noise)
+    assert reading.shape != "circle" or reading.motion is None  # noise is no moving shape
+
+
+def test_the_checker_tells_a_jump_from_steady_motion():
+    scene = world.Scene("black", "white", "circle", "right", world.SPEEDS[""], (0.3, 0.5))
+    steady = world.render(scene, 25)
+    jumped = np.concatenate([steady[:12], world.render(scene.later(20), 13)])
+    steps = lambda r: np.diff([c[0] for c in r.centres])  # noqa: E731
+    assert steps(checker.read(steady)).max() < 0.02
+    assert steps(checker.read(jumped)).max() > 0.1
