@@ -150,6 +150,9 @@ class Card:
     repo: str | None = None
     revision: str | None = None  # a pinned Hugging Face revision; None for the repo's main
     description: str = ""
+    # A prompt the model makes well, shown greyed in an empty prompt box: a model of a small world
+    # (the demo model) says here what it knows.
+    example_prompt: str = ""
     call: dict[str, Any] = field(default_factory=dict)  # extra pipeline arguments, e.g. decode_timestep
     # The class a mode runs as, where it is not `pipeline` (the class the folder is loaded as); the
     # mode's pipeline is made from the loaded one with from_pipe, sharing its weights.
@@ -230,6 +233,7 @@ class Card:
             "references": self.references or None,
             "kind": None if self.kind == "video" else self.kind,
             "description": self.description,
+            "example_prompt": self.example_prompt or None,
         }
         tables = {
             "frames": {"step": self.frame_step, "max": self.max_frames, "default": self.default_frames},
@@ -400,6 +404,7 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
         repo=_field(data, "repo", str, source, None),
         revision=_field(data, "revision", str, source, None),
         description=_field(data, "description", str, source, ""),
+        example_prompt=_field(data, "example_prompt", str, source, ""),
         call=dict(call),
         pipelines={str(k): str(v) for k, v in pipelines.items()},
         last_frame=last_frame,

@@ -90,6 +90,8 @@ class ModelManagerDialog(QDialog):
         self.progress.hide()
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        self.about = QLabel("")  # what the selected model is, from its card
+        self.about.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.download_button = self.buttons.addButton("Download", QDialogButtonBox.ButtonRole.ActionRole)
         self.download_button.clicked.connect(self.download_selected)
@@ -98,6 +100,7 @@ class ModelManagerDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.about)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
@@ -130,6 +133,10 @@ class ModelManagerDialog(QDialog):
         self.table.resizeColumnsToContents()
         for column in range(len(COLUMNS) - 1):  # long mode lists are cut (the tooltip has them whole)
             self.table.setColumnWidth(column, min(self.table.columnWidth(column), 340))
+        if not self.table.selectedItems():  # open on a model the user has (the demo model at first)
+            have = [row for row, e in enumerate(self.entries) if e.folder is not None and e.card.kind == "video"]
+            if have:
+                self.table.selectRow(have[0])
         self._update_buttons()
 
     def set_models_dir(self, folder: str | os.PathLike[str] | None) -> None:
@@ -149,6 +156,12 @@ class ModelManagerDialog(QDialog):
 
     def _update_buttons(self) -> None:
         entry = self.selected()
+        if entry is None:
+            self.about.setText("Select a model to read what it is.")
+        else:
+            shipped = entry.card.repo is None and entry.folder is not None
+            self.about.setText(f"<b>{entry.card.name}</b>: {entry.card.description or 'no description'}"
+                               + (" It ships with the studio: nothing to download." if shipped else ""))
         self.download_button.setEnabled(
             entry is not None
             and bool(entry.card.repo)

@@ -38,6 +38,8 @@ MAX_SEED = 2**31 - 1
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
 DISABLED_TEXT = QColor("#6d7280")  # QPushButton:disabled in resources/style.qss
 
+GENERIC_PROMPT_HINT = "Describe the shot: subject, action, setting, light, camera…"
+
 
 class ImageSlot(QWidget):
     """A still to animate: a path field that takes a dropped image file, with Browse and Clear."""
@@ -250,7 +252,7 @@ class PromptPanel(QWidget):
         self._clamping = False  # the panel, not the person, is changing the duration
 
         self.prompt = QPlainTextEdit()
-        self.prompt.setPlaceholderText("Describe the shot: subject, action, setting, light, camera…")
+        self.prompt.setPlaceholderText(GENERIC_PROMPT_HINT)
         self.prompt.setToolTip("What the shot shows")
         self.expander = PromptExpander(self.prompt)
         self.negative = QPlainTextEdit()
@@ -415,6 +417,9 @@ class PromptPanel(QWidget):
         if card == self._card:
             return
         self._card = card
+        # A model of a small world (the demo model) says what it knows in its example prompt.
+        self.prompt.setPlaceholderText(f"e.g. {card.example_prompt}" if card and card.example_prompt
+                                       else GENERIC_PROMPT_HINT)
         self._say(self._offer_sizes() + self._offer_lengths())
         self._update_length_label()
 

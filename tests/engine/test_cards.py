@@ -65,6 +65,9 @@ def test_a_card_round_trips_through_toml_and_dict(tmp_path):
     again = load_card(write_card(tmp_path, card.to_toml(), "again.toml"))
     assert again == card
     assert Card.from_dict(json.loads(json.dumps(card.to_dict()))) == card
+    hinted = load_card(write_card(tmp_path, 'example_prompt = "a red circle moves left"\n' + GOOD, "hint.toml"))
+    assert hinted.example_prompt == "a red circle moves left"
+    assert load_card(write_card(tmp_path, hinted.to_toml(), "hint-again.toml")) == hinted
 
 
 @pytest.mark.parametrize(

@@ -91,3 +91,12 @@ def test_the_editor_opens_the_manager_and_takes_the_folder_chosen(open_window, q
     dialog.set_models_dir(tiny_ltx.parent)
     assert window.service.models_dir == str(tiny_ltx.parent)
     dialog.close()
+
+
+def test_the_selected_models_card_says_what_it_is_and_an_installed_one_is_selected_first(qtbot, tiny_ltx):
+    dialog = ModelManagerDialog(tiny_ltx.parent)
+    qtbot.addWidget(dialog)
+    assert dialog.entries[dialog.table.currentRow()].card.id == "tiny-ltx"  # the model the user has
+    assert "for tests: coloured noise" in dialog.about.text()
+    select(qtbot, dialog, "ltx-video-0.9.5")
+    assert "Fast 2B model" in dialog.about.text() and "nothing to download" not in dialog.about.text()

@@ -121,3 +121,16 @@ def test_a_folder_of_models_chosen_as_a_model_is_said_at_once(qtbot, open_window
     message = window.statusBar().currentMessage()
     assert "is not a diffusers model folder" in message and "It holds models (tiny-ltx)" in message
     assert "Generate → Models… → Choose…" in message
+
+
+def test_a_card_with_an_example_prompt_shows_it_in_the_empty_prompt_box(qtbot):
+    import dataclasses
+
+    panel = PromptPanel()
+    qtbot.addWidget(panel)
+    generic = panel.prompt.placeholderText()
+    card = dataclasses.replace(load_cards()["ltx-video-0.9.5"], example_prompt="a red circle moves right")
+    panel.set_card(card)
+    assert panel.prompt.placeholderText() == "e.g. a red circle moves right"
+    panel.set_card(load_cards()["ltx-video-0.9.5"])  # a card without one: the general hint again
+    assert panel.prompt.placeholderText() == generic
