@@ -159,7 +159,7 @@ class ModelManagerDialog(QDialog):
         if entry is None:
             self.about.setText("Select a model to read what it is.")
         else:
-            shipped = entry.card.repo is None and entry.folder is not None
+            shipped = entry.folder is not None and entry.folder.parent == models_root()  # the studio's own models/
             self.about.setText(f"<b>{entry.card.name}</b>: {entry.card.description or 'no description'}"
                                + (" It ships with the studio: nothing to download." if shipped else ""))
         self.download_button.setEnabled(

@@ -98,5 +98,6 @@ def test_the_selected_models_card_says_what_it_is_and_an_installed_one_is_select
     qtbot.addWidget(dialog)
     assert dialog.entries[dialog.table.currentRow()].card.id == "tiny-ltx"  # the model the user has
     assert "for tests: coloured noise" in dialog.about.text()
+    assert "ships with the studio" not in dialog.about.text()  # the user built it, in a folder of theirs
     select(qtbot, dialog, "ltx-video-0.9.5")
     assert "Fast 2B model" in dialog.about.text() and "nothing to download" not in dialog.about.text()
