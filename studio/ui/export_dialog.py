@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, QUrl, Signal
+from PySide6.QtCore import QSignalBlocker, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from ..core.project import Project
 from ..core.timebase import FrameRate
 from ..media import export
+from .gui_thread import GuiThreadRelay
 from .ui_settings import UiSettings
 
 RATES = ["23.976", "24", "25", "29.97", "30", "50", "59.94", "60"]
@@ -45,9 +46,6 @@ PIXEL_FORMATS = ["yuv420p", "yuv422p", "yuv444p", "yuv420p10le", "yuv422p10le", 
 
 
 class ExportDialog(QDialog):
-    _progressed = Signal(int, int)
-    _finished = Signal(str, str)  # state ("done", "cancelled", "failed"), message
-    _offline = Signal(object)  # the export's media check found these problems; nothing was written
 
     def __init__(self, project: Project, default_path: Path, parent: QWidget | None = None,
                  marks: tuple[int | None, int | None] = (None, None)) -> None:
@@ -121,9 +119,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
 
-        self._progressed.connect(self._on_progress)
-        self._finished.connect(self._on_finished)
-        self._offline.connect(self._ask_offline)
+        self._relay = GuiThreadRelay(self)  # the export thread's progress and result, on the GUI thread
 
     def _build_settings(self, seq, marks: tuple[int | None, int | None]) -> None:
         """The chosen format's settings, each changeable; blank or 0 keeps the format's own."""
@@ -274,8 +270,7 @@ class ExportDialog(QDialog):
         self._cancel.clear()
         self._started = time.monotonic()
         self.status.setText("Checking the media…" if not allow_offline else "Exporting…")
-        self._thread = threading.Thread(target=self._run, args=(*job, allow_offline), name="export", daemon=True)
-        self._thread.start()
+        self._thread = self._relay.start(self._run, *job, allow_offline, name="export")
 
     def _ask_offline(self, problems: list) -> None:
         """Some clips' media is missing, unreadable or cut short (nothing was written): export with
@@ -297,19 +292,22 @@ class ExportDialog(QDialog):
 
     def _run(self, project: Project, out: Path, settings: export.RenderSettings, provenance: bool,
              frames: tuple[int, int] | None, allow_offline: bool = False) -> None:
+        def progress(done: int, total: int) -> None:
+            self._relay.post(self._on_progress, done, total)
+
         try:
-            export.export_sequence(project, project.sequence, out, progress=self._progressed.emit,
+            export.export_sequence(project, project.sequence, out, progress=progress,
                                    cancel=self._cancel, settings=settings, provenance=provenance, frames=frames,
                                    allow_offline=allow_offline)
         except export.OfflineMediaError as exc:  # refused before anything was written: ask on the Qt thread
-            self._offline.emit(exc.problems)
+            self._relay.post(self._ask_offline, exc.problems)
         except export.ExportCancelled:
-            self._finished.emit("cancelled", "Export cancelled; no file was written.")
+            self._relay.post(self._on_finished, "cancelled", "Export cancelled; no file was written.")
         except Exception as exc:  # reported in the dialog; the editor carries on
-            self._finished.emit("failed", f"Export failed: {exc}")
+            self._relay.post(self._on_finished, "failed", f"Export failed: {exc}")
         else:
             self.output = out
-            self._finished.emit("done", f"Exported {out}")
+            self._relay.post(self._on_finished, "done", f"Exported {out}")
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))

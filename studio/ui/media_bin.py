@@ -24,6 +24,7 @@ from ..core.commands import AddMedia
 from ..core.project import MediaItem, MediaKind, new_id
 from ..media.probe import MediaError, probe
 from .document import Document
+from .gui_thread import GuiThreadRelay
 from .thumbnail_loader import ThumbnailLoader
 
 MEDIA_FILTER = (
@@ -87,7 +88,6 @@ class _MediaList(QListWidget):
 
 class MediaBin(QWidget):
     message = Signal(str)
-    _probed = Signal(list, list)  # media items, problems
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -110,7 +110,7 @@ class MediaBin(QWidget):
         layout.addWidget(self.list, 1)
         self.thumbnails = ThumbnailLoader(parent=self)
         self.thumbnails.ready.connect(self._update_icons)
-        self._probed.connect(self._add_probed)
+        self._relay = GuiThreadRelay(self)
         self._imports: list[threading.Thread] = []
         document.changed.connect(self.refresh)
         document.replaced.connect(self.refresh)
@@ -156,9 +156,8 @@ class MediaBin(QWidget):
 
     def import_files(self, paths: list[Path]) -> threading.Thread:
         """Probe the files on a thread; add the readable ones as one undo step."""
-        thread = threading.Thread(target=self._probe_all, args=(list(paths),), name="import", daemon=True)
+        thread = self._relay.start(self._probe_all, list(paths), name="import")
         self._imports.append(thread)
-        thread.start()
         return thread
 
     def _probe_all(self, paths: list[Path]) -> None:
@@ -176,7 +175,7 @@ class MediaBin(QWidget):
                 id=new_id(), path=str(path.absolute()), kind=info.kind, width=info.width, height=info.height,
                 fps=fps, frames=frames, has_audio=info.has_audio, name=path.name,
             ))
-        self._probed.emit(items, problems)
+        self._relay.post(self._add_probed, items, problems)
 
     def _add_probed(self, items: list[MediaItem], problems: list[str]) -> None:
         project = self.document.project

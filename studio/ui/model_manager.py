@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from ..engine.cards import CardError, Resolved, catalogue
 from ..engine.download import DownloadError, download, plan_download
 from ..engine.weights import ModelFolderError, check_folder, models_root
+from .gui_thread import GuiThreadRelay
 
 COLUMNS = ("Model", "Modes", "GPU memory", "On disk")
 
@@ -48,8 +49,6 @@ def where(entry: Resolved) -> str:
 
 class ModelManagerDialog(QDialog):
     models_dir_changed = Signal(str)  # the user chose another models folder
-    _progressed = Signal(int, int, float)
-    _finished = Signal(str, str)  # state ("done", "failed"), message
 
     def __init__(
         self,
@@ -105,8 +104,7 @@ class ModelManagerDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
 
-        self._progressed.connect(self._show_progress)
-        self._finished.connect(self._done)
+        self._relay = GuiThreadRelay(self)  # the download thread's progress and result, on the GUI thread
         self.refresh()
 
     def refresh(self) -> None:
@@ -182,16 +180,15 @@ class ModelManagerDialog(QDialog):
         def work() -> None:
             try:
                 plan = plan_download(card, target, api)
-                download(plan, api, progress=lambda done, total, rate: self._progressed.emit(done, total, rate))
+                download(plan, api, progress=lambda *report: self._relay.post(self._show_progress, *report))
             except DownloadError as exc:
-                self._finished.emit("failed", str(exc))
+                self._relay.post(self._done, "failed", str(exc))
             except Exception as exc:  # never let a download take the editor down
-                self._finished.emit("failed", f"the download failed: {type(exc).__name__}: {exc}")
+                self._relay.post(self._done, "failed", f"the download failed: {type(exc).__name__}: {exc}")
             else:
-                self._finished.emit("done", f"{card.name} is ready in {plan.folder}")
+                self._relay.post(self._done, "done", f"{card.name} is ready in {plan.folder}")
 
-        self._thread = threading.Thread(target=work, name=f"download-{card.id}", daemon=True)
-        self._thread.start()
+        self._thread = self._relay.start(work, name=f"download-{card.id}")
         self._update_buttons()
 
     def _show_progress(self, done: int, total: int, rate: float) -> None:
