@@ -45,7 +45,7 @@ VAE_STEPS = 3000
 TRANSFORMER_STEPS = 5000
 BANK = 3000  # clips encoded once for stage 2
 BATCH_VAE = 4  # clips of 9 frames; every other step 4x as many single frames
-VAE_LR = 3e-4  # 5e-4 and more collapse it to one flat colour (seen: at 2e-3 it never came back)
+VAE_LR = 2e-4  # Adam above ~5e-4 stalls this small RMS-normed decoder (benchmarks/demo_training.md)
 BATCH = 24
 SEED = 0
 
@@ -56,7 +56,7 @@ def build_vae():
     return AutoencoderKLLTXVideo(
         latent_channels=LATENT_CHANNELS,
         block_out_channels=(32, 48, 64, 64),
-        decoder_block_out_channels=(64, 64, 64, 64),
+        decoder_block_out_channels=(32, 48, 64, 64),
         layers_per_block=(1, 1, 1, 1, 1),
         decoder_layers_per_block=(1, 1, 1, 1, 1),
         spatio_temporal_scaling=(True, True, True, False),
