@@ -27,16 +27,19 @@ MOTIONS: dict[str, tuple[int, int]] = {"left": (-1, 0), "right": (1, 0), "up": (
 SPEEDS: dict[str, float] = {"slowly": 0.008, "": 0.014, "quickly": 0.022}  # of the width a frame
 SIZE = 0.13  # the shape's half-extent, a fraction of the width: about 33 px across at 128
 
-# The prompt grammar. {c} object colour, {s} shape, {b} background, {m} a motion phrase.
+# The prompt grammar. {c} object colour, {s} shape, {b} background, {m} a motion phrase that is either
+# a verb or a participle, {p} a participle only ("with a red circle moving left").
 TEMPLATES = (
     "a {c} {s} {m} on a {b} background",
     "on {b}, a {c} {s} {m}",
     "a {c} {s} {m} over a {b} background",
     "{c} {s} {m}, {b} background",
-    "a {b} background with a {c} {s} {m}",
+    "a {b} background with a {c} {s} {p}",
 )
-MOVING = ("moves {d}", "moving {d}", "drifting {d}", "slides {d}", "travels {d}", "goes {d}")
-STILL = ("stays still", "standing still", "does not move", "sitting still")
+MOVING = ("moves {d}", "slides {d}", "travels {d}", "goes {d}")
+MOVING_PARTICIPLE = ("moving {d}", "drifting {d}", "sliding {d}")
+STILL = ("stays still", "does not move")
+STILL_PARTICIPLE = ("standing still", "sitting still")
 SPEED_WORDS = {"slowly": ("slowly",), "quickly": ("quickly", "fast")}
 
 
@@ -107,15 +110,17 @@ def coverage(scene: Scene, frame: float, width: int, height: int) -> np.ndarray:
 def describe(scene: Scene, rng: random.Random) -> str:
     """One English prompt for the scene, its wording drawn from the grammar."""
     speed = next((k for k, v in SPEEDS.items() if v == scene.speed), "")
+    template = rng.choice(TEMPLATES)
+    participle_only = "{p}" in template
     if scene.motion == "still":
-        motion = rng.choice(STILL)
+        motion = rng.choice(STILL_PARTICIPLE if participle_only else STILL + STILL_PARTICIPLE)
     else:
-        motion = rng.choice(MOVING).format(d=scene.motion)
+        forms = MOVING_PARTICIPLE if participle_only else MOVING + MOVING_PARTICIPLE
+        motion = rng.choice(forms).format(d=scene.motion)
         if speed:
             word = rng.choice(SPEED_WORDS[speed])
             motion = f"{word} {motion}" if rng.random() < 0.5 else f"{motion} {word}"
-    text = rng.choice(TEMPLATES).format(c=scene.colour, s=scene.shape, b=scene.background, m=motion)
-    return text
+    return template.format(c=scene.colour, s=scene.shape, b=scene.background, m=motion, p=motion)
 
 
 def held_out(colour: str, shape: str, background: str) -> bool:
