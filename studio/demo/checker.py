@@ -35,10 +35,6 @@ class Reading:
     background_rgb: np.ndarray  # mean background colour per frame (N, 3)
     object_rgb: np.ndarray  # mean object colour per frame (N, 3); NaN where absent
 
-    @property
-    def speed(self) -> float:
-        return float(np.hypot(*self.velocity))
-
 
 def nearest_colour(rgb) -> str:
     return NAMES[int(np.argmin(((PALETTE - np.asarray(rgb, np.float32)) ** 2).sum(-1)))]

@@ -29,6 +29,11 @@ def recipe(card, mode: Mode, prompt: str, seed: int, frames: int | None = None, 
                   seed=seed, fps=FPS, **kw)
 
 
+def prompt_for(scene: world.Scene, seed: int) -> str:
+    """The scene's prompt, its wording fixed by the seed."""
+    return world.describe(scene, random.Random(seed))
+
+
 def _still(folder: Path, name: str, frame: np.ndarray) -> str:
     path = folder / f"{name}.png"
     Image.fromarray(frame).save(path)
@@ -47,13 +52,9 @@ def _steps(reading: checker.Reading) -> list[float]:
     return [checker.distance(a, b) for a, b in zip(c, c[1:], strict=False)]
 
 
-def _run(generate, pipe, card, r: Recipe) -> np.ndarray:
-    return generate(pipe, r, card)
-
-
 def text_to_video(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
-    prompt = world.describe(scene, random.Random(seed))
-    got = checker.read(_run(generate, pipe, card, recipe(card, Mode.TEXT_TO_VIDEO, prompt, seed)))
+    prompt = prompt_for(scene, seed)
+    got = checker.read(generate(pipe, recipe(card, Mode.TEXT_TO_VIDEO, prompt, seed), card))
     return {"prompt": prompt, "background": got.background == scene.background, "colour": got.colour == scene.colour,
             "shape": got.shape == scene.shape, "motion": got.motion == scene.motion}
 
@@ -61,9 +62,8 @@ def text_to_video(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
 def image_to_video(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         still = _still(Path(tmp), "still", world.render(scene, 1)[0])
-        prompt = world.describe(scene, random.Random(seed))
-        frames = _run(generate, pipe, card, recipe(card, Mode.IMAGE_TO_VIDEO, prompt, seed,
-                                                   conditions=[Condition(still, 0)]))
+        prompt = prompt_for(scene, seed)
+        frames = generate(pipe, recipe(card, Mode.IMAGE_TO_VIDEO, prompt, seed, conditions=[Condition(still, 0)]), card)
     got = checker.read(frames)
     offset = checker.distance(got.centres[0], scene.centre(0))
     return {"first_frame_offset": offset, "first_frame": offset <= NEAR, "motion": got.motion == scene.motion}
@@ -73,18 +73,18 @@ def _continues(take: checker.Reading, new: list, join: int, scene: world.Scene) 
     """The new frames (their centres) go on as the original did: the same way, at 0.5-2x its speed,
     with no jump between frames join - 1 and join of the take."""
     velocity, motion = checker.motion_of(new)
-    ratio = float(np.hypot(*velocity)) / scene.speed if scene.motion != "still" else 1.0
+    speed = float(np.hypot(*scene.velocity()))  # 0 for a still scene
+    ratio = float(np.hypot(*velocity)) / speed if speed else 1.0
     step = checker.distance(take.centres[join - 1], take.centres[join])
     return {"direction": motion == scene.motion, "speed_ratio": ratio, "speed": 0.5 <= ratio <= 2.0,
-            "join_step": step, "no_jump": step <= 2 * (scene.speed if scene.motion != "still" else 0) + 0.02}
+            "join_step": step, "no_jump": step <= 2 * speed + 0.02}
 
 
 def extend(generate, pipe, card, scene: world.Scene, seed: int, backward: bool = False) -> dict:
     mode = Mode.EXTEND_BACKWARD if backward else Mode.EXTEND_FORWARD
     with tempfile.TemporaryDirectory() as tmp:
         path, original = _clip(Path(tmp), "clip", world.render(scene, 25, first=16 if backward else 0))
-        take = _run(generate, pipe, card, recipe(card, mode, world.describe(scene, random.Random(seed)), seed,
-                                                 conditions=[Condition(path)]))
+        take = generate(pipe, recipe(card, mode, prompt_for(scene, seed), seed, conditions=[Condition(path)]), card)
     kept = np.array_equal(take[-25:] if backward else take[:25], original)
     got = checker.read(take)
     join = len(take) - 25 if backward else 25
@@ -99,8 +99,8 @@ def connect(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         a, _ = _clip(Path(tmp), "a", world.render(scene, 25))
         b, _ = _clip(Path(tmp), "b", world.render(scene, 25, first=25 + gap))
-        bridge = _run(generate, pipe, card, recipe(card, Mode.CONNECT, world.describe(scene, random.Random(seed)),
-                                                   seed, conditions=[Condition(a), Condition(b)]))
+        bridge = generate(pipe, recipe(card, Mode.CONNECT, prompt_for(scene, seed), seed,
+                                       conditions=[Condition(a), Condition(b)]), card)
     got = checker.read(bridge)
     start = checker.distance(got.centres[0], scene.centre(25))
     end = checker.distance(got.centres[-1], scene.centre(25 + gap - 1))
@@ -113,8 +113,7 @@ def keyframes(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
     at = (0, 12, card.default_frames - 1)
     with tempfile.TemporaryDirectory() as tmp:
         stills = [Condition(_still(Path(tmp), f"key{i}", world.render(scene, 1, first=i)[0]), i) for i in at]
-        frames = _run(generate, pipe, card, recipe(card, Mode.KEYFRAMES, world.describe(scene, random.Random(seed)),
-                                                   seed, conditions=stills))
+        frames = generate(pipe, recipe(card, Mode.KEYFRAMES, prompt_for(scene, seed), seed, conditions=stills), card)
     got = checker.read(frames)
     offsets = [checker.distance(got.centres[i], scene.centre(i)) for i in at]
     return {"offsets": offsets, "placed": all(o <= NEAR for o in offsets)}
@@ -125,8 +124,8 @@ def loop(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
     (no further from it than the object moves in two frames, plus NEAR)."""
     with tempfile.TemporaryDirectory() as tmp:
         path, original = _clip(Path(tmp), "clip", world.render(scene, 25))
-        take = _run(generate, pipe, card, recipe(card, Mode.LOOP, world.describe(scene, random.Random(seed)), seed,
-                                                 conditions=[Condition(path)]))
+        loop_recipe = recipe(card, Mode.LOOP, prompt_for(scene, seed), seed, conditions=[Condition(path)])
+        take = generate(pipe, loop_recipe, card)
     got = checker.read(take)
     wrap = checker.distance(got.centres[-1], got.centres[0])
     return {"kept_exactly": np.array_equal(take[:25], original), "wrap_distance": wrap,
@@ -135,7 +134,7 @@ def loop(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
 
 def long_shot(generate_long, pipe, card, scene: world.Scene, seed: int, frames: int) -> dict:
     """A shot in windows with latent carry: at every join the object keeps its look and its pace."""
-    prompt = world.describe(scene, random.Random(seed))
+    prompt = prompt_for(scene, seed)
     with tempfile.TemporaryDirectory() as tmp:
         def write_partial(made, done, count):
             return str(write_frames(Path(tmp) / f"partial-{done}.mkv", made, FPS))
@@ -164,9 +163,9 @@ def video_to_video(generate, pipe, card, scene: world.Scene, seed: int, strength
                           scene.speed, scene.start)
     with tempfile.TemporaryDirectory() as tmp:
         path, original = _clip(Path(tmp), "clip", world.render(scene, 25))
-        prompt = world.describe(changed, random.Random(seed))
-        frames = _run(generate, pipe, card, recipe(card, Mode.VIDEO_TO_VIDEO, prompt, seed,
-                                                   conditions=[Condition(path)], strength=strength))
+        prompt = prompt_for(changed, seed)
+        frames = generate(pipe, recipe(card, Mode.VIDEO_TO_VIDEO, prompt, seed,
+                                       conditions=[Condition(path)], strength=strength), card)
     got, was = checker.read(frames), checker.read(original)
     pairs = zip(got.centres, was.centres, strict=True)
     drift = max((checker.distance(a, b) for a, b in pairs if a and b), default=np.inf)

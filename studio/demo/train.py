@@ -71,9 +71,9 @@ def build_vae():
 
 
 def build_tokenizer():
-    from ..engine.tiny import _tokenizer
+    from ..engine.tiny import t5_tokenizer
 
-    return _tokenizer(world.sentences(), vocab_size=160)
+    return t5_tokenizer(world.sentences(), vocab_size=160)
 
 
 def build_text_encoder(vocab_size: int):

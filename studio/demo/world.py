@@ -25,6 +25,7 @@ COLOURS: dict[str, tuple[int, int, int]] = {
 SHAPES = ("circle", "square", "triangle")
 MOTIONS: dict[str, tuple[int, int]] = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1), "still": (0, 0)}
 SPEEDS: dict[str, float] = {"slowly": 0.008, "": 0.014, "quickly": 0.022}  # of the width a frame
+SUPERSAMPLE = 4  # render() samples each pixel 4 x 4 times: antialiased edges
 SIZE = 0.13  # the shape's half-extent, a fraction of the width: about 33 px across at 128
 
 # The prompt grammar. {c} object colour, {s} shape, {b} background, {m} a motion phrase that is either
@@ -74,9 +75,6 @@ def render(scene: Scene, frames: int, width: int = 128, height: int = 128, first
         cover = coverage(scene, first + i, width, height)[..., None]
         out[i] = np.round(bg * (1 - cover) + fg * cover).astype(np.uint8)
     return out
-
-
-SUPERSAMPLE = 4
 
 
 def coverage(scene: Scene, frame: float, width: int, height: int) -> np.ndarray:

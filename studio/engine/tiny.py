@@ -40,7 +40,7 @@ _SENTENCES = [
 ]
 
 
-def _tokenizer(sentences: list[str] = _SENTENCES, vocab_size: int = 256):
+def t5_tokenizer(sentences: list[str] = _SENTENCES, vocab_size: int = 256):
     """A T5 tokenizer whose Unigram vocabulary is trained on a few sentences, with every printable
     character in it so that any prompt tokenizes without falling back to <unk>."""
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
@@ -69,7 +69,7 @@ def build_ltx_pipeline(seed: int = 0):
         LTXVideoTransformer3DModel,
     )
 
-    tokenizer = _tokenizer()
+    tokenizer = t5_tokenizer()
     torch.manual_seed(seed)
     transformer = LTXVideoTransformer3DModel(
         in_channels=8,
@@ -162,7 +162,7 @@ def _tiny_t5(vocab_size: int, seed: int, umt5: bool = False):
 
 def _wan_text_encoder(seed: int):
     """A tokenizer made here and a tiny UMT5 encoder (Wan's text encoder class) sized for it."""
-    tokenizer = _tokenizer()
+    tokenizer = t5_tokenizer()
     return tokenizer, _tiny_t5(len(tokenizer), seed, umt5=True)  # 32 wide: the transformer's text_dim
 
 
@@ -806,7 +806,7 @@ def _cogvideox_vae(seed: int, version: str):
 
 def _cogvideox_text_encoder(seed: int):
     """A tokenizer made here and a tiny T5 encoder (CogVideoX's text encoder class) sized for it."""
-    tokenizer = _tokenizer()
+    tokenizer = t5_tokenizer()
     return tokenizer, _tiny_t5(len(tokenizer), seed)  # 32 wide: the transformer's text_embed_dim
 
 

@@ -111,7 +111,6 @@ class MediaBin(QWidget):
         self.thumbnails = ThumbnailLoader(parent=self)
         self.thumbnails.ready.connect(self._update_icons)
         self._relay = GuiThreadRelay(self)
-        self._imports: list[threading.Thread] = []
         document.changed.connect(self.refresh)
         document.replaced.connect(self.refresh)
         self.refresh()
@@ -156,9 +155,7 @@ class MediaBin(QWidget):
 
     def import_files(self, paths: list[Path]) -> threading.Thread:
         """Probe the files on a thread; add the readable ones as one undo step."""
-        thread = self._relay.start(self._probe_all, list(paths), name="import")
-        self._imports.append(thread)
-        return thread
+        return self._relay.start(self._probe_all, list(paths), name="import")
 
     def _probe_all(self, paths: list[Path]) -> None:
         items, problems = [], []
