@@ -2,9 +2,9 @@
 
 Two stages, each checkpointed in DIR/checkpoints so a killed run goes on where it stopped:
 
-1. The VAE (diffusers' AutoencoderKLLTXVideo, 32x in space, 8x in time, 32 latent channels) learns
-   to encode and decode the world's clips; pixels on and around the shape weigh ten times the plain
-   background, which would otherwise win. Its latents' per-channel mean and spread are then measured
+1. The VAE (diffusers' AutoencoderKLLTXVideo in LTX-Video 0.9.5's layout, 32x in space, 8x in time,
+   32 latent channels) learns to encode and decode the world's frames, then clips; pixels on and
+   around the shape weigh five times the plain background, which would otherwise win. Its latents' per-channel mean and spread are then measured
    and stored in its latents_mean/latents_std, as the pipeline normalises with them.
 2. The transformer (LTXVideoTransformer3DModel) and the text encoder (a small T5) learn flow
    matching on latents of the world's clips (encoded once, into a bank), the way
@@ -13,14 +13,14 @@ Two stages, each checkpointed in DIR/checkpoints so a killed run goes on where i
    overlap: their timestep 0, the rest noised), and extra clean tokens placed at any frame index
    with the pipeline's own video coordinates (keyframes, a last frame, the far side of extend
    backward and connect). The loss is on the tokens the pipeline denoises. One prompt in ten is
-   dropped to "" so guidance has an unconditional prediction to push from.
+   dropped to "" so guidance has an unconditional prediction to push from. A quarter of the batches
+   are of 49-frame clips, so a shot can be longer than the default in one go.
 
 The result is an LTXConditionPipeline saved with save_pretrained in safetensors (float16, to stay
 small), loaded by the studio's own loader like any downloaded model.
 
-Status (issue 11, open): the loop runs, resumes and saves a model the loader runs, but the VAE stage
-does not yet learn a usable autoencoder at these widths on a CPU (benchmarks/demo_training.md has
-the runs); no demo model ships until one passes studio/demo/quality.py's measures.
+The defaults below made the model in models/demo/; benchmarks/demo_training.md has the run (steps,
+loss, time, machine) and what was tried before it.
 """
 
 from __future__ import annotations
@@ -40,30 +40,39 @@ from . import world
 
 WIDTH = HEIGHT = 128
 FRAMES = 25  # the card's default: four latent frames
+LONG_FRAMES = 49  # seven latent frames: a quarter of the transformer's batches, for longer shots in one go
+LONG_SHARE = 0.25  # of the training clips, also encoded at LONG_FRAMES
 LATENT_CHANNELS = 32
-VAE_STEPS = 3000
-TRANSFORMER_STEPS = 5000
-BANK = 3000  # clips encoded once for stage 2
+VAE_STEPS = 7000
+TRANSFORMER_STEPS = 4000
+BANK = 2000  # clips encoded once for stage 2
 BATCH_VAE = 4  # clips of 9 frames; every other step 4x as many single frames
-VAE_LR = 2e-4  # Adam above ~5e-4 stalls this small RMS-normed decoder (benchmarks/demo_training.md)
+VAE_LR = 2e-4
+VAE_FRAMES_FIRST = 0.15  # the first 15 % of VAE steps on single frames: they teach the drawing fast
 BATCH = 24
 SEED = 0
 
 
 def build_vae():
+    """LTX-Video 0.9.5's VAE layout at small widths: every down and up step has a parameter-free
+    path (space-to-depth means, depth-to-space repeats) beside its convolution. The 0.9.0 layout
+    (plain strided convolutions) lost the red and green of flat frames in its first blocks and
+    never learnt the world (benchmarks/demo_training.md)."""
     from diffusers import AutoencoderKLLTXVideo
 
     return AutoencoderKLLTXVideo(
         latent_channels=LATENT_CHANNELS,
-        block_out_channels=(32, 48, 64, 64),
-        decoder_block_out_channels=(32, 48, 64, 64),
-        layers_per_block=(1, 1, 1, 1, 1),
-        decoder_layers_per_block=(1, 1, 1, 1, 1),
-        spatio_temporal_scaling=(True, True, True, False),
-        decoder_spatio_temporal_scaling=(True, True, True, False),
-        decoder_inject_noise=(False,) * 5,
-        upsample_residual=(False,) * 4,
-        upsample_factor=(1,) * 4,
+        block_out_channels=(16, 32, 64, 128),
+        down_block_types=("LTXVideo095DownBlock3D",) * 3,
+        spatio_temporal_scaling=(True, True, True),
+        downsample_type=("spatiotemporal",) * 3,
+        layers_per_block=(1, 1, 1, 1),
+        decoder_block_out_channels=(32, 64, 128),
+        decoder_layers_per_block=(1, 1, 1, 1),
+        decoder_spatio_temporal_scaling=(True, True, True),
+        decoder_inject_noise=(False,) * 4,
+        upsample_residual=(True,) * 3,
+        upsample_factor=(2,) * 3,
         patch_size=4,
         patch_size_t=1,
         timestep_conditioning=False,
@@ -161,16 +170,18 @@ def train_vae(folder: Path, steps: int, log: Log, seed: int) -> object:
     for step in range(start, steps):
         rng = random.Random(f"{seed}-vae-{step}")  # each step its own draw: a resumed run is the same run
         torch.manual_seed(rng.randrange(2**31))
-        # Single frames (the first latent frame alone) are nine times cheaper than clips and teach
-        # the same drawing; clips teach the eight frames a latent frame holds.
-        frames, count = (9, BATCH_VAE) if step % 2 == 0 else (1, 4 * BATCH_VAE)
+        # Single frames (the first latent frame alone) are nine times cheaper than clips and teach the
+        # drawing; a clip from scratch learnt nothing in 600 steps. Clips then teach the eight frames
+        # a latent frame holds.
+        single = step < VAE_FRAMES_FIRST * steps or step % 2 == 1
+        frames, count = (1, 4 * BATCH_VAE) if single else (9, BATCH_VAE)
         scenes = [world.random_scene(rng, held=None, enters=0.3) for _ in range(count)]
-        clips = np.stack([world.render(s, frames, WIDTH, HEIGHT, first=rng.randint(-12, 12)) for s in scenes])
-        x = to_tensor(clips)
+        x = to_tensor(np.stack([world.render(s, frames, WIDTH, HEIGHT, first=rng.randint(-12, 12)) for s in scenes]))
+        # The shape and its edges weigh five times the plain background: a shape is a few per cent of
+        # the frame, and without this it came out blurred and in the wrong colour.
         background = torch.tensor([world.COLOURS[s.background] for s in scenes]).float() / 127.5 - 1
-        near_shape = ((x - background[:, :, None, None, None]).abs().sum(1, keepdim=True) > 0.01).float()
-        near_shape = torch.nn.functional.max_pool3d(near_shape, (1, 5, 5), 1, (0, 2, 2))  # its edges too
-        weight = 1 + 9 * near_shape
+        shape = ((x - background[:, :, None, None, None]).abs().sum(1, keepdim=True) > 0.01).float()
+        weight = 1 + 4 * torch.nn.functional.max_pool3d(shape, (1, 5, 5), 1, (0, 2, 2))
         lr = lr_at(step, steps, VAE_LR)
         for group in opt.param_groups:
             group["lr"] = lr
@@ -179,11 +190,10 @@ def train_vae(folder: Path, steps: int, log: Log, seed: int) -> object:
         # latents. Sampling later keeps the decoder tolerant of the spread the pipeline samples with.
         z = posterior.sample() if step >= steps // 2 else posterior.mode()
         y = vae.decode(z).sample
-        error = y - x
         # The pipeline samples its condition latents from the posterior (retrieve_latents), so its
         # spread must end up small: its variance is pushed down outright. (A KL term instead let it
         # stay near 1 and the decoder learn to ignore the latents.)
-        loss = (weight * error**2).mean() + 0.1 * (weight * error.abs()).mean() + posterior.var.mean()
+        loss = (weight * (y - x) ** 2).mean() + posterior.var.mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
@@ -193,6 +203,7 @@ def train_vae(folder: Path, steps: int, log: Log, seed: int) -> object:
             log.row("vae", step, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}")
         if step % 100 == 0:
             log.row("vae-probe", step, f"{probe_error(vae):.5f}", "", "")
+            log.row("vae-probe-frame", step, f"{probe_error(vae, 1):.5f}", "", "")
         if (step + 1) % 200 == 0 or step == steps - 1:
             save_checkpoint(ckpt, model=vae.state_dict(), optimizer=opt.state_dict(), step=step + 1)
     print(file=sys.stderr)
@@ -201,9 +212,10 @@ def train_vae(folder: Path, steps: int, log: Log, seed: int) -> object:
 
 
 @torch.no_grad()
-def probe_error(vae) -> float:
-    """Mean squared error of a fixed clip's round trip: the log shows whether the VAE is learning."""
-    clip = world.render(world.Scene("blue", "yellow", "circle", "right", start=(0.3, 0.4)), 9, WIDTH, HEIGHT)
+def probe_error(vae, frames: int = 9) -> float:
+    """Mean squared error of a fixed clip's round trip: the log shows whether the VAE is learning.
+    Getting only the background right scores about 0.1, a zero output 1.0."""
+    clip = world.render(world.Scene("blue", "yellow", "circle", "right", start=(0.3, 0.4)), frames, WIDTH, HEIGHT)
     x = to_tensor(clip[None])
     return float(((vae.decode(vae.encode(x).latent_dist.mode()).sample - x) ** 2).mean())
 
@@ -230,29 +242,33 @@ DROP_TEXT = 0.1
 @torch.no_grad()
 def encode_bank(vae, count: int, seed: int) -> dict:
     """Latents of `count` training clips, normalised as the pipeline normalises (prepare_latents):
-    each clip's FRAMES frames, one frame at a random index (an image condition placed there) and
-    nine frames from a random index (a clip condition: two latent frames)."""
+    each clip's FRAMES frames (LONG_FRAMES for the first LONG_SHARE of them), two single frames at random indices (images placed there: keyframes, a
+    last frame) and nine frames from a random index (a clip condition: two latent frames)."""
     from diffusers import LTXConditionPipeline
 
     rng = random.Random(f"{seed}-bank")
     scenes = [world.random_scene(rng, held=False, enters=0.15) for _ in range(count)]
     image_at = torch.tensor([rng.randint(1, FRAMES - 1) for _ in scenes])
+    image2_at = torch.tensor([rng.randint(1, FRAMES - 1) for _ in scenes])
     video_at = torch.tensor([rng.randint(1, FRAMES - 9) for _ in scenes])
 
     def encode(clips: list[np.ndarray]) -> torch.Tensor:
         z = vae.encode(to_tensor(np.stack(clips))).latent_dist.mean
         return LTXConditionPipeline._normalize_latents(z, vae.latents_mean, vae.latents_std)
 
-    main, image, video = [], [], []
+    bank = {"main": [], "image": [], "image2": [], "video": [], "long": []}
     for start in range(0, count, 16):
         part = range(start, min(count, start + 16))
-        main.append(encode([world.render(scenes[i], FRAMES, WIDTH, HEIGHT) for i in part]))
-        image.append(encode([world.render(scenes[i], 1, WIDTH, HEIGHT, first=int(image_at[i])) for i in part]))
-        video.append(encode([world.render(scenes[i], 9, WIDTH, HEIGHT, first=int(video_at[i])) for i in part]))
+        bank["main"].append(encode([world.render(scenes[i], FRAMES, WIDTH, HEIGHT) for i in part]))
+        if start < count * LONG_SHARE:
+            bank["long"].append(encode([world.render(scenes[i], LONG_FRAMES, WIDTH, HEIGHT) for i in part]))
+        for name, at in (("image", image_at), ("image2", image2_at)):
+            bank[name].append(encode([world.render(scenes[i], 1, WIDTH, HEIGHT, first=int(at[i])) for i in part]))
+        bank["video"].append(encode([world.render(scenes[i], 9, WIDTH, HEIGHT, first=int(video_at[i])) for i in part]))
         print(f"\rencoding training clips {part[-1] + 1}/{count}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    return {"scenes": scenes, "main": torch.cat(main), "image": torch.cat(image), "video": torch.cat(video),
-            "image_at": image_at, "video_at": video_at}
+    return {"scenes": scenes, **{name: torch.cat(parts) for name, parts in bank.items()},
+            "image_at": image_at, "image2_at": image2_at, "video_at": video_at}
 
 
 def coordinates(latent_frames: int, at: torch.Tensor) -> torch.Tensor:
@@ -283,16 +299,22 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
     """One batch of flow matching with a conditioning layout drawn for the whole batch."""
     rng = random.Random(f"{seed}-dit-{step}")
     torch.manual_seed(rng.randrange(2**31))
-    idx = torch.tensor([rng.randrange(len(bank["scenes"])) for _ in range(BATCH)])
-    x0 = bank["main"][idx]
+    # One batch in four is of longer clips (half as many), so the model makes more than the four
+    # latent frames of its default length in one go.
+    long = step % 4 == 3 and len(bank["long"]) > 0
+    count = BATCH // 2 if long else BATCH
+    idx = torch.tensor([rng.randrange(len(bank["long"] if long else bank["scenes"])) for _ in range(count)])
+    x0 = bank["long" if long else "main"][idx]
     tokens_a_frame = (HEIGHT // 32) * (WIDTH // 32)
     latent_frames = x0.shape[2]
     # Clean first latent frames: none (text to video), one (an image at frame 0), two (a clip's
     # overlap: extend forward, connect, loop, a long shot's next window).
     front = rng.choices((0, 1, 2), weights=(0.4, 0.35, 0.25))[0]
-    extra = rng.choices(("none", "image", "video"), weights=(0.5, 0.3, 0.2))[0]
+    # Extra clean tokens at a frame index: an image (a last frame), two (keyframes), a clip (extend
+    # backward and connect: the clip after the new frames).
+    extra = rng.choices(("none", "image", "two images", "video"), weights=(0.4, 0.25, 0.15, 0.2))[0]
 
-    sigma = torch.where(torch.rand(BATCH) < 0.5, torch.rand(BATCH), torch.sigmoid(torch.randn(BATCH)))
+    sigma = torch.where(torch.rand(count) < 0.5, torch.rand(count), torch.sigmoid(torch.randn(count)))
     noise = torch.randn_like(x0)
     s = sigma[:, None, None, None, None]
     noisy = pack((1 - s) * x0 + s * noise)
@@ -303,17 +325,16 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
     given[: front * tokens_a_frame] = True
     noisy[:, given] = clean[:, given]
     timestep[:, given] = 0.0
-    coords = coordinates(latent_frames, torch.zeros(BATCH))
+    coords = coordinates(latent_frames, torch.zeros(count))
 
     hidden, extra_tokens = noisy, 0
-    if extra != "none":
-        latents, at = (bank["image"][idx], bank["image_at"][idx]) if extra == "image" else (
-            bank["video"][idx], bank["video_at"][idx])
-        extra_packed = pack(latents)
-        extra_tokens = extra_packed.shape[1]
-        hidden = torch.cat([extra_packed, noisy], dim=1)
-        coords = torch.cat([coordinates(latents.shape[2], at), coords], dim=2)
-        timestep = torch.cat([torch.zeros(BATCH, extra_tokens), timestep], dim=1)
+    names = {"none": (), "image": ("image",), "two images": ("image", "image2"), "video": ("video",)}[extra]
+    for name in names:
+        extra_packed = pack(bank[name][idx])
+        extra_tokens += extra_packed.shape[1]
+        hidden = torch.cat([extra_packed, hidden], dim=1)
+        coords = torch.cat([coordinates(bank[name].shape[2], bank[f"{name}_at"][idx]), coords], dim=2)
+        timestep = torch.cat([torch.zeros(count, extra_packed.shape[1]), timestep], dim=1)
 
     prompts = [world.describe(bank["scenes"][i], rng) if rng.random() > DROP_TEXT else "" for i in idx.tolist()]
     text, mask = embed_prompts(tokenizer, text_encoder, prompts)
@@ -372,8 +393,8 @@ def save_pipeline(folder: Path, vae, tokenizer, text_encoder, transformer) -> No
 def train(folder: Path, out: Path | None = None, vae_steps: int = VAE_STEPS,
           transformer_steps: int = TRANSFORMER_STEPS, bank_size: int = BANK, seed: int = SEED,
           stats_batches: int = 16) -> Path:
-    """Both stages, resuming from folder/checkpoints; the model is saved to `out` (folder/model by
-    default). Returns where it went."""
+    """Both stages, resuming from folder/checkpoints; the model is saved to `out` (folder/demo by
+    default, where --models-dir folder finds it under the card id). Returns where it went."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "checkpoints").mkdir(exist_ok=True)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -387,6 +408,6 @@ def train(folder: Path, out: Path | None = None, vae_steps: int = VAE_STEPS,
         bank = encode_bank(vae, bank_size, seed)
         save_checkpoint(bank_file, **bank)
     tokenizer, text_encoder, transformer = train_transformer(folder, bank, transformer_steps, log, seed)
-    out = out or folder / "model"
+    out = out or folder / "demo"
     save_pipeline(out, vae, tokenizer, text_encoder, transformer)
     return out
