@@ -236,6 +236,34 @@ def cmd_models_tiny(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models_train_demo(args: argparse.Namespace) -> int:
+    """Trains the demo model into DIR (checkpoints, training-log.csv, and the model as DIR/demo)."""
+    folder = Path(args.dir).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise CommandError(f"{folder} is a file; give a folder to train in")
+    for name, value in (("--vae-steps", args.vae_steps), ("--transformer-steps", args.transformer_steps),
+                        ("--clips", args.clips)):
+        if value is not None and value < 1:
+            raise CommandError(f"{name} must be at least 1 (it is {value})")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe_file = folder / ".writable"
+        probe_file.touch()
+        probe_file.unlink()
+    except OSError as exc:
+        raise CommandError(f"cannot write to {folder} ({exc.strerror or exc}); choose another folder") from exc
+    from .demo.train import train
+
+    _say(f"training the demo model in {folder} (resumes from {folder / 'checkpoints'}; the loss goes to "
+         f"{folder / 'training-log.csv'})")
+    asked = {"vae_steps": args.vae_steps, "transformer_steps": args.transformer_steps, "bank_size": args.clips,
+             "seed": args.seed}
+    out = train(folder, **{name: value for name, value in asked.items() if value is not None})
+    _say(f"done; the studio uses it with --models-dir {folder}, or copy {out} over models/demo/")
+    print(out)
+    return 0
+
+
 # -- generate, extend, connect -------------------------------------------------------------------
 
 
@@ -804,6 +832,14 @@ def parser() -> argparse.ArgumentParser:
     tiny.add_argument("family", help="model family, e.g. ltx")
     tiny.add_argument("dir", help="the folder to write it to")
     tiny.set_defaults(func=cmd_models_tiny)
+    demo = models_sub.add_parser("train-demo", help="train the demo model (seeded; run it again to resume)")
+    demo.add_argument("dir", help="the folder to train in: checkpoints, the loss log, and the model as DIR/demo")
+    # The defaults (None here) are the shipped model's, kept in studio/demo/train.py.
+    demo.add_argument("--seed", type=int, help="the seed (default: the shipped model's)")
+    demo.add_argument("--vae-steps", type=int, help="steps of the first stage (default: the shipped model's)")
+    demo.add_argument("--transformer-steps", type=int, help="steps of the second stage (default: the shipped model's)")
+    demo.add_argument("--clips", type=int, help="training clips encoded for the second stage (default: the shipped model's)")
+    demo.set_defaults(func=cmd_models_train_demo)
 
     gen = sub.add_parser("generate", help="generate a shot")
     gen.add_argument("-p", "--prompt", required=True)

@@ -419,3 +419,34 @@ def test_render_numbers_are_checked_before_rendering(studio_cli, tmp_path, args,
                         timeout=60)
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert message in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--vae-steps", "0"], "--vae-steps must be at least 1 (it is 0)"),
+    (["--clips", "-3"], "--clips must be at least 1 (it is -3)"),
+])
+def test_train_demo_refuses_bad_numbers_before_any_work(studio_cli, tmp_path, args, message):
+    result = studio_cli("models", "train-demo", str(tmp_path / "run"), *args, timeout=60)
+    assert result.returncode == 2 and result.stderr == f"studio: {message}\n"
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_demo_refuses_a_file_for_its_folder(studio_cli, tmp_path):
+    (tmp_path / "run").write_text("mine")
+    result = studio_cli("models", "train-demo", str(tmp_path / "run"), timeout=60)
+    assert result.returncode == 2 and "is a file; give a folder to train in" in result.stderr
+    assert (tmp_path / "run").read_text() == "mine"
+
+
+def test_the_demo_model_makes_its_default_shot_through_generate(studio_cli, tmp_path):
+    """No --model-dir, no download: the model that ships in models/demo/ at its card's defaults."""
+    out = tmp_path / "shot.mkv"
+    result = studio_cli("generate", "-m", "demo", "-p", "a red circle moves left on a blue background",
+                        "--seed", "3", "-o", str(out), timeout=300)
+    assert result.returncode == 0, result.stderr
+    from studio.demo import checker
+
+    frames = read_frames(out)
+    assert frames.shape == (25, 128, 128, 3)
+    got = checker.read(frames)
+    assert (got.background, got.colour, got.shape, got.motion) == ("blue", "red", "circle", "left")
