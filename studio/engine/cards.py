@@ -28,6 +28,8 @@ from .weights import (
     search_dirs,
 )
 
+DEMO_MODEL = "demo"  # the card id of the model that ships with the studio (models/demo/, trained by studio/demo/)
+
 
 class CardError(ValueError):
     """A card file that cannot be read, naming the file and the field."""

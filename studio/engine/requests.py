@@ -16,7 +16,7 @@ from pathlib import Path
 from ..core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
 from ..media.probe import MediaError, probe
 from . import policy, windows
-from .cards import Card, CardError, ModelNotFound, Resolved, catalogue, resolve, upsampler_folder
+from .cards import DEMO_MODEL, Card, CardError, ModelNotFound, Resolved, catalogue, resolve, upsampler_folder
 from .modes import condition_path, min_frames, overlap_frames
 from .sizes import SizeError, snap
 from .weights import ModelFolderError
@@ -72,7 +72,10 @@ def available_models(
     except CardError:
         return []
     # An upsampler (kind = "upsampler") is a part of a two-pass model, not a model to make shots with.
-    return [(entry.card.name, entry.card.id) for entry in known if entry.installed and entry.card.kind == "video"]
+    # The demo model ships with the studio; any real model on this machine comes first (is chosen).
+    ready = [entry for entry in known if entry.installed and entry.card.kind == "video"]
+    ready.sort(key=lambda entry: entry.card.id == DEMO_MODEL)
+    return [(entry.card.name, entry.card.id) for entry in ready]
 
 
 def prepare(

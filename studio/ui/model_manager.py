@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine.cards import CardError, Resolved, catalogue
+from ..engine.cards import DEMO_MODEL, CardError, Resolved, catalogue
 from ..engine.download import DownloadError, download, plan_download
 from ..engine.weights import ModelFolderError, check_folder, models_root
 from .gui_thread import GuiThreadRelay
@@ -131,8 +131,9 @@ class ModelManagerDialog(QDialog):
         self.table.resizeColumnsToContents()
         for column in range(len(COLUMNS) - 1):  # long mode lists are cut (the tooltip has them whole)
             self.table.setColumnWidth(column, min(self.table.columnWidth(column), 340))
-        if not self.table.selectedItems():  # open on a model the user has (the demo model at first)
+        if not self.table.selectedItems():  # open on a model the user has, a real one before the demo
             have = [row for row, e in enumerate(self.entries) if e.folder is not None and e.card.kind == "video"]
+            have.sort(key=lambda row: self.entries[row].card.id == DEMO_MODEL)
             if have:
                 self.table.selectRow(have[0])
         self._update_buttons()
@@ -157,7 +158,8 @@ class ModelManagerDialog(QDialog):
         if entry is None:
             self.about.setText("Select a model to read what it is.")
         else:
-            shipped = entry.folder is not None and entry.folder.parent == models_root()  # the studio's own models/
+            # The demo model in the studio's own models/ (a download may land there too: not "shipped").
+            shipped = entry.card.id == DEMO_MODEL and entry.folder is not None and entry.folder.parent == models_root()
             self.about.setText(f"<b>{entry.card.name}</b>: {entry.card.description or 'no description'}"
                                + (" It ships with the studio: nothing to download." if shipped else ""))
         self.download_button.setEnabled(

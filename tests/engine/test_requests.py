@@ -81,12 +81,19 @@ def test_a_card_without_weights_says_where_to_get_them(tmp_path, monkeypatch):
 
 
 def test_an_unknown_model_error_names_the_installed_ones(tiny_ltx):
-    with pytest.raises(RequestError, match="installed models: tiny-ltx"):
+    with pytest.raises(RequestError, match="installed models: demo, tiny-ltx"):
         prepare(recipe("no-such-model"), models_dir=tiny_ltx.parent)
 
 
 def test_available_models_lists_what_is_installed(tiny_ltx):
     assert ("Tiny LTX (test model, random weights)", "tiny-ltx") in available_models(tiny_ltx.parent)
+
+
+def test_the_demo_model_is_listed_and_comes_after_any_real_one(tiny_ltx, tmp_path):
+    """It ships with the studio, so it is there on a first start; a model the user has comes first
+    (the Shot panel chooses the first)."""
+    assert [value for _, value in available_models(tmp_path)] == ["demo"]
+    assert [value for _, value in available_models(tiny_ltx.parent)] == ["tiny-ltx", "demo"]
 
 
 def test_the_service_side_imports_no_torch():

@@ -101,3 +101,7 @@ def test_the_selected_models_card_says_what_it_is_and_an_installed_one_is_select
     assert "ships with the studio" not in dialog.about.text()  # the user built it, in a folder of theirs
     select(qtbot, dialog, "ltx-video-0.9.5")
     assert "Fast 2B model" in dialog.about.text() and "nothing to download" not in dialog.about.text()
+    select(qtbot, dialog, "demo")
+    assert "trained on coloured shapes: try the studio on any computer" in dialog.about.text()
+    assert "ships with the studio: nothing to download" in dialog.about.text()
+    assert "download a model such as LTX-Video" in dialog.about.text()  # how to get a real one
