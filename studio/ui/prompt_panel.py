@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 from pathlib import Path
 
@@ -287,6 +288,7 @@ class PromptPanel(QWidget):
             combo.setItemDelegate(QStyledItemDelegate(combo))
         # What the person chose, which a model that makes more gets back after one that made less.
         self._wanted = (self.aspect.currentIndex(), self.resolution.currentIndex(), self.seconds.value())
+        self._chosen = False  # until the person sets a size or length, the panel takes each model's defaults
 
         self.seed = QSpinBox()
         self.seed.setRange(0, MAX_SEED)
@@ -420,8 +422,20 @@ class PromptPanel(QWidget):
         # A model of a small world (the demo model) says what it knows in its example prompt.
         self.prompt.setPlaceholderText(f"e.g. {card.example_prompt}" if card and card.example_prompt
                                        else GENERIC_PROMPT_HINT)
+        if card is not None and not self._chosen:
+            self._wanted = self._card_defaults(card)
         self._say(self._offer_sizes() + self._offer_lengths())
         self._update_length_label()
+
+    def _card_defaults(self, card: Card) -> tuple[int, int, float]:
+        """The card's default shot as the panel's choices: the nearest shape, the nearest short side,
+        and its default length (what a model trained at 128x128 for 25 frames makes best)."""
+        ratio = card.default_width / card.default_height
+        aspect = min(range(len(self.aspects)),
+                     key=lambda i: abs(math.log(self.aspects[i].ratio[0] / self.aspects[i].ratio[1] / ratio)))
+        side = min(card.default_width, card.default_height)
+        resolution = min(range(len(self.resolutions)), key=lambda i: abs(self.resolutions[i].short_side - side))
+        return aspect, resolution, round(card.default_frames / self._fps, 2)
 
     def set_frame_rate(self, fps: float) -> None:
         """The sequence's rate, which a shot's length in seconds is counted in."""
@@ -490,18 +504,18 @@ class PromptPanel(QWidget):
         return notes
 
     def _aspect_changed(self) -> None:
-        self._wanted = (self.aspect.currentIndex(), *self._wanted[1:])
+        self._wanted, self._chosen = (self.aspect.currentIndex(), *self._wanted[1:]), True
         self._say(self._offer_resolutions())
         self._update_size_label()
 
     def _resolution_changed(self) -> None:
-        self._wanted = (self._wanted[0], self.resolution.currentIndex(), self._wanted[2])
+        self._wanted, self._chosen = (self._wanted[0], self.resolution.currentIndex(), self._wanted[2]), True
         self._say(self._offer_resolutions())
         self._update_size_label()
 
     def _seconds_changed(self) -> None:
         if not self._clamping:
-            self._wanted = (*self._wanted[:2], self.seconds.value())
+            self._wanted, self._chosen = (*self._wanted[:2], self.seconds.value()), True
         self._update_length_label()
 
     def _offer_lengths(self) -> list[tuple[str, str]]:

@@ -35,7 +35,10 @@ def enabled(combo, text: str) -> bool:
 def test_a_model_that_cannot_make_the_default_size_gets_the_nearest_it_can(qtbot, open_window, tmp_path):
     window = open_new(open_window, tmp_path, "Sizes")
     panel = window.prompt_panel
-    assert panel.resolution.currentText() == "SD (480p)" and panel.frame_size() == (853, 480)
+    choose_model(qtbot, panel, "ltx-video-0.9.7-distilled")
+    panel.aspect.setCurrentIndex(panel.aspect.findText("16:9 widescreen"))  # the person's choice
+    panel.resolution.setCurrentIndex(panel.resolution.findText("SD (480p)"))
+    assert panel.frame_size() == (853, 480)
     cards = load_cards()
 
     choose_model(qtbot, panel, "cogvideox-2b")  # at most 720 wide
@@ -134,3 +137,25 @@ def test_a_card_with_an_example_prompt_shows_it_in_the_empty_prompt_box(qtbot):
     assert panel.prompt.placeholderText() == "e.g. a red circle moves right"
     panel.set_card(load_cards()["ltx-video-0.9.5"])  # a card without one: the general hint again
     assert panel.prompt.placeholderText() == generic
+
+
+def test_on_a_first_start_the_panel_takes_the_demo_models_size_and_length(qtbot, open_window, tmp_path):
+    """No other model: the demo model is chosen, and until the person sets a size or a length the
+    panel follows the chosen model's defaults (its card's); after that, their choice stays."""
+    window = open_new(open_window, tmp_path, "First")
+    panel = window.prompt_panel
+    assert panel.model_value() == "demo"
+    assert panel.prompt.placeholderText() == "e.g. a red circle moves left on a blue background"
+    assert (panel.aspect.currentText(), panel.resolution.currentText()) == ("1:1 square", "Draft (128p)")
+    assert panel.frame_size() == (128, 128)
+    assert panel.recipe(fps=24.0).frames == 25 and "25 frames" in panel.length_label.text()
+
+    choose_model(qtbot, panel, "ltx-video-0.9.5")  # nothing chosen yet: the presets nearest its 768 x 512, 97 frames
+    assert (panel.aspect.currentText(), panel.resolution.currentText()) == ("4:3", "SD (480p)")
+    assert panel.recipe(fps=24.0).frames == 97
+
+    panel.seconds.setValue(2.0)  # the person's length and size now stay
+    panel.resolution.setCurrentIndex(panel.resolution.findText("Preview (256p)"))
+    size = panel.frame_size()
+    choose_model(qtbot, panel, "ltx-video-0.9.7-distilled")
+    assert panel.frame_size() == size and panel.recipe(fps=24.0).frames == 49
