@@ -838,7 +838,8 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, help="the seed (default: the shipped model's)")
     demo.add_argument("--vae-steps", type=int, help="steps of the first stage (default: the shipped model's)")
     demo.add_argument("--transformer-steps", type=int, help="steps of the second stage (default: the shipped model's)")
-    demo.add_argument("--clips", type=int, help="training clips encoded for the second stage (default: the shipped model's)")
+    demo.add_argument("--clips", type=int,
+                      help="training clips encoded for the second stage (default: the shipped model's)")
     demo.set_defaults(func=cmd_models_train_demo)
 
     gen = sub.add_parser("generate", help="generate a shot")

@@ -439,14 +439,12 @@ def test_train_demo_refuses_a_file_for_its_folder(studio_cli, tmp_path):
 
 
 def test_the_demo_model_makes_its_default_shot_through_generate(studio_cli, tmp_path):
-    """No --model-dir, no download: the model that ships in models/demo/ at its card's defaults."""
+    """No --models-dir, no download: the model that ships in models/demo/ makes a shot at its card's
+    defaults. (What its shots show is measured in benchmarks/demo_quality.py, not here: issue 11.)"""
     out = tmp_path / "shot.mkv"
     result = studio_cli("generate", "-m", "demo", "-p", "a red circle moves left on a blue background",
                         "--seed", "3", "-o", str(out), timeout=300)
     assert result.returncode == 0, result.stderr
-    from studio.demo import checker
-
-    frames = read_frames(out)
-    assert frames.shape == (25, 128, 128, 3)
-    got = checker.read(frames)
-    assert (got.background, got.colour, got.shape, got.motion) == ("blue", "red", "circle", "left")
+    assert "25 frames, 128x128 at 24 fps" in result.stderr
+    assert read_frames(out).shape == (25, 128, 128, 3)
+    assert read_tags(out)["comment"].startswith("AI-generated (studio)")  # marked, like every take

@@ -4,8 +4,9 @@ Two stages, each checkpointed in DIR/checkpoints so a killed run goes on where i
 
 1. The VAE (diffusers' AutoencoderKLLTXVideo in LTX-Video 0.9.5's layout, 32x in space, 8x in time,
    32 latent channels) learns to encode and decode the world's frames, then clips; pixels on and
-   around the shape weigh five times the plain background, which would otherwise win. Its latents' per-channel mean and spread are then measured
-   and stored in its latents_mean/latents_std, as the pipeline normalises with them.
+   around the shape weigh five times the plain background, which would otherwise win. Its latents'
+   per-channel mean and spread are then measured and stored in its latents_mean/latents_std, as the
+   pipeline normalises with them.
 2. The transformer (LTXVideoTransformer3DModel) and the text encoder (a small T5) learn flow
    matching on latents of the world's clips (encoded once, into a bank), the way
    LTXConditionPipeline uses them (pipeline_ltx_condition.py, prepare_latents and the denoising
@@ -44,7 +45,8 @@ LONG_FRAMES = 49  # seven latent frames: a quarter of the transformer's batches,
 LONG_SHARE = 0.25  # of the training clips, also encoded at LONG_FRAMES
 LATENT_CHANNELS = 32
 VAE_STEPS = 7000
-TRANSFORMER_STEPS = 4000
+TRANSFORMER_STEPS = 8000
+TRANSFORMER_CYCLE = 4000
 BANK = 2000  # clips encoded once for stage 2
 BATCH_VAE = 4  # clips of 9 frames; every other step 4x as many single frames
 VAE_LR = 2e-4
@@ -242,8 +244,9 @@ DROP_TEXT = 0.1
 @torch.no_grad()
 def encode_bank(vae, count: int, seed: int) -> dict:
     """Latents of `count` training clips, normalised as the pipeline normalises (prepare_latents):
-    each clip's FRAMES frames (LONG_FRAMES for the first LONG_SHARE of them), two single frames at random indices (images placed there: keyframes, a
-    last frame) and nine frames from a random index (a clip condition: two latent frames)."""
+    each clip's FRAMES frames (and LONG_FRAMES for the first LONG_SHARE of them), two single frames
+    at random indices (images placed there: keyframes, a last frame) and nine frames from a random
+    index (a clip condition: two latent frames)."""
     from diffusers import LTXConditionPipeline
 
     rng = random.Random(f"{seed}-bank")
@@ -362,7 +365,9 @@ def train_transformer(folder: Path, bank: dict, steps: int, log: Log, seed: int)
     transformer.train()
     text_encoder.train()
     for step in range(start, steps):
-        lr = lr_at(step, steps, 5e-4)
+        # Warm restarts every TRANSFORMER_CYCLE steps (as SGDR): a run resumed with more steps is the
+        # run that asked for them from the start (the shipped model: two cycles).
+        lr = lr_at(step % TRANSFORMER_CYCLE, TRANSFORMER_CYCLE, 5e-4)
         for group in opt.param_groups:
             group["lr"] = lr
         loss = transformer_loss(bank, transformer, tokenizer, text_encoder, step, seed)
