@@ -234,10 +234,11 @@ def test_a_mode_the_folder_cannot_do_is_refused_naming_the_models_that_can(
         prepare(image, models_dir=models)
     assert str(error.value) == (
         "Tiny HunyuanVideo 1.5, text (test model, random weights) cannot do image to video "
-        "(installed models that can: tiny-hunyuan15-i2v)"
+        "(installed models that can: demo, tiny-hunyuan15-i2v)"  # the demo ships with the studio
     )
     text = dataclasses.replace(text_recipe, model="tiny-hunyuan15-i2v")
-    with pytest.raises(RequestError, match=r"cannot do text to video \(installed models that can: tiny-hunyuan15\)"):
+    can = r"installed models that can: demo, tiny-hunyuan15"  # the demo ships with the studio
+    with pytest.raises(RequestError, match=rf"cannot do text to video \({can}\)"):
         prepare(text, models_dir=models)
 
 
