@@ -147,7 +147,7 @@ def test_video_to_video_takes_are_variations_with_the_next_seeds(studio_cli, mod
         (["generate", "-p", "x", "--video", "{a}", "--steps", "100000000"], "the number of steps must be at most"),
         (
             ["extend", "{a}", "-m", "tiny-basic"],
-            "tiny-basic cannot do extend forward (installed models that can: tiny-all)",
+            "tiny-basic cannot do extend forward (installed models that can: demo, tiny-all)",
         ),
     ],
 )
