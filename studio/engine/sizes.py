@@ -9,20 +9,12 @@ from __future__ import annotations
 import dataclasses
 
 from ..core.recipe import Recipe
+from ..core.shape import nearest_multiple, nearest_valid_frames
 from .cards import Card
 
 
 class SizeError(ValueError):
     """A size or frame count the model cannot make."""
-
-
-def _nearest_multiple(value: int, multiple: int) -> int:
-    return max(multiple, (value + multiple // 2) // multiple * multiple)
-
-
-def nearest_frames(frames: int, step: int) -> int:
-    """The nearest step*k + 1 frame count (ties go up: a little more rather than less)."""
-    return (frames - 1 + step // 2) // step * step + 1
 
 
 def snap(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
@@ -35,7 +27,7 @@ def snap(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
             raise SizeError(f"the {name} must be a positive number of pixels, not {value}")
         if value > limit:
             raise SizeError(f"a {name} of {value} is larger than {card.name} can make (at most {limit})")
-        snapped = min(_nearest_multiple(value, card.size_multiple), limit)
+        snapped = min(nearest_multiple(value, card.size_multiple), limit)
         if snapped != value:
             notes.append(f"{name} {value} → {snapped}: {card.label} needs multiples of {card.size_multiple}")
         sizes[name] = snapped
@@ -47,7 +39,7 @@ def snap(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
         raise SizeError(
             f"{frames} frames is more than {card.name} can make at once (at most {card.max_frames})"
         )
-    snapped_frames = min(nearest_frames(frames, card.frame_step), card.max_frames)
+    snapped_frames = min(nearest_valid_frames(frames, card.frame_step), card.max_frames)
     if snapped_frames != frames:
         notes.append(f"frames {frames} → {snapped_frames}: {card.label} needs {card.frame_step}k+1 frames")
     if recipe.fps <= 0:

@@ -6,7 +6,7 @@ import pytest
 
 from studio.core.recipe import Condition, Mode, Recipe
 from studio.engine.cards import load_cards
-from studio.engine.sizes import SizeError, nearest_frames, snap
+from studio.engine.sizes import SizeError, snap
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +39,6 @@ def test_sizes_round_to_the_nearest_multiple_with_a_note(ltx):
 def test_small_sizes_round_up_to_the_smallest_valid_one(ltx):
     snapped, _ = snap(recipe(width=1, height=10, frames=2), ltx)
     assert (snapped.width, snapped.height, snapped.frames) == (32, 32, 1)
-
-
-@pytest.mark.parametrize(
-    ("frames", "step", "expected"), [(1, 8, 1), (4, 8, 1), (5, 8, 9), (96, 8, 97), (7, 4, 9)]
-)
-def test_nearest_frames(frames, step, expected):
-    assert nearest_frames(frames, step) == expected
 
 
 @pytest.mark.parametrize(
