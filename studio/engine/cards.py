@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.recipe import Mode
+from ..core.shape import is_valid_frames, multiple_at_most, valid_frames_at_most
 from .weights import (
     CARD_FILE,
     ModelFolderError,
@@ -199,7 +200,7 @@ class Card:
         return self.flow_shift[min(self.flow_shift, key=lambda size: (abs(size - side), -size))]
 
     def valid_frames(self, frames: int) -> bool:
-        return frames >= 1 and (frames - 1) % self.frame_step == 0 and frames <= self.max_frames
+        return is_valid_frames(frames, self.frame_step) and frames <= self.max_frames
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -544,7 +545,7 @@ def _check_numbers(card: Card, family: Family, source: str) -> None:
             )
     if card.default_width > card.max_width or card.default_height > card.max_height:
         raise CardError(f"{source}: the default size is larger than the maximum")
-    if (card.max_frames - 1) % card.frame_step:
+    if not is_valid_frames(card.max_frames, card.frame_step):
         raise CardError(f"{source}: [frames] max {card.max_frames} should be {card.frame_step}k+1")
     if not card.valid_frames(card.default_frames):
         raise CardError(
@@ -611,7 +612,7 @@ def _family_defaults(family: Family, folder: Path) -> Card:
     if vae.get("timestep_conditioning"):  # 0.9.1 and later: the diffusers docs' recommended values
         call = {"decode_timestep": 0.05, "decode_noise_scale": 0.025, "image_cond_noise_scale": 0.025}
     step = int(temporal)
-    max_frames = 256 // step * step + 1
+    max_frames = valid_frames_at_most(257, step)
     return _uncarded(
         family,
         folder,
@@ -619,12 +620,12 @@ def _family_defaults(family: Family, folder: Path) -> Card:
         modes=tuple(Mode),  # LTXConditionPipeline does every mode
         frame_step=step,
         max_frames=max_frames,
-        default_frames=min(96 // step * step + 1, max_frames),
+        default_frames=min(valid_frames_at_most(97, step), max_frames),
         size_multiple=multiple,
         max_width=1280 // multiple * multiple,
         max_height=1280 // multiple * multiple,
-        default_width=768 // multiple * multiple or multiple,
-        default_height=512 // multiple * multiple or multiple,
+        default_width=multiple_at_most(768, multiple),
+        default_height=multiple_at_most(512, multiple),
         default_fps=24.0,
         default_steps=40,
         default_guidance=3.0,
@@ -665,7 +666,7 @@ def _wan_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
         pipelines = {str(Mode.VIDEO_TO_VIDEO): "WanVideoToVideoPipeline"}
     else:
         modes = (Mode.TEXT_TO_VIDEO,)
-    max_frames = 160 // step * step + 1
+    max_frames = valid_frames_at_most(161, step)
     return _uncarded(
         family,
         folder,
@@ -678,12 +679,12 @@ def _wan_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
         modes=modes,
         frame_step=step,
         max_frames=max_frames,
-        default_frames=min(80 // step * step + 1, max_frames),
+        default_frames=min(valid_frames_at_most(81, step), max_frames),
         size_multiple=multiple,
         max_width=1280 // multiple * multiple,
         max_height=1280 // multiple * multiple,
-        default_width=832 // multiple * multiple or multiple,
-        default_height=480 // multiple * multiple or multiple,
+        default_width=multiple_at_most(832, multiple),
+        default_height=multiple_at_most(480, multiple),
         default_fps=16.0,
         default_steps=50,
         default_guidance=5.0,
@@ -702,7 +703,7 @@ def _ltx2_defaults(family: Family, folder: Path) -> Card:
     step = int(vae.get("temporal_compression_ratio") or vae.get("patch_size_t", 1) * 2 ** sum(
         k in ("temporal", "spatiotemporal") for k in kinds))
     multiple = math.lcm(family.size_multiple, int(spatial))
-    max_frames = 256 // step * step + 1
+    max_frames = valid_frames_at_most(257, step)
     return _uncarded(
         family,
         folder,
@@ -710,12 +711,12 @@ def _ltx2_defaults(family: Family, folder: Path) -> Card:
         modes=LTX2_MODES,
         frame_step=step,
         max_frames=max_frames,
-        default_frames=min(120 // step * step + 1, max_frames),
+        default_frames=min(valid_frames_at_most(121, step), max_frames),
         size_multiple=multiple,
-        max_width=1280 // multiple * multiple or multiple,
-        max_height=1280 // multiple * multiple or multiple,
-        default_width=768 // multiple * multiple or multiple,
-        default_height=512 // multiple * multiple or multiple,
+        max_width=multiple_at_most(1280, multiple),
+        max_height=multiple_at_most(1280, multiple),
+        default_width=multiple_at_most(768, multiple),
+        default_height=multiple_at_most(512, multiple),
         default_fps=24.0,
         default_steps=40,
         default_guidance=4.0,
@@ -765,12 +766,12 @@ def _cogvideox_defaults(family: Family, folder: Path, index: dict[str, Any]) -> 
         max_width = min(1360, sample_width) // multiple * multiple
         max_height = min(1360, sample_height) // multiple * multiple
         default_width, default_height = min(1360, max_width), min(768, max_height)
-        max_frames, fps = (max(161, sample_frames) - 1) // step * step + 1, 16.0
+        max_frames, fps = valid_frames_at_most(max(161, sample_frames), step), 16.0
     else:  # trained at 720x480, 49 frames
-        max_width = max(sample_width // multiple * multiple, multiple)
-        max_height = max(sample_height // multiple * multiple, multiple)
+        max_width = multiple_at_most(sample_width, multiple)
+        max_height = multiple_at_most(sample_height, multiple)
         default_width, default_height = max_width, max_height
-        max_frames, fps = max((sample_frames - 1) // step * step + 1, 1), 8.0
+        max_frames, fps = max(valid_frames_at_most(sample_frames, step), 1), 8.0
     return _uncarded(
         family,
         folder,
@@ -780,7 +781,7 @@ def _cogvideox_defaults(family: Family, folder: Path, index: dict[str, Any]) -> 
         modes=modes,
         frame_step=step,
         max_frames=max_frames,
-        default_frames=min((sample_frames - 1) // step * step + 1, max_frames),
+        default_frames=min(valid_frames_at_most(sample_frames, step), max_frames),
         size_multiple=multiple,
         max_width=max_width,
         max_height=max_height,
@@ -818,8 +819,8 @@ def _hunyuan15_defaults(family: Family, folder: Path, index: dict[str, Any]) -> 
         max_frames=max_frames,
         default_frames=max_frames,
         size_multiple=multiple,
-        max_width=max(2 * target // multiple * multiple, multiple),
-        max_height=max(2 * target // multiple * multiple, multiple),
+        max_width=multiple_at_most(2 * target, multiple),
+        max_height=multiple_at_most(2 * target, multiple),
         default_width=max(round(target * 4 / 3 / multiple) * multiple, multiple),  # 848 at 640, 1280 at 960
         default_height=max(round(target * 3 / 4 / multiple) * multiple, multiple),  # 480 at 640, 720 at 960
         default_fps=24.0,

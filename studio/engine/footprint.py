@@ -18,6 +18,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.shape import latent_frames
+
 GB = 2**30
 
 # Bytes per element of the safetensors dtypes.
@@ -131,7 +133,7 @@ def folder_components(folder: str | os.PathLike[str], dtype_bytes: int | None = 
 def latent_tokens(family: str, pixels: int, width: int, height: int, frames: int) -> int:
     """The transformer's sequence length for a video of this size; a token covers pixels x pixels."""
     step = TOKEN_FRAMES.get(family, 4)
-    return math.ceil(width / pixels) * math.ceil(height / pixels) * ((max(frames, 1) - 1) // step + 1)
+    return math.ceil(width / pixels) * math.ceil(height / pixels) * latent_frames(max(frames, 1), step)
 
 
 def activation_gb(tokens: int, transformer_gb: float) -> float:

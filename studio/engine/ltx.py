@@ -34,6 +34,7 @@ from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 from PIL import Image, ImageOps
 
 from ..core.recipe import CLIP_INPUTS, Mode, Recipe
+from ..core.shape import latent_frames, multiple_at_most
 from . import modes
 from .cards import Card
 from .modes import condition_path
@@ -173,8 +174,7 @@ def first_pass_size(recipe: Recipe, card: Card) -> tuple[int, int]:
     """(width, height) of a two-pass shot's first pass: first_pass_scale of the shot's, rounded down to
     the card's multiple (the docs round to the VAE's 32), never below one multiple."""
     scale, multiple = card.multiscale["first_pass_scale"], card.size_multiple
-    return (max(multiple, int(recipe.width * scale) // multiple * multiple),
-            max(multiple, int(recipe.height * scale) // multiple * multiple))
+    return multiple_at_most(int(recipe.width * scale), multiple), multiple_at_most(int(recipe.height * scale), multiple)
 
 
 def refine_schedule(card: Card) -> dict:
@@ -280,7 +280,7 @@ def carried_overlap(pipe, carried: torch.Tensor | None):
 def latent_layout(pipe, recipe: Recipe):
     """latents_to_video for previews: LTX hands its callback packed tokens (batch, tokens, channels),
     any extra conditioning tokens first; the shot's own are the last frames x height x width."""
-    frames = (recipe.frames - 1) // pipe.vae_temporal_compression_ratio + 1
+    frames = latent_frames(recipe.frames, pipe.vae_temporal_compression_ratio)
     height = recipe.height // pipe.vae_spatial_compression_ratio
     width = recipe.width // pipe.vae_spatial_compression_ratio
 

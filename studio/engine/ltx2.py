@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 from ..core.recipe import CLIP_INPUTS, Mode, Recipe
+from ..core.shape import latent_frames
 from ..core.timebase import FrameRate
 from ..media import ffmpeg
 from ..media.audio import frame_sample, read_audio
@@ -379,7 +380,7 @@ def assemble_audio(
 def latent_layout(pipe, recipe: Recipe):
     """latents_to_video for previews: LTX-2 hands its callback packed tokens (batch, tokens, channels),
     the shot's own frames x height x width first and any keyframe tokens after them."""
-    frames = (recipe.frames - 1) // pipe.vae_temporal_compression_ratio + 1
+    frames = latent_frames(recipe.frames, pipe.vae_temporal_compression_ratio)
     height = recipe.height // pipe.vae_spatial_compression_ratio
     width = recipe.width // pipe.vae_spatial_compression_ratio
 

@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from ..core.recipe import Condition, Mode
+from ..core.shape import valid_frames_at_least
 from ..media.takes import read_frames
 from .cards import Card
 
@@ -52,8 +53,7 @@ def min_frames(mode: Mode, card: Card) -> int:
         least = 2 * k + 1
     else:
         return 1
-    step = card.frame_step
-    return (least - 1 + step - 1) // step * step + 1  # the next valid step*n + 1 count
+    return valid_frames_at_least(least, card.frame_step)
 
 
 def new_frame_count(mode: Mode, frames: int, card: Card) -> int:

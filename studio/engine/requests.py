@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from ..core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
+from ..core.shape import valid_frames_at_least, valid_frames_at_most
 from ..media.probe import MediaError, probe
 from . import policy, windows
 from .cards import DEMO_MODEL, Card, CardError, ModelNotFound, Resolved, catalogue, resolve, upsampler_folder
@@ -256,9 +257,9 @@ def _bridge_length(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
     if wanted < 1:
         raise RequestError(f"a bridge needs at least one frame, not {wanted}")
     k, step = overlap_frames(card), card.frame_step
-    frames = (wanted + 2 * k - 1 + step - 1) // step * step + 1
+    frames = valid_frames_at_least(wanted + 2 * k, step)
     if frames > card.max_frames:
-        longest = (card.max_frames - 1) // step * step + 1 - 2 * k
+        longest = valid_frames_at_most(card.max_frames, step) - 2 * k
         raise RequestError(f"a bridge of {wanted} frames is longer than {card.name} can make in one shot "
                            f"({longest} frames); shorten the gap or fill part of it")
     made = frames - 2 * k

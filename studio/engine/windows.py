@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.recipe import Condition, Mode, Recipe
+from ..core.shape import valid_frames_at_least, valid_frames_at_most
 from .cards import Card
 from .modes import overlap_frames
 
@@ -80,26 +81,22 @@ def check(recipe: Recipe, card: Card) -> None:
 def plan(recipe: Recipe, card: Card) -> list[Window]:
     """The windows of a long shot of recipe.frames frames (any count)."""
     step, k = card.frame_step, overlap_frames(card)
-    longest = (card.max_frames - 1) // step * step + 1
+    longest = valid_frames_at_most(card.max_frames, step)
     prompts = recipe.window_prompts or [recipe.expanded_prompt or recipe.prompt]
     windows: list[Window] = []
     left = recipe.frames
     while left > 0:
         index = len(windows)
         if index == 0:
-            frames = longest if left >= longest else _valid_at_least(left, step)
+            frames = longest if left >= longest else valid_frames_at_least(left, step)
             new = min(frames, left)
         else:
-            frames = min(longest, _valid_at_least(left + k, step))
+            frames = min(longest, valid_frames_at_least(left + k, step))
             new = min(frames - k, left)
         prompt = prompts[min(index, len(prompts) - 1)]
         windows.append(Window(index, frames, new, prompt, recipe.seed + index))
         left -= new
     return windows
-
-
-def _valid_at_least(frames: int, step: int) -> int:
-    return (frames - 1 + step - 1) // step * step + 1
 
 
 def window_recipe(recipe: Recipe, window: Window, partial_path: str | None, made: int, card: Card) -> Recipe:
