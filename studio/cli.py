@@ -21,13 +21,11 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from .core.recipe import Condition, Mode, Recipe, variations
+from .core.shape import valid_frames_at_least, valid_frames_at_most
 from .core.timebase import FrameRate
-
-if TYPE_CHECKING:
-    from .engine.cards import Card
 
 EXIT_FAILED = 1  # the job ran and failed
 EXIT_BAD_REQUEST = 2  # nothing ran: the request cannot be made
@@ -304,12 +302,6 @@ def _frames_asked(args: argparse.Namespace, fps: float, default: int, notes: lis
     return frames
 
 
-def _made_for_new(frames: int, card: Card) -> int:
-    """The frames the model makes so that the new ones are at least those asked for (step*n + 1, up)."""
-    step = card.frame_step
-    return (frames - 1 + step - 1) // step * step + 1
-
-
 def _keyframe(text: str) -> Condition:
     path, at, index = text.rpartition("@")
     if not at or not path or not index.lstrip("-").isdigit():
@@ -335,15 +327,17 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
     strength = 1.0
     bridge_frames = None
 
+    # extend, connect and loop: the model makes enough frames that the new ones are at least those asked for
     if verb == "extend":
         mode = Mode.EXTEND_BACKWARD if args.backward else Mode.EXTEND_FORWARD
-        frames = _made_for_new(_frames_asked(args, fps, card.default_frames - k, notes) + k, card)
+        asked = _frames_asked(args, fps, card.default_frames - k, notes)
+        frames = valid_frames_at_least(asked + k, card.frame_step)
         conditions = [Condition(args.clip)]
     elif verb == "connect":
         _clip_info(args.clip_b)
         mode = Mode.CONNECT
         asked = _frames_asked(args, fps, card.default_frames - 2 * k, notes)
-        frames = _made_for_new(asked + 2 * k, card)
+        frames = valid_frames_at_least(asked + 2 * k, card.frame_step)
         conditions = [Condition(args.clip_a), Condition(args.clip_b)]
         if args.seconds is not None or args.frames is not None:
             bridge_frames = asked  # exactly the length asked for, thinned from the next one the model makes
@@ -358,12 +352,13 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
             raise CommandError("--video cannot be combined with --image or --keyframe")
         if args.loop:
             mode = Mode.LOOP
-            frames = _made_for_new(_frames_asked(args, fps, card.default_frames - 2 * k, notes) + 2 * k, card)
+            asked = _frames_asked(args, fps, card.default_frames - 2 * k, notes)
+            frames = valid_frames_at_least(asked + 2 * k, card.frame_step)
             conditions = [Condition(video)]
         elif video:
             mode = Mode.VIDEO_TO_VIDEO
             # As many frames as the clip has, down to a count the model can make.
-            fitting = (min(clip.frames, card.max_frames) - 1) // card.frame_step * card.frame_step + 1
+            fitting = valid_frames_at_most(min(clip.frames, card.max_frames), card.frame_step)
             frames = _frames_asked(args, fps, fitting, notes)
             strength = 0.6 if args.strength is None else args.strength
             conditions = [Condition(video)]

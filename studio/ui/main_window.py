@@ -56,6 +56,7 @@ from ..core.project import (
     new_id,
 )
 from ..core.recipe import Condition, Mode, variations
+from ..core.shape import valid_frames_at_least, valid_frames_at_most
 from ..core.store import ProjectError, inside
 from ..core.timebase import FrameRate
 from ..engine import jobs
@@ -82,11 +83,6 @@ from .shortcuts_dialog import ShortcutsDialog
 from .timeline import Placeholder, TimelineWidget
 from .ui_settings import UiSettings
 from .viewer import ASPECT_GUIDES, ViewerWidget
-
-
-def _valid_at_least(frames: int, step: int) -> int:
-    """The smallest step*n + 1 frame count not below `frames`: an extension never comes up short."""
-    return -(-(frames - 1) // step) * step + 1
 
 
 @dataclass
@@ -933,7 +929,7 @@ class MainWindow(QMainWindow):
                 raise RequestError(f"{card.name} cannot {mode.replace('_', ' ')}; remix the shot with a model that can")
             recipe = dataclasses.replace(
                 source.recipe, mode=mode, width=source.width, height=source.height, fps=float(source.fps),
-                frames=_valid_at_least(overlap_frames(card) + frames, card.frame_step), strength=1.0,
+                frames=valid_frames_at_least(overlap_frames(card) + frames, card.frame_step), strength=1.0,
                 conditions=[Condition(source.path, media_id=source.id)], model_revision=None,
             )
             take_id = new_id()
@@ -995,7 +991,7 @@ class MainWindow(QMainWindow):
             self.show_message(f"Cannot loop: {exc}")
             return
         k = overlap_frames(card)
-        frames = _valid_at_least(2 * k + panel.frames, card.frame_step)
+        frames = valid_frames_at_least(2 * k + panel.frames, card.frame_step)
         prompt = panel.prompt or (item.recipe.prompt if item.recipe else "the shot continues and returns to its start")
         recipe = dataclasses.replace(
             panel, mode=Mode.LOOP, prompt=prompt, width=item.width, height=item.height, fps=float(item.fps),
@@ -1016,7 +1012,7 @@ class MainWindow(QMainWindow):
         except RequestError as exc:
             self.show_message(f"Cannot restyle: {exc}")
             return
-        fitting = (min(clip.duration, card.max_frames) - 1) // card.frame_step * card.frame_step + 1
+        fitting = valid_frames_at_most(min(clip.duration, card.max_frames), card.frame_step)
         recipe = dataclasses.replace(
             panel, mode=Mode.VIDEO_TO_VIDEO, prompt=panel.prompt or (item.recipe.prompt if item.recipe else ""),
             width=item.width, height=item.height, fps=float(item.fps), frames=fitting, strength=0.6,
