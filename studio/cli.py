@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 from typing import NoReturn
 
-from .core.recipe import Condition, Mode, Recipe, variations
+from .core.recipe import BRIDGE_PROMPT, RESTYLE_STRENGTH, Condition, Mode, Recipe, variations
 from .core.shape import valid_frames_at_least, valid_frames_at_most
 from .core.timebase import FrameRate
 
@@ -360,7 +360,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
             # As many frames as the clip has, down to a count the model can make.
             fitting = valid_frames_at_most(min(clip.frames, card.max_frames), card.frame_step)
             frames = _frames_asked(args, fps, fitting, notes)
-            strength = 0.6 if args.strength is None else args.strength
+            strength = RESTYLE_STRENGTH if args.strength is None else args.strength
             conditions = [Condition(video)]
         else:
             frames = _frames_asked(args, fps, card.default_frames, notes)
@@ -376,7 +376,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
 
     prompt = args.prompt
     if prompt is None:
-        prompt = {"connect": "a smooth, continuous transition between the two shots"}.get(verb, "the shot continues")
+        prompt = {"connect": BRIDGE_PROMPT}.get(verb, "the shot continues")
     recipe = Recipe(
         mode=mode,
         model=args.model,
@@ -846,7 +846,8 @@ def parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--video", help="a clip to remake (video to video), or to loop with --loop")
     gen.add_argument(
-        "--strength", type=_finite, help="with --video: 0 keeps the clip, 1 remakes it from the prompt (0.6)"
+        "--strength", type=_finite,
+        help=f"with --video: 0 keeps the clip, 1 remakes it from the prompt ({RESTYLE_STRENGTH:g})",
     )
     gen.add_argument(
         "--loop", action="store_true", help="with --video: add frames that lead from its end back to its start"

@@ -34,6 +34,11 @@ CLIP_INPUTS: dict[Mode, int] = {
     Mode.LOOP: 1,
 }
 
+# What the CLI and the editor ask for where the person leaves it open: how much of a clip a restyle
+# (video to video) remakes, and what a connect's bridge shows.
+RESTYLE_STRENGTH = 0.6
+BRIDGE_PROMPT = "a smooth, continuous transition between the two shots"
+
 
 @dataclass
 class Condition:

@@ -55,7 +55,7 @@ from ..core.project import (
     conformed_length,
     new_id,
 )
-from ..core.recipe import Condition, Mode, variations
+from ..core.recipe import BRIDGE_PROMPT, RESTYLE_STRENGTH, Condition, Mode, variations
 from ..core.shape import valid_frames_at_least, valid_frames_at_most
 from ..core.store import ProjectError, inside
 from ..core.timebase import FrameRate
@@ -504,7 +504,7 @@ class MainWindow(QMainWindow):
         panel = self.prompt_panel.recipe(fps=float(seq.fps))
         recipe = dataclasses.replace(
             panel, mode=Mode.CONNECT, width=items[0].width, height=items[0].height,
-            prompt=panel.prompt or "a smooth, continuous transition between the two shots",
+            prompt=panel.prompt or BRIDGE_PROMPT,
             conditions=[
                 Condition(item.path, media_id=item.id, source_in=clip.source_in, source_out=clip.source_out)
                 for item, clip in zip(items, (before, after), strict=True)
@@ -1015,7 +1015,7 @@ class MainWindow(QMainWindow):
         fitting = valid_frames_at_most(min(clip.duration, card.max_frames), card.frame_step)
         recipe = dataclasses.replace(
             panel, mode=Mode.VIDEO_TO_VIDEO, prompt=panel.prompt or (item.recipe.prompt if item.recipe else ""),
-            width=item.width, height=item.height, fps=float(item.fps), frames=fitting, strength=0.6,
+            width=item.width, height=item.height, fps=float(item.fps), frames=fitting, strength=RESTYLE_STRENGTH,
             window_prompts=[], references=[],
             conditions=[Condition(item.path, media_id=item.id, source_in=clip.source_in, source_out=clip.source_out)])
         dialog = RemixDialog(recipe, self)
