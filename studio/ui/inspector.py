@@ -38,7 +38,7 @@ RETIME_TIP = ("How a clip of another frame rate plays at the sequence's: the nea
 def recipe_html(item: MediaItem) -> str:
     recipe = item.recipe
     rows = [
-        ("Mode", recipe.mode.replace("_", " ")),
+        ("Mode", recipe.mode.label),
         ("Model", recipe.model + (f" @ {recipe.model_revision[:12]}" if recipe.model_revision else "")),
         ("Prompt", recipe.prompt),
     ]

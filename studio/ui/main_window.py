@@ -926,7 +926,7 @@ class MainWindow(QMainWindow):
         try:
             card = resolve_model(source.recipe.model, self.service.models_dir).card
             if mode not in card.modes:
-                raise RequestError(f"{card.name} cannot {mode.replace('_', ' ')}; remix the shot with a model that can")
+                raise RequestError(f"{card.name} cannot {mode.label}; remix the shot with a model that can")
             recipe = dataclasses.replace(
                 source.recipe, mode=mode, width=source.width, height=source.height, fps=float(source.fps),
                 frames=valid_frames_at_least(overlap_frames(card) + frames, card.frame_step), strength=1.0,

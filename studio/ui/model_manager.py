@@ -120,7 +120,7 @@ class ModelManagerDialog(QDialog):
                 f"{card.name} ({card.id})",
                 # an upsampler makes no shots: it is the second pass of the two-pass models
                 "upsampler for two-pass models" if card.kind == "upsampler"
-                else ", ".join(str(m).replace("_", " ") for m in card.modes),
+                else ", ".join(m.label for m in card.modes),
                 f"~{card.memory_gb:g} GB",
                 where(entry),
             )
