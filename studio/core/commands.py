@@ -101,6 +101,18 @@ class AddClip(Command):
         track.clips.remove(self.clip)
 
 
+def add_clip_with_sound(seq: Sequence, track_id: str, item: MediaItem, start: int, length: int) -> list[AddClip]:
+    """A clip of `item` on the track at `start`, the picture first; a video with sound gets a clip of its
+    sound beside it, on the first unlocked audio track free over those frames (none free: no sound clip)."""
+    commands = [AddClip(track_id, Clip(new_id(), item.id, start, 0, length))]
+    if item.kind is MediaKind.VIDEO and item.has_audio:
+        sound = next((t for t in seq.tracks if t.kind is TrackKind.AUDIO and not t.locked
+                      and not t.overlaps(start, start + length)), None)
+        if sound is not None:
+            commands.append(AddClip(sound.id, Clip(new_id(), item.id, start, 0, length)))
+    return commands
+
+
 @dataclass
 class MoveClip(Command):
     clip_id: str

@@ -38,6 +38,7 @@ from ..core.commands import (
     SetSequenceFormat,
     SplitClip,
     UseTake,
+    add_clip_with_sound,
     cut_near,
     longest_transition,
 )
@@ -864,13 +865,9 @@ class MainWindow(QMainWindow):
             commands.append(SetSequenceFormat(item.width, item.height, item.fps))
         else:  # another rate plays at its own speed, so it lasts its time in the sequence's frames
             length = conformed_length(item.frames, item.fps, seq.fps)
-        picture = AddClip(track.id, Clip(new_id(), item.id, start, 0, length))
-        commands.append(picture)
-        if item.has_audio:  # its sound goes beside it on a free audio track, as when a file with sound is dropped
-            sound = next((t for t in seq.tracks if t.kind is TrackKind.AUDIO and not t.locked
-                          and not t.overlaps(start, start + length)), None)
-            if sound is not None:
-                commands.append(AddClip(sound.id, Clip(new_id(), item.id, start, 0, length)))
+        placed = add_clip_with_sound(seq, track.id, item, start, length)  # as when a file with sound is dropped
+        picture = placed[0]
+        commands += placed
         self.document.push(commands, "Generate shot")
         self.timeline.select(picture.clip.id)
         self.timeline.show_frames(track.id, start, start + length)  # the person may have scrolled away

@@ -28,7 +28,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from ..core.commands import (
-    AddClip,
     EditError,
     EditMarker,
     EditTrack,
@@ -37,6 +36,7 @@ from ..core.commands import (
     RollEdit,
     SlipClip,
     TrimClip,
+    add_clip_with_sound,
 )
 from ..core.project import (
     Clip,
@@ -47,7 +47,6 @@ from ..core.project import (
     Transition,
     TransitionKind,
     conformed_length,
-    new_id,
 )
 from ..engine.requests import IMAGE_SUFFIXES
 from .document import Document
@@ -1138,12 +1137,7 @@ class TimelineWidget(QWidget):
             # Another rate plays at its own speed: its length is in the sequence's frames (see core Clip).
             length = still if item.kind is MediaKind.IMAGE else item.frames if item.kind is MediaKind.AUDIO \
                 else conformed_length(item.frames, item.fps, self.sequence.fps)
-            commands.append(AddClip(track.id, Clip(new_id(), item.id, frame, 0, max(1, length))))
-            if item.kind is MediaKind.VIDEO and item.has_audio:  # its sound goes beside it on an audio track
-                sound = next((t for t in self.sequence.tracks if t.kind is TrackKind.AUDIO and not t.locked
-                              and not t.overlaps(frame, frame + length)), None)
-                if sound is not None:
-                    commands.append(AddClip(sound.id, Clip(new_id(), item.id, frame, 0, max(1, length))))
+            commands += add_clip_with_sound(self.sequence, track.id, item, frame, max(1, length))
             frame += max(1, length)
         if not commands:
             return

@@ -18,8 +18,9 @@ from studio.core.commands import (
     SplitClip,
     TrimClip,
     UseTake,
+    add_clip_with_sound,
 )
-from studio.core.project import Clip, MediaItem, Project
+from studio.core.project import Clip, MediaItem, MediaKind, Project, Track, TrackKind
 from studio.core.timebase import FrameRate
 
 
@@ -156,3 +157,29 @@ def test_use_take_moves_the_clip_onto_an_extended_take(project: Project) -> None
     with pytest.raises(EditError, match="overlap"):
         UseTake("a", "longer", 0, 0, 25).apply(project)  # would run into clip b at 20
     assert state(project) == before
+
+
+def test_a_video_with_sound_gets_its_sound_on_the_first_free_audio_track(project: Project) -> None:
+    seq = project.sequence
+    project.media["talk"] = MediaItem("talk", "media/talk.mkv", frames=12, has_audio=True)
+    busy = Track("a0", TrackKind.AUDIO, "A0", [Clip("x", "n", 45, 0, 5)])  # over frames 45-50
+    locked = Track("a2", TrackKind.AUDIO, "A2", locked=True)
+    seq.tracks[1:1] = [busy, locked]
+    picture, sound = add_clip_with_sound(seq, "v1", project.media["talk"], 40, 12)
+    assert (picture.track_id, sound.track_id) == ("v1", "a1")  # a0 is taken there, a2 is locked
+    assert [(c.clip.media_id, c.clip.start, c.clip.end) for c in (picture, sound)] == [("talk", 40, 52)] * 2
+    assert picture.clip.id != sound.clip.id
+    for command in (picture, sound):
+        command.apply(project)
+    AddClip("a1", Clip("y", "n", 60, 0, 5)).apply(project)
+    assert [c.track_id for c in add_clip_with_sound(seq, "v1", project.media["talk"], 58, 4)] == ["v1", "a0"]
+    assert len(add_clip_with_sound(seq, "v1", project.media["talk"], 46, 4)) == 1  # no audio track free
+
+
+@pytest.mark.parametrize("item", [
+    MediaItem("quiet", "media/quiet.mkv", frames=12),
+    MediaItem("still", "media/still.png", MediaKind.IMAGE, frames=1, has_audio=True),
+])
+def test_a_clip_without_sound_is_the_picture_alone(project: Project, item: MediaItem) -> None:
+    project.media[item.id] = item
+    assert [c.track_id for c in add_clip_with_sound(project.sequence, "v1", item, 40, 12)] == ["v1"]
