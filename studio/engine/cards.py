@@ -622,8 +622,8 @@ def _family_defaults(family: Family, folder: Path) -> Card:
         max_frames=max_frames,
         default_frames=min(valid_frames_at_most(97, step), max_frames),
         size_multiple=multiple,
-        max_width=1280 // multiple * multiple,
-        max_height=1280 // multiple * multiple,
+        max_width=multiple_at_most(1280, multiple),
+        max_height=multiple_at_most(1280, multiple),
         default_width=multiple_at_most(768, multiple),
         default_height=multiple_at_most(512, multiple),
         default_fps=24.0,
@@ -681,8 +681,8 @@ def _wan_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
         max_frames=max_frames,
         default_frames=min(valid_frames_at_most(81, step), max_frames),
         size_multiple=multiple,
-        max_width=1280 // multiple * multiple,
-        max_height=1280 // multiple * multiple,
+        max_width=multiple_at_most(1280, multiple),
+        max_height=multiple_at_most(1280, multiple),
         default_width=multiple_at_most(832, multiple),
         default_height=multiple_at_most(480, multiple),
         default_fps=16.0,
@@ -763,8 +763,8 @@ def _cogvideox_defaults(family: Family, folder: Path, index: dict[str, Any]) -> 
         modes = (Mode.TEXT_TO_VIDEO, Mode.VIDEO_TO_VIDEO)
         pipelines = {str(Mode.VIDEO_TO_VIDEO): "CogVideoXVideoToVideoPipeline"}
     if version_15:  # trained at 1360x768 and up to 161 frames; rotary positions reach sample_* x 8
-        max_width = min(1360, sample_width) // multiple * multiple
-        max_height = min(1360, sample_height) // multiple * multiple
+        max_width = multiple_at_most(min(1360, sample_width), multiple)
+        max_height = multiple_at_most(min(1360, sample_height), multiple)
         default_width, default_height = min(1360, max_width), min(768, max_height)
         max_frames, fps = valid_frames_at_most(max(161, sample_frames), step), 16.0
     else:  # trained at 720x480, 49 frames
@@ -808,7 +808,7 @@ def _hunyuan15_defaults(family: Family, folder: Path, index: dict[str, Any]) -> 
     multiple = math.lcm(family.size_multiple, spatial * int(transformer.get("patch_size") or 1))
     target = int(transformer.get("target_size") or 640)
     image = index["_class_name"] == "HunyuanVideo15ImageToVideoPipeline"
-    max_frames = 121 // step * step + 1
+    max_frames = valid_frames_at_most(121, step)
     return _uncarded(
         family,
         folder,
