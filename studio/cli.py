@@ -241,8 +241,8 @@ def cmd_models_train_demo(args: argparse.Namespace) -> int:
     folder = Path(args.dir).expanduser()
     if folder.exists() and not folder.is_dir():
         raise CommandError(f"{folder} is a file; give a folder to train in")
-    for name, value in (("--vae-steps", args.vae_steps), ("--transformer-steps", args.transformer_steps),
-                        ("--clips", args.clips)):
+    for name, value in (("--vae-steps", args.vae_steps), ("--text-steps", args.text_steps),
+                        ("--transformer-steps", args.transformer_steps), ("--clips", args.clips)):
         if value is not None and value < 1:
             raise CommandError(f"{name} must be at least 1 (it is {value})")
     try:
@@ -256,8 +256,8 @@ def cmd_models_train_demo(args: argparse.Namespace) -> int:
 
     _say(f"training the demo model in {folder} (resumes from {folder / 'checkpoints'}; the loss goes to "
          f"{folder / 'training-log.csv'})")
-    asked = {"vae_steps": args.vae_steps, "transformer_steps": args.transformer_steps, "bank_size": args.clips,
-             "seed": args.seed}
+    asked = {"vae_steps": args.vae_steps, "text_steps": args.text_steps, "transformer_steps": args.transformer_steps,
+             "bank_size": args.clips, "seed": args.seed}
     out = train(folder, **{name: value for name, value in asked.items() if value is not None})
     _say(f"done; the studio uses it with --models-dir {folder}, or copy {out} over models/demo/")
     print(out)
@@ -836,8 +836,9 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("dir", help="the folder to train in: checkpoints, the loss log, and the model as DIR/demo")
     # The defaults (None here) are the shipped model's, kept in studio/demo/train.py.
     demo.add_argument("--seed", type=int, help="the seed (default: the shipped model's)")
-    demo.add_argument("--vae-steps", type=int, help="steps of the first stage (default: the shipped model's)")
-    demo.add_argument("--transformer-steps", type=int, help="steps of the second stage (default: the shipped model's)")
+    demo.add_argument("--vae-steps", type=int, help="steps of the VAE's stage, the first (default: the shipped model's)")
+    demo.add_argument("--text-steps", type=int, help="steps of the text encoder's stage (default: the shipped model's)")
+    demo.add_argument("--transformer-steps", type=int, help="steps of the last stage (default: the shipped model's)")
     demo.add_argument("--clips", type=int,
                       help="training clips encoded for the second stage (default: the shipped model's)")
     demo.set_defaults(func=cmd_models_train_demo)
