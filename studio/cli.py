@@ -23,6 +23,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from .core.errors import StudioError
 from .core.recipe import Condition, Mode, Recipe, variations
 from .core.timebase import FrameRate
 
@@ -35,7 +36,7 @@ MAX_TAKES = 100  # variations of one shot in one command
 MAX_RENDER_SIDE = 8192  # a render's width or height, in pixels
 
 
-class CommandError(Exception):
+class CommandError(StudioError):
     """A one-line problem with what the user asked for."""
 
 
