@@ -51,3 +51,23 @@ def test_a_studio_error_keeps_the_builtin_kind_callers_catch() -> None:
     from studio.media.ffmpeg import FFmpegError
 
     assert issubclass(RequestError, ValueError) and issubclass(FFmpegError, RuntimeError)
+
+
+def test_the_cli_says_a_studio_error_in_one_line_and_a_bug_as_an_internal_error(monkeypatch, capsys) -> None:
+    from studio import cli
+    from studio.media.probe import MediaError
+
+    def fails(args):
+        raise MediaError("the clip /tmp/a.mov cannot be read:\nffmpeg says no")
+
+    monkeypatch.setattr(cli, "cmd_verify", fails)
+    monkeypatch.delenv("STUDIO_DEBUG", raising=False)
+    assert cli.main(["verify", "a.mov"]) == cli.EXIT_FAILED
+    assert capsys.readouterr().err == "studio: the clip /tmp/a.mov cannot be read: ffmpeg says no\n"
+
+    def breaks(args):
+        raise KeyError("frames")
+
+    monkeypatch.setattr(cli, "cmd_verify", breaks)
+    assert cli.main(["verify", "a.mov"]) == cli.EXIT_FAILED
+    assert capsys.readouterr().err.startswith("studio: internal error: KeyError: 'frames'")
