@@ -23,6 +23,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from .core.errors import StudioError
 from .core.recipe import Condition, Mode, Recipe, variations
 from .core.timebase import FrameRate
 
@@ -35,7 +36,7 @@ MAX_TAKES = 100  # variations of one shot in one command
 MAX_RENDER_SIDE = 8192  # a render's width or height, in pixels
 
 
-class CommandError(Exception):
+class CommandError(StudioError):
     """A one-line problem with what the user asked for."""
 
 
@@ -714,10 +715,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         return 130
     except ExportCancelled:
         return 130
-    except Exception as exc:  # the export's own errors are written for people
-        if type(exc).__module__.startswith("studio."):
-            raise CommandError(str(exc)) from exc
-        raise
+    except StudioError as exc:  # the export's own errors are written for people
+        raise CommandError(str(exc)) from exc
     if on_tty:
         print(file=sys.stderr)
     print(out)
@@ -996,6 +995,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_REQUEST
     except KeyboardInterrupt:
         return 130
+    except StudioError as exc:  # ours, written for people though no command turned it into a CommandError
+        if os.environ.get("STUDIO_DEBUG"):
+            raise
+        _say(str(exc).replace("\n", " "))
+        return EXIT_FAILED
     except Exception as exc:  # a bug: one line for the user, the traceback with STUDIO_DEBUG=1
         if os.environ.get("STUDIO_DEBUG"):
             raise

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import StudioError
 from ..core.recipe import Mode
 from .weights import (
     CARD_FILE,
@@ -31,11 +32,11 @@ from .weights import (
 DEMO_MODEL = "demo"  # the card id of the model that ships with the studio (models/demo/, trained by studio/demo/)
 
 
-class CardError(ValueError):
+class CardError(StudioError, ValueError):
     """A card file that cannot be read, naming the file and the field."""
 
 
-class ModelNotFound(LookupError):
+class ModelNotFound(StudioError, LookupError):
     """A model argument that is neither a known card nor a model folder."""
 
 

@@ -18,6 +18,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.errors import StudioError
+
 GB = 2**30
 
 # Bytes per element of the safetensors dtypes.
@@ -44,7 +46,7 @@ DIT_BLOCKS = 40
 CONTEXT_GB = 1.0  # the CUDA context and the allocator's slack, which no component counts
 
 
-class FootprintError(ValueError):
+class FootprintError(StudioError, ValueError):
     """A safetensors file whose header cannot be read, naming the file."""
 
 

@@ -13,6 +13,7 @@ import os
 import warnings
 from pathlib import Path
 
+from ..core.errors import StudioError
 from ..core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
 from ..media.probe import MediaError, probe
 from . import policy, windows
@@ -35,7 +36,7 @@ MAX_IMAGE_SIDE = 8192  # an input still or reference image, in pixels per side
 MAX_TEXT = 10_000  # characters in a prompt
 
 
-class RequestError(ValueError):
+class RequestError(StudioError, ValueError):
     """A request the engine cannot run, with what to do about it."""
 
 

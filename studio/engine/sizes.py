@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..core.errors import StudioError
 from ..core.recipe import Recipe
 from .cards import Card
 
 
-class SizeError(ValueError):
+class SizeError(StudioError, ValueError):
     """A size or frame count the model cannot make."""
 
 
