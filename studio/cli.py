@@ -23,6 +23,7 @@ import threading
 from pathlib import Path
 from typing import NoReturn
 
+from .core.errors import StudioError
 from .core.recipe import BRIDGE_PROMPT, RESTYLE_STRENGTH, Condition, Mode, Recipe, variations
 from .core.shape import valid_frames_at_least, valid_frames_at_most
 from .core.timebase import FrameRate
@@ -33,7 +34,7 @@ MAX_TAKES = 100  # variations of one shot in one command
 MAX_RENDER_SIDE = 8192  # a render's width or height, in pixels
 
 
-class CommandError(Exception):
+class CommandError(StudioError):
     """A one-line problem with what the user asked for."""
 
 
@@ -239,8 +240,8 @@ def cmd_models_train_demo(args: argparse.Namespace) -> int:
     folder = Path(args.dir).expanduser()
     if folder.exists() and not folder.is_dir():
         raise CommandError(f"{folder} is a file; give a folder to train in")
-    for name, value in (("--vae-steps", args.vae_steps), ("--transformer-steps", args.transformer_steps),
-                        ("--clips", args.clips)):
+    for name, value in (("--vae-steps", args.vae_steps), ("--text-steps", args.text_steps),
+                        ("--transformer-steps", args.transformer_steps), ("--clips", args.clips)):
         if value is not None and value < 1:
             raise CommandError(f"{name} must be at least 1 (it is {value})")
     try:
@@ -254,8 +255,8 @@ def cmd_models_train_demo(args: argparse.Namespace) -> int:
 
     _say(f"training the demo model in {folder} (resumes from {folder / 'checkpoints'}; the loss goes to "
          f"{folder / 'training-log.csv'})")
-    asked = {"vae_steps": args.vae_steps, "transformer_steps": args.transformer_steps, "bank_size": args.clips,
-             "seed": args.seed}
+    asked = {"vae_steps": args.vae_steps, "text_steps": args.text_steps, "transformer_steps": args.transformer_steps,
+             "bank_size": args.clips, "seed": args.seed}
     out = train(folder, **{name: value for name, value in asked.items() if value is not None})
     _say(f"done; the studio uses it with --models-dir {folder}, or copy {out} over models/demo/")
     print(out)
@@ -709,10 +710,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         return 130
     except ExportCancelled:
         return 130
-    except Exception as exc:  # the export's own errors are written for people
-        if type(exc).__module__.startswith("studio."):
-            raise CommandError(str(exc)) from exc
-        raise
+    except StudioError as exc:  # the export's own errors are written for people
+        raise CommandError(str(exc)) from exc
     if on_tty:
         print(file=sys.stderr)
     print(out)
@@ -831,8 +830,9 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("dir", help="the folder to train in: checkpoints, the loss log, and the model as DIR/demo")
     # The defaults (None here) are the shipped model's, kept in studio/demo/train.py.
     demo.add_argument("--seed", type=int, help="the seed (default: the shipped model's)")
-    demo.add_argument("--vae-steps", type=int, help="steps of the first stage (default: the shipped model's)")
-    demo.add_argument("--transformer-steps", type=int, help="steps of the second stage (default: the shipped model's)")
+    demo.add_argument("--vae-steps", type=int, help="steps of the VAE's stage, the first (default: the shipped model's)")
+    demo.add_argument("--text-steps", type=int, help="steps of the text encoder's stage (default: the shipped model's)")
+    demo.add_argument("--transformer-steps", type=int, help="steps of the last stage (default: the shipped model's)")
     demo.add_argument("--clips", type=int,
                       help="training clips encoded for the second stage (default: the shipped model's)")
     demo.set_defaults(func=cmd_models_train_demo)
@@ -991,6 +991,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_REQUEST
     except KeyboardInterrupt:
         return 130
+    except StudioError as exc:  # ours, written for people though no command turned it into a CommandError
+        if os.environ.get("STUDIO_DEBUG"):
+            raise
+        _say(str(exc).replace("\n", " "))
+        return EXIT_FAILED
     except Exception as exc:  # a bug: one line for the user, the traceback with STUDIO_DEBUG=1
         if os.environ.get("STUDIO_DEBUG"):
             raise

@@ -423,6 +423,7 @@ def test_render_numbers_are_checked_before_rendering(studio_cli, tmp_path, args,
 
 @pytest.mark.parametrize("args, message", [
     (["--vae-steps", "0"], "--vae-steps must be at least 1 (it is 0)"),
+    (["--text-steps", "-1"], "--text-steps must be at least 1 (it is -1)"),
     (["--clips", "-3"], "--clips must be at least 1 (it is -3)"),
 ])
 def test_train_demo_refuses_bad_numbers_before_any_work(studio_cli, tmp_path, args, message):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+from .errors import StudioError
 from .project import (
     FITS,
     RETIMES,
@@ -28,7 +29,7 @@ from .project import (
 from .timebase import FrameRate
 
 
-class EditError(ValueError):
+class EditError(StudioError, ValueError):
     """An edit that cannot be made, with a reason a person can read."""
 
 

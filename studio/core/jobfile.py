@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .errors import StudioError
 from .recipe import Recipe
 from .schema import InvalidProject, check_recipe, parse
 from .store import write_atomic
@@ -28,7 +29,7 @@ WAITING = ("queued", "running")  # after a restart these are interrupted: they r
 _KNOWN = ("job_id", "name", "recipe", "output", "state", "landing", "placeholder", "error")
 
 
-class UnreadableJobs(Exception):
+class UnreadableJobs(StudioError):
     """jobs.json exists but is not a job queue this studio can read as a whole."""
 
 

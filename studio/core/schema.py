@@ -14,6 +14,7 @@ import math
 import re
 from typing import Any
 
+from .errors import StudioError
 from .project import FITS, RETIMES, MediaKind, TrackKind, TransitionKind
 from .recipe import Mode
 
@@ -25,7 +26,7 @@ _DIGITS_MAX = 30  # longer integer literals are kept as HugeInt
 _RATE = re.compile(r"^\s*(\d{1,9})\s*(?:/\s*(\d{1,9})\s*)?$")
 
 
-class InvalidProject(ValueError):
+class InvalidProject(StudioError, ValueError):
     """A value in a project file that is of the wrong type or out of range; str() says where."""
 
     def __init__(self, where: str, problem: str) -> None:

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .errors import StudioError
 from .project import MediaItem, Project, Sequence
 from .schema import InvalidProject, check_project, parse
 
@@ -25,7 +26,7 @@ PROJECT_FILE = "project.json"
 SUFFIX = ".studio"
 
 
-class ProjectError(Exception):
+class ProjectError(StudioError):
     """A project that cannot be opened or saved, with what to do about it."""
 
 

@@ -1,13 +1,18 @@
 """Trains the demo model: `studio models train-demo DIR`, seeded and resumable.
 
-Two stages, each checkpointed in DIR/checkpoints so a killed run goes on where it stopped:
+Three stages, each checkpointed in DIR/checkpoints so a killed run goes on where it stopped:
 
 1. The VAE (diffusers' AutoencoderKLLTXVideo in LTX-Video 0.9.5's layout, 32x in space, 8x in time,
    32 latent channels) learns to encode and decode the world's frames, then clips; pixels on and
    around the shape weigh five times the plain background, which would otherwise win. Its latents'
    per-channel mean and spread are then measured and stored in its latents_mean/latents_std, as the
    pipeline normalises with them.
-2. The transformer (LTXVideoTransformer3DModel) and the text encoder (a small T5) learn flow
+2. The text encoder (a small T5) learns the world's words: every token's output is trained to tell
+   the background, the object's colour, its shape, motion and speed, so which colour is the
+   background is plain in whichever token the transformer attends to. Trained jointly with the
+   transformer instead, it never did (the first shipped model mixed the two colours up and mostly
+   left the shape out: benchmarks/demo_training.md). It is then frozen, as real models' T5 is.
+3. The transformer (LTXVideoTransformer3DModel) learns flow
    matching on latents of the world's clips (encoded once, into a bank), the way
    LTXConditionPipeline uses them (pipeline_ltx_condition.py, prepare_latents and the denoising
    loop): the first latent frames given clean (image to video, extend, a long shot's carried
@@ -30,6 +35,7 @@ import csv
 import math
 import os
 import random
+import string
 import sys
 import time
 from pathlib import Path
@@ -45,14 +51,18 @@ LONG_FRAMES = 49  # seven latent frames: a quarter of the transformer's batches,
 LONG_SHARE = 0.25  # of the training clips, also encoded at LONG_FRAMES
 LATENT_CHANNELS = 32
 VAE_STEPS = 7000
-TRANSFORMER_STEPS = 8000
-TRANSFORMER_CYCLE = 4000
-BANK = 2000  # clips encoded once for stage 2
+TRANSFORMER_STEPS = 6000
+TRANSFORMER_CYCLE = 3000
+BANK = 1200  # clips encoded once for the transformer stage
 BATCH_VAE = 4  # clips of 9 frames; every other step 4x as many single frames
 VAE_LR = 2e-4
 VAE_FRAMES_FIRST = 0.15  # the first 15 % of VAE steps on single frames: they teach the drawing fast
 BATCH = 24
 SEED = 0
+TEXT_WIDTH = 128
+TEXT_TOKENS = 32  # the card's max_sequence_length: prompts padded to it, as the pipeline pads them
+TEXT_STEPS = 1000  # held-out prompts read 100 % right from step 500
+TEXT_BATCH = 64
 
 
 def build_vae():
@@ -82,16 +92,25 @@ def build_vae():
 
 
 def build_tokenizer():
-    from ..engine.tiny import t5_tokenizer
+    """A T5 tokenizer whose pieces are the grammar's whole words (a prompt is about a dozen tokens, far
+    under TEXT_TOKENS), with every printable character as a fallback so an unknown word still
+    tokenizes. A Unigram vocabulary trained on the sentences split "background" into eight pieces and
+    ran prompts past 32 tokens, where the pipeline cuts them off."""
+    from transformers import T5Tokenizer
 
-    return t5_tokenizer(world.sentences(), vocab_size=160)
+    words = sorted({word for line in world.sentences() for word in line.replace(",", " ").split()})
+    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]  # T5's order: pad 0, eos 1, unk 2
+    vocab += [("\u2581" + word, -1.0) for word in words]
+    vocab += [(char, -10.0) for char in ["\u2581", *string.ascii_letters, *string.digits, *string.punctuation]]
+    return T5Tokenizer(vocab=vocab, extra_ids=0)
 
 
 def build_text_encoder(vocab_size: int):
     from transformers import T5Config, T5EncoderModel
 
-    return T5EncoderModel(T5Config(vocab_size=vocab_size, d_model=64, d_kv=16, d_ff=128, num_layers=2,
-                                   num_heads=4, relative_attention_num_buckets=8, dropout_rate=0.0))
+    return T5EncoderModel(T5Config(vocab_size=vocab_size, d_model=TEXT_WIDTH, d_kv=32, d_ff=256, num_layers=3,
+                                   num_heads=4, relative_attention_num_buckets=16,
+                                   relative_attention_max_distance=TEXT_TOKENS, dropout_rate=0.0))
 
 
 def build_transformer():
@@ -106,7 +125,7 @@ def build_transformer():
         attention_head_dim=32,
         cross_attention_dim=128,
         num_layers=6,
-        caption_channels=64,
+        caption_channels=TEXT_WIDTH,
     )
 
 
@@ -236,7 +255,6 @@ def measure_latents(vae, seed: int, batches: int = 16) -> None:
 
 
 
-TEXT_TOKENS = 32  # the card's max_sequence_length: prompts padded to it, as the pipeline pads them
 FPS = 24
 DROP_TEXT = 0.1
 
@@ -298,6 +316,88 @@ def embed_prompts(tokenizer, text_encoder, prompts: list[str]):
     return text_encoder(tokens.input_ids, attention_mask=mask)[0], mask
 
 
+# What the text encoder's every token learns to tell, and each one's values.
+ATTRIBUTES = (("background", tuple(world.COLOURS)), ("colour", tuple(world.COLOURS)), ("shape", world.SHAPES),
+              ("motion", tuple(world.MOTIONS)), ("speed", tuple(world.SPEEDS.values())))
+
+
+def scene_labels(scene: world.Scene) -> list[int]:
+    """The scene's attributes as class indices; a still shape's speed is not said, so not asked (-100)."""
+    return [-100 if name == "speed" and scene.motion == "still" else values.index(getattr(scene, name))
+            for name, values in ATTRIBUTES]
+
+
+def text_loss(tokenizer, text_encoder, head, scenes: list[world.Scene], prompts: list[str]):
+    """Cross-entropy of every real token's guess at each attribute; returns (loss, accuracy)."""
+    out, mask = embed_prompts(tokenizer, text_encoder, prompts)
+    logits = head(out)[mask]  # (tokens, all classes)
+    counts = mask.sum(1).tolist()
+    labels = torch.tensor([scene_labels(sc) for sc, n in zip(scenes, counts, strict=True) for _ in range(n)])
+    loss, right, asked, at = 0.0, 0, 0, 0
+    for k, (_, values) in enumerate(ATTRIBUTES):
+        part = logits[:, at: at + len(values)]
+        at += len(values)
+        loss = loss + torch.nn.functional.cross_entropy(part, labels[:, k], ignore_index=-100)
+        known = labels[:, k] >= 0
+        right += int((part.argmax(1) == labels[:, k])[known].sum())
+        asked += int(known.sum())
+    return loss, right / max(1, asked)
+
+
+def train_text_encoder(folder: Path, steps: int, log: Log, seed: int):
+    """Stage 2: the tokenizer and text encoder, taught the world's attributes from its prompts (training
+    combinations only); the log's text-probe rows are the accuracy on held-out combinations."""
+    tokenizer = build_tokenizer()
+    torch.manual_seed(seed)
+    text_encoder = build_text_encoder(len(tokenizer))
+    head = torch.nn.Linear(TEXT_WIDTH, sum(len(values) for _, values in ATTRIBUTES))
+    params = list(text_encoder.parameters()) + list(head.parameters())
+    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01)
+    ckpt, start = folder / "checkpoints" / "text_encoder.pt", 0
+    if ckpt.exists():
+        state = torch.load(ckpt, weights_only=True)
+        text_encoder.load_state_dict(state["text_encoder"])
+        head.load_state_dict(state["head"])
+        opt.load_state_dict(state["optimizer"])
+        start = state["step"]
+    progress, t0 = Progress("text encoder", steps, start), time.monotonic()
+    text_encoder.train()
+    for step in range(start, steps):
+        rng = random.Random(f"{seed}-text-{step}")
+        scenes = [world.random_scene(rng, held=False) for _ in range(TEXT_BATCH)]
+        lr = lr_at(step, steps, 1e-3)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        loss, _ = text_loss(tokenizer, text_encoder, head, scenes, [world.describe(sc, rng) for sc in scenes])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        progress.show(step, loss.item())
+        if step % 20 == 0 or step == steps - 1:
+            log.row("text", step, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}")
+        if step % 250 == 0 or step == steps - 1:
+            log.row("text-probe", step, f"{text_probe(tokenizer, text_encoder, head, seed):.4f}", "", "")
+        if (step + 1) % 250 == 0 or step == steps - 1:
+            save_checkpoint(ckpt, text_encoder=text_encoder.state_dict(), head=head.state_dict(),
+                            optimizer=opt.state_dict(), step=step + 1)
+    print(file=sys.stderr)
+    text_encoder.eval().requires_grad_(False)
+    return tokenizer, text_encoder
+
+
+@torch.no_grad()
+def text_probe(tokenizer, text_encoder, head, seed: int, count: int = 256) -> float:
+    """How often every token tells each attribute right, on prompts of held-out combinations."""
+    rng = random.Random(f"{seed}-text-probe")
+    scenes = [world.random_scene(rng, held=True) for _ in range(count)]
+    was = text_encoder.training
+    text_encoder.eval()
+    _, accuracy = text_loss(tokenizer, text_encoder, head, scenes, [world.describe(sc, rng) for sc in scenes])
+    text_encoder.train(was)
+    return accuracy
+
+
 def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int, seed: int) -> torch.Tensor:
     """One batch of flow matching with a conditioning layout drawn for the whole batch."""
     rng = random.Random(f"{seed}-dit-{step}")
@@ -312,10 +412,10 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
     latent_frames = x0.shape[2]
     # Clean first latent frames: none (text to video), one (an image at frame 0), two (a clip's
     # overlap: extend forward, connect, loop, a long shot's next window).
-    front = rng.choices((0, 1, 2), weights=(0.4, 0.35, 0.25))[0]
+    front = rng.choices((0, 1, 2), weights=(0.5, 0.3, 0.2))[0]
     # Extra clean tokens at a frame index: an image (a last frame), two (keyframes), a clip (extend
     # backward and connect: the clip after the new frames).
-    extra = rng.choices(("none", "image", "two images", "video"), weights=(0.4, 0.25, 0.15, 0.2))[0]
+    extra = rng.choices(("none", "image", "two images", "video"), weights=(0.5, 0.2, 0.1, 0.2))[0]
 
     sigma = torch.where(torch.rand(count) < 0.5, torch.rand(count), torch.sigmoid(torch.randn(count)))
     noise = torch.randn_like(x0)
@@ -340,30 +440,27 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
         timestep = torch.cat([torch.zeros(count, extra_packed.shape[1]), timestep], dim=1)
 
     prompts = [world.describe(bank["scenes"][i], rng) if rng.random() > DROP_TEXT else "" for i in idx.tolist()]
-    text, mask = embed_prompts(tokenizer, text_encoder, prompts)
+    with torch.no_grad():  # frozen after its own stage
+        text, mask = embed_prompts(tokenizer, text_encoder, prompts)
     out = transformer(hidden_states=hidden, encoder_hidden_states=text, timestep=timestep,
                       encoder_attention_mask=mask, video_coords=coords, return_dict=False)[0]
     predicted = out[:, extra_tokens:][:, ~given]
     return ((predicted - target[:, ~given]) ** 2).mean()
 
 
-def train_transformer(folder: Path, bank: dict, steps: int, log: Log, seed: int):
-    tokenizer = build_tokenizer()
+def train_transformer(folder: Path, bank: dict, steps: int, log: Log, seed: int, tokenizer, text_encoder):
     torch.manual_seed(seed)
-    text_encoder = build_text_encoder(len(tokenizer))
     transformer = build_transformer()
-    params = list(transformer.parameters()) + list(text_encoder.parameters())
+    params = list(transformer.parameters())
     opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.01)
     ckpt, start = folder / "checkpoints" / "transformer.pt", 0
     if ckpt.exists():
         state = torch.load(ckpt, weights_only=True)
         transformer.load_state_dict(state["transformer"])
-        text_encoder.load_state_dict(state["text_encoder"])
         opt.load_state_dict(state["optimizer"])
         start = state["step"]
     progress, t0 = Progress("transformer", steps, start), time.monotonic()
     transformer.train()
-    text_encoder.train()
     for step in range(start, steps):
         # Warm restarts every TRANSFORMER_CYCLE steps (as SGDR): a run resumed with more steps is the
         # run that asked for them from the start (the shipped model: two cycles).
@@ -379,10 +476,9 @@ def train_transformer(folder: Path, bank: dict, steps: int, log: Log, seed: int)
         if step % 20 == 0 or step == steps - 1:
             log.row("transformer", step, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}")
         if (step + 1) % 250 == 0 or step == steps - 1:
-            save_checkpoint(ckpt, transformer=transformer.state_dict(), text_encoder=text_encoder.state_dict(),
-                            optimizer=opt.state_dict(), step=step + 1)
+            save_checkpoint(ckpt, transformer=transformer.state_dict(), optimizer=opt.state_dict(), step=step + 1)
     print(file=sys.stderr)
-    return tokenizer, text_encoder.eval(), transformer.eval()
+    return transformer.eval()
 
 
 def save_pipeline(folder: Path, vae, tokenizer, text_encoder, transformer) -> None:
@@ -396,13 +492,16 @@ def save_pipeline(folder: Path, vae, tokenizer, text_encoder, transformer) -> No
 
 
 def train(folder: Path, out: Path | None = None, vae_steps: int = VAE_STEPS,
-          transformer_steps: int = TRANSFORMER_STEPS, bank_size: int = BANK, seed: int = SEED,
+          transformer_steps: int = TRANSFORMER_STEPS, text_steps: int = TEXT_STEPS, bank_size: int = BANK, seed: int = SEED,
           stats_batches: int = 16) -> Path:
     """Both stages, resuming from folder/checkpoints; the model is saved to `out` (folder/demo by
     default, where --models-dir folder finds it under the card id). Returns where it went."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "checkpoints").mkdir(exist_ok=True)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    # The cores this process may use (taskset, a container's share), not all the machine has: two
+    # threads on one core wait on each other at every step.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    torch.set_num_threads(max(1, cores or 1))
     log = Log(folder)
     vae = train_vae(folder, vae_steps, log, seed)
     measure_latents(vae, seed, stats_batches)
@@ -412,7 +511,8 @@ def train(folder: Path, out: Path | None = None, vae_steps: int = VAE_STEPS,
     else:
         bank = encode_bank(vae, bank_size, seed)
         save_checkpoint(bank_file, **bank)
-    tokenizer, text_encoder, transformer = train_transformer(folder, bank, transformer_steps, log, seed)
+    tokenizer, text_encoder = train_text_encoder(folder, text_steps, log, seed)
+    transformer = train_transformer(folder, bank, transformer_steps, log, seed, tokenizer, text_encoder)
     out = out or folder / "demo"
     save_pipeline(out, vae, tokenizer, text_encoder, transformer)
     return out

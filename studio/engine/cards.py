@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import StudioError
 from ..core.recipe import Mode
 from ..core.shape import is_valid_frames, multiple_at_most, valid_frames_at_most
 from .weights import (
@@ -32,11 +33,11 @@ from .weights import (
 DEMO_MODEL = "demo"  # the card id of the model that ships with the studio (models/demo/, trained by studio/demo/)
 
 
-class CardError(ValueError):
+class CardError(StudioError, ValueError):
     """A card file that cannot be read, naming the file and the field."""
 
 
-class ModelNotFound(LookupError):
+class ModelNotFound(StudioError, LookupError):
     """A model argument that is neither a known card nor a model folder."""
 
 
@@ -897,13 +898,19 @@ def resolve(
     if not model or not model.strip():
         raise ModelNotFound("no model chosen")
     path = Path(model).expanduser()
-    if path.is_dir():
+    is_path = os.sep in model or bool(os.altsep and os.altsep in model) or model.startswith((".", "~"))
+    if path.is_dir() and is_path:
         return Resolved(folder_card(path), path.resolve())
     known = catalogue(models_dir, cards_dir)
-    for entry in known:
-        if model == entry.card.id or (entry.card.repo and same_repo(entry.card.repo, model)):
-            return entry
-    if os.sep in model or (os.altsep and os.altsep in model) or model.startswith("."):
+    match = next((entry for entry in known
+                  if model == entry.card.id or (entry.card.repo and same_repo(entry.card.repo, model))), None)
+    # A bare name is an installed card's id before it is a folder in the working folder (`-m demo` beside a
+    # folder called demo); ./demo is the folder.
+    if path.is_dir() and not (match and match.installed):
+        return Resolved(folder_card(path), path.resolve())
+    if match:
+        return match
+    if is_path:
         if path.exists():
             raise ModelFolderError(f"{model} is not a model folder")
         if model.count("/") != 1:  # "owner/name" could be an unknown repo id; anything else is a path

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.errors import StudioError
 from .cards import Card
 from .weights import MODEL_INDEX, ModelFolderError, check_folder, components, repo_names
 
@@ -38,7 +39,7 @@ _VARIANT = re.compile(r"\.(fp16|bf16|fp32|fp8)\.safetensors(\.index\.json)?$")
 DISK_MARGIN_BYTES = 1 << 30  # room left for the OS and the partial file's rename; 1 GiB or 5%, the larger
 
 
-class DownloadError(Exception):
+class DownloadError(StudioError):
     """A download that cannot start or finish, said for a person."""
 
 

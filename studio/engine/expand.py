@@ -10,10 +10,12 @@ same weights gives the same expansion.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
 
+from ..core.logs import start_logging
 from .weights import ExpanderError
 
 MAX_NEW_TOKENS = 180
@@ -23,6 +25,8 @@ SYSTEM = (
     "does, the setting, the camera (framing, lens, movement), the light and the mood. Write only the "
     "description, in the present tense, with no title, list or commentary."
 )
+# Named, not __name__: the editor runs this module as __main__.
+log = logging.getLogger("studio.engine.expand")
 
 
 def expand(prompt: str, folder: str | os.PathLike[str]) -> str:
@@ -56,11 +60,16 @@ def main() -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
+        start_logging("expander")
+    except OSError:  # no log folder of our own: expanding still works, without a log
+        pass
+    try:
         text = expand(sys.stdin.read(), sys.argv[1])
     except ExpanderError as exc:
         print(json.dumps({"error": str(exc)}))
         return 1
-    except Exception as exc:  # a person reads this in the prompt panel
+    except Exception as exc:  # a person reads this in the prompt panel; the details go to the log
+        log.exception("the expander failed (arguments %s)", sys.argv[1:])
         print(json.dumps({"error": f"the expander failed: {str(exc).splitlines()[0] if str(exc) else exc!r}"}))
         return 1
     print(json.dumps({"expanded": text}))

@@ -18,6 +18,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.errors import StudioError
 from ..core.shape import latent_frames
 
 GB = 2**30
@@ -46,7 +47,7 @@ DIT_BLOCKS = 40
 CONTEXT_GB = 1.0  # the CUDA context and the allocator's slack, which no component counts
 
 
-class FootprintError(ValueError):
+class FootprintError(StudioError, ValueError):
     """A safetensors file whose header cannot be read, naming the file."""
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ..core.errors import StudioError
 from ..core.recipe import Recipe
 
 
-class Cancelled(Exception):
+class Cancelled(StudioError):
     """Raised inside the worker to stop a job between denoising steps."""
 
 

@@ -23,6 +23,7 @@ import os
 import sys
 from dataclasses import dataclass
 
+from ..core.errors import StudioError
 from .footprint import CONTEXT_GB, DIT_BLOCKS, Footprint
 
 TIERS = ("resident", "model_offload", "group_offload")  # most memory (fastest) first
@@ -38,7 +39,7 @@ OFFLOAD_SHARE = 0.5  # without per-component sizes: model offload's need, a gues
 FRAGMENTATION = 1.1
 
 
-class MemoryTierError(ValueError):
+class MemoryTierError(StudioError, ValueError):
     """A memory tier the studio does not know."""
 
 

@@ -12,13 +12,14 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.errors import StudioError
 from ..core.presets import RESOURCES
 from ..core.settings import settings_dir
 
 POLICY_FILE = "prompt_policy.toml"
 
 
-class PolicyError(ValueError):
+class PolicyError(StudioError, ValueError):
     """A rules file that cannot be used, naming the file and what is wrong in it."""
 
 

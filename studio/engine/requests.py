@@ -13,6 +13,7 @@ import os
 import warnings
 from pathlib import Path
 
+from ..core.errors import StudioError
 from ..core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
 from ..core.shape import valid_frames_at_least, valid_frames_at_most
 from ..media.probe import MediaError, probe
@@ -36,7 +37,7 @@ MAX_IMAGE_SIDE = 8192  # an input still or reference image, in pixels per side
 MAX_TEXT = 10_000  # characters in a prompt
 
 
-class RequestError(ValueError):
+class RequestError(StudioError, ValueError):
     """A request the engine cannot run, with what to do about it."""
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import os
 import queue
 import signal
@@ -26,6 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
+from ..core.logs import prune_logs
 from ..core.recipe import Recipe
 from ..core.settings import logs_dir, private_folder
 from .child import engine_child
@@ -45,6 +47,10 @@ from .jobs import (
 from .requests import RequestError, prepare, resolve_model
 
 Listener = Callable[[JobEvent], None]
+WORKER_LOGS_KEPT = 20  # a worker's log is its own file; the older ones beyond these go
+
+log = logging.getLogger(__name__)
+
 
 def default_log_dir() -> Path:
     """The user's own log folder (settings.logs_dir): the logs hold prompts."""
@@ -56,6 +62,7 @@ class _WorkerProcess:
 
     def __init__(self, log_dir: Path, env: dict[str, str]) -> None:
         private_folder(log_dir)  # the log holds the prompts: only its user may read it
+        prune_logs(log_dir, "worker-*.log", WORKER_LOGS_KEPT)
         self.log_path = log_dir / f"worker-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.log"
         fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         self._log: IO[bytes] = os.fdopen(fd, "ab")
@@ -277,9 +284,7 @@ class EngineService:
                 try:
                     listener(event)
                 except Exception:  # a broken listener must not stop the others or the engine
-                    import traceback
-
-                    traceback.print_exc()
+                    log.exception("a job event listener failed on %s", event)
 
     def _finish(self, job: Job, state: JobState, event: JobEvent, error: str | None = None) -> None:
         job.state = state

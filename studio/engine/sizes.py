@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..core.errors import StudioError
 from ..core.recipe import Recipe
 from ..core.shape import nearest_multiple, nearest_valid_frames
 from .cards import Card
 
 
-class SizeError(ValueError):
+class SizeError(StudioError, ValueError):
     """A size or frame count the model cannot make."""
 
 

@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import StudioError
+
 MODEL_INDEX = "model_index.json"
 CARD_FILE = "studio-card.toml"  # a folder's own card, e.g. the one `studio models tiny` writes
 
@@ -48,7 +50,7 @@ _NEEDS_CHAT_TEMPLATE = {
 ORG_ALIASES = {"thudm": "zai-org", "zai-org": "THUDM"}
 
 
-class ModelFolderError(Exception):
+class ModelFolderError(StudioError):
     """A model folder that cannot be used, saying what is missing and where."""
 
 
@@ -279,7 +281,7 @@ def weights_revision(folder: str | os.PathLike[str]) -> str:
 DEFAULT_EXPANDER_REPO = "Qwen/Qwen2.5-0.5B-Instruct"
 
 
-class ExpanderError(RuntimeError):
+class ExpanderError(StudioError, RuntimeError):
     """No prompt expander, or one that cannot run; the message says what to do."""
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.errors import StudioError
 from ..core.recipe import Condition, Mode, Recipe
 from ..core.shape import valid_frames_at_least, valid_frames_at_most
 from .cards import Card
@@ -46,7 +47,7 @@ GAIN_LIMITS = (0.8, 1.25)  # a drift correction beyond these is the content chan
 JOIN_SECONDS = 0.02  # a window's sound cross-fades into the next over this long, so the join does not click
 
 
-class LongShotError(ValueError):
+class LongShotError(StudioError, ValueError):
     """A long shot the model cannot make, with what to do instead."""
 
 

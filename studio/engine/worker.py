@@ -17,28 +17,32 @@ Events on the original stdout:
 Every take is marked as AI-generated as it is written (media/provenance.py: tags, and a signed manifest
 in an MP4), before partial or done announces it; a long shot's take so far says it is partial. A take
 that cannot be marked is not kept: the job fails with the reason.
-Everything else the process prints, including libraries' chatter and tracebacks, goes to stderr
-(the service points it at a log file).
+Everything else, the worker's own log records (Python logging: a job's traceback, the memory plan) and
+libraries' chatter, goes to stderr: the service points it at a private log file of this worker's own.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import queue
 import signal
 import sys
 import threading
 import time
-import traceback
 from pathlib import Path
 from typing import Any, TextIO
+
+from ..core.logs import log_to_stream
 
 # Weights are only ever read from disk; make sure no library tries the network for them.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+# Named, not __name__: the worker runs as __main__, and the studio's records are those under "studio".
+log = logging.getLogger("studio.engine.worker")
 
 # The module under studio.engine that turns a recipe of each family into its pipeline's call. Each has
 # generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview) -> uint8 frames; one that
@@ -80,7 +84,7 @@ class Worker:
             try:
                 message = json.loads(line)
             except json.JSONDecodeError:
-                print(f"worker: ignoring a line that is not JSON: {line!r}", file=sys.stderr)
+                log.warning("ignoring a line that is not JSON: %r", line)
                 continue
             kind = message.get("type")
             if kind == "cancel":
@@ -90,7 +94,7 @@ class Worker:
             elif kind == "quit":
                 break
             else:
-                print(f"worker: ignoring an unknown request {kind!r}", file=sys.stderr)
+                log.warning("ignoring an unknown request %r", kind)
         self._jobs.put(None)  # quit, or the service has gone: finish after the current job
 
     def serve(self) -> None:
@@ -109,7 +113,7 @@ class Worker:
         except Cancelled:
             self.emit("cancelled", job_id)
         except BaseException as exc:  # a failed job must never take the worker down
-            traceback.print_exc(file=sys.stderr)
+            log.exception("job %s failed", job_id)
             self.emit("failed", job_id, reason=describe_error(exc, self._plan, message.get("recipe")))
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
@@ -259,7 +263,7 @@ class Worker:
             device = pick_device()
             # After freeing: the free memory counts the old model's.
             self._plan = plan_memory(card, device, tier, folder)
-            print(f"worker: memory {self._plan}: {self._plan.reason}", file=sys.stderr, flush=True)
+            log.info("memory %s: %s", self._plan, self._plan.reason)
             self._loaded = (key, load_pipeline(folder, card, device, plan=self._plan), revision)
         return pipeline_for_mode(self._loaded[1], card, mode), self._loaded[2]
 
@@ -318,6 +322,7 @@ def main() -> None:
     # process stops (a cancel, then quit), so a job ends as cancelled, not as a crashed worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     protocol = _take_protocol_stream()
+    log_to_stream(sys.stderr)
     import diffusers
     import transformers
 
@@ -327,7 +332,7 @@ def main() -> None:
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     studio = Path(__file__).resolve().parents[1]  # which checkout runs: the log says, for a bug report
-    print(f"worker {os.getpid()} ready (python {sys.version.split()[0]}, {studio})", file=sys.stderr, flush=True)
+    log.info("worker %d ready (python %s, %s)", os.getpid(), sys.version.split()[0], studio)
     Worker(protocol, sys.stdin).serve()
 
 

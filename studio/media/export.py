@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..core import temporaries
+from ..core.errors import StudioError
 from ..core.presets import RESOURCES
 from ..core.project import MediaKind, Project, Sequence, TrackKind, nearest_media_frame
 from ..core.timebase import FrameRate
@@ -47,7 +48,7 @@ class ExportError(MediaError):
     """An export that failed, with the reason (ffmpeg's own message when ffmpeg failed)."""
 
 
-class ExportCancelled(Exception):
+class ExportCancelled(StudioError):
     """The export was cancelled; nothing was written."""
 
 

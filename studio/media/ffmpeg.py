@@ -6,8 +6,10 @@ import subprocess
 
 import imageio_ffmpeg
 
+from ..core.errors import StudioError
 
-class FFmpegError(RuntimeError):
+
+class FFmpegError(StudioError, RuntimeError):
     """ffmpeg failed; the message carries ffmpeg's own last lines."""
 
 

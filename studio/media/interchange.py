@@ -27,6 +27,7 @@ import opentimelineio as otio
 
 from ..core import temporaries
 from ..core.commands import longest_transition
+from ..core.errors import StudioError
 from ..core.project import (
     FITS,
     RETIMES,
@@ -53,7 +54,7 @@ KEY = "studio"
 COMMENT = "studio: "  # how the studio's metadata starts in an FCP XML or EDL clip comment
 
 
-class InterchangeError(ValueError):
+class InterchangeError(StudioError, ValueError):
     """A timeline that cannot be written or read, with what to do about it."""
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from ..core.errors import StudioError
 from ..core.project import MediaKind
 from ..core.timebase import FrameRate
 from . import ffmpeg
@@ -25,7 +26,7 @@ from . import ffmpeg
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 
 
-class MediaError(Exception):
+class MediaError(StudioError):
     """A media file that cannot be read, with the file and what is wrong with it."""
 
 

@@ -4,18 +4,27 @@ and the main window. This process never imports torch; generation runs in worker
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 
 import qasync
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from ..core.logs import start_logging
 from ..core.presets import RESOURCES
 from ..engine.service import EngineService
 from .main_window import MainWindow
 
+log = logging.getLogger(__name__)
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
+    try:
+        start_logging("editor")
+        log.info("the editor starts (python %s)", sys.version.split()[0])
+    except OSError:  # a logs folder not ours: the editor works without its log (the engine says why)
+        pass
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("Studio")
     app.setOrganizationName("Studio")
@@ -35,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         with loop:
             loop.run_until_complete(closed.wait())
     except Exception as exc:  # last resort: tell the person, never a bare traceback
+        log.exception("the editor stopped")
         QMessageBox.critical(None, "Studio stopped", str(exc))
         raise
     finally:

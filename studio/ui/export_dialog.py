@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 import threading
 import time
 from pathlib import Path
@@ -35,11 +36,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.errors import StudioError
 from ..core.project import Project
 from ..core.timebase import FrameRate
 from ..media import export
 from .gui_thread import GuiThreadRelay
 from .ui_settings import UiSettings
+
+log = logging.getLogger(__name__)
 
 RATES = ["23.976", "24", "25", "29.97", "30", "50", "59.94", "60"]
 PIXEL_FORMATS = ["yuv420p", "yuv422p", "yuv444p", "yuv420p10le", "yuv422p10le", "yuv444p10le"]
@@ -303,7 +307,11 @@ class ExportDialog(QDialog):
             self._relay.post(self._ask_offline, exc.problems)
         except export.ExportCancelled:
             self._relay.post(self._on_finished, "cancelled", "Export cancelled; no file was written.")
-        except Exception as exc:  # reported in the dialog; the editor carries on
+        except StudioError as exc:  # ours, written for people: reported in the dialog
+            log.warning("the export to %s failed: %s", out, exc)
+            self._relay.post(self._on_finished, "failed", f"Export failed: {exc}")
+        except Exception as exc:  # not ours: reported in the dialog too, its traceback in the log
+            log.exception("the export to %s failed", out)
             self._relay.post(self._on_finished, "failed", f"Export failed: {exc}")
         else:
             self.output = out

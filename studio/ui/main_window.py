@@ -6,8 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QImage, QKeySequence
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -57,6 +57,7 @@ from ..core.project import (
     new_id,
 )
 from ..core.recipe import BRIDGE_PROMPT, RESTYLE_STRENGTH, Condition, Mode, variations
+from ..core.settings import logs_dir, private_folder
 from ..core.shape import valid_frames_at_least, valid_frames_at_most
 from ..core.store import ProjectError, inside
 from ..core.timebase import FrameRate
@@ -350,6 +351,8 @@ class MainWindow(QMainWindow):
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
+        self._action(help_menu, "Show &Log Folder", self.show_log_folder,
+                     tip="The editor's and the engine's logs, for a bug report (they hold your prompts)")
         generate.addSeparator()  # last in the Generate menu: the models its shots are made with
         self._action(generate, "&Models…", self.show_models, tip="The models, where they are, and downloading them")
 
@@ -389,6 +392,14 @@ class MainWindow(QMainWindow):
         box = ShortcutsDialog(self.shortcut_table(), self)
         box.show()  # not modal: the editor keeps working
         self.shortcuts_box = box
+
+    def show_log_folder(self) -> None:
+        try:
+            folder = private_folder(logs_dir())
+        except OSError as exc:
+            self.show_message(f"No log folder: {exc}")
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_layout)

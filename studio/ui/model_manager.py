@@ -7,6 +7,7 @@ editor stays responsive; the list is read again when it is done.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -28,10 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.errors import StudioError
 from ..engine.cards import DEMO_MODEL, CardError, Resolved, catalogue
-from ..engine.download import DownloadError, download, plan_download
+from ..engine.download import download, plan_download
 from ..engine.weights import ModelFolderError, check_folder, models_root
 from .gui_thread import GuiThreadRelay
+
+log = logging.getLogger(__name__)
 
 COLUMNS = ("Model", "Modes", "GPU memory", "On disk")
 
@@ -183,9 +187,11 @@ class ModelManagerDialog(QDialog):
             try:
                 plan = plan_download(card, target, api)
                 download(plan, api, progress=lambda *report: self._relay.post(self._show_progress, *report))
-            except DownloadError as exc:
+            except StudioError as exc:  # ours, written for people
+                log.warning("the download of %s failed: %s", card.id, exc)
                 self._relay.post(self._done, "failed", str(exc))
-            except Exception as exc:  # never let a download take the editor down
+            except Exception as exc:  # never let a download take the editor down; the details go to the log
+                log.exception("the download of %s failed", card.id)
                 self._relay.post(self._done, "failed", f"the download failed: {type(exc).__name__}: {exc}")
             else:
                 self._relay.post(self._done, "done", f"{card.name} is ready in {plan.folder}")

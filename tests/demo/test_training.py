@@ -4,11 +4,12 @@ logged, and saved as a diffusers folder that the studio's own loader loads and r
 from __future__ import annotations
 
 import csv
+import random
 
 import numpy as np
 
 from studio.core.recipe import Mode, Recipe
-from studio.demo import train
+from studio.demo import train, world
 from studio.engine import ltx
 from studio.engine.cards import folder_card
 from studio.engine.loader import load_pipeline, pick_device
@@ -19,15 +20,15 @@ TOY = {"bank_size": 8, "stats_batches": 1}
 
 def test_training_resumes_where_it_stopped_and_saves_a_model_the_loader_runs(tmp_path):
     work = tmp_path / "train"
-    out = train.train(work, vae_steps=2, transformer_steps=2, **TOY)
+    out = train.train(work, vae_steps=2, text_steps=2, transformer_steps=2, **TOY)
     rows = list(csv.DictReader((work / "training-log.csv").open()))
-    assert [(r["stage"], r["step"]) for r in rows if not r["stage"].startswith("vae-probe")] == [
-        ("vae", "0"), ("vae", "1"), ("transformer", "0"), ("transformer", "1")]
+    assert [(r["stage"], r["step"]) for r in rows if not r["stage"].endswith("-probe")] == [
+        ("vae", "0"), ("vae", "1"), ("text", "0"), ("text", "1"), ("transformer", "0"), ("transformer", "1")]
 
-    train.train(work, vae_steps=3, transformer_steps=3, **TOY)  # two more steps, one a stage
+    train.train(work, vae_steps=3, text_steps=3, transformer_steps=3, **TOY)  # one more step a stage
     rows = list(csv.DictReader((work / "training-log.csv").open()))
-    assert [(r["stage"], r["step"]) for r in rows if not r["stage"].startswith("vae-probe")][4:] == [
-        ("vae", "2"), ("transformer", "2")]
+    assert [(r["stage"], r["step"]) for r in rows if not r["stage"].endswith("-probe")][6:] == [
+        ("vae", "2"), ("text", "2"), ("transformer", "2")]
 
     check_folder(out)
     assert not list(out.rglob("*.bin")) and list(out.rglob("*.safetensors"))
@@ -37,3 +38,23 @@ def test_training_resumes_where_it_stopped_and_saves_a_model_the_loader_runs(tmp
                     width=128, height=128, frames=9, steps=2, guidance=3.0, seed=1)
     frames = ltx.generate(pipe, recipe, card)
     assert frames.shape == (9, 128, 128, 3) and np.ptp(frames) > 0
+
+
+def test_the_tokenizer_keeps_the_worlds_words_whole_and_spells_out_any_other():
+    tokenizer = train.build_tokenizer()
+    rng = random.Random(0)
+    for _ in range(200):
+        prompt = world.describe(world.random_scene(rng, held=None), rng)
+        pieces = tokenizer.convert_ids_to_tokens(tokenizer(prompt).input_ids)
+        assert pieces[-1] == "</s>" and len(pieces) < train.TEXT_TOKENS  # never cut off by the pipeline
+        assert [p.removeprefix("\u2581") for p in pieces[:-1] if p != ","] == prompt.replace(",", " ").split()
+    ids = tokenizer("a purple hexagon, fast").input_ids
+    assert tokenizer.unk_token_id not in ids
+    assert tokenizer.decode(ids, skip_special_tokens=True) == "a purple hexagon, fast"
+
+
+def test_the_text_encoder_is_asked_only_what_a_prompt_says():
+    moving = world.Scene("blue", "red", "triangle", "left", world.SPEEDS["quickly"])
+    still = world.Scene("black", "white", "circle", "still", world.SPEEDS["quickly"])
+    assert train.scene_labels(moving) == [2, 0, 2, 0, 2]  # blue, red, triangle, left, quickly
+    assert train.scene_labels(still)[-1] == -100  # a still shape's speed is never in its prompt

@@ -160,6 +160,19 @@ def test_resolve_a_folder_a_card_id_in_a_models_dir_and_the_hf_cache(tiny_ltx, t
     assert resolve("Lightricks/LTX-Video-0.9.7-dev", models_dir=models).card.id == "ltx-video-0.9.7-dev"
 
 
+def test_a_bare_card_id_is_the_card_even_beside_a_folder_of_that_name(tiny_ltx, tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    shutil.copytree(tiny_ltx, models / "my-tiny")  # card id tiny-ltx, installed
+    shutil.copytree(tiny_ltx, tmp_path / "work" / "tiny-ltx")
+    (tmp_path / "work" / "ltx-video-0.9.5").mkdir()  # a known card that is not downloaded
+    shutil.copytree(tiny_ltx, tmp_path / "work" / "ltx-video-0.9.5", dirs_exist_ok=True)
+    monkeypatch.chdir(tmp_path / "work")
+    assert resolve("tiny-ltx", models_dir=models).folder == models / "my-tiny"
+    assert resolve("./tiny-ltx", models_dir=models).folder == (tmp_path / "work" / "tiny-ltx").resolve()
+    # No installed card by that name: the folder it names is the model, as before.
+    assert resolve("ltx-video-0.9.5", models_dir=models).folder == (tmp_path / "work" / "ltx-video-0.9.5").resolve()
+
+
 def test_an_unknown_model_names_the_installed_ones(tiny_ltx, tmp_path):
     models = tmp_path / "models"
     shutil.copytree(tiny_ltx, models / "tiny")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -57,3 +58,15 @@ def test_cli_expand_and_generate_with_expand(studio_cli, tiny_expander, tiny_ltx
     assert f"expanded prompt: {expanded}" in result.stderr
     missing = studio_cli("expand", "a kite", "--expander", str(tmp_path), timeout=60)
     assert missing.returncode == 2 and "is not a text model folder" in missing.stderr
+
+
+def test_the_expanders_own_failure_is_one_line_out_and_the_details_in_its_log(tmp_path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "model.safetensors").write_bytes(b"not weights")
+    env = dict(os.environ, STUDIO_CONFIG=str(tmp_path / "config"))
+    result = subprocess.run([sys.executable, "-m", "studio.engine.expand", str(tmp_path / "model")],
+                            input="a red kite", capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["error"].startswith("the expander failed: ")
+    log = (tmp_path / "config" / "logs" / "expander.log").read_text()
+    assert "ERROR studio.engine.expand: the expander failed" in log and "Traceback" in log

@@ -26,7 +26,7 @@ from studio.engine.jobs import (
     JobState,
 )
 from studio.engine.requests import RequestError
-from studio.engine.service import EngineService, default_log_dir
+from studio.engine.service import WORKER_LOGS_KEPT, EngineService, default_log_dir
 from studio.media.takes import read_frames
 
 TIMEOUT = 120  # generous: a worker's first start imports torch and diffusers
@@ -268,3 +268,35 @@ def test_a_log_folder_of_another_user_is_refused_with_a_sentence(tiny_ltx, tmp_p
     assert job.error == (f"could not start the engine worker: the folder {logs} belongs to another user, so the "
                          "studio will not keep its files there: remove it, or set STUDIO_CONFIG to a folder of "
                          "your own")
+
+
+def test_a_broken_listener_is_logged_and_the_others_still_hear(tiny_ltx, tmp_path, caplog):
+    (tmp_path / "logs").write_text("")  # no log folder can be made: the job fails without a worker
+    heard = []
+
+    def broken(event):
+        raise RuntimeError("a listener's own bug")
+
+    with EngineService(log_dir=tmp_path / "logs") as svc:
+        svc.add_listener(broken)
+        svc.add_listener(heard.append)
+        job = svc.wait(svc.submit(recipe(tiny_ltx), tmp_path / "take.mkv"), TIMEOUT)
+    assert job.state is JobState.FAILED and [type(e) for e in heard] == [JobQueued, JobFailed]
+    failures = [r for r in caplog.records if r.name == "studio.engine.service"]
+    assert [r.getMessage().split(" on ")[0] for r in failures] == ["a job event listener failed"] * 2
+    assert all(r.exc_info[0] is RuntimeError for r in failures)
+
+
+def test_old_worker_logs_are_pruned_when_a_worker_starts(tiny_ltx, tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for n in range(WORKER_LOGS_KEPT + 3):
+        (logs / f"worker-old-{n:02}.log").write_text("an old worker's log")
+        os.utime(logs / f"worker-old-{n:02}.log", (1e9 + n,) * 2)  # 2001: idle for long
+    with EngineService(log_dir=logs) as svc:
+        job = svc.wait(svc.submit(recipe(tiny_ltx), tmp_path / "take.mkv"), TIMEOUT)
+        log = svc.worker_log
+    assert job.state is JobState.DONE, job.error
+    kept = sorted(p.name for p in logs.glob("worker-*.log"))
+    assert len(kept) == WORKER_LOGS_KEPT + 1 and log.name in kept and "worker-old-02.log" not in kept
+    assert "INFO studio.engine.worker: worker" in log.read_text() and "ready (python" in log.read_text()

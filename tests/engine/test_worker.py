@@ -55,7 +55,7 @@ def test_the_worker_runs_requests_from_stdin_and_answers_in_json_lines(tiny_ltx,
     env = dict(os.environ, PYTHONPATH=str(REPO))
     result = subprocess.run(
         [sys.executable, "-m", "studio.engine.worker"],
-        input="".join(json.dumps(r) + "\n" for r in requests),
+        input="not json\n" + "".join(json.dumps(r) + "\n" for r in requests),
         capture_output=True,
         text=True,
         env=env,
@@ -77,6 +77,8 @@ def test_the_worker_runs_requests_from_stdin_and_answers_in_json_lines(tiny_ltx,
         == f"{tmp_path / 'missing.png'} does not exist (was it moved or deleted after the job was queued?)"
     )
     assert "Traceback" in result.stderr  # the details go to the log
+    assert "ERROR studio.engine.worker: job bad failed" in result.stderr
+    assert "WARNING studio.engine.worker: ignoring a line that is not JSON: 'not json\\n'" in result.stderr
     done = events[-1]
     assert (done["frames"], done["width"], done["height"]) == (5, 64, 64)
     assert done["recipe"]["model_revision"].startswith("local-")

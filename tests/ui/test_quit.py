@@ -5,6 +5,7 @@ without saving (Ctrl+Q, Discard) prints no traceback and no Qt warning."""
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -84,6 +85,9 @@ def test_opening_exporting_editing_and_quitting_prints_nothing(tmp_path):
     assert done.returncode == 0 and said == [], done.stderr
     assert (tmp_path / "out.mp4").stat().st_size > 0  # it did export
     assert (tmp_path / "config" / "studio.ini").exists()  # and closed through its close, keeping the layout
+    log = tmp_path / "config" / "logs" / "editor.log"  # the editor keeps a log of its own, the user's alone
+    assert "INFO studio.ui.app: the editor starts" in log.read_text()
+    assert os.name == "nt" or stat.S_IMODE(log.stat().st_mode) == 0o600
 
 
 def test_a_closed_window_does_not_hear_its_document_being_torn_down(qtbot, tmp_path, monkeypatch):

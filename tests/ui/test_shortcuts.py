@@ -3,14 +3,17 @@ one, "Ambiguous shortcut overload"), and each key, pressed in the window, fires 
 
 from __future__ import annotations
 
+import os
+import stat
 from collections import Counter
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut
 
 from studio.core import store
 from studio.core.project import Clip, MediaItem, Project
+from studio.core.settings import logs_dir, settings_dir
 
 
 @pytest.fixture
@@ -97,3 +100,16 @@ def test_keyboard_shortcuts_window_fits_the_screen_and_scrolls(qtbot, window):
     assert table.viewport().rect().contains(last)  # the last command can be scrolled to and read
     assert "Ctrl+B" in box.text()
     box.close()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX folder modes")
+def test_help_show_log_folder_opens_the_users_private_logs_folder(qtbot, window, monkeypatch):
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url.toLocalFile())))
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    help_menu.popup(window.mapToGlobal(QPoint(0, 0)))
+    qtbot.waitExposed(help_menu)
+    action = next(a for a in help_menu.actions() if a.text() == "Show &Log Folder")
+    qtbot.mouseClick(help_menu, Qt.MouseButton.LeftButton, pos=help_menu.actionGeometry(action).center())
+    assert opened == [str(logs_dir())] and logs_dir().is_relative_to(settings_dir())  # the session's own
+    assert stat.S_IMODE(logs_dir().stat().st_mode) == 0o700
