@@ -491,10 +491,10 @@ def save_pipeline(folder: Path, vae, tokenizer, text_encoder, transformer) -> No
     pipe.save_pretrained(folder, safe_serialization=True)
 
 
-def train(folder: Path, out: Path | None = None, vae_steps: int = VAE_STEPS,
-          transformer_steps: int = TRANSFORMER_STEPS, text_steps: int = TEXT_STEPS, bank_size: int = BANK, seed: int = SEED,
+def train(folder: Path, out: Path | None = None, vae_steps: int = VAE_STEPS, text_steps: int = TEXT_STEPS,
+          transformer_steps: int = TRANSFORMER_STEPS, bank_size: int = BANK, seed: int = SEED,
           stats_batches: int = 16) -> Path:
-    """Both stages, resuming from folder/checkpoints; the model is saved to `out` (folder/demo by
+    """Every stage, resuming from folder/checkpoints; the model is saved to `out` (folder/demo by
     default, where --models-dir folder finds it under the card id). Returns where it went."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "checkpoints").mkdir(exist_ok=True)
