@@ -830,7 +830,7 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("dir", help="the folder to train in: checkpoints, the loss log, and the model as DIR/demo")
     # The defaults (None here) are the shipped model's, kept in studio/demo/train.py.
     demo.add_argument("--seed", type=int, help="the seed (default: the shipped model's)")
-    demo.add_argument("--vae-steps", type=int, help="steps of the first stage, the VAE's (default: the shipped model's)")
+    demo.add_argument("--vae-steps", type=int, help="steps of the VAE's stage (default: the shipped model's)")
     demo.add_argument("--text-steps", type=int, help="steps of the text encoder's stage (default: the shipped model's)")
     demo.add_argument("--transformer-steps", type=int, help="steps of the last stage (default: the shipped model's)")
     demo.add_argument("--clips", type=int,
