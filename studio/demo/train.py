@@ -139,11 +139,11 @@ class Log:
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / "training-log.csv"
-        new = not self.path.exists()
+        new = not self.path.exists() or self.path.stat().st_size == 0
         self.file = self.path.open("a", newline="")
         self.writer = csv.writer(self.file)
         if new:
-            self.writer.writerow(["stage", "step", "loss", "lr", "seconds"])
+            self.row("stage", "step", "loss", "lr", "seconds")  # flushed: a run killed before its first step keeps it
 
     def row(self, *values) -> None:
         self.writer.writerow(values)
