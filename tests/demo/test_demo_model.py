@@ -1,0 +1,71 @@
+"""The shipped demo model (models/demo/), mode by mode, through the engine's real LTX path and judged by
+the checker: the same calls as benchmarks/demo_quality.py's table, on the first few scenes of each of its
+pools (not chosen by how they come out), so CI sees in a minute what the benchmark measures in many.
+
+Each test asserts what the shipped model does on every one of those scenes. What it does not yet do
+reliably (text to video's shape and motion, the direction of an extension, connect, keyframes, a loop's
+wrap, video to video's motion: 20-60 % in benchmarks/demo_quality.md) is not asserted here; issue 11
+stays open for it.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from studio.demo import quality, world
+from studio.engine import ltx
+from studio.engine.cards import find_weights, load_cards
+from studio.engine.loader import load_pipeline, pick_device
+
+SHOTS = 3
+
+
+@pytest.fixture(scope="module")
+def demo():
+    card = load_cards()["demo"]
+    pipe = load_pipeline(find_weights(card), card, pick_device("cpu"))
+    pipe.set_progress_bar_config(disable=True)
+    return pipe, card
+
+
+def pool(seed: int, held: bool | None) -> list[world.Scene]:
+    """The benchmark's scenes for a mode (benchmarks/demo_quality.py scenes()): its first SHOTS."""
+    rng = random.Random(seed)
+    return [world.random_scene(rng, held=held, enters=0.0) for _ in range(SHOTS)]
+
+
+def shots(demo, measure, seed: int, held: bool | None = None) -> list[dict]:
+    pipe, card = demo
+    return [measure(ltx.generate, pipe, card, scene, i) for i, scene in enumerate(pool(seed, held))]
+
+
+def failed(rows: list[dict], *keys: str) -> list[dict]:
+    return [r for r in rows if not all(r[k] for k in keys)]
+
+
+
+def test_text_to_video_gets_the_background_of_prompts_it_never_saw(demo):
+    rows = shots(demo, quality.text_to_video, 1, held=True)
+    assert not failed(rows, "background"), rows
+
+
+def test_image_to_video_starts_on_the_still_and_moves_as_the_prompt_says(demo):
+    rows = shots(demo, quality.image_to_video, 2)
+    assert not failed(rows, "first_frame", "motion"), rows
+
+
+def test_extend_forward_and_backward_keep_the_clip_frame_for_frame(demo):
+    rows = shots(demo, quality.extend, 3) + shots(demo, lambda *a: quality.extend(*a, backward=True), 4)
+    assert not failed(rows, "kept_exactly"), rows
+
+
+def test_a_loop_keeps_the_clip_frame_for_frame(demo):
+    rows = shots(demo, quality.loop, 7)
+    assert not failed(rows, "kept_exactly"), rows
+
+
+def test_video_to_video_changes_the_colour_the_prompt_asks_for(demo):
+    rows = shots(demo, quality.video_to_video, 8)
+    assert not failed(rows, "colour_changed"), rows
