@@ -156,6 +156,17 @@ def save_checkpoint(path: Path, **state) -> None:
     os.replace(tmp, path)  # never a half-written checkpoint
 
 
+def resume(path: Path, optimizer, **modules) -> int:
+    """Loads a stage's checkpoint into its modules (by their keys) and optimizer; the step to go on from."""
+    if not path.exists():
+        return 0
+    state = torch.load(path, weights_only=True)
+    for key, module in modules.items():
+        module.load_state_dict(state[key])
+    optimizer.load_state_dict(state["optimizer"])
+    return state["step"]
+
+
 def lr_at(step: int, steps: int, peak: float, warmup: int = 50) -> float:
     if step < warmup:
         return peak * (step + 1) / warmup
@@ -180,12 +191,8 @@ class Progress:
 def train_vae(folder: Path, steps: int, log: Log, seed: int) -> object:
     vae = build_vae()
     opt = torch.optim.AdamW(vae.parameters(), lr=VAE_LR, weight_decay=0.0, betas=(0.9, 0.99))
-    ckpt, start = folder / "checkpoints" / "vae.pt", 0
-    if ckpt.exists():
-        state = torch.load(ckpt, weights_only=True)
-        vae.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        start = state["step"]
+    ckpt = folder / "checkpoints" / "vae.pt"
+    start = resume(ckpt, opt, model=vae)
     progress, t0 = Progress("vae", steps, start), time.monotonic()
     vae.train()
     for step in range(start, steps):
@@ -353,13 +360,8 @@ def train_text_encoder(folder: Path, steps: int, log: Log, seed: int):
     head = torch.nn.Linear(TEXT_WIDTH, sum(len(values) for _, values in ATTRIBUTES))
     params = list(text_encoder.parameters()) + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01)
-    ckpt, start = folder / "checkpoints" / "text_encoder.pt", 0
-    if ckpt.exists():
-        state = torch.load(ckpt, weights_only=True)
-        text_encoder.load_state_dict(state["text_encoder"])
-        head.load_state_dict(state["head"])
-        opt.load_state_dict(state["optimizer"])
-        start = state["step"]
+    ckpt = folder / "checkpoints" / "text_encoder.pt"
+    start = resume(ckpt, opt, text_encoder=text_encoder, head=head)
     progress, t0 = Progress("text encoder", steps, start), time.monotonic()
     text_encoder.train()
     for step in range(start, steps):
@@ -453,12 +455,8 @@ def train_transformer(folder: Path, bank: dict, steps: int, log: Log, seed: int,
     transformer = build_transformer()
     params = list(transformer.parameters())
     opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.01)
-    ckpt, start = folder / "checkpoints" / "transformer.pt", 0
-    if ckpt.exists():
-        state = torch.load(ckpt, weights_only=True)
-        transformer.load_state_dict(state["transformer"])
-        opt.load_state_dict(state["optimizer"])
-        start = state["step"]
+    ckpt = folder / "checkpoints" / "transformer.pt"
+    start = resume(ckpt, opt, transformer=transformer)
     progress, t0 = Progress("transformer", steps, start), time.monotonic()
     transformer.train()
     for step in range(start, steps):
