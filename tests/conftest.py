@@ -19,6 +19,14 @@ from PIL import Image
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
+# The test command runs one pytest-xdist worker per core. Each worker, and every process it starts,
+# gets its share of the cores for torch: two workers that each ask for every core run slower than one.
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+    _share = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) // int(
+        os.environ["PYTEST_XDIST_WORKER_COUNT"]
+    )
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, _share)))
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -96,7 +96,7 @@ def load_autosave(path: Path, folder: Path) -> Project:
 
 def newest_recoverable(folder: Path) -> Recovery:
     """The newest autosave newer than project.json that loads; damaged ones are skipped."""
-    skipped = []
+    skipped: list[str] = []
     for path in newer_than_saved(folder):
         try:
             return Recovery(load_autosave(path, folder), path, skipped)

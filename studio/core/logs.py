@@ -24,7 +24,7 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
     """A RotatingFileHandler whose every file, the fresh one after each rollover too, is its owner's
     alone (0600), whatever the umask."""
 
-    def _open(self) -> TextIO:
+    def _open(self) -> TextIO:  # type: ignore[override]  # the same text stream, opened 0600
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         if os.name != "nt":
             os.fchmod(fd, 0o600)  # a file left readable by others (an older studio, a copy) is tightened

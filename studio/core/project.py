@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
@@ -244,7 +245,7 @@ class Track:
     def find(self, clip_id: str) -> Clip | None:
         return next((c for c in self.clips if c.id == clip_id), None)
 
-    def overlaps(self, start: int, end: int, ignore: set[str] = frozenset()) -> bool:
+    def overlaps(self, start: int, end: int, ignore: AbstractSet[str] = frozenset()) -> bool:
         return any(c.start < end and start < c.end for c in self.clips if c.id not in ignore)
 
     def cut_of(self, transition: Transition) -> tuple[Clip, Clip, int] | None:
@@ -278,7 +279,7 @@ class Track:
         return next((t for t in self.transitions if t.id == transition_id), None)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"id": self.id, "kind": str(self.kind), "name": self.name, "clips": [c.to_dict() for c in self.clips]}
+        data: dict[str, Any] = {"id": self.id, "kind": str(self.kind), "name": self.name, "clips": [c.to_dict() for c in self.clips]}
         data.update({k: True for k in ("locked", "muted", "hidden") if getattr(self, k)})
         if self.transitions:
             data["transitions"] = [t.to_dict() for t in self.transitions]

@@ -14,6 +14,7 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +170,7 @@ def _rebase_media(project: Project, target: Path) -> dict[str, str]:
     """Save As elsewhere: files inside the old project folder are copied along, so the new project
     is whole on its own; files outside it (after `..` and symlinks) stay where they are, by absolute
     path, and are never written. Returns each media item's new path; changes nothing in `project`."""
+    assert project.folder is not None  # a saved project is moved
     old = os.path.realpath(project.folder)
     paths = {}
     for item in project.media.values():
@@ -185,7 +187,7 @@ def _rebase_media(project: Project, target: Path) -> dict[str, str]:
     return paths
 
 
-def unused_media_files(project: Project, keep: set[Path] = frozenset()) -> list[Path]:
+def unused_media_files(project: Project, keep: AbstractSet[Path] = frozenset()) -> list[Path]:
     """Files in the project's media/ folder that no media item of the project uses (nor `keep`).
     Hidden files are skipped: they are writes still in progress. So is anything that leads out of
     the project folder (a symlinked media/ or file): it is not the project's to remove."""

@@ -206,7 +206,7 @@ def _try_lock(fd: int) -> bool:
             import msvcrt
 
             os.lseek(fd, _LOCK_AT, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]  # Windows only
         else:
             import fcntl
 

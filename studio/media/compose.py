@@ -144,7 +144,7 @@ class SequenceFrames:
         """The picture at a timeline frame, a new array the caller may change."""
         with self._lock:
             track, clip = self._top(frame)
-            if clip is None:
+            if track is None or clip is None:
                 return np.zeros((self.height, self.width, 3), np.uint8)
             live = track.transition_at(frame)
             if live is None:
@@ -199,7 +199,7 @@ class SequenceFrames:
             exact = media_position(position, media_rate, rate)
             below = math.floor(exact)
             t = exact - below
-            if t and 0 <= below and below + 1 < info.frames:
+            if t and 0 <= below and below + 1 < info.frames and isinstance(source, VideoSource):
                 return self._inbetween(source, below, t), origin
         return source.frame(nearest_media_frame(position, media_rate, rate)), origin
 

@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import threading
 import weakref
+from typing import IO
 from collections import OrderedDict
 from collections.abc import Hashable
 from pathlib import Path
@@ -96,7 +97,7 @@ class VideoSource:
         self._times = frame_times(self.path)
         self._key = (str(self.path.absolute()), self.path.stat().st_mtime_ns, width, height)
         self._proc: subprocess.Popen[bytes] | None = None
-        self._stderr = None
+        self._stderr: IO[bytes] | None = None
         self._next = 0  # the index of the frame the open pipe will deliver next
         self._finalizer = weakref.finalize(self, _stop, None, None)
 
@@ -146,6 +147,7 @@ class VideoSource:
         self._next = start
 
     def _read(self) -> np.ndarray:
+        assert self._proc is not None and self._proc.stdout is not None and self._stderr is not None  # _start ran
         size = self.width * self.height * 3
         data = self._proc.stdout.read(size)
         if len(data) < size:
@@ -167,7 +169,8 @@ def _stop(proc: subprocess.Popen[bytes] | None, stderr) -> None:
         if proc.poll() is None:
             proc.kill()
         proc.wait()
-        proc.stdout.close()
+        if proc.stdout is not None:
+            proc.stdout.close()
     if stderr is not None:
         stderr.close()
 
@@ -179,8 +182,8 @@ class ImageSource:
         self.path = Path(path)
         self.width, self.height = width, height
         try:
-            with Image.open(self.path) as image:
-                image = ImageOps.exif_transpose(image).convert("RGB")
+            with Image.open(self.path) as opened:
+                image = ImageOps.exif_transpose(opened).convert("RGB")
                 if image.size != (width, height):
                     image = image.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=3.0)
                 self._frame = np.asarray(image, np.uint8).copy()

@@ -255,6 +255,7 @@ def _mix_sound(project: Project, sequence: Sequence, path: Path, first: int, end
     step = max(1, round(float(sequence.fps)))
     with tempfile.TemporaryFile() as stderr:
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
+        assert proc.stdin is not None  # stdin=PIPE
         try:
             for at in range(first, end, step):
                 if is_cancelled():
@@ -335,6 +336,7 @@ def _encode(project: Project, sequence: Sequence, args: list[str], out_path: Pat
     frames = SequenceFrames(project, sequence, cache_bytes=64 * 1024 * 1024)
     with tempfile.TemporaryFile() as stderr, frames:
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
+        assert proc.stdin is not None  # stdin=PIPE
         try:
             for t in range(first, end):
                 if is_cancelled():
@@ -435,7 +437,7 @@ def offline_media(project: Project, sequence: Sequence, frames: tuple[int, int] 
             problems.append(Offline(name, path, f"cannot be read ({' '.join(str(exc).split())})", len(clips)))
             continue
         if info.kind is MediaKind.VIDEO:
-            media_fps = item.fps or info.fps
+            media_fps = item.fps or info.fps or sequence.fps
             needed = max(nearest_media_frame(c.source_out - 1, media_fps, sequence.fps) + 1 for c in clips)
             if info.frames < needed:
                 problems.append(Offline(name, path, f"truncated: it holds {info.frames} frames and the clips use "

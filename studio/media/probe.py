@@ -208,8 +208,9 @@ def _scan_video(path: Path) -> tuple[list[float], FrameRate]:
     if match is None or int(match.group(1)) == 0:
         raise MediaError(f"{path}: ffmpeg reports no frame rate for its video")
     rate = FrameRate(int(match.group(1)), int(match.group(2)))
-    if any(p is None for p in pts):
+    known = [p for p in pts if p is not None]
+    if len(known) < len(pts):
         # A raw elementary stream has no timestamps: frames are evenly spaced from zero.
         step = 1 / rate.fraction
         return [float(i * step) for i in range(len(pts))], rate
-    return [float(p) for p in sorted(pts)], rate
+    return [float(p) for p in sorted(known)], rate
