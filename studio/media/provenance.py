@@ -12,186 +12,68 @@ Three marks, the same facts in each:
 - for files the user receives in containers C2PA cannot carry (Matroska, a PNG sequence), a sidecar
   NAME.recipe.json. Takes inside a project carry their tags (and a manifest when MP4) without one.
 
-Any recipe can be marked: the record is strict JSON. Numbers JSON has no word for (NaN, infinities)
-are written as the strings "NaN", "Infinity" and "-Infinity", which float() reads back; text is kept
-as it is (JSON escapes a NUL and every control character), except for lone surrogates, which no
-UTF-8 file can hold and which become U+FFFD. The one-line summary drops control characters.
+The mark itself (what a file says) is in provenance_mark.py, the C2PA keys and signing in
+provenance_signing.py; this module writes the tags and sidecars, marks finished files and reads it all
+back (`verify`). Every name stays importable from here.
 
 A take is marked as it is written (takes.write_frames(mark=...)): tags and manifest go on before it
 gets its name, so no generated take is ever on disk unmarked, and one that cannot be marked is not
 kept. A long shot's take so far says it is partial: its recipe holds "partial" (frames and windows
 made, of how many).
 
-The signing key and its certificate chain are made once per installation, in the settings folder
-(provenance/): a local root CA and an end-entity certificate issued by it (C2PA refuses a self-signed
-signer). The root's private key is not kept: nothing else is ever issued under it. `verify` trusts
-this installation's root; a file signed by another installation verifies as intact, signer unknown.
-
 No Qt, no torch: the CLI, the export and the editor's export dialog all come through here.
 """
 
 from __future__ import annotations
 
-import datetime
 import json
-import math
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import tempfile
-import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.project import Project, Sequence, TrackKind
-from ..core.recipe import Recipe
-from ..core.settings import settings_dir
 from . import ffmpeg
-from .probe import MediaError
+from .provenance_mark import (
+    COMMENT_PREFIX,
+    DIGITAL_SOURCE_TYPE,
+    GENERATOR,
+    RECIPE_LABEL,
+    Mark,
+    ProvenanceError,
+    _json_safe,
+    mark_for_recipes,
+    mark_for_sequence,
+    mark_for_take,
+    recipe_sources,
+)
+from .provenance_signing import (
+    SIGNABLE,
+    SigningKeys,
+    _context,
+    can_sign,
+    existing_keys,
+    keys_folder,
+    manifest_definition,
+    sign,
+    signing_keys,
+)
 
-DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
-RECIPE_LABEL = "org.studio.recipe"
-GENERATOR = "studio"
-COMMENT_PREFIX = "AI-generated (studio)"
-# The containers a manifest is embedded in; every other file gets the tags and a sidecar.
-SIGNABLE = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".wav": "audio/wav"}
-# Sources c2pa reads as ingredients (hashed, their own manifests kept); others are named only.
-_INGREDIENT_FORMATS = {**SIGNABLE, ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-                       ".webp": "image/webp"}
-_INGREDIENT_MAX_BYTES = 256 * 2**20  # hashing a longer camera file is not worth the wait
-_KEYS_FOLDER = "provenance"
-_ROOT, _CERT, _KEY = "root-ca.pem", "signer.pem", "signer-key.pem"
-_VALID_YEARS = 25
-
-
-class ProvenanceError(MediaError):
-    """A file could not be marked or read back as generated, with the reason."""
-
-
-# -- what a file says ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Mark:
-    """The facts a file with generated material carries: the recipes of its generated shots and the
-    media it was made from."""
-
-    recipes: tuple[dict[str, Any], ...]  # Recipe.to_dict() of each generated shot, in order
-    sources: tuple[Path, ...] = ()  # files it was made from, for the manifest's ingredients
-    relationship: str = "componentOf"  # the sources' part: "componentOf" (a cut) or "inputTo" (a generation)
-
-    def record(self) -> dict[str, Any]:
-        """The record the tags, the sidecar and the manifest's recipe assertion hold: strict JSON, whatever
-        the recipes hold (see the module's notes)."""
-        return _json_safe({"ai_generated": True, "generator": GENERATOR, "digital_source_type": DIGITAL_SOURCE_TYPE,
-                           "recipes": list(self.recipes)})
-
-    def record_json(self) -> str:
-        """The record as compact JSON, for the tags."""
-        return json.dumps(self.record(), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-    def summary(self) -> str:
-        """One line for people: AI-generated (studio): the shots' models, seeds and prompts."""
-        shots = [_recipe_line(r) for r in self.record()["recipes"]]
-        if len(shots) > 3:
-            shots = [*shots[:3], f"and {len(shots) - 3} more"]
-        text = f"{COMMENT_PREFIX}: {'; '.join(shots)}"
-        text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)  # NUL, escapes, newlines
-        return " ".join(text.split())  # one line, for every container
+__all__ = [
+    "COMMENT_PREFIX", "DIGITAL_SOURCE_TYPE", "GENERATOR", "RECIPE_LABEL", "SIGNABLE", "Mark", "ProvenanceError",
+    "SigningKeys", "Verdict", "can_sign", "existing_keys", "ffmetadata", "finish", "keys_folder",
+    "manifest_definition", "mark_file", "mark_for_recipes", "mark_for_sequence", "mark_for_take", "metadata_input",
+    "png_text", "read_tags", "recipe_sources", "save_png", "sidecar_path", "sign", "signing_keys", "verify",
+    "write_sidecar",
+]
 
 
-def _recipe_line(recipe: dict[str, Any]) -> str:
-    prompt = str(recipe.get("expanded_prompt") or recipe.get("prompt") or "")
-    if len(prompt) > 80:
-        prompt = prompt[:77] + "…"
-    line = f"{recipe.get('mode', '?')} by {recipe.get('model', '?')}, seed {recipe.get('seed', '?')}, \"{prompt}\""
-    partial = recipe.get("partial")
-    if isinstance(partial, dict):
-        line += (f" (partial: {partial.get('frames', '?')} of {partial.get('of_frames', '?')} frames, "
-                 f"window {partial.get('windows', '?')} of {partial.get('of_windows', '?')})")
-    return line
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _json_safe(value: Any) -> Any:
-    """value with what strict JSON and UTF-8 cannot hold replaced: non-finite floats by "NaN", "Infinity"
-    or "-Infinity", lone surrogates by U+FFFD; anything not JSON by its text."""
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return value
-        return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
-    if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, dict):
-        return {str(_json_safe(k)): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if value is None or isinstance(value, bool | int):
-        return value
-    return _json_safe(str(value))
-
-
-def mark_for_recipes(recipes: Iterable[Recipe], sources: Iterable[str | os.PathLike[str]] = (),
-                     relationship: str = "inputTo") -> Mark:
-    return Mark(tuple(r.to_dict() for r in recipes), tuple(Path(s) for s in sources), relationship)
-
-
-def mark_for_take(recipe: Recipe, folder: str | os.PathLike[str] | None = None, *,
-                  partial: tuple[int, int, int] | None = None) -> Mark:
-    """The mark of a take the engine made from recipe, with the files it was conditioned on (relative
-    to folder) as ingredients. partial = (frames made, windows made, windows planned) marks a long
-    shot's take so far: its recipe says how much of the shot it holds."""
-    data = recipe.to_dict()
-    if partial is not None:
-        made, windows, of_windows = partial
-        data["partial"] = {"frames": made, "of_frames": recipe.frames, "windows": windows, "of_windows": of_windows}
-    return Mark((data,), tuple(recipe_sources(recipe, Path(folder) if folder is not None else None)), "inputTo")
-
-
-def recipe_sources(recipe: Recipe, folder: Path | None = None) -> list[Path]:
-    """The files a recipe was conditioned on (clips, stills, references) that exist, relative to folder."""
-    found = []
-    for text in [c.path for c in recipe.conditions] + list(recipe.references):
-        path = Path(text)
-        if not path.is_absolute() and folder is not None:
-            path = folder / path
-        if path.is_file() and path not in found:
-            found.append(path)
-    return found
-
-
-def mark_for_sequence(project: Project, sequence: Sequence, first: int, end: int, *, picture: bool = True,
-                      sound: bool = True) -> Mark | None:
-    """The mark for frames [first, end) of a sequence as rendered, or None when no generated media is in
-    them: only clips on tracks that are rendered (video tracks not hidden when picture, audio tracks
-    not muted when sound) count."""
-    recipes: dict[str, dict[str, Any]] = {}
-    sources: list[Path] = []
-    for track in sequence.tracks:
-        wanted = picture if track.kind is TrackKind.VIDEO else sound
-        if not wanted or not track.enabled:
-            continue
-        for clip in track.clips:
-            if clip.end <= first or clip.start >= end:
-                continue
-            item = project.media.get(clip.media_id)
-            if item is None:
-                continue
-            path = project.media_path(item)
-            if path not in sources:
-                sources.append(path)
-            if item.recipe is not None and item.id not in recipes:
-                recipes[item.id] = item.recipe.to_dict()
-    if not recipes:
-        return None
-    return Mark(tuple(recipes.values()), tuple(sources), "componentOf")
+# -- the tags, the sidecar, a PNG's text ------------------------------------------------------------
 
 
 def ffmetadata(mark: Mark) -> str:
@@ -272,207 +154,6 @@ def save_png(picture: Any, dest: str | os.PathLike[str] | Any, text: dict[str, s
     for key, value in text.items():
         info.add_text(key, value)
     image.save(dest, format="PNG", pnginfo=info)
-
-
-def can_sign(path: str | os.PathLike[str]) -> bool:
-    return Path(path).suffix.lower() in SIGNABLE
-
-
-# -- the installation's signing key ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SigningKeys:
-    folder: Path
-    root_pem: str  # the local root CA's certificate: the trust anchor
-    cert_pem: str  # the end-entity signing certificate, issued by the root
-    key_pem: str  # its private key (P-256)
-
-    @property
-    def chain_pem(self) -> str:
-        """The chain a manifest carries: the signer's certificate (the root is the verifier's to know)."""
-        return self.cert_pem
-
-
-def keys_folder() -> Path:
-    return settings_dir() / _KEYS_FOLDER
-
-
-def signing_keys(folder: str | os.PathLike[str] | None = None) -> SigningKeys:
-    """This installation's signing key and certificates, made on first use and reused ever after."""
-    folder = Path(folder) if folder is not None else keys_folder()
-    if not folder.exists():
-        _make_keys(folder)
-    try:
-        keys = SigningKeys(folder, *((folder / name).read_text(encoding="ascii") for name in (_ROOT, _CERT, _KEY)))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProvenanceError(f"the signing keys in {folder} cannot be read ({exc}); remove the folder and the "
-                              f"studio makes new ones (files signed before then verify as signed elsewhere)") from exc
-    return keys
-
-
-def existing_keys(folder: str | os.PathLike[str] | None = None) -> SigningKeys | None:
-    """The installation's keys if they were made, without making them (verifying needs none)."""
-    folder = Path(folder) if folder is not None else keys_folder()
-    return signing_keys(folder) if folder.exists() else None
-
-
-def _make_keys(folder: Path) -> None:
-    """A root CA and a signing certificate it issues, written to a fresh folder renamed into place, so a
-    second process making them at the same moment keeps the first one's."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
-
-    now = datetime.datetime.now(datetime.UTC)
-    until = now + datetime.timedelta(days=365 * _VALID_YEARS)
-    owner = f"{os.environ.get('USER') or os.environ.get('USERNAME') or 'user'}, {secrets.token_hex(4)}"
-    root_key = ec.generate_private_key(ec.SECP256R1())
-    root_name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "studio (local installation)"),
-                           x509.NameAttribute(NameOID.COMMON_NAME, f"studio local root CA ({owner})")])
-    usage = dict(content_commitment=False, key_encipherment=False, data_encipherment=False, key_agreement=False,
-                 encipher_only=False, decipher_only=False)
-    root = (x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
-            .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(until)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=False, key_cert_sign=True, crl_sign=True, **usage),
-                           critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
-            .sign(root_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "studio (local installation)"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, f"studio signer ({owner})")])
-    document_signing = ObjectIdentifier("1.3.6.1.5.5.7.3.36")  # id-kp-documentSigning, which C2PA accepts
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(root_name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(until)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False, **usage),
-                           critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, document_signing]),
-                           critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
-            .sign(root_key, hashes.SHA256()))
-    pem = serialization.Encoding.PEM
-    tmp = folder.with_name(f".{folder.name}.{secrets.token_hex(4)}.part")
-    try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp.mkdir(mode=0o700)
-        (tmp / _ROOT).write_bytes(root.public_bytes(pem))
-        (tmp / _CERT).write_bytes(cert.public_bytes(pem))
-        fd = os.open(tmp / _KEY, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-        os.rename(tmp, folder)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if folder.is_dir():  # made by another process meanwhile: theirs it is
-            return
-        raise ProvenanceError(f"cannot make the signing keys in {folder}: {exc.strerror or exc}") from exc
-
-
-# -- signing --------------------------------------------------------------------------------------
-
-
-def _context(keys: SigningKeys | None):
-    import c2pa
-
-    settings: dict[str, Any] = {"version": 1, "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
-    if keys is not None:
-        settings["trust"] = {"user_anchors": keys.root_pem}
-    return c2pa.Context(settings=c2pa.Settings.from_dict(settings))
-
-
-def _studio_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("studio")
-    except PackageNotFoundError:
-        return "0.1.0"
-
-
-def manifest_definition(mark: Mark, title: str) -> dict[str, Any]:
-    return {
-        "claim_generator_info": [{"name": GENERATOR, "version": _studio_version()}],
-        "title": title,
-        "assertions": [
-            {"label": "c2pa.actions", "data": {"actions": [{
-                "action": "c2pa.created",
-                "digitalSourceType": DIGITAL_SOURCE_TYPE,
-                "softwareAgent": {"name": GENERATOR, "version": _studio_version()},
-                "description": mark.summary(),
-            }]}},
-            {"label": RECIPE_LABEL, "data": mark.record()},
-        ],
-    }
-
-
-def sign(src: str | os.PathLike[str], dest: str | os.PathLike[str], mark: Mark, *, title: str | None = None,
-         keys: SigningKeys | None = None) -> None:
-    """Write src to dest with the mark's C2PA manifest embedded and signed with this installation's key.
-
-    dest is the caller's temporary file: on failure it may hold anything, and the caller removes it."""
-    import c2pa
-
-    src, dest = Path(src), Path(dest)
-    mime = SIGNABLE.get(src.suffix.lower())
-    if mime is None:
-        raise ProvenanceError(f"{src.name}: C2PA manifests go into MP4, MOV and WAV files, not {src.suffix}")
-    keys = keys or signing_keys()
-    try:
-        context = _context(keys)
-        signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, keys.chain_pem.encode(),
-                                                           keys.key_pem.encode(), None))
-        with _builder(manifest_definition(mark, title or src.name), mark, context) as builder:
-            with open(src, "rb") as source_file, open(dest, "w+b") as dest_file:
-                builder.sign(signer, mime, source_file, dest_file)
-    except c2pa.C2paError as exc:
-        raise ProvenanceError(f"could not sign {title or src.name}: {exc}") from exc
-    except OSError as exc:
-        raise ProvenanceError(f"could not sign {title or src.name}: {exc.strerror or exc}") from exc
-
-
-def _builder(definition: dict[str, Any], mark: Mark, context):
-    """A Builder with each source as an ingredient: hashed (its own manifest kept) where c2pa reads its
-    format and it is not too long to hash, else named with its format only. A source c2pa fails to
-    parse is named instead, on a fresh builder (a failed add may leave the old one half-changed)."""
-    import c2pa
-
-    named: list[Path] = []
-    for source in mark.sources:
-        fmt = _INGREDIENT_FORMATS.get(source.suffix.lower())
-        try:
-            if fmt is None or source.stat().st_size > _INGREDIENT_MAX_BYTES:
-                named.append(source)
-        except OSError:
-            named.append(source)
-    while True:
-        ingredients = [{"title": s.name, "relationship": mark.relationship,
-                        "format": _INGREDIENT_FORMATS.get(s.suffix.lower()) or _guess_format(s)} for s in named]
-        builder = c2pa.Builder({**definition, "ingredients": ingredients}, context=context)
-        for source in mark.sources:
-            if source in named:
-                continue
-            try:
-                with open(source, "rb") as f:
-                    builder.add_ingredient({"title": source.name, "relationship": mark.relationship},
-                                           _INGREDIENT_FORMATS[source.suffix.lower()], f)
-            except (c2pa.C2paError, OSError):
-                named.append(source)
-                builder.close()
-                break
-        else:
-            return builder
-
-
-def _guess_format(path: Path) -> str:
-    return {".mkv": "video/x-matroska", ".webm": "video/webm", ".exr": "image/x-exr", ".tif": "image/tiff",
-            ".tiff": "image/tiff", ".flac": "audio/flac", ".mp3": "audio/mpeg"}.get(path.suffix.lower(),
-                                                                                  "application/octet-stream")
 
 
 # -- marking a finished file ------------------------------------------------------------------------

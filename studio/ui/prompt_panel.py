@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 import random
-from pathlib import Path
 
-from PySide6.QtCore import QProcess, QProcessEnvironment, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QDragEnterEvent, QDropEvent, QStandardItemModel
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -16,8 +14,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QListWidget,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -29,202 +25,20 @@ from PySide6.QtWidgets import (
 from ..core import presets
 from ..core.recipe import Condition, Mode, Recipe
 from ..engine.cards import Card
-from ..engine.child import engine_child
-from ..engine.requests import IMAGE_SUFFIXES
 from ..engine.sizes import SizeError
 from ..engine.windows import LongShotError
+from .image_inputs import IMAGE_FILTER, ImageSlot, ReferenceList
+from .prompt_expander import PromptExpander
 from .shot_limits import longest_seconds, made_frames, made_size, window_count
 
+# The widgets the panel is built of stay importable from here.
+__all__ = ["DISABLED_TEXT", "GENERIC_PROMPT_HINT", "IMAGE_FILTER", "MAX_SEED", "ImageSlot", "PromptExpander",
+           "PromptPanel", "ReferenceList"]
+
 MAX_SEED = 2**31 - 1
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
 DISABLED_TEXT = QColor("#6d7280")  # QPushButton:disabled in resources/style.qss
 
 GENERIC_PROMPT_HINT = "Describe the shot: subject, action, setting, light, camera…"
-
-
-class ImageSlot(QWidget):
-    """A still to animate: a path field that takes a dropped image file, with Browse and Clear."""
-
-    def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.path = QLineEdit()
-        self.path.setPlaceholderText(placeholder)
-        self.path.setToolTip("Drop an image here, or choose one")
-        browse = QPushButton("…")
-        browse.setFixedWidth(36)
-        browse.setToolTip("Choose an image")
-        browse.clicked.connect(self._browse)
-        clear = QPushButton("✕")
-        clear.setFixedWidth(30)
-        clear.setToolTip("No image")
-        clear.clicked.connect(self.path.clear)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.path, 1)
-        row.addWidget(browse)
-        row.addWidget(clear)
-        self.setAcceptDrops(True)
-
-    def value(self) -> str:
-        return self.path.text().strip()
-
-    def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose an image", self.value(), IMAGE_FILTER)
-        if path:
-            self.path.setText(path)
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        urls = event.mimeData().urls()
-        if len(urls) == 1 and urls[0].isLocalFile() and Path(urls[0].toLocalFile()).suffix.lower() in IMAGE_SUFFIXES:
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        self.path.setText(event.mimeData().urls()[0].toLocalFile())
-        event.acceptProposedAction()
-
-
-class ReferenceList(QWidget):
-    """Reference images (a character, an object, a place) for models that take them (Wan VACE): a list
-    that takes dropped image files, with Add and Remove."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.list = QListWidget()
-        self.list.setMaximumHeight(52)
-        self.list.setToolTip("Images of what the shot should show; drop image files here")
-        add = QPushButton("+")
-        add.setFixedWidth(30)
-        add.setToolTip("Add reference images")
-        add.clicked.connect(self._browse)
-        remove = QPushButton("−")
-        remove.setFixedWidth(30)
-        remove.setToolTip("Remove the selected reference")
-        remove.clicked.connect(self._remove_selected)
-        buttons = QVBoxLayout()
-        buttons.setContentsMargins(0, 0, 0, 0)
-        buttons.addWidget(add)
-        buttons.addWidget(remove)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.list, 1)
-        row.addLayout(buttons)
-        self.setAcceptDrops(True)
-
-    def paths(self) -> list[str]:
-        return [self.list.item(i).text() for i in range(self.list.count())]
-
-    def _remove_selected(self) -> None:
-        for item in self.list.selectedItems():
-            self.list.takeItem(self.list.row(item))
-
-    def add(self, path: str) -> None:
-        if path not in self.paths():
-            self.list.addItem(path)
-
-    def _browse(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Choose reference images", "", IMAGE_FILTER)
-        for path in paths:
-            self.add(path)
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        urls = event.mimeData().urls()
-        if urls and all(u.isLocalFile() and Path(u.toLocalFile()).suffix.lower() in IMAGE_SUFFIXES for u in urls):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        for url in event.mimeData().urls():
-            self.add(url.toLocalFile())
-        event.acceptProposedAction()
-
-
-class PromptExpander(QWidget):
-    """Expand: the local text model rewrites the prompt into a detailed one, in its own process
-    (`python -m studio.engine.expand`), into an editable box whose text the recipe keeps."""
-
-    def __init__(self, prompt: QPlainTextEdit, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._prompt = prompt
-        self._folder: Path | None = None
-        self._process: QProcess | None = None
-        self.button = QPushButton("Expand")
-        self.button.setToolTip("Have the local text model rewrite the prompt into a detailed shot description")
-        self.button.clicked.connect(self.start)
-        self.status = QLabel("")
-        self.status.setObjectName("hint")
-        self.status.setWordWrap(True)
-        self.text = QPlainTextEdit()
-        self.text.setPlaceholderText("Expanded prompt: what the model is given instead of the prompt above "
-                                     "(editable; clear it to use the prompt as written)")
-        self.text.setMaximumHeight(90)
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.button)
-        row.addWidget(self.status, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(row)
-        layout.addWidget(self.text)
-        self._expanded_from = ""
-        prompt.textChanged.connect(self._prompt_changed)
-        self.set_model(None)
-
-    def _prompt_changed(self) -> None:
-        if self.value() and self._expanded_from and self._prompt.toPlainText().strip() != self._expanded_from:
-            self.status.setText("The prompt changed after it was expanded: Expand again, or edit the expansion.")
-
-    def set_model(self, folder: Path | None) -> None:
-        """The expander's text model folder, or None when none is installed."""
-        self._folder = folder
-        self.button.setEnabled(folder is not None and self._process is None)
-        self.status.setText("" if folder else "No prompt expander installed: README → Prompt expansion")
-
-    def running(self) -> bool:
-        return self._process is not None
-
-    def start(self) -> None:
-        prompt = self._prompt.toPlainText().strip()
-        if self._folder is None or self._process is not None:
-            return
-        if not prompt:
-            self.status.setText("Write a few words first, then expand them.")
-            return
-        try:
-            child = engine_child("studio.engine.expand", str(self._folder.absolute()))
-        except OSError as exc:  # its folder cannot be made, or is another user's
-            self.status.setText(f"The expander cannot start: {exc}")
-            return
-        process = QProcess(self)
-        environment = QProcessEnvironment()
-        for key, value in child.env.items():
-            environment.insert(key, value)
-        process.setProcessEnvironment(environment)
-        process.setWorkingDirectory(child.cwd)
-        process.finished.connect(self._finished)
-        self._process = process
-        self.button.setEnabled(False)
-        self.status.setText("Expanding…")
-        self._expanded_from = prompt
-        process.start(child.program, child.args)
-        process.write(prompt.encode())
-        process.closeWriteChannel()
-
-    def _finished(self, *_: object) -> None:
-        process, self._process = self._process, None
-        output = bytes(process.readAllStandardOutput()).decode(errors="replace").strip().splitlines()
-        process.deleteLater()
-        self.button.setEnabled(self._folder is not None)
-        try:
-            answer = json.loads(output[-1]) if output else {}
-        except json.JSONDecodeError:
-            answer = {}
-        if "expanded" in answer:
-            self.text.setPlainText(answer["expanded"])
-            self.status.setText("Expanded: edit it below, or clear it to use your prompt.")
-        else:
-            self.status.setText(answer.get("error") or "The expander stopped without an answer.")
-
-    def value(self) -> str:
-        return self.text.toPlainText().strip()
 
 
 def _model_tip(label: str, value: str) -> str:
