@@ -3,6 +3,8 @@ before it changes anything (a locked track, an overlap, frames the media does no
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from .errors import StudioError
 from .project import MediaKind, Project, Sequence, Track, conformed_length
 
@@ -19,6 +21,16 @@ class Command:
 
     def revert(self, project: Project) -> None:
         raise NotImplementedError
+
+
+T = TypeVar("T")
+
+
+def recorded(value: T | None) -> T:
+    """What apply() kept for revert(); a revert before its apply is a bug, not a user's mistake."""
+    if value is None:
+        raise RuntimeError("an edit was reverted before it was applied")
+    return value
 
 
 def _max_frames(project: Project, media_id: str) -> int | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from .command_base import Command, EditError, _check_placement, _check_unlocked, _max_frames
+from .command_base import Command, EditError, _check_placement, _check_unlocked, _max_frames, recorded
 from .project import FITS, RETIMES, Clip, MediaItem, MediaKind, Project, Sequence, TrackKind, new_id
 from .sequence_commands import AddMarker, AddTrack, DeleteMarker, EditMarker, EditTrack, RemoveTrack, SetSequenceFormat
 from .transition_commands import AddTransition, RemoveTransition, check_transition, cut_near, longest_transition
@@ -99,7 +99,7 @@ class MoveClip(Command):
     def revert(self, project: Project) -> None:
         seq = project.sequence
         track, clip = seq.find_clip(self.clip_id)
-        old_track_id, old_start = self._old
+        old_track_id, old_start = recorded(self._old)
         track.clips.remove(clip)
         clip.start = old_start
         seq.track(old_track_id).clips.append(clip)
@@ -143,7 +143,7 @@ class TrimClip(Command):
 
     def revert(self, project: Project) -> None:
         track, clip = project.sequence.find_clip(self.clip_id)
-        clip.start, clip.source_in, clip.source_out = self._old
+        clip.start, clip.source_in, clip.source_out = recorded(self._old)
         track.sort()
 
 
@@ -178,7 +178,7 @@ class SplitClip(Command):
         track, clip = project.sequence.find_clip(self.clip_id)
         _, right = project.sequence.find_clip(self.new_clip_id)
         track.clips.remove(right)
-        clip.source_out, clip.fade_in, clip.fade_out = self._old_out
+        clip.source_out, clip.fade_in, clip.fade_out = recorded(self._old_out)
 
 
 @dataclass
@@ -194,7 +194,7 @@ class DeleteClip(Command):
         self._removed = (track.id, clip)
 
     def revert(self, project: Project) -> None:
-        track_id, clip = self._removed
+        track_id, clip = recorded(self._removed)
         track = project.sequence.track(track_id)
         track.clips.append(clip)
         track.sort()
@@ -222,7 +222,7 @@ class SetActiveTake(Command):
 
     def revert(self, project: Project) -> None:
         _, clip = project.sequence.find_clip(self.clip_id)
-        clip.media_id = self._old
+        clip.media_id = recorded(self._old)
 
 
 @dataclass
@@ -254,7 +254,7 @@ class UseTake(Command):
 
     def revert(self, project: Project) -> None:
         track, clip = project.sequence.find_clip(self.clip_id)
-        clip.media_id, clip.start, clip.source_in, clip.source_out, clip.takes = self._old
+        clip.media_id, clip.start, clip.source_in, clip.source_out, clip.takes = recorded(self._old)
         track.sort()
 
 
@@ -311,5 +311,5 @@ class EditClip(Command):
 
     def revert(self, project: Project) -> None:
         _, clip = project.sequence.find_clip(self.clip_id)
-        for key, value in self._before.items():
+        for key, value in recorded(self._before).items():
             setattr(clip, key, value)

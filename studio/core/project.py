@@ -279,7 +279,9 @@ class Track:
         return next((t for t in self.transitions if t.id == transition_id), None)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "kind": str(self.kind), "name": self.name, "clips": [c.to_dict() for c in self.clips]}
+        data: dict[str, Any] = {
+            "id": self.id, "kind": str(self.kind), "name": self.name, "clips": [c.to_dict() for c in self.clips]
+        }
         data.update({k: True for k in ("locked", "muted", "hidden") if getattr(self, k)})
         if self.transitions:
             data["transitions"] = [t.to_dict() for t in self.transitions]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .command_base import Command, EditError, _check_unlocked
+from .command_base import Command, EditError, _check_unlocked, recorded
 from .project import Marker, Project, Track, TrackKind
 from .timebase import FrameRate
 
@@ -28,7 +28,7 @@ class SetSequenceFormat(Command):
 
     def revert(self, project: Project) -> None:
         seq = project.sequence
-        seq.width, seq.height, seq.fps = self._old
+        seq.width, seq.height, seq.fps = recorded(self._old)
 
 
 @dataclass
@@ -75,7 +75,7 @@ class EditMarker(Command):
 
     def revert(self, project: Project) -> None:
         marker = project.sequence.marker(self.marker_id)
-        marker.name, marker.frame = self._before
+        marker.name, marker.frame = recorded(self._before)
         project.sequence.markers.sort(key=lambda m: m.frame)
 
 
@@ -92,7 +92,7 @@ class DeleteMarker(Command):
         markers.remove(marker)
 
     def revert(self, project: Project) -> None:
-        index, marker = self._removed
+        index, marker = recorded(self._removed)
         project.sequence.markers.insert(index, marker)
 
 
@@ -130,7 +130,7 @@ class RemoveTrack(Command):
         seq.tracks.remove(track)
 
     def revert(self, project: Project) -> None:
-        index, track = self._removed
+        index, track = recorded(self._removed)
         project.sequence.tracks.insert(index, track)
 
 
@@ -160,5 +160,5 @@ class EditTrack(Command):
 
     def revert(self, project: Project) -> None:
         track = project.sequence.track(self.track_id)
-        for key, value in self._before.items():
+        for key, value in recorded(self._before).items():
             setattr(track, key, value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .command_base import Command, EditError, _check_unlocked
+from .command_base import Command, EditError, _check_unlocked, recorded
 from .project import Clip, Project, Track, Transition, TransitionKind
 
 
@@ -70,7 +70,7 @@ class RemoveTransition(Command):
         track.transitions.remove(transition)
 
     def revert(self, project: Project) -> None:
-        index, transition = self._removed
+        index, transition = recorded(self._removed)
         project.sequence.track(self.track_id).transitions.insert(index, transition)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from .command_base import Command, EditError, _check_unlocked, _max_frames
+from .command_base import Command, EditError, _check_unlocked, _max_frames, recorded
 from .project import Clip, Project, Track, new_id
 
 
@@ -36,7 +36,7 @@ class _TrackEdit(Command):
         self._track_id, self._before = track.id, _copy_clips(track)
 
     def revert(self, project: Project) -> None:
-        project.sequence.track(self._track_id).clips = [copy.deepcopy(c) for c in self._before]
+        project.sequence.track(recorded(self._track_id)).clips = [copy.deepcopy(c) for c in recorded(self._before)]
 
 
 @dataclass

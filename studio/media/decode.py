@@ -18,10 +18,10 @@ import subprocess
 import tempfile
 import threading
 import weakref
-from typing import IO
 from collections import OrderedDict
 from collections.abc import Hashable
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from PIL import Image, ImageOps

@@ -19,7 +19,7 @@ _FLOW = dict(pyr_scale=0.5, levels=4, winsize=15, iterations=3, poly_n=5, poly_s
 
 
 def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return cv2.calcOpticalFlowFarneback(a, b, None, **_FLOW)  # type: ignore[call-overload]  # stubs want every setting by position
+    return cv2.calcOpticalFlowFarneback(a, b, None, **_FLOW)  # type: ignore[call-overload]  # its stubs want every setting by position
 
 
 def _warp(picture: np.ndarray, flow: np.ndarray, grid: np.ndarray) -> np.ndarray:
