@@ -23,10 +23,10 @@ import threading
 from pathlib import Path
 from typing import NoReturn
 
-from .core.errors import StudioError
-from .core.recipe import BRIDGE_PROMPT, RESTYLE_STRENGTH, Condition, Mode, Recipe, variations
-from .core.shape import valid_frames_at_least, valid_frames_at_most
-from .core.timebase import FrameRate
+from ..core.errors import StudioError
+from ..core.recipe import BRIDGE_PROMPT, RESTYLE_STRENGTH, Condition, Mode, Recipe, variations
+from ..core.shape import valid_frames_at_least, valid_frames_at_most
+from ..core.timebase import FrameRate
 
 EXIT_FAILED = 1  # the job ran and failed
 EXIT_BAD_REQUEST = 2  # nothing ran: the request cannot be made
@@ -52,7 +52,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     try:
         import torch
 
-        from .engine.loader import pick_device
+        from ..engine.loader import pick_device
 
         device = pick_device()
         print(f"torch       {torch.__version__}")
@@ -62,7 +62,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             free, _ = torch.cuda.mem_get_info(device.torch_device)
             line += f", {props.name}, {props.total_memory / 2**30:.1f} GB ({free / 2**30:.1f} GB free)"
         print(line)
-        from .engine import gpu
+        from ..engine import gpu
 
         warning = gpu.unused_gpu_warning(
             gpu.nvidia_gpu(), torch.__version__, torch.version.cuda, torch.cuda.is_available()
@@ -72,7 +72,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     except Exception as exc:  # a broken torch install is what doctor is for
         print(f"torch       cannot be used: {exc}")
     try:
-        from .media import ffmpeg
+        from ..media import ffmpeg
 
         exe = ffmpeg.executable()
         version = subprocess.run([exe, "-version"], capture_output=True, text=True).stdout.split("\n")[0]
@@ -80,7 +80,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     except Exception as exc:
         print(f"ffmpeg      not found: {exc}")
     print(f"display     {_display()}")
-    from .engine.cards import CardError, catalogue
+    from ..engine.cards import CardError, catalogue
 
     try:
         models = catalogue(args.models_dir)
@@ -92,8 +92,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     for entry in installed:
         print(f"  {entry.card.id:30} {entry.folder}")
         if device is not None:
-            from .engine.loader import plan_memory
-            from .engine.memory import MemoryTierError
+            from ..engine.loader import plan_memory
+            from ..engine.memory import MemoryTierError
 
             try:
                 plan = plan_memory(entry.card, device, folder=entry.folder)
@@ -118,8 +118,8 @@ def _display() -> str:
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
-    from .engine.cards import catalogue, two_pass_parts
-    from .engine.weights import ModelFolderError, check_folder
+    from ..engine.cards import catalogue, two_pass_parts
+    from ..engine.weights import ModelFolderError, check_folder
 
     models = catalogue(args.models_dir)
     for entry in models:
@@ -153,9 +153,9 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 
 
 def cmd_models_download(args: argparse.Namespace) -> int:
-    from .engine.cards import load_cards
-    from .engine.download import DownloadError, download, plan_download
-    from .engine.weights import models_root
+    from ..engine.cards import load_cards
+    from ..engine.download import DownloadError, download, plan_download
+    from ..engine.weights import models_root
 
     cards = load_cards()
     card = cards.get(args.id) or next((c for c in cards.values() if c.repo == args.id), None)
@@ -194,9 +194,9 @@ def cmd_models_download(args: argparse.Namespace) -> int:
 
 def cmd_models_fit(args: argparse.Namespace) -> int:
     """Each card's memory tier on a GPU of the given size, and the component that decided it."""
-    from .engine.cards import CardError, catalogue
-    from .engine.footprint import FootprintError, footprint
-    from .engine.memory import plan_for_footprint
+    from ..engine.cards import CardError, catalogue
+    from ..engine.footprint import FootprintError, footprint
+    from ..engine.memory import plan_for_footprint
 
     if args.gpu_memory <= 0:
         raise CommandError(f"--gpu-memory should be positive, not {args.gpu_memory:g}")
@@ -225,7 +225,7 @@ def cmd_models_fit(args: argparse.Namespace) -> int:
 
 
 def cmd_models_tiny(args: argparse.Namespace) -> int:
-    from .engine.tiny import build_tiny
+    from ..engine.tiny import build_tiny
 
     try:
         folder = build_tiny(args.family, args.dir)
@@ -251,7 +251,7 @@ def cmd_models_train_demo(args: argparse.Namespace) -> int:
         probe_file.unlink()
     except OSError as exc:
         raise CommandError(f"cannot write to {folder} ({exc.strerror or exc}); choose another folder") from exc
-    from .demo.train import train
+    from ..demo.train import train
 
     _say(f"training the demo model in {folder} (resumes from {folder / 'checkpoints'}; the loss goes to "
          f"{folder / 'training-log.csv'})")
@@ -268,7 +268,7 @@ def cmd_models_train_demo(args: argparse.Namespace) -> int:
 
 def _clip_info(path: str):
     """A clip's size, rate and frame count, or a one-line CommandError."""
-    from .media.probe import MediaError, probe
+    from ..media.probe import MediaError, probe
 
     if not Path(path).is_file():
         raise CommandError(f"the clip {Path(path).absolute()} does not exist")
@@ -283,7 +283,7 @@ def _clip_info(path: str):
 
 def _frames_asked(args: argparse.Namespace, fps: float, default: int, notes: list[str]) -> int:
     """The frames --seconds or --frames ask for (new frames, for the clip verbs), else default."""
-    from .engine.requests import RequestError, check_length, check_seconds
+    from ..engine.requests import RequestError, check_length, check_seconds
 
     if args.seconds is not None:
         try:
@@ -313,8 +313,8 @@ def _keyframe(text: str) -> Condition:
 def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
     """The recipe the arguments ask for, with the card's (or the clip's) defaults where they are
     silent, prepared. args.command is generate, extend or connect."""
-    from .engine.modes import overlap_frames
-    from .engine.requests import check_fps, prepare, resolve_model
+    from ..engine.modes import overlap_frames
+    from ..engine.requests import check_fps, prepare, resolve_model
 
     card = resolve_model(args.model, args.models_dir).card
     k = overlap_frames(card)
@@ -403,7 +403,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
                            allow_long=args.allow_long)
     notes += more
     if mode in (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD, Mode.CONNECT, Mode.LOOP):
-        from .engine.modes import new_frame_count
+        from ..engine.modes import new_frame_count
 
         where = {
             Mode.EXTEND_FORWARD: f"the first {k} of them overlap the clip's end",
@@ -417,8 +417,8 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
 
 
 def _expanded(prompt: str, expander: str | None) -> str:
-    from .engine.expand import expand
-    from .engine.weights import ExpanderError, find_expander
+    from ..engine.expand import expand
+    from ..engine.weights import ExpanderError, find_expander
 
     try:
         folder = find_expander(expander)
@@ -443,15 +443,15 @@ def take_outputs(output: Path, takes: int) -> list[Path]:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .engine.jobs import JobDone, JobPartial, JobProgress
-    from .engine.requests import MAX_SEED, RequestError
-    from .engine.service import EngineService
+    from ..engine.jobs import JobDone, JobPartial, JobProgress
+    from ..engine.requests import MAX_SEED, RequestError
+    from ..engine.service import EngineService
 
     output = Path(args.output).absolute()
     if output.suffix.lower() not in (".mp4", ".mkv"):
         raise CommandError(f"the output {args.output} should end in .mp4 (H.264) or .mkv (lossless)")
     if args.memory is None:
-        from .engine.memory import MemoryTierError, requested_tier
+        from ..engine.memory import MemoryTierError, requested_tier
 
         try:
             requested_tier()
@@ -570,7 +570,7 @@ def _add_sidecar(path: Path) -> bool:
     Whether the output is kept: a file that carries no mark at all is removed (said), not left as one."""
     import json
 
-    from .media.provenance import Mark, ProvenanceError, can_sign, read_tags, write_sidecar
+    from ..media.provenance import Mark, ProvenanceError, can_sign, read_tags, write_sidecar
 
     if can_sign(path):
         return True  # its manifest and tags went on before the worker announced it
@@ -594,9 +594,9 @@ def _add_sidecar(path: Path) -> bool:
 
 def load_input(path: str, rate: float = 24.0):
     """A project folder, or a timeline file the studio imports (.otio, .otioz, FCP .xml, .edl)."""
-    from .core.store import ProjectError, load
-    from .core.temporaries import sweep as sweep_temporaries
-    from .media.interchange import ADAPTERS, InterchangeError, read_timeline
+    from ..core.store import ProjectError, load
+    from ..core.temporaries import sweep as sweep_temporaries
+    from ..media.interchange import ADAPTERS, InterchangeError, read_timeline
 
     if Path(path).suffix.lower() in ADAPTERS:
         try:
@@ -612,7 +612,7 @@ def load_input(path: str, rate: float = 24.0):
 
 
 def cmd_export_timeline(args: argparse.Namespace) -> int:
-    from .media.interchange import InterchangeError, write_timeline
+    from ..media.interchange import InterchangeError, write_timeline
 
     project = load_input(args.input, args.rate)
     try:
@@ -635,7 +635,7 @@ def _frame_number(text: str, fps: FrameRate) -> int:
 
 
 def _render_settings(args: argparse.Namespace):
-    from .media.export import ExportError, RenderSettings, load_presets
+    from ..media.export import ExportError, RenderSettings, load_presets
 
     settings = RenderSettings()
     if args.preset:
@@ -661,7 +661,7 @@ def _render_settings(args: argparse.Namespace):
 
 
 def _render_rate(text: str | None) -> FrameRate | None:
-    from .engine.requests import FPS_RANGE
+    from ..engine.requests import FPS_RANGE
 
     if not text:
         return None
@@ -676,7 +676,7 @@ def _render_rate(text: str | None) -> FrameRate | None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .media.export import ExportCancelled, export_sequence  # written alongside: imported when used
+    from ..media.export import ExportCancelled, export_sequence  # written alongside: imported when used
 
     settings = _render_settings(args)  # numbers first: nothing is read for a request that cannot run
     project = load_input(args.project, args.rate)
@@ -738,7 +738,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     found (VERIFY_EXITS). A tampered file says TAMPERED first, before anything it carries."""
     import json
 
-    from .media.provenance import ProvenanceError, verify
+    from ..media.provenance import ProvenanceError, verify
 
     try:
         verdict = verify(args.file)
@@ -921,7 +921,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _shot_options(p: argparse.ArgumentParser, length_help: str) -> None:
     """The options generate, extend and connect share."""
-    from .engine.requests import FPS_RANGE, MAX_GUIDANCE, MAX_SECONDS, MAX_SECONDS_LONG, MAX_SEED, MAX_STEPS
+    from ..engine.requests import FPS_RANGE, MAX_GUIDANCE, MAX_SECONDS, MAX_SECONDS_LONG, MAX_SEED, MAX_STEPS
 
     p.add_argument("-m", "--model", required=True, help="a model card id or a diffusers model folder")
     p.add_argument("--expand", action="store_true", help="rewrite the prompt into a detailed one first (kept in "
@@ -965,7 +965,7 @@ def _finite(text: str) -> float:
 
 def _rate(text: str) -> float:
     """An EDL's frame rate: a number within the studio's frame rates."""
-    from .engine.requests import FPS_RANGE
+    from ..engine.requests import FPS_RANGE
 
     value = _finite(text)
     if not FPS_RANGE[0] <= value <= FPS_RANGE[1]:
@@ -974,7 +974,7 @@ def _rate(text: str) -> float:
 
 
 def _memory_tier(text: str) -> str:
-    from .engine.memory import MemoryTierError, check_tier
+    from ..engine.memory import MemoryTierError, check_tier
 
     try:
         return check_tier(text)
