@@ -125,7 +125,7 @@ def parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", required=True,
                         help="the file to write (.mp4, .mov, .wav), or a new folder for a PNG sequence")
     render.add_argument("--preset", help="a render preset: web-1080p, vertical-1080x1920, square-1080, "
-                        "dci-2k-scope, prores-master (resources/render_presets.toml)")
+                        "dci-2k-scope, prores-master (studio/resources/render_presets.toml)")
     render.add_argument("--range", help="IN-OUT: render only these frames (OUT included), as frame numbers "
                         "or timecodes HH:MM:SS:FF")
     render.add_argument("--codec", help="h264, h265, av1, prores_422hq, prores_4444, png or wav")

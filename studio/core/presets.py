@@ -1,12 +1,16 @@
-"""Aspect-ratio and resolution presets, read from resources/presets.toml."""
+"""Aspect-ratio and resolution presets, read from studio/resources/presets.toml; where the studio's
+data files are."""
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+# The studio's data files (style sheet, presets, prompt policy) are package data, so an installed
+# studio has them as a checkout does. pip installs a wheel's package data as plain files.
+RESOURCES = Path(str(files("studio") / "resources"))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The prompt policy: user-editable rules a prompt is checked against before a job is queued.
 
-resources/prompt_policy.toml holds the studio's rules; prompt_policy.toml in the user's settings
+studio/resources/prompt_policy.toml holds the studio's rules; prompt_policy.toml in the user's settings
 folder adds rules, replaces one of the same name, or turns one off (enabled = false). No torch:
 the editor checks prompts itself, before anything reaches the engine.
 """

@@ -4,7 +4,7 @@ frame through the same compositor the viewer uses.
 Frames go to ffmpeg's stdin as raw RGB at the sequence's exact rational rate, so the file holds
 exactly the sequence's frames (or those of the range asked for); another output size is fitted
 (or filled, or stretched) by ffmpeg's scaler, another rate conformed by dropping or repeating
-frames. RenderSettings say how; resources/render_presets.toml names the usual ones.
+frames. RenderSettings say how; studio/resources/render_presets.toml names the usual ones.
 
 ffmpeg writes a temporary file (or folder) beside the target, which is renamed over it only once
 complete and checked: a cancelled or failed export leaves nothing new behind, and an older file at
@@ -105,7 +105,7 @@ class RenderSettings:
 
 
 def load_presets(path: str | os.PathLike[str] | None = None) -> dict[str, RenderSettings]:
-    """The render presets (resources/render_presets.toml): id -> settings."""
+    """The render presets (studio/resources/render_presets.toml): id -> settings."""
     path = Path(path) if path else RESOURCES / "render_presets.toml"
     with open(path, "rb") as f:
         data = tomllib.load(f)

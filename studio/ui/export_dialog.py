@@ -85,7 +85,7 @@ class ExportDialog(QDialog):
         for codec in ("h265", "av1", "prores_4444", "png", "wav"):
             self.format.addItem(f"{export.CODECS[codec].label} — the sequence's size and rate",
                                 export.RenderSettings(codec))
-        self.format.setToolTip("Presets come from resources/render_presets.toml")
+        self.format.setToolTip("Presets come from studio/resources/render_presets.toml")
         self.format.currentIndexChanged.connect(self._format_changed)
         self.provenance = QCheckBox("Mark as AI-generated (C2PA)")
         self.provenance.setChecked(True)

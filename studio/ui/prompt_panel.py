@@ -36,7 +36,7 @@ __all__ = ["DISABLED_TEXT", "GENERIC_PROMPT_HINT", "IMAGE_FILTER", "MAX_SEED", "
            "PromptPanel", "ReferenceList"]
 
 MAX_SEED = 2**31 - 1
-DISABLED_TEXT = QColor("#6d7280")  # QPushButton:disabled in resources/style.qss
+DISABLED_TEXT = QColor("#6d7280")  # QPushButton:disabled in studio/resources/style.qss
 
 GENERIC_PROMPT_HINT = "Describe the shot: subject, action, setting, light, camera…"
 
@@ -52,7 +52,7 @@ def _offer(combo: QComboBox, index: int, ok: bool, why: str) -> None:
         item = model.item(index)
         item.setEnabled(ok)
         item.setToolTip(why)
-        # The theme's one text colour covers disabled items too: grey them as resources/style.qss greys buttons.
+        # The theme's one text colour covers disabled items too: grey them as studio/resources/style.qss greys buttons.
         item.setForeground(QBrush() if ok else QBrush(DISABLED_TEXT))
 
 
