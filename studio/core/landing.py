@@ -141,9 +141,9 @@ def landing_from_dict(data: Mapping[str, Any]) -> Landing:
         raise TypeError(f"a landing with the keys {sorted(data)}")
     get = data.get
     if get("extension") is not None:
-        ext = dict(get("extension"))
-        if set(ext) != {"clip_id", "edge", "frames", "old_frames"}:
-            raise TypeError(f"an extension with the keys {sorted(ext)}")
+        ext = get("extension")
+        if not isinstance(ext, Mapping) or set(ext) != {"clip_id", "edge", "frames", "old_frames"}:
+            raise TypeError(f"an extension that is not one this studio writes: {ext!r}")
         if ext["edge"] == "whole":
             return Replacement(data["take_id"], ext["clip_id"], ext["frames"], ext["old_frames"])
         return Extension(data["take_id"], **ext)

@@ -90,8 +90,8 @@ def test_the_export_dialog_starts_in_the_last_export_folder(qtbot, open_window, 
     out = tmp_path / "deliveries"
     out.mkdir()
     window = open_window(project_with_a_clip(tmp_path))
-    window.export()
-    dialog = window.export_dialog
+    window.files.export()
+    dialog = window.files.export_dialog
     assert not dialog.path.text().startswith(str(out))
     dialog.path.setText(str(out / "cut.mp4"))
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
