@@ -297,7 +297,7 @@ def test_opening_a_project_another_studio_has_open_says_so(qtbot, open_window, t
     first = open_window(project)
     second = open_window()
     second.autosaver.ask = lambda folder, path: pytest.fail("a running studio has not crashed")
-    second.open_project(str(project.folder))
+    second.files.open_project(str(project.folder))
     assert "also open in another studio" in second.statusBar().currentMessage()
     first.close()  # the lock is the second studio's now: the first one's close leaves it
     assert autosave.read_lock(project.folder)["token"] == second.autosaver._token

@@ -101,9 +101,9 @@ def test_the_export_dialog_starts_in_the_last_export_folder(qtbot, open_window, 
     close(window)
 
     again = open_window(store.load(tmp_path / "Keep.studio"))
-    again.export()
-    assert again.export_dialog.path.text() == str(out / "Keep.mp4")
-    again.export_dialog.close()
+    again.files.export()
+    assert again.files.export_dialog.path.text() == str(out / "Keep.mp4")
+    again.files.export_dialog.close()
 
 
 def test_a_remembered_models_folder_that_is_gone_is_said_not_used(qtbot, open_window, tmp_path):
