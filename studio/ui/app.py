@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     service = EngineService()
     window = MainWindow(service)
     if len(argv) > 1:
-        window.open_project(argv[1])
+        window.files.open_project(argv[1])
     window.autosaver.recover_previous_session()  # work left by a studio that stopped without closing
     window.show()
     closed = asyncio.Event()

@@ -96,7 +96,7 @@ def test_autosaves_only_unsaved_changes_and_never_touches_project_json(qtbot, op
     assert len(autosave.autosaves(project.folder)) == 1
 
     split_with_keys(qtbot, window, 5)
-    window.save()
+    window.files.save()
     qtbot.wait(150)  # saved: nothing to autosave
     assert len(autosave.autosaves(project.folder)) == 1
 
@@ -153,9 +153,9 @@ CRASH = textwrap.dedent("""
     if sys.argv[1] == "untitled":
         window.document.push(SetSequenceFormat(64, 48, FrameRate(25)))
     else:
-        window.open_project(sys.argv[1])
+        window.files.open_project(sys.argv[1])
         window.timeline.set_playhead(10)
-        window.split_at_playhead()
+        window.edits.split_at_playhead()
     assert window.autosaver.autosave_now() is not None
     print(window.document.folder, flush=True)
     os._exit(3)  # the studio dies: no close, no clean-up
@@ -181,7 +181,7 @@ def test_opening_a_project_after_a_crash_offers_its_autosave(qtbot, open_window,
     window = open_window()
     asked = []
     window.autosaver.ask = lambda folder, path: asked.append((folder, path)) or Answer.RECOVER
-    window.open_project(str(project.folder))
+    window.files.open_project(str(project.folder))
     assert asked and asked[0][0] == project.folder
     assert clip_spans(window) == [(0, 10), (10, 24)]  # the split made before the crash
     assert window.document.is_modified() and window.windowTitle().startswith("Film •")
@@ -197,7 +197,7 @@ def test_opening_a_project_after_a_crash_offers_its_autosave(qtbot, open_window,
     assert not autosave.lock_path(project.folder).exists()
     window = open_window()
     window.autosaver.ask = lambda folder, path: pytest.fail("a clean close left nothing to recover")
-    window.open_project(str(project.folder))
+    window.files.open_project(str(project.folder))
 
 
 def test_the_next_start_offers_an_untitled_project_lost_in_a_crash(qtbot, open_window, tmp_path):
@@ -244,12 +244,12 @@ def test_the_recovery_question_open_saved_and_cancel(qtbot, open_window, tmp_pat
     before = window.document.project
 
     click_when_shown(qtbot, "Cancel")
-    window.open_project(str(project.folder))
+    window.files.open_project(str(project.folder))
     assert window.document.project is before  # cancelled: nothing opened
     assert autosave.ended_uncleanly(autosave.read_lock(project.folder))  # still offered next time
 
     click_when_shown(qtbot, "Open Saved")
-    window.open_project(str(project.folder))
+    window.files.open_project(str(project.folder))
     assert window.document.folder == project.folder
     assert clip_spans(window) == [(0, 24)] and not window.document.is_modified()
     assert len(autosave.autosaves(project.folder)) == 1  # the autosave stays in autosave/
@@ -263,17 +263,17 @@ def test_damaged_autosaves_are_skipped_with_a_message(qtbot, open_window, tmp_pa
     damaged.write_text("{ cut off")
     window = open_window()
     window.autosaver.ask = lambda folder, path: Answer.RECOVER if path == good else pytest.fail(str(path))
-    window.open_project(str(project.folder))
+    window.files.open_project(str(project.folder))
     assert clip_spans(window) == [(0, 10), (10, 24)]
 
     # Nothing loadable at all: the project opens as saved, with a message, and no question.
     window.document.undo_stack.setClean()
-    window.new_project()
+    window.files.new_project()
     good.write_text(json.dumps({"schema": 99}))
     autosave.lock_path(project.folder).write_text("{ a lock from a studio that died mid-write")
     messages = []
     window.autosaver.message.connect(messages.append)
-    window.open_project(str(project.folder))
+    window.files.open_project(str(project.folder))
     assert clip_spans(window) == [(0, 24)] and not window.document.is_modified()
     assert any("newer studio" in m for m in messages) and any("damaged" in m for m in messages)
 
@@ -282,7 +282,7 @@ def test_the_lock_follows_the_open_project_and_goes_on_close(qtbot, open_window,
     first, second = make_project(tmp_path, "First"), make_project(tmp_path, "Second")
     window = open_window(first)
     assert autosave.read_lock(first.folder)["pid"] == os.getpid()
-    window.open_project(str(second.folder))
+    window.files.open_project(str(second.folder))
     assert not autosave.lock_path(first.folder).exists()
     assert autosave.lock_path(second.folder).exists()
     sessions = list(window.autosaver.sessions.glob("*.json"))
@@ -297,7 +297,7 @@ def test_opening_a_project_another_studio_has_open_says_so(qtbot, open_window, t
     first = open_window(project)
     second = open_window()
     second.autosaver.ask = lambda folder, path: pytest.fail("a running studio has not crashed")
-    second.open_project(str(project.folder))
+    second.files.open_project(str(project.folder))
     assert "also open in another studio" in second.statusBar().currentMessage()
     first.close()  # the lock is the second studio's now: the first one's close leaves it
     assert autosave.read_lock(project.folder)["token"] == second.autosaver._token
@@ -315,15 +315,15 @@ def test_open_recent_lists_opened_and_saved_projects_most_recent_first(qtbot, op
     window = open_window()
     assert not window.recent_menu.isEnabled()
     for project in projects:
-        window.open_project(str(project.folder))
+        window.files.open_project(str(project.folder))
     titles = recent_titles(window)
     assert len(titles) == 10
     assert titles[0] == "&1 P11" and titles[-1] == "&0 P2"
 
     split_with_keys(qtbot, window, 6)
-    monkeypatch.setattr("studio.ui.main_window.QFileDialog.getSaveFileName",
+    monkeypatch.setattr("studio.ui.file_actions.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(tmp_path / "Copy.studio"), ""))
-    window.save_as()
+    window.files.save_as()
     assert recent_titles(window)[:2] == ["&1 Copy", "&2 P11"]
 
     second = open_window()  # another window, or the next start, sees the same list
@@ -337,8 +337,8 @@ def test_open_recent_lists_opened_and_saved_projects_most_recent_first(qtbot, op
 def test_a_recent_project_that_is_gone_is_dropped_with_a_message(qtbot, open_window, tmp_path):
     gone = make_project(tmp_path, "Gone")
     window = open_window()
-    window.open_project(str(gone.folder))
-    window.new_project()
+    window.files.open_project(str(gone.folder))
+    window.files.new_project()
     gone.folder.rename(tmp_path / "Moved.studio")  # the person moved it away
     window.recent_menu.actions()[0].trigger()
     assert recent_titles(window) == []
@@ -355,7 +355,7 @@ def test_closing_with_changes_asks_and_cancel_keeps_the_window(qtbot, open_windo
     split_with_keys(qtbot, window, 10)
     answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard]
     asked = []
-    monkeypatch.setattr("studio.ui.main_window.QMessageBox.question",
+    monkeypatch.setattr("studio.ui.file_actions.QMessageBox.question",
                         lambda parent, title, text, *a: asked.append(title) or answers.pop(0))
     window.close()
     assert asked == ["Unsaved changes"]

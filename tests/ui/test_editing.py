@@ -58,16 +58,16 @@ def test_viewer_shows_the_frame_under_the_playhead(qtbot, window):
 
 def test_save_as_and_reopen_keep_the_edit(qtbot, window, tmp_path):
     window.timeline.set_playhead(12)
-    window.split_at_playhead()
+    window.edits.split_at_playhead()
     assert window.document.is_modified()
-    assert window._save_to(str(tmp_path / "Copy"))
+    assert window.files.save_to(str(tmp_path / "Copy"))
     assert not window.document.is_modified()
     saved = json.loads((tmp_path / "Copy.studio" / "project.json").read_text())
     assert len(saved["sequences"][0]["tracks"][0]["clips"]) == 2
     assert (tmp_path / "Copy.studio" / "media" / "ramp.mkv").exists()  # the take came along
-    window.new_project()
+    window.files.new_project()
     assert window.document.project.sequence.duration == 0
-    window.open_project(str(tmp_path / "Copy.studio"))
+    window.files.open_project(str(tmp_path / "Copy.studio"))
     assert window.document.project.sequence.duration == 24
     assert not window.document.project.is_offline(window.document.project.media["ramp"])
 
@@ -77,9 +77,9 @@ def test_opening_a_damaged_project_keeps_the_open_one(qtbot, window, tmp_path, m
     bad.mkdir()
     (bad / "project.json").write_text("{ not json")
     warnings = []
-    monkeypatch.setattr("studio.ui.main_window.QMessageBox.warning", lambda *a: warnings.append(a[2]))
+    monkeypatch.setattr("studio.ui.file_actions.QMessageBox.warning", lambda *a: warnings.append(a[2]))
     before = window.document.project
-    window.open_project(str(bad))
+    window.files.open_project(str(bad))
     assert window.document.project is before
     assert warnings and "not valid JSON" in warnings[0]
     assert (bad / "project.json").read_text() == "{ not json"

@@ -108,8 +108,8 @@ def test_ctrl_b_cuts_under_the_playhead_on_the_selected_clips_track_and_says_so(
 
 
 def test_export_settings_say_their_real_defaults(qtbot, window):
-    window.export()
-    dialog = window.export_dialog
+    window.files.export()
+    dialog = window.files.export_dialog
     assert (dialog.width.text(), dialog.height.text()) == ("32 (sequence)", "32 (sequence)")
     assert dialog.rate.currentText() == "24 fps (sequence)"
     assert dialog.quality.text() == "18 (H.264 default)"
@@ -129,8 +129,8 @@ def test_export_settings_say_their_real_defaults(qtbot, window):
 def test_show_in_folder_after_an_export(qtbot, window, tmp_path, monkeypatch):
     opened = []
     monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url.toLocalFile())))
-    window.export()
-    dialog = window.export_dialog
+    window.files.export()
+    dialog = window.files.export_dialog
     assert dialog.show_folder_button.isHidden()
     (tmp_path / "out").mkdir()
     dialog.path.setText(str(tmp_path / "out" / "cut.mp4"))

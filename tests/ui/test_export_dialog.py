@@ -35,8 +35,8 @@ def choose(dialog, text_start):
 
 
 def test_a_png_sequence_from_the_format_list(qtbot, window, tmp_path):
-    window.export()
-    dialog = window.export_dialog
+    window.files.export()
+    dialog = window.files.export_dialog
     dialog.path.setText(str(tmp_path / "stills.mp4"))
     choose(dialog, "PNG image sequence")
     assert dialog.path.text() == str(tmp_path / "stills")  # a folder: the extension goes
@@ -47,8 +47,8 @@ def test_a_png_sequence_from_the_format_list(qtbot, window, tmp_path):
 
 
 def test_a_preset_from_the_list_renders_at_its_size(qtbot, window, tmp_path):
-    window.export()
-    dialog = window.export_dialog
+    window.files.export()
+    dialog = window.files.export_dialog
     dialog.path.setText(str(tmp_path / "film.mp4"))
     choose(dialog, "ProRes 422 HQ master")
     assert dialog.path.text().endswith("film.mov")
@@ -88,8 +88,8 @@ def export_and_wait(qtbot, dialog, path):
 
 
 def test_generated_shots_are_marked_unless_the_warning_is_confirmed(qtbot, generated_window, tmp_path, monkeypatch):
-    generated_window.export()
-    dialog = generated_window.export_dialog
+    generated_window.files.export()
+    dialog = generated_window.files.export_dialog
     assert dialog.provenance.isChecked() and dialog.provenance.text() == "Mark as AI-generated (C2PA)"
     export_and_wait(qtbot, dialog, tmp_path / "marked.mp4")
     verdict = verify(tmp_path / "marked.mp4")
@@ -122,8 +122,8 @@ def test_custom_settings_and_the_in_to_out_range(qtbot, window, tmp_path):
     window.viewer.set_mark_in()
     window.viewer.seek(4)
     window.viewer.set_mark_out()
-    window.export()
-    dialog = window.export_dialog
+    window.files.export()
+    dialog = window.files.export_dialog
     assert dialog.range.currentData() == (1, 5)  # the marks are offered, and chosen
     dialog.path.setText(str(tmp_path / "custom.mp4"))
     dialog.width.setValue(96)
@@ -155,8 +155,8 @@ def test_offline_clips_are_asked_about_before_the_export_runs(qtbot, window, tmp
         return answer["button"]
 
     monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
-    window.export()
-    dialog = window.export_dialog
+    window.files.export()
+    dialog = window.files.export_dialog
     dialog.path.setText(str(tmp_path / "film.mp4"))
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.state == "idle", timeout=30_000)  # checked on the export's thread

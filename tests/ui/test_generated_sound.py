@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 
 from studio.core import store
+from studio.core.landing import NewShot
 from studio.core.project import Project, TrackKind
 from studio.core.recipe import Mode, Recipe
 from studio.engine.jobs import JobDone
 from studio.media.takes import write_frames
-from studio.ui.main_window import _PendingShot
 
 
 def land(window, project: Project, name: str, sound: bool) -> Path:
@@ -20,9 +20,10 @@ def land(window, project: Project, name: str, sound: bool) -> Path:
     audio = np.zeros((6000, 2), np.float32) if sound else None
     take = write_frames(project.folder / "media" / f"{name}.mkv", frames, 24, audio=audio,
                         sample_rate=16000 if sound else None)
-    window._pending[name] = _PendingShot(name)
+    window.generation.pending[name] = NewShot(name)
     recipe = Recipe(mode=Mode.TEXT_TO_VIDEO, model="tiny", prompt=name, width=32, height=32, frames=9)
-    window._on_job_event(JobDone(name, str(take), recipe, 9, 32, 32, 24.0, 1.0, sound, 16000 if sound else None))
+    done = JobDone(name, str(take), recipe, 9, 32, 32, 24.0, 1.0, sound, 16000 if sound else None)
+    window.generation.on_job_event(done)
     return take
 
 

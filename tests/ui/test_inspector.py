@@ -65,7 +65,7 @@ def test_a_clip_whose_media_the_project_does_not_list_is_shown_not_a_crash(qtbot
     qtbot.mouseClick(window.timeline, Qt.MouseButton.LeftButton, pos=window.timeline.clip_rect(0, clip).center())
     assert window.timeline.selected == "stray"
     assert "Media missing" in window.inspector.details.text() and "nowhere" in window.inspector.details.text()
-    window.extend_clip("stray", "right", 5)  # what a drag past its edge asks for
+    window.shots.extend_clip("stray", "right", 5)  # what a drag past its edge asks for
     assert "Only a generated clip can be extended" in window.statusBar().currentMessage()
 
 

@@ -17,6 +17,6 @@ def test_opening_a_project_sweeps_its_stale_temporaries(open_window, tmp_path):
         path.write_bytes(b"half")
     os.utime(stale, (time.time() - 3 * 3600, time.time() - 3 * 3600))
     window = open_window(first)
-    window.open_project(str(folder))
+    window.files.open_project(str(folder))
     assert window.document.folder == folder
     assert not stale.exists() and fresh.exists()

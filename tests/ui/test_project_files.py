@@ -48,7 +48,7 @@ def test_a_damaged_project_is_refused_and_the_editor_keeps_running(open_window, 
         sys.set_int_max_str_digits(4300)
     on_disk = snapshot(bad)
 
-    window.open_project(str(bad))
+    window.files.open_project(str(bad))
     ((title, text),) = warnings
     assert title == "Cannot open project"
     assert text.startswith(f"{bad / 'project.json'}: {reason}") and "\n" not in text
@@ -67,7 +67,7 @@ def test_a_failed_save_as_keeps_the_project_where_it_was(open_window, tmp_path, 
         write_atomic(path, data)
 
     monkeypatch.setattr(store, "write_atomic", disk_full_there)
-    assert not window._save_to(str(tmp_path / "Copy.studio"))
+    assert not window.files.save_to(str(tmp_path / "Copy.studio"))
     ((title, text),) = warnings
     assert title == "Cannot save project"
     assert f"No space left on device; the project is still saved at {original}" in text
@@ -75,5 +75,5 @@ def test_a_failed_save_as_keeps_the_project_where_it_was(open_window, tmp_path, 
     assert window.windowTitle().startswith("Film")
 
     window.document.project.sequence.name = "Act 1"
-    assert window.save()  # the next Save goes to the original
+    assert window.files.save()  # the next Save goes to the original
     assert json.loads((original / "project.json").read_text())["sequences"][0]["name"] == "Act 1"

@@ -48,8 +48,8 @@ SESSION = textwrap.dedent("""
             window.timeline.setFocus()
             QTest.keyClick(window.timeline, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
             assert window.document.is_modified(), "the cut was not made"
-            window.export()
-            dialog = window.export_dialog
+            window.files.export()
+            dialog = window.files.export_dialog
             dialog.path.setText(sys.argv[2])
             dialog.export_button.click()
             dialog.wait()

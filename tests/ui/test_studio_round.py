@@ -88,8 +88,8 @@ def test_prompt_to_timeline_to_viewer_to_export(qtbot, window, tiny_ltx, tmp_pat
     assert shown.std() > 1  # a real picture, not a blank frame
 
     # Export through the dialog.
-    window.export()
-    dialog = window.export_dialog
+    window.files.export()
+    dialog = window.files.export_dialog
     out = tmp_path / "round.mp4"
     dialog.path.setText(str(out))
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)

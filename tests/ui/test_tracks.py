@@ -162,7 +162,7 @@ def test_track_states_are_saved_and_many_tracks_scroll_with_shift_wheel(qtbot, w
     last = timeline.rows()[-1]
     assert timeline.track_at(row_point(timeline, last.name).y()) == len(timeline.rows()) - 1
 
-    window._save_to(str(tmp_path / "Again"))
+    window.files.save_to(str(tmp_path / "Again"))
     again = store.load(tmp_path / "Again.studio")
     assert [t.name for t in again.sequence.tracks] == ["V1", "A1", "A2", "A3", "A4", "A5", "A6", "A7"]
     assert again.sequence.tracks[0].locked

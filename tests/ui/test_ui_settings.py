@@ -90,8 +90,8 @@ def test_the_export_dialog_starts_in_the_last_export_folder(qtbot, open_window, 
     out = tmp_path / "deliveries"
     out.mkdir()
     window = open_window(project_with_a_clip(tmp_path))
-    window.export()
-    dialog = window.export_dialog
+    window.files.export()
+    dialog = window.files.export_dialog
     assert not dialog.path.text().startswith(str(out))
     dialog.path.setText(str(out / "cut.mp4"))
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
@@ -101,9 +101,9 @@ def test_the_export_dialog_starts_in_the_last_export_folder(qtbot, open_window, 
     close(window)
 
     again = open_window(store.load(tmp_path / "Keep.studio"))
-    again.export()
-    assert again.export_dialog.path.text() == str(out / "Keep.mp4")
-    again.export_dialog.close()
+    again.files.export()
+    assert again.files.export_dialog.path.text() == str(out / "Keep.mp4")
+    again.files.export_dialog.close()
 
 
 def test_a_remembered_models_folder_that_is_gone_is_said_not_used(qtbot, open_window, tmp_path):

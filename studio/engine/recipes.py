@@ -1,0 +1,69 @@
+"""The recipes made from a clip: extend, loop, restyle, bridge (connect) and continue.
+
+The editor and the CLI both build these; here is the one place that says which mode, how many frames
+the model must make for the new frames asked for, and which inputs go in. Everything else (prompt,
+seed, steps, model…) comes from the base recipe the caller passes, which the builder copies. No torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..core.recipe import RESTYLE_STRENGTH, Condition, Mode, Recipe
+from ..core.shape import valid_frames_at_least, valid_frames_at_most
+from .cards import Card
+from .modes import overlap_frames
+
+
+def extend_frames(card: Card, new_frames: int) -> int:
+    """Frames the model makes so that at least `new_frames` of them are new (k overlap the clip)."""
+    return valid_frames_at_least(new_frames + overlap_frames(card), card.frame_step)
+
+
+def two_sided_frames(card: Card, new_frames: int) -> int:
+    """A loop's or a bridge's: k frames overlap each end."""
+    return valid_frames_at_least(new_frames + 2 * overlap_frames(card), card.frame_step)
+
+
+def restyle_frames(card: Card, clip_frames: int) -> int:
+    """As many frames as the clip has, down to a count the model can make."""
+    return valid_frames_at_most(min(clip_frames, card.max_frames), card.frame_step)
+
+
+def extend_recipe(base: Recipe, card: Card, clip: Condition, new_frames: int, *, backward: bool = False,
+                  **shot: object) -> Recipe:
+    """New frames after (or before) the clip, continuing its motion from its exact last (first) frames.
+    `shot`: the take's width, height and fps where they differ from the base's."""
+    return dataclasses.replace(
+        base, mode=Mode.EXTEND_BACKWARD if backward else Mode.EXTEND_FORWARD,
+        frames=extend_frames(card, new_frames), strength=1.0, conditions=[clip], **shot,
+    )
+
+
+def loop_recipe(base: Recipe, card: Card, clip: Condition, new_frames: int, **shot: object) -> Recipe:
+    """Frames after the clip that lead back into its first frame, so it plays in a loop."""
+    return dataclasses.replace(base, mode=Mode.LOOP, frames=two_sided_frames(card, new_frames),
+                               conditions=[clip], **shot)
+
+
+def restyle_recipe(base: Recipe, card: Card, clip: Condition, clip_frames: int, *, frames: int | None = None,
+                   strength: float | None = None, **shot: object) -> Recipe:
+    """The clip remade from a prompt (video to video): as long as it is, or `frames`, and as much of it
+    remade as `strength` says (the studio's default restyle strength unless given)."""
+    return dataclasses.replace(
+        base, mode=Mode.VIDEO_TO_VIDEO, frames=restyle_frames(card, clip_frames) if frames is None else frames,
+        strength=RESTYLE_STRENGTH if strength is None else strength, conditions=[clip], **shot,
+    )
+
+
+def bridge_recipe(base: Recipe, card: Card, before: Condition, after: Condition, new_frames: int, *,
+                  exact: bool = True, **shot: object) -> Recipe:
+    """A bridge from the end of one clip to the start of another with at least `new_frames` new frames;
+    `exact`: exactly that many (the next longer bridge the model makes, thinned to it — a gap's length)."""
+    return dataclasses.replace(base, mode=Mode.CONNECT, frames=two_sided_frames(card, new_frames),
+                               conditions=[before, after], bridge_frames=new_frames if exact else None, **shot)
+
+
+def continue_recipe(base: Recipe, last_frame: str, **shot: object) -> Recipe:
+    """A new shot whose first frame is a clip's last (a still written from it)."""
+    return dataclasses.replace(base, mode=Mode.IMAGE_TO_VIDEO, conditions=[Condition(last_frame, 0)], **shot)

@@ -1,0 +1,139 @@
+"""The File menu's actions: new, open, save, save as, import and export of timelines, export of the
+sequence and purging unused takes. Each asks what it needs in a dialog parented to the window and
+says what happened in the status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from ..core.store import ProjectError
+from ..media.interchange import InterchangeError, read_timeline, write_timeline
+from .autosave import Autosaver
+from .document import Document
+from .export_dialog import ExportDialog
+from .generation import GenerationController
+from .purge import purge_unused_media
+from .viewer import ViewerWidget
+
+
+class FileActions(QObject):
+    message = Signal(str)
+
+    def __init__(self, document: Document, autosaver: Autosaver, viewer: ViewerWidget, jobs: GenerationController,
+                 window: QWidget) -> None:
+        super().__init__(window)
+        self.document = document
+        self.autosaver = autosaver
+        self.viewer = viewer  # its in and out marks are the export's range
+        self.jobs = jobs
+        self.window = window  # the dialogs' parent
+        self.export_dialog: ExportDialog | None = None
+
+    def confirm_discard(self) -> bool:
+        """True when it is fine to drop the current project (saved, or the user said so)."""
+        if not self.document.is_modified():
+            return True
+        answer = QMessageBox.question(
+            self.window, "Unsaved changes", "Save the changes to this project first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_project(self) -> None:
+        if self.confirm_discard():
+            self.document.new()
+
+    def export_timeline(self, path: str | None = None) -> None:
+        """The sequence as a timeline another editor opens: .otio, .otioz (with media), FCP XML, EDL."""
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export timeline", str(Path.home() / f"{self.document.project.name}.otio"),
+                "OpenTimelineIO (*.otio);;OpenTimelineIO with media (*.otioz);;Final Cut Pro 7 XML — Premiere, "
+                "Resolve (*.xml);;CMX 3600 EDL — Avid (*.edl)")
+            if not path:
+                return
+        try:
+            out = write_timeline(self.document.project, path)
+        except InterchangeError as exc:
+            QMessageBox.warning(self.window, "Cannot export the timeline", str(exc))
+            return
+        self.message.emit(f"Timeline written to {out}")
+
+    def import_timeline(self, path: str | None = None) -> None:
+        """A timeline file as a new project (untitled until saved); its media stays where it is."""
+        if not self.confirm_discard():
+            return
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self.window, "Import timeline", str(Path.home()),
+                                                  "Timelines (*.otio *.otioz *.xml *.edl)")
+            if not path:
+                return
+        try:
+            project = read_timeline(path, rate=float(self.document.project.sequence.fps))
+        except InterchangeError as exc:
+            QMessageBox.warning(self.window, "Cannot import the timeline", str(exc))
+            return
+        self.document.adopt(project)
+        offline = sum(project.is_offline(m) for m in project.media.values())
+        clips = sum(len(t.clips) for t in project.sequence.tracks)
+        self.message.emit(f"Imported {clips} clips from {Path(path).name}"
+                          + (f"; {offline} media file(s) are offline" if offline else ""))
+
+    def open_project(self, path: str | None = None) -> None:
+        if not self.confirm_discard():
+            return
+        if not path:
+            path = QFileDialog.getExistingDirectory(self.window, "Open project (a .studio folder)")
+            if not path:
+                return
+        try:
+            if not self.autosaver.open(path):  # offers recovery if it was open when the studio stopped
+                return
+        except ProjectError as exc:
+            QMessageBox.warning(self.window, "Cannot open project", str(exc))
+            return
+        from ..core.temporaries import sweep  # what a killed studio left half-written in the project
+        sweep(self.document.folder)
+        offline = [m.name or m.path for m in self.document.project.media.values()
+                   if self.document.project.is_offline(m)]
+        if offline:
+            self.message.emit(f"{len(offline)} media file(s) are offline: {', '.join(offline[:3])}")
+
+    def save(self) -> bool:
+        if self.document.untitled:
+            return self.save_as()
+        return self.save_to(None)
+
+    def save_as(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save project as", str(Path.home() / "Untitled.studio"),
+                                              "Studio project (*.studio)")
+        return bool(path) and self.save_to(path)
+
+    def save_to(self, path: str | None) -> bool:
+        try:
+            folder = self.document.save(path)
+        except (ProjectError, OSError) as exc:
+            QMessageBox.warning(self.window, "Cannot save project", str(exc))
+            return False
+        self.message.emit(f"Saved {folder}")
+        return True
+
+    def export(self) -> None:
+        project = self.document.project
+        if project.sequence.duration == 0:
+            self.message.emit("The sequence is empty: generate or add a shot before exporting")
+            return
+        default = (project.folder.parent if not self.document.untitled else Path.home()) / f"{project.name}.mp4"
+        marks = (self.viewer.mark_in, self.viewer.mark_out)
+        self.export_dialog = ExportDialog(project, default, self.window, marks=marks)
+        self.export_dialog.show()
+
+    def purge_unused_media(self) -> None:
+        removed = purge_unused_media(self.window, self.document.project, keep=set(self.jobs.pending_takes()))
+        if removed:
+            self.message.emit(f"Purged {len(removed)} unused media file(s)")
