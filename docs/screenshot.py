@@ -90,9 +90,9 @@ def main(model: str, expander: str | None) -> None:
     # A cross-dissolve at the first cut, the viewer in the middle of it, and a fade in on the first shot.
     first, second = project.sequence.tracks[0].clips[:2]
     window.timeline.set_playhead(first.end)
-    window.add_transition(TransitionKind.DISSOLVE)
+    window.edits.add_transition(TransitionKind.DISSOLVE)
     window.timeline.select(first.id)
-    window.add_fade("in")
+    window.edits.add_fade("in")
     wait_until(lambda: window.viewer.shown_frame == first.end, 20)
     wait_until(lambda: False, 2)
     save(window, "screens/transitions.png")
@@ -122,10 +122,10 @@ def main(model: str, expander: str | None) -> None:
     save(window.model_manager, "screens/models.png")
     window.model_manager.close()
 
-    window.export()
+    window.files.export()
     wait_until(lambda: False, 1)
-    save(window.export_dialog, "screens/export.png")
-    window.export_dialog.close()
+    save(window.files.export_dialog, "screens/export.png")
+    window.files.export_dialog.close()
 
     window.document.undo_stack.setClean()
     window.close()

@@ -12,8 +12,7 @@ import random
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..core.recipe import BRIDGE_PROMPT, RESTYLE_STRENGTH, Condition, Mode, Recipe
-from ..core.shape import valid_frames_at_least, valid_frames_at_most
+from ..core.recipe import BRIDGE_PROMPT, Condition, Mode, Recipe
 from ..core.timebase import FrameRate
 from .common import CommandError
 
@@ -65,63 +64,50 @@ def _keyframe(text: str) -> Condition:
     return Condition(path, int(index))
 
 
-@dataclasses.dataclass
-class Shot:
-    """What a mode decides of its recipe: the frames the model makes and what they start from."""
-
-    mode: Mode
-    frames: int
-    conditions: list[Condition]
-    strength: float = 1.0
-    bridge_frames: int | None = None  # connect: exactly the new frames asked for
+# One builder per mode, each finishing the base recipe (prompt, seed, size…) with engine/recipes.py, as
+# the editor's do. The clip modes make enough frames that the new ones are at least those asked for:
+# k of them overlap each clip they continue from (engine/modes.py).
 
 
-# One builder per mode. The clip modes make enough frames that the new ones are at least those
-# asked for: k of them overlap each clip they continue from (engine/modes.py).
-
-
-def extend_shot(args: argparse.Namespace, card: Card, fps: float, notes: list[str]) -> Shot:
+def extend_shot(args: argparse.Namespace, base: Recipe, card: Card, fps: float, notes: list[str]) -> Recipe:
     """`extend`: the clip followed (or, with --backward, preceded) by new frames."""
     from ..engine.modes import overlap_frames
+    from ..engine.recipes import extend_recipe
 
-    k = overlap_frames(card)
-    asked = _frames_asked(args, fps, card.default_frames - k, notes)
-    mode = Mode.EXTEND_BACKWARD if args.backward else Mode.EXTEND_FORWARD
-    return Shot(mode, valid_frames_at_least(asked + k, card.frame_step), [Condition(args.clip)])
+    asked = _frames_asked(args, fps, card.default_frames - overlap_frames(card), notes)
+    return extend_recipe(base, card, Condition(args.clip), asked, backward=args.backward)
 
 
-def bridge_shot(args: argparse.Namespace, card: Card, fps: float, notes: list[str]) -> Shot:
+def bridge_shot(args: argparse.Namespace, base: Recipe, card: Card, fps: float, notes: list[str]) -> Recipe:
     """`connect`: new frames from the end of clip A to the start of clip B."""
     from ..engine.modes import overlap_frames
+    from ..engine.recipes import bridge_recipe
 
     _clip_info(args.clip_b)
-    k = overlap_frames(card)
-    asked = _frames_asked(args, fps, card.default_frames - 2 * k, notes)
-    frames = valid_frames_at_least(asked + 2 * k, card.frame_step)
+    asked = _frames_asked(args, fps, card.default_frames - 2 * overlap_frames(card), notes)
     # a length asked for is kept exactly, thinned from the next one the model makes
-    exact = asked if args.seconds is not None or args.frames is not None else None
-    return Shot(Mode.CONNECT, frames, [Condition(args.clip_a), Condition(args.clip_b)], bridge_frames=exact)
+    exact = args.seconds is not None or args.frames is not None
+    return bridge_recipe(base, card, Condition(args.clip_a), Condition(args.clip_b), asked, exact=exact)
 
 
-def loop_shot(args: argparse.Namespace, card: Card, fps: float, notes: list[str]) -> Shot:
+def loop_shot(args: argparse.Namespace, base: Recipe, card: Card, fps: float, notes: list[str]) -> Recipe:
     """`generate --video --loop`: the clip followed by new frames that lead back into its start."""
     from ..engine.modes import overlap_frames
+    from ..engine.recipes import loop_recipe
 
-    k = overlap_frames(card)
-    asked = _frames_asked(args, fps, card.default_frames - 2 * k, notes)
-    return Shot(Mode.LOOP, valid_frames_at_least(asked + 2 * k, card.frame_step), [Condition(args.video)])
+    asked = _frames_asked(args, fps, card.default_frames - 2 * overlap_frames(card), notes)
+    return loop_recipe(base, card, Condition(args.video), asked)
 
 
-def restyle_shot(args: argparse.Namespace, card: Card, clip, fps: float, notes: list[str]) -> Shot:
+def restyle_shot(args: argparse.Namespace, base: Recipe, card: Card, clip, fps: float, notes: list[str]) -> Recipe:
     """`generate --video`: the clip remade from the prompt, as much as --strength says."""
-    # As many frames as the clip has, down to a count the model can make.
-    fitting = valid_frames_at_most(min(clip.frames, card.max_frames), card.frame_step)
-    frames = _frames_asked(args, fps, fitting, notes)
-    strength = RESTYLE_STRENGTH if args.strength is None else args.strength
-    return Shot(Mode.VIDEO_TO_VIDEO, frames, [Condition(args.video)], strength=strength)
+    from ..engine.recipes import restyle_frames, restyle_recipe
+
+    frames = _frames_asked(args, fps, restyle_frames(card, clip.frames), notes)
+    return restyle_recipe(base, card, Condition(args.video), clip.frames, frames=frames, strength=args.strength)
 
 
-def new_shot(args: argparse.Namespace, card: Card, fps: float, notes: list[str]) -> Shot:
+def new_shot(args: argparse.Namespace, base: Recipe, card: Card, fps: float, notes: list[str]) -> Recipe:
     """`generate` without --video: from the prompt, with stills at the first, last or chosen frames."""
     frames = _frames_asked(args, fps, card.default_frames, notes)
     conditions = [Condition(args.image, 0)] if args.image else []
@@ -129,8 +115,10 @@ def new_shot(args: argparse.Namespace, card: Card, fps: float, notes: list[str])
     if args.end_image:
         conditions.append(Condition(args.end_image, max(frames - 1, 1)))
     if keyframes:
-        return Shot(Mode.KEYFRAMES, frames, conditions + keyframes)
-    return Shot(Mode.IMAGE_TO_VIDEO if conditions else Mode.TEXT_TO_VIDEO, frames, conditions)
+        mode, conditions = Mode.KEYFRAMES, conditions + keyframes
+    else:
+        mode = Mode.IMAGE_TO_VIDEO if conditions else Mode.TEXT_TO_VIDEO
+    return dataclasses.replace(base, mode=mode, frames=frames, conditions=conditions)
 
 
 def _check_generate_options(args: argparse.Namespace) -> None:
@@ -175,24 +163,11 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
     fps = args.fps if args.fps is not None else (float(clip.fps) if clip else card.default_fps)
     check_fps(fps)  # before any length is worked out from it
 
-    if verb == "extend":
-        shot = extend_shot(args, card, fps, notes)
-    elif verb == "connect":
-        shot = bridge_shot(args, card, fps, notes)
-    else:
-        _check_generate_options(args)
-        if args.loop:
-            shot = loop_shot(args, card, fps, notes)
-        elif video:
-            shot = restyle_shot(args, card, clip, fps, notes)
-        else:
-            shot = new_shot(args, card, fps, notes)
-
     prompt = args.prompt
     if prompt is None:
         prompt = {"connect": BRIDGE_PROMPT}.get(verb, "the shot continues")
-    recipe = Recipe(
-        mode=shot.mode,
+    base = Recipe(
+        mode=Mode.TEXT_TO_VIDEO,  # each builder below sets the mode, the frames and the inputs
         model=args.model,
         prompt=prompt,
         negative_prompt=args.negative,
@@ -201,22 +176,32 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
         guidance=args.guidance,
         width=args.width if args.width is not None else (clip.width if clip else card.default_width),
         height=args.height if args.height is not None else (clip.height if clip else card.default_height),
-        frames=shot.frames,
+        frames=card.default_frames,
         fps=float(fps),
-        conditions=shot.conditions,
-        strength=shot.strength,
-        bridge_frames=shot.bridge_frames,
         window_prompts=list(getattr(args, "window_prompt", None) or []),
         references=list(args.reference or []),
     )
+    if verb == "extend":
+        recipe = extend_shot(args, base, card, fps, notes)
+    elif verb == "connect":
+        recipe = bridge_shot(args, base, card, fps, notes)
+    else:
+        _check_generate_options(args)
+        if args.loop:
+            recipe = loop_shot(args, base, card, fps, notes)
+        elif video:
+            recipe = restyle_shot(args, base, card, clip, fps, notes)
+        else:
+            recipe = new_shot(args, base, card, fps, notes)
+
     if getattr(args, "expand", False):
         recipe.expanded_prompt = expanded(prompt, args.expander)
         notes.append(f"expanded prompt: {recipe.expanded_prompt}")
     recipe, more = prepare(recipe, project_folder=Path.cwd(), models_dir=args.models_dir,
                            allow_long=args.allow_long)
     notes += more
-    if shot.mode in (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD, Mode.CONNECT, Mode.LOOP):
-        notes.append(_overlap_note(shot.mode, recipe, card))
+    if recipe.mode in (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD, Mode.CONNECT, Mode.LOOP):
+        notes.append(_overlap_note(recipe.mode, recipe, card))
     return recipe, notes
 
 
