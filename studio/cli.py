@@ -52,7 +52,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     try:
         import torch
 
-        from .engine.loader import pick_device
+        from .engine.runtime.loader import pick_device
 
         device = pick_device()
         print(f"torch       {torch.__version__}")
@@ -92,8 +92,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     for entry in installed:
         print(f"  {entry.card.id:30} {entry.folder}")
         if device is not None:
-            from .engine.loader import plan_memory
             from .engine.memory import MemoryTierError
+            from .engine.runtime.loader import plan_memory
 
             try:
                 plan = plan_memory(entry.card, device, folder=entry.folder)
@@ -225,7 +225,7 @@ def cmd_models_fit(args: argparse.Namespace) -> int:
 
 
 def cmd_models_tiny(args: argparse.Namespace) -> int:
-    from .engine.tiny import build_tiny
+    from .testing.tiny import build_tiny
 
     try:
         folder = build_tiny(args.family, args.dir)
@@ -417,7 +417,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
 
 
 def _expanded(prompt: str, expander: str | None) -> str:
-    from .engine.expand import expand
+    from .engine.runtime.expand import expand
     from .engine.weights import ExpanderError, find_expander
 
     try:

@@ -17,11 +17,11 @@ import pytest
 from PIL import Image
 
 from studio.core.recipe import Condition, Mode, Recipe
-from studio.engine import ltx
 from studio.engine.cards import ModelNotFound, folder_card, load_cards, upsampler_folder
 from studio.engine.requests import RequestError, available_models, prepare
-from studio.engine.tiny import tiny_ltx_two_pass_card
+from studio.engine.runtime.families import ltx
 from studio.engine.weights import CARD_FILE
+from studio.testing.tiny import tiny_ltx_two_pass_card
 from tests.conftest import REPO
 
 
@@ -171,7 +171,7 @@ def test_the_worker_makes_a_two_pass_take_and_its_recipe_says_so(models, tiny_lt
 
     requests = [run("two-pass", models / "tiny-ltx-two-pass"), run("alone", alone), {"type": "quit"}]
     env = {k: v for k, v in os.environ.items() if k not in ("STUDIO_MODELS", "STUDIO_MODELS_PATH")}
-    result = subprocess.run([sys.executable, "-m", "studio.engine.worker"], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "studio.engine.runtime.worker"], capture_output=True, text=True,
                             input="".join(json.dumps(r) + "\n" for r in requests),
                             env=env | {"PYTHONPATH": str(REPO)}, timeout=300)
     assert result.returncode == 0, result.stderr

@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..core.recipe import Mode, Recipe
-from .cards import Card
+from ....core.recipe import Mode, Recipe
+from ...cards import Card
+from ...modes import condition_path, output_frames
+from ..steps import StepHooks
 from .ltx import fit_image
-from .modes import condition_path, output_frames
-from .steps import StepHooks
 
 
 def _image(recipe: Recipe, card: Card, project_folder: str | Path | None) -> dict:

@@ -26,9 +26,9 @@ import os
 import string
 from pathlib import Path
 
-from ..core.recipe import Mode
-from .cards import FAMILIES, VACE_MODES, Card
-from .weights import CARD_FILE
+from ...core.recipe import Mode
+from ...engine.cards import FAMILIES, VACE_MODES, Card
+from ...engine.weights import CARD_FILE
 
 _SENTENCES = [
     "a red fox runs through the snow at dawn",
@@ -448,7 +448,7 @@ def build_ltx2_pipeline(seed: int = 0):
 
 def tiny_ltx2_card(pipe) -> Card:
     """The tiny LTX-2 model's card, its frame rule and size multiple read off the built pipeline."""
-    from .cards import LTX2_MODES
+    from ...engine.cards import LTX2_MODES
 
     step = pipe.vae_temporal_compression_ratio
     multiple = math.lcm(FAMILIES["ltx2"].size_multiple, pipe.vae_spatial_compression_ratio)
@@ -1034,7 +1034,7 @@ def save_chat_tokenizer(folder: str | os.PathLike[str]) -> Path:
     return folder
 
 
-if __name__ == "__main__":  # python -m studio.engine.tiny FAMILY DIR, without the CLI
+if __name__ == "__main__":  # python -m studio.testing.tiny FAMILY DIR, without the CLI
     import sys
 
     print(build_tiny(sys.argv[1], sys.argv[2]))

@@ -41,17 +41,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..core.recipe import CLIP_INPUTS, Mode, Recipe
-from ..core.shape import latent_frames
-from ..core.timebase import FrameRate
-from ..media import ffmpeg
-from ..media.audio import frame_sample, read_audio
-from ..media.probe import probe
-from . import modes
-from .cards import Card
+from ....core.recipe import CLIP_INPUTS, Mode, Recipe
+from ....core.shape import latent_frames
+from ....core.timebase import FrameRate
+from ....media import ffmpeg
+from ....media.audio import frame_sample, read_audio
+from ....media.probe import probe
+from ... import modes
+from ...cards import Card
+from ...modes import condition_path
+from ..steps import StepHooks
 from .ltx import first_pass_size, fit_image, pass_hooks, read_clips, resized
-from .modes import condition_path
-from .steps import StepHooks
 
 CHANNELS = 2  # the take's sound is stereo, as the studio's mix is
 
@@ -271,8 +271,8 @@ def load_upsampler(folder: str | Path, pipe, card: Card):
     from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
     from diffusers.utils import is_peft_available
 
-    from .cards import refine_lora
-    from .weights import ModelFolderError
+    from ...cards import refine_lora
+    from ...weights import ModelFolderError
 
     if not is_peft_available():  # before anything loads
         raise ModelFolderError(f"{card.name}'s second pass needs the peft package for its LoRA: run the setup "

@@ -27,12 +27,12 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from ..core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
-from . import modes
-from .cards import Card
+from ....core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
+from ... import modes
+from ...cards import Card
+from ...modes import condition_path
+from ..steps import StepHooks
 from .ltx import fit_image, read_clips
-from .modes import condition_path
-from .steps import StepHooks
 
 VACE = "WanVACEPipeline"
 VIDEO_TO_VIDEO = "WanVideoToVideoPipeline"

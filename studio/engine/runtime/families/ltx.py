@@ -33,12 +33,12 @@ import torch
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 from PIL import Image, ImageOps
 
-from ..core.recipe import CLIP_INPUTS, Mode, Recipe
-from ..core.shape import latent_frames, multiple_at_most
-from . import modes
-from .cards import Card
-from .modes import condition_path
-from .steps import StepHooks
+from ....core.recipe import CLIP_INPUTS, Mode, Recipe
+from ....core.shape import latent_frames, multiple_at_most
+from ... import modes
+from ...cards import Card
+from ...modes import condition_path
+from ..steps import StepHooks
 
 
 def fit_image(path: str | Path, width: int, height: int) -> Image.Image:
@@ -314,7 +314,7 @@ def load_upsampler(folder: str | Path, pipe, card: Card | None = None):
     upsampler needs nothing of it.)"""
     from diffusers import LTXLatentUpsamplePipeline
 
-    from .weights import ModelFolderError
+    from ...weights import ModelFolderError
 
     try:
         upsampler = LTXLatentUpsamplePipeline.from_pretrained(

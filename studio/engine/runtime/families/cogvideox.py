@@ -24,11 +24,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..core.recipe import Mode, Recipe
-from .cards import Card
+from ....core.recipe import Mode, Recipe
+from ...cards import Card
+from ...modes import condition_path, output_frames
+from ..steps import StepHooks
 from .ltx import fit_image, read_clips
-from .modes import condition_path, output_frames
-from .steps import StepHooks
 
 
 def check_shape(pipe, recipe: Recipe, card: Card) -> None:

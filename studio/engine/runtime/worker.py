@@ -35,14 +35,14 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..core.logs import log_to_stream
+from ...core.logs import log_to_stream
 
 # Weights are only ever read from disk; make sure no library tries the network for them.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 # Named, not __name__: the worker runs as __main__, and the studio's records are those under "studio".
-log = logging.getLogger("studio.engine.worker")
+log = logging.getLogger("studio.engine.runtime.worker")
 
 # The module under studio.engine that turns a recipe of each family into its pipeline's call. Each has
 # generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview) -> uint8 frames; one that
@@ -103,7 +103,7 @@ class Worker:
             self.run(message)
 
     def run(self, message: dict[str, Any]) -> None:
-        from .jobs import Cancelled
+        from ..jobs import Cancelled
 
         job_id = message.get("job_id", "")
         start = time.monotonic()
@@ -138,12 +138,12 @@ class Worker:
     def _generate(self, message: dict[str, Any], job_id: str, start: float):
         import dataclasses
 
-        from ..core.recipe import Recipe
-        from ..media.provenance import mark_for_take
-        from ..media.takes import write_frames
-        from . import windows
-        from .cards import Card, folder_card, resolve, upsampler_folder
-        from .jobs import Cancelled
+        from ...core.recipe import Recipe
+        from ...media.provenance import mark_for_take
+        from ...media.takes import write_frames
+        from .. import windows
+        from ..cards import Card, folder_card, resolve, upsampler_folder
+        from ..jobs import Cancelled
 
         def should_stop() -> bool:
             return job_id in self._cancelled
@@ -159,7 +159,7 @@ class Worker:
             folder, card = resolved.folder, resolved.card
         if card.family not in FAMILY_MODULES:
             raise ValueError(f"the studio cannot run the {card.family} family yet")
-        family = importlib.import_module(f"{__package__}.{FAMILY_MODULES[card.family]}")
+        family = importlib.import_module(f"{__package__}.families.{FAMILY_MODULES[card.family]}")
         # A two-pass card's upsampler: found before the model loads, so a missing one is said at once.
         upsampler_at = upsampler_folder(card, folder) if card.multiscale else None
         pipe, revision = self._pipeline(folder, card, recipe.mode, message.get("memory"))
@@ -173,7 +173,7 @@ class Worker:
         def on_step(step: int, total: int) -> None:
             self.emit("progress", job_id, step=step, total=total, elapsed=round(time.monotonic() - start, 3))
 
-        from ..media.provenance import mark_for_recipes, png_text
+        from ...media.provenance import mark_for_recipes, png_text
 
         marked = png_text(comment=mark_for_recipes([recipe]).summary())  # a preview is generated material too
 
@@ -198,10 +198,10 @@ class Worker:
         announced, so it can be played; a cancel keeps the finished windows as the take."""
         import dataclasses
 
-        from ..media.provenance import mark_for_take
-        from ..media.takes import write_frames
-        from . import windows
-        from .jobs import Cancelled
+        from ...media.provenance import mark_for_take
+        from ...media.takes import write_frames
+        from .. import windows
+        from ..jobs import Cancelled
 
         output = message["output"]
         kept: list = []  # the take so far: frames, and its sample rate when it has sound
@@ -233,8 +233,8 @@ class Worker:
         import functools
         from types import SimpleNamespace
 
-        from .cards import two_pass_parts
-        from .weights import weights_revision
+        from ..cards import two_pass_parts
+        from ..weights import weights_revision
 
         held = self._upsampler
         if held is None or held[0] != str(folder.resolve()) or held[1].vae is not pipe.vae:
@@ -250,9 +250,9 @@ class Worker:
     def _pipeline(self, folder: Path, card, mode, memory: str | None = None):
         """The pipeline for a folder and mode; a different model replaces the last one. Modes that run
         as another pipeline class (Wan's text and image pipelines) share the loaded one's modules."""
+        from ..memory import requested_tier
+        from ..weights import weights_revision
         from .loader import load_pipeline, pick_device, pipeline_for_mode, plan_memory
-        from .memory import requested_tier
-        from .weights import weights_revision
 
         tier = requested_tier(memory)
         key = (str(folder.resolve()), card.pipeline, tier)
@@ -274,7 +274,7 @@ def _png_base64(picture, text: dict[str, str]) -> str:
     import base64
     import io
 
-    from ..media.provenance import save_png
+    from ...media.provenance import save_png
 
     buffer = io.BytesIO()
     save_png(picture, buffer, text)
@@ -297,8 +297,8 @@ def describe_error(exc: BaseException, plan=None, recipe: dict[str, Any] | None 
     import PIL
     import torch
 
-    from ..media.ffmpeg import FFmpegError
-    from .memory import advice
+    from ...media.ffmpeg import FFmpegError
+    from ..memory import advice
 
     if isinstance(exc, torch.OutOfMemoryError):
         recipe = recipe or {}
