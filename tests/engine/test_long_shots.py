@@ -355,18 +355,24 @@ class Killed(BaseException):
 
 
 class ScriptedFamily:
-    """A family whose windows are made instantly; `second` runs when the second window starts."""
+    """A family (runtime.base.Adapter) whose windows are made instantly; `second` runs when the second
+    window starts."""
+
+    CARRIES_LATENTS = False
 
     def __init__(self, second):
         self.second = second
         self.calls = 0
 
-    def generate(self, pipe, recipe, card, project_folder, on_step, should_stop, on_preview, assemble=True):
+    def make_take(self, pipe, recipe, card, project_folder, on_step, should_stop, on_preview, *, assemble=True,
+                  carry=None, upsampler=None):
+        from studio.engine.runtime.base import Take
+
         self.calls += 1
         if self.calls == 2:
             self.second()
         shade = 40 * self.calls
-        return np.full((recipe.frames, recipe.height, recipe.width, 3), shade, np.uint8)
+        return Take(np.full((recipe.frames, recipe.height, recipe.width, 3), shade, np.uint8))
 
 
 def run_long(tmp_path, output, second):
