@@ -48,8 +48,3 @@ def build_tiny(family: str, folder: str | os.PathLike[str], seed: int = 0) -> Pa
     (folder / CARD_FILE).write_text(card.to_toml(), encoding="utf-8")
     return folder
 
-
-if __name__ == "__main__":  # python -m studio.testing.tiny FAMILY DIR, without the CLI
-    import sys
-
-    print(build_tiny(sys.argv[1], sys.argv[2]))

@@ -300,7 +300,7 @@ def generate(
     on_preview: Callable[[np.ndarray], None] | None = None,
     upsampler=None,
 ) -> np.ndarray:
-    """generate_with_audio's frames only: every family's generate()."""
+    """generate_with_audio's frames only, for callers that want the picture alone."""
     return generate_with_audio(pipe, recipe, card, project_folder, on_step, should_stop, on_preview,
                                upsampler=upsampler)[0]
 
