@@ -319,7 +319,7 @@ def main() -> None:
     diffusers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
-    studio = Path(__file__).resolve().parents[1]  # which checkout runs: the log says, for a bug report
+    studio = Path(__file__).resolve().parents[2]  # which checkout runs: the log says, for a bug report
     log.info("worker %d ready (python %s, %s)", os.getpid(), sys.version.split()[0], studio)
     Worker(protocol, sys.stdin).serve()
 
