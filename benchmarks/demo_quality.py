@@ -23,9 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from studio.demo import quality, world  # noqa: E402
-from studio.engine import ltx, windows  # noqa: E402
+from studio.engine import windows  # noqa: E402
 from studio.engine.cards import find_weights, load_cards  # noqa: E402
-from studio.engine.loader import load_pipeline, pick_device  # noqa: E402
+from studio.engine.runtime.families import ltx  # noqa: E402
+from studio.engine.runtime.loader import load_pipeline, pick_device  # noqa: E402
 
 
 def scenes(count: int, seed: int, held: bool | None) -> list[world.Scene]:

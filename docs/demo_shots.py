@@ -15,9 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from studio.core.recipe import Condition, Mode  # noqa: E402
 from studio.demo import quality, world  # noqa: E402
-from studio.engine import ltx  # noqa: E402
 from studio.engine.cards import find_weights, load_cards  # noqa: E402
-from studio.engine.loader import load_pipeline, pick_device  # noqa: E402
+from studio.engine.runtime.families import ltx  # noqa: E402
+from studio.engine.runtime.loader import load_pipeline, pick_device  # noqa: E402
 from studio.media.takes import write_frames  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "screens" / "demo-shots.png"

@@ -22,7 +22,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     try:
         import torch
 
-        from ..engine.loader import pick_device
+        from ..engine.runtime.loader import pick_device
 
         device = pick_device()
         print(f"torch       {torch.__version__}")
@@ -62,8 +62,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     for entry in installed:
         print(f"  {entry.card.id:30} {entry.folder}")
         if device is not None:
-            from ..engine.loader import plan_memory
             from ..engine.memory import MemoryTierError
+            from ..engine.runtime.loader import plan_memory
 
             try:
                 plan = plan_memory(entry.card, device, folder=entry.folder)
@@ -195,7 +195,7 @@ def cmd_models_fit(args: argparse.Namespace) -> int:
 
 
 def cmd_models_tiny(args: argparse.Namespace) -> int:
-    from ..engine.tiny import build_tiny  # the package's one import of the tiny models
+    from ..testing.tiny import build_tiny  # the package's one import of the tiny models
 
     try:
         folder = build_tiny(args.family, args.dir)

@@ -207,7 +207,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
 
 def expanded(prompt: str, expander: str | None) -> str:
     """The prompt rewritten by the local text model, or a one-line CommandError."""
-    from ..engine.expand import expand
+    from ..engine.runtime.expand import expand
     from ..engine.weights import ExpanderError, find_expander
 
     try:

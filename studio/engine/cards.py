@@ -8,18 +8,18 @@ No torch here: the editor reads cards to fill its menus.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import StudioError
 from ..core.recipe import Mode
-from ..core.shape import is_valid_frames, multiple_at_most, valid_frames_at_most
+from ..core.shape import is_valid_frames
+from .card import Card
+from .families import FAMILIES, LTX2_MODES, VACE_MODES, Family  # noqa: F401 (the cards' public names)
 from .weights import (
     CARD_FILE,
     ModelFolderError,
@@ -41,253 +41,9 @@ class ModelNotFound(StudioError, LookupError):
     """A model argument that is neither a known card nor a model folder."""
 
 
-@dataclass(frozen=True)
-class Family:
-    """What every model of a family shares: the pipeline classes and what they demand."""
-
-    id: str
-    label: str  # for messages: "LTX needs multiples of 32"
-    pipelines: tuple[str, ...]  # classes the studio will run a model of this family as
-    folder_classes: tuple[str, ...]  # model_index.json _class_name values that mean this family
-    size_multiple: int  # what the pipeline's check_inputs demands of width and height
-    call_keys: frozenset[str]  # extra pipeline arguments a card may set
-
-
-FAMILIES: dict[str, Family] = {
-    "ltx": Family(
-        id="ltx",
-        label="LTX",
-        pipelines=("LTXConditionPipeline",),
-        folder_classes=("LTXConditionPipeline", "LTXPipeline", "LTXImageToVideoPipeline"),
-        size_multiple=32,
-        call_keys=frozenset(
-            {
-                "decode_timestep",
-                "decode_noise_scale",
-                "image_cond_noise_scale",
-                "guidance_rescale",
-                "timesteps",
-                "max_sequence_length",
-            }
-        ),
-    ),
-    # Wan 2.1 / 2.2: no condition pipeline; text, images, a clip to remake and VACE's video + mask go to
-    # different pipeline classes.
-    "wan": Family(
-        id="wan",
-        label="Wan",
-        pipelines=("WanPipeline", "WanImageToVideoPipeline", "WanVACEPipeline", "WanVideoToVideoPipeline"),
-        folder_classes=("WanPipeline", "WanImageToVideoPipeline", "WanVACEPipeline"),
-        size_multiple=16,  # check_inputs demands 16; a bigger VAE or patch needs more (the card says)
-        call_keys=frozenset({"max_sequence_length", "guidance_scale_2"}),
-    ),
-    # LTX-2: video with its sound, from one LTX2ConditionPipeline (images and clips at frame indices).
-    "ltx2": Family(
-        id="ltx2",
-        label="LTX-2",
-        pipelines=("LTX2ConditionPipeline",),
-        folder_classes=("LTX2Pipeline", "LTX2ImageToVideoPipeline", "LTX2ConditionPipeline"),
-        size_multiple=32,
-        call_keys=frozenset(
-            {
-                "decode_timestep",
-                "decode_noise_scale",
-                "guidance_rescale",
-                "stg_scale",
-                "modality_scale",
-                "audio_guidance_scale",
-                "audio_stg_scale",
-                "audio_modality_scale",
-                "audio_guidance_rescale",
-                "spatio_temporal_guidance_blocks",
-                "use_cross_timestep",
-                "timesteps",
-                "max_sequence_length",
-            }
-        ),
-    ),
-    # CogVideoX 1.0 / 1.5: one pipeline class per mode, over the same modules for text and clips.
-    "cogvideox": Family(
-        id="cogvideox",
-        label="CogVideoX",
-        pipelines=("CogVideoXPipeline", "CogVideoXImageToVideoPipeline", "CogVideoXVideoToVideoPipeline"),
-        folder_classes=("CogVideoXPipeline", "CogVideoXImageToVideoPipeline"),
-        size_multiple=16,  # check_inputs demands 8, but the VAE's 8x times the 2x2 patches need 16
-        call_keys=frozenset({"max_sequence_length", "use_dynamic_cfg"}),
-    ),
-    # HunyuanVideo 1.5: separate text and image checkpoints, each a folder of its own pipeline class.
-    "hunyuan15": Family(
-        id="hunyuan15",
-        label="HunyuanVideo 1.5",
-        pipelines=("HunyuanVideo15Pipeline", "HunyuanVideo15ImageToVideoPipeline"),
-        folder_classes=("HunyuanVideo15Pipeline", "HunyuanVideo15ImageToVideoPipeline"),
-        size_multiple=16,  # the VAE compresses 16x in space; the pipeline checks nothing and rounds down
-        call_keys=frozenset(),  # guidance goes to the folder's guider, not to the call
-    ),
-}
-
-
-# What Wan VACE does: every mode is frames kept (black in its mask) and frames made (white); video to
-# video is not, as VACE has no strength to remake a clip by.
-VACE_MODES = tuple(m for m in Mode if m is not Mode.VIDEO_TO_VIDEO)
-
-
-@dataclass(frozen=True)
-class Card:
-    id: str
-    name: str
-    family: str
-    pipeline: str
-    modes: tuple[Mode, ...]
-    frame_step: int  # valid frame counts are frame_step * k + 1
-    max_frames: int
-    default_frames: int
-    size_multiple: int
-    max_width: int
-    max_height: int
-    default_width: int
-    default_height: int
-    default_fps: float
-    default_steps: int
-    default_guidance: float
-    memory_gb: float  # roughly what a run needs on the GPU, weights included
-    repo: str | None = None
-    revision: str | None = None  # a pinned Hugging Face revision; None for the repo's main
-    description: str = ""
-    # A prompt the model makes well, shown greyed in an empty prompt box: a model of a small world
-    # (the demo model) says here what it knows.
-    example_prompt: str = ""
-    call: dict[str, Any] = field(default_factory=dict)  # extra pipeline arguments, e.g. decode_timestep
-    # The class a mode runs as, where it is not `pipeline` (the class the folder is loaded as); the
-    # mode's pipeline is made from the loaded one with from_pipe, sharing its weights.
-    pipelines: dict[str, str] = field(default_factory=dict)
-    # Whether image to video takes an image at the last frame: "optional" (LTX: any frame), "no"
-    # (Wan 2.1 I2V and 2.2 TI2V: the first frame only), "required" (Wan 2.1 FLF2V: first and last).
-    last_frame: str = "optional"
-    # Whether the model takes reference images (Recipe.references) beside any mode's inputs: Wan VACE.
-    references: bool = False
-    # GB on the GPU per component (transformer, text_encoder, vae, ...), as loaded: the card's
-    # [components] table (<name>_gb), from benchmarks/component_sizes.py; the memory planner's sizes
-    # when the weights are not on disk to read.
-    components: dict[str, float] = field(default_factory=dict)
-    # "video", a model the Shot panel offers; "upsampler", a latent upsampler that a two-pass card's
-    # [multiscale] names (downloaded and listed like a model, never run as one).
-    kind: str = "video"
-    # A two-pass recipe (LTX-Video 0.9.7): the shot made at first_pass_scale of its size, its latents
-    # upsampled by the `upsampler` card's model, then refined at full size (MULTISCALE_KEYS). Empty: one pass.
-    multiscale: dict[str, Any] = field(default_factory=dict)
-    # Wan's flow shift by output size: the shorter side (pixels) -> the scheduler's flow_shift, the entry
-    # nearest the shot's shorter side chosen (flow_shift_for). Empty: the folder's scheduler as shipped.
-    flow_shift: dict[int, float] = field(default_factory=dict)
-    # Per-component precision (component name, or "default" for the rest -> "float32", "float16",
-    # "bfloat16"), where the device runs in half precision; on a float32 device (the CPU) all is float32.
-    dtypes: dict[str, str] = field(default_factory=dict)
-    source: str | None = field(default=None, compare=False)  # the file the card was read from
-
-    @property
-    def label(self) -> str:
-        return FAMILIES[self.family].label
-
-    def pipeline_for(self, mode: Mode | str) -> str:
-        """The pipeline class that runs a mode."""
-        return self.pipelines.get(str(mode), self.pipeline)
-
-    def flow_shift_for(self, width: int, height: int) -> float | None:
-        """The flow shift for a shot's size: the [flow_shift] entry whose size is nearest the shot's
-        shorter side (the larger one on a tie); None where the card has no table."""
-        if not self.flow_shift:
-            return None
-        side = min(width, height)
-        return self.flow_shift[min(self.flow_shift, key=lambda size: (abs(size - side), -size))]
-
-    def valid_frames(self, frames: int) -> bool:
-        return is_valid_frames(frames, self.frame_step) and frames <= self.max_frames
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        data["modes"] = [str(m) for m in self.modes]
-        data["call"] = dict(self.call)
-        data["pipelines"] = dict(self.pipelines)
-        data["components"] = dict(self.components)
-        data["multiscale"] = dict(self.multiscale)
-        data["flow_shift"] = dict(self.flow_shift)
-        data["dtypes"] = dict(self.dtypes)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Card:
-        data = dict(data)
-        data["modes"] = tuple(Mode(m) for m in data["modes"])
-        # JSON (the worker's pipe) turns the sizes into strings
-        data["flow_shift"] = {int(k): float(v) for k, v in data.get("flow_shift", {}).items()}
-        return cls(**data)
-
-    def to_toml(self) -> str:
-        """The card as a TOML file that card_from_toml reads back."""
-        top = {
-            "id": self.id,
-            "name": self.name,
-            "family": self.family,
-            "repo": self.repo,
-            "revision": self.revision,
-            "pipeline": self.pipeline,
-            "modes": [str(m) for m in self.modes],
-            "memory_gb": self.memory_gb,
-            "last_frame": None if self.last_frame == "optional" else self.last_frame,
-            "references": self.references or None,
-            "kind": None if self.kind == "video" else self.kind,
-            "description": self.description,
-            "example_prompt": self.example_prompt or None,
-        }
-        tables = {
-            "frames": {"step": self.frame_step, "max": self.max_frames, "default": self.default_frames},
-            "size": {
-                "multiple": self.size_multiple,
-                "max_width": self.max_width,
-                "max_height": self.max_height,
-                "default_width": self.default_width,
-                "default_height": self.default_height,
-            },
-            "defaults": {
-                "fps": self.default_fps,
-                "steps": self.default_steps,
-                "guidance": self.default_guidance,
-            },
-            "call": self.call,
-            "pipelines": self.pipelines,
-            "components": {f"{k}_gb": v for k, v in self.components.items()},
-            "multiscale": self.multiscale,
-            "flow_shift": {str(k): v for k, v in self.flow_shift.items()},
-            "dtypes": self.dtypes,
-        }
-        if self.kind == "upsampler":
-            tables = {}  # it makes no shots: no frames, sizes or defaults of its own
-        lines = [f"{k} = {_toml_value(v)}" for k, v in top.items() if v is not None]
-        for name, table in tables.items():
-            if not table and name in ("call", "pipelines", "components", "multiscale", "flow_shift", "dtypes"):
-                continue  # optional tables are left out when empty
-            lines += ["", f"[{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
-        return "\n".join(lines) + "\n"
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a valid TOML basic string
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {value!r} to a card")
-
-
 LAST_FRAME = ("optional", "no", "required")
 KINDS = ("video", "upsampler")
 # The latent upsampler pipelines a kind = "upsampler" card may name, by the family it upsamples for.
-UPSAMPLER_PIPELINES = {"ltx": "LTXLatentUpsamplePipeline", "ltx2": "LTX2LatentUpsamplePipeline"}
-# A [multiscale] table: what diffusers' LTX-Video 0.9.7 recipe sets (docs/source/en/api/pipelines/ltx_video.md),
-# or LTX-2's two-stage recipe (docs/source/en/api/pipelines/ltx2.md, "Two-stages Generation").
 MULTISCALE_KEYS = {
     "upsampler": str,  # the upsampler card's id (LTX-Video 0.9.7: a repo of its own)
     "upsampler_subfolder": str,  # or the model's own folder of it (LTX-2: latent_upsampler/ in Lightricks/LTX-2)
@@ -299,12 +55,6 @@ MULTISCALE_KEYS = {
     "lora": str,  # LTX-2: the LoRA file at the top of the model's repo that the refine runs with (safetensors)
     "refine_sigmas": list,  # LTX-2: the refine's sigmas, the first its renoise level (STAGE_2_DISTILLED_SIGMA_VALUES)
     "refine_guidance": float,  # LTX-2: the refine's guidance scale (the docs' 1.0)
-}
-# Which keys each family's two-pass recipe needs, and which it may have.
-_MULTISCALE_NEEDS = {
-    "ltx": ({"upsampler", "first_pass_scale", "refine_strength"},
-            {"refine_steps", "refine_timesteps", "adain_factor"}),
-    "ltx2": ({"upsampler_subfolder", "first_pass_scale", "lora", "refine_sigmas"}, {"refine_guidance"}),
 }
 DTYPES = ("float32", "float16", "bfloat16")
 _MISSING = object()
@@ -440,9 +190,9 @@ def _multiscale(table: dict[str, Any], family: Family, source: str) -> dict[str,
     if not table:
         return {}
     where = f"{source} [multiscale]"
-    if family.id not in _MULTISCALE_NEEDS:
+    if family.multiscale_keys is None or family.check_multiscale is None:
         raise CardError(f"{where}: the studio makes {family.label} shots in one pass only")
-    needed, optional = _MULTISCALE_NEEDS[family.id]
+    needed, optional = family.multiscale_keys
     unknown = sorted(set(table) - needed - optional)
     if unknown:
         raise CardError(f"{where}: unknown {', '.join(unknown)} for {family.label} "
@@ -451,30 +201,18 @@ def _multiscale(table: dict[str, Any], family: Family, source: str) -> dict[str,
                if key in table or key in needed}
     if not 0 < checked["first_pass_scale"] < 1:
         raise CardError(f"{where}: first_pass_scale should be between 0 and 1, not {checked['first_pass_scale']}")
-    if family.id == "ltx2":
-        lora = checked["lora"]
-        if "/" in lora or not lora.endswith(".safetensors"):
-            raise CardError(f"{where}: lora should be a .safetensors file at the top of the repo, not {lora!r}")
-        sigmas = checked["refine_sigmas"]
-        if not sigmas or not all(isinstance(s, int | float) and 0 < s <= 1 for s in sigmas):
-            raise CardError(f"{where}: refine_sigmas should be sigmas between 0 and 1, at least one")
-        checked["refine_sigmas"] = [float(s) for s in sigmas]
-        return checked
-    if not 0 < checked["refine_strength"] < 1:  # 1 would start the refine from noise, not from the upsampled latents
-        raise CardError(f"{where}: refine_strength should be between 0 and 1, not {checked['refine_strength']}")
-    if ("refine_steps" in checked) == ("refine_timesteps" in checked):
-        raise CardError(f"{where}: give refine_steps or refine_timesteps (one of them)")
-    if checked.get("refine_steps", 1) < 1 or not checked.get("refine_timesteps", [0]):
-        raise CardError(f"{where}: the refine pass needs at least one step")
-    return checked
+    try:
+        return family.check_multiscale(checked)
+    except ValueError as exc:
+        raise CardError(f"{where}: {exc}") from None
 
 
 def _upsampler_card(data: dict[str, Any], card_id: str, family: Family, source: str) -> Card:
     """A kind = "upsampler" card: a model to download and find, that makes no shots of its own (no modes)."""
-    pipeline = _field(data, "pipeline", str, source, UPSAMPLER_PIPELINES.get(family.id, ""))
-    if pipeline != UPSAMPLER_PIPELINES.get(family.id):
+    pipeline = _field(data, "pipeline", str, source, family.upsampler_pipeline)
+    if not family.upsampler_pipeline or pipeline != family.upsampler_pipeline:
         raise CardError(f"{source}: an upsampler for {family.label} should be a "
-                        f"{UPSAMPLER_PIPELINES.get(family.id, 'pipeline the studio knows')}, not {pipeline!r}")
+                        f"{family.upsampler_pipeline or 'pipeline the studio knows'}, not {pipeline!r}")
     memory_gb = _field(data, "memory_gb", float, source)
     return Card(
         id=card_id,
@@ -587,247 +325,10 @@ def folder_card(folder: str | os.PathLike[str]) -> Card:
     class_name = index["_class_name"]
     for family in FAMILIES.values():
         if class_name in family.folder_classes:
-            if family.id == "wan":
-                return _wan_defaults(family, folder, index)
-            if family.id == "ltx2":
-                return _ltx2_defaults(family, folder)
-            if family.id == "hunyuan15":
-                return _hunyuan15_defaults(family, folder, index)
-            if family.id == "cogvideox":
-                return _cogvideox_defaults(family, folder, index)
-            return _family_defaults(family, folder)
+            return _uncarded(family, folder, **family.card_defaults(folder, index))
     known = ", ".join(c for f in FAMILIES.values() for c in f.folder_classes)
     raise ModelFolderError(
         f"{folder} holds a {class_name}, which the studio cannot run yet (it runs {known})"
-    )
-
-
-def _family_defaults(family: Family, folder: Path) -> Card:
-    """LTX-Video 0.9.x defaults, with the frame rule and size multiple read from the VAE's config."""
-    vae = _read_json(folder / "vae" / "config.json")
-    scaling = vae.get("spatio_temporal_scaling", (True, True, True, False))
-    spatial = vae.get("spatial_compression_ratio") or vae.get("patch_size", 4) * 2 ** sum(scaling)
-    temporal = vae.get("temporal_compression_ratio") or vae.get("patch_size_t", 1) * 2 ** sum(scaling)
-    multiple = math.lcm(family.size_multiple, int(spatial))
-    call = {}
-    if vae.get("timestep_conditioning"):  # 0.9.1 and later: the diffusers docs' recommended values
-        call = {"decode_timestep": 0.05, "decode_noise_scale": 0.025, "image_cond_noise_scale": 0.025}
-    step = int(temporal)
-    max_frames = valid_frames_at_most(257, step)
-    return _uncarded(
-        family,
-        folder,
-        pipeline=family.pipelines[0],
-        modes=tuple(Mode),  # LTXConditionPipeline does every mode
-        frame_step=step,
-        max_frames=max_frames,
-        default_frames=min(valid_frames_at_most(97, step), max_frames),
-        size_multiple=multiple,
-        max_width=multiple_at_most(1280, multiple),
-        max_height=multiple_at_most(1280, multiple),
-        default_width=multiple_at_most(768, multiple),
-        default_height=multiple_at_most(512, multiple),
-        default_fps=24.0,
-        default_steps=40,
-        default_guidance=3.0,
-        memory_gb=16.0,
-        call=call,
-    )
-
-
-def _wan_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
-    """Wan 2.1 / 2.2 defaults, with what the folder can do read from its configs: a WanPipeline makes
-    text shots, and first-frame shots too when its transformer takes the image in the latents
-    (Wan 2.2 TI2V, expand_timesteps), or else remakes clips (video to video); a
-    WanImageToVideoPipeline makes image shots only, from a first frame (I2V), or from a first and a
-    last frame when its image embedding has positions for two images (FLF2V); a WanVACEPipeline
-    (VACE) makes every mode but video to video, and takes reference images."""
-    vae = _read_json(folder / "vae" / "config.json")
-    transformer = _read_json(folder / "transformer" / "config.json")
-    spatial = int(vae.get("scale_factor_spatial") or 8)
-    step = int(vae.get("scale_factor_temporal") or 4)
-    patch = transformer.get("patch_size", (1, 2, 2))
-    multiple = math.lcm(family.size_multiple, spatial * int(patch[1]), spatial * int(patch[2]))
-    pipelines: dict[str, str] = {}
-    last_frame = "no"
-    if index["_class_name"] == "WanImageToVideoPipeline":
-        modes: tuple[Mode, ...] = (Mode.IMAGE_TO_VIDEO,)
-        last_frame = "required" if transformer.get("pos_embed_seq_len") else "no"
-    elif index["_class_name"] == "WanVACEPipeline":
-        modes = VACE_MODES
-        last_frame = "optional"
-    elif index.get("expand_timesteps"):
-        modes = (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO)
-        pipelines = {str(Mode.IMAGE_TO_VIDEO): "WanImageToVideoPipeline"}
-    elif (index.get("transformer_2") or [None])[0] is None and vae.get("z_dim", 16) == 16:
-        # One transformer (2.2's two-transformer A14B would lose its second) and Wan 2.1's VAE (the only
-        # one WanVideoToVideoPipeline sizes right): a clip is remade SDEdit-style, by that pipeline made
-        # from the loaded modules.
-        modes = (Mode.TEXT_TO_VIDEO, Mode.VIDEO_TO_VIDEO)
-        pipelines = {str(Mode.VIDEO_TO_VIDEO): "WanVideoToVideoPipeline"}
-    else:
-        modes = (Mode.TEXT_TO_VIDEO,)
-    max_frames = valid_frames_at_most(161, step)
-    return _uncarded(
-        family,
-        folder,
-        pipeline=index["_class_name"],
-        pipelines=pipelines,
-        last_frame=last_frame,
-        references=index["_class_name"] == "WanVACEPipeline",
-        # diffusers' Wan docs: the VAE (and a CLIP image encoder) in float32 for decoding quality
-        dtypes={name: "float32" for name in ("vae", "image_encoder") if (index.get(name) or [None])[0]},
-        modes=modes,
-        frame_step=step,
-        max_frames=max_frames,
-        default_frames=min(valid_frames_at_most(81, step), max_frames),
-        size_multiple=multiple,
-        max_width=multiple_at_most(1280, multiple),
-        max_height=multiple_at_most(1280, multiple),
-        default_width=multiple_at_most(832, multiple),
-        default_height=multiple_at_most(480, multiple),
-        default_fps=16.0,
-        default_steps=50,
-        default_guidance=5.0,
-        memory_gb=24.0,
-    )
-
-
-def _ltx2_defaults(family: Family, folder: Path) -> Card:
-    """LTX-2 defaults (Lightricks/LTX-2's), with the frame rule and size multiple read from the VAE's config:
-    each down block scales space, time or both by 2, after the patch."""
-    vae = _read_json(folder / "vae" / "config.json")
-    kinds = [k for k, on in zip(vae.get("downsample_type", ()), vae.get("spatio_temporal_scaling", ()), strict=False)
-             if on]
-    spatial = vae.get("spatial_compression_ratio") or vae.get("patch_size", 4) * 2 ** sum(
-        k in ("spatial", "spatiotemporal") for k in kinds)
-    step = int(vae.get("temporal_compression_ratio") or vae.get("patch_size_t", 1) * 2 ** sum(
-        k in ("temporal", "spatiotemporal") for k in kinds))
-    multiple = math.lcm(family.size_multiple, int(spatial))
-    max_frames = valid_frames_at_most(257, step)
-    return _uncarded(
-        family,
-        folder,
-        pipeline=family.pipelines[0],
-        modes=LTX2_MODES,
-        frame_step=step,
-        max_frames=max_frames,
-        default_frames=min(valid_frames_at_most(121, step), max_frames),
-        size_multiple=multiple,
-        max_width=multiple_at_most(1280, multiple),
-        max_height=multiple_at_most(1280, multiple),
-        default_width=multiple_at_most(768, multiple),
-        default_height=multiple_at_most(512, multiple),
-        default_fps=24.0,
-        default_steps=40,
-        default_guidance=4.0,
-        memory_gb=72.0,
-    )
-
-
-# What LTX2ConditionPipeline does: images and clips at frame indices. Not video to video (its `latents`
-# would start the picture from the clip, but the sound from pure noise at the same noise level).
-LTX2_MODES = (
-    Mode.TEXT_TO_VIDEO,
-    Mode.IMAGE_TO_VIDEO,
-    Mode.KEYFRAMES,
-    Mode.EXTEND_FORWARD,
-    Mode.EXTEND_BACKWARD,
-    Mode.CONNECT,
-    Mode.LOOP,
-)
-
-
-def _cogvideox_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
-    """CogVideoX defaults, read from the folder's configs: a CogVideoXPipeline makes text shots, and
-    remakes clips too where it has no temporal patches (1.0; 1.5's pipeline refuses most clip lengths);
-    a CogVideoXImageToVideoPipeline makes first-frame shots. Frames are 8k+1 (1.0) or 16k+1 (1.5):
-    the VAE decodes only an odd number of latent frames to 4(n-1)+1 frames, and 1.5 was trained on
-    16k+1. Learned position embeddings (CogVideoX-5b-I2V) hold one size and length only."""
-    vae = _read_json(folder / "vae" / "config.json")
-    transformer = _read_json(folder / "transformer" / "config.json")
-    spatial = 2 ** (len(vae.get("block_out_channels", (0, 0, 0, 0))) - 1)
-    temporal = int(vae.get("temporal_compression_ratio") or 4)
-    patch = int(transformer.get("patch_size") or 2)
-    version_15 = transformer.get("patch_size_t") is not None
-    step = temporal * (4 if version_15 else 2)
-    multiple = math.lcm(family.size_multiple, spatial * patch)
-    sample_width = int(transformer.get("sample_width", 90)) * spatial
-    sample_height = int(transformer.get("sample_height", 60)) * spatial
-    sample_frames = int(transformer.get("sample_frames", 49))
-    pipelines: dict[str, str] = {}
-    if index["_class_name"] == "CogVideoXImageToVideoPipeline":
-        modes: tuple[Mode, ...] = (Mode.IMAGE_TO_VIDEO,)
-    elif version_15:
-        modes = (Mode.TEXT_TO_VIDEO,)
-    else:
-        modes = (Mode.TEXT_TO_VIDEO, Mode.VIDEO_TO_VIDEO)
-        pipelines = {str(Mode.VIDEO_TO_VIDEO): "CogVideoXVideoToVideoPipeline"}
-    if version_15:  # trained at 1360x768 and up to 161 frames; rotary positions reach sample_* x 8
-        max_width = multiple_at_most(min(1360, sample_width), multiple)
-        max_height = multiple_at_most(min(1360, sample_height), multiple)
-        default_width, default_height = min(1360, max_width), min(768, max_height)
-        max_frames, fps = valid_frames_at_most(max(161, sample_frames), step), 16.0
-    else:  # trained at 720x480, 49 frames
-        max_width = multiple_at_most(sample_width, multiple)
-        max_height = multiple_at_most(sample_height, multiple)
-        default_width, default_height = max_width, max_height
-        max_frames, fps = max(valid_frames_at_most(sample_frames, step), 1), 8.0
-    return _uncarded(
-        family,
-        folder,
-        pipeline=index["_class_name"],
-        pipelines=pipelines,
-        last_frame="no",
-        modes=modes,
-        frame_step=step,
-        max_frames=max_frames,
-        default_frames=min(valid_frames_at_most(sample_frames, step), max_frames),
-        size_multiple=multiple,
-        max_width=max_width,
-        max_height=max_height,
-        default_width=default_width,
-        default_height=default_height,
-        default_fps=fps,
-        default_steps=50,
-        default_guidance=6.0,
-        memory_gb=24.0,
-    )
-
-
-def _hunyuan15_defaults(family: Family, folder: Path, index: dict[str, Any]) -> Card:
-    """HunyuanVideo 1.5 defaults, read from the folder's configs: a HunyuanVideo15Pipeline makes text
-    shots, a HunyuanVideo15ImageToVideoPipeline first-frame shots; the transformer's target_size (640
-    for the 480p checkpoints, 960 for the 720p ones) gives the default 16:9 size, and the guider's
-    scale the default guidance (1.0 for the CFG-distilled checkpoints)."""
-    vae = _read_json(folder / "vae" / "config.json")
-    transformer = _read_json(folder / "transformer" / "config.json")
-    guider_file = folder / "guider" / "guider_config.json"
-    guider = _read_json(guider_file) if guider_file.is_file() else {}
-    spatial = int(vae.get("spatial_compression_ratio") or 16)
-    step = int(vae.get("temporal_compression_ratio") or 4)
-    multiple = math.lcm(family.size_multiple, spatial * int(transformer.get("patch_size") or 1))
-    target = int(transformer.get("target_size") or 640)
-    image = index["_class_name"] == "HunyuanVideo15ImageToVideoPipeline"
-    max_frames = valid_frames_at_most(121, step)
-    return _uncarded(
-        family,
-        folder,
-        pipeline=index["_class_name"],
-        last_frame="no",
-        modes=(Mode.IMAGE_TO_VIDEO,) if image else (Mode.TEXT_TO_VIDEO,),
-        frame_step=step,
-        max_frames=max_frames,
-        default_frames=max_frames,
-        size_multiple=multiple,
-        max_width=multiple_at_most(2 * target, multiple),
-        max_height=multiple_at_most(2 * target, multiple),
-        default_width=max(round(target * 4 / 3 / multiple) * multiple, multiple),  # 848 at 640, 1280 at 960
-        default_height=max(round(target * 3 / 4 / multiple) * multiple, multiple),  # 480 at 640, 720 at 960
-        default_fps=24.0,
-        default_steps=50,
-        default_guidance=float(guider.get("guidance_scale", 6.0)),
-        memory_gb=48.0 if target > 640 else 40.0,
     )
 
 
@@ -836,17 +337,6 @@ def _uncarded(family: Family, folder: Path, **facts: Any) -> Card:
     return Card(id=folder.name, name=f"{folder.name} ({family.label}, no card)", family=family.id,
                 description="A model folder without a studio card: the family's defaults.", source=str(folder),
                 **facts)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ModelFolderError(
-            f"the model in {path.parent.parent} is incomplete: {path.parent.name}/{path.name} is missing"
-        ) from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFolderError(f"{path} is damaged ({exc}); download the model again") from exc
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The one way to start a Python child process of ours (the worker, the prompt expander).
 
-`python -m studio.engine.worker` would put the current folder first on sys.path, so a diffusers.py
+`python -m studio.engine.runtime.worker` would put the current folder first on sys.path, so a diffusers.py
 or torch.py in the folder the studio was started from would be imported and run. A child is started
 instead with -E -P (no PYTHON* variables, no current folder on sys.path; -I less its -s when the
 parent uses the user's site-packages, so the child finds what the parent finds), its sys.path given
@@ -37,7 +37,7 @@ class ChildCommand:
 def engine_child(
     module: str, *args: str, cwd: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None
 ) -> ChildCommand:
-    """How to run `module` (e.g. studio.engine.worker) with args as a child process: program and
+    """How to run `module` (e.g. studio.engine.runtime.worker) with args as a child process: program and
     arguments, the working directory (cwd, else the user's private log folder, made if needed) and the
     environment (this one plus env). A path in args must be absolute: the child runs in another folder."""
     folder = Path(cwd) if cwd is not None else private_folder(logs_dir())

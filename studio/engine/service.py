@@ -1,6 +1,6 @@
 """The engine as the editor and the CLI see it: a job queue in front of a worker process.
 
-The worker (studio.engine.worker) imports torch; this module must not, even indirectly, so the
+The worker (studio.engine.runtime.worker) imports torch; this module must not, even indirectly, so the
 GUI starts fast and never freezes while a model runs. Jobs run one at a time. Events go to
 listeners on one background thread, in order; a GUI marshals them onto its own thread.
 
@@ -67,7 +67,7 @@ class _WorkerProcess:
         fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         self._log: IO[bytes] = os.fdopen(fd, "ab")
         # Its working directory is the log folder: ours, private, and never where the user started us.
-        child = engine_child("studio.engine.worker", cwd=log_dir, env=env)
+        child = engine_child("studio.engine.runtime.worker", cwd=log_dir, env=env)
         self.process = subprocess.Popen(
             child.argv,
             cwd=child.cwd,

@@ -277,7 +277,7 @@ def weights_revision(folder: str | os.PathLike[str]) -> str:
     return "local-" + digest.hexdigest()[:16]
 
 
-# Prompt expansion's text model (engine/expand.py): a transformers causal LM with a chat template.
+# Prompt expansion's text model (engine/runtime/expand.py): a transformers causal LM with a chat template.
 DEFAULT_EXPANDER_REPO = "Qwen/Qwen2.5-0.5B-Instruct"
 
 

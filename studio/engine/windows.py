@@ -7,27 +7,27 @@ its own prompt where the recipe has per-window prompts. The take is window 1 fol
 window's frames after its overlap; the last window is made at the next length the frame rule allows
 and its surplus frames dropped, so a long shot can be any number of frames.
 
-Latent carry: where the family allows it (its generate() takes `carry`: LTX), a window leaves its
+Latent carry: where the family allows it (its adapter's CARRIES_LATENTS: LTX), a window leaves its
 denoised latents behind and the next window's overlap is taken from them rather than decoded and
-encoded again; see ltx.carried_overlap for which part of the overlap that is.
+encoded again; see runtime/families/ltx.carried_overlap for which part of the overlap that is.
 
 Colour drift: the model remakes the k overlap frames it was given; their difference from the frames
 it was given is the window's drift (the VAE round trip of the conditioning frames, and the model's
 own wander). One gain and offset per channel, fitted on the overlap, is applied to the window's new
 frames, so the join carries no jump in colour or brightness.
 
-Sound: a family that makes a shot's sound with its picture (generate_with_audio: LTX-2) gives each
+Sound: a family that makes a shot's sound with its picture (LTX-2: its takes have sound) gives each
 window's sound too; the take's sound is each window's under its new frames, cross-faded over
 JOIN_SECONDS at every join.
 
-A family takes part when its card can extend forward and its generate() (or generate_with_audio())
-takes assemble=False (the frames as the pipeline made them, overlap included).
+A family takes part when its card can extend forward; its adapter (runtime.base.Adapter) is called
+with assemble=False (the frames as the pipeline made them, overlap included). The adapter comes from
+the worker, so this module imports no torch.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -139,16 +139,18 @@ def generate_long_with_audio(
     on_preview: Callable[[np.ndarray], None] | None = None,
     carry_latents: bool = True,
     resume: Partial | None = None,
+    upsampler=None,
 ) -> tuple[np.ndarray, np.ndarray | None, int | None]:
-    """Make a long shot window by window with family.generate; return its frames, and its sound and
-    sample rate for a family that makes sound (else None, None).
+    """Make a long shot window by window with family.make_take (family: a runtime.base.Adapter); return
+    its frames, and its sound and sample rate for a family that makes sound (else None, None).
 
     After each window, write_partial(frames so far, windows done, windows) writes the take so far
     (playable) and returns its path, which the next window extends; a family with sound also passes
     sound= and sample_rate=. resume (read_partial) is the take so far of an interrupted run: its
     windows are kept, and the run goes on from the next one (without a latent carry into it).
-    Progress counts steps across all windows. A cancel (steps.StepHooks raises jobs.Cancelled) ends
-    the loop; the caller decides what to keep: every finished window is in the last partial take."""
+    upsampler is a two-pass card's (each window is made in two passes). Progress counts steps across all
+    windows. A cancel (steps.StepHooks raises jobs.Cancelled) ends the loop; the caller decides what to
+    keep: every finished window is in the last partial take."""
     windows = plan(recipe, card)
     k = overlap_frames(card)
     steps_each = recipe.steps or 1
@@ -159,9 +161,7 @@ def generate_long_with_audio(
     partial_path: str | None = None
     if resume is not None:
         made, sound, sample_rate, partial_path = resume.frames, resume.sound, resume.sample_rate, resume.path
-    with_sound = hasattr(family, "generate_with_audio")
-    make = family.generate_with_audio if with_sound else family.generate
-    carrying = carry_latents and "carry" in inspect.signature(make).parameters
+    carrying = carry_latents and family.CARRIES_LATENTS
     extra = {"carry": {}} if carrying else {}  # one dict through every window: each leaves its latents
     for window in windows[resume.windows if resume is not None else 0 :]:
         done_before = window.index * steps_each
@@ -171,15 +171,16 @@ def generate_long_with_audio(
                 on_step(before + done, total)
 
         run = window_recipe(recipe, window, partial_path, 0 if made is None else len(made), card)
-        result = make(pipe, run, card, project_folder, step, should_stop, on_preview, assemble=False, **extra)
-        frames = result[0] if with_sound else result
+        take = family.make_take(pipe, run, card, project_folder, step, should_stop, on_preview, assemble=False,
+                                upsampler=upsampler, **extra)
+        frames = take.frames
         if made is None:
             made = frames[: window.new]
         else:
             fresh = match_colour(frames[k : k + window.new], frames[:k], made[-k:])
             made = np.concatenate([made, fresh])
-        if with_sound:
-            sound, sample_rate = _join_sound(sound, result[1], result[2], recipe.fps, k if window.index else 0,
+        if take.sound is not None:
+            sound, sample_rate = _join_sound(sound, take.sound, take.sample_rate, recipe.fps, k if window.index else 0,
                                              window.new)
             partial_path = write_partial(made, window.index + 1, len(windows), sound=sound, sample_rate=sample_rate)
         else:

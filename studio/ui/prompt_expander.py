@@ -13,7 +13,7 @@ from ..engine.child import engine_child
 
 class PromptExpander(QWidget):
     """Expand: the local text model rewrites the prompt into a detailed one, in its own process
-    (`python -m studio.engine.expand`), into an editable box whose text the recipe keeps."""
+    (`python -m studio.engine.runtime.expand`), into an editable box whose text the recipe keeps."""
 
     def __init__(self, prompt: QPlainTextEdit, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,7 +63,7 @@ class PromptExpander(QWidget):
             self.status.setText("Write a few words first, then expand them.")
             return
         try:
-            child = engine_child("studio.engine.expand", str(self._folder.absolute()))
+            child = engine_child("studio.engine.runtime.expand", str(self._folder.absolute()))
         except OSError as exc:  # its folder cannot be made, or is another user's
             self.status.setText(f"The expander cannot start: {exc}")
             return

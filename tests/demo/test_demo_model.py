@@ -15,9 +15,9 @@ import random
 import pytest
 
 from studio.demo import quality, world
-from studio.engine import ltx
 from studio.engine.cards import find_weights, load_cards
-from studio.engine.loader import load_pipeline, pick_device
+from studio.engine.runtime.families import ltx
+from studio.engine.runtime.loader import load_pipeline, pick_device
 
 SHOTS = 3
 

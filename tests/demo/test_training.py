@@ -10,9 +10,9 @@ import numpy as np
 
 from studio.core.recipe import Mode, Recipe
 from studio.demo import train, world
-from studio.engine import ltx
 from studio.engine.cards import folder_card
-from studio.engine.loader import load_pipeline, pick_device
+from studio.engine.runtime.families import ltx
+from studio.engine.runtime.loader import load_pipeline, pick_device
 from studio.engine.weights import check_folder
 
 TOY = {"bank_size": 8, "stats_batches": 1}

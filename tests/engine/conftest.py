@@ -16,6 +16,6 @@ def tiny_card(tiny_ltx: Path) -> Card:
 
 @pytest.fixture(scope="session")
 def tiny_pipe(tiny_ltx: Path, tiny_card: Card):
-    from studio.engine.loader import load_pipeline, pick_device
+    from studio.engine.runtime.loader import load_pipeline, pick_device
 
     return load_pipeline(tiny_ltx, tiny_card, pick_device("cpu"))

@@ -63,7 +63,7 @@ def test_the_expander_command_ignores_planted_modules_and_runs_in_a_folder_of_ou
     here = plant(tmp_path / "downloads", "transformers.py", "torch.py", "studio/__init__.py")
     monkeypatch.chdir(here)
     monkeypatch.setenv("PYTHONPATH", str(here))
-    child = engine_child("studio.engine.expand", str(tiny_expander))
+    child = engine_child("studio.engine.runtime.expand", str(tiny_expander))
     assert Path(child.cwd) == logs_dir() and logs_dir().is_relative_to(settings_dir())  # the user's own
     if sys.platform != "win32":
         assert stat.S_IMODE(Path(child.cwd).stat().st_mode) == 0o700

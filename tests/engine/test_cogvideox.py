@@ -17,15 +17,15 @@ import pytest
 
 from studio.core.recipe import Condition, Mode, Recipe
 from studio.engine.cards import Card, folder_card, load_cards
-from studio.engine.cogvideox import generate
 from studio.engine.jobs import Cancelled, JobDone, JobProgress
 from studio.engine.requests import RequestError, prepare
+from studio.engine.runtime.families.cogvideox import generate
 from studio.engine.weights import CARD_FILE
 from studio.media.takes import read_frames, write_frames
 
 
 def load(folder: Path, mode: Mode):
-    from studio.engine.loader import load_pipeline, pick_device
+    from studio.engine.runtime.loader import load_pipeline, pick_device
 
     card = folder_card(folder)
     return load_pipeline(folder, card, pick_device("cpu"), mode=mode), card
@@ -38,7 +38,7 @@ def t2v(tiny_cogvideox) -> tuple[object, Card]:
 
 @pytest.fixture(scope="module")
 def v2v(t2v) -> tuple[object, Card]:
-    from studio.engine.loader import pipeline_for_mode
+    from studio.engine.runtime.loader import pipeline_for_mode
 
     pipe, card = t2v
     return pipeline_for_mode(pipe, card, Mode.VIDEO_TO_VIDEO), card
@@ -389,7 +389,7 @@ def test_the_cli_animates_a_first_frame_with_the_i2v_model(studio_cli, tiny_cogv
 
 
 def test_the_shipped_cards_call_each_model_as_its_authors_do():
-    from studio.engine.cogvideox import call_arguments
+    from studio.engine.runtime.families.cogvideox import call_arguments
 
     cards = load_cards()
     # THUDM's cli_demo: dynamic CFG with the DPM scheduler the 5B and 1.5 folders ship, not with 2B's DDIM.

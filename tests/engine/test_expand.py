@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from studio.engine.expand import expand
+from studio.engine.runtime.expand import expand
 from studio.engine.weights import ExpanderError, find_expander
 
 
@@ -38,7 +38,7 @@ def test_the_expander_is_found_where_the_user_put_it(tiny_expander, tmp_path, mo
 
 
 def test_the_editors_way_in_is_a_process_of_its_own(tiny_expander):
-    result = subprocess.run([sys.executable, "-m", "studio.engine.expand", str(tiny_expander)],
+    result = subprocess.run([sys.executable, "-m", "studio.engine.runtime.expand", str(tiny_expander)],
                             input="a red kite over dunes", capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1])["expanded"] == expand("a red kite over dunes",
@@ -64,9 +64,9 @@ def test_the_expanders_own_failure_is_one_line_out_and_the_details_in_its_log(tm
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "model.safetensors").write_bytes(b"not weights")
     env = dict(os.environ, STUDIO_CONFIG=str(tmp_path / "config"))
-    result = subprocess.run([sys.executable, "-m", "studio.engine.expand", str(tmp_path / "model")],
+    result = subprocess.run([sys.executable, "-m", "studio.engine.runtime.expand", str(tmp_path / "model")],
                             input="a red kite", capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 1
     assert json.loads(result.stdout)["error"].startswith("the expander failed: ")
     log = (tmp_path / "config" / "logs" / "expander.log").read_text()
-    assert "ERROR studio.engine.expand: the expander failed" in log and "Traceback" in log
+    assert "ERROR studio.engine.runtime.expand: the expander failed" in log and "Traceback" in log

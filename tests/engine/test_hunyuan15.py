@@ -17,9 +17,9 @@ import pytest
 
 from studio.core.recipe import Condition, Mode, Recipe
 from studio.engine.cards import Card, folder_card, load_cards
-from studio.engine.hunyuan15 import generate
 from studio.engine.jobs import Cancelled
 from studio.engine.requests import RequestError, prepare
+from studio.engine.runtime.families.hunyuan15 import generate
 from studio.engine.weights import CARD_FILE
 from studio.media.takes import read_frames
 
@@ -31,7 +31,7 @@ def t2v_card(tiny_hunyuan15) -> Card:
 
 @pytest.fixture(scope="module")
 def t2v_pipe(tiny_hunyuan15, t2v_card):
-    from studio.engine.loader import load_pipeline, pick_device
+    from studio.engine.runtime.loader import load_pipeline, pick_device
 
     return load_pipeline(tiny_hunyuan15, t2v_card, pick_device("cpu"), mode=Mode.TEXT_TO_VIDEO)
 
@@ -43,7 +43,7 @@ def i2v_card(tiny_hunyuan15_i2v) -> Card:
 
 @pytest.fixture(scope="module")
 def i2v_pipe(tiny_hunyuan15_i2v, i2v_card):
-    from studio.engine.loader import load_pipeline, pick_device
+    from studio.engine.runtime.loader import load_pipeline, pick_device
 
     return load_pipeline(tiny_hunyuan15_i2v, i2v_card, pick_device("cpu"), mode=Mode.IMAGE_TO_VIDEO)
 

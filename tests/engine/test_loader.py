@@ -7,7 +7,7 @@ import shutil
 import pytest
 import torch
 
-from studio.engine.loader import load_pipeline, pick_device
+from studio.engine.runtime.loader import load_pipeline, pick_device
 from studio.engine.weights import ModelFolderError, check_folder
 
 

@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 
 from studio.core.recipe import Condition, Mode, Recipe
-from studio.engine import ltx, windows
+from studio.engine import windows
 from studio.engine.cards import folder_card, load_card
 from studio.engine.jobs import Cancelled, JobDone, JobPartial
-from studio.engine.loader import load_pipeline, pick_device
 from studio.engine.requests import RequestError, prepare
+from studio.engine.runtime.families import ltx
+from studio.engine.runtime.loader import load_pipeline, pick_device
 from studio.engine.service import EngineService
 from studio.engine.weights import CARD_FILE
 from studio.media.provenance import verify
@@ -203,7 +204,7 @@ def test_the_worker_announces_each_window_and_keeps_them_on_cancel(short_windows
 
 def test_a_long_shot_through_wan_vace(tiny_wan_vace, tmp_path):
     """The windows are family-independent: the same long shot through Wan VACE's real pipeline."""
-    from studio.engine import wan
+    from studio.engine.runtime.families import wan
 
     folder = tmp_path / "vace-9"
     shutil.copytree(tiny_wan_vace, folder, ignore=shutil.ignore_patterns(CARD_FILE))
@@ -229,7 +230,7 @@ def test_a_long_shot_through_wan_vace(tiny_wan_vace, tmp_path):
 def test_a_long_shot_with_sound_joins_each_windows_sound_under_its_frames(tiny_ltx2, tmp_path):
     """LTX-2 makes sound with its picture: the long take's sound is as long as its frames, each
     window's under its own new frames, cross-faded at the joins; the worker writes it with the take."""
-    from studio.engine import ltx2
+    from studio.engine.runtime.families import ltx2
     from studio.media.audio import read_audio
     from studio.media.probe import probe
 
@@ -354,18 +355,24 @@ class Killed(BaseException):
 
 
 class ScriptedFamily:
-    """A family whose windows are made instantly; `second` runs when the second window starts."""
+    """A family (runtime.base.Adapter) whose windows are made instantly; `second` runs when the second
+    window starts."""
+
+    CARRIES_LATENTS = False
 
     def __init__(self, second):
         self.second = second
         self.calls = 0
 
-    def generate(self, pipe, recipe, card, project_folder, on_step, should_stop, on_preview, assemble=True):
+    def make_take(self, pipe, recipe, card, project_folder, on_step, should_stop, on_preview, *, assemble=True,
+                  carry=None, upsampler=None):
+        from studio.engine.runtime.base import Take
+
         self.calls += 1
         if self.calls == 2:
             self.second()
         shade = 40 * self.calls
-        return np.full((recipe.frames, recipe.height, recipe.width, 3), shade, np.uint8)
+        return Take(np.full((recipe.frames, recipe.height, recipe.width, 3), shade, np.uint8))
 
 
 def run_long(tmp_path, output, second):
@@ -374,7 +381,7 @@ def run_long(tmp_path, output, second):
     import io
     import json
 
-    from studio.engine.worker import Worker
+    from studio.engine.runtime.worker import Worker
 
     card = dataclasses.replace(load_card(REPO_MODELS / "ltx-video-0.9.5.toml"), max_frames=17)
     recipe = Recipe(Mode.TEXT_TO_VIDEO, card.id, "a lighthouse at night", width=32, height=32, frames=25, seed=3,
@@ -435,7 +442,7 @@ def test_a_cancelled_long_shot_keeps_its_windows_marked_partial_and_a_whole_one_
 
 
 def test_a_take_that_cannot_be_marked_fails_the_job_and_is_not_kept(tmp_path, monkeypatch):
-    from studio.engine.worker import describe_error
+    from studio.engine.runtime.worker import describe_error
     from studio.media import provenance
 
     def broken(*args, **kwargs):

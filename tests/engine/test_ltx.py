@@ -9,8 +9,8 @@ import pytest
 
 from studio.core.recipe import Condition, Mode, Recipe
 from studio.engine.jobs import Cancelled
-from studio.engine.ltx import generate
 from studio.engine.requests import prepare
+from studio.engine.runtime.families.ltx import generate
 
 
 def run(pipe, card, recipe: Recipe, **kw) -> np.ndarray:
@@ -121,7 +121,7 @@ def test_cancel_before_the_start_runs_nothing(tiny_pipe, tiny_card, text_recipe)
 @pytest.mark.parametrize("mode", ["text", "extend"])
 def test_previews_come_from_the_latents_every_other_step(tiny_pipe, tiny_card, text_recipe, text_frames, tmp_path,
                                                          mode):
-    from studio.engine.steps import PREVIEW_SIZE
+    from studio.engine.runtime.steps import PREVIEW_SIZE
     from studio.media.takes import write_frames
 
     recipe = dataclasses.replace(text_recipe, steps=5)

@@ -20,8 +20,8 @@ from studio.core.recipe import Condition, Mode, Recipe
 from studio.core.timebase import FrameRate
 from studio.engine.cards import LTX2_MODES, Card, folder_card, load_cards
 from studio.engine.jobs import Cancelled
-from studio.engine.ltx2 import generate, generate_with_audio, latent_index
 from studio.engine.requests import prepare
+from studio.engine.runtime.families.ltx2 import generate, generate_with_audio, latent_index
 from studio.media.audio import frame_sample, read_audio
 from studio.media.probe import probe
 from studio.media.takes import read_frames, write_frames
@@ -49,7 +49,7 @@ def card(tiny_ltx2) -> Card:
 
 @pytest.fixture(scope="module")
 def pipe(tiny_ltx2, card):
-    from studio.engine.loader import load_pipeline, pick_device
+    from studio.engine.runtime.loader import load_pipeline, pick_device
 
     return load_pipeline(tiny_ltx2, card, pick_device("cpu"))
 
@@ -294,8 +294,8 @@ def test_the_worker_writes_a_take_with_sound_and_says_so(tiny_ltx2, tmp_path):
             "height": 64, "frames": 9, "steps": 2, "guidance": 3.0}
     requests = [{"type": "run", "job_id": "j", "recipe": shot, "output": str(output)}, {"type": "quit"}]
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
-    result = subprocess.run([sys.executable, "-m", "studio.engine.worker"], capture_output=True, text=True, env=env,
-                            input="".join(json.dumps(r) + "\n" for r in requests), timeout=180)
+    result = subprocess.run([sys.executable, "-m", "studio.engine.runtime.worker"], capture_output=True, text=True,
+                            env=env, input="".join(json.dumps(r) + "\n" for r in requests), timeout=180)
     assert result.returncode == 0, result.stderr
     done = [json.loads(line) for line in result.stdout.splitlines()][-1]
     assert (done["type"], done["audio"], done["sample_rate"], done["frames"]) == ("done", True, RATE, 9)

@@ -13,10 +13,8 @@ import pytest
 import torch
 
 from studio.core.recipe import Mode, Recipe
-from studio.engine import loader
 from studio.engine.cards import load_cards
 from studio.engine.footprint import CONTEXT_GB, Footprint, footprint
-from studio.engine.ltx import generate
 from studio.engine.memory import (
     MemoryPlan,
     MemoryTierError,
@@ -27,6 +25,8 @@ from studio.engine.memory import (
     plan_for_footprint,
     requested_tier,
 )
+from studio.engine.runtime import loader
+from studio.engine.runtime.families.ltx import generate
 
 
 @pytest.mark.parametrize(
@@ -104,7 +104,7 @@ def count_transformer_calls(pipe) -> list[int]:
     ids=str,
 )
 def test_each_tier_that_runs_on_the_cpu_loads_and_generates(tiny_ltx, tiny_card, recipe, plan):
-    from studio.engine.loader import load_pipeline, pick_device
+    from studio.engine.runtime.loader import load_pipeline, pick_device
 
     pipe = load_pipeline(tiny_ltx, tiny_card, pick_device("cpu"), plan=plan)
     assert pipe.vae.use_tiling is plan.vae_tiling
@@ -113,7 +113,7 @@ def test_each_tier_that_runs_on_the_cpu_loads_and_generates(tiny_ltx, tiny_card,
 
 
 def test_a_decode_out_of_memory_is_retried_tiled_from_the_same_latents(tiny_ltx, tiny_card, recipe):
-    from studio.engine.loader import load_pipeline, pick_device
+    from studio.engine.runtime.loader import load_pipeline, pick_device
 
     plan = MemoryPlan("resident", False, "test")
     clean_pipe = load_pipeline(tiny_ltx, tiny_card, pick_device("cpu"), plan=plan)
@@ -141,7 +141,7 @@ def test_a_decode_out_of_memory_is_retried_tiled_from_the_same_latents(tiny_ltx,
 
 
 def test_a_decode_that_runs_out_again_when_tiled_fails(tiny_ltx, tiny_card, recipe):
-    from studio.engine.loader import load_pipeline, pick_device
+    from studio.engine.runtime.loader import load_pipeline, pick_device
 
     pipe = load_pipeline(tiny_ltx, tiny_card, pick_device("cpu"), plan=MemoryPlan("resident", True, "test"))
     pipe.vae.enable_slicing()
@@ -157,7 +157,7 @@ def test_a_decode_that_runs_out_again_when_tiled_fails(tiny_ltx, tiny_card, reci
 def test_an_out_of_memory_job_fails_with_advice_and_the_worker_runs_the_next(tiny_ltx, tmp_path, monkeypatch):
     from diffusers import LTXVideoTransformer3DModel
 
-    from studio.engine.worker import Worker
+    from studio.engine.runtime.worker import Worker
 
     real_forward = LTXVideoTransformer3DModel.forward
     calls = [0]

@@ -15,8 +15,8 @@ from huggingface_hub.errors import RepositoryNotFoundError
 
 from studio.engine.cards import find_weights, load_cards, resolve
 from studio.engine.download import RemoteFile, download, plan_download, select_files
-from studio.engine.tiny import save_chat_tokenizer
 from studio.engine.weights import ModelFolderError, check_folder, find_in_hf_cache
+from studio.testing.tiny.expander import save_chat_tokenizer
 
 HUNYUAN_INDEX = {"_class_name": "HunyuanVideo15Pipeline", "tokenizer": ["transformers", "Qwen2Tokenizer"]}
 # What other tokenizers and processors bring, and what must never come.

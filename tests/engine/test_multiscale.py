@@ -17,11 +17,11 @@ import pytest
 from PIL import Image
 
 from studio.core.recipe import Condition, Mode, Recipe
-from studio.engine import ltx
 from studio.engine.cards import ModelNotFound, folder_card, load_cards, upsampler_folder
 from studio.engine.requests import RequestError, available_models, prepare
-from studio.engine.tiny import tiny_ltx_two_pass_card
+from studio.engine.runtime.families import ltx
 from studio.engine.weights import CARD_FILE
+from studio.testing.tiny.ltx import tiny_ltx_two_pass_card
 from tests.conftest import REPO
 
 
@@ -171,7 +171,7 @@ def test_the_worker_makes_a_two_pass_take_and_its_recipe_says_so(models, tiny_lt
 
     requests = [run("two-pass", models / "tiny-ltx-two-pass"), run("alone", alone), {"type": "quit"}]
     env = {k: v for k, v in os.environ.items() if k not in ("STUDIO_MODELS", "STUDIO_MODELS_PATH")}
-    result = subprocess.run([sys.executable, "-m", "studio.engine.worker"], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "studio.engine.runtime.worker"], capture_output=True, text=True,
                             input="".join(json.dumps(r) + "\n" for r in requests),
                             env=env | {"PYTHONPATH": str(REPO)}, timeout=300)
     assert result.returncode == 0, result.stderr
@@ -196,23 +196,19 @@ def test_a_project_keeps_the_upsampler_a_take_was_made_through():
 
 
 def test_a_long_two_pass_shot_extends_window_by_window(tiny_pipe, two_pass_card, upsampler, calls, tmp_path):
-    """As the worker runs it: the family's generate given the upsampler; no latent carry (each window's
+    """As the worker runs it: the family's takes given the upsampler; no latent carry (each window's
     overlap is encoded from its frames, as the passes' latents are of two sizes)."""
-    import functools
-    from types import SimpleNamespace
-
     from studio.engine import windows
     from studio.media.takes import write_frames
 
     card = dataclasses.replace(two_pass_card, max_frames=9)  # so 13 frames are two windows
-    family = SimpleNamespace(generate=functools.partial(ltx.generate, upsampler=upsampler))
     take = tmp_path / "long.mkv"
 
     def write_partial(frames, done, count):
         write_frames(take, frames, 24.0)
         return str(take)
 
-    frames = windows.generate_long(family, tiny_pipe, recipe(frames=13), card, None, write_partial)
+    frames = windows.generate_long(ltx, tiny_pipe, recipe(frames=13), card, None, write_partial, upsampler=upsampler)
     assert frames.shape == (13, 64, 96, 3)
     assert [c["size"] for c in calls] == [(64, 32), (128, 64)] * 2
     assert [c["conditions"] for c in calls[2:]] == [[(64, 32)], [(128, 64)]]  # the overlap, at each pass's size

@@ -14,10 +14,10 @@ import pytest
 
 from studio.core.recipe import Mode, Recipe
 from studio.core.timebase import FrameRate
-from studio.engine import ltx2
 from studio.engine.cards import ModelNotFound, folder_card, load_cards, upsampler_folder
 from studio.engine.download import plan_download
 from studio.engine.requests import RequestError, prepare
+from studio.engine.runtime.families import ltx2
 from studio.media.audio import frame_sample
 from tests.engine.test_download import FakeHub
 
@@ -31,7 +31,7 @@ def card(tiny_ltx2_two_pass):
 
 @pytest.fixture(scope="module")
 def pipe(tiny_ltx2_two_pass, card):
-    from studio.engine.loader import load_pipeline, pick_device
+    from studio.engine.runtime.loader import load_pipeline, pick_device
 
     return load_pipeline(tiny_ltx2_two_pass, card, pick_device("cpu"))
 
@@ -152,7 +152,7 @@ def test_the_worker_makes_a_two_pass_ltx2_take_with_its_sound_and_its_recipe_say
 
     requests = [run("two-pass", tiny_ltx2_two_pass), run("lacking", lacking), {"type": "quit"}]
     path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-    result = subprocess.run([sys.executable, "-m", "studio.engine.worker"], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "studio.engine.runtime.worker"], capture_output=True, text=True,
                             input="".join(json.dumps(r) + "\n" for r in requests),
                             env=dict(os.environ, PYTHONPATH=path), timeout=300)
     assert result.returncode == 0, result.stderr

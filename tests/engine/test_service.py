@@ -299,4 +299,4 @@ def test_old_worker_logs_are_pruned_when_a_worker_starts(tiny_ltx, tmp_path):
     assert job.state is JobState.DONE, job.error
     kept = sorted(p.name for p in logs.glob("worker-*.log"))
     assert len(kept) == WORKER_LOGS_KEPT + 1 and log.name in kept and "worker-old-02.log" not in kept
-    assert "INFO studio.engine.worker: worker" in log.read_text() and "ready (python" in log.read_text()
+    assert "INFO studio.engine.runtime.worker: worker" in log.read_text() and "ready (python" in log.read_text()

@@ -18,7 +18,7 @@ from studio.core.recipe import Condition, Mode, Recipe
 from studio.engine.cards import Card, CardError, card_from_toml, folder_card, load_card, load_cards
 from studio.engine.jobs import Cancelled, JobDone, JobProgress
 from studio.engine.requests import RequestError, prepare
-from studio.engine.wan import generate
+from studio.engine.runtime.families.wan import generate
 from studio.engine.weights import CARD_FILE
 
 
@@ -29,14 +29,14 @@ def wan_card(tiny_wan) -> Card:
 
 @pytest.fixture(scope="module")
 def wan_pipe(tiny_wan, wan_card):
-    from studio.engine.loader import load_pipeline, pick_device
+    from studio.engine.runtime.loader import load_pipeline, pick_device
 
     return load_pipeline(tiny_wan, wan_card, pick_device("cpu"))
 
 
 @pytest.fixture(scope="module")
 def wan_i2v_pipe(wan_pipe, wan_card):
-    from studio.engine.loader import pipeline_for_mode
+    from studio.engine.runtime.loader import pipeline_for_mode
 
     return pipeline_for_mode(wan_pipe, wan_card, Mode.IMAGE_TO_VIDEO)
 
@@ -48,7 +48,7 @@ def flf2v_card(tiny_wan_flf2v) -> Card:
 
 @pytest.fixture(scope="module")
 def flf2v_pipe(tiny_wan_flf2v, flf2v_card):
-    from studio.engine.loader import load_pipeline, pick_device
+    from studio.engine.runtime.loader import load_pipeline, pick_device
 
     return load_pipeline(tiny_wan_flf2v, flf2v_card, pick_device("cpu"), mode=Mode.IMAGE_TO_VIDEO)
 
@@ -178,7 +178,7 @@ def test_a_first_frame_model_refuses_a_last_frame(wan_i2v_pipe, wan_card, tiny_w
 
 
 def test_wan_2_1_image_to_video_takes_the_first_frame_and_its_clip_features(tiny_wan_i2v, text_recipe, still_images):
-    from studio.engine.loader import load_pipeline, pick_device
+    from studio.engine.runtime.loader import load_pipeline, pick_device
 
     card = folder_card(tiny_wan_i2v)
     pipe = load_pipeline(tiny_wan_i2v, card, pick_device("cpu"), mode=Mode.IMAGE_TO_VIDEO)
@@ -302,7 +302,7 @@ def test_the_take_records_the_flow_shift_it_was_made_with(tiny_wan, wan_card, te
 def test_each_component_loads_in_the_precision_the_card_asks(tiny_wan_flf2v, flf2v_card, text_recipe, still_images):
     import torch
 
-    from studio.engine.loader import Device, load_pipeline
+    from studio.engine.runtime.loader import Device, load_pipeline
 
     # As the shipped FLF2V card asks: the VAE and the CLIP image encoder in float32, the rest in the
     # device's half precision (bfloat16 here, on the CPU, only to load it).
@@ -324,7 +324,7 @@ def test_each_component_loads_in_the_precision_the_card_asks(tiny_wan_flf2v, flf
 def test_a_card_asking_a_precision_for_a_component_the_model_lacks_is_refused(tiny_wan, wan_card):
     import torch
 
-    from studio.engine.loader import Device, load_pipeline
+    from studio.engine.runtime.loader import Device, load_pipeline
     from studio.engine.weights import ModelFolderError
 
     card = dataclasses.replace(wan_card, dtypes={"image_encoder": "float32"})  # 2.2 TI2V has none

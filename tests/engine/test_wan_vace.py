@@ -19,11 +19,11 @@ import torch
 from PIL import Image
 
 from studio.core.recipe import Condition, Mode, Recipe
-from studio.engine import steps
 from studio.engine.cards import VACE_MODES, Card, card_from_toml, folder_card, load_cards
 from studio.engine.modes import overlap_frames
 from studio.engine.requests import RequestError, prepare
-from studio.engine.wan import call_arguments, generate
+from studio.engine.runtime import steps
+from studio.engine.runtime.families.wan import call_arguments, generate
 from studio.engine.weights import CARD_FILE
 from studio.media.takes import read_frames, write_frames
 
@@ -38,7 +38,7 @@ def vace_card(tiny_wan_vace) -> Card:
 
 @pytest.fixture(scope="module")
 def vace_pipe(tiny_wan_vace, vace_card):
-    from studio.engine.loader import load_pipeline, pick_device
+    from studio.engine.runtime.loader import load_pipeline, pick_device
 
     return load_pipeline(tiny_wan_vace, vace_card, pick_device("cpu"))
 
@@ -50,14 +50,14 @@ def t2v_card(tiny_wan_t2v) -> Card:
 
 @pytest.fixture(scope="module")
 def t2v_pipe(tiny_wan_t2v, t2v_card):
-    from studio.engine.loader import load_pipeline, pick_device
+    from studio.engine.runtime.loader import load_pipeline, pick_device
 
     return load_pipeline(tiny_wan_t2v, t2v_card, pick_device("cpu"))
 
 
 @pytest.fixture(scope="module")
 def v2v_pipe(t2v_pipe, t2v_card):
-    from studio.engine.loader import pipeline_for_mode
+    from studio.engine.runtime.loader import pipeline_for_mode
 
     return pipeline_for_mode(t2v_pipe, t2v_card, Mode.VIDEO_TO_VIDEO)
 
@@ -392,7 +392,7 @@ def test_cli_refuses_references_for_a_model_without_them(studio_cli, tiny_wan, s
 
 
 def test_a_reference_image_is_read_as_it_is(tmp_path):
-    from studio.engine.wan import reference_image
+    from studio.engine.runtime.families.wan import reference_image
 
     Image.new("RGBA", (40, 20), (10, 20, 30, 128)).save(tmp_path / "r.png")
     image = reference_image(tmp_path / "r.png")

@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_stray_prints_cannot_corrupt_the_protocol():
     code = (
-        "import os; from studio.engine.worker import _take_protocol_stream\n"
+        "import os; from studio.engine.runtime.worker import _take_protocol_stream\n"
         "protocol = _take_protocol_stream()\n"
         "print('a library chatting'); os.write(1, b'C code writing to fd 1\\n')\n"
         'protocol.write(\'{"type": "ok"}\\n\')\n'
@@ -54,7 +54,7 @@ def test_the_worker_runs_requests_from_stdin_and_answers_in_json_lines(tiny_ltx,
     ]
     env = dict(os.environ, PYTHONPATH=str(REPO))
     result = subprocess.run(
-        [sys.executable, "-m", "studio.engine.worker"],
+        [sys.executable, "-m", "studio.engine.runtime.worker"],
         input="not json\n" + "".join(json.dumps(r) + "\n" for r in requests),
         capture_output=True,
         text=True,
@@ -77,8 +77,8 @@ def test_the_worker_runs_requests_from_stdin_and_answers_in_json_lines(tiny_ltx,
         == f"{tmp_path / 'missing.png'} does not exist (was it moved or deleted after the job was queued?)"
     )
     assert "Traceback" in result.stderr  # the details go to the log
-    assert "ERROR studio.engine.worker: job bad failed" in result.stderr
-    assert "WARNING studio.engine.worker: ignoring a line that is not JSON: 'not json\\n'" in result.stderr
+    assert "ERROR studio.engine.runtime.worker: job bad failed" in result.stderr
+    assert "WARNING studio.engine.runtime.worker: ignoring a line that is not JSON: 'not json\\n'" in result.stderr
     done = events[-1]
     assert (done["frames"], done["width"], done["height"]) == (5, 64, 64)
     assert done["recipe"]["model_revision"].startswith("local-")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from studio.engine.expand import expand
+from studio.engine.runtime.expand import expand
 from studio.ui.prompt_panel import PromptPanel
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .jobs import Cancelled
+from ..jobs import Cancelled
 
 # Turns the `latents` a pipeline hands its step callback into (channels, frames, height, width).
 LatentsToVideo = Callable[[Any], Any]

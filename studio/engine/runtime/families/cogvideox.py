@@ -24,11 +24,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..core.recipe import Mode, Recipe
-from .cards import Card
-from .ltx import fit_image, read_clips
-from .modes import condition_path, output_frames
-from .steps import StepHooks
+from ....core.recipe import Mode, Recipe
+from ...cards import Card
+from ...modes import condition_path, output_frames
+from ..base import Take, fit_image, read_clips, shared_arguments
+from ..steps import StepHooks
 
 
 def check_shape(pipe, recipe: Recipe, card: Card) -> None:
@@ -68,35 +68,29 @@ def call_arguments(
 ) -> dict:
     """The pipeline arguments for a recipe (everything but the callback); clips are read_clips()'
     frames (read here if not given)."""
-    arguments = {}
     if recipe.mode is Mode.TEXT_TO_VIDEO:
         if recipe.conditions:
             raise ValueError("text to video takes no input images; use image to video")
-        arguments["num_frames"] = recipe.frames
-    elif recipe.mode is Mode.IMAGE_TO_VIDEO:
-        arguments["image"] = _image(recipe, card, project_folder)
-        arguments["num_frames"] = recipe.frames
-    elif recipe.mode is Mode.VIDEO_TO_VIDEO:
+        return shared_arguments(recipe, card)
+    if recipe.mode is Mode.IMAGE_TO_VIDEO:
+        return shared_arguments(recipe, card, image=_image(recipe, card, project_folder))
+    if recipe.mode is Mode.VIDEO_TO_VIDEO:
         if clips is None:
             clips = read_clips(recipe, project_folder)
         # The pipeline takes its length from the clip: exactly the shot's frames of it.
-        arguments["video"] = [Image.fromarray(f) for f in clips[0][: recipe.frames]]
-        arguments["strength"] = recipe.strength
-    else:
-        raise ValueError(f"the studio cannot run CogVideoX for {recipe.mode.label}")
-    return {
-        **arguments,
-        "prompt": recipe.expanded_prompt or recipe.prompt,
-        "negative_prompt": recipe.negative_prompt,
-        "width": recipe.width,
-        "height": recipe.height,
-        "num_inference_steps": recipe.steps,
-        "guidance_scale": recipe.guidance,
-        # The noise comes from a CPU generator so a seed gives the same frames on any device.
-        "generator": torch.Generator("cpu").manual_seed(recipe.seed),
-        "output_type": "np",
-        **card.call,
-    }
+        video = [Image.fromarray(f) for f in clips[0][: recipe.frames]]
+        return shared_arguments(recipe, card, ("num_frames",), video=video, strength=recipe.strength)
+    raise ValueError(f"the studio cannot run CogVideoX for {recipe.mode.label}")
+
+
+CARRIES_LATENTS = False  # it makes no long shots
+
+
+def make_take(pipe, recipe: Recipe, card: Card, project_folder=None, on_step=None, should_stop=None, on_preview=None,
+              *, assemble: bool = True, carry: dict | None = None, upsampler=None) -> Take:
+    """base.Adapter's take: generate()'s frames, no sound. (Its modes join no clips: assemble is
+    the same take.)"""
+    return Take(generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview))
 
 
 def generate(

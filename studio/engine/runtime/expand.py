@@ -1,6 +1,6 @@
 """Prompt expansion: a small local instruct model rewrites a short prompt into a detailed shot
 description. Runs where torch may: the CLI, or its own process for the editor
-(`python -m studio.engine.expand MODEL`, the prompt on stdin, one JSON line out), so the editor
+(`python -m studio.engine.runtime.expand MODEL`, the prompt on stdin, one JSON line out), so the editor
 never loads a language model itself. weights.find_expander says where the model is.
 
 Safetensors only, local files only, never remote code. Greedy decoding, so the same prompt on the
@@ -15,8 +15,8 @@ import os
 import sys
 from pathlib import Path
 
-from ..core.logs import start_logging
-from .weights import ExpanderError
+from ...core.logs import start_logging
+from ..weights import ExpanderError
 
 MAX_NEW_TOKENS = 180
 SYSTEM = (
@@ -26,7 +26,7 @@ SYSTEM = (
     "description, in the present tense, with no title, list or commentary."
 )
 # Named, not __name__: the editor runs this module as __main__.
-log = logging.getLogger("studio.engine.expand")
+log = logging.getLogger("studio.engine.runtime.expand")
 
 
 def expand(prompt: str, folder: str | os.PathLike[str]) -> str:
@@ -56,7 +56,7 @@ def expand(prompt: str, folder: str | os.PathLike[str]) -> str:
 
 
 def main() -> int:
-    """`python -m studio.engine.expand MODEL`: the prompt on stdin, {"expanded": ...} or {"error": ...} out."""
+    """`python -m studio.engine.runtime.expand MODEL`: the prompt on stdin, {"expanded": ...} or {"error": ...} out."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:

@@ -31,28 +31,15 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
-from PIL import Image, ImageOps
+from PIL import Image
 
-from ..core.recipe import CLIP_INPUTS, Mode, Recipe
-from ..core.shape import latent_frames, multiple_at_most
-from . import modes
-from .cards import Card
-from .modes import condition_path
-from .steps import StepHooks
-
-
-def fit_image(path: str | Path, width: int, height: int) -> Image.Image:
-    """An input image cropped to the shot's aspect and scaled to its size, so it is never stretched."""
-    with Image.open(path) as image:
-        image = ImageOps.exif_transpose(image).convert("RGB")
-        return ImageOps.fit(image, (width, height), Image.Resampling.LANCZOS)
-
-
-def read_clips(recipe: Recipe, project_folder: str | Path | None = None) -> list[np.ndarray]:
-    """The frames of a clip mode's input clips, fitted to the shot's size; [] for the other modes."""
-    if recipe.mode not in CLIP_INPUTS:
-        return []
-    return [modes.read_clip(c, project_folder, recipe.width, recipe.height) for c in recipe.conditions]
+from ....core.recipe import CLIP_INPUTS, Mode, Recipe
+from ....core.shape import latent_frames, multiple_at_most
+from ... import modes
+from ...cards import Card
+from ...modes import condition_path
+from ..base import Take, fit_image, read_clips, shared_arguments
+from ..steps import StepHooks
 
 
 def call_arguments(
@@ -67,19 +54,15 @@ def call_arguments(
 
     clips are read_clips()' frames (read here if not given); video to video needs the pipe to
     encode its clip, unless latents (a two-pass shot's upsampled ones) are given to start from."""
-    extra = dict(card.call)
-    timesteps = extra.pop("timesteps", None)
-    # A card's own schedule (the distilled models') fits only the step count it was made for.
-    if timesteps is not None and len(timesteps) == recipe.steps:
-        extra["timesteps"] = list(timesteps)
     if clips is None:
         clips = read_clips(recipe, project_folder)
+    own = {}
     if recipe.mode is Mode.VIDEO_TO_VIDEO:
         if pipe is None:
             raise ValueError("video to video needs the pipeline to encode its clip")
         conditions = []
-        extra["latents"] = latents if latents is not None else encode_video(pipe, clips[0][: recipe.frames])
-        extra["denoise_strength"] = recipe.strength
+        own = {"latents": latents if latents is not None else encode_video(pipe, clips[0][: recipe.frames]),
+               "denoise_strength": recipe.strength}
     elif recipe.mode in CLIP_INPUTS:
         conditions = [
             LTXVideoCondition(
@@ -98,21 +81,17 @@ def call_arguments(
             )
             for c in recipe.conditions
         ]
-    return {
-        "conditions": conditions or None,
-        "prompt": recipe.expanded_prompt or recipe.prompt,
-        "negative_prompt": recipe.negative_prompt,
-        "width": recipe.width,
-        "height": recipe.height,
-        "num_frames": recipe.frames,
-        "frame_rate": round(recipe.fps),
-        "num_inference_steps": recipe.steps,
-        "guidance_scale": recipe.guidance,
-        # The noise comes from a CPU generator so a seed gives the same frames on any device.
-        "generator": torch.Generator("cpu").manual_seed(recipe.seed),
-        "output_type": "np",
-        **extra,
-    }
+    return shared_arguments(recipe, card, conditions=conditions or None, frame_rate=round(recipe.fps), **own)
+
+
+CARRIES_LATENTS = True  # an extension's overlap comes from the window before's latents (carried_overlap)
+
+
+def make_take(pipe, recipe: Recipe, card: Card, project_folder=None, on_step=None, should_stop=None, on_preview=None,
+              *, assemble: bool = True, carry: dict | None = None, upsampler=None) -> Take:
+    """base.Adapter's take: generate()'s frames, no sound."""
+    return Take(generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview, assemble, carry,
+                         upsampler))
 
 
 def generate(
@@ -314,7 +293,7 @@ def load_upsampler(folder: str | Path, pipe, card: Card | None = None):
     upsampler needs nothing of it.)"""
     from diffusers import LTXLatentUpsamplePipeline
 
-    from .weights import ModelFolderError
+    from ...weights import ModelFolderError
 
     try:
         upsampler = LTXLatentUpsamplePipeline.from_pretrained(

@@ -27,12 +27,12 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from ..core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
-from . import modes
-from .cards import Card
-from .ltx import fit_image, read_clips
-from .modes import condition_path
-from .steps import StepHooks
+from ....core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
+from ... import modes
+from ...cards import Card
+from ...modes import condition_path
+from ..base import Take, fit_image, read_clips, shared_arguments
+from ..steps import StepHooks
 
 VACE = "WanVACEPipeline"
 VIDEO_TO_VIDEO = "WanVideoToVideoPipeline"
@@ -169,19 +169,7 @@ def call_arguments(
         clips = read_clips(recipe, project_folder)
     if recipe.references and pipeline != VACE:
         raise ValueError(f"{card.name} takes no reference images")
-    arguments = {
-        "prompt": recipe.expanded_prompt or recipe.prompt,
-        "negative_prompt": recipe.negative_prompt,
-        "width": recipe.width,
-        "height": recipe.height,
-        "num_frames": recipe.frames,
-        "num_inference_steps": recipe.steps,
-        "guidance_scale": recipe.guidance,
-        # The noise comes from a CPU generator so a seed gives the same frames on any device.
-        "generator": torch.Generator("cpu").manual_seed(recipe.seed),
-        "output_type": "np",
-        **card.call,
-    }
+    arguments = shared_arguments(recipe, card)
     if pipeline == VACE:
         arguments.update(_vace_inputs(recipe, card, project_folder, clips))
     elif pipeline == VIDEO_TO_VIDEO:
@@ -193,6 +181,15 @@ def call_arguments(
     else:
         arguments.update(_images(recipe, card, project_folder))
     return arguments
+
+
+CARRIES_LATENTS = False  # each window encodes its overlap from the frames
+
+
+def make_take(pipe, recipe: Recipe, card: Card, project_folder=None, on_step=None, should_stop=None, on_preview=None,
+              *, assemble: bool = True, carry: dict | None = None, upsampler=None) -> Take:
+    """base.Adapter's take: generate()'s frames, no sound."""
+    return Take(generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview, assemble))
 
 
 def generate(

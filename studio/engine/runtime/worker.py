@@ -23,7 +23,6 @@ libraries' chatter, goes to stderr: the service points it at a private log file 
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -35,20 +34,14 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..core.logs import log_to_stream
+from ...core.logs import log_to_stream
 
 # Weights are only ever read from disk; make sure no library tries the network for them.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 # Named, not __name__: the worker runs as __main__, and the studio's records are those under "studio".
-log = logging.getLogger("studio.engine.worker")
-
-# The module under studio.engine that turns a recipe of each family into its pipeline's call. Each has
-# generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview) -> uint8 frames; one that
-# can extend also takes assemble=False, for long shots (windows.py); a family that makes sound too (ltx2)
-# also has generate_with_audio(...) -> (frames, samples, sample_rate).
-FAMILY_MODULES = {"ltx": "ltx", "wan": "wan", "hunyuan15": "hunyuan15", "cogvideox": "cogvideox", "ltx2": "ltx2"}
+log = logging.getLogger("studio.engine.runtime.worker")
 
 
 def _take_protocol_stream() -> TextIO:
@@ -103,7 +96,7 @@ class Worker:
             self.run(message)
 
     def run(self, message: dict[str, Any]) -> None:
-        from .jobs import Cancelled
+        from ..jobs import Cancelled
 
         job_id = message.get("job_id", "")
         start = time.monotonic()
@@ -138,12 +131,13 @@ class Worker:
     def _generate(self, message: dict[str, Any], job_id: str, start: float):
         import dataclasses
 
-        from ..core.recipe import Recipe
-        from ..media.provenance import mark_for_take
-        from ..media.takes import write_frames
-        from . import windows
-        from .cards import Card, folder_card, resolve, upsampler_folder
-        from .jobs import Cancelled
+        from ...core.recipe import Recipe
+        from ...media.provenance import mark_for_take
+        from ...media.takes import write_frames
+        from .. import windows
+        from ..cards import Card, folder_card, resolve, upsampler_folder
+        from ..jobs import Cancelled
+        from .base import adapter
 
         def should_stop() -> bool:
             return job_id in self._cancelled
@@ -157,15 +151,13 @@ class Worker:
             if resolved.folder is None:
                 raise FileNotFoundError(f"the model '{recipe.model}' is not downloaded")
             folder, card = resolved.folder, resolved.card
-        if card.family not in FAMILY_MODULES:
-            raise ValueError(f"the studio cannot run the {card.family} family yet")
-        family = importlib.import_module(f"{__package__}.{FAMILY_MODULES[card.family]}")
+        family = adapter(card.family)
         # A two-pass card's upsampler: found before the model loads, so a missing one is said at once.
         upsampler_at = upsampler_folder(card, folder) if card.multiscale else None
         pipe, revision = self._pipeline(folder, card, recipe.mode, message.get("memory"))
-        upsampled_by = None
+        upsampler = upsampled_by = None
         if upsampler_at is not None:
-            family, upsampled_by = self._with_upsampler(family, upsampler_at, card, pipe)
+            upsampler, upsampled_by = self._load_upsampler(upsampler_at, card, pipe)
         if should_stop():  # the cancel may have come while the model was loading
             raise Cancelled()
         recipe = dataclasses.replace(recipe, model_revision=revision, upsampler=upsampled_by)
@@ -173,7 +165,7 @@ class Worker:
         def on_step(step: int, total: int) -> None:
             self.emit("progress", job_id, step=step, total=total, elapsed=round(time.monotonic() - start, 3))
 
-        from ..media.provenance import mark_for_recipes, png_text
+        from ...media.provenance import mark_for_recipes, png_text
 
         marked = png_text(comment=mark_for_recipes([recipe]).summary())  # a preview is generated material too
 
@@ -181,27 +173,26 @@ class Worker:
             self.emit("preview", job_id, png=_png_base64(picture, marked))
 
         if windows.is_long(recipe, card):
-            return self._generate_long(family, pipe, recipe, card, message, job_id, on_step, should_stop, on_preview)
-        args = (pipe, recipe, card, message.get("project_folder"), on_step, should_stop, on_preview)
-        if hasattr(family, "generate_with_audio"):
-            frames, audio, sample_rate = family.generate_with_audio(*args)
-        else:
-            (frames, audio, sample_rate) = (family.generate(*args), None, None)
+            return self._generate_long(family, pipe, recipe, card, message, job_id, on_step, should_stop, on_preview,
+                                       upsampler)
+        take = family.make_take(pipe, recipe, card, message.get("project_folder"), on_step, should_stop, on_preview,
+                                upsampler=upsampler)
         if should_stop():
             raise Cancelled()
-        write_frames(message["output"], frames, recipe.fps, audio=audio, sample_rate=sample_rate,
+        write_frames(message["output"], take.frames, recipe.fps, audio=take.sound, sample_rate=take.sample_rate,
                      mark=mark_for_take(recipe, message.get("project_folder")))
-        return frames, recipe, sample_rate
+        return take.frames, recipe, take.sample_rate
 
-    def _generate_long(self, family, pipe, recipe, card, message, job_id, on_step, should_stop, on_preview):
+    def _generate_long(self, family, pipe, recipe, card, message, job_id, on_step, should_stop, on_preview,
+                       upsampler=None):
         """A long shot (windows.py): the take so far is written to the output after every window and
         announced, so it can be played; a cancel keeps the finished windows as the take."""
         import dataclasses
 
-        from ..media.provenance import mark_for_take
-        from ..media.takes import write_frames
-        from . import windows
-        from .jobs import Cancelled
+        from ...media.provenance import mark_for_take
+        from ...media.takes import write_frames
+        from .. import windows
+        from ..jobs import Cancelled
 
         output = message["output"]
         kept: list = []  # the take so far: frames, and its sample rate when it has sound
@@ -219,7 +210,7 @@ class Worker:
         try:
             frames, _, sample_rate = windows.generate_long_with_audio(
                 family, pipe, recipe, card, message.get("project_folder"), write_partial, on_step, should_stop,
-                on_preview, resume=resume)
+                on_preview, resume=resume, upsampler=upsampler)
         except Cancelled:
             if not kept:
                 raise
@@ -227,14 +218,12 @@ class Worker:
             return frames, dataclasses.replace(recipe, frames=len(frames)), sample_rate
         return frames, recipe, sample_rate
 
-    def _with_upsampler(self, family, folder: Path, card, pipe):
-        """The family module with its generate() given the card's upsampler (loaded here once, on the
-        loaded pipeline's VAE), and the upsampler's "<card id>@<revision>" for the take's recipe."""
-        import functools
-        from types import SimpleNamespace
-
-        from .cards import two_pass_parts
-        from .weights import weights_revision
+    def _load_upsampler(self, folder: Path, card, pipe):
+        """The card's upsampler (loaded here once, on the loaded pipeline's VAE), and its "<card id>@<revision>"
+        for the take's recipe."""
+        from ..cards import two_pass_parts
+        from ..weights import weights_revision
+        from .base import two_pass_adapter
 
         held = self._upsampler
         if held is None or held[0] != str(folder.resolve()) or held[1].vae is not pipe.vae:
@@ -242,17 +231,16 @@ class Worker:
             # an upsampler in the model's own folder (LTX-2's) is that folder's weights, LoRA and all
             own = "upsampler_subfolder" in card.multiscale
             tag = f"{two_pass_parts(card)}@{weights_revision(folder.parent if own else folder)}"
-            self._upsampler = (str(folder.resolve()), family.load_upsampler(folder, pipe, card), tag)
-        given = {name: functools.partial(getattr(family, name), upsampler=self._upsampler[1])
-                 for name in ("generate", "generate_with_audio") if hasattr(family, name)}
-        return SimpleNamespace(**given), self._upsampler[2]
+            loaded = two_pass_adapter(card.family).load_upsampler(folder, pipe, card)
+            self._upsampler = (str(folder.resolve()), loaded, tag)
+        return self._upsampler[1], self._upsampler[2]
 
     def _pipeline(self, folder: Path, card, mode, memory: str | None = None):
         """The pipeline for a folder and mode; a different model replaces the last one. Modes that run
         as another pipeline class (Wan's text and image pipelines) share the loaded one's modules."""
+        from ..memory import requested_tier
+        from ..weights import weights_revision
         from .loader import load_pipeline, pick_device, pipeline_for_mode, plan_memory
-        from .memory import requested_tier
-        from .weights import weights_revision
 
         tier = requested_tier(memory)
         key = (str(folder.resolve()), card.pipeline, tier)
@@ -274,7 +262,7 @@ def _png_base64(picture, text: dict[str, str]) -> str:
     import base64
     import io
 
-    from ..media.provenance import save_png
+    from ...media.provenance import save_png
 
     buffer = io.BytesIO()
     save_png(picture, buffer, text)
@@ -297,8 +285,8 @@ def describe_error(exc: BaseException, plan=None, recipe: dict[str, Any] | None 
     import PIL
     import torch
 
-    from ..media.ffmpeg import FFmpegError
-    from .memory import advice
+    from ...media.ffmpeg import FFmpegError
+    from ..memory import advice
 
     if isinstance(exc, torch.OutOfMemoryError):
         recipe = recipe or {}
@@ -331,7 +319,7 @@ def main() -> None:
     diffusers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
-    studio = Path(__file__).resolve().parents[1]  # which checkout runs: the log says, for a bug report
+    studio = Path(__file__).resolve().parents[2]  # which checkout runs: the log says, for a bug report
     log.info("worker %d ready (python %s, %s)", os.getpid(), sys.version.split()[0], studio)
     Worker(protocol, sys.stdin).serve()
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import torch
 
-from ..core.recipe import Mode
-from .cards import Card, folder_card
-from .footprint import footprint
-from .memory import MemoryPlan, apply_plan, choose_plan, free_memory_gb, requested_tier
-from .weights import ModelFolderError, check_folder, read_model_index
+from ...core.recipe import Mode
+from ..cards import Card, folder_card
+from ..footprint import footprint
+from ..memory import MemoryPlan, apply_plan, choose_plan, free_memory_gb, requested_tier
+from ..weights import ModelFolderError, check_folder, read_model_index
 
 
 @dataclass(frozen=True)

@@ -41,17 +41,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..core.recipe import CLIP_INPUTS, Mode, Recipe
-from ..core.shape import latent_frames
-from ..core.timebase import FrameRate
-from ..media import ffmpeg
-from ..media.audio import frame_sample, read_audio
-from ..media.probe import probe
-from . import modes
-from .cards import Card
-from .ltx import first_pass_size, fit_image, pass_hooks, read_clips, resized
-from .modes import condition_path
-from .steps import StepHooks
+from ....core.recipe import CLIP_INPUTS, Mode, Recipe
+from ....core.shape import latent_frames
+from ....core.timebase import FrameRate
+from ....media import ffmpeg
+from ....media.audio import frame_sample, read_audio
+from ....media.probe import probe
+from ... import modes
+from ...cards import Card
+from ...modes import condition_path
+from ..base import Take, fit_image, read_clips, shared_arguments
+from ..steps import StepHooks
+from .ltx import first_pass_size, pass_hooks, resized
 
 CHANNELS = 2  # the take's sound is stereo, as the studio's mix is
 
@@ -124,11 +125,6 @@ def call_arguments(
     from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
     from diffusers.pipelines.ltx2.utils import resolve_default_image_crf
 
-    extra = dict(card.call)
-    timesteps = extra.pop("timesteps", None)
-    # A card's own schedule (a distilled model's) fits only the step count it was made for.
-    if timesteps is not None and len(timesteps) == recipe.steps:
-        extra["timesteps"] = list(timesteps)
     if clips is None:
         clips = read_clips(recipe, project_folder)
     crf = resolve_default_image_crf(pipe.text_encoder if pipe is not None else None)
@@ -140,21 +136,7 @@ def call_arguments(
                                              crf=0))
         if latent != 0:
             keyframes.append(index)
-    arguments = {
-        "conditions": conditions or None,
-        "prompt": recipe.expanded_prompt or recipe.prompt,
-        "negative_prompt": recipe.negative_prompt,
-        "width": recipe.width,
-        "height": recipe.height,
-        "num_frames": recipe.frames,
-        "frame_rate": float(recipe.fps),
-        "num_inference_steps": recipe.steps,
-        "guidance_scale": recipe.guidance,
-        # The noise comes from a CPU generator so a seed gives the same frames on any device.
-        "generator": torch.Generator("cpu").manual_seed(recipe.seed),
-        "output_type": "np",
-        **extra,
-    }
+    arguments = shared_arguments(recipe, card, conditions=conditions or None, frame_rate=float(recipe.fps))
     return arguments, keyframes
 
 
@@ -178,6 +160,16 @@ def _exact_keyframes(pipe, frames: list[int]) -> Iterator[None]:
         del pipe._prepare_keyframe_coords
     if wanted:
         raise RuntimeError(f"the pipeline placed {len(frames) - len(wanted)} of {len(frames)} keyframes")
+
+
+CARRIES_LATENTS = False  # its windows' overlaps are encoded again, picture and sound
+
+
+def make_take(pipe, recipe: Recipe, card: Card, project_folder=None, on_step=None, should_stop=None, on_preview=None,
+              *, assemble: bool = True, carry: dict | None = None, upsampler=None) -> Take:
+    """base.Adapter's take: generate_with_audio()'s frames and their sound."""
+    return Take(*generate_with_audio(pipe, recipe, card, project_folder, on_step, should_stop, on_preview, assemble,
+                                     upsampler))
 
 
 def generate_with_audio(
@@ -271,8 +263,8 @@ def load_upsampler(folder: str | Path, pipe, card: Card):
     from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
     from diffusers.utils import is_peft_available
 
-    from .cards import refine_lora
-    from .weights import ModelFolderError
+    from ...cards import refine_lora
+    from ...weights import ModelFolderError
 
     if not is_peft_available():  # before anything loads
         raise ModelFolderError(f"{card.name}'s second pass needs the peft package for its LoRA: run the setup "
@@ -308,7 +300,7 @@ def generate(
     on_preview: Callable[[np.ndarray], None] | None = None,
     upsampler=None,
 ) -> np.ndarray:
-    """generate_with_audio's frames only: every family's generate()."""
+    """generate_with_audio's frames only, for callers that want the picture alone."""
     return generate_with_audio(pipe, recipe, card, project_folder, on_step, should_stop, on_preview,
                                upsampler=upsampler)[0]
 

@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..core.recipe import Mode, Recipe
-from .cards import Card
-from .ltx import fit_image
-from .modes import condition_path, output_frames
-from .steps import StepHooks
+from ....core.recipe import Mode, Recipe
+from ...cards import Card
+from ...modes import condition_path, output_frames
+from ..base import Take, fit_image, shared_arguments
+from ..steps import StepHooks
 
 
 def _image(recipe: Recipe, card: Card, project_folder: str | Path | None) -> dict:
@@ -60,19 +60,19 @@ def _image(recipe: Recipe, card: Card, project_folder: str | Path | None) -> dic
 def call_arguments(recipe: Recipe, card: Card, project_folder: str | Path | None = None) -> dict:
     """The pipeline arguments for a recipe (everything but the guidance and the step hooks)."""
     image = _image(recipe, card, project_folder)
-    size = {} if image else {"width": recipe.width, "height": recipe.height}  # the image pipeline: see _sized
-    return {
-        **image,
-        **size,
-        "prompt": recipe.expanded_prompt or recipe.prompt,
-        "negative_prompt": recipe.negative_prompt,
-        "num_frames": recipe.frames,
-        "num_inference_steps": recipe.steps,
-        # The noise comes from a CPU generator so a seed gives the same frames on any device.
-        "generator": torch.Generator("cpu").manual_seed(recipe.seed),
-        "output_type": "np",
-        **card.call,
-    }
+    size = ("width", "height") if image else ()  # the image pipeline takes no size: see _sized
+    # guidance goes to the folder's guider (_guided), not to the call
+    return shared_arguments(recipe, card, ("guidance_scale", *size), **image)
+
+
+CARRIES_LATENTS = False  # it makes no long shots
+
+
+def make_take(pipe, recipe: Recipe, card: Card, project_folder=None, on_step=None, should_stop=None, on_preview=None,
+              *, assemble: bool = True, carry: dict | None = None, upsampler=None) -> Take:
+    """base.Adapter's take: generate()'s frames, no sound. (Its modes join no clips: assemble is
+    the same take.)"""
+    return Take(generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview))
 
 
 def generate(

@@ -1,0 +1,20 @@
+"""The model families the studio runs, each registered once, here.
+
+A family is two modules of the same name: engine/families/<id>.py says what it is without torch
+(its pipeline classes, the arguments a card may set, the card a folder without one gets), and
+engine/runtime/families/<id>.py turns a recipe into its pipeline's call (runtime.base.Adapter).
+"""
+
+from __future__ import annotations
+
+from . import cogvideox, hunyuan15, ltx, ltx2, wan
+from .family import Family
+from .ltx2 import LTX2_MODES
+from .wan import VACE_MODES
+
+# The order is the one messages list them in.
+FAMILIES: dict[str, Family] = {
+    family.id: family for family in (ltx.FAMILY, wan.FAMILY, ltx2.FAMILY, cogvideox.FAMILY, hunyuan15.FAMILY)
+}
+
+__all__ = ["FAMILIES", "LTX2_MODES", "VACE_MODES", "Family"]
