@@ -8,11 +8,25 @@ seed, steps, model…) comes from the base recipe the caller passes, which the b
 from __future__ import annotations
 
 import dataclasses
+from typing import TypedDict, Unpack
 
 from ..core.recipe import RESTYLE_STRENGTH, Condition, Mode, Recipe
 from ..core.shape import valid_frames_at_least, valid_frames_at_most
 from .cards import Card
 from .modes import overlap_frames
+
+
+class Shot(TypedDict, total=False):
+    """The base recipe's fields a builder's caller may set for the take (`**shot`): its size and fps
+    where they differ from the base's, and what the editor clears or fills in."""
+
+    prompt: str
+    width: int
+    height: int
+    fps: float
+    model_revision: str | None
+    window_prompts: list[str]
+    references: list[str]
 
 
 def extend_frames(card: Card, new_frames: int) -> int:
@@ -31,7 +45,7 @@ def restyle_frames(card: Card, clip_frames: int) -> int:
 
 
 def extend_recipe(base: Recipe, card: Card, clip: Condition, new_frames: int, *, backward: bool = False,
-                  **shot: object) -> Recipe:
+                  **shot: Unpack[Shot]) -> Recipe:
     """New frames after (or before) the clip, continuing its motion from its exact last (first) frames.
     `shot`: the take's width, height and fps where they differ from the base's."""
     return dataclasses.replace(
@@ -40,14 +54,14 @@ def extend_recipe(base: Recipe, card: Card, clip: Condition, new_frames: int, *,
     )
 
 
-def loop_recipe(base: Recipe, card: Card, clip: Condition, new_frames: int, **shot: object) -> Recipe:
+def loop_recipe(base: Recipe, card: Card, clip: Condition, new_frames: int, **shot: Unpack[Shot]) -> Recipe:
     """Frames after the clip that lead back into its first frame, so it plays in a loop."""
     return dataclasses.replace(base, mode=Mode.LOOP, frames=two_sided_frames(card, new_frames),
                                conditions=[clip], **shot)
 
 
 def restyle_recipe(base: Recipe, card: Card, clip: Condition, clip_frames: int, *, frames: int | None = None,
-                   strength: float | None = None, **shot: object) -> Recipe:
+                   strength: float | None = None, **shot: Unpack[Shot]) -> Recipe:
     """The clip remade from a prompt (video to video): as long as it is, or `frames`, and as much of it
     remade as `strength` says (the studio's default restyle strength unless given)."""
     return dataclasses.replace(
@@ -57,13 +71,13 @@ def restyle_recipe(base: Recipe, card: Card, clip: Condition, clip_frames: int, 
 
 
 def bridge_recipe(base: Recipe, card: Card, before: Condition, after: Condition, new_frames: int, *,
-                  exact: bool = True, **shot: object) -> Recipe:
+                  exact: bool = True, **shot: Unpack[Shot]) -> Recipe:
     """A bridge from the end of one clip to the start of another with at least `new_frames` new frames;
     `exact`: exactly that many (the next longer bridge the model makes, thinned to it — a gap's length)."""
     return dataclasses.replace(base, mode=Mode.CONNECT, frames=two_sided_frames(card, new_frames),
                                conditions=[before, after], bridge_frames=new_frames if exact else None, **shot)
 
 
-def continue_recipe(base: Recipe, last_frame: str, **shot: object) -> Recipe:
+def continue_recipe(base: Recipe, last_frame: str, **shot: Unpack[Shot]) -> Recipe:
     """A new shot whose first frame is a clip's last (a still written from it)."""
     return dataclasses.replace(base, mode=Mode.IMAGE_TO_VIDEO, conditions=[Condition(last_frame, 0)], **shot)

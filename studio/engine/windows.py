@@ -32,6 +32,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol, TypedDict
 
 import numpy as np
 
@@ -49,6 +50,24 @@ JOIN_SECONDS = 0.02  # a window's sound cross-fades into the next over this long
 
 class LongShotError(StudioError, ValueError):
     """A long shot the model cannot make, with what to do instead."""
+
+
+class WindowFields(TypedDict):
+    """What a window's recipe changes in the shot's."""
+
+    frames: int
+    seed: int
+    prompt: str
+    window_prompts: list[str]
+    expanded_prompt: str | None
+
+
+class WritePartial(Protocol):
+    """Writes the take so far (frames, windows done, windows) and returns its path; a family that
+    makes sound passes its sound and sample rate too."""
+
+    def __call__(self, frames: np.ndarray, done: int, windows: int, /, *, sound: np.ndarray | None = None,
+                 sample_rate: int | None = None) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -103,12 +122,14 @@ def plan(recipe: Recipe, card: Card) -> list[Window]:
 def window_recipe(recipe: Recipe, window: Window, partial_path: str | None, made: int, card: Card) -> Recipe:
     """The recipe one window runs: the shot's own mode first, then extend forward from `partial_path`,
     the take so far (`made` frames), by its last k frames."""
-    common = {"frames": window.frames, "seed": window.seed, "prompt": window.prompt, "window_prompts": [],
-              "expanded_prompt": None}
+    common = WindowFields(frames=window.frames, seed=window.seed, prompt=window.prompt, window_prompts=[],
+                          expanded_prompt=None)
     if window.index == 0:
         if not recipe.window_prompts:
-            common.update(prompt=recipe.prompt, expanded_prompt=recipe.expanded_prompt)
+            common["prompt"], common["expanded_prompt"] = recipe.prompt, recipe.expanded_prompt
         return dataclasses.replace(recipe, **common)
+    if partial_path is None:
+        raise ValueError(f"window {window.index + 1} extends the take so far, and no path to it was given")
     k = overlap_frames(card)
     tail = Condition(partial_path, source_in=made - k, source_out=made)
     return dataclasses.replace(recipe, mode=Mode.EXTEND_FORWARD, conditions=[tail], **common)
@@ -133,7 +154,7 @@ def generate_long_with_audio(
     recipe: Recipe,
     card: Card,
     project_folder: str | None,
-    write_partial: Callable[[np.ndarray, int, int], str],
+    write_partial: WritePartial,
     on_step: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_preview: Callable[[np.ndarray], None] | None = None,
@@ -162,7 +183,8 @@ def generate_long_with_audio(
     if resume is not None:
         made, sound, sample_rate, partial_path = resume.frames, resume.sound, resume.sample_rate, resume.path
     carrying = carry_latents and family.CARRIES_LATENTS
-    extra = {"carry": {}} if carrying else {}  # one dict through every window: each leaves its latents
+    # one dict through every window: each leaves its latents
+    extra: dict[str, dict[str, Any]] = {"carry": {}} if carrying else {}
     for window in windows[resume.windows if resume is not None else 0 :]:
         done_before = window.index * steps_each
 
@@ -185,6 +207,7 @@ def generate_long_with_audio(
             partial_path = write_partial(made, window.index + 1, len(windows), sound=sound, sample_rate=sample_rate)
         else:
             partial_path = write_partial(made, window.index + 1, len(windows))
+    assert made is not None  # a long shot has at least one window (frames > max_frames), a resume its frames
     return made, sound, sample_rate
 
 
