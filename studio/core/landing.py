@@ -148,9 +148,13 @@ def landing_from_dict(data: Mapping[str, Any]) -> Landing:
             return Replacement(data["take_id"], ext["clip_id"], ext["frames"], ext["old_frames"])
         return Extension(data["take_id"], **ext)
     if get("clip_id") is not None:
-        return Remix(data["take_id"], get("clip_id"), get("from_media"))
+        if get("from_media") is None:
+            raise TypeError(f"a remix without the media it was made from: {dict(data)!r}")
+        return Remix(data["take_id"], data["clip_id"], data["from_media"])
     if get("start") is not None:
-        return Continuation(data["take_id"], get("track_id"), get("start"))
+        if get("track_id") is None:
+            raise TypeError(f"a continuation without its track: {dict(data)!r}")
+        return Continuation(data["take_id"], data["track_id"], data["start"])
     return NewShot(data["take_id"], track_id=get("track_id"), group=get("group"))
 
 

@@ -122,7 +122,7 @@ class Card:
             "description": self.description,
             "example_prompt": self.example_prompt or None,
         }
-        tables = {
+        tables: dict[str, dict[str, Any]] = {
             "frames": {"step": self.frame_step, "max": self.max_frames, "default": self.default_frames},
             "size": {
                 "multiple": self.size_multiple,

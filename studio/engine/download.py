@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
+from typing import Literal
 
 from ..core.errors import StudioError
 from .cards import Card
@@ -202,6 +204,7 @@ def download(
     def report() -> None:
         fetched = max(0, _bytes_under(plan.folder) - on_disk_before)  # partial files count as they grow
         rate = fetched / max(time.monotonic() - start, 1e-6)
+        assert progress is not None  # report runs only with a progress callback
         progress(min(done_before + fetched, plan.total_bytes), plan.total_bytes, rate)
 
     def watch() -> None:
@@ -253,7 +256,9 @@ class _hub_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind, exc, tb) -> bool:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Literal[False]:  # never swallows: returns False or raises DownloadError
         if exc is None or isinstance(exc, DownloadError | KeyboardInterrupt):
             return False
         from huggingface_hub import errors

@@ -253,6 +253,7 @@ def _bridge_length(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
     """A connect of an exact bridge length: the shot the model makes for it (2k overlap frames and
     the next bridge length its frame rule allows), and a note when the bridge is thinned."""
     wanted = recipe.bridge_frames
+    assert wanted is not None  # prepare() calls this only for a recipe with a bridge length
     if recipe.mode is not Mode.CONNECT:
         raise RequestError(f"an exact bridge length goes with connect, not {recipe.mode.label}")
     if wanted < 1:
@@ -408,6 +409,7 @@ def _check_clip_lengths(
                 f"the clip {path.name} is {width}x{height} and the shot {recipe.width}x{recipe.height}: "
                 "its frames are scaled and cropped to fit"
             )
+    assert recipe.steps is not None  # prepare() fills in the card's default steps before this
     if mode is Mode.VIDEO_TO_VIDEO and 0 < recipe.strength and int(recipe.steps * recipe.strength) == 0:
         raise RequestError(
             f"a strength of {recipe.strength:g} with {recipe.steps} steps runs no step at all "

@@ -65,8 +65,10 @@ class StepHooks:
                 self.on_step(step, total)
             self.check()
             if previews and (step % PREVIEW_EVERY == 0 or step == total):
+                assert self.on_preview is not None and latents_to_video is not None  # previews says so
                 self.on_preview(latent_preview(latents_to_video(tensors["latents"])))
             if final and step == total:
+                assert self.on_final is not None and latents_to_video is not None  # final says so
                 self.on_final(latents_to_video(tensors["latents"]))
             return {}
 
