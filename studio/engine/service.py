@@ -88,8 +88,10 @@ class _WorkerProcess:
     def send(self, message: dict[str, Any]) -> bool:
         """Write one request; False if the worker has gone (its reader thread reports why)."""
         try:
-            self.process.stdin.write(json.dumps(message) + "\n")
-            self.process.stdin.flush()
+            stdin = self.process.stdin
+            assert stdin is not None  # opened with stdin=PIPE
+            stdin.write(json.dumps(message) + "\n")
+            stdin.flush()
             return True
         except (BrokenPipeError, OSError, ValueError):
             return False
@@ -316,6 +318,7 @@ class EngineService:
             self._finish(job, JobState.FAILED, JobFailed(job.id, str(exc)), str(exc))
             self._pump()
             return
+        assert resolved.folder is not None  # resolve_model requires the weights by default
         self._worker.send(
             {
                 "type": "run",
@@ -339,7 +342,9 @@ class EngineService:
 
     def _read_events(self, worker: _WorkerProcess) -> None:
         """Follow one worker's events until it ends, then settle whatever it was running."""
-        for line in worker.process.stdout:
+        stdout = worker.process.stdout
+        assert stdout is not None  # opened with stdout=PIPE
+        for line in stdout:
             try:
                 message = json.loads(line)
             except json.JSONDecodeError:

@@ -81,8 +81,8 @@ def two_pass_adapter(family: str) -> TwoPassAdapter:
 
 def fit_image(path: str | Path, width: int, height: int) -> Image.Image:
     """An input image cropped to the shot's aspect and scaled to its size, so it is never stretched."""
-    with Image.open(path) as image:
-        image = ImageOps.exif_transpose(image).convert("RGB")
+    with Image.open(path) as opened:
+        image = ImageOps.exif_transpose(opened).convert("RGB")
         return ImageOps.fit(image, (width, height), Image.Resampling.LANCZOS)
 
 

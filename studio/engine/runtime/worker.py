@@ -32,9 +32,12 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ...core.logs import log_to_stream
+
+if TYPE_CHECKING:  # memory is imported where a job needs it
+    from ..memory import MemoryPlan
 
 # Weights are only ever read from disk; make sure no library tries the network for them.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -62,7 +65,7 @@ class Worker:
         self._jobs: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._cancelled: set[str] = set()
         self._loaded: tuple[tuple[str, str, str | None], Any, str] | None = None  # ((folder, pipeline, tier), …)
-        self._plan = None  # the memory plan of the loaded pipeline, for the advice after running out
+        self._plan: MemoryPlan | None = None  # the memory plan of the loaded pipeline, for the advice after running out
         self._upsampler: tuple[str, Any, str] | None = None  # (folder, a two-pass card's upsampler, its tag)
 
     def emit(self, event: str, job_id: str, **fields: Any) -> None:
@@ -232,8 +235,8 @@ class Worker:
             own = "upsampler_subfolder" in card.multiscale
             tag = f"{two_pass_parts(card)}@{weights_revision(folder.parent if own else folder)}"
             loaded = two_pass_adapter(card.family).load_upsampler(folder, pipe, card)
-            self._upsampler = (str(folder.resolve()), loaded, tag)
-        return self._upsampler[1], self._upsampler[2]
+            held = self._upsampler = (str(folder.resolve()), loaded, tag)
+        return held[1], held[2]
 
     def _pipeline(self, folder: Path, card, mode, memory: str | None = None):
         """The pipeline for a folder and mode; a different model replaces the last one. Modes that run

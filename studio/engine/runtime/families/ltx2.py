@@ -271,6 +271,8 @@ def load_upsampler(folder: str | Path, pipe, card: Card):
                                "again (python3 installers/bootstrap.py run) to install it")
     folder = Path(folder)
     lora = refine_lora(card, folder.parent)
+    if lora is None:
+        raise ModelFolderError(f"{card.name}'s [multiscale] table names no LoRA for the refine (lora = ...)")
     try:
         model = LTX2LatentUpsamplerModel.from_pretrained(folder, use_safetensors=True, local_files_only=True,
                                                          torch_dtype=pipe.transformer.dtype)
