@@ -36,7 +36,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ...core.logs import log_to_stream
 
-if TYPE_CHECKING:  # memory is imported where a job needs it
+if TYPE_CHECKING:  # these are imported where a job needs them
+    import numpy as np
+
+    from ...core.recipe import Recipe
     from ..memory import MemoryPlan
 
 # Weights are only ever read from disk; make sure no library tries the network for them.
@@ -186,8 +189,8 @@ class Worker:
                      mark=mark_for_take(recipe, message.get("project_folder")))
         return take.frames, recipe, take.sample_rate
 
-    def _generate_long(self, family, pipe, recipe, card, message, job_id, on_step, should_stop, on_preview,
-                       upsampler=None):
+    def _generate_long(self, family, pipe, recipe: Recipe, card, message: dict[str, Any], job_id: str, on_step,
+                       should_stop, on_preview, upsampler=None) -> tuple[np.ndarray, Recipe, int | None]:
         """A long shot (windows.py): the take so far is written to the output after every window and
         announced, so it can be played; a cancel keeps the finished windows as the take."""
         import dataclasses
