@@ -224,6 +224,8 @@ def run_checks(args: list[str]) -> int:
     for name, command in [
         ("import layers", [str(BIN / "lint-imports"), "--config", "pyproject.toml"]),
         ("lint", [str(BIN / "ruff"), "check", "."]),
+        # from ROOT, so mypy reads [tool.mypy] in pyproject.toml: which folders, and the libraries skipped
+        ("types", [str(BIN / "mypy")]),
     ]:
         say(f"checking {name}")
         if subprocess.run(command, cwd=ROOT, env=env).returncode != 0:
