@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 CONFIGS = Path(__file__).with_name("component_configs.toml")
-CARDS_DIR = Path(__file__).resolve().parent.parent / "models"
+CARDS_DIR = Path(__file__).resolve().parent.parent / "studio" / "models"
 BYTES = {"bfloat16": 2, "float16": 2, "float32": 4}
 # Which architecture each card is.
 CARDS = {

@@ -51,7 +51,7 @@ def main() -> None:
     card = load_cards().get("demo")
     folder = find_weights(card) if card else None
     if folder is None:
-        sys.exit("No demo model: models/demo.toml and its weights in models/demo/ are not there yet "
+        sys.exit("No demo model: studio/models/demo.toml and its weights in studio/models/demo/ are not there yet "
                  "(issue 11; benchmarks/demo_training.md says where its training stands)")
     pipe = load_pipeline(folder, card, pick_device("cpu"))
     n = args.scenes

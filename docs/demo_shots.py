@@ -1,4 +1,4 @@
-"""Make the README's picture of the demo model's shots: real takes of the shipped model (models/demo/)
+"""Make the README's picture of the demo model's shots: real takes of the shipped model (studio/models/demo/)
 through the engine, one row a mode, six frames of each, with what was asked beside it.
 
     .venv/bin/python docs/demo_shots.py        # writes docs/screens/demo-shots.png

@@ -440,7 +440,7 @@ def test_train_demo_refuses_a_file_for_its_folder(studio_cli, tmp_path):
 
 
 def test_the_demo_model_makes_its_default_shot_through_generate(studio_cli, tmp_path):
-    """No --models-dir, no download: the model that ships in models/demo/ makes a shot at its card's
+    """No --models-dir, no download: the model that ships in studio/models/demo/ makes a shot at its card's
     defaults. (What its shots show is measured in benchmarks/demo_quality.py, not here: issue 11.)"""
     out = tmp_path / "shot.mkv"
     result = studio_cli("generate", "-m", "demo", "-p", "a red circle moves left on a blue background",

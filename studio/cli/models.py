@@ -228,6 +228,6 @@ def cmd_models_train_demo(args: argparse.Namespace) -> int:
     asked = {"vae_steps": args.vae_steps, "text_steps": args.text_steps, "transformer_steps": args.transformer_steps,
              "bank_size": args.clips, "seed": args.seed}
     out = train(folder, **{name: value for name, value in asked.items() if value is not None})
-    say(f"done; the studio uses it with --models-dir {folder}, or copy {out} over models/demo/")
+    say(f"done; the studio uses it with --models-dir {folder}, or copy {out} over studio/models/demo/")
     print(out)
     return 0

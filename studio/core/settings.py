@@ -30,6 +30,18 @@ def state_dir() -> Path:
     return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "studio"
 
 
+def data_dir() -> Path:
+    """The user's own data (an installed studio's downloaded models): $STUDIO_CONFIG, else the
+    platform's per-user data folder (~/.local/share/studio on Linux)."""
+    if os.environ.get("STUDIO_CONFIG"):
+        return settings_dir()
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "studio"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "studio"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "studio"
+
+
 def cache_dir() -> Path:
     """The studio's own cache (unpacked .otioz bundles), safe to delete: $STUDIO_CACHE, else
     $STUDIO_CONFIG/cache, else the platform's cache folder (~/.cache/studio on Linux,

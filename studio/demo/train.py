@@ -25,7 +25,7 @@ Three stages, each checkpointed in DIR/checkpoints so a killed run goes on where
 The result is an LTXConditionPipeline saved with save_pretrained in safetensors (float16, to stay
 small), loaded by the studio's own loader like any downloaded model.
 
-The defaults below made the model in models/demo/; benchmarks/demo_training.md has the run (steps,
+The defaults below made the model in studio/models/demo/; benchmarks/demo_training.md has the run (steps,
 loss, time, machine) and what was tried before it.
 """
 

@@ -1,4 +1,4 @@
-"""Card: one model, what it can make and how to call it; and the card as TOML (models/*.toml).
+"""Card: one model, what it can make and how to call it; and the card as TOML (studio/models/*.toml).
 
 No torch here: the editor reads cards to fill its menus. Reading and checking card files, and
 finding a card's weights on disk, is cards.py.

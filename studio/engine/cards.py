@@ -1,7 +1,7 @@
 """Model cards: one TOML file per model saying what it can make and how to call it.
 
 A card names the model's family, its Hugging Face repo, the modes it supports, the sizes and
-frame counts it can make, and its defaults. The cards live in models/*.toml; a model folder may
+frame counts it can make, and its defaults. The cards live in studio/models/*.toml; a model folder may
 carry its own card (studio-card.toml), and a folder without one gets its family's defaults.
 No torch here: the editor reads cards to fill its menus.
 """
@@ -23,14 +23,14 @@ from .families import FAMILIES, LTX2_MODES, VACE_MODES, Family  # noqa: F401 (th
 from .weights import (
     CARD_FILE,
     ModelFolderError,
+    bundled_models,
     find_in_hf_cache,
-    models_root,
     read_model_index,
     same_repo,
     search_dirs,
 )
 
-DEMO_MODEL = "demo"  # the card id of the model that ships with the studio (models/demo/, trained by studio/demo/)
+DEMO_MODEL = "demo"  # the card id of the model that ships with the studio (studio/models/demo/; studio/demo/)
 
 
 class CardError(StudioError, ValueError):
@@ -305,8 +305,8 @@ def load_card(path: str | os.PathLike[str]) -> Card:
 
 
 def load_cards(folder: str | os.PathLike[str] | None = None) -> dict[str, Card]:
-    """Every card in a folder (models/ by default), by id."""
-    folder = Path(folder) if folder is not None else models_root()
+    """Every card in a folder (the studio's own, studio/models/, by default), by id."""
+    folder = Path(folder) if folder is not None else bundled_models()
     cards: dict[str, Card] = {}
     for path in sorted(folder.glob("*.toml")):
         card = load_card(path)

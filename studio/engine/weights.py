@@ -10,10 +10,12 @@ import hashlib
 import json
 import os
 import re
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import StudioError
+from ..core.settings import data_dir
 
 MODEL_INDEX = "model_index.json"
 CARD_FILE = "studio-card.toml"  # a folder's own card, e.g. the one `studio models tiny` writes
@@ -54,18 +56,29 @@ class ModelFolderError(StudioError):
     """A model folder that cannot be used, saying what is missing and where."""
 
 
+def bundled_models() -> Path:
+    """What ships inside the studio package (studio/models/, package data): the model cards and the demo
+    model's weights. Read-only: nothing is ever downloaded into it."""
+    return Path(str(files("studio") / "models"))
+
+
 def models_root() -> Path:
-    """The studio's own models/ folder: the cards, and downloaded weights in models/<id>/."""
-    return Path(__file__).resolve().parents[2] / "models"
+    """Where downloaded weights go (models/<card id>/) unless a models folder is chosen: models/ beside
+    the studio package in a checkout; for an installed studio, models/ in the user's data folder."""
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "models").is_dir():
+        return checkout / "models"
+    return data_dir() / "models"
 
 
 def search_dirs(models_dir: str | os.PathLike[str] | None = None) -> list[Path]:
     """Folders that may hold weights as <dir>/<card id>/: a user-chosen models folder (else $STUDIO_MODELS)
-    first, then the studio's models/, then those in $STUDIO_MODELS_PATH."""
+    first, then the studio's models/ (downloads), the studio's own (the demo model), then those in
+    $STUDIO_MODELS_PATH."""
     if models_dir is None:
         models_dir = os.environ.get("STUDIO_MODELS") or None
     dirs = [Path(models_dir).expanduser()] if models_dir is not None else []
-    dirs.append(models_root())
+    dirs += [models_root(), bundled_models()]
     dirs += [Path(p).expanduser() for p in os.environ.get("STUDIO_MODELS_PATH", "").split(os.pathsep) if p]
     return dirs
 

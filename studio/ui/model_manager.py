@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from ..core.errors import StudioError
 from ..engine.cards import DEMO_MODEL, CardError, Resolved, catalogue
 from ..engine.download import download, plan_download
-from ..engine.weights import ModelFolderError, check_folder, models_root
+from ..engine.weights import ModelFolderError, bundled_models, check_folder, models_root
 from .gui_thread import GuiThreadRelay
 
 log = logging.getLogger(__name__)
@@ -162,8 +162,10 @@ class ModelManagerDialog(QDialog):
         if entry is None:
             self.about.setText("Select a model to read what it is.")
         else:
-            # The demo model in the studio's own models/ (a download may land there too: not "shipped").
-            shipped = entry.card.id == DEMO_MODEL and entry.folder is not None and entry.folder.parent == models_root()
+            # The demo model in the package's own studio/models/ (one in a models folder is not "shipped").
+            shipped = entry.card.id == DEMO_MODEL and entry.folder is not None and (
+                entry.folder.parent == bundled_models()
+            )
             self.about.setText(f"<b>{entry.card.name}</b>: {entry.card.description or 'no description'}"
                                + (" It ships with the studio: nothing to download." if shipped else ""))
         self.download_button.setEnabled(

@@ -1,4 +1,4 @@
-"""The shipped demo model (models/demo/), mode by mode, through the engine's real LTX path and judged by
+"""The shipped demo model (studio/models/demo/), mode by mode, through the engine's real LTX path and judged by
 the checker: the same calls as benchmarks/demo_quality.py's table, on the first few scenes of each of its
 pools (not chosen by how they come out), so CI sees in a minute what the benchmark measures in many.
 

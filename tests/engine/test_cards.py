@@ -11,7 +11,7 @@ import pytest
 
 from studio.core.recipe import Mode
 from studio.engine.cards import Card, CardError, ModelNotFound, folder_card, load_card, load_cards, resolve
-from studio.engine.weights import CARD_FILE, ModelFolderError, models_root, weights_revision
+from studio.engine.weights import CARD_FILE, ModelFolderError, bundled_models, models_root, weights_revision
 
 GOOD = """
 id = "test-model"
@@ -53,7 +53,7 @@ def test_shipped_cards_load_with_the_ltx_rules():
         assert card.family == "ltx" and card.pipeline == "LTXConditionPipeline"
         assert card.frame_step == 8 and card.size_multiple == 32
         assert set(card.modes) == set(Mode)  # the condition pipeline does every mode
-        # Lightricks' models, downloaded; the demo model ships in models/demo/, trained by the studio.
+        # Lightricks' models, downloaded; the demo model ships in studio/models/demo/, trained by the studio.
         assert card.repo.startswith("Lightricks/") if card.id != "demo" else card.repo is None
         assert card.default_fps == 24
     distilled = cards["ltx-video-0.9.7-distilled"]
@@ -199,12 +199,12 @@ def test_a_local_revision_is_stable_and_follows_the_weights(tiny_ltx, tmp_path):
 
 
 def test_the_models_folder_comes_from_the_argument_else_studio_models(tiny_ltx, tmp_path, monkeypatch):
-    from studio.engine.weights import models_root, search_dirs
+    from studio.engine.weights import bundled_models, search_dirs
 
     monkeypatch.delenv("STUDIO_MODELS_PATH", raising=False)
     monkeypatch.setenv("STUDIO_MODELS", str(tmp_path))
-    assert search_dirs() == [tmp_path, models_root()]
-    assert search_dirs(tiny_ltx.parent) == [tiny_ltx.parent, models_root()]
+    assert search_dirs() == [tmp_path, models_root(), bundled_models()]
+    assert search_dirs(tiny_ltx.parent) == [tiny_ltx.parent, models_root(), bundled_models()]
     shutil.copytree(tiny_ltx, tmp_path / "tiny-ltx")
     assert resolve("tiny-ltx").folder == tmp_path / "tiny-ltx"
 
@@ -234,7 +234,7 @@ SOURCED = {"defaults": ("fps", "steps", "guidance"), "frames": ("default",), "si
 
 def test_every_default_of_a_shipped_card_says_its_source():
     missing = []
-    for path in sorted(models_root().glob("*.toml")):
+    for path in sorted(bundled_models().glob("*.toml")):
         table, above, table_commented = "", False, False
         for line in path.read_text(encoding="utf-8").splitlines():
             text = line.strip()

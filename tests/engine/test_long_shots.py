@@ -27,7 +27,7 @@ from studio.engine.weights import CARD_FILE
 from studio.media.provenance import verify
 from studio.media.takes import read_frames, write_frames
 
-REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
+REPO_MODELS = Path(__file__).resolve().parents[2] / "studio" / "models"
 
 
 def long_recipe(model, **kw) -> Recipe:

@@ -102,7 +102,7 @@ def test_the_tiny_card_claims_the_condition_pipelines_modes(card):
 
 
 def test_the_ltx2_card_matches_lightricks_layout():
-    ltx2 = load_cards(REPO / "models")["ltx-2"]
+    ltx2 = load_cards(REPO / "studio" / "models")["ltx-2"]
     assert (ltx2.repo, ltx2.family, ltx2.pipeline) == ("Lightricks/LTX-2", "ltx2", "LTX2ConditionPipeline")
     assert (ltx2.frame_step, ltx2.size_multiple, ltx2.default_fps) == (8, 32, 24.0)
     assert ltx2.valid_frames(ltx2.default_frames) and ltx2.modes == LTX2_MODES

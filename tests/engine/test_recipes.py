@@ -19,12 +19,12 @@ from tests.conftest import REPO
 
 @pytest.fixture(scope="module")
 def ltx():
-    return load_card(REPO / "models" / "ltx-video-0.9.5.toml")  # frame step 8, k = 9
+    return load_card(REPO / "studio" / "models" / "ltx-video-0.9.5.toml")  # frame step 8, k = 9
 
 
 @pytest.fixture(scope="module")
 def wan():
-    return load_card(REPO / "models" / "wan-2.1-t2v-1.3b.toml")  # frame step 4, k = 5, at most 81 frames
+    return load_card(REPO / "studio" / "models" / "wan-2.1-t2v-1.3b.toml")  # frame step 4, k = 5, at most 81 frames
 
 
 BASE = Recipe(Mode.TEXT_TO_VIDEO, "ltx-video-0.9.5", "rain on glass", seed=7, frames=97, strength=0.3,

@@ -65,7 +65,7 @@ def test_bad_requests_are_one_clear_error(tiny_ltx, tmp_path, monkeypatch, chang
 def test_a_card_without_weights_says_where_to_get_them(tmp_path, monkeypatch):
     cards = tmp_path / "cards"
     cards.mkdir()
-    text = (Path(__file__).parents[2] / "models" / "ltx-video-0.9.5.toml").read_text()
+    text = (Path(__file__).parents[2] / "studio" / "models" / "ltx-video-0.9.5.toml").read_text()
     (cards / "absent.toml").write_text(
         text.replace('id = "ltx-video-0.9.5"', 'id = "absent"').replace(
             "Lightricks/LTX-Video-0.9.5", "nobody/absent"
