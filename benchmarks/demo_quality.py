@@ -51,8 +51,10 @@ def main() -> None:
     card = load_cards().get("demo")
     folder = find_weights(card) if card else None
     if folder is None:
-        sys.exit("No demo model: studio/models/demo.toml and its weights in studio/models/demo/ are not there yet "
-                 "(issue 11; benchmarks/demo_training.md says where its training stands)")
+        sys.exit(
+            "No demo model: studio/models/demo.toml and its weights in studio/models/demo/ are not there yet "
+            "(issue 11; benchmarks/demo_training.md says where its training stands)"
+        )
     pipe = load_pipeline(folder, card, pick_device("cpu"))
     n = args.scenes
     t0 = time.monotonic()
@@ -62,37 +64,72 @@ def main() -> None:
         start = time.monotonic()
         rows = [fn(ltx.generate, pipe, card, scene, seed) for seed, scene in enumerate(pool)]
         each = (time.monotonic() - start) / len(rows)
-        table.append((name, len(rows), ", ".join(f"{k} {rate(rows, k)}" for k in checks),
-                      ", ".join(f"{k} {mean(rows, k)}" for k in means), f"{each:.1f} s"))
+        table.append(
+            (
+                name,
+                len(rows),
+                ", ".join(f"{k} {rate(rows, k)}" for k in checks),
+                ", ".join(f"{k} {mean(rows, k)}" for k in means),
+                f"{each:.1f} s",
+            )
+        )
 
-    measure("text to video (held-out prompts)", quality.text_to_video, scenes(n, 1, True),
-            ("background", "colour", "shape", "motion"))
-    measure("image to video", quality.image_to_video, scenes(n, 2, None), ("first_frame", "motion"),
-            ("first_frame_offset",))
-    measure("extend forward", quality.extend, scenes(n, 3, None), ("kept_exactly", "direction", "speed", "no_jump"),
-            ("speed_ratio", "join_step"))
-    measure("extend backward", lambda *a: quality.extend(*a, backward=True), scenes(n, 4, None),
-            ("kept_exactly", "direction", "speed", "no_jump"), ("speed_ratio", "join_step"))
+    measure(
+        "text to video (held-out prompts)",
+        quality.text_to_video,
+        scenes(n, 1, True),
+        ("background", "colour", "shape", "motion"),
+    )
+    measure(
+        "image to video", quality.image_to_video, scenes(n, 2, None), ("first_frame", "motion"), ("first_frame_offset",)
+    )
+    measure(
+        "extend forward",
+        quality.extend,
+        scenes(n, 3, None),
+        ("kept_exactly", "direction", "speed", "no_jump"),
+        ("speed_ratio", "join_step"),
+    )
+    measure(
+        "extend backward",
+        lambda *a: quality.extend(*a, backward=True),
+        scenes(n, 4, None),
+        ("kept_exactly", "direction", "speed", "no_jump"),
+        ("speed_ratio", "join_step"),
+    )
     measure("connect", quality.connect, scenes(n, 5, None), ("from_a", "to_b"), ("start_offset", "end_offset"))
     measure("keyframes (0, 12, 24)", quality.keyframes, scenes(n, 6, None), ("placed",))
     measure("loop", quality.loop, scenes(n, 7, None), ("kept_exactly", "wraps"), ("wrap_distance",))
-    measure("video to video, strength 0.3", quality.video_to_video, scenes(n, 8, None),
-            ("motion_kept", "colour_changed"), ("path_drift",))
+    measure(
+        "video to video, strength 0.3",
+        quality.video_to_video,
+        scenes(n, 8, None),
+        ("motion_kept", "colour_changed"),
+        ("path_drift",),
+    )
 
     frames = int(args.long_seconds * quality.FPS) + 1
     long_count = max(1, n // 10)
 
     def long_fn(generate, pipe, card, scene, seed):
-        return quality.long_shot(lambda p, r, c, w: windows.generate_long(ltx, p, r, c, None, w), pipe, card,
-                                 scene, seed, frames)
+        return quality.long_shot(
+            lambda p, r, c, w: windows.generate_long(ltx, p, r, c, None, w), pipe, card, scene, seed, frames
+        )
 
-    measure(f"long shot, {args.long_seconds:g} s in windows", long_fn, scenes(long_count, 9, False),
-            ("smooth", "steady_look", "colour", "motion"), ("worst_jump", "background_drift", "object_drift"))
+    measure(
+        f"long shot, {args.long_seconds:g} s in windows",
+        long_fn,
+        scenes(long_count, 9, False),
+        ("smooth", "steady_look", "colour", "motion"),
+        ("worst_jump", "background_drift", "object_drift"),
+    )
 
     print(f"# Demo model quality ({date.today()}, {platform.machine()} CPU, {platform.python_version()})\n")
-    print(f"`python benchmarks/demo_quality.py --scenes {n} --long-seconds {args.long_seconds:g}`: "
-          f"{time.monotonic() - t0:.0f} s in all. Card defaults: {card.default_steps} steps, guidance "
-          f"{card.default_guidance:g}, {card.default_width}x{card.default_height}, {card.default_frames} frames.\n")
+    print(
+        f"`python benchmarks/demo_quality.py --scenes {n} --long-seconds {args.long_seconds:g}`: "
+        f"{time.monotonic() - t0:.0f} s in all. Card defaults: {card.default_steps} steps, guidance "
+        f"{card.default_guidance:g}, {card.default_width}x{card.default_height}, {card.default_frames} frames.\n"
+    )
     print("| mode | shots | passed | means | time a shot |")
     print("|---|---|---|---|---|")
     for row in table:

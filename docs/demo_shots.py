@@ -44,11 +44,15 @@ def main() -> None:
     pipe = load_pipeline(find_weights(card), card, pick_device("cpu"))
     tmp = Path(tempfile.mkdtemp())
     rows = []
-    for seed, prompt in enumerate(("a red circle moves right on a blue background",
-                                   "on black, a white square drifting up",
-                                   "a yellow triangle moves left over a green background")):
+    for seed, prompt in enumerate(
+        (
+            "a red circle moves right on a blue background",
+            "on black, a white square drifting up",
+            "a yellow triangle moves left over a green background",
+        )
+    ):
         take = ltx.generate(pipe, quality.recipe(card, Mode.TEXT_TO_VIDEO, prompt, seed), card)
-        rows.append(row(f"text to video\n\"{prompt}\"", take))
+        rows.append(row(f'text to video\n"{prompt}"', take))
 
     scene = world.Scene("black", "green", "circle", "right", start=(0.25, 0.5))
     still = tmp / "still.png"
@@ -56,14 +60,14 @@ def main() -> None:
     prompt = quality.prompt_for(scene, 0)
     asked = quality.recipe(card, Mode.IMAGE_TO_VIDEO, prompt, 7, conditions=[Condition(str(still), 0)])
     take = ltx.generate(pipe, asked, card)
-    rows.append(row(f"image to video\n(frame 0 given)\n\"{prompt}\"", take, {0}))
+    rows.append(row(f'image to video\n(frame 0 given)\n"{prompt}"', take, {0}))
 
     scene = world.Scene("white", "blue", "square", "down", start=(0.5, 0.2))
     clip = write_frames(tmp / "clip.mkv", world.render(scene, 25), 24)
     prompt = quality.prompt_for(scene, 1)
     asked = quality.recipe(card, Mode.EXTEND_FORWARD, prompt, 8, conditions=[Condition(str(clip))])
     take = ltx.generate(pipe, asked, card)
-    rows.append(row(f"extend forward\n(frames 0-24 given)\n\"{prompt}\"", take, set(range(25))))
+    rows.append(row(f'extend forward\n(frames 0-24 given)\n"{prompt}"', take, set(range(25))))
 
     sheet = Image.new("RGB", (rows[0].width, 132 * len(rows)))
     for n, image in enumerate(rows):

@@ -103,8 +103,9 @@ def main(model: str, expander: str | None) -> None:
     panel.prompt.setPlainText("a green circle moves right on a black background")
     panel.takes.setValue(1)
     panel.seconds.setValue(12.0)
-    panel.window_prompts.setPlainText("a green circle moves right on a black background\n"
-                                      "a green circle moves down on a black background")
+    panel.window_prompts.setPlainText(
+        "a green circle moves right on a black background\na green circle moves down on a black background"
+    )
     if expander:
         panel.expander.start()
         wait_until(lambda: not panel.expander.running(), 120)

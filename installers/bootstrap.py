@@ -224,6 +224,7 @@ def run_checks(args: list[str]) -> int:
     for name, command in [
         ("import layers", [str(BIN / "lint-imports"), "--config", "pyproject.toml"]),
         ("lint", [str(BIN / "ruff"), "check", "."]),
+        ("formatting", [str(BIN / "ruff"), "format", "--check", "."]),
         # from ROOT, so mypy reads [tool.mypy] in pyproject.toml: which folders, and the libraries skipped
         ("types", [str(BIN / "mypy")]),
     ]:

@@ -32,9 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def studio_command(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
     """Run the studio CLI in a child process, as a user would."""
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p))
     return subprocess.run(
         [sys.executable, "-m", "studio.cli", *args], capture_output=True, text=True, env=env, **kwargs
     )

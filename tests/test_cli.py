@@ -18,9 +18,7 @@ from studio.media.provenance import read_tags, verify
 from studio.media.takes import read_frames, write_frames
 
 
-def test_generate_writes_exactly_the_frames_asked_for_and_says_what_it_rounded(
-    studio_cli, tiny_ltx, tmp_path
-):
+def test_generate_writes_exactly_the_frames_asked_for_and_says_what_it_rounded(studio_cli, tiny_ltx, tmp_path):
     out = tmp_path / "shot.mkv"
     result = studio_cli(
         "generate",
@@ -106,8 +104,10 @@ def test_generate_first_and_last_frame_to_h264_from_seconds(studio_cli, tiny_ltx
         (["-p", "x", "--end-image", "b.png"], "--end-image needs --image"),
         (["-p", "x", "-o", "shot.gif"], "should end in .mp4 (H.264) or .mkv (lossless)"),
         # Every number has an upper bound, checked before anything is queued.
-        (["-p", "x", "--frames", "1000000000"], "is longer than 600 s, the studio's limit; ask for a shorter one, "
-         "or for up to 3600 s with --allow-long"),
+        (
+            ["-p", "x", "--frames", "1000000000"],
+            "is longer than 600 s, the studio's limit; ask for a shorter one, or for up to 3600 s with --allow-long",
+        ),
         (["-p", "x", "--seconds", "1e9"], "a shot of 1e+09 s is longer than 600 s"),
         (["-p", "x", "--seconds", "4000", "--allow-long"], "4000 s is longer than the 3600 s the studio makes"),
         (["-p", "x", "--steps", "100000000"], "the number of steps must be at most 500, not 100000000"),
@@ -200,9 +200,7 @@ def test_render_exports_a_projects_sequence(studio_cli, tmp_path):
     frames = np.zeros((12, 64, 96, 3), np.uint8)
     frames[:, :, :, 0] = np.arange(12, dtype=np.uint8)[:, None, None] * 20
     write_frames(project.folder / "media" / "take.mkv", frames, 24)
-    project.media["m1"] = MediaItem(
-        id="m1", path="media/take.mkv", width=96, height=64, fps=FrameRate(24), frames=12
-    )
+    project.media["m1"] = MediaItem(id="m1", path="media/take.mkv", width=96, height=64, fps=FrameRate(24), frames=12)
     sequence = project.sequence
     sequence.width, sequence.height = 96, 64
     sequence.video_tracks()[0].clips.append(Clip(id="c1", media_id="m1", start=0, source_in=0, source_out=12))
@@ -253,15 +251,25 @@ def test_render_with_a_preset_a_range_and_custom_settings(studio_cli, tmp_path):
     store.save(project)
 
     out = tmp_path / "square.mp4"
-    result = studio_cli("render", str(project.folder), "-o", str(out), "--preset", "square-1080",
-                        "--range", "00:00:01:00-00:00:01:11", timeout=120)
+    result = studio_cli(
+        "render",
+        str(project.folder),
+        "-o",
+        str(out),
+        "--preset",
+        "square-1080",
+        "--range",
+        "00:00:01:00-00:00:01:11",
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     info = probe(out)
     assert (info.width, info.height, info.frames) == (1080, 1080, 12)  # frames 24-35
     assert abs(int(read_frames(out)[0, 540, 540, 0]) - 120) <= 6  # frame 24's red, in the middle
     master = tmp_path / "master.mov"
-    result = studio_cli("render", str(project.folder), "-o", str(master), "--codec", "prores_4444",
-                        "--range", "0-5", timeout=120)
+    result = studio_cli(
+        "render", str(project.folder), "-o", str(master), "--codec", "prores_4444", "--range", "0-5", timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert (probe(master).video_codec, probe(master).frames) == ("prores", 6)
     bad = studio_cli("render", str(project.folder), "-o", str(tmp_path / "x.mp4"), "--preset", "imax", timeout=60)
@@ -280,8 +288,17 @@ def test_memory_reaches_the_worker_which_says_what_applies_on_this_device(studio
     out = tmp_path / "shot.mkv"
     args = ("-p", "dawn", "--frames", "9", "--width", "64", "--height", "64", "--steps", "2", "--seed", "3")
     result = studio_cli(
-        "generate", "-m", str(tiny_ltx), *args, "--memory", "group_offload", "-o", str(out),
-        "--log-dir", str(tmp_path / "logs"), timeout=180,
+        "generate",
+        "-m",
+        str(tiny_ltx),
+        *args,
+        "--memory",
+        "group_offload",
+        "-o",
+        str(out),
+        "--log-dir",
+        str(tmp_path / "logs"),
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr
     log = "".join(p.read_text() for p in (tmp_path / "logs").glob("worker-*.log"))
@@ -292,8 +309,9 @@ def _project_with_a_generated_take(folder):
     project = store.create(folder)
     write_frames(project.folder / "media" / "take.mkv", np.full((12, 64, 96, 3), 100, np.uint8), 24)
     recipe = Recipe(Mode.TEXT_TO_VIDEO, "ltx-video-0.9.5", "waves on a breakwater", seed=11)
-    project.media["m1"] = MediaItem(id="m1", path="media/take.mkv", width=96, height=64, fps=FrameRate(24),
-                                    frames=12, recipe=recipe)
+    project.media["m1"] = MediaItem(
+        id="m1", path="media/take.mkv", width=96, height=64, fps=FrameRate(24), frames=12, recipe=recipe
+    )
     project.sequence.width, project.sequence.height = 96, 64
     project.sequence.video_tracks()[0].clips.append(Clip(id="c1", media_id="m1", start=0, source_in=0, source_out=12))
     store.save(project)
@@ -313,7 +331,7 @@ def test_a_rendered_generated_shot_verifies_and_a_tampered_one_does_not(studio_c
 
     data = bytearray(out.read_bytes())
     at = data.index(b"mdat") + 100
-    data[at:at + 4] = bytes(b ^ 0xFF for b in data[at:at + 4])
+    data[at : at + 4] = bytes(b ^ 0xFF for b in data[at : at + 4])
     out.write_bytes(bytes(data))
     result = studio_cli("verify", str(out), timeout=60)
     assert result.returncode == 1
@@ -328,8 +346,7 @@ def test_a_rendered_generated_shot_verifies_and_a_tampered_one_does_not(studio_c
     assert report["problems"]
 
 
-def test_verify_tells_another_installations_signature_apart_by_exit_code_and_json(studio_cli, tmp_path,
-                                                                                   monkeypatch):
+def test_verify_tells_another_installations_signature_apart_by_exit_code_and_json(studio_cli, tmp_path, monkeypatch):
     project, _ = _project_with_a_generated_take(tmp_path / "Film")
     out = tmp_path / "film.mp4"
     assert studio_cli("render", str(project.folder), "-o", str(out), timeout=120).returncode == 0
@@ -371,8 +388,20 @@ def test_generate_into_a_folder_it_cannot_write_fails_before_generating(studio_c
     if os.access(locked, os.W_OK):  # root writes anywhere it may; /proc takes no new file even from root
         locked = Path("/proc")
     out = locked / "shot.mkv"
-    result = studio_cli("generate", "-m", str(tiny_ltx), "-p", "a lighthouse", "--steps", "1", "-o", str(out),
-                        "--log-dir", str(tmp_path / "logs"), timeout=60)
+    result = studio_cli(
+        "generate",
+        "-m",
+        str(tiny_ltx),
+        "-p",
+        "a lighthouse",
+        "--steps",
+        "1",
+        "-o",
+        str(out),
+        "--log-dir",
+        str(tmp_path / "logs"),
+        timeout=60,
+    )
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
     assert f"cannot write {out}: the folder {locked} is not writable" in result.stderr
@@ -385,10 +414,12 @@ def test_render_refuses_missing_or_cut_short_media_unless_offline_frames_are_ask
     write_frames(project.folder / "media" / "take.mkv", np.full((24, 64, 96, 3), 80, np.uint8), 24)
     take = project.folder / "media" / "take.mkv"
     os.truncate(take, take.stat().st_size // 2)
-    project.media["m1"] = MediaItem(id="m1", path="media/take.mkv", width=96, height=64, fps=FrameRate(24),
-                                    frames=24, name="take")
-    project.media["m2"] = MediaItem(id="m2", path="media/gone.mkv", width=96, height=64, fps=FrameRate(24),
-                                    frames=24, name="gone")
+    project.media["m1"] = MediaItem(
+        id="m1", path="media/take.mkv", width=96, height=64, fps=FrameRate(24), frames=24, name="take"
+    )
+    project.media["m2"] = MediaItem(
+        id="m2", path="media/gone.mkv", width=96, height=64, fps=FrameRate(24), frames=24, name="gone"
+    )
     project.sequence.width, project.sequence.height = 96, 64
     project.sequence.video_tracks()[0].clips += [Clip("c1", "m1", 0, 0, 24), Clip("c2", "m2", 24, 0, 12)]
     store.save(project)
@@ -408,24 +439,29 @@ def test_render_refuses_missing_or_cut_short_media_unless_offline_frames_are_ask
     assert probe(out).frames == 36
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--fps", "nan"], "--fps nan: give a frame rate between 1 and 120"),
-    (["--width", "20000", "--height", "20000"], "--width must be between 1 and 8192 pixels, not 20000"),
-    (["--quality", "1000"], "--quality must be between 0 and 63"),
-    (["--rate", "inf"], "argument --rate: 'inf' is not a finite number"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fps", "nan"], "--fps nan: give a frame rate between 1 and 120"),
+        (["--width", "20000", "--height", "20000"], "--width must be between 1 and 8192 pixels, not 20000"),
+        (["--quality", "1000"], "--quality must be between 0 and 63"),
+        (["--rate", "inf"], "argument --rate: 'inf' is not a finite number"),
+    ],
+)
 def test_render_numbers_are_checked_before_rendering(studio_cli, tmp_path, args, message):
-    result = studio_cli("render", str(tmp_path / "Nothing.studio"), "-o", str(tmp_path / "x.mp4"), *args,
-                        timeout=60)
+    result = studio_cli("render", str(tmp_path / "Nothing.studio"), "-o", str(tmp_path / "x.mp4"), *args, timeout=60)
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert message in result.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--vae-steps", "0"], "--vae-steps must be at least 1 (it is 0)"),
-    (["--text-steps", "-1"], "--text-steps must be at least 1 (it is -1)"),
-    (["--clips", "-3"], "--clips must be at least 1 (it is -3)"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--vae-steps", "0"], "--vae-steps must be at least 1 (it is 0)"),
+        (["--text-steps", "-1"], "--text-steps must be at least 1 (it is -1)"),
+        (["--clips", "-3"], "--clips must be at least 1 (it is -3)"),
+    ],
+)
 def test_train_demo_refuses_bad_numbers_before_any_work(studio_cli, tmp_path, args, message):
     result = studio_cli("models", "train-demo", str(tmp_path / "run"), *args, timeout=60)
     assert result.returncode == 2 and result.stderr == f"studio: {message}\n"
@@ -443,8 +479,18 @@ def test_the_demo_model_makes_its_default_shot_through_generate(studio_cli, tmp_
     """No --models-dir, no download: the model that ships in studio/models/demo/ makes a shot at its card's
     defaults. (What its shots show is measured in benchmarks/demo_quality.py, not here: issue 11.)"""
     out = tmp_path / "shot.mkv"
-    result = studio_cli("generate", "-m", "demo", "-p", "a red circle moves left on a blue background",
-                        "--seed", "3", "-o", str(out), timeout=300)
+    result = studio_cli(
+        "generate",
+        "-m",
+        "demo",
+        "-p",
+        "a red circle moves left on a blue background",
+        "--seed",
+        "3",
+        "-o",
+        str(out),
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "25 frames, 128x128 at 24 fps" in result.stderr
     assert read_frames(out).shape == (25, 128, 128, 3)

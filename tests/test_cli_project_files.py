@@ -13,8 +13,11 @@ from studio.core.project import Clip, MediaItem
 BAD = [
     ('"fps": "24", "width"', '"fps": Infinity, "width"', "sequences[0].fps: must be a positive finite frame rate"),
     ('"recipe": null', '"recipe": "a string"', 'media[0].recipe: must be an object, got "a string"'),
-    ('"frames": 48', '"frames": ' + "7" * 5000, "media[0].frames: must be a whole number from 0 to 2147483647, "
-                                                 "got a 5000-digit number"),
+    (
+        '"frames": 48',
+        '"frames": ' + "7" * 5000,
+        "media[0].frames: must be a whole number from 0 to 2147483647, got a 5000-digit number",
+    ),
     ('"path": "media/take.mkv"', '"path": null', "media[0].path: must be non-empty text, got null"),
     ('"path": "media/take.mkv"', '"path": 12', "media[0].path: must be non-empty text, got 12"),
 ]

@@ -21,11 +21,13 @@ def exception_classes() -> list[tuple[str, str]]:
         module = ".".join(path.relative_to(STUDIO.parent).with_suffix("").parts).removesuffix(".__init__")
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ClassDef):
-                bases = [base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
-                         for base in node.bases]
+                bases = [
+                    base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "") for base in node.bases
+                ]
                 classes.append((module, node.name, bases))
-    exceptions = {name for name, value in vars(builtins).items()
-                  if isinstance(value, type) and issubclass(value, BaseException)}
+    exceptions = {
+        name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)
+    }
     found: set[tuple[str, str]] = set()
     grew = True
     while grew:  # a subclass of one of ours (ExportError(MediaError)) is one too
@@ -41,8 +43,11 @@ def exception_classes() -> list[tuple[str, str]]:
 def test_every_exception_the_studio_defines_is_a_studio_error() -> None:
     classes = exception_classes()
     assert ("studio.engine.requests", "RequestError") in classes and len(classes) >= 20  # the walk finds them
-    outside = [f"{module}.{name}" for module, name in classes
-               if not issubclass(getattr(importlib.import_module(module), name), StudioError)]
+    outside = [
+        f"{module}.{name}"
+        for module, name in classes
+        if not issubclass(getattr(importlib.import_module(module), name), StudioError)
+    ]
     assert outside == []
 
 

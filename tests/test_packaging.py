@@ -43,22 +43,36 @@ def test_a_wheel_installs_the_studio_with_its_data_files(tmp_path):
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, source / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    built = subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"),
-                            str(source)], capture_output=True, text=True)
+    built = subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), str(source)],
+        capture_output=True,
+        text=True,
+    )
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp_path / "dist").glob("studio-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for data in ("studio/resources/style.qss", "studio/resources/render_presets.toml", "studio/models/demo.toml",
-                 "studio/models/demo/transformer/diffusion_pytorch_model.safetensors"):
+    for data in (
+        "studio/resources/style.qss",
+        "studio/resources/render_presets.toml",
+        "studio/models/demo.toml",
+        "studio/models/demo/transformer/diffusion_pytorch_model.safetensors",
+    ):
         assert data in names
 
     site = tmp_path / "site"
-    installed = subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)],
-                               capture_output=True, text=True)
+    installed = subprocess.run(
+        [*pip, "install", "--no-deps", "--target", str(site), str(wheel)], capture_output=True, text=True
+    )
     assert installed.returncode == 0, installed.stderr
     env = dict(os.environ, STUDIO_CONFIG=str(tmp_path / "config"))
-    probe = subprocess.run([sys.executable, "-c", f"SITE = {str(site)!r}\n{PROBE}"], capture_output=True,
-                           text=True, cwd=tmp_path, env=env, timeout=300)
+    probe = subprocess.run(
+        [sys.executable, "-c", f"SITE = {str(site)!r}\n{PROBE}"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
     assert probe.returncode == 0, probe.stderr
     found = json.loads(probe.stdout.splitlines()[-1])
     assert found["package"].startswith(str(site))  # the installed copy, not this checkout

@@ -54,9 +54,7 @@ def parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", help="list model cards, download one, or build a tiny test model")
     models_sub = models.add_subparsers(dest="models_command", required=True)
-    models_sub.add_parser("list", help="the model cards and where their weights are").set_defaults(
-        func=cmd_models_list
-    )
+    models_sub.add_parser("list", help="the model cards and where their weights are").set_defaults(func=cmd_models_list)
     fetch = models_sub.add_parser("download", help="download a card's model from Hugging Face (resumes)")
     fetch.add_argument("id", help="a model card id, e.g. ltx-video-0.9.5")
     fetch.add_argument("--dir", help="the models folder to download into (default: --models-dir, else models/)")
@@ -78,30 +76,35 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--vae-steps", type=int, help="steps of the VAE's stage (default: the shipped model's)")
     demo.add_argument("--text-steps", type=int, help="steps of the text encoder's stage (default: the shipped model's)")
     demo.add_argument("--transformer-steps", type=int, help="steps of the last stage (default: the shipped model's)")
-    demo.add_argument("--clips", type=int,
-                      help="training clips encoded for the second stage (default: the shipped model's)")
+    demo.add_argument(
+        "--clips", type=int, help="training clips encoded for the second stage (default: the shipped model's)"
+    )
     demo.set_defaults(func=cmd_models_train_demo)
 
     gen = sub.add_parser("generate", help="generate a shot")
     gen.add_argument("-p", "--prompt", required=True)
     gen.add_argument("--image", help="the first frame (image to video)")
     gen.add_argument("--end-image", help="the last frame (with --image)")
-    gen.add_argument(
-        "--keyframe", action="append", metavar="PATH@FRAME", help="a still at a frame index (repeatable)"
-    )
+    gen.add_argument("--keyframe", action="append", metavar="PATH@FRAME", help="a still at a frame index (repeatable)")
     gen.add_argument("--video", help="a clip to remake (video to video), or to loop with --loop")
     gen.add_argument(
-        "--strength", type=_finite,
+        "--strength",
+        type=_finite,
         help=f"with --video: 0 keeps the clip, 1 remakes it from the prompt ({RESTYLE_STRENGTH:g})",
     )
     gen.add_argument(
         "--loop", action="store_true", help="with --video: add frames that lead from its end back to its start"
     )
-    gen.add_argument("--takes", type=int, default=1,
-                     help=f"N variations with seeds SEED … SEED+N-1 (at most {MAX_TAKES})")
-    gen.add_argument("--window-prompt", action="append", metavar="TEXT",
-                     help="a long shot's prompt for its next window (repeatable: the first window's, the second's, "
-                     "…; the last goes on for the rest)")
+    gen.add_argument(
+        "--takes", type=int, default=1, help=f"N variations with seeds SEED … SEED+N-1 (at most {MAX_TAKES})"
+    )
+    gen.add_argument(
+        "--window-prompt",
+        action="append",
+        metavar="TEXT",
+        help="a long shot's prompt for its next window (repeatable: the first window's, the second's, "
+        "…; the last goes on for the rest)",
+    )
     _shot_options(gen, "the shot's length (with --loop: the frames added)")
     gen.set_defaults(func=cmd_generate)
 
@@ -120,37 +123,63 @@ def parser() -> argparse.ArgumentParser:
     connect.set_defaults(func=cmd_generate)
 
     render = sub.add_parser("render", help="export a project's sequence, or a timeline file's")
-    render.add_argument("project", metavar="INPUT",
-                        help="a project folder (Name.studio) or a timeline file (.otio, .otioz, .xml, .edl)")
-    render.add_argument("-o", "--output", required=True,
-                        help="the file to write (.mp4, .mov, .wav), or a new folder for a PNG sequence")
-    render.add_argument("--preset", help="a render preset: web-1080p, vertical-1080x1920, square-1080, "
-                        "dci-2k-scope, prores-master (studio/resources/render_presets.toml)")
-    render.add_argument("--range", help="IN-OUT: render only these frames (OUT included), as frame numbers "
-                        "or timecodes HH:MM:SS:FF")
+    render.add_argument(
+        "project", metavar="INPUT", help="a project folder (Name.studio) or a timeline file (.otio, .otioz, .xml, .edl)"
+    )
+    render.add_argument(
+        "-o", "--output", required=True, help="the file to write (.mp4, .mov, .wav), or a new folder for a PNG sequence"
+    )
+    render.add_argument(
+        "--preset",
+        help="a render preset: web-1080p, vertical-1080x1920, square-1080, "
+        "dci-2k-scope, prores-master (studio/resources/render_presets.toml)",
+    )
+    render.add_argument(
+        "--range", help="IN-OUT: render only these frames (OUT included), as frame numbers or timecodes HH:MM:SS:FF"
+    )
     render.add_argument("--codec", help="h264, h265, av1, prores_422hq, prores_4444, png or wav")
     render.add_argument("--width", type=int, help="output width (with --height); default the sequence's")
     render.add_argument("--height", type=int, help="output height")
     render.add_argument("--fps", help="output frame rate, e.g. 25 or 30000/1001 (frames dropped or repeated)")
     render.add_argument("--quality", type=int, help="the codec's CRF: lower is better (H.264 18, H.265 20, AV1 30)")
     render.add_argument("--bitrate", help="a bitrate such as 20M, instead of --quality")
-    render.add_argument("--pix-fmt", help="the pixel format, as ffmpeg names it (e.g. yuv444p, yuv422p10le); "
-                        "default: the codec's")
-    render.add_argument("--fit", choices=("fit", "fill", "stretch"), help="the picture in another shape: fit "
-                        "(black bars, the default), fill (crop) or stretch")
-    render.add_argument("--allow-offline", action="store_true", help="render clips whose media is missing, "
-                        "unreadable or cut short as MEDIA OFFLINE frames, instead of refusing to render")
+    render.add_argument(
+        "--pix-fmt", help="the pixel format, as ffmpeg names it (e.g. yuv444p, yuv422p10le); default: the codec's"
+    )
+    render.add_argument(
+        "--fit",
+        choices=("fit", "fill", "stretch"),
+        help="the picture in another shape: fit (black bars, the default), fill (crop) or stretch",
+    )
+    render.add_argument(
+        "--allow-offline",
+        action="store_true",
+        help="render clips whose media is missing, "
+        "unreadable or cut short as MEDIA OFFLINE frames, instead of refusing to render",
+    )
     render.add_argument("--rate", type=_rate, default=24.0, help="an EDL's frame rate (EDLs do not say); 24")
-    render.add_argument("--no-provenance", action="store_true", help="do not mark the file as AI-generated "
-                        "(no C2PA manifest, tags or sidecar) even where it holds generated shots; prints a warning")
+    render.add_argument(
+        "--no-provenance",
+        action="store_true",
+        help="do not mark the file as AI-generated "
+        "(no C2PA manifest, tags or sidecar) even where it holds generated shots; prints a warning",
+    )
     render.set_defaults(func=cmd_render)
-    verify = sub.add_parser("verify", help="check a file's C2PA manifest and print the recipes it carries",
-                            description="Check a file's C2PA manifest and print the recipes it carries.",
-                            epilog=VERIFY_EXITS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    verify = sub.add_parser(
+        "verify",
+        help="check a file's C2PA manifest and print the recipes it carries",
+        description="Check a file's C2PA manifest and print the recipes it carries.",
+        epilog=VERIFY_EXITS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     verify.add_argument("file", metavar="FILE", help="an .mp4, .mov or .wav (others: their tags and sidecar)")
-    verify.add_argument("--json", action="store_true", help="print one JSON object instead: file, status "
-                        "(trusted, other_signer, tampered, unmarked), exit_code, signer (common_name, issuer, "
-                        "time), ai_generated, ingredients, problems, notes, recipes")
+    verify.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object instead: file, status "
+        "(trusted, other_signer, tampered, unmarked), exit_code, signer (common_name, issuer, "
+        "time), ai_generated, ingredients, problems, notes, recipes",
+    )
     verify.set_defaults(func=cmd_verify)
     expand = sub.add_parser("expand", help="rewrite a short prompt into a detailed one with the local text model")
     expand.add_argument("prompt", help="the short prompt")
@@ -169,18 +198,30 @@ def _shot_options(p: argparse.ArgumentParser, length_help: str) -> None:
     from ..engine.requests import FPS_RANGE, MAX_GUIDANCE, MAX_SECONDS, MAX_SECONDS_LONG, MAX_SEED, MAX_STEPS
 
     p.add_argument("-m", "--model", required=True, help="a model card id or a diffusers model folder")
-    p.add_argument("--expand", action="store_true", help="rewrite the prompt into a detailed one first (kept in "
-                   "the recipe beside the prompt)")
+    p.add_argument(
+        "--expand",
+        action="store_true",
+        help="rewrite the prompt into a detailed one first (kept in the recipe beside the prompt)",
+    )
     p.add_argument("--expander", help="the text model folder for --expand")
     p.add_argument("--negative", default="", help="what to avoid")
-    p.add_argument("--reference", action="append", metavar="PATH", help="an image of what the shot should show "
-                   "(a character, an object, a place), with any mode; for models that take references, such as "
-                   "Wan VACE (repeatable)")
+    p.add_argument(
+        "--reference",
+        action="append",
+        metavar="PATH",
+        help="an image of what the shot should show "
+        "(a character, an object, a place), with any mode; for models that take references, such as "
+        "Wan VACE (repeatable)",
+    )
     length = p.add_mutually_exclusive_group()
     length.add_argument("--seconds", type=_finite, help=f"{length_help} (at most {MAX_SECONDS} s)")
     length.add_argument("--frames", type=int, help=f"{length_help}, in frames (at most {MAX_SECONDS} s of them)")
-    p.add_argument("--allow-long", action="store_true", help=f"allow a shot longer than {MAX_SECONDS} s, up to "
-                   f"{MAX_SECONDS_LONG} s (made in windows, which takes a long time)")
+    p.add_argument(
+        "--allow-long",
+        action="store_true",
+        help=f"allow a shot longer than {MAX_SECONDS} s, up to "
+        f"{MAX_SECONDS_LONG} s (made in windows, which takes a long time)",
+    )
     p.add_argument("--width", type=int, help="in pixels, up to the model's largest")
     p.add_argument("--height", type=int, help="in pixels, up to the model's largest")
     p.add_argument("--fps", type=_finite, help=f"frames per second, {FPS_RANGE[0]} to {FPS_RANGE[1]}")
@@ -244,9 +285,5 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line for the user, the traceback with STUDIO_DEBUG=1
         if os.environ.get("STUDIO_DEBUG"):
             raise
-        say(
-            f"internal error: {type(exc).__name__}: {exc} (run with STUDIO_DEBUG=1 for details)".replace(
-                "\n", " "
-            )
-        )
+        say(f"internal error: {type(exc).__name__}: {exc} (run with STUDIO_DEBUG=1 for details)".replace("\n", " "))
         return EXIT_FAILED

@@ -60,8 +60,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     except RequestError as exc:
         raise CommandError(str(exc)) from exc
     if recipe.seed + takes - 1 > MAX_SEED:
-        raise CommandError(f"{takes} takes from seed {recipe.seed} go past the largest seed, {MAX_SEED}; "
-                           "choose a smaller --seed")
+        raise CommandError(
+            f"{takes} takes from seed {recipe.seed} go past the largest seed, {MAX_SEED}; choose a smaller --seed"
+        )
     for note in notes:
         say(note)
     if args.seed is None:
@@ -83,15 +84,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 made_changed.notify_all()
         if isinstance(event, JobPartial):
             with print_lock:
-                line = (f"window {event.window}/{event.windows} done: {event.frames} frames so far in "
-                        f"{event.output} (playable)")
+                line = (
+                    f"window {event.window}/{event.windows} done: {event.frames} frames so far in "
+                    f"{event.output} (playable)"
+                )
                 print(f"\r{line}" if on_tty else line, file=sys.stderr, flush=True)
         if isinstance(event, JobProgress):
             with print_lock:
                 line = f"step {event.step}/{event.total}  {event.elapsed:.1f} s"
-                print(
-                    f"\r{line}" if on_tty else line, end="" if on_tty else "\n", file=sys.stderr, flush=True
-                )
+                print(f"\r{line}" if on_tty else line, end="" if on_tty else "\n", file=sys.stderr, flush=True)
 
     service.add_listener(show)
     failed = 0
@@ -153,8 +154,9 @@ def _check_writable(output: Path) -> None:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".studio-", suffix=".probe"):
             pass
     except OSError as exc:
-        raise CommandError(f"cannot write {output}: the folder {folder} is not writable "
-                           f"({exc.strerror or exc}); choose another -o") from exc
+        raise CommandError(
+            f"cannot write {output}: the folder {folder} is not writable ({exc.strerror or exc}); choose another -o"
+        ) from exc
 
 
 def _add_sidecar(path: Path) -> bool:

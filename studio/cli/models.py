@@ -75,9 +75,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def _display() -> str:
     if sys.platform.startswith("linux"):
-        shown = [
-            f"{name}={os.environ[name]}" for name in ("WAYLAND_DISPLAY", "DISPLAY") if os.environ.get(name)
-        ]
+        shown = [f"{name}={os.environ[name]}" for name in ("WAYLAND_DISPLAY", "DISPLAY") if os.environ.get(name)]
         if os.environ.get("QT_QPA_PLATFORM"):
             shown.append(f"QT_QPA_PLATFORM={os.environ['QT_QPA_PLATFORM']}")
         return ", ".join(shown) or "none (the editor needs a desktop; the CLI works without one)"
@@ -105,8 +103,10 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         print(f"{card.id:30} {card.name}")
         if card.kind == "upsampler":  # a part of the two-pass models, not one to make shots with
             users = [m.card.id for m in models if m.card.multiscale.get("upsampler") == card.id]
-            print(f"{'':30} {card.family} latent upsampler, ~{card.memory_gb:g} GB GPU memory; "
-                  f"the second pass of {', '.join(users) or 'two-pass models'}")
+            print(
+                f"{'':30} {card.family} latent upsampler, ~{card.memory_gb:g} GB GPU memory; "
+                f"the second pass of {', '.join(users) or 'two-pass models'}"
+            )
             print(f"{'':30} {where}")
             continue
         print(
@@ -210,8 +210,12 @@ def cmd_models_train_demo(args: argparse.Namespace) -> int:
     folder = Path(args.dir).expanduser()
     if folder.exists() and not folder.is_dir():
         raise CommandError(f"{folder} is a file; give a folder to train in")
-    for name, value in (("--vae-steps", args.vae_steps), ("--text-steps", args.text_steps),
-                        ("--transformer-steps", args.transformer_steps), ("--clips", args.clips)):
+    for name, value in (
+        ("--vae-steps", args.vae_steps),
+        ("--text-steps", args.text_steps),
+        ("--transformer-steps", args.transformer_steps),
+        ("--clips", args.clips),
+    ):
         if value is not None and value < 1:
             raise CommandError(f"{name} must be at least 1 (it is {value})")
     try:
@@ -223,10 +227,17 @@ def cmd_models_train_demo(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot write to {folder} ({exc.strerror or exc}); choose another folder") from exc
     from ..demo.train import train
 
-    say(f"training the demo model in {folder} (resumes from {folder / 'checkpoints'}; the loss goes to "
-         f"{folder / 'training-log.csv'})")
-    asked = {"vae_steps": args.vae_steps, "text_steps": args.text_steps, "transformer_steps": args.transformer_steps,
-             "bank_size": args.clips, "seed": args.seed}
+    say(
+        f"training the demo model in {folder} (resumes from {folder / 'checkpoints'}; the loss goes to "
+        f"{folder / 'training-log.csv'})"
+    )
+    asked = {
+        "vae_steps": args.vae_steps,
+        "text_steps": args.text_steps,
+        "transformer_steps": args.transformer_steps,
+        "bank_size": args.clips,
+        "seed": args.seed,
+    }
     out = train(folder, **{name: value for name, value in asked.items() if value is not None})
     say(f"done; the studio uses it with --models-dir {folder}, or copy {out} over studio/models/demo/")
     print(out)

@@ -70,9 +70,20 @@ def _render_settings(args: argparse.Namespace):
         if args.preset not in presets:
             raise CommandError(f"no preset {args.preset!r}; the presets are {', '.join(presets)}")
         settings = presets[args.preset]
-    changes = {k: v for k, v in {"codec": args.codec, "width": args.width, "height": args.height,
-                                  "quality": args.quality, "bitrate": args.bitrate, "fit": args.fit,
-                                  "pix_fmt": args.pix_fmt, "fps": _render_rate(args.fps)}.items() if v is not None}
+    changes = {
+        k: v
+        for k, v in {
+            "codec": args.codec,
+            "width": args.width,
+            "height": args.height,
+            "quality": args.quality,
+            "bitrate": args.bitrate,
+            "fit": args.fit,
+            "pix_fmt": args.pix_fmt,
+            "fps": _render_rate(args.fps),
+        }.items()
+        if v is not None
+    }
     for name in ("width", "height"):
         value = getattr(args, name)
         if value is not None and not 1 <= value <= MAX_RENDER_SIDE:
@@ -97,8 +108,9 @@ def _render_rate(text: str | None) -> FrameRate | None:
     except (ValueError, ZeroDivisionError, OverflowError):
         fps = None
     if fps is None or not FPS_RANGE[0] <= float(fps) <= FPS_RANGE[1]:
-        raise CommandError(f"--fps {text}: give a frame rate between {FPS_RANGE[0]} and {FPS_RANGE[1]}, e.g. 25 "
-                           "or 30000/1001")
+        raise CommandError(
+            f"--fps {text}: give a frame rate between {FPS_RANGE[0]} and {FPS_RANGE[1]}, e.g. 25 or 30000/1001"
+        )
     return fps
 
 
@@ -125,14 +137,24 @@ def cmd_render(args: argparse.Namespace) -> int:
             print(f"\r{line}" if on_tty else line, end="" if on_tty else "\n", file=sys.stderr, flush=True)
 
     if args.no_provenance:
-        say("warning: --no-provenance: the file will not be marked as AI-generated (no C2PA manifest, no "
-             "tags, no sidecar), though generated shots in it are still generated; whoever receives it cannot "
-             "tell. Leave the marks on unless you have a reason.")
+        say(
+            "warning: --no-provenance: the file will not be marked as AI-generated (no C2PA manifest, no "
+            "tags, no sidecar), though generated shots in it are still generated; whoever receives it cannot "
+            "tell. Leave the marks on unless you have a reason."
+        )
     cancel = threading.Event()
     try:
-        out = export_sequence(project, project.sequence, args.output, progress=progress, cancel=cancel,
-                              settings=settings, frames=frames, provenance=not args.no_provenance,
-                              allow_offline=args.allow_offline)
+        out = export_sequence(
+            project,
+            project.sequence,
+            args.output,
+            progress=progress,
+            cancel=cancel,
+            settings=settings,
+            frames=frames,
+            provenance=not args.no_provenance,
+            allow_offline=args.allow_offline,
+        )
     except KeyboardInterrupt:
         return 130
     except ExportCancelled:
@@ -156,8 +178,12 @@ VERIFY_EXITS = """exit codes:
   3  no C2PA manifest (any tags or sidecar are shown, but prove nothing)
   4  intact, but signed by another studio installation or another tool (its signer is shown)"""
 # --json's "status" for each verdict state, and the exit code that goes with it
-VERIFY_STATUS = {"trusted": ("trusted", 0), "valid": ("other_signer", EXIT_OTHER_SIGNER),
-                 "invalid": ("tampered", EXIT_FAILED), "missing": ("unmarked", EXIT_UNMARKED)}
+VERIFY_STATUS = {
+    "trusted": ("trusted", 0),
+    "valid": ("other_signer", EXIT_OTHER_SIGNER),
+    "invalid": ("tampered", EXIT_FAILED),
+    "missing": ("unmarked", EXIT_UNMARKED),
+}
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -174,24 +200,40 @@ def cmd_verify(args: argparse.Namespace) -> int:
     status, code = VERIFY_STATUS[verdict.state]
     name = verdict.path
     if args.json:
-        print(json.dumps({
-            "file": str(name), "status": status, "exit_code": code,
-            "signer": {k: verdict.signature[k] for k in ("common_name", "issuer", "time", "cert_serial_number")
-                       if k in verdict.signature} or None,
-            "ai_generated": verdict.ai_generated, "ingredients": verdict.ingredients, "problems": verdict.problems,
-            "notes": verdict.notes, "recipes": verdict.recipes,
-        }, indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "file": str(name),
+                    "status": status,
+                    "exit_code": code,
+                    "signer": {
+                        k: verdict.signature[k]
+                        for k in ("common_name", "issuer", "time", "cert_serial_number")
+                        if k in verdict.signature
+                    }
+                    or None,
+                    "ai_generated": verdict.ai_generated,
+                    "ingredients": verdict.ingredients,
+                    "problems": verdict.problems,
+                    "notes": verdict.notes,
+                    "recipes": verdict.recipes,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         if verdict.state == "invalid":
             print(f"TAMPERED: {name}: the C2PA manifest does not match the file; nothing below can be trusted")
         elif verdict.state == "trusted":
             print(f"{name}: valid C2PA manifest, signed by this studio installation ({verdict.signer})")
         elif verdict.state == "valid":
-            print(f"{name}: valid C2PA manifest, signed by {verdict.signer or 'an unknown signer'}, "
-                  "not by this studio installation")
+            print(
+                f"{name}: valid C2PA manifest, signed by {verdict.signer or 'an unknown signer'}, "
+                "not by this studio installation"
+            )
         if verdict.ok:
-            print("AI-generated (trainedAlgorithmicMedia)" if verdict.ai_generated else
-                  "not marked as AI-generated")
+            print("AI-generated (trainedAlgorithmicMedia)" if verdict.ai_generated else "not marked as AI-generated")
             if verdict.ingredients:
                 print(f"made from: {', '.join(verdict.ingredients)}")
         for note in verdict.notes:
@@ -200,12 +242,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(f"recipe {i} of {len(verdict.recipes)}:")
             print(json.dumps(recipe, indent=2, ensure_ascii=False))
     if verdict.state == "invalid":
-        say(f"{name}: TAMPERED: the C2PA manifest does not match the file: it was changed after signing, or the "
-             f"manifest is broken ({'; '.join(verdict.problems)})")
+        say(
+            f"{name}: TAMPERED: the C2PA manifest does not match the file: it was changed after signing, or the "
+            f"manifest is broken ({'; '.join(verdict.problems)})"
+        )
     elif verdict.state == "missing":
-        say(f"{name}: {'; '.join(verdict.problems)}" + (
-            ", though its tags or sidecar say it is AI-generated (unsigned, so they prove nothing)"
-            if verdict.ai_generated else ""))
+        say(
+            f"{name}: {'; '.join(verdict.problems)}"
+            + (
+                ", though its tags or sidecar say it is AI-generated (unsigned, so they prove nothing)"
+                if verdict.ai_generated
+                else ""
+            )
+        )
     elif verdict.state == "valid":
         say(f"{name}: signed by {verdict.signer or 'an unknown signer'}, not by this studio installation")
     return code

@@ -197,8 +197,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
     if getattr(args, "expand", False):
         recipe.expanded_prompt = expanded(prompt, args.expander)
         notes.append(f"expanded prompt: {recipe.expanded_prompt}")
-    recipe, more = prepare(recipe, project_folder=Path.cwd(), models_dir=args.models_dir,
-                           allow_long=args.allow_long)
+    recipe, more = prepare(recipe, project_folder=Path.cwd(), models_dir=args.models_dir, allow_long=args.allow_long)
     notes += more
     if recipe.mode in (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD, Mode.CONNECT, Mode.LOOP):
         notes.append(_overlap_note(recipe.mode, recipe, card))
@@ -213,8 +212,10 @@ def expanded(prompt: str, expander: str | None) -> str:
     try:
         folder = find_expander(expander)
         if folder is None:
-            raise ExpanderError("no prompt expander is installed: put a text model (e.g. Qwen/Qwen2.5-0.5B-Instruct) "
-                                "in models/expander/, set $STUDIO_EXPANDER, or give --expander FOLDER")
+            raise ExpanderError(
+                "no prompt expander is installed: put a text model (e.g. Qwen/Qwen2.5-0.5B-Instruct) "
+                "in models/expander/, set $STUDIO_EXPANDER, or give --expander FOLDER"
+            )
         return expand(prompt, folder)
     except ExpanderError as exc:
         raise CommandError(str(exc)) from exc

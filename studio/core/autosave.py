@@ -63,7 +63,7 @@ def write_autosave(project: Project, now: datetime | None = None, keep: int = KE
 
 def prune(folder: Path, keep: int = KEEP) -> list[Path]:
     """Delete all but the newest `keep` autosaves. Returns what was deleted."""
-    old = [path for path in autosaves(folder)[max(keep, 1):] if store.inside(folder, path)]
+    old = [path for path in autosaves(folder)[max(keep, 1) :] if store.inside(folder, path)]
     for path in old:
         path.unlink(missing_ok=True)
     return old

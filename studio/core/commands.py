@@ -19,10 +19,36 @@ from .transition_commands import AddTransition, RemoveTransition, check_transiti
 from .trim_commands import ClearRange, RippleDelete, RippleTrim, RollEdit, SlipClip, clear_range
 
 __all__ = [
-    "AddClip", "AddMarker", "AddMedia", "AddTake", "AddTrack", "AddTransition", "ClearRange", "Command",
-    "DeleteClip", "DeleteMarker", "EditClip", "EditError", "EditMarker", "EditTrack", "MoveClip", "RemoveTrack",
-    "RemoveTransition", "RippleDelete", "RippleTrim", "RollEdit", "SetActiveTake", "SetSequenceFormat", "SlipClip",
-    "SplitClip", "TrimClip", "UseTake", "add_clip_with_sound", "check_transition", "clear_range", "cut_near",
+    "AddClip",
+    "AddMarker",
+    "AddMedia",
+    "AddTake",
+    "AddTrack",
+    "AddTransition",
+    "ClearRange",
+    "Command",
+    "DeleteClip",
+    "DeleteMarker",
+    "EditClip",
+    "EditError",
+    "EditMarker",
+    "EditTrack",
+    "MoveClip",
+    "RemoveTrack",
+    "RemoveTransition",
+    "RippleDelete",
+    "RippleTrim",
+    "RollEdit",
+    "SetActiveTake",
+    "SetSequenceFormat",
+    "SlipClip",
+    "SplitClip",
+    "TrimClip",
+    "UseTake",
+    "add_clip_with_sound",
+    "check_transition",
+    "clear_range",
+    "cut_near",
     "longest_transition",
 ]
 
@@ -67,8 +93,14 @@ def add_clip_with_sound(seq: Sequence, track_id: str, item: MediaItem, start: in
     sound beside it, on the first unlocked audio track free over those frames (none free: no sound clip)."""
     commands = [AddClip(track_id, Clip(new_id(), item.id, start, 0, length))]
     if item.kind is MediaKind.VIDEO and item.has_audio:
-        sound = next((t for t in seq.tracks if t.kind is TrackKind.AUDIO and not t.locked
-                      and not t.overlaps(start, start + length)), None)
+        sound = next(
+            (
+                t
+                for t in seq.tracks
+                if t.kind is TrackKind.AUDIO and not t.locked and not t.overlaps(start, start + length)
+            ),
+            None,
+        )
         if sound is not None:
             commands.append(AddClip(sound.id, Clip(new_id(), item.id, start, 0, length)))
     return commands
@@ -129,9 +161,7 @@ class TrimClip(Command):
         elif self.edge == "right":
             source_out = clip.source_in + (self.frame - clip.start)
             if limit is not None and source_out > limit:
-                raise EditError(
-                    f"the clip's media ends after {limit} frames; use Extend to generate more"
-                )
+                raise EditError(f"the clip's media ends after {limit} frames; use Extend to generate more")
         else:
             raise EditError(f"unknown edge {self.edge!r}: use 'left' or 'right'")
         if source_out - source_in <= 0:
@@ -215,8 +245,9 @@ class SetActiveTake(Command):
             raise EditError("that take belongs to another shot")
         limit = _max_frames(project, self.media_id)
         if limit is not None and clip.source_out > limit:
-            raise EditError(f"that take has {limit} frames and the clip shows up to frame {clip.source_out}; "
-                            "trim the clip first")
+            raise EditError(
+                f"that take has {limit} frames and the clip shows up to frame {clip.source_out}; trim the clip first"
+            )
         self._old = clip.media_id
         clip.media_id = self.media_id
 
@@ -243,13 +274,18 @@ class UseTake(Command):
         limit = _max_frames(project, self.media_id)
         if self.source_in < 0 or (limit is not None and self.source_out > limit) or self.source_out <= self.source_in:
             raise EditError(f"frames {self.source_in}-{self.source_out} are not all in the new take")
-        _check_placement(project.sequence, track.id, self.start, self.start + self.source_out - self.source_in,
-                         {clip.id})
+        _check_placement(
+            project.sequence, track.id, self.start, self.start + self.source_out - self.source_in, {clip.id}
+        )
         self._old = (clip.media_id, clip.start, clip.source_in, clip.source_out, list(clip.takes))
         if self.media_id not in clip.takes:
             clip.takes.append(self.media_id)
         clip.media_id, clip.start, clip.source_in, clip.source_out = (
-            self.media_id, self.start, self.source_in, self.source_out)
+            self.media_id,
+            self.start,
+            self.source_in,
+            self.source_out,
+        )
         track.sort()
 
     def revert(self, project: Project) -> None:

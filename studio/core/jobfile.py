@@ -51,9 +51,17 @@ class SavedJob:
         return self.state in WAITING
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.extra, "job_id": self.job_id, "name": self.name,
-                "recipe": {**self.recipe_extra, **self.recipe.to_dict()}, "output": self.output,
-                "state": self.state, "landing": self.landing, "placeholder": self.placeholder, "error": self.error}
+        return {
+            **self.extra,
+            "job_id": self.job_id,
+            "name": self.name,
+            "recipe": {**self.recipe_extra, **self.recipe.to_dict()},
+            "output": self.output,
+            "state": self.state,
+            "landing": self.landing,
+            "placeholder": self.placeholder,
+            "error": self.error,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SavedJob:
@@ -64,11 +72,18 @@ class SavedJob:
         if not isinstance(data["job_id"], str) or not isinstance(data["output"], str):
             raise TypeError("job_id and output are text")
         recipe_fields = {f.name for f in fields(Recipe)}
-        return cls(job_id=data["job_id"], name=str(data.get("name", "")), recipe=Recipe.from_dict(data["recipe"]),
-                   output=data["output"], state=str(data.get("state", "queued")),
-                   landing=dict(data.get("landing") or {}), placeholder=data.get("placeholder"),
-                   error=data.get("error"), extra={k: v for k, v in data.items() if k not in _KNOWN},
-                   recipe_extra={k: v for k, v in data["recipe"].items() if k not in recipe_fields})
+        return cls(
+            job_id=data["job_id"],
+            name=str(data.get("name", "")),
+            recipe=Recipe.from_dict(data["recipe"]),
+            output=data["output"],
+            state=str(data.get("state", "queued")),
+            landing=dict(data.get("landing") or {}),
+            placeholder=data.get("placeholder"),
+            error=data.get("error"),
+            extra={k: v for k, v in data.items() if k not in _KNOWN},
+            recipe_extra={k: v for k, v in data["recipe"].items() if k not in recipe_fields},
+        )
 
 
 def _read(path: Path) -> tuple[dict[str, Any], list[SavedJob], list[Any]]:
@@ -133,14 +148,20 @@ def load_jobs(folder: str | os.PathLike[str]) -> tuple[list[SavedJob], str | Non
         try:
             aside = set_aside(path)
         except OSError as error:
-            return [], (f"The saved job queue {path} cannot be read ({exc}) nor set aside ({error.strerror or error})"
-                        "; its jobs are not restored and the file is left as it is.")
-        return [], (f"The saved job queue {path} cannot be read ({exc}); it is kept as {aside.name} and its "
-                    "jobs are not restored.")
+            return [], (
+                f"The saved job queue {path} cannot be read ({exc}) nor set aside ({error.strerror or error})"
+                "; its jobs are not restored and the file is left as it is."
+            )
+        return [], (
+            f"The saved job queue {path} cannot be read ({exc}); it is kept as {aside.name} and its "
+            "jobs are not restored."
+        )
     if foreign:
         many = len(foreign) > 1
-        return jobs, (f"{len(foreign)} saved job{'s' if many else ''} in {path} {'are' if many else 'is'} from "
-                      "another version of the studio or damaged; kept in the file, not shown here.")
+        return jobs, (
+            f"{len(foreign)} saved job{'s' if many else ''} in {path} {'are' if many else 'is'} from "
+            "another version of the studio or damaged; kept in the file, not shown here."
+        )
     return jobs, None
 
 
@@ -148,8 +169,14 @@ def queue_note(restored: list[SavedJob], kept: int, warning: str | None) -> str:
     """What the person is told when a project's queue is restored: the jobs to resume, the jobs of another
     version that are kept but not shown (`kept`), and any warning of load_jobs."""
     waiting = sum(job.interrupted for job in restored)
-    notes = [f"{len(restored)} unfinished job(s) from the last session"
-             + (f": {waiting} to resume (Jobs → Resume All)." if waiting else ".")] if restored else []
+    notes = (
+        [
+            f"{len(restored)} unfinished job(s) from the last session"
+            + (f": {waiting} to resume (Jobs → Resume All)." if waiting else ".")
+        ]
+        if restored
+        else []
+    )
     if kept:
         notes.append(f"{kept} saved job(s) from another version of the studio are kept in {JOBS_FILE}, not shown.")
     return " ".join([*notes, *([warning] if warning else [])])

@@ -124,11 +124,19 @@ def landing_to_dict(landing: Landing) -> dict[str, Any]:
     elif isinstance(landing, Remix):
         saved.update(clip_id=landing.clip_id, from_media=landing.from_media)
     elif isinstance(landing, Extension):
-        saved["extension"] = {"clip_id": landing.clip_id, "edge": landing.edge, "frames": landing.frames,
-                              "old_frames": landing.old_frames}
+        saved["extension"] = {
+            "clip_id": landing.clip_id,
+            "edge": landing.edge,
+            "frames": landing.frames,
+            "old_frames": landing.old_frames,
+        }
     elif isinstance(landing, Replacement):
-        saved["extension"] = {"clip_id": landing.clip_id, "edge": "whole", "frames": landing.new_frames,
-                              "old_frames": landing.old_frames}
+        saved["extension"] = {
+            "clip_id": landing.clip_id,
+            "edge": "whole",
+            "frames": landing.new_frames,
+            "old_frames": landing.old_frames,
+        }
     else:
         saved.update(track_id=landing.track_id, start=landing.start)
     return saved
@@ -177,17 +185,44 @@ def free_start(track: Track, start: int, frames: int, spots: Iterable[Spot]) -> 
     return max([c.end for c in track.clips] + [s.end for s in pending] + [0])
 
 
-def take_item(take_id: str, project: Project, output: str | Path, recipe: Recipe, *, width: int, height: int,
-              fps: float | str, frames: int, has_audio: bool = False) -> MediaItem:
+def take_item(
+    take_id: str,
+    project: Project,
+    output: str | Path,
+    recipe: Recipe,
+    *,
+    width: int,
+    height: int,
+    fps: float | str,
+    frames: int,
+    has_audio: bool = False,
+) -> MediaItem:
     """The media item a finished job's take file becomes."""
     return MediaItem(
-        id=take_id, path=project.relative_path(Path(output)), kind=MediaKind.VIDEO, width=width, height=height,
-        fps=FrameRate.parse(fps), frames=frames, recipe=recipe, name=recipe.prompt[:60], has_audio=has_audio,
+        id=take_id,
+        path=project.relative_path(Path(output)),
+        kind=MediaKind.VIDEO,
+        width=width,
+        height=height,
+        fps=FrameRate.parse(fps),
+        frames=frames,
+        recipe=recipe,
+        name=recipe.prompt[:60],
+        has_audio=has_audio,
     )
 
 
-def land(landing: Landing, item: MediaItem, project: Project, *, spot: Spot | None, spots: Iterable[Spot] = (),
-         playhead: int = 0, default_track: str, groups: Mapping[str, str] | None = None) -> Landed:
+def land(
+    landing: Landing,
+    item: MediaItem,
+    project: Project,
+    *,
+    spot: Spot | None,
+    spots: Iterable[Spot] = (),
+    playhead: int = 0,
+    default_track: str,
+    groups: Mapping[str, str] | None = None,
+) -> Landed:
     """The commands that put a finished take where its landing says. `spot` is its own placeholder (None
     when it had none), `spots` every other shot still on its way, `default_track` the track a shot lands
     on when its own is gone (the editor's generate track), `groups` the clips variations landed in."""
@@ -199,8 +234,9 @@ def land(landing: Landing, item: MediaItem, project: Project, *, spot: Spot | No
     if isinstance(landing, NewShot) and landing.group is not None and landing.group in groups:
         return _take(item, project, groups[landing.group], remix_of=None)
     seq = project.sequence
-    track_id = landing.track_id if landing.track_id is not None and _has_track(project, landing.track_id) \
-        else default_track
+    track_id = (
+        landing.track_id if landing.track_id is not None and _has_track(project, landing.track_id) else default_track
+    )
     track = seq.track(track_id)
     if isinstance(landing, Continuation):
         return _continuation(item, track, landing.start, spots)
@@ -214,8 +250,11 @@ def land(landing: Landing, item: MediaItem, project: Project, *, spot: Spot | No
     placed = add_clip_with_sound(seq, track.id, item, start, length)  # as when a file with sound is dropped
     picture = placed[0].clip
     return Landed(
-        [*commands, *placed], "Generate shot", f"Shot ready: {item.frames} frames at {item.width}×{item.height}",
-        select=picture.id, show=(track.id, start, start + length),
+        [*commands, *placed],
+        "Generate shot",
+        f"Shot ready: {item.frames} frames at {item.width}×{item.height}",
+        select=picture.id,
+        show=(track.id, start, start + length),
         group_clip=(landing.group, picture.id) if landing.group is not None else None,
     )
 
@@ -234,10 +273,13 @@ def _take(item: MediaItem, project: Project, clip_id: str, remix_of: str | None)
     added = [AddMedia(item), AddTake(clip.id, item.id)]
     shown = [SetActiveTake(clip.id, item.id)] if remix_of is not None and clip.media_id == remix_of else []
     return Landed(
-        [*added, *shown], "Remix take" if remix_of is not None else "Add variation",
+        [*added, *shown],
+        "Remix take" if remix_of is not None else "Add variation",
         f"New take of the shot ready ({len(clip.takes) + 1} takes)",
         # a take of another length than the clip shows: kept among the takes
-        fallback=added, fallback_text="Add take", takes_changed=True,
+        fallback=added,
+        fallback_text="Add take",
+        takes_changed=True,
     )
 
 
@@ -246,9 +288,13 @@ def _continuation(item: MediaItem, track: Track, wanted: int, spots: Iterable[Sp
     does not show twice."""
     start = free_start(track, wanted, item.frames - 1, spots)
     clip = Clip(new_id(), item.id, start, min(1, item.frames - 1), item.frames)
-    return Landed([AddMedia(item), AddClip(track.id, clip)], "Continue shot",
-                  f"Continuation ready: {clip.duration} new frames", select=clip.id,
-                  show=(track.id, clip.start, clip.end))
+    return Landed(
+        [AddMedia(item), AddClip(track.id, clip)],
+        "Continue shot",
+        f"Continuation ready: {clip.duration} new frames",
+        select=clip.id,
+        show=(track.id, clip.start, clip.end),
+    )
 
 
 def _extension(landing: Extension | Replacement, item: MediaItem, project: Project) -> Landed:
@@ -270,7 +316,10 @@ def _extension(landing: Extension | Replacement, item: MediaItem, project: Proje
         place = (media_start - landing.frames, added - landing.frames, clip.source_out + added)
         dragged = landing.frames
     return Landed(
-        [AddMedia(item), UseTake(clip.id, item.id, *place)], "Extend clip", f"Extended by {dragged} frames",
-        fallback=[AddMedia(item)], fallback_text="Add extended take",
+        [AddMedia(item), UseTake(clip.id, item.id, *place)],
+        "Extend clip",
+        f"Extended by {dragged} frames",
+        fallback=[AddMedia(item)],
+        fallback_text="Add extended take",
         fallback_message="The extended take is in the bin; it no longer fits on the timeline: ",
     )

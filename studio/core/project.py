@@ -203,13 +203,23 @@ class Transition:
         return first, first + self.frames
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": str(self.kind), "left_id": self.left_id, "right_id": self.right_id,
-                "frames": self.frames}
+        return {
+            "id": self.id,
+            "kind": str(self.kind),
+            "left_id": self.left_id,
+            "right_id": self.right_id,
+            "frames": self.frames,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transition:
-        return cls(id=data["id"], kind=TransitionKind(data.get("kind", "dissolve")), left_id=data["left_id"],
-                   right_id=data["right_id"], frames=int(data["frames"]))
+        return cls(
+            id=data["id"],
+            kind=TransitionKind(data.get("kind", "dissolve")),
+            left_id=data["left_id"],
+            right_id=data["right_id"],
+            frames=int(data["frames"]),
+        )
 
 
 class TrackKind(StrEnum):
@@ -280,7 +290,10 @@ class Track:
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "id": self.id, "kind": str(self.kind), "name": self.name, "clips": [c.to_dict() for c in self.clips]
+            "id": self.id,
+            "kind": str(self.kind),
+            "name": self.name,
+            "clips": [c.to_dict() for c in self.clips],
         }
         data.update({k: True for k in ("locked", "muted", "hidden") if getattr(self, k)})
         if self.transitions:

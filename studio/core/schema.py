@@ -106,8 +106,12 @@ def _int(value: Any, where: str, low: int = 0, high: int = INT_MAX, *, optional:
 def _number(value: Any, where: str, low: float, high: float, *, optional: bool = False) -> None:
     if value is None and optional:
         return
-    if (not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value)
-            or not low <= value <= high):
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or not low <= value <= high
+    ):
         raise _fail(where, f"a number from {low:g} to {high:g}", value)
 
 
@@ -262,8 +266,9 @@ def _unique_ids(data: dict[str, Any]) -> None:
     def claim(kind: str, item: dict[str, Any], where: str) -> None:
         first = seen.setdefault((kind, item["id"]), where)
         if first != where:
-            raise InvalidProject(f"{where}.id", f"the {kind} id {shown(item['id'])} is also used by {first}; "
-                                                "give one of them another id")
+            raise InvalidProject(
+                f"{where}.id", f"the {kind} id {shown(item['id'])} is also used by {first}; give one of them another id"
+            )
 
     for i, media in enumerate(data.get("media", [])):
         claim("media", media, f"media[{i}]")

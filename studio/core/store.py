@@ -47,8 +47,10 @@ def inside(folder: str | os.PathLike[str], path: str | os.PathLike[str]) -> bool
 def write_target(folder: str | os.PathLike[str], path: Path) -> Path:
     """A path the project layer may write, move or delete: one inside the project folder."""
     if not inside(folder, path):
-        raise ProjectError(f"{path} leads outside the project folder {folder} (through '..' or a symlink); "
-                           "the studio writes only inside the project, so move that file or folder into it")
+        raise ProjectError(
+            f"{path} leads outside the project folder {folder} (through '..' or a symlink); "
+            "the studio writes only inside the project, so move that file or folder into it"
+        )
     return path
 
 
@@ -110,8 +112,10 @@ def from_json(data: dict[str, Any], folder: Path | None, source: str = PROJECT_F
     try:
         check_project(data)
     except InvalidProject as exc:
-        raise ProjectError(f"{source}: {exc} (the file is damaged: correct that value, or restore the project "
-                           "from its autosave/ folder)") from exc
+        raise ProjectError(
+            f"{source}: {exc} (the file is damaged: correct that value, or restore the project "
+            "from its autosave/ folder)"
+        ) from exc
     try:
         media = [MediaItem.from_dict(m) for m in data.get("media", [])]
         sequences = [Sequence.from_dict(s) for s in data.get("sequences", [])]
@@ -195,9 +199,14 @@ def unused_media_files(project: Project, keep: AbstractSet[Path] = frozenset()) 
         return []
     used = {os.path.realpath(project.media_path(item)) for item in project.media.values()}
     used |= {os.path.realpath(path) for path in keep}
-    return sorted(path for path in (project.folder / "media").absolute().rglob("*")
-                  if path.is_file() and not path.name.startswith(".") and inside(project.folder, path)
-                  and os.path.realpath(path) not in used)
+    return sorted(
+        path
+        for path in (project.folder / "media").absolute().rglob("*")
+        if path.is_file()
+        and not path.name.startswith(".")
+        and inside(project.folder, path)
+        and os.path.realpath(path) not in used
+    )
 
 
 def load(path: str | os.PathLike[str]) -> Project:

@@ -23,8 +23,10 @@ def check_transition(track: Track, transition: Transition) -> None:
     first, end = transition.window(cut)
     if first < left.start or end > right.end:
         longest = longest_transition(left, right)
-        raise EditError(f"a {transition.frames}-frame transition is longer than the clips around the cut allow "
-                        f"(at most {longest} frames here); make it shorter")
+        raise EditError(
+            f"a {transition.frames}-frame transition is longer than the clips around the cut allow "
+            f"(at most {longest} frames here); make it shorter"
+        )
 
 
 @dataclass
@@ -40,8 +42,11 @@ class AddTransition(Command):
         track = project.sequence.track(self.track_id)
         _check_unlocked(track)
         check_transition(track, self.transition)
-        self._replaced = [(i, t) for i, t in enumerate(track.transitions)
-                          if (t.left_id, t.right_id) == (self.transition.left_id, self.transition.right_id)]
+        self._replaced = [
+            (i, t)
+            for i, t in enumerate(track.transitions)
+            if (t.left_id, t.right_id) == (self.transition.left_id, self.transition.right_id)
+        ]
         for _, old in self._replaced:
             track.transitions.remove(old)
         track.transitions.append(self.transition)

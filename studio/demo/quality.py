@@ -24,9 +24,19 @@ FPS = 24
 
 
 def recipe(card, mode: Mode, prompt: str, seed: int, frames: int | None = None, **kw) -> Recipe:
-    return Recipe(mode=mode, model=card.id, prompt=prompt, width=card.default_width, height=card.default_height,
-                  frames=frames or card.default_frames, steps=card.default_steps, guidance=card.default_guidance,
-                  seed=seed, fps=FPS, **kw)
+    return Recipe(
+        mode=mode,
+        model=card.id,
+        prompt=prompt,
+        width=card.default_width,
+        height=card.default_height,
+        frames=frames or card.default_frames,
+        steps=card.default_steps,
+        guidance=card.default_guidance,
+        seed=seed,
+        fps=FPS,
+        **kw,
+    )
 
 
 def prompt_for(scene: world.Scene, seed: int) -> str:
@@ -55,8 +65,13 @@ def _steps(reading: checker.Reading) -> list[float]:
 def text_to_video(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
     prompt = prompt_for(scene, seed)
     got = checker.read(generate(pipe, recipe(card, Mode.TEXT_TO_VIDEO, prompt, seed), card))
-    return {"prompt": prompt, "background": got.background == scene.background, "colour": got.colour == scene.colour,
-            "shape": got.shape == scene.shape, "motion": got.motion == scene.motion}
+    return {
+        "prompt": prompt,
+        "background": got.background == scene.background,
+        "colour": got.colour == scene.colour,
+        "shape": got.shape == scene.shape,
+        "motion": got.motion == scene.motion,
+    }
 
 
 def image_to_video(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
@@ -76,8 +91,13 @@ def _continues(take: checker.Reading, new: list, join: int, scene: world.Scene) 
     speed = float(np.hypot(*scene.velocity()))  # 0 for a still scene
     ratio = float(np.hypot(*velocity)) / speed if speed else 1.0
     step = checker.distance(take.centres[join - 1], take.centres[join])
-    return {"direction": motion == scene.motion, "speed_ratio": ratio, "speed": 0.5 <= ratio <= 2.0,
-            "join_step": step, "no_jump": step <= 2 * speed + 0.02}
+    return {
+        "direction": motion == scene.motion,
+        "speed_ratio": ratio,
+        "speed": 0.5 <= ratio <= 2.0,
+        "join_step": step,
+        "no_jump": step <= 2 * speed + 0.02,
+    }
 
 
 def extend(generate, pipe, card, scene: world.Scene, seed: int, backward: bool = False) -> dict:
@@ -99,13 +119,21 @@ def connect(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         a, _ = _clip(Path(tmp), "a", world.render(scene, 25))
         b, _ = _clip(Path(tmp), "b", world.render(scene, 25, first=25 + gap))
-        bridge = generate(pipe, recipe(card, Mode.CONNECT, prompt_for(scene, seed), seed,
-                                       conditions=[Condition(a), Condition(b)]), card)
+        bridge = generate(
+            pipe,
+            recipe(card, Mode.CONNECT, prompt_for(scene, seed), seed, conditions=[Condition(a), Condition(b)]),
+            card,
+        )
     got = checker.read(bridge)
     start = checker.distance(got.centres[0], scene.centre(25))
     end = checker.distance(got.centres[-1], scene.centre(25 + gap - 1))
-    return {"bridge_frames": len(bridge), "start_offset": start, "end_offset": end,
-            "from_a": start <= NEAR, "to_b": end <= NEAR}
+    return {
+        "bridge_frames": len(bridge),
+        "start_offset": start,
+        "end_offset": end,
+        "from_a": start <= NEAR,
+        "to_b": end <= NEAR,
+    }
 
 
 def keyframes(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
@@ -128,14 +156,18 @@ def loop(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
         take = generate(pipe, loop_recipe, card)
     got = checker.read(take)
     wrap = checker.distance(got.centres[-1], got.centres[0])
-    return {"kept_exactly": np.array_equal(take[:25], original), "wrap_distance": wrap,
-            "wraps": wrap <= 2 * scene.speed + NEAR}
+    return {
+        "kept_exactly": np.array_equal(take[:25], original),
+        "wrap_distance": wrap,
+        "wraps": wrap <= 2 * scene.speed + NEAR,
+    }
 
 
 def long_shot(generate_long, pipe, card, scene: world.Scene, seed: int, frames: int) -> dict:
     """A shot in windows with latent carry: at every join the object keeps its look and its pace."""
     prompt = prompt_for(scene, seed)
     with tempfile.TemporaryDirectory() as tmp:
+
         def write_partial(made, done, count):
             return str(write_frames(Path(tmp) / f"partial-{done}.mkv", made, FPS))
 
@@ -147,27 +179,42 @@ def long_shot(generate_long, pipe, card, scene: world.Scene, seed: int, frames: 
     seen = [s for s in steps if np.isfinite(s)]
     typical = float(np.median(seen)) if seen else 0.0
     jumps = [steps[j - 1] - typical for j in joins if np.isfinite(steps[j - 1])]
-    colours = np.nan_to_num(np.nanmax(got.object_rgb, 0) - np.nanmin(got.object_rgb, 0)) if np.isfinite(
-        got.object_rgb).any() else np.zeros(3)
+    colours = (
+        np.nan_to_num(np.nanmax(got.object_rgb, 0) - np.nanmin(got.object_rgb, 0))
+        if np.isfinite(got.object_rgb).any()
+        else np.zeros(3)
+    )
     background = np.nanmax(got.background_rgb, 0) - np.nanmin(got.background_rgb, 0)
-    return {"frames": len(shot), "joins": len(joins), "worst_jump": max(jumps, default=0.0),
-            "smooth": all(j <= 0.02 for j in jumps), "background_drift": float(background.max()),
-            "object_drift": float(colours.max()), "steady_look": float(background.max()) <= 6,
-            "colour": got.colour == scene.colour, "motion": got.motion == scene.motion}
+    return {
+        "frames": len(shot),
+        "joins": len(joins),
+        "worst_jump": max(jumps, default=0.0),
+        "smooth": all(j <= 0.02 for j in jumps),
+        "background_drift": float(background.max()),
+        "object_drift": float(colours.max()),
+        "steady_look": float(background.max()) <= 6,
+        "colour": got.colour == scene.colour,
+        "motion": got.motion == scene.motion,
+    }
 
 
 def video_to_video(generate, pipe, card, scene: world.Scene, seed: int, strength: float = 0.3) -> dict:
     """The clip remade with a prompt that names another object colour: the motion stays, the colour goes."""
     others = [c for c in world.COLOURS if c not in (scene.colour, scene.background)]
-    changed = world.Scene(scene.background, random.Random(seed).choice(others), scene.shape, scene.motion,
-                          scene.speed, scene.start)
+    changed = world.Scene(
+        scene.background, random.Random(seed).choice(others), scene.shape, scene.motion, scene.speed, scene.start
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path, original = _clip(Path(tmp), "clip", world.render(scene, 25))
         prompt = prompt_for(changed, seed)
-        frames = generate(pipe, recipe(card, Mode.VIDEO_TO_VIDEO, prompt, seed,
-                                       conditions=[Condition(path)], strength=strength), card)
+        frames = generate(
+            pipe, recipe(card, Mode.VIDEO_TO_VIDEO, prompt, seed, conditions=[Condition(path)], strength=strength), card
+        )
     got, was = checker.read(frames), checker.read(original)
     pairs = zip(got.centres, was.centres, strict=True)
     drift = max((checker.distance(a, b) for a, b in pairs if a and b), default=np.inf)
-    return {"motion_kept": got.motion == scene.motion and drift <= NEAR, "path_drift": drift,
-            "colour_changed": got.colour == changed.colour}
+    return {
+        "motion_kept": got.motion == scene.motion and drift <= NEAR,
+        "path_drift": drift,
+        "colour_changed": got.colour == changed.colour,
+    }

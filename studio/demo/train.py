@@ -108,9 +108,19 @@ def build_tokenizer():
 def build_text_encoder(vocab_size: int):
     from transformers import T5Config, T5EncoderModel
 
-    return T5EncoderModel(T5Config(vocab_size=vocab_size, d_model=TEXT_WIDTH, d_kv=32, d_ff=256, num_layers=3,
-                                   num_heads=4, relative_attention_num_buckets=16,
-                                   relative_attention_max_distance=TEXT_TOKENS, dropout_rate=0.0))
+    return T5EncoderModel(
+        T5Config(
+            vocab_size=vocab_size,
+            d_model=TEXT_WIDTH,
+            d_kv=32,
+            d_ff=256,
+            num_layers=3,
+            num_heads=4,
+            relative_attention_num_buckets=16,
+            relative_attention_max_distance=TEXT_TOKENS,
+            dropout_rate=0.0,
+        )
+    )
 
 
 def build_transformer():
@@ -184,8 +194,12 @@ class Progress:
         rate = (time.monotonic() - self.t0) / max(1, done)
         left = rate * (self.steps - step - 1)
         bar = "#" * int(30 * (step + 1) / self.steps)
-        print(f"\r{self.stage} [{bar:<30}] {step + 1}/{self.steps} loss {loss:.4f} {left / 60:.0f} min left",
-              end="", file=sys.stderr, flush=True)
+        print(
+            f"\r{self.stage} [{bar:<30}] {step + 1}/{self.steps} loss {loss:.4f} {left / 60:.0f} min left",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def train_vae(folder: Path, steps: int, log: Log, seed: int) -> object:
@@ -261,7 +275,6 @@ def measure_latents(vae, seed: int, batches: int = 16) -> None:
     vae.latents_std.copy_(z.std(1).clamp(min=1e-3))
 
 
-
 FPS = 24
 DROP_TEXT = 0.1
 
@@ -295,8 +308,13 @@ def encode_bank(vae, count: int, seed: int) -> dict:
         bank["video"].append(encode([world.render(scenes[i], 9, WIDTH, HEIGHT, first=int(video_at[i])) for i in part]))
         print(f"\rencoding training clips {part[-1] + 1}/{count}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    return {"scenes": scenes, **{name: torch.cat(parts) for name, parts in bank.items()},
-            "image_at": image_at, "image2_at": image2_at, "video_at": video_at}
+    return {
+        "scenes": scenes,
+        **{name: torch.cat(parts) for name, parts in bank.items()},
+        "image_at": image_at,
+        "image2_at": image2_at,
+        "video_at": video_at,
+    }
 
 
 def coordinates(latent_frames: int, at: torch.Tensor) -> torch.Tensor:
@@ -317,21 +335,34 @@ def pack(latents: torch.Tensor) -> torch.Tensor:
 
 
 def embed_prompts(tokenizer, text_encoder, prompts: list[str]):
-    tokens = tokenizer(prompts, padding="max_length", max_length=TEXT_TOKENS, truncation=True,
-                       add_special_tokens=True, return_tensors="pt")
+    tokens = tokenizer(
+        prompts,
+        padding="max_length",
+        max_length=TEXT_TOKENS,
+        truncation=True,
+        add_special_tokens=True,
+        return_tensors="pt",
+    )
     mask = tokens.attention_mask.bool()
     return text_encoder(tokens.input_ids, attention_mask=mask)[0], mask
 
 
 # What the text encoder's every token learns to tell, and each one's values.
-ATTRIBUTES = (("background", tuple(world.COLOURS)), ("colour", tuple(world.COLOURS)), ("shape", world.SHAPES),
-              ("motion", tuple(world.MOTIONS)), ("speed", tuple(world.SPEEDS.values())))
+ATTRIBUTES = (
+    ("background", tuple(world.COLOURS)),
+    ("colour", tuple(world.COLOURS)),
+    ("shape", world.SHAPES),
+    ("motion", tuple(world.MOTIONS)),
+    ("speed", tuple(world.SPEEDS.values())),
+)
 
 
 def scene_labels(scene: world.Scene) -> list[int]:
     """The scene's attributes as class indices; a still shape's speed is not said, so not asked (-100)."""
-    return [-100 if name == "speed" and scene.motion == "still" else values.index(getattr(scene, name))
-            for name, values in ATTRIBUTES]
+    return [
+        -100 if name == "speed" and scene.motion == "still" else values.index(getattr(scene, name))
+        for name, values in ATTRIBUTES
+    ]
 
 
 def text_loss(tokenizer, text_encoder, head, scenes: list[world.Scene], prompts: list[str]):
@@ -342,7 +373,7 @@ def text_loss(tokenizer, text_encoder, head, scenes: list[world.Scene], prompts:
     labels = torch.tensor([scene_labels(sc) for sc, n in zip(scenes, counts, strict=True) for _ in range(n)])
     loss, right, asked, at = 0.0, 0, 0, 0
     for k, (_, values) in enumerate(ATTRIBUTES):
-        part = logits[:, at: at + len(values)]
+        part = logits[:, at : at + len(values)]
         at += len(values)
         loss = loss + torch.nn.functional.cross_entropy(part, labels[:, k], ignore_index=-100)
         known = labels[:, k] >= 0
@@ -381,8 +412,13 @@ def train_text_encoder(folder: Path, steps: int, log: Log, seed: int):
         if step % 250 == 0 or step == steps - 1:
             log.row("text-probe", step, f"{text_probe(tokenizer, text_encoder, head, seed):.4f}", "", "")
         if (step + 1) % 250 == 0 or step == steps - 1:
-            save_checkpoint(ckpt, text_encoder=text_encoder.state_dict(), head=head.state_dict(),
-                            optimizer=opt.state_dict(), step=step + 1)
+            save_checkpoint(
+                ckpt,
+                text_encoder=text_encoder.state_dict(),
+                head=head.state_dict(),
+                optimizer=opt.state_dict(),
+                step=step + 1,
+            )
     print(file=sys.stderr)
     text_encoder.eval().requires_grad_(False)
     return tokenizer, text_encoder
@@ -444,8 +480,14 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
     prompts = [world.describe(bank["scenes"][i], rng) if rng.random() > DROP_TEXT else "" for i in idx.tolist()]
     with torch.no_grad():  # frozen after its own stage
         text, mask = embed_prompts(tokenizer, text_encoder, prompts)
-    out = transformer(hidden_states=hidden, encoder_hidden_states=text, timestep=timestep,
-                      encoder_attention_mask=mask, video_coords=coords, return_dict=False)[0]
+    out = transformer(
+        hidden_states=hidden,
+        encoder_hidden_states=text,
+        timestep=timestep,
+        encoder_attention_mask=mask,
+        video_coords=coords,
+        return_dict=False,
+    )[0]
     predicted = out[:, extra_tokens:][:, ~given]
     return ((predicted - target[:, ~given]) ** 2).mean()
 
@@ -483,15 +525,27 @@ def save_pipeline(folder: Path, vae, tokenizer, text_encoder, transformer) -> No
     """The finished model as an LTXConditionPipeline folder in safetensors, float16."""
     from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline
 
-    pipe = LTXConditionPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae, text_encoder=text_encoder,
-                                tokenizer=tokenizer, transformer=transformer)
+    pipe = LTXConditionPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        transformer=transformer,
+    )
     pipe.to(torch.float16)
     pipe.save_pretrained(folder, safe_serialization=True)
 
 
-def train(folder: Path, out: Path | None = None, vae_steps: int = VAE_STEPS, text_steps: int = TEXT_STEPS,
-          transformer_steps: int = TRANSFORMER_STEPS, bank_size: int = BANK, seed: int = SEED,
-          stats_batches: int = 16) -> Path:
+def train(
+    folder: Path,
+    out: Path | None = None,
+    vae_steps: int = VAE_STEPS,
+    text_steps: int = TEXT_STEPS,
+    transformer_steps: int = TRANSFORMER_STEPS,
+    bank_size: int = BANK,
+    seed: int = SEED,
+    stats_batches: int = 16,
+) -> Path:
     """Every stage, resuming from folder/checkpoints; the model is saved to `out` (folder/demo by
     default, where --models-dir folder finds it under the card id). Returns where it went."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -61,9 +61,7 @@ _MISSING = object()
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
 
-def _field(
-    table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = _MISSING
-) -> Any:
+def _field(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = _MISSING) -> Any:
     if key not in table:
         if default is _MISSING:
             raise CardError(f"{where}: '{key}' is missing")
@@ -195,10 +193,12 @@ def _multiscale(table: dict[str, Any], family: Family, source: str) -> dict[str,
     needed, optional = family.multiscale_keys
     unknown = sorted(set(table) - needed - optional)
     if unknown:
-        raise CardError(f"{where}: unknown {', '.join(unknown)} for {family.label} "
-                        f"(known: {', '.join(sorted(needed | optional))})")
-    checked = {key: _field(table, key, kind, where) for key, kind in MULTISCALE_KEYS.items()
-               if key in table or key in needed}
+        raise CardError(
+            f"{where}: unknown {', '.join(unknown)} for {family.label} (known: {', '.join(sorted(needed | optional))})"
+        )
+    checked = {
+        key: _field(table, key, kind, where) for key, kind in MULTISCALE_KEYS.items() if key in table or key in needed
+    }
     if not 0 < checked["first_pass_scale"] < 1:
         raise CardError(f"{where}: first_pass_scale should be between 0 and 1, not {checked['first_pass_scale']}")
     try:
@@ -211,8 +211,10 @@ def _upsampler_card(data: dict[str, Any], card_id: str, family: Family, source: 
     """A kind = "upsampler" card: a model to download and find, that makes no shots of its own (no modes)."""
     pipeline = _field(data, "pipeline", str, source, family.upsampler_pipeline)
     if not family.upsampler_pipeline or pipeline != family.upsampler_pipeline:
-        raise CardError(f"{source}: an upsampler for {family.label} should be a "
-                        f"{family.upsampler_pipeline or 'pipeline the studio knows'}, not {pipeline!r}")
+        raise CardError(
+            f"{source}: an upsampler for {family.label} should be a "
+            f"{family.upsampler_pipeline or 'pipeline the studio knows'}, not {pipeline!r}"
+        )
     memory_gb = _field(data, "memory_gb", float, source)
     return Card(
         id=card_id,
@@ -279,9 +281,7 @@ def _check_numbers(card: Card, family: Family, source: str) -> None:
     for name in ("max_width", "max_height", "default_width", "default_height"):
         value = getattr(card, name)
         if value <= 0 or value % card.size_multiple:
-            raise CardError(
-                f"{source}: [size] {name} {value} should be a positive multiple of {card.size_multiple}"
-            )
+            raise CardError(f"{source}: [size] {name} {value} should be a positive multiple of {card.size_multiple}")
     if card.default_width > card.max_width or card.default_height > card.max_height:
         raise CardError(f"{source}: the default size is larger than the maximum")
     if not is_valid_frames(card.max_frames, card.frame_step):
@@ -327,16 +327,19 @@ def folder_card(folder: str | os.PathLike[str]) -> Card:
         if class_name in family.folder_classes:
             return _uncarded(family, folder, **family.card_defaults(folder, index))
     known = ", ".join(c for f in FAMILIES.values() for c in f.folder_classes)
-    raise ModelFolderError(
-        f"{folder} holds a {class_name}, which the studio cannot run yet (it runs {known})"
-    )
+    raise ModelFolderError(f"{folder} holds a {class_name}, which the studio cannot run yet (it runs {known})")
 
 
 def _uncarded(family: Family, folder: Path, **facts: Any) -> Card:
     """The card of a model folder that has none, named after the folder, with its family's facts."""
-    return Card(id=folder.name, name=f"{folder.name} ({family.label}, no card)", family=family.id,
-                description="A model folder without a studio card: the family's defaults.", source=str(folder),
-                **facts)
+    return Card(
+        id=folder.name,
+        name=f"{folder.name} ({family.label}, no card)",
+        family=family.id,
+        description="A model folder without a studio card: the family's defaults.",
+        source=str(folder),
+        **facts,
+    )
 
 
 @dataclass(frozen=True)
@@ -365,9 +368,7 @@ def catalogue(
     models_dir: str | os.PathLike[str] | None = None, cards_dir: str | os.PathLike[str] | None = None
 ) -> list[Resolved]:
     """Every model the studio knows: the cards, and folders with their own card in the models folders."""
-    found = {
-        card.id: Resolved(card, find_weights(card, models_dir)) for card in load_cards(cards_dir).values()
-    }
+    found = {card.id: Resolved(card, find_weights(card, models_dir)) for card in load_cards(cards_dir).values()}
     for folder in search_dirs(models_dir):
         for card_file in sorted(folder.glob(f"*/{CARD_FILE}")) if folder.is_dir() else []:
             try:
@@ -392,8 +393,10 @@ def resolve(
     if path.is_dir() and is_path:
         return Resolved(folder_card(path), path.resolve())
     known = catalogue(models_dir, cards_dir)
-    match = next((entry for entry in known
-                  if model == entry.card.id or (entry.card.repo and same_repo(entry.card.repo, model))), None)
+    match = next(
+        (entry for entry in known if model == entry.card.id or (entry.card.repo and same_repo(entry.card.repo, model))),
+        None,
+    )
     # A bare name is an installed card's id before it is a folder in the working folder (`-m demo` beside a
     # folder called demo); ./demo is the folder.
     if path.is_dir() and not (match and match.installed):
@@ -449,8 +452,10 @@ def _own_upsampler(card: Card, model_folder: str | os.PathLike[str] | None) -> P
     """The upsampler folder inside the model's own folder, after checking it and the refine's LoRA are there."""
     subfolder, lora = card.multiscale["upsampler_subfolder"], card.multiscale["lora"]
     folder = Path(model_folder) if model_folder is not None else None
-    for part, there in ((f"{subfolder}/", folder and (folder / subfolder / "config.json").is_file()),
-                        (lora, folder and (folder / lora).is_file())):
+    for part, there in (
+        (f"{subfolder}/", folder and (folder / subfolder / "config.json").is_file()),
+        (lora, folder and (folder / lora).is_file()),
+    ):
         if not there:
             raise ModelNotFound(
                 f"download {card.id} again: studio models download {card.id} (its two passes need {part} "

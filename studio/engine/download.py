@@ -135,8 +135,14 @@ def two_pass_files(card: Card, tree: list[RemoteFile]) -> list[RemoteFile]:
     if "upsampler_subfolder" not in multiscale:
         return []
     prefix, lora = multiscale["upsampler_subfolder"] + "/", multiscale["lora"]
-    folder = [f for f in tree if f.path.startswith(prefix) and "/" not in f.path[len(prefix):]
-              and f.path.endswith((".json", ".safetensors")) and not _VARIANT.search(f.path)]
+    folder = [
+        f
+        for f in tree
+        if f.path.startswith(prefix)
+        and "/" not in f.path[len(prefix) :]
+        and f.path.endswith((".json", ".safetensors"))
+        and not _VARIANT.search(f.path)
+    ]
     if not any(f.path.endswith(".safetensors") for f in folder):
         raise DownloadError(f"{card.repo} has no safetensors weights in {prefix}: {card.id} needs them")
     named = [f for f in tree if f.path == lora]
@@ -267,8 +273,7 @@ class _hub_errors:
             message = "HF_HUB_OFFLINE is set, so nothing can be downloaded; unset it and try again"
         elif isinstance(exc, errors.GatedRepoError):
             message = (
-                f"{self.repo} is gated: accept its licence on huggingface.co and log in (hf auth login), "
-                "then try again"
+                f"{self.repo} is gated: accept its licence on huggingface.co and log in (hf auth login), then try again"
             )
         elif isinstance(exc, errors.RepositoryNotFoundError):
             message = f"{self.repo} was not found on Hugging Face (or it is private: log in with hf auth login)"

@@ -37,8 +37,10 @@ class Refusal:
     matched: str  # the words of the prompt that matched
 
     def __str__(self) -> str:
-        return (f"the prompt matches the rule '{self.rule.name}' ({self.rule.reason}): \"{self.matched}\"; "
-                f"the rules are in {self.rule.source}")
+        return (
+            f"the prompt matches the rule '{self.rule.name}' ({self.rule.reason}): \"{self.matched}\"; "
+            f"the rules are in {self.rule.source}"
+        )
 
 
 def user_policy_path() -> Path:
@@ -68,8 +70,11 @@ def _rule(entry: dict, path: Path, number: int) -> Rule | None:
     if not isinstance(reason, str) or not reason.strip():
         raise PolicyError(f"{where} ('{name}'): say the reason, which a refused user is shown")
     words, patterns = entry.get("words", []), entry.get("patterns", [])
-    if not isinstance(words, list) or not isinstance(patterns, list) or not all(
-            isinstance(w, str) and w.strip() for w in [*words, *patterns]):
+    if (
+        not isinstance(words, list)
+        or not isinstance(patterns, list)
+        or not all(isinstance(w, str) and w.strip() for w in [*words, *patterns])
+    ):
         raise PolicyError(f"{where} ('{name}'): words and patterns are lists of text")
     if not words and not patterns:
         raise PolicyError(f"{where} ('{name}'): give words or patterns to match")
@@ -80,8 +85,9 @@ def _rule(entry: dict, path: Path, number: int) -> Rule | None:
         try:
             compiled.append(re.compile(text, re.IGNORECASE | re.DOTALL))
         except re.error as exc:
-            raise PolicyError(f"{where} ('{name}'): the pattern {text!r} is not a valid regular expression "
-                              f"({exc})") from exc
+            raise PolicyError(
+                f"{where} ('{name}'): the pattern {text!r} is not a valid regular expression ({exc})"
+            ) from exc
     return Rule(name.strip(), reason.strip(), tuple(compiled), str(path))
 
 

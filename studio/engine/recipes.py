@@ -44,38 +44,70 @@ def restyle_frames(card: Card, clip_frames: int) -> int:
     return valid_frames_at_most(min(clip_frames, card.max_frames), card.frame_step)
 
 
-def extend_recipe(base: Recipe, card: Card, clip: Condition, new_frames: int, *, backward: bool = False,
-                  **shot: Unpack[Shot]) -> Recipe:
+def extend_recipe(
+    base: Recipe, card: Card, clip: Condition, new_frames: int, *, backward: bool = False, **shot: Unpack[Shot]
+) -> Recipe:
     """New frames after (or before) the clip, continuing its motion from its exact last (first) frames.
     `shot`: the take's width, height and fps where they differ from the base's."""
     return dataclasses.replace(
-        base, mode=Mode.EXTEND_BACKWARD if backward else Mode.EXTEND_FORWARD,
-        frames=extend_frames(card, new_frames), strength=1.0, conditions=[clip], **shot,
+        base,
+        mode=Mode.EXTEND_BACKWARD if backward else Mode.EXTEND_FORWARD,
+        frames=extend_frames(card, new_frames),
+        strength=1.0,
+        conditions=[clip],
+        **shot,
     )
 
 
 def loop_recipe(base: Recipe, card: Card, clip: Condition, new_frames: int, **shot: Unpack[Shot]) -> Recipe:
     """Frames after the clip that lead back into its first frame, so it plays in a loop."""
-    return dataclasses.replace(base, mode=Mode.LOOP, frames=two_sided_frames(card, new_frames),
-                               conditions=[clip], **shot)
-
-
-def restyle_recipe(base: Recipe, card: Card, clip: Condition, clip_frames: int, *, frames: int | None = None,
-                   strength: float | None = None, **shot: Unpack[Shot]) -> Recipe:
-    """The clip remade from a prompt (video to video): as long as it is, or `frames`, and as much of it
-    remade as `strength` says (the studio's default restyle strength unless given)."""
     return dataclasses.replace(
-        base, mode=Mode.VIDEO_TO_VIDEO, frames=restyle_frames(card, clip_frames) if frames is None else frames,
-        strength=RESTYLE_STRENGTH if strength is None else strength, conditions=[clip], **shot,
+        base, mode=Mode.LOOP, frames=two_sided_frames(card, new_frames), conditions=[clip], **shot
     )
 
 
-def bridge_recipe(base: Recipe, card: Card, before: Condition, after: Condition, new_frames: int, *,
-                  exact: bool = True, **shot: Unpack[Shot]) -> Recipe:
+def restyle_recipe(
+    base: Recipe,
+    card: Card,
+    clip: Condition,
+    clip_frames: int,
+    *,
+    frames: int | None = None,
+    strength: float | None = None,
+    **shot: Unpack[Shot],
+) -> Recipe:
+    """The clip remade from a prompt (video to video): as long as it is, or `frames`, and as much of it
+    remade as `strength` says (the studio's default restyle strength unless given)."""
+    return dataclasses.replace(
+        base,
+        mode=Mode.VIDEO_TO_VIDEO,
+        frames=restyle_frames(card, clip_frames) if frames is None else frames,
+        strength=RESTYLE_STRENGTH if strength is None else strength,
+        conditions=[clip],
+        **shot,
+    )
+
+
+def bridge_recipe(
+    base: Recipe,
+    card: Card,
+    before: Condition,
+    after: Condition,
+    new_frames: int,
+    *,
+    exact: bool = True,
+    **shot: Unpack[Shot],
+) -> Recipe:
     """A bridge from the end of one clip to the start of another with at least `new_frames` new frames;
     `exact`: exactly that many (the next longer bridge the model makes, thinned to it — a gap's length)."""
-    return dataclasses.replace(base, mode=Mode.CONNECT, frames=two_sided_frames(card, new_frames),
-                               conditions=[before, after], bridge_frames=new_frames if exact else None, **shot)
+    return dataclasses.replace(
+        base,
+        mode=Mode.CONNECT,
+        frames=two_sided_frames(card, new_frames),
+        conditions=[before, after],
+        bridge_frames=new_frames if exact else None,
+        **shot,
+    )
 
 
 def continue_recipe(base: Recipe, last_frame: str, **shot: Unpack[Shot]) -> Recipe:

@@ -59,15 +59,12 @@ def resolve_model(
         card = resolved.card
         where = f" from {card.repo}" if card.repo else ""
         raise RequestError(
-            f"the model '{card.id}' is not downloaded: get it{where} into models/{card.id}/ "
-            "or the Hugging Face cache"
+            f"the model '{card.id}' is not downloaded: get it{where} into models/{card.id}/ or the Hugging Face cache"
         )
     return resolved
 
 
-def available_models(
-    models_dir: PathLike | None = None, cards_dir: PathLike | None = None
-) -> list[tuple[str, str]]:
+def available_models(models_dir: PathLike | None = None, cards_dir: PathLike | None = None) -> list[tuple[str, str]]:
     """(label, value) for every model whose weights are on this machine; value goes in Recipe.model."""
     try:
         known = catalogue(models_dir, cards_dir)
@@ -132,8 +129,10 @@ def prepare(
         except SizeError as exc:
             raise RequestError(str(exc)) from exc
         if len(recipe.window_prompts) > 1:
-            more.append(f"the shot fits in one window of {card.name} ({card.max_frames} frames at most): "
-                        "only the first window prompt is used")
+            more.append(
+                f"the shot fits in one window of {card.name} ({card.max_frames} frames at most): "
+                "only the first window prompt is used"
+            )
             snapped = dataclasses.replace(snapped, prompt=recipe.window_prompts[0], window_prompts=[])
     notes += more
     notes += _check_clip_lengths(snapped, card, clips)
@@ -168,8 +167,9 @@ def check_numbers(recipe: Recipe, *, allow_long: bool = False) -> None:
             _whole(f"the end frame taken from {name}", condition.source_out)
     for text in (recipe.prompt, recipe.negative_prompt, recipe.expanded_prompt or "", *recipe.window_prompts):
         if len(text) > MAX_TEXT:
-            raise RequestError(f"a prompt of {len(text)} characters is longer than the {MAX_TEXT} the studio "
-                               "takes; shorten it")
+            raise RequestError(
+                f"a prompt of {len(text)} characters is longer than the {MAX_TEXT} the studio takes; shorten it"
+            )
 
 
 def check_fps(fps: object) -> None:
@@ -198,8 +198,10 @@ def check_length(frames: int, fps: float, *, allow_long: bool = False) -> None:
 def _too_long(asked: str, allow_long: bool) -> str:
     if allow_long:
         return f"a shot of {asked} is longer than the {MAX_SECONDS_LONG} s the studio makes at most; make it in parts"
-    return (f"a shot of {asked} is longer than {MAX_SECONDS} s, the studio's limit; ask for a shorter one, or for up "
-            f"to {MAX_SECONDS_LONG} s with --allow-long")
+    return (
+        f"a shot of {asked} is longer than {MAX_SECONDS} s, the studio's limit; ask for a shorter one, or for up "
+        f"to {MAX_SECONDS_LONG} s with --allow-long"
+    )
 
 
 def _whole(name: str, value: object, low: int | None = None, high: int | None = None, hint: str = "") -> None:
@@ -230,11 +232,15 @@ def _long_shot(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
     sized = dataclasses.replace(sized, frames=recipe.frames)
     plan = windows.plan(sized, card)
     seconds = recipe.frames / recipe.fps
-    notes.append(f"a long shot of {seconds:.1f} s in {len(plan)} windows of up to {plan[0].frames} frames, each "
-                 f"continuing the last (seeds {recipe.seed}–{recipe.seed + len(plan) - 1})")
+    notes.append(
+        f"a long shot of {seconds:.1f} s in {len(plan)} windows of up to {plan[0].frames} frames, each "
+        f"continuing the last (seeds {recipe.seed}–{recipe.seed + len(plan) - 1})"
+    )
     if len(recipe.window_prompts) > len(plan):
-        notes.append(f"{len(recipe.window_prompts)} window prompts for {len(plan)} windows: the last "
-                     f"{len(recipe.window_prompts) - len(plan)} are not used")
+        notes.append(
+            f"{len(recipe.window_prompts)} window prompts for {len(plan)} windows: the last "
+            f"{len(recipe.window_prompts) - len(plan)} are not used"
+        )
     return sized, notes
 
 
@@ -262,8 +268,10 @@ def _bridge_length(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
     frames = valid_frames_at_least(wanted + 2 * k, step)
     if frames > card.max_frames:
         longest = valid_frames_at_most(card.max_frames, step) - 2 * k
-        raise RequestError(f"a bridge of {wanted} frames is longer than {card.name} can make in one shot "
-                           f"({longest} frames); shorten the gap or fill part of it")
+        raise RequestError(
+            f"a bridge of {wanted} frames is longer than {card.name} can make in one shot "
+            f"({longest} frames); shorten the gap or fill part of it"
+        )
     made = frames - 2 * k
     notes = [f"the bridge is made {made} frames long and thinned evenly to {wanted}"] if made != wanted else []
     return dataclasses.replace(recipe, frames=frames), notes
@@ -361,8 +369,10 @@ def _check_image(path: Path) -> None:
     """Read the whole image now, so a damaged or huge file is refused before a job waits for a model to load."""
     from PIL import Image, UnidentifiedImageError
 
-    too_big = (f"the input image {path.name} is larger than the studio takes ({MAX_IMAGE_SIDE} pixels a side at "
-               "most); scale it down to the shot's size")
+    too_big = (
+        f"the input image {path.name} is larger than the studio takes ({MAX_IMAGE_SIDE} pixels a side at "
+        "most); scale it down to the shot's size"
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is lower
@@ -376,13 +386,12 @@ def _check_image(path: Path) -> None:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, RequestError):
             raise
-        raise RequestError(f"the input image {path.name} cannot be read ({exc}); export it again or choose "
-                           "another") from exc
+        raise RequestError(
+            f"the input image {path.name} cannot be read ({exc}); export it again or choose another"
+        ) from exc
 
 
-def _check_clip_lengths(
-    recipe: Recipe, card: Card, clips: list[tuple[Condition, Path, int, int, int]]
-) -> list[str]:
+def _check_clip_lengths(recipe: Recipe, card: Card, clips: list[tuple[Condition, Path, int, int, int]]) -> list[str]:
     """After snapping: the clips are long enough for the mode, and the shot long enough for new frames."""
     mode, notes = recipe.mode, []
     k = overlap_frames(card)

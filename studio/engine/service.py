@@ -154,7 +154,10 @@ class EngineService:
         windows it holds are kept and the job goes on from the next (windows.py). allow_long: a shot
         longer than requests.MAX_SECONDS was asked for explicitly."""
         recipe, notes = prepare(
-            recipe, project_folder=project_folder, models_dir=self.models_dir, cards_dir=self.cards_dir,
+            recipe,
+            project_folder=project_folder,
+            models_dir=self.models_dir,
+            cards_dir=self.cards_dir,
             allow_long=allow_long,
         )
         output = Path(output).absolute()
@@ -423,6 +426,4 @@ def _death_reason(code: int, log_path: Path) -> str:
             how += ": it was killed, often because the computer ran out of memory"
     else:
         how = f"exit code {code}"
-    return (
-        f"the engine worker stopped unexpectedly ({how}); the next job starts a new one. Details: {log_path}"
-    )
+    return f"the engine worker stopped unexpectedly ({how}); the next job starts a new one. Details: {log_path}"

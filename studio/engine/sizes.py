@@ -37,9 +37,7 @@ def snap(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
     if not isinstance(frames, int) or frames <= 0:
         raise SizeError(f"the frame count must be positive, not {frames}")
     if frames > card.max_frames:
-        raise SizeError(
-            f"{frames} frames is more than {card.name} can make at once (at most {card.max_frames})"
-        )
+        raise SizeError(f"{frames} frames is more than {card.name} can make at once (at most {card.max_frames})")
     snapped_frames = min(nearest_valid_frames(frames, card.frame_step), card.max_frames)
     if snapped_frames != frames:
         notes.append(f"frames {frames} → {snapped_frames}: {card.label} needs {card.frame_step}k+1 frames")
@@ -54,9 +52,7 @@ def snap(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
         if index == frames - 1 and index > 0:  # a last-frame condition stays on the last frame
             index = snapped_frames - 1
         elif index >= snapped_frames:
-            raise SizeError(
-                f"an input image is placed at frame {index}, outside the shot's {snapped_frames} frames"
-            )
+            raise SizeError(f"an input image is placed at frame {index}, outside the shot's {snapped_frames} frames")
         conditions.append(dataclasses.replace(condition, frame_index=index))
 
     result = dataclasses.replace(

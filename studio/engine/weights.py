@@ -207,8 +207,10 @@ def _check_tokenizer(folder: Path, name: str, class_name: str, chat_template: bo
             raise ModelFolderError(
                 f"the model in {folder} is incomplete: {name}/ has neither tokenizer.json nor {' + '.join(vocabulary)}"
             )
-    if chat_template and not (config or {}).get("chat_template") and not any(
-        (sub / f).is_file() for f in _CHAT_TEMPLATE_FILES
+    if (
+        chat_template
+        and not (config or {}).get("chat_template")
+        and not any((sub / f).is_file() for f in _CHAT_TEMPLATE_FILES)
     ):
         raise ModelFolderError(f"the model in {folder} is incomplete: {name}/chat_template.jinja is missing")
 
@@ -298,8 +300,9 @@ class ExpanderError(StudioError, RuntimeError):
     """No prompt expander, or one that cannot run; the message says what to do."""
 
 
-def find_expander(explicit: str | os.PathLike[str] | None = None,
-                  models_dir: str | os.PathLike[str] | None = None) -> Path | None:
+def find_expander(
+    explicit: str | os.PathLike[str] | None = None, models_dir: str | os.PathLike[str] | None = None
+) -> Path | None:
     """The expander folder: the one given, else $STUDIO_EXPANDER, else expander/ in a models folder
     (search_dirs), else the Hugging Face cache's copy of DEFAULT_EXPANDER_REPO; None if there is none."""
     if explicit:

@@ -66,8 +66,16 @@ class WritePartial(Protocol):
     """Writes the take so far (frames, windows done, windows) and returns its path; a family that
     makes sound passes its sound and sample rate too."""
 
-    def __call__(self, frames: np.ndarray, done: int, windows: int, /, *, sound: np.ndarray | None = None,
-                 sample_rate: int | None = None) -> str: ...
+    def __call__(
+        self,
+        frames: np.ndarray,
+        done: int,
+        windows: int,
+        /,
+        *,
+        sound: np.ndarray | None = None,
+        sample_rate: int | None = None,
+    ) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -88,14 +96,20 @@ def check(recipe: Recipe, card: Card) -> None:
     """Raise LongShotError if the long shot cannot be made; call only when is_long()."""
     asked = f"{recipe.frames} frames"
     if recipe.mode not in LONG_MODES:
-        raise LongShotError(f"{recipe.mode.label} makes at most {card.max_frames} frames at once with {card.name}, "
-                            f"not {asked}; make the shot, then extend it")
+        raise LongShotError(
+            f"{recipe.mode.label} makes at most {card.max_frames} frames at once with {card.name}, "
+            f"not {asked}; make the shot, then extend it"
+        )
     if Mode.EXTEND_FORWARD not in card.modes:
-        raise LongShotError(f"{card.name} makes at most {card.max_frames} frames at once and cannot extend a shot "
-                            f"to make {asked} in windows; choose a model that can extend (e.g. LTX-Video)")
+        raise LongShotError(
+            f"{card.name} makes at most {card.max_frames} frames at once and cannot extend a shot "
+            f"to make {asked} in windows; choose a model that can extend (e.g. LTX-Video)"
+        )
     if any(c.frame_index > 0 for c in recipe.conditions):
-        raise LongShotError("a long shot takes a first frame only: a still at a later frame belongs to a shot "
-                            f"of at most {card.max_frames} frames")
+        raise LongShotError(
+            "a long shot takes a first frame only: a still at a later frame belongs to a shot "
+            f"of at most {card.max_frames} frames"
+        )
 
 
 def plan(recipe: Recipe, card: Card) -> list[Window]:
@@ -122,8 +136,9 @@ def plan(recipe: Recipe, card: Card) -> list[Window]:
 def window_recipe(recipe: Recipe, window: Window, partial_path: str | None, made: int, card: Card) -> Recipe:
     """The recipe one window runs: the shot's own mode first, then extend forward from `partial_path`,
     the take so far (`made` frames), by its last k frames."""
-    common = WindowFields(frames=window.frames, seed=window.seed, prompt=window.prompt, window_prompts=[],
-                          expanded_prompt=None)
+    common = WindowFields(
+        frames=window.frames, seed=window.seed, prompt=window.prompt, window_prompts=[], expanded_prompt=None
+    )
     if window.index == 0:
         if not recipe.window_prompts:
             common["prompt"], common["expanded_prompt"] = recipe.prompt, recipe.expanded_prompt
@@ -193,8 +208,9 @@ def generate_long_with_audio(
                 on_step(before + done, total)
 
         run = window_recipe(recipe, window, partial_path, 0 if made is None else len(made), card)
-        take = family.make_take(pipe, run, card, project_folder, step, should_stop, on_preview, assemble=False,
-                                upsampler=upsampler, **extra)
+        take = family.make_take(
+            pipe, run, card, project_folder, step, should_stop, on_preview, assemble=False, upsampler=upsampler, **extra
+        )
         frames = take.frames
         if made is None:
             made = frames[: window.new]
@@ -202,8 +218,9 @@ def generate_long_with_audio(
             fresh = match_colour(frames[k : k + window.new], frames[:k], made[-k:])
             made = np.concatenate([made, fresh])
         if take.sound is not None:
-            sound, sample_rate = _join_sound(sound, take.sound, take.sample_rate, recipe.fps, k if window.index else 0,
-                                             window.new)
+            sound, sample_rate = _join_sound(
+                sound, take.sound, take.sample_rate, recipe.fps, k if window.index else 0, window.new
+            )
             partial_path = write_partial(made, window.index + 1, len(windows), sound=sound, sample_rate=sample_rate)
         else:
             partial_path = write_partial(made, window.index + 1, len(windows))
@@ -242,18 +259,26 @@ def read_partial(path: str, recipe: Recipe, card: Card) -> Partial | None:
     lengths = list(itertools.accumulate(window.new for window in plan(recipe, card)))
     if len(frames) not in lengths[:-1]:
         return None
-    return Partial(path, frames, sound, info.sample_rate if sound is not None else None,
-                   lengths.index(len(frames)) + 1)
+    return Partial(path, frames, sound, info.sample_rate if sound is not None else None, lengths.index(len(frames)) + 1)
 
 
-def generate_long(family, pipe, recipe: Recipe, card: Card, project_folder: str | None,
-                  write_partial: Callable[..., str], *args, **kwargs) -> np.ndarray:
+def generate_long(
+    family,
+    pipe,
+    recipe: Recipe,
+    card: Card,
+    project_folder: str | None,
+    write_partial: Callable[..., str],
+    *args,
+    **kwargs,
+) -> np.ndarray:
     """generate_long_with_audio's frames only."""
     return generate_long_with_audio(family, pipe, recipe, card, project_folder, write_partial, *args, **kwargs)[0]
 
 
-def _join_sound(sound: np.ndarray | None, window_sound: np.ndarray, sample_rate: int, fps: float, skip: int,
-                new: int) -> tuple[np.ndarray, int]:
+def _join_sound(
+    sound: np.ndarray | None, window_sound: np.ndarray, sample_rate: int, fps: float, skip: int, new: int
+) -> tuple[np.ndarray, int]:
     """The take's sound with a window's added: its sound under the `new` frames after the `skip`
     overlap frames, cross-faded with the sound so far over JOIN_SECONDS before the join (the window's
     own sound for those moments is the overlap's, under the same frames)."""

@@ -33,8 +33,24 @@ def read_audio(path: str | os.PathLike[str], sample_rate: int = SAMPLE_RATE) -> 
     path = Path(path)
     if not path.is_file():
         raise MediaError(f"{path}: file not found")
-    args = [ffmpeg.executable(), "-v", "error", "-nostdin", "-i", str(path), "-vn", "-map", "0:a:0?",
-            "-ac", str(CHANNELS), "-ar", str(sample_rate), "-f", "f32le", "-"]
+    args = [
+        ffmpeg.executable(),
+        "-v",
+        "error",
+        "-nostdin",
+        "-i",
+        str(path),
+        "-vn",
+        "-map",
+        "0:a:0?",
+        "-ac",
+        str(CHANNELS),
+        "-ar",
+        str(sample_rate),
+        "-f",
+        "f32le",
+        "-",
+    ]
     result = subprocess.run(args, capture_output=True, check=False)
     if result.returncode != 0:
         raise MediaError(f"{path}: cannot read its audio: {ffmpeg.last_lines(result.stderr)}")
@@ -45,8 +61,22 @@ def write_audio(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: 
     """float32 (samples, 2) as a file whose kind follows its suffix (.wav: 32-bit float PCM, exact)."""
     path = Path(path)
     codec = ["-c:a", "pcm_f32le"] if path.suffix.lower() == ".wav" else []
-    args = [ffmpeg.executable(), "-v", "error", "-y", "-f", "f32le", "-ar", str(sample_rate), "-ac", str(CHANNELS),
-            "-i", "-", *codec, str(path)]
+    args = [
+        ffmpeg.executable(),
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "f32le",
+        "-ar",
+        str(sample_rate),
+        "-ac",
+        str(CHANNELS),
+        "-i",
+        "-",
+        *codec,
+        str(path),
+    ]
     data = np.ascontiguousarray(samples, np.float32).tobytes()
     result = subprocess.run(args, input=data, capture_output=True, check=False)
     if result.returncode != 0:
@@ -149,6 +179,7 @@ def _span_and_ramps(clip, joins, fps: FrameRate) -> tuple[tuple[int, int], list[
     clip runs the sound on over the transition's frames, the outgoing clip ramping down while the
     incoming one ramps up (past a media's end it is silence); a dip to black ramps each side to
     silence at the cut."""
+
     def at(frame: int) -> int:
         return frame_sample(frame, fps)
 
@@ -174,8 +205,9 @@ def _span_and_ramps(clip, joins, fps: FrameRate) -> tuple[tuple[int, int], list[
     return (first, end), ramps
 
 
-def peaks(path: str | os.PathLike[str], per_second: int = 200, cache_dir: str | os.PathLike[str] | None = None
-          ) -> np.ndarray:
+def peaks(
+    path: str | os.PathLike[str], per_second: int = 200, cache_dir: str | os.PathLike[str] | None = None
+) -> np.ndarray:
     """A waveform to draw: the largest absolute sample (of either channel) in each 1/per_second of a
     second, float32 in [0, 1]; cached as .npy in cache_dir, keyed by the file and its change time."""
     path = Path(path)

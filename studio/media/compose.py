@@ -94,8 +94,9 @@ def _centred_text(frame: np.ndarray, text: str, baseline: int, scale: float) -> 
     scale = max(0.2, min(scale, 0.9 * frame.shape[1] / w))
     thickness = max(1, round(scale * 2))
     (w, _), _ = cv2.getTextSize(text, font, scale, thickness)
-    cv2.putText(frame, text, (max(0, (frame.shape[1] - w) // 2), baseline), font, scale, (255, 255, 255),
-                thickness, cv2.LINE_AA)
+    cv2.putText(
+        frame, text, (max(0, (frame.shape[1] - w) // 2), baseline), font, scale, (255, 255, 255), thickness, cv2.LINE_AA
+    )
     return scale
 
 
@@ -108,8 +109,14 @@ class SequenceFrames:
     Close it (or use it as a context manager) to stop the decoders.
     """
 
-    def __init__(self, project: Project, sequence: Sequence | None = None, *,
-                 cache_bytes: int = 256 * 1024 * 1024, max_open: int = 4) -> None:
+    def __init__(
+        self,
+        project: Project,
+        sequence: Sequence | None = None,
+        *,
+        cache_bytes: int = 256 * 1024 * 1024,
+        max_open: int = 4,
+    ) -> None:
         self.project = project
         self.sequence = sequence if sequence is not None else project.sequence
         self.cache = FrameCache(cache_bytes)
@@ -182,11 +189,10 @@ class SequenceFrames:
         # Paste, cropping what lies outside the frame (a filled clip overflows it).
         x0, y0 = max(x, 0), max(y, 0)
         x1, y1 = min(x + picture.shape[1], self.width), min(y + picture.shape[0], self.height)
-        canvas[y0:y1, x0:x1] = picture[y0 - y:y1 - y, x0 - x:x1 - x]
+        canvas[y0:y1, x0:x1] = picture[y0 - y : y1 - y, x0 - x : x1 - x]
         return canvas, _fade_level(clip, frame)
 
-    def _media_picture(self, item: MediaItem, path: Path, clip: Clip, frame: int
-                       ) -> tuple[np.ndarray, tuple[int, int]]:
+    def _media_picture(self, item: MediaItem, path: Path, clip: Clip, frame: int) -> tuple[np.ndarray, tuple[int, int]]:
         source, info, origin = self._source(item, path, clip.fit)
         position = clip.source_frame(frame)  # in frames at the sequence's rate (see Clip)
         if item.kind is not MediaKind.VIDEO or info.kind is not MediaKind.VIDEO:
@@ -223,8 +229,9 @@ class SequenceFrames:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _source(self, item: MediaItem, path: Path, mode: str
-                ) -> tuple[VideoSource | ImageSource, MediaInfo, tuple[int, int]]:
+    def _source(
+        self, item: MediaItem, path: Path, mode: str
+    ) -> tuple[VideoSource | ImageSource, MediaInfo, tuple[int, int]]:
         """The decoder of a file at the size its clip's fit gives it, the file's facts, and where
         its picture's corner goes in the sequence frame."""
         try:

@@ -89,8 +89,7 @@ class VideoSource:
     Use from one thread at a time (the compositor holds a lock around it).
     """
 
-    def __init__(self, path: str | os.PathLike[str], width: int, height: int,
-                 cache: FrameCache | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str], width: int, height: int, cache: FrameCache | None = None) -> None:
         self.path = Path(path)
         self.width, self.height = width, height
         self.cache = cache if cache is not None else FrameCache(64 * 1024 * 1024)
@@ -135,14 +134,32 @@ class VideoSource:
         if start > 0:
             # Midway between the frame before and the wanted one: robust to rounded timestamps.
             seek = ["-ss", f"{(self._times[start - 1] + self._times[start]) / 2:.6f}"]
-        args = [ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", *seek,
-                "-i", str(self.path), "-map", "0:v:0", "-an", "-sn",
-                "-vf", f"scale={self.width}:{self.height}:flags=bicubic",
-                "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+        args = [
+            ffmpeg.executable(),
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            *seek,
+            "-i",
+            str(self.path),
+            "-map",
+            "0:v:0",
+            "-an",
+            "-sn",
+            "-vf",
+            f"scale={self.width}:{self.height}:flags=bicubic",
+            "-fps_mode",
+            "passthrough",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "pipe:1",
+        ]
         # stderr goes to a file: a pipe nobody reads could fill and stall ffmpeg.
         self._stderr = tempfile.TemporaryFile()
-        self._proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                      stderr=self._stderr)
+        self._proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr)
         self._finalizer = weakref.finalize(self, _stop, self._proc, self._stderr)
         self._next = start
 

@@ -64,13 +64,28 @@ class Codec:
 
 CODECS = {
     "h264": Codec("H.264 MP4", ".mp4", ("-c:v", "libx264", "-preset", "medium"), "yuv420p", ("-crf", 18)),
-    "h265": Codec("H.265 (HEVC) MP4", ".mp4", ("-c:v", "libx265", "-preset", "medium", "-tag:v", "hvc1",
-                                               "-x265-params", "log-level=error"), "yuv420p", ("-crf", 20)),
+    "h265": Codec(
+        "H.265 (HEVC) MP4",
+        ".mp4",
+        ("-c:v", "libx265", "-preset", "medium", "-tag:v", "hvc1", "-x265-params", "log-level=error"),
+        "yuv420p",
+        ("-crf", 20),
+    ),
     "av1": Codec("AV1 MP4", ".mp4", ("-c:v", "libsvtav1", "-preset", "8"), "yuv420p", ("-crf", 30)),
-    "prores_422hq": Codec("ProRes 422 HQ MOV", ".mov", ("-c:v", "prores_ks", "-profile:v", "3", "-vendor", "apl0"),
-                          "yuv422p10le", audio=("-c:a", "pcm_s24le")),
-    "prores_4444": Codec("ProRes 4444 MOV", ".mov", ("-c:v", "prores_ks", "-profile:v", "4", "-vendor", "apl0"),
-                         "yuv444p10le", audio=("-c:a", "pcm_s24le")),
+    "prores_422hq": Codec(
+        "ProRes 422 HQ MOV",
+        ".mov",
+        ("-c:v", "prores_ks", "-profile:v", "3", "-vendor", "apl0"),
+        "yuv422p10le",
+        audio=("-c:a", "pcm_s24le"),
+    ),
+    "prores_4444": Codec(
+        "ProRes 4444 MOV",
+        ".mov",
+        ("-c:v", "prores_ks", "-profile:v", "4", "-vendor", "apl0"),
+        "yuv444p10le",
+        audio=("-c:a", "pcm_s24le"),
+    ),
     "png": Codec("PNG image sequence", "", ("-c:v", "png"), "rgb24", audio=()),
     "wav": Codec("WAV sound (24-bit)", ".wav", (), audio=("-c:a", "pcm_s24le")),
 }
@@ -99,8 +114,9 @@ class RenderSettings:
             raise ExportError(f"unknown fit {self.fit!r}: use fit, fill or stretch")
         if self.pix_fmt is not None and not re.fullmatch(r"[a-z0-9]+", self.pix_fmt):
             raise ExportError(f"{self.pix_fmt!r} is not a pixel format name (ffmpeg's, e.g. yuv420p, yuv444p10le)")
-        if (self.width is None) != (self.height is None) or any(v is not None and v <= 0
-                                                                 for v in (self.width, self.height)):
+        if (self.width is None) != (self.height is None) or any(
+            v is not None and v <= 0 for v in (self.width, self.height)
+        ):
             raise ExportError("give both a width and a height, both positive, or neither")
 
 
@@ -188,8 +204,11 @@ def export_sequence(
         raise ExportError(f"cannot write in {out_path.parent}: {exc.strerror or exc}") from exc
     audible = bool(codec.audio) and SequenceAudio(project, sequence).audible()
     sound = tmp.with_name(f"{tmp.stem}.sound.wav") if audible else None
-    mark = _provenance.mark_for_sequence(project, sequence, first, end, picture=bool(codec.video),
-                                         sound=audible) if provenance else None
+    mark = (
+        _provenance.mark_for_sequence(project, sequence, first, end, picture=bool(codec.video), sound=audible)
+        if provenance
+        else None
+    )
     signed = tmp.with_name(f"{tmp.stem}.signed{codec.suffix}")
     in_flight = temporaries.hold(tmp, sound, signed)  # no sweep removes them while this process lives
     try:
@@ -246,12 +265,28 @@ def _frames_out(total: int, rate: FrameRate, out_rate: FrameRate | None) -> int:
     return round(total * out_rate.num * rate.den / (out_rate.den * rate.num))
 
 
-def _mix_sound(project: Project, sequence: Sequence, path: Path, first: int, end: int,
-               is_cancelled: Callable[[], bool]) -> None:
+def _mix_sound(
+    project: Project, sequence: Sequence, path: Path, first: int, end: int, is_cancelled: Callable[[], bool]
+) -> None:
     """The audio tracks' mix for frames [first, end), exactly that long, as a float WAV, a second at a time."""
     mix = SequenceAudio(project, sequence)
-    args = [ffmpeg.executable(), "-v", "error", "-y", "-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS),
-            "-i", "pipe:0", "-c:a", "pcm_f32le", str(path)]
+    args = [
+        ffmpeg.executable(),
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "f32le",
+        "-ar",
+        str(SAMPLE_RATE),
+        "-ac",
+        str(CHANNELS),
+        "-i",
+        "pipe:0",
+        "-c:a",
+        "pcm_f32le",
+        str(path),
+    ]
     step = max(1, round(float(sequence.fps)))
     with tempfile.TemporaryFile() as stderr:
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
@@ -295,9 +330,19 @@ def _filters(settings: RenderSettings, codec: Codec) -> str:
     return ",".join(chain) or "null"
 
 
-def _render(project: Project, sequence: Sequence, tmp: Path, out_path: Path, first: int, end: int,
-            progress: Progress | None, is_cancelled: Callable[[], bool], settings: RenderSettings,
-            sound: Path | None = None, mark: _provenance.Mark | None = None) -> None:
+def _render(
+    project: Project,
+    sequence: Sequence,
+    tmp: Path,
+    out_path: Path,
+    first: int,
+    end: int,
+    progress: Progress | None,
+    is_cancelled: Callable[[], bool],
+    settings: RenderSettings,
+    sound: Path | None = None,
+    mark: _provenance.Mark | None = None,
+) -> None:
     codec = CODECS[settings.codec]
     total = end - first
     width, height, rate = sequence.width, sequence.height, str(sequence.fps)
@@ -310,27 +355,68 @@ def _render(project: Project, sequence: Sequence, tmp: Path, out_path: Path, fir
     video = list(codec.video)
     if "-preset" in video and settings.codec in ("h264", "h265"):
         video[video.index("-preset") + 1] = settings.preset
-    colour = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"] \
-        if (settings.pix_fmt or codec.pix_fmt or "").startswith("yuv") else []
+    colour = (
+        ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"]
+        if (settings.pix_fmt or codec.pix_fmt or "").startswith("yuv")
+        else []
+    )
     if codec.suffix:
-        target = ["-frames:v", str(_frames_out(total, sequence.fps, settings.fps)),
-                  *(["-movflags", "+faststart"] if codec.suffix in (".mp4", ".mov") else []), str(tmp)]
+        target = [
+            "-frames:v",
+            str(_frames_out(total, sequence.fps, settings.fps)),
+            *(["-movflags", "+faststart"] if codec.suffix in (".mp4", ".mov") else []),
+            str(tmp),
+        ]
     else:  # a PNG sequence: numbered files in the folder
         target = ["-start_number", str(first), str(tmp / f"{out_path.name}_%06d.png")]
     # The tags come from a metadata file, never the command line: a recipe may be longer than it allows.
     tags = _provenance.metadata_input(mark if codec.suffix else None, 2 if sound is not None else 1)
     with tags as (tags_in, tags_out):
-        args = [ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-framerate", rate,
-                "-i", "pipe:0", *(["-i", str(sound)] if sound is not None else []), *tags_in,
-                *(["-map", "0:v", "-map", "1:a", *codec.audio] if sound is not None else ["-an"]),
-                "-vf", _filters(settings, codec), *video, *quality, *colour, *tags_out,
-                "-r", out_rate, "-fps_mode", "cfr", *target]
+        args = [
+            ffmpeg.executable(),
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{width}x{height}",
+            "-framerate",
+            rate,
+            "-i",
+            "pipe:0",
+            *(["-i", str(sound)] if sound is not None else []),
+            *tags_in,
+            *(["-map", "0:v", "-map", "1:a", *codec.audio] if sound is not None else ["-an"]),
+            "-vf",
+            _filters(settings, codec),
+            *video,
+            *quality,
+            *colour,
+            *tags_out,
+            "-r",
+            out_rate,
+            "-fps_mode",
+            "cfr",
+            *target,
+        ]
         _encode(project, sequence, args, out_path, first, end, progress, is_cancelled)
 
 
-def _encode(project: Project, sequence: Sequence, args: list[str], out_path: Path, first: int, end: int,
-            progress: Progress | None, is_cancelled: Callable[[], bool]) -> None:
+def _encode(
+    project: Project,
+    sequence: Sequence,
+    args: list[str],
+    out_path: Path,
+    first: int,
+    end: int,
+    progress: Progress | None,
+    is_cancelled: Callable[[], bool],
+) -> None:
     """Run ffmpeg with args, feeding it the sequence's frames [first, end) on its stdin."""
     total = end - first
     frames = SequenceFrames(project, sequence, cache_bytes=64 * 1024 * 1024)
@@ -377,8 +463,7 @@ def _check_output(tmp: Path, rate: FrameRate, total: int, codec: Codec) -> None:
     except MediaError as exc:
         raise ExportError(f"the exported file cannot be read back: {exc}") from exc
     if info.frames != total or info.fps != rate:
-        raise ExportError(f"the exported file has {info.frames} frames at {info.fps} fps, "
-                          f"expected {total} at {rate}")
+        raise ExportError(f"the exported file has {info.frames} frames at {info.fps} fps, expected {total} at {rate}")
 
 
 @dataclass(frozen=True)
@@ -402,20 +487,31 @@ class OfflineMediaError(ExportError):
         self.problems = problems
         clips = sum(p.clips for p in problems)
         listed = "; ".join(map(str, problems))
-        super().__init__(f"media offline: {clips} clip(s) use media that is missing or broken: {listed}. Relink "
-                         "or replace it, or allow MEDIA OFFLINE frames (studio render --allow-offline)")
+        super().__init__(
+            f"media offline: {clips} clip(s) use media that is missing or broken: {listed}. Relink "
+            "or replace it, or allow MEDIA OFFLINE frames (studio render --allow-offline)"
+        )
 
 
-def offline_media(project: Project, sequence: Sequence, frames: tuple[int, int] | None = None, *,
-                  picture: bool = True, sound: bool = True) -> list[Offline]:
+def offline_media(
+    project: Project,
+    sequence: Sequence,
+    frames: tuple[int, int] | None = None,
+    *,
+    picture: bool = True,
+    sound: bool = True,
+) -> list[Offline]:
     """The media that clips in the range (the whole sequence by default) cannot be rendered from: not
     in the project, its file missing or unreadable, or holding fewer frames than the clips use. Cheap:
     each file is probed once (packets counted, nothing decoded), never read frame by frame."""
     first, end = frames if frames is not None else (0, sequence.duration)
     used: dict[str, list] = {}  # media id -> the clips in range that use it, picture or sound
     for track in sequence.tracks:
-        if not track.enabled or (track.kind is TrackKind.VIDEO and not picture) or (
-                track.kind is TrackKind.AUDIO and not sound):
+        if (
+            not track.enabled
+            or (track.kind is TrackKind.VIDEO and not picture)
+            or (track.kind is TrackKind.AUDIO and not sound)
+        ):
             continue
         for clip in track.clips:
             if clip.start < end and clip.end > first:
@@ -440,8 +536,11 @@ def offline_media(project: Project, sequence: Sequence, frames: tuple[int, int] 
             media_fps = item.fps or info.fps or sequence.fps
             needed = max(nearest_media_frame(c.source_out - 1, media_fps, sequence.fps) + 1 for c in clips)
             if info.frames < needed:
-                problems.append(Offline(name, path, f"truncated: it holds {info.frames} frames and the clips use "
-                                        f"{needed}", len(clips)))
+                problems.append(
+                    Offline(
+                        name, path, f"truncated: it holds {info.frames} frames and the clips use {needed}", len(clips)
+                    )
+                )
     return problems
 
 

@@ -35,5 +35,5 @@ def summary(stderr: bytes, count: int = 6) -> str:
     that would not open, say); the last say how it ended; the ones between are consequences."""
     lines = [line for line in stderr.decode(errors="replace").splitlines() if line.strip()]
     if len(lines) > count:
-        lines = [*lines[: count // 2], "...", *lines[-(count - count // 2):]]
+        lines = [*lines[: count // 2], "...", *lines[-(count - count // 2) :]]
     return "\n".join(lines) or "ffmpeg failed without a message"

@@ -96,8 +96,9 @@ def _reference(project: Project, item: MediaItem, rate: float) -> otio.core.Medi
     if project.is_offline(item):
         return otio.schema.MissingReference(name=item.name, metadata={KEY: facts})
     available = _range(0, item.frames, rate) if item.kind is not MediaKind.IMAGE else None
-    reference = otio.schema.ExternalReference(target_url=_url(project.media_path(item)), available_range=available,
-                                              metadata={KEY: facts})
+    reference = otio.schema.ExternalReference(
+        target_url=_url(project.media_path(item)), available_range=available, metadata={KEY: facts}
+    )
     reference.name = item.name
     return reference
 
@@ -107,8 +108,12 @@ def to_otio(project: Project, sequence: Sequence | None = None) -> otio.schema.T
     sequence = sequence or project.sequence
     rate = float(sequence.fps)
     timeline = otio.schema.Timeline(name=sequence.name or project.name, global_start_time=_rt(0, rate))
-    timeline.metadata[KEY] = {"fps": str(sequence.fps), "width": sequence.width, "height": sequence.height,
-                              "project": project.name}
+    timeline.metadata[KEY] = {
+        "fps": str(sequence.fps),
+        "width": sequence.width,
+        "height": sequence.height,
+        "project": project.name,
+    }
     video = [t for t in sequence.tracks if t.kind is TrackKind.VIDEO]
     audio = [t for t in sequence.tracks if t.kind is TrackKind.AUDIO]
     for track in video + audio:  # OTIO stacks bottom to top, as the studio's V1, V2…
@@ -128,8 +133,11 @@ def to_otio(project: Project, sequence: Sequence | None = None) -> otio.schema.T
             at, previous = clip.end, clip
         timeline.tracks.append(out)
     for marker in sequence.markers:
-        timeline.tracks.markers.append(otio.schema.Marker(
-            name=marker.name, marked_range=_range(marker.frame, 0, rate), metadata={KEY: {"id": marker.id}}))
+        timeline.tracks.markers.append(
+            otio.schema.Marker(
+                name=marker.name, marked_range=_range(marker.frame, 0, rate), metadata={KEY: {"id": marker.id}}
+            )
+        )
     return timeline
 
 
@@ -141,23 +149,31 @@ def _transition(transition: Transition, rate: float) -> otio.schema.Transition:
     before = transition.frames // 2
     return otio.schema.Transition(
         name="Cross Dissolve" if dissolve else "Dip to Black",
-        transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve if dissolve
-        else otio.schema.TransitionTypes.Custom,
-        in_offset=_rt(before, rate), out_offset=_rt(transition.frames - before, rate),
-        metadata={KEY: {"id": transition.id, "kind": str(transition.kind)}})
+        transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve if dissolve else otio.schema.TransitionTypes.Custom,
+        in_offset=_rt(before, rate),
+        out_offset=_rt(transition.frames - before, rate),
+        metadata={KEY: {"id": transition.id, "kind": str(transition.kind)}},
+    )
 
 
 def _clip(project: Project, clip: Clip, rate: float) -> otio.schema.Clip:
     item = project.media.get(clip.media_id)
-    out = otio.schema.Clip(name=(item.name if item else clip.media_id) or clip.media_id,
-                           source_range=_range(clip.source_in, clip.duration, rate))
+    out = otio.schema.Clip(
+        name=(item.name if item else clip.media_id) or clip.media_id,
+        source_range=_range(clip.source_in, clip.duration, rate),
+    )
     takes = [project.media[m] for m in clip.takes if m in project.media]
     # The takes again, as plain facts: FCP XML and EDL keep one reference per clip, but keep comments.
-    out.metadata[KEY] = {"clip_id": clip.id, "media_id": clip.media_id, "fit": clip.fit, "retime": clip.retime,
-                         "fade_in": clip.fade_in, "fade_out": clip.fade_out,
-                         "recipe": item.recipe.to_dict() if item and item.recipe else None,
-                         "takes": [{**_facts(t), "url": None if project.is_offline(t) else _url(project.media_path(t))}
-                                   for t in takes]}
+    out.metadata[KEY] = {
+        "clip_id": clip.id,
+        "media_id": clip.media_id,
+        "fit": clip.fit,
+        "retime": clip.retime,
+        "fade_in": clip.fade_in,
+        "fade_out": clip.fade_out,
+        "recipe": item.recipe.to_dict() if item and item.recipe else None,
+        "takes": [{**_facts(t), "url": None if project.is_offline(t) else _url(project.media_path(t))} for t in takes],
+    }
     if item is None:
         out.media_reference = otio.schema.MissingReference(name=clip.media_id)
     elif len(takes) > 1:
@@ -191,11 +207,12 @@ def write_timeline(project: Project, path: str | os.PathLike[str], sequence: Seq
     if adapter == "cmx_3600":
         timeline = _edl_ready(timeline)
     elif adapter == "otioz":
-        missing = [c.name for c in timeline.find_clips()
-                   if isinstance(c.media_reference, otio.schema.MissingReference)]
+        missing = [c.name for c in timeline.find_clips() if isinstance(c.media_reference, otio.schema.MissingReference)]
         if missing:
-            raise InterchangeError(f"an .otioz carries its media, and these clips have none on this machine: "
-                                   f"{', '.join(missing[:5])}; relink them or write an .otio instead")
+            raise InterchangeError(
+                f"an .otioz carries its media, and these clips have none on this machine: "
+                f"{', '.join(missing[:5])}; relink them or write an .otio instead"
+            )
         options["media_policy"] = otio.adapters.file_bundle_utils.MediaReferencePolicy.ErrorIfNotFile
     tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.part{path.suffix}")
     temporaries.hold(tmp)  # no sweep removes it while this process lives
@@ -276,8 +293,7 @@ def unpacked(bundle: Path) -> Path:
     except OSError as exc:
         shutil.rmtree(part, ignore_errors=True)
         if not folder.is_dir():  # another process may have unpacked it first
-            raise InterchangeError(f"cannot unpack {bundle.name} into the cache {root}: "
-                                   f"{exc.strerror or exc}") from exc
+            raise InterchangeError(f"cannot unpack {bundle.name} into the cache {root}: {exc.strerror or exc}") from exc
     except BaseException:
         shutil.rmtree(part, ignore_errors=True)
         raise
@@ -290,8 +306,9 @@ def unpacked(bundle: Path) -> Path:
 def _from_otio(timeline: otio.schema.Timeline, name: str, default_rate: float, base: Path) -> Project:
     facts = dict(timeline.metadata.get(KEY, {}))
     clips = list(timeline.find_clips())
-    rate_value = facts.get("fps") or (str(clips[0].source_range.duration.rate) if clips and clips[0].source_range
-                                      else default_rate)
+    rate_value = facts.get("fps") or (
+        str(clips[0].source_range.duration.rate) if clips and clips[0].source_range else default_rate
+    )
     fps = FrameRate.parse(rate_value)
     rate = float(fps)
     project = Project.new(facts.get("project") or timeline.name or name)
@@ -303,10 +320,15 @@ def _from_otio(timeline: otio.schema.Timeline, name: str, default_rate: float, b
     for stack_track in timeline.tracks:
         kind = TrackKind.AUDIO if stack_track.kind == otio.schema.TrackKind.Audio else TrackKind.VIDEO
         state = dict(stack_track.metadata.get(KEY, {}))
-        track = Track(new_id(), kind, stack_track.name or f"{'A' if kind is TrackKind.AUDIO else 'V'}"
-                      f"{1 + sum(t.kind is kind for t in sequence.tracks)}",
-                      locked=bool(state.get("locked")), muted=bool(state.get("muted")),
-                      hidden=bool(state.get("hidden")))
+        track = Track(
+            new_id(),
+            kind,
+            stack_track.name
+            or f"{'A' if kind is TrackKind.AUDIO else 'V'}{1 + sum(t.kind is kind for t in sequence.tracks)}",
+            locked=bool(state.get("locked")),
+            muted=bool(state.get("muted")),
+            hidden=bool(state.get("hidden")),
+        )
         if not stack_track.enabled:
             track.hidden, track.muted = kind is TrackKind.VIDEO, kind is TrackKind.AUDIO
         pending: otio.schema.Transition | None = None  # a transition waits for the clip after it
@@ -328,16 +350,28 @@ def _from_otio(timeline: otio.schema.Timeline, name: str, default_rate: float, b
             if listed and not any(KEY in r.metadata for r in references.values()):
                 # FCP XML and EDL keep one bare reference: the takes' facts come from the clip's comment
                 references = {str(n): _fact_reference(facts) for n, facts in enumerate(listed)}
-                active_reference = next((r for r, facts in zip(references.values(), listed, strict=True)
-                                         if facts.get("media_id") == studio.get("media_id")), active_reference)
+                active_reference = next(
+                    (
+                        r
+                        for r, facts in zip(references.values(), listed, strict=True)
+                        if facts.get("media_id") == studio.get("media_id")
+                    ),
+                    active_reference,
+                )
             takes = [_media(project, ref, by_url, rate, base) for ref in references.values()]
             active = _media(project, active_reference, by_url, rate, base)
             if active.id not in {t.id for t in takes}:
                 takes.append(active)
             if active.recipe is None and studio.get("recipe"):
                 active.recipe = Recipe.from_dict(studio["recipe"])
-            clip = Clip(new_id(), active.id, start, source_in, source_in + duration,
-                        takes=list(dict.fromkeys(t.id for t in takes)))
+            clip = Clip(
+                new_id(),
+                active.id,
+                start,
+                source_in,
+                source_in + duration,
+                takes=list(dict.fromkeys(t.id for t in takes)),
+            )
             _look(clip, studio)
             if pending is not None and track.clips and track.clips[-1].end == clip.start:
                 transition = _from_transition(pending, track.clips[-1], clip, rate)
@@ -408,7 +442,7 @@ def _studio_metadata(clip: otio.schema.Clip) -> dict[str, Any]:
     for comment in comments:
         if comment.startswith(COMMENT):
             try:
-                return dict(json.loads(comment[len(COMMENT):]))
+                return dict(json.loads(comment[len(COMMENT) :]))
             except (json.JSONDecodeError, TypeError, ValueError):
                 return {}  # a comment someone edited: the cut still imports
     return {}
@@ -420,8 +454,9 @@ def _fact_reference(facts: dict[str, Any]) -> otio.core.MediaReference:
     return otio.schema.MissingReference(name=facts.get("name", ""), metadata={KEY: facts})
 
 
-def _media(project: Project, reference: otio.core.MediaReference, by_url: dict[str, MediaItem],
-           rate: float, base: Path) -> MediaItem:
+def _media(
+    project: Project, reference: otio.core.MediaReference, by_url: dict[str, MediaItem], rate: float, base: Path
+) -> MediaItem:
     """The project's media item for a reference: one per file, probed where the file is here."""
     facts = _plain(reference.metadata.get(KEY, {}))  # plain lists: a recipe holds some (window prompts)
     url = getattr(reference, "target_url", None)
@@ -439,8 +474,9 @@ def _media(project: Project, reference: otio.core.MediaReference, by_url: dict[s
             info = probe(path)
             item.kind, item.width, item.height = info.kind, info.width, info.height
             item.fps = info.fps or FrameRate.parse(rate)
-            item.frames = info.frames if info.kind is not MediaKind.AUDIO else FrameRate.parse(rate).frames(
-                info.duration)
+            item.frames = (
+                info.frames if info.kind is not MediaKind.AUDIO else FrameRate.parse(rate).frames(info.duration)
+            )
             item.has_audio = info.has_audio
         except MediaError:  # not on this machine: offline, with what the timeline says of it
             _facts_into(item, facts, reference, rate)

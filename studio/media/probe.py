@@ -57,12 +57,32 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
     if header.video_codec is None:
         if not header.audio_codec:
             raise MediaError(f"{path} holds neither video nor audio that the studio can read")
-        return MediaInfo(MediaKind.AUDIO, 0, 0, None, 0, header.duration or 0.0, True, None,
-                         header.audio_codec, sample_rate=header.sample_rate, comment=header.comment)
+        return MediaInfo(
+            MediaKind.AUDIO,
+            0,
+            0,
+            None,
+            0,
+            header.duration or 0.0,
+            True,
+            None,
+            header.audio_codec,
+            sample_rate=header.sample_rate,
+            comment=header.comment,
+        )
     if header.is_still:
-        return MediaInfo(MediaKind.IMAGE, header.width, header.height, None, 1, 0.0,
-                         header.audio_codec is not None, header.video_codec, header.audio_codec,
-                         comment=header.comment)
+        return MediaInfo(
+            MediaKind.IMAGE,
+            header.width,
+            header.height,
+            None,
+            1,
+            0.0,
+            header.audio_codec is not None,
+            header.video_codec,
+            header.audio_codec,
+            comment=header.comment,
+        )
     times, rate = _scan_video(path)
     if not times:
         raise MediaError(f"{path} has a video stream without any frames")
@@ -111,8 +131,18 @@ def _probe_image(path: Path) -> MediaInfo:
             comment = image.info.get("Comment")
     except (UnidentifiedImageError, OSError) as exc:
         raise MediaError(f"{path}: not a readable image ({exc})") from exc
-    return MediaInfo(MediaKind.IMAGE, width, height, None, 1, 0.0, False, codec, None,
-                     comment=comment if isinstance(comment, str) else None)
+    return MediaInfo(
+        MediaKind.IMAGE,
+        width,
+        height,
+        None,
+        1,
+        0.0,
+        False,
+        codec,
+        None,
+        comment=comment if isinstance(comment, str) else None,
+    )
 
 
 @dataclass
@@ -138,8 +168,7 @@ _COMMENT = re.compile(r"^\s+comment\s*: (.*)$", re.IGNORECASE)
 
 def _header(path: Path) -> _Header:
     """Parse the stream summary `ffmpeg -i` prints (it exits with an error for want of an output)."""
-    proc = subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-i", str(path)],
-                          capture_output=True)
+    proc = subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-i", str(path)], capture_output=True)
     text = proc.stderr.decode(errors="replace")
     if "Input #0" not in text:
         raise MediaError(f"{path}: not a media file ffmpeg can read ({_reason(text)})")
@@ -150,8 +179,12 @@ def _header(path: Path) -> _Header:
         elif match := _DURATION.match(line):
             h, m, s = match.groups()
             header.duration = int(h) * 3600 + int(m) * 60 + float(s)
-        elif (match := _COMMENT.match(line)) and header.comment is None and header.video_codec is None \
-                and header.audio_codec is None:  # the file's own tag, before any stream's
+        elif (
+            (match := _COMMENT.match(line))
+            and header.comment is None
+            and header.video_codec is None
+            and header.audio_codec is None
+        ):  # the file's own tag, before any stream's
             header.comment = match.group(1).strip()
         elif match := _STREAM.match(line):
             kind, desc = match.groups()
@@ -190,9 +223,29 @@ _RATE = re.compile(r"config in time_base: \d+/\d+, frame_rate: (\d+)/(\d+)")
 def _scan_video(path: Path) -> tuple[list[float], FrameRate]:
     """List every packet of the first video stream by stream copy (no decoding), and decode one
     frame through showinfo to learn the exact frame rate."""
-    args = [ffmpeg.executable(), "-hide_banner", "-nostdin", "-i", str(path),
-            "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "pipe:1",
-            "-map", "0:v:0", "-frames:v", "1", "-vf", "showinfo", "-f", "null", "-"]
+    args = [
+        ffmpeg.executable(),
+        "-hide_banner",
+        "-nostdin",
+        "-i",
+        str(path),
+        "-map",
+        "0:v:0",
+        "-c",
+        "copy",
+        "-f",
+        "framecrc",
+        "pipe:1",
+        "-map",
+        "0:v:0",
+        "-frames:v",
+        "1",
+        "-vf",
+        "showinfo",
+        "-f",
+        "null",
+        "-",
+    ]
     proc = subprocess.run(args, capture_output=True)
     if proc.returncode != 0:
         raise MediaError(f"{path}: ffmpeg cannot read its video ({ffmpeg.last_lines(proc.stderr, 2)})")

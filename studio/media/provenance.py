@@ -65,10 +65,34 @@ from .provenance_signing import (
 )
 
 __all__ = [
-    "COMMENT_PREFIX", "DIGITAL_SOURCE_TYPE", "GENERATOR", "RECIPE_LABEL", "SIGNABLE", "Mark", "ProvenanceError",
-    "SigningKeys", "Verdict", "can_sign", "existing_keys", "ffmetadata", "finish", "keys_folder",
-    "manifest_definition", "mark_file", "mark_for_recipes", "mark_for_sequence", "mark_for_take", "metadata_input",
-    "png_text", "read_tags", "recipe_sources", "save_png", "sidecar_path", "sign", "signing_keys", "verify",
+    "COMMENT_PREFIX",
+    "DIGITAL_SOURCE_TYPE",
+    "GENERATOR",
+    "RECIPE_LABEL",
+    "SIGNABLE",
+    "Mark",
+    "ProvenanceError",
+    "SigningKeys",
+    "Verdict",
+    "can_sign",
+    "existing_keys",
+    "ffmetadata",
+    "finish",
+    "keys_folder",
+    "manifest_definition",
+    "mark_file",
+    "mark_for_recipes",
+    "mark_for_sequence",
+    "mark_for_take",
+    "metadata_input",
+    "png_text",
+    "read_tags",
+    "recipe_sources",
+    "save_png",
+    "sidecar_path",
+    "sign",
+    "signing_keys",
+    "verify",
     "write_sidecar",
 ]
 
@@ -122,8 +146,13 @@ def write_sidecar(path: str | os.PathLike[str], mark: Mark, sidecar: Path | None
     sidecar = sidecar or sidecar_path(path)
     tmp = sidecar.with_name(f".{sidecar.name}.{secrets.token_hex(4)}.part")
     try:
-        tmp.write_text(json.dumps(_json_safe({"file": Path(path).name, **mark.record()}), indent=2,
-                                  ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+        tmp.write_text(
+            json.dumps(
+                _json_safe({"file": Path(path).name, **mark.record()}), indent=2, ensure_ascii=False, allow_nan=False
+            )
+            + "\n",
+            encoding="utf-8",
+        )
         os.replace(tmp, sidecar)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -172,8 +201,23 @@ def mark_file(path: str | os.PathLike[str], mark: Mark, *, keys: SigningKeys | N
         # -map_metadata wins, and the rest of its tags are kept.
         with metadata_input(mark, 1) as (tags_in, tags_out):
             try:
-                ffmpeg.run(["-y", "-i", str(path), *tags_in, "-map", "0", "-c", "copy", *tags_out, "-map_metadata", "0",
-                            *faststart, str(tagged)])
+                ffmpeg.run(
+                    [
+                        "-y",
+                        "-i",
+                        str(path),
+                        *tags_in,
+                        "-map",
+                        "0",
+                        "-c",
+                        "copy",
+                        *tags_out,
+                        "-map_metadata",
+                        "0",
+                        *faststart,
+                        str(tagged),
+                    ]
+                )
             except ffmpeg.FFmpegError as exc:
                 raise ProvenanceError(f"could not write the AI-generated tags into {path}: {exc}") from exc
         if not can_sign(path):
@@ -185,8 +229,9 @@ def mark_file(path: str | os.PathLike[str], mark: Mark, *, keys: SigningKeys | N
         tagged.unlink(missing_ok=True)
 
 
-def finish(tmp: str | os.PathLike[str], path: str | os.PathLike[str], mark: Mark | None, *,
-           keys: SigningKeys | None = None) -> Path:
+def finish(
+    tmp: str | os.PathLike[str], path: str | os.PathLike[str], mark: Mark | None, *, keys: SigningKeys | None = None
+) -> Path:
     """Give a written, tagged temporary file its name: signed first where the container carries a
     manifest (MP4, MOV, WAV). If it cannot be signed, tmp is removed and nothing takes the name."""
     tmp, path = Path(tmp), Path(path)
@@ -257,29 +302,35 @@ def verify(path: str | os.PathLike[str], *, keys: SigningKeys | None = None) -> 
     failures = results.get("failure") or store.get("validation_status") or []
     untrusted = [f for f in failures if f.get("code") == "signingCredential.untrusted"]
     problems = [f"{f.get('code')}: {f.get('explanation', '')}" for f in failures if f not in untrusted]
-    verdict = Verdict(path, "invalid" if problems or store.get("validation_state") == "Invalid" else
-                      "valid" if untrusted else "trusted", problems=problems)
+    verdict = Verdict(
+        path,
+        "invalid" if problems or store.get("validation_state") == "Invalid" else "valid" if untrusted else "trusted",
+        problems=problems,
+    )
     info = manifest.get("signature_info") or {}
     verdict.signer = ", ".join(str(info[k]) for k in ("common_name", "issuer") if info.get(k))
     verdict.signature = {k: str(v) for k, v in info.items() if isinstance(v, str | int | float) and v != ""}
     if verdict.state == "valid":
-        verdict.notes.append("the signing certificate is not this installation's: signed by another studio "
-                             "installation or another tool")
+        verdict.notes.append(
+            "the signing certificate is not this installation's: signed by another studio installation or another tool"
+        )
     for assertion in manifest.get("assertions", []):
         label, data = assertion.get("label", ""), assertion.get("data") or {}
         if label == RECIPE_LABEL:
             verdict.recipes += list(data.get("recipes", []))
         elif label.startswith("c2pa.actions"):
-            verdict.ai_generated |= any(a.get("digitalSourceType") == DIGITAL_SOURCE_TYPE
-                                        for a in data.get("actions", []))
+            verdict.ai_generated |= any(
+                a.get("digitalSourceType") == DIGITAL_SOURCE_TYPE for a in data.get("actions", [])
+            )
     verdict.ingredients = [i.get("title", "?") for i in manifest.get("ingredients", [])]
     return verdict
 
 
 def _unsigned(path: Path, could_carry: bool) -> Verdict:
     verdict = Verdict(path, "missing")
-    verdict.problems.append("no C2PA manifest" + ("" if could_carry else
-                                                 f" ({path.suffix or 'a folder'} cannot carry one)"))
+    verdict.problems.append(
+        "no C2PA manifest" + ("" if could_carry else f" ({path.suffix or 'a folder'} cannot carry one)")
+    )
     sidecar = sidecar_path(path)
     if sidecar.is_file():
         try:
@@ -304,8 +355,21 @@ def _unsigned(path: Path, could_carry: bool) -> Verdict:
 
 def read_tags(path: str | os.PathLike[str]) -> dict[str, str]:
     """A file's global metadata tags (lower-case keys), as ffmpeg reads them."""
-    proc = subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
-                           "-f", "ffmetadata", "-"], capture_output=True)
+    proc = subprocess.run(
+        [
+            ffmpeg.executable(),
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            str(path),
+            "-f",
+            "ffmetadata",
+            "-",
+        ],
+        capture_output=True,
+    )
     tags: dict[str, str] = {}
     if proc.returncode != 0:
         return tags

@@ -46,8 +46,14 @@ class Mark:
     def record(self) -> dict[str, Any]:
         """The record the tags, the sidecar and the manifest's recipe assertion hold: strict JSON, whatever
         the recipes hold (see the module's notes)."""
-        return _json_safe({"ai_generated": True, "generator": GENERATOR, "digital_source_type": DIGITAL_SOURCE_TYPE,
-                           "recipes": list(self.recipes)})
+        return _json_safe(
+            {
+                "ai_generated": True,
+                "generator": GENERATOR,
+                "digital_source_type": DIGITAL_SOURCE_TYPE,
+                "recipes": list(self.recipes),
+            }
+        )
 
     def record_json(self) -> str:
         """The record as compact JSON, for the tags."""
@@ -67,11 +73,13 @@ def _recipe_line(recipe: dict[str, Any]) -> str:
     prompt = str(recipe.get("expanded_prompt") or recipe.get("prompt") or "")
     if len(prompt) > 80:
         prompt = prompt[:77] + "…"
-    line = f"{recipe.get('mode', '?')} by {recipe.get('model', '?')}, seed {recipe.get('seed', '?')}, \"{prompt}\""
+    line = f'{recipe.get("mode", "?")} by {recipe.get("model", "?")}, seed {recipe.get("seed", "?")}, "{prompt}"'
     partial = recipe.get("partial")
     if isinstance(partial, dict):
-        line += (f" (partial: {partial.get('frames', '?')} of {partial.get('of_frames', '?')} frames, "
-                 f"window {partial.get('windows', '?')} of {partial.get('of_windows', '?')})")
+        line += (
+            f" (partial: {partial.get('frames', '?')} of {partial.get('of_frames', '?')} frames, "
+            f"window {partial.get('windows', '?')} of {partial.get('of_windows', '?')})"
+        )
     return line
 
 
@@ -96,13 +104,15 @@ def _json_safe(value: Any) -> Any:
     return _json_safe(str(value))
 
 
-def mark_for_recipes(recipes: Iterable[Recipe], sources: Iterable[str | os.PathLike[str]] = (),
-                     relationship: str = "inputTo") -> Mark:
+def mark_for_recipes(
+    recipes: Iterable[Recipe], sources: Iterable[str | os.PathLike[str]] = (), relationship: str = "inputTo"
+) -> Mark:
     return Mark(tuple(r.to_dict() for r in recipes), tuple(Path(s) for s in sources), relationship)
 
 
-def mark_for_take(recipe: Recipe, folder: str | os.PathLike[str] | None = None, *,
-                  partial: tuple[int, int, int] | None = None) -> Mark:
+def mark_for_take(
+    recipe: Recipe, folder: str | os.PathLike[str] | None = None, *, partial: tuple[int, int, int] | None = None
+) -> Mark:
     """The mark of a take the engine made from recipe, with the files it was conditioned on (relative
     to folder) as ingredients. partial = (frames made, windows made, windows planned) marks a long
     shot's take so far: its recipe says how much of the shot it holds."""
@@ -125,8 +135,9 @@ def recipe_sources(recipe: Recipe, folder: Path | None = None) -> list[Path]:
     return found
 
 
-def mark_for_sequence(project: Project, sequence: Sequence, first: int, end: int, *, picture: bool = True,
-                      sound: bool = True) -> Mark | None:
+def mark_for_sequence(
+    project: Project, sequence: Sequence, first: int, end: int, *, picture: bool = True, sound: bool = True
+) -> Mark | None:
     """The mark for frames [first, end) of a sequence as rendered, or None when no generated media is in
     them: only clips on tracks that are rendered (video tracks not hidden when picture, audio tracks
     not muted when sound) count."""

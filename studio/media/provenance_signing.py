@@ -22,8 +22,13 @@ from .provenance_mark import DIGITAL_SOURCE_TYPE, GENERATOR, RECIPE_LABEL, Mark,
 # The containers a manifest is embedded in; every other file gets the tags and a sidecar.
 SIGNABLE = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".wav": "audio/wav"}
 # Sources c2pa reads as ingredients (hashed, their own manifests kept); others are named only.
-_INGREDIENT_FORMATS = {**SIGNABLE, ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-                       ".webp": "image/webp"}
+_INGREDIENT_FORMATS = {
+    **SIGNABLE,
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
 _INGREDIENT_MAX_BYTES = 256 * 2**20  # hashing a longer camera file is not worth the wait
 _KEYS_FOLDER = "provenance"
 _ROOT, _CERT, _KEY = "root-ca.pem", "signer.pem", "signer-key.pem"
@@ -62,8 +67,10 @@ def signing_keys(folder: str | os.PathLike[str] | None = None) -> SigningKeys:
     try:
         keys = SigningKeys(folder, *((folder / name).read_text(encoding="ascii") for name in (_ROOT, _CERT, _KEY)))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProvenanceError(f"the signing keys in {folder} cannot be read ({exc}); remove the folder and the "
-                              f"studio makes new ones (files signed before then verify as signed elsewhere)") from exc
+        raise ProvenanceError(
+            f"the signing keys in {folder} cannot be read ({exc}); remove the folder and the "
+            f"studio makes new ones (files signed before then verify as signed elsewhere)"
+        ) from exc
     return keys
 
 
@@ -85,33 +92,60 @@ def _make_keys(folder: Path) -> None:
     until = now + datetime.timedelta(days=365 * _VALID_YEARS)
     owner = f"{os.environ.get('USER') or os.environ.get('USERNAME') or 'user'}, {secrets.token_hex(4)}"
     root_key = ec.generate_private_key(ec.SECP256R1())
-    root_name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "studio (local installation)"),
-                           x509.NameAttribute(NameOID.COMMON_NAME, f"studio local root CA ({owner})")])
-    usage = dict(content_commitment=False, key_encipherment=False, data_encipherment=False, key_agreement=False,
-                 encipher_only=False, decipher_only=False)
-    root = (x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
-            .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(until)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=False, key_cert_sign=True, crl_sign=True, **usage),
-                           critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
-            .sign(root_key, hashes.SHA256()))
+    root_name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "studio (local installation)"),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"studio local root CA ({owner})"),
+        ]
+    )
+    usage = dict(
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    root = (
+        x509.CertificateBuilder()
+        .subject_name(root_name)
+        .issuer_name(root_name)
+        .public_key(root_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(until)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=False, key_cert_sign=True, crl_sign=True, **usage), critical=True
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
+        .sign(root_key, hashes.SHA256())
+    )
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "studio (local installation)"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, f"studio signer ({owner})")])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "studio (local installation)"),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"studio signer ({owner})"),
+        ]
+    )
     document_signing = ObjectIdentifier("1.3.6.1.5.5.7.3.36")  # id-kp-documentSigning, which C2PA accepts
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(root_name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(until)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False, **usage),
-                           critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, document_signing]),
-                           critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
-            .sign(root_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(root_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(until)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False, **usage), critical=True
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, document_signing]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+        .sign(root_key, hashes.SHA256())
+    )
     pem = serialization.Encoding.PEM
     tmp = folder.with_name(f".{folder.name}.{secrets.token_hex(4)}.part")
     try:
@@ -156,19 +190,32 @@ def manifest_definition(mark: Mark, title: str) -> dict[str, Any]:
         "claim_generator_info": [{"name": GENERATOR, "version": _studio_version()}],
         "title": title,
         "assertions": [
-            {"label": "c2pa.actions", "data": {"actions": [{
-                "action": "c2pa.created",
-                "digitalSourceType": DIGITAL_SOURCE_TYPE,
-                "softwareAgent": {"name": GENERATOR, "version": _studio_version()},
-                "description": mark.summary(),
-            }]}},
+            {
+                "label": "c2pa.actions",
+                "data": {
+                    "actions": [
+                        {
+                            "action": "c2pa.created",
+                            "digitalSourceType": DIGITAL_SOURCE_TYPE,
+                            "softwareAgent": {"name": GENERATOR, "version": _studio_version()},
+                            "description": mark.summary(),
+                        }
+                    ]
+                },
+            },
             {"label": RECIPE_LABEL, "data": mark.record()},
         ],
     }
 
 
-def sign(src: str | os.PathLike[str], dest: str | os.PathLike[str], mark: Mark, *, title: str | None = None,
-         keys: SigningKeys | None = None) -> None:
+def sign(
+    src: str | os.PathLike[str],
+    dest: str | os.PathLike[str],
+    mark: Mark,
+    *,
+    title: str | None = None,
+    keys: SigningKeys | None = None,
+) -> None:
     """Write src to dest with the mark's C2PA manifest embedded and signed with this installation's key.
 
     dest is the caller's temporary file: on failure it may hold anything, and the caller removes it."""
@@ -181,8 +228,9 @@ def sign(src: str | os.PathLike[str], dest: str | os.PathLike[str], mark: Mark, 
     keys = keys or signing_keys()
     try:
         context = _context(keys)
-        signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, keys.chain_pem.encode(),
-                                                           keys.key_pem.encode(), None))
+        signer = c2pa.Signer.from_info(
+            c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, keys.chain_pem.encode(), keys.key_pem.encode(), None)
+        )
         with _builder(manifest_definition(mark, title or src.name), mark, context) as builder:
             with open(src, "rb") as source_file, open(dest, "w+b") as dest_file:
                 builder.sign(signer, mime, source_file, dest_file)
@@ -207,16 +255,25 @@ def _builder(definition: dict[str, Any], mark: Mark, context):
         except OSError:
             named.append(source)
     while True:
-        ingredients = [{"title": s.name, "relationship": mark.relationship,
-                        "format": _INGREDIENT_FORMATS.get(s.suffix.lower()) or _guess_format(s)} for s in named]
+        ingredients = [
+            {
+                "title": s.name,
+                "relationship": mark.relationship,
+                "format": _INGREDIENT_FORMATS.get(s.suffix.lower()) or _guess_format(s),
+            }
+            for s in named
+        ]
         builder = c2pa.Builder({**definition, "ingredients": ingredients}, context=context)
         for source in mark.sources:
             if source in named:
                 continue
             try:
                 with open(source, "rb") as f:
-                    builder.add_ingredient({"title": source.name, "relationship": mark.relationship},
-                                           _INGREDIENT_FORMATS[source.suffix.lower()], f)
+                    builder.add_ingredient(
+                        {"title": source.name, "relationship": mark.relationship},
+                        _INGREDIENT_FORMATS[source.suffix.lower()],
+                        f,
+                    )
             except (c2pa.C2paError, OSError):
                 named.append(source)
                 builder.close()
@@ -226,6 +283,12 @@ def _builder(definition: dict[str, Any], mark: Mark, context):
 
 
 def _guess_format(path: Path) -> str:
-    return {".mkv": "video/x-matroska", ".webm": "video/webm", ".exr": "image/x-exr", ".tif": "image/tiff",
-            ".tiff": "image/tiff", ".flac": "audio/flac", ".mp3": "audio/mpeg"}.get(path.suffix.lower(),
-                                                                                  "application/octet-stream")
+    return {
+        ".mkv": "video/x-matroska",
+        ".webm": "video/webm",
+        ".exr": "image/x-exr",
+        ".tif": "image/tiff",
+        ".tiff": "image/tiff",
+        ".flac": "audio/flac",
+        ".mp3": "audio/mpeg",
+    }.get(path.suffix.lower(), "application/octet-stream")

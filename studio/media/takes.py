@@ -46,15 +46,18 @@ def write_frames(
     if audio is not None:
         audio = np.ascontiguousarray(audio, np.float32)
         if audio.ndim != 2 or not 1 <= audio.shape[1] <= 8 or not sample_rate or sample_rate <= 0:
-            raise ValueError(f"expected float audio shaped (samples, channels) and a sample rate, got "
-                             f"{audio.shape} at {sample_rate}")
+            raise ValueError(
+                f"expected float audio shaped (samples, channels) and a sample rate, got {audio.shape} at {sample_rate}"
+            )
     n, h, w, _ = frames.shape
     rate = FrameRate.parse(fps)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.part{path.suffix or '.mkv'}")
-    codec = ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gbrp"] if path.suffix.lower() in (".mkv", "") else [
-        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "16", "-movflags", "+faststart"
-    ]
+    codec = (
+        ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gbrp"]
+        if path.suffix.lower() in (".mkv", "")
+        else ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "16", "-movflags", "+faststart"]
+    )
     if codec[1] == "libx264" and (w % 2 or h % 2):
         raise ValueError(f"H.264 needs an even width and height, got {w}x{h}; write a lossless .mkv instead")
     sound: list[str] = []
@@ -71,32 +74,69 @@ def write_frames(
     try:
         with provenance.metadata_input(mark, 2 if audio is not None else 1) as (tags_in, tags_out):
             args = [
-                "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(rate), "-i", "pipe:0", *sound,
-                *tags_in, *codec, *tags_out, "-r", str(rate), *count, str(tmp),
+                "-y",
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "rgb24",
+                "-s",
+                f"{w}x{h}",
+                "-r",
+                str(rate),
+                "-i",
+                "pipe:0",
+                *sound,
+                *tags_in,
+                *codec,
+                *tags_out,
+                "-r",
+                str(rate),
+                *count,
+                str(tmp),
             ]
-            proc = subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", *args],
-                                  input=frames.tobytes(), capture_output=True)
+            proc = subprocess.run(
+                [ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", *args],
+                input=frames.tobytes(),
+                capture_output=True,
+            )
         if proc.returncode != 0:
             raise ffmpeg.FFmpegError(ffmpeg.last_lines(proc.stderr))
         return provenance.finish(tmp, path, mark)
     except provenance.ProvenanceError as exc:
-        raise provenance.ProvenanceError(f"{path} could not be marked as AI-generated, so it was not kept: "
-                                         f"{exc}") from exc
+        raise provenance.ProvenanceError(
+            f"{path} could not be marked as AI-generated, so it was not kept: {exc}"
+        ) from exc
     finally:
         tmp.unlink(missing_ok=True)
         samples.unlink(missing_ok=True)
         temporaries.release(tmp, samples)
 
 
-def read_frames(path: str | os.PathLike[str], width: int | None = None,
-                height: int | None = None) -> np.ndarray:
+def read_frames(path: str | os.PathLike[str], width: int | None = None, height: int | None = None) -> np.ndarray:
     """Read every frame of a video as uint8 RGB (N, H, W, 3)."""
     info = probe(path)
     w, h = width or info.width, height or info.height
     proc = subprocess.run(
-        [ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
-         "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
-         "-fps_mode", "passthrough", "pipe:1"],
+        [
+            ffmpeg.executable(),
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            str(path),
+            "-map",
+            "0:v:0",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{w}x{h}",
+            "-fps_mode",
+            "passthrough",
+            "pipe:1",
+        ],
         capture_output=True,
     )
     if proc.returncode != 0:

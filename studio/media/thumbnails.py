@@ -24,8 +24,12 @@ from .provenance import png_text, save_png
 Size = int | tuple[int, int]
 
 
-def thumbnail(path: str | os.PathLike[str], frame_index: int = 0, max_size: Size = 160,
-              cache_dir: str | os.PathLike[str] | None = None) -> np.ndarray:
+def thumbnail(
+    path: str | os.PathLike[str],
+    frame_index: int = 0,
+    max_size: Size = 160,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> np.ndarray:
     """One frame as uint8 RGB (h, w, 3), scaled down to fit max_size (an int for the longest
     side, or (width, height)) keeping its aspect ratio; never scaled up. Stills ignore
     frame_index. Raises MediaError for a missing or unreadable file or a frame it lacks."""
@@ -35,8 +39,9 @@ def thumbnail(path: str | os.PathLike[str], frame_index: int = 0, max_size: Size
         return np.asarray(image.convert("RGB"))
 
 
-def thumbnail_file(path: str | os.PathLike[str], frame_index: int, max_size: Size,
-                   cache_dir: str | os.PathLike[str]) -> Path:
+def thumbnail_file(
+    path: str | os.PathLike[str], frame_index: int, max_size: Size, cache_dir: str | os.PathLike[str]
+) -> Path:
     """The cached PNG of a thumbnail, made first if missing. Safe to call from several threads
     or processes: the PNG is written to a temporary name and renamed into place."""
     path = Path(path)

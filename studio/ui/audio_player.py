@@ -94,8 +94,9 @@ class AudioPlayer(QObject):
         self._stop = threading.Event()
         self._chunks = queue.Queue(AHEAD_CHUNKS)
         self._pending = b""
-        self._mixer = threading.Thread(target=self._mix, args=(mix, frame, self._stop, self._chunks),
-                                       name="audio-mix", daemon=True)
+        self._mixer = threading.Thread(
+            target=self._mix, args=(mix, frame, self._stop, self._chunks), name="audio-mix", daemon=True
+        )
         self._mixer.start()
         self.output.start()
         self.playing = True

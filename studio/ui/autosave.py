@@ -43,11 +43,14 @@ def sessions_dir() -> Path:
 def ask_recovery(parent: QWidget | None, folder: Path, autosave_path: Path) -> Answer:
     """Ask the person what to do with work the studio autosaved before it stopped."""
     when = datetime.fromtimestamp(autosave_path.stat().st_mtime).strftime("%Y-%m-%d %H:%M:%S")
-    box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work",
-                      f"The studio did not close properly while {folder.name} was open.\n\n"
-                      f"An autosave from {when} is newer than the saved project. Recover it? "
-                      "It opens as unsaved changes; project.json stays as it is until you save.",
-                      parent=parent)
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "Recover unsaved work",
+        f"The studio did not close properly while {folder.name} was open.\n\n"
+        f"An autosave from {when} is newer than the saved project. Recover it? "
+        "It opens as unsaved changes; project.json stays as it is until you save.",
+        parent=parent,
+    )
     recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
     saved = box.addButton("Open Saved", QMessageBox.ButtonRole.DestructiveRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
@@ -82,8 +85,14 @@ class Autosaver(QObject):
     message = Signal(str)  # for the status bar
     autosaved = Signal(Path)
 
-    def __init__(self, document: Document, parent: QWidget | None = None, interval_ms: int | None = None,
-                 keep: int | None = None, sessions: Path | None = None) -> None:
+    def __init__(
+        self,
+        document: Document,
+        parent: QWidget | None = None,
+        interval_ms: int | None = None,
+        keep: int | None = None,
+        sessions: Path | None = None,
+    ) -> None:
         super().__init__(parent)
         self.document = document
         settings = QSettings()  # autosave/intervalSeconds and autosave/keep, when a person set them
@@ -163,8 +172,10 @@ class Autosaver(QObject):
             lock = autosave.read_lock(folder)
             crashed = autosave.ended_uncleanly(lock)
             if lock is not None and not crashed and lock.get("token") != self._token:
-                self.message.emit(f"{folder.name} is also open in another studio (process {lock.get('pid')}): "
-                                  "saving here and there overwrites each other's changes")
+                self.message.emit(
+                    f"{folder.name} is also open in another studio (process {lock.get('pid')}): "
+                    "saving here and there overwrites each other's changes"
+                )
         if not crashed or not (folder / store.PROJECT_FILE).exists():
             return Answer.OPEN_SAVED, None
         recovery = autosave.newest_recoverable(folder)
@@ -198,8 +209,12 @@ class Autosaver(QObject):
             folder = Path(record["folder"])
             lock = autosave.read_lock(folder)
             in_use = lock is not None and not autosave.ended_uncleanly(lock)
-            if (in_use or folder.absolute() == self._folder or not (folder / store.PROJECT_FILE).exists()
-                    or not autosave.newer_than_saved(folder)):
+            if (
+                in_use
+                or folder.absolute() == self._folder
+                or not (folder / store.PROJECT_FILE).exists()
+                or not autosave.newer_than_saved(folder)
+            ):
                 record_path.unlink(missing_ok=True)  # nothing there to recover
                 continue
             if self.document.is_modified():

@@ -63,8 +63,11 @@ class EditActions(QObject):
             chosen = [(t, c) for t in tracks if (c := t.clip_at(frame)) is not None and c.start < frame]
         unlocked = [c for t, c in chosen if not t.locked]
         if not unlocked:
-            self.message.emit("The clips under the playhead are on locked tracks" if chosen else
-                              "Put the playhead inside a clip to split it (not on its first frame)")
+            self.message.emit(
+                "The clips under the playhead are on locked tracks"
+                if chosen
+                else "Put the playhead inside a clip to split it (not on its first frame)"
+            )
             return
         text = "Split clip" if len(unlocked) == 1 else f"Split {len(unlocked)} clips"
         try:
@@ -136,8 +139,14 @@ class EditActions(QObject):
         return self._transition_frames or max(1, round(float(self.document.project.sequence.fps)))
 
     def ask_transition_length(self) -> None:
-        frames, ok = QInputDialog.getInt(self.window, "Transition length", "Frames for new transitions and fades:",
-                                         self.transition_length(), 1, 100_000)
+        frames, ok = QInputDialog.getInt(
+            self.window,
+            "Transition length",
+            "Frames for new transitions and fades:",
+            self.transition_length(),
+            1,
+            100_000,
+        )
         if ok:
             self._transition_frames = frames
 
@@ -157,8 +166,9 @@ class EditActions(QObject):
         if track.find_transition(transition.id) is not None:
             self.timeline.select_transition(track.id, transition.id)
             shortened = " (shortened to fit the clips)" if frames < self.transition_length() else ""
-            self.message.emit(f"{name} of {frames} frames at {self.document.project.sequence.fps.timecode(left.end)}"
-                              f"{shortened}")
+            self.message.emit(
+                f"{name} of {frames} frames at {self.document.project.sequence.fps.timecode(left.end)}{shortened}"
+            )
 
     def remove_transition(self) -> None:
         chosen = self.timeline.selected_transition
@@ -195,8 +205,10 @@ class EditActions(QObject):
         if not chosen:
             self.message.emit("Select a clip (or click a gap) to delete")
             return
-        self._push([DeleteClipCommand(c.id) for _, c in chosen], "Delete clip" if len(chosen) == 1 else
-                   f"Delete {len(chosen)} clips")
+        self._push(
+            [DeleteClipCommand(c.id) for _, c in chosen],
+            "Delete clip" if len(chosen) == 1 else f"Delete {len(chosen)} clips",
+        )
 
     def ripple_delete(self) -> None:
         """Remove the selected clips or gap and close up the track behind them."""
@@ -218,8 +230,9 @@ class EditActions(QObject):
             self.message.emit("Select the clips to copy")
             return False
         first = chosen[0][1].start
-        self._clipboard = [(t.id, t.kind, dataclasses.replace(c, start=c.start - first, takes=list(c.takes)))
-                           for t, c in chosen]
+        self._clipboard = [
+            (t.id, t.kind, dataclasses.replace(c, start=c.start - first, takes=list(c.takes))) for t, c in chosen
+        ]
         return True
 
     def cut(self) -> None:

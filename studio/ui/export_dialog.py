@@ -50,9 +50,13 @@ PIXEL_FORMATS = ["yuv420p", "yuv422p", "yuv444p", "yuv420p10le", "yuv422p10le", 
 
 
 class ExportDialog(QDialog):
-
-    def __init__(self, project: Project, default_path: Path, parent: QWidget | None = None,
-                 marks: tuple[int | None, int | None] = (None, None)) -> None:
+    def __init__(
+        self,
+        project: Project,
+        default_path: Path,
+        parent: QWidget | None = None,
+        marks: tuple[int | None, int | None] = (None, None),
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.setMinimumWidth(520)
@@ -83,8 +87,9 @@ class ExportDialog(QDialog):
         for preset in export.load_presets().values():
             self.format.addItem(preset.name, preset)
         for codec in ("h265", "av1", "prores_4444", "png", "wav"):
-            self.format.addItem(f"{export.CODECS[codec].label} — the sequence's size and rate",
-                                export.RenderSettings(codec))
+            self.format.addItem(
+                f"{export.CODECS[codec].label} — the sequence's size and rate", export.RenderSettings(codec)
+            )
         self.format.setToolTip("Presets come from studio/resources/render_presets.toml")
         self.format.currentIndexChanged.connect(self._format_changed)
         self.provenance = QCheckBox("Mark as AI-generated (C2PA)")
@@ -92,7 +97,8 @@ class ExportDialog(QDialog):
         self.provenance.setToolTip(
             "Generated shots in the export are marked: a signed C2PA manifest with their recipes (MP4, MOV, WAV), "
             "metadata tags, or a recipe file in a PNG sequence's folder. Files without generated shots are not "
-            "marked.")
+            "marked."
+        )
         self.provenance.toggled.connect(self._provenance_toggled)
         self.progress = QProgressBar()
         self.progress.setRange(0, max(1, seq.duration))
@@ -156,8 +162,9 @@ class ExportDialog(QDialog):
         self.range.addItem(f"Whole sequence ({seq.duration} frames)", None)
         first, end = marks[0] or 0, (marks[1] + 1) if marks[1] is not None else seq.duration
         if (marks[0] is not None or marks[1] is not None) and 0 <= first < end <= seq.duration:
-            self.range.addItem(f"In to Out: {seq.fps.timecode(first)}–{seq.fps.timecode(end - 1)} "
-                               f"({end - first} frames)", (first, end))
+            self.range.addItem(
+                f"In to Out: {seq.fps.timecode(first)}–{seq.fps.timecode(end - 1)} ({end - first} frames)", (first, end)
+            )
             self.range.setCurrentIndex(1)
         form = QFormLayout()
         form.addRow("Size", size)
@@ -181,11 +188,15 @@ class ExportDialog(QDialog):
         label = codec.label.split(" ")[0]
         quality = base.quality or (codec.quality[1] if codec.quality else None)
         pixels = base.pix_fmt or codec.pix_fmt
-        self.quality.setSpecialValueText(f"none ({label} has no quality number)" if quality is None else
-                                         f"{quality} ({'preset' if base.quality else label + ' default'})")
+        self.quality.setSpecialValueText(
+            f"none ({label} has no quality number)"
+            if quality is None
+            else f"{quality} ({'preset' if base.quality else label + ' default'})"
+        )
         self.quality.setEnabled(quality is not None)
-        pixel_text = f"none ({label})" if not pixels else \
-            f"{pixels} ({'preset' if base.pix_fmt else label + ' default'})"
+        pixel_text = (
+            f"none ({label})" if not pixels else f"{pixels} ({'preset' if base.pix_fmt else label + ' default'})"
+        )
         for box, text in ((self.rate, rate), (self.pixel_format, pixel_text)):
             untouched = not self._chosen(box)  # still the default, not a value typed or picked
             box.setItemText(0, text)
@@ -235,11 +246,14 @@ class ExportDialog(QDialog):
         if on:
             return
         answer = QMessageBox.question(
-            self, "Export without the AI-generated mark?",
+            self,
+            "Export without the AI-generated mark?",
             "Without the mark, nothing in the exported file says that it contains generated shots: no C2PA "
             "manifest, no recipe, no metadata tags. Whoever receives it, and any site it is uploaded to, cannot "
             "tell that it was made with AI.\n\nExport without the mark?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
         if answer != QMessageBox.StandardButton.Yes:
             with QSignalBlocker(self.provenance):
                 self.provenance.setChecked(True)
@@ -258,12 +272,17 @@ class ExportDialog(QDialog):
             return
         suffix = export.output_suffix(settings)
         if out.suffix.lower() != suffix:
-            self.status.setText(f"Choose a name ending in {suffix}" if suffix else
-                                "Choose a new folder name (no extension) for the PNG sequence")
+            self.status.setText(
+                f"Choose a name ending in {suffix}"
+                if suffix
+                else "Choose a new folder name (no extension) for the PNG sequence"
+            )
             return
         # The settings are read here: the combo box belongs to the Qt thread, the render does not.
-        self._launch((copy.deepcopy(self.project), out, settings, self.provenance.isChecked(),
-                      self.range.currentData()), allow_offline=False)
+        self._launch(
+            (copy.deepcopy(self.project), out, settings, self.provenance.isChecked(), self.range.currentData()),
+            allow_offline=False,
+        )
 
     def _launch(self, job: tuple, allow_offline: bool) -> None:
         """Render on a thread. The media is checked there too (a probe per file), so a long sequence
@@ -280,13 +299,17 @@ class ExportDialog(QDialog):
         """Some clips' media is missing, unreadable or cut short (nothing was written): export with
         MEDIA OFFLINE frames in their place, or not at all."""
         clips = sum(p.clips for p in problems)
-        listed = "\n".join(f"• {p}" for p in problems[:8]) + (f"\n• … and {len(problems) - 8} more"
-                                                               if len(problems) > 8 else "")
+        listed = "\n".join(f"• {p}" for p in problems[:8]) + (
+            f"\n• … and {len(problems) - 8} more" if len(problems) > 8 else ""
+        )
         answer = QMessageBox.question(
-            self, "Media offline",
+            self,
+            "Media offline",
             f"{clips} clip{'s are' if clips != 1 else ' is'} offline:\n{listed}\n\nExport with MEDIA OFFLINE "
             "frames in their place?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
         if answer == QMessageBox.StandardButton.Yes:
             self._launch(self._job, allow_offline=True)
             return
@@ -294,15 +317,30 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(True)
         self.status.setText(f"Not exported: {clips} clip(s) offline; relink or replace their media")
 
-    def _run(self, project: Project, out: Path, settings: export.RenderSettings, provenance: bool,
-             frames: tuple[int, int] | None, allow_offline: bool = False) -> None:
+    def _run(
+        self,
+        project: Project,
+        out: Path,
+        settings: export.RenderSettings,
+        provenance: bool,
+        frames: tuple[int, int] | None,
+        allow_offline: bool = False,
+    ) -> None:
         def progress(done: int, total: int) -> None:
             self._relay.post(self._on_progress, done, total)
 
         try:
-            export.export_sequence(project, project.sequence, out, progress=progress,
-                                   cancel=self._cancel, settings=settings, provenance=provenance, frames=frames,
-                                   allow_offline=allow_offline)
+            export.export_sequence(
+                project,
+                project.sequence,
+                out,
+                progress=progress,
+                cancel=self._cancel,
+                settings=settings,
+                provenance=provenance,
+                frames=frames,
+                allow_offline=allow_offline,
+            )
         except export.OfflineMediaError as exc:  # refused before anything was written: ask on the Qt thread
             self._relay.post(self._ask_offline, exc.problems)
         except export.ExportCancelled:

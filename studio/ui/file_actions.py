@@ -22,8 +22,14 @@ from .viewer import ViewerWidget
 class FileActions(QObject):
     message = Signal(str)
 
-    def __init__(self, document: Document, autosaver: Autosaver, viewer: ViewerWidget, jobs: GenerationController,
-                 window: QWidget) -> None:
+    def __init__(
+        self,
+        document: Document,
+        autosaver: Autosaver,
+        viewer: ViewerWidget,
+        jobs: GenerationController,
+        window: QWidget,
+    ) -> None:
         super().__init__(window)
         self.document = document
         self.autosaver = autosaver
@@ -37,7 +43,9 @@ class FileActions(QObject):
         if not self.document.is_modified():
             return True
         answer = QMessageBox.question(
-            self.window, "Unsaved changes", "Save the changes to this project first?",
+            self.window,
+            "Unsaved changes",
+            "Save the changes to this project first?",
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
         )
         if answer == QMessageBox.StandardButton.Save:
@@ -52,9 +60,12 @@ class FileActions(QObject):
         """The sequence as a timeline another editor opens: .otio, .otioz (with media), FCP XML, EDL."""
         if not path:
             path, _ = QFileDialog.getSaveFileName(
-                self, "Export timeline", str(Path.home() / f"{self.document.project.name}.otio"),
+                self,
+                "Export timeline",
+                str(Path.home() / f"{self.document.project.name}.otio"),
                 "OpenTimelineIO (*.otio);;OpenTimelineIO with media (*.otioz);;Final Cut Pro 7 XML — Premiere, "
-                "Resolve (*.xml);;CMX 3600 EDL — Avid (*.edl)")
+                "Resolve (*.xml);;CMX 3600 EDL — Avid (*.edl)",
+            )
             if not path:
                 return
         try:
@@ -69,8 +80,9 @@ class FileActions(QObject):
         if not self.confirm_discard():
             return
         if not path:
-            path, _ = QFileDialog.getOpenFileName(self.window, "Import timeline", str(Path.home()),
-                                                  "Timelines (*.otio *.otioz *.xml *.edl)")
+            path, _ = QFileDialog.getOpenFileName(
+                self.window, "Import timeline", str(Path.home()), "Timelines (*.otio *.otioz *.xml *.edl)"
+            )
             if not path:
                 return
         try:
@@ -81,8 +93,10 @@ class FileActions(QObject):
         self.document.adopt(project)
         offline = sum(project.is_offline(m) for m in project.media.values())
         clips = sum(len(t.clips) for t in project.sequence.tracks)
-        self.message.emit(f"Imported {clips} clips from {Path(path).name}"
-                          + (f"; {offline} media file(s) are offline" if offline else ""))
+        self.message.emit(
+            f"Imported {clips} clips from {Path(path).name}"
+            + (f"; {offline} media file(s) are offline" if offline else "")
+        )
 
     def open_project(self, path: str | None = None) -> None:
         if not self.confirm_discard():
@@ -98,9 +112,11 @@ class FileActions(QObject):
             QMessageBox.warning(self.window, "Cannot open project", str(exc))
             return
         from ..core.temporaries import sweep  # what a killed studio left half-written in the project
+
         sweep(self.document.folder)
-        offline = [m.name or m.path for m in self.document.project.media.values()
-                   if self.document.project.is_offline(m)]
+        offline = [
+            m.name or m.path for m in self.document.project.media.values() if self.document.project.is_offline(m)
+        ]
         if offline:
             self.message.emit(f"{len(offline)} media file(s) are offline: {', '.join(offline[:3])}")
 
@@ -110,8 +126,9 @@ class FileActions(QObject):
         return self.save_to(None)
 
     def save_as(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save project as", str(Path.home() / "Untitled.studio"),
-                                              "Studio project (*.studio)")
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Save project as", str(Path.home() / "Untitled.studio"), "Studio project (*.studio)"
+        )
         return bool(path) and self.save_to(path)
 
     def save_to(self, path: str | None) -> bool:

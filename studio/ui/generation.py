@@ -48,8 +48,14 @@ class GenerationController(QObject):
     takes_changed = Signal()  # a clip got a new take (the inspector shows the selected clip's takes)
     warning = Signal(str, str)  # title, text: a refusal that deserves a message box
 
-    def __init__(self, service, document: Document, timeline: TimelineWidget, jobs_panel: JobsPanel,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        service,
+        document: Document,
+        timeline: TimelineWidget,
+        jobs_panel: JobsPanel,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.service = service
         self.document = document
@@ -73,16 +79,30 @@ class GenerationController(QObject):
 
     # Submitting
 
-    def submit(self, recipe, name: str, landing: Callable[[str], Landing], *, refused: str,
-               spot: Callable[[int], Spot | None] | None = None, show: bool = False,
-               resume_from: Path | None = None, warn: bool = False) -> str | None:
+    def submit(
+        self,
+        recipe,
+        name: str,
+        landing: Callable[[str], Landing],
+        *,
+        refused: str,
+        spot: Callable[[int], Spot | None] | None = None,
+        show: bool = False,
+        resume_from: Path | None = None,
+        warn: bool = False,
+    ) -> str | None:
         """Queue one job: its take's landing (made from the take's media id), its row in the Jobs panel
         and, if `spot` gives one for the prepared recipe's frame count, its placeholder (`show`: scrolled
         into view). On a refusal says `refused: why` (`warn`: in a message box too) and returns None."""
         take_id = new_id()
         try:  # the service checks and snaps the request before queueing it
-            job_id = self.service.submit(recipe, self.document.media_dir / f"{take_id}.mkv", name=name,
-                                         project_folder=self.document.folder, resume_from=resume_from)
+            job_id = self.service.submit(
+                recipe,
+                self.document.media_dir / f"{take_id}.mkv",
+                name=name,
+                project_folder=self.document.folder,
+                resume_from=resume_from,
+            )
         except RequestError as exc:
             self.message.emit(f"{refused}: {exc}")
             if warn:
@@ -142,8 +162,9 @@ class GenerationController(QObject):
                 row.set_thumbnail(str(self.document.folder / stills[0]))
         elif isinstance(event, jobs.JobProgress) and row:
             row.set_progress(event.step, event.total, event.elapsed)
-            self.timeline.update_placeholder(event.job_id, event.step / max(1, event.total),
-                                             f"step {event.step}/{event.total}")
+            self.timeline.update_placeholder(
+                event.job_id, event.step / max(1, event.total), f"step {event.step}/{event.total}"
+            )
         elif isinstance(event, jobs.JobPreview):
             if row:
                 row.set_preview(event.png)
@@ -151,8 +172,9 @@ class GenerationController(QObject):
         elif isinstance(event, jobs.JobPartial):
             if row:
                 row.set_partial(event.output, event.frames, event.window, event.windows)
-            self.timeline.update_placeholder(event.job_id, event.window / max(1, event.windows),
-                                             f"{event.window}/{event.windows} windows")
+            self.timeline.update_placeholder(
+                event.job_id, event.window / max(1, event.windows), f"{event.window}/{event.windows} windows"
+            )
         elif isinstance(event, jobs.JobStarted) and row:
             row.started()
             row.state.setText("loading model…")
@@ -178,13 +200,29 @@ class GenerationController(QObject):
         if landing is None:
             return
         project = self.document.project
-        item = take_item(landing.take_id, project, event.output, event.recipe, width=event.width,
-                         height=event.height, fps=event.fps, frames=event.frames,
-                         has_audio=getattr(event, "audio", False))
+        item = take_item(
+            landing.take_id,
+            project,
+            event.output,
+            event.recipe,
+            width=event.width,
+            height=event.height,
+            fps=event.fps,
+            frames=event.frames,
+            has_audio=getattr(event, "audio", False),
+        )
         # Only a new shot or a continuation whose track is gone needs the generate track.
         default = self.video_track().id if isinstance(landing, NewShot | Continuation) else ""
-        landed = land(landing, item, project, spot=spot, spots=self.spots.values(), playhead=self.timeline.playhead,
-                      default_track=default, groups=self._groups)
+        landed = land(
+            landing,
+            item,
+            project,
+            spot=spot,
+            spots=self.spots.values(),
+            playhead=self.timeline.playhead,
+            default_track=default,
+            groups=self._groups,
+        )
         try:
             self.document.push(landed.commands, landed.text)
         except EditError as exc:
@@ -227,9 +265,14 @@ class GenerationController(QObject):
             return
         # A long shot that stopped part way left its finished windows in its take: go on from them.
         so_far = self.document.folder / job.output
-        new_job = self.submit(job.recipe, job.name, lambda take_id: _with_take(landing, take_id),
-                              refused="Cannot retry", spot=lambda _frames: spot,
-                              resume_from=so_far if so_far.is_file() else None)
+        new_job = self.submit(
+            job.recipe,
+            job.name,
+            lambda take_id: _with_take(landing, take_id),
+            refused="Cannot retry",
+            spot=lambda _frames: spot,
+            resume_from=so_far if so_far.is_file() else None,
+        )
         if new_job is None:
             self._retryable[job_id] = (landing, spot)
             return
@@ -275,10 +318,21 @@ class GenerationController(QObject):
                 job = self.service.job(job_id)
             except KeyError:
                 continue
-            landing, spot = (self.pending[job_id], self.spots.get(job_id)) if job_id in self.pending \
-                else self._retryable[job_id]
-            saved.append(SavedJob(job_id, job.name, job.recipe, project.relative_path(Path(job.output)),
-                                  str(job.state), landing_to_dict(landing), spot_to_dict(spot), job.error))
+            landing, spot = (
+                (self.pending[job_id], self.spots.get(job_id)) if job_id in self.pending else self._retryable[job_id]
+            )
+            saved.append(
+                SavedJob(
+                    job_id,
+                    job.name,
+                    job.recipe,
+                    project.relative_path(Path(job.output)),
+                    str(job.state),
+                    landing_to_dict(landing),
+                    spot_to_dict(spot),
+                    job.error,
+                )
+            )
             if job.preview and inside(project.folder, self._preview_file(job_id)):  # the thumbnail after a restart
                 self._preview_file(job_id).parent.mkdir(parents=True, exist_ok=True)
                 self._preview_file(job_id).write_bytes(job.preview)
@@ -334,8 +388,10 @@ class GenerationController(QObject):
             self._retryable[saved.job_id] = (landing, spot)
             row = self.jobs_panel.add(saved.job_id, saved.name)
             state = "interrupted" if saved.interrupted else saved.state
-            row.finish(state, saved.error or ("stopped when the studio closed: Resume runs it again"
-                                              if saved.interrupted else ""))
+            row.finish(
+                state,
+                saved.error or ("stopped when the studio closed: Resume runs it again" if saved.interrupted else ""),
+            )
             row.set_thumbnail(str(self._preview_file(saved.job_id)))
         self.jobs_panel.update_header()
         note = queue_note([s for s in saved_jobs if s.job_id in self._restored], len(self._foreign_jobs), warning)

@@ -31,8 +31,9 @@ from .thumbnail_loader import ThumbnailLoader
 TAKE_THUMB = QSize(96, 54)
 FIT_LABELS = {"fit": "Fit (black bars)", "fill": "Fill (crop)", "stretch": "Stretch"}
 RETIME_LABELS = {"frames": "Frames (repeat/drop)", "flow": "Optical flow"}
-RETIME_TIP = ("How a clip of another frame rate plays at the sequence's: the nearest frame, or in-betweens made "
-              "with optical flow")
+RETIME_TIP = (
+    "How a clip of another frame rate plays at the sequence's: the nearest frame, or in-betweens made with optical flow"
+)
 
 
 def recipe_html(item: MediaItem) -> str:
@@ -53,10 +54,17 @@ def recipe_html(item: MediaItem) -> str:
     ]
     for condition in recipe.conditions:
         where = f"frame {condition.frame_index}"
-        rows.append(("Input", f"<a href='media:{escape(condition.media_id or '')}'>{escape(condition.path)}</a> "
-                              f"at {where}" if condition.media_id else f"{escape(condition.path)} at {where}"))
-    return "".join(f"<tr><td style='color:#8b91a0'>{k}</td><td>{v if k == 'Input' else escape(v)}</td></tr>"
-                   for k, v in rows)
+        rows.append(
+            (
+                "Input",
+                f"<a href='media:{escape(condition.media_id or '')}'>{escape(condition.path)}</a> at {where}"
+                if condition.media_id
+                else f"{escape(condition.path)} at {where}",
+            )
+        )
+    return "".join(
+        f"<tr><td style='color:#8b91a0'>{k}</td><td>{v if k == 'Input' else escape(v)}</td></tr>" for k, v in rows
+    )
 
 
 class Inspector(QWidget):
@@ -113,8 +121,9 @@ class Inspector(QWidget):
         layout.addWidget(self.takes_label)
         layout.addWidget(self.takes, 1)
         self.remix_button = QPushButton("Remix…")
-        self.remix_button.setToolTip("Make this shot again with another prompt, seed or strength, as new takes "
-                                     "(Ctrl+Shift+R)")
+        self.remix_button.setToolTip(
+            "Make this shot again with another prompt, seed or strength, as new takes (Ctrl+Shift+R)"
+        )
         self.remix_button.clicked.connect(lambda: self.clip_id and self.remix_requested.emit(self.clip_id))
         self.continue_button = QPushButton("Continue")
         self.continue_button.setToolTip("Start a new shot from this clip's last frame, right after it (Ctrl+Shift+C)")
@@ -159,7 +168,8 @@ class Inspector(QWidget):
             self.look.setVisible(False)
             self.details.setText(
                 f"<b>Media missing</b><br>This clip uses media “{escape(clip.media_id)}”, which the project does "
-                "not list, so it shows as MEDIA OFFLINE. Delete the clip, or replace it with media from the bin.")
+                "not list, so it shows as MEDIA OFFLINE. Delete the clip, or replace it with media from the bin."
+            )
             return
         self.remix_button.setEnabled(item.recipe is not None)
         fps = project.sequence.fps
@@ -190,8 +200,11 @@ class Inspector(QWidget):
         self.fit.setCurrentIndex(self.fit.findData(clip.fit))
         self.retime.setCurrentIndex(self.retime.findData(clip.retime))
         self.retime.setEnabled(other_rate)
-        self.retime.setToolTip(RETIME_TIP if other_rate else "The clip's media has the sequence's frame rate: "
-                               "each of its frames is shown once")
+        self.retime.setToolTip(
+            RETIME_TIP
+            if other_rate
+            else "The clip's media has the sequence's frame rate: each of its frames is shown once"
+        )
         for spin, value in ((self.fade_in, clip.fade_in), (self.fade_out, clip.fade_out)):
             spin.setRange(0, clip.duration)
             spin.setValue(value)

@@ -141,8 +141,11 @@ class JobRow(QFrame):
         """A still that stands for the job until it has a preview (its input image, or a saved preview)."""
         pixmap = QPixmap(image_file)
         if not pixmap.isNull():
-            self.preview.setPixmap(pixmap.scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                                 Qt.TransformationMode.SmoothTransformation))
+            self.preview.setPixmap(
+                pixmap.scaled(
+                    self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+                )
+            )
 
     def set_progress(self, step: int, total: int, elapsed: float) -> None:
         left = f" · about {elapsed / step * (total - step):.0f}s left" if 0 < step < total else ""
@@ -164,8 +167,11 @@ class JobRow(QFrame):
     def set_preview(self, png: bytes) -> None:
         pixmap = QPixmap()
         if pixmap.loadFromData(png):
-            self.preview.setPixmap(pixmap.scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                                 Qt.TransformationMode.SmoothTransformation))
+            self.preview.setPixmap(
+                pixmap.scaled(
+                    self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+                )
+            )
 
     def started(self) -> None:
         """The job left the queue: a failed or cancelled one then says how long it ran."""
@@ -181,8 +187,9 @@ class JobRow(QFrame):
         if elapsed is None and started is not None and state in ("failed", "cancelled"):
             elapsed = time.monotonic() - started
         if elapsed is not None:
-            took = f"{state} in {duration_text(elapsed)}" if state == "done" else \
-                f"{state} after {duration_text(elapsed)}"
+            took = (
+                f"{state} in {duration_text(elapsed)}" if state == "done" else f"{state} after {duration_text(elapsed)}"
+            )
             self.progress.setFormat(took)
             self.progress.setToolTip(f"{self.name.text()}: {took}")
         if state == "done" and elapsed is not None:

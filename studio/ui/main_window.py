@@ -73,8 +73,15 @@ class MainWindow(QMainWindow):
         self.edits = EditActions(self.document, self.timeline, self)
         self.autosaver = Autosaver(self.document, self)  # timed autosaves and crash recovery (autosave.py)
         self.files = FileActions(self.document, self.autosaver, self.viewer, self.generation, self)
-        for source in (self.generation, self.shots, self.edits, self.files, self.autosaver, self.media_bin,
-                       self.inspector):
+        for source in (
+            self.generation,
+            self.shots,
+            self.edits,
+            self.files,
+            self.autosaver,
+            self.media_bin,
+            self.inspector,
+        ):
             source.message.connect(self.show_message)
         self.inspector.media_link.connect(self._select_media)
         self.inspector.remix_requested.connect(self.shots.remix_clip)
@@ -93,8 +100,7 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self.recent = RecentProjects(self.recent_menu, self.files.open_project, self.show_message)
-        self.document.path_changed.connect(
-            lambda: self.document.untitled or self.recent.add(self.document.folder))
+        self.document.path_changed.connect(lambda: self.document.untitled or self.recent.add(self.document.folder))
         self.shots.refresh_models()
         self._update_title()
         self.resize(1400, 860)
@@ -109,8 +115,9 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         self.addDockWidget(area, dock)
         return dock
 
@@ -133,13 +140,28 @@ class MainWindow(QMainWindow):
         self._action(file, "&Save", files.save, QKeySequence.StandardKey.Save)
         self._action(file, "Save &As…", files.save_as, QKeySequence.StandardKey.SaveAs)
         file.addSeparator()
-        self._action(file, "&Import Media…", self.media_bin.import_dialog, "Ctrl+I",
-                     "Import video, image and audio files into the media bin")
+        self._action(
+            file,
+            "&Import Media…",
+            self.media_bin.import_dialog,
+            "Ctrl+I",
+            "Import video, image and audio files into the media bin",
+        )
         self._action(file, "&Export…", files.export, "Ctrl+M", "Export the sequence to a video file")
-        self._action(file, "Export &Timeline…", lambda: files.export_timeline(), "Ctrl+Shift+E",
-                     "Write the sequence for another editor: OpenTimelineIO, FCP XML (Premiere, Resolve) or EDL")
-        self._action(file, "Import Timeli&ne…", lambda: files.import_timeline(), "Ctrl+Shift+I",
-                     "Open an OpenTimelineIO, FCP XML or EDL timeline as a new project")
+        self._action(
+            file,
+            "Export &Timeline…",
+            lambda: files.export_timeline(),
+            "Ctrl+Shift+E",
+            "Write the sequence for another editor: OpenTimelineIO, FCP XML (Premiere, Resolve) or EDL",
+        )
+        self._action(
+            file,
+            "Import Timeli&ne…",
+            lambda: files.import_timeline(),
+            "Ctrl+Shift+I",
+            "Open an OpenTimelineIO, FCP XML or EDL timeline as a new project",
+        )
         self._action(file, "&Purge Unused Media…", files.purge_unused_media, tip="Move takes nothing uses to the trash")
         file.addSeparator()
         self._action(file, "&Quit", self.close, "Ctrl+Q")  # Windows has no standard Quit key
@@ -155,15 +177,30 @@ class MainWindow(QMainWindow):
         edit.addAction(redo)
         edit.addSeparator()
         self._action(edit, "S&plit at Playhead", edits.split_at_playhead, "Ctrl+B")
-        self._action(edit, "&Delete", edits.delete_selected, QKeySequence.StandardKey.Delete,
-                     "Delete the selected clips, leaving a gap (a selected gap is closed)")
-        self._action(edit, "&Ripple Delete", edits.ripple_delete, "Shift+Del",
-                     "Delete the selected clips or gap and pull the rest of the track left")
+        self._action(
+            edit,
+            "&Delete",
+            edits.delete_selected,
+            QKeySequence.StandardKey.Delete,
+            "Delete the selected clips, leaving a gap (a selected gap is closed)",
+        )
+        self._action(
+            edit,
+            "&Ripple Delete",
+            edits.ripple_delete,
+            "Shift+Del",
+            "Delete the selected clips or gap and pull the rest of the track left",
+        )
         edit.addSeparator()
         self._action(edit, "Cu&t", edits.cut, QKeySequence.StandardKey.Cut)
         self._action(edit, "&Copy", edits.copy, QKeySequence.StandardKey.Copy)
-        self._action(edit, "&Paste", lambda: edits.paste(), QKeySequence.StandardKey.Paste,
-                     "Paste at the playhead, over whatever is there (overwrite)")
+        self._action(
+            edit,
+            "&Paste",
+            lambda: edits.paste(),
+            QKeySequence.StandardKey.Paste,
+            "Paste at the playhead, over whatever is there (overwrite)",
+        )
         self._action(edit, "D&uplicate", edits.duplicate, "Ctrl+D", "Copy the selected clips to just after them")
         self._action(edit, "Select &All", edits.select_all, QKeySequence.StandardKey.SelectAll)
 
@@ -171,14 +208,24 @@ class MainWindow(QMainWindow):
         self._action(view, "Zoom &In", self.timeline.zoom_in, "=")
         self._action(view, "Zoom &Out", self.timeline.zoom_out, "-")
         self._action(view, "Zoom to &Fit", self.timeline.zoom_to_fit, "Shift+Z")
-        snapping = self._action(view, "&Snapping", self._set_snapping, "N",
-                                "Snap dragged clips and edges to the playhead, marks and other clips")
+        snapping = self._action(
+            view,
+            "&Snapping",
+            self._set_snapping,
+            "N",
+            "Snap dragged clips and edges to the playhead, marks and other clips",
+        )
         snapping.setCheckable(True)
         snapping.setChecked(self.timeline.snapping)
         self.snapping_action = snapping
         view.addSeparator()
-        safe = self._action(view, "Safe &Areas", self.viewer.set_safe_areas, "Ctrl+'",
-                            "Show the action-safe (90%) and title-safe (80%) frames in the viewer")
+        safe = self._action(
+            view,
+            "Safe &Areas",
+            self.viewer.set_safe_areas,
+            "Ctrl+'",
+            "Show the action-safe (90%) and title-safe (80%) frames in the viewer",
+        )
         safe.setCheckable(True)
         self.safe_areas_action = safe
         guides = view.addMenu("Aspect &Guide")
@@ -192,8 +239,12 @@ class MainWindow(QMainWindow):
             group.addAction(action)
         self.aspect_guide_menu = guides
         view.addSeparator()
-        self._action(view, "&Reset Layout", self.reset_layout, tip="Put the Shot, Jobs, Media and Inspector panels "
-                     "back where they start")
+        self._action(
+            view,
+            "&Reset Layout",
+            self.reset_layout,
+            tip="Put the Shot, Jobs, Media and Inspector panels back where they start",
+        )
 
         timeline = bar.addMenu("&Timeline")
         self._action(timeline, "Add &Marker", edits.add_marker, "M", "Add a marker at the playhead")
@@ -202,28 +253,78 @@ class MainWindow(QMainWindow):
         self._action(timeline, "&Next Marker", lambda: edits.go_to_marker(1), "Shift+Down")
         self._action(timeline, "&Previous Marker", lambda: edits.go_to_marker(-1), "Shift+Up")
         timeline.addSeparator()
-        self._action(timeline, "Add &Video Track", lambda: edits.add_track(TrackKind.VIDEO), None,
-                     "Add a video track above the others")
-        self._action(timeline, "Add &Audio Track", lambda: edits.add_track(TrackKind.AUDIO), None,
-                     "Add an audio track below the others")
-        self._action(timeline, "Rena&me Track…", lambda: edits.rename_track(), None,
-                     "Rename the selected track (or double-click its name)")
-        self._action(timeline, "&Lock / Unlock Track", edits.toggle_track_lock, None,
-                     "Lock the selected track's clips against edits (or click its padlock)")
+        self._action(
+            timeline,
+            "Add &Video Track",
+            lambda: edits.add_track(TrackKind.VIDEO),
+            None,
+            "Add a video track above the others",
+        )
+        self._action(
+            timeline,
+            "Add &Audio Track",
+            lambda: edits.add_track(TrackKind.AUDIO),
+            None,
+            "Add an audio track below the others",
+        )
+        self._action(
+            timeline,
+            "Rena&me Track…",
+            lambda: edits.rename_track(),
+            None,
+            "Rename the selected track (or double-click its name)",
+        )
+        self._action(
+            timeline,
+            "&Lock / Unlock Track",
+            edits.toggle_track_lock,
+            None,
+            "Lock the selected track's clips against edits (or click its padlock)",
+        )
         self._action(timeline, "Delete &Track", edits.delete_track, None, "Delete the selected track and its clips")
         timeline.addSeparator()
-        self._action(timeline, "Add &Cross-Dissolve", lambda: edits.add_transition(TransitionKind.DISSOLVE), "Ctrl+T",
-                     "Dissolve across the cut nearest the playhead on the selected track")
-        self._action(timeline, "Add Dip to &Black", lambda: edits.add_transition(TransitionKind.DIP), "Ctrl+Shift+T",
-                     "Dip to black across the cut nearest the playhead on the selected track")
-        self._action(timeline, "R&emove Transition", edits.remove_transition, None,
-                     "Remove the selected transition (or select it and press Delete)")
-        self._action(timeline, "Fade &In", lambda: edits.add_fade("in"), None,
-                     "Fade the selected clip up from black over its first frames")
-        self._action(timeline, "Fade &Out", lambda: edits.add_fade("out"), None,
-                     "Fade the selected clip down to black over its last frames")
-        self._action(timeline, "Transition Len&gth…", edits.ask_transition_length, None,
-                     "How many frames new transitions and fades last (1 second unless set)")
+        self._action(
+            timeline,
+            "Add &Cross-Dissolve",
+            lambda: edits.add_transition(TransitionKind.DISSOLVE),
+            "Ctrl+T",
+            "Dissolve across the cut nearest the playhead on the selected track",
+        )
+        self._action(
+            timeline,
+            "Add Dip to &Black",
+            lambda: edits.add_transition(TransitionKind.DIP),
+            "Ctrl+Shift+T",
+            "Dip to black across the cut nearest the playhead on the selected track",
+        )
+        self._action(
+            timeline,
+            "R&emove Transition",
+            edits.remove_transition,
+            None,
+            "Remove the selected transition (or select it and press Delete)",
+        )
+        self._action(
+            timeline,
+            "Fade &In",
+            lambda: edits.add_fade("in"),
+            None,
+            "Fade the selected clip up from black over its first frames",
+        )
+        self._action(
+            timeline,
+            "Fade &Out",
+            lambda: edits.add_fade("out"),
+            None,
+            "Fade the selected clip down to black over its last frames",
+        )
+        self._action(
+            timeline,
+            "Transition Len&gth…",
+            edits.ask_transition_length,
+            None,
+            "How many frames new transitions and fades last (1 second unless set)",
+        )
 
         play = bar.addMenu("&Playback")
         self._action(play, "&Play / Pause", self.viewer.toggle_play, "Space")
@@ -233,40 +334,88 @@ class MainWindow(QMainWindow):
         self._action(play, "Previous &Frame", lambda: self.viewer.step(-1), "Left")
         self._action(play, "&Next Frame", lambda: self.viewer.step(1), "Right")
         self._action(play, "Go to &Start", lambda: self.viewer.seek(0), "Home")
-        self._action(play, "Go to &End", lambda: self.viewer.seek(max(0, self.document.project.sequence.duration - 1)),
-                     "End")
+        self._action(
+            play, "Go to &End", lambda: self.viewer.seek(max(0, self.document.project.sequence.duration - 1)), "End"
+        )
         play.addSeparator()
         self._action(play, "Mark &In", self.viewer.set_mark_in, "I")
         self._action(play, "Mark &Out", self.viewer.set_mark_out, "O")
         self._action(play, "&Clear In and Out", self.viewer.clear_marks, "Alt+X")
-        loop = self._action(play, "&Loop Playback", self._set_loop, "Ctrl+L",
-                            "Loop between the in and out points (or the whole sequence)")
+        loop = self._action(
+            play,
+            "&Loop Playback",
+            self._set_loop,
+            "Ctrl+L",
+            "Loop between the in and out points (or the whole sequence)",
+        )
         loop.setCheckable(True)
         self.loop_action = loop
 
         generate = bar.addMenu("&Generate")
-        self._action(generate, "&Generate Shot", lambda: shots.generate(), "Ctrl+Return",
-                     "Generate the shot at the playhead, or fill the selected gap")
-        self._action(generate, "&Fill Gap", shots.fill_gap, "Ctrl+Shift+F",
-                     "Generate a bridge from the clip before the selected gap to the clip after it")
-        self._action(generate, "&Remix Shot…", lambda: shots.remix_clip(), "Ctrl+Shift+R",
-                     "Make the selected shot again with another prompt, seed or strength, as new takes")
-        self._action(generate, "&Continue from Clip", lambda: shots.continue_clip(), "Ctrl+Shift+C",
-                     "Start a new shot from the selected clip's last frame, placed right after it")
-        self._action(generate, "Make Seamless &Loop", lambda: shots.loop_clip(), "Ctrl+Shift+L",
-                     "Add frames after the selected clip that lead back into its first frame")
-        self._action(generate, "Re&style Clip…", lambda: shots.restyle_clip(), "Ctrl+Shift+Y",
-                     "Remake the selected clip from a prompt (video to video), keeping as much of it as you say")
+        self._action(
+            generate,
+            "&Generate Shot",
+            lambda: shots.generate(),
+            "Ctrl+Return",
+            "Generate the shot at the playhead, or fill the selected gap",
+        )
+        self._action(
+            generate,
+            "&Fill Gap",
+            shots.fill_gap,
+            "Ctrl+Shift+F",
+            "Generate a bridge from the clip before the selected gap to the clip after it",
+        )
+        self._action(
+            generate,
+            "&Remix Shot…",
+            lambda: shots.remix_clip(),
+            "Ctrl+Shift+R",
+            "Make the selected shot again with another prompt, seed or strength, as new takes",
+        )
+        self._action(
+            generate,
+            "&Continue from Clip",
+            lambda: shots.continue_clip(),
+            "Ctrl+Shift+C",
+            "Start a new shot from the selected clip's last frame, placed right after it",
+        )
+        self._action(
+            generate,
+            "Make Seamless &Loop",
+            lambda: shots.loop_clip(),
+            "Ctrl+Shift+L",
+            "Add frames after the selected clip that lead back into its first frame",
+        )
+        self._action(
+            generate,
+            "Re&style Clip…",
+            lambda: shots.restyle_clip(),
+            "Ctrl+Shift+Y",
+            "Remake the selected clip from a prompt (video to video), keeping as much of it as you say",
+        )
         generate.addSeparator()
-        self._action(generate, "Resume &Interrupted Jobs", self.generation.resume_all_jobs,
-                     tip="Queue again the jobs that were waiting or running when the studio last closed")
-        self._action(generate, "Clear Finished &Jobs", self.generation.clear_finished_jobs,
-                     tip="Remove done, failed and cancelled jobs from the Jobs panel")
+        self._action(
+            generate,
+            "Resume &Interrupted Jobs",
+            self.generation.resume_all_jobs,
+            tip="Queue again the jobs that were waiting or running when the studio last closed",
+        )
+        self._action(
+            generate,
+            "Clear Finished &Jobs",
+            self.generation.clear_finished_jobs,
+            tip="Remove done, failed and cancelled jobs from the Jobs panel",
+        )
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
-        self._action(help_menu, "Show &Log Folder", self.show_log_folder,
-                     tip="The editor's and the engine's logs, for a bug report (they hold your prompts)")
+        self._action(
+            help_menu,
+            "Show &Log Folder",
+            self.show_log_folder,
+            tip="The editor's and the engine's logs, for a bug report (they hold your prompts)",
+        )
         generate.addSeparator()  # last in the Generate menu: the models its shots are made with
         self._action(generate, "&Models…", self.show_models, tip="The models, where they are, and downloading them")
 

@@ -28,8 +28,7 @@ from .gui_thread import GuiThreadRelay
 from .thumbnail_loader import ThumbnailLoader
 
 MEDIA_FILTER = (
-    "Media (*.mp4 *.mov *.mkv *.webm *.avi *.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff"
-    " *.wav *.mp3 *.flac *.aac *.m4a)"
+    "Media (*.mp4 *.mov *.mkv *.webm *.avi *.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.wav *.mp3 *.flac *.aac *.m4a)"
 )
 MEDIA_MIME = "application/x-studio-media-id"  # what a bin item carries when dragged to the timeline
 THUMB = QSize(96, 54)
@@ -168,10 +167,19 @@ class MediaBin(QWidget):
             fps = info.fps or self.document.project.sequence.fps
             # A sound file is measured in frames of the sequence it was imported into.
             frames = max(1, fps.frames(info.duration)) if info.kind is MediaKind.AUDIO else info.frames
-            items.append(MediaItem(
-                id=new_id(), path=str(path.absolute()), kind=info.kind, width=info.width, height=info.height,
-                fps=fps, frames=frames, has_audio=info.has_audio, name=path.name,
-            ))
+            items.append(
+                MediaItem(
+                    id=new_id(),
+                    path=str(path.absolute()),
+                    kind=info.kind,
+                    width=info.width,
+                    height=info.height,
+                    fps=fps,
+                    frames=frames,
+                    has_audio=info.has_audio,
+                    name=path.name,
+                )
+            )
         self._relay.post(self._add_probed, items, problems)
 
     def _add_probed(self, items: list[MediaItem], problems: list[str]) -> None:
@@ -179,8 +187,9 @@ class MediaBin(QWidget):
         for item in items:
             item.path = project.relative_path(Path(item.path))
         if items:
-            self.document.push([AddMedia(item) for item in items],
-                               f"Import {len(items)} file{'s' if len(items) > 1 else ''}")
+            self.document.push(
+                [AddMedia(item) for item in items], f"Import {len(items)} file{'s' if len(items) > 1 else ''}"
+            )
         if problems:
             self.message.emit(f"Not imported: {'; '.join(problems)}")
         elif items:

@@ -123,8 +123,7 @@ class ModelManagerDialog(QDialog):
             cells = (
                 f"{card.name} ({card.id})",
                 # an upsampler makes no shots: it is the second pass of the two-pass models
-                "upsampler for two-pass models" if card.kind == "upsampler"
-                else ", ".join(m.label for m in card.modes),
+                "upsampler for two-pass models" if card.kind == "upsampler" else ", ".join(m.label for m in card.modes),
                 f"~{card.memory_gb:g} GB",
                 where(entry),
             )
@@ -163,11 +162,13 @@ class ModelManagerDialog(QDialog):
             self.about.setText("Select a model to read what it is.")
         else:
             # The demo model in the package's own studio/models/ (one in a models folder is not "shipped").
-            shipped = entry.card.id == DEMO_MODEL and entry.folder is not None and (
-                entry.folder.parent == bundled_models()
+            shipped = (
+                entry.card.id == DEMO_MODEL and entry.folder is not None and (entry.folder.parent == bundled_models())
             )
-            self.about.setText(f"<b>{entry.card.name}</b>: {entry.card.description or 'no description'}"
-                               + (" It ships with the studio: nothing to download." if shipped else ""))
+            self.about.setText(
+                f"<b>{entry.card.name}</b>: {entry.card.description or 'no description'}"
+                + (" It ships with the studio: nothing to download." if shipped else "")
+            )
         self.download_button.setEnabled(
             entry is not None
             and bool(entry.card.repo)

@@ -27,8 +27,10 @@ class PromptExpander(QWidget):
         self.status.setObjectName("hint")
         self.status.setWordWrap(True)
         self.text = QPlainTextEdit()
-        self.text.setPlaceholderText("Expanded prompt: what the model is given instead of the prompt above "
-                                     "(editable; clear it to use the prompt as written)")
+        self.text.setPlaceholderText(
+            "Expanded prompt: what the model is given instead of the prompt above "
+            "(editable; clear it to use the prompt as written)"
+        )
         self.text.setMaximumHeight(90)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)

@@ -32,8 +32,16 @@ from .prompt_expander import PromptExpander
 from .shot_limits import longest_seconds, made_frames, made_size, window_count
 
 # The widgets the panel is built of stay importable from here.
-__all__ = ["DISABLED_TEXT", "GENERIC_PROMPT_HINT", "IMAGE_FILTER", "MAX_SEED", "ImageSlot", "PromptExpander",
-           "PromptPanel", "ReferenceList"]
+__all__ = [
+    "DISABLED_TEXT",
+    "GENERIC_PROMPT_HINT",
+    "IMAGE_FILTER",
+    "MAX_SEED",
+    "ImageSlot",
+    "PromptExpander",
+    "PromptPanel",
+    "ReferenceList",
+]
 
 MAX_SEED = 2**31 - 1
 DISABLED_TEXT = QColor("#6d7280")  # QPushButton:disabled in studio/resources/style.qss
@@ -79,16 +87,20 @@ class PromptPanel(QWidget):
         self.seconds.setSingleStep(0.5)
         self.seconds.setValue(4.0)
         self.seconds.setSuffix(" s")
-        self.seconds.setToolTip("Shot length; rounded to a frame count the model can make. Longer than the model "
-                                "makes at once, the shot is made in windows, each continuing the last")
+        self.seconds.setToolTip(
+            "Shot length; rounded to a frame count the model can make. Longer than the model "
+            "makes at once, the shot is made in windows, each continuing the last"
+        )
         self.length_label = QLabel()
         self.length_label.setObjectName("hint")
         self.length_label.setWordWrap(True)
         self.seconds.valueChanged.connect(self._seconds_changed)
         self.window_prompts = QPlainTextEdit()
         self.window_prompts.setPlaceholderText("Long shots: one prompt per window (optional)")
-        self.window_prompts.setToolTip("A shot longer than the model makes at once is made in windows (about 10 s "
-                                       "each for LTX-Video); each line here is the next window's prompt")
+        self.window_prompts.setToolTip(
+            "A shot longer than the model makes at once is made in windows (about 10 s "
+            "each for LTX-Video); each line here is the next window's prompt"
+        )
         self.window_prompts.setMaximumHeight(54)
 
         self.aspect = QComboBox()
@@ -115,8 +127,10 @@ class PromptPanel(QWidget):
         seed_row.addWidget(self.randomise)
         self.takes = QSpinBox()
         self.takes.setRange(1, 8)
-        self.takes.setToolTip("Variations: this many takes of the shot (seeds seed, seed + 1, …), kept together "
-                              "in one clip; the inspector switches between them")
+        self.takes.setToolTip(
+            "Variations: this many takes of the shot (seeds seed, seed + 1, …), kept together "
+            "in one clip; the inspector switches between them"
+        )
 
         self.model = QComboBox()
         self.model.setEditable(True)  # a card id or a path to a diffusers model folder
@@ -200,7 +214,8 @@ class PromptPanel(QWidget):
         if current:
             self.set_model(current)
         self.model.lineEdit().setPlaceholderText(
-            "No models found: see README → Models" if not models else "A model card id or folder")
+            "No models found: see README → Models" if not models else "A model card id or folder"
+        )
         self._show_model_start()
 
     def set_model(self, value: str) -> None:
@@ -234,8 +249,9 @@ class PromptPanel(QWidget):
             return
         self._card = card
         # A model of a small world (the demo model) says what it knows in its example prompt.
-        self.prompt.setPlaceholderText(f"e.g. {card.example_prompt}" if card and card.example_prompt
-                                       else GENERIC_PROMPT_HINT)
+        self.prompt.setPlaceholderText(
+            f"e.g. {card.example_prompt}" if card and card.example_prompt else GENERIC_PROMPT_HINT
+        )
         if card is not None and not self._chosen:
             self._wanted = self._card_defaults(card)
         self._say(self._offer_sizes() + self._offer_lengths())
@@ -245,8 +261,10 @@ class PromptPanel(QWidget):
         """The card's default shot as the panel's choices: the nearest shape, the nearest short side,
         and its default length (what a model trained at 128x128 for 25 frames makes best)."""
         ratio = card.default_width / card.default_height
-        aspect = min(range(len(self.aspects)),
-                     key=lambda i: abs(math.log(self.aspects[i].ratio[0] / self.aspects[i].ratio[1] / ratio)))
+        aspect = min(
+            range(len(self.aspects)),
+            key=lambda i: abs(math.log(self.aspects[i].ratio[0] / self.aspects[i].ratio[1] / ratio)),
+        )
         side = min(card.default_width, card.default_height)
         resolution = min(range(len(self.resolutions)), key=lambda i: abs(self.resolutions[i].short_side - side))
         return aspect, resolution, round(card.default_frames / self._fps, 2)
@@ -289,8 +307,12 @@ class PromptPanel(QWidget):
         with QSignalBlocker(self.aspect):
             self.aspect.setCurrentIndex(wanted if shapes[wanted] else shapes.index(True))
         if self.aspect.currentIndex() != wanted:
-            notes.append((f"{self.aspect.itemText(wanted)}: no size fits; {self.aspect.currentText()} chosen.",
-                          f"{card.name} makes no {self.aspect.itemText(wanted)} frame of these sizes."))
+            notes.append(
+                (
+                    f"{self.aspect.itemText(wanted)}: no size fits; {self.aspect.currentText()} chosen.",
+                    f"{card.name} makes no {self.aspect.itemText(wanted)} frame of these sizes.",
+                )
+            )
         notes += self._offer_resolutions()
         self._update_size_label()
         return notes
@@ -305,16 +327,21 @@ class PromptPanel(QWidget):
         wanted = self._wanted[1]
         side = self.resolutions[wanted].short_side
         # The nearest size it makes to the one chosen; between two as near, the smaller.
-        nearest = min((i for i, r in enumerate(refusals) if not r),
-                      key=lambda i: (abs(self.resolutions[i].short_side - side), self.resolutions[i].short_side))
+        nearest = min(
+            (i for i, r in enumerate(refusals) if not r),
+            key=lambda i: (abs(self.resolutions[i].short_side - side), self.resolutions[i].short_side),
+        )
         with QSignalBlocker(self.resolution):
             self.resolution.setCurrentIndex(nearest)
         if nearest != wanted:
             width, height = self.made_frame_size()
-            notes.append((f"{self.resolution.itemText(wanted)} is too large for this model: "
-                          f"{self.resolution.currentText()} chosen.",
-                          f"{refusals[wanted]}. Nearest it makes: {self.resolution.currentText()}, "
-                          f"{width} × {height}."))
+            notes.append(
+                (
+                    f"{self.resolution.itemText(wanted)} is too large for this model: "
+                    f"{self.resolution.currentText()} chosen.",
+                    f"{refusals[wanted]}. Nearest it makes: {self.resolution.currentText()}, {width} × {height}.",
+                )
+            )
         return notes
 
     def _aspect_changed(self) -> None:
@@ -343,9 +370,13 @@ class PromptPanel(QWidget):
         finally:
             self._clamping = False
         if longest is not None and wanted > longest:
-            return [(f"{wanted:g} s is longer than this model makes: {self.seconds.value():g} s chosen.",
-                     f"{self._card.name} makes at most {self._card.max_frames} frames, and it cannot continue a "
-                     "shot in windows.")]
+            return [
+                (
+                    f"{wanted:g} s is longer than this model makes: {self.seconds.value():g} s chosen.",
+                    f"{self._card.name} makes at most {self._card.max_frames} frames, and it cannot continue a "
+                    "shot in windows.",
+                )
+            ]
         return []
 
     def _shot_frames(self, fps: float | None = None) -> int:
@@ -370,8 +401,10 @@ class PromptPanel(QWidget):
         windows = 1 if card is None else window_count(card, frames)
         if windows > 1:
             text += f", in {windows} windows"
-            tip.append(f"longer than {card.name} makes at once: made in {windows} windows of up to "
-                       f"{card.max_frames} frames, each continuing the last")
+            tip.append(
+                f"longer than {card.name} makes at once: made in {windows} windows of up to "
+                f"{card.max_frames} frames, each continuing the last"
+            )
         self.length_label.setText(text)
         self.length_label.setToolTip("\n".join(tip))
 
@@ -424,8 +457,11 @@ class PromptPanel(QWidget):
             self.size_label.setText(f"{made[0]} × {made[1]} (multiples of {card.size_multiple})")
         else:
             self.size_label.setText(f"{w} × {h}")
-        self.size_label.setToolTip(refusal or f"{w} × {h}, made {made[0]} × {made[1]}: {card.label} needs "
-                                   f"multiples of {card.size_multiple}, at most {card.max_width} × {card.max_height}")
+        self.size_label.setToolTip(
+            refusal
+            or f"{w} × {h}, made {made[0]} × {made[1]}: {card.label} needs "
+            f"multiples of {card.size_multiple}, at most {card.max_width} × {card.max_height}"
+        )
 
     def recipe(self, fps: float) -> Recipe:
         """The recipe as the panel stands; the engine validates and snaps it before queueing."""

@@ -41,9 +41,11 @@ def purge_unused_media(parent: QWidget, project: Project, keep: Iterable[Path] =
         QMessageBox.information(parent, "Purge unused media", "Every file in media/ is in use.")
         return []
     answer = QMessageBox.question(
-        parent, "Purge unused media",
+        parent,
+        "Purge unused media",
         f"Move {describe(files)}\n\nto the trash? Undo steps that bring these takes back will show them offline.",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Cancel,
     )
     if answer != QMessageBox.StandardButton.Yes:
         return []

@@ -15,8 +15,13 @@ LIMIT = 10
 class RecentProjects(QObject):
     """Fills a menu with recent project folders; a click calls `open_project(path)`."""
 
-    def __init__(self, menu: QMenu, open_project: Callable[[str], None], message: Callable[[str], None],
-                 settings: QSettings | None = None) -> None:
+    def __init__(
+        self,
+        menu: QMenu,
+        open_project: Callable[[str], None],
+        message: Callable[[str], None],
+        settings: QSettings | None = None,
+    ) -> None:
         super().__init__(menu)
         self.menu = menu
         self.settings = settings or QSettings()

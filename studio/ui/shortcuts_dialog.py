@@ -52,8 +52,12 @@ class ShortcutsDialog(QDialog):
         """As tall as the table wants, but within the screen; the table scrolls for the rest."""
         screen = (parent.screen() if parent is not None else None) or self.screen()
         free = screen.availableGeometry()
-        wanted_height = (self.table.horizontalHeader().height() + self.table.verticalHeader().length()
-                         + self.table.frameWidth() * 2 + 60)
+        wanted_height = (
+            self.table.horizontalHeader().height()
+            + self.table.verticalHeader().length()
+            + self.table.frameWidth() * 2
+            + 60
+        )
         wanted_width = self.table.horizontalHeader().length() + self.table.verticalScrollBar().sizeHint().width() + 40
         height = min(wanted_height, int(free.height() * SCREEN_SHARE))
         self.resize(min(max(wanted_width, 420), free.width()), height)

@@ -31,8 +31,15 @@ from .timeline import TimelineWidget
 class ShotActions(QObject):
     message = Signal(str)
 
-    def __init__(self, service, document: Document, prompt_panel: PromptPanel, timeline: TimelineWidget,
-                 jobs: GenerationController, window: QWidget) -> None:
+    def __init__(
+        self,
+        service,
+        document: Document,
+        prompt_panel: PromptPanel,
+        timeline: TimelineWidget,
+        jobs: GenerationController,
+        window: QWidget,
+    ) -> None:
         super().__init__(window)
         self.service = service
         self.document = document
@@ -69,9 +76,15 @@ class ShotActions(QObject):
             folder = Path(panel.model_value()).expanduser()
             if folder.is_absolute() and folder.is_dir():  # a folder chosen with …: say now what is wrong
                 held = sorted(p.name for p in folder.iterdir() if (p / "model_index.json").is_file())
-                self.message.emit(f"{exc}. " + (
-                    f"It holds models ({', '.join(held[:3])}): choose one of them, or make it the models "
-                    "folder in Generate → Models… → Choose…" if held else "Choose the folder of one model"))
+                self.message.emit(
+                    f"{exc}. "
+                    + (
+                        f"It holds models ({', '.join(held[:3])}): choose one of them, or make it the models "
+                        "folder in Generate → Models… → Choose…"
+                        if held
+                        else "Choose the folder of one model"
+                    )
+                )
             return
         panel.set_frame_rate(float(self.document.project.sequence.fps))
         panel.set_card(card)  # only the sizes and lengths it makes
@@ -107,13 +120,16 @@ class ShotActions(QObject):
             card = None  # no model chosen yet: Fill Gap will say what is wrong
         if card is not None and Mode.CONNECT not in card.modes:
             button.setText("Generate")
-            self.message.emit(f"Gap of {length} selected: {card.name} cannot bridge two clips; choose a model "
-                              "that can to fill it (Delete closes it)")
+            self.message.emit(
+                f"Gap of {length} selected: {card.name} cannot bridge two clips; choose a model "
+                "that can to fill it (Delete closes it)"
+            )
             return
         button.setText(f"Fill Gap ({frames} frames)")
         self._fill_offered = True
-        self.message.emit(f"Gap of {length} selected: Generate fills it with a bridge between the clips (Delete "
-                          "closes it)")
+        self.message.emit(
+            f"Gap of {length} selected: Generate fills it with a bridge between the clips (Delete closes it)"
+        )
 
     def fill_gap(self) -> None:
         """A connect job from the clip before the selected gap to the clip after it, exactly as long as
@@ -136,14 +152,27 @@ class ShotActions(QObject):
         except RequestError as exc:
             self.message.emit(f"Cannot fill the gap: {exc}")
             return
-        ends = [Condition(item.path, media_id=item.id, source_in=clip.source_in, source_out=clip.source_out)
-                for item, clip in zip(items, (before, after), strict=True)]
-        recipe = bridge_recipe(dataclasses.replace(panel, prompt=panel.prompt or BRIDGE_PROMPT), card, *ends,
-                               gap[2] - gap[1], width=items[0].width, height=items[0].height)
+        ends = [
+            Condition(item.path, media_id=item.id, source_in=clip.source_in, source_out=clip.source_out)
+            for item, clip in zip(items, (before, after), strict=True)
+        ]
+        recipe = bridge_recipe(
+            dataclasses.replace(panel, prompt=panel.prompt or BRIDGE_PROMPT),
+            card,
+            *ends,
+            gap[2] - gap[1],
+            width=items[0].width,
+            height=items[0].height,
+        )
         name = f"fill gap: {recipe.prompt[:30]}"
         spot = Spot(track.id, gap[1], gap[2] - gap[1], name)
-        job_id = self.jobs.submit(recipe, name, lambda take: NewShot(take, track_id=track.id),
-                                  refused="Cannot fill the gap", spot=lambda _frames: spot)
+        job_id = self.jobs.submit(
+            recipe,
+            name,
+            lambda take: NewShot(take, track_id=track.id),
+            refused="Cannot fill the gap",
+            spot=lambda _frames: spot,
+        )
         if job_id is not None:
             self._say("Filling the gap.", job_id)
 
@@ -164,9 +193,15 @@ class ShotActions(QObject):
         job_id = None
         for number, take in enumerate(takes, 1):
             label = name if group is None else f"{name} (take {number})"
-            job_id = self.jobs.submit(take, label, lambda take_id: NewShot(take_id, group=group),
-                                      refused="Cannot generate", spot=spot if number == 1 else None,
-                                      show=True, warn=True)
+            job_id = self.jobs.submit(
+                take,
+                label,
+                lambda take_id: NewShot(take_id, group=group),
+                refused="Cannot generate",
+                spot=spot if number == 1 else None,
+                show=True,
+                warn=True,
+            )
             if job_id is None:
                 return
         self._say(f"Queued {len(takes)} takes." if group else "Queued.", job_id)
@@ -226,13 +261,22 @@ class ShotActions(QObject):
             return
         panel = self.prompt_panel.recipe(fps=float(project.sequence.fps))
         prompt = panel.prompt or (item.recipe.prompt if item.recipe else "")
-        recipe = continue_recipe(dataclasses.replace(panel, prompt=prompt), project.relative_path(still),
-                                 width=item.width, height=item.height)
+        recipe = continue_recipe(
+            dataclasses.replace(panel, prompt=prompt),
+            project.relative_path(still),
+            width=item.width,
+            height=item.height,
+        )
         name = f"continue: {prompt[:30]}"
         # the take's first frame is the clip's last, so one frame fewer shows
-        job_id = self.jobs.submit(recipe, name, lambda take: Continuation(take, track.id, clip.end),
-                                  refused="Cannot continue", spot=lambda frames: Spot(track.id, clip.end, frames - 1,
-                                                                                      name), show=True)
+        job_id = self.jobs.submit(
+            recipe,
+            name,
+            lambda take: Continuation(take, track.id, clip.end),
+            refused="Cannot continue",
+            spot=lambda frames: Spot(track.id, clip.end, frames - 1, name),
+            show=True,
+        )
         if job_id is not None:
             self._say("Continuing from the clip's last frame.", job_id)
 
@@ -257,14 +301,27 @@ class ShotActions(QObject):
         except RequestError as exc:
             self.message.emit(f"Cannot extend: {exc}")
             return
-        recipe = extend_recipe(source.recipe, card, Condition(source.path, media_id=source.id), frames,
-                               backward=backward, width=source.width, height=source.height, fps=float(source.fps),
-                               model_revision=None)
+        recipe = extend_recipe(
+            source.recipe,
+            card,
+            Condition(source.path, media_id=source.id),
+            frames,
+            backward=backward,
+            width=source.width,
+            height=source.height,
+            fps=float(source.fps),
+            model_revision=None,
+        )
         name = f"extend: {source.recipe.prompt[:30]}"
         media_start = clip.start - clip.source_in
         spot = Spot(track.id, media_start + source.frames if edge == "right" else media_start - frames, frames, name)
-        job_id = self.jobs.submit(recipe, name, lambda take: Extension(take, clip_id, edge, frames, source.frames),
-                                  refused="Cannot extend", spot=lambda _frames: spot)
+        job_id = self.jobs.submit(
+            recipe,
+            name,
+            lambda take: Extension(take, clip_id, edge, frames, source.frames),
+            refused="Cannot extend",
+            spot=lambda _frames: spot,
+        )
         if job_id is not None:
             self._say(f"Extending by {frames} frames.", job_id)
 
@@ -293,8 +350,13 @@ class ShotActions(QObject):
         """Queue a job whose take replaces what the clip shows (a loop, a restyle), with a placeholder."""
         start, frames = (clip.end, new_frames) if new_frames else (clip.start, clip.duration)
         spot = Spot(track.id, start, max(1, frames), name)
-        job_id = self.jobs.submit(recipe, name, lambda take: Replacement(take, clip.id, new_frames, item.frames),
-                                  refused=f"Cannot {verb}", spot=lambda _frames: spot)
+        job_id = self.jobs.submit(
+            recipe,
+            name,
+            lambda take: Replacement(take, clip.id, new_frames, item.frames),
+            refused=f"Cannot {verb}",
+            spot=lambda _frames: spot,
+        )
         if job_id is not None:
             self._say(f"{verb.capitalize()}: queued.", job_id)
 
@@ -312,8 +374,18 @@ class ShotActions(QObject):
             return
         prompt = panel.prompt or (item.recipe.prompt if item.recipe else "the shot continues and returns to its start")
         shown = Condition(item.path, media_id=item.id, source_in=clip.source_in, source_out=clip.source_out)
-        recipe = loop_recipe(panel, card, shown, panel.frames, prompt=prompt, width=item.width, height=item.height,
-                             fps=float(item.fps), window_prompts=[], references=[])
+        recipe = loop_recipe(
+            panel,
+            card,
+            shown,
+            panel.frames,
+            prompt=prompt,
+            width=item.width,
+            height=item.height,
+            fps=float(item.fps),
+            window_prompts=[],
+            references=[],
+        )
         new_frames = recipe.frames - 2 * overlap_frames(card)
         self._submit_on_clip(recipe, clip, item, track, f"loop: {prompt[:30]}", new_frames, "loop")
 
@@ -329,9 +401,18 @@ class ShotActions(QObject):
         if card is None:
             return
         shown = Condition(item.path, media_id=item.id, source_in=clip.source_in, source_out=clip.source_out)
-        recipe = restyle_recipe(panel, card, shown, clip.duration,
-                                prompt=panel.prompt or (item.recipe.prompt if item.recipe else ""), width=item.width,
-                                height=item.height, fps=float(item.fps), window_prompts=[], references=[])
+        recipe = restyle_recipe(
+            panel,
+            card,
+            shown,
+            clip.duration,
+            prompt=panel.prompt or (item.recipe.prompt if item.recipe else ""),
+            width=item.width,
+            height=item.height,
+            fps=float(item.fps),
+            window_prompts=[],
+            references=[],
+        )
         dialog = RemixDialog(recipe, self.window)
         dialog.setWindowTitle("Restyle clip")
         if dialog.exec() != RemixDialog.DialogCode.Accepted:

@@ -163,18 +163,31 @@ class ViewerWidget(QWidget):
         self.timecode = QLabel("00:00:00:00")
         self.timecode.setObjectName("timecode")
         style = self.style()
-        self.play_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play / pause (Space)",
-                                        self.toggle_play)
+        self.play_button = self._button(
+            style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play / pause (Space)", self.toggle_play
+        )
         buttons = [
-            self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipBackward), "Go to start (Home)",
-                         lambda: self.seek(0)),
-            self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekBackward), "Previous frame (Left)",
-                         lambda: self.step(-1)),
+            self._button(
+                style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipBackward),
+                "Go to start (Home)",
+                lambda: self.seek(0),
+            ),
+            self._button(
+                style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekBackward),
+                "Previous frame (Left)",
+                lambda: self.step(-1),
+            ),
             self.play_button,
-            self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward), "Next frame (Right)",
-                         lambda: self.step(1)),
-            self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward), "Go to end (End)",
-                         lambda: self.seek(max(0, self.sequence.duration - 1))),
+            self._button(
+                style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward),
+                "Next frame (Right)",
+                lambda: self.step(1),
+            ),
+            self._button(
+                style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward),
+                "Go to end (End)",
+                lambda: self.seek(max(0, self.sequence.duration - 1)),
+            ),
         ]
         transport = QHBoxLayout()
         transport.addWidget(self.timecode)

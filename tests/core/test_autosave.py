@@ -113,7 +113,8 @@ def test_crashed_sessions_lists_only_records_of_ended_processes(tmp_path):
     (sessions / "garbage.json").write_text("][")
     found = autosave.crashed_sessions(sessions)
     assert [(p.name, r["folder"], r["untitled"]) for p, r in found] == [
-        ("crashed.json", str(tmp_path / "B.studio"), True)]
+        ("crashed.json", str(tmp_path / "B.studio"), True)
+    ]
     assert not (sessions / "garbage.json").exists()
     autosave.remove_session(sessions, "crashed")
     assert autosave.crashed_sessions(sessions) == []

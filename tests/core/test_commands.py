@@ -52,12 +52,15 @@ def test_add_media(project: Project) -> None:
     check_undoable(project, AddMedia(MediaItem("new", "media/new.mkv", frames=5)))
 
 
-@pytest.mark.parametrize("command", [
-    MoveClip("a", 40),
-    MoveClip("b", 10),
-    MoveClip("s", 30, "v1"),  # to another video track
-    MoveClip("a", 13, "v2"),  # onto another track, just after its clip
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        MoveClip("a", 40),
+        MoveClip("b", 10),
+        MoveClip("s", 30, "v1"),  # to another video track
+        MoveClip("a", 13, "v2"),  # onto another track, just after its clip
+    ],
+)
 def test_move_clip(project: Project, command: MoveClip) -> None:
     check_undoable(project, command)
 
@@ -67,14 +70,17 @@ def test_move_keeps_the_track_in_order(project: Project) -> None:
     assert [(c.id, c.start) for c in project.sequence.track("v1").clips] == [("b", 20), ("a", 40)]
 
 
-@pytest.mark.parametrize("command", [
-    TrimClip("a", "right", 5),
-    TrimClip("a", "right", 15),  # into the gap, within the media's 30 frames
-    TrimClip("b", "left", 23),  # shorter from the left: start and source in move together
-    TrimClip("b", "left", 15),  # longer from the left, back to the media's first frame
-    TrimClip("s", "left", 0),  # a still holds for any length
-    TrimClip("s", "right", 100),
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        TrimClip("a", "right", 5),
+        TrimClip("a", "right", 15),  # into the gap, within the media's 30 frames
+        TrimClip("b", "left", 23),  # shorter from the left: start and source in move together
+        TrimClip("b", "left", 15),  # longer from the left, back to the media's first frame
+        TrimClip("s", "left", 0),  # a still holds for any length
+        TrimClip("s", "right", 100),
+    ],
+)
 def test_trim_clip(project: Project, command: TrimClip) -> None:
     check_undoable(project, command)
 
@@ -107,24 +113,27 @@ def test_set_sequence_format(project: Project) -> None:
     check_undoable(project, SetSequenceFormat(1280, 720, FrameRate(30000, 1001)))
 
 
-@pytest.mark.parametrize(("command", "reason"), [
-    (AddClip("v1", Clip("c", "nope", 10, 0, 5)), "not in the project"),
-    (AddClip("v1", Clip("c", "m", 10, 5, 5)), "at least one frame"),
-    (AddClip("v1", Clip("c", "m", 5, 0, 10)), "overlap"),
-    (AddClip("v1", Clip("c", "m", -3, 0, 2)), "before the beginning"),
-    (MoveClip("a", 15), "overlap"),
-    (MoveClip("a", -1), "before the beginning"),
-    (MoveClip("a", 0, "a1"), "cannot go on a audio track"),
-    (TrimClip("b", "left", 14), "no frames before its first"),
-    (TrimClip("a", "right", 31), "ends after 30 frames"),
-    (TrimClip("a", "right", 0), "at least one frame"),
-    (TrimClip("a", "left", 10), "at least one frame"),
-    (TrimClip("a", "right", 21), "overlap"),
-    (TrimClip("a", "middle", 3), "unknown edge"),
-    (SplitClip("a", 0, "a2"), "inside the clip"),
-    (SplitClip("a", 10, "a2"), "inside the clip"),
-    (SetSequenceFormat(0, 720, FrameRate(24)), "positive size"),
-])
+@pytest.mark.parametrize(
+    ("command", "reason"),
+    [
+        (AddClip("v1", Clip("c", "nope", 10, 0, 5)), "not in the project"),
+        (AddClip("v1", Clip("c", "m", 10, 5, 5)), "at least one frame"),
+        (AddClip("v1", Clip("c", "m", 5, 0, 10)), "overlap"),
+        (AddClip("v1", Clip("c", "m", -3, 0, 2)), "before the beginning"),
+        (MoveClip("a", 15), "overlap"),
+        (MoveClip("a", -1), "before the beginning"),
+        (MoveClip("a", 0, "a1"), "cannot go on a audio track"),
+        (TrimClip("b", "left", 14), "no frames before its first"),
+        (TrimClip("a", "right", 31), "ends after 30 frames"),
+        (TrimClip("a", "right", 0), "at least one frame"),
+        (TrimClip("a", "left", 10), "at least one frame"),
+        (TrimClip("a", "right", 21), "overlap"),
+        (TrimClip("a", "middle", 3), "unknown edge"),
+        (SplitClip("a", 0, "a2"), "inside the clip"),
+        (SplitClip("a", 10, "a2"), "inside the clip"),
+        (SetSequenceFormat(0, 720, FrameRate(24)), "positive size"),
+    ],
+)
 def test_refused_edits_change_nothing(project: Project, command: Command, reason: str) -> None:
     before = state(project)
     original = copy.deepcopy(project)
@@ -176,10 +185,13 @@ def test_a_video_with_sound_gets_its_sound_on_the_first_free_audio_track(project
     assert len(add_clip_with_sound(seq, "v1", project.media["talk"], 46, 4)) == 1  # no audio track free
 
 
-@pytest.mark.parametrize("item", [
-    MediaItem("quiet", "media/quiet.mkv", frames=12),
-    MediaItem("still", "media/still.png", MediaKind.IMAGE, frames=1, has_audio=True),
-])
+@pytest.mark.parametrize(
+    "item",
+    [
+        MediaItem("quiet", "media/quiet.mkv", frames=12),
+        MediaItem("still", "media/still.png", MediaKind.IMAGE, frames=1, has_audio=True),
+    ],
+)
 def test_a_clip_without_sound_is_the_picture_alone(project: Project, item: MediaItem) -> None:
     project.media[item.id] = item
     assert [c.track_id for c in add_clip_with_sound(project.sequence, "v1", item, 40, 12)] == ["v1"]

@@ -13,8 +13,15 @@ from studio.core.recipe import Mode, Recipe
 
 
 def job(job_id: str = "j1") -> SavedJob:
-    return SavedJob(job_id, "a kite", Recipe(Mode.TEXT_TO_VIDEO, "tiny", "a kite"), "media/j1.mkv", "queued",
-                    {"track_id": "v1"}, {"track_id": "v1", "start": 0, "frames": 24, "label": "a kite"})
+    return SavedJob(
+        job_id,
+        "a kite",
+        Recipe(Mode.TEXT_TO_VIDEO, "tiny", "a kite"),
+        "media/j1.mkv",
+        "queued",
+        {"track_id": "v1"},
+        {"track_id": "v1", "start": 0, "frames": 24, "label": "a kite"},
+    )
 
 
 @pytest.mark.parametrize("content", [b'{"jobs": [{"job_id": "j1", "rec', b"\xff\xfe", b"[]", b'{"jobs": 3}'])
@@ -43,14 +50,20 @@ def test_what_another_version_wrote_is_kept_when_the_queue_is_rewritten(tmp_path
     mine = job().to_dict()
     mine["priority"] = 7  # a field of a newer studio
     mine["recipe"]["lora"] = {"name": "style", "scale": 0.8}
-    future = {"job_id": "j2", "recipe": {"mode": "text_to_audio", "model": "x", "prompt": "rain"},
-              "output": "media/j2.wav", "state": "queued"}
+    future = {
+        "job_id": "j2",
+        "recipe": {"mode": "text_to_audio", "model": "x", "prompt": "rain"},
+        "output": "media/j2.wav",
+        "state": "queued",
+    }
     (tmp_path / JOBS_FILE).write_text(json.dumps({"format": 3, "jobs": [mine, future]}))
 
     jobs, warning = load_jobs(tmp_path)
     assert [j.job_id for j in jobs] == ["j1"]
-    assert warning == f"1 saved job in {tmp_path / JOBS_FILE} is from another version of the studio or damaged; " \
-                      "kept in the file, not shown here."
+    assert (
+        warning == f"1 saved job in {tmp_path / JOBS_FILE} is from another version of the studio or damaged; "
+        "kept in the file, not shown here."
+    )
     save_jobs(tmp_path, jobs)  # as the editor does after opening
     data = json.loads((tmp_path / JOBS_FILE).read_text())
     assert data["format"] == 3

@@ -31,8 +31,17 @@ def take(project: Project, take_id: str, frames: int, fps: float = 24.0, sound: 
     recipe = Recipe(Mode.TEXT_TO_VIDEO, "tiny", f"the take {take_id}", frames=frames)
     seq = project.sequence
     project.folder = project.folder or Path("/films/t.studio")
-    return take_item(take_id, project, project.folder / "media" / f"{take_id}.mkv", recipe, width=seq.width,
-                     height=seq.height, fps=fps, frames=frames, has_audio=sound)
+    return take_item(
+        take_id,
+        project,
+        project.folder / "media" / f"{take_id}.mkv",
+        recipe,
+        width=seq.width,
+        height=seq.height,
+        fps=fps,
+        frames=frames,
+        has_audio=sound,
+    )
 
 
 def push(project: Project, commands) -> None:
@@ -66,8 +75,9 @@ def test_a_new_shot_whose_place_was_filled_lands_after_everything_on_the_track_a
 
 
 def test_without_a_placeholder_it_lands_at_the_playhead_and_on_the_default_track_when_its_own_is_gone(project):
-    landed = land(NewShot("t", track_id="deleted"), take(project, "t", 9), project, spot=None, playhead=60,
-                  default_track="v2")
+    landed = land(
+        NewShot("t", track_id="deleted"), take(project, "t", 9), project, spot=None, playhead=60, default_track="v2"
+    )
     push(project, landed.commands)
     track, new = project.sequence.find_clip(landed.select)
     assert (track.id, new.start) == ("v2", 60)
@@ -88,20 +98,28 @@ def test_the_first_shot_of_an_empty_sequence_sets_its_format_and_a_take_with_sou
 
 def test_a_take_of_another_rate_lasts_its_time_in_the_sequences_frames(project):
     project.sequence.fps = FrameRate.parse(24)
-    landed = land(NewShot("t"), take(project, "t", 24, fps=12.0), project, spot=Spot("v1", 40, 24, "x"),
-                  default_track="v1")
+    landed = land(
+        NewShot("t"), take(project, "t", 24, fps=12.0), project, spot=Spot("v1", 40, 24, "x"), default_track="v1"
+    )
     push(project, landed.commands)
     assert clip(project, landed.select).duration == conformed_length(24, FrameRate.parse(12), FrameRate.parse(24)) > 24
 
 
 def test_variations_make_one_clip_and_the_later_takes_join_it_without_showing(project):
-    first = land(NewShot("t1", group="g"), take(project, "t1", 9), project, spot=Spot("v1", 40, 9, "x"),
-                 default_track="v1")
+    first = land(
+        NewShot("t1", group="g"), take(project, "t1", 9), project, spot=Spot("v1", 40, 9, "x"), default_track="v1"
+    )
     push(project, first.commands)
     group, clip_id = first.group_clip
     assert group == "g"
-    second = land(NewShot("t2", group="g"), take(project, "t2", 9), project, spot=None,
-                  default_track="v1", groups={group: clip_id})
+    second = land(
+        NewShot("t2", group="g"),
+        take(project, "t2", 9),
+        project,
+        spot=None,
+        default_track="v1",
+        groups={group: clip_id},
+    )
     assert [type(c) for c in second.commands] == [AddMedia, AddTake]
     push(project, second.commands)
     assert clip(project, clip_id).takes == ["t1", "t2"] and clip(project, clip_id).media_id == "t1"
@@ -118,13 +136,13 @@ def test_a_remix_is_shown_when_its_clip_still_shows_the_take_it_came_from(projec
 
 
 def test_a_remix_of_a_clip_that_switched_takes_meanwhile_only_joins_its_takes(project):
-    landed = land(Remix("r", "a", from_media="another"), take(project, "r", 10), project, spot=None,
-                  default_track="v1")
+    landed = land(Remix("r", "a", from_media="another"), take(project, "r", 10), project, spot=None, default_track="v1")
     assert [type(c) for c in landed.commands] == [AddMedia, AddTake]
 
 
-@pytest.mark.parametrize("landing", [Remix("r", "gone", "m"), Extension("r", "gone", "right", 4, 30),
-                                     Replacement("r", "gone", 0, 30)])
+@pytest.mark.parametrize(
+    "landing", [Remix("r", "gone", "m"), Extension("r", "gone", "right", 4, 30), Replacement("r", "gone", 0, 30)]
+)
 def test_a_take_whose_clip_was_deleted_stays_in_the_bin(project, landing):
     landed = land(landing, take(project, "r", 10), project, spot=None, default_track="v1")
     assert [type(c) for c in landed.commands] == [AddMedia]
@@ -133,8 +151,7 @@ def test_a_take_whose_clip_was_deleted_stays_in_the_bin(project, landing):
 def test_an_extension_forward_keeps_the_clips_frames_and_reaches_as_far_as_it_was_dragged(project):
     project.sequence.track("v2").clips.append(Clip("x", "m", 40, 0, 30))  # the whole 30-frame take
     # dragged 12 frames past the media's end; the model made 17 new frames (its frame rule)
-    landed = land(Extension("e", "x", "right", 12, 30), take(project, "e", 47), project, spot=None,
-                  default_track="v1")
+    landed = land(Extension("e", "x", "right", 12, 30), take(project, "e", 47), project, spot=None, default_track="v1")
     assert [type(c) for c in landed.commands] == [AddMedia, UseTake]
     push(project, landed.commands)
     extended = clip(project, "x")
@@ -144,8 +161,7 @@ def test_an_extension_forward_keeps_the_clips_frames_and_reaches_as_far_as_it_wa
 
 def test_an_extension_backward_moves_the_clips_frames_into_the_take_by_what_was_made(project):
     project.sequence.track("v2").clips.append(Clip("x", "m", 40, 0, 30))
-    landed = land(Extension("e", "x", "left", 12, 30), take(project, "e", 47), project, spot=None,
-                  default_track="v1")
+    landed = land(Extension("e", "x", "left", 12, 30), take(project, "e", 47), project, spot=None, default_track="v1")
     push(project, landed.commands)
     extended = clip(project, "x")
     # 17 new frames come first in the take: the old frame 0 is now frame 17; 12 of the new ones show
@@ -155,8 +171,7 @@ def test_an_extension_backward_moves_the_clips_frames_into_the_take_by_what_was_
 
 def test_an_extension_backward_of_a_trimmed_clip_counts_from_where_its_media_starts(project):
     project.sequence.track("v2").clips.append(Clip("x", "m", 40, 4, 20))  # frames 4..20 shown at 40
-    landed = land(Extension("e", "x", "left", 6, 30), take(project, "e", 39), project, spot=None,
-                  default_track="v1")
+    landed = land(Extension("e", "x", "left", 6, 30), take(project, "e", 39), project, spot=None, default_track="v1")
     push(project, landed.commands)
     extended = clip(project, "x")
     # the media started at 36; dragged 6 past it: starts at 30, showing 3 of the 9 new frames first
@@ -173,8 +188,9 @@ def test_a_replacement_the_clip_shows_all_of_the_new_take(project):
 
 
 def test_a_continuation_starts_one_frame_in_right_after_the_clip(project):
-    landed = land(Continuation("c", "v1", 30), take(project, "c", 9), project, spot=Spot("v1", 30, 8, "x"),
-                  default_track="v2")
+    landed = land(
+        Continuation("c", "v1", 30), take(project, "c", 9), project, spot=Spot("v1", 30, 8, "x"), default_track="v2"
+    )
     push(project, landed.commands)
     track, new = project.sequence.find_clip(landed.select)
     assert (track.id, new.start, new.source_in, new.source_out, new.duration) == ("v1", 30, 1, 9, 8)
@@ -195,11 +211,18 @@ def test_free_start_minds_clips_and_shots_on_their_way(project):
     assert free_start(v1, 40, 5, [Spot("v2", 42, 5, "x")]) == 40
 
 
-@pytest.mark.parametrize("landing", [
-    NewShot("t"), NewShot("t", track_id="v1", group="g"), Remix("t", "a", "m"),
-    Extension("t", "a", "left", 5, 30), Extension("t", "a", "right", 5, 30), Replacement("t", "a", 8, 30),
-    Continuation("t", "v1", 30),
-])
+@pytest.mark.parametrize(
+    "landing",
+    [
+        NewShot("t"),
+        NewShot("t", track_id="v1", group="g"),
+        Remix("t", "a", "m"),
+        Extension("t", "a", "left", 5, 30),
+        Extension("t", "a", "right", 5, 30),
+        Replacement("t", "a", 8, 30),
+        Continuation("t", "v1", 30),
+    ],
+)
 def test_every_landing_is_kept_in_jobs_json_as_earlier_studios_wrote_it(landing):
     saved = landing_to_dict(landing)
     assert set(saved) == {"take_id", "extension", "track_id", "clip_id", "from_media", "group", "start"}
@@ -207,14 +230,23 @@ def test_every_landing_is_kept_in_jobs_json_as_earlier_studios_wrote_it(landing)
 
 
 def test_landings_written_by_earlier_studios_read_back():
-    written = {"take_id": "t", "extension": {"clip_id": "a", "edge": "whole", "frames": 0, "old_frames": 9},
-               "track_id": None, "clip_id": None, "from_media": None, "group": None, "start": None}
+    written = {
+        "take_id": "t",
+        "extension": {"clip_id": "a", "edge": "whole", "frames": 0, "old_frames": 9},
+        "track_id": None,
+        "clip_id": None,
+        "from_media": None,
+        "group": None,
+        "start": None,
+    }
     assert landing_from_dict(written) == Replacement("t", "a", 0, 9)
     assert landing_from_dict({"take_id": "t"}) == NewShot("t")
 
 
-@pytest.mark.parametrize("landing", [{"take_id": "t", "layer": 3}, {"track_id": "v1"},
-                                     {"take_id": "t", "extension": {"clip_id": "a", "edge": "left"}}])
+@pytest.mark.parametrize(
+    "landing",
+    [{"take_id": "t", "layer": 3}, {"track_id": "v1"}, {"take_id": "t", "extension": {"clip_id": "a", "edge": "left"}}],
+)
 def test_a_landing_of_another_version_is_refused_with_type_error(landing):
     with pytest.raises(TypeError):
         landing_from_dict(landing)

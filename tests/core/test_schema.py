@@ -16,8 +16,9 @@ from studio.core.store import ProjectError
 
 def saved(tmp_path: Path) -> Path:
     project = store.create(tmp_path / "Film")
-    project.media["take"] = MediaItem("take", "media/take.mkv", frames=48,
-                                      recipe=Recipe(Mode.TEXT_TO_VIDEO, "tiny", "a boat"))
+    project.media["take"] = MediaItem(
+        "take", "media/take.mkv", frames=48, recipe=Recipe(Mode.TEXT_TO_VIDEO, "tiny", "a boat")
+    )
     project.sequence.tracks[0].clips.append(Clip("c", "take", 0, 0, 24))
     store.save(project)
     return project.folder
@@ -42,24 +43,34 @@ def setter(path: str, value):
             node[int(last)] = value
         else:
             node[last] = value
+
     return change
 
 
 BAD = [
-    ("sequences.0.fps", "__INFINITY__",
-     "sequences[0].fps: must be a positive finite frame rate (0.01 to 1000), got Infinity"),
+    (
+        "sequences.0.fps",
+        "__INFINITY__",
+        "sequences[0].fps: must be a positive finite frame rate (0.01 to 1000), got Infinity",
+    ),
     ("media.0.fps", "nonsense", 'media[0].fps: must be a positive finite frame rate (0.01 to 1000), got "nonsense"'),
     ("media.0.fps", "24/0", 'media[0].fps: must be a positive finite frame rate (0.01 to 1000), got "24/0"'),
     ("media.0.fps", "1e-300", 'media[0].fps: must be a positive finite frame rate (0.01 to 1000), got "1e-300"'),
     ("media.0.recipe.fps", "24", 'media[0].recipe.fps: must be a number from 0.01 to 1000, got "24"'),
     ("media.0.recipe", "a string", 'media[0].recipe: must be an object, got "a string"'),
-    ("sequences.0.tracks.0.clips.0.start", "__HUGE__",
-     "sequences[0].tracks[0].clips[0].start: must be a whole number from 0 to 2147483647, got a 5000-digit number"),
+    (
+        "sequences.0.tracks.0.clips.0.start",
+        "__HUGE__",
+        "sequences[0].tracks[0].clips[0].start: must be a whole number from 0 to 2147483647, got a 5000-digit number",
+    ),
     ("media.0.path", None, "media[0].path: must be non-empty text, got null"),
     ("media.0.path", 5, "media[0].path: must be non-empty text, got 5"),
     ("sequences.0.width", 0, "sequences[0].width: must be a whole number from 1 to 16384, got 0"),
-    ("sequences.0.tracks.0.clips.0.source_out", 0,
-     "sequences[0].tracks[0].clips[0].source_out: must be a whole number from 1 to 2147483647, got 0"),
+    (
+        "sequences.0.tracks.0.clips.0.source_out",
+        0,
+        "sequences[0].tracks[0].clips[0].source_out: must be a whole number from 1 to 2147483647, got 0",
+    ),
     ("sequences.0.tracks.0.locked", "yes", 'sequences[0].tracks[0].locked: must be true or false, got "yes"'),
     ("media.0.recipe.seed", -1, "media[0].recipe.seed: must be a whole number from 0 to"),
     ("name", ["not", "a", "name"], "name: must be text, got a list"),
@@ -86,10 +97,14 @@ def test_duplicate_ids_are_refused_naming_the_id(tmp_path: Path) -> None:
         store.load(folder)
 
     folder = saved(tmp_path / "clips")
-    edited(folder, lambda d: d["sequences"][0]["tracks"][1]["clips"].append(
-        {**d["sequences"][0]["tracks"][0]["clips"][0]}))
-    with pytest.raises(ProjectError, match=r'clips\[0\]\.id: the clip id "c" is also used by '
-                                           r'sequences\[0\]\.tracks\[0\]\.clips\[0\]'):
+    edited(
+        folder, lambda d: d["sequences"][0]["tracks"][1]["clips"].append({**d["sequences"][0]["tracks"][0]["clips"][0]})
+    )
+    with pytest.raises(
+        ProjectError,
+        match=r'clips\[0\]\.id: the clip id "c" is also used by '
+        r"sequences\[0\]\.tracks\[0\]\.clips\[0\]",
+    ):
         store.load(folder)
 
 

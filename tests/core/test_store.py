@@ -17,17 +17,34 @@ from studio.core.timebase import FrameRate
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Every file under a folder with its bytes and modification time."""
-    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def filled(folder: Path) -> Project:
     project = store.create(folder / "Film")
     (project.folder / "media" / "take.mkv").write_bytes(b"frames")
-    recipe = Recipe(Mode.IMAGE_TO_VIDEO, "ltx-tiny", "a lighthouse", seed=42, fps=30000 / 1001,
-                    conditions=[Condition("media/still.png", 0, "still")])
-    project.media["take"] = MediaItem("take", "media/take.mkv", fps=FrameRate(30000, 1001), frames=97,
-                                      width=768, height=512, recipe=recipe, name="Lighthouse")
+    recipe = Recipe(
+        Mode.IMAGE_TO_VIDEO,
+        "ltx-tiny",
+        "a lighthouse",
+        seed=42,
+        fps=30000 / 1001,
+        conditions=[Condition("media/still.png", 0, "still")],
+    )
+    project.media["take"] = MediaItem(
+        "take",
+        "media/take.mkv",
+        fps=FrameRate(30000, 1001),
+        frames=97,
+        width=768,
+        height=512,
+        recipe=recipe,
+        name="Lighthouse",
+    )
     project.sequence.fps = FrameRate(30000, 1001)
     project.sequence.tracks[0].clips.append(Clip("c", "take", 12, 3, 50))
     store.save(project)
@@ -56,8 +73,9 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("failing", ["os.replace", "os.fsync"])
-def test_interrupted_save_keeps_the_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  failing: str) -> None:
+def test_interrupted_save_keeps_the_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
     project = filled(tmp_path)
     before = (project.folder / "project.json").read_bytes()
     project.sequence.tracks[0].clips.clear()
@@ -74,19 +92,22 @@ def test_interrupted_save_keeps_the_previous_file(tmp_path: Path, monkeypatch: p
     assert store.load(project.folder).sequence.tracks[0].clips[0].id == "c"
 
 
-@pytest.mark.parametrize(("content", "reason"), [
-    (b"{ not json", "not valid JSON"),
-    (b"\xff\xfe\x00garbage", "not valid JSON"),
-    (b"[1, 2]", "not a studio project"),
-    (b'{"name": "x"}', "no schema version"),
-    (b'{"schema": "one"}', "invalid schema version"),
-    (b'{"schema": 0}', "invalid schema version"),
-    (b'{"schema": 99, "name": "from the future"}', "newer studio"),
-    (b'{"schema": 1, "media": [{"path": "x"}]}', "damaged"),
-    (b'{"schema": 1, "sequences": [{"id": "s", "fps": "0/1"}]}', "damaged"),
-    (b'{"schema": 1, "sequences": ["not a sequence"]}', "damaged"),
-    (b'{"schema": 1, "media": 5}', "damaged"),
-])
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"{ not json", "not valid JSON"),
+        (b"\xff\xfe\x00garbage", "not valid JSON"),
+        (b"[1, 2]", "not a studio project"),
+        (b'{"name": "x"}', "no schema version"),
+        (b'{"schema": "one"}', "invalid schema version"),
+        (b'{"schema": 0}', "invalid schema version"),
+        (b'{"schema": 99, "name": "from the future"}', "newer studio"),
+        (b'{"schema": 1, "media": [{"path": "x"}]}', "damaged"),
+        (b'{"schema": 1, "sequences": [{"id": "s", "fps": "0/1"}]}', "damaged"),
+        (b'{"schema": 1, "sequences": ["not a sequence"]}', "damaged"),
+        (b'{"schema": 1, "media": 5}', "damaged"),
+    ],
+)
 def test_bad_files_are_refused_and_left_alone(tmp_path: Path, content: bytes, reason: str) -> None:
     project = filled(tmp_path)
     (project.folder / "project.json").write_bytes(content)
@@ -194,8 +215,9 @@ def test_purge_never_offers_files_outside_the_project(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("failing", ["shutil.copy2", "os.replace"])
-def test_a_failed_save_as_leaves_the_project_where_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                          failing: str) -> None:
+def test_a_failed_save_as_leaves_the_project_where_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
     project = filled(tmp_path)
     original = project.folder
 

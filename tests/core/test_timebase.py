@@ -7,19 +7,22 @@ import pytest
 from studio.core.timebase import FrameRate
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (24, FrameRate(24)),
-    ("24", FrameRate(24)),
-    ("25/1", FrameRate(25)),
-    ("30000/1001", FrameRate(30000, 1001)),
-    (23.976, FrameRate(24000, 1001)),
-    ("29.97", FrameRate(30000, 1001)),
-    (59.94, FrameRate(60000, 1001)),
-    (12.5, FrameRate(25, 2)),
-    (Fraction(48, 2), FrameRate(24)),
-    ("48/2", FrameRate(24)),
-    (FrameRate(30), FrameRate(30)),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (24, FrameRate(24)),
+        ("24", FrameRate(24)),
+        ("25/1", FrameRate(25)),
+        ("30000/1001", FrameRate(30000, 1001)),
+        (23.976, FrameRate(24000, 1001)),
+        ("29.97", FrameRate(30000, 1001)),
+        (59.94, FrameRate(60000, 1001)),
+        (12.5, FrameRate(25, 2)),
+        (Fraction(48, 2), FrameRate(24)),
+        ("48/2", FrameRate(24)),
+        (FrameRate(30), FrameRate(30)),
+    ],
+)
 def test_parse(value: object, expected: FrameRate) -> None:
     rate = FrameRate.parse(value)
     assert rate == expected
@@ -53,14 +56,17 @@ def test_seconds_and_frames() -> None:
     assert FrameRate(24).frames(1.5) == 36
 
 
-@pytest.mark.parametrize(("rate", "frame", "code"), [
-    (FrameRate(24), 0, "00:00:00:00"),
-    (FrameRate(24), 23, "00:00:00:23"),
-    (FrameRate(24), 24, "00:00:01:00"),
-    (FrameRate(24), 24 * 3661 + 5, "01:01:01:05"),
-    (FrameRate(25), -26, "-00:00:01:01"),
-    (FrameRate(30000, 1001), 30 * 60, "00:01:00:00"),  # non-drop-frame: counts at nominal 30
-    (FrameRate(1, 2), 3, "00:00:03:00"),  # slower than one frame a second
-])
+@pytest.mark.parametrize(
+    ("rate", "frame", "code"),
+    [
+        (FrameRate(24), 0, "00:00:00:00"),
+        (FrameRate(24), 23, "00:00:00:23"),
+        (FrameRate(24), 24, "00:00:01:00"),
+        (FrameRate(24), 24 * 3661 + 5, "01:01:01:05"),
+        (FrameRate(25), -26, "-00:00:01:01"),
+        (FrameRate(30000, 1001), 30 * 60, "00:01:00:00"),  # non-drop-frame: counts at nominal 30
+        (FrameRate(1, 2), 3, "00:00:03:00"),  # slower than one frame a second
+    ],
+)
 def test_timecode(rate: FrameRate, frame: int, code: str) -> None:
     assert rate.timecode(frame) == code

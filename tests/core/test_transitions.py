@@ -74,12 +74,15 @@ def test_a_new_transition_on_a_cut_replaces_the_old_one(cut: Project) -> None:
     assert [t.id for t in track.transitions] == ["x"]
 
 
-@pytest.mark.parametrize(("left", "right", "frames", "message"), [
-    ("a", "b", 0, "at least one frame"),
-    ("a", "b", 21, "at most 20 frames"),
-    ("a", "b", 22, "at most 20 frames"),
-    ("a", "s", 4, "touch"),
-])
+@pytest.mark.parametrize(
+    ("left", "right", "frames", "message"),
+    [
+        ("a", "b", 0, "at least one frame"),
+        ("a", "b", 21, "at most 20 frames"),
+        ("a", "b", 22, "at most 20 frames"),
+        ("a", "s", 4, "touch"),
+    ],
+)
 def test_refused_transitions_change_nothing(cut: Project, left: str, right: str, frames: int, message: str) -> None:
     before = state(cut)
     with pytest.raises(EditError, match=message):
@@ -117,8 +120,10 @@ def test_fit_retime_and_fades_undo_redo(project: Project) -> None:
     assert (clip.fit, clip.retime, clip.fade_in, clip.fade_out) == ("fill", "flow", 3, 4)
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"fit": "zoom"}, "unknown fit"), ({"retime": "blend"}, "unknown retime"), ({"fade_in": 11}, "does not fit")])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"fit": "zoom"}, "unknown fit"), ({"retime": "blend"}, "unknown retime"), ({"fade_in": 11}, "does not fit")],
+)
 def test_refused_clip_changes(project: Project, change: dict, message: str) -> None:
     with pytest.raises(EditError, match=message):
         EditClip("a", **change).apply(project)
@@ -143,8 +148,19 @@ def test_the_new_fields_round_trip_and_old_files_load(cut: Project, tmp_path) ->
     data = json.loads((tmp_path / "p.studio" / "project.json").read_text())
     assert data["schema"] == 2
     # A version 1 file (no such fields) opens with the defaults: fit, nearest frames, no fades.
-    old = {"schema": 1, "name": "old", "media": [], "sequences": [{"id": "s", "tracks": [{"id": "v", "clips": [
-        {"id": "c", "media_id": "m", "start": 0, "source_in": 0, "source_out": 5}]}]}]}
+    old = {
+        "schema": 1,
+        "name": "old",
+        "media": [],
+        "sequences": [
+            {
+                "id": "s",
+                "tracks": [
+                    {"id": "v", "clips": [{"id": "c", "media_id": "m", "start": 0, "source_in": 0, "source_out": 5}]}
+                ],
+            }
+        ],
+    }
     clip = store.from_json(old, None).sequence.tracks[0].clips[0]
     assert (clip.fit, clip.retime, clip.fade_in, clip.fade_out) == ("fit", "frames", 0, 0)
     assert "fit" not in Clip("c", "m", 0, 0, 5).to_dict()  # defaults are not written

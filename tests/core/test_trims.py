@@ -76,8 +76,9 @@ def test_slip_shows_other_frames_in_the_same_place(project):
         SlipClip("b", -13).apply(project)
 
 
-@pytest.mark.parametrize("command", [ClearRange("v1", 0, 5), RippleDelete("v1", 0, 5), RippleTrim("a", "right", 5),
-                                     SlipClip("a", 1)])
+@pytest.mark.parametrize(
+    "command", [ClearRange("v1", 0, 5), RippleDelete("v1", 0, 5), RippleTrim("a", "right", 5), SlipClip("a", 1)]
+)
 def test_locked_tracks_refuse_them(project, command):
     EditTrack("v1", locked=True).apply(project)
     with pytest.raises(EditError, match="locked"):

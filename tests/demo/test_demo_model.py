@@ -45,7 +45,6 @@ def failed(rows: list[dict], *keys: str) -> list[dict]:
     return [r for r in rows if not all(r[k] for k in keys)]
 
 
-
 def test_text_to_video_gets_the_background_of_prompts_it_never_saw(demo):
     rows = shots(demo, quality.text_to_video, 1, held=True)
     assert not failed(rows, "background"), rows

@@ -18,8 +18,16 @@ from studio.core.recipe import Mode
 from studio.demo import quality, world
 from studio.media.takes import read_frames
 
-CARD = SimpleNamespace(id="demo", default_width=128, default_height=128, default_frames=25, default_steps=2,
-                       default_guidance=3.0, frame_step=8, max_frames=25)
+CARD = SimpleNamespace(
+    id="demo",
+    default_width=128,
+    default_height=128,
+    default_frames=25,
+    default_steps=2,
+    default_guidance=3.0,
+    frame_step=8,
+    max_frames=25,
+)
 K = CARD.frame_step + 1
 SCENE = world.Scene("blue", "yellow", "circle", "right", world.SPEEDS[""], (0.3, 0.45))
 
@@ -31,8 +39,9 @@ def oracle(scene: world.Scene, mistake: str | None = None):
         n, mode = recipe.frames, recipe.mode
         if mode in (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO, Mode.KEYFRAMES):
             if mistake == "wrong shape":
-                return world.render(world.Scene(scene.background, scene.colour, "square", scene.motion,
-                                                scene.speed, scene.start), n)
+                return world.render(
+                    world.Scene(scene.background, scene.colour, "square", scene.motion, scene.speed, scene.start), n
+                )
             if mistake == "ignores the stills":
                 return world.render(scene.later(8), n)
             return world.render(scene, n)
@@ -47,24 +56,37 @@ def oracle(scene: world.Scene, mistake: str | None = None):
             return np.concatenate([world.render(scene, n - K, first=16 - (n - K)), clip])
         if mode is Mode.CONNECT:
             if mistake == "never reaches b":
-                return world.render(world.Scene(scene.background, scene.colour, scene.shape, "still", 0.0,
-                                                scene.centre(25)), n - 2 * K)
+                return world.render(
+                    world.Scene(scene.background, scene.colour, scene.shape, "still", 0.0, scene.centre(25)), n - 2 * K
+                )
             return world.render(scene, n - 2 * K, first=25)
         if mode is Mode.LOOP:
             clip = read_frames(recipe.conditions[0].path)
             end, start = np.array(scene.centre(24)), np.array(scene.centre(0))
             if mistake == "runs on":
                 return np.concatenate([clip, world.render(scene, n - 2 * K, first=25)])
-            bridge = [world.render(world.Scene(scene.background, scene.colour, scene.shape, "still", 0.0,
-                                               tuple(end + (start - end) * (i + 1) / 8)), 1)[0]
-                      for i in range(n - 2 * K)]
+            bridge = [
+                world.render(
+                    world.Scene(
+                        scene.background,
+                        scene.colour,
+                        scene.shape,
+                        "still",
+                        0.0,
+                        tuple(end + (start - end) * (i + 1) / 8),
+                    ),
+                    1,
+                )[0]
+                for i in range(n - 2 * K)
+            ]
             return np.concatenate([clip, np.stack(bridge)])
         if mode is Mode.VIDEO_TO_VIDEO:
             colour = re.search(r"(\w+) " + scene.shape, recipe.prompt).group(1)
             if mistake == "keeps the colour":
                 colour = scene.colour
-            return world.render(world.Scene(scene.background, colour, scene.shape, scene.motion, scene.speed,
-                                            scene.start), n)
+            return world.render(
+                world.Scene(scene.background, colour, scene.shape, scene.motion, scene.speed, scene.start), n
+            )
         raise AssertionError(mode)
 
     return generate
@@ -80,15 +102,18 @@ def oracle_long(scene: world.Scene, mistake: str | None = None):
     return generate_long
 
 
-@pytest.mark.parametrize("measure, mistake, keys", [
-    (quality.text_to_video, "wrong shape", ("background", "colour", "shape", "motion")),
-    (quality.image_to_video, "ignores the stills", ("first_frame", "motion")),
-    (quality.keyframes, "ignores the stills", ("placed",)),
-    (quality.extend, "turns back", ("kept_exactly", "direction", "speed", "no_jump")),
-    (quality.connect, "never reaches b", ("from_a", "to_b")),
-    (quality.loop, "runs on", ("kept_exactly", "wraps")),
-    (quality.video_to_video, "keeps the colour", ("motion_kept", "colour_changed")),
-])
+@pytest.mark.parametrize(
+    "measure, mistake, keys",
+    [
+        (quality.text_to_video, "wrong shape", ("background", "colour", "shape", "motion")),
+        (quality.image_to_video, "ignores the stills", ("first_frame", "motion")),
+        (quality.keyframes, "ignores the stills", ("placed",)),
+        (quality.extend, "turns back", ("kept_exactly", "direction", "speed", "no_jump")),
+        (quality.connect, "never reaches b", ("from_a", "to_b")),
+        (quality.loop, "runs on", ("kept_exactly", "wraps")),
+        (quality.video_to_video, "keeps the colour", ("motion_kept", "colour_changed")),
+    ],
+)
 def test_a_measure_passes_the_right_shot_and_fails_the_mistake(measure, mistake, keys):
     right = measure(oracle(SCENE), None, CARD, SCENE, seed=1)
     assert all(right[k] for k in keys), right

@@ -23,19 +23,37 @@ def test_training_resumes_where_it_stopped_and_saves_a_model_the_loader_runs(tmp
     out = train.train(work, vae_steps=2, text_steps=2, transformer_steps=2, **TOY)
     rows = list(csv.DictReader((work / "training-log.csv").open()))
     assert [(r["stage"], r["step"]) for r in rows if "probe" not in r["stage"]] == [
-        ("vae", "0"), ("vae", "1"), ("text", "0"), ("text", "1"), ("transformer", "0"), ("transformer", "1")]
+        ("vae", "0"),
+        ("vae", "1"),
+        ("text", "0"),
+        ("text", "1"),
+        ("transformer", "0"),
+        ("transformer", "1"),
+    ]
 
     train.train(work, vae_steps=3, text_steps=3, transformer_steps=3, **TOY)  # one more step a stage
     rows = list(csv.DictReader((work / "training-log.csv").open()))
     assert [(r["stage"], r["step"]) for r in rows if "probe" not in r["stage"]][6:] == [
-        ("vae", "2"), ("text", "2"), ("transformer", "2")]
+        ("vae", "2"),
+        ("text", "2"),
+        ("transformer", "2"),
+    ]
 
     check_folder(out)
     assert not list(out.rglob("*.bin")) and list(out.rglob("*.safetensors"))
     card = folder_card(out)
     pipe = load_pipeline(out, card, pick_device("cpu"))
-    recipe = Recipe(mode=Mode.TEXT_TO_VIDEO, model=str(out), prompt="a red circle moves left on a blue background",
-                    width=128, height=128, frames=9, steps=2, guidance=3.0, seed=1)
+    recipe = Recipe(
+        mode=Mode.TEXT_TO_VIDEO,
+        model=str(out),
+        prompt="a red circle moves left on a blue background",
+        width=128,
+        height=128,
+        frames=9,
+        steps=2,
+        guidance=3.0,
+        seed=1,
+    )
     frames = ltx.generate(pipe, recipe, card)
     assert frames.shape == (9, 128, 128, 3) and np.ptp(frames) > 0
 

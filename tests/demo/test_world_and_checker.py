@@ -41,7 +41,11 @@ def test_the_checker_reads_back_what_the_world_drew():
         frames = world.render(scene, 25)
         reading = checker.read(frames)
         assert (reading.background, reading.colour, reading.shape, reading.motion) == (
-            scene.background, scene.colour, scene.shape, scene.motion), scene
+            scene.background,
+            scene.colour,
+            scene.shape,
+            scene.motion,
+        ), scene
         for i in (0, 12, 24):
             x, y = scene.centre(i)
             if 0.25 < x < 0.75 and 0.25 < y < 0.75:  # wholly inside: a cut shape's centre is pulled in

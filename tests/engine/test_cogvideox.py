@@ -106,7 +106,11 @@ def remake_recipe(recipe: Recipe, clip_path: Path, strength: float, steps: int =
 def test_the_shipped_cards_say_what_each_model_makes():
     cards = {c.id: c for c in load_cards().values() if c.family == "cogvideox"}
     assert set(cards) == {
-        "cogvideox-2b", "cogvideox-5b", "cogvideox-5b-i2v", "cogvideox-1.5-5b", "cogvideox-1.5-5b-i2v"
+        "cogvideox-2b",
+        "cogvideox-5b",
+        "cogvideox-5b-i2v",
+        "cogvideox-1.5-5b",
+        "cogvideox-1.5-5b-i2v",
     }
     for card in cards.values():
         assert card.repo.startswith("THUDM/") and (card.default_steps, card.default_guidance) == (50, 6.0)
@@ -398,8 +402,16 @@ def test_the_shipped_cards_call_each_model_as_its_authors_do():
         assert cards[card_id].dtypes == {"default": "bfloat16"}, card_id
     assert "use_dynamic_cfg" not in cards["cogvideox-2b"].call
     assert cards["cogvideox-2b"].dtypes == {"default": "float16"}  # the 2B's model card: FP16 recommended
-    recipe = Recipe(mode=Mode.TEXT_TO_VIDEO, model="cogvideox-5b", prompt="a fox", width=720, height=480, frames=49,
-                    steps=50, guidance=6.0)
+    recipe = Recipe(
+        mode=Mode.TEXT_TO_VIDEO,
+        model="cogvideox-5b",
+        prompt="a fox",
+        width=720,
+        height=480,
+        frames=49,
+        steps=50,
+        guidance=6.0,
+    )
     assert call_arguments(recipe, cards["cogvideox-5b"])["use_dynamic_cfg"] is True
     small = dataclasses.replace(recipe, model="cogvideox-2b")
     assert "use_dynamic_cfg" not in call_arguments(small, cards["cogvideox-2b"])

@@ -38,11 +38,17 @@ def test_the_expander_is_found_where_the_user_put_it(tiny_expander, tmp_path, mo
 
 
 def test_the_editors_way_in_is_a_process_of_its_own(tiny_expander):
-    result = subprocess.run([sys.executable, "-m", "studio.engine.runtime.expand", str(tiny_expander)],
-                            input="a red kite over dunes", capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "studio.engine.runtime.expand", str(tiny_expander)],
+        input="a red kite over dunes",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1])["expanded"] == expand("a red kite over dunes",
-                                                                                 tiny_expander)
+    assert json.loads(result.stdout.strip().splitlines()[-1])["expanded"] == expand(
+        "a red kite over dunes", tiny_expander
+    )
 
 
 def test_cli_expand_and_generate_with_expand(studio_cli, tiny_expander, tiny_ltx, tmp_path):
@@ -51,9 +57,25 @@ def test_cli_expand_and_generate_with_expand(studio_cli, tiny_expander, tiny_ltx
     expanded = result.stdout.strip()
     assert expanded == expand("a red kite over dunes", tiny_expander)
     out = tmp_path / "kite.mkv"
-    result = studio_cli("generate", "-m", str(tiny_ltx), "-p", "a red kite over dunes", "--expand", "--expander",
-                        str(tiny_expander), "--frames", "5", "--width", "64", "--height", "64", "-o", str(out),
-                        timeout=300)
+    result = studio_cli(
+        "generate",
+        "-m",
+        str(tiny_ltx),
+        "-p",
+        "a red kite over dunes",
+        "--expand",
+        "--expander",
+        str(tiny_expander),
+        "--frames",
+        "5",
+        "--width",
+        "64",
+        "--height",
+        "64",
+        "-o",
+        str(out),
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert f"expanded prompt: {expanded}" in result.stderr
     missing = studio_cli("expand", "a kite", "--expander", str(tmp_path), timeout=60)
@@ -64,8 +86,14 @@ def test_the_expanders_own_failure_is_one_line_out_and_the_details_in_its_log(tm
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "model.safetensors").write_bytes(b"not weights")
     env = dict(os.environ, STUDIO_CONFIG=str(tmp_path / "config"))
-    result = subprocess.run([sys.executable, "-m", "studio.engine.runtime.expand", str(tmp_path / "model")],
-                            input="a red kite", capture_output=True, text=True, timeout=120, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "studio.engine.runtime.expand", str(tmp_path / "model")],
+        input="a red kite",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert result.returncode == 1
     assert json.loads(result.stdout)["error"].startswith("the expander failed: ")
     log = (tmp_path / "config" / "logs" / "expander.log").read_text()

@@ -140,8 +140,9 @@ def test_the_prompt_is_not_cropped_off_with_the_template(t2v_pipe):
     # The pipeline drops the chat template's first 108 tokens (Qwen2.5-VL's system prompt); the tiny
     # tokenizer's system prompt must be longer, or the prompt itself would be cut.
     messages = [[{"role": "system", "content": t2v_pipe.system_message}, {"role": "user", "content": "x"}]]
-    ids = t2v_pipe.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
-                                                 return_dict=True)["input_ids"][0]
+    ids = t2v_pipe.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=True)[
+        "input_ids"
+    ][0]
     assert len(ids) > t2v_pipe.prompt_template_encode_start_idx + 10
 
 
@@ -274,14 +275,31 @@ def test_previews_come_from_the_latents(t2v_pipe, t2v_card, text_recipe):
     assert not np.array_equal(previews[0], previews[1])
 
 
-def test_the_cli_generates_text_and_first_frame_shots(studio_cli, tiny_hunyuan15, tiny_hunyuan15_i2v, still_images,
-                                                       tmp_path):
+def test_the_cli_generates_text_and_first_frame_shots(
+    studio_cli, tiny_hunyuan15, tiny_hunyuan15_i2v, still_images, tmp_path
+):
     text, image = tmp_path / "text.mkv", tmp_path / "image.mp4"
     runs = ((tiny_hunyuan15, [], text), (tiny_hunyuan15_i2v, ["--image", str(still_images[0])], image))
     for model, extra, out in runs:
         result = studio_cli(
-            "generate", "-m", str(model), "-p", "a red fox runs through the snow", *extra, "--frames", "9",
-            "--width", "48", "--height", "32", "--seed", "3", "-o", str(out), "--log-dir", str(tmp_path / "logs"),
+            "generate",
+            "-m",
+            str(model),
+            "-p",
+            "a red fox runs through the snow",
+            *extra,
+            "--frames",
+            "9",
+            "--width",
+            "48",
+            "--height",
+            "32",
+            "--seed",
+            "3",
+            "-o",
+            str(out),
+            "--log-dir",
+            str(tmp_path / "logs"),
             timeout=240,
         )
         assert result.returncode == 0, result.stderr

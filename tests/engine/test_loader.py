@@ -42,8 +42,7 @@ def test_the_cpu_gets_full_precision(monkeypatch):
         (lambda m: (m / "text_encoder" / "config.json").unlink(), "text_encoder/config.json is missing"),
         (
             lambda m: (
-                (m / "tokenizer" / "tokenizer.json").unlink()
-                or (m / "tokenizer" / "tokenizer_config.json").unlink()
+                (m / "tokenizer" / "tokenizer.json").unlink() or (m / "tokenizer" / "tokenizer_config.json").unlink()
             ),
             "tokenizer/ has neither tokenizer.json nor spiece.model",
         ),

@@ -31,16 +31,30 @@ REPO_MODELS = Path(__file__).resolve().parents[2] / "studio" / "models"
 
 
 def long_recipe(model, **kw) -> Recipe:
-    base = dict(mode=Mode.TEXT_TO_VIDEO, model=str(model), prompt="a lighthouse on a cliff", width=32, height=32,
-                frames=41, steps=2, seed=11)
+    base = dict(
+        mode=Mode.TEXT_TO_VIDEO,
+        model=str(model),
+        prompt="a lighthouse on a cliff",
+        width=32,
+        height=32,
+        frames=41,
+        steps=2,
+        seed=11,
+    )
     base.update(kw)
     return Recipe(**base)
 
 
 def test_a_minute_at_24_fps_is_six_windows_of_ltx_that_add_up_exactly():
     card = load_card(REPO_MODELS / "ltx-video-0.9.5.toml")
-    recipe = Recipe(mode=Mode.TEXT_TO_VIDEO, model=card.id, prompt="dawn", frames=1440, seed=5,
-                    window_prompts=["dawn breaks", "the sun rises"])
+    recipe = Recipe(
+        mode=Mode.TEXT_TO_VIDEO,
+        model=card.id,
+        prompt="dawn",
+        frames=1440,
+        seed=5,
+        window_prompts=["dawn breaks", "the sun rises"],
+    )
     plan = windows.plan(recipe, card)
     assert [w.frames for w in plan] == [257, 257, 257, 257, 257, 201]
     assert [w.new for w in plan] == [257, 248, 248, 248, 248, 191]  # each later window gives up its 9 overlap frames
@@ -90,8 +104,14 @@ def test_a_long_shot_is_checked_and_described_before_it_is_queued(tiny_ltx, stil
 
     with pytest.raises(RequestError, match="first frame only"):
         first, last = still_images
-        prepare(long_recipe(tiny_ltx, mode=Mode.IMAGE_TO_VIDEO, frames=150,
-                            conditions=[Condition(str(first), 0), Condition(str(last), 149)]))
+        prepare(
+            long_recipe(
+                tiny_ltx,
+                mode=Mode.IMAGE_TO_VIDEO,
+                frames=150,
+                conditions=[Condition(str(first), 0), Condition(str(last), 149)],
+            )
+        )
     clip = write_frames(tmp_path / "clip.mkv", np.zeros((9, 32, 32, 3), np.uint8), 24)
     with pytest.raises(RequestError, match="then extend it"):
         prepare(long_recipe(tiny_ltx, mode=Mode.VIDEO_TO_VIDEO, conditions=[Condition(str(clip))], frames=200))
@@ -264,6 +284,8 @@ def test_a_long_shot_with_sound_joins_each_windows_sound_under_its_frames(tiny_l
     assert job.state == "done", job.error
     assert probe(tmp_path / "long.mkv").has_audio
     assert len(read_audio(tmp_path / "long.mkv", rate)) == samples[1]
+
+
 def test_the_overlap_goes_into_the_next_window_as_latents_not_through_the_vae(pipe, short_windows, tmp_path):
     import torch
 
@@ -328,14 +350,21 @@ def test_the_service_resumes_a_long_shot_from_a_take_so_far(short_windows, tmp_p
     prepared, _ = prepare(recipe)
     card = folder_card(short_windows)
     pipe = load_pipeline(short_windows, card, pick_device("cpu"))
-    first = windows.generate_long(ltx, pipe, dataclasses.replace(prepared, frames=17), card, None,
-                                  lambda f, d, c: str(write_frames(tmp_path / "so-far.mkv", f, prepared.fps)))
+    first = windows.generate_long(
+        ltx,
+        pipe,
+        dataclasses.replace(prepared, frames=17),
+        card,
+        None,
+        lambda f, d, c: str(write_frames(tmp_path / "so-far.mkv", f, prepared.fps)),
+    )
     service = EngineService(log_dir=tmp_path / "logs")
     events = []
     service.add_listener(events.append)
     try:
-        job = service.wait(service.submit(recipe, tmp_path / "go-on.mkv", resume_from=tmp_path / "so-far.mkv"),
-                           timeout=600)
+        job = service.wait(
+            service.submit(recipe, tmp_path / "go-on.mkv", resume_from=tmp_path / "so-far.mkv"), timeout=600
+        )
         deadline = time.monotonic() + 10  # listeners hear of the job a moment after wait() returns
         while not any(isinstance(e, JobDone) for e in events) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -364,8 +393,20 @@ class ScriptedFamily:
         self.second = second
         self.calls = 0
 
-    def make_take(self, pipe, recipe, card, project_folder, on_step, should_stop, on_preview, *, assemble=True,
-                  carry=None, upsampler=None):
+    def make_take(
+        self,
+        pipe,
+        recipe,
+        card,
+        project_folder,
+        on_step,
+        should_stop,
+        on_preview,
+        *,
+        assemble=True,
+        carry=None,
+        upsampler=None,
+    ):
         from studio.engine.runtime.base import Take
 
         self.calls += 1
@@ -384,8 +425,9 @@ def run_long(tmp_path, output, second):
     from studio.engine.runtime.worker import Worker
 
     card = dataclasses.replace(load_card(REPO_MODELS / "ltx-video-0.9.5.toml"), max_frames=17)
-    recipe = Recipe(Mode.TEXT_TO_VIDEO, card.id, "a lighthouse at night", width=32, height=32, frames=25, seed=3,
-                    steps=2)
+    recipe = Recipe(
+        Mode.TEXT_TO_VIDEO, card.id, "a lighthouse at night", width=32, height=32, frames=25, seed=3, steps=2
+    )
     assert [w.new for w in windows.plan(recipe, card)] == [17, 8]
     protocol = io.StringIO()
     worker = Worker(protocol, io.StringIO())
@@ -395,8 +437,17 @@ def run_long(tmp_path, output, second):
     def events():
         return [json.loads(line) for line in protocol.getvalue().splitlines()]
 
-    result = worker._generate_long(ScriptedFamily(lambda: second(stop, events)), None, recipe, card, message, "job",
-                                   lambda s, t: None, lambda: bool(stop), None)
+    result = worker._generate_long(
+        ScriptedFamily(lambda: second(stop, events)),
+        None,
+        recipe,
+        card,
+        message,
+        "job",
+        lambda s, t: None,
+        lambda: bool(stop),
+        None,
+    )
     return recipe, result, events()
 
 
@@ -452,6 +503,7 @@ def test_a_take_that_cannot_be_marked_fails_the_job_and_is_not_kept(tmp_path, mo
     output = tmp_path / "long.mp4"
     with pytest.raises(provenance.ProvenanceError) as failure:
         run_long(tmp_path, output, lambda stop, events: None)
-    assert describe_error(failure.value) == (f"{output} could not be marked as AI-generated, so it was not kept: "
-                                             "the signing key cannot be read")
+    assert describe_error(failure.value) == (
+        f"{output} could not be marked as AI-generated, so it was not kept: the signing key cannot be read"
+    )
     assert list(tmp_path.iterdir()) == []

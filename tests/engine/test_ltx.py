@@ -61,9 +61,7 @@ def test_size_and_frame_count_follow_the_recipe(tiny_pipe, tiny_card, text_recip
     assert frames.shape == (13, 32, 96, 3)
 
 
-def test_image_to_video_is_conditioned_on_the_first_frame(
-    tiny_pipe, tiny_card, text_recipe, text_frames, still_images
-):
+def test_image_to_video_is_conditioned_on_the_first_frame(tiny_pipe, tiny_card, text_recipe, text_frames, still_images):
     first, _ = still_images
     recipe = first_frame_recipe(text_recipe, first)
     frames = run(tiny_pipe, tiny_card, recipe)
@@ -119,8 +117,9 @@ def test_cancel_before_the_start_runs_nothing(tiny_pipe, tiny_card, text_recipe)
 
 
 @pytest.mark.parametrize("mode", ["text", "extend"])
-def test_previews_come_from_the_latents_every_other_step(tiny_pipe, tiny_card, text_recipe, text_frames, tmp_path,
-                                                         mode):
+def test_previews_come_from_the_latents_every_other_step(
+    tiny_pipe, tiny_card, text_recipe, text_frames, tmp_path, mode
+):
     from studio.engine.runtime.steps import PREVIEW_SIZE
     from studio.media.takes import write_frames
 

@@ -59,8 +59,19 @@ def samples(frames: int, fps: float = 24.0) -> int:
 
 
 def recipe(mode: Mode, frames: int, *conditions: Condition, **kw) -> Recipe:
-    return Recipe(mode=mode, model="tiny", prompt="waves on rocks", width=64, height=64, frames=frames, steps=2,
-                  guidance=3.0, seed=3, conditions=list(conditions), **kw)
+    return Recipe(
+        mode=mode,
+        model="tiny",
+        prompt="waves on rocks",
+        width=64,
+        height=64,
+        frames=frames,
+        steps=2,
+        guidance=3.0,
+        seed=3,
+        conditions=list(conditions),
+        **kw,
+    )
 
 
 def moving_pattern(frames: int, shift: int = 0) -> np.ndarray:
@@ -129,8 +140,9 @@ def test_conditions_past_frame_zero_name_the_latent_group_at_or_before_them():
 
 def test_text_to_video_makes_frames_and_sound_as_long_as_them(pipe, card):
     steps, previews = [], []
-    frames, sound, rate = generate_with_audio(pipe, recipe(Mode.TEXT_TO_VIDEO, 9), card,
-                                              on_step=lambda s, t: steps.append((s, t)), on_preview=previews.append)
+    frames, sound, rate = generate_with_audio(
+        pipe, recipe(Mode.TEXT_TO_VIDEO, 9), card, on_step=lambda s, t: steps.append((s, t)), on_preview=previews.append
+    )
     assert frames.shape == (9, 64, 64, 3) and frames.dtype == np.uint8
     assert rate == RATE and sound.shape == (samples(9), 2) and sound.dtype == np.float32
     assert np.abs(sound).max() > 0  # the vocoder's (random) waveform, not silence
@@ -190,8 +202,17 @@ def test_keyframes_sit_at_their_exact_frame_not_their_latent_groups_first(pipe, 
     # Frames 5 to 8 are one latent group: diffusers alone would put a still at 8 (or 6) at 5.
     at_8 = generate(pipe, recipe(Mode.KEYFRAMES, 9, Condition(str(first), 0), Condition(str(last), 8)), card)
     at_5 = generate(pipe, recipe(Mode.KEYFRAMES, 9, Condition(str(first), 0), Condition(str(last), 5)), card)
-    three = generate(pipe, recipe(Mode.KEYFRAMES, 13, Condition(str(last), 3), Condition(str(first), 6),
-                                  Condition(str(last), 12, strength=0.5)), card)
+    three = generate(
+        pipe,
+        recipe(
+            Mode.KEYFRAMES,
+            13,
+            Condition(str(last), 3),
+            Condition(str(first), 6),
+            Condition(str(last), 12, strength=0.5),
+        ),
+        card,
+    )
     assert placed == [(8, 1), (5, 1), (3, 1), (6, 1), (12, 1)]  # frame 0 is not a keyframe token: it replaces
     assert at_5.shape == at_8.shape == (9, 64, 64, 3) and three.shape == (13, 64, 64, 3)
     assert not np.array_equal(at_5, at_8)
@@ -290,12 +311,26 @@ def test_an_mp4_take_carries_its_sound_as_aac(tmp_path):
 
 def test_the_worker_writes_a_take_with_sound_and_says_so(tiny_ltx2, tmp_path):
     output = tmp_path / "take.mkv"
-    shot = {"mode": "text_to_video", "model": str(tiny_ltx2), "prompt": "rain on a window", "width": 64,
-            "height": 64, "frames": 9, "steps": 2, "guidance": 3.0}
+    shot = {
+        "mode": "text_to_video",
+        "model": str(tiny_ltx2),
+        "prompt": "rain on a window",
+        "width": 64,
+        "height": 64,
+        "frames": 9,
+        "steps": 2,
+        "guidance": 3.0,
+    }
     requests = [{"type": "run", "job_id": "j", "recipe": shot, "output": str(output)}, {"type": "quit"}]
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
-    result = subprocess.run([sys.executable, "-m", "studio.engine.runtime.worker"], capture_output=True, text=True,
-                            env=env, input="".join(json.dumps(r) + "\n" for r in requests), timeout=180)
+    result = subprocess.run(
+        [sys.executable, "-m", "studio.engine.runtime.worker"],
+        capture_output=True,
+        text=True,
+        env=env,
+        input="".join(json.dumps(r) + "\n" for r in requests),
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     done = [json.loads(line) for line in result.stdout.splitlines()][-1]
     assert (done["type"], done["audio"], done["sample_rate"], done["frames"]) == ("done", True, RATE, 9)
@@ -310,8 +345,20 @@ def test_the_cli_builds_the_tiny_model_and_generates_a_file_with_sound(studio_cl
     built = studio_cli("models", "tiny", "ltx2", str(folder), timeout=300)
     assert built.returncode == 0, built.stderr
     out = tmp_path / "shot.mkv"
-    result = studio_cli("generate", "-m", str(folder), "-p", "a fox in the snow", "--seed", "5", "-o", str(out),
-                        "--log-dir", str(tmp_path / "logs"), timeout=300)
+    result = studio_cli(
+        "generate",
+        "-m",
+        str(folder),
+        "-p",
+        "a fox in the snow",
+        "--seed",
+        "5",
+        "-o",
+        str(out),
+        "--log-dir",
+        str(tmp_path / "logs"),
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(out)
     assert "9 frames, 64x64 at 24 fps" in result.stderr and "with sound at 16000 Hz" in result.stderr

@@ -124,8 +124,9 @@ def test_a_tokenizer_missing_its_vocabulary_or_with_a_damaged_one_is_refused(cha
     # A sentencepiece tokenizer (T5) without its .model, then with it.
     t5 = tmp_path / "t5"
     (t5 / "tokenizer").mkdir(parents=True)
-    (t5 / "model_index.json").write_text(json.dumps({"_class_name": "WanPipeline",
-                                                     "tokenizer": ["transformers", "T5TokenizerFast"]}))
+    (t5 / "model_index.json").write_text(
+        json.dumps({"_class_name": "WanPipeline", "tokenizer": ["transformers", "T5TokenizerFast"]})
+    )
     (t5 / "tokenizer" / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "T5Tokenizer"}))
     with pytest.raises(ModelFolderError, match="incomplete: tokenizer/ has neither tokenizer.json nor spiece.model"):
         check_folder(t5)
@@ -147,10 +148,15 @@ def test_components_without_weights_pass_by_their_kind(tmp_path):
         "prompt_enhancer": [None, None],
     }
     (tmp_path / "model_index.json").write_text(json.dumps(index))
-    for path in ("scheduler/scheduler_config.json", "audio_scheduler/scheduler_config.json",
-                 "guider/guider_config.json", "processor/processor_config.json",
-                 "processor/tokenizer_config.json", "feature_extractor/preprocessor_config.json",
-                 "transformer/config.json"):
+    for path in (
+        "scheduler/scheduler_config.json",
+        "audio_scheduler/scheduler_config.json",
+        "guider/guider_config.json",
+        "processor/processor_config.json",
+        "processor/tokenizer_config.json",
+        "feature_extractor/preprocessor_config.json",
+        "transformer/config.json",
+    ):
         (tmp_path / path).parent.mkdir(exist_ok=True)
         (tmp_path / path).write_text(json.dumps({"tokenizer_class": "GemmaTokenizer"}))
     (tmp_path / "processor" / "tokenizer.json").write_text(json.dumps({"model": {"type": "BPE"}}))
@@ -198,9 +204,19 @@ def test_a_download_follows_a_renamed_organisation(chat_tokenizer, tmp_path):
 
 
 def test_select_files_keeps_only_a_components_own_files():
-    tree = [RemoteFile(p, 1) for p in ("model_index.json", "tokenizer/chat_template.jinja", "other/x.jinja",
-                                        "tokenizer/a/b/c.jinja", "tokenizer/additional_chat_templates/t.jinja")]
+    tree = [
+        RemoteFile(p, 1)
+        for p in (
+            "model_index.json",
+            "tokenizer/chat_template.jinja",
+            "other/x.jinja",
+            "tokenizer/a/b/c.jinja",
+            "tokenizer/additional_chat_templates/t.jinja",
+        )
+    ]
     chosen = {f.path for f in select_files(tree, HUNYUAN_INDEX)}
     assert chosen == {
-        "model_index.json", "tokenizer/chat_template.jinja", "tokenizer/additional_chat_templates/t.jinja"
+        "model_index.json",
+        "tokenizer/chat_template.jinja",
+        "tokenizer/additional_chat_templates/t.jinja",
     }

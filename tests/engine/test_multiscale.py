@@ -53,8 +53,17 @@ def two_pass_model(tiny_ltx: Path, tiny_card, parent: Path) -> Path:
 
 
 def recipe(mode: Mode = Mode.TEXT_TO_VIDEO, **kw) -> Recipe:
-    base = dict(mode=mode, model="tiny-ltx-two-pass", prompt="a red fox runs through the snow", seed=3, steps=2,
-                guidance=3.0, width=96, height=64, frames=9)
+    base = dict(
+        mode=mode,
+        model="tiny-ltx-two-pass",
+        prompt="a red fox runs through the snow",
+        seed=3,
+        steps=2,
+        guidance=3.0,
+        width=96,
+        height=64,
+        frames=9,
+    )
     return Recipe(**(base | kw))
 
 
@@ -65,14 +74,17 @@ def calls(tiny_pipe, monkeypatch) -> list[dict]:
     original = type(tiny_pipe).__call__
 
     def spy(pipe, **arguments):
-        made.append({
-            "size": (arguments["width"], arguments["height"]),
-            "denoise_strength": arguments.get("denoise_strength", 1.0),
-            "output_type": arguments["output_type"],
-            "steps": arguments["num_inference_steps"],
-            "conditions": [c.image.size if c.image is not None else c.video[0].size
-                           for c in arguments["conditions"] or []],
-        })
+        made.append(
+            {
+                "size": (arguments["width"], arguments["height"]),
+                "denoise_strength": arguments.get("denoise_strength", 1.0),
+                "output_type": arguments["output_type"],
+                "steps": arguments["num_inference_steps"],
+                "conditions": [
+                    c.image.size if c.image is not None else c.video[0].size for c in arguments["conditions"] or []
+                ],
+            }
+        )
         return original(pipe, **arguments)
 
     monkeypatch.setattr(type(tiny_pipe), "__call__", spy)
@@ -80,10 +92,12 @@ def calls(tiny_pipe, monkeypatch) -> list[dict]:
 
 
 def test_a_two_pass_card_makes_a_small_first_pass_then_refines_the_upsampled_latents(
-        tiny_pipe, two_pass_card, upsampler, calls):
+    tiny_pipe, two_pass_card, upsampler, calls
+):
     steps: list[tuple[int, int]] = []
-    frames = ltx.generate(tiny_pipe, recipe(), two_pass_card, on_step=lambda s, t: steps.append((s, t)),
-                          upsampler=upsampler)
+    frames = ltx.generate(
+        tiny_pipe, recipe(), two_pass_card, on_step=lambda s, t: steps.append((s, t)), upsampler=upsampler
+    )
     assert frames.shape == (9, 64, 96, 3) and frames.dtype == np.uint8  # the size asked for
     # 2/3 of 96x64 rounded down to 32s; the upsampler doubles it; the refine runs half of its 2 steps
     assert [(c["size"], c["denoise_strength"], c["output_type"]) for c in calls] == [
@@ -102,8 +116,9 @@ def test_conditions_go_to_both_passes_each_at_its_size(tiny_pipe, two_pass_card,
     assert [c["conditions"] for c in calls] == [[(64, 32)], [(128, 64)]]
 
 
-def test_a_clip_remade_in_two_passes_starts_each_pass_from_its_latents(tiny_pipe, two_pass_card, upsampler, calls,
-                                                                      tmp_path):
+def test_a_clip_remade_in_two_passes_starts_each_pass_from_its_latents(
+    tiny_pipe, two_pass_card, upsampler, calls, tmp_path
+):
     from studio.media.takes import write_frames
 
     clip = tmp_path / "clip.mkv"
@@ -130,8 +145,7 @@ def test_the_0_9_7_cards_make_two_passes_and_the_others_one():
     assert ltx.refine_steps(cards["ltx-video-0.9.7-distilled"]) == 4  # the docs: 4 of its 5
     assert ltx.refine_steps(cards["ltx-video-0.9.7-dev"]) == 4  # 0.4 of 10
     upscaler = cards["ltxv-spatial-upscaler-0.9.7"]
-    assert (upscaler.kind, upscaler.repo, upscaler.modes) == ("upsampler", "Lightricks/ltxv-spatial-upscaler-0.9.7",
-                                                              ())
+    assert (upscaler.kind, upscaler.repo, upscaler.modes) == ("upsampler", "Lightricks/ltxv-spatial-upscaler-0.9.7", ())
     others = [c.id for c in cards.values() if c.multiscale]
     # and LTX-2's two stages (tests/engine/test_multiscale_ltx2.py)
     assert sorted(others) == ["ltx-2", "ltx-video-0.9.7-dev", "ltx-video-0.9.7-distilled"]
@@ -166,21 +180,31 @@ def test_the_worker_makes_a_two_pass_take_and_its_recipe_says_so(models, tiny_lt
     alone = two_pass_model(tiny_ltx, tiny_card, tmp_path / "alone")
 
     def run(job_id: str, folder: Path) -> dict:
-        return {"type": "run", "job_id": job_id, "recipe": recipe(model=str(folder)).to_dict(),
-                "output": str(tmp_path / f"{job_id}.mkv")}
+        return {
+            "type": "run",
+            "job_id": job_id,
+            "recipe": recipe(model=str(folder)).to_dict(),
+            "output": str(tmp_path / f"{job_id}.mkv"),
+        }
 
     requests = [run("two-pass", models / "tiny-ltx-two-pass"), run("alone", alone), {"type": "quit"}]
     env = {k: v for k, v in os.environ.items() if k not in ("STUDIO_MODELS", "STUDIO_MODELS_PATH")}
-    result = subprocess.run([sys.executable, "-m", "studio.engine.runtime.worker"], capture_output=True, text=True,
-                            input="".join(json.dumps(r) + "\n" for r in requests),
-                            env=env | {"PYTHONPATH": str(REPO)}, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "studio.engine.runtime.worker"],
+        capture_output=True,
+        text=True,
+        input="".join(json.dumps(r) + "\n" for r in requests),
+        env=env | {"PYTHONPATH": str(REPO)},
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     events = {(e["job_id"], e["type"]): e for e in map(json.loads, result.stdout.splitlines())}
     done = events[("two-pass", "done")]
     assert (done["frames"], done["width"], done["height"]) == (9, 96, 64)
     assert done["recipe"]["upsampler"].startswith("tiny-ltx-upsampler@")
     assert events[("alone", "failed")]["reason"].startswith(
-        "download tiny-ltx-upsampler: studio models download tiny-ltx-upsampler (")
+        "download tiny-ltx-upsampler: studio models download tiny-ltx-upsampler ("
+    )
     assert Recipe.from_dict(done["recipe"]).upsampler == done["recipe"]["upsampler"]
 
 

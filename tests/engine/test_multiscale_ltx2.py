@@ -43,29 +43,48 @@ def upsampler(pipe, card, tiny_ltx2_two_pass):
 
 
 def recipe(**kw) -> Recipe:
-    base = dict(mode=Mode.TEXT_TO_VIDEO, model="tiny-ltx2-two-pass", prompt="waves on rocks", seed=3, steps=2,
-                guidance=3.0, width=128, height=64, frames=9)
+    base = dict(
+        mode=Mode.TEXT_TO_VIDEO,
+        model="tiny-ltx2-two-pass",
+        prompt="waves on rocks",
+        seed=3,
+        steps=2,
+        guidance=3.0,
+        width=128,
+        height=64,
+        frames=9,
+    )
     return Recipe(**(base | kw))
 
 
 def test_a_two_pass_ltx2_shot_refines_the_upsampled_latents_with_the_lora_and_keeps_its_sound(
-        pipe, card, upsampler, monkeypatch):
+    pipe, card, upsampler, monkeypatch
+):
     calls: list[dict] = []
     original = type(pipe).__call__
 
     def spy(self, **arguments):
-        lora_on = any(not getattr(m, "disable_adapters", True) for m in self.transformer.modules()
-                      if hasattr(m, "lora_A"))
-        calls.append({"size": (arguments["width"], arguments["height"]), "output": arguments["output_type"],
-                      "sigmas": arguments.get("sigmas"), "audio": arguments.get("audio_latents") is not None,
-                      "latents": None if arguments.get("latents") is None else tuple(arguments["latents"].shape),
-                      "lora": lora_on, "dynamic": self.scheduler.config.use_dynamic_shifting})
+        lora_on = any(
+            not getattr(m, "disable_adapters", True) for m in self.transformer.modules() if hasattr(m, "lora_A")
+        )
+        calls.append(
+            {
+                "size": (arguments["width"], arguments["height"]),
+                "output": arguments["output_type"],
+                "sigmas": arguments.get("sigmas"),
+                "audio": arguments.get("audio_latents") is not None,
+                "latents": None if arguments.get("latents") is None else tuple(arguments["latents"].shape),
+                "lora": lora_on,
+                "dynamic": self.scheduler.config.use_dynamic_shifting,
+            }
+        )
         return original(self, **arguments)
 
     monkeypatch.setattr(type(pipe), "__call__", spy)
     steps: list[tuple[int, int]] = []
-    frames, sound, rate = ltx2.generate_with_audio(pipe, recipe(), card, on_step=lambda s, t: steps.append((s, t)),
-                                                   upsampler=upsampler)
+    frames, sound, rate = ltx2.generate_with_audio(
+        pipe, recipe(), card, on_step=lambda s, t: steps.append((s, t)), upsampler=upsampler
+    )
     assert frames.shape == (9, 64, 128, 3) and frames.dtype == np.uint8  # the size asked for
     assert sound.shape == (frame_sample(9, FrameRate.parse(24.0), rate), 2)  # as long as a one-pass take's
     assert np.abs(sound).max() > 0
@@ -84,9 +103,11 @@ def test_a_two_pass_ltx2_shot_refines_the_upsampled_latents_with_the_lora_and_ke
 def test_the_ltx2_card_makes_two_passes_through_its_own_upsampler_and_the_distilled_lora():
     card = load_cards()["ltx-2"]
     assert card.multiscale == {
-        "upsampler_subfolder": "latent_upsampler", "first_pass_scale": 0.5,
+        "upsampler_subfolder": "latent_upsampler",
+        "first_pass_scale": 0.5,
         "lora": "ltx-2-19b-distilled-lora-384.safetensors",
-        "refine_sigmas": [0.909375, 0.725, 0.421875], "refine_guidance": 1.0,
+        "refine_sigmas": [0.909375, 0.725, 0.421875],
+        "refine_guidance": 1.0,
     }
     from diffusers.pipelines.ltx2.utils import STAGE_2_DISTILLED_SIGMA_VALUES
 
@@ -96,8 +117,7 @@ def test_the_ltx2_card_makes_two_passes_through_its_own_upsampler_and_the_distil
     assert all(not c.multiscale for c in load_cards().values() if c.family not in ("ltx", "ltx2"))
 
 
-def test_the_download_plan_fetches_the_upsampler_folder_and_the_lora_and_no_pickles(card, tiny_ltx2_two_pass,
-                                                                                    tmp_path):
+def test_the_download_plan_fetches_the_upsampler_folder_and_the_lora_and_no_pickles(card, tiny_ltx2_two_pass, tmp_path):
     hub = FakeHub(tiny_ltx2_two_pass)
     hub.files["ltx-2-other.safetensors"] = b"a single-file checkpoint"  # left out: not named
     hub.files["latent_upsampler/diffusion_pytorch_model.bin"] = b"pickle"
@@ -109,12 +129,14 @@ def test_the_download_plan_fetches_the_upsampler_folder_and_the_lora_and_no_pick
     assert not [p for p in paths if p.endswith((".bin", ".pt", ".pth", ".ckpt", ".py"))]
     one_pass = dataclasses.replace(ask, multiscale={})
     assert {f.path for f in plan_download(one_pass, tmp_path / "one", hub).files} == paths - {
-        LORA, "latent_upsampler/config.json", "latent_upsampler/diffusion_pytorch_model.safetensors"}
+        LORA,
+        "latent_upsampler/config.json",
+        "latent_upsampler/diffusion_pytorch_model.safetensors",
+    }
 
 
 @pytest.mark.parametrize("missing", [LORA, "latent_upsampler"])
-def test_a_missing_lora_or_upsampler_is_one_line_saying_what_to_download(tiny_ltx2_two_pass, card, tmp_path,
-                                                                        missing):
+def test_a_missing_lora_or_upsampler_is_one_line_saying_what_to_download(tiny_ltx2_two_pass, card, tmp_path, missing):
     folder = tmp_path / "tiny-ltx2-two-pass"
     shutil.copytree(tiny_ltx2_two_pass, folder)
     gone = folder / missing
@@ -147,14 +169,23 @@ def test_the_worker_makes_a_two_pass_ltx2_take_with_its_sound_and_its_recipe_say
     (lacking / LORA).unlink()
 
     def run(job_id: str, folder: Path) -> dict:
-        return {"type": "run", "job_id": job_id, "recipe": recipe(model=str(folder)).to_dict(),
-                "output": str(tmp_path / f"{job_id}.mkv")}
+        return {
+            "type": "run",
+            "job_id": job_id,
+            "recipe": recipe(model=str(folder)).to_dict(),
+            "output": str(tmp_path / f"{job_id}.mkv"),
+        }
 
     requests = [run("two-pass", tiny_ltx2_two_pass), run("lacking", lacking), {"type": "quit"}]
     path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-    result = subprocess.run([sys.executable, "-m", "studio.engine.runtime.worker"], capture_output=True, text=True,
-                            input="".join(json.dumps(r) + "\n" for r in requests),
-                            env=dict(os.environ, PYTHONPATH=path), timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "studio.engine.runtime.worker"],
+        capture_output=True,
+        text=True,
+        input="".join(json.dumps(r) + "\n" for r in requests),
+        env=dict(os.environ, PYTHONPATH=path),
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     events = {(e["job_id"], e["type"]): e for e in map(json.loads, result.stdout.splitlines())}
     done = events[("two-pass", "done")]
@@ -170,7 +201,8 @@ def test_the_worker_makes_a_two_pass_ltx2_take_with_its_sound_and_its_recipe_say
 
 
 def test_images_and_clips_condition_both_passes_and_the_take_keeps_its_length_and_sound(
-        pipe, card, upsampler, still_images, tmp_path):
+    pipe, card, upsampler, still_images, tmp_path
+):
     from studio.core.recipe import Condition
     from studio.media.takes import write_frames
 

@@ -30,19 +30,24 @@ def test_the_studios_rules_refuse_what_they_name_and_nothing_else():
 
 
 def test_words_match_whole_words_in_any_case(own_settings):
-    write_user_rules(own_settings, """
+    write_user_rules(
+        own_settings,
+        """
 [[rule]]
 name = "no-brands"
 reason = "the client owns no rights to other brands"
 words = ["acme", "mega corp"]
-""")
+""",
+    )
     assert policy.check(["a van with the ACME logo"]).rule.name == "no-brands"
     assert policy.check(["the MEGA   corp tower"]).rule.name == "no-brands"
     assert policy.check(["an acmeist painting", "megacorp"]) is None
 
 
 def test_a_user_rule_replaces_or_turns_off_a_studio_rule(own_settings):
-    write_user_rules(own_settings, """
+    write_user_rules(
+        own_settings,
+        """
 [[rule]]
 name = "non-consensual-intimate"
 enabled = false
@@ -51,7 +56,8 @@ enabled = false
 name = "gore"
 reason = "this channel shows no gore"
 patterns = ['\\bsevered\\s+(head|limb)s?\\b']
-""")
+""",
+    )
     assert policy.check(["an upskirt shot"]) is None  # the studio's rule is off
     assert policy.check(["a severed head on a spike"]).rule.name == "gore"
 
@@ -73,11 +79,15 @@ def test_a_bad_rules_file_is_named_in_the_refusal(own_settings, tiny_ltx, text, 
 
 
 def test_prepare_refuses_a_prompt_naming_the_rule_but_not_a_negative_prompt(own_settings, tiny_ltx):
-    write_user_rules(own_settings, "[[rule]]\nname = 'no-rain'\nreason = 'the film is set in a drought'\n"
-                                   "words = ['rain']")
+    write_user_rules(
+        own_settings, "[[rule]]\nname = 'no-rain'\nreason = 'the film is set in a drought'\nwords = ['rain']"
+    )
     base = Recipe(Mode.TEXT_TO_VIDEO, str(tiny_ltx), "a street", width=64, height=64, frames=9)
-    with pytest.raises(RequestError, match="refused by the prompt policy: the prompt matches the rule 'no-rain' "
-                                           r"\(the film is set in a drought\): \"rain\""):
+    with pytest.raises(
+        RequestError,
+        match="refused by the prompt policy: the prompt matches the rule 'no-rain' "
+        r"\(the film is set in a drought\): \"rain\"",
+    ):
         prepare(Recipe(**{**base.__dict__, "prompt": "a street in the rain"}))
     with pytest.raises(RequestError, match="no-rain"):
         prepare(Recipe(**{**base.__dict__, "expanded_prompt": "a wet street, heavy rain"}))

@@ -27,8 +27,17 @@ def wan():
     return load_card(REPO / "studio" / "models" / "wan-2.1-t2v-1.3b.toml")  # frame step 4, k = 5, at most 81 frames
 
 
-BASE = Recipe(Mode.TEXT_TO_VIDEO, "ltx-video-0.9.5", "rain on glass", seed=7, frames=97, strength=0.3,
-              model_revision="abc", window_prompts=["first"], references=["face.png"])
+BASE = Recipe(
+    Mode.TEXT_TO_VIDEO,
+    "ltx-video-0.9.5",
+    "rain on glass",
+    seed=7,
+    frames=97,
+    strength=0.3,
+    model_revision="abc",
+    window_prompts=["first"],
+    references=["face.png"],
+)
 CLIP = Condition("media/a.mkv", media_id="a", source_in=2, source_out=40)
 
 

@@ -16,9 +16,7 @@ from studio.engine.requests import RequestError, available_models, check_numbers
 
 
 def recipe(model, **kw) -> Recipe:
-    base = dict(
-        mode=Mode.TEXT_TO_VIDEO, model=str(model), prompt="a fox in the snow", width=64, height=64, frames=9
-    )
+    base = dict(mode=Mode.TEXT_TO_VIDEO, model=str(model), prompt="a fox in the snow", width=64, height=64, frames=9)
     base.update(kw)
     return Recipe(**base)
 
@@ -34,9 +32,7 @@ def test_relative_images_are_found_in_the_project_folder(tiny_ltx, still_images)
     first, _ = still_images
     r = recipe(tiny_ltx, mode=Mode.IMAGE_TO_VIDEO, conditions=[Condition(first.name, 0)])
     prepared, _ = prepare(r, project_folder=first.parent)
-    assert (
-        prepared.conditions[0].path == first.name
-    )  # kept relative: the take's recipe moves with the project
+    assert prepared.conditions[0].path == first.name  # kept relative: the take's recipe moves with the project
 
 
 @pytest.mark.parametrize(
@@ -67,16 +63,13 @@ def test_a_card_without_weights_says_where_to_get_them(tmp_path, monkeypatch):
     cards.mkdir()
     text = (Path(__file__).parents[2] / "studio" / "models" / "ltx-video-0.9.5.toml").read_text()
     (cards / "absent.toml").write_text(
-        text.replace('id = "ltx-video-0.9.5"', 'id = "absent"').replace(
-            "Lightricks/LTX-Video-0.9.5", "nobody/absent"
-        )
+        text.replace('id = "ltx-video-0.9.5"', 'id = "absent"').replace("Lightricks/LTX-Video-0.9.5", "nobody/absent")
     )
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     with pytest.raises(RequestError) as error:
         prepare(recipe("absent"), cards_dir=cards)
     assert str(error.value) == (
-        "the model 'absent' is not downloaded: get it from nobody/absent into models/absent/ "
-        "or the Hugging Face cache"
+        "the model 'absent' is not downloaded: get it from nobody/absent into models/absent/ or the Hugging Face cache"
     )
 
 
@@ -123,8 +116,11 @@ def test_a_damaged_image_is_refused_before_it_is_queued(tiny_ltx, still_images, 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"frames": 10**9}, "a shot of 1000000000 frames at 24 fps (41,666,667 s) is longer than 600 s, the studio's "
-                            "limit; ask for a shorter one, or for up to 3600 s with --allow-long"),
+        (
+            {"frames": 10**9},
+            "a shot of 1000000000 frames at 24 fps (41,666,667 s) is longer than 600 s, the studio's "
+            "limit; ask for a shorter one, or for up to 3600 s with --allow-long",
+        ),
         ({"steps": 10**8}, "the number of steps must be at most 500, not 100000000"),
         ({"steps": 2.5}, "the number of steps must be a whole number, not 2.5"),
         ({"guidance": float("nan")}, "the guidance must be between 0 and 50, not nan"),
@@ -155,6 +151,7 @@ def test_a_long_shot_needs_asking_for_and_has_a_limit_even_then():
 
 def _png_header(width: int, height: int) -> bytes:
     """A PNG that says it is width x height (all a reader needs to refuse it) without the pixels."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -162,11 +159,17 @@ def _png_header(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
 
 
-@pytest.mark.parametrize(("size", "message"), [
-    ((20000, 20000), "the input image big.png is larger than the studio takes (8192 pixels a side at most)"),
-    ((9000, 8), "the input image big.png is larger than the studio takes (8192 pixels a side at most); scale it "
-                "down to the shot's size (it is 9000x8)"),
-])
+@pytest.mark.parametrize(
+    ("size", "message"),
+    [
+        ((20000, 20000), "the input image big.png is larger than the studio takes (8192 pixels a side at most)"),
+        (
+            (9000, 8),
+            "the input image big.png is larger than the studio takes (8192 pixels a side at most); scale it "
+            "down to the shot's size (it is 9000x8)",
+        ),
+    ],
+)
 def test_a_huge_input_image_is_refused_not_an_internal_error(tiny_ltx, tmp_path, size, message):
     big = tmp_path / "big.png"
     if size == (9000, 8):

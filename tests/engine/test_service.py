@@ -265,9 +265,11 @@ def test_a_log_folder_of_another_user_is_refused_with_a_sentence(tiny_ltx, tmp_p
     with EngineService(log_dir=logs) as svc:
         job = svc.wait(svc.submit(recipe(tiny_ltx), tmp_path / "take.mkv"), TIMEOUT)
     assert job.state is JobState.FAILED
-    assert job.error == (f"could not start the engine worker: the folder {logs} belongs to another user, so the "
-                         "studio will not keep its files there: remove it, or set STUDIO_CONFIG to a folder of "
-                         "your own")
+    assert job.error == (
+        f"could not start the engine worker: the folder {logs} belongs to another user, so the "
+        "studio will not keep its files there: remove it, or set STUDIO_CONFIG to a folder of "
+        "your own"
+    )
 
 
 def test_a_broken_listener_is_logged_and_the_others_still_hear(tiny_ltx, tmp_path, caplog):

@@ -15,9 +15,7 @@ def ltx():
 
 
 def recipe(**kw) -> Recipe:
-    base = dict(
-        mode=Mode.TEXT_TO_VIDEO, model="ltx-video-0.9.5", prompt="a kite", width=768, height=512, frames=97
-    )
+    base = dict(mode=Mode.TEXT_TO_VIDEO, model="ltx-video-0.9.5", prompt="a kite", width=768, height=512, frames=97)
     base.update(kw)
     return Recipe(**base)
 
@@ -59,9 +57,7 @@ def test_impossible_sizes_are_errors_with_clear_messages(ltx, change, message):
 
 
 def test_a_last_frame_condition_follows_the_snapped_last_frame(ltx):
-    r = recipe(
-        mode=Mode.IMAGE_TO_VIDEO, frames=100, conditions=[Condition("a.png", 0), Condition("b.png", 99)]
-    )
+    r = recipe(mode=Mode.IMAGE_TO_VIDEO, frames=100, conditions=[Condition("a.png", 0), Condition("b.png", 99)])
     snapped, _ = snap(r, ltx)
     assert [c.frame_index for c in snapped.conditions] == [0, 96]
     assert [c.frame_index for c in r.conditions] == [0, 99]  # the caller's recipe is untouched

@@ -308,8 +308,11 @@ def test_each_component_loads_in_the_precision_the_card_asks(tiny_wan_flf2v, flf
     # device's half precision (bfloat16 here, on the CPU, only to load it).
     card = dataclasses.replace(flf2v_card, dtypes={"vae": "float32", "image_encoder": "float32"})
     pipe = load_pipeline(tiny_wan_flf2v, card, Device(torch.device("cpu"), torch.bfloat16))
-    dtypes = {name: {p.dtype for p in module.parameters()} for name, module in pipe.components.items()
-              if isinstance(module, torch.nn.Module)}
+    dtypes = {
+        name: {p.dtype for p in module.parameters()}
+        for name, module in pipe.components.items()
+        if isinstance(module, torch.nn.Module)
+    }
     assert dtypes.pop("transformer") == {torch.bfloat16, torch.float32}  # Wan keeps its norms in float32
     assert dtypes == {"vae": {torch.float32}, "image_encoder": {torch.float32}, "text_encoder": {torch.bfloat16}}
     # ... and the mixed pipeline runs: each stage hands the next its own dtype (a GPU's path; the CPU's is float32).

@@ -81,8 +81,16 @@ def clips(tmp_path_factory) -> dict[str, tuple[Path, np.ndarray]]:
 
 
 def recipe(model: Path, mode: Mode, frames: int, *conditions: Condition, **kw) -> Recipe:
-    settings = {"prompt": "a red fox runs through the snow", "width": SIZE, "height": SIZE, "fps": 16, "steps": 2,
-                "guidance": 5.0, "seed": 3, **kw}
+    settings = {
+        "prompt": "a red fox runs through the snow",
+        "width": SIZE,
+        "height": SIZE,
+        "fps": 16,
+        "steps": 2,
+        "guidance": 5.0,
+        "seed": 3,
+        **kw,
+    }
     return Recipe(mode=mode, model=str(model), frames=frames, conditions=list(conditions), **settings)
 
 
@@ -133,7 +141,10 @@ def test_folders_without_a_card_get_vace_modes_or_video_to_video(tiny_wan_vace, 
         shutil.copytree(source, tmp_path / source.name, ignore=shutil.ignore_patterns(CARD_FILE, "*.safetensors"))
     vace, t2v = folder_card(tmp_path / tiny_wan_vace.name), folder_card(tmp_path / tiny_wan_t2v.name)
     assert (vace.pipeline, vace.modes, vace.references, vace.last_frame) == (
-        "WanVACEPipeline", VACE_MODES, True, "optional"
+        "WanVACEPipeline",
+        VACE_MODES,
+        True,
+        "optional",
     )
     assert t2v.modes == (Mode.TEXT_TO_VIDEO, Mode.VIDEO_TO_VIDEO) and not t2v.references
     assert t2v.pipeline_for(Mode.VIDEO_TO_VIDEO) == "WanVideoToVideoPipeline"
@@ -162,9 +173,7 @@ def test_text_to_video_is_deterministic_and_seeded(vace_pipe, vace_card, tiny_wa
     assert differ(other, plain) > 1
 
 
-def test_the_video_holds_the_kept_frames_and_grey_and_the_mask_is_black_where_kept(
-    vace_card, tiny_wan_vace, clips
-):
+def test_the_video_holds_the_kept_frames_and_grey_and_the_mask_is_black_where_kept(vace_card, tiny_wan_vace, clips):
     _, a = clips["a"]
     _, b = clips["b"]
     args = call_arguments(recipe(tiny_wan_vace, Mode.CONNECT, 13, clip(clips, "a"), clip(clips, "b")), vace_card)
@@ -196,11 +205,11 @@ def test_extend_backward_ends_with_the_exact_clip(vace_pipe, vace_card, tiny_wan
 
 
 def test_connect_makes_only_the_bridge(vace_pipe, vace_card, tiny_wan_vace, clips):
-    bridge = generate(vace_pipe, recipe(tiny_wan_vace, Mode.CONNECT, 13, clip(clips, "a"), clip(clips, "b")),
-                      vace_card)
+    bridge = generate(vace_pipe, recipe(tiny_wan_vace, Mode.CONNECT, 13, clip(clips, "a"), clip(clips, "b")), vace_card)
     assert bridge.shape == (13 - 2 * K, SIZE, SIZE, 3)
-    reverse = generate(vace_pipe, recipe(tiny_wan_vace, Mode.CONNECT, 13, clip(clips, "b"), clip(clips, "a")),
-                       vace_card)
+    reverse = generate(
+        vace_pipe, recipe(tiny_wan_vace, Mode.CONNECT, 13, clip(clips, "b"), clip(clips, "a")), vace_card
+    )
     assert differ(reverse, bridge) > HEARD
 
 
@@ -243,8 +252,11 @@ def test_image_to_video_takes_a_first_frame_or_a_first_and_last(
     without = vace_pipe(**{**call_arguments(one, vace_card), "output_type": "latent"}).frames
     assert not torch.equal(with_last, without)
     with pytest.raises(ValueError, match="first and last frames only, not at frame 4"):
-        generate(vace_pipe, recipe(tiny_wan_vace, Mode.IMAGE_TO_VIDEO, 9, Condition(str(first), 0),
-                                   Condition(str(last), 4)), vace_card)
+        generate(
+            vace_pipe,
+            recipe(tiny_wan_vace, Mode.IMAGE_TO_VIDEO, 9, Condition(str(first), 0), Condition(str(last), 4)),
+            vace_card,
+        )
     with pytest.raises(ValueError, match="needs an input image at the first frame"):
         generate(vace_pipe, recipe(tiny_wan_vace, Mode.IMAGE_TO_VIDEO, 9, Condition(str(last), 8)), vace_card)
 
@@ -325,8 +337,7 @@ def test_video_to_video_remakes_the_clip_by_strength(v2v_pipe, t2v_pipe, t2v_car
 
 def test_references_are_checked_before_a_job_is_queued(tiny_wan_vace, tiny_wan, still_images, tmp_path):
     first, _ = still_images
-    ok, _ = prepare(recipe(tiny_wan_vace, Mode.TEXT_TO_VIDEO, 9, references=[first.name]),
-                    project_folder=first.parent)
+    ok, _ = prepare(recipe(tiny_wan_vace, Mode.TEXT_TO_VIDEO, 9, references=[first.name]), project_folder=first.parent)
     assert ok.references == [first.name]  # kept relative to the project folder, like a condition's path
     with pytest.raises(RequestError, match=f"the reference image {tmp_path / 'gone.png'} does not exist"):
         prepare(recipe(tiny_wan_vace, Mode.TEXT_TO_VIDEO, 9, references=["gone.png"]), project_folder=tmp_path)
@@ -358,8 +369,9 @@ def run(studio_cli, tmp_path: Path, *args: str):
 def test_cli_extend_keeps_the_clip_exactly(studio_cli, tiny_wan_vace, clips, tmp_path):
     a, original = clips["a"]
     out = tmp_path / "longer.mkv"
-    result = run(studio_cli, tmp_path, "extend", str(a), "-m", str(tiny_wan_vace), "--frames", "4", "--seed", "1",
-                 "-o", str(out))
+    result = run(
+        studio_cli, tmp_path, "extend", str(a), "-m", str(tiny_wan_vace), "--frames", "4", "--seed", "1", "-o", str(out)
+    )
     assert "4 new frames: the model makes 9; the first 5 of them overlap the clip's end" in result.stderr
     frames = read_frames(out)
     assert frames.shape == (9 + 4, SIZE, SIZE, 3)
@@ -376,16 +388,34 @@ def test_cli_connect_writes_only_the_bridge(studio_cli, tiny_wan_vace, clips, tm
 def test_cli_generate_with_references(studio_cli, tiny_wan_vace, still_images, tmp_path):
     first, last = still_images
     out = tmp_path / "referenced.mkv"
-    result = run(studio_cli, tmp_path, "generate", "-p", "a fox", "-m", str(tiny_wan_vace), "--reference", str(first),
-                 "--reference", str(last), "--frames", "9", "--seed", "2", "-o", str(out))
+    result = run(
+        studio_cli,
+        tmp_path,
+        "generate",
+        "-p",
+        "a fox",
+        "-m",
+        str(tiny_wan_vace),
+        "--reference",
+        str(first),
+        "--reference",
+        str(last),
+        "--frames",
+        "9",
+        "--seed",
+        "2",
+        "-o",
+        str(out),
+    )
     assert result.stdout.strip() == str(out)
     assert read_frames(out).shape == (9, SIZE, SIZE, 3)
 
 
 def test_cli_refuses_references_for_a_model_without_them(studio_cli, tiny_wan, still_images, tmp_path):
     out = tmp_path / "out.mkv"
-    result = studio_cli("generate", "-p", "x", "-m", str(tiny_wan), "--reference", str(still_images[0]),
-                        "-o", str(out), timeout=60)
+    result = studio_cli(
+        "generate", "-p", "x", "-m", str(tiny_wan), "--reference", str(still_images[0]), "-o", str(out), timeout=60
+    )
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "takes no reference images" in result.stderr
     assert not out.exists()

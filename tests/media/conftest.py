@@ -45,11 +45,40 @@ def encode_h264(frames: np.ndarray, path: Path, rate: str, audio_lead: float | N
     audio = ["-f", "lavfi", "-i", "sine=frequency=440:duration=2"] if audio_lead is not None else []
     delay = ["-itsoffset", str(audio_lead)] if audio_lead is not None else []
     video_input = "1" if audio else "0"
-    args = [ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *audio,
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-framerate", rate,
-            *delay, "-i", "pipe:0",
-            "-map", f"{video_input}:v", *(["-map", "0:a", "-c:a", "aac"] if audio else []),
-            "-c:v", "libx264", "-g", "10", "-bf", "3", "-crf", "12", "-pix_fmt", "yuv420p", str(path)]
+    args = [
+        ffmpeg.executable(),
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        *audio,
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        f"{w}x{h}",
+        "-framerate",
+        rate,
+        *delay,
+        "-i",
+        "pipe:0",
+        "-map",
+        f"{video_input}:v",
+        *(["-map", "0:a", "-c:a", "aac"] if audio else []),
+        "-c:v",
+        "libx264",
+        "-g",
+        "10",
+        "-bf",
+        "3",
+        "-crf",
+        "12",
+        "-pix_fmt",
+        "yuv420p",
+        str(path),
+    ]
     subprocess.run(args, input=frames.tobytes(), check=True)
     return path
 

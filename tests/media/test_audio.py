@@ -59,7 +59,7 @@ def test_clips_play_their_own_samples_at_their_frames(project):
     mix = SequenceAudio(project)
     got = mix.samples(0, 72)
     assert got.shape == (72 * 2000, 2)
-    assert np.array_equal(got[: SECOND], ramp(1.0, 0.5))  # a, from its first sample
+    assert np.array_equal(got[:SECOND], ramp(1.0, 0.5))  # a, from its first sample
     assert not got[SECOND : 36 * 2000].any()  # the gap is silence
     b = ramp(2.0, 0.25)
     assert np.array_equal(got[36 * 2000 :], b[12 * 2000 : 12 * 2000 + 36 * 2000])  # b from its frame 12

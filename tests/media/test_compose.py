@@ -24,11 +24,19 @@ def edit(media: dict[str, Path]) -> Project:
     """
     project = Project(name="t")
     ntsc = FrameRate(30000, 1001)
-    for key, kind, fps in (("mkv", MediaKind.VIDEO, ntsc), ("mp4", MediaKind.VIDEO, ntsc),
-                           ("wide", MediaKind.VIDEO, FrameRate(24)), ("png", MediaKind.IMAGE, ntsc)):
+    for key, kind, fps in (
+        ("mkv", MediaKind.VIDEO, ntsc),
+        ("mp4", MediaKind.VIDEO, ntsc),
+        ("wide", MediaKind.VIDEO, FrameRate(24)),
+        ("png", MediaKind.IMAGE, ntsc),
+    ):
         project.media[key] = MediaItem(key, str(media[key]), kind, fps=fps)
-    v1 = Track("v1", TrackKind.VIDEO, "V1", [
-        Clip("a", "mkv", 0, 0, 10), Clip("b", "mp4", 15, 5, 20), Clip("c", "wide", 30, 3, 13)])
+    v1 = Track(
+        "v1",
+        TrackKind.VIDEO,
+        "V1",
+        [Clip("a", "mkv", 0, 0, 10), Clip("b", "mp4", 15, 5, 20), Clip("c", "wide", 30, 3, 13)],
+    )
     v2 = Track("v2", TrackKind.VIDEO, "V2", [Clip("d", "png", 36, 0, 2)])
     a1 = Track("a1", TrackKind.AUDIO, "A1")
     project.sequences = [Sequence("s", fps=FrameRate(30000, 1001), width=64, height=48, tracks=[v1, a1, v2])]
@@ -108,16 +116,20 @@ def test_edits_show_at_once(media: dict[str, Path]) -> None:
 
 
 def _offline(frame: np.ndarray) -> bool:
-    return tuple(frame[0, 0]) == OFFLINE_COLOUR and tuple(frame[-1, -1]) == OFFLINE_COLOUR \
-        and (frame[..., 1] > 100).sum() > 50  # marked with white text
+    return (
+        tuple(frame[0, 0]) == OFFLINE_COLOUR
+        and tuple(frame[-1, -1]) == OFFLINE_COLOUR
+        and (frame[..., 1] > 100).sum() > 50
+    )  # marked with white text
 
 
 def test_missing_file_shows_offline_frame(media: dict[str, Path], tmp_path: Path) -> None:
     shutil.copy(media["mkv"], tmp_path / "take.mkv")
     project = Project(name="t", folder=tmp_path)
     project.media["m"] = MediaItem("m", "take.mkv")
-    project.sequences = [Sequence("s", width=64, height=48, tracks=[
-        Track("v1", TrackKind.VIDEO, clips=[Clip("a", "m", 0, 0, 10)])])]
+    project.sequences = [
+        Sequence("s", width=64, height=48, tracks=[Track("v1", TrackKind.VIDEO, clips=[Clip("a", "m", 0, 0, 10)])])
+    ]
     with SequenceFrames(project) as view:
         assert read_index(view.frame_at(2)) == (2, 100)
         (tmp_path / "take.mkv").unlink()
@@ -129,8 +141,14 @@ def test_unknown_media_and_unreadable_file_show_offline(tmp_path: Path) -> None:
     (tmp_path / "junk.mp4").write_bytes(b"not video" * 100)
     project = Project(name="t", folder=tmp_path)
     project.media["junk"] = MediaItem("junk", "junk.mp4")
-    project.sequences = [Sequence("s", width=64, height=48, tracks=[
-        Track("v1", TrackKind.VIDEO, clips=[Clip("a", "junk", 0, 0, 5), Clip("b", "gone", 5, 0, 5)])])]
+    project.sequences = [
+        Sequence(
+            "s",
+            width=64,
+            height=48,
+            tracks=[Track("v1", TrackKind.VIDEO, clips=[Clip("a", "junk", 0, 0, 5), Clip("b", "gone", 5, 0, 5)])],
+        )
+    ]
     with SequenceFrames(project) as view:
         assert _offline(view.frame_at(1))
         assert _offline(view.frame_at(6))
@@ -149,8 +167,9 @@ def test_a_replaced_file_is_read_afresh(media: dict[str, Path], tmp_path: Path) 
     path = write_frames(tmp_path / "take.mkv", index_frames(5, 100), 24)
     project = Project(name="t", folder=tmp_path)
     project.media["m"] = MediaItem("m", "take.mkv")
-    project.sequences = [Sequence("s", width=64, height=48, tracks=[
-        Track("v1", TrackKind.VIDEO, clips=[Clip("a", "m", 0, 0, 5)])])]
+    project.sequences = [
+        Sequence("s", width=64, height=48, tracks=[Track("v1", TrackKind.VIDEO, clips=[Clip("a", "m", 0, 0, 5)])])
+    ]
     with SequenceFrames(project) as view:
         assert read_index(view.frame_at(1)) == (1, 100)
         stat = path.stat()
@@ -170,6 +189,7 @@ def test_background_threads(media: dict[str, Path]) -> None:
     project = edit(media)
     results: dict[int, np.ndarray] = {}
     with SequenceFrames(project, cache_bytes=0) as view:
+
         def work(frames: range) -> None:
             for t in frames:
                 results[t] = view.frame_at(t)

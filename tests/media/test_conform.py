@@ -36,8 +36,13 @@ def _solid(path: Path, colour: tuple[int, int, int], count: int = 20, fps: Frame
     return write_frames(path, np.full((count, 48, 64, 3), colour, np.uint8), fps)
 
 
-def _project(tmp_path: Path, files: dict[str, tuple[Path, FrameRate, int]], clips: list[Clip],
-             fps: FrameRate = F24, transitions: list[Transition] = ()) -> Project:
+def _project(
+    tmp_path: Path,
+    files: dict[str, tuple[Path, FrameRate, int]],
+    clips: list[Clip],
+    fps: FrameRate = F24,
+    transitions: list[Transition] = (),
+) -> Project:
     project = Project(name="t", folder=tmp_path)
     for key, (path, rate, frames) in files.items():
         project.media[key] = MediaItem(key, str(path), fps=rate, frames=frames)
@@ -61,8 +66,12 @@ def _solid_colour(frame: np.ndarray) -> tuple[int, ...]:
 
 def test_red_dissolves_into_blue_on_an_exact_linear_ramp(tmp_path: Path) -> None:
     files = {"r": (_solid(tmp_path / "r.mkv", RED), F24, 20), "b": (_solid(tmp_path / "b.mkv", BLUE), F24, 20)}
-    project = _project(tmp_path, files, [Clip("a", "r", 0, 0, 20), Clip("c", "b", 20, 0, 20)],
-                       transitions=[Transition("x", TransitionKind.DISSOLVE, "a", "c", 10)])
+    project = _project(
+        tmp_path,
+        files,
+        [Clip("a", "r", 0, 0, 20), Clip("c", "b", 20, 0, 20)],
+        transitions=[Transition("x", TransitionKind.DISSOLVE, "a", "c", 10)],
+    )
     with SequenceFrames(project) as view:
         for t in range(40):  # the window is [15, 25): frame 15 is all red, frame 24 nine tenths blue
             p = Fraction(min(max(t - 15, 0), 10), 10)
@@ -79,9 +88,12 @@ def test_a_dissolve_uses_the_media_handles_or_holds_the_edge_frames(tmp_path: Pa
     b = write_frames(tmp_path / "b.mkv", index_frames(30, 200), F24)
     # With handles: a shows [5, 15), b shows [10, 20). Without: a shows [20, 30), b shows [0, 10).
     a_in, b_in = (5, 10) if handles else (20, 0)
-    project = _project(tmp_path, {"a": (a, F24, 30), "b": (b, F24, 30)},
-                       [Clip("a", "a", 0, a_in, a_in + 10), Clip("b", "b", 10, b_in, b_in + 10)],
-                       transitions=[Transition("x", TransitionKind.DISSOLVE, "a", "b", 8)])
+    project = _project(
+        tmp_path,
+        {"a": (a, F24, 30), "b": (b, F24, 30)},
+        [Clip("a", "a", 0, a_in, a_in + 10), Clip("b", "b", 10, b_in, b_in + 10)],
+        transitions=[Transition("x", TransitionKind.DISSOLVE, "a", "b", 8)],
+    )
     with SequenceFrames(project) as view:
         for t in range(20):
             a_frame = min(a_in + t, 29)
@@ -95,13 +107,18 @@ def test_a_dissolve_uses_the_media_handles_or_holds_the_edge_frames(tmp_path: Pa
 
 def test_dip_to_black_passes_through_black_at_the_cut(tmp_path: Path) -> None:
     files = {"r": (_solid(tmp_path / "r.mkv", RED), F24, 20), "b": (_solid(tmp_path / "b.mkv", BLUE), F24, 20)}
-    project = _project(tmp_path, files, [Clip("a", "r", 0, 0, 20), Clip("c", "b", 20, 0, 20)],
-                       transitions=[Transition("x", TransitionKind.DIP, "a", "c", 10)])
+    project = _project(
+        tmp_path,
+        files,
+        [Clip("a", "r", 0, 0, 20), Clip("c", "b", 20, 0, 20)],
+        transitions=[Transition("x", TransitionKind.DIP, "a", "c", 10)],
+    )
     with SequenceFrames(project) as view:
         shown = [_solid_colour(view.frame_at(t)) for t in range(15, 25)]
     assert shown[5] == (0, 0, 0)  # frame 20, the cut
-    assert shown == [_level(RED, Fraction(10 - 2 * k, 10)) for k in range(5)] + \
-        [_level(BLUE, Fraction(2 * k - 10, 10)) for k in range(5, 10)]
+    assert shown == [_level(RED, Fraction(10 - 2 * k, 10)) for k in range(5)] + [
+        _level(BLUE, Fraction(2 * k - 10, 10)) for k in range(5, 10)
+    ]
 
 
 def test_fade_in_and_fade_out(tmp_path: Path) -> None:
@@ -118,7 +135,7 @@ def _bands(path: Path, width: int = 96, height: int = 16) -> Path:
     """Three vertical bands, red | green | blue."""
     frame = np.zeros((height, width, 3), np.uint8)
     third = width // 3
-    frame[:, :third], frame[:, third:2 * third], frame[:, 2 * third:] = RED, (0, 255, 0), BLUE
+    frame[:, :third], frame[:, third : 2 * third], frame[:, 2 * third :] = RED, (0, 255, 0), BLUE
     return write_frames(path, np.stack([frame, frame]), F24)
 
 
@@ -150,15 +167,20 @@ def test_fit_fill_and_stretch_put_the_colours_where_expected(tmp_path: Path, mod
             assert _near(frame[y, 5], RED) and _near(frame[y, 32], (0, 255, 0)) and _near(frame[y, 58], BLUE)
 
 
-@pytest.mark.parametrize(("media_rate", "sequence_rate", "shown"), [
-    (30, 24, [0, 1, 3, 4, 5, 6, 8, 9, 10, 11, 13, 14, 15, 16, 18, 19]),  # drops every fifth frame
-    (24, 30, [0, 1, 2, 2, 3, 4, 5, 6, 6, 7, 8, 9, 10, 10, 11, 12]),  # repeats every fifth
-])
-def test_another_rate_repeats_or_drops_the_nearest_frames(tmp_path: Path, media_rate: int, sequence_rate: int,
-                                                          shown: list[int]) -> None:
+@pytest.mark.parametrize(
+    ("media_rate", "sequence_rate", "shown"),
+    [
+        (30, 24, [0, 1, 3, 4, 5, 6, 8, 9, 10, 11, 13, 14, 15, 16, 18, 19]),  # drops every fifth frame
+        (24, 30, [0, 1, 2, 2, 3, 4, 5, 6, 6, 7, 8, 9, 10, 10, 11, 12]),  # repeats every fifth
+    ],
+)
+def test_another_rate_repeats_or_drops_the_nearest_frames(
+    tmp_path: Path, media_rate: int, sequence_rate: int, shown: list[int]
+) -> None:
     path = write_frames(tmp_path / "m.mkv", index_frames(40, 100), FrameRate(media_rate))
-    project = _project(tmp_path, {"m": (path, FrameRate(media_rate), 40)}, [Clip("a", "m", 0, 0, 16)],
-                       fps=FrameRate(sequence_rate))
+    project = _project(
+        tmp_path, {"m": (path, FrameRate(media_rate), 40)}, [Clip("a", "m", 0, 0, 16)], fps=FrameRate(sequence_rate)
+    )
     assert shown == [nearest_media_frame(k, FrameRate(media_rate), FrameRate(sequence_rate)) for k in range(16)]
     with SequenceFrames(project) as view:
         assert [read_index(view.frame_at(t))[0] for t in range(16)] == shown
@@ -178,7 +200,7 @@ def _square_frames(count: int, step: int) -> np.ndarray:
     texture = rng.integers(120, 255, (16, 16, 3)).astype(np.uint8)
     frames = np.full((count, 64, 96, 3), 20, np.uint8)
     for i in range(count):
-        frames[i, 24:40, 10 + i * step:26 + i * step] = texture
+        frames[i, 24:40, 10 + i * step : 26 + i * step] = texture
     return frames
 
 
@@ -214,10 +236,19 @@ def test_the_export_is_the_viewer_frame_for_frame(tmp_path: Path) -> None:
     a = write_frames(tmp_path / "a.mkv", index_frames(30, 100), FrameRate(30))
     b = _bands(tmp_path / "b.mkv")
     c = write_frames(tmp_path / "c.mkv", _square_frames(5, 8), FrameRate(12))
-    project = _project(tmp_path, {"a": (a, FrameRate(30), 30), "b": (b, F24, 2), "c": (c, FrameRate(12), 5)}, [
-        Clip("a", "a", 0, 0, 10, fade_in=3), Clip("b", "b", 10, 0, 2, fit="fill"),
-        Clip("c", "c", 12, 0, 8, retime="flow", fit="fit", fade_out=3)], transitions=[
-        Transition("x", TransitionKind.DISSOLVE, "a", "b", 4), Transition("y", TransitionKind.DIP, "b", "c", 2)])
+    project = _project(
+        tmp_path,
+        {"a": (a, FrameRate(30), 30), "b": (b, F24, 2), "c": (c, FrameRate(12), 5)},
+        [
+            Clip("a", "a", 0, 0, 10, fade_in=3),
+            Clip("b", "b", 10, 0, 2, fit="fill"),
+            Clip("c", "c", 12, 0, 8, retime="flow", fit="fit", fade_out=3),
+        ],
+        transitions=[
+            Transition("x", TransitionKind.DISSOLVE, "a", "b", 4),
+            Transition("y", TransitionKind.DIP, "b", "c", 2),
+        ],
+    )
     out = export_sequence(project, project.sequence, tmp_path / "frames", settings=RenderSettings(codec="png"))
     files = sorted(out.iterdir())
     assert len(files) == 20

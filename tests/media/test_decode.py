@@ -23,9 +23,11 @@ def _orders(n: int) -> dict[str, list[int]]:
     }
 
 
-@pytest.mark.parametrize(("name", "order"), [
-    (name, order) for name in ("mkv", "mp4", "late") for order in ("forward", "random", "jumps")
-] + [("mp4", "backward")])
+@pytest.mark.parametrize(
+    ("name", "order"),
+    [(name, order) for name in ("mkv", "mp4", "late") for order in ("forward", "random", "jumps")]
+    + [("mp4", "backward")],
+)
 def test_every_frame_is_the_right_one(media: dict[str, Path], name: str, order: str) -> None:
     # A cache too small to hold a frame: every answer comes from the decoder itself.
     source = VideoSource(media[name], 64, 48, FrameCache(max_bytes=0))

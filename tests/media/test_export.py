@@ -22,8 +22,9 @@ from .test_compose import edit
 def test_frames_rate_and_pictures_match_the_viewer(media: dict[str, Path], tmp_path: Path) -> None:
     project = edit(media)
     calls: list[tuple[int, int]] = []
-    out = export_sequence(project, project.sequence, tmp_path / "film.mp4",
-                          progress=lambda done, total: calls.append((done, total)))
+    out = export_sequence(
+        project, project.sequence, tmp_path / "film.mp4", progress=lambda done, total: calls.append((done, total))
+    )
     assert out == tmp_path / "film.mp4"
     info = probe(out)
     assert (info.frames, info.fps) == (40, FrameRate(30000, 1001))
@@ -48,14 +49,22 @@ def test_frames_rate_and_pictures_match_the_viewer(media: dict[str, Path], tmp_p
 FILM = FrameRate(24)
 
 
-def _solid_project(tmp_path: Path, colours: list[tuple[int, int, int]], width: int = 64,
-                   height: int = 48, fps: FrameRate = FILM) -> Project:
+def _solid_project(
+    tmp_path: Path, colours: list[tuple[int, int, int]], width: int = 64, height: int = 48, fps: FrameRate = FILM
+) -> Project:
     frames = np.array([np.full((height, width, 3), c, np.uint8) for c in colours])
     write_frames(tmp_path / "solid.mkv", frames, fps)
     project = Project(name="t", folder=tmp_path)
     project.media["m"] = MediaItem("m", "solid.mkv", frames=len(colours))
-    project.sequences = [Sequence("s", fps=fps, width=width, height=height, tracks=[
-        Track("v1", TrackKind.VIDEO, clips=[Clip("a", "m", 0, 0, len(colours))])])]
+    project.sequences = [
+        Sequence(
+            "s",
+            fps=fps,
+            width=width,
+            height=height,
+            tracks=[Track("v1", TrackKind.VIDEO, clips=[Clip("a", "m", 0, 0, len(colours))])],
+        )
+    ]
     return project
 
 

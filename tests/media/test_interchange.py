@@ -35,24 +35,50 @@ def project(tmp_path) -> Project:
     for name, colour in (("take1", 40), ("take2", 80), ("plate", 160)):
         write_frames(media / f"{name}.mkv", np.full((30, 32, 48, 3), colour, np.uint8), 25)
     write_audio(media / "music.wav", np.zeros((2 * 48000, 2), np.float32))
-    recipe = Recipe(Mode.TEXT_TO_VIDEO, "ltx-video-0.9.5", "a harbour at dawn", seed=3, frames=30, fps=25,
-                    window_prompts=["dawn", "the boats leave"])  # lists in a recipe come back as lists
+    recipe = Recipe(
+        Mode.TEXT_TO_VIDEO,
+        "ltx-video-0.9.5",
+        "a harbour at dawn",
+        seed=3,
+        frames=30,
+        fps=25,
+        window_prompts=["dawn", "the boats leave"],
+    )  # lists in a recipe come back as lists
     project.media = {
-        "take1": MediaItem("take1", "media/take1.mkv", frames=30, width=48, height=32, fps=FrameRate(25),
-                           recipe=recipe, name="harbour"),
-        "take2": MediaItem("take2", "media/take2.mkv", frames=30, width=48, height=32, fps=FrameRate(25),
-                           recipe=Recipe.from_dict({**recipe.to_dict(), "seed": 4}), name="harbour"),
-        "plate": MediaItem("plate", "media/plate.mkv", frames=30, width=48, height=32, fps=FrameRate(25),
-                           name="plate"),
+        "take1": MediaItem(
+            "take1", "media/take1.mkv", frames=30, width=48, height=32, fps=FrameRate(25), recipe=recipe, name="harbour"
+        ),
+        "take2": MediaItem(
+            "take2",
+            "media/take2.mkv",
+            frames=30,
+            width=48,
+            height=32,
+            fps=FrameRate(25),
+            recipe=Recipe.from_dict({**recipe.to_dict(), "seed": 4}),
+            name="harbour",
+        ),
+        "plate": MediaItem("plate", "media/plate.mkv", frames=30, width=48, height=32, fps=FrameRate(25), name="plate"),
         "music": MediaItem("music", "media/music.wav", kind="audio", frames=50, fps=FrameRate(25), name="music"),
-        "gone": MediaItem("gone", "media/gone.mkv", frames=20, width=48, height=32, fps=FrameRate(25),
-                          recipe=Recipe.from_dict({**recipe.to_dict(), "prompt": "a gull takes off"}), name="gull"),
+        "gone": MediaItem(
+            "gone",
+            "media/gone.mkv",
+            frames=20,
+            width=48,
+            height=32,
+            fps=FrameRate(25),
+            recipe=Recipe.from_dict({**recipe.to_dict(), "prompt": "a gull takes off"}),
+            name="gull",
+        ),
     }
     seq = project.sequence
     seq.fps, seq.width, seq.height = FrameRate(25), 48, 32
     v1, a1 = seq.tracks
-    v1.clips = [Clip("c1", "take2", 0, 4, 20, takes=["take1", "take2"]), Clip("c2", "plate", 30, 0, 10),
-                Clip("c3", "gone", 50, 0, 20)]
+    v1.clips = [
+        Clip("c1", "take2", 0, 4, 20, takes=["take1", "take2"]),
+        Clip("c2", "plate", 30, 0, 10),
+        Clip("c3", "gone", 50, 0, 20),
+    ]
     a1.clips = [Clip("c4", "music", 0, 0, 40)]
     seq.tracks.insert(1, Track("v2", TrackKind.VIDEO, "V2", [Clip("c5", "plate", 5, 2, 8)], locked=True))
     seq.markers = [Marker("m1", 12, "door slam")]
@@ -62,8 +88,10 @@ def project(tmp_path) -> Project:
 def cuts(project: Project) -> list[tuple[str, str, list[tuple[str, int, int, int]]]]:
     """Every track's kind, name and (media name, start, in, out) of its clips: the edit, without ids."""
     media = project.media
-    return [(str(t.kind), t.name, [(media[c.media_id].name, c.start, c.source_in, c.source_out) for c in t.clips])
-            for t in project.sequence.tracks]
+    return [
+        (str(t.kind), t.name, [(media[c.media_id].name, c.start, c.source_in, c.source_out) for c in t.clips])
+        for t in project.sequence.tracks
+    ]
 
 
 def test_otio_round_trips_the_cut_recipes_takes_markers_and_locks(project, tmp_path):
@@ -165,8 +193,10 @@ def _with_transitions(project: Project) -> Project:
     c2.start, c3.start = 16, 26
     c2.source_in, c2.source_out = 5, 15
     c1.fit, c1.retime, c1.fade_in = "fill", "flow", 3
-    v1.transitions = [Transition("x", TransitionKind.DISSOLVE, "c1", "c2", 10),
-                      Transition("y", TransitionKind.DIP, "c2", "c3", 5)]
+    v1.transitions = [
+        Transition("x", TransitionKind.DISSOLVE, "c1", "c2", 10),
+        Transition("y", TransitionKind.DIP, "c2", "c3", 5),
+    ]
     return project
 
 
@@ -177,13 +207,17 @@ def test_otio_carries_transitions_and_each_clips_look(project, tmp_path):
     timeline = otio.adapters.read_from_file(str(out))  # held: its tracks die with it
     written = [item for item in timeline.tracks[0] if isinstance(item, otio.schema.Transition)]
     assert [(t.transition_type, t.in_offset.value, t.out_offset.value) for t in written] == [
-        (otio.schema.TransitionTypes.SMPTE_Dissolve, 5, 5), (otio.schema.TransitionTypes.Custom, 2, 3)]
+        (otio.schema.TransitionTypes.SMPTE_Dissolve, 5, 5),
+        (otio.schema.TransitionTypes.Custom, 2, 3),
+    ]
     back = read_timeline(out)
     assert cuts(back) == cuts(project)
     v1 = back.sequence.tracks[0]
     c1, c2, c3 = v1.clips
     assert [(t.kind, t.left_id, t.right_id, t.frames) for t in v1.transitions] == [
-        ("dissolve", c1.id, c2.id, 10), ("dip", c2.id, c3.id, 5)]
+        ("dissolve", c1.id, c2.id, 10),
+        ("dip", c2.id, c3.id, 5),
+    ]
     assert (c1.fit, c1.retime, c1.fade_in, c1.fade_out) == ("fill", "flow", 3, 0)
 
 

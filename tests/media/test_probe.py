@@ -25,8 +25,7 @@ def test_lossless_take_at_ntsc_rate(media: dict[str, Path]) -> None:
 
 def test_h264_with_b_frames(media: dict[str, Path]) -> None:
     info = probe(media["mp4"])
-    assert (info.kind, info.video_codec, info.fps, info.frames) == (
-        MediaKind.VIDEO, "h264", FrameRate(30000, 1001), 40)
+    assert (info.kind, info.video_codec, info.fps, info.frames) == (MediaKind.VIDEO, "h264", FrameRate(30000, 1001), 40)
 
 
 def test_video_with_audio(media: dict[str, Path]) -> None:
@@ -38,8 +37,7 @@ def test_video_with_audio(media: dict[str, Path]) -> None:
 def test_odd_rate_is_exact(tmp_path: Path) -> None:
     # 15000/1001 is no NTSC rate a float could be snapped to: it must come out exact.
     path = tmp_path / "odd.mkv"
-    ffmpeg.run(["-f", "lavfi", "-i", "testsrc=size=32x24:rate=15000/1001", "-frames:v", "7",
-                "-c:v", "ffv1", str(path)])
+    ffmpeg.run(["-f", "lavfi", "-i", "testsrc=size=32x24:rate=15000/1001", "-frames:v", "7", "-c:v", "ffv1", str(path)])
     info = probe(path)
     assert (info.fps, info.frames) == (FrameRate(15000, 1001), 7)
 

@@ -25,8 +25,16 @@ from studio.media.provenance import DIGITAL_SOURCE_TYPE, mark_file, read_tags, s
 from studio.media.takes import read_frames, write_frames
 
 # The prompt holds what metadata tags escape (; = # a backslash, quotes), to be read back as it was.
-RECIPE = Recipe(Mode.TEXT_TO_VIDEO, "ltx-video-0.9.5", "a lighthouse; waves = 3 m #storm \\ \"night\"", seed=7,
-                width=64, height=48, frames=9, fps=24.0)
+RECIPE = Recipe(
+    Mode.TEXT_TO_VIDEO,
+    "ltx-video-0.9.5",
+    'a lighthouse; waves = 3 m #storm \\ "night"',
+    seed=7,
+    width=64,
+    height=48,
+    frames=9,
+    fps=24.0,
+)
 
 
 @pytest.fixture
@@ -39,15 +47,22 @@ def cut(tmp_path: Path) -> Project:
     project = Project(name="t", folder=tmp_path)
     project.media["g"] = MediaItem("g", "media/take.mkv", width=64, height=48, frames=6, recipe=RECIPE)
     project.media["c"] = MediaItem("c", "media/camera.mkv", width=64, height=48, frames=6)
-    project.sequences = [Sequence("s", fps=FrameRate(24), width=64, height=48, tracks=[
-        Track("v1", TrackKind.VIDEO, clips=[Clip("a", "g", 0, 0, 6), Clip("b", "c", 6, 0, 6)])])]
+    project.sequences = [
+        Sequence(
+            "s",
+            fps=FrameRate(24),
+            width=64,
+            height=48,
+            tracks=[Track("v1", TrackKind.VIDEO, clips=[Clip("a", "g", 0, 0, 6), Clip("b", "c", 6, 0, 6)])],
+        )
+    ]
     return project
 
 
 def flip_bytes_in_mdat(path: Path) -> None:
     data = bytearray(path.read_bytes())
     at = data.index(b"mdat") + 64
-    data[at:at + 8] = bytes(b ^ 0xFF for b in data[at:at + 8])
+    data[at : at + 8] = bytes(b ^ 0xFF for b in data[at : at + 8])
     path.write_bytes(bytes(data))
 
 
@@ -117,8 +132,15 @@ def test_generated_sound_in_a_wav_is_signed(tmp_path):
     write_frames(tmp_path / "voice.mkv", np.zeros((24, 16, 16, 3), np.uint8), 24, audio=samples, sample_rate=48000)
     project = Project(name="t", folder=tmp_path)
     project.media["v"] = MediaItem("v", "voice.mkv", width=16, height=16, frames=24, has_audio=True, recipe=RECIPE)
-    project.sequences = [Sequence("s", fps=FrameRate(24), width=16, height=16, tracks=[
-        Track("v1", TrackKind.VIDEO), Track("a1", TrackKind.AUDIO, clips=[Clip("a", "v", 0, 0, 24)])])]
+    project.sequences = [
+        Sequence(
+            "s",
+            fps=FrameRate(24),
+            width=16,
+            height=16,
+            tracks=[Track("v1", TrackKind.VIDEO), Track("a1", TrackKind.AUDIO, clips=[Clip("a", "v", 0, 0, 24)])],
+        )
+    ]
     out = export_sequence(project, project.sequence, sound, settings=RenderSettings("wav"))
     verdict = verify(out)
     assert verdict.state == "trusted" and verdict.recipes == [RECIPE.to_dict()]
@@ -179,8 +201,13 @@ def test_a_failed_signature_leaves_nothing_behind(cut, tmp_path, monkeypatch):
 def test_an_export_cancelled_at_its_end_is_not_signed_or_left(cut, tmp_path):
     cancel = threading.Event()
     with pytest.raises(ExportCancelled):
-        export_sequence(cut, cut.sequence, tmp_path / "film.mp4", cancel=cancel,
-                        progress=lambda done, total: cancel.set() if done == total else None)
+        export_sequence(
+            cut,
+            cut.sequence,
+            tmp_path / "film.mp4",
+            cancel=cancel,
+            progress=lambda done, total: cancel.set() if done == total else None,
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["media"]
 
 
@@ -246,7 +273,8 @@ BIG_PROMPT = "a lighthouse = beacon; #waves \\ " * 7000  # about 220 KB: past ff
 ODD_RECIPES = {
     "a 200 KB prompt": dataclasses.replace(RECIPE, prompt=BIG_PROMPT),
     "a NUL and other control characters in the prompt": dataclasses.replace(
-        RECIPE, prompt="before\x00after\x1b[31m\r\nnext line \U0001f30a \u202e"),
+        RECIPE, prompt="before\x00after\x1b[31m\r\nnext line \U0001f30a \u202e"
+    ),
     "NaN guidance": dataclasses.replace(RECIPE, guidance=float("nan"), strength=float("inf")),
 }
 
@@ -262,6 +290,7 @@ def as_marked(recipe: Recipe) -> dict:
 
 def strict_json(text: str):
     """json.loads that refuses NaN and Infinity, as every JSON parser but Python's does."""
+
     def refuse(name):
         raise ValueError(f"{name} is not JSON")
 
@@ -309,16 +338,24 @@ def test_a_sound_only_export_of_such_a_take_is_marked(tmp_path):
     recipe = ODD_RECIPES["a 200 KB prompt"]
     project = Project(name="t", folder=tmp_path)
     project.media["v"] = MediaItem("v", "voice.mkv", width=16, height=16, frames=12, has_audio=True, recipe=recipe)
-    project.sequences = [Sequence("s", fps=FrameRate(24), width=16, height=16, tracks=[
-        Track("v1", TrackKind.VIDEO), Track("a1", TrackKind.AUDIO, clips=[Clip("a", "v", 0, 0, 12)])])]
+    project.sequences = [
+        Sequence(
+            "s",
+            fps=FrameRate(24),
+            width=16,
+            height=16,
+            tracks=[Track("v1", TrackKind.VIDEO), Track("a1", TrackKind.AUDIO, clips=[Clip("a", "v", 0, 0, 12)])],
+        )
+    ]
     out = export_sequence(project, project.sequence, tmp_path / "voice.wav", settings=RenderSettings("wav"))
     verdict = verify(out)
     assert verdict.state == "trusted" and verdict.recipes == [as_marked(recipe)]
 
 
 def test_an_mp4_take_is_signed_before_it_gets_its_name(tmp_path):
-    shot = write_frames(tmp_path / "shot.mp4", np.full((3, 16, 16, 3), 50, np.uint8), 24,
-                        mark=provenance.mark_for_recipes([RECIPE]))
+    shot = write_frames(
+        tmp_path / "shot.mp4", np.full((3, 16, 16, 3), 50, np.uint8), 24, mark=provenance.mark_for_recipes([RECIPE])
+    )
     verdict = verify(shot)
     assert verdict.state == "trusted" and verdict.recipes == [RECIPE.to_dict()]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shot.mp4"]
@@ -332,8 +369,9 @@ def test_a_take_that_cannot_be_marked_is_not_left(tmp_path, monkeypatch, name):
     monkeypatch.setattr(provenance, "sign", broken)  # the manifest (MP4)
     monkeypatch.setattr(provenance, "ffmetadata", broken)  # the tags (every container)
     with pytest.raises(provenance.ProvenanceError, match=f"{name} could not be marked as AI-generated"):
-        write_frames(tmp_path / name, np.full((3, 16, 16, 3), 50, np.uint8), 24,
-                     mark=provenance.mark_for_recipes([RECIPE]))
+        write_frames(
+            tmp_path / name, np.full((3, 16, 16, 3), 50, np.uint8), 24, mark=provenance.mark_for_recipes([RECIPE])
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -342,8 +380,9 @@ def test_marking_again_replaces_the_old_mark_and_keeps_the_other_tags(tmp_path):
 
     src = write_frames(tmp_path / "src.mkv", np.full((3, 16, 16, 3), 50, np.uint8), 24)
     shot = tmp_path / "shot.mkv"
-    ffmpeg.run(["-i", str(src), "-c", "copy", "-metadata", "title=the harbour", "-metadata", "comment=old words",
-                str(shot)])
+    ffmpeg.run(
+        ["-i", str(src), "-c", "copy", "-metadata", "title=the harbour", "-metadata", "comment=old words", str(shot)]
+    )
     first = dataclasses.replace(RECIPE, seed=1)
     mark_file(shot, provenance.mark_for_recipes([first]))
     mark_file(shot, provenance.mark_for_recipes([RECIPE]))

@@ -38,8 +38,12 @@ def viewer_frames(project, first=0, end=None):
 
 @pytest.mark.parametrize(
     ("codec", "suffix", "ffmpeg_codec"),
-    [("h265", ".mp4", "hevc"), ("av1", ".mp4", "av1"), ("prores_422hq", ".mov", "prores"),
-     ("prores_4444", ".mov", "prores")],
+    [
+        ("h265", ".mp4", "hevc"),
+        ("av1", ".mp4", "av1"),
+        ("prores_422hq", ".mov", "prores"),
+        ("prores_4444", ".mov", "prores"),
+    ],
 )
 def test_each_video_codec_writes_every_frame_as_the_viewer_shows_it(media, tmp_path, codec, suffix, ffmpeg_codec):
     project = edit(media)
@@ -53,8 +57,9 @@ def test_each_video_codec_writes_every_frame_as_the_viewer_shows_it(media, tmp_p
 
 def test_a_png_sequence_is_a_folder_of_the_exact_frames_of_a_range(media, tmp_path):
     project = edit(media)
-    out = export_sequence(project, project.sequence, tmp_path / "shots", settings=RenderSettings("png"),
-                          frames=(10, 20))
+    out = export_sequence(
+        project, project.sequence, tmp_path / "shots", settings=RenderSettings("png"), frames=(10, 20)
+    )
     files = sorted(out.iterdir())
     assert [f.name for f in files] == [f"shots_{t:06d}.png" for t in range(10, 20)]  # named by timeline frame
     for file, shown in zip(files, viewer_frames(project, 10, 20), strict=True):
@@ -74,8 +79,9 @@ def test_a_range_renders_only_those_frames(media, tmp_path):
         export_sequence(project, project.sequence, tmp_path / "x.mp4", frames=(30, 50))
 
 
-@pytest.mark.parametrize(("fit", "top_is_black", "wider"), [("fit", True, False), ("fill", False, False),
-                                                           ("stretch", False, True)])
+@pytest.mark.parametrize(
+    ("fit", "top_is_black", "wider"), [("fit", True, False), ("fill", False, False), ("stretch", False, True)]
+)
 def test_another_size_fits_fills_or_stretches(media, tmp_path, fit, top_is_black, wider):
     project = edit(media)
     settings = RenderSettings("h264", width=128, height=128, fit=fit)
@@ -93,8 +99,9 @@ def test_another_size_fits_fills_or_stretches(media, tmp_path, fit, top_is_black
 def test_another_rate_drops_frames_nearest_in_time(media, tmp_path):
     project = edit(media)
     half = FrameRate(30000, 2002)  # 14.985 fps: every other frame
-    out = export_sequence(project, project.sequence, tmp_path / "half.mp4", settings=RenderSettings(fps=half),
-                          frames=(0, 10))
+    out = export_sequence(
+        project, project.sequence, tmp_path / "half.mp4", settings=RenderSettings(fps=half), frames=(0, 10)
+    )
     info = probe(out)
     assert (info.frames, info.fps) == (5, half)
     shown = viewer_frames(project, 0, 10)
@@ -136,8 +143,9 @@ def test_every_preset_is_valid_and_the_usual_ones_are_there():
 
 def test_a_preset_renders_at_its_size(media, tmp_path):
     project = edit(media)
-    out = export_sequence(project, project.sequence, tmp_path / "square.mp4", settings=load_presets()["square-1080"],
-                          frames=(0, 3))
+    out = export_sequence(
+        project, project.sequence, tmp_path / "square.mp4", settings=load_presets()["square-1080"], frames=(0, 3)
+    )
     info = probe(out)
     assert (info.width, info.height, info.frames) == (1080, 1080, 3)
     assert Path(out).exists()
@@ -147,8 +155,9 @@ def test_a_pixel_format_can_be_chosen_and_a_wrong_name_is_refused(media, tmp_pat
     project = edit(media)
     default = export_sequence(project, project.sequence, tmp_path / "default.mp4", settings=RenderSettings("h264"))
     assert probe(default).pixel_format == "yuv420p"
-    full = export_sequence(project, project.sequence, tmp_path / "full.mp4",
-                           settings=RenderSettings("h264", pix_fmt="yuv444p"))
+    full = export_sequence(
+        project, project.sequence, tmp_path / "full.mp4", settings=RenderSettings("h264", pix_fmt="yuv444p")
+    )
     assert probe(full).pixel_format == "yuv444p"
     with pytest.raises(ExportError, match="not a pixel format name"):
         RenderSettings("h264", pix_fmt="yuv 444").check()
@@ -160,14 +169,16 @@ def _project_with_broken_media(folder: Path):
     media = project.folder / "media"
     for name in ("good", "short", "garbage", "gone"):
         write_frames(media / f"{name}.mkv", np.full((12, 48, 64, 3), 90, np.uint8), 24)
-        project.media[name] = MediaItem(id=name, path=f"media/{name}.mkv", width=64, height=48, fps=FrameRate(24),
-                                        frames=12, name=name)
+        project.media[name] = MediaItem(
+            id=name, path=f"media/{name}.mkv", width=64, height=48, fps=FrameRate(24), frames=12, name=name
+        )
     os.truncate(media / "short.mkv", (media / "short.mkv").stat().st_size // 2)
     (media / "garbage.mkv").write_bytes(b"not a video" * 100)
     (media / "gone.mkv").unlink()
     project.sequence.width, project.sequence.height = 64, 48
-    project.sequence.video_tracks()[0].clips += [Clip(name, name, 12 * i, 0, 12)
-                                                  for i, name in enumerate(("good", "short", "garbage", "gone"))]
+    project.sequence.video_tracks()[0].clips += [
+        Clip(name, name, 12 * i, 0, 12) for i, name in enumerate(("good", "short", "garbage", "gone"))
+    ]
     return project
 
 

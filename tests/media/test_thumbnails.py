@@ -30,8 +30,9 @@ def test_still(media: dict[str, Path]) -> None:
     assert tuple(picture[12, 6]) == (250, 40, 130)
 
 
-def test_cached_png_is_reused_until_the_file_changes(media: dict[str, Path], tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cached_png_is_reused_until_the_file_changes(
+    media: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     video = tmp_path / "take.mkv"
     video.write_bytes(media["mkv"].read_bytes())
     cache = tmp_path / "cache"

@@ -134,11 +134,13 @@ def test_a_dropped_video_with_sound_brings_its_sound_onto_an_audio_track(qtbot, 
     from PySide6.QtWidgets import QApplication
 
     point = QPoint(timeline.frame_to_x(10), RULER_HEIGHT + TRACK_HEIGHT // 2)
-    enter = QDragEnterEvent(point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(timeline, enter)
-    drop = QDropEvent(QPointF(point), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(point), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(timeline, drop)
     video, audio = project.sequence.tracks[0].clips, project.sequence.tracks[1].clips
     assert [(c.media_id, c.start, c.duration) for c in video] == [("g", 10, 72)]

@@ -165,9 +165,22 @@ CRASH = textwrap.dedent("""
 def crash_studio(tmp_path: Path, project: str) -> Path:
     """Run a real studio process that edits, autosaves and dies. Returns its project folder."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    result = subprocess.run([sys.executable, "-c", CRASH, project, str(tmp_path / "crash-logs"),
-                             QApplication.organizationName(), QApplication.applicationName()], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CRASH,
+            project,
+            str(tmp_path / "crash-logs"),
+            QApplication.organizationName(),
+            QApplication.applicationName(),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 3, result.stderr
     return Path(result.stdout.strip().splitlines()[-1])
 
@@ -228,12 +241,14 @@ def find_button(text: str):
 
 def click_when_shown(qtbot, text: str) -> None:
     """Click a button of the modal box that is about to appear, as a person would."""
+
     def click() -> None:
         button = find_button(text)
         if button is None:
             QTimer.singleShot(20, click)
         else:
             qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
     QTimer.singleShot(20, click)
 
 
@@ -321,8 +336,9 @@ def test_open_recent_lists_opened_and_saved_projects_most_recent_first(qtbot, op
     assert titles[0] == "&1 P11" and titles[-1] == "&0 P2"
 
     split_with_keys(qtbot, window, 6)
-    monkeypatch.setattr("studio.ui.file_actions.QFileDialog.getSaveFileName",
-                        lambda *a, **k: (str(tmp_path / "Copy.studio"), ""))
+    monkeypatch.setattr(
+        "studio.ui.file_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(tmp_path / "Copy.studio"), "")
+    )
     window.files.save_as()
     assert recent_titles(window)[:2] == ["&1 Copy", "&2 P11"]
 
@@ -355,8 +371,10 @@ def test_closing_with_changes_asks_and_cancel_keeps_the_window(qtbot, open_windo
     split_with_keys(qtbot, window, 10)
     answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard]
     asked = []
-    monkeypatch.setattr("studio.ui.file_actions.QMessageBox.question",
-                        lambda parent, title, text, *a: asked.append(title) or answers.pop(0))
+    monkeypatch.setattr(
+        "studio.ui.file_actions.QMessageBox.question",
+        lambda parent, title, text, *a: asked.append(title) or answers.pop(0),
+    )
     window.close()
     assert asked == ["Unsaved changes"]
     assert window.isVisible() and autosave.lock_path(project.folder).exists()
@@ -364,8 +382,10 @@ def test_closing_with_changes_asks_and_cancel_keeps_the_window(qtbot, open_windo
     assert asked == ["Unsaved changes"] * 2
     assert not window.isVisible()
     assert not autosave.lock_path(project.folder).exists()
-    assert json.loads((project.folder / "project.json").read_text())["sequences"][0]["tracks"][0]["clips"][0][
-        "source_out"] == 24  # discarded, not saved
+    assert (
+        json.loads((project.folder / "project.json").read_text())["sequences"][0]["tracks"][0]["clips"][0]["source_out"]
+        == 24
+    )  # discarded, not saved
 
 
 # Purge unused media
@@ -389,8 +409,9 @@ def test_purge_unused_media_removes_only_what_nothing_uses(qtbot, open_window, t
 
     questions = []
     answer = [QMessageBox.StandardButton.Cancel]
-    monkeypatch.setattr("studio.ui.purge.QMessageBox.question",
-                        lambda parent, title, text, *a: questions.append(text) or answer[0])
+    monkeypatch.setattr(
+        "studio.ui.purge.QMessageBox.question", lambda parent, title, text, *a: questions.append(text) or answer[0]
+    )
     purge_action(window).trigger()
     assert "orphan.mkv" in questions[0] and "undone.mkv" in questions[0] and "ramp.mkv" not in questions[0]
     assert (media / "orphan.mkv").exists()  # cancelled
@@ -416,8 +437,7 @@ def test_purge_never_touches_files_a_symlinked_media_folder_leads_to(qtbot, open
 
     infos = []
     monkeypatch.setattr("studio.ui.purge.QMessageBox.information", lambda parent, title, text: infos.append(text))
-    monkeypatch.setattr("studio.ui.purge.QMessageBox.question",
-                        lambda *a: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr("studio.ui.purge.QMessageBox.question", lambda *a: QMessageBox.StandardButton.Yes)
     purge_action(window).trigger()
     assert infos == ["Every file in media/ is in use."]
     assert sorted(p.name for p in footage.iterdir()) == ["ramp.mkv", "someone-elses.mov"]

@@ -20,8 +20,7 @@ def window(open_window, tmp_path):
     frames = np.zeros((24, 32, 32, 3), np.uint8)
     frames[..., 0] = np.arange(24, dtype=np.uint8)[:, None, None] * 10  # red ramps with the frame number
     write_frames(project.folder / "media" / "ramp.mkv", frames, 24)
-    project.media["ramp"] = MediaItem(id="ramp", path="media/ramp.mkv", frames=24, width=32, height=32,
-                                      name="ramp")
+    project.media["ramp"] = MediaItem(id="ramp", path="media/ramp.mkv", frames=24, width=32, height=32, name="ramp")
     project.sequence.width = project.sequence.height = 32
     project.sequence.tracks[0].clips = [Clip("c1", "ramp", 0, 0, 24)]
     return open_window(project)

@@ -68,8 +68,15 @@ def generated_window(open_window, tmp_path):
     project = Project.new("Gen")
     store.save(project, tmp_path / "Gen.studio")
     write_frames(project.folder / "media" / "g.mkv", np.full((6, 32, 48, 3), 120, np.uint8), 24)
-    project.media["g"] = MediaItem(id="g", path="media/g.mkv", frames=6, width=48, height=32, name="g",
-                                   recipe=Recipe(Mode.TEXT_TO_VIDEO, "ltx-video-0.9.5", "a paper boat", seed=5))
+    project.media["g"] = MediaItem(
+        id="g",
+        path="media/g.mkv",
+        frames=6,
+        width=48,
+        height=32,
+        name="g",
+        recipe=Recipe(Mode.TEXT_TO_VIDEO, "ltx-video-0.9.5", "a paper boat", seed=5),
+    )
     project.sequence.width, project.sequence.height = 48, 32
     project.sequence.tracks[0].clips = [Clip("k", "g", 0, 0, 6)]
     return open_window(project)

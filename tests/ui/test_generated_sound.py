@@ -18,8 +18,9 @@ def land(window, project: Project, name: str, sound: bool) -> Path:
     """A finished job's take, as the worker leaves it, handed to the window as the service would."""
     frames = np.zeros((9, 32, 32, 3), np.uint8)
     audio = np.zeros((6000, 2), np.float32) if sound else None
-    take = write_frames(project.folder / "media" / f"{name}.mkv", frames, 24, audio=audio,
-                        sample_rate=16000 if sound else None)
+    take = write_frames(
+        project.folder / "media" / f"{name}.mkv", frames, 24, audio=audio, sample_rate=16000 if sound else None
+    )
     window.generation.pending[name] = NewShot(name)
     recipe = Recipe(mode=Mode.TEXT_TO_VIDEO, model="tiny", prompt=name, width=32, height=32, frames=9)
     done = JobDone(name, str(take), recipe, 9, 32, 32, 24.0, 1.0, sound, 16000 if sound else None)

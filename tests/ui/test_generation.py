@@ -33,8 +33,14 @@ class FakeService:
         if self.refuse:
             raise RequestError(self.refuse)
         job_id = f"job{len(self.jobs) + 1}"
-        self.jobs[job_id] = Job(job_id, name, replace(recipe, frames=9), str(output), notes=["snapped"],
-                                resume_from=str(resume_from) if resume_from else None)
+        self.jobs[job_id] = Job(
+            job_id,
+            name,
+            replace(recipe, frames=9),
+            str(output),
+            notes=["snapped"],
+            resume_from=str(resume_from) if resume_from else None,
+        )
         return job_id
 
     def job(self, job_id: str) -> Job:
@@ -64,8 +70,9 @@ RECIPE = Recipe(Mode.TEXT_TO_VIDEO, "tiny", "rain", width=32, height=32, frames=
 def test_a_submitted_shot_gets_a_row_a_placeholder_from_the_prepared_length_and_a_line_in_jobs_json(qtbot, tmp_path):
     jobs, _ = controller(qtbot, tmp_path)
     track = jobs.video_track()
-    job_id = jobs.submit(RECIPE, "rain", NewShot, refused="Cannot generate",
-                         spot=lambda frames: Spot(track.id, 5, frames, "rain"))
+    job_id = jobs.submit(
+        RECIPE, "rain", NewShot, refused="Cannot generate", spot=lambda frames: Spot(track.id, 5, frames, "rain")
+    )
     assert job_id in jobs.jobs_panel.rows and isinstance(jobs.pending[job_id], NewShot)
     assert jobs.spots[job_id] == Spot(track.id, 5, 9, "rain")  # the service's snapped length
     assert jobs.timeline.placeholders[job_id].frames == 9  # drawn by the timeline

@@ -18,10 +18,20 @@ def window(open_window, tmp_path):
     store.save(project, tmp_path / "Takes.studio")
     for take, (seed, colour) in enumerate([(7, (200, 40, 40)), (8, (40, 200, 40))], 1):
         write_frames(project.folder / "media" / f"t{take}.mkv", np.full((10, 32, 32, 3), colour, np.uint8), 24)
-        recipe = Recipe(mode="text_to_video", model="tiny-ltx", prompt="a red door", seed=seed, steps=2,
-                        guidance=3.0, width=32, height=32, frames=10)
-        project.media[f"t{take}"] = MediaItem(id=f"t{take}", path=f"media/t{take}.mkv", frames=10, width=32,
-                                              height=32, recipe=recipe, name="a red door")
+        recipe = Recipe(
+            mode="text_to_video",
+            model="tiny-ltx",
+            prompt="a red door",
+            seed=seed,
+            steps=2,
+            guidance=3.0,
+            width=32,
+            height=32,
+            frames=10,
+        )
+        project.media[f"t{take}"] = MediaItem(
+            id=f"t{take}", path=f"media/t{take}.mkv", frames=10, width=32, height=32, recipe=recipe, name="a red door"
+        )
     project.sequence.width = project.sequence.height = 32
     project.sequence.tracks[0].clips = [Clip("shot", "t1", 0, 0, 10, takes=["t1", "t2"])]
     return open_window(project)
@@ -29,8 +39,11 @@ def window(open_window, tmp_path):
 
 def test_selecting_a_clip_shows_its_recipe_and_takes(qtbot, window):
     assert window.inspector.takes.isHidden()
-    qtbot.mouseClick(window.timeline, Qt.MouseButton.LeftButton,
-                     pos=window.timeline.clip_rect(0, window.document.project.sequence.tracks[0].clips[0]).center())
+    qtbot.mouseClick(
+        window.timeline,
+        Qt.MouseButton.LeftButton,
+        pos=window.timeline.clip_rect(0, window.document.project.sequence.tracks[0].clips[0]).center(),
+    )
     text = window.inspector.details.text()
     assert "a red door" in text and "tiny-ltx" in text and "Seed" in text and ">7<" in text
     takes = [window.inspector.takes.item(i).text() for i in range(window.inspector.takes.count())]
@@ -47,8 +60,10 @@ def test_double_clicking_a_take_switches_it_and_undo_switches_back(qtbot, window
     qtbot.mouseDClick(takes.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     clip = window.document.project.sequence.tracks[0].clips[0]
     assert clip.media_id == "t2"
-    qtbot.waitUntil(lambda: window.viewer.shown_frame == 0 and
-                    window.viewer.view.image.pixelColor(16, 16).green() > 150, timeout=5000)
+    qtbot.waitUntil(
+        lambda: window.viewer.shown_frame == 0 and window.viewer.view.image.pixelColor(16, 16).green() > 150,
+        timeout=5000,
+    )
     window.document.undo_stack.undo()
     assert clip.media_id == "t1"
     assert window.inspector.takes.item(0).text().endswith("(in use)")

@@ -17,8 +17,15 @@ def window(open_window, tmp_path):
     project = Project.new("Trade")
     store.save(project, tmp_path / "Trade.studio")
     write_frames(project.folder / "media" / "shot.mkv", np.full((24, 32, 32, 3), 120, np.uint8), 24)
-    project.media["s"] = MediaItem(id="s", path="media/shot.mkv", frames=24, width=32, height=32, name="shot",
-                                   recipe=Recipe(Mode.TEXT_TO_VIDEO, "tiny", "a lighthouse", seed=9))
+    project.media["s"] = MediaItem(
+        id="s",
+        path="media/shot.mkv",
+        frames=24,
+        width=32,
+        height=32,
+        name="shot",
+        recipe=Recipe(Mode.TEXT_TO_VIDEO, "tiny", "a lighthouse", seed=9),
+    )
     project.sequence.width = project.sequence.height = 32
     project.sequence.tracks[0].clips = [Clip("c", "s", 6, 2, 20)]
     project.sequence.markers = [Marker("m", 10, "beam")]

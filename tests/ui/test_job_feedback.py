@@ -14,8 +14,10 @@ from studio.core.project import Project
 from studio.ui.jobs_panel import JobsPanel, duration_text
 from studio.ui.timeline import HEADER_WIDTH
 
-PROMPT = ("a grey heron stands in the shallows of a misty lake at dawn, then spreads its wings and lifts off "
-          "low over the water towards the far reeds, slow tracking shot")
+PROMPT = (
+    "a grey heron stands in the shallows of a misty lake at dawn, then spreads its wings and lifts off "
+    "low over the water towards the far reeds, slow tracking shot"
+)
 
 
 def click_tab(qtbot, window, title: str) -> None:
@@ -32,8 +34,16 @@ def scroll_timeline_right(timeline, notches: int) -> None:
     """Wheel notches over the tracks: the view moves along the timeline, away from the playhead."""
     pos = QPointF(HEADER_WIDTH + 100, timeline.height() - 20)
     for _ in range(notches):
-        event = QWheelEvent(pos, timeline.mapToGlobal(pos), QPoint(), QPoint(0, -120), Qt.MouseButton.NoButton,
-                            Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+        event = QWheelEvent(
+            pos,
+            timeline.mapToGlobal(pos),
+            QPoint(),
+            QPoint(0, -120),
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
         QApplication.sendEvent(timeline, event)
 
 

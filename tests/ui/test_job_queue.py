@@ -92,8 +92,15 @@ def test_an_unreadable_job_queue_is_set_aside_and_survives_the_session(open_wind
 def test_jobs_of_another_version_are_kept_when_the_queue_is_rewritten(open_window, tmp_path):
     folder = store.save(Project.new("Shared"), tmp_path / "Shared.studio")
     recipe = {"mode": "text_to_video", "model": "tiny", "prompt": "rain", "hdr": True}
-    landing_of_a_newer_studio = {"job_id": "j1", "name": "rain", "recipe": recipe, "output": "media/j1.mkv",
-                                 "state": "queued", "landing": {"take_id": "t1", "layer": 3}, "priority": 2}
+    landing_of_a_newer_studio = {
+        "job_id": "j1",
+        "name": "rain",
+        "recipe": recipe,
+        "output": "media/j1.mkv",
+        "state": "queued",
+        "landing": {"take_id": "t1", "layer": 3},
+        "priority": 2,
+    }
     no_recipe_this_studio_knows = {"job_id": "j2", "recipe": {"mode": "text_to_audio"}, "output": "media/j2.wav"}
     data = {"format": 3, "jobs": [landing_of_a_newer_studio, no_recipe_this_studio_knows]}
     (folder / JOBS_FILE).write_text(json.dumps(data))
@@ -104,8 +111,12 @@ def test_jobs_of_another_version_are_kept_when_the_queue_is_rewritten(open_windo
     kept = json.loads((folder / JOBS_FILE).read_text())
     assert kept["format"] == 3
     assert sorted(kept["jobs"], key=lambda j: j["job_id"]) == [
-        {**landing_of_a_newer_studio, "recipe": {**store_recipe(recipe), "hdr": True},
-         "placeholder": None, "error": None},
+        {
+            **landing_of_a_newer_studio,
+            "recipe": {**store_recipe(recipe), "hdr": True},
+            "placeholder": None,
+            "error": None,
+        },
         no_recipe_this_studio_knows,
     ]
 

@@ -22,19 +22,30 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 @pytest.fixture
 def warnings(monkeypatch) -> list[tuple[str, str]]:
     shown: list[tuple[str, str]] = []
-    monkeypatch.setattr(QMessageBox, "warning",
-                        staticmethod(lambda parent, title, text, *a: shown.append((title, text))))
+    monkeypatch.setattr(
+        QMessageBox, "warning", staticmethod(lambda parent, title, text, *a: shown.append((title, text)))
+    )
     return shown
 
 
-@pytest.mark.parametrize(("change", "reason"), [
-    (lambda d: d["sequences"][0].update(fps=float("inf")),
-     "sequences[0].fps: must be a positive finite frame rate (0.01 to 1000), got Infinity"),
-    (lambda d: d["media"].append({"id": "m", "path": None}), "media[0].path: must be non-empty text, got null"),
-    (lambda d: d["media"].append({"id": "m", "path": "a.mkv", "recipe": "a boat"}),
-     'media[0].recipe: must be an object, got "a boat"'),
-    (lambda d: d["sequences"][0].update(width=10**5000), "sequences[0].width: must be a whole number from 1 to 16384"),
-])
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (
+            lambda d: d["sequences"][0].update(fps=float("inf")),
+            "sequences[0].fps: must be a positive finite frame rate (0.01 to 1000), got Infinity",
+        ),
+        (lambda d: d["media"].append({"id": "m", "path": None}), "media[0].path: must be non-empty text, got null"),
+        (
+            lambda d: d["media"].append({"id": "m", "path": "a.mkv", "recipe": "a boat"}),
+            'media[0].recipe: must be an object, got "a boat"',
+        ),
+        (
+            lambda d: d["sequences"][0].update(width=10**5000),
+            "sequences[0].width: must be a whole number from 1 to 16384",
+        ),
+    ],
+)
 def test_a_damaged_project_is_refused_and_the_editor_keeps_running(open_window, tmp_path, warnings, change, reason):
     window = open_window(store.load(store.save(Project.new("Open"), tmp_path / "Open.studio")))
     before = window.document.project

@@ -73,14 +73,35 @@ def test_opening_exporting_editing_and_quitting_prints_nothing(tmp_path):
     project.sequence.tracks[0].clips = [Clip("k", "c", 0, 0, 6)]
     store.save(project)
     recipe = Recipe(Mode.TEXT_TO_VIDEO, "tiny-ltx", "a kite", frames=9, width=64, height=64)
-    save_jobs(folder, [SavedJob("j1", "a kite", recipe, "media/j1.mkv", "queued",
-                                placeholder={"track_id": project.sequence.tracks[0].id, "start": 6, "frames": 9,
-                                             "label": "a kite"})])
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_CONFIG=str(tmp_path / "config"),
-               XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
-               PYTHONPATH=str(REPO))
-    done = subprocess.run([sys.executable, "-c", SESSION, str(folder), str(tmp_path / "out.mp4")], env=env,
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    save_jobs(
+        folder,
+        [
+            SavedJob(
+                "j1",
+                "a kite",
+                recipe,
+                "media/j1.mkv",
+                "queued",
+                placeholder={"track_id": project.sequence.tracks[0].id, "start": 6, "frames": 9, "label": "a kite"},
+            )
+        ],
+    )
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        STUDIO_CONFIG=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
+        PYTHONPATH=str(REPO),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", SESSION, str(folder), str(tmp_path / "out.mp4")],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     said = [line for line in done.stderr.splitlines() if line.strip() and line.strip() not in PLATFORM_NOISE]
     assert done.returncode == 0 and said == [], done.stderr
     assert (tmp_path / "out.mp4").stat().st_size > 0  # it did export

@@ -29,8 +29,11 @@ def window(open_window, tmp_path):
     write_frames(project.folder / "media" / "ramp.mkv", frames, 24)
     project.media["ramp"] = MediaItem(id="ramp", path="media/ramp.mkv", frames=48, width=32, height=32, name="ramp")
     project.sequence.width = project.sequence.height = 32
-    project.sequence.tracks[0].clips = [Clip("c1", "ramp", 0, 0, 24), Clip("c2", "ramp", 24, 10, 34),
-                                        Clip("c3", "ramp", 60, 0, 12)]
+    project.sequence.tracks[0].clips = [
+        Clip("c1", "ramp", 0, 0, 24),
+        Clip("c2", "ramp", 24, 10, 34),
+        Clip("c3", "ramp", 60, 0, 12),
+    ]
     window = open_window(project)
     window.timeline.px_per_frame = 4.0
     window.timeline.setFocus()

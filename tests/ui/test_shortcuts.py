@@ -56,8 +56,9 @@ def test_redo_is_ctrl_shift_z_and_ctrl_y_on_every_platform(qtbot, window):
         qtbot.keyClick(window.timeline, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)  # split
         qtbot.keyClick(window.timeline, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo
         assert len(window.document.project.sequence.tracks[0].clips) == 1
-        modifiers = Qt.KeyboardModifier.ControlModifier | (Qt.KeyboardModifier.ShiftModifier if key == Qt.Key.Key_Z
-                                                           else Qt.KeyboardModifier.NoModifier)
+        modifiers = Qt.KeyboardModifier.ControlModifier | (
+            Qt.KeyboardModifier.ShiftModifier if key == Qt.Key.Key_Z else Qt.KeyboardModifier.NoModifier
+        )
         qtbot.keyClick(window.timeline, key, modifiers)  # redo
         assert len(window.document.project.sequence.tracks[0].clips) == 2, QKeySequence(key | modifiers).toString()
         qtbot.keyClick(window.timeline, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)

@@ -48,8 +48,7 @@ def test_a_model_that_cannot_make_the_default_size_gets_the_nearest_it_can(qtbot
     assert (snapped.width, snapped.height, notes) == (recipe.width, recipe.height, [])
     assert panel.resolution.currentText() == "Preview (256p)"
     assert not enabled(panel.resolution, "SD (480p)") and not enabled(panel.resolution, "HD (720p)")
-    assert "853 × 480" in panel.resolution.itemData(panel.resolution.findText("SD (480p)"),
-                                                     Qt.ItemDataRole.ToolTipRole)
+    assert "853 × 480" in panel.resolution.itemData(panel.resolution.findText("SD (480p)"), Qt.ItemDataRole.ToolTipRole)
     assert "SD (480p) is too large for this model: Preview (256p) chosen." in panel.fit_note.text()
     assert "853 × 480" in panel.fit_note.toolTip() and "Nearest it makes: Preview (256p)" in panel.fit_note.toolTip()
     assert panel.fit_note.isVisible()
@@ -97,8 +96,10 @@ def test_lengths_follow_the_models_frame_rule_and_longest_shot(qtbot, open_windo
 def test_the_model_box_shows_a_long_name_from_its_start(qtbot):
     panel = PromptPanel()
     qtbot.addWidget(panel)
-    names = [("LTX-Video 0.9.7 distilled (13B, 8 steps)", "ltx-video-0.9.7-distilled"),
-             ("HunyuanVideo 1.5 720p image to video (8.3B)", "hunyuanvideo-1.5-720p-i2v")]
+    names = [
+        ("LTX-Video 0.9.7 distilled (13B, 8 steps)", "ltx-video-0.9.7-distilled"),
+        ("HunyuanVideo 1.5 720p image to video (8.3B)", "hunyuanvideo-1.5-720p-i2v"),
+    ]
     panel.set_models(names)
     panel.resize(280, 900)
     panel.show()

@@ -111,7 +111,10 @@ def test_gui_process_never_imports_torch(tiny_ltx, tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
     proc = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("gui_round.py")), str(tiny_ltx), str(tmp_path)],
-        capture_output=True, text=True, timeout=300, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "frames=13" in proc.stdout
@@ -168,12 +171,14 @@ def drop_files(widget, paths: list[Path], pos: QPoint | None = None) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
     pos = widget.rect().center() if pos is None else pos
-    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted(), f"{widget} refused {[p.name for p in paths]}"
-    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(widget, drop)
 
 
@@ -229,8 +234,10 @@ def test_shots_wait_on_the_timeline_as_placeholders_and_land_where_they_stood(qt
     assert progress and max(progress) == 1.0  # the placeholder followed the denoising steps
     clips = window.document.project.sequence.tracks[0].clips
     assert [(c.start, c.duration) for c in clips] == [(24, 13), (37, 13)]
-    assert [window.document.project.media[c.media_id].recipe.prompt for c in clips] == ["a door opens",
-                                                                                       "a figure steps out"]
+    assert [window.document.project.media[c.media_id].recipe.prompt for c in clips] == [
+        "a door opens",
+        "a figure steps out",
+    ]
 
 
 def test_a_worker_that_dies_fails_its_job_and_the_editor_carries_on(qtbot, window, tiny_ltx):

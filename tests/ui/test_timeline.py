@@ -103,8 +103,16 @@ def test_ctrl_wheel_zooms_and_fit_shows_everything(qtbot, timeline):
     from PySide6.QtWidgets import QApplication
 
     pos = QPointF(at(timeline, 30))
-    event = QWheelEvent(pos, timeline.mapToGlobal(pos), QPoint(), QPoint(0, 120), Qt.MouseButton.NoButton,
-                        Qt.KeyboardModifier.ControlModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    event = QWheelEvent(
+        pos,
+        timeline.mapToGlobal(pos),
+        QPoint(),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.ControlModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(timeline, event)
     assert timeline.px_per_frame > before
     timeline.zoom_to_fit()

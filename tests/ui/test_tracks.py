@@ -155,8 +155,16 @@ def test_track_states_are_saved_and_many_tracks_scroll_with_shift_wheel(qtbot, w
     qtbot.mouseClick(timeline, Qt.MouseButton.LeftButton, pos=button(timeline, "V1", "lock"))
     assert timeline._max_scroll_y() > 0
     pos = QPointF(row_point(timeline, "V1", 10))
-    event = QWheelEvent(pos, timeline.mapToGlobal(pos), QPoint(), QPoint(0, -240), Qt.MouseButton.NoButton,
-                        Qt.KeyboardModifier.ShiftModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    event = QWheelEvent(
+        pos,
+        timeline.mapToGlobal(pos),
+        QPoint(),
+        QPoint(0, -240),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.ShiftModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(timeline, event)
     assert timeline.scroll_y > 0
     last = timeline.rows()[-1]

@@ -68,8 +68,12 @@ def test_ctrl_t_dissolves_across_the_cut_nearest_the_playhead(qtbot, window):
     t.set_playhead(20)
     qtbot.keyClick(t, Qt.Key.Key_T, CTRL)
     [transition] = v1(window).transitions
-    assert (transition.kind, transition.left_id, transition.right_id, transition.frames) == \
-        (TransitionKind.DISSOLVE, "c1", "c2", 24)  # one second at 24 fps
+    assert (transition.kind, transition.left_id, transition.right_id, transition.frames) == (
+        TransitionKind.DISSOLVE,
+        "c1",
+        "c2",
+        24,
+    )  # one second at 24 fps
     assert window.document.undo_stack.undoText() == "Add cross-dissolve"
     # Frame 24, half way through [12, 36): c1 runs on into its media (frame 24, red 120), c2 shows
     # media frame 10 (red 50); half of each.
@@ -170,8 +174,9 @@ def test_the_inspector_retimes_a_clip_of_another_rate(qtbot, open_window, tmp_pa
     frames = np.zeros((12, 32, 32, 3), np.uint8)
     frames[..., 0] = (np.arange(12) * 20).astype(np.uint8)[:, None, None]
     write_frames(project.folder / "media" / "slow.mkv", frames, 12)
-    project.media["slow"] = MediaItem(id="slow", path="media/slow.mkv", frames=12, width=32, height=32,
-                                      fps=FrameRate(12), name="slow")
+    project.media["slow"] = MediaItem(
+        id="slow", path="media/slow.mkv", frames=12, width=32, height=32, fps=FrameRate(12), name="slow"
+    )
     project.sequence.width = project.sequence.height = 32
     project.sequence.tracks[0].clips = [Clip("c", "slow", 0, 0, 22)]
     window = open_window(project)

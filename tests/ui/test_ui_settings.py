@@ -47,8 +47,11 @@ def test_the_models_folder_comes_back_after_a_restart(qtbot, open_window, tmp_pa
     assert window.service.models_dir is None
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: str(chosen))
     window.show_models()
-    choose = next(b for b in window.model_manager.findChildren(type(window.model_manager.download_button))
-                  if b.text() == "Choose…")
+    choose = next(
+        b
+        for b in window.model_manager.findChildren(type(window.model_manager.download_button))
+        if b.text() == "Choose…"
+    )
     qtbot.mouseClick(choose, Qt.MouseButton.LeftButton)
     assert window.service.models_dir == str(chosen)
     window.model_manager.close()
@@ -61,8 +64,7 @@ def test_the_models_folder_comes_back_after_a_restart(qtbot, open_window, tmp_pa
     again.model_manager.close()
 
 
-def test_window_state_and_dock_layout_come_back_and_reset_layout_restores_the_default(qtbot, open_window,
-                                                                                      tmp_path):
+def test_window_state_and_dock_layout_come_back_and_reset_layout_restores_the_default(qtbot, open_window, tmp_path):
     window = open_window(project_with_a_clip(tmp_path))
     default = docks(window)
     assert not window.isMaximized()

@@ -76,7 +76,9 @@ FAMILY = Family(
     ),
     upsampler_pipeline="LTXLatentUpsamplePipeline",  # a two-pass card's [multiscale] upsampler
     card_defaults=card_defaults,
-    multiscale_keys=(frozenset({"upsampler", "first_pass_scale", "refine_strength"}),
-                     frozenset({"refine_steps", "refine_timesteps", "adain_factor"})),
+    multiscale_keys=(
+        frozenset({"upsampler", "first_pass_scale", "refine_strength"}),
+        frozenset({"refine_steps", "refine_timesteps", "adain_factor"}),
+    ),
     check_multiscale=check_multiscale,
 )

@@ -32,12 +32,16 @@ def card_defaults(folder: Path, index: dict[str, Any]) -> dict[str, Any]:
     """LTX-2 defaults (Lightricks/LTX-2's), with the frame rule and size multiple read from the VAE's config:
     each down block scales space, time or both by 2, after the patch."""
     vae = read_json(folder / "vae" / "config.json")
-    kinds = [k for k, on in zip(vae.get("downsample_type", ()), vae.get("spatio_temporal_scaling", ()), strict=False)
-             if on]
+    kinds = [
+        k for k, on in zip(vae.get("downsample_type", ()), vae.get("spatio_temporal_scaling", ()), strict=False) if on
+    ]
     spatial = vae.get("spatial_compression_ratio") or vae.get("patch_size", 4) * 2 ** sum(
-        k in ("spatial", "spatiotemporal") for k in kinds)
-    step = int(vae.get("temporal_compression_ratio") or vae.get("patch_size_t", 1) * 2 ** sum(
-        k in ("temporal", "spatiotemporal") for k in kinds))
+        k in ("spatial", "spatiotemporal") for k in kinds
+    )
+    step = int(
+        vae.get("temporal_compression_ratio")
+        or vae.get("patch_size_t", 1) * 2 ** sum(k in ("temporal", "spatiotemporal") for k in kinds)
+    )
     multiple = math.lcm(FAMILY.size_multiple, int(spatial))
     max_frames = valid_frames_at_most(257, step)
     return dict(
@@ -95,7 +99,9 @@ FAMILY = Family(
     ),
     upsampler_pipeline="LTX2LatentUpsamplePipeline",  # a two-pass card's [multiscale] upsampler
     card_defaults=card_defaults,
-    multiscale_keys=(frozenset({"upsampler_subfolder", "first_pass_scale", "lora", "refine_sigmas"}),
-                     frozenset({"refine_guidance"})),
+    multiscale_keys=(
+        frozenset({"upsampler_subfolder", "first_pass_scale", "lora", "refine_sigmas"}),
+        frozenset({"refine_guidance"}),
+    ),
     check_multiscale=check_multiscale,
 )

@@ -179,18 +179,37 @@ class Worker:
             self.emit("preview", job_id, png=_png_base64(picture, marked))
 
         if windows.is_long(recipe, card):
-            return self._generate_long(family, pipe, recipe, card, message, job_id, on_step, should_stop, on_preview,
-                                       upsampler)
-        take = family.make_take(pipe, recipe, card, message.get("project_folder"), on_step, should_stop, on_preview,
-                                upsampler=upsampler)
+            return self._generate_long(
+                family, pipe, recipe, card, message, job_id, on_step, should_stop, on_preview, upsampler
+            )
+        take = family.make_take(
+            pipe, recipe, card, message.get("project_folder"), on_step, should_stop, on_preview, upsampler=upsampler
+        )
         if should_stop():
             raise Cancelled()
-        write_frames(message["output"], take.frames, recipe.fps, audio=take.sound, sample_rate=take.sample_rate,
-                     mark=mark_for_take(recipe, message.get("project_folder")))
+        write_frames(
+            message["output"],
+            take.frames,
+            recipe.fps,
+            audio=take.sound,
+            sample_rate=take.sample_rate,
+            mark=mark_for_take(recipe, message.get("project_folder")),
+        )
         return take.frames, recipe, take.sample_rate
 
-    def _generate_long(self, family, pipe, recipe: Recipe, card, message: dict[str, Any], job_id: str, on_step,
-                       should_stop, on_preview, upsampler=None) -> tuple[np.ndarray, Recipe, int | None]:
+    def _generate_long(
+        self,
+        family,
+        pipe,
+        recipe: Recipe,
+        card,
+        message: dict[str, Any],
+        job_id: str,
+        on_step,
+        should_stop,
+        on_preview,
+        upsampler=None,
+    ) -> tuple[np.ndarray, Recipe, int | None]:
         """A long shot (windows.py): the take so far is written to the output after every window and
         announced, so it can be played; a cancel keeps the finished windows as the take."""
         import dataclasses
@@ -215,8 +234,18 @@ class Worker:
         resume = windows.read_partial(message["resume_from"], recipe, card) if message.get("resume_from") else None
         try:
             frames, _, sample_rate = windows.generate_long_with_audio(
-                family, pipe, recipe, card, message.get("project_folder"), write_partial, on_step, should_stop,
-                on_preview, resume=resume, upsampler=upsampler)
+                family,
+                pipe,
+                recipe,
+                card,
+                message.get("project_folder"),
+                write_partial,
+                on_step,
+                should_stop,
+                on_preview,
+                resume=resume,
+                upsampler=upsampler,
+            )
         except Cancelled:
             if not kept:
                 raise

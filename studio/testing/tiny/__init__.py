@@ -47,4 +47,3 @@ def build_tiny(family: str, folder: str | os.PathLike[str], seed: int = 0) -> Pa
         ltx2.save_ltx2_two_pass_parts(folder, pipe, seed)
     (folder / CARD_FILE).write_text(card.to_toml(), encoding="utf-8")
     return folder
-

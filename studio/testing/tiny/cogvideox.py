@@ -139,8 +139,14 @@ def tiny_cogvideox_card(pipe, card_id: str) -> Card:
     spatial = pipe.vae_scale_factor_spatial
     if config.use_learned_positional_embeddings:
         width, height = config.sample_width * spatial, config.sample_height * spatial
-        limits.update(max_frames=config.sample_frames, default_frames=config.sample_frames, max_width=width,
-                      max_height=height, default_width=width, default_height=height)
+        limits.update(
+            max_frames=config.sample_frames,
+            default_frames=config.sample_frames,
+            max_width=width,
+            max_height=height,
+            default_width=width,
+            default_height=height,
+        )
     elif version_15:  # rotary positions reach sample_* latent pixels
         side = config.sample_width * spatial
         limits.update(max_width=side, max_height=side, default_frames=step + 1)

@@ -56,8 +56,18 @@ def tiny_t5(vocab_size: int, seed: int, umt5: bool = False):
 
     config, model = (UMT5Config, UMT5EncoderModel) if umt5 else (T5Config, T5EncoderModel)
     torch.manual_seed(seed)
-    return model(config(vocab_size=vocab_size, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4,
-                        relative_attention_num_buckets=8, dropout_rate=0.0)).eval()
+    return model(
+        config(
+            vocab_size=vocab_size,
+            d_model=32,
+            d_kv=8,
+            d_ff=64,
+            num_layers=2,
+            num_heads=4,
+            relative_attention_num_buckets=8,
+            dropout_rate=0.0,
+        )
+    ).eval()
 
 
 def qwen_tokenizer():

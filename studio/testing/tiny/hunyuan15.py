@@ -99,8 +99,14 @@ def build_hunyuan15_i2v_pipeline(seed: int = 0):
 
     components = _hunyuan15_components(seed, _SIGLIP_HIDDEN)
     torch.manual_seed(seed)
-    siglip = SiglipVisionConfig(hidden_size=_SIGLIP_HIDDEN, intermediate_size=24, num_hidden_layers=2,
-                                num_attention_heads=2, image_size=32, patch_size=8)
+    siglip = SiglipVisionConfig(
+        hidden_size=_SIGLIP_HIDDEN,
+        intermediate_size=24,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        image_size=32,
+        patch_size=8,
+    )
     pipe = HunyuanVideo15ImageToVideoPipeline(
         **components,
         image_encoder=SiglipVisionModel(siglip).eval(),

@@ -93,8 +93,7 @@ def build_ltx_upsampler_pipeline(seed: int = 0):
 
     vae = build_ltx_pipeline(seed).vae  # the tiny LTX model's own VAE, as the real repo carries 0.9.7's
     torch.manual_seed(seed)
-    upsampler = LTXLatentUpsamplerModel(in_channels=vae.config.latent_channels, mid_channels=32,
-                                        num_blocks_per_stage=1)
+    upsampler = LTXLatentUpsamplerModel(in_channels=vae.config.latent_channels, mid_channels=32, num_blocks_per_stage=1)
     return LTXLatentUpsamplePipeline(vae=vae, latent_upsampler=upsampler)
 
 
@@ -121,7 +120,9 @@ def tiny_ltx_two_pass_card(card: Card, upsampler: str = "tiny-ltx-upsampler") ->
     import dataclasses
 
     return dataclasses.replace(
-        card, id=f"{card.id}-two-pass", name=f"{card.name}, two passes",
+        card,
+        id=f"{card.id}-two-pass",
+        name=f"{card.name}, two passes",
         multiscale={"upsampler": upsampler, "first_pass_scale": 2 / 3, "refine_steps": 2, "refine_strength": 0.5},
     )
 

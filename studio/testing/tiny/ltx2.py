@@ -50,53 +50,125 @@ def build_ltx2_pipeline(seed: int = 0):
     hidden, layers = 32, 2
     torch.manual_seed(seed)
     text = {
-        "vocab_size": len(tokenizer), "hidden_size": hidden, "intermediate_size": 64, "num_hidden_layers": layers,
-        "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 16, "max_position_embeddings": 512,
-        "sliding_window": 64, "pad_token_id": tokenizer.pad_token_id, "bos_token_id": tokenizer.bos_token_id,
+        "vocab_size": len(tokenizer),
+        "hidden_size": hidden,
+        "intermediate_size": 64,
+        "num_hidden_layers": layers,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 1,
+        "head_dim": 16,
+        "max_position_embeddings": 512,
+        "sliding_window": 64,
+        "pad_token_id": tokenizer.pad_token_id,
+        "bos_token_id": tokenizer.bos_token_id,
         "eos_token_id": tokenizer.eos_token_id,
     }
     # 28 / 14 = 2 patches a side and 4 tokens an image: the smallest vision tower Gemma 3 accepts.
-    vision = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
-              "image_size": 28, "patch_size": 14}
-    config = Gemma3Config(text_config=text, vision_config=vision, mm_tokens_per_image=4,
-                          image_token_index=tokenizer.convert_tokens_to_ids("<mask>"))
+    vision = {
+        "hidden_size": 16,
+        "intermediate_size": 32,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "image_size": 28,
+        "patch_size": 14,
+    }
+    config = Gemma3Config(
+        text_config=text,
+        vision_config=vision,
+        mm_tokens_per_image=4,
+        image_token_index=tokenizer.convert_tokens_to_ids("<mask>"),
+    )
     text_encoder = Gemma3ForConditionalGeneration(config).eval()
     torch.manual_seed(seed)
     transformer = LTX2VideoTransformer3DModel(
-        in_channels=4, out_channels=4, patch_size=1, patch_size_t=1, num_attention_heads=2, attention_head_dim=8,
-        cross_attention_dim=16, audio_in_channels=4, audio_out_channels=4, audio_num_attention_heads=2,
-        audio_attention_head_dim=4, audio_cross_attention_dim=8, num_layers=2, qk_norm="rms_norm_across_heads",
-        caption_channels=hidden, rope_double_precision=False, rope_type="split",
+        in_channels=4,
+        out_channels=4,
+        patch_size=1,
+        patch_size_t=1,
+        num_attention_heads=2,
+        attention_head_dim=8,
+        cross_attention_dim=16,
+        audio_in_channels=4,
+        audio_out_channels=4,
+        audio_num_attention_heads=2,
+        audio_attention_head_dim=4,
+        audio_cross_attention_dim=8,
+        num_layers=2,
+        qk_norm="rms_norm_across_heads",
+        caption_channels=hidden,
+        rope_double_precision=False,
+        rope_type="split",
     )
     torch.manual_seed(seed)
     connectors = LTX2TextConnectors(
-        caption_channels=hidden, text_proj_in_factor=layers + 1,  # every hidden state, embeddings included
-        video_connector_num_attention_heads=4, video_connector_attention_head_dim=8, video_connector_num_layers=1,
-        video_connector_num_learnable_registers=None, audio_connector_num_attention_heads=4,
-        audio_connector_attention_head_dim=8, audio_connector_num_layers=1,
-        audio_connector_num_learnable_registers=None, connector_rope_base_seq_len=32, rope_theta=10000.0,
-        rope_double_precision=False, causal_temporal_positioning=False, rope_type="split",
+        caption_channels=hidden,
+        text_proj_in_factor=layers + 1,  # every hidden state, embeddings included
+        video_connector_num_attention_heads=4,
+        video_connector_attention_head_dim=8,
+        video_connector_num_layers=1,
+        video_connector_num_learnable_registers=None,
+        audio_connector_num_attention_heads=4,
+        audio_connector_attention_head_dim=8,
+        audio_connector_num_layers=1,
+        audio_connector_num_learnable_registers=None,
+        connector_rope_base_seq_len=32,
+        rope_theta=10000.0,
+        rope_double_precision=False,
+        causal_temporal_positioning=False,
+        rope_type="split",
     )
     torch.manual_seed(seed)
     vae = AutoencoderKLLTX2Video(
-        in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(8, 8), decoder_block_out_channels=(8, 8),
-        layers_per_block=(1, 1, 1), decoder_layers_per_block=(1, 1, 1), spatio_temporal_scaling=(True, True),
-        decoder_spatio_temporal_scaling=(True, True), decoder_inject_noise=(False, False, False),
-        downsample_type=("spatiotemporal", "spatiotemporal"), upsample_type=("spatiotemporal", "spatiotemporal"),
-        upsample_residual=(False, False), upsample_factor=(1, 1), timestep_conditioning=False, patch_size=1,
-        patch_size_t=1, encoder_causal=True, decoder_causal=False,
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        block_out_channels=(8, 8),
+        decoder_block_out_channels=(8, 8),
+        layers_per_block=(1, 1, 1),
+        decoder_layers_per_block=(1, 1, 1),
+        spatio_temporal_scaling=(True, True),
+        decoder_spatio_temporal_scaling=(True, True),
+        decoder_inject_noise=(False, False, False),
+        downsample_type=("spatiotemporal", "spatiotemporal"),
+        upsample_type=("spatiotemporal", "spatiotemporal"),
+        upsample_residual=(False, False),
+        upsample_factor=(1, 1),
+        timestep_conditioning=False,
+        patch_size=1,
+        patch_size_t=1,
+        encoder_causal=True,
+        decoder_causal=False,
     )
     torch.manual_seed(seed)
     audio_vae = AutoencoderKLLTX2Audio(
-        base_channels=4, output_channels=2, ch_mult=(1,), num_res_blocks=1, attn_resolutions=None, in_channels=2,
-        resolution=32, latent_channels=2, norm_type="pixel", causality_axis="height", dropout=0.0,
-        mid_block_add_attention=False, sample_rate=16000, mel_hop_length=160, is_causal=True, mel_bins=8,
+        base_channels=4,
+        output_channels=2,
+        ch_mult=(1,),
+        num_res_blocks=1,
+        attn_resolutions=None,
+        in_channels=2,
+        resolution=32,
+        latent_channels=2,
+        norm_type="pixel",
+        causality_axis="height",
+        dropout=0.0,
+        mid_block_add_attention=False,
+        sample_rate=16000,
+        mel_hop_length=160,
+        is_causal=True,
+        mel_bins=8,
     )
     torch.manual_seed(seed)
     vocoder = LTX2Vocoder(  # 8 x 5 x 4 = 160 samples a mel frame: the hop, so 16 kHz out
-        in_channels=audio_vae.config.output_channels * audio_vae.config.mel_bins, hidden_channels=32, out_channels=2,
-        upsample_kernel_sizes=[16, 10, 8], upsample_factors=[8, 5, 4], resnet_kernel_sizes=[3],
-        resnet_dilations=[[1, 3, 5]], leaky_relu_negative_slope=0.1, output_sampling_rate=16000,
+        in_channels=audio_vae.config.output_channels * audio_vae.config.mel_bins,
+        hidden_channels=32,
+        out_channels=2,
+        upsample_kernel_sizes=[16, 10, 8],
+        upsample_factors=[8, 5, 4],
+        resnet_kernel_sizes=[3],
+        resnet_dilations=[[1, 3, 5]],
+        leaky_relu_negative_slope=0.1,
+        output_sampling_rate=16000,
     )
     return LTX2ConditionPipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(),
@@ -149,10 +221,17 @@ def tiny_ltx2_two_pass_card(card: Card) -> Card:
     from diffusers.pipelines.ltx2.utils import STAGE_2_DISTILLED_SIGMA_VALUES
 
     return dataclasses.replace(
-        card, id=f"{card.id}-two-pass", name=f"{card.name}, two passes",
+        card,
+        id=f"{card.id}-two-pass",
+        name=f"{card.name}, two passes",
         description="Built by `studio models tiny ltx2-two-pass DIR` for tests: LTX-2's two passes, tiny.",
-        multiscale={"upsampler_subfolder": "latent_upsampler", "first_pass_scale": 0.5, "lora": TINY_LTX2_LORA,
-                    "refine_sigmas": list(STAGE_2_DISTILLED_SIGMA_VALUES), "refine_guidance": 1.0},
+        multiscale={
+            "upsampler_subfolder": "latent_upsampler",
+            "first_pass_scale": 0.5,
+            "lora": TINY_LTX2_LORA,
+            "refine_sigmas": list(STAGE_2_DISTILLED_SIGMA_VALUES),
+            "refine_guidance": 1.0,
+        },
     )
 
 
@@ -166,8 +245,9 @@ def save_ltx2_two_pass_parts(folder: Path, pipe, seed: int = 0) -> None:
     from safetensors.torch import save_file
 
     torch.manual_seed(seed)
-    upsampler = LTX2LatentUpsamplerModel(in_channels=pipe.vae.config.latent_channels, mid_channels=32,
-                                         num_blocks_per_stage=1)
+    upsampler = LTX2LatentUpsamplerModel(
+        in_channels=pipe.vae.config.latent_channels, mid_channels=32, num_blocks_per_stage=1
+    )
     upsampler.save_pretrained(folder / "latent_upsampler", safe_serialization=True)
     rank, weights = 2, {}
     for name, module in pipe.transformer.named_modules():

@@ -50,12 +50,18 @@ def drop(view: TimelineWidget, event: QDropEvent) -> None:
             continue
         kind = TrackKind.AUDIO if item.kind is MediaKind.AUDIO else TrackKind.VIDEO
         under = view.rows()[index] if index is not None else None
-        track = under if under is not None and under.kind is kind else \
-            next(t for t in sequence.tracks if t.kind is kind)
+        track = (
+            under if under is not None and under.kind is kind else next(t for t in sequence.tracks if t.kind is kind)
+        )
         still = round(float(sequence.fps) * STILL_SECONDS)
         # Another rate plays at its own speed: its length is in the sequence's frames (see core Clip).
-        length = still if item.kind is MediaKind.IMAGE else item.frames if item.kind is MediaKind.AUDIO \
+        length = (
+            still
+            if item.kind is MediaKind.IMAGE
+            else item.frames
+            if item.kind is MediaKind.AUDIO
             else conformed_length(item.frames, item.fps, sequence.fps)
+        )
         commands += add_clip_with_sound(sequence, track.id, item, frame, max(1, length))
         frame += max(1, length)
     if not commands:

@@ -73,8 +73,16 @@ def paint_speaker(painter: QPainter, box: QRect, audible: bool) -> None:
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(colour)
     x, y = box.left(), box.center().y()
-    painter.drawPolygon([QPoint(x + 2, y - 3), QPoint(x + 6, y - 3), QPoint(x + 10, y - 7),
-                         QPoint(x + 10, y + 7), QPoint(x + 6, y + 3), QPoint(x + 2, y + 3)])
+    painter.drawPolygon(
+        [
+            QPoint(x + 2, y - 3),
+            QPoint(x + 6, y - 3),
+            QPoint(x + 10, y - 7),
+            QPoint(x + 10, y + 7),
+            QPoint(x + 6, y + 3),
+            QPoint(x + 2, y + 3),
+        ]
+    )
     painter.setPen(QPen(colour, 1.5))
     if audible:
         painter.drawArc(QRect(x + 8, y - 5, 6, 10), -60 * 16, 120 * 16)

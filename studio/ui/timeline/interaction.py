@@ -98,8 +98,10 @@ def press(view: TimelineWidget, event: QMouseEvent) -> None:
     elif modifiers & Qt.KeyboardModifier.AltModifier:
         left, right = (neighbour(track, clip, -1), clip) if part == "left" else (clip, neighbour(track, clip, 1))
         if left is None or right is None:
-            view.edit_refused.emit("a roll (Alt+drag) moves a cut between two touching clips; there is no clip "
-                                   "on the other side of this edge")
+            view.edit_refused.emit(
+                "a roll (Alt+drag) moves a cut between two touching clips; there is no clip "
+                "on the other side of this edge"
+            )
             return
         drag.kind, drag.clip_id, drag.other_id = "roll", left.id, right.id
     view.drag = drag
@@ -244,8 +246,7 @@ def release(view: TimelineWidget) -> None:
         unchanged = d == 0 and drag.target_track_id == drag.track_id
         if len(drag.moving) > 1:
             # Move the clip furthest along first, so no clip lands on one that has not moved yet.
-            group = sorted((view.sequence.find_clip(i)[1] for i in drag.moving), key=lambda c: c.start,
-                           reverse=d > 0)
+            group = sorted((view.sequence.find_clip(i)[1] for i in drag.moving), key=lambda c: c.start, reverse=d > 0)
             command = [MoveClip(c.id, c.start + d) for c in group]
             text = f"Move {len(group)} clips"
         else:

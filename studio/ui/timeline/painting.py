@@ -63,8 +63,10 @@ def paint_readout(view: TimelineWidget, painter: QPainter, drag: Drag) -> None:
     """The drag's offset and length in a box just above the pointer, kept inside the widget."""
     metrics = painter.fontMetrics()
     box = metrics.boundingRect(view.readout_text).adjusted(-6, -3, 6, 3)
-    box.moveTo(min(max(HEADER_WIDTH, drag.x + 12), view.width() - box.width() - 2),
-               max(RULER_HEIGHT, drag.y - box.height() - 10))
+    box.moveTo(
+        min(max(HEADER_WIDTH, drag.x + 12), view.width() - box.width() - 2),
+        max(RULER_HEIGHT, drag.y - box.height() - 10),
+    )
     painter.fillRect(box, QColor(20, 22, 26, 230))
     painter.setPen(QColor("#e8e8e8"))
     painter.drawText(box, Qt.AlignmentFlag.AlignCenter, view.readout_text)
@@ -103,25 +105,33 @@ def paint_clips(view: TimelineWidget, painter: QPainter, index: int, track: Trac
         paint_clip(view, painter, rect, track, clip, clip.id in view.selection)
         if drag is not None and drag.moved and drag.kind == "slip" and clip.id == drag.clip_id:
             painter.setPen(SELECTED_COLOUR)
-            painter.drawText(rect.adjusted(5, 3, -4, -3), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
-                             f"slip {-drag.delta_frames:+d}")
-    if drag is not None and drag.moved and drag.kind == "move" and drag.target_track_id == track.id \
-            and drag.track_id != track.id:
+            painter.drawText(
+                rect.adjusted(5, 3, -4, -3),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+                f"slip {-drag.delta_frames:+d}",
+            )
+    if (
+        drag is not None
+        and drag.moved
+        and drag.kind == "move"
+        and drag.target_track_id == track.id
+        and drag.track_id != track.id
+    ):
         _, clip = view.sequence.find_clip(drag.clip_id)
         paint_clip(view, painter, view.clip_rect(index, clip, clip.start + drag.delta_frames), track, clip, True)
     paint_transitions(view, painter, index, track, first, last)
     gap = view.selected_gap
     if gap is not None and gap[0] == track.id:
         row = view.track_rect(index)
-        rect = QRect(view.frame_to_x(gap[1]), row.top() + 3, view.frame_to_x(gap[2]) - view.frame_to_x(gap[1]),
-                     row.height() - 6)
+        rect = QRect(
+            view.frame_to_x(gap[1]), row.top() + 3, view.frame_to_x(gap[2]) - view.frame_to_x(gap[1]), row.height() - 6
+        )
         painter.fillRect(rect, QColor(255, 210, 90, 50))
         painter.setPen(QPen(SELECTED_COLOUR, 1, Qt.PenStyle.DashLine))
         painter.drawRect(rect.adjusted(0, 0, -1, -1))
 
 
-def paint_transitions(view: TimelineWidget, painter: QPainter, index: int, track: Track, first: int,
-                      last: int) -> None:
+def paint_transitions(view: TimelineWidget, painter: QPainter, index: int, track: Track, first: int, last: int) -> None:
     """Each transition in the painted range as a band over its frames: a cross for a dissolve,
     a V for a dip to black."""
     if view.drag is not None and view.drag.moved:
@@ -132,8 +142,9 @@ def paint_transitions(view: TimelineWidget, painter: QPainter, index: int, track
             continue
         rect = view.transition_rect(index, transition, cut)
         selected = view.selected_transition == (track.id, transition.id)
-        painter.fillRect(rect, QColor(20, 22, 28, 190) if transition.kind is TransitionKind.DIP
-                         else QColor(90, 110, 160, 200))
+        painter.fillRect(
+            rect, QColor(20, 22, 28, 190) if transition.kind is TransitionKind.DIP else QColor(90, 110, 160, 200)
+        )
         painter.setPen(QPen(SELECTED_COLOUR if selected else QColor("#d8dde8"), 2 if selected else 1))
         painter.drawRect(rect.adjusted(0, 0, -1, -1))
         inner = rect.adjusted(2, 2, -3, -3)
@@ -145,8 +156,7 @@ def paint_transitions(view: TimelineWidget, painter: QPainter, index: int, track
             painter.drawLine(inner.bottomLeft(), inner.topRight())
 
 
-def paint_clip(view: TimelineWidget, painter: QPainter, rect: QRect, track: Track, clip: Clip,
-               selected: bool) -> None:
+def paint_clip(view: TimelineWidget, painter: QPainter, rect: QRect, track: Track, clip: Clip, selected: bool) -> None:
     """One clip in `rect`: its colour (generated, imported, audio, offline), a filmstrip or waveform,
     its fades, its outline, and its name and length."""
     project = view.document.project
@@ -174,8 +184,11 @@ def paint_clip(view: TimelineWidget, painter: QPainter, rect: QRect, track: Trac
         label = (item.name if item else "missing media") + (" (offline)" if offline else "")
         painter.drawText(rect.adjusted(5, 3, -4, -3), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, label)
         painter.setPen(QColor("#c9cfda"))
-        painter.drawText(rect.adjusted(5, 3, -4, -3), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
-                         view.sequence.fps.timecode(clip.duration))
+        painter.drawText(
+            rect.adjusted(5, 3, -4, -3),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
+            view.sequence.fps.timecode(clip.duration),
+        )
 
 
 def paint_fades(view: TimelineWidget, painter: QPainter, rect: QRect, clip: Clip) -> None:
@@ -191,8 +204,9 @@ def paint_fades(view: TimelineWidget, painter: QPainter, rect: QRect, clip: Clip
     painter.setBrush(Qt.BrushStyle.NoBrush)
 
 
-def paint_filmstrip(view: TimelineWidget, painter: QPainter, rect: QRect, clip: Clip, path: Path,
-                    aspect: float) -> None:
+def paint_filmstrip(
+    view: TimelineWidget, painter: QPainter, rect: QRect, clip: Clip, path: Path, aspect: float
+) -> None:
     """Thumbnails side by side along the clip, each of the frame under its left edge; only the
     visible ones are asked for."""
     strip = rect.adjusted(1, 16, -1, -16)

@@ -67,8 +67,10 @@ def paint_placeholder(view: TimelineWidget, painter: QPainter, placeholder: Plac
     if rect.width() > 24:
         painter.setPen(QColor("#e6e9ef"))
         painter.setFont(QFont(view.font().family(), 8))
-        painter.drawText(rect.adjusted(5, 3, -4, -8), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-                         placeholder.label)
+        painter.drawText(
+            rect.adjusted(5, 3, -4, -8), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, placeholder.label
+        )
         painter.setPen(QColor("#aab4c8"))
-        painter.drawText(rect.adjusted(5, 3, -4, -8), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
-                         placeholder.state)
+        painter.drawText(
+            rect.adjusted(5, 3, -4, -8), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, placeholder.state
+        )

@@ -66,7 +66,7 @@ def paint_markers(view: TimelineWidget, painter: QPainter) -> None:
     markers = view.sequence.markers
     dragging = view.drag is not None and view.drag.kind == "marker"
     if not dragging:  # kept sorted by frame: only those in view (a name reaches a little left)
-        markers = markers[bisect_left(markers, view.scroll_frames - 1, key=lambda m: m.frame):]
+        markers = markers[bisect_left(markers, view.scroll_frames - 1, key=lambda m: m.frame) :]
     for marker in markers:
         x = view.frame_to_x(marker_frame(view, marker))
         if x > view.width() and not dragging:

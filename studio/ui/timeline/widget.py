@@ -68,8 +68,10 @@ class TimelineWidget(TimelineGeometry, TimelineSelection, QWidget):
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumHeight(RULER_HEIGHT + 2 * TRACK_HEIGHT + 8)
-        self.setToolTip("Click to select (Shift: add) · drag to move · drag an edge to trim (Ctrl: ripple, "
-                        "Alt: roll) · Alt+drag a clip to slip · Ctrl+wheel to zoom")
+        self.setToolTip(
+            "Click to select (Shift: add) · drag to move · drag an edge to trim (Ctrl: ripple, "
+            "Alt: roll) · Alt+drag a clip to slip · Ctrl+wheel to zoom"
+        )
         document.changed.connect(self._on_changed)
         document.replaced.connect(self._on_replaced)
 

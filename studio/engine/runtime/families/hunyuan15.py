@@ -68,8 +68,19 @@ def call_arguments(recipe: Recipe, card: Card, project_folder: str | Path | None
 CARRIES_LATENTS = False  # it makes no long shots
 
 
-def make_take(pipe, recipe: Recipe, card: Card, project_folder=None, on_step=None, should_stop=None, on_preview=None,
-              *, assemble: bool = True, carry: dict | None = None, upsampler=None) -> Take:
+def make_take(
+    pipe,
+    recipe: Recipe,
+    card: Card,
+    project_folder=None,
+    on_step=None,
+    should_stop=None,
+    on_preview=None,
+    *,
+    assemble: bool = True,
+    carry: dict | None = None,
+    upsampler=None,
+) -> Take:
     """base.Adapter's take: generate()'s frames, no sound. (Its modes join no clips: assemble is
     the same take.)"""
     return Take(generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview))

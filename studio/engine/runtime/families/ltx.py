@@ -61,8 +61,10 @@ def call_arguments(
         if pipe is None:
             raise ValueError("video to video needs the pipeline to encode its clip")
         conditions = []
-        own = {"latents": latents if latents is not None else encode_video(pipe, clips[0][: recipe.frames]),
-               "denoise_strength": recipe.strength}
+        own = {
+            "latents": latents if latents is not None else encode_video(pipe, clips[0][: recipe.frames]),
+            "denoise_strength": recipe.strength,
+        }
     elif recipe.mode in CLIP_INPUTS:
         conditions = [
             LTXVideoCondition(
@@ -87,11 +89,23 @@ def call_arguments(
 CARRIES_LATENTS = True  # an extension's overlap comes from the window before's latents (carried_overlap)
 
 
-def make_take(pipe, recipe: Recipe, card: Card, project_folder=None, on_step=None, should_stop=None, on_preview=None,
-              *, assemble: bool = True, carry: dict | None = None, upsampler=None) -> Take:
+def make_take(
+    pipe,
+    recipe: Recipe,
+    card: Card,
+    project_folder=None,
+    on_step=None,
+    should_stop=None,
+    on_preview=None,
+    *,
+    assemble: bool = True,
+    carry: dict | None = None,
+    upsampler=None,
+) -> Take:
     """base.Adapter's take: generate()'s frames, no sound."""
-    return Take(generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview, assemble, carry,
-                         upsampler))
+    return Take(
+        generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview, assemble, carry, upsampler)
+    )
 
 
 def generate(
@@ -122,8 +136,9 @@ def generate(
     hooks.check()
     two_pass = bool(card.multiscale)
     if two_pass and upsampler is None:
-        raise ValueError(f"{card.name} makes its shots in two passes: it needs the upsampler "
-                         f"{card.multiscale['upsampler']}")
+        raise ValueError(
+            f"{card.name} makes its shots in two passes: it needs the upsampler {card.multiscale['upsampler']}"
+        )
     if two_pass:
         carry = None
     carried = carry.pop("latents", None) if carry is not None and recipe.mode is Mode.EXTEND_FORWARD else None
@@ -182,8 +197,9 @@ def two_passes(pipe, upsampler, recipe: Recipe, card: Card, project_folder, hook
     arguments["output_type"] = "latent"
     latents = pipe(**arguments, **first.pipeline_arguments(latent_layout(pipe, small))).frames
     hooks.check()
-    upsampled = upsampler(latents=latents, adain_factor=card.multiscale.get("adain_factor", 0.0),
-                          output_type="latent").frames
+    upsampled = upsampler(
+        latents=latents, adain_factor=card.multiscale.get("adain_factor", 0.0), output_type="latent"
+    ).frames
     scale = pipe.vae_spatial_compression_ratio
     large = dataclasses.replace(recipe, width=upsampled.shape[-1] * scale, height=upsampled.shape[-2] * scale)
     arguments = call_arguments(large, card, project_folder, None, pipe, latents=upsampled)
@@ -215,8 +231,7 @@ def resized(frames: np.ndarray, width: int, height: int) -> np.ndarray:
     last step, as the docs do: the refine's size is the upsampler's, a multiple of its own)."""
     if frames.shape[2] == width and frames.shape[1] == height:
         return frames
-    return np.stack([np.asarray(Image.fromarray(f).resize((width, height), Image.Resampling.LANCZOS))
-                     for f in frames])
+    return np.stack([np.asarray(Image.fromarray(f).resize((width, height), Image.Resampling.LANCZOS)) for f in frames])
 
 
 @contextmanager
@@ -265,8 +280,9 @@ def latent_layout(pipe, recipe: Recipe):
 
     def to_video(latents: torch.Tensor) -> torch.Tensor:
         own = latents[:, -frames * height * width :]
-        unpacked = pipe._unpack_latents(own, frames, height, width, pipe.transformer_spatial_patch_size,
-                                        pipe.transformer_temporal_patch_size)
+        unpacked = pipe._unpack_latents(
+            own, frames, height, width, pipe.transformer_spatial_patch_size, pipe.transformer_temporal_patch_size
+        )
         return unpacked[0]
 
     return to_video
@@ -297,7 +313,8 @@ def load_upsampler(folder: str | Path, pipe, card: Card | None = None):
 
     try:
         upsampler = LTXLatentUpsamplePipeline.from_pretrained(
-            folder, vae=pipe.vae, use_safetensors=True, local_files_only=True, dtype=pipe.transformer.dtype)
+            folder, vae=pipe.vae, use_safetensors=True, local_files_only=True, dtype=pipe.transformer.dtype
+        )
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ModelFolderError(f"could not load the upsampler in {folder}: {exc}") from exc
     upsampler.latent_upsampler.to(pipe._execution_device)

@@ -70,14 +70,55 @@ def compress_like_training(image: np.ndarray, crf: int) -> np.ndarray:
         return image
     h, w = image.shape[0] // 2 * 2, image.shape[1] // 2 * 2  # yuv420p needs even sides
     image = np.ascontiguousarray(image[:h, :w])
-    encode = [ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "rawvideo",
-              "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", "1", "-i", "pipe:0", "-c:v", "libx264",
-              "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p", "-f", "h264", "pipe:1"]
+    encode = [
+        ffmpeg.executable(),
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        f"{w}x{h}",
+        "-r",
+        "1",
+        "-i",
+        "pipe:0",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        str(crf),
+        "-pix_fmt",
+        "yuv420p",
+        "-f",
+        "h264",
+        "pipe:1",
+    ]
     coded = subprocess.run(encode, input=image.tobytes(), capture_output=True)
     if coded.returncode != 0:
         raise ffmpeg.FFmpegError(ffmpeg.last_lines(coded.stderr))
-    decode = [ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "h264", "-i", "pipe:0",
-              "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+    decode = [
+        ffmpeg.executable(),
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-f",
+        "h264",
+        "-i",
+        "pipe:0",
+        "-frames:v",
+        "1",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "pipe:1",
+    ]
     back = subprocess.run(decode, input=coded.stdout, capture_output=True)
     if back.returncode != 0:
         raise ffmpeg.FFmpegError(ffmpeg.last_lines(back.stderr))
@@ -132,8 +173,9 @@ def call_arguments(
     for frames, index, strength in _placements(recipe, card, project_folder, clips, crf):
         latent = latent_index(index, card.frame_step)
         # crf 0: a single image was re-compressed above already; a clip's frames are never re-compressed.
-        conditions.append(LTX2VideoCondition(frames=np.ascontiguousarray(frames), index=latent, strength=strength,
-                                             crf=0))
+        conditions.append(
+            LTX2VideoCondition(frames=np.ascontiguousarray(frames), index=latent, strength=strength, crf=0)
+        )
         if latent != 0:
             keyframes.append(index)
     arguments = shared_arguments(recipe, card, conditions=conditions or None, frame_rate=float(recipe.fps))
@@ -165,11 +207,23 @@ def _exact_keyframes(pipe, frames: list[int]) -> Iterator[None]:
 CARRIES_LATENTS = False  # its windows' overlaps are encoded again, picture and sound
 
 
-def make_take(pipe, recipe: Recipe, card: Card, project_folder=None, on_step=None, should_stop=None, on_preview=None,
-              *, assemble: bool = True, carry: dict | None = None, upsampler=None) -> Take:
+def make_take(
+    pipe,
+    recipe: Recipe,
+    card: Card,
+    project_folder=None,
+    on_step=None,
+    should_stop=None,
+    on_preview=None,
+    *,
+    assemble: bool = True,
+    carry: dict | None = None,
+    upsampler=None,
+) -> Take:
     """base.Adapter's take: generate_with_audio()'s frames and their sound."""
-    return Take(*generate_with_audio(pipe, recipe, card, project_folder, on_step, should_stop, on_preview, assemble,
-                                     upsampler))
+    return Take(
+        *generate_with_audio(pipe, recipe, card, project_folder, on_step, should_stop, on_preview, assemble, upsampler)
+    )
 
 
 def generate_with_audio(
@@ -239,12 +293,19 @@ def two_passes(pipe, upsampler, recipe: Recipe, card: Card, project_folder, hook
     large = dataclasses.replace(recipe, width=upsampled.shape[-1] * scale, height=upsampled.shape[-2] * scale)
     arguments, keyframes = call_arguments(large, card, project_folder, None, pipe)
     arguments.pop("timesteps", None)  # a card's [call] schedule is the first pass's
-    arguments.update(latents=upsampled, audio_latents=latents.audio, sigmas=sigmas, noise_scale=sigmas[0],
-                     num_inference_steps=len(sigmas), guidance_scale=multiscale.get("refine_guidance", 1.0))
+    arguments.update(
+        latents=upsampled,
+        audio_latents=latents.audio,
+        sigmas=sigmas,
+        noise_scale=sigmas[0],
+        num_inference_steps=len(sigmas),
+        guidance_scale=multiscale.get("refine_guidance", 1.0),
+    )
     # The docs' stage 2: the distilled sigmas as they are (no dynamic shifting), the LoRA on.
     scheduler = pipe.scheduler
-    pipe.scheduler = FlowMatchEulerDiscreteScheduler.from_config(scheduler.config, use_dynamic_shifting=False,
-                                                                 shift_terminal=None)
+    pipe.scheduler = FlowMatchEulerDiscreteScheduler.from_config(
+        scheduler.config, use_dynamic_shifting=False, shift_terminal=None
+    )
     pipe.enable_lora()
     try:
         with _exact_keyframes(pipe, keyframes):
@@ -267,21 +328,29 @@ def load_upsampler(folder: str | Path, pipe, card: Card):
     from ...weights import ModelFolderError
 
     if not is_peft_available():  # before anything loads
-        raise ModelFolderError(f"{card.name}'s second pass needs the peft package for its LoRA: run the setup "
-                               "again (python3 installers/bootstrap.py run) to install it")
+        raise ModelFolderError(
+            f"{card.name}'s second pass needs the peft package for its LoRA: run the setup "
+            "again (python3 installers/bootstrap.py run) to install it"
+        )
     folder = Path(folder)
     lora = refine_lora(card, folder.parent)
     if lora is None:
         raise ModelFolderError(f"{card.name}'s [multiscale] table names no LoRA for the refine (lora = ...)")
     try:
-        model = LTX2LatentUpsamplerModel.from_pretrained(folder, use_safetensors=True, local_files_only=True,
-                                                         torch_dtype=pipe.transformer.dtype)
+        model = LTX2LatentUpsamplerModel.from_pretrained(
+            folder, use_safetensors=True, local_files_only=True, torch_dtype=pipe.transformer.dtype
+        )
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ModelFolderError(f"could not load the latent upsampler in {folder}: {exc}") from exc
     try:
         if LORA_ADAPTER not in pipe.get_list_adapters().get("transformer", []):
-            pipe.load_lora_weights(str(lora.parent), weight_name=lora.name, adapter_name=LORA_ADAPTER,
-                                   use_safetensors=True, local_files_only=True)
+            pipe.load_lora_weights(
+                str(lora.parent),
+                weight_name=lora.name,
+                adapter_name=LORA_ADAPTER,
+                use_safetensors=True,
+                local_files_only=True,
+            )
         pipe.set_adapters(LORA_ADAPTER, 1.0)
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ModelFolderError(f"could not load the LoRA {lora}: {exc}") from exc
@@ -303,8 +372,9 @@ def generate(
     upsampler=None,
 ) -> np.ndarray:
     """generate_with_audio's frames only, for callers that want the picture alone."""
-    return generate_with_audio(pipe, recipe, card, project_folder, on_step, should_stop, on_preview,
-                               upsampler=upsampler)[0]
+    return generate_with_audio(
+        pipe, recipe, card, project_folder, on_step, should_stop, on_preview, upsampler=upsampler
+    )[0]
 
 
 def stereo(waveform) -> np.ndarray:
@@ -342,7 +412,12 @@ def clip_audio(recipe: Recipe, clip: int, frames: int, sample_rate: int, project
 
 
 def assemble_audio(
-    recipe: Recipe, card: Card, sound: np.ndarray, sample_rate: int, project_folder, clips: list[np.ndarray],
+    recipe: Recipe,
+    card: Card,
+    sound: np.ndarray,
+    sample_rate: int,
+    project_folder,
+    clips: list[np.ndarray],
     take_frames: int,
 ) -> np.ndarray:
     """The take's sound, laid out as modes.assemble lays out its frames: the clip's own sound under the
@@ -380,8 +455,9 @@ def latent_layout(pipe, recipe: Recipe):
 
     def to_video(latents: torch.Tensor) -> torch.Tensor:
         own = latents[:, : frames * height * width]
-        unpacked = pipe._unpack_latents(own, frames, height, width, pipe.transformer_spatial_patch_size,
-                                        pipe.transformer_temporal_patch_size)
+        unpacked = pipe._unpack_latents(
+            own, frames, height, width, pipe.transformer_spatial_patch_size, pipe.transformer_temporal_patch_size
+        )
         return unpacked[0]
 
     return to_video

@@ -95,9 +95,7 @@ def reference_image(path: str | Path) -> Image.Image:
         return ImageOps.exif_transpose(image).convert("RGB")
 
 
-def _vace_inputs(
-    recipe: Recipe, card: Card, project_folder: str | Path | None, clips: list[np.ndarray]
-) -> dict:
+def _vace_inputs(recipe: Recipe, card: Card, project_folder: str | Path | None, clips: list[np.ndarray]) -> dict:
     """`video`, `mask` and `reference_images` for WanVACEPipeline."""
     known: list[tuple[np.ndarray, int]] = []  # uint8 frames and the output index of the first
     if recipe.mode is Mode.VIDEO_TO_VIDEO:
@@ -106,8 +104,9 @@ def _vace_inputs(
         for frames, index, clip in modes.placements(recipe.mode, clips, recipe.frames, card):
             strength = recipe.conditions[clip].strength
             if strength != 1.0:
-                raise ValueError(f"{card.name} keeps a clip's frames as they are: its strength must be 1.0, not "
-                                 f"{strength}")
+                raise ValueError(
+                    f"{card.name} keeps a clip's frames as they are: its strength must be 1.0, not {strength}"
+                )
             known.append((frames, index))
     elif recipe.mode is Mode.TEXT_TO_VIDEO:
         if recipe.conditions:
@@ -186,8 +185,19 @@ def call_arguments(
 CARRIES_LATENTS = False  # each window encodes its overlap from the frames
 
 
-def make_take(pipe, recipe: Recipe, card: Card, project_folder=None, on_step=None, should_stop=None, on_preview=None,
-              *, assemble: bool = True, carry: dict | None = None, upsampler=None) -> Take:
+def make_take(
+    pipe,
+    recipe: Recipe,
+    card: Card,
+    project_folder=None,
+    on_step=None,
+    should_stop=None,
+    on_preview=None,
+    *,
+    assemble: bool = True,
+    carry: dict | None = None,
+    upsampler=None,
+) -> Take:
     """base.Adapter's take: generate()'s frames, no sound."""
     return Take(generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview, assemble))
 
