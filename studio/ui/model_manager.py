@@ -71,7 +71,7 @@ class ModelManagerDialog(QDialog):
         self._thread: threading.Thread | None = None
 
         self.folder = QLineEdit(self.models_dir or "")
-        self.folder.setPlaceholderText(f"none: only {models_root()} and the Hugging Face cache")
+        self.folder.setPlaceholderText(f"none: only {models_root()}, the studio's own and the Hugging Face cache")
         self.folder.setReadOnly(True)
         choose = QPushButton("Choose…")
         choose.clicked.connect(self._choose_folder)
