@@ -3,14 +3,12 @@ progress and its latest preview. They are not in the project (so not in undo) un
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen
 
-from ...core.project import Track
 from .geometry import HEADER_WIDTH
 
 if TYPE_CHECKING:
@@ -33,16 +31,6 @@ class Placeholder:
     @property
     def end(self) -> int:
         return self.start + self.frames
-
-
-def free_start(track: Track, placeholders: Iterable[Placeholder], start: int, frames: int) -> int:
-    """Where a shot of `frames` can land: at `start` if that stretch is free of clips and of
-    other pending shots, else after everything on the track."""
-    pending = [p for p in placeholders if p.track_id == track.id]
-    busy = track.overlaps(start, start + frames) or any(p.start < start + frames and start < p.end for p in pending)
-    if not busy:
-        return start
-    return max([c.end for c in track.clips] + [p.end for p in pending] + [0])
 
 
 def placeholder_rect(view: TimelineWidget, placeholder: Placeholder) -> QRect | None:

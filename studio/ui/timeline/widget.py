@@ -16,14 +16,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from ...core.project import Track
 from ..document import Document
 from ..thumbnail_loader import ThumbnailLoader, WaveformLoader
 from . import drops, interaction, painting
 from .geometry import HEADER_WIDTH, MAX_PX_PER_FRAME, MIN_PX_PER_FRAME, RULER_HEIGHT, TRACK_HEIGHT, TimelineGeometry
 from .headers import on_toggle
 from .interaction import Drag
-from .placeholders import Placeholder, free_start, placeholder_rect
+from .placeholders import Placeholder, placeholder_rect
 from .selection import TimelineSelection
 
 
@@ -157,11 +156,6 @@ class TimelineWidget(TimelineGeometry, TimelineSelection, QWidget):
         placeholder = self.placeholders.pop(job_id, None)
         self.update()
         return placeholder
-
-    def free_start(self, track: Track, start: int, frames: int) -> int:
-        """Where a shot of `frames` can land: at `start` if that stretch is free of clips and of
-        other pending shots, else after everything on the track."""
-        return free_start(track, self.placeholders.values(), start, frames)
 
     # Model changes
 
