@@ -58,6 +58,28 @@ class Adapter(Protocol):
         ...
 
 
+def frames_only(generate: Callable[..., np.ndarray]) -> Callable[..., Take]:
+    """Adapter.make_take for a family whose generate() makes frames only and joins no clips (so
+    assemble is the same take), carries no latents and has no upsampler."""
+
+    def make_take(
+        pipe: Any,
+        recipe: Recipe,
+        card: Card,
+        project_folder: str | Path | None = None,
+        on_step: Callable[[int, int], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        on_preview: Callable[[np.ndarray], None] | None = None,
+        *,
+        assemble: bool = True,
+        carry: dict | None = None,
+        upsampler: Any = None,
+    ) -> Take:
+        return Take(generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview))
+
+    return make_take
+
+
 class TwoPassAdapter(Adapter, Protocol):
     """The adapter of a family whose cards may make their shots in two passes ([multiscale]: the
     family's multiscale_keys)."""

@@ -27,7 +27,7 @@ from PIL import Image
 from ....core.recipe import Mode, Recipe
 from ...cards import Card
 from ...modes import condition_path, output_frames
-from ..base import Take, fit_image, read_clips, shared_arguments
+from ..base import fit_image, frames_only, read_clips, shared_arguments
 from ..steps import StepHooks
 
 
@@ -86,24 +86,6 @@ def call_arguments(
 CARRIES_LATENTS = False  # it makes no long shots
 
 
-def make_take(
-    pipe,
-    recipe: Recipe,
-    card: Card,
-    project_folder=None,
-    on_step=None,
-    should_stop=None,
-    on_preview=None,
-    *,
-    assemble: bool = True,
-    carry: dict | None = None,
-    upsampler=None,
-) -> Take:
-    """base.Adapter's take: generate()'s frames, no sound. (Its modes join no clips: assemble is
-    the same take.)"""
-    return Take(generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview))
-
-
 def generate(
     pipe,
     recipe: Recipe,
@@ -132,3 +114,6 @@ def generate(
 def latent_layout(latents: torch.Tensor) -> torch.Tensor:
     """latents_to_video for previews: CogVideoX keeps its latents as (batch, frames, channels, height, width)."""
     return latents[0].transpose(0, 1)
+
+
+make_take = frames_only(generate)  # base.Adapter: its modes join no clips, so no sound and no assembly

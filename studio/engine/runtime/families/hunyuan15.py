@@ -30,7 +30,7 @@ import torch
 from ....core.recipe import Mode, Recipe
 from ...cards import Card
 from ...modes import condition_path, output_frames
-from ..base import Take, fit_image, shared_arguments
+from ..base import fit_image, frames_only, shared_arguments
 from ..steps import StepHooks
 
 
@@ -66,24 +66,6 @@ def call_arguments(recipe: Recipe, card: Card, project_folder: str | Path | None
 
 
 CARRIES_LATENTS = False  # it makes no long shots
-
-
-def make_take(
-    pipe,
-    recipe: Recipe,
-    card: Card,
-    project_folder=None,
-    on_step=None,
-    should_stop=None,
-    on_preview=None,
-    *,
-    assemble: bool = True,
-    carry: dict | None = None,
-    upsampler=None,
-) -> Take:
-    """base.Adapter's take: generate()'s frames, no sound. (Its modes join no clips: assemble is
-    the same take.)"""
-    return Take(generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview))
 
 
 def generate(
@@ -173,3 +155,6 @@ def _stepped(pipe, hooks: StepHooks) -> Iterator[None]:
 
     with _replaced(scheduler, "step", step):
         yield
+
+
+make_take = frames_only(generate)  # base.Adapter: its modes join no clips, so no sound and no assembly
