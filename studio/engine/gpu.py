@@ -24,6 +24,15 @@ def nvidia_gpu() -> str | None:
     return f"{name.strip()} (driver {driver.strip()})"
 
 
+def nvidia_gpu_count() -> int:
+    """How many NVIDIA GPUs nvidia-smi lists: the local pool's "--gpus all" runs a worker on each."""
+    try:
+        done = subprocess.run([*QUERY[:1], "--list-gpus"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(1 for line in done.stdout.splitlines() if line.startswith("GPU ")) if done.returncode == 0 else 0
+
+
 def unused_gpu_warning(gpu: str | None, torch_version: str, torch_cuda: str | None, cuda_available: bool) -> str | None:
     """One sentence, saying what to do, when there is an NVIDIA GPU that torch cannot use; None otherwise.
 

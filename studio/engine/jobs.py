@@ -47,6 +47,7 @@ class Job:
     window: int = 0  # a long shot: the windows finished, of `windows`
     windows: int = 0
     resume_from: str | None = None  # a long shot: the take so far of an interrupted run, to go on from
+    worker: str | None = None  # the worker slot running it (engine/workers.py), e.g. "GPU 1"
 
     @property
     def progress(self) -> float:
@@ -67,6 +68,7 @@ class JobQueued:
 @dataclass(frozen=True)
 class JobStarted:
     job_id: str
+    worker: str = ""  # the worker slot it runs on, e.g. "GPU 1"
 
 
 @dataclass(frozen=True)

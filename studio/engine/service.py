@@ -1,36 +1,33 @@
-"""The engine as the editor and the CLI see it: a job queue in front of a worker process.
+"""The engine as the editor and the CLI see it: a job queue in front of a pool of workers.
 
-The worker (studio.engine.runtime.worker) imports torch; this module must not, even indirectly, so the
-GUI starts fast and never freezes while a model runs. Jobs run one at a time. Events go to
-listeners on one background thread, in order; a GUI marshals them onto its own thread.
+A worker (studio.engine.runtime.worker) imports torch; this module must not, even indirectly, so the
+GUI starts fast and never freezes while a model runs. Each worker runs one job at a time; a service
+has one worker by default, or one per GPU, or N on the CPU (engine/workers.py), or workers on a Ray
+cluster (engine/cluster.py). A job goes to a free worker, preferring the one that already holds its
+model. Events go to listeners on one background thread, in order; a GUI marshals them onto its own.
 
-A worker that dies (killed, crashed, out of memory) fails its running job with a reason a
-person can read; the next job starts a fresh worker. The service itself carries on.
+A worker that dies (killed, crashed, out of memory) fails its running job with a reason a person can
+read, or, when the pool has another worker, runs the job once more there first; the next job starts a
+fresh worker. The service itself carries on.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 import os
 import queue
-import signal
-import subprocess
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
 
-from ..core.logs import prune_logs
 from ..core.recipe import Recipe
-from ..core.settings import logs_dir, private_folder
-from .child import engine_child
+from ..core.settings import logs_dir
 from .jobs import (
     Job,
     JobCancelled,
@@ -45,9 +42,11 @@ from .jobs import (
     JobState,
 )
 from .requests import RequestError, prepare, resolve_model
+from .workers import LocalWorker, Worker, WorkerSlot
 
 Listener = Callable[[JobEvent], None]
-WORKER_LOGS_KEPT = 20  # a worker's log is its own file; the older ones beyond these go
+Launcher = Callable[[WorkerSlot], Worker]
+ATTEMPTS = 2  # a job whose worker died runs once more on another worker, when the pool has one
 
 log = logging.getLogger(__name__)
 
@@ -57,51 +56,29 @@ def default_log_dir() -> Path:
     return logs_dir()
 
 
-class _WorkerProcess:
-    """One running worker: the process, its log, and the job it is running."""
+@dataclass
+class _Place:
+    """A worker slot and what runs there now: the worker, its job, the model it holds."""
 
-    def __init__(self, log_dir: Path, env: dict[str, str]) -> None:
-        private_folder(log_dir)  # the log holds the prompts: only its user may read it
-        prune_logs(log_dir, "worker-*.log", WORKER_LOGS_KEPT)
-        self.log_path = log_dir / f"worker-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.log"
-        fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
-        self._log: IO[bytes] = os.fdopen(fd, "ab")
-        # Its working directory is the log folder: ours, private, and never where the user started us.
-        child = engine_child("studio.engine.runtime.worker", cwd=log_dir, env=env)
-        self.process = subprocess.Popen(
-            child.argv,
-            cwd=child.cwd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            env=child.env,
-            text=True,
-            encoding="utf-8",
-            bufsize=1,
-        )
-        self.job_id: str | None = None
+    slot: WorkerSlot
+    worker: Worker | None = None
+    job_id: str | None = None
+    model: str | None = None  # the model folder its worker loaded last: a job of it needs no reload
+    used: float = 0.0  # when it last took a job: the longest idle is the one to give a new model
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
 
-    def send(self, message: dict[str, Any]) -> bool:
-        """Write one request; False if the worker has gone (its reader thread reports why)."""
-        try:
-            stdin = self.process.stdin
-            assert stdin is not None  # opened with stdin=PIPE
-            stdin.write(json.dumps(message) + "\n")
-            stdin.flush()
-            return True
-        except (BrokenPipeError, OSError, ValueError):
-            return False
+@dataclass(frozen=True)
+class WorkerInfo:
+    """What one worker slot is doing, for a jobs panel or `studio batch`."""
 
-    def close_log(self) -> None:
-        self._log.close()
+    name: str
+    pid: int | None
+    job_id: str | None
+    model: str | None
 
 
 class EngineService:
-    """Queues generation jobs and runs them, one at a time, in a worker process."""
+    """Queues generation jobs and runs each in a free worker of its pool."""
 
     def __init__(
         self,
@@ -110,17 +87,24 @@ class EngineService:
         cards_dir: str | os.PathLike[str] | None = None,
         env: dict[str, str] | None = None,
         memory: str | None = None,
+        slots: Sequence[WorkerSlot] | None = None,
+        launcher: Launcher | None = None,
     ) -> None:
+        """slots: the workers to run (workers.local_slots; default one); launcher: starts a worker
+        for a slot (default: a process of this machine; a cluster backend gives its own)."""
         self.log_dir = Path(log_dir) if log_dir is not None else default_log_dir()
         self.models_dir = models_dir  # a user-chosen models folder; may be changed at any time
         self.cards_dir = cards_dir
         self.memory = memory  # a memory tier (engine.memory.TIERS) for the worker; None: it chooses
         self._env = dict(env or {})
+        self._launch: Launcher = launcher or self._launch_local
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._jobs: dict[str, Job] = {}
         self._queue: deque[str] = deque()
-        self._worker: _WorkerProcess | None = None
+        self._places = [_Place(slot) for slot in (slots or [WorkerSlot("worker")])]
+        self._attempts: dict[str, int] = {}  # job id → workers it has been given
+        self._avoid: dict[str, str] = {}  # job id → the slot whose worker died under it
         self._listeners: list[Listener] = []
         self._events: queue.Queue[JobEvent | None] = queue.Queue()
         self._closed = False
@@ -191,8 +175,10 @@ class EngineService:
             if job_id in self._queue:
                 self._queue.remove(job_id)
                 self._finish(job, JobState.CANCELLED, JobCancelled(job_id))
-            elif self._worker is not None and self._worker.job_id == job_id:
-                self._worker.send({"type": "cancel", "job_id": job_id})
+                return
+            for place in self._places:
+                if place.job_id == job_id and place.worker is not None:
+                    place.worker.send({"type": "cancel", "job_id": job_id})
 
     def move(self, job_id: str, position: int) -> bool:
         """Put a queued job at a place in the queue (0: it runs next; -1 or past the end: last).
@@ -232,19 +218,26 @@ class EngineService:
                 self._changed.wait(left)
             return self.job(job_id)
 
+    def workers(self) -> list[WorkerInfo]:
+        """Each worker slot: its name, its process (if started), the job it runs, the model it holds."""
+        with self._lock:
+            return [
+                WorkerInfo(p.slot.name, p.worker.pid if p.worker else None, p.job_id, p.model) for p in self._places
+            ]
+
     @property
     def worker_pid(self) -> int | None:
-        """The running worker's process id, if one is running."""
-        with self._lock:
-            return self._worker.pid if self._worker is not None else None
+        """A running worker's process id (the busy one first), if one is running."""
+        worker = self._some_worker()
+        return worker.pid if worker is not None else None
 
     @property
     def worker_log(self) -> Path | None:
-        with self._lock:
-            return self._worker.log_path if self._worker is not None else None
+        worker = self._some_worker()
+        return worker.log_path if worker is not None else None
 
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Cancel every job, stop the worker (killing it if it does not stop in time), stop events."""
+        """Cancel every job, stop the workers (killing one that does not stop in time), stop events."""
         with self._lock:
             if self._closed:
                 return
@@ -252,20 +245,18 @@ class EngineService:
             for job_id in list(self._queue):
                 self._finish(self._jobs[job_id], JobState.CANCELLED, JobCancelled(job_id))
             self._queue.clear()
-            worker = self._worker
-            if worker is not None:
-                if worker.job_id is not None:
-                    worker.send({"type": "cancel", "job_id": worker.job_id})
-                worker.send({"type": "quit"})
-        if worker is not None:
-            try:
-                worker.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                worker.process.kill()
-                worker.process.wait()
-            # The reader thread sees the worker's end and settles its job.
+            running = [(p.worker, p.job_id) for p in self._places if p.worker is not None]
+            for worker, running_id in running:
+                if running_id is not None:
+                    worker.send({"type": "cancel", "job_id": running_id})
+        stoppers = [threading.Thread(target=worker.stop, args=(timeout,), daemon=True) for worker, _ in running]
+        for stopper in stoppers:  # side by side: a pool of eight stops in one timeout, not eight
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
+        # The reader threads see the workers' ends and settle their jobs.
         with self._changed:
-            self._changed.wait_for(lambda: self._worker is None or self._worker is not worker, timeout=5)
+            self._changed.wait_for(lambda: all(p.worker is None for p in self._places), timeout=5)
         self._events.put(None)
         if threading.current_thread() is not self._dispatcher:
             self._dispatcher.join(timeout=5)
@@ -277,6 +268,15 @@ class EngineService:
         self.shutdown()
 
     # -- inside -----------------------------------------------------------------------------
+
+    def _some_worker(self) -> Worker | None:
+        with self._lock:
+            started = [p for p in self._places if p.worker is not None]
+            busy = [p for p in started if p.job_id is not None]
+            return (busy or started or [_Place(WorkerSlot(""))])[0].worker
+
+    def _launch_local(self, slot: WorkerSlot) -> Worker:
+        return LocalWorker(self.log_dir, {**self._env, **slot.env})
 
     def _emit(self, event: JobEvent) -> None:
         self._events.put(event)
@@ -298,83 +298,89 @@ class EngineService:
         self._changed.notify_all()
 
     def _pump(self) -> None:
-        """Start the next queued job if nothing is running. Called with the lock held."""
-        if self._closed or not self._queue:
-            return
-        if self._worker is not None and self._worker.job_id is not None:
-            return
-        job = self._jobs[self._queue.popleft()]
-        if self._worker is None or self._worker.process.poll() is not None:
-            try:
-                self._worker = self._start_worker()
-            except OSError as exc:
-                self._worker = None
-                reason = f"could not start the engine worker: {exc}"
-                self._finish(job, JobState.FAILED, JobFailed(job.id, reason), reason)
-                self._pump()
+        """Give queued jobs to free workers, in queue order. Called with the lock held."""
+        while not self._closed and self._queue:
+            free = [p for p in self._places if p.job_id is None]
+            if not free:
                 return
-        self._worker.job_id = job.id
-        try:
-            resolved = resolve_model(job.recipe.model, self.models_dir, self.cards_dir)
-        except RequestError as exc:  # the weights went away since the job was queued
-            self._worker.job_id = None
-            self._finish(job, JobState.FAILED, JobFailed(job.id, str(exc)), str(exc))
-            self._pump()
-            return
-        assert resolved.folder is not None  # resolve_model requires the weights by default
-        self._worker.send(
-            {
-                "type": "run",
-                "job_id": job.id,
-                "recipe": job.recipe.to_dict(),
-                "output": job.output,
-                "project_folder": job.project_folder,
-                "model_folder": str(Path(resolved.folder).absolute()),
-                "card": resolved.card.to_dict(),
-                "memory": self.memory,
-                "resume_from": job.resume_from,
-            }
-        )
-
-    def _start_worker(self) -> _WorkerProcess:
-        worker = _WorkerProcess(self.log_dir, self._env)
-        threading.Thread(
-            target=self._read_events, args=(worker,), name=f"engine-worker-{worker.pid}", daemon=True
-        ).start()
-        return worker
-
-    def _read_events(self, worker: _WorkerProcess) -> None:
-        """Follow one worker's events until it ends, then settle whatever it was running."""
-        stdout = worker.process.stdout
-        assert stdout is not None  # opened with stdout=PIPE
-        for line in stdout:
+            job = self._jobs[self._queue[0]]
             try:
-                message = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # cannot happen by design (fd 1 is the log in the worker); never fatal
+                resolved = resolve_model(job.recipe.model, self.models_dir, self.cards_dir)
+            except RequestError as exc:  # the weights went away since the job was queued
+                self._queue.popleft()
+                self._finish(job, JobState.FAILED, JobFailed(job.id, str(exc)), str(exc))
+                continue
+            assert resolved.folder is not None  # resolve_model requires the weights by default
+            model = str(Path(resolved.folder).absolute())
+            place = _choose(free, model, self._avoid.get(job.id), len(self._places))
+            if place is None:
+                return  # only the worker that failed it is free: it waits for another
+            self._queue.popleft()
+            if place.worker is None:
+                try:
+                    self._start(place)
+                except OSError as exc:
+                    reason = f"could not start the engine worker: {exc}"
+                    self._finish(job, JobState.FAILED, JobFailed(job.id, reason), reason)
+                    continue
+            assert place.worker is not None
+            place.job_id, place.model, place.used = job.id, model, time.monotonic()
+            self._attempts[job.id] = self._attempts.get(job.id, 0) + 1
+            place.worker.send(
+                {
+                    "type": "run",
+                    "job_id": job.id,
+                    "recipe": job.recipe.to_dict(),
+                    "output": job.output,
+                    "project_folder": job.project_folder,
+                    "model_folder": model,
+                    "card": resolved.card.to_dict(),
+                    "memory": self.memory,
+                    "resume_from": job.resume_from,
+                }
+            )
+
+    def _start(self, place: _Place) -> None:
+        worker = self._launch(place.slot)
+        place.worker, place.model = worker, None
+        threading.Thread(
+            target=self._read_events, args=(place, worker), name=f"engine-{place.slot.name}", daemon=True
+        ).start()
+
+    def _read_events(self, place: _Place, worker: Worker) -> None:
+        """Follow one worker's events until it ends, then settle whatever it was running."""
+        for message in worker.messages():
             with self._lock:
-                self._handle(worker, message)
-        code = worker.process.wait()
-        worker.close_log()
+                self._handle(place, message)
+        reason = worker.end_reason()
         with self._lock:
-            if worker.job_id is not None:
-                job = self._jobs[worker.job_id]
-                worker.job_id = None
-                reason = _death_reason(code, worker.log_path)
-                self._finish(job, JobState.FAILED, JobFailed(job.id, reason), reason)
-            if self._worker is worker:
-                self._worker = None
+            if place.worker is worker:
+                job_id, place.worker, place.job_id, place.model = place.job_id, None, None, None
+                if job_id is not None:
+                    self._worker_died(self._jobs[job_id], place, reason)
             self._changed.notify_all()
             self._pump()
 
-    def _handle(self, worker: _WorkerProcess, message: dict[str, Any]) -> None:
+    def _worker_died(self, job: Job, place: _Place, reason: str) -> None:
+        """Run the job once more on another worker if the pool has one and it is its first try."""
+        others = len(self._places) > 1
+        if others and not self._closed and self._attempts.get(job.id, 0) < ATTEMPTS and not job.state.finished:
+            log.warning("%s died running job %s (%s); it runs again on another worker", place.slot.name, job.id, reason)
+            job.notes.append(f"{place.slot.name} stopped during this job ({reason}); it ran again on another worker")
+            job.state, job.step, job.worker = JobState.QUEUED, 0, None
+            self._avoid[job.id] = place.slot.name
+            self._queue.appendleft(job.id)
+            return
+        self._finish(job, JobState.FAILED, JobFailed(job.id, reason), reason)
+
+    def _handle(self, place: _Place, message: dict) -> None:
         job = self._jobs.get(message.get("job_id", ""))
-        if job is None or job.state.finished:
+        if job is None or job.state.finished or place.job_id != job.id:
             return
         kind = message.get("type")
         if kind == "started":
-            job.state = JobState.RUNNING
-            self._emit(JobStarted(job.id))
+            job.state, job.worker = JobState.RUNNING, place.slot.name
+            self._emit(JobStarted(job.id, place.slot.name))
         elif kind == "progress":
             job.step, job.total, job.elapsed = message["step"], message["total"], message["elapsed"]
             self._emit(JobProgress(job.id, job.step, job.total, job.elapsed))
@@ -388,7 +394,7 @@ class EngineService:
             job.window, job.windows = message["window"], message["windows"]
             self._emit(JobPartial(job.id, message["output"], message["frames"], job.window, job.windows))
         elif kind in ("done", "failed", "cancelled"):
-            worker.job_id = None
+            place.job_id = None
             if kind == "done":
                 job.recipe = Recipe.from_dict(message["recipe"])
                 job.elapsed = message.get("elapsed", job.elapsed)
@@ -415,15 +421,13 @@ class EngineService:
             self._pump()
 
 
-def _death_reason(code: int, log_path: Path) -> str:
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = "unknown signal"
-        how = f"signal {-code}, {name}"
-        if -code == getattr(signal, "SIGKILL", None):
-            how += ": it was killed, often because the computer ran out of memory"
-    else:
-        how = f"exit code {code}"
-    return f"the engine worker stopped unexpectedly ({how}); the next job starts a new one. Details: {log_path}"
+def _choose(free: list[_Place], model: str, avoid: str | None, pool: int) -> _Place | None:
+    """The free worker for a job of `model`: one that holds it (no reload), else one with no model yet,
+    else the one idle longest. Never the worker that died under this job, while the pool has others."""
+    if avoid is not None and pool > 1:
+        free = [p for p in free if p.slot.name != avoid]
+    if not free:
+        return None
+    holding = [p for p in free if p.model == model and p.worker is not None]
+    empty = [p for p in free if p.model is None]
+    return (holding or empty or sorted(free, key=lambda p: p.used))[0]

@@ -26,7 +26,8 @@ from studio.engine.jobs import (
     JobState,
 )
 from studio.engine.requests import RequestError
-from studio.engine.service import WORKER_LOGS_KEPT, EngineService, default_log_dir
+from studio.engine.service import EngineService, default_log_dir
+from studio.engine.workers import WORKER_LOGS_KEPT
 from studio.media.takes import read_frames
 
 TIMEOUT = 120  # generous: a worker's first start imports torch and diffusers
@@ -209,9 +210,10 @@ def test_shutdown_cancels_what_is_left_and_stops_the_worker(tiny_ltx, tmp_path):
     running = svc.submit(recipe(tiny_ltx, steps=300), tmp_path / "a.mkv")
     queued = svc.submit(recipe(tiny_ltx), tmp_path / "b.mkv")
     recorder.wait_for(running, JobProgress)
-    process = svc._worker.process
+    pid = svc.worker_pid
     svc.shutdown()
-    assert process.poll() is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the worker is gone (reaped: the service waited for it)
     assert svc.job(queued).state is JobState.CANCELLED
     assert svc.job(running).state in (JobState.CANCELLED, JobState.FAILED)
 
