@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import StudioError
-from ..core.recipe import Mode, Recipe
+from ..core.recipe import Mode, Recipe, variations
 from ..core.shot_list import Shot, ShotListError, check_shots, read_shot_list, shot_from_fields
 from .common import EXIT_FAILED, CommandError, say
 from .generate import MAX_TAKES, _add_sidecar, _check_writable
@@ -124,6 +124,8 @@ def timeline_shots(path: Path) -> list[Shot]:
         timeline = otio.adapters.read_from_file(str(path), adapter_name="otio_json")
     except (otio.exceptions.OTIOError, ValueError, KeyError) as exc:
         raise ShotListError(f"{path.name}: cannot be read as a timeline ({exc})") from exc
+    if not isinstance(timeline, otio.schema.Timeline):
+        raise ShotListError(f"{path.name}: holds no timeline")
     shots: list[Shot] = []
     clips = [clip for track in timeline.video_tracks() for clip in track.find_clips()]
     for number, clip in enumerate(clips, 1):
@@ -137,7 +139,7 @@ def timeline_shots(path: Path) -> list[Shot]:
         else:
             duration = clip.duration()
             fields = {"prompt": clip.name, "frames": round(duration.value), "fps": float(duration.rate)}
-        shots.append(shot_from_fields(path, len(shots) + 1, {"name": f"clip-{number}", **fields}))
+        shots.append(shot_from_fields(path, len(shots) + 1, {"name": f"clip-{number}", **fields}, where))
     if not shots:
         raise ShotListError(f"{path.name}: no placeholders or generated clips to make")
     return check_shots(shots, path.name)
@@ -235,19 +237,19 @@ def cmd_batch(args: argparse.Namespace) -> int:
         recipe, notes = shot_recipe(shot, args, where)
         for note in notes:
             say(f"{shot.name}: {note}")
-        if shot.seed is None:
-            recipe.seed = batch.seed_for(shot) or recipe.seed
+        earlier = batch.seed_for(shot) if shot.seed is None else None
+        if earlier is not None:
+            recipe.seed = earlier
         if recipe.seed + args.takes - 1 > MAX_SEED:
             raise CommandError(
                 f"{where}: {args.takes} takes from seed {recipe.seed} go past the largest seed, {MAX_SEED}"
             )
-        for number in range(1, args.takes + 1):
+        for number, variation in enumerate(variations(recipe, args.takes), 1):
             if batch.finished(shot, number) is not None:
                 skipped += 1
                 continue
-            seed = recipe.seed + number - 1
-            take = Take(shot.name, number, shot.fingerprint(), seed, _output_name(shot, number, project))
-            planned.append((take, Recipe.from_dict({**recipe.to_dict(), "seed": seed})))
+            output = _output_name(shot, number, project)
+            planned.append((Take(shot.name, number, shot.fingerprint(), variation.seed, output), variation))
     if skipped:
         say(f"{skipped} of {len(shots) * args.takes} takes already finished in {folder}: skipped")
     if not planned:
@@ -258,7 +260,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     kept = {(t.shot, t.take) for t, _ in planned}
     batch.takes = [t for t in batch.takes if (t.shot, t.take) not in kept] + [t for t, _ in planned]
     batch.save()
-    return _run(args, batch, planned, project)
+    return _run(args, batch, planned, skipped, project)
 
 
 def _output_name(shot: Shot, number: int, project) -> str:
@@ -282,7 +284,7 @@ def _open_project(path: str):
     return project
 
 
-def _run(args: argparse.Namespace, batch: Batch, planned: list[tuple[Take, Recipe]], project) -> int:
+def _run(args: argparse.Namespace, batch: Batch, planned: list[tuple[Take, Recipe]], skipped: int, project) -> int:
     from ..engine.jobs import JobCancelled, JobDone, JobFailed, JobStarted
     from ..engine.requests import RequestError
     from ..engine.service import EngineService
@@ -291,7 +293,7 @@ def _run(args: argparse.Namespace, batch: Batch, planned: list[tuple[Take, Recip
     service = EngineService(log_dir=args.log_dir, models_dir=args.models_dir, memory=args.memory)
     service.add_listener(events.put)
     jobs: dict[str, Take] = {}
-    progress = Progress(len(batch.takes), sum(t.state == "done" for t in batch.takes))
+    progress = Progress(skipped + len(planned), skipped)
     try:
         for take, recipe in planned:
             job_id = service.submit(
@@ -340,7 +342,7 @@ def _run(args: argparse.Namespace, batch: Batch, planned: list[tuple[Take, Recip
         raise CommandError(str(exc)) from exc
     finally:
         service.shutdown()
-    failed = [t for t in batch.takes if t.state == "failed"]
+    failed = [t for t, _ in planned if t.state == "failed"]
     for take in failed:
         say(f"{_label(take)} failed: {take.error}")
     return EXIT_FAILED if failed else 0

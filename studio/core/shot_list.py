@@ -102,9 +102,9 @@ def read_shot_list(path: str | Path) -> list[Shot]:
     return check_shots([_fields(path, number, shot) for number, shot in enumerate(raw, 1)], path.name)
 
 
-def shot_from_fields(path: Path, number: int, fields: dict[str, Any]) -> Shot:
-    """A shot from fields already read (a timeline clip's), checked as a shot list's are."""
-    return _fields(path, number, fields)
+def shot_from_fields(path: Path, number: int, fields: dict[str, Any], where: str) -> Shot:
+    """A shot from fields already read (a timeline clip's, `where` naming it), checked as a shot list's are."""
+    return _fields(path, number, fields, where)
 
 
 def check_shots(shots: list[Shot], where: str) -> list[Shot]:
@@ -119,8 +119,8 @@ def check_shots(shots: list[Shot], where: str) -> list[Shot]:
     return shots
 
 
-def _fields(path: Path, number: int, shot: dict[str, Any]) -> Shot:
-    where = f"{path.name}: shot {number}"
+def _fields(path: Path, number: int, shot: dict[str, Any], where: str | None = None) -> Shot:
+    where = where or f"{path.name}: shot {number}"
     for key, value in shot.items():
         if key not in FIELDS:
             raise ShotListError(f"{where}: unknown field {key!r} (a shot has {', '.join(FIELDS)})")
