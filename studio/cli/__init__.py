@@ -3,6 +3,7 @@
 Each verb lives in the module named after what it works on:
   models.py    doctor; models list, download, fit, tiny, train-demo
   generate.py  generate, extend, connect (run through the engine's worker), expand
+  batch.py     batch: a shot list's (or a timeline's) shots, N takes each, resumable
   recipe.py    the recipe those three ask for, one builder per mode
   project.py   render, export-timeline, verify
   common.py    the exit codes, CommandError, and say() for stderr
@@ -19,6 +20,7 @@ from typing import NoReturn
 
 from ..core.errors import StudioError
 from ..core.recipe import RESTYLE_STRENGTH
+from .batch import cmd_batch
 from .common import EXIT_BAD_REQUEST, EXIT_FAILED, CommandError, say
 from .generate import MAX_TAKES, cmd_expand, cmd_generate
 from .models import (
@@ -107,6 +109,32 @@ def parser() -> argparse.ArgumentParser:
     )
     _shot_options(gen, "the shot's length (with --loop: the frames added)")
     gen.set_defaults(func=cmd_generate)
+
+    batch = sub.add_parser(
+        "batch",
+        help="generate every shot of a shot list (.toml) or a timeline's placeholders (.otio), N takes each",
+        description="Generate every shot of a shot list (.toml, see README: Batches) or every placeholder and "
+        "generated clip of an .otio timeline, N takes each. Run it again (or with --resume) to make only the "
+        "takes not finished yet.",
+    )
+    batch.add_argument("shots", metavar="SHOTS", help="a shot list (.toml) or a timeline (.otio)")
+    batch.add_argument(
+        "--takes", type=int, default=1, help=f"takes of each shot, seeds SEED … SEED+N-1 (at most {MAX_TAKES})"
+    )
+    where = batch.add_mutually_exclusive_group()
+    where.add_argument(
+        "--out", metavar="DIR", help="the folder for the takes and batch.json (default: SHOTS without its suffix)"
+    )
+    where.add_argument(
+        "--project", metavar="P", help="a project (Name.studio) to land the takes in, as the editor does"
+    )
+    batch.add_argument("-m", "--model", help="the model for shots that name none: a card id or a model folder")
+    batch.add_argument(
+        "--resume", action="store_true", help="go on with an interrupted batch: its state file must exist"
+    )
+    batch.add_argument("--log-dir", help="where the engine worker writes its log")
+    batch.add_argument("--memory", type=_memory_tier, help="memory tier: resident, model_offload or group_offload")
+    batch.set_defaults(func=cmd_batch)
 
     extend = sub.add_parser("extend", help="continue a clip: the clip followed (or preceded) by new frames")
     extend.add_argument("clip", help="the clip to extend (a lossless .mkv take keeps its exact frames)")

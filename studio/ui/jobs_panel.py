@@ -1,7 +1,8 @@
 """The jobs panel: every generation job with its thumbnail (an input still, then the latest preview),
 state, progress, elapsed and remaining time, and the time a finished one took; Cancel (running or
 queued), Run next / Run last (queued), Retry (failed or cancelled) or Resume (interrupted by a
-restart); Resume All and Clear Finished. Rows fit the dock: long titles end in "…", whole in the tooltip."""
+restart); Resume All and Clear Finished; over several jobs, how many are done. Rows fit the dock: long
+titles end in "…", whole in the tooltip."""
 
 from __future__ import annotations
 
@@ -105,6 +106,7 @@ class JobRow(QFrame):
         self.play_so_far.clicked.connect(self._play_so_far)
         self.play_so_far.hide()
         self.partial: str | None = None
+        self.outcome: str | None = None  # done, failed, cancelled or interrupted, once finished
         self.window = ""  # "window 2/6 · " while a long shot is made
         self.preview = QLabel()  # the latest picture from the latents, then the take's
         self.preview.setFixedSize(PREVIEW_HEIGHT * 16 // 9, PREVIEW_HEIGHT)
@@ -181,6 +183,7 @@ class JobRow(QFrame):
     def finish(self, state: str, tooltip: str = "", elapsed: float | None = None) -> None:
         """done, failed, cancelled, or interrupted (queued or running when the studio stopped); the bar
         of a job that ran says how long it took ("done in 1 m 12 s", "failed after 8 s")."""
+        self.outcome = state
         self.state.setText(state)
         self.state.setToolTip(tooltip)
         started = getattr(self, "_started_at", None)
@@ -229,8 +232,11 @@ class JobsPanel(QScrollArea):
         self.clear = QPushButton("Clear Finished")
         self.clear.setToolTip("Remove done, failed and cancelled jobs from the list")
         self.clear.clicked.connect(self.clear_requested)
+        self.overall = QLabel()  # a batch's progress: "3 of 12 done"
+        self.overall.setObjectName("hint")
         header = QHBoxLayout()
         header.addWidget(self.resume_all)
+        header.addWidget(self.overall)
         header.addStretch(1)
         header.addWidget(self.clear)
         self._layout.addLayout(header)
@@ -271,3 +277,8 @@ class JobsPanel(QScrollArea):
         self._empty.setVisible(not self.rows)
         self.resume_all.setVisible(any(r.retry.text() == "Resume" and not r.retry.isHidden() for r in rows))
         self.clear.setVisible(any(r.finished for r in rows))
+        outcomes = [r.outcome for r in rows]
+        done, failed = outcomes.count("done"), outcomes.count("failed")
+        self.overall.setText(
+            f"{done} of {len(outcomes)} done" + (f" · {failed} failed" if failed else "") if len(outcomes) > 1 else ""
+        )

@@ -397,6 +397,19 @@ class MainWindow(QMainWindow):
         generate.addSeparator()
         self._action(
             generate,
+            "Generate All &Placeholders",
+            shots.generate_placeholders,
+            tip="Queue every clip whose take is missing but whose recipe can make it (an imported timeline's shots)",
+        )
+        self._action(
+            generate,
+            "&Takes for Selected Clips…",
+            lambda: shots.takes_for_selected(),
+            tip="Queue more takes of each selected generated clip, with new seeds",
+        )
+        generate.addSeparator()
+        self._action(
+            generate,
             "Resume &Interrupted Jobs",
             self.generation.resume_all_jobs,
             tip="Queue again the jobs that were waiting or running when the studio last closed",

@@ -1,5 +1,6 @@
 """The Generate menu's actions and the timeline's requests for shots: generate, fill a gap, remix,
-continue, extend, loop, restyle, animate dropped stills. Each builds a recipe (engine/recipes.py for
+continue, extend, loop, restyle, animate dropped stills, and batches (every placeholder, more takes of
+the selected clips). Each builds a recipe (engine/recipes.py for
 those made from a clip), says where its take lands (core/landing.py) and hands both to the
 GenerationController."""
 
@@ -9,10 +10,10 @@ import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QInputDialog, QWidget
 
 from ..core.landing import Continuation, Extension, NewShot, Remix, Replacement, Spot
-from ..core.project import MediaKind, new_id
+from ..core.project import Clip, MediaItem, MediaKind, new_id
 from ..core.recipe import BRIDGE_PROMPT, Condition, Mode, variations
 from ..engine.modes import overlap_frames
 from ..engine.recipes import bridge_recipe, continue_recipe, extend_recipe, loop_recipe, restyle_recipe
@@ -26,6 +27,8 @@ from .generation import GenerationController
 from .prompt_panel import PromptPanel
 from .remix_dialog import RemixDialog
 from .timeline import TimelineWidget
+
+MAX_BATCH_TAKES = 20  # takes of each selected clip in one request
 
 
 class ShotActions(QObject):
@@ -419,3 +422,82 @@ class ShotActions(QObject):
             return
         for restyled in dialog.recipes():
             self._submit_on_clip(restyled, clip, item, track, f"restyle: {restyled.prompt[:30]}", 0, "restyle")
+
+    # Batches: many shots queued at once, each landing as a remix of its clip does
+
+    def placeholder_clips(self) -> list[tuple[Clip, MediaItem]]:
+        """The clips whose take is not here but whose recipe can make it: an imported timeline's shots
+        not generated yet, or takes lost."""
+        project = self.document.project
+        found = []
+        for track in project.sequence.video_tracks():
+            for clip in track.clips:
+                item = project.media.get(clip.media_id)
+                if item is not None and item.recipe is not None and project.is_offline(item):
+                    found.append((clip, item))
+        return found
+
+    def generate_placeholders(self) -> None:
+        """Every placeholder generated from its recipe: its take lands in the clip and is shown."""
+        found = self.placeholder_clips()
+        if not found:
+            self.message.emit("No placeholders: every clip with a recipe has its take here")
+            return
+        self._submit_takes(
+            [(clip, [dataclasses.replace(item.recipe, model_revision=None)]) for clip, item in found], "placeholder"
+        )
+
+    def takes_for_selected(self, takes: int | None = None) -> None:
+        """More takes of each selected generated clip (asked how many), with seeds after its takes' own."""
+        project = self.document.project
+        chosen = []
+        for track in project.sequence.video_tracks():  # in the timeline's order
+            for clip in track.clips:
+                item = project.media.get(clip.media_id)
+                if clip.id in self.timeline.selection and item is not None and item.recipe is not None:
+                    chosen.append((clip, item.recipe))
+        if not chosen:
+            self.message.emit("Select generated clips first: only a clip with a recipe can have more takes")
+            return
+        if takes is None:
+            takes, ok = QInputDialog.getInt(
+                self.window,
+                "Takes for Selected Clips",
+                f"New takes of each of the {len(chosen)} selected shot{'s' if len(chosen) > 1 else ''}:",
+                2,
+                1,
+                MAX_BATCH_TAKES,
+            )
+            if not ok:
+                return
+        batch = []
+        for clip, recipe in chosen:
+            made = [project.media[t].recipe for t in clip.takes if t in project.media]
+            seed = max([recipe.seed, *(r.seed for r in made if r is not None)]) + 1  # no seed made twice
+            batch.append((clip, variations(dataclasses.replace(recipe, seed=seed, model_revision=None), takes)))
+        self._submit_takes(batch, "take")
+
+    def _submit_takes(self, batch: list[tuple[Clip, list]], what: str) -> None:
+        """New takes of clips' shots, through the one submit path, each landing as a remix does; says
+        how many were queued, and why the others were not."""
+        refusals: list[str] = []
+
+        def refused(text: str) -> None:  # the controller says why it refuses a request
+            refusals.append(text)
+
+        self.jobs.message.connect(refused)
+        queued = asked = 0
+        try:
+            for clip, recipes in batch:
+                for recipe in recipes:
+                    asked += 1
+                    landing = lambda take, clip=clip: Remix(take, clip.id, from_media=clip.media_id)  # noqa: E731
+                    name = f"take (seed {recipe.seed}): {recipe.prompt[:30]}"
+                    if self.jobs.submit(recipe, name, landing, refused="Cannot generate") is not None:
+                        queued += 1
+        finally:
+            self.jobs.message.disconnect(refused)
+        if queued == asked:
+            self.message.emit(f"Queued {queued} {what}{'s' if queued != 1 else ''}")
+        else:
+            self.message.emit(f"Queued {queued} of {asked} {what}s. {refusals[-1] if refusals else ''}".strip())
