@@ -1,0 +1,169 @@
+"""Jobs on a Ray cluster: the service's workers become Ray actors, one per GPU of the cluster (or one per
+CPU on a cluster without GPUs), each holding a worker process of its node that keeps its model
+loaded between jobs, as a local worker does.
+
+Ray is optional (`pip install 'studio[cluster]'`); nothing here imports it until a cluster is asked for.
+Files travel by a shared path, not the object store: every node mounts the project folders and the
+models folder at the same paths (README, "More GPUs and render farms"). A take is written by the
+worker as everywhere (a temporary file, marked, then renamed), so a project never holds half a take.
+
+An actor that dies (its node lost, or killed) ends its worker's messages: the service reruns the job
+once on another actor and starts a new actor for the next job, exactly as for a local worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import StudioError
+from ..core.settings import logs_dir, private_folder
+from .workers import LocalWorker, Worker, WorkerSlot
+
+READ_WAIT = 1.0  # seconds an actor waits for its worker's next event before answering "none yet"
+
+
+class ClusterError(StudioError):
+    """The cluster cannot be reached or used: what to do about it."""
+
+
+class NodeWorker:
+    """The actor's body, on a node of the cluster: a local worker process and its events, queued."""
+
+    def __init__(self) -> None:
+        self._worker = LocalWorker(private_folder(logs_dir()), {})
+        self._events: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._reason = ""
+        threading.Thread(target=self._follow, daemon=True).start()
+
+    def _follow(self) -> None:
+        for message in self._worker.messages():
+            self._events.put(message)
+        self._reason = self._worker.end_reason()
+        self._events.put(None)
+
+    def where(self) -> str:
+        return f"{os.uname().nodename}, process {self._worker.pid}"
+
+    def send(self, message: dict[str, Any]) -> bool:
+        return self._worker.send(message)
+
+    def read(self, wait: float) -> list[dict[str, Any]] | None:
+        """The events so far (waiting up to `wait` seconds for one); None once the worker has ended."""
+        try:
+            first = self._events.get(timeout=wait)
+        except queue.Empty:
+            return []
+        batch = [first]
+        while not self._events.empty():
+            batch.append(self._events.get_nowait())
+        if None in batch:
+            return [m for m in batch if m is not None] or None
+        return batch  # type: ignore[return-value]  # None is not in it
+
+    def end_reason(self) -> str:
+        return self._reason
+
+    def stop(self, timeout: float) -> None:
+        self._worker.stop(timeout)
+
+
+class RayWorker:
+    """The service's side of one actor: the Worker protocol over Ray calls."""
+
+    def __init__(self, actor: Any) -> None:
+        import ray
+
+        self._ray = ray
+        self._actor = actor
+        self._reason = ""
+        self._where = "starting"  # asked on the reader thread: an actor may wait for a free GPU
+
+    @property
+    def pid(self) -> int | None:
+        return None  # a process of another machine
+
+    @property
+    def log_path(self) -> Path | None:
+        return None  # on its node: the node's own logs folder
+
+    def send(self, message: dict[str, Any]) -> bool:
+        self._actor.send.remote(message)  # a lost actor shows up in messages(), which then ends
+        return True
+
+    def messages(self) -> Iterator[dict[str, Any]]:
+        while True:
+            try:
+                if self._where == "starting":
+                    self._where = self._ray.get(self._actor.where.remote())
+                # Reads run beside sends (a cancel must not wait behind a read); sends keep their order.
+                batch = self._ray.get(self._actor.read.options(concurrency_group="events").remote(READ_WAIT))
+            except self._ray.exceptions.RayError as exc:
+                self._reason = (
+                    f"the cluster worker ({self._where}) was lost: {type(exc).__name__}; the next job starts a new one"
+                )
+                return
+            if batch is None:
+                with contextlib.suppress(self._ray.exceptions.RayError):
+                    self._reason = f"on the cluster ({self._where}): " + self._ray.get(self._actor.end_reason.remote())
+                return
+            yield from batch
+
+    def end_reason(self) -> str:
+        return self._reason or f"the cluster worker ({self._where}) ended"
+
+    def stop(self, timeout: float) -> None:
+        with contextlib.suppress(self._ray.exceptions.RayError):
+            self._ray.get(self._actor.stop.remote(timeout), timeout=timeout + 5)
+        self.kill()
+
+    def kill(self) -> None:
+        with contextlib.suppress(self._ray.exceptions.RayError):
+            self._ray.kill(self._actor)
+
+
+def connect(address: str, **init: Any) -> tuple[list[WorkerSlot], Callable[[WorkerSlot], Worker]]:
+    """Join the Ray cluster at `address` ("auto": the one this node belongs to; "ray://HEAD:10001": a
+    remote head; "local": start one on this machine, init's keywords such as num_cpus applying) and
+    give the service its worker slots (one per GPU of the cluster, else one per CPU) and their launcher."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise ClusterError("running on a cluster needs Ray: pip install 'studio[cluster]'") from exc
+    if not ray.is_initialized():
+        # Ray puts the driver's current folder on its workers' import path: make that a folder of
+        # ours, so no module of the folder the studio was started in is ever imported by a worker.
+        here = os.getcwd()
+        os.chdir(private_folder(logs_dir()))
+        try:
+            ray.init(
+                address=None if address == "local" else address,
+                include_dashboard=False,
+                log_to_driver=False,
+                **init,
+            )
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise ClusterError(f"cannot reach the Ray cluster at {address}: {exc}") from exc
+        finally:
+            os.chdir(here)
+    resources = ray.cluster_resources()
+    gpus, cpus = int(resources.get("GPU", 0)), int(resources.get("CPU", 0))
+    if gpus:
+        slots = [WorkerSlot(f"cluster GPU {i + 1}") for i in range(gpus)]
+        options: dict[str, Any] = {"num_gpus": 1, "num_cpus": 0}
+    elif cpus:
+        slots = [WorkerSlot(f"cluster CPU {i + 1}") for i in range(cpus)]
+        options = {"num_cpus": 1}
+    else:
+        raise ClusterError(f"the Ray cluster at {address} offers no GPU and no CPU to run jobs on")
+    actor_class = ray.remote(concurrency_groups={"events": 1})(NodeWorker)
+
+    def launch(slot: WorkerSlot) -> Worker:
+        return RayWorker(actor_class.options(**options).remote())
+
+    return slots, launch

@@ -1,0 +1,71 @@
+"""The Ray backend through the same service API: a local Ray cluster of 2 CPUs, tiny models."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio.engine.cluster import connect
+from studio.engine.jobs import JobCancelled, JobDone, JobProgress, JobStarted, JobState
+from studio.engine.service import EngineService
+from tests.engine.test_service import Recorder, recipe
+
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    slots, launch = connect("local", num_cpus=2)
+    recorder = Recorder()
+    service = EngineService(log_dir=tmp_path_factory.mktemp("logs"), slots=slots, launcher=launch)
+    service.add_listener(recorder)
+    yield service, recorder
+    service.shutdown()
+    ray.shutdown()
+
+
+def test_a_cluster_of_two_cpus_gives_two_workers(cluster):
+    service, _ = cluster
+    assert [w.name for w in service.workers()] == ["cluster CPU 1", "cluster CPU 2"]
+
+
+def test_jobs_land_from_cluster_workers(cluster, tiny_ltx, tmp_path):
+    service, events = cluster
+    jobs = [service.submit(recipe(tiny_ltx, seed=i), tmp_path / f"{i}.mkv") for i in range(2)]
+    for job_id in jobs:
+        done = events.wait_for(job_id, JobDone)
+        assert done.frames == 9
+    assert {service.job(j).worker for j in jobs} <= {"cluster CPU 1", "cluster CPU 2"}
+    assert all((tmp_path / f"{i}.mkv").is_file() for i in range(2))
+
+
+def test_a_cluster_job_can_be_cancelled(cluster, tiny_ltx, tmp_path):
+    service, events = cluster
+    job_id = service.submit(recipe(tiny_ltx, steps=300), tmp_path / "long.mkv")
+    events.wait_for(job_id, JobProgress)
+    service.cancel(job_id)
+    events.wait_for(job_id, JobCancelled)
+    assert not (tmp_path / "long.mkv").exists()
+
+
+def test_an_actor_killed_mid_job_costs_only_that_job_and_its_rerun_lands(cluster, tiny_ltx, tmp_path):
+    service, events = cluster
+    killed: list[str] = []
+
+    def kill_its_actor(event):
+        if isinstance(event, JobProgress) and event.job_id == victim and not killed:
+            place = next(p for p in service._places if p.job_id == victim)  # the test reaches in for the actor
+            killed.append(place.slot.name)
+            ray.kill(place.worker._actor)
+
+    service.add_listener(kill_its_actor)
+    try:
+        victim = service.submit(recipe(tiny_ltx, steps=40, seed=7), tmp_path / "victim.mkv")
+        events.wait_for(victim, JobStarted)
+        bystander = service.submit(recipe(tiny_ltx, steps=20, seed=8), tmp_path / "bystander.mkv")
+        events.wait_for(victim, JobDone, timeout=240)
+        events.wait_for(bystander, JobDone, timeout=240)
+    finally:
+        service.remove_listener(kill_its_actor)
+    job = service.job(victim)
+    assert job.state is JobState.DONE and killed and job.worker != killed[0]
+    assert any("was lost" in note for note in job.notes)
