@@ -19,11 +19,13 @@ import asyncio
 import functools
 import logging
 import threading
+import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, TypeVar
 
 import qasync
 from PySide6.QtCore import QObject, QProcess, QTimer
+from PySide6.QtWidgets import QApplication
 from shiboken6 import isValid
 
 log = logging.getLogger(__name__)
@@ -35,14 +37,27 @@ _tasks: set[asyncio.Task] = set()  # asyncio holds tasks weakly: a task nobody h
 
 
 def qt_loop() -> asyncio.AbstractEventLoop:
-    """The qasync loop of this (the Qt) thread; it may not be running yet (app.py builds the window first)."""
+    """The qasync loop of this (the Qt) thread: app.py's (it may not run yet: the window is built first),
+    or, where a script runs Qt's loop itself (app.exec()), one made here that runs inside Qt's."""
     try:
-        loop = asyncio.get_running_loop()
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:
-        loop = asyncio.get_event_loop_policy().get_event_loop()
-    if not isinstance(loop, qasync.QEventLoop):
-        raise RuntimeError("no qasync event loop on this thread: studio.ui.app.main (or the tests' qapp) installs it")
-    return loop
+        with warnings.catch_warnings():  # newer Pythons warn where no loop was set: we set one below
+            warnings.simplefilter("ignore", DeprecationWarning)
+            try:
+                loop = asyncio.get_event_loop_policy().get_event_loop()
+            except RuntimeError:
+                loop = None
+    if isinstance(loop, qasync.QEventLoop):
+        return loop
+    if loop is not None and loop.is_running():
+        raise RuntimeError("another asyncio loop runs on the Qt thread: the editor's tasks need qasync's")
+    app = QApplication.instance()
+    if app is None:
+        raise RuntimeError("the editor's tasks need a QApplication (and its qasync loop) first")
+    qt = qasync.QEventLoop(app, already_running=True)
+    asyncio.set_event_loop(qt)
+    return qt
 
 
 def spawn(owner: QObject, coro: Coroutine[Any, Any, T], name: str | None = None) -> asyncio.Task[T]:
