@@ -8,6 +8,7 @@ import logging
 import sys
 import threading
 
+import shiboken6
 from PySide6.QtCore import QProcess
 from PySide6.QtWidgets import QWidget
 from shiboken6 import isValid
@@ -143,3 +144,33 @@ def test_job_events_are_a_stream_heard_from_the_service_thread(qtbot):
     task.cancel()
     events.close()
     assert service.listeners == []
+
+
+def test_soon_runs_outside_any_task_and_not_for_a_deleted_owner(qtbot):
+    owner, gone = QWidget(), QWidget()
+    qtbot.addWidget(owner)
+    calls = []
+
+    async def ask():
+        aio.soon(owner, lambda: calls.append(("asked", asyncio.current_task())))
+        aio.soon(gone, lambda: calls.append(("gone", None)))
+        shiboken6.delete(gone)  # gone before Qt's queue reaches the call
+
+    aio.spawn(owner, ask())
+    qtbot.waitUntil(lambda: bool(calls), timeout=3000)
+    qtbot.wait(50)
+    assert calls == [("asked", None)]  # a modal dialog opened there would stop no task
+
+
+def test_the_engine_bridge_hands_events_on_outside_its_task_and_stops_listening_when_gone(qtbot):
+    from studio.ui.engine_bridge import EngineBridge
+
+    owner = QWidget()
+    service, heard = Service(), []
+    bridge = EngineBridge(service, owner)
+    bridge.event.connect(lambda event: heard.append((event, asyncio.current_task())))
+    threading.Thread(target=lambda: [service.listeners[0](n) for n in range(10)]).start()
+    qtbot.waitUntil(lambda: len(heard) == 10, timeout=3000)
+    assert heard == [(n, None) for n in range(10)]
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: service.listeners == [], timeout=3000)
