@@ -47,6 +47,22 @@ def own_settings_folder(tmp_path_factory: pytest.TempPathFactory):
         yield
 
 
+@pytest.fixture(scope="session")
+def qapp(qapp):
+    """pytest-qt's QApplication with the editor's asyncio loop on it (qasync), as studio.ui.app has.
+    qtbot drives Qt's loop, so the asyncio loop is made as one already running inside it."""
+    import asyncio
+
+    import qasync
+
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield qapp
+    loop.stop()
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
 def _tiny(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     folder = tmp_path_factory.mktemp("models") / f"tiny-{name}"
     result = studio_command("models", "tiny", name, str(folder), timeout=300)

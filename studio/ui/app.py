@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("Studio")
     app.setStyleSheet((RESOURCES / "style.qss").read_text(encoding="utf-8"))
     loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
+    asyncio.set_event_loop(loop)  # the one loop: ui/aio.py's tasks run on it once it runs, below
 
     service = EngineService()
     window = MainWindow(service)

@@ -1,7 +1,8 @@
 """Export the sequence to a video file, image sequence or sound file, as a preset or a format at the
 sequence's size, with its settings changed where the editor wants (size, fit, rate, quality or
 bitrate, pixel format) and the whole sequence or its In to Out range; with progress, time left and
-cancel. The render runs on a thread over a snapshot of the project, so editing can go on while it runs.
+cancel. The render runs on a thread over a snapshot of the project, awaited by a task on the Qt loop
+(ui/aio.py), so editing can go on while it runs.
 
 Generated shots in the export are marked as AI-generated (a signed C2PA manifest, tags, or a recipe
 file: media/provenance.py); the box that turns that off asks first."""
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import logging
 import threading
 import time
@@ -40,7 +42,7 @@ from ..core.errors import StudioError
 from ..core.project import Project
 from ..core.timebase import FrameRate
 from ..media import export
-from .gui_thread import GuiThreadRelay
+from . import aio
 from .ui_settings import UiSettings
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,7 @@ class ExportDialog(QDialog):
         self.state = "idle"
         self.message = ""
         self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._work: aio.ThreadWork | None = None  # the render under way, or the last one
         self._started = 0.0
 
         seq = project.sequence
@@ -128,8 +130,6 @@ class ExportDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
-
-        self._relay = GuiThreadRelay(self)  # the export thread's progress and result, on the GUI thread
 
     def _build_settings(self, seq, marks: tuple[int | None, int | None]) -> None:
         """The chosen format's settings, each changeable; blank or 0 keeps the format's own."""
@@ -293,7 +293,9 @@ class ExportDialog(QDialog):
         self._cancel.clear()
         self._started = time.monotonic()
         self.status.setText("Checking the media…" if not allow_offline else "Exporting…")
-        self._thread = self._relay.start(self._run, *job, allow_offline, name="export")
+        work: aio.ThreadWork[None] = aio.ThreadWork(functools.partial(self._run, *job, allow_offline), name="export")
+        self._work = work
+        aio.spawn(self, self._follow(work, job[1]), name="export")
 
     def _ask_offline(self, problems: list) -> None:
         """Some clips' media is missing, unreadable or cut short (nothing was written): export with
@@ -324,36 +326,38 @@ class ExportDialog(QDialog):
         settings: export.RenderSettings,
         provenance: bool,
         frames: tuple[int, int] | None,
-        allow_offline: bool = False,
+        allow_offline: bool,
+        report: aio.Report,
     ) -> None:
-        def progress(done: int, total: int) -> None:
-            self._relay.post(self._on_progress, done, total)
+        """The render, on its thread: it touches nothing of the dialog's but the cancel flag."""
+        export.export_sequence(
+            project,
+            project.sequence,
+            out,
+            progress=report,
+            cancel=self._cancel,
+            settings=settings,
+            provenance=provenance,
+            frames=frames,
+            allow_offline=allow_offline,
+        )
 
+    async def _follow(self, work: aio.ThreadWork[None], out: Path) -> None:
         try:
-            export.export_sequence(
-                project,
-                project.sequence,
-                out,
-                progress=progress,
-                cancel=self._cancel,
-                settings=settings,
-                provenance=provenance,
-                frames=frames,
-                allow_offline=allow_offline,
-            )
-        except export.OfflineMediaError as exc:  # refused before anything was written: ask on the Qt thread
-            self._relay.post(self._ask_offline, exc.problems)
+            await work.result(self._on_progress)
+        except export.OfflineMediaError as exc:  # refused before anything was written: ask the person
+            aio.soon(self, self._ask_offline, exc.problems)  # a modal question: not inside the task
         except export.ExportCancelled:
-            self._relay.post(self._on_finished, "cancelled", "Export cancelled; no file was written.")
+            self._on_finished("cancelled", "Export cancelled; no file was written.")
         except StudioError as exc:  # ours, written for people: reported in the dialog
             log.warning("the export to %s failed: %s", out, exc)
-            self._relay.post(self._on_finished, "failed", f"Export failed: {exc}")
+            self._on_finished("failed", f"Export failed: {exc}")
         except Exception as exc:  # not ours: reported in the dialog too, its traceback in the log
             log.exception("the export to %s failed", out)
-            self._relay.post(self._on_finished, "failed", f"Export failed: {exc}")
+            self._on_finished("failed", f"Export failed: {exc}")
         else:
             self.output = out
-            self._relay.post(self._on_finished, "done", f"Exported {out}")
+            self._on_finished("done", f"Exported {out}")
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))
@@ -386,5 +390,5 @@ class ExportDialog(QDialog):
 
     def wait(self, timeout: float = 60) -> None:
         """For tests and shutdown: wait for a running export to end."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+        if self._work is not None:
+            self._work.join(timeout)

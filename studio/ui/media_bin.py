@@ -1,6 +1,6 @@
 """The media bin: every file the project uses (imported or generated), with thumbnails, facts
 and a search box. Files are imported with the dialog or dropped from the file manager; they are
-probed on a background thread and added as one undo step."""
+probed on a background thread, awaited on the Qt loop (ui/aio.py), and added as one undo step."""
 
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
 
 from ..core.commands import AddMedia
 from ..core.project import MediaItem, MediaKind, new_id
+from ..core.timebase import FrameRate
 from ..media.probe import MediaError, probe
+from . import aio
 from .document import Document
-from .gui_thread import GuiThreadRelay
 from .thumbnail_loader import ThumbnailLoader
 
 MEDIA_FILTER = (
@@ -109,7 +110,6 @@ class MediaBin(QWidget):
         layout.addWidget(self.list, 1)
         self.thumbnails = ThumbnailLoader(parent=self)
         self.thumbnails.ready.connect(self._update_icons)
-        self._relay = GuiThreadRelay(self)
         document.changed.connect(self.refresh)
         document.replaced.connect(self.refresh)
         self.refresh()
@@ -154,35 +154,13 @@ class MediaBin(QWidget):
 
     def import_files(self, paths: list[Path]) -> threading.Thread:
         """Probe the files on a thread; add the readable ones as one undo step."""
-        return self._relay.start(self._probe_all, list(paths), name="import")
+        fps = self.document.project.sequence.fps  # read here: the project belongs to the Qt thread
+        work = aio.ThreadWork(lambda _report: _probe_all(list(paths), fps), name="import")
+        aio.spawn(self, self._add_probed(work), name="import")
+        return work.thread
 
-    def _probe_all(self, paths: list[Path]) -> None:
-        items, problems = [], []
-        for path in paths:
-            try:
-                info = probe(path)
-            except MediaError as exc:
-                problems.append(str(exc))
-                continue
-            fps = info.fps or self.document.project.sequence.fps
-            # A sound file is measured in frames of the sequence it was imported into.
-            frames = max(1, fps.frames(info.duration)) if info.kind is MediaKind.AUDIO else info.frames
-            items.append(
-                MediaItem(
-                    id=new_id(),
-                    path=str(path.absolute()),
-                    kind=info.kind,
-                    width=info.width,
-                    height=info.height,
-                    fps=fps,
-                    frames=frames,
-                    has_audio=info.has_audio,
-                    name=path.name,
-                )
-            )
-        self._relay.post(self._add_probed, items, problems)
-
-    def _add_probed(self, items: list[MediaItem], problems: list[str]) -> None:
+    async def _add_probed(self, work: aio.ThreadWork[tuple[list[MediaItem], list[str]]]) -> None:
+        items, problems = await work.result()
         project = self.document.project
         for item in items:
             item.path = project.relative_path(Path(item.path))
@@ -194,3 +172,32 @@ class MediaBin(QWidget):
             self.message.emit(f"Not imported: {'; '.join(problems)}")
         elif items:
             self.message.emit(f"Imported {len(items)} file{'s' if len(items) > 1 else ''}")
+
+
+def _probe_all(paths: list[Path], fps: FrameRate) -> tuple[list[MediaItem], list[str]]:
+    """On the import's thread: the readable files as media items, and what is wrong with the others.
+    fps: the sequence's rate, for files without one of their own."""
+    items, problems = [], []
+    for path in paths:
+        try:
+            info = probe(path)
+        except MediaError as exc:
+            problems.append(str(exc))
+            continue
+        rate = info.fps or fps
+        # A sound file is measured in frames of the sequence it was imported into.
+        frames = max(1, rate.frames(info.duration)) if info.kind is MediaKind.AUDIO else info.frames
+        items.append(
+            MediaItem(
+                id=new_id(),
+                path=str(path.absolute()),
+                kind=info.kind,
+                width=info.width,
+                height=info.height,
+                fps=rate,
+                frames=frames,
+                has_audio=info.has_audio,
+                name=path.name,
+            )
+        )
+    return items, problems

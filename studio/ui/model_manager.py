@@ -1,15 +1,14 @@
 """Generate → Models…: the model cards with their modes and memory needs, where each model was found on
 disk (or that it is missing or incomplete), the models folder to use, and downloading a model.
 
-The download runs on a thread (engine.download: no torch) and reports back through signals, so the
-editor stays responsive; the list is read again when it is done.
+The download runs on a thread (engine.download: no torch) awaited by a task on the Qt loop (ui/aio.py),
+so the editor stays responsive; the list is read again when it is done.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -30,10 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import StudioError
+from ..engine.card import Card
 from ..engine.cards import DEMO_MODEL, CardError, Resolved, catalogue
 from ..engine.download import download, plan_download
 from ..engine.weights import ModelFolderError, bundled_models, check_folder, models_root
-from .gui_thread import GuiThreadRelay
+from . import aio
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class ModelManagerDialog(QDialog):
         self.cards_dir = cards_dir
         self.api = api
         self.entries: list[Resolved] = []
-        self._thread: threading.Thread | None = None
+        self._download: aio.ThreadWork | None = None  # the download under way
 
         self.folder = QLineEdit(self.models_dir or "")
         self.folder.setPlaceholderText(f"none: only {models_root()}, the studio's own and the Hugging Face cache")
@@ -108,7 +108,6 @@ class ModelManagerDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
 
-        self._relay = GuiThreadRelay(self)  # the download thread's progress and result, on the GUI thread
         self.refresh()
 
     def refresh(self) -> None:
@@ -186,30 +185,33 @@ class ModelManagerDialog(QDialog):
         self.progress.setValue(0)
         self.progress.show()
 
-        def work() -> None:
-            try:
-                plan = plan_download(card, target, api)
-                download(plan, api, progress=lambda *report: self._relay.post(self._show_progress, *report))
-            except StudioError as exc:  # ours, written for people
-                log.warning("the download of %s failed: %s", card.id, exc)
-                self._relay.post(self._done, "failed", str(exc))
-            except Exception as exc:  # never let a download take the editor down; the details go to the log
-                log.exception("the download of %s failed", card.id)
-                self._relay.post(self._done, "failed", f"the download failed: {type(exc).__name__}: {exc}")
-            else:
-                self._relay.post(self._done, "done", f"{card.name} is ready in {plan.folder}")
+        def work(report: aio.Report) -> Path:
+            plan = plan_download(card, target, api)
+            download(plan, api, progress=report)
+            return plan.folder
 
-        self._thread = self._relay.start(work, name=f"download-{card.id}")
+        self._download = aio.ThreadWork(work, name=f"download-{card.id}")
+        aio.spawn(self, self._follow(self._download, card), name=f"download-{card.id}")
         self._update_buttons()
+
+    async def _follow(self, work: aio.ThreadWork[Path], card: Card) -> None:
+        try:
+            folder = await work.result(self._show_progress)
+        except StudioError as exc:  # ours, written for people
+            log.warning("the download of %s failed: %s", card.id, exc)
+            self._done("failed", str(exc))
+        except Exception as exc:  # never let a download take the editor down; the details go to the log
+            log.exception("the download of %s failed", card.id)
+            self._done("failed", f"the download failed: {type(exc).__name__}: {exc}")
+        else:
+            self._done("done", f"{card.name} is ready in {folder}")
 
     def _show_progress(self, done: int, total: int, rate: float) -> None:
         self.progress.setValue(int(1000 * done / max(total, 1)))
         self.progress.setFormat(f"{done / 2**30:.2f} of {total / 2**30:.2f} GB (%p%) · {rate / 2**20:.1f} MB/s")
 
     def _done(self, state: str, message: str) -> None:
-        if self._thread is not None:
-            self._thread.join()
-        self._thread = None
+        self._download = None
         self.status.setText(message)
         self.progress.setVisible(state == "done")
         self.refresh()
@@ -217,4 +219,4 @@ class ModelManagerDialog(QDialog):
             self.models_dir_changed.emit(self.models_dir or "")  # the editor reads its model list again
 
     def is_busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._download is not None

@@ -1,7 +1,9 @@
-"""The prompt panel's Expand: a local text model rewrites the prompt, in a child process of its own."""
+"""The prompt panel's Expand: a local text model rewrites the prompt, in a child process of its own,
+whose end a task on the Qt loop awaits (ui/aio.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -9,6 +11,7 @@ from PySide6.QtCore import QProcess, QProcessEnvironment
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from ..engine.child import engine_child
+from . import aio
 
 
 class PromptExpander(QWidget):
@@ -75,7 +78,7 @@ class PromptExpander(QWidget):
             environment.insert(key, value)
         process.setProcessEnvironment(environment)
         process.setWorkingDirectory(child.cwd)
-        process.finished.connect(self._finished)
+        ended = aio.process_ended(process)
         self._process = process
         self.button.setEnabled(False)
         self.status.setText("Expanding…")
@@ -83,9 +86,16 @@ class PromptExpander(QWidget):
         process.start(child.program, child.args)
         process.write(prompt.encode())
         process.closeWriteChannel()
+        aio.spawn(self, self._answer(process, ended), name="expand")
 
-    def _finished(self, *_: object) -> None:
-        process, self._process = self._process, None
+    async def _answer(self, process: QProcess, ended: asyncio.Future[None]) -> None:
+        await ended
+        self._process = None
+        if process.error() == QProcess.ProcessError.FailedToStart:  # Qt says no finished then: said here
+            process.deleteLater()
+            self.button.setEnabled(self._folder is not None)
+            self.status.setText(f"The expander cannot start: {process.errorString()}")
+            return
         output = bytes(process.readAllStandardOutput()).decode(errors="replace").strip().splitlines()
         process.deleteLater()
         self.button.setEnabled(self._folder is not None)

@@ -44,6 +44,21 @@ def test_an_empty_prompt_is_not_sent(qtbot, tiny_expander):
     assert not panel.expander.running() and "Write a few words" in panel.expander.status.text()
 
 
+def test_an_expander_that_cannot_start_says_so_and_can_be_tried_again(qtbot, tmp_path, monkeypatch):
+    from studio.engine.child import ChildCommand
+
+    missing = ChildCommand(str(tmp_path / "no-python"), [], str(tmp_path), {})
+    monkeypatch.setattr("studio.ui.prompt_expander.engine_child", lambda *args, **kwargs: missing)
+    panel = PromptPanel()
+    qtbot.addWidget(panel)
+    panel.expander.set_model(tmp_path)
+    panel.prompt.setPlainText("a fox in the snow")
+    qtbot.mouseClick(panel.expander.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.expander.running(), timeout=10_000)
+    assert panel.expander.status.text().startswith("The expander cannot start: ")
+    assert panel.expander.button.isEnabled()
+
+
 def test_reference_images_are_offered_only_for_a_model_that_takes_them(qtbot, still_images):
     panel = PromptPanel()
     qtbot.addWidget(panel)
