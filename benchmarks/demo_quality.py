@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 from studio.demo import quality, world  # noqa: E402
 from studio.engine import windows  # noqa: E402
 from studio.engine.cards import find_weights, load_cards  # noqa: E402
-from studio.engine.runtime.families import ltx  # noqa: E402
+from studio.engine.families.ltx import adapter as ltx  # noqa: E402
 from studio.engine.runtime.loader import load_pipeline, pick_device  # noqa: E402
 
 

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from studio.core.recipe import Condition, Mode  # noqa: E402
 from studio.demo import quality, world  # noqa: E402
 from studio.engine.cards import find_weights, load_cards  # noqa: E402
-from studio.engine.runtime.families import ltx  # noqa: E402
+from studio.engine.families.ltx import adapter as ltx  # noqa: E402
 from studio.engine.runtime.loader import load_pipeline, pick_device  # noqa: E402
 from studio.media.takes import write_frames  # noqa: E402
 

@@ -1,5 +1,5 @@
 """What the demo model's shots are measured by, mode by mode: each function makes one shot through the
-engine's real LTX path (engine.runtime.families.ltx.generate, engine.windows for long shots) from a scene of
+engine's real LTX path (engine.families.ltx.adapter.generate, engine.windows for long shots) from a scene of
 the world, reads it back with the checker and returns the measures and whether each passed. Tests run a few
 scenes; benchmarks/demo_quality.py runs many and prints the table.
 

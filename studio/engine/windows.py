@@ -9,7 +9,7 @@ and its surplus frames dropped, so a long shot can be any number of frames.
 
 Latent carry: where the family allows it (its adapter's CARRIES_LATENTS: LTX), a window leaves its
 denoised latents behind and the next window's overlap is taken from them rather than decoded and
-encoded again; see runtime/families/ltx.carried_overlap for which part of the overlap that is.
+encoded again; see families/ltx/adapter.carried_overlap for which part of the overlap that is.
 
 Colour drift: the model remakes the k overlap frames it was given; their difference from the frames
 it was given is the window's drift (the VAE round trip of the conditioning frames, and the model's

@@ -16,7 +16,7 @@ import pytest
 
 from studio.demo import quality, world
 from studio.engine.cards import find_weights, load_cards
-from studio.engine.runtime.families import ltx
+from studio.engine.families.ltx import adapter as ltx
 from studio.engine.runtime.loader import load_pipeline, pick_device
 
 SHOTS = 3

@@ -11,7 +11,7 @@ import numpy as np
 from studio.core.recipe import Mode, Recipe
 from studio.demo import train, world
 from studio.engine.cards import folder_card
-from studio.engine.runtime.families import ltx
+from studio.engine.families.ltx import adapter as ltx
 from studio.engine.runtime.loader import load_pipeline, pick_device
 from studio.engine.weights import check_folder
 

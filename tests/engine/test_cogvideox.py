@@ -17,9 +17,9 @@ import pytest
 
 from studio.core.recipe import Condition, Mode, Recipe
 from studio.engine.cards import Card, folder_card, load_cards
+from studio.engine.families.cogvideox.adapter import generate
 from studio.engine.jobs import Cancelled, JobDone, JobProgress
 from studio.engine.requests import RequestError, prepare
-from studio.engine.runtime.families.cogvideox import generate
 from studio.engine.weights import CARD_FILE
 from studio.media.takes import read_frames, write_frames
 
@@ -393,7 +393,7 @@ def test_the_cli_animates_a_first_frame_with_the_i2v_model(studio_cli, tiny_cogv
 
 
 def test_the_shipped_cards_call_each_model_as_its_authors_do():
-    from studio.engine.runtime.families.cogvideox import call_arguments
+    from studio.engine.families.cogvideox.adapter import call_arguments
 
     cards = load_cards()
     # THUDM's cli_demo: dynamic CFG with the DPM scheduler the 5B and 1.5 folders ship, not with 2B's DDIM.

@@ -17,9 +17,9 @@ import pytest
 
 from studio.core.recipe import Condition, Mode, Recipe
 from studio.engine.cards import Card, folder_card, load_cards
+from studio.engine.families.hunyuan15.adapter import generate
 from studio.engine.jobs import Cancelled
 from studio.engine.requests import RequestError, prepare
-from studio.engine.runtime.families.hunyuan15 import generate
 from studio.engine.weights import CARD_FILE
 from studio.media.takes import read_frames
 

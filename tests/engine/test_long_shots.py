@@ -18,9 +18,9 @@ import pytest
 from studio.core.recipe import Condition, Mode, Recipe
 from studio.engine import windows
 from studio.engine.cards import folder_card, load_card
+from studio.engine.families.ltx import adapter as ltx
 from studio.engine.jobs import Cancelled, JobDone, JobPartial
 from studio.engine.requests import RequestError, prepare
-from studio.engine.runtime.families import ltx
 from studio.engine.runtime.loader import load_pipeline, pick_device
 from studio.engine.service import EngineService
 from studio.engine.weights import CARD_FILE
@@ -224,7 +224,7 @@ def test_the_worker_announces_each_window_and_keeps_them_on_cancel(short_windows
 
 def test_a_long_shot_through_wan_vace(tiny_wan_vace, tmp_path):
     """The windows are family-independent: the same long shot through Wan VACE's real pipeline."""
-    from studio.engine.runtime.families import wan
+    from studio.engine.families.wan import adapter as wan
 
     folder = tmp_path / "vace-9"
     shutil.copytree(tiny_wan_vace, folder, ignore=shutil.ignore_patterns(CARD_FILE))
@@ -250,7 +250,7 @@ def test_a_long_shot_through_wan_vace(tiny_wan_vace, tmp_path):
 def test_a_long_shot_with_sound_joins_each_windows_sound_under_its_frames(tiny_ltx2, tmp_path):
     """LTX-2 makes sound with its picture: the long take's sound is as long as its frames, each
     window's under its own new frames, cross-faded at the joins; the worker writes it with the take."""
-    from studio.engine.runtime.families import ltx2
+    from studio.engine.families.ltx2 import adapter as ltx2
     from studio.media.audio import read_audio
     from studio.media.probe import probe
 

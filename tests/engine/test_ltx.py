@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from studio.core.recipe import Condition, Mode, Recipe
+from studio.engine.families.ltx.adapter import generate
 from studio.engine.jobs import Cancelled
 from studio.engine.requests import prepare
-from studio.engine.runtime.families.ltx import generate
 
 
 def run(pipe, card, recipe: Recipe, **kw) -> np.ndarray:

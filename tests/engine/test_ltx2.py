@@ -19,9 +19,9 @@ import pytest
 from studio.core.recipe import Condition, Mode, Recipe
 from studio.core.timebase import FrameRate
 from studio.engine.cards import LTX2_MODES, Card, folder_card, load_cards
+from studio.engine.families.ltx2.adapter import generate, generate_with_audio, latent_index
 from studio.engine.jobs import Cancelled
 from studio.engine.requests import prepare
-from studio.engine.runtime.families.ltx2 import generate, generate_with_audio, latent_index
 from studio.media.audio import frame_sample, read_audio
 from studio.media.probe import probe
 from studio.media.takes import read_frames, write_frames

@@ -14,9 +14,9 @@ import pytest
 
 from studio.core.recipe import Condition, Mode, Recipe
 from studio.engine.cards import folder_card
+from studio.engine.families.ltx.adapter import generate
 from studio.engine.modes import overlap_frames
 from studio.engine.requests import RequestError, prepare
-from studio.engine.runtime.families.ltx import generate
 from studio.engine.weights import CARD_FILE
 from studio.media.takes import write_frames
 

@@ -14,6 +14,7 @@ import torch
 
 from studio.core.recipe import Mode, Recipe
 from studio.engine.cards import load_cards
+from studio.engine.families.ltx.adapter import generate
 from studio.engine.footprint import CONTEXT_GB, Footprint, footprint
 from studio.engine.memory import (
     MemoryPlan,
@@ -26,7 +27,6 @@ from studio.engine.memory import (
     requested_tier,
 )
 from studio.engine.runtime import loader
-from studio.engine.runtime.families.ltx import generate
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,8 @@ from PIL import Image
 
 from studio.core.recipe import Condition, Mode, Recipe
 from studio.engine.cards import ModelNotFound, folder_card, load_cards, upsampler_folder
+from studio.engine.families.ltx import adapter as ltx
 from studio.engine.requests import RequestError, available_models, prepare
-from studio.engine.runtime.families import ltx
 from studio.engine.weights import CARD_FILE
 from studio.testing.tiny.ltx import tiny_ltx_two_pass_card
 from tests.conftest import REPO

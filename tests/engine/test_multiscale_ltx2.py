@@ -16,8 +16,8 @@ from studio.core.recipe import Mode, Recipe
 from studio.core.timebase import FrameRate
 from studio.engine.cards import ModelNotFound, folder_card, load_cards, upsampler_folder
 from studio.engine.download import plan_download
+from studio.engine.families.ltx2 import adapter as ltx2
 from studio.engine.requests import RequestError, prepare
-from studio.engine.runtime.families import ltx2
 from studio.media.audio import frame_sample
 from tests.engine.test_download import FakeHub
 

@@ -90,12 +90,15 @@ def test_the_demo_model_is_listed_and_comes_after_any_real_one(tiny_ltx, tmp_pat
 
 
 def test_the_service_side_imports_no_torch():
-    """The editor imports the service, jobs and requests: none may pull in torch, even indirectly."""
+    """The editor imports the service, jobs, requests and the families: none may pull in torch, even
+    indirectly, nor any family's adapter (the worker side in each family's folder)."""
     forbidden = ["torch", "diffusers", "transformers", "studio.engine.runtime", "studio.testing"]
     code = (
         "import sys\n"
         "import studio.engine.service, studio.engine.requests, studio.engine.jobs, studio.engine.cards\n"
+        "import studio.engine.families\n"
         f"bad = [m for m in {forbidden!r} if m in sys.modules]\n"
+        "bad += [m for m in sys.modules if m.startswith('studio.engine.families.') and m.endswith('.adapter')]\n"
         "print(bad); sys.exit(1 if bad else 0)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

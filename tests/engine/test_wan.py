@@ -16,9 +16,9 @@ import pytest
 
 from studio.core.recipe import Condition, Mode, Recipe
 from studio.engine.cards import Card, CardError, card_from_toml, folder_card, load_card, load_cards
+from studio.engine.families.wan.adapter import generate
 from studio.engine.jobs import Cancelled, JobDone, JobProgress
 from studio.engine.requests import RequestError, prepare
-from studio.engine.runtime.families.wan import generate
 from studio.engine.weights import CARD_FILE
 
 

@@ -20,10 +20,10 @@ from PIL import Image
 
 from studio.core.recipe import Condition, Mode, Recipe
 from studio.engine.cards import VACE_MODES, Card, card_from_toml, folder_card, load_cards
+from studio.engine.families.wan.adapter import call_arguments, generate
 from studio.engine.modes import overlap_frames
 from studio.engine.requests import RequestError, prepare
 from studio.engine.runtime import steps
-from studio.engine.runtime.families.wan import call_arguments, generate
 from studio.engine.weights import CARD_FILE
 from studio.media.takes import read_frames, write_frames
 
@@ -422,7 +422,7 @@ def test_cli_refuses_references_for_a_model_without_them(studio_cli, tiny_wan, s
 
 
 def test_a_reference_image_is_read_as_it_is(tmp_path):
-    from studio.engine.runtime.families.wan import reference_image
+    from studio.engine.families.wan.adapter import reference_image
 
     Image.new("RGBA", (40, 20), (10, 20, 30, 128)).save(tmp_path / "r.png")
     image = reference_image(tmp_path / "r.png")

@@ -1,8 +1,9 @@
 """The model families the studio runs, each registered once, here.
 
-A family is two modules of the same name: engine/families/<id>.py says what it is without torch
-(its pipeline classes, the arguments a card may set, the card a folder without one gets), and
-engine/runtime/families/<id>.py turns a recipe into its pipeline's call (runtime.base.Adapter).
+A family is one folder, engine/families/<id>/: its __init__.py says what it is without torch (its
+pipeline classes, the arguments a card may set, the card a folder without one gets), and its
+adapter.py, the worker side, turns a recipe into its pipeline's call (runtime.base.Adapter). Only the
+worker imports an adapter (runtime.base.adapter), so importing this package never loads torch.
 """
 
 from __future__ import annotations

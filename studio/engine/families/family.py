@@ -15,7 +15,7 @@ from ..weights import ModelFolderError
 class Family:
     """What every model of a family shares: the pipeline classes and what they demand."""
 
-    id: str  # the cards' `family`, and the name of its adapter module, engine/runtime/families/<id>.py
+    id: str  # the cards' `family`, and the name of its folder, engine/families/<id>/
     label: str  # for messages: "LTX needs multiples of 32"
     pipelines: tuple[str, ...]  # classes the studio will run a model of this family as
     folder_classes: tuple[str, ...]  # model_index.json _class_name values that mean this family

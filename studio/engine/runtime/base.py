@@ -1,8 +1,8 @@
 """What every family's pipeline adapter shares: the protocol the worker and windows.py speak to it,
 the inputs every family reads the same way, and the call arguments every pipeline takes.
 
-A family's adapter is the module runtime/families/<family id>.py (the id of its engine/families/
-entry); adapter() finds it by that name, so a family is registered once, in engine/families.
+A family's adapter is the module engine/families/<family id>/adapter.py, in the family's own folder;
+adapter() finds it by that name, so a family is registered once, in engine/families/__init__.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import torch
 from PIL import Image, ImageOps
 
 from ...core.recipe import CLIP_INPUTS, Recipe
-from .. import modes
+from .. import families, modes
 from ..card import Card
 from ..families import FAMILIES
 
@@ -93,7 +93,7 @@ def adapter(family: str) -> Adapter:
     """The adapter module of a registered family."""
     if family not in FAMILIES:
         raise ValueError(f"the studio cannot run the {family} family yet")
-    return cast(Adapter, importlib.import_module(f"{__package__}.families.{family}"))
+    return cast(Adapter, importlib.import_module(f"{families.__name__}.{family}.adapter"))
 
 
 def two_pass_adapter(family: str) -> TwoPassAdapter:

@@ -27,8 +27,8 @@ from PIL import Image
 from ....core.recipe import Mode, Recipe
 from ...cards import Card
 from ...modes import condition_path, output_frames
-from ..base import fit_image, frames_only, read_clips, shared_arguments
-from ..steps import StepHooks
+from ...runtime.base import fit_image, frames_only, read_clips, shared_arguments
+from ...runtime.steps import StepHooks
 
 
 def check_shape(pipe, recipe: Recipe, card: Card) -> None:

@@ -31,8 +31,8 @@ from ....core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
 from ... import modes
 from ...cards import Card
 from ...modes import condition_path
-from ..base import Take, fit_image, read_clips, shared_arguments
-from ..steps import StepHooks
+from ...runtime.base import Take, fit_image, read_clips, shared_arguments
+from ...runtime.steps import StepHooks
 
 VACE = "WanVACEPipeline"
 VIDEO_TO_VIDEO = "WanVideoToVideoPipeline"

@@ -50,9 +50,9 @@ from ....media.probe import probe
 from ... import modes
 from ...cards import Card
 from ...modes import condition_path
-from ..base import Take, fit_image, read_clips, shared_arguments
-from ..steps import StepHooks
-from .ltx import first_pass_size, pass_hooks, resized
+from ...runtime.base import Take, fit_image, read_clips, shared_arguments
+from ...runtime.steps import StepHooks
+from ..ltx.adapter import first_pass_size, pass_hooks, resized
 
 CHANNELS = 2  # the take's sound is stereo, as the studio's mix is
 

@@ -1,8 +1,8 @@
 """HunyuanVideo 1.5: separate text and image checkpoints, each a folder of its own pipeline class.
 
 What the editor and the cards know of the family, without torch: its pipeline classes, the
-arguments a card may set, and the card a model folder without one gets. The pipeline adapter
-is engine/runtime/families/hunyuan15.py.
+arguments a card may set, and the card a model folder without one gets. The worker side, a
+recipe as its pipeline's call, is adapter.py beside this file; importing the family never loads it.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ...core.recipe import Mode
-from ...core.shape import multiple_at_most, valid_frames_at_most
-from .family import Family, read_json
+from ....core.recipe import Mode
+from ....core.shape import multiple_at_most, valid_frames_at_most
+from ..family import Family, read_json
 
 
 def card_defaults(folder: Path, index: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Wan 2.1 / 2.2: text, images, a clip to remake and VACE's video + mask go to different pipeline classes.
 
 What the editor and the cards know of the family, without torch: its pipeline classes, the
-arguments a card may set, and the card a model folder without one gets. The pipeline adapter
-is engine/runtime/families/wan.py.
+arguments a card may set, and the card a model folder without one gets. The worker side, a
+recipe as its pipeline's call, is adapter.py beside this file; importing the family never loads it.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ...core.recipe import Mode
-from ...core.shape import multiple_at_most, valid_frames_at_most
-from .family import Family, read_json
+from ....core.recipe import Mode
+from ....core.shape import multiple_at_most, valid_frames_at_most
+from ..family import Family, read_json
 
 # What Wan VACE does: every mode is frames kept (black in its mask) and frames made (white); video to
 # video is not, as VACE has no strength to remake a clip by.

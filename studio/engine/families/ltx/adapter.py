@@ -38,8 +38,8 @@ from ....core.shape import latent_frames, multiple_at_most
 from ... import modes
 from ...cards import Card
 from ...modes import condition_path
-from ..base import Take, fit_image, read_clips, shared_arguments
-from ..steps import StepHooks
+from ...runtime.base import Take, fit_image, read_clips, shared_arguments
+from ...runtime.steps import StepHooks
 
 
 def call_arguments(

@@ -1,8 +1,8 @@
 """LTX-2: video with its sound, from one LTX2ConditionPipeline (images and clips at frame indices).
 
 What the editor and the cards know of the family, without torch: its pipeline classes, the
-arguments a card may set, and the card a model folder without one gets. The pipeline adapter
-is engine/runtime/families/ltx2.py.
+arguments a card may set, and the card a model folder without one gets. The worker side, a
+recipe as its pipeline's call, is adapter.py beside this file; importing the family never loads it.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ...core.recipe import Mode
-from ...core.shape import multiple_at_most, valid_frames_at_most
-from .family import Family, read_json
+from ....core.recipe import Mode
+from ....core.shape import multiple_at_most, valid_frames_at_most
+from ..family import Family, read_json
 
 # What LTX2ConditionPipeline does: images and clips at frame indices. Not video to video (its `latents`
 # would start the picture from the clip, but the sound from pure noise at the same noise level).

@@ -30,8 +30,8 @@ import torch
 from ....core.recipe import Mode, Recipe
 from ...cards import Card
 from ...modes import condition_path, output_frames
-from ..base import fit_image, frames_only, shared_arguments
-from ..steps import StepHooks
+from ...runtime.base import fit_image, frames_only, shared_arguments
+from ...runtime.steps import StepHooks
 
 
 def _image(recipe: Recipe, card: Card, project_folder: str | Path | None) -> dict:
