@@ -241,7 +241,7 @@ def main(argv: list[str]) -> int:
         return 2
     verb, rest = argv[0], argv[1:]
     try:
-        setup("dev" if verb == "test" else "")
+        setup("dev,cluster" if verb == "test" else "")  # the tests run the Ray backend too
     except subprocess.CalledProcessError as exc:
         print(f"Setup failed while running: {' '.join(map(str, exc.cmd))}", file=sys.stderr)
         return 1

@@ -28,16 +28,18 @@ def shot_file(folder: Path, shots: list[str], name: str = "shots.toml") -> Path:
     return path
 
 
-def batch(studio_cli, shots: Path, model: Path, *more: str, timeout: int = 300):
+def batch(studio_cli, shots: Path, model: Path, *more: str, timeout: int = 300, workers: int | None = None):
+    pool = ("--workers", str(workers)) if workers else ()
     return studio_cli(
-        "batch", str(shots), "-m", str(model), "--log-dir", str(shots.parent / "logs"), *more, timeout=timeout
+        *pool, "batch", str(shots), "-m", str(model), "--log-dir", str(shots.parent / "logs"), *more, timeout=timeout
     )
 
 
 def test_six_shots_of_two_takes_land_twelve_takes_with_their_recipes(studio_cli, tiny_ltx, tmp_path):
     shots = shot_file(tmp_path, [f'name = "s{i}"\nprompt = "shot number {i}"\nseed = {10 * i}' for i in range(6)])
-    result = batch(studio_cli, shots, tiny_ltx, "--takes", "2", "--out", str(tmp_path / "takes"))
+    result = batch(studio_cli, shots, tiny_ltx, "--takes", "2", "--out", str(tmp_path / "takes"), workers=2)
     assert result.returncode == 0, result.stderr
+    assert ": running on CPU 1" in result.stderr and ": running on CPU 2" in result.stderr  # two workers shared it
     out = tmp_path / "takes"
     made = sorted(Path(line) for line in result.stdout.split())
     assert made == sorted(out / f"s{i}-{t}.mkv" for i in range(6) for t in (1, 2))

@@ -48,6 +48,19 @@ def parser() -> argparse.ArgumentParser:
         default=os.environ.get("STUDIO_MODELS") or None,
         help="a folder of downloaded models (<dir>/<card id>/), besides models/ (default: $STUDIO_MODELS)",
     )
+    p.add_argument(
+        "--gpus",
+        default=os.environ.get("STUDIO_GPUS") or None,
+        help="run jobs on these GPUs side by side, a worker each: 0,2 or all (default: $STUDIO_GPUS, else one worker)",
+    )
+    p.add_argument("--workers", type=int, metavar="N", help="run N workers on the CPU side by side")
+    p.add_argument(
+        "--cluster",
+        default=os.environ.get("STUDIO_CLUSTER") or None,
+        metavar="ADDRESS",
+        help="run jobs on a Ray cluster: auto, ray://HEAD:10001 or local "
+        "(default: $STUDIO_CLUSTER; needs studio[cluster])",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     sub.add_parser("doctor", help="check Python, torch and its device, ffmpeg and the models").set_defaults(

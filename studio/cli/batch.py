@@ -21,7 +21,7 @@ from typing import Any
 from ..core.errors import StudioError
 from ..core.recipe import Mode, Recipe, variations
 from ..core.shot_list import Shot, ShotListError, check_shots, read_shot_list, shot_from_fields
-from .common import EXIT_FAILED, CommandError, say
+from .common import EXIT_FAILED, CommandError, engine_service, say
 from .generate import MAX_TAKES, _add_sidecar, _check_writable
 
 STATE_FILE = "batch.json"
@@ -287,10 +287,9 @@ def _open_project(path: str):
 def _run(args: argparse.Namespace, batch: Batch, planned: list[tuple[Take, Recipe]], skipped: int, project) -> int:
     from ..engine.jobs import JobCancelled, JobDone, JobFailed, JobStarted
     from ..engine.requests import RequestError
-    from ..engine.service import EngineService
 
     events: queue.Queue = queue.Queue()
-    service = EngineService(log_dir=args.log_dir, models_dir=args.models_dir, memory=args.memory)
+    service = engine_service(args)
     service.add_listener(events.put)
     jobs: dict[str, Take] = {}
     progress = Progress(skipped + len(planned), skipped)
@@ -317,8 +316,7 @@ def _run(args: argparse.Namespace, batch: Batch, planned: list[tuple[Take, Recip
                 if isinstance(event, JobStarted):
                     take.state = "running"
                     progress.running += 1
-                    worker = getattr(service, "worker_pid", None)
-                    say(f"{_label(take)}: running" + (f" on worker {worker}" if worker else ""))
+                    say(f"{_label(take)}: running" + (f" on {event.worker}" if event.worker else ""))
                 elif isinstance(event, JobDone | JobFailed | JobCancelled):
                     open_jobs.discard(event.job_id)
                     _finished(event, take, batch, project, progress)

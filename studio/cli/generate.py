@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from ..core.recipe import variations
-from .common import EXIT_FAILED, CommandError, say
+from .common import EXIT_FAILED, CommandError, engine_service, say
 from .recipe import build_recipe, expanded
 
 MAX_TAKES = 100  # variations of one shot in one command
@@ -37,7 +37,6 @@ def take_outputs(output: Path, takes: int) -> list[Path]:
 def cmd_generate(args: argparse.Namespace) -> int:
     from ..engine.jobs import JobDone, JobPartial, JobProgress
     from ..engine.requests import MAX_SEED, RequestError
-    from ..engine.service import EngineService
 
     output = Path(args.output).absolute()
     if output.suffix.lower() not in (".mp4", ".mkv"):
@@ -63,13 +62,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise CommandError(
             f"{takes} takes from seed {recipe.seed} go past the largest seed, {MAX_SEED}; choose a smaller --seed"
         )
+    service = engine_service(args)  # a bad --gpus/--cluster is refused here, before anything is said or run
     for note in notes:
         say(note)
     if args.seed is None:
         say(f"seed {recipe.seed}")
     runs = list(zip(variations(recipe, takes), take_outputs(output, takes), strict=True))
 
-    service = EngineService(log_dir=args.log_dir, models_dir=args.models_dir, memory=args.memory)
     on_tty = sys.stderr.isatty()
     print_lock = threading.Lock()
     made: dict[str, int] = {}  # the frames in each finished take (extend and connect differ from the recipe's)

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -97,6 +97,20 @@ def local_slots(gpus: str | None = None, workers: int | None = None) -> list[Wor
         if int(part) not in chosen:
             chosen.append(int(part))
     return [WorkerSlot(f"GPU {i}", {"CUDA_VISIBLE_DEVICES": str(i)}) for i in chosen]
+
+
+def choose_workers(
+    gpus: str | None = None, workers: int | None = None, cluster: str | None = None
+) -> tuple[list[WorkerSlot], Callable[[WorkerSlot], Worker] | None]:
+    """The workers the CLI's --gpus/--workers/--cluster or the editor's Workers setting ask for: slots,
+    and the launcher for them (None: processes of this machine). WorkersError/ClusterError if not."""
+    if cluster:
+        if gpus is not None or workers is not None:
+            raise WorkersError("a cluster chooses its own GPUs: give --cluster alone, without --gpus or --workers")
+        from .cluster import connect  # Ray only when a cluster is asked for
+
+        return connect(cluster)
+    return local_slots(gpus, workers), None
 
 
 class LocalWorker:
