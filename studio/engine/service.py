@@ -225,6 +225,25 @@ class EngineService:
                 WorkerInfo(p.slot.name, p.worker.pid if p.worker else None, p.job_id, p.model) for p in self._places
             ]
 
+    def use_workers(self, slots: Sequence[WorkerSlot], launcher: Launcher | None = None) -> bool:
+        """Run the next jobs on these workers instead (the editor's Workers setting). Only while no job
+        runs: False, changing nothing, if one does. The old idle workers are stopped."""
+        with self._lock:
+            if self._closed or any(p.job_id is not None for p in self._places):
+                return False
+            old = [p.worker for p in self._places if p.worker is not None]
+            for place in self._places:
+                place.worker = None  # their reader threads find them replaced and settle nothing
+            self._places = [_Place(slot) for slot in slots] or [_Place(WorkerSlot("worker"))]
+            self._launch = launcher or self._launch_local
+            self._attempts.clear()
+            self._avoid.clear()
+        for worker in old:
+            threading.Thread(target=worker.stop, args=(10.0,), name="engine-stop", daemon=True).start()
+        with self._lock:
+            self._pump()
+        return True
+
     @property
     def worker_pid(self) -> int | None:
         """A running worker's process id (the busy one first), if one is running."""

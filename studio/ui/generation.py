@@ -176,8 +176,8 @@ class GenerationController(QObject):
                 event.job_id, event.window / max(1, event.windows), f"{event.window}/{event.windows} windows"
             )
         elif isinstance(event, jobs.JobStarted) and row:
-            row.started()
-            row.state.setText("loading model…")
+            row.started(event.worker)
+            row.state.setText(f"{row.where}loading model…")
             self.timeline.update_placeholder(event.job_id, 0.0, "loading model…")
         elif isinstance(event, jobs.JobDone):
             if row:

@@ -108,6 +108,7 @@ class JobRow(QFrame):
         self.partial: str | None = None
         self.outcome: str | None = None  # done, failed, cancelled or interrupted, once finished
         self.window = ""  # "window 2/6 · " while a long shot is made
+        self.where = ""  # "GPU 1 · " when the pool has several workers
         self.preview = QLabel()  # the latest picture from the latents, then the take's
         self.preview.setFixedSize(PREVIEW_HEIGHT * 16 // 9, PREVIEW_HEIGHT)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -151,7 +152,7 @@ class JobRow(QFrame):
 
     def set_progress(self, step: int, total: int, elapsed: float) -> None:
         left = f" · about {elapsed / step * (total - step):.0f}s left" if 0 < step < total else ""
-        self.state.setText(f"{self.window}step {step}/{total} · {elapsed:.1f}s{left}")
+        self.state.setText(f"{self.where}{self.window}step {step}/{total} · {elapsed:.1f}s{left}")
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(step)
 
@@ -175,9 +176,11 @@ class JobRow(QFrame):
                 )
             )
 
-    def started(self) -> None:
-        """The job left the queue: a failed or cancelled one then says how long it ran."""
+    def started(self, worker: str = "") -> None:
+        """The job left the queue, for `worker` (named when there are several: "GPU 1"); a failed or
+        cancelled one then says how long it ran."""
         self._started_at = time.monotonic()
+        self.where = f"{worker} · " if worker and worker != "worker" else ""
         self.set_queued(False)
 
     def finish(self, state: str, tooltip: str = "", elapsed: float | None = None) -> None:

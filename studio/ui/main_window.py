@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QSplitter, QWidget
 
-from ..core.project import TrackKind, TransitionKind
 from ..core.settings import logs_dir, private_folder
+from . import aio
 from .autosave import Autosaver
 from .document import Document
 from .edit_actions import EditActions
@@ -22,13 +22,16 @@ from .inspector import Inspector
 from .job_feedback import bring_forward
 from .jobs_panel import JobsPanel
 from .media_bin import MediaBin
+from .menus import build_menus
 from .prompt_panel import PromptPanel
 from .recent import RecentProjects
 from .shortcuts_dialog import ShortcutsDialog
 from .shot_actions import ShotActions
 from .timeline import TimelineWidget
 from .ui_settings import UiSettings
-from .viewer import ASPECT_GUIDES, ViewerWidget
+from .viewer import ViewerWidget
+from .workers_dialog import WorkersDialog, describe
+from .workers_dialog import apply as apply_workers
 
 
 class MainWindow(QMainWindow):
@@ -98,7 +101,7 @@ class MainWindow(QMainWindow):
         self.document.path_changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
 
-        self._build_menus()
+        build_menus(self)
         self.recent = RecentProjects(self.recent_menu, self.files.open_project, self.show_message)
         self.document.path_changed.connect(lambda: self.document.untitled or self.recent.add(self.document.folder))
         self.shots.refresh_models()
@@ -110,6 +113,8 @@ class MainWindow(QMainWindow):
         if remembered and not Path(remembered).is_dir():
             self.show_message(f"The models folder {remembered} is gone: choose another in Generate → Models…")
         self.generation.restore_jobs()  # the project's unfinished jobs from the last session, to resume
+        if self.settings.workers:  # Generate → Workers… of an earlier session
+            self.use_workers(self.settings.workers)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -120,317 +125,6 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(area, dock)
         return dock
-
-    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setStatusTip(tip or text)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _build_menus(self) -> None:
-        edits, files, shots = self.edits, self.files, self.shots
-        bar = self.menuBar()
-        file = bar.addMenu("&File")
-        self._action(file, "&New Project", files.new_project, QKeySequence.StandardKey.New)
-        self._action(file, "&Open Project…", files.open_project, QKeySequence.StandardKey.Open)
-        self.recent_menu = file.addMenu("Open &Recent")
-        self._action(file, "&Save", files.save, QKeySequence.StandardKey.Save)
-        self._action(file, "Save &As…", files.save_as, QKeySequence.StandardKey.SaveAs)
-        file.addSeparator()
-        self._action(
-            file,
-            "&Import Media…",
-            self.media_bin.import_dialog,
-            "Ctrl+I",
-            "Import video, image and audio files into the media bin",
-        )
-        self._action(file, "&Export…", files.export, "Ctrl+M", "Export the sequence to a video file")
-        self._action(
-            file,
-            "Export &Timeline…",
-            lambda: files.export_timeline(),
-            "Ctrl+Shift+E",
-            "Write the sequence for another editor: OpenTimelineIO, FCP XML (Premiere, Resolve) or EDL",
-        )
-        self._action(
-            file,
-            "Import Timeli&ne…",
-            lambda: files.import_timeline(),
-            "Ctrl+Shift+I",
-            "Open an OpenTimelineIO, FCP XML or EDL timeline as a new project",
-        )
-        self._action(file, "&Purge Unused Media…", files.purge_unused_media, tip="Move takes nothing uses to the trash")
-        file.addSeparator()
-        self._action(file, "&Quit", self.close, "Ctrl+Q")  # Windows has no standard Quit key
-
-        edit = bar.addMenu("&Edit")
-        undo = self.document.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.document.undo_stack.createRedoAction(self, "&Redo")
-        # Spelled out: the platform's Redo already is Ctrl+Shift+Z on Linux, and the same key twice on
-        # one action is an "ambiguous shortcut" that Qt refuses to fire.
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        edit.addAction(undo)
-        edit.addAction(redo)
-        edit.addSeparator()
-        self._action(edit, "S&plit at Playhead", edits.split_at_playhead, "Ctrl+B")
-        self._action(
-            edit,
-            "&Delete",
-            edits.delete_selected,
-            QKeySequence.StandardKey.Delete,
-            "Delete the selected clips, leaving a gap (a selected gap is closed)",
-        )
-        self._action(
-            edit,
-            "&Ripple Delete",
-            edits.ripple_delete,
-            "Shift+Del",
-            "Delete the selected clips or gap and pull the rest of the track left",
-        )
-        edit.addSeparator()
-        self._action(edit, "Cu&t", edits.cut, QKeySequence.StandardKey.Cut)
-        self._action(edit, "&Copy", edits.copy, QKeySequence.StandardKey.Copy)
-        self._action(
-            edit,
-            "&Paste",
-            lambda: edits.paste(),
-            QKeySequence.StandardKey.Paste,
-            "Paste at the playhead, over whatever is there (overwrite)",
-        )
-        self._action(edit, "D&uplicate", edits.duplicate, "Ctrl+D", "Copy the selected clips to just after them")
-        self._action(edit, "Select &All", edits.select_all, QKeySequence.StandardKey.SelectAll)
-
-        view = bar.addMenu("&View")
-        self._action(view, "Zoom &In", self.timeline.zoom_in, "=")
-        self._action(view, "Zoom &Out", self.timeline.zoom_out, "-")
-        self._action(view, "Zoom to &Fit", self.timeline.zoom_to_fit, "Shift+Z")
-        snapping = self._action(
-            view,
-            "&Snapping",
-            self._set_snapping,
-            "N",
-            "Snap dragged clips and edges to the playhead, marks and other clips",
-        )
-        snapping.setCheckable(True)
-        snapping.setChecked(self.timeline.snapping)
-        self.snapping_action = snapping
-        view.addSeparator()
-        safe = self._action(
-            view,
-            "Safe &Areas",
-            self.viewer.set_safe_areas,
-            "Ctrl+'",
-            "Show the action-safe (90%) and title-safe (80%) frames in the viewer",
-        )
-        safe.setCheckable(True)
-        self.safe_areas_action = safe
-        guides = view.addMenu("Aspect &Guide")
-        group = QActionGroup(self)
-        for name in (None, *ASPECT_GUIDES):
-            action = guides.addAction(name or "None")
-            action.setCheckable(True)
-            action.setChecked(name is None)
-            action.setToolTip("Dim what a frame of this aspect would crop" if name else "No aspect guide")
-            action.triggered.connect(lambda _=False, n=name: self.viewer.set_aspect_guide(n))
-            group.addAction(action)
-        self.aspect_guide_menu = guides
-        view.addSeparator()
-        self._action(
-            view,
-            "&Reset Layout",
-            self.reset_layout,
-            tip="Put the Shot, Jobs, Media and Inspector panels back where they start",
-        )
-
-        timeline = bar.addMenu("&Timeline")
-        self._action(timeline, "Add &Marker", edits.add_marker, "M", "Add a marker at the playhead")
-        self._action(timeline, "&Rename Marker…", edits.rename_marker, "Shift+M", "Name the marker at the playhead")
-        self._action(timeline, "&Delete Marker", edits.delete_marker, "Ctrl+Alt+M", "Delete the marker at the playhead")
-        self._action(timeline, "&Next Marker", lambda: edits.go_to_marker(1), "Shift+Down")
-        self._action(timeline, "&Previous Marker", lambda: edits.go_to_marker(-1), "Shift+Up")
-        timeline.addSeparator()
-        self._action(
-            timeline,
-            "Add &Video Track",
-            lambda: edits.add_track(TrackKind.VIDEO),
-            None,
-            "Add a video track above the others",
-        )
-        self._action(
-            timeline,
-            "Add &Audio Track",
-            lambda: edits.add_track(TrackKind.AUDIO),
-            None,
-            "Add an audio track below the others",
-        )
-        self._action(
-            timeline,
-            "Rena&me Track…",
-            lambda: edits.rename_track(),
-            None,
-            "Rename the selected track (or double-click its name)",
-        )
-        self._action(
-            timeline,
-            "&Lock / Unlock Track",
-            edits.toggle_track_lock,
-            None,
-            "Lock the selected track's clips against edits (or click its padlock)",
-        )
-        self._action(timeline, "Delete &Track", edits.delete_track, None, "Delete the selected track and its clips")
-        timeline.addSeparator()
-        self._action(
-            timeline,
-            "Add &Cross-Dissolve",
-            lambda: edits.add_transition(TransitionKind.DISSOLVE),
-            "Ctrl+T",
-            "Dissolve across the cut nearest the playhead on the selected track",
-        )
-        self._action(
-            timeline,
-            "Add Dip to &Black",
-            lambda: edits.add_transition(TransitionKind.DIP),
-            "Ctrl+Shift+T",
-            "Dip to black across the cut nearest the playhead on the selected track",
-        )
-        self._action(
-            timeline,
-            "R&emove Transition",
-            edits.remove_transition,
-            None,
-            "Remove the selected transition (or select it and press Delete)",
-        )
-        self._action(
-            timeline,
-            "Fade &In",
-            lambda: edits.add_fade("in"),
-            None,
-            "Fade the selected clip up from black over its first frames",
-        )
-        self._action(
-            timeline,
-            "Fade &Out",
-            lambda: edits.add_fade("out"),
-            None,
-            "Fade the selected clip down to black over its last frames",
-        )
-        self._action(
-            timeline,
-            "Transition Len&gth…",
-            edits.ask_transition_length,
-            None,
-            "How many frames new transitions and fades last (1 second unless set)",
-        )
-
-        play = bar.addMenu("&Playback")
-        self._action(play, "&Play / Pause", self.viewer.toggle_play, "Space")
-        self._action(play, "Play &Backwards (again: faster)", lambda: self.viewer.shuttle(-1), "J")
-        self._action(play, "Pause", self.viewer.pause, "K")
-        self._action(play, "Play &Forwards (again: faster)", lambda: self.viewer.shuttle(1), "L")
-        self._action(play, "Previous &Frame", lambda: self.viewer.step(-1), "Left")
-        self._action(play, "&Next Frame", lambda: self.viewer.step(1), "Right")
-        self._action(play, "Go to &Start", lambda: self.viewer.seek(0), "Home")
-        self._action(
-            play, "Go to &End", lambda: self.viewer.seek(max(0, self.document.project.sequence.duration - 1)), "End"
-        )
-        play.addSeparator()
-        self._action(play, "Mark &In", self.viewer.set_mark_in, "I")
-        self._action(play, "Mark &Out", self.viewer.set_mark_out, "O")
-        self._action(play, "&Clear In and Out", self.viewer.clear_marks, "Alt+X")
-        loop = self._action(
-            play,
-            "&Loop Playback",
-            self._set_loop,
-            "Ctrl+L",
-            "Loop between the in and out points (or the whole sequence)",
-        )
-        loop.setCheckable(True)
-        self.loop_action = loop
-
-        generate = bar.addMenu("&Generate")
-        self._action(
-            generate,
-            "&Generate Shot",
-            lambda: shots.generate(),
-            "Ctrl+Return",
-            "Generate the shot at the playhead, or fill the selected gap",
-        )
-        self._action(
-            generate,
-            "&Fill Gap",
-            shots.fill_gap,
-            "Ctrl+Shift+F",
-            "Generate a bridge from the clip before the selected gap to the clip after it",
-        )
-        self._action(
-            generate,
-            "&Remix Shot…",
-            lambda: shots.remix_clip(),
-            "Ctrl+Shift+R",
-            "Make the selected shot again with another prompt, seed or strength, as new takes",
-        )
-        self._action(
-            generate,
-            "&Continue from Clip",
-            lambda: shots.continue_clip(),
-            "Ctrl+Shift+C",
-            "Start a new shot from the selected clip's last frame, placed right after it",
-        )
-        self._action(
-            generate,
-            "Make Seamless &Loop",
-            lambda: shots.loop_clip(),
-            "Ctrl+Shift+L",
-            "Add frames after the selected clip that lead back into its first frame",
-        )
-        self._action(
-            generate,
-            "Re&style Clip…",
-            lambda: shots.restyle_clip(),
-            "Ctrl+Shift+Y",
-            "Remake the selected clip from a prompt (video to video), keeping as much of it as you say",
-        )
-        generate.addSeparator()
-        self._action(
-            generate,
-            "Generate All &Placeholders",
-            shots.generate_placeholders,
-            tip="Queue every clip whose take is missing but whose recipe can make it (an imported timeline's shots)",
-        )
-        self._action(
-            generate,
-            "&Takes for Selected Clips…",
-            lambda: shots.takes_for_selected(),
-            tip="Queue more takes of each selected generated clip, with new seeds",
-        )
-        generate.addSeparator()
-        self._action(
-            generate,
-            "Resume &Interrupted Jobs",
-            self.generation.resume_all_jobs,
-            tip="Queue again the jobs that were waiting or running when the studio last closed",
-        )
-        self._action(
-            generate,
-            "Clear Finished &Jobs",
-            self.generation.clear_finished_jobs,
-            tip="Remove done, failed and cancelled jobs from the Jobs panel",
-        )
-
-        help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
-        self._action(
-            help_menu,
-            "Show &Log Folder",
-            self.show_log_folder,
-            tip="The editor's and the engine's logs, for a bug report (they hold your prompts)",
-        )
-        generate.addSeparator()  # last in the Generate menu: the models its shots are made with
-        self._action(generate, "&Models…", self.show_models, tip="The models, where they are, and downloading them")
 
     def _selection_changed(self, clip_id: str | None) -> None:
         self.inspector.show_clip(clip_id)
@@ -488,6 +182,18 @@ class MainWindow(QMainWindow):
         dialog.models_dir_changed.connect(self._models_dir_chosen)
         dialog.show()
         self.model_manager = dialog  # kept, so the dialog outlives this call
+
+    def show_workers(self) -> None:
+        dialog = WorkersDialog(self.settings.workers, self)
+        if dialog.exec():
+            self.settings.workers = dialog.choice()  # the next session starts with them too
+            self.use_workers(dialog.choice())
+
+    def use_workers(self, choice: dict[str, str]) -> None:
+        """Put a Workers choice to use, joining a cluster off the Qt thread; the status bar says how it went."""
+        if choice:
+            self.show_message(f"Setting up {describe(choice)}…")
+        aio.spawn(self, apply_workers(self.service, choice, self.show_message), name="workers")
 
     def _models_dir_chosen(self, folder: str) -> None:
         self.service.models_dir = folder or None

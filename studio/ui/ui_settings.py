@@ -1,5 +1,5 @@
-"""The editor's own choices that outlive a session: the models folder, the window's size and dock
-layout, the last export folder. An ini file (studio.ini) in the studio's settings folder
+"""The editor's own choices that outlive a session: the models folder, the workers jobs run on, the
+window's size and dock layout, the last export folder. An ini file (studio.ini) in the studio's settings folder
 (core.settings.settings_dir(), which $STUDIO_CONFIG moves: tests never touch the user's)."""
 
 from __future__ import annotations
@@ -38,6 +38,18 @@ class UiSettings:
     @models_dir.setter
     def models_dir(self, folder: str | Path | None) -> None:
         self._set_folder("models/folder", folder)
+
+    @property
+    def workers(self) -> dict[str, str]:
+        """Generate → Workers…: {"gpus": "0,2"|"all"} or {"workers": "N"} or {"cluster": ADDRESS}; {}: one worker."""
+        choice = {key: str(self._q.value(f"engine/{key}", "")) for key in ("gpus", "workers", "cluster")}
+        return {key: value for key, value in choice.items() if value}
+
+    @workers.setter
+    def workers(self, choice: dict[str, str]) -> None:
+        for key in ("gpus", "workers", "cluster"):
+            self._q.setValue(f"engine/{key}", choice.get(key, ""))
+        self._q.sync()
 
     @property
     def export_folder(self) -> str | None:

@@ -139,3 +139,19 @@ def test_a_job_whose_worker_dies_twice_fails_with_the_reason(pool, tiny_ltx, tmp
     # The pool carries on: the next job lands.
     after = service.submit(recipe(tiny_ltx), tmp_path / "after.mkv")
     events.wait_for(after, JobDone)
+
+
+def test_the_workers_change_only_while_no_job_runs(pool, tiny_ltx, tmp_path):
+    service, events = pool
+    running = service.submit(recipe(tiny_ltx, steps=300), tmp_path / "long.mkv")
+    events.wait_for(running, JobStarted)
+    assert not service.use_workers(local_slots(workers=3))  # a job runs: nothing changes
+    assert [w.name for w in service.workers()] == ["CPU 1", "CPU 2"]
+    service.cancel(running)
+    service.wait(running, timeout=60)
+    idle = EngineService(log_dir=tmp_path / "logs")
+    try:
+        assert idle.use_workers(local_slots(gpus="0,1"))
+        assert [(w.name, w.pid) for w in idle.workers()] == [("GPU 0", None), ("GPU 1", None)]
+    finally:
+        idle.shutdown()
