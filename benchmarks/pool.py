@@ -1,5 +1,6 @@
 """A batch of 8 tiny-model shots on 1 worker, on 2 local workers, and on 2 Ray actors (a local Ray cluster),
-in one run: the wall time of each as a ratio to the one worker's (issue 13: 2 workers aim ≤ 0.6), and
+in one run (and 1 worker limited to one thread, to show how much of the cores one worker already
+uses): the wall time of each as a ratio to the one worker's (issue 13: 2 workers aim ≤ 0.6), and
 the Ray backend's cost per job against the local pool.
 
     python benchmarks/pool.py [--shots 8] [--steps 8]
@@ -23,7 +24,7 @@ from pathlib import Path
 from studio.core.recipe import Mode, Recipe
 from studio.engine.jobs import JobState
 from studio.engine.service import EngineService
-from studio.engine.workers import local_slots
+from studio.engine.workers import WorkerSlot, local_slots
 
 
 def recipe(model: Path, seed: int, steps: int) -> Recipe:
@@ -62,7 +63,13 @@ def main() -> None:
     model = work / "tiny-ltx"
     subprocess.run([sys.executable, "-m", "studio.testing.tiny", "ltx", str(model)], check=True)
     times: dict[str, float] = {}
-    for name, slots in (("1 local worker", local_slots(workers=1)), ("2 local workers", local_slots(workers=2))):
+    one_thread = [WorkerSlot("CPU 1", {"CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"})]
+    pools = (
+        ("1 local worker", local_slots(workers=1)),
+        ("1 local worker, 1 thread", one_thread),  # how much of the cores one worker already uses
+        ("2 local workers", local_slots(workers=2)),
+    )
+    for name, slots in pools:
         (work / name).mkdir()
         with EngineService(log_dir=work / "logs", slots=slots) as service:
             times[name] = run_batch(service, model, work / name, args.shots, args.steps)
