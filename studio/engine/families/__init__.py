@@ -8,14 +8,18 @@ worker imports an adapter (runtime.base.adapter), so importing this package neve
 
 from __future__ import annotations
 
-from . import cogvideox, hunyuan15, ltx, ltx2, wan
+import importlib
+
 from .family import Family
 from .ltx2 import LTX2_MODES
 from .wan import VACE_MODES
 
-# The order is the one messages list them in.
+# The registration: one folder name a family. The order is the one messages list them in.
+REGISTERED = ("ltx", "wan", "ltx2", "cogvideox", "hunyuan15")
+
 FAMILIES: dict[str, Family] = {
-    family.id: family for family in (ltx.FAMILY, wan.FAMILY, ltx2.FAMILY, cogvideox.FAMILY, hunyuan15.FAMILY)
+    family.id: family for family in (importlib.import_module(f"{__name__}.{name}").FAMILY for name in REGISTERED)
 }
+assert list(FAMILIES) == list(REGISTERED), "a family's folder is named after its id"
 
 __all__ = ["FAMILIES", "LTX2_MODES", "VACE_MODES", "Family"]
