@@ -116,7 +116,13 @@ def test_ctrl_c_cancels_the_queue_and_keeps_the_finished_takes(tiny_ltx, tmp_pat
     env = dict(os.environ, PYTHONPATH=str(REPO))
     args = [sys.executable, "-m", "studio.cli", "batch", str(shots), "-m", str(tiny_ltx), "--takes", "40"]
     process = subprocess.Popen(
-        [*args, "--log-dir", str(tmp_path / "logs")], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        [*args, "--log-dir", str(tmp_path / "logs")],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        # pytest-xdist's workers ignore SIGINT, and a child would inherit that: give it Ctrl+C as a shell does
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert process.stderr is not None
     for line in process.stderr:

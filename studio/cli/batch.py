@@ -316,7 +316,10 @@ def _run(args: argparse.Namespace, batch: Batch, planned: list[tuple[Take, Recip
                 if isinstance(event, JobStarted):
                     take.state = "running"
                     progress.running += 1
-                    say(f"{_label(take)}: running" + (f" on {event.worker}" if event.worker else ""))
+                    say(
+                        f"{_label(take)}: running"
+                        + (f" on {event.worker}" if event.worker not in ("", "worker") else "")
+                    )
                 elif isinstance(event, JobDone | JobFailed | JobCancelled):
                     open_jobs.discard(event.job_id)
                     _finished(event, take, batch, project, progress)
