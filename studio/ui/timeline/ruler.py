@@ -77,20 +77,23 @@ def paint_markers(view: TimelineWidget, painter: QPainter) -> None:
             shown.append((x, marker))
     if not dragging:  # zoomed out, flags that would sit on each other are drawn once (a dragged one always)
         shown = spaced(shown, lambda entry: entry[0])
+    # lines, then flags, then names: one pen and brush each, not three changes a marker
+    painter.setPen(QPen(line, 1, Qt.PenStyle.DotLine))
+    for x, _ in shown:
+        painter.drawLine(x, RULER_HEIGHT, x, view.height())
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(MARKER_COLOUR)
+    for x, _ in shown:
+        painter.drawPolygon([QPoint(x - 4, 2), QPoint(x + 4, 2), QPoint(x + 4, 9), QPoint(x, 13), QPoint(x - 4, 9)])
+    painter.setPen(MARKER_COLOUR.lighter(130))
     for i, (x, marker) in enumerate(shown):
         # a name needs room before the next flag (while one is dragged, every name shows, as ever)
         next_flag = shown[i + 1][0] - 4 if i + 1 < len(shown) and not dragging else view.width() * 2
-        painter.setPen(QPen(line, 1, Qt.PenStyle.DotLine))
-        painter.drawLine(x, RULER_HEIGHT, x, view.height())
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(MARKER_COLOUR)
-        painter.drawPolygon([QPoint(x - 4, 2), QPoint(x + 4, 2), QPoint(x + 4, 9), QPoint(x, 13), QPoint(x - 4, 9)])
         if not marker.name or next_flag - x < 20:
             continue  # zoomed out: no room, and a name under the next flag garbles both
         box = painter.fontMetrics().boundingRect(marker.name).adjusted(-2, 0, 2, 0)
         box.moveTopLeft(QPoint(x + 5, 1))
         if box.right() < next_flag:  # on a plate of the ruler's colour, so the timecode under it does not garble it
             painter.fillRect(box, RULER_COLOUR)
-            painter.setPen(MARKER_COLOUR.lighter(130))
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, marker.name)
     painter.setBrush(Qt.BrushStyle.NoBrush)
