@@ -12,6 +12,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 
 from ...core.project import Clip, MediaItem, MediaKind, Track, TrackKind, TransitionKind
 from ..thumbnail_loader import PEAKS_PER_SECOND
+from .detail import TINY_CLIP_PX, Run, clip_runs
 from .geometry import HEADER_WIDTH, RULER_HEIGHT, clips_between
 from .headers import paint_headers
 from .interaction import Drag, band_rect, preview_span
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from .widget import TimelineWidget
 
 SELECTED_COLOUR = QColor("#ffd25a")  # the outline of selected clips, transitions and gaps
+VIDEO_FILL, AUDIO_FILL = QColor("#4b5d73"), QColor("#2f6b4f")
+TRACK_FILL = {TrackKind.VIDEO: VIDEO_FILL, TrackKind.AUDIO: AUDIO_FILL}
+TRANSITION_FILL = {TransitionKind.DIP: QColor(20, 22, 28, 190), TransitionKind.DISSOLVE: QColor(90, 110, 160, 200)}
 
 
 def paint(view: TimelineWidget, painter: QPainter, area: QRect) -> None:
@@ -91,25 +95,11 @@ def paint_track(view: TimelineWidget, painter: QPainter, index: int, track: Trac
 def paint_clips(view: TimelineWidget, painter: QPainter, index: int, track: Track, first: int, last: int) -> None:
     """A row's clips where the drag under way will put them, then its transitions and selected gap."""
     drag = view.drag
-    # Without a drag every clip is where the model says: only those in the painted range are looked at.
-    clips = track.clips if drag is not None and drag.moved else clips_between(track, first, last)
-    for clip in clips:
-        start, end = preview_span(drag, track, clip)
-        carried = drag is not None and drag.moved and drag.kind == "move" and clip.id in drag.moving
-        if carried and drag.target_track_id != track.id and clip.id == drag.clip_id:
-            continue  # a single clip moving to another track is drawn there, below
-        if not carried and (end < first or start > last):
-            continue  # outside the painted range
-        rect = view.clip_rect(index, clip, start)
-        rect.setRight(view.frame_to_x(end))
-        paint_clip(view, painter, rect, track, clip, clip.id in view.selection)
-        if drag is not None and drag.moved and drag.kind == "slip" and clip.id == drag.clip_id:
-            painter.setPen(SELECTED_COLOUR)
-            painter.drawText(
-                rect.adjusted(5, 3, -4, -3),
-                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
-                f"slip {-drag.delta_frames:+d}",
-            )
+    if drag is None or not drag.moved or drag.kind in ("scrub", "marker", "band"):
+        # Every clip is where the model says: only those in the painted range are looked at.
+        paint_static_clips(view, painter, index, track, clips_between(track, first, last))
+    else:
+        paint_dragged_clips(view, painter, index, track, drag, first, last)
     if (
         drag is not None
         and drag.moved
@@ -131,20 +121,78 @@ def paint_clips(view: TimelineWidget, painter: QPainter, index: int, track: Trac
         painter.drawRect(rect.adjusted(0, 0, -1, -1))
 
 
+def paint_dragged_clips(
+    view: TimelineWidget, painter: QPainter, index: int, track: Track, drag: Drag, first: int, last: int
+) -> None:
+    """Every clip of the row where the drag under way will put it (a carried clip may come from
+    outside the painted range)."""
+    for clip in track.clips:
+        start, end = preview_span(drag, track, clip)
+        carried = drag.kind == "move" and clip.id in drag.moving
+        if carried and drag.target_track_id != track.id and clip.id == drag.clip_id:
+            continue  # a single clip moving to another track is drawn there, below
+        if not carried and (end < first or start > last):
+            continue  # outside the painted range
+        rect = view.clip_rect(index, clip, start)
+        rect.setRight(view.frame_to_x(end))
+        paint_clip(view, painter, rect, track, clip, clip.id in view.selection)
+        if drag.kind == "slip" and clip.id == drag.clip_id:
+            painter.setPen(SELECTED_COLOUR)
+            painter.drawText(
+                rect.adjusted(5, 3, -4, -3),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+                f"slip {-drag.delta_frames:+d}",
+            )
+
+
+def paint_static_clips(view: TimelineWidget, painter: QPainter, index: int, track: Track, clips: list[Clip]) -> None:
+    """Clips with no drag moving them. Zoomed out, runs of clips a few pixels wide are one block
+    (drawing each would cost a thousand outlines no one can see); a selected one is drawn on top."""
+    on_top = []
+    for entry in clip_runs(clips, view.px_per_frame, view.scroll_frames, view.selection):
+        if isinstance(entry, Run):
+            paint_run(view, painter, index, track, entry)
+            continue
+        rect = view.clip_rect(index, entry)
+        rect.setRight(view.frame_to_x(entry.end))  # to the next clip's first pixel, as clips always were
+        if entry.id in view.selection and rect.width() < TINY_CLIP_PX:
+            on_top.append((rect, entry))  # after the runs beside it, which would cover its outline
+        else:
+            paint_clip(view, painter, rect, track, entry, entry.id in view.selection)
+    for rect, clip in on_top:
+        paint_clip(view, painter, rect, track, clip, True)
+
+
+def paint_run(view: TimelineWidget, painter: QPainter, index: int, track: Track, run: Run) -> None:
+    """Adjacent tiny clips as one block in the track's colour: their own colours (offline,
+    generated) would need each clip's media looked up, the cost this block saves."""
+    row = view.track_rect(index)
+    rect = QRect(run.left, row.top() + 3, run.right - run.left + 1, row.height() - 6)
+    fill = TRACK_FILL[track.kind]
+    painter.fillRect(rect, fill)
+    painter.setPen(fill.lighter(140))
+    painter.drawRect(rect.adjusted(0, 0, -1, -1))
+
+
 def paint_transitions(view: TimelineWidget, painter: QPainter, index: int, track: Track, first: int, last: int) -> None:
     """Each transition in the painted range as a band over its frames: a cross for a dissolve,
     a V for a dip to black."""
     if view.drag is not None and view.drag.moved:
         return  # the clips are drawn where the drag will put them; the transitions follow on release
+    drawn_to = -1  # the right edge of the last tiny transition drawn
     for transition, _, _, cut in track.live_transitions():
         start, end = transition.window(cut)
         if end < first or start > last:
             continue
         rect = view.transition_rect(index, transition, cut)
         selected = view.selected_transition == (track.id, transition.id)
-        painter.fillRect(
-            rect, QColor(20, 22, 28, 190) if transition.kind is TransitionKind.DIP else QColor(90, 110, 160, 200)
-        )
+        if not selected and view.frame_to_x(end) - view.frame_to_x(start) < TINY_CLIP_PX:
+            # zoomed out: a mark where it is, no outline or cross, and none over the last one
+            if rect.left() > drawn_to:
+                painter.fillRect(rect, TRANSITION_FILL[transition.kind])
+                drawn_to = rect.right()
+            continue
+        painter.fillRect(rect, TRANSITION_FILL[transition.kind])
         painter.setPen(QPen(SELECTED_COLOUR if selected else QColor("#d8dde8"), 2 if selected else 1))
         painter.drawRect(rect.adjusted(0, 0, -1, -1))
         inner = rect.adjusted(2, 2, -3, -3)
@@ -165,9 +213,9 @@ def paint_clip(view: TimelineWidget, painter: QPainter, rect: QRect, track: Trac
     if offline:
         fill = QColor("#7a2a2a")
     elif track.kind is TrackKind.AUDIO:
-        fill = QColor("#2f6b4f")
+        fill = AUDIO_FILL
     else:
-        fill = QColor("#3d5a8c" if item and item.is_generated else "#4b5d73")
+        fill = QColor("#3d5a8c") if item and item.is_generated else VIDEO_FILL
     painter.fillRect(rect, fill)
     if view.show_thumbnails and not offline and track.kind is TrackKind.VIDEO:
         aspect = item.width / item.height if item.width and item.height else 16 / 9
@@ -234,7 +282,7 @@ def paint_waveform(view: TimelineWidget, painter: QPainter, rect: QRect, clip: C
     """The clip's sound as a bar per pixel, mirrored about the middle, for the visible part only."""
     wave = view.waveforms.get(view.document.project.media_path(item))
     area = rect.adjusted(1, 14, -1, -14)
-    if wave is None or len(wave) == 0 or area.height() < 6:
+    if wave is None or len(wave) == 0 or area.height() < 6 or area.width() < TINY_CLIP_PX:
         return
     media_fps = float(item.fps)
     middle, half = area.center().y(), area.height() / 2

@@ -10,6 +10,7 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 
 from ...core.project import Marker
+from .detail import spaced
 from .geometry import HEADER_WIDTH, MARKER_COLOUR, RULER_HEIGHT
 
 if TYPE_CHECKING:
@@ -67,21 +68,32 @@ def paint_markers(view: TimelineWidget, painter: QPainter) -> None:
     dragging = view.drag is not None and view.drag.kind == "marker"
     if not dragging:  # kept sorted by frame: only those in view (a name reaches a little left)
         markers = markers[bisect_left(markers, view.scroll_frames - 1, key=lambda m: m.frame) :]
+    shown = []
     for marker in markers:
         x = view.frame_to_x(marker_frame(view, marker))
         if x > view.width() and not dragging:
             break
-        if x < HEADER_WIDTH or x > view.width():
-            continue
-        painter.setPen(QPen(line, 1, Qt.PenStyle.DotLine))
+        if HEADER_WIDTH <= x <= view.width():
+            shown.append((x, marker))
+    if not dragging:  # zoomed out, flags that would sit on each other are drawn once (a dragged one always)
+        shown = spaced(shown, lambda entry: entry[0])
+    # lines, then flags, then names: one pen and brush each, not three changes a marker
+    painter.setPen(QPen(line, 1, Qt.PenStyle.DotLine))
+    for x, _ in shown:
         painter.drawLine(x, RULER_HEIGHT, x, view.height())
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(MARKER_COLOUR)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(MARKER_COLOUR)
+    for x, _ in shown:
         painter.drawPolygon([QPoint(x - 4, 2), QPoint(x + 4, 2), QPoint(x + 4, 9), QPoint(x, 13), QPoint(x - 4, 9)])
-        if marker.name:  # on a plate of the ruler's colour, so the timecode under it does not garble it
-            box = painter.fontMetrics().boundingRect(marker.name).adjusted(-2, 0, 2, 0)
-            box.moveTopLeft(QPoint(x + 5, 1))
+    painter.setPen(MARKER_COLOUR.lighter(130))
+    for i, (x, marker) in enumerate(shown):
+        # a name needs room before the next flag (while one is dragged, every name shows, as ever)
+        next_flag = shown[i + 1][0] - 4 if i + 1 < len(shown) and not dragging else view.width() * 2
+        if not marker.name or next_flag - x < 20:
+            continue  # zoomed out: no room, and a name under the next flag garbles both
+        box = painter.fontMetrics().boundingRect(marker.name).adjusted(-2, 0, 2, 0)
+        box.moveTopLeft(QPoint(x + 5, 1))
+        if box.right() < next_flag:  # on a plate of the ruler's colour, so the timecode under it does not garble it
             painter.fillRect(box, RULER_COLOUR)
-            painter.setPen(MARKER_COLOUR.lighter(130))
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, marker.name)
     painter.setBrush(Qt.BrushStyle.NoBrush)
