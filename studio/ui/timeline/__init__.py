@@ -12,6 +12,7 @@ widget and become exactly one edit command when the button is released.
     interaction.py   the mouse: press, drag (move, trim, ripple, roll, slip, extend, rubber band), release
     snapping.py      which frames a dragged edge snaps to, and the snap itself
     placeholders.py  shots being generated, drawn where they will land
+    detail.py        level of detail zoomed out: tiny clips merged into runs, marker flags that would overlap dropped
     drops.py         media dropped from the bin, stills dropped from the file manager
 """
 
