@@ -110,6 +110,7 @@ class VideoSource:
         self._pending: tuple[int, av.VideoFrame] | None = None  # decoded by a seek's check, not yet used
         self._next = 0  # the index of the frame the decoder will deliver next
         self._count = 0  # frames decoded since the start: the index where a file has no timestamps
+        self._wanted_from: int | None = None  # the timestamp of the first frame a caller will look at
         self._graph: tuple[tuple, av.filter.Graph] | None = None
 
     @property
@@ -133,9 +134,13 @@ class VideoSource:
         first = index  # frames before it are decoded but not scaled: nobody asked for them
         if self._decoded is None or index < self._next:
             first = max(0, index - BACK_RUN + 1) if self._decoded is not None else index
+            self._wanted_from = self._pts[first]
             self._open(first)
         elif self._keyframe_before(index) > self._next:
+            self._wanted_from = self._pts[index]
             self._open(index)  # a keyframe lies between: decoding from it skips the frames before
+        else:
+            self._wanted_from = self._pts[index]
         while True:
             number, decoded = self._decode()
             if number < first:
@@ -219,7 +224,7 @@ class VideoSource:
                 self._rewind()
             else:
                 self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
-            self._decoded = self._container.decode(self._stream)
+            self._decoded = self._frames()
             self._count = 0
             self._next = 0 if target is None else start
             self._pending = self._decode()
@@ -227,6 +232,18 @@ class VideoSource:
                 return
             key -= 1  # the seek landed past the wanted frame: start from the keyframe before
         raise MediaError(f"{self.path}: cannot seek to frame {start}")
+
+    def _frames(self) -> Iterator[av.VideoFrame]:
+        """The decoder's frames from where the container stands. Frames before the first one wanted
+        that no other frame refers to (most B-frames) are not decoded at all: half the work of a
+        jump into a long H.264 GOP. Every other frame decodes in full, so the pixels are the same."""
+        assert self._container is not None
+        context = self._stream.codec_context
+        for packet in self._container.demux(self._stream):
+            wanted = self._wanted_from
+            unseen = packet.pts is not None and wanted is not None and packet.pts < wanted
+            context.skip_frame = "NONREF" if unseen else "DEFAULT"
+            yield from packet.decode()
 
     def _decode(self) -> tuple[int, av.VideoFrame]:
         """The decoder's next frame with its index in the file."""
