@@ -122,3 +122,15 @@ def test_a_file_pyav_cannot_open_is_read_through_ffmpeg(
     for index in (0, 90, 40, 41, 149):
         assert number_of(source.frame(index)) == index
     source.close()
+
+
+def test_a_far_jump_back_decodes_the_one_frame_and_a_step_back_a_run(numbered: dict[str, Path]) -> None:
+    cache = FrameCache()
+    source = VideoSource(numbered["h264"], W, H, cache)
+    source.frame(120)
+    source.frame(30)  # far back: scrubbing, so nothing before it is worth scaling
+    assert cache.get((*source.key, 29)) is None
+    source.frame(40)
+    source.frame(38)  # a step back: a run ending at it goes into the cache for the steps to come
+    assert all(cache.get((*source.key, i)) is not None for i in range(27, 39))
+    source.close()
