@@ -1,39 +1,37 @@
 """Decoded frames of one media file at one size, for the viewer, export and thumbnails alike.
 
-A VideoSource keeps one ffmpeg rawvideo pipe open and reads on while frames are asked for in
-order (playback, export). A jump starts a new pipe with an input seek (`-ss` before `-i`, which
-ffmpeg makes frame-accurate by decoding from the keyframe before it and dropping frames up to
-the seek point). The seek point is the midpoint between the wanted frame's timestamp and the
-one before, taken from the file's own packet list, so rounded container timestamps can never
-land it on a neighbour. Stepping backwards decodes a short run before the wanted frame into the
-cache, so stepping on backwards does not start a process for every frame.
+A VideoSource decodes in-process with PyAV and keeps its container open, so a jump costs a seek,
+not a new ffmpeg process (an editor scrubs at screen rate). Frames asked for in order decode on.
+A jump seeks to the keyframe at or before the wanted frame and decodes forward to it, each frame
+known by its own timestamp in the file's packet list, never by rounding a time. Stepping
+backwards decodes a short run before the wanted frame into the cache, so stepping on backwards
+does not seek for every frame. Frames are scaled and turned into RGB by the same ffmpeg filters
+(scale, bicubic; then rgb24) as the ffmpeg command line used before, so the pixels are the same.
 
-Frame index i is the i-th frame in display order, counted from the start of the file.
+Frame index i is the i-th frame in display order, counted from the start of the file. Files that
+PyAV's own libraries cannot decode are read through an ffmpeg pipe instead (pipe.py).
 """
 
 from __future__ import annotations
 
+import bisect
 import os
-import subprocess
-import tempfile
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from pathlib import Path
-from typing import IO
 
+import av
 import numpy as np
 from PIL import Image, ImageOps
 
-from . import ffmpeg
-from .probe import MediaError, frame_times
+from .pipe import BACK_RUN, PipeSource
+from .probe import MediaError
 
-# A forward jump up to this many frames reads through instead of seeking (a seek on long-GOP
-# H.264 decodes from the keyframe anyway, and starting ffmpeg costs tens of milliseconds).
-READ_THROUGH = 48
-# Stepping backwards to a frame not in the cache decodes this many frames ending at it.
-BACK_RUN = 12
+# Seeking again from an earlier keyframe when a demuxer's index lands past the wanted frame
+# (an MP4's index holds decode times, which run ahead of display times under B-frames).
+SEEK_TRIES = 4
 
 
 class FrameCache:
@@ -84,7 +82,7 @@ class FrameCache:
 
 
 class VideoSource:
-    """Frames of one video file as uint8 RGB (height, width, 3), scaled by ffmpeg to the size asked.
+    """Frames of one video file as uint8 RGB (height, width, 3), scaled to the size asked.
 
     Use from one thread at a time (the compositor holds a lock around it).
     """
@@ -93,16 +91,37 @@ class VideoSource:
         self.path = Path(path)
         self.width, self.height = width, height
         self.cache = cache if cache is not None else FrameCache(64 * 1024 * 1024)
-        self._times = frame_times(self.path)
+        self._container: av.container.InputContainer | None = None
+        self._pipe: PipeSource | None = None
+        self._threads = "AUTO"
+        self._finalizer = weakref.finalize(self, _close, None)
+        try:
+            self._open_container()
+            self._pts, self._keys, self._seek_to = self._scan()
+            if len(self._keys) == len(self._pts):
+                # Every frame a keyframe: a jump decodes one frame, and frame threads would only
+                # add their start-up after each seek (a third of the time of a 720p FFV1 jump here).
+                self._threads = "SLICE"
+                self._stream.thread_type = "SLICE"
+        except (av.FFmpegError, MediaError):
+            # A codec or format only the ffmpeg binary has (it raises MediaError itself if it cannot either).
+            self.close()
+            self._pipe = PipeSource(self.path, width, height, self.cache)
+            self._pts, self._keys, self._seek_to = [], [], []
+        if self._pipe is None and not self._pts:
+            raise MediaError(f"{self.path} has a video stream without any frames")
+        self._index = {pts: i for i, pts in enumerate(self._pts)} if self._pts and self._pts[0] is not None else None
         self._key = (str(self.path.absolute()), self.path.stat().st_mtime_ns, width, height)
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._stderr: IO[bytes] | None = None
-        self._next = 0  # the index of the frame the open pipe will deliver next
-        self._finalizer = weakref.finalize(self, _stop, None, None)
+        self._decoded: Iterator[av.VideoFrame] | None = None
+        self._pending: tuple[int, av.VideoFrame] | None = None  # decoded by a seek's check, not yet used
+        self._next = 0  # the index of the frame the decoder will deliver next
+        self._count = 0  # frames decoded since the start: the index where a file has no timestamps
+        self._wanted_from: int | None = None  # the timestamp of the first frame a caller will look at
+        self._graph: tuple[tuple, av.filter.Graph] | None = None
 
     @property
     def frame_count(self) -> int:
-        return len(self._times)
+        return self._pipe.frame_count if self._pipe is not None else len(self._pts)
 
     @property
     def key(self) -> tuple:
@@ -111,85 +130,185 @@ class VideoSource:
 
     def frame(self, index: int) -> np.ndarray:
         """The frame at an index, from the cache or decoded. Raises MediaError outside the file."""
-        if not 0 <= index < len(self._times):
-            raise MediaError(f"{self.path}: no frame {index} (the file has {len(self._times)} frames)")
+        if self._pipe is not None:
+            return self._pipe.frame(index)
+        if not 0 <= index < len(self._pts):
+            raise MediaError(f"{self.path}: no frame {index} (the file has {len(self._pts)} frames)")
         cached = self.cache.get((*self._key, index))
         if cached is not None:
             return cached
-        if self._proc is None or not self._next <= index <= self._next + READ_THROUGH:
-            backwards = self._proc is not None and index < self._next
-            self._open(max(0, index - BACK_RUN + 1) if backwards else index)
+        first = index  # frames before it are decoded but not scaled: nobody asked for them
+        if self._decoded is None or index < self._next:
+            # Only a step back gets a run into the cache: a far jump back scrubs on somewhere else.
+            stepping = self._decoded is not None and index >= self._next - 1 - BACK_RUN
+            first = max(0, index - BACK_RUN + 1) if stepping else index
+            self._wanted_from = self._pts[first]
+            self._open(first)
+        elif self._keyframe_before(index) > self._next:
+            self._wanted_from = self._pts[index]
+            self._open(index)  # a keyframe lies between: decoding from it skips the frames before
+        else:
+            self._wanted_from = self._pts[index]
         while True:
-            frame = self._read()
-            if self._next - 1 == index:
+            number, decoded = self._decode()
+            if number < first:
+                continue
+            frame = self.cache.put((*self._key, number), self._convert(decoded))
+            if number == index:
                 return frame
+            if number > index:
+                raise MediaError(f"{self.path}: cannot decode frame {index}: the decoder skipped it")
 
     def close(self) -> None:
         self._finalizer()
-        self._proc = self._stderr = None
+        self._container = self._decoded = self._pending = self._graph = None
+        if self._pipe is not None:
+            self._pipe.close()
+
+    def _open_container(self) -> None:
+        try:
+            container = av.open(str(self.path), "r", metadata_errors="replace")
+        except FileNotFoundError as exc:
+            raise MediaError(f"{self.path}: file not found") from exc
+        if not container.streams.video:
+            container.close()
+            raise MediaError(f"{self.path}: no video stream")
+        stream = container.streams.video[0]
+        stream.thread_type = self._threads
+        self._container, self._stream = container, stream
+        self._finalizer = weakref.finalize(self, _close, container)
+
+    def _scan(self) -> tuple[list, list[int], list[int]]:
+        """Every frame's timestamp in display order, the keyframes' indices and the timestamp to seek
+        to each by, from the packets alone (no decoding), as probe counts them. Timestamps are None
+        where the file has none (a raw stream)."""
+        assert self._container is not None
+        pts: list[int] = []
+        keyframes: dict[int, int] = {}  # a keyframe's display time: the time to seek to it by
+        count = 0
+        for packet in self._container.demux(self._stream):
+            if packet.size == 0:
+                continue  # the demuxer's flush packet at the end
+            count += 1
+            if packet.pts is not None:
+                pts.append(packet.pts)
+                # Seek by decode time: some demuxers (MPEG-TS) search by it and would land past a
+                # keyframe whose display time comes later; an index of display times lands no later.
+                if packet.is_keyframe:
+                    keyframes[packet.pts] = packet.pts if packet.dts is None else min(packet.pts, packet.dts)
+        self._rewind()
+        if len(pts) < count or len(set(pts)) < count:
+            return [None] * count, [0], [0]
+        pts.sort()
+        at = {p: i for i, p in enumerate(pts)}
+        keys = sorted((at[p], seek) for p, seek in keyframes.items())
+        return pts, [i for i, _ in keys], [t for _, t in keys]
+
+    def _rewind(self) -> None:
+        """Back to the first frame; a stream that cannot seek (a raw H.264 file) is opened again."""
+        assert self._container is not None
+        try:
+            self._container.seek(0, stream=self._stream)
+        except av.FFmpegError:
+            self.close()
+            self._open_container()
+
+    def _keyframe_before(self, index: int) -> int:
+        """The index of the last keyframe at or before a frame: where decoding it must start."""
+        return self._keys[max(0, bisect.bisect_right(self._keys, index) - 1)] if self._keys else 0
 
     def _open(self, start: int) -> None:
-        self.close()
-        seek = []
-        if start > 0:
-            # Midway between the frame before and the wanted one: robust to rounded timestamps.
-            seek = ["-ss", f"{(self._times[start - 1] + self._times[start]) / 2:.6f}"]
-        args = [
-            ffmpeg.executable(),
-            "-hide_banner",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            *seek,
-            "-i",
-            str(self.path),
-            "-map",
-            "0:v:0",
-            "-an",
-            "-sn",
-            "-vf",
-            f"scale={self.width}:{self.height}:flags=bicubic",
-            "-fps_mode",
-            "passthrough",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgb24",
-            "pipe:1",
-        ]
-        # stderr goes to a file: a pipe nobody reads could fill and stall ffmpeg.
-        self._stderr = tempfile.TemporaryFile()
-        self._proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr)
-        self._finalizer = weakref.finalize(self, _stop, self._proc, self._stderr)
-        self._next = start
+        """Seek so that the decoder's next frames lead to frame start."""
+        if self._container is None:
+            self._open_container()
+        assert self._container is not None
+        self._pending = None
+        if self._index is None:
+            start = 0  # no timestamps to seek by: decode again from the beginning
+        key = bisect.bisect_right(self._keys, start) - 1
+        for _ in range(SEEK_TRIES):
+            target = self._seek_to[key] if key >= 0 and start > 0 else None
+            if target is None:
+                self._rewind()
+            else:
+                self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
+            self._decoded = self._frames()
+            self._count = 0
+            self._next = 0 if target is None else start
+            self._pending = self._decode()
+            if self._pending[0] <= start or target is None:
+                return
+            key -= 1  # the seek landed past the wanted frame: start from the keyframe before
+        raise MediaError(f"{self.path}: cannot seek to frame {start}")
 
-    def _read(self) -> np.ndarray:
-        assert self._proc is not None and self._proc.stdout is not None and self._stderr is not None  # _start ran
-        size = self.width * self.height * 3
-        data = self._proc.stdout.read(size)
-        if len(data) < size:
-            # The pipe ended: ffmpeg failed, or the file holds fewer frames than its packets said.
-            failed = self._proc.wait() != 0
-            self._stderr.seek(0)
-            message = ffmpeg.last_lines(self._stderr.read(), 2) if failed else "the file ended early"
-            index = self._next
-            self.close()
-            raise MediaError(f"{self.path}: cannot decode frame {index}: {message}")
-        frame = np.frombuffer(data, np.uint8).reshape(self.height, self.width, 3)
-        frame = self.cache.put((*self._key, self._next), frame)
-        self._next += 1
-        return frame
+    def _frames(self) -> Iterator[av.VideoFrame]:
+        """The decoder's frames from where the container stands. Frames before the first one wanted
+        that no other frame refers to (most B-frames) are not decoded at all: half the work of a
+        jump into a long H.264 GOP. Every other frame decodes in full, so the pixels are the same."""
+        assert self._container is not None
+        context = self._stream.codec_context
+        for packet in self._container.demux(self._stream):
+            wanted = self._wanted_from
+            unseen = packet.pts is not None and wanted is not None and packet.pts < wanted
+            context.skip_frame = "NONREF" if unseen else "DEFAULT"
+            yield from packet.decode()
+
+    def _decode(self) -> tuple[int, av.VideoFrame]:
+        """The decoder's next frame with its index in the file."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._next = pending[0] + 1
+            return pending
+        assert self._decoded is not None
+        try:
+            for decoded in self._decoded:
+                if self._index is None:
+                    number = self._count
+                else:
+                    found = self._index.get(decoded.pts)
+                    if found is None:
+                        continue  # a frame the packet list does not count (discarded by the file's edit list)
+                    number = found
+                self._count += 1
+                self._next = number + 1
+                return number, decoded
+        except av.FFmpegError as exc:
+            self._decoded = None
+            raise MediaError(f"{self.path}: cannot decode frame {self._next}: {exc}") from exc
+        index = self._next
+        self._decoded = None
+        raise MediaError(f"{self.path}: cannot decode frame {index}: the file ended early")
+
+    def _convert(self, decoded: av.VideoFrame) -> np.ndarray:
+        """Scale and convert through the filters the ffmpeg command line used: the same pixels."""
+        shape = (decoded.width, decoded.height, decoded.format.name, decoded.colorspace, decoded.color_range)
+        if self._graph is None or self._graph[0] != shape:
+            graph = av.filter.Graph()
+            source = graph.add(
+                "buffer",
+                video_size=f"{decoded.width}x{decoded.height}",
+                pix_fmt=decoded.format.name,
+                time_base=str(self._stream.time_base or "1/1000"),
+                pixel_aspect="1/1",
+                colorspace=str(int(decoded.colorspace)),
+                range=str(int(decoded.color_range)),
+            )
+            scale = graph.add("scale", f"{self.width}:{self.height}:flags=bicubic")
+            rgb = graph.add("format", "rgb24")
+            sink = graph.add("buffersink")
+            source.link_to(scale)
+            scale.link_to(rgb)
+            rgb.link_to(sink)
+            graph.configure()
+            self._graph = (shape, graph)
+        graph = self._graph[1]
+        graph.push(decoded)
+        return np.ascontiguousarray(graph.pull().to_ndarray())
 
 
-def _stop(proc: subprocess.Popen[bytes] | None, stderr) -> None:
-    if proc is not None:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
-    if stderr is not None:
-        stderr.close()
+def _close(container: av.container.InputContainer | None) -> None:
+    if container is not None:
+        container.close()
 
 
 class ImageSource:

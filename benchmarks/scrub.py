@@ -1,0 +1,108 @@
+"""Scrubbing: the time a random frame of a 720p clip takes to decode, old path (an ffmpeg process per
+seek, media/pipe.py) against the new (PyAV in-process, media/decode.py), measured in the same run.
+A benchmark, not a test: run it, read it, record it in results.md.
+
+    nice .venv/bin/python benchmarks/scrub.py [--jumps 50] [--seed 1]
+
+Two 10-second 720p clips at 24 fps: H.264 with a 2-second GOP (libx264's defaults otherwise, so
+B-frames) and a lossless take (FFV1, written by the studio's own take writer, whose FFV1 has a
+keyframe every 12 frames), and that take again with every frame a keyframe. Each source gets
+the same seeded random frames, no frame cache (every answer decoded), and is opened and read
+once before the clock starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from studio.media import ffmpeg
+from studio.media.decode import FrameCache, VideoSource
+from studio.media.pipe import PipeSource
+from studio.media.takes import read_frames, write_frames
+
+W, H, FPS, SECONDS = 1280, 720, 24, 10
+
+
+def make_h264(path: Path) -> Path:
+    """A moving test card (ffmpeg's testsrc2)."""
+    source = f"testsrc2=size={W}x{H}:rate={FPS}:duration={SECONDS}"
+    codec = ["-c:v", "libx264", "-g", str(2 * FPS), "-pix_fmt", "yuv420p"]
+    subprocess.run(
+        [ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", source]
+        + codec
+        + [str(path)],
+        check=True,
+    )
+    return path
+
+
+def make_intra(take: Path, path: Path) -> Path:
+    """The take again with every frame a keyframe (FFV1 -g 1): what a jump costs without a GOP."""
+    codec = ["-c:v", "ffv1", "-level", "3", "-g", "1", "-pix_fmt", "gbrp"]
+    subprocess.run(
+        [ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(take)]
+        + codec
+        + [str(path)],
+        check=True,
+    )
+    return path
+
+
+def timed_frames(make: Callable[[], VideoSource | PipeSource], indices: list[int]) -> tuple[list[float], float]:
+    """Milliseconds for each frame asked for, and the milliseconds opening the source took."""
+    start = time.perf_counter()
+    source = make()
+    opened = (time.perf_counter() - start) * 1000
+    source.frame(0)  # a first read outside the clock: the decoder is running
+    samples = []
+    for index in indices:
+        start = time.perf_counter()
+        source.frame(index)
+        samples.append((time.perf_counter() - start) * 1000)
+    source.close()
+    return samples, opened
+
+
+def p90(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=10)[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jumps", type=int, default=50, help="random frames per source (default 50)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="studio-scrub-bench-") as work:
+        folder = Path(work)
+        h264 = make_h264(folder / "clip.mp4")
+        take = write_frames(folder / "take.mkv", read_frames(h264), FPS)
+        intra = make_intra(take, folder / "intra.mkv")
+        count = FPS * SECONDS
+        rng = random.Random(args.seed)
+        indices = [rng.randrange(count) for _ in range(args.jumps)]
+        print(f"{args.jumps} random frames of {count}, {W}x{H}, no frame cache; milliseconds")
+        print(f"{'clip':<24}{'path':<28}{'median':>8}{'p90':>8}{'open':>8}{'ratio':>8}")
+        clips = (("H.264, 2-s GOP", h264), ("lossless take (FFV1)", take), ("FFV1, every frame a key", intra))
+        for name, path in clips:
+            old, old_open = timed_frames(lambda path=path: PipeSource(path, W, H, FrameCache(0)), indices)
+            new, new_open = timed_frames(lambda path=path: VideoSource(path, W, H, FrameCache(0)), indices)
+            for label, samples, opened in (
+                ("ffmpeg process per seek", old, old_open),
+                ("PyAV in-process", new, new_open),
+            ):
+                ratio = statistics.median(samples) / statistics.median(old)
+                print(
+                    f"{name:<24}{label:<28}{statistics.median(samples):>8.1f}{p90(samples):>8.1f}"
+                    f"{opened:>8.1f}{ratio:>8.2f}"
+                )
+
+
+if __name__ == "__main__":
+    main()

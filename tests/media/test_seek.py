@@ -1,0 +1,136 @@
+"""Random jumps, forwards and backwards, land on exactly the frame asked for, decoded in-process.
+
+Each frame carries its number in eight black or white stripes (one bit each), so a frame read
+back says which it is even through H.264's losses, whatever the file's timestamps say.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from studio.media import decode, ffmpeg
+from studio.media.decode import FrameCache, VideoSource
+from studio.media.probe import probe
+from studio.media.takes import write_frames
+
+W, H = 64, 48
+COUNT = 150  # a few GOPs of 24 frames
+
+
+def numbered_frames(count: int) -> np.ndarray:
+    frames = np.zeros((count, H, W, 3), np.uint8)
+    for i in range(count):
+        for bit in range(8):
+            if i >> bit & 1:
+                frames[i, :, bit * 8 : bit * 8 + 8] = 255
+    return frames
+
+
+def number_of(frame: np.ndarray) -> int:
+    stripes = frame.reshape(H, 8, W // 8, 3).mean(axis=(0, 2, 3))
+    return sum(1 << bit for bit in range(8) if stripes[bit] > 128)
+
+
+def _encode(frames: np.ndarray, path: Path, *codec: str) -> Path:
+    args = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-framerate", "25", "-i", "pipe:0"]
+    subprocess.run(
+        [ffmpeg.executable(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args, *codec, str(path)],
+        input=frames.tobytes(),
+        check=True,
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def numbered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("numbered")
+    frames = numbered_frames(COUNT)
+    # B-frames (a pyramid of 3) and a 24-frame GOP: display order is not decode order.
+    h264 = ("-c:v", "libx264", "-g", "24", "-bf", "3", "-crf", "10", "-pix_fmt", "yuv420p")
+    return {
+        "h264": _encode(frames, folder / "numbered.mp4", *h264),
+        "take": write_frames(folder / "numbered.mkv", frames, 25),
+        # MPEG-TS seeks by decode time; a raw stream has no timestamps and cannot seek at all.
+        "ts": _encode(frames, folder / "numbered.ts", *h264),
+        "raw": _encode(frames, folder / "numbered.h264", *h264, "-f", "h264"),
+    }
+
+
+def _jumps(count: int, seed: int) -> list[int]:
+    """Seeded jumps of every kind: far forward and back, a step back, a short run on, the ends."""
+    rng = random.Random(seed)
+    at, jumps = 0, []
+    for _ in range(60):
+        kind = rng.choice(["far", "far", "back", "on"])
+        if kind == "far":
+            at = rng.randrange(count)
+        elif kind == "back":
+            at = max(0, at - rng.randint(1, 30))
+        else:
+            at = min(count - 1, at + rng.randint(1, 5))
+        jumps.append(at)
+    return [0, count - 1, *jumps, count - 1, 0]
+
+
+@pytest.mark.parametrize("name", ["h264", "take", "ts", "raw"])
+def test_random_jumps_land_on_the_frame_asked_for(numbered: dict[str, Path], name: str) -> None:
+    # No cache: every answer comes from the decoder itself.
+    source = VideoSource(numbered[name], W, H, FrameCache(max_bytes=0))
+    try:
+        assert source.frame_count == probe(numbered[name]).frames == COUNT
+        for index in _jumps(COUNT, seed=len(name)):
+            assert number_of(source.frame(index)) == index, f"asked for frame {index}"
+    finally:
+        source.close()
+
+
+def test_a_take_reads_back_exactly_after_any_jump(numbered: dict[str, Path]) -> None:
+    frames = numbered_frames(COUNT)
+    source = VideoSource(numbered["take"], W, H, FrameCache(max_bytes=0))
+    for index in _jumps(COUNT, seed=7):
+        assert np.array_equal(source.frame(index), frames[index]), f"frame {index}"
+    source.close()
+
+
+def test_jumps_start_no_process(numbered: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    source = VideoSource(numbered["h264"], W, H, FrameCache(max_bytes=0))
+
+    def no_process(*args, **kwargs):
+        raise AssertionError("a jump started a process")
+
+    monkeypatch.setattr(subprocess, "Popen", no_process)
+    for index in (100, 3, 149, 50, 49, 120):
+        assert number_of(source.frame(index)) == index
+    source.close()
+
+
+def test_a_file_pyav_cannot_open_is_read_through_ffmpeg(
+    numbered: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def cannot_open(*args, **kwargs):
+        raise av.error.InvalidDataError(1094995529, "Invalid data found when processing input")
+
+    monkeypatch.setattr(decode.av, "open", cannot_open)
+    source = VideoSource(numbered["h264"], W, H, FrameCache(max_bytes=0))
+    assert source.frame_count == COUNT
+    for index in (0, 90, 40, 41, 149):
+        assert number_of(source.frame(index)) == index
+    source.close()
+
+
+def test_a_far_jump_back_decodes_the_one_frame_and_a_step_back_a_run(numbered: dict[str, Path]) -> None:
+    cache = FrameCache()
+    source = VideoSource(numbered["h264"], W, H, cache)
+    source.frame(120)
+    source.frame(30)  # far back: scrubbing, so nothing before it is worth scaling
+    assert cache.get((*source.key, 29)) is None
+    source.frame(40)
+    source.frame(38)  # a step back: a run ending at it goes into the cache for the steps to come
+    assert all(cache.get((*source.key, i)) is not None for i in range(27, 39))
+    source.close()
