@@ -5,8 +5,8 @@ A benchmark, not a test: run it, read it, record it in results.md.
     nice .venv/bin/python benchmarks/scrub.py [--jumps 50] [--seed 1]
 
 Two 10-second 720p clips at 24 fps: H.264 with a 2-second GOP (libx264's defaults otherwise, so
-B-frames) and a lossless take (FFV1, written by the studio's own take writer, whose FFV1 has a
-keyframe every 12 frames), and that take again with every frame a keyframe. Each source gets
+B-frames) and a lossless take (FFV1, written by the studio's own take writer: since 2026-12-02 every
+frame a keyframe, `-g 1`), and that take re-encoded with every frame a keyframe explicitly. Each source gets
 the same seeded random frames, no frame cache (every answer decoded), and is opened and read
 once before the clock starts.
 """

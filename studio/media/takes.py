@@ -54,7 +54,9 @@ def write_frames(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.part{path.suffix or '.mkv'}")
     codec = (
-        ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gbrp"]
+        # -g 1: every frame a keyframe, so a scrub to any frame decodes that frame alone (FFV1 carries
+        # its context from frame to frame within a GOP; ffmpeg's default GOP is 12).
+        ["-c:v", "ffv1", "-level", "3", "-g", "1", "-pix_fmt", "gbrp"]
         if path.suffix.lower() in (".mkv", "")
         else ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "16", "-movflags", "+faststart"]
     )
