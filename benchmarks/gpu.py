@@ -50,15 +50,14 @@ class Architecture:
     text_tokens: int  # the pipeline's max_sequence_length
     spatial: int  # the VAE's compression
     temporal: int
-    latent_channels: int
     patch: int  # the transformer's spatial patch: tokens are the latent's pixels in patch×patch squares
 
 
 # Sizes from the cards (studio/models/*.toml), compressions from the VAEs' configs.
 ARCHITECTURES = [
-    Architecture("ltx-0_9_5", "ltx", 768, 512, 97, 128, 32, 8, 128, 1),
-    Architecture("ltx-0_9_7-13b", "ltx", 768, 512, 97, 128, 32, 8, 128, 1),
-    Architecture("wan-2_1-1_3b", "wan", 832, 480, 81, 512, 8, 4, 16, 2),
+    Architecture("ltx-0_9_5", "ltx", 768, 512, 97, 128, 32, 8, 1),
+    Architecture("ltx-0_9_7-13b", "ltx", 768, 512, 97, 128, 32, 8, 1),
+    Architecture("wan-2_1-1_3b", "wan", 832, 480, 81, 512, 8, 4, 2),
 ]
 # The tiny stand-ins for --tiny: the same classes, widths small enough for a CPU.
 TINY = {

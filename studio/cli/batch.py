@@ -21,6 +21,7 @@ from typing import Any
 from ..core.errors import StudioError
 from ..core.recipe import Mode, Recipe, variations
 from ..core.shot_list import Shot, ShotListError, check_shots, read_shot_list, shot_from_fields
+from ..core.timebase import duration_text
 from .common import EXIT_FAILED, CommandError, engine_service, say
 from .generate import MAX_TAKES, _add_sidecar, _check_writable
 
@@ -439,14 +440,5 @@ class Progress:
         left = self.total - self.done - self.failed
         if self._times and left:
             seconds = sum(self._times) / len(self._times) * left / max(1, self.running)
-            text += f", about {_duration(seconds)} left"
+            text += f", about {duration_text(seconds)} left"
         return text
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} m {seconds % 60} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} m"

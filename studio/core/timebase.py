@@ -71,3 +71,13 @@ class FrameRate:
         ff = frame % fps
         total_seconds = frame // fps
         return f"{sign}{total_seconds // 3600:02d}:{total_seconds // 60 % 60:02d}:{total_seconds % 60:02d}:{ff:02d}"
+
+
+def duration_text(seconds: float) -> str:
+    """A time taken as a person says it: "8 s", "1 m 12 s", "2 h 5 m"."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} m {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} m"

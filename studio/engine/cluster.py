@@ -39,6 +39,7 @@ class NodeWorker:
         self._worker = LocalWorker(private_folder(logs_dir()), {})
         self._events: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._reason = ""
+        self._ended = False  # the worker's end (None) has been read off the queue
         threading.Thread(target=self._follow, daemon=True).start()
 
     def _follow(self) -> None:
@@ -54,7 +55,10 @@ class NodeWorker:
         return self._worker.send(message)
 
     def read(self, wait: float) -> list[dict[str, Any]] | None:
-        """The events so far (waiting up to `wait` seconds for one); None once the worker has ended."""
+        """The events so far (waiting up to `wait` seconds for one); None once the worker has ended
+        and every event has been read."""
+        if self._ended and self._events.empty():
+            return None
         try:
             first = self._events.get(timeout=wait)
         except queue.Empty:
@@ -62,9 +66,9 @@ class NodeWorker:
         batch = [first]
         while not self._events.empty():
             batch.append(self._events.get_nowait())
-        if None in batch:
-            return [m for m in batch if m is not None] or None
-        return batch  # type: ignore[return-value]  # None is not in it
+        messages = [m for m in batch if m is not None]
+        self._ended = self._ended or len(messages) < len(batch)
+        return messages or (None if self._ended else [])
 
     def end_reason(self) -> str:
         return self._reason

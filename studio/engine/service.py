@@ -292,7 +292,8 @@ class EngineService:
         with self._lock:
             started = [p for p in self._places if p.worker is not None]
             busy = [p for p in started if p.job_id is not None]
-            return (busy or started or [_Place(WorkerSlot(""))])[0].worker
+            chosen = busy or started
+            return chosen[0].worker if chosen else None
 
     def _launch_local(self, slot: WorkerSlot) -> Worker:
         return LocalWorker(self.log_dir, {**self._env, **slot.env})
@@ -313,6 +314,8 @@ class EngineService:
     def _finish(self, job: Job, state: JobState, event: JobEvent, error: str | None = None) -> None:
         job.state = state
         job.error = error
+        self._attempts.pop(job.id, None)  # a rerun's bookkeeping ends with the job
+        self._avoid.pop(job.id, None)
         self._emit(event)
         self._changed.notify_all()
 

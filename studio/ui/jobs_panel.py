@@ -22,17 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.timebase import duration_text
+
 PREVIEW_HEIGHT = 54
-
-
-def duration_text(seconds: float) -> str:
-    """A time taken as a person says it: "8 s", "1 m 12 s", "2 h 5 m"."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} m {seconds % 60} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} m"
 
 
 class ElidedLabel(QLabel):
