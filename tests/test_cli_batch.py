@@ -182,3 +182,11 @@ def test_a_timeline_s_placeholders_and_generated_clips_land_in_a_project(studio_
 
 def _range(frames: int) -> otio.opentime.TimeRange:
     return otio.opentime.TimeRange(otio.opentime.RationalTime(0, 24), otio.opentime.RationalTime(frames, 24))
+
+
+def test_a_bad_worker_choice_is_refused_before_the_batch_writes_anything(studio_cli, tiny_ltx, tmp_path):
+    shots = shot_file(tmp_path, ['prompt = "rain"'])
+    result = batch(studio_cli, shots, tiny_ltx, "--out", str(tmp_path / "takes"), workers=99, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == "studio: --workers must be between 1 and 16, not 99\n"
+    assert not (tmp_path / "takes").exists() and not (tmp_path / "logs").exists()

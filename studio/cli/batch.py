@@ -256,12 +256,17 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if not planned:
         say("every take is already made")
         return 0
-    folder.mkdir(parents=True, exist_ok=True)
-    _check_writable(folder / planned[0][0].output)
-    kept = {(t.shot, t.take) for t, _ in planned}
-    batch.takes = [t for t in batch.takes if (t.shot, t.take) not in kept] + [t for t, _ in planned]
-    batch.save()
-    return _run(args, batch, planned, skipped, project)
+    service = engine_service(args)  # a bad --gpus/--workers/--cluster is refused before anything is written
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _check_writable(folder / planned[0][0].output)
+        kept = {(t.shot, t.take) for t, _ in planned}
+        batch.takes = [t for t in batch.takes if (t.shot, t.take) not in kept] + [t for t, _ in planned]
+        batch.save()
+    except BaseException:
+        service.shutdown()
+        raise
+    return _run(service, batch, planned, skipped, project)
 
 
 def _output_name(shot: Shot, number: int, project) -> str:
@@ -285,12 +290,11 @@ def _open_project(path: str):
     return project
 
 
-def _run(args: argparse.Namespace, batch: Batch, planned: list[tuple[Take, Recipe]], skipped: int, project) -> int:
+def _run(service, batch: Batch, planned: list[tuple[Take, Recipe]], skipped: int, project) -> int:
     from ..engine.jobs import JobCancelled, JobDone, JobFailed, JobStarted
     from ..engine.requests import RequestError
 
     events: queue.Queue = queue.Queue()
-    service = engine_service(args)
     service.add_listener(events.put)
     jobs: dict[str, Take] = {}
     progress = Progress(skipped + len(planned), skipped)
