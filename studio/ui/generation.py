@@ -142,6 +142,20 @@ class GenerationController(QObject):
         self.spots[job_id] = spot
         self.timeline.add_placeholder(job_id, _placeholder(spot))
 
+    def _shot_holder(self, group: str | None) -> str | None:
+        """The job holding a shot's one placeholder while none of its takes has landed. Takes run side
+        by side on a pool and finish in any order: the first to land takes the shot's place."""
+        if group is None or group in self._groups:
+            return None
+        return next(
+            (
+                job_id
+                for job_id, other in self.pending.items()
+                if isinstance(other, NewShot) and other.group == group and job_id in self.spots
+            ),
+            None,
+        )
+
     def _drop_spot(self, job_id: str) -> Spot | None:
         self.timeline.remove_placeholder(job_id)
         return self.spots.pop(job_id, None)
@@ -199,6 +213,11 @@ class GenerationController(QObject):
         spot = self._drop_spot(event.job_id)
         if landing is None:
             return
+        others = dict(self.spots)  # the shots still on their way, in the way of this one
+        if spot is None and isinstance(landing, NewShot):
+            holder = self._shot_holder(landing.group)
+            if holder is not None:
+                spot = others.pop(holder)  # the shot's place, which its own other take must not push it from
         project = self.document.project
         item = take_item(
             landing.take_id,
@@ -218,7 +237,7 @@ class GenerationController(QObject):
             item,
             project,
             spot=spot,
-            spots=self.spots.values(),
+            spots=others.values(),
             playhead=self.timeline.playhead,
             default_track=default,
             groups=self._groups,

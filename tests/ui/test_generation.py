@@ -145,3 +145,19 @@ def test_an_extension_whose_take_no_longer_fits_stays_in_the_bin_and_says_so(qtb
 
 def _frames(count: int = 9) -> np.ndarray:
     return np.zeros((count, 32, 32, 3), np.uint8)
+
+
+def test_a_shots_later_take_finishing_first_lands_where_the_shot_stands(qtbot, tmp_path):
+    # A pool of workers runs a shot's takes side by side: they finish in any order.
+    jobs, _ = controller(qtbot, tmp_path)
+    track = jobs.video_track()
+    first = jobs.submit(
+        RECIPE, "rain 1", lambda t: NewShot(t, group="g"), refused="x", spot=lambda n: Spot(track.id, 12, n, "r")
+    )
+    second = jobs.submit(RECIPE, "rain 2", lambda t: NewShot(t, group="g"), refused="x")
+    for job_id in (second, first):
+        take = write_frames(jobs.document.media_dir / f"{jobs.pending[job_id].take_id}.mkv", _frames(), 24)
+        jobs.service.jobs[job_id].state = JobState.DONE
+        jobs.on_job_event(JobDone(job_id, str(take), RECIPE, 9, 32, 32, 24.0, 1.0))
+    (clip,) = track.clips
+    assert (clip.start, clip.duration, len(clip.takes)) == (12, 9, 2)
