@@ -66,7 +66,10 @@ def spawn(owner: QObject, coro: Coroutine[Any, Any, T], name: str | None = None)
     _tasks.add(task)
 
     def cancel(*_: object) -> None:
-        task.cancel()
+        try:
+            task.cancel()
+        except RuntimeError:  # the application is going down: qasync's own timer is gone, and the task with it
+            pass
 
     owner.destroyed.connect(cancel)
 
