@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -144,6 +145,12 @@ def connect(address: str, **init: Any) -> tuple[list[WorkerSlot], Callable[[Work
         # ours, so no module of the folder the studio was started in is ever imported by a worker.
         here = os.getcwd()
         os.chdir(private_folder(logs_dir()))
+        if address == "local" and "_temp_dir" not in init:
+            # A cluster started here keeps its session logs (our workers' output among them) inside a folder
+            # only this user can open: Ray's default, /tmp/ray, is shared by every user of the machine, and
+            # Ray opens its own folder to all (0777), so it goes one level down. Short, under the system's
+            # temporary folder: Ray's socket paths must stay under 107 bytes.
+            init["_temp_dir"] = os.path.join(tempfile.mkdtemp(prefix="studio-ray-"), "r")
         try:
             ray.init(
                 address=None if address == "local" else address,

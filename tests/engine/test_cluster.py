@@ -28,6 +28,18 @@ def test_a_cluster_of_two_cpus_gives_two_workers(cluster):
     assert [w.name for w in service.workers()] == ["cluster CPU 1", "cluster CPU 2"]
 
 
+def test_a_local_cluster_keeps_its_session_logs_private(cluster):
+    import os
+    import stat
+    import tempfile
+
+    session = ray._private.worker._global_node.get_session_dir_path()  # Ray has no public call for it
+    private = os.path.dirname(os.path.dirname(session))  # <ours>/<Ray's temp dir>/session_<date>
+    assert os.path.dirname(private) == tempfile.gettempdir() and os.path.basename(private).startswith("studio-ray-")
+    # Ray opens its own folder to every user (0777); the one around it is ours and closed
+    assert stat.S_IMODE(os.stat(private).st_mode) == 0o700
+
+
 def test_jobs_land_from_cluster_workers(cluster, tiny_ltx, tmp_path):
     service, events = cluster
     jobs = [service.submit(recipe(tiny_ltx, seed=i), tmp_path / f"{i}.mkv") for i in range(2)]
