@@ -18,7 +18,7 @@ from ..cards import Card, folder_card
 from ..footprint import footprint
 from ..memory import MemoryPlan, apply_plan, choose_plan, free_memory_gb, requested_tier
 from ..weights import ModelFolderError, check_folder, read_model_index
-from .speed import apply_fast_paths
+from .speed import apply_fast_paths, quantize_weights
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,11 @@ def prepare_pipeline(pipe, card: Card, device: Device, plan: MemoryPlan) -> list
     benchmark) runs the studio's path too.
     """
     pipe.set_progress_bar_config(disable=True)
+    quantized = quantize_weights(pipe, card, device, plan)  # before placing: offloading moves what it holds
     apply_plan(pipe, plan, device.torch_device)
-    return apply_fast_paths(pipe, card, device, plan)
+    turned_on = quantized + apply_fast_paths(pipe, card, device)
+    pipe.studio_fast_paths = turned_on  # for the worker's log line of each take
+    return turned_on
 
 
 def component_dtypes(card: Card, device: Device, index: dict | None = None) -> torch.dtype | dict[str, torch.dtype]:
