@@ -225,3 +225,15 @@ def test_prepare_pipeline_returns_what_it_turned_on(demo):
     card = _with_speed(card, cache="first_block")
     plan = MemoryPlan("resident", False, "test")
     assert prepare_pipeline(pipe, card, pick_device("cpu"), plan) == ["cache first_block 0.05"]
+
+
+def test_no_fast_on_the_command_line_is_studio_fast_0(tmp_path, monkeypatch):
+    import os
+
+    from studio import cli
+
+    monkeypatch.setenv(FAST_ENV, "1")  # put back after the test, whatever the command sets
+    args = ["generate", "-m", "demo", "-p", " ", "-o", str(tmp_path / "a.mkv")]
+    assert cli.main([*args, "--no-fast"]) == 2  # refused (the empty prompt) before any work, as every bad request
+    assert os.environ[FAST_ENV] == "0"  # the worker it would start inherits it
+    assert not (tmp_path / "a.mkv").exists()
