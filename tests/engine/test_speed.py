@@ -21,8 +21,8 @@ from studio.engine.memory import MemoryPlan
 from studio.engine.runtime import speed
 from studio.engine.runtime.loader import load_pipeline, pick_device, prepare_pipeline
 
-# The lowest PSNR of a First Block Cache (threshold 0.05) shot against the plain shot of the same seed that
-# benchmarks/fast_paths.py measured on the demo model (benchmarks/results.md, 2026-12-02), less a margin.
+# A First Block Cache (threshold 0.05) shot against the plain one of the same seed: benchmarks/fast_paths.py
+# measured 44.5 dB at worst over 11 demo-model shots (benchmarks/results.md, 2026-12-02); 35 dB leaves a margin.
 CACHED_PSNR_FLOOR_DB = 35.0
 
 
