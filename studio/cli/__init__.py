@@ -276,6 +276,12 @@ def _shot_options(p: argparse.ArgumentParser, length_help: str) -> None:
         help="memory tier: resident, model_offload or group_offload (default: $STUDIO_MEMORY, else chosen "
         "from free GPU memory)",
     )
+    p.add_argument(
+        "--no-fast",
+        action="store_true",
+        help="the stock diffusers path: no step cache, compile, attention backend or quantized weights "
+        "($STUDIO_FAST=0 does the same)",
+    )
     p.add_argument("-o", "--output", required=True, help=".mp4 (H.264) or .mkv (lossless)")
 
 
@@ -311,6 +317,10 @@ def _memory_tier(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if getattr(args, "no_fast", False):
+        from ..engine.fast_paths import FAST_ENV
+
+        os.environ[FAST_ENV] = "0"  # the engine's worker, a child of this process, reads it
     try:
         return args.func(args)
     except CommandError as exc:

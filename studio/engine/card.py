@@ -65,6 +65,9 @@ class Card:
     # Per-component precision (component name, or "default" for the rest -> "float32", "float16",
     # "bfloat16"), where the device runs in half precision; on a float32 device (the CPU) all is float32.
     dtypes: dict[str, str] = field(default_factory=dict)
+    # The fast paths the card asks for (fast_paths.py: compile, cache, cache_threshold, cache_modes,
+    # quantize), each where the device allows it; empty: the stock diffusers path.
+    speed: dict[str, Any] = field(default_factory=dict)
     source: str | None = field(default=None, compare=False)  # the file the card was read from
 
     @property
@@ -95,6 +98,7 @@ class Card:
         data["multiscale"] = dict(self.multiscale)
         data["flow_shift"] = dict(self.flow_shift)
         data["dtypes"] = dict(self.dtypes)
+        data["speed"] = dict(self.speed)
         return data
 
     @classmethod
@@ -142,12 +146,13 @@ class Card:
             "multiscale": self.multiscale,
             "flow_shift": {str(k): v for k, v in self.flow_shift.items()},
             "dtypes": self.dtypes,
+            "speed": self.speed,
         }
         if self.kind == "upsampler":
             tables = {}  # it makes no shots: no frames, sizes or defaults of its own
         lines = [f"{k} = {_toml_value(v)}" for k, v in top.items() if v is not None]
         for name, table in tables.items():
-            if not table and name in ("call", "pipelines", "components", "multiscale", "flow_shift", "dtypes"):
+            if not table and name in ("call", "pipelines", "components", "multiscale", "flow_shift", "dtypes", "speed"):
                 continue  # optional tables are left out when empty
             lines += ["", f"[{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
         return "\n".join(lines) + "\n"

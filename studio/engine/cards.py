@@ -20,6 +20,7 @@ from ..core.recipe import Mode
 from ..core.shape import is_valid_frames
 from .card import Card
 from .families import FAMILIES, LTX2_MODES, VACE_MODES, Family  # noqa: F401 (the cards' public names)
+from .fast_paths import check_speed
 from .weights import (
     CARD_FILE,
     ModelFolderError,
@@ -165,6 +166,7 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
         multiscale=multiscale,
         flow_shift=flow_shift,
         dtypes=dict(dtypes),
+        speed=_speed(_field(data, "speed", dict, source, {}), source),
         source=source,
     )
     _check_numbers(card, family, source)
@@ -181,6 +183,14 @@ def _components(table: dict[str, Any], source: str) -> dict[str, float]:
         if sizes[key.removesuffix("_gb")] <= 0:
             raise CardError(f"{source}: [components] {key} should be positive")
     return sizes
+
+
+def _speed(table: dict[str, Any], source: str) -> dict[str, Any]:
+    """A checked [speed] table (fast_paths.py)."""
+    try:
+        return check_speed(table)
+    except ValueError as exc:
+        raise CardError(f"{source} [speed]: {exc}") from None
 
 
 def _multiscale(table: dict[str, Any], family: Family, source: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from ..cards import Card, folder_card
 from ..footprint import footprint
 from ..memory import MemoryPlan, apply_plan, choose_plan, free_memory_gb, requested_tier
 from ..weights import ModelFolderError, check_folder, read_model_index
+from .speed import apply_fast_paths, quantize_weights
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,24 @@ def load_pipeline(
         )
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ModelFolderError(f"could not load the model in {folder}: {exc}") from exc
-    pipe.set_progress_bar_config(disable=True)
-    apply_plan(pipe, plan or plan_memory(card, device, folder=folder), device.torch_device)
+    prepare_pipeline(pipe, card, device, plan or plan_memory(card, device, folder=folder))
     return pipe if mode is None else pipeline_for_mode(pipe, card, mode)
+
+
+def prepare_pipeline(pipe, card: Card, device: Device, plan: MemoryPlan) -> list[str]:
+    """Make a freshly built pipeline (on the CPU, as from_pretrained leaves it) ready to run: no progress
+    bar, its components placed as the memory plan says, and the fast paths the card and the device allow
+    (runtime/speed.py). The names of the fast paths it turned on, for the log.
+
+    What load_pipeline does after from_pretrained, so a pipeline built another way (random weights in a
+    benchmark) runs the studio's path too.
+    """
+    pipe.set_progress_bar_config(disable=True)
+    quantized = quantize_weights(pipe, card, device, plan)  # before placing: offloading moves what it holds
+    apply_plan(pipe, plan, device.torch_device)
+    turned_on = quantized + apply_fast_paths(pipe, card, device)
+    pipe.studio_fast_paths = turned_on  # for the worker's log line of each take
+    return turned_on
 
 
 def component_dtypes(card: Card, device: Device, index: dict | None = None) -> torch.dtype | dict[str, torch.dtype]:

@@ -178,6 +178,7 @@ class Worker:
         def on_preview(picture) -> None:
             self.emit("preview", job_id, png=_png_base64(picture, marked))
 
+        log.info("job %s: fast paths %s", job_id, self._fast_paths(pipe, card, recipe.mode))
         if windows.is_long(recipe, card):
             return self._generate_long(
                 family, pipe, recipe, card, message, job_id, on_step, should_stop, on_preview, upsampler
@@ -269,6 +270,15 @@ class Worker:
             loaded = two_pass_adapter(card.family).load_upsampler(folder, pipe, card)
             held = self._upsampler = (str(folder.resolve()), loaded, tag)
         return held[1], held[2]
+
+    def _fast_paths(self, pipe, card, mode) -> str:
+        """The step cache on or off for this job's mode, and what runs, in words for the take's log line."""
+        from .speed import cache_for_mode
+
+        loaded = self._loaded[1] if self._loaded else pipe
+        cached = cache_for_mode(pipe, card, mode)
+        ran = [p for p in getattr(loaded, "studio_fast_paths", []) if cached or not p.startswith("cache")]
+        return ", ".join(ran) or "none (the stock diffusers path)"
 
     def _pipeline(self, folder: Path, card, mode, memory: str | None = None):
         """The pipeline for a folder and mode; a different model replaces the last one. Modes that run

@@ -28,6 +28,7 @@ from ....core.recipe import Mode, Recipe
 from ...cards import Card
 from ...modes import condition_path, output_frames
 from ...runtime.base import fit_image, frames_only, read_clips, shared_arguments
+from ...runtime.speed import cache_for_mode
 from ...runtime.steps import StepHooks
 
 
@@ -101,6 +102,7 @@ def generate(
     """
     hooks = StepHooks(on_step, should_stop, on_preview)
     hooks.check()
+    cache_for_mode(pipe, card, recipe.mode)  # the card's step cache only in the modes it suits (runtime/speed.py)
     check_shape(pipe, recipe, card)
     clips = read_clips(recipe, project_folder)
     if recipe.mode is Mode.VIDEO_TO_VIDEO and recipe.strength == 0:

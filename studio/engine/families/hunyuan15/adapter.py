@@ -31,6 +31,7 @@ from ....core.recipe import Mode, Recipe
 from ...cards import Card
 from ...modes import condition_path, output_frames
 from ...runtime.base import fit_image, frames_only, shared_arguments
+from ...runtime.speed import cache_for_mode
 from ...runtime.steps import StepHooks
 
 
@@ -83,6 +84,7 @@ def generate(
     """
     hooks = StepHooks(on_step, should_stop, on_preview)
     hooks.check()
+    cache_for_mode(pipe, card, recipe.mode)  # the card's step cache only in the modes it suits (runtime/speed.py)
     arguments = call_arguments(recipe, card, project_folder)  # bad inputs fail before any step runs
 
     with _guided(pipe, recipe.guidance), _sized(pipe, recipe), _stepped(pipe, hooks):

@@ -51,6 +51,7 @@ from ... import modes
 from ...cards import Card
 from ...modes import condition_path
 from ...runtime.base import Take, fit_image, read_clips, shared_arguments
+from ...runtime.speed import cache_for_mode
 from ...runtime.steps import StepHooks
 from ..ltx.adapter import first_pass_size, pass_hooks, resized
 
@@ -247,6 +248,7 @@ def generate_with_audio(
     """
     hooks = StepHooks(on_step, should_stop, on_preview)
     hooks.check()
+    cache_for_mode(pipe, card, recipe.mode)  # the card's step cache only in the modes it suits (runtime/speed.py)
     if recipe.mode not in card.modes:
         raise ValueError(f"{card.name} cannot do {recipe.mode.label}")
     if card.multiscale and upsampler is None:

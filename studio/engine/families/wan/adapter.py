@@ -32,6 +32,7 @@ from ... import modes
 from ...cards import Card
 from ...modes import condition_path
 from ...runtime.base import Take, fit_image, read_clips, shared_arguments
+from ...runtime.speed import cache_for_mode
 from ...runtime.steps import StepHooks
 
 VACE = "WanVACEPipeline"
@@ -222,6 +223,7 @@ def generate(
     """
     hooks = StepHooks(on_step, should_stop, on_preview)
     hooks.check()
+    cache_for_mode(pipe, card, recipe.mode)  # the card's step cache only in the modes it suits (runtime/speed.py)
 
     clips = read_clips(recipe, project_folder)
     if recipe.mode is Mode.VIDEO_TO_VIDEO and recipe.strength == 0:
