@@ -1,6 +1,6 @@
 """Recompute the cards' component sizes from the real models' configs, without their weights.
 
-Each component in benchmarks/component_configs.toml is built on torch's meta device with its real
+Each component in studio/testing/bench/component_configs.toml is built on torch's meta device with its real
 diffusers/transformers class, and its parameters and buffers times the dtype's bytes are its size in
 GB (2**30 bytes). The output is one `[components]` table per architecture, as the cards hold it:
 
@@ -10,15 +10,11 @@ GB (2**30 bytes). The output is one `[components]` table per architecture, as th
 
 from __future__ import annotations
 
-import importlib
 import sys
-import tomllib
-import warnings
 from pathlib import Path
 
-import torch
+from studio.testing.bench.configs import build_component, configs, resolve
 
-CONFIGS = Path(__file__).with_name("component_configs.toml")
 CARDS_DIR = Path(__file__).resolve().parent.parent / "studio" / "models"
 BYTES = {"bfloat16": 2, "float16": 2, "float32": 4}
 # Which architecture each card is.
@@ -46,49 +42,27 @@ CARDS = {
 MARK = "# Component sizes on the GPU (GB of 2**30 bytes)"
 
 
-def _class(dotted: str):
-    module, _, name = dotted.rpartition(".")
-    return getattr(importlib.import_module(module), name)
-
-
 def component_count(spec: dict) -> int:
-    """Elements of one component: its parameters and floating buffers."""
-    config = dict(spec.get("config", {}))
-    cls = _class(spec["class"])
-    with torch.device("meta"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if "config_class" in spec:
-            model = cls(_class(spec["config_class"])(**config))
-        else:
-            model = cls(**{k: v for k, v in config.items() if v != []})
+    """Elements of one component: its parameters and floating buffers (built on the meta device)."""
+    model = build_component(spec, "meta")
     count = sum(p.numel() for p in model.parameters())
     count += sum(b.numel() for name, b in model.named_buffers() if b.is_floating_point())
     return count
 
 
-def resolve(data: dict, arch: str, name: str) -> dict:
-    spec = data["architectures"][arch][name]
-    if "same_as" in spec:
-        other, _, part = spec["same_as"].partition(".")
-        return resolve(data, other, part)
-    if "use" in spec:
-        return data["encoders"][spec["use"]]
-    return spec
-
-
 def tables() -> dict[str, str]:
     """One [components] table per architecture, as TOML text."""
-    data = tomllib.loads(CONFIGS.read_text())
+    data = configs()
     cache: dict[str, int] = {}
     out = {}
     for arch, components in data["architectures"].items():
         lines = [
-            f"{MARK}: architecture {arch} of benchmarks/component_configs.toml,",
+            f"{MARK}: architecture {arch} of studio/testing/bench/component_configs.toml,",
             "# built on the meta device by benchmarks/component_sizes.py (configs and their sources there).",
             "[components]",
         ]
         for name in components:
-            spec = resolve(data, arch, name)
+            spec = resolve(arch, name)
             key = repr(sorted(spec.items(), key=str))
             if key not in cache:
                 cache[key] = component_count(spec)

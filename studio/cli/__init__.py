@@ -6,6 +6,7 @@ Each verb lives in the module named after what it works on:
   batch.py     batch: a shot list's (or a timeline's) shots, N takes each, resumable
   recipe.py    the recipe those three ask for, one builder per mode
   project.py   render, export-timeline, verify
+  bench.py     bench: the GPU benchmark (studio/testing/bench)
   common.py    the exit codes, CommandError, and say() for stderr
 
 A bad request exits 2 with one line on stderr; a job that ran and failed exits 1.
@@ -21,6 +22,7 @@ from typing import NoReturn
 from ..core.errors import StudioError
 from ..core.recipe import RESTYLE_STRENGTH
 from .batch import cmd_batch
+from .bench import add_bench
 from .common import EXIT_BAD_REQUEST, EXIT_FAILED, CommandError, say
 from .generate import MAX_TAKES, cmd_expand, cmd_generate
 from .models import (
@@ -231,6 +233,7 @@ def parser() -> argparse.ArgumentParser:
     timeline.add_argument("-o", "--output", required=True, help="OUT.otio, OUT.otioz, OUT.xml (FCP 7) or OUT.edl")
     timeline.add_argument("--rate", type=_rate, default=24.0, help="an input EDL's frame rate; 24")
     timeline.set_defaults(func=cmd_export_timeline)
+    add_bench(sub)
     return p
 
 
