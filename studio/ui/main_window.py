@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
             source.message.connect(self.show_message)
         self.inspector.media_link.connect(self._select_media)
         self.inspector.remix_requested.connect(self.shots.remix_clip)
+        self.inspector.refine_requested.connect(self.shots.refine_clip)
         self.inspector.continue_requested.connect(self.shots.continue_clip)
         self.timeline.selection_changed.connect(self._selection_changed)
 
