@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QSplitter, QWidget
 
 from ..core.settings import logs_dir, private_folder
@@ -35,6 +35,8 @@ from .workers_dialog import apply as apply_workers
 
 
 class MainWindow(QMainWindow):
+    refine_action: QAction  # Generate → Refine Draft (menus.py): enabled while the selected clip shows a draft
+
     def __init__(self, service, document: Document | None = None) -> None:
         super().__init__()
         self.document = document or Document()

@@ -94,11 +94,13 @@ class ShotActions(QObject):
         panel.set_frame_rate(float(self.document.project.sequence.fps))
         panel.set_card(card)  # only the sizes and lengths it makes
         draft_model = draft_plan(card).model
+        drafts_with = None
         try:  # the card a draft is made with (a distilled model), for the Quality box's tip
-            drafts_with = resolve_model(draft_model, self.service.models_dir, require_weights=False).card
+            if draft_model is not None:
+                drafts_with = resolve_model(draft_model, self.service.models_dir, require_weights=False).card
         except RequestError:
-            drafts_with = None
-        panel.set_draft_card(drafts_with if draft_model else None)
+            pass  # the tip names the card's [draft] model without its facts
+        panel.set_draft_card(drafts_with)
         panel.set_references_allowed(card.references)
         can_animate = Mode.IMAGE_TO_VIDEO in card.modes
         panel.set_image_inputs(can_animate, "" if can_animate else f"{card.name} cannot animate stills")
@@ -268,14 +270,17 @@ class ShotActions(QObject):
         if refusal is not None:
             self.message.emit(f"Cannot refine: {refusal}")
             return
+        assert clip_id is not None  # refine_refusal says so otherwise
         _, clip = self.document.project.sequence.find_clip(clip_id)
         item = self.document.project.media[clip.media_id]
+        assert item.recipe is not None  # refine_refusal says so otherwise
         try:
             recipe = refine_recipe(item.recipe, item.path)
         except DraftError as exc:
             self.message.emit(f"Cannot refine: {exc}")
             return
-        landing = lambda take: Remix(take, clip_id, from_media=clip.media_id)  # noqa: E731
+        on_clip, draft_id = clip.id, clip.media_id
+        landing = lambda take: Remix(take, on_clip, from_media=draft_id)  # noqa: E731
         job_id = self.jobs.submit(recipe, f"refine: {recipe.prompt}", landing, refused="Cannot refine", warn=True)
         if job_id is not None:
             self._say("Refining the draft: the full take lands on the same clip.", job_id)
