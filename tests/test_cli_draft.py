@@ -92,3 +92,29 @@ def test_a_shot_list_s_draft_shot_is_made_as_a_draft(studio_cli, two_pass, tmp_p
     bad.write_text('[[shot]]\nprompt = "a fox"\ndraft = "yes"\n', encoding="utf-8")
     refused = studio_cli("batch", str(bad), "-m", str(two_pass), "--out", str(tmp_path / "bad"))
     assert refused.returncode == 2 and "draft should be true or false" in refused.stderr
+
+
+def test_refine_in_a_project_lands_the_full_take_on_the_draft_s_clip(studio_cli, two_pass, tmp_path):
+    from studio.core import store
+    from studio.core.project import Project
+
+    store.save(Project.new("Film"), tmp_path / "Film.studio")
+    project_folder = tmp_path / "Film.studio"
+    shots = tmp_path / "shots.toml"
+    shots.write_text('[[shot]]\nprompt = "a fox"\nwidth = 96\nheight = 64\nframes = 9\nseed = 2\ndraft = true\n')
+    made = studio_cli("batch", str(shots), "-m", str(two_pass), "--project", str(project_folder), timeout=300)
+    assert made.returncode == 0, made.stderr
+    project = store.load(project_folder)
+    (clip,) = project.sequence.tracks[0].clips
+    draft = project.media[clip.media_id]
+    assert draft.recipe.quality == DRAFT
+    assert (project_folder / "cache" / "latents" / f"{draft.id}.safetensors").is_file()
+
+    refined = studio_cli("refine", str(project.media_path(draft)), "--project", str(project_folder), timeout=300)
+    assert refined.returncode == 0, refined.stderr
+    project = store.load(project_folder)
+    (clip,) = project.sequence.tracks[0].clips
+    full = project.media[clip.media_id]
+    assert clip.takes == [draft.id, full.id]
+    assert (full.recipe.quality, full.width, full.height, full.recipe.seed) == (FULL, 96, 64, 2)
+    assert full.recipe.draft["first_pass"] == "saved latents"
