@@ -166,7 +166,7 @@ class Worker:
         long_shot = windows.is_long(recipe, card)
         first_pass = None  # a Refine's draft latents: read (or made again) before the full model loads
         if recipe.draft and two_pass and "upsampler" in card.multiscale and not long_shot:
-            first_pass, how = self._draft_first_pass(family, recipe, message, job_id, should_stop)
+            first_pass, how = self._draft_first_pass(family, recipe, message, job_id, should_stop, start)
             recipe = dataclasses.replace(recipe, draft={**recipe.draft, "first_pass": how})
         pipe, revision = self._pipeline(folder, card, recipe.mode, message.get("memory"))
         upsampler = upsampled_by = None
@@ -275,7 +275,9 @@ class Worker:
             return frames, dataclasses.replace(recipe, frames=len(frames)), sample_rate
         return frames, recipe, sample_rate
 
-    def _draft_first_pass(self, family, recipe: Recipe, message: dict[str, Any], job_id: str, should_stop):
+    def _draft_first_pass(
+        self, family, recipe: Recipe, message: dict[str, Any], job_id: str, should_stop, start: float
+    ):
         """A Refine's first pass: the draft's latents as it kept them, else (deleted cache, another machine)
         the draft's first pass made again from its seed with its model, which gives the same latents. And
         how, for the take's recipe: "saved latents" or "made again"."""
@@ -310,7 +312,7 @@ class Worker:
         pipe, _ = self._pipeline(resolved.folder, resolved.card, first.mode, message.get("memory"))
 
         def on_step(step: int, total: int) -> None:
-            self.emit("progress", job_id, step=step, total=total, elapsed=0.0)
+            self.emit("progress", job_id, step=step, total=total, elapsed=round(time.monotonic() - start, 3))
 
         carry: dict = {}
         family.make_take(pipe, first, resolved.card, message.get("project_folder"), on_step, should_stop, carry=carry)
