@@ -5,6 +5,7 @@ Each verb lives in the module named after what it works on:
   generate.py  generate, extend, connect (run through the engine's worker), expand
   batch.py     batch: a shot list's (or a timeline's) shots, N takes each, resumable
   recipe.py    the recipe those three ask for, one builder per mode
+  refine.py    refine: the full take of a draft
   project.py   render, export-timeline, verify
   bench.py     bench: the GPU benchmark (studio/testing/bench)
   common.py    the exit codes, CommandError, and say() for stderr
@@ -34,6 +35,7 @@ from .models import (
     cmd_models_train_demo,
 )
 from .project import VERIFY_EXITS, cmd_export_timeline, cmd_render, cmd_verify
+from .refine import cmd_refine
 
 
 class _Parser(argparse.ArgumentParser):
@@ -165,6 +167,17 @@ def parser() -> argparse.ArgumentParser:
     _shot_options(connect, "the bridge's length")
     connect.set_defaults(func=cmd_generate)
 
+    refine = sub.add_parser(
+        "refine", help="make the full take of a draft (generate --draft): same recipe and seed, full quality"
+    )
+    refine.add_argument("take", metavar="TAKE", help="the draft take (.mp4 or .mkv) whose recipe it carries")
+    where = refine.add_mutually_exclusive_group()
+    where.add_argument("--out", metavar="OUT", help="the file to write (default: TAKE-refined beside it)")
+    where.add_argument("--project", metavar="P", help="the project the take is in: the refine lands as its new take")
+    refine.add_argument("--log-dir", help="where the engine worker writes its log")
+    refine.add_argument("--memory", type=_memory_tier, help="memory tier: resident, model_offload or group_offload")
+    refine.set_defaults(func=cmd_refine)
+
     render = sub.add_parser("render", help="export a project's sequence, or a timeline file's")
     render.add_argument(
         "project", metavar="INPUT", help="a project folder (Name.studio) or a timeline file (.otio, .otioz, .xml, .edl)"
@@ -272,6 +285,12 @@ def _shot_options(p: argparse.ArgumentParser, length_help: str) -> None:
     p.add_argument("--seed", type=int, help=f"0 to {MAX_SEED} (default: a random one, printed)")
     p.add_argument("--steps", type=int, help=f"denoising steps, 1 to {MAX_STEPS} (default: the model card's)")
     p.add_argument("--guidance", type=_finite, help=f"guidance scale, 0 to {MAX_GUIDANCE} (default: the card's)")
+    p.add_argument(
+        "--draft",
+        action="store_true",
+        help="a quick draft: the model card's [draft] (fewer steps, a smaller size or a distilled model); "
+        "`studio refine` makes the full take of it",
+    )
     p.add_argument("--log-dir", help="where the engine worker writes its log")
     p.add_argument(
         "--memory",

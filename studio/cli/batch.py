@@ -207,6 +207,7 @@ def shot_recipe(shot: Shot, args: argparse.Namespace, where: str) -> tuple[Recip
     for name in ("width", "height", "frames", "seconds", "fps", "seed", "steps", "guidance", "image", "end_image"):
         setattr(options, name, getattr(shot, name))
     options.negative = shot.negative
+    options.draft = shot.draft
     try:
         return build_recipe(options)
     except StudioError as exc:

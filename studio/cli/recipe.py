@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..core.recipe import BRIDGE_PROMPT, Condition, Mode, Recipe
+from ..core.recipe import BRIDGE_PROMPT, DRAFT, FULL, Condition, Mode, Recipe
 from ..core.timebase import FrameRate
 from .common import CommandError
 
@@ -180,6 +180,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
         fps=float(fps),
         window_prompts=list(getattr(args, "window_prompt", None) or []),
         references=list(args.reference or []),
+        quality=DRAFT if getattr(args, "draft", False) else FULL,
     )
     if verb == "extend":
         recipe = extend_shot(args, base, card, fps, notes)

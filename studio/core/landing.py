@@ -243,8 +243,11 @@ def land(
     start = free_start(track, spot.start if spot else playhead, item.frames, spots)
     commands: list[Command] = [AddMedia(item)]
     length = item.frames
-    if seq.duration == 0 and (seq.width, seq.height, seq.fps) != (item.width, item.height, item.fps):
-        commands.append(SetSequenceFormat(item.width, item.height, item.fps))
+    # The first shot sets the sequence's format; a draft sets the size its Refine will have.
+    full = item.recipe.full if item.recipe is not None and item.recipe.full else {}
+    width, height = full.get("width", item.width), full.get("height", item.height)
+    if seq.duration == 0 and (seq.width, seq.height, seq.fps) != (width, height, item.fps):
+        commands.append(SetSequenceFormat(width, height, item.fps))
     else:  # another rate plays at its own speed, so it lasts its time in the sequence's frames
         length = conformed_length(item.frames, item.fps, seq.fps)
     placed = add_clip_with_sound(seq, track.id, item, start, length)  # as when a file with sound is dropped

@@ -39,6 +39,12 @@ CLIP_INPUTS: dict[Mode, int] = {
 RESTYLE_STRENGTH = 0.6
 BRIDGE_PROMPT = "a smooth, continuous transition between the two shots"
 
+# A take's quality: "full", the card's own recipe; "draft", the card's [draft] (fewer steps, a smaller
+# size, a distilled model), quick to look at and refined later into the full take of the same recipe.
+FULL = "full"
+DRAFT = "draft"
+QUALITIES = (FULL, DRAFT)
+
 
 @dataclass
 class Condition:
@@ -96,6 +102,14 @@ class Recipe:
     # Wan's scheduler flow shift. None: the card's for the shot's size ([flow_shift]), which the engine
     # fills in, so a take records the shift it was made with and can be made again.
     flow_shift: float | None = None
+    # FULL or DRAFT. A draft is resolved by the engine to the card's [draft] (engine/drafts.py): its
+    # model, steps, guidance and size are what really ran, and `full` keeps what its Refine asks for
+    # instead (model, steps, guidance, width, height, flow_shift). Older takes have neither: full.
+    quality: str = FULL
+    full: dict[str, Any] | None = None
+    # A Refine of a draft: the draft it was made from (its take's path, model, steps, guidance, width,
+    # height). A two-pass card's refine starts from that draft's first-pass latents. None: not a refine.
+    draft: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.mode = Mode(self.mode)

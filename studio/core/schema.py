@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import StudioError
 from .project import FITS, RETIMES, MediaKind, TrackKind, TransitionKind
-from .recipe import Mode
+from .recipe import QUALITIES, Mode
 
 INT_MAX = 2**31 - 1  # frame counts, sizes and indices: what Qt's int and ffmpeg take
 SEED_MAX = 2**64 - 1
@@ -176,6 +176,10 @@ def check_recipe(value: Any, where: str) -> None:
     _get(data, "strength", where, _number, 0, 1)
     _get(data, "bridge_frames", where, _int, 1, optional=True)
     _get(data, "flow_shift", where, _number, 0, 1000, optional=True)
+    _get(data, "quality", where, _choice, QUALITIES)
+    for key in ("full", "draft"):  # a draft's full version; a refine's draft
+        if data.get(key) is not None:
+            _object(data[key], f"{where}.{key}")
     for key in ("window_prompts", "references"):
         if key in data:
             for i, text in enumerate(_list(data[key], f"{where}.{key}")):

@@ -9,6 +9,7 @@
     seed = 7                    # optional: the takes get 7, 8, …
     image = "stills/door.png"   # optional first frame, relative to the shot file
     negative = "blurry"         # optional
+    draft = true                # optional: a quick draft (the model card's [draft]), refined later
 
 Only the fields' types and the file's shape are checked here; the values (sizes, lengths, seeds, the
 model) are checked by the same code that checks `studio generate`'s options, so a shot and a command
@@ -46,6 +47,7 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "guidance": (int, float),
     "image": (str,),
     "end_image": (str,),
+    "draft": (bool,),
 }
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,79}")
 
@@ -73,10 +75,13 @@ class Shot:
     guidance: float | None = None
     image: str | None = None  # absolute paths
     end_image: str | None = None
+    draft: bool = False
 
     def fingerprint(self) -> str:
         """What the shot asks for, so a resumed batch can tell an unchanged shot from an edited one."""
         data = {k: v for k, v in asdict(self).items() if k != "number"}
+        if not self.draft:
+            del data["draft"]  # a full shot's fingerprint as before drafts were a field
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -125,8 +130,9 @@ def _fields(path: Path, number: int, shot: dict[str, Any], where: str | None = N
         if key not in FIELDS:
             raise ShotListError(f"{where}: unknown field {key!r} (a shot has {', '.join(FIELDS)})")
         types = FIELDS[key]
-        if not isinstance(value, types) or isinstance(value, bool):
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             kind = "a number" if float in types else ("a whole number" if int in types else "text")
+            kind = "true or false" if bool in types else kind
             raise ShotListError(f"{where}: {key} should be {kind}, not {value!r}")
     prompt = str(shot.get("prompt", "")).strip()
     if not prompt:
@@ -164,6 +170,7 @@ def _fields(path: Path, number: int, shot: dict[str, Any], where: str | None = N
         guidance=float(shot["guidance"]) if "guidance" in shot else None,
         image=stills.get("image"),
         end_image=stills.get("end_image"),
+        draft=shot.get("draft", False),
     )
 
 

@@ -59,6 +59,9 @@ class Card:
     # A two-pass recipe (LTX-Video 0.9.7): the shot made at first_pass_scale of its size, its latents
     # upsampled by the `upsampler` card's model, then refined at full size (MULTISCALE_KEYS). Empty: one pass.
     multiscale: dict[str, Any] = field(default_factory=dict)
+    # The card's draft quality (engine/drafts.py, DRAFT_KEYS): steps, scale of the size, a distilled model,
+    # first_pass_only for a two-pass card. Empty: the engine's rule (drafts.DEFAULT_RULE).
+    draft: dict[str, Any] = field(default_factory=dict)
     # Wan's flow shift by output size: the shorter side (pixels) -> the scheduler's flow_shift, the entry
     # nearest the shot's shorter side chosen (flow_shift_for). Empty: the folder's scheduler as shipped.
     flow_shift: dict[int, float] = field(default_factory=dict)
@@ -96,6 +99,7 @@ class Card:
         data["pipelines"] = dict(self.pipelines)
         data["components"] = dict(self.components)
         data["multiscale"] = dict(self.multiscale)
+        data["draft"] = dict(self.draft)
         data["flow_shift"] = dict(self.flow_shift)
         data["dtypes"] = dict(self.dtypes)
         data["speed"] = dict(self.speed)
@@ -144,6 +148,7 @@ class Card:
             "pipelines": self.pipelines,
             "components": {f"{k}_gb": v for k, v in self.components.items()},
             "multiscale": self.multiscale,
+            "draft": self.draft,
             "flow_shift": {str(k): v for k, v in self.flow_shift.items()},
             "dtypes": self.dtypes,
             "speed": self.speed,
@@ -152,7 +157,7 @@ class Card:
             tables = {}  # it makes no shots: no frames, sizes or defaults of its own
         lines = [f"{k} = {_toml_value(v)}" for k, v in top.items() if v is not None]
         for name, table in tables.items():
-            if not table and name in ("call", "pipelines", "components", "multiscale", "flow_shift", "dtypes", "speed"):
+            if not table and name in ("call", "pipelines", "components", "multiscale", "draft", "flow_shift", "dtypes", "speed"):
                 continue  # optional tables are left out when empty
             lines += ["", f"[{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
         return "\n".join(lines) + "\n"

@@ -19,6 +19,7 @@ from ..core.errors import StudioError
 from ..core.recipe import Mode
 from ..core.shape import is_valid_frames
 from .card import Card
+from .drafts import DraftError, check_draft
 from .families import FAMILIES, LTX2_MODES, VACE_MODES, Family  # noqa: F401 (the cards' public names)
 from .fast_paths import check_speed
 from .weights import (
@@ -125,6 +126,10 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
         )
 
     multiscale = _multiscale(_field(data, "multiscale", dict, source, {}), family, source)
+    try:
+        draft = check_draft(_field(data, "draft", dict, source, {}), family_id, multiscale, f"{source} [draft]")
+    except DraftError as exc:
+        raise CardError(str(exc)) from None
     last_frame = _field(data, "last_frame", str, source, "optional")
     if last_frame not in LAST_FRAME:
         raise CardError(f"{source}: last_frame {last_frame!r} should be one of {', '.join(LAST_FRAME)}")
@@ -164,6 +169,7 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
         references=_field(data, "references", bool, source, False),
         components=_components(_field(data, "components", dict, source, {}), source),
         multiscale=multiscale,
+        draft=draft,
         flow_shift=flow_shift,
         dtypes=dict(dtypes),
         speed=_speed(_field(data, "speed", dict, source, {}), source),

@@ -14,10 +14,10 @@ import warnings
 from pathlib import Path
 
 from ..core.errors import StudioError
-from ..core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
+from ..core.recipe import CLIP_INPUTS, DRAFT, FULL, QUALITIES, Condition, Mode, Recipe
 from ..core.shape import valid_frames_at_least, valid_frames_at_most
 from ..media.probe import MediaError, probe
-from . import policy, windows
+from . import drafts, policy, windows
 from .cards import DEMO_MODEL, Card, CardError, ModelNotFound, Resolved, catalogue, resolve, upsampler_folder
 from .modes import condition_path, min_frames, overlap_frames
 from .sizes import SizeError, snap
@@ -93,11 +93,16 @@ def prepare(
     """
     if not recipe.prompt or not recipe.prompt.strip():
         raise RequestError("the prompt is empty: describe the shot")
+    if recipe.quality not in QUALITIES:
+        raise RequestError(f"the quality must be {' or '.join(QUALITIES)}, not {recipe.quality!r}")
+    if recipe.quality == DRAFT and not recipe.full:  # asked for as a draft: the full shot first, then its draft
+        return _draft(recipe, project_folder, models_dir, cards_dir, allow_long)
     check_numbers(recipe, allow_long=allow_long)
     _check_policy(recipe)
     resolved = resolve_model(recipe.model, models_dir, cards_dir)
     card = resolved.card
-    if card.multiscale:  # a two-pass model without its upsampler: said now, not when the job has loaded it
+    if card.multiscale and not drafts.first_pass_alone(recipe, card):
+        # a two-pass model without its upsampler: said now, not when the job has loaded it
         try:
             upsampler_folder(card, resolved.folder, models_dir)
         except ModelNotFound as exc:
@@ -139,6 +144,45 @@ def prepare(
     if snapped.flow_shift is None:  # the card's for the size, recorded so the take can be made again
         snapped = dataclasses.replace(snapped, flow_shift=card.flow_shift_for(snapped.width, snapped.height))
     return snapped, notes
+
+
+def _draft(
+    recipe: Recipe,
+    project_folder: PathLike | None,
+    models_dir: PathLike | None,
+    cards_dir: PathLike | None,
+    allow_long: bool,
+) -> tuple[Recipe, list[str]]:
+    """A shot asked for as a draft: the full shot prepared (its Refine's recipe), then the card's draft of it
+    (drafts.draft_recipe) prepared in turn, with a note saying what the draft is."""
+    full, notes = prepare(
+        dataclasses.replace(recipe, quality=FULL, draft=None),
+        project_folder=project_folder,
+        models_dir=models_dir,
+        cards_dir=cards_dir,
+        allow_long=allow_long,
+    )
+    card = resolve_model(full.model, models_dir, cards_dir).card
+    plan = drafts.plan(card)
+    draft_card = card
+    if plan.model is not None:
+        try:
+            draft_card = resolve_model(plan.model, models_dir, cards_dir).card
+        except RequestError as exc:
+            raise RequestError(f"{card.name} drafts with {plan.model}, which is not here ({exc})") from exc
+        if draft_card.family != card.family or (plan.first_pass_only and not drafts.plan(draft_card).first_pass_only):
+            raise RequestError(
+                f"{card.name}'s [draft] model {plan.model} is not a first-pass {card.label} model; fix the card"
+            )
+    draft, more = prepare(
+        drafts.draft_recipe(full, card, draft_card),
+        project_folder=project_folder,
+        models_dir=models_dir,
+        cards_dir=cards_dir,
+        allow_long=allow_long,
+    )
+    note = f"a draft: {drafts.describe(card, full.width, full.height, draft_card)}"
+    return draft, [*notes, *more, note]
 
 
 def check_numbers(recipe: Recipe, *, allow_long: bool = False) -> None:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from ..core.commands import EditClip, EditError, SetActiveTake
 from ..core.project import MediaItem, MediaKind
+from ..core.recipe import DRAFT
 from .document import Document
 from .media_bin import describe
 from .thumbnail_loader import ThumbnailLoader
@@ -71,6 +72,7 @@ class Inspector(QWidget):
     message = Signal(str)
     media_link = Signal(str)  # a recipe input was clicked: the media id it came from
     remix_requested = Signal(str)  # clip id
+    refine_requested = Signal(str)  # clip id: the full take of its draft
     continue_requested = Signal(str)  # clip id
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
@@ -128,8 +130,11 @@ class Inspector(QWidget):
         self.continue_button = QPushButton("Continue")
         self.continue_button.setToolTip("Start a new shot from this clip's last frame, right after it (Ctrl+Shift+C)")
         self.continue_button.clicked.connect(lambda: self.clip_id and self.continue_requested.emit(self.clip_id))
+        self.refine_button = QPushButton("Refine")
+        self.refine_button.clicked.connect(lambda: self.clip_id and self.refine_requested.emit(self.clip_id))
         buttons = QHBoxLayout()
         buttons.addWidget(self.remix_button)
+        buttons.addWidget(self.refine_button)
         buttons.addWidget(self.continue_button)
         layout.addLayout(buttons)
         self.thumbnails = ThumbnailLoader(parent=self)
@@ -158,6 +163,7 @@ class Inspector(QWidget):
         self.takes_label.setVisible(visible)
         self.continue_button.setVisible(visible)
         self.remix_button.setVisible(visible)
+        self.refine_button.setVisible(visible)
         self.look.setVisible(visible)
         if clip is None:
             self.details.setText("Select a clip to see what it is and how it was made.")
@@ -165,6 +171,7 @@ class Inspector(QWidget):
         item = project.media.get(clip.media_id)
         if item is None:  # a hand-edited or damaged project: the clip plays as MEDIA OFFLINE
             self.remix_button.setEnabled(False)
+            self.refine_button.setEnabled(False)
             self.look.setVisible(False)
             self.details.setText(
                 f"<b>Media missing</b><br>This clip uses media “{escape(clip.media_id)}”, which the project does "
@@ -172,10 +179,18 @@ class Inspector(QWidget):
             )
             return
         self.remix_button.setEnabled(item.recipe is not None)
+        is_draft = is_draft_take(item)
+        self.refine_button.setEnabled(is_draft)
+        self.refine_button.setToolTip(
+            "Make the full take of this draft (same recipe and seed), a new take of this clip (Ctrl+Shift+D)"
+            if is_draft
+            else "Only a draft take can be refined (Quality: Draft in the Shot panel)"
+        )
         fps = project.sequence.fps
         offline = " · <span style='color:#e06060'>offline</span>" if project.is_offline(item) else ""
         facts = (
-            f"<b>{escape(item.name or item.path)}</b><br>{escape(describe(item))}{offline}<br>"
+            f"<b>{escape(item.name or item.path)}</b>{' · Draft' if is_draft else ''}<br>"
+            f"{escape(describe(item))}{offline}<br>"
             f"<span style='color:#8b91a0'>{escape(str(project.media_path(item)))}</span><br>"
             f"On the timeline {fps.timecode(clip.start)} – {fps.timecode(clip.end)}, "
             f"source frames {clip.source_in}–{clip.source_out}"
@@ -188,6 +203,7 @@ class Inspector(QWidget):
             if take is None:
                 continue
             seed = f" · seed {take.recipe.seed}" if take.recipe else ""
+            seed += " · Draft" if is_draft_take(take) else ""
             row = QListWidgetItem(f"Take {number}{seed}{'  (in use)' if media_id == clip.media_id else ''}")
             row.setData(Qt.ItemDataRole.UserRole, media_id)
             self.takes.addItem(row)
@@ -240,3 +256,8 @@ class Inspector(QWidget):
             self.document.push(SetActiveTake(self.clip_id, media_id))
         except EditError as exc:
             self.message.emit(str(exc))
+
+
+def is_draft_take(item: MediaItem) -> bool:
+    """A take made at Draft quality (its recipe says so), labelled Draft and offered Refine."""
+    return item.recipe is not None and item.recipe.quality == DRAFT

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QSplitter, QWidget
 
 from ..core.settings import logs_dir, private_folder
@@ -35,6 +35,8 @@ from .workers_dialog import apply as apply_workers
 
 
 class MainWindow(QMainWindow):
+    refine_action: QAction  # Generate → Refine Draft (menus.py): enabled while the selected clip shows a draft
+
     def __init__(self, service, document: Document | None = None) -> None:
         super().__init__()
         self.document = document or Document()
@@ -88,6 +90,7 @@ class MainWindow(QMainWindow):
             source.message.connect(self.show_message)
         self.inspector.media_link.connect(self._select_media)
         self.inspector.remix_requested.connect(self.shots.remix_clip)
+        self.inspector.refine_requested.connect(self.shots.refine_clip)
         self.inspector.continue_requested.connect(self.shots.continue_clip)
         self.timeline.selection_changed.connect(self._selection_changed)
 

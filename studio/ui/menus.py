@@ -299,6 +299,22 @@ def build_menus(window: MainWindow) -> None:
         "Ctrl+Shift+R",
         "Make the selected shot again with another prompt, seed or strength, as new takes",
     )
+    refine = add_action(window, generate, "Re&fine Draft", lambda: shots.refine_clip(), "Ctrl+Shift+D")
+    window.refine_action = refine
+
+    def offer_refine(*_: object) -> None:  # enabled for a clip showing a draft; otherwise it says why not
+        refusal = shots.refine_refusal()
+        refine.setEnabled(refusal is None)
+        refine.setStatusTip(
+            refusal or "Make the full take of the selected draft (same recipe and seed): a new take of the same clip"
+        )
+        refine.setToolTip(refine.statusTip())
+
+    window.timeline.selection_changed.connect(offer_refine)
+    window.document.changed.connect(offer_refine)
+    window.document.replaced.connect(offer_refine)
+    offer_refine()
+    generate.setToolTipsVisible(True)  # a disabled action's reason shows on hover
     add_action(
         window,
         generate,

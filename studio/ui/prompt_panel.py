@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..core import presets
-from ..core.recipe import Condition, Mode, Recipe
+from ..core.recipe import DRAFT, FULL, Condition, Mode, Recipe
+from ..engine import drafts
 from ..engine.cards import Card
 from ..engine.sizes import SizeError
 from ..engine.windows import LongShotError
@@ -71,6 +72,7 @@ class PromptPanel(QWidget):
         super().__init__(parent)
         self.aspects, self.resolutions = presets.load()
         self._card: Card | None = None  # the chosen model's card: what the panel offers follows it
+        self._draft_card: Card | None = None  # the card its drafts are made with (a distilled one), if another
         self._fps = 24.0  # the sequence's rate: shot lengths are counted in its frames
         self._clamping = False  # the panel, not the person, is changing the duration
 
@@ -132,6 +134,11 @@ class PromptPanel(QWidget):
             "in one clip; the inspector switches between them"
         )
 
+        self.quality = QComboBox()
+        self.quality.addItem("Full", FULL)
+        self.quality.addItem("Draft", DRAFT)
+        self.quality.currentIndexChanged.connect(self._update_quality_tip)
+
         self.model = QComboBox()
         self.model.setEditable(True)  # a card id or a path to a diffusers model folder
         self.model.setToolTip("A model card id, or a folder holding a diffusers model")
@@ -181,6 +188,7 @@ class PromptPanel(QWidget):
         form.addRow("", self.fit_note)
         form.addRow("Seed", seed_row)
         form.addRow("Takes", self.takes)
+        form.addRow("Quality", self.quality)
         form.addRow("First frame", self.first_frame)
         form.addRow("Last frame", self.last_frame)
         form.addRow("", self.images_hint)
@@ -256,6 +264,20 @@ class PromptPanel(QWidget):
             self._wanted = self._card_defaults(card)
         self._say(self._offer_sizes() + self._offer_lengths())
         self._update_length_label()
+        self._update_quality_tip()
+
+    def set_draft_card(self, card: Card | None) -> None:
+        """The card the chosen model's drafts are made with, where its [draft] names another (a distilled model)."""
+        self._draft_card = card
+        self._update_quality_tip()
+
+    def _update_quality_tip(self, *_: object) -> None:
+        """The Quality box says what a Draft of the chosen model makes, at the panel's size."""
+        tip = "Full: the model's own recipe. Draft: a quick look at the shot; Refine makes the full take of it"
+        if self._card is not None:
+            width, height = self.made_frame_size()
+            tip += f". Draft for {self._card.name}: {drafts.describe(self._card, width, height, self._draft_card)}"
+        self.quality.setToolTip(tip)
 
     def _card_defaults(self, card: Card) -> tuple[int, int, float]:
         """The card's default shot as the panel's choices: the nearest shape, the nearest short side,
@@ -457,6 +479,7 @@ class PromptPanel(QWidget):
             self.size_label.setText(f"{made[0]} × {made[1]} (multiples of {card.size_multiple})")
         else:
             self.size_label.setText(f"{w} × {h}")
+        self._update_quality_tip()
         self.size_label.setToolTip(
             refusal
             or f"{w} × {h}, made {made[0]} × {made[1]}: {card.label} needs "
@@ -487,4 +510,5 @@ class PromptPanel(QWidget):
             fps=fps,
             conditions=conditions,
             references=self.references.paths() if self._references_allowed else [],
+            quality=self.quality.currentData(),
         )

@@ -14,7 +14,9 @@ from PySide6.QtWidgets import QInputDialog, QWidget
 
 from ..core.landing import Continuation, Extension, NewShot, Remix, Replacement, Spot
 from ..core.project import Clip, MediaItem, MediaKind, new_id
-from ..core.recipe import BRIDGE_PROMPT, Condition, Mode, variations
+from ..core.recipe import BRIDGE_PROMPT, DRAFT, Condition, Mode, variations
+from ..engine.drafts import DraftError, refine_recipe
+from ..engine.drafts import plan as draft_plan
 from ..engine.modes import overlap_frames
 from ..engine.recipes import bridge_recipe, continue_recipe, extend_recipe, loop_recipe, restyle_recipe
 from ..engine.requests import RequestError, available_models, resolve_model
@@ -91,6 +93,14 @@ class ShotActions(QObject):
             return
         panel.set_frame_rate(float(self.document.project.sequence.fps))
         panel.set_card(card)  # only the sizes and lengths it makes
+        draft_model = draft_plan(card).model
+        drafts_with = None
+        try:  # the card a draft is made with (a distilled model), for the Quality box's tip
+            if draft_model is not None:
+                drafts_with = resolve_model(draft_model, self.service.models_dir, require_weights=False).card
+        except RequestError:
+            pass  # the tip names the card's [draft] model without its facts
+        panel.set_draft_card(drafts_with)
         panel.set_references_allowed(card.references)
         can_animate = Mode.IMAGE_TO_VIDEO in card.modes
         panel.set_image_inputs(can_animate, "" if can_animate else f"{card.name} cannot animate stills")
@@ -235,6 +245,45 @@ class ShotActions(QObject):
             if self.jobs.submit(recipe, f"remix: {recipe.prompt[:30]}", landing, refused="Cannot remix") is None:
                 return
         self.message.emit(f"Remixing: {len(recipes)} new take{'s' if len(recipes) > 1 else ''} on the way")
+
+    def refine_refusal(self, clip_id: str | None = None) -> str | None:
+        """Why the clip cannot be refined (None: it can): its shown take must be a draft."""
+        clip_id = clip_id or self.timeline.selected
+        if clip_id is None:
+            return "Select a clip whose take is a draft to refine it"
+        try:
+            _, clip = self.document.project.sequence.find_clip(clip_id)
+        except KeyError:
+            return "Select a clip whose take is a draft to refine it"
+        item = self.document.project.media.get(clip.media_id)
+        if item is None or item.recipe is None:
+            return "Only a generated draft can be refined; this clip was not generated"
+        if item.recipe.quality != DRAFT:
+            return "This take is already full quality; Remix makes it again"
+        return None
+
+    def refine_clip(self, clip_id: str | None = None) -> None:
+        """The full take of the clip's draft: the same recipe (seed, prompt, conditions, size) at full
+        quality, landing as a new take of the same clip, which switches to it (the draft stays a take)."""
+        clip_id = clip_id or self.timeline.selected
+        refusal = self.refine_refusal(clip_id)
+        if refusal is not None:
+            self.message.emit(f"Cannot refine: {refusal}")
+            return
+        assert clip_id is not None  # refine_refusal says so otherwise
+        _, clip = self.document.project.sequence.find_clip(clip_id)
+        item = self.document.project.media[clip.media_id]
+        assert item.recipe is not None  # refine_refusal says so otherwise
+        try:
+            recipe = refine_recipe(item.recipe, item.path)
+        except DraftError as exc:
+            self.message.emit(f"Cannot refine: {exc}")
+            return
+        on_clip, draft_id = clip.id, clip.media_id
+        landing = lambda take: Remix(take, on_clip, from_media=draft_id)  # noqa: E731
+        job_id = self.jobs.submit(recipe, f"refine: {recipe.prompt}", landing, refused="Cannot refine", warn=True)
+        if job_id is not None:
+            self._say("Refining the draft: the full take lands on the same clip.", job_id)
 
     def continue_clip(self, clip_id: str | None = None) -> None:
         """A new shot whose first frame is the clip's last (as shown, after trims), from the prompt

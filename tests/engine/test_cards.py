@@ -227,8 +227,8 @@ def test_flow_shift_and_dtypes_round_trip_and_are_checked(tmp_path):
         load_card(write_card(tmp_path, GOOD.replace("[frames]", "[flow_shift]\n480 = 3.0\n\n[frames]"), "ltx.toml"))
 
 
-# Where a shipped card's default comes from: a comment on its line or on the line above it; in [call], a
-# comment anywhere above it in the table.
+# Where a shipped card's default comes from: a comment on its line or on the line above it; in [call] and
+# [draft], a comment anywhere above it in the table.
 SOURCED = {"defaults": ("fps", "steps", "guidance"), "frames": ("default",), "size": ("default_width",)}
 
 
@@ -244,8 +244,8 @@ def test_every_default_of_a_shipped_card_says_its_source():
                 above = table_commented = True
             elif "=" in text:
                 key = text.split("=")[0].strip()
-                sourced = "#" in text or above or (table == "call" and table_commented)
-                if (key in SOURCED.get(table, ()) or table == "call") and not sourced:
+                sourced = "#" in text or above or (table in ("call", "draft") and table_commented)
+                if (key in SOURCED.get(table, ()) or table in ("call", "draft")) and not sourced:
                     missing.append(f"{path.name} [{table}] {key}")
                 above = False
     assert missing == []

@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut
 
 from studio.core import store
 from studio.core.project import Clip, MediaItem, Project
+from studio.core.recipe import DRAFT, Mode, Recipe
 from studio.core.settings import logs_dir, settings_dir
 
 
@@ -21,6 +22,8 @@ def window(qtbot, open_window, tmp_path):
     project = Project.new("Keys")
     store.save(project, tmp_path / "Keys.studio")
     project.media["m"] = MediaItem(id="m", path="media/missing.mkv", frames=48, width=32, height=32, name="m")
+    # a draft take, so that Refine Draft (enabled only for a draft) is one of the keys that fire
+    project.media["m"].recipe = Recipe(Mode.TEXT_TO_VIDEO, "demo", "a draft", quality=DRAFT, full={"steps": 20})
     project.sequence.tracks[0].clips = [Clip("c1", "m", 0, 0, 48)]
     window = open_window(project)
     window.activateWindow()
@@ -70,6 +73,7 @@ def test_every_menu_key_fires_its_action(qtbot, window):
     window.timeline.set_playhead(20)
     qtbot.keyClick(window.timeline, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
     window.document.undo_stack.undo()  # so both Undo and Redo are enabled, as keys only fire enabled actions
+    window.timeline.select("c1")  # a clip showing a draft: Refine Draft is enabled
     fired: list[str] = []
     actions = [a for a in window.findChildren(QAction) if a.shortcuts()]
     for action in actions:

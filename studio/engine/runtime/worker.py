@@ -142,6 +142,7 @@ class Worker:
         from ...media.takes import write_frames
         from .. import windows
         from ..cards import Card, folder_card, resolve, upsampler_folder
+        from ..drafts import first_pass_alone, latents_path
         from ..jobs import Cancelled
         from .base import adapter
 
@@ -158,8 +159,15 @@ class Worker:
                 raise FileNotFoundError(f"the model '{recipe.model}' is not downloaded")
             folder, card = resolved.folder, resolved.card
         family = adapter(card.family)
-        # A two-pass card's upsampler: found before the model loads, so a missing one is said at once.
-        upsampler_at = upsampler_folder(card, folder) if card.multiscale else None
+        # A two-pass card's upsampler: found before the model loads, so a missing one is said at once. A draft
+        # that is its first pass alone needs none.
+        two_pass = bool(card.multiscale) and not first_pass_alone(recipe, card)
+        upsampler_at = upsampler_folder(card, folder) if two_pass else None
+        long_shot = windows.is_long(recipe, card)
+        first_pass = None  # a Refine's draft latents: read (or made again) before the full model loads
+        if recipe.draft and two_pass and "upsampler" in card.multiscale and not long_shot:
+            first_pass, how = self._draft_first_pass(family, recipe, message, job_id, should_stop, start)
+            recipe = dataclasses.replace(recipe, draft={**recipe.draft, "first_pass": how})
         pipe, revision = self._pipeline(folder, card, recipe.mode, message.get("memory"))
         upsampler = upsampled_by = None
         if upsampler_at is not None:
@@ -179,15 +187,29 @@ class Worker:
             self.emit("preview", job_id, png=_png_base64(picture, marked))
 
         log.info("job %s: fast paths %s", job_id, self._fast_paths(pipe, card, recipe.mode))
-        if windows.is_long(recipe, card):
+        if long_shot:
             return self._generate_long(
                 family, pipe, recipe, card, message, job_id, on_step, should_stop, on_preview, upsampler
             )
+        keeps_latents = first_pass_alone(recipe, card)  # a draft's first pass: its latents kept for the Refine
+        carry: dict | None = {} if keeps_latents else None
+        extra = {"first_pass": first_pass} if first_pass is not None else {}
         take = family.make_take(
-            pipe, recipe, card, message.get("project_folder"), on_step, should_stop, on_preview, upsampler=upsampler
+            pipe,
+            recipe,
+            card,
+            message.get("project_folder"),
+            on_step,
+            should_stop,
+            on_preview,
+            upsampler=upsampler,
+            carry=carry,
+            **extra,
         )
         if should_stop():
             raise Cancelled()
+        if carry is not None and "latents" in carry:
+            _save_latents(carry["latents"], latents_path(message["output"], message.get("project_folder")))
         write_frames(
             message["output"],
             take.frames,
@@ -254,6 +276,49 @@ class Worker:
             return frames, dataclasses.replace(recipe, frames=len(frames)), sample_rate
         return frames, recipe, sample_rate
 
+    def _draft_first_pass(
+        self, family, recipe: Recipe, message: dict[str, Any], job_id: str, should_stop, start: float
+    ):
+        """A Refine's first pass: the draft's latents as it kept them, else (deleted cache, another machine)
+        the draft's first pass made again from its seed with its model, which gives the same latents. And
+        how, for the take's recipe: "saved latents" or "made again"."""
+        import dataclasses
+
+        from ...core.recipe import DRAFT
+        from ..cards import resolve
+        from ..drafts import latents_path
+
+        draft = recipe.draft or {}
+        saved = latents_path(draft.get("take", ""), message.get("project_folder"))
+        latents = _load_latents(saved)
+        if latents is not None:
+            log.info("refine of %s: from the draft's saved latents %s", draft.get("take"), saved)
+            return latents, "saved latents"
+        log.info(
+            "refine of %s: the draft's latents %s are missing: its first pass is made again", draft.get("take"), saved
+        )
+        resolved = resolve(draft["model"])
+        if resolved.folder is None:
+            raise FileNotFoundError(f"the draft's model '{draft['model']}' is not downloaded")
+        first = dataclasses.replace(
+            recipe,
+            model=draft["model"],
+            steps=draft["steps"],
+            guidance=draft["guidance"],
+            width=draft["width"],
+            height=draft["height"],
+            quality=DRAFT,
+            draft=None,
+        )
+        pipe, _ = self._pipeline(resolved.folder, resolved.card, first.mode, message.get("memory"))
+
+        def on_step(step: int, total: int) -> None:
+            self.emit("progress", job_id, step=step, total=total, elapsed=round(time.monotonic() - start, 3))
+
+        carry: dict = {}
+        family.make_take(pipe, first, resolved.card, message.get("project_folder"), on_step, should_stop, carry=carry)
+        return carry["latents"], "made again"
+
     def _load_upsampler(self, folder: Path, card, pipe):
         """The card's upsampler (loaded here once, on the loaded pipeline's VAE), and its "<card id>@<revision>"
         for the take's recipe."""
@@ -299,6 +364,30 @@ class Worker:
             log.info("memory %s: %s", self._plan, self._plan.reason)
             self._loaded = (key, load_pipeline(folder, card, device, plan=self._plan), revision)
         return pipeline_for_mode(self._loaded[1], card, mode), self._loaded[2]
+
+
+def _save_latents(latents, path: Path) -> None:
+    """A draft's first-pass latents, kept for its Refine (safetensors, written whole or not at all)."""
+    from safetensors.torch import save_file
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    save_file({"latents": latents.contiguous()}, str(partial))
+    os.replace(partial, path)
+
+
+def _load_latents(path: Path):
+    """The latents a draft kept, or None where the file is missing or unreadable (said in the log)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    if not path.is_file():
+        return None
+    try:
+        return load_file(str(path))["latents"]
+    except (OSError, SafetensorError, KeyError) as exc:
+        log.warning("cannot read the draft's latents %s: %s", path, exc)
+        return None
 
 
 def _png_base64(picture, text: dict[str, str]) -> str:

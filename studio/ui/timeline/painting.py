@@ -11,6 +11,7 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 
 from ...core.project import Clip, MediaItem, MediaKind, Track, TrackKind, TransitionKind
+from ...core.recipe import DRAFT
 from ..thumbnail_loader import PEAKS_PER_SECOND
 from .detail import TINY_CLIP_PX, Run, clip_runs
 from .geometry import HEADER_WIDTH, RULER_HEIGHT, clips_between
@@ -230,6 +231,8 @@ def paint_clip(view: TimelineWidget, painter: QPainter, rect: QRect, track: Trac
         painter.setPen(QColor("#f0f2f5"))
         painter.setFont(QFont(view.font().family(), 8))
         label = (item.name if item else "missing media") + (" (offline)" if offline else "")
+        if item is not None and item.recipe is not None and item.recipe.quality == DRAFT:
+            label = f"Draft · {label}"  # a quick look, to refine into the full take
         painter.drawText(rect.adjusted(5, 3, -4, -3), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, label)
         painter.setPen(QColor("#c9cfda"))
         painter.drawText(

@@ -18,6 +18,10 @@ first_pass_scale of its size (rounded down to the card's multiple) to latents, t
 in width and height by the upsampler (LTXLatentUpsamplePipeline), then a short refine pass from them
 at that size (denoise_strength, the refine schedule), with the same conditions made at each pass's
 size; the frames are resized to the shot's size last, as the docs' step 4 does.
+
+A draft of such a card (engine/drafts.py, first_pass_only) is the first pass alone, decoded, its latents
+left in `carry` for the worker to keep; the Refine of it is given them back (`first_pass`) and runs only
+the upsampler and the refine pass.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from ....core.recipe import CLIP_INPUTS, Mode, Recipe
 from ....core.shape import latent_frames, multiple_at_most
 from ... import modes
 from ...cards import Card
+from ...drafts import first_pass_alone
 from ...modes import condition_path
 from ...runtime.base import Take, fit_image, read_clips, shared_arguments
 from ...runtime.speed import cache_for_mode
@@ -102,10 +107,13 @@ def make_take(
     assemble: bool = True,
     carry: dict | None = None,
     upsampler=None,
+    first_pass: torch.Tensor | None = None,
 ) -> Take:
-    """base.Adapter's take: generate()'s frames, no sound."""
+    """base.Adapter's take: generate()'s frames, no sound. first_pass: a Refine's draft latents."""
     return Take(
-        generate(pipe, recipe, card, project_folder, on_step, should_stop, on_preview, assemble, carry, upsampler)
+        generate(
+            pipe, recipe, card, project_folder, on_step, should_stop, on_preview, assemble, carry, upsampler, first_pass
+        )
     )
 
 
@@ -120,6 +128,7 @@ def generate(
     assemble: bool = True,
     carry: dict | None = None,
     upsampler=None,
+    first_pass: torch.Tensor | None = None,
 ) -> np.ndarray:
     """Run the pipeline; return the take as uint8 frames shaped (N, height, width, 3).
 
@@ -132,11 +141,14 @@ def generate(
     on_step, should_stop and on_preview are the step hooks (steps.StepHooks).
     upsampler is the LTXLatentUpsamplePipeline a two-pass card ([multiscale]) needs; its windows carry
     no latents (the overlap is encoded from the frames), as its two passes' latents are of two sizes.
+    A draft that is such a card's first pass alone (drafts.first_pass_alone) runs one pass, and leaves its
+    latents in carry["latents"] like a window; first_pass (a Refine's: the draft's latents, channels x
+    frames x height x width) stands in for a two-pass shot's first pass.
     """
     hooks = StepHooks(on_step, should_stop, on_preview)
     hooks.check()
     cache_for_mode(pipe, card, recipe.mode)  # the card's step cache only in the modes it suits (runtime/speed.py)
-    two_pass = bool(card.multiscale)
+    two_pass = bool(card.multiscale) and not first_pass_alone(recipe, card)
     if two_pass and upsampler is None:
         raise ValueError(
             f"{card.name} makes its shots in two passes: it needs the upsampler {card.multiscale['upsampler']}"
@@ -155,7 +167,7 @@ def generate(
     if recipe.mode is Mode.VIDEO_TO_VIDEO and recipe.strength == 0:
         return clips[0][: recipe.frames].copy()  # nothing to remake: the clip's own frames, exactly
     if two_pass:
-        frames = two_passes(pipe, upsampler, recipe, card, project_folder, hooks)
+        frames = two_passes(pipe, upsampler, recipe, card, project_folder, hooks, first_pass)
     else:
         arguments = call_arguments(recipe, card, project_folder, clips, pipe)
         with carried_overlap(pipe, carried):
@@ -189,15 +201,36 @@ def refine_steps(card: Card) -> int:
     return min(int(steps * card.multiscale["refine_strength"]), steps)
 
 
-def two_passes(pipe, upsampler, recipe: Recipe, card: Card, project_folder, hooks: StepHooks) -> np.ndarray:
+def two_passes(
+    pipe,
+    upsampler,
+    recipe: Recipe,
+    card: Card,
+    project_folder,
+    hooks: StepHooks,
+    first_pass: torch.Tensor | None = None,
+) -> np.ndarray:
     """A two-pass shot's frames at the recipe's size (see the module's docstring). Progress counts both
-    passes' steps as one run."""
+    passes' steps as one run. first_pass: the first pass's latents already made (a draft's), not run again."""
     width, height = first_pass_size(recipe, card)
     small = dataclasses.replace(recipe, width=width, height=height)
     first, refine = pass_hooks(hooks, refine_steps(card))
-    arguments = call_arguments(small, card, project_folder, None, pipe)
-    arguments["output_type"] = "latent"
-    latents = pipe(**arguments, **first.pipeline_arguments(latent_layout(pipe, small))).frames
+    if first_pass is not None:
+        expected = (
+            latent_frames(small.frames, pipe.vae_temporal_compression_ratio),
+            height // pipe.vae_spatial_compression_ratio,
+            width // pipe.vae_spatial_compression_ratio,
+        )
+        if tuple(first_pass.shape[1:]) != expected:
+            raise ValueError(
+                f"the draft's latents are {tuple(first_pass.shape[1:])} (frames, height, width), not the "
+                f"{expected} this shot's first pass makes: delete them from the project's cache and refine again"
+            )
+        latents = first_pass.unsqueeze(0).to(pipe._execution_device, torch.float32)  # as the pipeline makes them
+    else:
+        arguments = call_arguments(small, card, project_folder, None, pipe)
+        arguments["output_type"] = "latent"
+        latents = pipe(**arguments, **first.pipeline_arguments(latent_layout(pipe, small))).frames
     hooks.check()
     upsampled = upsampler(
         latents=latents, adain_factor=card.multiscale.get("adain_factor", 0.0), output_type="latent"
