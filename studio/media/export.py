@@ -29,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from ..core import temporaries
 from ..core.errors import StudioError
 from ..core.presets import RESOURCES
@@ -446,7 +448,8 @@ def _encode(
                 if is_cancelled():
                     raise ExportCancelled(f"export of {sequence.name!r} cancelled at frame {t - first} of {total}")
                 try:
-                    proc.stdin.write(frames.frame_at(t).tobytes())
+                    # From the picture's own buffer: often the frame cache's array, never copied.
+                    proc.stdin.write(memoryview(np.ascontiguousarray(frames.picture_at(t))).cast("B"))
                 except BrokenPipeError:
                     break  # ffmpeg stopped: its exit status and message say why
                 if progress is not None:

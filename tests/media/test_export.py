@@ -125,14 +125,14 @@ def test_ffmpeg_failure_carries_its_message(tmp_path: Path) -> None:
 
 def test_failure_midway_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = _composed(_solid_project(tmp_path, [(10, 20, 30)] * 10))
-    real = compose.SequenceFrames.frame_at
+    real = compose.SequenceFrames.picture_at
 
     def failing(self: SequenceFrames, t: int) -> np.ndarray:
         if t == 6:
             raise OSError("disk gone")
         return real(self, t)
 
-    monkeypatch.setattr(compose.SequenceFrames, "frame_at", failing)
+    monkeypatch.setattr(compose.SequenceFrames, "picture_at", failing)
     with pytest.raises(OSError, match="disk gone"):
         export_sequence(project, project.sequence, tmp_path / "out.mp4")
     assert _leftovers(tmp_path) == []
