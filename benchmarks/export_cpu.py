@@ -17,7 +17,8 @@ for, from after its imports to the end):
 - the studio's export_sequence of the same cut with a 24-frame dissolve at each cut (the
   composed path), for the record.
 
-Each is run `--repeats` times, in turn; the medians and their ratios to ffmpeg alone are printed.
+Each is run `--repeats` times, in turn; the medians and their ratios to ffmpeg alone are printed,
+with the part of each run spent in the Python process itself (the rest is its ffmpeg children).
 """
 
 from __future__ import annotations
@@ -134,9 +135,10 @@ def measure_one(kind: str, folder: Path) -> dict[str, float]:
         export_sequence(project, project.sequence, out)
     after, wall = os.times(), time.perf_counter() - start
     cpu = sum(after[:4]) - sum(before[:4])  # user, system, children's user, children's system
+    own = sum(after[:2]) - sum(before[:2])  # this (Python) process alone
     frames = probe(out).frames
     assert frames == CLIPS * (CUT_OUT - CUT_IN), f"{kind}: {frames} frames"
-    return {"cpu": cpu, "wall": wall}
+    return {"cpu": cpu, "wall": wall, "own": own}
 
 
 def main() -> None:
@@ -164,13 +166,14 @@ def main() -> None:
                 results[kind].append(json.loads(done.stdout.splitlines()[-1]))
     reference = statistics.median(r["cpu"] for r in results["ffmpeg"])
     print(f"{CLIPS} clips {W}x{H} at {FPS} fps, {CLIPS * (CUT_OUT - CUT_IN)} frames; median of {args.repeats}")
-    print(f"{'run':<28}{'CPU s':>9}{'wall s':>9}{'CPU ratio':>11}   CPU s of each run")
+    print(f"{'run':<28}{'CPU s':>9}{'Python':>9}{'wall s':>9}{'CPU ratio':>11}   CPU s of each run")
     names = {"ffmpeg": "ffmpeg alone", "plain": "export, plain cut", "dissolve": "export, with 2 dissolves"}
     for kind in kinds:
         cpu = statistics.median(r["cpu"] for r in results[kind])
+        own = statistics.median(r["own"] for r in results[kind])
         wall = statistics.median(r["wall"] for r in results[kind])
         runs = " ".join(f"{r['cpu']:.2f}" for r in results[kind])
-        print(f"{names[kind]:<28}{cpu:>9.2f}{wall:>9.2f}{cpu / reference:>11.2f}   {runs}")
+        print(f"{names[kind]:<28}{cpu:>9.2f}{own:>9.2f}{wall:>9.2f}{cpu / reference:>11.2f}   {runs}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 frame through the same compositor the viewer uses.
 
 Frames go to ffmpeg's stdin as raw RGB at the sequence's exact rational rate, so the file holds
-exactly the sequence's frames (or those of the range asked for); another output size is fitted
+exactly the sequence's frames (or those of the range asked for); a range that is a plain cut (no
+fade, transition, retime or placing) goes to ffmpeg whole instead, which decodes and cuts the files
+itself into the same pictures (plain_cut.py). Another output size is fitted
 (or filled, or stretched) by ffmpeg's scaler, another rate conformed by dropping or repeating
 frames. RenderSettings say how; studio/resources/render_presets.toml names the usual ones.
 
@@ -409,7 +411,7 @@ def _render(
         if pieces is None:
             _encode(project, sequence, args, out_path, first, end, progress, is_cancelled)
             return
-        frames_out = _frames_out(total, sequence.fps, settings.fps)
+        frames_out = max(1, _frames_out(total, sequence.fps, settings.fps))
 
         def report(done: int, _: int) -> None:  # ffmpeg counts frames written; the caller, sequence frames
             if progress is not None:
@@ -449,7 +451,7 @@ def _encode(
                     raise ExportCancelled(f"export of {sequence.name!r} cancelled at frame {t - first} of {total}")
                 try:
                     # From the picture's own buffer: often the frame cache's array, never copied.
-                    proc.stdin.write(memoryview(np.ascontiguousarray(frames.picture_at(t))).cast("B"))
+                    proc.stdin.write(np.ascontiguousarray(frames.picture_at(t)).reshape(-1).data)
                 except BrokenPipeError:
                     break  # ffmpeg stopped: its exit status and message say why
                 if progress is not None:

@@ -123,7 +123,8 @@ def cut_inputs(pieces: list[Piece], sequence: Sequence) -> tuple[list[str], str,
         if piece.path is None:
             source = f"color=c=black:s={width}x{height}:r={rate},trim=end_frame={piece.count}"
         else:
-            inputs += ["-threads", DECODER_THREADS, "-i", str(piece.path)]
+            # file: so that no name is read as another protocol (a "concat:" or "http:" prefix)
+            inputs += ["-threads", DECODER_THREADS, "-i", f"file:{piece.path.absolute()}"]
             start, stop = piece.first, piece.first + piece.count
             files += 1
             source = f"[{files - 1}:v:0]trim=start_frame={start}:end_frame={stop},scale={width}:{height}:flags=bicubic"
