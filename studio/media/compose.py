@@ -283,7 +283,7 @@ def _rounded(picture: np.ndarray) -> np.ndarray:
 
 # Blends through lookup tables: each table entry is the float64 formula for that input value (or
 # pair of values), so the result is the formula's to the bit, for a few table lookups a pixel
-# instead of a float64 image and its temporaries (a 768x512 dissolve: ~10x less CPU).
+# instead of a float64 image and its temporaries (a 768x512 dissolve: 6 ms of CPU, was 22).
 _LEVELS = np.arange(256, dtype=np.float64)
 
 
