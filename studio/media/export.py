@@ -2,7 +2,9 @@
 frame through the same compositor the viewer uses.
 
 Frames go to ffmpeg's stdin as raw RGB at the sequence's exact rational rate, so the file holds
-exactly the sequence's frames (or those of the range asked for); another output size is fitted
+exactly the sequence's frames (or those of the range asked for); a range that is a plain cut (no
+fade, transition, retime or placing) goes to ffmpeg whole instead, which decodes and cuts the files
+itself into the same pictures (plain_cut.py). Another output size is fitted
 (or filled, or stretched) by ffmpeg's scaler, another rate conformed by dropping or repeating
 frames. RenderSettings say how; studio/resources/render_presets.toml names the usual ones.
 
@@ -29,12 +31,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from ..core import temporaries
 from ..core.errors import StudioError
 from ..core.presets import RESOURCES
 from ..core.project import MediaKind, Project, Sequence, TrackKind, nearest_media_frame
 from ..core.timebase import FrameRate
-from . import ffmpeg
+from . import ffmpeg, plain_cut
 from . import provenance as _provenance  # the name `provenance` is export_sequence's switch
 from .audio import CHANNELS, SAMPLE_RATE, SequenceAudio
 from .compose import SequenceFrames
@@ -369,8 +373,18 @@ def _render(
         ]
     else:  # a PNG sequence: numbered files in the folder
         target = ["-start_number", str(first), str(tmp / f"{out_path.name}_%06d.png")]
+    # A plain cut: ffmpeg cuts and decodes the files itself; anything else is composed here and piped.
+    pieces = plain_cut.plain_pieces(project, sequence, first, end)
+    if pieces is not None:
+        picture_in, graph, inputs = plain_cut.cut_inputs(pieces, sequence)
+        picture_out = ["-filter_complex", f"{graph};[cut]{_filters(settings, codec)}[v]", "-map", "[v]"]
+        picture_out += ["-progress", "pipe:1", "-stats_period", "0.25"]
+    else:
+        picture_in = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-framerate", rate]
+        picture_in += ["-i", "pipe:0"]
+        picture_out, inputs = ["-map", "0:v", "-vf", _filters(settings, codec)], 1
     # The tags come from a metadata file, never the command line: a recipe may be longer than it allows.
-    tags = _provenance.metadata_input(mark if codec.suffix else None, 2 if sound is not None else 1)
+    tags = _provenance.metadata_input(mark if codec.suffix else None, inputs + (sound is not None))
     with tags as (tags_in, tags_out):
         args = [
             ffmpeg.executable(),
@@ -379,21 +393,11 @@ def _render(
             "-loglevel",
             "error",
             "-y",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgb24",
-            "-s",
-            f"{width}x{height}",
-            "-framerate",
-            rate,
-            "-i",
-            "pipe:0",
+            *picture_in,
             *(["-i", str(sound)] if sound is not None else []),
             *tags_in,
-            *(["-map", "0:v", "-map", "1:a", *codec.audio] if sound is not None else ["-an"]),
-            "-vf",
-            _filters(settings, codec),
+            *picture_out,
+            *(["-map", f"{inputs}:a", *codec.audio] if sound is not None else ["-an"]),
             *video,
             *quality,
             *colour,
@@ -404,7 +408,25 @@ def _render(
             "cfr",
             *target,
         ]
-        _encode(project, sequence, args, out_path, first, end, progress, is_cancelled)
+        if pieces is None:
+            _encode(project, sequence, args, out_path, first, end, progress, is_cancelled)
+            return
+        frames_out = max(1, _frames_out(total, sequence.fps, settings.fps))
+
+        def report(done: int, _: int) -> None:  # ffmpeg counts frames written; the caller, sequence frames
+            if progress is not None:
+                progress(done * total // frames_out, total)
+
+        plain_cut.run_with_progress(
+            args,
+            frames_out,
+            report,
+            is_cancelled,
+            lambda done: ExportCancelled(
+                f"export of {sequence.name!r} cancelled at frame {done * total // frames_out} of {total}"
+            ),
+            lambda stderr: ExportError(f"ffmpeg could not write {out_path}: {ffmpeg.summary(stderr)}"),
+        )
 
 
 def _encode(
@@ -428,7 +450,8 @@ def _encode(
                 if is_cancelled():
                     raise ExportCancelled(f"export of {sequence.name!r} cancelled at frame {t - first} of {total}")
                 try:
-                    proc.stdin.write(frames.frame_at(t).tobytes())
+                    # From the picture's own buffer: often the frame cache's array, never copied.
+                    proc.stdin.write(np.ascontiguousarray(frames.picture_at(t)).reshape(-1).data)
                 except BrokenPipeError:
                     break  # ffmpeg stopped: its exit status and message say why
                 if progress is not None:

@@ -87,8 +87,15 @@ def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.suffix != ".mkv")
 
 
+def _composed(project: Project) -> Project:
+    """A one-frame fade out at the end: the compositor renders every frame and pipes it to ffmpeg
+    (a plain cut goes to ffmpeg whole: test_plain_cut.py has its cancel and failures)."""
+    project.sequence.tracks[0].clips[0].fade_out = 1
+    return project
+
+
 def test_cancel_leaves_nothing(tmp_path: Path) -> None:
-    project = _solid_project(tmp_path, [(10, 20, 30)] * 20)
+    project = _composed(_solid_project(tmp_path, [(10, 20, 30)] * 20))
     cancel = threading.Event()
 
     def progress(done: int, total: int) -> None:
@@ -117,15 +124,15 @@ def test_ffmpeg_failure_carries_its_message(tmp_path: Path) -> None:
 
 
 def test_failure_midway_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project = _solid_project(tmp_path, [(10, 20, 30)] * 10)
-    real = compose.SequenceFrames.frame_at
+    project = _composed(_solid_project(tmp_path, [(10, 20, 30)] * 10))
+    real = compose.SequenceFrames.picture_at
 
     def failing(self: SequenceFrames, t: int) -> np.ndarray:
         if t == 6:
             raise OSError("disk gone")
         return real(self, t)
 
-    monkeypatch.setattr(compose.SequenceFrames, "frame_at", failing)
+    monkeypatch.setattr(compose.SequenceFrames, "picture_at", failing)
     with pytest.raises(OSError, match="disk gone"):
         export_sequence(project, project.sequence, tmp_path / "out.mp4")
     assert _leftovers(tmp_path) == []
