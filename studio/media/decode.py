@@ -15,6 +15,7 @@ PyAV's own libraries cannot decode are read through an ffmpeg pipe instead (pipe
 from __future__ import annotations
 
 import bisect
+import itertools
 import os
 import threading
 import weakref
@@ -118,6 +119,10 @@ class VideoSource:
         self._count = 0  # frames decoded since the start: the index where a file has no timestamps
         self._wanted_from: int | None = None  # the timestamp of the first frame a caller will look at
         self._graph: tuple[tuple, av.filter.Graph] | None = None
+        # An MP4's index lands a seek by a keyframe's decode time on the keyframe before it (a whole
+        # GOP more to decode); MPEG-TS searches by decode time and lands past one sought by display
+        # time. Display time first, then decode time for good once a seek has landed past its frame.
+        self._seek_by_display = True
 
     @property
     def frame_count(self) -> int:
@@ -192,8 +197,8 @@ class VideoSource:
             count += 1
             if packet.pts is not None:
                 pts.append(packet.pts)
-                # Seek by decode time: some demuxers (MPEG-TS) search by it and would land past a
-                # keyframe whose display time comes later; an index of display times lands no later.
+                # The decode time to seek by where the demuxer searches by it (MPEG-TS): sought by
+                # its display time, which comes later, a keyframe would be passed.
                 if packet.is_keyframe:
                     keyframes[packet.pts] = packet.pts if packet.dts is None else min(packet.pts, packet.dts)
         self._rewind()
@@ -227,27 +232,44 @@ class VideoSource:
             start = 0  # no timestamps to seek by: decode again from the beginning
         key = bisect.bisect_right(self._keys, start) - 1
         for _ in range(SEEK_TRIES):
-            target = self._seek_to[key] if key >= 0 and start > 0 else None
+            target = None
+            if key >= 0 and start > 0:
+                target = self._pts[self._keys[key]] if self._seek_by_display else self._seek_to[key]
             if target is None:
                 self._rewind()
             else:
                 self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
-            self._decoded = self._frames()
-            self._count = 0
-            self._next = 0 if target is None else start
-            self._pending = self._decode()
-            if self._pending[0] <= start or target is None:
+            packets = self._container.demux(self._stream)
+            first = next(packets, None)
+            if target is not None and not self._keyframe_at_or_before(first, start):
+                landed = False  # a demuxer that seeks by decode time can land on a frame that is no keyframe
+            else:
+                self._decoded = self._frames(itertools.chain([first] if first else [], packets))
+                self._count = 0
+                self._next = 0 if target is None else start
+                self._pending = self._decode()
+                landed = self._pending[0] <= start or target is None
+            if landed:
                 return
-            key -= 1  # the seek landed past the wanted frame: start from the keyframe before
+            if self._seek_by_display:
+                self._seek_by_display = False  # this demuxer searches by decode time: seek by that from now on
+            else:
+                key -= 1  # the seek landed past the wanted frame: start from the keyframe before
         raise MediaError(f"{self.path}: cannot seek to frame {start}")
 
-    def _frames(self) -> Iterator[av.VideoFrame]:
-        """The decoder's frames from where the container stands. Frames before the first one wanted
-        that no other frame refers to (most B-frames) are not decoded at all: half the work of a
-        jump into a long H.264 GOP. Every other frame decodes in full, so the pixels are the same."""
-        assert self._container is not None
+    def _keyframe_at_or_before(self, packet: av.Packet | None, start: int) -> bool:
+        """Whether a seek's first packet is a keyframe that decoding frame start may begin at."""
+        if packet is None or not packet.is_keyframe:
+            return False
+        return packet.pts is None or self._index is None or self._index.get(packet.pts, start + 1) <= start
+
+    def _frames(self, packets: Iterator[av.Packet]) -> Iterator[av.VideoFrame]:
+        """The decoder's frames of the packets from where the container stands. Frames before the
+        first one wanted that no other frame refers to (most B-frames) are not decoded at all: half
+        the work of a jump into a long H.264 GOP. Every other frame decodes in full, so the pixels
+        are the same."""
         context = self._stream.codec_context
-        for packet in self._container.demux(self._stream):
+        for packet in packets:
             wanted = self._wanted_from
             unseen = packet.pts is not None and wanted is not None and packet.pts < wanted
             context.skip_frame = "NONREF" if unseen else "DEFAULT"
