@@ -116,6 +116,7 @@ class VideoSource:
         self._decoded: Iterator[av.VideoFrame] | None = None
         self._pending: tuple[int, av.VideoFrame] | None = None  # decoded by a seek's check, not yet used
         self._next = 0  # the index of the frame the decoder will deliver next
+        self._last: int | None = None  # the frame asked for last: where the playhead stood
         self._count = 0  # frames decoded since the start: the index where a file has no timestamps
         self._wanted_from: int | None = None  # the timestamp of the first frame a caller will look at
         self._graph: tuple[tuple, av.filter.Graph] | None = None
@@ -139,14 +140,16 @@ class VideoSource:
             return self._pipe.frame(index)
         if not 0 <= index < len(self._pts):
             raise MediaError(f"{self.path}: no frame {index} (the file has {len(self._pts)} frames)")
+        last, self._last = self._last, index
         cached = self.cache.get((*self._key, index))
         if cached is not None:
             return cached
         first = index  # frames before it are decoded but not scaled: nobody asked for them
         if self._decoded is None or index < self._next:
-            # Only a step back gets a run into the cache: a far jump back scrubs on somewhere else.
-            stepping = self._decoded is not None and index >= self._next - 1 - BACK_RUN
-            first = max(0, index - BACK_RUN + 1) if stepping else index
+            # Only a step back from the frame shown gets a run into the cache, for the steps back
+            # to come: a far jump back scrubs on somewhere else.
+            stepping = last is not None and index < last <= index + BACK_RUN
+            first = self._back_run_start(index) if stepping else index
             self._wanted_from = self._pts[first]
             self._open(first)
         elif self._keyframe_before(index) > self._next:
@@ -158,11 +161,30 @@ class VideoSource:
             number, decoded = self._decode()
             if number < first:
                 continue
-            frame = self.cache.put((*self._key, number), self._convert(decoded))
+            key = (*self._key, number)
+            frame = self.cache.get(key) if number < index else None
+            if frame is None:
+                frame = self.cache.put(key, self._convert(decoded))
             if number == index:
                 return frame
             if number > index:
                 raise MediaError(f"{self.path}: cannot decode frame {index}: the decoder skipped it")
+
+    def _back_run_start(self, index: int) -> int:
+        """Where the run of frames decoded into the cache for a step back to a frame begins.
+
+        Every frame of the run decodes in full, while the frames before it decode only where
+        others refer to them, so a run back to the keyframe costs about as much as half of one
+        that starts midway, and leaves every frame to the keyframe in the cache. A run covers
+        the way back to the keyframe when that is short, else half of it (at least BACK_RUN
+        frames): two runs take a scrub back through a GOP. A run fills a quarter of the cache
+        at most, so it does not push out the frames around it.
+        """
+        keyframe = self._keyframe_before(index)
+        span = index - keyframe + 1
+        run = span if span <= 2 * BACK_RUN else max(BACK_RUN, (span + 1) // 2)
+        fits = self.cache.max_bytes // (4 * self.width * self.height * 3)
+        return index - max(1, min(run, fits)) + 1
 
     def close(self) -> None:
         self._finalizer()
