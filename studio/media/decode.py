@@ -1,12 +1,14 @@
 """Decoded frames of one media file at one size, for the viewer, export and thumbnails alike.
 
 A VideoSource decodes in-process with PyAV and keeps its container open, so a jump costs a seek,
-not a new ffmpeg process (an editor scrubs at screen rate). Frames asked for in order decode on.
-A jump seeks to the keyframe at or before the wanted frame and decodes forward to it, each frame
-known by its own timestamp in the file's packet list, never by rounding a time. Stepping
-backwards decodes a short run before the wanted frame into the cache, so stepping on backwards
-does not seek for every frame. Frames are scaled and turned into RGB by the same ffmpeg filters
-(scale, bicubic; then rgb24) as the ffmpeg command line used before, so the pixels are the same.
+not a new ffmpeg process (an editor scrubs at screen rate). A frame ahead within the GOP the
+decoder stands in decodes on from there. A jump seeks to the keyframe at or before the wanted
+frame and decodes forward to it, each frame known by its own timestamp in the file's packet
+list, never by rounding a time; only the frame asked for is scaled and converted. A step back
+decodes a run ending at the wanted frame into the cache (back to the GOP's keyframe, or half the
+way in a long GOP), so stepping on backwards does not seek for every frame. Frames are scaled and
+turned into RGB by the same ffmpeg filters (scale, bicubic; then rgb24) as the ffmpeg command
+line used before, so the pixels are the same.
 
 Frame index i is the i-th frame in display order, counted from the start of the file. Files that
 PyAV's own libraries cannot decode are read through an ffmpeg pipe instead (pipe.py).
