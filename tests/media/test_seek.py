@@ -202,3 +202,24 @@ def test_cached_frames_have_the_pixels_of_a_fresh_decode(numbered: dict[str, Pat
     source.close()  # no decoder left: what follows comes from the cache alone
     for index in (48, 55, 68, 69, 70):
         assert np.array_equal(source.frame(index), _fresh(numbered["long"], index)), f"frame {index}"
+
+
+@pytest.mark.parametrize(("name", "gop"), [("long", 48), ("h264", 16), ("ts", 16)])
+def test_a_jump_decodes_from_the_keyframe_just_before_the_frame(numbered: dict[str, Path], name: str, gop: int) -> None:
+    # An MP4 sought by its keyframe's decode time landed a whole GOP early (still exact, twice
+    # the work); MPEG-TS sought by display time lands past the keyframe, and is sought again.
+    source = VideoSource(numbered[name], W, H, FrameCache(max_bytes=0))
+    decoded: list[int] = []
+    real_decode = source._decode
+
+    def recording_decode():
+        number, frame = real_decode()
+        decoded.append(number)
+        return number, frame
+
+    source._decode = recording_decode
+    for index in (60, 20, 130, 99):  # far jumps, forwards and back
+        decoded.clear()
+        assert number_of(source.frame(index)) == index
+        assert min(decoded) == index // gop * gop, f"jump to {index}"
+    source.close()
