@@ -2,7 +2,10 @@
 seek, media/pipe.py) against the new (PyAV in-process, media/decode.py), measured in the same run.
 A benchmark, not a test: run it, read it, record it in results.md.
 
-    nice .venv/bin/python benchmarks/scrub.py [--jumps 50] [--steps 300] [--seed 1]
+    nice .venv/bin/python benchmarks/scrub.py [--jumps 50] [--steps 300] [--seed 1] [--before FILE]
+
+--before FILE adds the same runs through another version of media/decode.py (an earlier
+checkout's: `git show COMMIT:studio/media/decode.py > FILE`), to compare in the same run.
 
 Two 10-second 720p clips at 24 fps: H.264 with a 2-second GOP (libx264's defaults otherwise, so
 B-frames) and a lossless take (FFV1, written by the studio's own take writer: since 2026-12-02 every
@@ -20,6 +23,7 @@ Two patterns, the same seeded frames for every source:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import random
 import statistics
 import subprocess
@@ -76,6 +80,15 @@ def timed_frames(make: Callable[[], VideoSource | PipeSource], indices: list[int
     return samples, opened
 
 
+def decode_module(file: Path):
+    """Another version of media/decode.py, loaded beside ours (its relative imports find ours)."""
+    spec = importlib.util.spec_from_file_location("studio.media.decode_before", file)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def scrub_path(count: int, steps: int, rng: random.Random) -> list[int]:
     """Where a dragged playhead stands at each screen refresh: runs of small steps one way, then
     the other way or on (a hand scrubbing to find a cut)."""
@@ -100,7 +113,9 @@ def main() -> None:
     parser.add_argument("--jumps", type=int, default=50, help="random frames per source (default 50)")
     parser.add_argument("--steps", type=int, default=300, help="screen refreshes of the scrub (default 300)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--before", type=Path, help="another media/decode.py to time beside this one")
     args = parser.parse_args()
+    before = decode_module(args.before) if args.before else None
     with tempfile.TemporaryDirectory(prefix="studio-scrub-bench-") as work:
         folder = Path(work)
         h264 = make_h264(folder / "clip.mp4")
@@ -123,10 +138,13 @@ def main() -> None:
             for pattern, (indices, cache_bytes) in patterns.items():
                 old, old_open = timed_frames(lambda p=path, c=cache_bytes: PipeSource(p, W, H, FrameCache(c)), indices)
                 new, new_open = timed_frames(lambda p=path, c=cache_bytes: VideoSource(p, W, H, FrameCache(c)), indices)
-                for label, samples, opened in (
-                    ("ffmpeg process per seek", old, old_open),
-                    ("PyAV in-process", new, new_open),
-                ):
+                rows = [("ffmpeg process per seek", old, old_open), ("PyAV in-process", new, new_open)]
+                if before is not None:
+                    samples, opened = timed_frames(
+                        lambda p=path, c=cache_bytes: before.VideoSource(p, W, H, before.FrameCache(c)), indices
+                    )
+                    rows.insert(1, ("PyAV, --before", samples, opened))
+                for label, samples, opened in rows:
                     median, mean = statistics.median(samples), statistics.mean(samples)
                     # A scrub's median is a cache hit (about 0): its mean is the time it keeps up with.
                     median_ratio = f"{median / statistics.median(old):.2f}" if pattern != "scrub" else "-"
