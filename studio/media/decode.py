@@ -32,18 +32,8 @@ from PIL import Image, ImageOps
 from .pipe import BACK_RUN, PipeSource
 from .probe import MediaError
 
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-# Decoder threads for a file with GOPs. On two cores (shared with the editor's own threads) a
-# jump into a 720p H.264 GOP was fastest without any: frame threads 1.2x, slice threads 1.06x
-# the time (benchmarks/results.md, scrubbing); with more cores, FFmpeg's own choice.
-GOP_THREADS = "NONE" if _cores() <= 2 else "AUTO"
-
-# Seeks tried before giving up: by display time, then by decode time, then from earlier
-# keyframes, while a demuxer's seek lands past the wanted frame or on a frame that is no keyframe.
+# Seeking again from an earlier keyframe when a demuxer's index lands past the wanted frame
+# (an MP4's index holds decode times, which run ahead of display times under B-frames).
 SEEK_TRIES = 4
 
 
@@ -106,7 +96,7 @@ class VideoSource:
         self.cache = cache if cache is not None else FrameCache(64 * 1024 * 1024)
         self._container: av.container.InputContainer | None = None
         self._pipe: PipeSource | None = None
-        self._threads = GOP_THREADS
+        self._threads = "AUTO"
         self._finalizer = weakref.finalize(self, _close, None)
         try:
             self._open_container()
