@@ -101,8 +101,8 @@ class VideoSource:
         try:
             self._open_container()
             self._pts, self._keys, self._seek_to = self._scan()
-            # A file with GOPs keeps FFmpeg's threads: on 2 shared cores a jump decoded 1.06x as
-            # fast without any, but reading on (playback, export) 0.83-0.97x (results.md, scrubbing).
+            # A file with GOPs keeps FFmpeg's threads: on 2 shared cores a jump took 0.94x the time
+            # without any, but reading on (playback, export) 1.03-1.21x (results.md, scrubbing).
             if len(self._keys) == len(self._pts):
                 # Every frame a keyframe: a jump decodes one frame, and frame threads would only
                 # add their start-up after each seek (a third of the time of a 720p FFV1 jump here).
