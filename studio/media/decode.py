@@ -1,12 +1,14 @@
 """Decoded frames of one media file at one size, for the viewer, export and thumbnails alike.
 
 A VideoSource decodes in-process with PyAV and keeps its container open, so a jump costs a seek,
-not a new ffmpeg process (an editor scrubs at screen rate). Frames asked for in order decode on.
-A jump seeks to the keyframe at or before the wanted frame and decodes forward to it, each frame
-known by its own timestamp in the file's packet list, never by rounding a time. Stepping
-backwards decodes a short run before the wanted frame into the cache, so stepping on backwards
-does not seek for every frame. Frames are scaled and turned into RGB by the same ffmpeg filters
-(scale, bicubic; then rgb24) as the ffmpeg command line used before, so the pixels are the same.
+not a new ffmpeg process (an editor scrubs at screen rate). A frame ahead within the GOP the
+decoder stands in decodes on from there. A jump seeks to the keyframe at or before the wanted
+frame and decodes forward to it, each frame known by its own timestamp in the file's packet
+list, never by rounding a time; only the frame asked for is scaled and converted. A step back
+decodes a run ending at the wanted frame into the cache (back to the GOP's keyframe, or half the
+way in a long GOP), so stepping on backwards does not seek for every frame. Frames are scaled and
+turned into RGB by the same ffmpeg filters (scale, bicubic; then rgb24) as the ffmpeg command
+line used before, so the pixels are the same.
 
 Frame index i is the i-th frame in display order, counted from the start of the file. Files that
 PyAV's own libraries cannot decode are read through an ffmpeg pipe instead (pipe.py).
@@ -15,6 +17,7 @@ PyAV's own libraries cannot decode are read through an ffmpeg pipe instead (pipe
 from __future__ import annotations
 
 import bisect
+import itertools
 import os
 import threading
 import weakref
@@ -29,8 +32,8 @@ from PIL import Image, ImageOps
 from .pipe import BACK_RUN, PipeSource
 from .probe import MediaError
 
-# Seeking again from an earlier keyframe when a demuxer's index lands past the wanted frame
-# (an MP4's index holds decode times, which run ahead of display times under B-frames).
+# Seeks tried before giving up: by display time, then by decode time, then from earlier
+# keyframes, while a demuxer's seek lands past the wanted frame or on a frame that is no keyframe.
 SEEK_TRIES = 4
 
 
@@ -98,6 +101,8 @@ class VideoSource:
         try:
             self._open_container()
             self._pts, self._keys, self._seek_to = self._scan()
+            # A file with GOPs keeps FFmpeg's threads: on 2 shared cores a jump took 0.94x the time
+            # without any, but reading on (playback, export) 1.03-1.21x (results.md, scrubbing).
             if len(self._keys) == len(self._pts):
                 # Every frame a keyframe: a jump decodes one frame, and frame threads would only
                 # add their start-up after each seek (a third of the time of a 720p FFV1 jump here).
@@ -115,9 +120,14 @@ class VideoSource:
         self._decoded: Iterator[av.VideoFrame] | None = None
         self._pending: tuple[int, av.VideoFrame] | None = None  # decoded by a seek's check, not yet used
         self._next = 0  # the index of the frame the decoder will deliver next
+        self._last: int | None = None  # the frame asked for last: where the playhead stood
         self._count = 0  # frames decoded since the start: the index where a file has no timestamps
         self._wanted_from: int | None = None  # the timestamp of the first frame a caller will look at
         self._graph: tuple[tuple, av.filter.Graph] | None = None
+        # An MP4's index lands a seek by a keyframe's decode time on the keyframe before it (a whole
+        # GOP more to decode); MPEG-TS searches by decode time and lands past one sought by display
+        # time. Display time first, then decode time for good once a seek has landed past its frame.
+        self._seek_by_display = True
 
     @property
     def frame_count(self) -> int:
@@ -134,14 +144,16 @@ class VideoSource:
             return self._pipe.frame(index)
         if not 0 <= index < len(self._pts):
             raise MediaError(f"{self.path}: no frame {index} (the file has {len(self._pts)} frames)")
+        last, self._last = self._last, index
         cached = self.cache.get((*self._key, index))
         if cached is not None:
             return cached
         first = index  # frames before it are decoded but not scaled: nobody asked for them
         if self._decoded is None or index < self._next:
-            # Only a step back gets a run into the cache: a far jump back scrubs on somewhere else.
-            stepping = self._decoded is not None and index >= self._next - 1 - BACK_RUN
-            first = max(0, index - BACK_RUN + 1) if stepping else index
+            # Only a step back from the frame shown gets a run into the cache, for the steps back
+            # to come: a far jump back scrubs on somewhere else.
+            stepping = last is not None and index < last <= index + BACK_RUN
+            first = self._back_run_start(index) if stepping else index
             self._wanted_from = self._pts[first]
             self._open(first)
         elif self._keyframe_before(index) > self._next:
@@ -153,11 +165,30 @@ class VideoSource:
             number, decoded = self._decode()
             if number < first:
                 continue
-            frame = self.cache.put((*self._key, number), self._convert(decoded))
+            key = (*self._key, number)
+            frame = self.cache.get(key) if number < index else None
+            if frame is None:
+                frame = self.cache.put(key, self._convert(decoded))
             if number == index:
                 return frame
             if number > index:
                 raise MediaError(f"{self.path}: cannot decode frame {index}: the decoder skipped it")
+
+    def _back_run_start(self, index: int) -> int:
+        """Where the run of frames decoded into the cache for a step back to a frame begins.
+
+        Every frame of the run decodes in full, while the frames before it decode only where
+        others refer to them, so a run back to the keyframe costs about as much as half of one
+        that starts midway, and leaves every frame to the keyframe in the cache. A run covers
+        the way back to the keyframe when that is short, else half of it (at least BACK_RUN
+        frames): two runs take a scrub back through a GOP. A run fills a quarter of the cache
+        at most, so it does not push out the frames around it.
+        """
+        keyframe = self._keyframe_before(index)
+        span = index - keyframe + 1
+        run = span if span <= 2 * BACK_RUN else max(BACK_RUN, (span + 1) // 2)
+        fits = self.cache.max_bytes // (4 * self.width * self.height * 3)
+        return index - max(1, min(run, fits)) + 1
 
     def close(self) -> None:
         self._finalizer()
@@ -192,8 +223,8 @@ class VideoSource:
             count += 1
             if packet.pts is not None:
                 pts.append(packet.pts)
-                # Seek by decode time: some demuxers (MPEG-TS) search by it and would land past a
-                # keyframe whose display time comes later; an index of display times lands no later.
+                # The decode time to seek by where the demuxer searches by it (MPEG-TS): sought by
+                # its display time, which comes later, a keyframe would be passed.
                 if packet.is_keyframe:
                     keyframes[packet.pts] = packet.pts if packet.dts is None else min(packet.pts, packet.dts)
         self._rewind()
@@ -227,27 +258,44 @@ class VideoSource:
             start = 0  # no timestamps to seek by: decode again from the beginning
         key = bisect.bisect_right(self._keys, start) - 1
         for _ in range(SEEK_TRIES):
-            target = self._seek_to[key] if key >= 0 and start > 0 else None
+            target = None
+            if key >= 0 and start > 0:
+                target = self._pts[self._keys[key]] if self._seek_by_display else self._seek_to[key]
             if target is None:
                 self._rewind()
             else:
                 self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
-            self._decoded = self._frames()
-            self._count = 0
-            self._next = 0 if target is None else start
-            self._pending = self._decode()
-            if self._pending[0] <= start or target is None:
+            packets = self._container.demux(self._stream)
+            first = next(packets, None)
+            if target is not None and not self._keyframe_at_or_before(first, start):
+                landed = False  # a demuxer that seeks by decode time can land on a frame that is no keyframe
+            else:
+                self._decoded = self._frames(itertools.chain([first] if first else [], packets))
+                self._count = 0
+                self._next = 0 if target is None else start
+                self._pending = self._decode()
+                landed = self._pending[0] <= start or target is None
+            if landed:
                 return
-            key -= 1  # the seek landed past the wanted frame: start from the keyframe before
+            if self._seek_by_display:
+                self._seek_by_display = False  # this demuxer searches by decode time: seek by that from now on
+            else:
+                key -= 1  # the seek landed past the wanted frame: start from the keyframe before
         raise MediaError(f"{self.path}: cannot seek to frame {start}")
 
-    def _frames(self) -> Iterator[av.VideoFrame]:
-        """The decoder's frames from where the container stands. Frames before the first one wanted
-        that no other frame refers to (most B-frames) are not decoded at all: half the work of a
-        jump into a long H.264 GOP. Every other frame decodes in full, so the pixels are the same."""
-        assert self._container is not None
+    def _keyframe_at_or_before(self, packet: av.Packet | None, start: int) -> bool:
+        """Whether a seek's first packet is a keyframe that decoding frame start may begin at."""
+        if packet is None or not packet.is_keyframe:
+            return False
+        return packet.pts is None or self._index is None or self._index.get(packet.pts, start + 1) <= start
+
+    def _frames(self, packets: Iterator[av.Packet]) -> Iterator[av.VideoFrame]:
+        """The decoder's frames of the packets from where the container stands. Frames before the
+        first one wanted that no other frame refers to (most B-frames) are not decoded at all: half
+        the work of a jump into a long H.264 GOP. Every other frame decodes in full, so the pixels
+        are the same."""
         context = self._stream.codec_context
-        for packet in self._container.demux(self._stream):
+        for packet in packets:
             wanted = self._wanted_from
             unseen = packet.pts is not None and wanted is not None and packet.pts < wanted
             context.skip_frame = "NONREF" if unseen else "DEFAULT"

@@ -87,11 +87,12 @@ def test_cache_stays_within_its_bytes() -> None:
 
 def test_stepping_back_reads_a_run_into_the_cache(media: dict[str, Path]) -> None:
     source = VideoSource(media["mp4"], 64, 48, FrameCache())
-    source.frame(30)
-    source.frame(25)  # a backward jump decodes up to 25 from a little before it
+    assert source._keys[-1] == 32  # the file's last GOP: frames 32 to 39
+    source.frame(39)
+    source.frame(38)  # a step back decodes the GOP's frames up to 38 into the cache
     processes = []
     source._open = lambda start: processes.append(start)  # any new decoder from here on is a failure
-    for index in range(24, 20, -1):
+    for index in range(37, 31, -1):
         assert read_index(source.frame(index))[0] == index
     assert processes == []
     source.close()

@@ -59,6 +59,10 @@ def numbered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         # MPEG-TS seeks by decode time; a raw stream has no timestamps and cannot seek at all.
         "ts": _encode(frames, folder / "numbered.ts", *h264),
         "raw": _encode(frames, folder / "numbered.h264", *h264, "-f", "h264"),
+        # Keyframes at 0, 48, 96 and 144 only: a long GOP, as a camera's.
+        "long": _encode(
+            frames, folder / "long.mp4", *h264[:2], "-g", "48", "-keyint_min", "48", "-sc_threshold", "0", *h264[4:]
+        ),
     }
 
 
@@ -126,11 +130,96 @@ def test_a_file_pyav_cannot_open_is_read_through_ffmpeg(
 
 def test_a_far_jump_back_decodes_the_one_frame_and_a_step_back_a_run(numbered: dict[str, Path]) -> None:
     cache = FrameCache()
-    source = VideoSource(numbered["h264"], W, H, cache)
+    source = VideoSource(numbered["long"], W, H, cache)
+    assert source._keys == [0, 48, 96, 144]
     source.frame(120)
     source.frame(30)  # far back: scrubbing, so nothing before it is worth scaling
     assert cache.get((*source.key, 29)) is None
+    source.frame(47)
+    source.frame(45)  # a step back, 46 frames past the keyframe: the later half goes into the cache
+    assert all(cache.get((*source.key, i)) is not None for i in range(23, 46))
+    assert cache.get((*source.key, 22)) is None
+    opened = []
+    real_open = source._open
+    source._open = lambda start: (opened.append(start), real_open(start))
+    for index in range(44, 22, -1):  # stepping on back: all from the cache
+        assert number_of(source.frame(index)) == index
+    assert opened == []
+    assert number_of(source.frame(21)) == 21  # the rest of the way back to the keyframe, in one run
+    assert opened == [0]
+    assert all(cache.get((*source.key, i)) is not None for i in range(0, 22))
+    source.close()
+
+
+def test_an_all_keyframe_file_steps_back_one_frame_at_a_time(numbered: dict[str, Path]) -> None:
+    cache = FrameCache()
+    source = VideoSource(numbered["take"], W, H, cache)
+    source.frame(60)
+    source.frame(58)  # every frame a keyframe: a run before it would cost a decode a frame for nothing
+    assert cache.get((*source.key, 57)) is None
+    source.close()
+
+
+def test_a_run_back_fills_at_most_a_quarter_of_the_cache(numbered: dict[str, Path]) -> None:
+    cache = FrameCache(max_bytes=5 * 4 * W * H * 3)  # a quarter of it holds five frames
+    source = VideoSource(numbered["long"], W, H, cache)
     source.frame(40)
-    source.frame(38)  # a step back: a run ending at it goes into the cache for the steps to come
-    assert all(cache.get((*source.key, i)) is not None for i in range(27, 39))
+    assert number_of(source.frame(39)) == 39
+    assert [i for i in range(48) if cache.get((*source.key, i)) is not None] == [35, 36, 37, 38, 39, 40]
+    source.close()
+
+
+def _fresh(path: Path, index: int) -> np.ndarray:
+    """The frame decoded by a source of its own, sought straight to it, no cache."""
+    source = VideoSource(path, W, H, FrameCache(max_bytes=0))
+    try:
+        return source.frame(index)
+    finally:
+        source.close()
+
+
+def test_stepping_forward_decodes_on_to_the_exact_frame(numbered: dict[str, Path]) -> None:
+    source = VideoSource(numbered["long"], W, H, FrameCache(max_bytes=0))
+    source.frame(50)
+    opened = []
+    real_open = source._open
+    source._open = lambda start: (opened.append(start), real_open(start))
+    for index in (51, 53, 60, 61, 77, 95):  # on within the GOP of 48-95: the decoder carries on
+        assert np.array_equal(source.frame(index), _fresh(numbered["long"], index)), f"frame {index}"
+    assert opened == []
+    assert number_of(source.frame(100)) == 100  # the next GOP: the decoder is at its keyframe already
+    assert opened == []
+    assert number_of(source.frame(146)) == 146  # a keyframe (144) between: seek to it, skip the rest
+    assert opened == [146]
+    source.close()
+
+
+def test_cached_frames_have_the_pixels_of_a_fresh_decode(numbered: dict[str, Path]) -> None:
+    cache = FrameCache()
+    source = VideoSource(numbered["long"], W, H, cache)
+    source.frame(70)
+    source.frame(69)  # a step back: 48-69 decoded into the cache in one run
+    source.close()  # no decoder left: what follows comes from the cache alone
+    for index in (48, 55, 68, 69, 70):
+        assert np.array_equal(source.frame(index), _fresh(numbered["long"], index)), f"frame {index}"
+
+
+@pytest.mark.parametrize(("name", "gop"), [("long", 48), ("h264", 16), ("ts", 16)])
+def test_a_jump_decodes_from_the_keyframe_just_before_the_frame(numbered: dict[str, Path], name: str, gop: int) -> None:
+    # An MP4 sought by its keyframe's decode time landed a whole GOP early (still exact, twice
+    # the work); MPEG-TS sought by display time lands past the keyframe, and is sought again.
+    source = VideoSource(numbered[name], W, H, FrameCache(max_bytes=0))
+    decoded: list[int] = []
+    real_decode = source._decode
+
+    def recording_decode():
+        number, frame = real_decode()
+        decoded.append(number)
+        return number, frame
+
+    source._decode = recording_decode
+    for index in (60, 20, 130, 99):  # far jumps, forwards and back
+        decoded.clear()
+        assert number_of(source.frame(index)) == index
+        assert min(decoded) == index // gop * gop, f"jump to {index}"
     source.close()
