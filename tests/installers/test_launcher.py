@@ -365,3 +365,44 @@ def test_uvs_failures_become_one_sentence():
         "The installed packages do not fit together: The package `ftfy` requires `wcwidth`, but it's not installed"
     )
     assert _read("uv_venv.txt")[0].error == []
+
+
+# -- the window ----------------------------------------------------------------------------------------
+
+
+@needs_uv
+def test_the_window_shows_a_failure_with_its_log_and_try_again_finishes(setup, qtbot, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    from installers.launcher import window
+
+    monkeypatch.setattr(window, "unattended", lambda: False)  # someone is there to press Try again
+    _, _, links = setup
+    wheel = links / "tinydep-1.0-py3-none-any.whl"
+    aside = wheel.rename(wheel.with_suffix(".aside"))
+    payload, home = places.read_payload(), places.launcher_home()
+    setup_window = window.SetupWindow(
+        lambda report: provision.Provisioner(home, payload, "default", report),
+        lambda p: p.ensure(),
+        "Setting up Studio",
+    )
+    qtbot.addWidget(setup_window)
+    setup_window.show()
+    setup_window.start()
+    qtbot.waitUntil(setup_window.retry_button.isVisible, timeout=60_000)
+    assert setup_window.detail.text().startswith("The download stopped: the package server could not be reached.")
+    assert setup_window.log.text().startswith(f"The details are in {home / 'logs'}")
+    assert setup_window.step.text() == "Setting up did not finish" and not setup_window.cancel_button.isVisible()
+    aside.rename(wheel)
+    qtbot.mouseClick(setup_window.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: setup_window.outcome.ok, timeout=60_000)
+    assert setup_window.result() == setup_window.DialogCode.Accepted
+    assert setup_window.bar.value() == 1000
+    assert provision.decide(home, payload, "default") is provision.Decision.REUSE
+
+
+@needs_uv
+def test_provision_with_the_window_offscreen_exits_0_when_ready(setup):
+    assert os.environ.get("QT_QPA_PLATFORM") == "offscreen"
+    assert launcher_main.main(["--provision"]) == 0
+    assert provision.decide(places.launcher_home(), places.read_payload(), "default") is provision.Decision.REUSE
