@@ -52,6 +52,7 @@ BACKEND = re.compile(r"^(auto|default|cpu|cu\d{2,3}|rocm\d+(\.\d+)*|xpu)$")
 STATE_FILE = "state.json"
 READY_FILE = "studio-env.json"  # written inside an environment just before it is renamed into place
 PYTHON_VERSION = "3.11"
+CHECKING = "Checking that every package has what it needs…"
 
 
 def torch_backend() -> str:
@@ -192,6 +193,7 @@ class Provisioner:
             steps,
             f"Preparing Python {PYTHON_VERSION}",
             ["venv", "--relocatable", "--python", PYTHON_VERSION, str(building)],
+            f"Finding Python {PYTHON_VERSION} (downloading it if this computer has none)…",
         )
         torch_args = [] if self.backend == "default" else ["--torch-backend", self.backend]
         progress = self._uv_step(
@@ -217,7 +219,7 @@ class Provisioner:
     def _install_studio(self, env: Path, first_step: int = 1, steps: int = 2) -> None:
         args = self.pip("install", env, "--no-deps", "--reinstall-package", "studio", str(self.payload.wheel))
         self._uv_step(first_step, steps, "Installing Studio", args)
-        self._uv_step(first_step + 1, steps, "Checking the installation", self.pip("check", env))
+        self._uv_step(first_step + 1, steps, "Checking the installation", self.pip("check", env), CHECKING)
 
     def _finish(self, env: Path, torch: str = "") -> None:
         """Switch state.json to env, then delete any other environment."""
@@ -242,8 +244,8 @@ class Provisioner:
         assert self._uv is not None, "run uv inside a session"
         return self._uv(args, on_line)
 
-    def _uv_step(self, step: int, steps: int, title: str, args: list[str]) -> UvProgress:
-        progress = UvProgress()
+    def _uv_step(self, step: int, steps: int, title: str, args: list[str], waiting: str = "") -> UvProgress:
+        progress = UvProgress(waiting=waiting) if waiting else UvProgress()
         self.on_report(Report(title, progress.describe(), step, steps, (step - 1) / steps))
 
         def read(line: str) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import LauncherError
 from .places import Payload, remove_tree
-from .provision import Provisioner, env_python, ready_env
+from .provision import CHECKING, Provisioner, env_python, ready_env
 
 
 def normalized(name: str) -> str:
@@ -37,12 +37,17 @@ def site_packages(env: Path) -> Path:
     return found[0]
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: Path) -> bytes:
     digest = hashlib.sha256()
     with path.open("rb") as file:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
-    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
+    return digest.digest()
+
+
+def _matches(digest: bytes, recorded: str) -> bool:
+    """RECORD's hash is urlsafe base64 without padding; some wheels in the wild (qasync 0.28.0) write hex."""
+    return recorded in (base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii"), digest.hex())
 
 
 def installed(site: Path) -> dict[str, Path]:
@@ -67,7 +72,7 @@ def damaged_files(info: Path) -> list[str]:
             continue  # RECORD itself and files written after install (.pyc) carry no hash
         path = site / row[0]
         try:
-            if _sha256(path) != row[1].removeprefix("sha256="):
+            if not _matches(_sha256(path), row[1].removeprefix("sha256=")):
                 damaged.append(row[0])
         except OSError:
             damaged.append(row[0])
@@ -159,4 +164,4 @@ def _reinstall(p: Provisioner, env: Path, names: list[str]) -> None:
         2, 4, "Repairing the studio's libraries", p.pip("install", env, "--no-deps", *again, "-r", str(p.payload.lock))
     )
     p._uv_step(3, 4, "Repairing Studio", p.pip("install", env, "--no-deps", *again, str(p.payload.wheel)))
-    p._uv_step(4, 4, "Checking the installation", p.pip("check", env))
+    p._uv_step(4, 4, "Checking the installation", p.pip("check", env), CHECKING)

@@ -54,6 +54,10 @@ def human_size(size: int) -> str:
     return f"{size} bytes"
 
 
+def _packages(n: int) -> str:
+    return f"{n} package" + ("" if n == 1 else "s")
+
+
 @dataclass
 class UvProgress:
     """What one uv command has said so far."""
@@ -66,6 +70,7 @@ class UvProgress:
     installed: int | None = None
     installed_versions: dict[str, str] = field(default_factory=dict)
     error: list[str] = field(default_factory=list)  # `error:` and the `cause:`/`hint:` lines after it
+    waiting: str = "Finding the packages…"  # what to say before uv has said anything
 
     def feed(self, line: str) -> bool:
         """Read one line; True when it changed what there is to say."""
@@ -134,17 +139,21 @@ class UvProgress:
             if self.bytes_left:
                 text += f", {human_size(self.bytes_left)} left"
             if self.packages:
-                text += f" · {self.packages} packages in all"
+                text += f" · {_packages(self.packages)} in all"
             return text
         if self.building:
             return f"Building {sorted(self.building)[0]}…"
         if self.installed is not None:
-            return f"Installed {self.installed} packages"
+            return f"Installed {_packages(self.installed)}"
         if self.prepared:
             return "Installing…"
+        if self.downloaded:
+            return (
+                f"Unpacking… all {len(self.downloaded)} large downloads done · {_packages(self.packages or 0)} in all"
+            )
         if self.packages is not None:
-            return f"Fetching {self.packages} packages…"
-        return "Finding the packages…"
+            return f"Fetching {_packages(self.packages)}…"
+        return self.waiting
 
     def failure(self) -> str:
         """The reason uv stopped, in one sentence."""

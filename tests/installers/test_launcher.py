@@ -12,6 +12,7 @@ wcwidth, which ftfy needs).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -201,6 +202,23 @@ def test_the_record_check_names_a_damaged_or_missing_file(tmp_path):
     assert repair.installed(site) == {"tinydep": info}
 
 
+def test_a_record_written_with_hex_digests_is_read_too(tmp_path):
+    """qasync 0.28.0's wheel writes its RECORD hashes in hex, not the urlsafe base64 the wheel format asks for:
+    a repair must not call it damaged."""
+    site = tmp_path / "site-packages"
+    (site / "qasync").mkdir(parents=True)
+    (site / "qasync-0.28.0.dist-info").mkdir()
+    data = b"# qasync\n"
+    (site / "qasync" / "__init__.py").write_bytes(data)
+    record = (
+        f"qasync/__init__.py,sha256={hashlib.sha256(data).hexdigest()},{len(data)}\nqasync-0.28.0.dist-info/RECORD,,\n"
+    )
+    (site / "qasync-0.28.0.dist-info" / "RECORD").write_text(record)
+    assert repair.damaged_files(site / "qasync-0.28.0.dist-info") == []
+    (site / "qasync" / "__init__.py").write_bytes(b"# changed\n")
+    assert repair.damaged_files(site / "qasync-0.28.0.dist-info") == ["qasync/__init__.py"]
+
+
 @needs_uv
 def test_repair_names_the_damaged_package_and_mends_it_from_the_cache(setup):
     env = _ensure()
@@ -377,9 +395,8 @@ def test_the_window_shows_a_failure_with_its_log_and_try_again_finishes(setup, q
     from installers.launcher import window
 
     monkeypatch.setattr(window, "unattended", lambda: False)  # someone is there to press Try again
-    _, _, links = setup
-    wheel = links / "tinydep-1.0-py3-none-any.whl"
-    aside = wheel.rename(wheel.with_suffix(".aside"))
+    monkeypatch.delenv("UV_OFFLINE")  # uv asks the index (NOWHERE), which cannot be reached
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
     payload, home = places.read_payload(), places.launcher_home()
     setup_window = window.SetupWindow(
         lambda report: provision.Provisioner(home, payload, "default", report),
@@ -393,7 +410,7 @@ def test_the_window_shows_a_failure_with_its_log_and_try_again_finishes(setup, q
     assert setup_window.detail.text().startswith("The download stopped: the package server could not be reached.")
     assert setup_window.log.text().startswith(f"The details are in {home / 'logs'}")
     assert setup_window.step.text() == "Setting up did not finish" and not setup_window.cancel_button.isVisible()
-    aside.rename(wheel)
+    monkeypatch.setenv("UV_OFFLINE", "1")  # the connection is back
     qtbot.mouseClick(setup_window.retry_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: setup_window.outcome.ok, timeout=60_000)
     assert setup_window.result() == setup_window.DialogCode.Accepted
