@@ -128,10 +128,14 @@ def uninstall_desktop() -> list[Path]:
     removed = [path for path in installed_files() if path.exists()]
     for path in removed:
         path.unlink()
+        for folder in path.parents:  # the folders made for it, now empty (applications/, icons/hicolor/...)
+            if folder == data_home() or not folder.is_relative_to(data_home()) or any(folder.iterdir()):
+                break
+            folder.rmdir()
     if removed:
         _refresh_databases()
     mime = data_home() / "mime"
-    if (mime / "packages").is_dir() and not any((mime / "packages").iterdir()):
+    if mime.is_dir() and not ((mime / "packages").is_dir() and any((mime / "packages").iterdir())):
         # nothing is left to build the MIME database from: what update-mime-database made is ours alone
         shutil.rmtree(mime, ignore_errors=True)
     return removed

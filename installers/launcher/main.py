@@ -134,13 +134,17 @@ def _cli(args: list[str], no_window: bool) -> int:
 def _uninstall(remove_models: bool, remove_settings: bool, no_window: bool) -> int:
     from installers.launcher.uninstall import uninstall
 
-    said = "\n".join(uninstall(remove_models, remove_settings))
-    if no_window:
-        print(said)
-    else:
-        from installers.launcher.window import tell
+    def work() -> str:
+        return "\n".join(uninstall(remove_models, remove_settings))
 
-        tell("Studio was uninstalled", said)
+    if no_window:
+        print(work())
+        return 0
+    from installers.launcher.window import run_busy, tell
+
+    tell(
+        "Studio was uninstalled", run_busy("Uninstalling Studio", "Removing Studio's environment and downloads…", work)
+    )
     return 0
 
 

@@ -118,6 +118,17 @@ class StudioFolders:
     def models(self) -> Path:
         return self.data / "models"
 
+    @property
+    def editor_sessions(self) -> Path:
+        """The editor's session records for recovery (studio/ui/autosave.py): Qt's AppDataLocation for the
+        organisation and application both named Studio."""
+        home = Path.home()
+        if sys.platform == "win32":
+            return Path(os.environ.get("APPDATA") or home / "AppData" / "Roaming") / "Studio" / "Studio"
+        if sys.platform == "darwin":
+            return home / "Library" / "Application Support" / "Studio" / "Studio"
+        return Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share") / "Studio" / "Studio"
+
 
 def studio_folders() -> StudioFolders:
     """Where an installed studio keeps the user's files, by the studio's own rule."""

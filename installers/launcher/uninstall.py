@@ -3,7 +3,8 @@
 Removed always: the environments (envs/), uv's cache and the Python it downloaded for us (cache/, python/),
 state.json, the launcher's logs and lock, and the desktop entry, MIME types and icon. Kept always: the user's
 projects, which the launcher never knows or touches. Kept unless asked: the models folder
-(--remove-models) and the studio's settings, signing keys, logs and cache (--remove-settings). A models
+(--remove-models) and the studio's settings, signing keys, logs, cache and the editor's session records
+(--remove-settings). A models
 folder the user chose elsewhere in the editor is theirs and never removed.
 """
 
@@ -40,6 +41,9 @@ def uninstall(remove_models: bool = False, remove_settings: bool = False, home: 
     if remove_settings:
         for folder in {folders.settings, folders.state, folders.cache}:
             _remove_keeping(folder, keep=None if remove_models else models)
+        remove_tree(folders.editor_sessions)
+        if folders.editor_sessions.parent.is_dir() and not any(folders.editor_sessions.parent.iterdir()):
+            folders.editor_sessions.parent.rmdir()
         said.append(f"Removed your settings and signing keys ({folders.settings}).")
     kept = ["Your projects are kept where you saved them"]
     if not remove_models:

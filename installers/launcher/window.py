@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEventLoop, QObject, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QProgressBar,
+    QProgressDialog,
     QPushButton,
     QVBoxLayout,
 )
@@ -204,6 +205,32 @@ def run_in_terminal(make_provisioner: Callable[[Callable[[Report], None]], Provi
         return Outcome(True, result, result if isinstance(result, str) else "")
     except LauncherError as exc:
         return Outcome(False, message=str(exc))
+
+
+def run_busy(title: str, text: str, work: Callable[[], Any]) -> Any:
+    """Work that cannot say how far it is (removing gigabytes of files), in a thread under a busy window."""
+    application()
+    dialog = QProgressDialog(text, "", 0, 0)
+    dialog.setWindowTitle(title)
+    dialog.setCancelButton(None)  # type: ignore[arg-type]  # half an uninstall is worse than a whole one
+    dialog.setMinimumDuration(0)
+    bridge, loop, ended = _Bridge(), QEventLoop(), {}
+    bridge.finished.connect(loop.quit)
+
+    def run() -> None:
+        try:
+            ended["result"] = work()
+        except BaseException as exc:  # handed to the caller, on its thread
+            ended["error"] = exc
+        bridge.finished.emit(None)
+
+    dialog.show()
+    threading.Thread(target=run, name="studio-busy", daemon=True).start()
+    loop.exec()
+    dialog.close()
+    if "error" in ended:
+        raise ended["error"]
+    return ended["result"]
 
 
 def offer_repair(reason: str, log: str) -> bool:

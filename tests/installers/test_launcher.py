@@ -278,17 +278,22 @@ def test_uninstall_keeps_projects_models_and_settings_and_removes_the_rest(setup
     folders.models.mkdir(parents=True)
     (folders.models / "weights.safetensors").write_bytes(b"w")
     (folders.settings / "keys").mkdir(parents=True)
+    folders.editor_sessions.mkdir(parents=True)
     said = uninstall.uninstall()
     assert not places.launcher_home().exists()
     assert not any(path.exists() for path in written)
+    share = Path(os.environ["XDG_DATA_HOME"])
+    assert not (share / "icons").exists() and not (share / "mime").exists()  # no empty folders of ours left
     assert (project / "project.json").exists() and (folders.models / "weights.safetensors").exists()
     assert (folders.settings / "keys").exists()
     assert said[-1] == (
         f"Your projects are kept where you saved them, your models in {folders.models} and your settings and "
         f"signing keys in {folders.settings}."
     )
+    assert folders.editor_sessions.exists()
     uninstall.uninstall(remove_models=True, remove_settings=True)
     assert not folders.models.exists() and not folders.settings.exists()
+    assert not folders.editor_sessions.parent.exists()
     assert (project / "project.json").exists()
 
 
@@ -423,3 +428,11 @@ def test_provision_with_the_window_offscreen_exits_0_when_ready(setup):
     assert os.environ.get("QT_QPA_PLATFORM") == "offscreen"
     assert launcher_main.main(["--provision"]) == 0
     assert provision.decide(places.launcher_home(), places.read_payload(), "default") is provision.Decision.REUSE
+
+
+@needs_uv
+def test_uninstall_from_the_window_removes_the_environment_behind_a_busy_window(setup, capsys):
+    _ensure()
+    assert launcher_main.main(["--uninstall"]) == 0  # offscreen: the busy window, then the message printed
+    assert not places.launcher_home().exists()
+    assert "Your projects are kept where you saved them" in capsys.readouterr().out
