@@ -22,7 +22,15 @@ if __package__ in (None, ""):
 
 from installers.launcher import LauncherError  # noqa: E402
 from installers.launcher.places import Payload, launcher_home, read_payload  # noqa: E402
-from installers.launcher.provision import Provisioner, load_state, save_state, torch_backend  # noqa: E402
+from installers.launcher.provision import (  # noqa: E402
+    Decision,
+    Provisioner,
+    decide,
+    env_key,
+    load_state,
+    save_state,
+    torch_backend,
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -91,6 +99,9 @@ def _run(work, no_window: bool, title: str = "Setting up Studio"):  # type: igno
 
 
 def _provision(no_window: bool) -> Path | None:
+    payload, backend, home = read_payload(), torch_backend(), launcher_home()
+    if decide(home, payload, backend) is Decision.REUSE:  # the everyday start: no window, no uv
+        return home / "envs" / env_key(payload, backend)
     outcome = _run(lambda p: p.ensure(), no_window)
     if outcome.ok:
         _first_start_desktop()

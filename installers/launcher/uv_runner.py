@@ -4,10 +4,11 @@ the progress, and stopping it (Cancel).
 uv's own environment variables pass through untouched (UV_INDEX_URL, UV_EXTRA_INDEX_URL, UV_FIND_LINKS,
 UV_INDEX_STRATEGY, UV_PYTHON, UV_PYTHON_DOWNLOADS, ...), so an organisation's mirror works. The launcher
 only fills in, where the user has not set them: UV_CACHE_DIR (our cache/uv, so uninstall leaves nothing and a
-dropped connection resumes from what was downloaded), UV_PYTHON_INSTALL_DIR (our python/, for the Python
-uv downloads when the machine has no 3.11) and UV_LINK_MODE=copy (uv's default hard-links files from its
-cache into the environment, so a damaged file there is damaged in the cache too and a repair from the cache
-would put the damage back).
+dropped connection resumes from what was downloaded), UV_PYTHON_INSTALL_DIR (our python/) with
+UV_MANAGED_PYTHON (the environment runs on a Python uv downloads for us, unless Python downloads are turned
+off with UV_PYTHON_DOWNLOADS=never: then a Python 3.11 of the machine's) and UV_LINK_MODE=copy (uv's default
+hard-links files from its cache into the environment, so a damaged file there is damaged in the cache too and
+a repair from the cache would put the damage back).
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ def uv_environment(home: Path) -> dict[str, str]:
     env.setdefault("UV_CACHE_DIR", str(home / "cache" / "uv"))
     env.setdefault("UV_PYTHON_INSTALL_DIR", str(home / "python"))
     env.setdefault("UV_LINK_MODE", "copy")
+    if env.get("UV_PYTHON_DOWNLOADS") != "never" and "UV_NO_MANAGED_PYTHON" not in env:
+        # uv's own Python, in python/: a system Python that an update moves or removes would break the
+        # environment, and uninstall removes ours with the rest
+        env.setdefault("UV_MANAGED_PYTHON", "1")
     env["UV_NO_PROGRESS"] = "1"  # no bars even if a terminal is attached: lines only
     env.pop("VIRTUAL_ENV", None)  # the environment is always named with --python
     return env

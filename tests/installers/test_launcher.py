@@ -436,3 +436,33 @@ def test_uninstall_from_the_window_removes_the_environment_behind_a_busy_window(
     assert launcher_main.main(["--uninstall"]) == 0  # offscreen: the busy window, then the message printed
     assert not places.launcher_home().exists()
     assert "Your projects are kept where you saved them" in capsys.readouterr().out
+
+
+def test_uv_gets_our_folders_and_keeps_what_the_user_set(tmp_path, monkeypatch):
+    from installers.launcher.uv_runner import uv_environment
+
+    for name in list(os.environ):
+        if name.startswith("UV_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("UV_EXTRA_INDEX_URL", "https://mirror.example/simple")
+    env = uv_environment(tmp_path)
+    assert env["UV_CACHE_DIR"] == str(tmp_path / "cache" / "uv")
+    assert env["UV_PYTHON_INSTALL_DIR"] == str(tmp_path / "python")
+    assert env["UV_LINK_MODE"] == "copy" and env["UV_MANAGED_PYTHON"] == "1"
+    assert env["UV_EXTRA_INDEX_URL"] == "https://mirror.example/simple"
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "mine"))
+    monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")  # then the machine's own Python 3.11
+    env = uv_environment(tmp_path)
+    assert env["UV_CACHE_DIR"] == str(tmp_path / "mine") and "UV_MANAGED_PYTHON" not in env
+
+
+def test_the_frozen_launchers_library_path_does_not_reach_the_studio(monkeypatch):
+    from installers.launcher.uv_runner import child_environment
+
+    monkeypatch.setattr(sys, "_MEIPASS", "/opt/Studio/_internal", raising=False)
+    monkeypatch.setenv("LD_LIBRARY_PATH", "/opt/Studio/_internal")
+    monkeypatch.setenv("LD_LIBRARY_PATH_ORIG", "/usr/local/cuda/lib64")
+    monkeypatch.setenv("QT_PLUGIN_PATH", "/opt/Studio/_internal/PySide6/plugins")
+    env = child_environment()
+    assert env["LD_LIBRARY_PATH"] == "/usr/local/cuda/lib64"
+    assert "QT_PLUGIN_PATH" not in env and "LD_LIBRARY_PATH_ORIG" not in env
