@@ -72,7 +72,7 @@ class SetupWindow(QDialog):
         self.outcome = Outcome(False, message="closed before it finished")
         self.provisioner: Provisioner | None = None
         self.setWindowTitle(title)
-        self.setMinimumWidth(560)
+        self.setFixedWidth(560)  # the height follows the wrapped text (adjustSize)
         self.heading = QLabel(title)
         self.heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
         self.step = QLabel("Starting…")
@@ -94,6 +94,7 @@ class SetupWindow(QDialog):
         for button in (self.retry_button, self.close_button, self.cancel_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
+        self.detail.setMinimumHeight(self.detail.fontMetrics().lineSpacing() * 2)  # no jumping between lines
         for widget in (self.heading, self.step, self.bar, self.detail, self.log):
             layout.addWidget(widget)
         layout.addLayout(buttons)
@@ -137,6 +138,7 @@ class SetupWindow(QDialog):
         )
         self.detail.setText(report.detail)
         self.bar.setValue(int(report.fraction * 1000))
+        self.adjustSize()
 
     def _cancel(self) -> None:
         self.cancel_button.setEnabled(False)
@@ -170,6 +172,7 @@ class SetupWindow(QDialog):
         self.cancel_button.hide()
         self.retry_button.show()
         self.close_button.show()
+        self.adjustSize()
         if unattended():
             self.reject()
 
