@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 import qasync
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -34,8 +35,11 @@ def main(argv: list[str] | None = None) -> int:
 
     service = EngineService()
     window = MainWindow(service)
-    if len(argv) > 1:
-        window.files.open_project(argv[1])
+    if len(argv) > 1:  # a project folder, or a timeline (the launcher opens .otio files here) as a new project
+        if Path(argv[1]).suffix.lower() in (".otio", ".otioz"):
+            window.files.import_timeline(argv[1])
+        else:
+            window.files.open_project(argv[1])
     window.autosaver.recover_previous_session()  # work left by a studio that stopped without closing
     window.show()
     closed = asyncio.Event()
