@@ -190,8 +190,9 @@ def e2e(package: Path | None, scratch: Path, say: Callable[[str], None]) -> dict
         out = run(["sh", scratch / "download" / "Studio" / "install.sh"], env, timeout=300)
         if not (home / ".local" / "bin" / "studio-launcher").is_file():
             raise E2EFailure("install.sh wrote no ~/.local/bin/studio-launcher")
-        if not list((home / ".local" / "share" / "applications").glob("*.desktop")):
-            raise E2EFailure(f"install.sh left no desktop entry in ~/.local/share/applications:\n{out}")
+        entry = home / ".local" / "share" / "applications" / "studio.desktop"
+        if not entry.is_file() or f"Exec={home}/.local/opt/studio/Studio %f" not in entry.read_text():
+            raise E2EFailure(f"install.sh left no studio.desktop starting the installed launcher:\n{out}")
         return "desktop entry and studio-launcher in place"
 
     step("install", install)
@@ -244,7 +245,9 @@ def e2e(package: Path | None, scratch: Path, say: Callable[[str], None]) -> dict
             launcher_home / "state.json",
             home / ".local" / "opt" / "studio",
             launcher,
-            *(home / ".local" / "share" / "applications").glob("*studio*.desktop"),
+            home / ".local" / "share" / "applications" / "studio.desktop",
+            home / ".local" / "share" / "mime" / "packages" / "studio.xml",
+            home / ".local" / "share" / "icons" / "hicolor" / "256x256" / "apps" / "studio.png",
         ]
         left = [str(p.relative_to(home)) for p in gone if p.exists()]
         if left:
