@@ -157,7 +157,16 @@ class Card:
             tables = {}  # it makes no shots: no frames, sizes or defaults of its own
         lines = [f"{k} = {_toml_value(v)}" for k, v in top.items() if v is not None]
         for name, table in tables.items():
-            if not table and name in ("call", "pipelines", "components", "multiscale", "draft", "flow_shift", "dtypes", "speed"):
+            if not table and name in (
+                "call",
+                "pipelines",
+                "components",
+                "multiscale",
+                "draft",
+                "flow_shift",
+                "dtypes",
+                "speed",
+            ):
                 continue  # optional tables are left out when empty
             lines += ["", f"[{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
         return "\n".join(lines) + "\n"
