@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import hashlib
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from . import LauncherError
 from .places import Payload, remove_tree
-from .provision import CHECKING, Provisioner, env_python, ready_env
+from .provision import CHECKING, Provisioner, env_python, file_digest, ready_env
 
 
 def normalized(name: str) -> str:
@@ -35,14 +34,6 @@ def site_packages(env: Path) -> Path:
     if not found:
         raise LauncherError(f"the environment {env} has no site-packages folder")
     return found[0]
-
-
-def _sha256(path: Path) -> bytes:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.digest()
 
 
 def _matches(digest: bytes, recorded: str) -> bool:
@@ -72,7 +63,7 @@ def damaged_files(info: Path) -> list[str]:
             continue  # RECORD itself and files written after install (.pyc) carry no hash
         path = site / row[0]
         try:
-            if not _matches(_sha256(path), row[1].removeprefix("sha256=")):
+            if not _matches(bytes.fromhex(file_digest(path)), row[1].removeprefix("sha256=")):
                 damaged.append(row[0])
         except OSError:
             damaged.append(row[0])
