@@ -4,18 +4,20 @@ with it, so "the first frame is the still" or "the object goes on in the same di
 not a look.
 
 Each pixel is given the nearest of the world's six colours; the background is the commonest, the
-object the pixels far from the background. Shape is read from how much of its bounding box the object
-fills (square 1, circle pi/4, triangle 1/2) in frames where it is wholly inside; motion from a straight
-line fitted through its centres.
+object the pixels far from the background. Shape is the world's shape that, drawn with the object's
+area at its centre, overlaps it most, voted over the frames where it is wholly inside (a triangle with
+softened corners is still nearer a triangle than a circle; how much of its bounding box it fills is
+not: the corners set the box); motion from a straight line fitted through its centres.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 
 import numpy as np
 
-from .world import COLOURS
+from .world import COLOURS, SHAPES, shape_coverage
 
 PALETTE = np.array(list(COLOURS.values()), np.float32)
 NAMES = list(COLOURS)
@@ -52,7 +54,7 @@ def read(frames: np.ndarray) -> Reading:
     masks = (((pixels - bg) ** 2).sum(-1) > FAR**2).reshape(n, h, w)
 
     centres: list[tuple[float, float] | None] = []
-    fills, object_rgb, background_rgb, object_pixels = [], np.full((n, 3), np.nan), np.zeros((n, 3)), []
+    shapes, object_rgb, background_rgb, object_pixels = [], np.full((n, 3), np.nan), np.zeros((n, 3)), []
     for i, mask in enumerate(masks):
         frame = frames[i].reshape(h * w, 3).astype(np.float32)
         background_rgb[i] = frame[~mask.ravel()].mean(0) if (~mask).any() else np.nan
@@ -65,20 +67,26 @@ def read(frames: np.ndarray) -> Reading:
         object_pixels.append(frame[mask.ravel()])
         inside = ys.min() > 0 and xs.min() > 0 and ys.max() < h - 1 and xs.max() < w - 1
         if inside:
-            box = (ys.max() - ys.min() + 1) * (xs.max() - xs.min() + 1)
-            fills.append(mask.sum() / box)
+            shapes.append(shape_of(mask))
     colour = nearest_colour(np.median(np.concatenate(object_pixels), 0)) if object_pixels else None
-    shape = _shape(float(np.median(fills))) if fills else None
+    shape = collections.Counter(shapes).most_common(1)[0][0] if shapes else None
     velocity, motion = motion_of(centres, w / h)
     return Reading(background, colour, shape, motion, velocity, centres, background_rgb, object_rgb)
 
 
-def _shape(fill: float) -> str:
-    if fill > 0.88:
-        return "square"
-    if fill > 0.64:
-        return "circle"  # pi / 4 = 0.785
-    return "triangle"  # 1 / 2
+def shape_of(mask: np.ndarray) -> str:
+    """The world's shape nearest a mask (bool (H, W)) wholly inside the frame: the one that, of the
+    mask's area and centred on its centroid (the world centres a triangle on its centroid), has the
+    largest intersection over union with it."""
+    h, w = mask.shape
+    ys, xs = np.nonzero(mask)
+    cx, cy, r = xs.mean() + 0.5, ys.mean() + 0.5, float(np.sqrt(len(xs) / np.pi))
+
+    def overlap(shape: str) -> float:
+        template = shape_coverage(shape, cx, cy, r, w, h) >= 0.5
+        return float((template & mask).sum() / (template | mask).sum())
+
+    return max(SHAPES, key=overlap)
 
 
 def motion_of(centres: list[tuple[float, float] | None], aspect: float = 1.0) -> tuple[tuple[float, float], str | None]:

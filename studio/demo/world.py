@@ -80,7 +80,11 @@ def render(scene: Scene, frames: int, width: int = 128, height: int = 128, first
 def coverage(scene: Scene, frame: float, width: int, height: int) -> np.ndarray:
     """How much of each pixel the shape covers (0..1), from SUPERSAMPLE² samples a pixel."""
     cx, cy = scene.centre(frame)
-    cx, cy, r = cx * width, cy * height, SIZE * width
+    return shape_coverage(scene.shape, cx * width, cy * height, SIZE * width, width, height)
+
+
+def shape_coverage(shape: str, cx: float, cy: float, r: float, width: int, height: int) -> np.ndarray:
+    """The coverage of one shape of area pi r² centred (its centroid) at pixel position (cx, cy)."""
     out = np.zeros((height, width), np.float32)
     # Only the pixels around the shape are sampled (the triangle reaches 1.6 r from its centre).
     x0, x1 = max(0, int(cx - 1.7 * r)), min(width, int(cx + 1.7 * r) + 2)
@@ -91,9 +95,9 @@ def coverage(scene: Scene, frame: float, width: int, height: int) -> np.ndarray:
     xs = x0 + (np.arange((x1 - x0) * ss) + 0.5) / ss
     ys = y0 + (np.arange((y1 - y0) * ss) + 0.5) / ss
     x, y = np.meshgrid(xs - cx, ys - cy)
-    if scene.shape == "circle":
+    if shape == "circle":
         inside = x * x + y * y <= r * r
-    elif scene.shape == "square":
+    elif shape == "square":
         side = r * 0.886  # the same area as the circle: sqrt(pi) / 2
         inside = (np.abs(x) <= side) & (np.abs(y) <= side)
     else:  # an upward triangle of the circle's area, its centroid at the centre

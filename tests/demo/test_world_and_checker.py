@@ -67,3 +67,21 @@ def test_the_checker_tells_a_jump_from_steady_motion():
     steps = lambda r: np.diff([c[0] for c in r.centres])  # noqa: E731
     assert steps(checker.read(steady)).max() < 0.02
     assert steps(checker.read(jumped)).max() > 0.1
+
+
+def test_the_checker_reads_softened_shapes_as_themselves_and_a_blob_as_no_corner_shape():
+    """A model's edges are soft and its corners rounded: the shape is read from the whole outline
+    (the nearest of the three drawn at the object's area and centre), not from its bounding box,
+    which a rounded corner alone changes. A round blob stays a circle: it is no triangle or square."""
+    import cv2
+
+    rng = random.Random(1)
+    for _ in range(30):
+        drawn = world.random_scene(rng, held=None, enters=0.0)
+        scene = world.Scene(drawn.background, drawn.colour, drawn.shape, "still", start=(rng.uniform(0.3, 0.7),) * 2)
+        soft = np.stack([cv2.GaussianBlur(f, (0, 0), 3.5) for f in world.render(scene, 25)])
+        assert checker.read(soft).shape == scene.shape, scene
+    blob = np.zeros((9, 128, 128, 3), np.uint8)
+    for i, frame in enumerate(blob):
+        cv2.ellipse(frame, (40 + 4 * i, 64), (20, 15), 0, 0, 360, (255, 0, 0), -1)
+    assert checker.read(blob).shape == "circle"
