@@ -396,17 +396,7 @@ def _land(event, take: Take, batch: Batch, project) -> bool:
     from ..core.project import TrackKind
 
     take_id = Path(take.output).stem
-    item = take_item(
-        take_id,
-        project,
-        event.output,
-        event.recipe,
-        width=event.width,
-        height=event.height,
-        fps=event.fps,
-        frames=event.frames,
-        has_audio=event.audio,
-    )
+    item = take_item(take_id, project, event)
     tracks = [t for t in project.sequence.tracks if t.kind is TrackKind.VIDEO and not t.locked]
     if not tracks:
         raise CommandError(f"{project.folder} has no unlocked video track for the takes")

@@ -122,17 +122,7 @@ def _land(project, draft_item, event) -> None:
     from ..core.landing import take_item
 
     take_id = Path(event.output).stem
-    item = take_item(
-        take_id,
-        project,
-        event.output,
-        event.recipe,
-        width=event.width,
-        height=event.height,
-        fps=event.fps,
-        frames=event.frames,
-        has_audio=event.audio,
-    )
+    item = take_item(take_id, project, event)
     AddMedia(item).apply(project)
     for track in project.sequence.tracks:
         for clip in track.clips:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .commands import (
     AddClip,
@@ -185,30 +185,38 @@ def free_start(track: Track, start: int, frames: int, spots: Iterable[Spot]) -> 
     return max([c.end for c in track.clips] + [s.end for s in pending] + [0])
 
 
-def take_item(
-    take_id: str,
-    project: Project,
-    output: str | Path,
-    recipe: Recipe,
-    *,
-    width: int,
-    height: int,
-    fps: float | str,
-    frames: int,
-    has_audio: bool = False,
-) -> MediaItem:
+class FinishedJob(Protocol):
+    """What a finished job says of its take (engine.jobs.JobDone; core does not import the engine)."""
+
+    @property
+    def output(self) -> str: ...
+    @property
+    def recipe(self) -> Recipe: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def fps(self) -> float: ...
+    @property
+    def frames(self) -> int: ...
+    @property
+    def audio(self) -> bool: ...
+
+
+def take_item(take_id: str, project: Project, done: FinishedJob) -> MediaItem:
     """The media item a finished job's take file becomes."""
     return MediaItem(
         id=take_id,
-        path=project.relative_path(Path(output)),
+        path=project.relative_path(Path(done.output)),
         kind=MediaKind.VIDEO,
-        width=width,
-        height=height,
-        fps=FrameRate.parse(fps),
-        frames=frames,
-        recipe=recipe,
-        name=recipe.prompt[:60],
-        has_audio=has_audio,
+        width=done.width,
+        height=done.height,
+        fps=FrameRate.parse(done.fps),
+        frames=done.frames,
+        recipe=done.recipe,
+        name=done.recipe.prompt[:60],
+        has_audio=done.audio,
     )
 
 

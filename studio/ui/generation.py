@@ -219,17 +219,7 @@ class GenerationController(QObject):
             if holder is not None:
                 spot = others.pop(holder)  # the shot's place, which its own other take must not push it from
         project = self.document.project
-        item = take_item(
-            landing.take_id,
-            project,
-            event.output,
-            event.recipe,
-            width=event.width,
-            height=event.height,
-            fps=event.fps,
-            frames=event.frames,
-            has_audio=getattr(event, "audio", False),
-        )
+        item = take_item(landing.take_id, project, event)
         # Only a new shot or a continuation whose track is gone needs the generate track.
         default = self.video_track().id if isinstance(landing, NewShot | Continuation) else ""
         landed = land(

@@ -25,23 +25,17 @@ from studio.core.landing import (
 from studio.core.project import Clip, Project, Sequence, Track, TrackKind, conformed_length
 from studio.core.recipe import Mode, Recipe
 from studio.core.timebase import FrameRate
+from studio.engine.jobs import JobDone
 
 
 def take(project: Project, take_id: str, frames: int, fps: float = 24.0, sound: bool = False):
     recipe = Recipe(Mode.TEXT_TO_VIDEO, "tiny", f"the take {take_id}", frames=frames)
     seq = project.sequence
     project.folder = project.folder or Path("/films/t.studio")
-    return take_item(
-        take_id,
-        project,
-        project.folder / "media" / f"{take_id}.mkv",
-        recipe,
-        width=seq.width,
-        height=seq.height,
-        fps=fps,
-        frames=frames,
-        has_audio=sound,
+    done = JobDone(
+        "job", str(project.folder / "media" / f"{take_id}.mkv"), recipe, frames, seq.width, seq.height, fps, 1.0, sound
     )
+    return take_item(take_id, project, done)
 
 
 def push(project: Project, commands) -> None:
