@@ -37,7 +37,7 @@ panel = window.prompt_panel
 panel.set_model(model)
 panel.prompt.setPlainText("a paper boat on a puddle")
 panel.aspect.setCurrentIndex(panel.aspect.findText("1:1 square"))
-panel.resolution.setCurrentIndex(panel.resolution.findText("Draft (128p)"))
+panel.resolution.setCurrentIndex(panel.resolution.findText("Tiny (128p)"))
 panel.seconds.setValue(0.5)
 panel.generate_button.click()
 wait_until(lambda: project.sequence.duration > 0, 240)

@@ -46,7 +46,7 @@ def test_choose_draft_generate_then_refine_lands_the_full_take_on_the_same_clip(
     panel = window.prompt_panel
     panel.set_model(str(two_pass))
     choose(panel.aspect, "1:1 square")
-    choose(panel.resolution, "Draft (128p)")
+    choose(panel.resolution, "Tiny (128p)")
     panel.seconds.setValue(0.5)
     qtbot.keyClicks(panel.prompt, "a kite in the wind")
     panel.quality.setFocus()

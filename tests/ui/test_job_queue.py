@@ -16,7 +16,7 @@ def start_shot(qtbot, window, model, prompt: str) -> None:
     panel = window.prompt_panel
     panel.set_model(str(model))
     panel.prompt.setPlainText(prompt)
-    panel.resolution.setCurrentIndex(panel.resolution.findText("Draft (128p)"))
+    panel.resolution.setCurrentIndex(panel.resolution.findText("Tiny (128p)"))
     panel.seconds.setValue(0.3)
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
 

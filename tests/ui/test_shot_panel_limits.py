@@ -147,7 +147,7 @@ def test_on_a_first_start_the_panel_takes_the_demo_models_size_and_length(qtbot,
     panel = window.prompt_panel
     assert panel.model_value() == "demo"
     assert panel.prompt.placeholderText() == "e.g. a red circle moves left on a blue background"
-    assert (panel.aspect.currentText(), panel.resolution.currentText()) == ("1:1 square", "Draft (128p)")
+    assert (panel.aspect.currentText(), panel.resolution.currentText()) == ("1:1 square", "Tiny (128p)")
     assert panel.frame_size() == (128, 128)
     assert panel.recipe(fps=24.0).frames == 25 and "25 frames" in panel.length_label.text()
 

@@ -50,7 +50,7 @@ def test_prompt_to_timeline_to_viewer_to_export(qtbot, window, tiny_ltx, tmp_pat
     panel.set_model(str(tiny_ltx))
     qtbot.keyClicks(panel.prompt, "a lighthouse at dusk, waves breaking")
     choose(panel.aspect, "1:1 square")
-    choose(panel.resolution, "Draft (128p)")
+    choose(panel.resolution, "Tiny (128p)")
     panel.seconds.selectAll()
     qtbot.keyClicks(panel.seconds, "0.5")
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
@@ -124,7 +124,7 @@ def test_gui_process_never_imports_torch(tiny_ltx, tmp_path):
 def test_cancel_buttons_stop_a_running_and_a_queued_job(qtbot, window, tiny_ltx):
     panel = window.prompt_panel
     panel.set_model(str(tiny_ltx))
-    choose(panel.resolution, "Draft (128p)")
+    choose(panel.resolution, "Tiny (128p)")
     panel.seconds.setValue(1.0)
     for prompt in ("first shot", "second shot"):
         panel.prompt.setPlainText(prompt)
@@ -141,7 +141,7 @@ def test_cancel_buttons_stop_a_running_and_a_queued_job(qtbot, window, tiny_ltx)
 def test_a_cancelled_job_is_retried_from_its_row_and_shows_previews(qtbot, window, tiny_ltx):
     panel = window.prompt_panel
     panel.set_model(str(tiny_ltx))
-    choose(panel.resolution, "Draft (128p)")
+    choose(panel.resolution, "Tiny (128p)")
     panel.seconds.setValue(0.5)
     panel.prompt.setPlainText("a lamp flickers")
     window.timeline.set_playhead(24)
@@ -189,7 +189,7 @@ def test_dropped_stills_animate_from_first_to_last_frame(qtbot, window, tiny_ltx
     assert panel.first_frame.isEnabled()  # the tiny LTX card lists image_to_video
     panel.prompt.setPlainText("the gradient turns into a red field")
     choose(panel.aspect, "1:1 square")
-    choose(panel.resolution, "Draft (128p)")
+    choose(panel.resolution, "Tiny (128p)")
     panel.seconds.setValue(0.5)
     drop_files(panel.first_frame, [first])
     drop_files(panel.last_frame, [last])
@@ -219,7 +219,7 @@ def test_shots_wait_on_the_timeline_as_placeholders_and_land_where_they_stood(qt
     panel = window.prompt_panel
     panel.set_model(str(tiny_ltx))
     choose(panel.aspect, "1:1 square")
-    choose(panel.resolution, "Draft (128p)")
+    choose(panel.resolution, "Tiny (128p)")
     panel.seconds.setValue(0.5)
     window.timeline.set_playhead(24)
     for prompt in ("a door opens", "a figure steps out"):
@@ -244,7 +244,7 @@ def test_a_worker_that_dies_fails_its_job_and_the_editor_carries_on(qtbot, windo
     panel = window.prompt_panel
     panel.set_model(str(tiny_ltx))
     choose(panel.aspect, "1:1 square")
-    choose(panel.resolution, "Draft (128p)")
+    choose(panel.resolution, "Tiny (128p)")
     panel.seconds.setValue(0.5)
     panel.prompt.setPlainText("a shot the worker will not finish")
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
@@ -264,7 +264,7 @@ def generate_one(qtbot, window, tiny_ltx, prompt: str) -> None:
     panel = window.prompt_panel
     panel.set_model(str(tiny_ltx))
     choose(panel.aspect, "1:1 square")
-    choose(panel.resolution, "Draft (128p)")
+    choose(panel.resolution, "Tiny (128p)")
     panel.seconds.setValue(0.5)
     panel.prompt.setPlainText(prompt)
     before = len(window.document.project.media)
@@ -319,7 +319,7 @@ def test_stills_dropped_on_the_timeline_are_animated_where_they_land(qtbot, wind
     panel = window.prompt_panel
     panel.set_model(str(tiny_ltx))
     choose(panel.aspect, "1:1 square")
-    choose(panel.resolution, "Draft (128p)")
+    choose(panel.resolution, "Tiny (128p)")
     panel.seconds.setValue(0.5)
     panel.prompt.setPlainText("the gradient slides into red")
     timeline = window.timeline
