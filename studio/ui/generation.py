@@ -196,6 +196,7 @@ class GenerationController(QObject):
         elif isinstance(event, jobs.JobDone):
             if row:
                 row.finish("done", elapsed=event.elapsed)
+                self.jobs_panel.show_take(event.job_id, event.output, event.frames // 2)
             self._land(event)
         elif isinstance(event, jobs.JobFailed):
             if row:

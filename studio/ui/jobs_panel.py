@@ -1,4 +1,5 @@
-"""The jobs panel: every generation job with its thumbnail (an input still, then the latest preview),
+"""The jobs panel: every generation job with its thumbnail (an input still, then the latest preview,
+then a frame of the finished take),
 state, progress, elapsed and remaining time, and the time a finished one took; Cancel (running or
 queued), Run next / Run last (queued), Retry (failed or cancelled) or Resume (interrupted by a
 restart); Resume All and Clear Finished; over several jobs, how many are done. Rows fit the dock: long
@@ -7,9 +8,10 @@ titles end in "…", whole in the tooltip."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QPixmap, QResizeEvent
+from PySide6.QtGui import QDesktopServices, QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.timebase import duration_text
+from .thumbnail_loader import ThumbnailLoader
 
 PREVIEW_HEIGHT = 54
 
@@ -162,11 +165,17 @@ class JobRow(QFrame):
     def set_preview(self, png: bytes) -> None:
         pixmap = QPixmap()
         if pixmap.loadFromData(png):
-            self.preview.setPixmap(
-                pixmap.scaled(
-                    self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-                )
+            self._show(pixmap)
+
+    def set_picture(self, image: QImage) -> None:
+        self._show(QPixmap.fromImage(image))
+
+    def _show(self, pixmap: QPixmap) -> None:
+        self.preview.setPixmap(
+            pixmap.scaled(
+                self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
             )
+        )
 
     def started(self, worker: str = "") -> None:
         """The job left the queue, for `worker` (named when there are several: "GPU 1"); a failed or
@@ -213,6 +222,11 @@ class JobsPanel(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows: dict[str, JobRow] = {}
+        # A finished job's row shows its take's middle frame: the last preview is only the latents'
+        # rough picture (a noisy one in the first steps of a fast model). Decoded off the Qt thread.
+        self.thumbnails = ThumbnailLoader(parent=self)
+        self.thumbnails.ready.connect(self._show_takes)
+        self._takes: dict[str, tuple[Path, int]] = {}
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMinimumWidth(260)
@@ -251,6 +265,20 @@ class JobsPanel(QScrollArea):
         self.update_header()
         self.added.emit(job_id)
         return row
+
+    def show_take(self, job_id: str, path: str | Path, frame: int) -> None:
+        """The row of a finished job shows this frame of its take once it is decoded."""
+        self._takes[job_id] = (Path(path), frame)
+        self._show_takes()
+
+    def _show_takes(self) -> None:
+        for job_id, (path, frame) in list(self._takes.items()):
+            row = self.rows.get(job_id)
+            image = self.thumbnails.get(path, frame, PREVIEW_HEIGHT) if row is not None else None
+            if row is None or image is not None:
+                del self._takes[job_id]
+            if row is not None and isinstance(image, QImage):
+                row.set_picture(image)
 
     def show_queue_order(self, waiting: list[str]) -> None:
         """Put the waiting jobs' rows in the order they will run, the last to run on top, under the header."""

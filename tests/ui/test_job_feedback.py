@@ -131,3 +131,32 @@ def test_a_failed_or_cancelled_row_says_how_long_its_job_ran(qtbot, monkeypatch)
     assert failed.progress.text() == "failed after 8 s" and failed.state.text() == "failed"
     assert cancelled.progress.text() == "cancelled after 3 s"
     assert "after" not in waiting.progress.text()
+
+
+def test_a_done_row_shows_a_frame_of_its_take_instead_of_the_last_preview(qtbot, tmp_path):
+    """The last preview is the latents' rough picture; once the take is written the row shows the
+    take's own middle frame, decoded in the background."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from studio.media.takes import write_frames
+
+    panel = JobsPanel()
+    qtbot.addWidget(panel)
+    row = panel.add("job-1", "a shot")
+    noisy = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 56, 3), dtype=np.uint8)).save(noisy, "PNG")
+    row.set_preview(noisy.getvalue())
+    frames = np.zeros((9, 64, 112, 3), np.uint8)
+    frames[4] = (0, 200, 0)  # the middle frame is green, the others black
+    take = write_frames(tmp_path / "take.mkv", frames, 24)
+    row.finish("done", elapsed=3.0)
+    panel.show_take("job-1", take, 4)
+
+    def centre():
+        image = row.preview.pixmap().toImage()
+        return image.pixelColor(image.width() // 2, image.height() // 2).getRgb()[:3]
+
+    qtbot.waitUntil(lambda: centre() == (0, 200, 0), timeout=5000)
