@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import qasync
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ..core.logs import start_logging
@@ -35,13 +36,20 @@ def main(argv: list[str] | None = None) -> int:
 
     service = EngineService()
     window = MainWindow(service)
-    if len(argv) > 1:  # a project folder, or a timeline (the launcher opens .otio files here) as a new project
-        if Path(argv[1]).suffix.lower() in (".otio", ".otioz"):
-            window.files.import_timeline(argv[1])
-        else:
-            window.files.open_project(argv[1])
-    window.autosaver.recover_previous_session()  # work left by a studio that stopped without closing
+
+    def open_at_start() -> None:
+        """What the command line names, then work left by a studio that stopped without closing. Both
+        may ask a question: asked once the loop runs, because a dialog's own loop before it ran stepped
+        the editor's tasks with no running loop, which killed the job events (no job ever finished)."""
+        if len(argv) > 1:  # a project folder, or a timeline (the launcher opens .otio files here) as a new project
+            if Path(argv[1]).suffix.lower() in (".otio", ".otioz"):
+                window.files.import_timeline(argv[1])
+            else:
+                window.files.open_project(argv[1])
+        window.autosaver.recover_previous_session()
+
     window.show()
+    QTimer.singleShot(0, open_at_start)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     try:
