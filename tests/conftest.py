@@ -38,6 +38,22 @@ def studio_command(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
     )
 
 
+def editor_session(session: str, args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+    """A fresh editor process running `session` (Python that patches the window, then calls
+    studio.ui.app.main) offscreen, its settings, data and logs under `home`."""
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        STUDIO_CONFIG=str(home / "config"),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_CONFIG_HOME=str(home / "xdg-config"),
+        PYTHONPATH=str(REPO),
+    )
+    return subprocess.run(
+        [sys.executable, "-c", session, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+
+
 @pytest.fixture(scope="session", autouse=True)
 def own_settings_folder(tmp_path_factory: pytest.TempPathFactory):
     """The user's settings folder (prompt rules, the provenance signing keys) is one of the session's

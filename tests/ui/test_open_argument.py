@@ -3,14 +3,11 @@ associations): a .studio folder as the project, an .otio timeline imported as a 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 
 from studio.core.project import Clip, MediaItem, Project
 from studio.media.interchange import write_timeline
-from tests.conftest import REPO
+from tests.conftest import editor_session
 
 # Once the window is up: say what it holds, then close it.
 SESSION = textwrap.dedent("""
@@ -41,15 +38,6 @@ def test_a_timeline_file_given_on_the_command_line_opens_as_a_new_project(tmp_pa
     project.media["m"] = MediaItem(id="m", path=str(tmp_path / "shot.mkv"), frames=24, width=32, height=32, name="m")
     project.sequence.tracks[0].clips = [Clip("k", "m", 0, 0, 24), Clip("l", "m", 24, 0, 12)]
     timeline = write_timeline(project, tmp_path / "cut.otio")
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="offscreen",
-        STUDIO_CONFIG=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        PYTHONPATH=str(REPO),
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", SESSION, str(timeline)], env=env, cwd=REPO, capture_output=True, text=True, timeout=120
-    )
+    done = editor_session(SESSION, [str(timeline)], tmp_path)
     assert done.returncode == 0, done.stderr
     assert "clips 2 untitled True" in done.stdout

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -17,7 +15,7 @@ from studio.core.jobfile import SavedJob, save_jobs
 from studio.core.project import Clip, MediaItem, Project
 from studio.core.recipe import Mode, Recipe
 from studio.media.takes import write_frames
-from tests.conftest import REPO
+from tests.conftest import editor_session
 
 # What the test platform itself says (the offscreen plugin cannot size windows to their hints): not ours.
 PLATFORM_NOISE = ("This plugin does not support propagateSizeHints()",)
@@ -86,22 +84,7 @@ def test_opening_exporting_editing_and_quitting_prints_nothing(tmp_path):
             )
         ],
     )
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="offscreen",
-        STUDIO_CONFIG=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
-        PYTHONPATH=str(REPO),
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", SESSION, str(folder), str(tmp_path / "out.mp4")],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = editor_session(SESSION, [str(folder), str(tmp_path / "out.mp4")], tmp_path)
     said = [line for line in done.stderr.splitlines() if line.strip() and line.strip() not in PLATFORM_NOISE]
     assert done.returncode == 0 and said == [], done.stderr
     assert (tmp_path / "out.mp4").stat().st_size > 0  # it did export

@@ -5,12 +5,9 @@ window (found walking journey 7 under Xvfb)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 
-from tests.conftest import REPO
+from tests.conftest import editor_session
 
 SESSION = textwrap.dedent("""
     import asyncio
@@ -51,16 +48,7 @@ SESSION = textwrap.dedent("""
 
 
 def test_a_question_at_start_leaves_the_editor_hearing_its_jobs(tmp_path):
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="offscreen",
-        STUDIO_CONFIG=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        PYTHONPATH=str(REPO),
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", SESSION], env=env, cwd=REPO, capture_output=True, text=True, timeout=120
-    )
+    done = editor_session(SESSION, [], tmp_path)
     assert done.returncode == 0, done.stderr
     assert "job events heard True" in done.stdout, done.stdout + done.stderr
     log = (tmp_path / "config" / "logs" / "editor.log").read_text()
