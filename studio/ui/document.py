@@ -6,6 +6,7 @@ covers it and views redraw from the `changed` signal rather than editing the mod
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -92,7 +93,22 @@ class Document(QObject):
 
     # Files
 
+    def forget_scratch(self) -> None:
+        """Remove the scratch folder of an untitled project that holds nothing but its project.json
+        (no take, no media, no cache, no autosave): a new project's, left behind for good in the
+        temporary folder when another is opened or the studio closes. One with anything else in it stays."""
+        if not self.untitled:
+            return
+        folder = self.project.folder
+        scratch = folder.parent
+        if scratch.parent != Path(tempfile.gettempdir()) or not scratch.name.startswith("studio-"):
+            return
+        if [p for p in scratch.rglob("*") if not p.is_dir() or p.is_symlink()] != [folder / "project.json"]:
+            return
+        shutil.rmtree(scratch, ignore_errors=True)
+
     def new(self) -> None:
+        self.forget_scratch()
         self.project = self._scratch_project()
         self.undo_stack.clear()
         self.replaced.emit()
@@ -100,6 +116,7 @@ class Document(QObject):
 
     def open(self, path: str | Path) -> None:
         project = store.load(path)  # raises ProjectError; the open project stays as it was
+        self.forget_scratch()
         self.project = project
         self.untitled = False
         self.undo_stack.clear()
@@ -109,6 +126,7 @@ class Document(QObject):
     def adopt(self, project: Project) -> None:
         """Open a project made elsewhere (an imported timeline): untitled, in a scratch folder until
         Save As, like a new one."""
+        self.forget_scratch()
         store.save(project, Path(tempfile.mkdtemp(prefix="studio-")) / f"{project.name or 'Imported'}.studio")
         self.project = project
         self.untitled = True

@@ -229,6 +229,7 @@ class MainWindow(QMainWindow):
         self.autosaver.close()
         self.viewer.shutdown()
         self.service.shutdown()
+        self.document.forget_scratch()  # an untitled project with nothing in it leaves no folder behind
         # Stop listening to the undo stack: at exit it may be freed before this window, and a stack with
         # unsaved changes says "clean" as it goes, which _update_title would answer by asking the deleted
         # stack ("QUndoStack already deleted").
