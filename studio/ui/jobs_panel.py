@@ -139,11 +139,7 @@ class JobRow(QFrame):
         """A still that stands for the job until it has a preview (its input image, or a saved preview)."""
         pixmap = QPixmap(image_file)
         if not pixmap.isNull():
-            self.preview.setPixmap(
-                pixmap.scaled(
-                    self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-                )
-            )
+            self._show(pixmap)
 
     def set_progress(self, step: int, total: int, elapsed: float) -> None:
         left = f" · about {elapsed / step * (total - step):.0f}s left" if 0 < step < total else ""
@@ -223,9 +219,9 @@ class JobsPanel(QScrollArea):
         super().__init__(parent)
         self.rows: dict[str, JobRow] = {}
         # A finished job's row shows its take's middle frame: the last preview is only the latents'
-        # rough picture (a noisy one in the first steps of a fast model). Decoded off the Qt thread.
-        self.thumbnails = ThumbnailLoader(parent=self)
-        self.thumbnails.ready.connect(self._show_takes)
+        # rough picture (a noisy one in the first steps of a fast model). Decoded off the Qt thread, by
+        # a loader (a thread) made when the first job finishes, not at start.
+        self._thumbnails: ThumbnailLoader | None = None
         self._takes: dict[str, tuple[Path, int]] = {}
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -268,16 +264,20 @@ class JobsPanel(QScrollArea):
 
     def show_take(self, job_id: str, path: str | Path, frame: int) -> None:
         """The row of a finished job shows this frame of its take once it is decoded."""
+        if self._thumbnails is None:
+            self._thumbnails = ThumbnailLoader(parent=self)
+            self._thumbnails.ready.connect(self._show_takes)
         self._takes[job_id] = (Path(path), frame)
         self._show_takes()
 
     def _show_takes(self) -> None:
+        assert self._thumbnails is not None  # made by show_take before anything is asked of it
         for job_id, (path, frame) in list(self._takes.items()):
             row = self.rows.get(job_id)
-            image = self.thumbnails.get(path, frame, PREVIEW_HEIGHT) if row is not None else None
+            image = self._thumbnails.get(path, frame, PREVIEW_HEIGHT) if row is not None else None
             if row is None or image is not None:
                 del self._takes[job_id]
-            if row is not None and isinstance(image, QImage):
+            if row is not None and image is not None:
                 row.set_picture(image)
 
     def show_queue_order(self, waiting: list[str]) -> None:
