@@ -3,8 +3,9 @@
 Three stages, each checkpointed in DIR/checkpoints so a killed run goes on where it stopped:
 
 1. The VAE (diffusers' AutoencoderKLLTXVideo in LTX-Video 0.9.5's layout, 32x in space, 8x in time,
-   32 latent channels) learns to encode and decode the world's frames, then clips; pixels on and
-   around the shape weigh five times the plain background, which would otherwise win. Its latents'
+   32 latent channels) learns to encode and decode the world's frames, then clips, then in a second
+   cycle longer clips where two latent frames meet; pixels on and around the shape weigh five times
+   the plain background, which would otherwise win. Its latents'
    per-channel mean and spread are then measured and stored in its latents_mean/latents_std, as the
    pipeline normalises with them.
 2. The text encoder (a small T5) learns the world's words: every token's output is trained to tell
@@ -50,7 +51,9 @@ FRAMES = 25  # the card's default: four latent frames
 LONG_FRAMES = 49  # seven latent frames: a quarter of the transformer's batches, for longer shots in one go
 LONG_SHARE = 0.25  # of the training clips, also encoded at LONG_FRAMES
 LATENT_CHANNELS = 32
-VAE_STEPS = 7000
+VAE_STEPS = 9000  # the last VAE_JOIN_STEPS of them on longer clips
+VAE_JOIN_STEPS = 2000  # clips of JOIN_FRAMES: the join between two latent frames (benchmarks/demo_training.md)
+JOIN_FRAMES = 17  # three latent frames: the first, and two that meet
 TRANSFORMER_STEPS = 9000  # three cycles: the third raised held-out motion 5 -> 7 in 10 (demo_training.md)
 TRANSFORMER_CYCLE = 3000
 BANK = 1200  # clips encoded once for the transformer stage
@@ -202,8 +205,27 @@ class Progress:
         )
 
 
+def vae_join_from(steps: int) -> int:
+    """The step the VAE's join cycle starts at."""
+    return steps - min(VAE_JOIN_STEPS, steps // 4)
+
+
+def vae_frames(step: int, steps: int) -> int:
+    """How many frames each clip of a VAE step has: 1 (single frames: the first VAE_FRAMES_FIRST of
+    the first cycle, then every other step), 9, or JOIN_FRAMES in the join cycle."""
+    join_from = vae_join_from(steps)
+    if step < VAE_FRAMES_FIRST * join_from or step % 2 == 1:
+        return 1
+    return JOIN_FRAMES if step >= join_from else 9
+
+
 def train_vae(folder: Path, steps: int, log: Log, seed: int) -> object:
+    """The VAE's stage. Its last steps (VAE_JOIN_STEPS, or a quarter of a short run) are a second cycle on
+    clips of JOIN_FRAMES: trained on 9-frame clips alone (one latent frame after the first), it never
+    saw two latent frames meet, and its round trip of a 25-frame shot moved the object too fast within
+    each latent frame and back at every join."""
     vae = build_vae()
+    join_from = vae_join_from(steps)
     opt = torch.optim.AdamW(vae.parameters(), lr=VAE_LR, weight_decay=0.0, betas=(0.9, 0.99))
     ckpt = folder / "checkpoints" / "vae.pt"
     start = resume(ckpt, opt, model=vae)
@@ -214,9 +236,10 @@ def train_vae(folder: Path, steps: int, log: Log, seed: int) -> object:
         torch.manual_seed(rng.randrange(2**31))
         # Single frames (the first latent frame alone) are nine times cheaper than clips and teach the
         # drawing; a clip from scratch learnt nothing in 600 steps. Clips then teach the eight frames
-        # a latent frame holds.
-        single = step < VAE_FRAMES_FIRST * steps or step % 2 == 1
-        frames, count = (1, 4 * BATCH_VAE) if single else (9, BATCH_VAE)
+        # a latent frame holds, and in the join cycle how two latent frames meet.
+        joins = step >= join_from
+        frames = vae_frames(step, steps)
+        count = 4 * BATCH_VAE if frames == 1 else BATCH_VAE
         scenes = [world.random_scene(rng, held=None, enters=0.3) for _ in range(count)]
         x = to_tensor(np.stack([world.render(s, frames, WIDTH, HEIGHT, first=rng.randint(-12, 12)) for s in scenes]))
         # The shape and its edges weigh five times the plain background: a shape is a few per cent of
@@ -224,13 +247,14 @@ def train_vae(folder: Path, steps: int, log: Log, seed: int) -> object:
         background = torch.tensor([world.COLOURS[s.background] for s in scenes]).float() / 127.5 - 1
         shape = ((x - background[:, :, None, None, None]).abs().sum(1, keepdim=True) > 0.01).float()
         weight = 1 + 4 * torch.nn.functional.max_pool3d(shape, (1, 5, 5), 1, (0, 2, 2))
-        lr = lr_at(step, steps, VAE_LR)
+        # The join cycle restarts the schedule at half the rate: it refines a trained VAE.
+        lr = lr_at(step - join_from, steps - join_from, VAE_LR / 2) if joins else lr_at(step, join_from, VAE_LR)
         for group in opt.param_groups:
             group["lr"] = lr
         posterior = vae.encode(x).latent_dist
         # The mean first: with the posterior's noise from the start the decoder learnt to ignore the
         # latents. Sampling later keeps the decoder tolerant of the spread the pipeline samples with.
-        z = posterior.sample() if step >= steps // 2 else posterior.mode()
+        z = posterior.sample() if step >= join_from // 2 else posterior.mode()
         y = vae.decode(z).sample
         # The pipeline samples its condition latents from the posterior (retrieve_latents), so its
         # spread must end up small: its variance is pushed down outright. (A KL term instead let it
@@ -246,6 +270,8 @@ def train_vae(folder: Path, steps: int, log: Log, seed: int) -> object:
         if step % 100 == 0:
             log.row("vae-probe", step, f"{probe_error(vae):.5f}", "", "")
             log.row("vae-probe-frame", step, f"{probe_error(vae, 1):.5f}", "", "")
+            if joins:
+                log.row("vae-probe-joins", step, f"{probe_error(vae, JOIN_FRAMES):.5f}", "", "")
         if (step + 1) % 200 == 0 or step == steps - 1:
             save_checkpoint(ckpt, model=vae.state_dict(), optimizer=opt.state_dict(), step=step + 1)
     print(file=sys.stderr)

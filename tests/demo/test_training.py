@@ -76,3 +76,13 @@ def test_the_text_encoder_is_asked_only_what_a_prompt_says():
     still = world.Scene("black", "white", "circle", "still", world.SPEEDS["quickly"])
     assert train.scene_labels(moving) == [2, 0, 2, 0, 2]  # blue, red, triangle, left, quickly
     assert train.scene_labels(still)[-1] == -100  # a still shape's speed is never in its prompt
+
+
+def test_the_vae_stage_ends_on_clips_where_two_latent_frames_meet():
+    steps = train.VAE_STEPS
+    join = train.vae_join_from(steps)
+    frames = [train.vae_frames(step, steps) for step in range(steps)]
+    assert set(frames[:join]) == {1, 9} and set(frames[join:]) == {1, train.JOIN_FRAMES}
+    assert (train.JOIN_FRAMES - 1) // 8 >= 2  # the first latent frame, then at least two that meet
+    # A run of a few steps (the tests') keeps its steps on the first cycle's clips.
+    assert train.vae_join_from(3) == 3 and [train.vae_frames(s, 3) for s in range(3)] == [1, 1, 9]
