@@ -5,9 +5,8 @@ Three stages, each checkpointed in DIR/checkpoints so a killed run goes on where
 1. The VAE (diffusers' AutoencoderKLLTXVideo in LTX-Video 0.9.5's layout, 32x in space, 8x in time,
    32 latent channels) learns to encode and decode the world's frames, then clips, then in a second
    cycle longer clips where two latent frames meet; pixels on and around the shape weigh five times
-   the plain background, which would otherwise win. Its latents'
-   per-channel mean and spread are then measured and stored in its latents_mean/latents_std, as the
-   pipeline normalises with them.
+   the plain background, which would otherwise win. Its latents' per-channel mean and spread are then
+   measured and stored in its latents_mean/latents_std, as the pipeline normalises with them.
 2. The text encoder (a small T5) learns the world's words: every token's output is trained to tell
    the background, the object's colour, its shape, motion and speed, so which colour is the
    background is plain in whichever token the transformer attends to. Trained jointly with the
@@ -53,6 +52,7 @@ LONG_SHARE = 0.25  # of the training clips, also encoded at LONG_FRAMES
 LATENT_CHANNELS = 32
 VAE_STEPS = 9000  # the last VAE_JOIN_STEPS of them on longer clips
 VAE_JOIN_STEPS = 2000  # clips of JOIN_FRAMES: the join between two latent frames (benchmarks/demo_training.md)
+CLIP_FRAMES = 9  # the first cycle's clips: the first latent frame and one more
 JOIN_FRAMES = 17  # three latent frames: the first, and two that meet
 TRANSFORMER_STEPS = 9000  # three cycles: the third raised held-out motion 5 -> 7 in 10 (demo_training.md)
 TRANSFORMER_CYCLE = 3000
@@ -212,11 +212,11 @@ def vae_join_from(steps: int) -> int:
 
 def vae_frames(step: int, steps: int) -> int:
     """How many frames each clip of a VAE step has: 1 (single frames: the first VAE_FRAMES_FIRST of
-    the first cycle, then every other step), 9, or JOIN_FRAMES in the join cycle."""
+    the first cycle, then every other step), CLIP_FRAMES, or JOIN_FRAMES in the join cycle."""
     join_from = vae_join_from(steps)
     if step < VAE_FRAMES_FIRST * join_from or step % 2 == 1:
         return 1
-    return JOIN_FRAMES if step >= join_from else 9
+    return JOIN_FRAMES if step >= join_from else CLIP_FRAMES
 
 
 def train_vae(folder: Path, steps: int, log: Log, seed: int) -> object:
@@ -280,7 +280,7 @@ def train_vae(folder: Path, steps: int, log: Log, seed: int) -> object:
 
 
 @torch.no_grad()
-def probe_error(vae, frames: int = 9) -> float:
+def probe_error(vae, frames: int = CLIP_FRAMES) -> float:
     """Mean squared error of a fixed clip's round trip: the log shows whether the VAE is learning.
     Getting only the background right scores about 0.1, a zero output 1.0."""
     clip = world.render(world.Scene("blue", "yellow", "circle", "right", start=(0.3, 0.4)), frames, WIDTH, HEIGHT)

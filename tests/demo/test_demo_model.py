@@ -83,10 +83,8 @@ def test_the_vae_keeps_a_moving_shapes_pace_in_every_latent_frame(demo):
         for _ in range(3):
             background, colour = rng.sample(list(world.COLOURS), 2)
             speed = rng.choice(list(world.SPEEDS.values()))
-            vx, vy = world.MOTIONS[motion]
-            # Through the middle of the frame at frame 12, so it is wholly inside all along.
-            start = (0.5 - 12 * vx * speed, 0.5 - 12 * vy * speed)
-            scenes.append(world.Scene(background, colour, rng.choice(world.SHAPES), motion, speed, start))
+            centred = world.Scene(background, colour, rng.choice(world.SHAPES), motion, speed)
+            scenes.append(centred.later(-12))  # in the middle at frame 12, so wholly inside all along
     clips = np.stack([world.render(scene, 25) for scene in scenes])
     with torch.no_grad():
         x = train.to_tensor(clips).to(pipe.vae.dtype)
