@@ -68,12 +68,17 @@ class Scene:
 
 def render(scene: Scene, frames: int, width: int = 128, height: int = 128, first: int = 0) -> np.ndarray:
     """Frames first..first+frames-1 of the scene, uint8 (frames, height, width, 3), edges antialiased."""
-    out = np.empty((frames, height, width, 3), np.uint8)
     bg = np.array(COLOURS[scene.background], np.float32)
     fg = np.array(COLOURS[scene.colour], np.float32)
+    out = np.empty((frames, height, width, 3), np.uint8)
+    out[:] = bg.astype(np.uint8)
     for i in range(frames):
-        cover = coverage(scene, first + i, width, height)[..., None]
-        out[i] = np.round(bg * (1 - cover) + fg * cover).astype(np.uint8)
+        # Only the shape's box is blended: outside it the cover is 0 and the pixel the background.
+        cx, cy = scene.centre(first + i)
+        box = shape_box(scene.shape, cx * width, cy * height, SIZE * width, width, height)
+        if box is not None:
+            y0, y1, x0, x1, cover = box
+            out[i, y0:y1, x0:x1] = np.round(bg * (1 - cover[..., None]) + fg * cover[..., None]).astype(np.uint8)
     return out
 
 
@@ -86,11 +91,28 @@ def coverage(scene: Scene, frame: float, width: int, height: int) -> np.ndarray:
 def shape_coverage(shape: str, cx: float, cy: float, r: float, width: int, height: int) -> np.ndarray:
     """The coverage of one shape of area pi r² centred (its centroid) at pixel position (cx, cy)."""
     out = np.zeros((height, width), np.float32)
-    # Only the pixels around the shape are sampled (the triangle reaches 1.6 r from its centre).
-    x0, x1 = max(0, int(cx - 1.7 * r)), min(width, int(cx + 1.7 * r) + 2)
-    y0, y1 = max(0, int(cy - 1.7 * r)), min(height, int(cy + 1.7 * r) + 2)
+    box = shape_box(shape, cx, cy, r, width, height)
+    if box is not None:
+        y0, y1, x0, x1, cover = box
+        out[y0:y1, x0:x1] = cover
+    return out
+
+
+# How far each shape reaches from its centre, in r, (left/right, up, down): a circle r; a square of
+# the circle's area sqrt(pi)/2 r; the equilateral triangle of that area (side 2.694 r) 1.347 r
+# sideways, 1.556 r up to its apex and 0.778 r down from its centroid. A little over, for rounding.
+REACH = {"circle": (1.01, 1.01, 1.01), "square": (0.9, 0.9, 0.9), "triangle": (1.36, 1.57, 0.79)}
+
+
+def shape_box(shape: str, cx: float, cy: float, r: float, width: int, height: int):
+    """The pixels one shape touches and how much of each it covers, from SUPERSAMPLE² samples a pixel:
+    (y0, y1, x0, x1, coverage of that box), or None when it is wholly outside the frame. Only the box
+    is sampled: a sample's position is the pixel's plus its offset, whatever the box."""
+    side, up, down = REACH[shape]
+    x0, x1 = max(0, int(cx - side * r)), min(width, int(cx + side * r) + 2)
+    y0, y1 = max(0, int(cy - up * r)), min(height, int(cy + down * r) + 2)
     if x0 >= x1 or y0 >= y1:
-        return out  # wholly outside the frame
+        return None
     ss = SUPERSAMPLE
     xs = x0 + (np.arange((x1 - x0) * ss) + 0.5) / ss
     ys = y0 + (np.arange((y1 - y0) * ss) + 0.5) / ss
@@ -98,15 +120,15 @@ def shape_coverage(shape: str, cx: float, cy: float, r: float, width: int, heigh
     if shape == "circle":
         inside = x * x + y * y <= r * r
     elif shape == "square":
-        side = r * 0.886  # the same area as the circle: sqrt(pi) / 2
-        inside = (np.abs(x) <= side) & (np.abs(y) <= side)
+        half = r * 0.886  # the same area as the circle: sqrt(pi) / 2
+        inside = (np.abs(x) <= half) & (np.abs(y) <= half)
     else:  # an upward triangle of the circle's area, its centroid at the centre
         half = r * 1.347  # equilateral, area pi r^2: side 2.694 r
         h = half * np.sqrt(3)
         top, bottom = -2 * h / 3, h / 3
         inside = (y >= top) & (y <= bottom) & (np.abs(x) <= (y - top) / np.sqrt(3))
-    out[y0:y1, x0:x1] = inside.reshape(y1 - y0, ss, x1 - x0, ss).mean(axis=(1, 3))
-    return out
+    cover = inside.reshape(y1 - y0, ss, x1 - x0, ss).mean(axis=(1, 3)).astype(np.float32)
+    return y0, y1, x0, x1, cover
 
 
 def describe(scene: Scene, rng: random.Random) -> str:

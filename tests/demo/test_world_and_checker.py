@@ -19,6 +19,28 @@ def test_the_world_uses_the_exact_colours_and_moves_as_the_scene_says():
     assert world.render(scene, 5, first=20).tolist() == frames[20:25].tolist()  # any stretch of it
 
 
+def test_a_shape_drawn_in_its_box_is_the_shape_sampled_over_the_whole_frame():
+    """render() samples only the box a shape reaches (world.REACH); sampled over every pixel instead,
+    the coverage is the same to the last bit, at the frame's edges and beyond them too."""
+    rng = random.Random(1)
+    w, h, ss = 96, 80, world.SUPERSAMPLE
+    ys, xs = np.meshgrid((np.arange(h * ss) + 0.5) / ss, (np.arange(w * ss) + 0.5) / ss, indexing="ij")
+    for k in range(60):
+        shape = world.SHAPES[k % 3]
+        cx, cy, r = rng.uniform(-25, w + 25), rng.uniform(-25, h + 25), rng.uniform(3, 30)
+        x, y = xs - cx, ys - cy
+        if shape == "circle":
+            inside = x * x + y * y <= r * r
+        elif shape == "square":
+            inside = (np.abs(x) <= r * 0.886) & (np.abs(y) <= r * 0.886)
+        else:
+            tall = r * 1.347 * np.sqrt(3)
+            top = -2 * tall / 3
+            inside = (y >= top) & (y <= tall / 3) & (np.abs(x) <= (y - top) / np.sqrt(3))
+        whole = inside.reshape(h, ss, w, ss).mean(axis=(1, 3)).astype(np.float32)
+        assert np.array_equal(world.shape_coverage(shape, cx, cy, r, w, h), whole), (shape, cx, cy, r)
+
+
 def test_prompts_name_every_attribute_and_held_out_combinations_stay_out_of_training():
     rng = random.Random(0)
     for _ in range(200):
