@@ -529,7 +529,7 @@ def train_transformer(folder: Path, bank: dict, steps: int, log: Log, seed: int,
     transformer.train()
     for step in range(start, steps):
         # Warm restarts every TRANSFORMER_CYCLE steps (as SGDR): a run resumed with more steps is the
-        # run that asked for them from the start (the shipped model: two cycles).
+        # run that asked for them from the start (the shipped model: three cycles).
         lr = lr_at(step % TRANSFORMER_CYCLE, TRANSFORMER_CYCLE, 5e-4)
         for group in opt.param_groups:
             group["lr"] = lr
