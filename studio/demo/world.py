@@ -82,12 +82,6 @@ def render(scene: Scene, frames: int, width: int = 128, height: int = 128, first
     return out
 
 
-def coverage(scene: Scene, frame: float, width: int, height: int) -> np.ndarray:
-    """How much of each pixel the shape covers (0..1), from SUPERSAMPLE² samples a pixel."""
-    cx, cy = scene.centre(frame)
-    return shape_coverage(scene.shape, cx * width, cy * height, SIZE * width, width, height)
-
-
 def shape_coverage(shape: str, cx: float, cy: float, r: float, width: int, height: int) -> np.ndarray:
     """The coverage of one shape of area pi r² centred (its centroid) at pixel position (cx, cy)."""
     out = np.zeros((height, width), np.float32)
