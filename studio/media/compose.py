@@ -45,9 +45,11 @@ from ..core.project import (
     media_position,
     nearest_media_frame,
 )
+from . import scrub_copy
 from .decode import FrameCache, ImageSource, VideoSource
 from .probe import MediaError, MediaInfo, probe
 from .retime import inbetween
+from .scrub_copy import ScrubCopies
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,7 @@ class SequenceFrames:
         *,
         cache_bytes: int = 256 * 1024 * 1024,
         max_open: int = 4,
+        scrub_copies: Path | None = None,
     ) -> None:
         self.project = project
         self.sequence = sequence if sequence is not None else project.sequence
@@ -125,6 +128,10 @@ class SequenceFrames:
         self._infos: dict[tuple, MediaInfo] = {}
         self._lock = threading.Lock()
         self._warned: set[Path] = set()
+        # The viewer's: long-GOP files are read from their scrub copies (the same pixels) once made.
+        self.scrub_copies = None
+        if scrub_copies is not None and project.folder is not None:
+            self.scrub_copies = ScrubCopies(scrub_copies, project.folder)
 
     @property
     def width(self) -> int:
@@ -224,6 +231,8 @@ class SequenceFrames:
         return picture
 
     def close(self) -> None:
+        if self.scrub_copies is not None:
+            self.scrub_copies.close()
         with self._lock:
             for source in self._sources.values():
                 source.close()
@@ -250,13 +259,18 @@ class SequenceFrames:
         if info is None:
             info = self._infos[file_key] = probe(path)
         x, y, w, h = place(info.width, info.height, self.width, self.height, mode)
-        key = (*file_key, w, h)
+        copy = self.scrub_copies.find(path) if self.scrub_copies is not None else None
+        key = (*file_key, w, h, copy)
+        if copy is not None and (stale := self._sources.pop((*file_key, w, h, None), None)) is not None:
+            stale.close()  # the file itself, read until its copy was made
         source = self._sources.get(key)
         if source is None:
             if info.kind is MediaKind.IMAGE:
                 source = ImageSource(path, w, h)
             elif info.kind is MediaKind.VIDEO:
-                source = VideoSource(path, w, h, self.cache)
+                source = VideoSource(copy or path, w, h, self.cache)
+                if copy is None and self.scrub_copies is not None and scrub_copy.wanted(source, info):
+                    self.scrub_copies.request(path)
             else:
                 raise MediaError(f"{path}: an audio file has no picture")
             self._sources[key] = source

@@ -134,6 +134,22 @@ class VideoSource:
         return self._pipe.frame_count if self._pipe is not None else len(self._pts)
 
     @property
+    def keyframe_interval(self) -> float:
+        """Frames a keyframe on average: 1 where every frame is one; what a jump decodes grows with it."""
+        return len(self._pts) / len(self._keys) if self._pts and self._index is not None else 1.0
+
+    @property
+    def seekable(self) -> bool:
+        """Whether a jump seeks (the file has timestamps), rather than decoding from the start."""
+        return self._pipe is None and self._index is not None
+
+    def __enter__(self) -> VideoSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
     def key(self) -> tuple:
         """What names this file at this size in a frame cache."""
         return self._key

@@ -244,7 +244,8 @@ class ViewerWidget(QWidget):
     def _on_replaced(self) -> None:
         # SequenceFrames reads the sequence on every frame, so edits need no new one; a new
         # project does (and the old one's decoders are closed).
-        self._server.set_source(SequenceFrames(self.document.project, self.sequence))
+        frames = SequenceFrames(self.document.project, self.sequence, scrub_copies=self.document.cache_dir / "scrub")
+        self._server.set_source(frames)
         self.refresh()
 
     def refresh(self) -> None:
