@@ -259,7 +259,8 @@ class SequenceFrames:
         if info is None:
             info = self._infos[file_key] = probe(path)
         x, y, w, h = place(info.width, info.height, self.width, self.height, mode)
-        copy = self.scrub_copies.find(path) if self.scrub_copies is not None else None
+        copies = self.scrub_copies if info.kind is MediaKind.VIDEO else None
+        copy = copies.find(path) if copies is not None else None
         key = (*file_key, w, h, copy)
         if copy is not None and (stale := self._sources.pop((*file_key, w, h, None), None)) is not None:
             stale.close()  # the file itself, read until its copy was made
@@ -269,8 +270,8 @@ class SequenceFrames:
                 source = ImageSource(path, w, h)
             elif info.kind is MediaKind.VIDEO:
                 source = VideoSource(copy or path, w, h, self.cache)
-                if copy is None and self.scrub_copies is not None and scrub_copy.wanted(source, info):
-                    self.scrub_copies.request(path)
+                if copy is None and copies is not None and scrub_copy.wanted(source, info):
+                    copies.request(path)
             else:
                 raise MediaError(f"{path}: an audio file has no picture")
             self._sources[key] = source
