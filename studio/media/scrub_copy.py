@@ -48,11 +48,15 @@ def wanted(source: VideoSource, info: MediaInfo) -> bool:
     return source.keyframe_interval >= GOP_FRAMES and info.width * info.height <= MAX_PIXELS
 
 
+def copy_prefix(path: Path) -> str:
+    """What the name of every copy of a file at this path starts with (the file need not exist)."""
+    return hashlib.sha1(os.path.abspath(path).encode()).hexdigest()[:20]
+
+
 def copy_name(path: Path) -> tuple[str, str]:
     """(the prefix every copy of this path shares, this version's file name)."""
-    path = Path(os.path.abspath(path))
-    stat = path.stat()
-    prefix = hashlib.sha1(str(path).encode()).hexdigest()[:20]
+    stat = Path(path).stat()
+    prefix = copy_prefix(path)
     version = hashlib.sha1(f"{stat.st_mtime_ns}|{stat.st_size}".encode()).hexdigest()[:10]
     return prefix, f"{prefix}-{version}.mkv"
 
@@ -213,3 +217,11 @@ class ScrubCopies:
                     self._failed.add(name)
                 else:
                     self._found[name] = copy
+
+
+def unused_copies(folder: Path, used: list[Path]) -> list[Path]:
+    """The copies in a scrub folder of files other than `used` (removed, purged or moved away)."""
+    if not folder.is_dir():
+        return []
+    keep = {copy_prefix(path) for path in used}
+    return sorted(copy for copy in folder.glob("*.mkv") if copy.name.split("-")[0] not in keep)

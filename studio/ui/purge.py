@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ..core import store
 from ..core.project import Project
+from ..engine.drafts import latents_path
+from ..media import scrub_copy
 
 
 def describe(files: list[Path], shown: int = 10) -> str:
@@ -58,4 +60,16 @@ def purge_unused_media(parent: QWidget, project: Project, keep: Iterable[Path] =
         except OSError:
             continue  # reported below by the count
         removed.append(path)
+    purge_cache(project, removed)
     return removed
+
+
+def purge_cache(project: Project, removed: list[Path]) -> None:
+    """Delete what the cache holds only for files that are gone: a purged draft's first-pass latents,
+    and the scrub copies of files no media item uses. Both are the studio's own, made again if needed."""
+    stale = [latents_path(path) for path in removed]
+    used = [project.media_path(item) for item in project.media.values()]
+    stale += scrub_copy.unused_copies(project.folder / "cache" / "scrub", used)
+    for path in stale:
+        if path.is_file() and store.inside(project.folder, path):
+            path.unlink(missing_ok=True)

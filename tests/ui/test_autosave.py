@@ -20,6 +20,7 @@ from studio.core.commands import AddClip, AddMedia
 from studio.core.project import Clip, MediaItem, Project, new_id
 from studio.core.timebase import FrameRate
 from studio.engine.service import EngineService
+from studio.media import scrub_copy
 from studio.media.takes import write_frames
 from studio.ui.autosave import Answer
 from studio.ui.document import Document
@@ -416,10 +417,23 @@ def test_purge_unused_media_removes_only_what_nothing_uses(qtbot, open_window, t
     assert "orphan.mkv" in questions[0] and "undone.mkv" in questions[0] and "ramp.mkv" not in questions[0]
     assert (media / "orphan.mkv").exists()  # cancelled
 
+    # The cache's files for what goes: a purged draft's latents, a scrub copy of a file no item uses.
+    cache = project.folder / "cache"
+    (cache / "latents").mkdir(parents=True)
+    (cache / "latents" / "undone.safetensors").write_bytes(b"latents")
+    (cache / "latents" / "ramp.safetensors").write_bytes(b"latents of a take in use")
+    (cache / "scrub").mkdir()
+    in_use = scrub_copy.copy_prefix(media / "ramp.mkv") + "-0123456789.mkv"
+    gone = scrub_copy.copy_prefix(media / "orphan.mkv") + "-0123456789.mkv"
+    for name in (in_use, gone):
+        (cache / "scrub" / name).write_bytes(b"a copy")
+
     answer[0] = QMessageBox.StandardButton.Yes
     purge_action(window).trigger()
     assert sorted(p.name for p in media.iterdir()) == ["ramp.mkv"]
     assert "Purged 2" in window.statusBar().currentMessage()
+    assert [p.name for p in (cache / "latents").iterdir()] == ["ramp.safetensors"]
+    assert [p.name for p in (cache / "scrub").iterdir()] == [in_use]
 
     infos = []
     monkeypatch.setattr("studio.ui.purge.QMessageBox.information", lambda parent, title, text: infos.append(text))
