@@ -9,8 +9,9 @@ same to the bit) or thrown away. It keeps the file's tags, so a copy of a genera
 as one, as the file is. Export and thumbnails read the files themselves.
 
 Copies are named by the file's absolute path, size and change time: a changed file gets a new copy
-and its old ones are removed. Only files whose keyframes are at least GOP_FRAMES apart and no
-bigger than MAX_PIXELS (1080p; a 4K lossless copy would be 4x the disk for a smaller gain) get one.
+and its old ones are removed. Only files whose keyframes are at least GOP_FRAMES apart, no bigger
+than MAX_PIXELS (1080p; a 4K lossless copy would be 4x the disk for a smaller gain) and no longer
+than MAX_COPY_BYTES allows get one.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ MAX_PIXELS = 1920 * 1088
 FREE_MARGIN = 2 * 1024**3  # bytes of disk left free after a copy, at its largest estimate
 STALE_SECONDS = 3600  # a half-made copy this old is no other studio's work in progress
 BYTES_A_PIXEL = 1.5  # a lossless copy's size at worst: the raw 4:2:0 frame (FFV1 packs real footage to about half)
+MAX_COPY_BYTES = 16 * 1024**3  # at that worst: a longer file (over ~7 min of 1080p) is read itself
 
 
 def wanted(source: VideoSource, info: MediaInfo) -> bool:
@@ -73,6 +75,8 @@ def make(path: Path, folder: Path, project_folder: Path, stop: threading.Event |
         return done
     info = probe(path)
     estimate = info.frames * info.width * info.height * BYTES_A_PIXEL
+    if estimate > MAX_COPY_BYTES:
+        raise MediaError(f"{path.name}: no scrub copy, the file is too long for one (up to {estimate / 1e9:.0f} GB)")
     free = shutil.disk_usage(folder).free
     if free < estimate + FREE_MARGIN:
         raise MediaError(f"{path.name}: no scrub copy, {free / 1e9:.1f} GB free is too little for it")

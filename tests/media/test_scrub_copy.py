@@ -163,3 +163,12 @@ def test_a_file_whose_copy_failed_is_not_tried_again_while_the_project_is_open(p
         assert tries == [clip] and copies.find(clip) is None
     finally:
         copies.close()
+
+
+def test_a_file_too_long_for_a_copy_gets_none(project_folder: Path, monkeypatch):
+    clip = h264(project_folder / "media" / "camera.mp4", moving_frames(30))
+    monkeypatch.setattr(scrub_copy, "MAX_COPY_BYTES", 30 * W * H)  # as if it ran for hours
+    cache = project_folder / "cache" / "scrub"
+    with pytest.raises(MediaError, match="too long"):
+        scrub_copy.make(clip, cache, project_folder)
+    assert list(cache.iterdir()) == []
