@@ -42,7 +42,7 @@ MAX_PIXELS = 1920 * 1088
 FREE_MARGIN = 2 * 1024**3  # bytes of disk left free after a copy, at its largest estimate
 STALE_SECONDS = 3600  # a half-made copy this old is no other studio's work in progress
 BYTES_A_PIXEL = 1.5  # a lossless copy's size at worst: the raw 4:2:0 frame (FFV1 packs real footage to about half)
-MAX_COPY_BYTES = 16 * 1024**3  # at that worst: a longer file (over ~7 min of 1080p) is read itself
+MAX_COPY_BYTES = 16 * 1024**3  # at that worst: a longer file (over ~4 min of 1080p, ~8 of 720p) is read itself
 
 
 def wanted(source: VideoSource, info: MediaInfo) -> bool:
