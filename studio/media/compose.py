@@ -260,7 +260,7 @@ class SequenceFrames:
             info = self._infos[file_key] = probe(path)
         x, y, w, h = place(info.width, info.height, self.width, self.height, mode)
         copies = self.scrub_copies if info.kind is MediaKind.VIDEO else None
-        copy = copies.find(path) if copies is not None else None
+        copy = copies.find(path, stat) if copies is not None else None  # every frame: the stat above, not another
         key = (*file_key, w, h, copy)
         if copy is not None and (stale := self._sources.pop((*file_key, w, h, None), None)) is not None:
             stale.close()  # the file itself, read until its copy was made

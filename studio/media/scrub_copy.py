@@ -55,9 +55,10 @@ def copy_prefix(path: Path) -> str:
     return hashlib.sha1(os.path.abspath(path).encode()).hexdigest()[:20]
 
 
-def copy_name(path: Path) -> tuple[str, str]:
-    """(the prefix every copy of this path shares, this version's file name)."""
-    stat = Path(path).stat()
+def copy_name(path: Path, stat: os.stat_result | None = None) -> tuple[str, str]:
+    """(the prefix every copy of this path shares, this version's file name); stat: the file's, if
+    the caller has it already."""
+    stat = stat or Path(path).stat()
     prefix = copy_prefix(path)
     version = hashlib.sha1(f"{stat.st_mtime_ns}|{stat.st_size}".encode()).hexdigest()[:10]
     return prefix, f"{prefix}-{version}.mkv"
@@ -86,7 +87,7 @@ def make(path: Path, folder: Path, project_folder: Path, stop: threading.Event |
     tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp.mkv"
     try:
         _encode(path, tmp, stop)
-        _check(path, tmp)
+        _check(path, info, tmp)
         os.replace(tmp, done)
     finally:
         tmp.unlink(missing_ok=True)
@@ -123,9 +124,8 @@ def _encode(path: Path, dest: Path, stop: threading.Event | None) -> None:
         raise MediaError(f"{path.name}: no scrub copy: {ffmpeg.last_lines(stderr)}")
 
 
-def _check(path: Path, copy: Path) -> None:
+def _check(path: Path, info: MediaInfo, copy: Path) -> None:
     """The copy holds the file's frames, to the bit, and its tags; else MediaError."""
-    info = probe(path)
     width, height = info.width, info.height
     with VideoSource(path, width, height, FrameCache(0)) as original, VideoSource(copy, width, height) as copied:
         count = original.frame_count
@@ -156,10 +156,10 @@ class ScrubCopies:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def find(self, path: Path) -> Path | None:
-        """The checked copy of a file as it is now, or None."""
+    def find(self, path: Path, stat: os.stat_result | None = None) -> Path | None:
+        """The checked copy of a file as it is now (stat: the file's, if the caller has it), or None."""
         try:
-            _, name = copy_name(path)
+            _, name = copy_name(path, stat)
         except OSError:
             return None
         with self._lock:
