@@ -4,15 +4,16 @@
 
 Text to video runs on held-out combinations only (object colour, shape and background triples that
 training never saw: studio.demo.world.held_out), so adherence is to prompts not in the training set.
-Every other mode runs on scenes drawn at random from the whole world. Seeds are fixed: the same run
-prints the same table.
+Every other mode runs on scenes drawn at random from the whole world. Each mode keeps the scenes whose
+shape stays in the frame over the frames its checks read (studio.demo.quality.POOLS), where the world's
+own frames pass every check (tests/demo/test_quality_measures.py): a perfect model scores 100 %. Seeds are
+fixed: the same run prints the same table.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
-import random
 import sys
 import time
 from datetime import date
@@ -22,16 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from studio.demo import quality, world  # noqa: E402
+from studio.demo import quality  # noqa: E402
 from studio.engine import windows  # noqa: E402
 from studio.engine.cards import find_weights, load_cards  # noqa: E402
 from studio.engine.families.ltx import adapter as ltx  # noqa: E402
 from studio.engine.runtime.loader import load_pipeline, pick_device  # noqa: E402
-
-
-def scenes(count: int, seed: int, held: bool | None) -> list[world.Scene]:
-    rng = random.Random(seed)
-    return [world.random_scene(rng, held=held, enters=0.0) for _ in range(count)]
 
 
 def rate(rows: list[dict], key: str) -> str:
@@ -77,33 +73,39 @@ def main() -> None:
     measure(
         "text to video (held-out prompts)",
         quality.text_to_video,
-        scenes(n, 1, True),
+        quality.scenes("text_to_video", n),
         ("background", "colour", "shape", "motion"),
     )
     measure(
-        "image to video", quality.image_to_video, scenes(n, 2, None), ("first_frame", "motion"), ("first_frame_offset",)
+        "image to video",
+        quality.image_to_video,
+        quality.scenes("image_to_video", n),
+        ("first_frame", "motion"),
+        ("first_frame_offset",),
     )
     measure(
         "extend forward",
         quality.extend,
-        scenes(n, 3, None),
+        quality.scenes("extend_forward", n),
         ("kept_exactly", "direction", "speed", "no_jump"),
         ("speed_ratio", "join_step"),
     )
     measure(
         "extend backward",
         lambda *a: quality.extend(*a, backward=True),
-        scenes(n, 4, None),
+        quality.scenes("extend_backward", n),
         ("kept_exactly", "direction", "speed", "no_jump"),
         ("speed_ratio", "join_step"),
     )
-    measure("connect", quality.connect, scenes(n, 5, None), ("from_a", "to_b"), ("start_offset", "end_offset"))
-    measure("keyframes (0, 12, 24)", quality.keyframes, scenes(n, 6, None), ("placed",))
-    measure("loop", quality.loop, scenes(n, 7, None), ("kept_exactly", "wraps"), ("wrap_distance",))
+    measure(
+        "connect", quality.connect, quality.scenes("connect", n), ("from_a", "to_b"), ("start_offset", "end_offset")
+    )
+    measure("keyframes (0, 12, 24)", quality.keyframes, quality.scenes("keyframes", n), ("placed",))
+    measure("loop", quality.loop, quality.scenes("loop", n), ("kept_exactly", "wraps"), ("wrap_distance",))
     measure(
         "video to video, strength 0.3",
         quality.video_to_video,
-        scenes(n, 8, None),
+        quality.scenes("video_to_video", n),
         ("motion_kept", "colour_changed"),
         ("path_drift",),
     )
@@ -119,7 +121,7 @@ def main() -> None:
     measure(
         f"long shot, {args.long_seconds:g} s in windows",
         long_fn,
-        scenes(long_count, 9, False),
+        quality.scenes("long_shot", long_count),
         ("smooth", "steady_look", "colour", "motion"),
         ("worst_jump", "background_drift", "object_drift"),
     )

@@ -125,6 +125,19 @@ def shape_box(shape: str, cx: float, cy: float, r: float, width: int, height: in
     return y0, y1, x0, x1, cover
 
 
+def inside(scene: Scene, first: int, last: int, width: int = 128, height: int = 128) -> bool:
+    """Whether the shape is wholly in the frame, a pixel clear of every edge (where the checker reads its
+    shape), at each of frames first..last. It moves in a straight line, so the two ends decide."""
+    side, up, down = REACH[scene.shape]
+    r = SIZE * width
+    for frame in (first, last):
+        x, y = scene.centre(frame)
+        x, y = x * width, y * height
+        if not (side * r + 1 <= x <= width - side * r - 1 and up * r + 1 <= y <= height - down * r - 1):
+            return False
+    return True
+
+
 def describe(scene: Scene, rng: random.Random) -> str:
     """One English prompt for the scene, its wording drawn from the grammar."""
     speed = next((k for k, v in SPEEDS.items() if v == scene.speed), "")

@@ -32,15 +32,10 @@ def demo():
     return pipe, card
 
 
-def pool(seed: int, held: bool | None) -> list[world.Scene]:
-    """The benchmark's scenes for a mode (benchmarks/demo_quality.py scenes()): its first SHOTS."""
-    rng = random.Random(seed)
-    return [world.random_scene(rng, held=held, enters=0.0) for _ in range(SHOTS)]
-
-
-def shots(demo, measure, seed: int, held: bool | None = None) -> list[dict]:
+def shots(demo, measure, mode: str) -> list[dict]:
+    """The measure on the first SHOTS scenes of the benchmark's pool for the mode (quality.scenes)."""
     pipe, card = demo
-    return [measure(ltx.generate, pipe, card, scene, i) for i, scene in enumerate(pool(seed, held))]
+    return [measure(ltx.generate, pipe, card, scene, i) for i, scene in enumerate(quality.scenes(mode, SHOTS))]
 
 
 def failed(rows: list[dict], *keys: str) -> list[dict]:
@@ -48,27 +43,29 @@ def failed(rows: list[dict], *keys: str) -> list[dict]:
 
 
 def test_text_to_video_gets_the_background_of_prompts_it_never_saw(demo):
-    rows = shots(demo, quality.text_to_video, 1, held=True)
+    rows = shots(demo, quality.text_to_video, "text_to_video")
     assert not failed(rows, "background"), rows
 
 
 def test_image_to_video_starts_on_the_still_and_moves_as_the_prompt_says(demo):
-    rows = shots(demo, quality.image_to_video, 2)
+    rows = shots(demo, quality.image_to_video, "image_to_video")
     assert not failed(rows, "first_frame", "motion"), rows
 
 
 def test_extend_forward_and_backward_keep_the_clip_frame_for_frame(demo):
-    rows = shots(demo, quality.extend, 3) + shots(demo, lambda *a: quality.extend(*a, backward=True), 4)
+    rows = shots(demo, quality.extend, "extend_forward") + shots(
+        demo, lambda *a: quality.extend(*a, backward=True), "extend_backward"
+    )
     assert not failed(rows, "kept_exactly"), rows
 
 
 def test_a_loop_keeps_the_clip_frame_for_frame(demo):
-    rows = shots(demo, quality.loop, 7)
+    rows = shots(demo, quality.loop, "loop")
     assert not failed(rows, "kept_exactly"), rows
 
 
 def test_video_to_video_changes_the_colour_the_prompt_asks_for(demo):
-    rows = shots(demo, quality.video_to_video, 8)
+    rows = shots(demo, quality.video_to_video, "video_to_video")
     assert not failed(rows, "colour_changed"), rows
 
 

@@ -133,3 +133,35 @@ def test_a_long_shot_with_a_jump_at_a_join_is_caught():
     assert smooth["joins"] == 3 and smooth["smooth"] and smooth["steady_look"], smooth
     jumpy = quality.long_shot(oracle_long(slow, "jumps at joins"), None, CARD, slow, seed=3, frames=73)
     assert not jumpy["smooth"]
+
+
+@pytest.mark.parametrize(
+    "mode, measure, keys",
+    [
+        ("text_to_video", quality.text_to_video, ("background", "colour", "shape", "motion")),
+        ("image_to_video", quality.image_to_video, ("first_frame", "motion")),
+        ("extend_forward", quality.extend, ("kept_exactly", "direction", "speed", "no_jump")),
+        (
+            "extend_backward",
+            lambda *a: quality.extend(*a, backward=True),
+            ("kept_exactly", "direction", "speed", "no_jump"),
+        ),
+        ("connect", quality.connect, ("from_a", "to_b")),
+        ("keyframes", quality.keyframes, ("placed",)),
+        ("loop", quality.loop, ("kept_exactly", "wraps")),
+        ("video_to_video", quality.video_to_video, ("motion_kept", "colour_changed")),
+    ],
+)
+def test_the_worlds_own_frames_pass_every_check_on_every_benchmark_scene(mode, measure, keys):
+    """The benchmark's 40 scenes a mode (quality.scenes) can all be passed: a perfect model scores 100 %.
+    Drawn without keeping the shape in the frame, the world itself passed extend forward's direction on
+    80 % of them, connect's arrival on 72 % and keyframes on 82 %: a ceiling under the 90 % asked."""
+    for seed, scene in enumerate(quality.scenes(mode, 40)):
+        result = measure(oracle(scene), None, CARD, scene, seed)
+        assert all(result[k] for k in keys), (seed, scene, result)
+
+
+def test_the_worlds_own_frames_pass_the_long_shots_checks_on_its_benchmark_scenes():
+    for seed, scene in enumerate(quality.scenes("long_shot", 4)):
+        result = quality.long_shot(oracle_long(scene), None, CARD, scene, seed, frames=241)
+        assert result["smooth"] and result["steady_look"] and result["colour"] and result["motion"], (scene, result)

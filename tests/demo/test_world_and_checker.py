@@ -107,3 +107,26 @@ def test_the_checker_reads_softened_shapes_as_themselves_and_a_blob_as_no_corner
     for i, frame in enumerate(blob):
         cv2.ellipse(frame, (40 + 4 * i, 64), (20, 15), 0, 0, 360, (255, 0, 0), -1)
     assert checker.read(blob).shape == "circle"
+
+
+def touches_an_edge(scene: world.Scene, frame: int) -> bool:
+    drawn = world.render(scene, 1, first=frame)[0].astype(int)
+    border = np.concatenate([drawn[0], drawn[-1], drawn[:, 0], drawn[:, -1]])
+    return bool((np.abs(border - world.COLOURS[scene.background]).sum(-1) > 0).any())
+
+
+def test_inside_says_whether_the_shape_stays_clear_of_every_edge():
+    quick = world.Scene("black", "red", "triangle", "right", world.SPEEDS["quickly"], (0.5, 0.5))
+    assert world.inside(quick, 0, 10)  # 0.22 of the width later: still in
+    assert not world.inside(quick, 0, 24) and touches_an_edge(quick, 24)  # its corner crosses the edge
+    assert world.inside(quick, -10, 0) and not world.inside(quick, -24, 0)
+    # A triangle reaches further up (its apex) than down: at the same distance from the top and from the
+    # bottom edge it is out at the top and in at the bottom.
+    high = world.Scene("black", "red", "triangle", "still", 0.0, (0.5, 0.19))
+    assert not world.inside(high, 0, 0) and touches_an_edge(high, 0)
+    assert world.inside(world.Scene("black", "red", "triangle", "still", 0.0, (0.5, 0.81)), 0, 0)
+    rng = random.Random(5)
+    for _ in range(200):  # wherever it says inside, no pixel of the shape is on the frame's border
+        scene = world.random_scene(rng, held=None, enters=0.5)
+        frame = rng.randint(0, 24)
+        assert not (world.inside(scene, frame, frame) and touches_an_edge(scene, frame)), (scene, frame)
