@@ -70,45 +70,8 @@ def main() -> None:
             )
         )
 
-    measure(
-        "text to video (held-out prompts)",
-        quality.text_to_video,
-        quality.scenes("text_to_video", n),
-        ("background", "colour", "shape", "motion"),
-    )
-    measure(
-        "image to video",
-        quality.image_to_video,
-        quality.scenes("image_to_video", n),
-        ("first_frame", "motion"),
-        ("first_frame_offset",),
-    )
-    measure(
-        "extend forward",
-        quality.extend,
-        quality.scenes("extend_forward", n),
-        ("kept_exactly", "direction", "speed", "no_jump"),
-        ("speed_ratio", "join_step"),
-    )
-    measure(
-        "extend backward",
-        lambda *a: quality.extend(*a, backward=True),
-        quality.scenes("extend_backward", n),
-        ("kept_exactly", "direction", "speed", "no_jump"),
-        ("speed_ratio", "join_step"),
-    )
-    measure(
-        "connect", quality.connect, quality.scenes("connect", n), ("from_a", "to_b"), ("start_offset", "end_offset")
-    )
-    measure("keyframes (0, 12, 24)", quality.keyframes, quality.scenes("keyframes", n), ("placed",))
-    measure("loop", quality.loop, quality.scenes("loop", n), ("kept_exactly", "wraps"), ("wrap_distance",))
-    measure(
-        "video to video, strength 0.3",
-        quality.video_to_video,
-        quality.scenes("video_to_video", n),
-        ("motion_kept", "colour_changed"),
-        ("path_drift",),
-    )
+    for mode, (name, fn, checks, means) in quality.MEASURES.items():
+        measure(name, fn, quality.scenes(mode, n), checks, means)
 
     frames = int(args.long_seconds * quality.FPS) + 1
     long_count = max(1, n // 10)

@@ -143,6 +143,10 @@ def extend(generate, pipe, card, scene: world.Scene, seed: int, backward: bool =
     return {"kept_exactly": kept, **_continues(got, new, join, scene)}
 
 
+def extend_backward(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
+    return extend(generate, pipe, card, scene, seed, backward=True)
+
+
 def connect(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
     """A bridge between two clips of one scene, the gap between them as long as the bridge made."""
     k = card.frame_step + 1
@@ -249,3 +253,38 @@ def video_to_video(generate, pipe, card, scene: world.Scene, seed: int, strength
         "path_drift": drift,
         "colour_changed": got.colour == changed.colour,
     }
+
+
+# Each mode of the table (but the long shot, which takes a length): its row's name, its measure, the checks
+# it passes or fails and the means it reports. The benchmark prints them; a test passes the world's own
+# frames through every check.
+MEASURES = {
+    "text_to_video": (
+        "text to video (held-out prompts)",
+        text_to_video,
+        ("background", "colour", "shape", "motion"),
+        (),
+    ),
+    "image_to_video": ("image to video", image_to_video, ("first_frame", "motion"), ("first_frame_offset",)),
+    "extend_forward": (
+        "extend forward",
+        extend,
+        ("kept_exactly", "direction", "speed", "no_jump"),
+        ("speed_ratio", "join_step"),
+    ),
+    "extend_backward": (
+        "extend backward",
+        extend_backward,
+        ("kept_exactly", "direction", "speed", "no_jump"),
+        ("speed_ratio", "join_step"),
+    ),
+    "connect": ("connect", connect, ("from_a", "to_b"), ("start_offset", "end_offset")),
+    "keyframes": ("keyframes (0, 12, 24)", keyframes, ("placed",), ()),
+    "loop": ("loop", loop, ("kept_exactly", "wraps"), ("wrap_distance",)),
+    "video_to_video": (
+        "video to video, strength 0.3",
+        video_to_video,
+        ("motion_kept", "colour_changed"),
+        ("path_drift",),
+    ),
+}

@@ -52,9 +52,7 @@ def test_image_to_video_starts_on_the_still_and_moves_as_the_prompt_says(demo):
 
 
 def test_extend_forward_and_backward_keep_the_clip_frame_for_frame(demo):
-    rows = shots(demo, quality.extend, "extend_forward") + shots(
-        demo, lambda *a: quality.extend(*a, backward=True), "extend_backward"
-    )
+    rows = shots(demo, quality.extend, "extend_forward") + shots(demo, quality.extend_backward, "extend_backward")
     assert not failed(rows, "kept_exactly"), rows
 
 
