@@ -68,18 +68,36 @@ class Scene:
 
 def render(scene: Scene, frames: int, width: int = 128, height: int = 128, first: int = 0) -> np.ndarray:
     """Frames first..first+frames-1 of the scene, uint8 (frames, height, width, 3), edges antialiased."""
+    return render_path(scene, [scene.centre(first + i) for i in range(frames)], width, height)
+
+
+def render_path(scene: Scene, centres: list[tuple[float, float]], width: int = 128, height: int = 128) -> np.ndarray:
+    """One frame of the scene's shape at each of `centres` (fractions of the frame), as render() draws them."""
     bg = np.array(COLOURS[scene.background], np.float32)
     fg = np.array(COLOURS[scene.colour], np.float32)
-    out = np.empty((frames, height, width, 3), np.uint8)
+    out = np.empty((len(centres), height, width, 3), np.uint8)
     out[:] = bg.astype(np.uint8)
-    for i in range(frames):
+    for i, (cx, cy) in enumerate(centres):
         # Only the shape's box is blended: outside it the cover is 0 and the pixel the background.
-        cx, cy = scene.centre(first + i)
         box = shape_box(scene.shape, cx * width, cy * height, SIZE * width, width, height)
         if box is not None:
             y0, y1, x0, x1, cover = box
             out[i, y0:y1, x0:x1] = np.round(bg * (1 - cover[..., None]) + fg * cover[..., None]).astype(np.uint8)
     return out
+
+
+def loop_path(scene: Scene, clip_frames: int, frames: int, k: int) -> list[tuple[float, float]]:
+    """Where the shape is in a loop's window of `frames` frames, made for a clip of the scene's first
+    `clip_frames` frames: the clip's last k frames (at frame 0), a straight line back that reaches the
+    clip's first frame at frame `frames - k`, then the clip's first k frames (engine/modes.py placements'
+    layout). The world's shapes only move straight on, so it has no loop of its own: this is what a loop
+    of it must show, the quality check's right answer and what the demo model learns loops from."""
+    tail = [scene.centre(clip_frames - k + i) for i in range(k)]
+    head = [scene.centre(i) for i in range(k)]
+    (ex, ey), (sx, sy) = tail[-1], head[0]
+    gap = frames - 2 * k + 1  # frame steps from the tail's last frame to the head's first
+    bridge = [(ex + (sx - ex) * i / gap, ey + (sy - ey) * i / gap) for i in range(1, gap)]
+    return tail + bridge + head
 
 
 def shape_coverage(shape: str, cx: float, cy: float, r: float, width: int, height: int) -> np.ndarray:

@@ -62,24 +62,10 @@ def oracle(scene: world.Scene, mistake: str | None = None):
             return world.render(scene, n - 2 * K, first=25)
         if mode is Mode.LOOP:
             clip = read_frames(recipe.conditions[0].path)
-            end, start = np.array(scene.centre(24)), np.array(scene.centre(0))
             if mistake == "runs on":
                 return np.concatenate([clip, world.render(scene, n - 2 * K, first=25)])
-            bridge = [
-                world.render(
-                    world.Scene(
-                        scene.background,
-                        scene.colour,
-                        scene.shape,
-                        "still",
-                        0.0,
-                        tuple(end + (start - end) * (i + 1) / 8),
-                    ),
-                    1,
-                )[0]
-                for i in range(n - 2 * K)
-            ]
-            return np.concatenate([clip, np.stack(bridge)])
+            bridge = world.render_path(scene, world.loop_path(scene, len(clip), n, K)[K:-K])
+            return np.concatenate([clip, bridge])
         if mode is Mode.VIDEO_TO_VIDEO:
             colour = re.search(r"(\w+) " + scene.shape, recipe.prompt).group(1)
             if mistake == "keeps the colour":

@@ -130,3 +130,19 @@ def test_inside_says_whether_the_shape_stays_clear_of_every_edge():
         scene = world.random_scene(rng, held=None, enters=0.5)
         frame = rng.randint(0, 24)
         assert not (world.inside(scene, frame, frame) and touches_an_edge(scene, frame)), (scene, frame)
+
+
+def test_a_loops_path_goes_from_the_clips_end_straight_back_to_its_start():
+    scene = world.Scene("blue", "yellow", "square", "right", world.SPEEDS["quickly"], (0.3, 0.4))
+    path = world.loop_path(scene, clip_frames=25, frames=25, k=9)
+    assert len(path) == 25
+    assert path[:9] == [scene.centre(16 + i) for i in range(9)]  # the clip's last 9 frames, at frame 0
+    assert path[16:] == [scene.centre(i) for i in range(9)]  # its first 9, at the window's end
+    steps = np.diff(np.array(path[8:17]), axis=0)  # the way back: 8 equal steps, leftwards, none vertical
+    assert np.allclose(steps, steps[0]) and steps[0][0] < 0 and np.allclose(steps[:, 1], 0)
+    assert np.isclose(steps[0][0], -24 * scene.speed / 8)
+    frames = world.render_path(scene, path)
+    assert np.array_equal(frames[:9], world.render(scene, 9, first=16))  # drawn as render() draws the scene
+    got = checker.read(frames)
+    # The last step into the clip's first frame is one of the way back's, as the checker reads it.
+    assert abs(checker.distance(got.centres[15], got.centres[16]) - 3 * scene.speed) < 0.01
