@@ -7,7 +7,7 @@ Three stages, each checkpointed in DIR/checkpoints so a killed run goes on where
    cycle longer clips where two latent frames meet; pixels on and around the shape weigh five times
    the plain background, which would otherwise win. Its latents' per-channel mean and spread are then
    measured and stored in its latents_mean/latents_std, as the pipeline normalises with them.
-2. The text encoder (a small T5) learns the world's words: every token's output is trained to tell
+2. The text encoder (a small T5, text.py) learns the world's words: every token's output is trained to tell
    the background, the object's colour, its shape, motion and speed, so which colour is the
    background is plain in whichever token the transformer attends to. Trained jointly with the
    transformer instead, it never did (the first shipped model mixed the two colours up and mostly
@@ -20,7 +20,8 @@ Three stages, each checkpointed in DIR/checkpoints so a killed run goes on where
    with the pipeline's own video coordinates (keyframes, a last frame, the far side of extend
    backward and connect). The loss is on the tokens the pipeline denoises. One prompt in ten is
    dropped to "" so guidance has an unconditional prediction to push from. A quarter of the batches
-   are of 49-frame clips, so a shot can be longer than the default in one go.
+   are of 49-frame clips, so a shot can be longer than the default in one go. With LOOP_SHARE and
+   RESTYLE_SHARE set (off by default) one batch in ten each trains loops and video to video.
 
 The result is an LTXConditionPipeline saved with save_pretrained in safetensors (float16, to stay
 small), loaded by the studio's own loader like any downloaded model.
@@ -31,11 +32,9 @@ loss, time, machine) and what was tried before it.
 
 from __future__ import annotations
 
-import csv
-import math
+import dataclasses
 import os
 import random
-import string
 import sys
 import time
 from pathlib import Path
@@ -43,12 +42,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import world
+from . import text, world
+from .runlog import Log, Progress, lr_at, resume, save_checkpoint
 
 WIDTH = HEIGHT = 128
 FRAMES = 25  # the card's default: four latent frames
 LONG_FRAMES = 49  # seven latent frames: a quarter of the transformer's batches, for longer shots in one go
 LONG_SHARE = 0.25  # of the training clips, also encoded at LONG_FRAMES
+# Off in the shipped model's run. At 0.33 each (and one batch in ten each) loops wrapped 25 -> 65-80 % but
+# the runs lost image to video's motion and extend forward's pace (benchmarks/demo_training.md).
+LOOP_SHARE = 0.0  # of the training clips, also made into a loop's window (world.loop_path)
+RESTYLE_SHARE = 0.0  # of the training clips, also drawn with another object colour: video to video's pairs
 LATENT_CHANNELS = 32
 VAE_STEPS = 9000  # the last VAE_JOIN_STEPS of them on longer clips
 VAE_JOIN_STEPS = 2000  # clips of JOIN_FRAMES: the join between two latent frames (benchmarks/demo_training.md)
@@ -62,10 +66,6 @@ VAE_LR = 2e-4
 VAE_FRAMES_FIRST = 0.15  # the first 15 % of VAE steps on single frames: they teach the drawing fast
 BATCH = 24
 SEED = 0
-TEXT_WIDTH = 128
-TEXT_TOKENS = 32  # the card's max_sequence_length: prompts padded to it, as the pipeline pads them
-TEXT_STEPS = 1000  # held-out prompts read 100 % right from step 500
-TEXT_BATCH = 64
 
 
 def build_vae():
@@ -94,38 +94,6 @@ def build_vae():
     )
 
 
-def build_tokenizer():
-    """A T5 tokenizer whose pieces are the grammar's whole words (a prompt is about a dozen tokens, far
-    under TEXT_TOKENS), with every printable character as a fallback so an unknown word still
-    tokenizes. A Unigram vocabulary trained on the sentences split "background" into eight pieces and
-    ran prompts past 32 tokens, where the pipeline cuts them off."""
-    from transformers import T5Tokenizer
-
-    words = sorted({word for line in world.sentences() for word in line.replace(",", " ").split()})
-    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]  # T5's order: pad 0, eos 1, unk 2
-    vocab += [("\u2581" + word, -1.0) for word in words]
-    vocab += [(char, -10.0) for char in ["\u2581", *string.ascii_letters, *string.digits, *string.punctuation]]
-    return T5Tokenizer(vocab=vocab, extra_ids=0)
-
-
-def build_text_encoder(vocab_size: int):
-    from transformers import T5Config, T5EncoderModel
-
-    return T5EncoderModel(
-        T5Config(
-            vocab_size=vocab_size,
-            d_model=TEXT_WIDTH,
-            d_kv=32,
-            d_ff=256,
-            num_layers=3,
-            num_heads=4,
-            relative_attention_num_buckets=16,
-            relative_attention_max_distance=TEXT_TOKENS,
-            dropout_rate=0.0,
-        )
-    )
-
-
 def build_transformer():
     from diffusers import LTXVideoTransformer3DModel
 
@@ -138,71 +106,13 @@ def build_transformer():
         attention_head_dim=32,
         cross_attention_dim=128,
         num_layers=6,
-        caption_channels=TEXT_WIDTH,
+        caption_channels=text.TEXT_WIDTH,
     )
 
 
 def to_tensor(frames: np.ndarray) -> torch.Tensor:
     """uint8 (B, F, H, W, 3) as the VAE's input: (B, 3, F, H, W) in [-1, 1]."""
     return torch.from_numpy(frames).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
-
-
-class Log:
-    """training-log.csv in the output folder: stage, step, loss, learning rate, seconds so far."""
-
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / "training-log.csv"
-        new = not self.path.exists() or self.path.stat().st_size == 0
-        self.file = self.path.open("a", newline="")
-        self.writer = csv.writer(self.file)
-        if new:
-            self.row("stage", "step", "loss", "lr", "seconds")  # flushed: a run killed before its first step keeps it
-
-    def row(self, *values) -> None:
-        self.writer.writerow(values)
-        self.file.flush()
-
-
-def save_checkpoint(path: Path, **state) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)  # never a half-written checkpoint
-
-
-def resume(path: Path, optimizer, **modules) -> int:
-    """Loads a stage's checkpoint into its modules (by their keys) and optimizer; the step to go on from."""
-    if not path.exists():
-        return 0
-    state = torch.load(path, weights_only=True)
-    for key, module in modules.items():
-        module.load_state_dict(state[key])
-    optimizer.load_state_dict(state["optimizer"])
-    return state["step"]
-
-
-def lr_at(step: int, steps: int, peak: float, warmup: int = 50) -> float:
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup))))
-
-
-class Progress:
-    """A one-line progress bar on stderr: stage, step, loss, time left."""
-
-    def __init__(self, stage: str, steps: int, start: int) -> None:
-        self.stage, self.steps, self.start, self.t0 = stage, steps, start, time.monotonic()
-
-    def show(self, step: int, loss: float) -> None:
-        done = step + 1 - self.start
-        rate = (time.monotonic() - self.t0) / max(1, done)
-        left = rate * (self.steps - step - 1)
-        bar = "#" * int(30 * (step + 1) / self.steps)
-        print(
-            f"\r{self.stage} [{bar:<30}] {step + 1}/{self.steps} loss {loss:.4f} {left / 60:.0f} min left",
-            end="",
-            file=sys.stderr,
-            flush=True,
-        )
 
 
 def vae_join_from(steps: int) -> int:
@@ -310,7 +220,10 @@ def encode_bank(vae, count: int, seed: int) -> dict:
     """Latents of `count` training clips, normalised as the pipeline normalises (prepare_latents):
     each clip's FRAMES frames (and LONG_FRAMES for the first LONG_SHARE of them), two single frames
     at random indices (images placed there: keyframes, a last frame) and nine frames from a random
-    index (a clip condition: two latent frames)."""
+    index (a clip condition: two latent frames). The first LOOP_SHARE also make a loop: the window a
+    loop of a clip of 17-41 of their frames is made in (world.loop_path), and the clip's first nine
+    frames, the condition at its end. The first RESTYLE_SHARE are also drawn with another object colour
+    (the same path), which video to video learns to turn them into."""
     from diffusers import LTXConditionPipeline
 
     rng = random.Random(f"{seed}-bank")
@@ -318,12 +231,19 @@ def encode_bank(vae, count: int, seed: int) -> dict:
     image_at = torch.tensor([rng.randint(1, FRAMES - 1) for _ in scenes])
     image2_at = torch.tensor([rng.randint(1, FRAMES - 1) for _ in scenes])
     video_at = torch.tensor([rng.randint(1, FRAMES - 9) for _ in scenes])
+    # Drawn after the others, so that a bank's other clips are the same with or without loops.
+    loops = int(count * LOOP_SHARE)
+    loop_clip = [rng.randint(17, 41) for _ in range(loops)]
+    restyled = [
+        dataclasses.replace(sc, colour=rng.choice([c for c in world.COLOURS if c not in (sc.colour, sc.background)]))
+        for sc in scenes[: int(count * RESTYLE_SHARE)]
+    ]
 
     def encode(clips: list[np.ndarray]) -> torch.Tensor:
         z = vae.encode(to_tensor(np.stack(clips))).latent_dist.mean
         return LTXConditionPipeline._normalize_latents(z, vae.latents_mean, vae.latents_std)
 
-    bank = {"main": [], "image": [], "image2": [], "video": [], "long": []}
+    bank = {"main": [], "image": [], "image2": [], "video": [], "long": [], "loop": [], "loop_end": [], "restyle": []}
     for start in range(0, count, 16):
         part = range(start, min(count, start + 16))
         bank["main"].append(encode([world.render(scenes[i], FRAMES, WIDTH, HEIGHT) for i in part]))
@@ -332,14 +252,24 @@ def encode_bank(vae, count: int, seed: int) -> dict:
         for name, at in (("image", image_at), ("image2", image2_at)):
             bank[name].append(encode([world.render(scenes[i], 1, WIDTH, HEIGHT, first=int(at[i])) for i in part]))
         bank["video"].append(encode([world.render(scenes[i], 9, WIDTH, HEIGHT, first=int(video_at[i])) for i in part]))
+        if in_loops := [i for i in part if i < loops]:
+            windows = [world.loop_path(scenes[i], loop_clip[i], FRAMES, 9) for i in in_loops]
+            bank["loop"].append(
+                encode([world.render_path(scenes[i], w, WIDTH, HEIGHT) for i, w in zip(in_loops, windows, strict=True)])
+            )
+            bank["loop_end"].append(encode([world.render(scenes[i], 9, WIDTH, HEIGHT) for i in in_loops]))
+        if in_restyled := [i for i in part if i < len(restyled)]:
+            bank["restyle"].append(encode([world.render(restyled[i], FRAMES, WIDTH, HEIGHT) for i in in_restyled]))
         print(f"\rencoding training clips {part[-1] + 1}/{count}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     return {
         "scenes": scenes,
-        **{name: torch.cat(parts) for name, parts in bank.items()},
+        "restyled": restyled,
+        **{name: torch.cat(parts) for name, parts in bank.items() if parts},
         "image_at": image_at,
         "image2_at": image2_at,
         "video_at": video_at,
+        "loop_end_at": torch.full((loops,), FRAMES - 9),
     }
 
 
@@ -360,108 +290,6 @@ def pack(latents: torch.Tensor) -> torch.Tensor:
     return LTXConditionPipeline._pack_latents(latents, 1, 1)
 
 
-def embed_prompts(tokenizer, text_encoder, prompts: list[str]):
-    tokens = tokenizer(
-        prompts,
-        padding="max_length",
-        max_length=TEXT_TOKENS,
-        truncation=True,
-        add_special_tokens=True,
-        return_tensors="pt",
-    )
-    mask = tokens.attention_mask.bool()
-    return text_encoder(tokens.input_ids, attention_mask=mask)[0], mask
-
-
-# What the text encoder's every token learns to tell, and each one's values.
-ATTRIBUTES = (
-    ("background", tuple(world.COLOURS)),
-    ("colour", tuple(world.COLOURS)),
-    ("shape", world.SHAPES),
-    ("motion", tuple(world.MOTIONS)),
-    ("speed", tuple(world.SPEEDS.values())),
-)
-
-
-def scene_labels(scene: world.Scene) -> list[int]:
-    """The scene's attributes as class indices; a still shape's speed is not said, so not asked (-100)."""
-    return [
-        -100 if name == "speed" and scene.motion == "still" else values.index(getattr(scene, name))
-        for name, values in ATTRIBUTES
-    ]
-
-
-def text_loss(tokenizer, text_encoder, head, scenes: list[world.Scene], prompts: list[str]):
-    """Cross-entropy of every real token's guess at each attribute; returns (loss, accuracy)."""
-    out, mask = embed_prompts(tokenizer, text_encoder, prompts)
-    logits = head(out)[mask]  # (tokens, all classes)
-    counts = mask.sum(1).tolist()
-    labels = torch.tensor([scene_labels(sc) for sc, n in zip(scenes, counts, strict=True) for _ in range(n)])
-    loss, right, asked, at = 0.0, 0, 0, 0
-    for k, (_, values) in enumerate(ATTRIBUTES):
-        part = logits[:, at : at + len(values)]
-        at += len(values)
-        loss = loss + torch.nn.functional.cross_entropy(part, labels[:, k], ignore_index=-100)
-        known = labels[:, k] >= 0
-        right += int((part.argmax(1) == labels[:, k])[known].sum())
-        asked += int(known.sum())
-    return loss, right / max(1, asked)
-
-
-def train_text_encoder(folder: Path, steps: int, log: Log, seed: int):
-    """Stage 2: the tokenizer and text encoder, taught the world's attributes from its prompts (training
-    combinations only); the log's text-probe rows are the accuracy on held-out combinations."""
-    tokenizer = build_tokenizer()
-    torch.manual_seed(seed)
-    text_encoder = build_text_encoder(len(tokenizer))
-    head = torch.nn.Linear(TEXT_WIDTH, sum(len(values) for _, values in ATTRIBUTES))
-    params = list(text_encoder.parameters()) + list(head.parameters())
-    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01)
-    ckpt = folder / "checkpoints" / "text_encoder.pt"
-    start = resume(ckpt, opt, text_encoder=text_encoder, head=head)
-    progress, t0 = Progress("text encoder", steps, start), time.monotonic()
-    text_encoder.train()
-    for step in range(start, steps):
-        rng = random.Random(f"{seed}-text-{step}")
-        scenes = [world.random_scene(rng, held=False) for _ in range(TEXT_BATCH)]
-        lr = lr_at(step, steps, 1e-3)
-        for group in opt.param_groups:
-            group["lr"] = lr
-        loss, _ = text_loss(tokenizer, text_encoder, head, scenes, [world.describe(sc, rng) for sc in scenes])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        progress.show(step, loss.item())
-        if step % 20 == 0 or step == steps - 1:
-            log.row("text", step, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}")
-        if step % 250 == 0 or step == steps - 1:
-            log.row("text-probe", step, f"{text_probe(tokenizer, text_encoder, head, seed):.4f}", "", "")
-        if (step + 1) % 250 == 0 or step == steps - 1:
-            save_checkpoint(
-                ckpt,
-                text_encoder=text_encoder.state_dict(),
-                head=head.state_dict(),
-                optimizer=opt.state_dict(),
-                step=step + 1,
-            )
-    print(file=sys.stderr)
-    text_encoder.eval().requires_grad_(False)
-    return tokenizer, text_encoder
-
-
-@torch.no_grad()
-def text_probe(tokenizer, text_encoder, head, seed: int, count: int = 256) -> float:
-    """How often every token tells each attribute right, on prompts of held-out combinations."""
-    rng = random.Random(f"{seed}-text-probe")
-    scenes = [world.random_scene(rng, held=True) for _ in range(count)]
-    was = text_encoder.training
-    text_encoder.eval()
-    _, accuracy = text_loss(tokenizer, text_encoder, head, scenes, [world.describe(sc, rng) for sc in scenes])
-    text_encoder.train(was)
-    return accuracy
-
-
 def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int, seed: int) -> torch.Tensor:
     """One batch of flow matching with a conditioning layout drawn for the whole batch."""
     rng = random.Random(f"{seed}-dit-{step}")
@@ -469,23 +297,49 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
     # One batch in four is of longer clips (half as many), so the model makes more than the four
     # latent frames of its default length in one go.
     long = step % 4 == 3 and len(bank["long"]) > 0
+    # With LOOP_SHARE, one batch in ten is of loops: a clip's end at frame 0, its start at the window's end, and the way
+    # back between them, which no clip of the world shows (world.loop_path).
+    loop = step % 20 in (1, 9) and "loop" in bank
+    # With RESTYLE_SHARE, one in ten of video to video: a clip noised as the pipeline noises it (denoise_strength), made
+    # into the same clip in the prompt's other colour; with the prompt dropped, into itself.
+    restyle = step % 20 in (5, 13) and "restyle" in bank
     count = BATCH // 2 if long else BATCH
-    idx = torch.tensor([rng.randrange(len(bank["long"] if long else bank["scenes"])) for _ in range(count)])
-    x0 = bank["long" if long else "main"][idx]
+    source = "long" if long else "loop" if loop else "restyle" if restyle else "main"
+    idx = torch.tensor([rng.randrange(len(bank[source])) for _ in range(count)])
+    x0 = bank[source][idx]
     tokens_a_frame = (HEIGHT // 32) * (WIDTH // 32)
     latent_frames = x0.shape[2]
-    # Clean first latent frames: none (text to video), one (an image at frame 0), two (a clip's
-    # overlap: extend forward, connect, loop, a long shot's next window).
-    front = rng.choices((0, 1, 2), weights=(0.5, 0.3, 0.2))[0]
-    # Extra clean tokens at a frame index: an image (a last frame), two (keyframes), a clip (extend
-    # backward and connect: the clip after the new frames).
-    extra = rng.choices(("none", "image", "two images", "video"), weights=(0.5, 0.2, 0.1, 0.2))[0]
+    if loop:
+        front, extra = 2, "loop"
+    elif restyle:
+        front, extra = 0, "none"
+    else:
+        # Clean first latent frames: none (text to video), one (an image at frame 0), two (a clip's
+        # overlap: extend forward, connect, a long shot's next window).
+        front = rng.choices((0, 1, 2), weights=(0.5, 0.3, 0.2))[0]
+        # Extra clean tokens at a frame index: an image (a last frame), two (keyframes), a clip (extend
+        # backward and connect: the clip after the new frames).
+        extra = rng.choices(("none", "image", "two images", "video"), weights=(0.5, 0.2, 0.1, 0.2))[0]
+
+    said = bank["restyled"] if restyle else bank["scenes"]
+    prompts = [world.describe(said[i], rng) if rng.random() > DROP_TEXT else "" for i in idx.tolist()]
 
     sigma = torch.where(torch.rand(count) < 0.5, torch.rand(count), torch.sigmoid(torch.randn(count)))
     noise = torch.randn_like(x0)
     s = sigma[:, None, None, None, None]
-    noisy = pack((1 - s) * x0 + s * noise)
-    target = pack(noise - x0)
+    if restyle:
+        # From where strength 0.3 starts on the pipeline's schedule (0.81) and around it. The target is
+        # the straight way from the noised clip to what the prompt asks for (noise - x0 when they agree).
+        sigma = 0.5 + 0.5 * torch.rand(count)
+        s = sigma[:, None, None, None, None]
+        clip = bank["main"][idx]
+        kept = torch.tensor([p == "" for p in prompts])[:, None, None, None, None]
+        x0 = torch.where(kept, clip, x0)
+        start = (1 - s) * clip + s * noise
+        noisy, target = pack(start), pack((start - x0) / s)
+    else:
+        noisy = pack((1 - s) * x0 + s * noise)
+        target = pack(noise - x0)
     clean = pack(x0)
     timestep = (sigma[:, None] * 1000).expand(-1, noisy.shape[1]).clone()
     given = torch.zeros(noisy.shape[1], dtype=torch.bool)
@@ -495,7 +349,13 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
     coords = coordinates(latent_frames, torch.zeros(count))
 
     hidden, extra_tokens = noisy, 0
-    names = {"none": (), "image": ("image",), "two images": ("image", "image2"), "video": ("video",)}[extra]
+    names = {
+        "none": (),
+        "image": ("image",),
+        "two images": ("image", "image2"),
+        "video": ("video",),
+        "loop": ("loop_end",),
+    }[extra]
     for name in names:
         extra_packed = pack(bank[name][idx])
         extra_tokens += extra_packed.shape[1]
@@ -503,12 +363,11 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
         coords = torch.cat([coordinates(bank[name].shape[2], bank[f"{name}_at"][idx]), coords], dim=2)
         timestep = torch.cat([torch.zeros(count, extra_packed.shape[1]), timestep], dim=1)
 
-    prompts = [world.describe(bank["scenes"][i], rng) if rng.random() > DROP_TEXT else "" for i in idx.tolist()]
     with torch.no_grad():  # frozen after its own stage
-        text, mask = embed_prompts(tokenizer, text_encoder, prompts)
+        prompt_embeds, mask = text.embed_prompts(tokenizer, text_encoder, prompts)
     out = transformer(
         hidden_states=hidden,
-        encoder_hidden_states=text,
+        encoder_hidden_states=prompt_embeds,
         timestep=timestep,
         encoder_attention_mask=mask,
         video_coords=coords,
@@ -566,7 +425,7 @@ def train(
     folder: Path,
     out: Path | None = None,
     vae_steps: int = VAE_STEPS,
-    text_steps: int = TEXT_STEPS,
+    text_steps: int = text.TEXT_STEPS,
     transformer_steps: int = TRANSFORMER_STEPS,
     bank_size: int = BANK,
     seed: int = SEED,
@@ -589,7 +448,7 @@ def train(
     else:
         bank = encode_bank(vae, bank_size, seed)
         save_checkpoint(bank_file, **bank)
-    tokenizer, text_encoder = train_text_encoder(folder, text_steps, log, seed)
+    tokenizer, text_encoder = text.train_text_encoder(folder, text_steps, log, seed)
     transformer = train_transformer(folder, bank, transformer_steps, log, seed, tokenizer, text_encoder)
     out = out or folder / "demo"
     save_pipeline(out, vae, tokenizer, text_encoder, transformer)

@@ -4,12 +4,14 @@ logged, and saved as a diffusers folder that the studio's own loader loads and r
 from __future__ import annotations
 
 import csv
+import dataclasses
 import random
 
 import numpy as np
+import torch
 
 from studio.core.recipe import Mode, Recipe
-from studio.demo import train, world
+from studio.demo import text, train, world
 from studio.engine.cards import folder_card
 from studio.engine.families.ltx import adapter as ltx
 from studio.engine.runtime.loader import load_pipeline, pick_device
@@ -59,12 +61,12 @@ def test_training_resumes_where_it_stopped_and_saves_a_model_the_loader_runs(tmp
 
 
 def test_the_tokenizer_keeps_the_worlds_words_whole_and_spells_out_any_other():
-    tokenizer = train.build_tokenizer()
+    tokenizer = text.build_tokenizer()
     rng = random.Random(0)
     for _ in range(200):
         prompt = world.describe(world.random_scene(rng, held=None), rng)
         pieces = tokenizer.convert_ids_to_tokens(tokenizer(prompt).input_ids)
-        assert pieces[-1] == "</s>" and len(pieces) < train.TEXT_TOKENS  # never cut off by the pipeline
+        assert pieces[-1] == "</s>" and len(pieces) < text.TEXT_TOKENS  # never cut off by the pipeline
         assert [p.removeprefix("\u2581") for p in pieces[:-1] if p != ","] == prompt.replace(",", " ").split()
     ids = tokenizer("a purple hexagon, fast").input_ids
     assert tokenizer.unk_token_id not in ids
@@ -74,8 +76,8 @@ def test_the_tokenizer_keeps_the_worlds_words_whole_and_spells_out_any_other():
 def test_the_text_encoder_is_asked_only_what_a_prompt_says():
     moving = world.Scene("blue", "red", "triangle", "left", world.SPEEDS["quickly"])
     still = world.Scene("black", "white", "circle", "still", world.SPEEDS["quickly"])
-    assert train.scene_labels(moving) == [2, 0, 2, 0, 2]  # blue, red, triangle, left, quickly
-    assert train.scene_labels(still)[-1] == -100  # a still shape's speed is never in its prompt
+    assert text.scene_labels(moving) == [2, 0, 2, 0, 2]  # blue, red, triangle, left, quickly
+    assert text.scene_labels(still)[-1] == -100  # a still shape's speed is never in its prompt
 
 
 def test_the_vae_stage_ends_on_clips_where_two_latent_frames_meet():
@@ -86,3 +88,25 @@ def test_the_vae_stage_ends_on_clips_where_two_latent_frames_meet():
     assert (train.JOIN_FRAMES - 1) // 8 >= 2  # the first latent frame, then at least two that meet
     # A run of a few steps (the tests') keeps its steps on the first cycle's clips.
     assert train.vae_join_from(3) == 3 and [train.vae_frames(s, 3) for s in range(3)] == [1, 1, 9]
+
+
+def test_the_bank_holds_loops_and_restyles_and_every_batch_layout_trains(monkeypatch):
+    """With their shares set (off in the shipped model's run), loops (world.loop_path's way back) and
+    video-to-video pairs (the same path, another object colour) are in the bank, and every batch layout of
+    a cycle of 20 steps gives a finite loss."""
+    monkeypatch.setattr(train, "LOOP_SHARE", 0.33)
+    monkeypatch.setattr(train, "RESTYLE_SHARE", 0.33)
+    torch.manual_seed(0)
+    vae = train.build_vae()
+    bank = train.encode_bank(vae.eval(), 8, seed=0)
+    main = bank["main"].shape
+    assert bank["loop"].shape == (2, *main[1:]) and bank["restyle"].shape == (2, *main[1:])
+    assert bank["loop_end"].shape[2] == 2 and bank["loop_end_at"].tolist() == [16, 16]  # nine frames, at the end
+    for was, now in zip(bank["scenes"], bank["restyled"], strict=False):
+        assert now.colour not in (was.colour, was.background)
+        assert dataclasses.replace(now, colour=was.colour) == was  # the same path, only the colour told apart
+    tokenizer = text.build_tokenizer()
+    text_encoder = text.build_text_encoder(len(tokenizer)).eval()
+    transformer = train.build_transformer()
+    losses = [float(train.transformer_loss(bank, transformer, tokenizer, text_encoder, step, 0)) for step in range(20)]
+    assert all(np.isfinite(losses)), losses

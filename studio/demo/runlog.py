@@ -1,0 +1,71 @@
+"""What every stage of the demo model's training shares: the loss log, the progress bar, checkpoints a
+killed run resumes from, and the learning-rate schedule."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+
+class Log:
+    """training-log.csv in the output folder: stage, step, loss, learning rate, seconds so far."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "training-log.csv"
+        new = not self.path.exists() or self.path.stat().st_size == 0
+        self.file = self.path.open("a", newline="")
+        self.writer = csv.writer(self.file)
+        if new:
+            self.row("stage", "step", "loss", "lr", "seconds")  # flushed: a run killed before its first step keeps it
+
+    def row(self, *values) -> None:
+        self.writer.writerow(values)
+        self.file.flush()
+
+
+def save_checkpoint(path: Path, **state) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # never a half-written checkpoint
+
+
+def resume(path: Path, optimizer, **modules) -> int:
+    """Loads a stage's checkpoint into its modules (by their keys) and optimizer; the step to go on from."""
+    if not path.exists():
+        return 0
+    state = torch.load(path, weights_only=True)
+    for key, module in modules.items():
+        module.load_state_dict(state[key])
+    optimizer.load_state_dict(state["optimizer"])
+    return state["step"]
+
+
+def lr_at(step: int, steps: int, peak: float, warmup: int = 50) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup))))
+
+
+class Progress:
+    """A one-line progress bar on stderr: stage, step, loss, time left."""
+
+    def __init__(self, stage: str, steps: int, start: int) -> None:
+        self.stage, self.steps, self.start, self.t0 = stage, steps, start, time.monotonic()
+
+    def show(self, step: int, loss: float) -> None:
+        done = step + 1 - self.start
+        rate = (time.monotonic() - self.t0) / max(1, done)
+        left = rate * (self.steps - step - 1)
+        bar = "#" * int(30 * (step + 1) / self.steps)
+        print(
+            f"\r{self.stage} [{bar:<30}] {step + 1}/{self.steps} loss {loss:.4f} {left / 60:.0f} min left",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
