@@ -20,14 +20,16 @@ Three stages, each checkpointed in DIR/checkpoints so a killed run goes on where
    with the pipeline's own video coordinates (keyframes, a last frame, the far side of extend
    backward and connect). The loss is on the tokens the pipeline denoises. One prompt in ten is
    dropped to "" so guidance has an unconditional prediction to push from. A quarter of the batches
-   are of 49-frame clips, so a shot can be longer than the default in one go. With LOOP_SHARE and
-   RESTYLE_SHARE set (off by default) one batch in ten each trains loops and video to video.
+   are of 49-frame clips, so a shot can be longer than the default in one go. In the fourth cycle one batch
+   in ten is of loops (the way back from a clip's end to its start, which no clip of the world shows). With
+   RESTYLE_SHARE set (off by default) one batch in ten trains video to video.
 
 The result is an LTXConditionPipeline saved with save_pretrained in safetensors (float16, to stay
 small), loaded by the studio's own loader like any downloaded model.
 
-The defaults below made the model in studio/models/demo/; benchmarks/demo_training.md has the run (steps,
-loss, time, machine) and what was tried before it.
+The defaults below made the model in studio/models/demo/ (its fourth cycle run on from the fourth model's
+three); from scratch they take about 65 minutes on a 2-core CPU. benchmarks/demo_training.md has the runs
+(steps, loss, time, machine), how far two runs of them differ, and what was tried before.
 """
 
 from __future__ import annotations
@@ -49,17 +51,19 @@ WIDTH = HEIGHT = 128
 FRAMES = 25  # the card's default: four latent frames
 LONG_FRAMES = 49  # seven latent frames: a quarter of the transformer's batches, for longer shots in one go
 LONG_SHARE = 0.25  # of the training clips, also encoded at LONG_FRAMES
-# Off in the shipped model's run. At 0.33 each (and one batch in ten each) loops wrapped 25 -> 65-80 % but
-# the runs lost image to video's motion and extend forward's pace (benchmarks/demo_training.md).
-LOOP_SHARE = 0.0  # of the training clips, also made into a loop's window (world.loop_path)
+# Restyles are off: at 0.33 (one batch in ten) video to video's path was kept no better (benchmarks/demo_training.md).
+LOOP_SHARE = 0.33  # of the training clips, also made into a loop's window (world.loop_path)
 RESTYLE_SHARE = 0.0  # of the training clips, also drawn with another object colour: video to video's pairs
 LATENT_CHANNELS = 32
 VAE_STEPS = 9000  # the last VAE_JOIN_STEPS of them on longer clips
 VAE_JOIN_STEPS = 2000  # clips of JOIN_FRAMES: the join between two latent frames (benchmarks/demo_training.md)
 CLIP_FRAMES = 9  # the first cycle's clips: the first latent frame and one more
 JOIN_FRAMES = 17  # three latent frames: the first, and two that meet
-TRANSFORMER_STEPS = 9000  # three cycles: the third raised held-out motion 5 -> 7 in 10 (demo_training.md)
+TRANSFORMER_STEPS = 12000  # four cycles: the third raised held-out motion 5 -> 7 in 10, the fourth teaches loops
 TRANSFORMER_CYCLE = 3000
+# Loop batches only in the fourth cycle: trained from the start they cost connect and text to video what they
+# gave loops; on a model that has learnt the rest they cost nothing (benchmarks/demo_training.md).
+LOOPS_FROM = 9000
 BANK = 1200  # clips encoded once for the transformer stage
 BATCH_VAE = 4  # clips of 9 frames; every other step 4x as many single frames
 VAE_LR = 2e-4
@@ -290,21 +294,29 @@ def pack(latents: torch.Tensor) -> torch.Tensor:
     return LTXConditionPipeline._pack_latents(latents, 1, 1)
 
 
+def batch_source(step: int, bank: dict) -> str:
+    """The part of the bank a step's batch is drawn from. One batch in four is of longer clips (half as many),
+    so the model makes more than the four latent frames of its default length in one go. From LOOPS_FROM on,
+    one in ten is of loops: a clip's end at frame 0, its start at the window's end, and the way back between
+    them, which no clip of the world shows (world.loop_path). With RESTYLE_SHARE, one in ten is of video to
+    video: a clip noised as the pipeline noises it (denoise_strength), made into the same clip in the
+    prompt's other colour; with the prompt dropped, into itself."""
+    if step % 4 == 3 and len(bank["long"]) > 0:
+        return "long"
+    if step % 20 in (1, 9) and step >= LOOPS_FROM and "loop" in bank:
+        return "loop"
+    if step % 20 in (5, 13) and "restyle" in bank:
+        return "restyle"
+    return "main"
+
+
 def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int, seed: int) -> torch.Tensor:
     """One batch of flow matching with a conditioning layout drawn for the whole batch."""
     rng = random.Random(f"{seed}-dit-{step}")
     torch.manual_seed(rng.randrange(2**31))
-    # One batch in four is of longer clips (half as many), so the model makes more than the four
-    # latent frames of its default length in one go.
-    long = step % 4 == 3 and len(bank["long"]) > 0
-    # With LOOP_SHARE, one batch in ten is of loops: a clip's end at frame 0, its start at the window's end, and the way
-    # back between them, which no clip of the world shows (world.loop_path).
-    loop = step % 20 in (1, 9) and "loop" in bank
-    # With RESTYLE_SHARE, one in ten of video to video: a clip noised as the pipeline noises it (denoise_strength), made
-    # into the same clip in the prompt's other colour; with the prompt dropped, into itself.
-    restyle = step % 20 in (5, 13) and "restyle" in bank
+    source = batch_source(step, bank)
+    long, loop, restyle = source == "long", source == "loop", source == "restyle"
     count = BATCH // 2 if long else BATCH
-    source = "long" if long else "loop" if loop else "restyle" if restyle else "main"
     idx = torch.tensor([rng.randrange(len(bank[source])) for _ in range(count)])
     x0 = bank[source][idx]
     tokens_a_frame = (HEIGHT // 32) * (WIDTH // 32)

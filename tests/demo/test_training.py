@@ -91,10 +91,9 @@ def test_the_vae_stage_ends_on_clips_where_two_latent_frames_meet():
 
 
 def test_the_bank_holds_loops_and_restyles_and_every_batch_layout_trains(monkeypatch):
-    """With their shares set (off in the shipped model's run), loops (world.loop_path's way back) and
-    video-to-video pairs (the same path, another object colour) are in the bank, and every batch layout of
-    a cycle of 20 steps gives a finite loss."""
-    monkeypatch.setattr(train, "LOOP_SHARE", 0.33)
+    """Loops (world.loop_path's way back) and, with its share set (off in the shipped model's run),
+    video-to-video pairs (the same path, another object colour) are in the bank; loop batches come only
+    from LOOPS_FROM on, and every batch layout of a cycle of 20 steps there gives a finite loss."""
     monkeypatch.setattr(train, "RESTYLE_SHARE", 0.33)
     torch.manual_seed(0)
     vae = train.build_vae()
@@ -108,5 +107,8 @@ def test_the_bank_holds_loops_and_restyles_and_every_batch_layout_trains(monkeyp
     tokenizer = text.build_tokenizer()
     text_encoder = text.build_text_encoder(len(tokenizer)).eval()
     transformer = train.build_transformer()
-    losses = [float(train.transformer_loss(bank, transformer, tokenizer, text_encoder, step, 0)) for step in range(20)]
+    assert {train.batch_source(step, bank) for step in range(20)} == {"main", "long", "restyle"}
+    cycle = range(train.LOOPS_FROM, train.LOOPS_FROM + 20)
+    assert [train.batch_source(step, bank) for step in cycle].count("loop") == 2
+    losses = [float(train.transformer_loss(bank, transformer, tokenizer, text_encoder, step, 0)) for step in cycle]
     assert all(np.isfinite(losses)), losses
