@@ -3,8 +3,8 @@ the checker: the same calls as benchmarks/demo_quality.py's table, on the first 
 pools (not chosen by how they come out), so CI sees in a minute what the benchmark measures in many.
 
 Each test asserts what the shipped model does on every one of those scenes. What it does not yet do
-reliably (text to video's shape and motion, extending backward, keyframes, a loop's wrap, video to
-video's motion: 22-80 % in benchmarks/demo_quality.md) is not asserted here; issue 11 stays open for it.
+reliably (text to video's shape and motion, extending backward, keyframes, video to video's motion:
+15-85 % in benchmarks/demo_quality.md) is not asserted here; issue 11 stays open for it.
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ def failed(rows: list[dict], *keys: str) -> list[dict]:
     return [r for r in rows if not all(r[k] for k in keys)]
 
 
-def test_text_to_video_gets_the_background_of_prompts_it_never_saw(demo):
+def test_text_to_video_gets_the_background_and_colour_of_prompts_it_never_saw(demo):
     rows = shots(demo, quality.text_to_video, "text_to_video")
-    assert not failed(rows, "background"), rows
+    assert not failed(rows, "background", "colour"), rows
 
 
 def test_image_to_video_starts_on_the_still_and_moves_as_the_prompt_says(demo):
@@ -66,9 +66,16 @@ def test_a_bridge_leaves_clip_a_where_it_ends_and_reaches_clip_b_where_it_starts
     assert not failed(rows, "from_a", "to_b"), rows
 
 
-def test_a_loop_keeps_the_clip_frame_for_frame(demo):
-    rows = shots(demo, quality.loop, "loop")
-    assert not failed(rows, "kept_exactly"), rows
+def test_a_loop_keeps_the_clip_frame_for_frame_and_leads_its_end_back_into_its_start(demo):
+    """On the pool's first moving scenes (a still one wraps by standing still) the bridge carries the shape
+    from where the clip ends back to where it starts, the way back the fourth cycle's loop batches taught: in
+    two of these three (the model before them wrapped no moving scene; 75 % of the benchmark's loops wrap)."""
+    pipe, card = demo
+    pool = list(enumerate(quality.scenes("loop", 4 * SHOTS)))
+    moving = [(seed, scene) for seed, scene in pool if scene.motion != "still"][:SHOTS]
+    rows = [quality.loop(ltx.generate, pipe, card, scene, seed) for seed, scene in moving]
+    assert len(rows) == SHOTS and not failed(rows, "kept_exactly"), rows
+    assert sum(r["wraps"] for r in rows) >= SHOTS - 1, rows
 
 
 def test_video_to_video_changes_the_colour_the_prompt_asks_for(demo):
