@@ -7,7 +7,8 @@ Each pixel is given the nearest of the world's six colours; the background is th
 object the pixels far from the background. Shape is the world's shape that, drawn with the object's
 area at its centre, overlaps it most, voted over the frames where it is wholly inside (a triangle with
 softened corners is still nearer a triangle than a circle; how much of its bounding box it fills is
-not: the corners set the box); motion from a straight line fitted through its centres.
+not: the corners set the box); motion from a straight line fitted through its centres. Separate blobs
+are counted in each frame: the world shows one object, so a second is the model's ghost.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 
+import cv2
 import numpy as np
 
 from .world import COLOURS, SHAPES, shape_coverage
@@ -36,6 +38,12 @@ class Reading:
     centres: list[tuple[float, float] | None]  # the object's centre in each frame (fractions), None if absent
     background_rgb: np.ndarray  # mean background colour per frame (N, 3)
     object_rgb: np.ndarray  # mean object colour per frame (N, 3); NaN where absent
+    objects: list[int]  # separate blobs of at least MIN_AREA in each frame: the world never shows two
+
+    @property
+    def one_object(self) -> bool:
+        """No frame shows a second object (a ghost the model drew beside the shape, or the shape torn in two)."""
+        return max(self.objects, default=0) <= 1
 
 
 def nearest_colour(rgb) -> str:
@@ -55,9 +63,12 @@ def read(frames: np.ndarray) -> Reading:
 
     centres: list[tuple[float, float] | None] = []
     shapes, object_rgb, background_rgb, object_pixels = [], np.full((n, 3), np.nan), np.zeros((n, 3)), []
+    objects = []
     for i, mask in enumerate(masks):
         frame = frames[i].reshape(h * w, 3).astype(np.float32)
         background_rgb[i] = frame[~mask.ravel()].mean(0) if (~mask).any() else np.nan
+        _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+        objects.append(int((stats[1:, cv2.CC_STAT_AREA] >= MIN_AREA * h * w).sum()))
         if mask.mean() < MIN_AREA:
             centres.append(None)
             continue
@@ -71,7 +82,7 @@ def read(frames: np.ndarray) -> Reading:
     colour = nearest_colour(np.median(np.concatenate(object_pixels), 0)) if object_pixels else None
     shape = collections.Counter(shapes).most_common(1)[0][0] if shapes else None
     velocity, motion = motion_of(centres, w / h)
-    return Reading(background, colour, shape, motion, velocity, centres, background_rgb, object_rgb)
+    return Reading(background, colour, shape, motion, velocity, centres, background_rgb, object_rgb, objects)
 
 
 def shape_of(mask: np.ndarray) -> str:

@@ -102,6 +102,7 @@ def text_to_video(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
         "colour": got.colour == scene.colour,
         "shape": got.shape == scene.shape,
         "motion": got.motion == scene.motion,
+        "one_object": got.one_object,
     }
 
 
@@ -112,7 +113,12 @@ def image_to_video(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
         frames = generate(pipe, recipe(card, Mode.IMAGE_TO_VIDEO, prompt, seed, conditions=[Condition(still, 0)]), card)
     got = checker.read(frames)
     offset = checker.distance(got.centres[0], scene.centre(0))
-    return {"first_frame_offset": offset, "first_frame": offset <= NEAR, "motion": got.motion == scene.motion}
+    return {
+        "first_frame_offset": offset,
+        "first_frame": offset <= NEAR,
+        "motion": got.motion == scene.motion,
+        "one_object": got.one_object,
+    }
 
 
 def _continues(take: checker.Reading, new: list, join: int, scene: world.Scene) -> dict:
@@ -140,7 +146,7 @@ def extend(generate, pipe, card, scene: world.Scene, seed: int, backward: bool =
     got = checker.read(take)
     join = len(take) - 25 if backward else 25
     new = got.centres[:join] if backward else got.centres[join:]
-    return {"kept_exactly": kept, **_continues(got, new, join, scene)}
+    return {"kept_exactly": kept, "one_object": got.one_object, **_continues(got, new, join, scene)}
 
 
 def extend_backward(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
@@ -168,6 +174,7 @@ def connect(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
         "end_offset": end,
         "from_a": start <= NEAR,
         "to_b": end <= NEAR,
+        "one_object": got.one_object,
     }
 
 
@@ -179,7 +186,7 @@ def keyframes(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
         frames = generate(pipe, recipe(card, Mode.KEYFRAMES, prompt_for(scene, seed), seed, conditions=stills), card)
     got = checker.read(frames)
     offsets = [checker.distance(got.centres[i], scene.centre(i)) for i in at]
-    return {"offsets": offsets, "placed": all(o <= NEAR for o in offsets)}
+    return {"offsets": offsets, "placed": all(o <= NEAR for o in offsets), "one_object": got.one_object}
 
 
 def loop(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
@@ -195,6 +202,7 @@ def loop(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
         "kept_exactly": np.array_equal(take[:25], original),
         "wrap_distance": wrap,
         "wraps": wrap <= 2 * scene.speed + NEAR,
+        "one_object": got.one_object,
     }
 
 
@@ -252,6 +260,7 @@ def video_to_video(generate, pipe, card, scene: world.Scene, seed: int, strength
         "motion_kept": got.motion == scene.motion and drift <= NEAR,
         "path_drift": drift,
         "colour_changed": got.colour == changed.colour,
+        "one_object": got.one_object,
     }
 
 
@@ -262,29 +271,34 @@ MEASURES = {
     "text_to_video": (
         "text to video (held-out prompts)",
         text_to_video,
-        ("background", "colour", "shape", "motion"),
+        ("background", "colour", "shape", "motion", "one_object"),
         (),
     ),
-    "image_to_video": ("image to video", image_to_video, ("first_frame", "motion"), ("first_frame_offset",)),
+    "image_to_video": (
+        "image to video",
+        image_to_video,
+        ("first_frame", "motion", "one_object"),
+        ("first_frame_offset",),
+    ),
     "extend_forward": (
         "extend forward",
         extend,
-        ("kept_exactly", "direction", "speed", "no_jump"),
+        ("kept_exactly", "direction", "speed", "no_jump", "one_object"),
         ("speed_ratio", "join_step"),
     ),
     "extend_backward": (
         "extend backward",
         extend_backward,
-        ("kept_exactly", "direction", "speed", "no_jump"),
+        ("kept_exactly", "direction", "speed", "no_jump", "one_object"),
         ("speed_ratio", "join_step"),
     ),
-    "connect": ("connect", connect, ("from_a", "to_b"), ("start_offset", "end_offset")),
-    "keyframes": ("keyframes (0, 12, 24)", keyframes, ("placed",), ()),
-    "loop": ("loop", loop, ("kept_exactly", "wraps"), ("wrap_distance",)),
+    "connect": ("connect", connect, ("from_a", "to_b", "one_object"), ("start_offset", "end_offset")),
+    "keyframes": ("keyframes (0, 12, 24)", keyframes, ("placed", "one_object"), ()),
+    "loop": ("loop", loop, ("kept_exactly", "wraps", "one_object"), ("wrap_distance",)),
     "video_to_video": (
         "video to video, strength 0.3",
         video_to_video,
-        ("motion_kept", "colour_changed"),
+        ("motion_kept", "colour_changed", "one_object"),
         ("path_drift",),
     ),
 }

@@ -56,14 +56,14 @@ def test_extend_forward_and_backward_keep_the_clip_frame_for_frame(demo):
     assert not failed(rows, "kept_exactly"), rows
 
 
-def test_extend_forward_carries_the_motion_on_at_its_pace_without_a_jump(demo):
+def test_extend_forward_carries_the_motion_on_at_its_pace_without_a_jump_or_a_ghost(demo):
     rows = shots(demo, quality.extend, "extend_forward")
-    assert not failed(rows, "direction", "speed", "no_jump"), rows
+    assert not failed(rows, "direction", "speed", "no_jump", "one_object"), rows
 
 
 def test_a_bridge_leaves_clip_a_where_it_ends_and_reaches_clip_b_where_it_starts(demo):
     rows = shots(demo, quality.connect, "connect")
-    assert not failed(rows, "from_a", "to_b"), rows
+    assert not failed(rows, "from_a", "to_b", "one_object"), rows
 
 
 def test_a_loop_keeps_the_clip_frame_for_frame_and_leads_its_end_back_into_its_start(demo):

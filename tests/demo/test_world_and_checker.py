@@ -68,10 +68,24 @@ def test_the_checker_reads_back_what_the_world_drew():
             scene.shape,
             scene.motion,
         ), scene
+        assert reading.one_object, (scene, reading.objects)
         for i in (0, 12, 24):
             x, y = scene.centre(i)
             if 0.25 < x < 0.75 and 0.25 < y < 0.75:  # wholly inside: a cut shape's centre is pulled in
                 assert checker.distance(reading.centres[i], scene.centre(i)) < 0.01
+
+
+def test_the_checker_counts_a_second_blob_as_a_second_object():
+    """A ghost beside the shape (as the demo model's extend forward drew: docs/screens/demo-shots.png) is
+    another object, even where the first one's centre, colour and motion still read right; a speck is not."""
+    scene = world.Scene("white", "blue", "square", "down", world.SPEEDS[""], (0.5, 0.3))
+    frames = world.render(scene, 25)
+    ghost, speck = frames.copy(), frames.copy()
+    ghost[20:, 100:112, 10:30] = world.COLOURS["red"]  # 12 x 20 px, in the last five frames
+    speck[20:, 100:104, 10:14] = world.COLOURS["red"]  # 4 x 4 px: under MIN_AREA
+    assert checker.read(frames).objects == [1] * 25
+    assert checker.read(ghost).objects[19:] == [1, 2, 2, 2, 2, 2] and not checker.read(ghost).one_object
+    assert checker.read(speck).one_object
 
 
 def test_the_checker_does_not_see_shapes_in_noise_or_a_plain_frame():
