@@ -51,8 +51,8 @@ WIDTH = HEIGHT = 128
 FRAMES = 25  # the card's default: four latent frames
 LONG_FRAMES = 49  # seven latent frames: a quarter of the transformer's batches, for longer shots in one go
 LONG_SHARE = 0.25  # of the training clips, also encoded at LONG_FRAMES
-# Restyles are off: at 0.33 (one batch in ten) video to video's path was kept no better (benchmarks/demo_training.md).
 LOOP_SHARE = 0.33  # of the training clips, also made into a loop's window (world.loop_path)
+# Restyles are off: at 0.33 (one batch in ten) video to video's path was kept no better (benchmarks/demo_training.md).
 RESTYLE_SHARE = 0.0  # of the training clips, also drawn with another object colour: video to video's pairs
 LATENT_CHANNELS = 32
 VAE_STEPS = 9000  # the last VAE_JOIN_STEPS of them on longer clips
