@@ -74,7 +74,7 @@ def main() -> None:
         measure(name, fn, quality.scenes(mode, n), checks, means)
 
     frames = int(args.long_seconds * quality.FPS) + 1
-    long_count = max(1, n // 10)
+    long_count = max(1, n // 4)  # a quarter as many: each is many windows
 
     def long_fn(generate, pipe, card, scene, seed):
         return quality.long_shot(
@@ -85,7 +85,7 @@ def main() -> None:
         f"long shot, {args.long_seconds:g} s in windows",
         long_fn,
         quality.scenes("long_shot", long_count),
-        ("smooth", "steady_look", "colour", "motion"),
+        ("smooth", "steady_look", "colour", "motion", "at_edges"),
         ("worst_jump", "background_drift", "object_drift"),
     )
 

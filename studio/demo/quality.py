@@ -206,8 +206,27 @@ def loop(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
     }
 
 
+EDGE = 0.15  # a centre this near the frame's edge: the shape is entering or leaving, half out of the frame
+
+
+def _passes(centres: list) -> list[list[int]]:
+    """The runs of consecutive frames in which the object is seen: one pass of it across the frame each."""
+    runs: list[list[int]] = []
+    for i, c in enumerate(centres):
+        if c is not None:
+            if runs and runs[-1][-1] == i - 1:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+    return runs
+
+
 def long_shot(generate_long, pipe, card, scene: world.Scene, seed: int, frames: int) -> dict:
-    """A shot in windows with latent carry: at every join the object keeps its look and its pace."""
+    """A shot in windows with latent carry: at every join the object keeps its look and its pace, it moves
+    as the prompt says, and it comes and goes only at the frame's edges (as the world's shape does) rather
+    than vanishing or appearing where a window forgot it or drew it anew. A moving shape leaves the frame
+    within seconds; a window shown only the empty frame may draw the prompt's shape entering again, and
+    each such pass is held to the same checks."""
     prompt = prompt_for(scene, seed)
     with tempfile.TemporaryDirectory() as tmp:
 
@@ -228,16 +247,29 @@ def long_shot(generate_long, pipe, card, scene: world.Scene, seed: int, frames: 
         else np.zeros(3)
     )
     background = np.nanmax(got.background_rgb, 0) - np.nanmin(got.background_rgb, 0)
+    passes = _passes(got.centres)
+
+    def at_edge(i: int) -> bool:
+        x, y = got.centres[i]
+        return min(x, 1 - x, y, 1 - y) < EDGE
+
+    crossings = [p for p in passes if len(p) >= 3]
     return {
         "frames": len(shot),
         "joins": len(joins),
+        "passes": len(passes),
         "worst_jump": max(jumps, default=0.0),
         "smooth": all(j <= 0.02 for j in jumps),
         "background_drift": float(background.max()),
         "object_drift": float(colours.max()),
         "steady_look": float(background.max()) <= 6,
         "colour": got.colour == scene.colour,
-        "motion": got.motion == scene.motion,
+        "motion": bool(crossings)
+        and all(
+            checker.motion_of([got.centres[i] for i in p], shot.shape[2] / shot.shape[1])[1] == scene.motion
+            for p in crossings
+        ),
+        "at_edges": all((p[0] == 0 or at_edge(p[0])) and (p[-1] == len(shot) - 1 or at_edge(p[-1])) for p in passes),
     }
 
 
