@@ -20,15 +20,17 @@ Three stages, each checkpointed in DIR/checkpoints so a killed run goes on where
    with the pipeline's own video coordinates (keyframes, a last frame, the far side of extend
    backward and connect). The loss is on the tokens the pipeline denoises. One prompt in ten is
    dropped to "" so guidance has an unconditional prediction to push from. A quarter of the batches
-   are of 49-frame clips, so a shot can be longer than the default in one go. In the fourth cycle one batch
-   in ten is of loops (the way back from a clip's end to its start, which no clip of the world shows). With
-   RESTYLE_SHARE set (off by default) one batch in ten trains video to video.
+   are of 49-frame clips, so a shot can be longer than the default in one go. From the fourth cycle on one
+   batch in ten is of loops (the way back from a clip's end to its start, which no clip of the world shows).
+   With RESTYLE_SHARE set (off by default) one batch in ten trains video to video. Eight warm-restart cycles:
+   each cycle after the third still raised several modes (benchmarks/demo_training.md). The stage runs
+   compiled (torch.compile) when it is long enough to pay for the compile.
 
 The result is an LTXConditionPipeline saved with save_pretrained in safetensors (float16, to stay
 small), loaded by the studio's own loader like any downloaded model.
 
-The defaults below made the model in studio/models/demo/ (its fourth cycle run on from the fourth model's
-three); from scratch they take about 65 minutes on a 2-core CPU. benchmarks/demo_training.md has the runs
+The defaults below made the model in studio/models/demo/ (its cycles four to eight run on from the fourth
+model's three); from scratch they take about 88 minutes on a fast 2-core CPU. benchmarks/demo_training.md has the runs
 (steps, loss, time, machine), how far two runs of them differ, and what was tried before.
 """
 
@@ -59,9 +61,12 @@ VAE_STEPS = 9000  # the last VAE_JOIN_STEPS of them on longer clips
 VAE_JOIN_STEPS = 2000  # clips of JOIN_FRAMES: the join between two latent frames (benchmarks/demo_training.md)
 CLIP_FRAMES = 9  # the first cycle's clips: the first latent frame and one more
 JOIN_FRAMES = 17  # three latent frames: the first, and two that meet
-TRANSFORMER_STEPS = 12000  # four cycles: the third raised held-out motion 5 -> 7 in 10, the fourth teaches loops
+TRANSFORMER_STEPS = 24000  # eight cycles: the fourth teaches loops; each to the eighth raised held-out modes
 TRANSFORMER_CYCLE = 3000
-# Loop batches only in the fourth cycle: trained from the start they cost connect and text to video what they
+# Compiled, a step took 0.14 s against 0.18 s, after about 2.3 minutes of compiling (the first time on a
+# machine; inductor keeps the code on disk): worth it only for a long stage.
+COMPILE_FROM = 4000
+# Loop batches from the fourth cycle on: trained from the start they cost connect and text to video what they
 # gave loops; on a model that has learnt the rest they cost nothing (benchmarks/demo_training.md).
 LOOPS_FROM = 9000
 BANK = 1200  # clips encoded once for the transformer stage
@@ -398,13 +403,21 @@ def train_transformer(folder: Path, bank: dict, steps: int, log: Log, seed: int,
     start = resume(ckpt, opt, transformer=transformer)
     progress, t0 = Progress("transformer", steps, start), time.monotonic()
     transformer.train()
+    run = compiled(transformer) if steps - start >= COMPILE_FROM else transformer
     for step in range(start, steps):
         # Warm restarts every TRANSFORMER_CYCLE steps (as SGDR): a run resumed with more steps is the
         # run that asked for them from the start (the shipped model: three cycles).
         lr = lr_at(step % TRANSFORMER_CYCLE, TRANSFORMER_CYCLE, 5e-4)
         for group in opt.param_groups:
             group["lr"] = lr
-        loss = transformer_loss(bank, transformer, tokenizer, text_encoder, step, seed)
+        try:
+            loss = transformer_loss(bank, run, tokenizer, text_encoder, step, seed)
+        except Exception as error:  # no C++ compiler, or inductor cannot: the same steps, uncompiled
+            if run is transformer:
+                raise
+            print(f"\ntraining uncompiled: torch.compile failed ({type(error).__name__})", file=sys.stderr)
+            run = transformer
+            loss = transformer_loss(bank, run, tokenizer, text_encoder, step, seed)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -416,6 +429,11 @@ def train_transformer(folder: Path, bank: dict, steps: int, log: Log, seed: int,
             save_checkpoint(ckpt, transformer=transformer.state_dict(), optimizer=opt.state_dict(), step=step + 1)
     print(file=sys.stderr)
     return transformer.eval()
+
+
+def compiled(transformer):
+    """The transformer compiled for training: any batch layout (token counts differ) without recompiling."""
+    return torch.compile(transformer, dynamic=True)
 
 
 def save_pipeline(folder: Path, vae, tokenizer, text_encoder, transformer) -> None:

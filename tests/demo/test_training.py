@@ -60,6 +60,22 @@ def test_training_resumes_where_it_stopped_and_saves_a_model_the_loader_runs(tmp
     assert frames.shape == (9, 128, 128, 3) and np.ptp(frames) > 0
 
 
+def test_the_transformer_stage_goes_on_uncompiled_where_it_cannot_compile(tmp_path, monkeypatch, capsys):
+    def cannot_compile(transformer):
+        def run(**inputs):
+            raise RuntimeError("InductorError: no C++ compiler")
+
+        return run
+
+    monkeypatch.setattr(train, "COMPILE_FROM", 0)
+    monkeypatch.setattr(train, "compiled", cannot_compile)
+    work = tmp_path / "train"
+    train.train(work, vae_steps=1, text_steps=1, transformer_steps=2, **TOY)
+    rows = list(csv.DictReader((work / "training-log.csv").open()))
+    assert [r["step"] for r in rows if r["stage"] == "transformer"] == ["0", "1"]
+    assert "training uncompiled: torch.compile failed (RuntimeError)" in capsys.readouterr().err
+
+
 def test_the_tokenizer_keeps_the_worlds_words_whole_and_spells_out_any_other():
     tokenizer = text.build_tokenizer()
     rng = random.Random(0)
