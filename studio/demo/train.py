@@ -30,8 +30,8 @@ The result is an LTXConditionPipeline saved with save_pretrained in safetensors 
 small), loaded by the studio's own loader like any downloaded model.
 
 The defaults below made the model in studio/models/demo/ (its cycles four to eight run on from the fourth
-model's three); from scratch they take about 88 minutes on a fast 2-core CPU. benchmarks/demo_training.md has the runs
-(steps, loss, time, machine), how far two runs of them differ, and what was tried before.
+model's three); from scratch they take about 88 minutes on a fast 2-core CPU. benchmarks/demo_training.md
+has the runs (steps, loss, time, machine), how far two runs of them differ, and what was tried before.
 """
 
 from __future__ import annotations
@@ -406,7 +406,7 @@ def train_transformer(folder: Path, bank: dict, steps: int, log: Log, seed: int,
     run = compiled(transformer) if steps - start >= COMPILE_FROM else transformer
     for step in range(start, steps):
         # Warm restarts every TRANSFORMER_CYCLE steps (as SGDR): a run resumed with more steps is the
-        # run that asked for them from the start (the shipped model: three cycles).
+        # run that asked for them from the start (the shipped model grew so, a cycle at a time).
         lr = lr_at(step % TRANSFORMER_CYCLE, TRANSFORMER_CYCLE, 5e-4)
         for group in opt.param_groups:
             group["lr"] = lr
