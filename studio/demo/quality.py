@@ -8,6 +8,7 @@ Distances are fractions of the frame's width; speeds fractions of the width a fr
 
 from __future__ import annotations
 
+import itertools
 import random
 import tempfile
 from pathlib import Path
@@ -211,14 +212,8 @@ EDGE = 0.15  # a centre this near the frame's edge: the shape is entering or lea
 
 def _passes(centres: list) -> list[list[int]]:
     """The runs of consecutive frames in which the object is seen: one pass of it across the frame each."""
-    runs: list[list[int]] = []
-    for i, c in enumerate(centres):
-        if c is not None:
-            if runs and runs[-1][-1] == i - 1:
-                runs[-1].append(i)
-            else:
-                runs.append([i])
-    return runs
+    runs = itertools.groupby(range(len(centres)), key=lambda i: centres[i] is not None)
+    return [list(frames) for seen, frames in runs if seen]
 
 
 def long_shot(generate_long, pipe, card, scene: world.Scene, seed: int, frames: int) -> dict:
