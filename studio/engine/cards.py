@@ -258,10 +258,14 @@ def _upsampler_card(data: dict[str, Any], card_id: str, family: Family, source: 
     )
 
 
+SHIFTABLE = ("wan", "ltx")  # the families whose schedule a flow shift sets
+
+
 def _flow_shift(table: dict[str, Any], family: Family, source: str) -> dict[int, float]:
-    """[flow_shift]: sizes (the shorter side, pixels) -> positive shifts; Wan's scheduler only."""
-    if table and family.id != "wan":
-        raise CardError(f"{source}: [flow_shift] is for Wan's scheduler, not {family.label}'s")
+    """[flow_shift]: sizes (the shorter side, pixels) -> positive shifts; Wan's scheduler, or an LTX card's
+    schedule in place of the pipeline's own (families/ltx/adapter.py, shifted_timesteps)."""
+    if table and family.id not in SHIFTABLE:
+        raise CardError(f"{source}: [flow_shift] is for Wan's scheduler and LTX's schedule, not {family.label}'s")
     shifts: dict[int, float] = {}
     for size in table:
         if not size.isdigit() or int(size) <= 0:

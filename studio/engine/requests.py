@@ -18,7 +18,7 @@ from ..core.recipe import CLIP_INPUTS, DRAFT, FULL, QUALITIES, Condition, Mode, 
 from ..core.shape import valid_frames_at_least, valid_frames_at_most
 from ..media.probe import MediaError, probe
 from . import drafts, policy, windows
-from .cards import DEMO_MODEL, Card, CardError, ModelNotFound, Resolved, catalogue, resolve, upsampler_folder
+from .cards import DEMO_MODEL, SHIFTABLE, Card, CardError, ModelNotFound, Resolved, catalogue, resolve, upsampler_folder
 from .modes import condition_path, min_frames, overlap_frames
 from .sizes import SizeError, snap
 from .weights import ModelFolderError
@@ -123,8 +123,10 @@ def prepare(
         raise RequestError(f"the guidance must not be negative, not {guidance}")
     if recipe.flow_shift is not None and not 0 < recipe.flow_shift <= 1000:
         raise RequestError(f"the flow shift must be a positive number up to 1000, not {recipe.flow_shift}")
-    if recipe.flow_shift is not None and card.family != "wan":
-        raise RequestError(f"{card.name} takes no flow shift (Wan models do); leave it empty")
+    if recipe.flow_shift is not None and (card.family not in SHIFTABLE or "timesteps" in card.call):
+        raise RequestError(
+            f"{card.name} takes no flow shift (Wan and LTX models without a schedule of their own do); leave it empty"
+        )
     recipe = dataclasses.replace(recipe, steps=steps, guidance=guidance)
     if windows.is_long(recipe, card):
         snapped, more = _long_shot(recipe, card)

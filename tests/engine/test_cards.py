@@ -223,8 +223,13 @@ def test_flow_shift_and_dtypes_round_trip_and_are_checked(tmp_path):
     ]:
         with pytest.raises(CardError, match=re.escape(message)):
             load_card(write_card(tmp_path, change(wan), "bad.toml"))
-    with pytest.raises(CardError, match=re.escape("[flow_shift] is for Wan's scheduler")):
-        load_card(write_card(tmp_path, GOOD.replace("[frames]", "[flow_shift]\n480 = 3.0\n\n[frames]"), "ltx.toml"))
+    shifted = GOOD.replace("[frames]", "[flow_shift]\n480 = 3.0\n\n[frames]")
+    assert load_card(write_card(tmp_path, shifted, "ltx.toml")).flow_shift == {480: 3.0}  # LTX's schedule too
+    cog = shifted.replace('family = "ltx"', 'family = "cogvideox"').replace(
+        '"LTXConditionPipeline"', '"CogVideoXPipeline"'
+    )
+    with pytest.raises(CardError, match=re.escape("[flow_shift] is for Wan's scheduler and LTX's schedule, not")):
+        load_card(write_card(tmp_path, cog, "cog.toml"))
 
 
 # Where a shipped card's default comes from: a comment on its line or on the line above it; in [call] and

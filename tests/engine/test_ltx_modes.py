@@ -14,7 +14,7 @@ import pytest
 
 from studio.core.recipe import Condition, Mode, Recipe
 from studio.engine.cards import folder_card
-from studio.engine.families.ltx.adapter import generate
+from studio.engine.families.ltx.adapter import call_arguments, generate, shifted_timesteps
 from studio.engine.modes import overlap_frames
 from studio.engine.requests import RequestError, prepare
 from studio.engine.weights import CARD_FILE
@@ -188,6 +188,32 @@ def test_video_to_video_reports_only_the_steps_it_runs(tiny_pipe, tiny_card, cli
     r = dataclasses.replace(recipe(Mode.VIDEO_TO_VIDEO, 9, clip(clips, "a"), strength=0.5), steps=4)
     generate(tiny_pipe, r, tiny_card, on_step=lambda s, n: steps.append((s, n)))
     assert steps == [(1, 2), (2, 2)]
+
+
+def test_a_flow_shift_sets_the_schedule_and_where_video_to_video_starts(tiny_pipe, tiny_card, clips, monkeypatch):
+    """A card's [flow_shift] (the demo card's) runs a shifted even schedule in place of the pipeline's
+    linear-quadratic one: strength 0.5 of 4 steps starts at noise 3·0.5 / (1 + 2·0.5) = 0.75, not 0.975."""
+    shifted = dataclasses.replace(tiny_card, flow_shift={64: 3.0})
+    r = dataclasses.replace(recipe(Mode.VIDEO_TO_VIDEO, 9, clip(clips, "a"), strength=0.5), steps=4)
+    started = []
+    slice_schedule = type(tiny_pipe).get_timesteps
+
+    def recorded(self, sigmas, *rest):
+        kept = slice_schedule(self, sigmas, *rest)
+        started.append(float(kept[0][0]))
+        return kept
+
+    monkeypatch.setattr(type(tiny_pipe), "get_timesteps", recorded)
+
+    def first_noise(card) -> float:
+        generate(tiny_pipe, r, card)
+        return started[-1]
+
+    assert first_noise(shifted) == pytest.approx(0.75)
+    assert first_noise(tiny_card) == pytest.approx(0.975, abs=0.01)  # the pipeline's own schedule
+    assert shifted_timesteps(4, 1.0) == [1000.0, 750.0, 500.0, 250.0]  # shift 1: even steps
+    own = dataclasses.replace(shifted, call={**shifted.call, "timesteps": [900.0, 500.0, 100.0, 50.0]})
+    assert call_arguments(r, own, pipe=tiny_pipe)["timesteps"] == [900.0, 500.0, 100.0, 50.0]  # the card's own win
 
 
 # -- the checks before a job is queued -------------------------------------------------------------

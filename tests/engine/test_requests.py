@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 import struct
 import subprocess
 import sys
@@ -12,6 +14,7 @@ import pytest
 from PIL import Image
 
 from studio.core.recipe import Condition, Mode, Recipe
+from studio.engine.cards import CARD_FILE
 from studio.engine.requests import RequestError, available_models, check_numbers, prepare
 
 
@@ -190,3 +193,14 @@ def test_the_longest_shot_the_editor_offers_passes_at_an_ntsc_rate():
     check_numbers(recipe("no-such-model", frames=round(600 * fps), fps=fps))
     with pytest.raises(RequestError, match="longer than 600 s"):
         check_numbers(recipe("no-such-model", frames=round(600 * fps) + 1, fps=fps))
+
+
+def test_an_ltx_model_takes_a_flow_shift_unless_its_card_has_a_schedule_of_its_own(tiny_ltx, tiny_card, tmp_path):
+    assert prepare(recipe(tiny_ltx, flow_shift=3.0))[0].flow_shift == 3.0  # recorded with the take
+    folder = tmp_path / "distilled"
+    shutil.copytree(tiny_ltx, folder)
+    own = dataclasses.replace(tiny_card, call={**tiny_card.call, "timesteps": [1000.0, 500.0]})
+    (folder / CARD_FILE).write_text(own.to_toml())
+    with pytest.raises(RequestError, match="takes no flow shift"):
+        prepare(recipe(folder, flow_shift=3.0))
+    assert prepare(recipe(folder))[0].flow_shift is None

@@ -8,7 +8,8 @@ modes.assemble() joins the result to the clip's exact frames.
 
 video to video is SDEdit, the way the pipeline's denoise_strength works: the clip is encoded to
 latents, noised to the level the schedule has after (1 - strength) of the steps, and only the last
-steps x strength steps run. strength 0 keeps the clip as it is (no step runs, and the frames are the
+steps x strength steps run (so how far a strength remakes the clip is the schedule's: a card's
+[flow_shift] sets it, shifted_timesteps). strength 0 keeps the clip as it is (no step runs, and the frames are the
 clip's own); 1 remakes it from noise. A frame-0 video condition would not do this: the pipeline
 holds a strength-1 condition fixed through every step, whatever denoise_strength says.
 
@@ -89,7 +90,20 @@ def call_arguments(
             )
             for c in recipe.conditions
         ]
-    return shared_arguments(recipe, card, conditions=conditions or None, frame_rate=round(recipe.fps), **own)
+    arguments = shared_arguments(recipe, card, conditions=conditions or None, frame_rate=round(recipe.fps), **own)
+    shift = recipe.flow_shift if recipe.flow_shift is not None else card.flow_shift_for(recipe.width, recipe.height)
+    if shift is not None and "timesteps" not in arguments:  # a card's own timesteps (a distilled model's) win
+        arguments["timesteps"] = shifted_timesteps(recipe.steps, shift)
+    return arguments
+
+
+def shifted_timesteps(steps: int, shift: float) -> list[float]:
+    """A flow shift's schedule (a card's [flow_shift], or the recipe's): the noise falling evenly from 1 over
+    the steps, shifted toward the noisy end as SD3's and Wan's schedulers shift theirs (s·σ / (1 + (s-1)·σ)),
+    as the pipeline's timesteps (σ x 1000). Without one the pipeline's own linear-quadratic schedule runs,
+    which spends half its steps above noise 0.975 and starts video to video at strength 0.3 from noise 0.81."""
+    sigmas = [1 - i / steps for i in range(steps)]
+    return [1000 * shift * s / (1 + (shift - 1) * s) for s in sigmas]
 
 
 CARRIES_LATENTS = True  # an extension's overlap comes from the window before's latents (carried_overlap)
