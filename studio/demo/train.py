@@ -22,7 +22,8 @@ Three stages, each checkpointed in DIR/checkpoints so a killed run goes on where
    dropped to "" so guidance has an unconditional prediction to push from. A quarter of the batches
    are of 49-frame clips, so a shot can be longer than the default in one go. From the fourth cycle on one
    batch in ten is of loops (the way back from a clip's end to its start, which no clip of the world shows).
-   With RESTYLE_SHARE set (off by default) one batch in ten trains video to video. Eight warm-restart cycles:
+   In the last cycle one batch in ten is of video to video: the clip noised where a strength starts it,
+   and the straight way from there to the same clip in the prompt's colour. Eight warm-restart cycles:
    each cycle after the third still raised several modes (benchmarks/demo_training.md). The stage runs
    compiled (torch.compile) when it is long enough to pay for the compile.
 
@@ -30,7 +31,8 @@ The result is an LTXConditionPipeline saved with save_pretrained in safetensors 
 small), loaded by the studio's own loader like any downloaded model.
 
 The defaults below made the model in studio/models/demo/ (its cycles four to eight run on from the fourth
-model's three); from scratch they take about 88 minutes on a fast 2-core CPU. benchmarks/demo_training.md
+model's three, then a ninth with the video-to-video batches, which the command has in its eighth); from
+scratch they take about 88 minutes on a fast 2-core CPU. benchmarks/demo_training.md
 has the runs (steps, loss, time, machine), how far two runs of them differ, and what was tried before.
 """
 
@@ -54,8 +56,10 @@ FRAMES = 25  # the card's default: four latent frames
 LONG_FRAMES = 49  # seven latent frames: a quarter of the transformer's batches, for longer shots in one go
 LONG_SHARE = 0.25  # of the training clips, also encoded at LONG_FRAMES
 LOOP_SHARE = 0.33  # of the training clips, also made into a loop's window (world.loop_path)
-# Restyles are off: at 0.33 (one batch in ten) video to video's path was kept no better (benchmarks/demo_training.md).
-RESTYLE_SHARE = 0.0  # of the training clips, also drawn with another object colour: video to video's pairs
+RESTYLE_SHARE = 0.33  # of the training clips, also drawn with another object colour: video to video's pairs
+# Where the restyles' ways start (noise; the shipped model's). On the card's even schedule (demo.toml
+# [flow_shift]) a strength starts at its own noise (0.3 at 0.3), which the ways' later points cover.
+RESTYLE_NOISE = (0.35, 0.9)
 LATENT_CHANNELS = 32
 VAE_STEPS = 9000  # the last VAE_JOIN_STEPS of them on longer clips
 VAE_JOIN_STEPS = 2000  # clips of JOIN_FRAMES: the join between two latent frames (benchmarks/demo_training.md)
@@ -69,6 +73,9 @@ COMPILE_FROM = 4000
 # Loop batches from the fourth cycle on: trained from the start they cost connect and text to video what they
 # gave loops; on a model that has learnt the rest they cost nothing (benchmarks/demo_training.md).
 LOOPS_FROM = 9000
+# Video-to-video batches in the last cycle only, on a model that has learnt the rest (the shipped model had
+# them in a ninth cycle after eight without; here in the eighth, to keep the run in 90 minutes).
+RESTYLE_FROM = 21000
 BANK = 1200  # clips encoded once for the transformer stage
 BATCH_VAE = 4  # clips of 9 frames; every other step 4x as many single frames
 VAE_LR = 2e-4
@@ -303,16 +310,24 @@ def batch_source(step: int, bank: dict) -> str:
     """The part of the bank a step's batch is drawn from. One batch in four is of longer clips (half as many),
     so the model makes more than the four latent frames of its default length in one go. From LOOPS_FROM on,
     one in ten is of loops: a clip's end at frame 0, its start at the window's end, and the way back between
-    them, which no clip of the world shows (world.loop_path). With RESTYLE_SHARE, one in ten is of video to
+    them, which no clip of the world shows (world.loop_path). From RESTYLE_FROM on, one in ten is of video to
     video: a clip noised as the pipeline noises it (denoise_strength), made into the same clip in the
     prompt's other colour; with the prompt dropped, into itself."""
     if step % 4 == 3 and len(bank["long"]) > 0:
         return "long"
     if step % 20 in (1, 9) and step >= LOOPS_FROM and "loop" in bank:
         return "loop"
-    if step % 20 in (5, 13) and "restyle" in bank:
+    if step % 20 in (5, 13) and step >= RESTYLE_FROM and "restyle" in bank:
         return "restyle"
     return "main"
+
+
+def restyle_way(clip, restyled, noise, begin, sigma):
+    """Video to video's way, as the pipeline walks it: from the clip noised to `begin` (where the strength
+    starts it) straight to the restyled clip. The point at noise `sigma` (<= begin) on it, and its velocity,
+    constant, which the flow-matching steps follow down to the restyled clip at noise 0."""
+    start = (1 - begin) * clip + begin * noise
+    return restyled + (sigma / begin) * (start - restyled), (start - restyled) / begin
 
 
 def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int, seed: int) -> torch.Tensor:
@@ -345,15 +360,18 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
     noise = torch.randn_like(x0)
     s = sigma[:, None, None, None, None]
     if restyle:
-        # From where strength 0.3 starts on the pipeline's schedule (0.81) and around it. The target is
-        # the straight way from the noised clip to what the prompt asks for (noise - x0 when they agree).
-        sigma = 0.5 + 0.5 * torch.rand(count)
+        # A point anywhere on the straight way from the noised clip to the clip in the prompt's colour (to
+        # the clip itself when the prompt is dropped), and that way's velocity as the target.
+        begin = (RESTYLE_NOISE[0] + (RESTYLE_NOISE[1] - RESTYLE_NOISE[0]) * torch.rand(count))[
+            :, None, None, None, None
+        ]
+        sigma = begin.flatten() * torch.rand(count)
         s = sigma[:, None, None, None, None]
         clip = bank["main"][idx]
         kept = torch.tensor([p == "" for p in prompts])[:, None, None, None, None]
         x0 = torch.where(kept, clip, x0)
-        start = (1 - s) * clip + s * noise
-        noisy, target = pack(start), pack((start - x0) / s)
+        point, velocity = restyle_way(clip, x0, noise, begin, s)
+        noisy, target = pack(point), pack(velocity)
     else:
         noisy = pack((1 - s) * x0 + s * noise)
         target = pack(noise - x0)

@@ -106,11 +106,10 @@ def test_the_vae_stage_ends_on_clips_where_two_latent_frames_meet():
     assert train.vae_join_from(3) == 3 and [train.vae_frames(s, 3) for s in range(3)] == [1, 1, 9]
 
 
-def test_the_bank_holds_loops_and_restyles_and_every_batch_layout_trains(monkeypatch):
-    """Loops (world.loop_path's way back) and, with its share set (off in the shipped model's run),
-    video-to-video pairs (the same path, another object colour) are in the bank; loop batches come only
-    from LOOPS_FROM on, and every batch layout of a cycle of 20 steps there gives a finite loss."""
-    monkeypatch.setattr(train, "RESTYLE_SHARE", 0.33)
+def test_the_bank_holds_loops_and_restyles_and_every_batch_layout_trains():
+    """Loops (world.loop_path's way back) and video-to-video pairs (the same path, another object colour) are
+    in the bank; loop batches come only from LOOPS_FROM on and video-to-video ones from RESTYLE_FROM, and
+    every batch layout of a cycle of 20 steps there gives a finite loss."""
     torch.manual_seed(0)
     vae = train.build_vae()
     bank = train.encode_bank(vae.eval(), 8, seed=0)
@@ -123,8 +122,25 @@ def test_the_bank_holds_loops_and_restyles_and_every_batch_layout_trains(monkeyp
     tokenizer = text.build_tokenizer()
     text_encoder = text.build_text_encoder(len(tokenizer)).eval()
     transformer = train.build_transformer()
-    assert {train.batch_source(step, bank) for step in range(20)} == {"main", "long", "restyle"}
-    cycle = range(train.LOOPS_FROM, train.LOOPS_FROM + 20)
-    assert [train.batch_source(step, bank) for step in cycle].count("loop") == 2
+    assert {train.batch_source(step, bank) for step in range(20)} == {"main", "long"}
+    assert train.LOOPS_FROM < train.RESTYLE_FROM < train.TRANSFORMER_STEPS
+    cycle = range(train.RESTYLE_FROM, train.RESTYLE_FROM + 20)
+    sources = [train.batch_source(step, bank) for step in cycle]
+    assert (sources.count("loop"), sources.count("restyle")) == (2, 2)
     losses = [float(train.transformer_loss(bank, transformer, tokenizer, text_encoder, step, 0)) for step in cycle]
     assert all(np.isfinite(losses)), losses
+
+
+def test_video_to_video_is_trained_on_the_way_the_pipeline_walks():
+    """From the clip noised where the strength starts, Euler steps along the trained velocity end on the
+    restyled clip, and the way's first point is the noised clip the pipeline starts from."""
+    clip, restyled, noise = torch.randn(3, 1, 4, 2, 3, 3).unbind(0)
+    begin = torch.tensor(0.6)
+    start, velocity = train.restyle_way(clip, restyled, noise, begin, begin)
+    assert torch.allclose(start, (1 - begin) * clip + begin * noise)
+    x, sigmas = start, torch.linspace(0.6, 0.0, 7)
+    for now, after in zip(sigmas, sigmas[1:], strict=False):
+        point, velocity = train.restyle_way(clip, restyled, noise, begin, now)
+        assert torch.allclose(x, point, atol=1e-5)  # every step lands on the way
+        x = x + (after - now) * velocity
+    assert torch.allclose(x, restyled, atol=1e-5)
