@@ -93,7 +93,7 @@ def call_arguments(
     arguments = shared_arguments(recipe, card, conditions=conditions or None, frame_rate=round(recipe.fps), **own)
     shift = recipe.flow_shift if recipe.flow_shift is not None else card.flow_shift_for(recipe.width, recipe.height)
     if shift is not None and "timesteps" not in arguments:  # a card's own timesteps (a distilled model's) win
-        arguments["timesteps"] = shifted_timesteps(recipe.steps, shift)
+        arguments["timesteps"] = shifted_timesteps(arguments["num_inference_steps"], shift)
     return arguments
 
 
