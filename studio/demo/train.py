@@ -362,15 +362,13 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
     if restyle:
         # A point anywhere on the straight way from the noised clip to the clip in the prompt's colour (to
         # the clip itself when the prompt is dropped), and that way's velocity as the target.
-        begin = (RESTYLE_NOISE[0] + (RESTYLE_NOISE[1] - RESTYLE_NOISE[0]) * torch.rand(count))[
-            :, None, None, None, None
-        ]
-        sigma = begin.flatten() * torch.rand(count)
+        begin = RESTYLE_NOISE[0] + (RESTYLE_NOISE[1] - RESTYLE_NOISE[0]) * torch.rand(count)
+        sigma = begin * torch.rand(count)
         s = sigma[:, None, None, None, None]
         clip = bank["main"][idx]
         kept = torch.tensor([p == "" for p in prompts])[:, None, None, None, None]
         x0 = torch.where(kept, clip, x0)
-        point, velocity = restyle_way(clip, x0, noise, begin, s)
+        point, velocity = restyle_way(clip, x0, noise, begin[:, None, None, None, None], s)
         noisy, target = pack(point), pack(velocity)
     else:
         noisy = pack((1 - s) * x0 + s * noise)

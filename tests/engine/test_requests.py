@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from studio.core.recipe import Condition, Mode, Recipe
-from studio.engine.cards import CARD_FILE
 from studio.engine.requests import RequestError, available_models, check_numbers, prepare
+from studio.engine.weights import CARD_FILE
 
 
 def recipe(model, **kw) -> Recipe:

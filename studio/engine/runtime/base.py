@@ -115,6 +115,12 @@ def read_clips(recipe: Recipe, project_folder: str | Path | None = None) -> list
     return [modes.read_clip(c, project_folder, recipe.width, recipe.height) for c in recipe.conditions]
 
 
+def flow_shift(recipe: Recipe, card: Card) -> float | None:
+    """The flow shift a recipe runs with: its own, else the card's for the shot's size (Wan was trained with a
+    larger shift for larger video; 3.0 at 480p is too little at 720p), else None (the pipeline's schedule)."""
+    return recipe.flow_shift if recipe.flow_shift is not None else card.flow_shift_for(recipe.width, recipe.height)
+
+
 def shared_arguments(recipe: Recipe, card: Card, leave_out: tuple[str, ...] = (), **own: Any) -> dict[str, Any]:
     """The pipeline call's arguments every family's call shares, the family's own, then the card's
     [call] table (which wins); leave_out names shared ones the family's pipeline does not take."""

@@ -44,7 +44,7 @@ from ... import modes
 from ...cards import Card
 from ...drafts import first_pass_alone
 from ...modes import condition_path
-from ...runtime.base import Take, fit_image, read_clips, shared_arguments
+from ...runtime.base import Take, fit_image, flow_shift, read_clips, shared_arguments
 from ...runtime.speed import cache_for_mode
 from ...runtime.steps import StepHooks
 
@@ -91,7 +91,7 @@ def call_arguments(
             for c in recipe.conditions
         ]
     arguments = shared_arguments(recipe, card, conditions=conditions or None, frame_rate=round(recipe.fps), **own)
-    shift = recipe.flow_shift if recipe.flow_shift is not None else card.flow_shift_for(recipe.width, recipe.height)
+    shift = flow_shift(recipe, card)
     if shift is not None and "timesteps" not in arguments:  # a card's own timesteps (a distilled model's) win
         arguments["timesteps"] = shifted_timesteps(arguments["num_inference_steps"], shift)
     return arguments

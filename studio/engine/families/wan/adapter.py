@@ -31,7 +31,7 @@ from ....core.recipe import CLIP_INPUTS, Condition, Mode, Recipe
 from ... import modes
 from ...cards import Card
 from ...modes import condition_path
-from ...runtime.base import Take, fit_image, read_clips, shared_arguments
+from ...runtime.base import Take, fit_image, flow_shift, read_clips, shared_arguments
 from ...runtime.speed import cache_for_mode
 from ...runtime.steps import StepHooks
 
@@ -130,12 +130,6 @@ def _vace_inputs(recipe: Recipe, card: Card, project_folder: str | Path | None, 
     if recipe.references:
         arguments["reference_images"] = [reference_image(condition_path(p, project_folder)) for p in recipe.references]
     return arguments
-
-
-def flow_shift(recipe: Recipe, card: Card) -> float | None:
-    """The scheduler's flow shift for a recipe: its own, else the card's for the shot's size (Wan
-    was trained with a larger shift for larger video; 3.0 at 480p is too little at 720p)."""
-    return recipe.flow_shift if recipe.flow_shift is not None else card.flow_shift_for(recipe.width, recipe.height)
 
 
 @contextmanager
