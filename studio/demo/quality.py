@@ -28,7 +28,7 @@ FPS = 24
 # combinations (text to video's) or of any, and the frames its checks read, over which the shape must stay
 # wholly in the frame: one that has left cannot show which way it went or where it is. Drawn without
 # this, the world's own frames failed 12-32 % of extend's, connect's and keyframes' checks (a ceiling
-# under the 90 % asked of the model; benchmarks/demo_training.md).
+# under the 90 % asked of the model; benchmarks/demo_training_early.md).
 POOLS: dict[str, tuple[int, bool | None, tuple[int, int] | None]] = {
     "text_to_video": (1, True, (0, 24)),
     "image_to_video": (2, None, (0, 24)),

@@ -11,7 +11,7 @@ Three stages, each checkpointed in DIR/checkpoints so a killed run goes on where
    the background, the object's colour, its shape, motion and speed, so which colour is the
    background is plain in whichever token the transformer attends to. Trained jointly with the
    transformer instead, it never did (the first shipped model mixed the two colours up and mostly
-   left the shape out: benchmarks/demo_training.md). It is then frozen, as real models' T5 is.
+   left the shape out: benchmarks/demo_training_early.md). It is then frozen, as real models' T5 is.
 3. The transformer (LTXVideoTransformer3DModel) learns flow
    matching on latents of the world's clips (encoded once, into a bank), the way
    LTXConditionPipeline uses them (pipeline_ltx_condition.py, prepare_latents and the denoising
@@ -33,7 +33,8 @@ small), loaded by the studio's own loader like any downloaded model.
 The defaults below made the model in studio/models/demo/ (its cycles four to eight run on from the fourth
 model's three, then a ninth with the video-to-video batches, which the command has in its eighth); from
 scratch they take about 88 minutes on a fast 2-core CPU. benchmarks/demo_training.md
-has the runs (steps, loss, time, machine), how far two runs of them differ, and what was tried before.
+has the runs (steps, loss, time, machine), how far two runs of them differ, and what was tried before
+(the earliest in demo_training_early.md).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ TRANSFORMER_CYCLE = 3000
 # machine; inductor keeps the code on disk): worth it only for a long stage.
 COMPILE_FROM = 4000
 # Loop batches from the fourth cycle on: trained from the start they cost connect and text to video what they
-# gave loops; on a model that has learnt the rest they cost nothing (benchmarks/demo_training.md).
+# gave loops; on a model that has learnt the rest they cost nothing (benchmarks/demo_training*.md).
 LOOPS_FROM = 9000
 # Video-to-video batches in the last cycle only, on a model that has learnt the rest (the shipped model had
 # them in a ninth cycle after eight without; here in the eighth, to keep the run in 90 minutes).
