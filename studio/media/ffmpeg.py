@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import imageio_ffmpeg
@@ -25,15 +26,26 @@ def run(args: list[str]) -> subprocess.CompletedProcess[bytes]:
     return proc
 
 
+# ffmpeg's progress line ("frame=    0 fps=0.0 ... time=N/A ... elapsed=0:00:00.00"): says nothing of a failure
+PROGRESS = re.compile(r"^\s*(frame|size)=.*\b(time|elapsed)=")
+ADDRESS = re.compile(r" @ 0x[0-9a-f]+\]")  # "[matroska,webm @ 0x55d0c0]": the part's name is enough
+
+
+def message_lines(stderr: bytes) -> list[str]:
+    """ffmpeg's message lines for a person: its progress lines left out, no memory addresses."""
+    lines = stderr.decode(errors="replace").splitlines()
+    return [ADDRESS.sub("]", line) for line in lines if line.strip() and not PROGRESS.match(line)]
+
+
 def last_lines(stderr: bytes, count: int = 4) -> str:
-    lines = [line for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    lines = message_lines(stderr)
     return "\n".join(lines[-count:]) or "ffmpeg failed without a message"
 
 
 def summary(stderr: bytes, count: int = 6) -> str:
     """ffmpeg's message cut to a readable length. The first lines name the cause (an encoder
     that would not open, say); the last say how it ended; the ones between are consequences."""
-    lines = [line for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    lines = message_lines(stderr)
     if len(lines) > count:
         lines = [*lines[: count // 2], "...", *lines[-(count - count // 2) :]]
     return "\n".join(lines) or "ffmpeg failed without a message"

@@ -84,3 +84,30 @@ def test_unreadable_file_names_it_and_says_why(tmp_path: Path, name: str) -> Non
 def test_folder_is_not_media(tmp_path: Path) -> None:
     with pytest.raises(MediaError, match="not a file"):
         probe(tmp_path)
+
+
+def test_a_cut_off_clip_says_what_ffmpeg_found_not_its_progress(tmp_path: Path) -> None:
+    """A clip whose frames were cut off (its header kept) is named with ffmpeg's reason: no progress line
+    ("frame=    0 fps=0.0 ..."), no memory address."""
+    from studio.media.takes import write_frames
+
+    noise = np.random.default_rng(0).integers(0, 256, (25, 64, 64, 3), np.uint8)  # does not compress: a long file
+    whole = write_frames(tmp_path / "whole.mkv", noise, 24)
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(Path(whole).read_bytes()[:2000])
+    with pytest.raises(MediaError) as error:
+        probe(cut)
+    message = str(error.value)
+    assert "cut.mkv" in message and "Nothing was written" in message, message
+    assert "frame=" not in message and "fps=" not in message and " @ 0x" not in message, message
+
+
+def test_ffmpeg_messages_leave_out_progress_lines_and_addresses() -> None:
+    stderr = (
+        b"[matroska,webm @ 0x55d0c0a1b2c0] EBML header parsing failed\r\n"
+        b"frame=    0 fps=0.0 q=-1.0 size=       0KiB time=N/A bitrate=N/A speed=N/A\r"
+        b"size=N/A time=00:00:01.00 bitrate=N/A speed=1x\n"
+        b"Conversion failed!\n"
+    )
+    assert ffmpeg.last_lines(stderr) == "[matroska,webm] EBML header parsing failed\nConversion failed!"
+    assert ffmpeg.summary(stderr) == ffmpeg.last_lines(stderr)
