@@ -1,6 +1,6 @@
 """Where a long shot's joins jump: the demo model extends clips changed one way at a time, and each join
-is held to the long shot's own test (studio.demo.quality.long_shot: the step into the first new frame at
-most the take's median step + 0.02 of the width).
+is held to the long shot's own test (studio.demo.quality.join_jumps: the step into the first new frame at
+most the take's median step + quality.JUMP of the width).
 
     python benchmarks/demo_joins.py [--scenes N] > benchmarks/demo_joins.md
 
@@ -31,6 +31,7 @@ from studio.core.recipe import Condition, Mode  # noqa: E402
 from studio.demo import checker, quality, world  # noqa: E402
 from studio.engine.cards import find_weights, load_cards  # noqa: E402
 from studio.engine.families.ltx import adapter as ltx  # noqa: E402
+from studio.engine.modes import overlap_frames  # noqa: E402
 from studio.engine.runtime.loader import load_pipeline, pick_device  # noqa: E402
 
 CLIP = 25  # the clip extended: the card's default length
@@ -72,8 +73,7 @@ CLIPS = {
 
 def join_kept(pipe, card, scene: world.Scene, seed: int, clip: np.ndarray, window: int) -> bool:
     """Whether the model's extension of `clip` (in a window of `window` frames, its last nine the
-    overlap) steps into its first new frame no further than the take's median step + 0.02."""
-    k = card.frame_step + 1
+    overlap) passes the long shot's test of a join (quality.join_jumps)."""
     with tempfile.TemporaryDirectory() as tmp:
         path, _ = quality._clip(Path(tmp), "clip", clip)
         run = quality.recipe(
@@ -81,14 +81,11 @@ def join_kept(pipe, card, scene: world.Scene, seed: int, clip: np.ndarray, windo
             Mode.EXTEND_FORWARD,
             quality.prompt_for(scene, seed),
             seed,
-            frames=CLIP + window - k,
+            frames=CLIP + window - overlap_frames(card),
             conditions=[Condition(path)],
         )
         take = ltx.generate(pipe, run, card)
-    steps = quality._steps(checker.read(take))
-    seen = [s for s in steps if np.isfinite(s)]
-    step = steps[CLIP - 1]
-    return bool(np.isfinite(step) and step <= float(np.median(seen)) + 0.02)
+    return bool(quality.join_jumps(checker.read(take), [CLIP])[0] <= quality.JUMP)  # unseen there: inf, not kept
 
 
 def main() -> None:

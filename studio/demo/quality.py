@@ -94,6 +94,18 @@ def _steps(reading: checker.Reading) -> list[float]:
     return [checker.distance(a, b) for a, b in zip(c, c[1:], strict=False)]
 
 
+JUMP = 0.02  # a join's step may exceed the shot's median step by this much (of the width) and not be a jump
+
+
+def join_jumps(reading: checker.Reading, joins: list[int]) -> list[float]:
+    """How much further than the shot's median step the object moves into each join's first new frame
+    (inf where it is not seen there): the long shot's test of a join, against JUMP."""
+    steps = _steps(reading)
+    seen = [s for s in steps if np.isfinite(s)]
+    typical = float(np.median(seen)) if seen else 0.0
+    return [steps[j - 1] - typical for j in joins]
+
+
 def text_to_video(generate, pipe, card, scene: world.Scene, seed: int) -> dict:
     prompt = prompt_for(scene, seed)
     got = checker.read(generate(pipe, recipe(card, Mode.TEXT_TO_VIDEO, prompt, seed), card))
@@ -232,10 +244,7 @@ def long_shot(generate_long, pipe, card, scene: world.Scene, seed: int, frames: 
     got = checker.read(shot)
     window, k = card.max_frames, card.frame_step + 1
     joins = list(range(window, len(shot), window - k))
-    steps = _steps(got)
-    seen = [s for s in steps if np.isfinite(s)]
-    typical = float(np.median(seen)) if seen else 0.0
-    jumps = [steps[j - 1] - typical for j in joins if np.isfinite(steps[j - 1])]
+    jumps = [jump for jump in join_jumps(got, joins) if np.isfinite(jump)]  # a join where it is not seen: no step
     colours = (
         np.nan_to_num(np.nanmax(got.object_rgb, 0) - np.nanmin(got.object_rgb, 0))
         if np.isfinite(got.object_rgb).any()
@@ -254,7 +263,7 @@ def long_shot(generate_long, pipe, card, scene: world.Scene, seed: int, frames: 
         "joins": len(joins),
         "passes": len(passes),
         "worst_jump": max(jumps, default=0.0),
-        "smooth": all(j <= 0.02 for j in jumps),
+        "smooth": all(j <= JUMP for j in jumps),
         "background_drift": float(background.max()),
         "object_drift": float(colours.max()),
         "steady_look": float(background.max()) <= 6,
