@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import random
 
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -57,10 +59,27 @@ class RemixDialog(QDialog):
             form.addRow("Strength", self.strength)
         form.addRow("Takes", self.takes)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Remix")
+        remix = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        remix.setText("Remix")
+        remix.setToolTip("Make the new takes (Ctrl+Return)")
+        # Return in the prompt box starts a new line, as in the Shot panel's; Ctrl+Return remixes, as there it
+        # generates. The box takes Ctrl+Return for itself (a new line), so the key is caught before it.
+        self.prompt.installEventFilter(self)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.prompt
+            and isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            self.accept()
+            return True
+        return super().eventFilter(watched, event)
 
     def recipes(self) -> list[Recipe]:
         """The recipe as changed here (the expanded prompt goes if the prompt changed), one per take."""

@@ -118,3 +118,23 @@ def test_help_show_log_folder_opens_the_users_private_logs_folder(qtbot, window,
     qtbot.mouseClick(help_menu, Qt.MouseButton.LeftButton, pos=help_menu.actionGeometry(action).center())
     assert opened == [str(logs_dir())] and logs_dir().is_relative_to(settings_dir())  # the session's own
     assert stat.S_IMODE(logs_dir().stat().st_mode) == 0o700
+
+
+def test_remix_dialog_return_starts_a_line_and_ctrl_return_remixes(qtbot):
+    """The Remix dialog's prompt box is multi-line like the Shot panel's: Return adds a line there, and
+    Ctrl+Return remixes (the Shot panel's Generate key), with the prompt as typed."""
+    from studio.ui.remix_dialog import RemixDialog
+
+    dialog = RemixDialog(Recipe(Mode.TEXT_TO_VIDEO, "demo", "a red circle", seed=3))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.prompt.setFocus()
+    dialog.prompt.moveCursor(dialog.prompt.textCursor().MoveOperation.End)
+    qtbot.keyClicks(dialog.prompt, " moves left")
+    qtbot.keyClick(dialog.prompt, Qt.Key.Key_Return)
+    assert dialog.prompt.toPlainText() == "a red circle moves left\n" and dialog.isVisible()
+    with qtbot.waitSignal(dialog.accepted, timeout=2000):
+        qtbot.keyClick(dialog.prompt, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert [r.prompt for r in dialog.recipes()] == ["a red circle moves left"]
