@@ -93,7 +93,7 @@ def cmd_refine(args: argparse.Namespace) -> int:
 
     service.add_listener(show)
     try:
-        job_id = service.submit(recipe, output, name=f"refine: {recipe.prompt}", project_folder=folder)
+        job_id = service.submit(recipe, output, name=f"refine: {recipe.title}", project_folder=folder)
         job = service.wait(job_id)
         if job.state != "done":
             say(f"refine failed: {job.error}" if job.state == "failed" else "refine cancelled")

@@ -215,7 +215,7 @@ def take_item(take_id: str, project: Project, done: FinishedJob) -> MediaItem:
         fps=FrameRate.parse(done.fps),
         frames=done.frames,
         recipe=done.recipe,
-        name=done.recipe.prompt[:60],
+        name=done.recipe.title[:60],
         has_audio=done.audio,
     )
 

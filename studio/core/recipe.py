@@ -114,6 +114,12 @@ class Recipe:
     def __post_init__(self) -> None:
         self.mode = Mode(self.mode)
 
+    @property
+    def title(self) -> str:
+        """The prompt on one line, for names: a prompt typed over several lines is one line in the media bin,
+        on the clip and in the Jobs panel."""
+        return " ".join(self.prompt.split())
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["mode"] = str(self.mode)

@@ -149,7 +149,7 @@ class EngineService:
             raise RequestError(f"the output {output.name} should be a .mkv (lossless) or .mp4 file")
         job = Job(
             id=uuid.uuid4().hex[:12],
-            name=name or recipe.prompt.strip()[:60],
+            name=name or recipe.title[:60],
             recipe=recipe,
             output=str(output),
             # The worker runs in a folder of its own: relative inputs resolve against ours, as given.

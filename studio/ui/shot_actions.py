@@ -177,7 +177,7 @@ class ShotActions(QObject):
             width=items[0].width,
             height=items[0].height,
         )
-        name = f"fill gap: {recipe.prompt[:30]}"
+        name = f"fill gap: {recipe.title[:30]}"
         spot = Spot(track.id, gap[1], gap[2] - gap[1], name)
         job_id = self.jobs.submit(
             recipe,
@@ -242,7 +242,7 @@ class ShotActions(QObject):
         _, clip = self.document.project.sequence.find_clip(clip_id)
         for recipe in recipes:
             landing = lambda take: Remix(take, clip_id, from_media=clip.media_id)  # noqa: E731
-            if self.jobs.submit(recipe, f"remix: {recipe.prompt[:30]}", landing, refused="Cannot remix") is None:
+            if self.jobs.submit(recipe, f"remix: {recipe.title[:30]}", landing, refused="Cannot remix") is None:
                 return
         self.message.emit(f"Remixing: {len(recipes)} new take{'s' if len(recipes) > 1 else ''} on the way")
 
@@ -319,7 +319,7 @@ class ShotActions(QObject):
             width=item.width,
             height=item.height,
         )
-        name = f"continue: {prompt[:30]}"
+        name = f"continue: {recipe.title[:30]}"
         # the take's first frame is the clip's last, so one frame fewer shows
         job_id = self.jobs.submit(
             recipe,
@@ -364,7 +364,7 @@ class ShotActions(QObject):
             fps=float(source.fps),
             model_revision=None,
         )
-        name = f"extend: {source.recipe.prompt[:30]}"
+        name = f"extend: {source.recipe.title[:30]}"
         media_start = clip.start - clip.source_in
         spot = Spot(track.id, media_start + source.frames if edge == "right" else media_start - frames, frames, name)
         job_id = self.jobs.submit(
@@ -439,7 +439,7 @@ class ShotActions(QObject):
             references=[],
         )
         new_frames = recipe.frames - 2 * overlap_frames(card)
-        self._submit_on_clip(recipe, clip, item, track, f"loop: {prompt[:30]}", new_frames, "loop")
+        self._submit_on_clip(recipe, clip, item, track, f"loop: {recipe.title[:30]}", new_frames, "loop")
 
     def restyle_clip(self, clip_id: str | None = None) -> None:
         """The clip, as it is shown, remade from a prompt with a strength (video to video): the take
@@ -470,7 +470,7 @@ class ShotActions(QObject):
         if dialog.exec() != RemixDialog.DialogCode.Accepted:
             return
         for restyled in dialog.recipes():
-            self._submit_on_clip(restyled, clip, item, track, f"restyle: {restyled.prompt[:30]}", 0, "restyle")
+            self._submit_on_clip(restyled, clip, item, track, f"restyle: {restyled.title[:30]}", 0, "restyle")
 
     # Batches: many shots queued at once, each landing as a remix of its clip does
 
@@ -541,7 +541,7 @@ class ShotActions(QObject):
                 for recipe in recipes:
                     asked += 1
                     landing = lambda take, clip=clip: Remix(take, clip.id, from_media=clip.media_id)  # noqa: E731
-                    name = f"take (seed {recipe.seed}): {recipe.prompt[:30]}"
+                    name = f"take (seed {recipe.seed}): {recipe.title[:30]}"
                     if self.jobs.submit(recipe, name, landing, refused="Cannot generate") is not None:
                         queued += 1
         finally:

@@ -251,3 +251,15 @@ def test_a_placeholder_is_kept_as_its_four_facts():
     assert spot_from_dict(spot_to_dict(spot)) == spot and spot_to_dict(None) is None
     with pytest.raises(TypeError):
         spot_from_dict({"track_id": "v1", "start": 3, "frames": 9, "label": "x", "depth": 2})
+
+
+def test_a_prompt_typed_over_several_lines_names_its_take_on_one_line():
+    """A prompt with line breaks (Return in the prompt box) is the recipe's as typed, and one line as the
+    take's name in the media bin and on the clip."""
+    project = Project.new("Lines")
+    project.folder = Path("/films/lines.studio")
+    recipe = Recipe(Mode.TEXT_TO_VIDEO, "demo", "a red circle moves left\n  on a blue\tbackground\n", frames=25)
+    done = JobDone("job", "/films/lines.studio/media/a.mkv", recipe, 25, 128, 128, 24.0, 1.0, False)
+    item = take_item("a", project, done)
+    assert item.name == "a red circle moves left on a blue background"
+    assert item.recipe.prompt == recipe.prompt
