@@ -43,6 +43,12 @@ TORCH_INDEX = "https://download.pytorch.org/whl"
 CUDA_BUILDS: dict[str, tuple[str, ...]] = {
     "2.13.0": ("cu126", "cu130", "cu132"),
 }
+# Distributions an older setup installed that the studio has since replaced, each with its successor: pip
+# would leave them in .venv beside it. opencv-python's cv2 points Qt at its own Qt 5 plugins when imported
+# (QT_QPA_PLATFORM_PLUGIN_PATH, cv2/config-3.py; opencv/opencv-python#386), so the editor's Qt 6 looked for
+# its xcb plugin there and, on a machine without Qt's X11 libraries, named cv2's folder as the fault. Both
+# builds own the same cv2 files, so the successor goes too and is installed again whole.
+RETIRED = {"opencv-python": "opencv-python-headless"}
 
 
 def say(text: str) -> None:
@@ -205,10 +211,27 @@ def setup(extras: str) -> None:
             [str(PYTHON), "-m", "pip", "uninstall", "--yes", "--disable-pip-version-check", "torch"], check=True
         )
     subprocess.run([*pip, *choice.pip_args(torch_pin)], check=True)
+    if old_stamp is not None:
+        remove_retired()
     target = f".[{extras}]" if extras else "."
     say(f"installing the studio and its pinned dependencies ({target})")
     subprocess.run([*pip, "-e", target], cwd=ROOT, check=True)
     stamp.write_text(wanted_stamp)
+
+
+def remove_retired() -> None:
+    """Uninstalls RETIRED distributions an older setup left in .venv, with their successors (see RETIRED)."""
+    names = [*RETIRED, *RETIRED.values()]
+    # -I: the probe never imports from the folder setup was started in
+    probe = "import importlib.metadata as m, sys\nprint(*(d.name for d in m.distributions() if d.name in sys.argv[1:]))"
+    run = subprocess.run([str(PYTHON), "-I", "-c", probe, *names], capture_output=True, text=True, check=True)
+    found = run.stdout.split()
+    retired = [name for name in RETIRED if name in found]
+    if not retired:
+        return
+    say(f"removing {', '.join(retired)}: the studio uses {', '.join(RETIRED[name] for name in retired)} instead")
+    remove = [*retired, *(RETIRED[name] for name in retired if RETIRED[name] in found)]
+    subprocess.run([str(PYTHON), "-m", "pip", "uninstall", "--yes", "--disable-pip-version-check", *remove], check=True)
 
 
 def _stamped_build(stamp: str) -> str:

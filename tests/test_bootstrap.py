@@ -211,6 +211,7 @@ class FakeMachine:
         self.python.parent.mkdir(parents=True)
         self.python.write_text("")
         self.smi: tuple[str, str] | None = None
+        self.installed: set[str] = set()  # the distributions in the venv, as setup's probe finds them
         for name, value in [("ROOT", self.root), ("VENV", self.venv), ("PYTHON", self.python)]:
             monkeypatch.setattr(bootstrap, name, value)
         monkeypatch.setattr(bootstrap, "PLATFORM", "win32", raising=False)
@@ -225,13 +226,18 @@ class FakeMachine:
         return self.smi[0] if args else self.smi[1]
 
     def run(self, command, **kwargs):
-        self.commands.append([str(part) for part in command])
+        command = [str(part) for part in command]
+        self.commands.append(command)
+        if command[1:3] == ["-I", "-c"]:  # the probe of what the venv holds
+            return subprocess.CompletedProcess(command, 0, " ".join(n for n in command[4:] if n in self.installed), "")
+        if command[3:5] == ["uninstall", "--yes"]:
+            self.installed -= set(command[6:])
         return subprocess.CompletedProcess(command, 0, "", "")
 
     def setup(self) -> list[list[str]]:
         self.commands.clear()
         self.bootstrap.setup("dev")
-        return [command[3:] for command in self.commands]  # without "python -m pip"
+        return [command[3:] for command in self.commands if command[1:3] == ["-m", "pip"]]  # without "python -m pip"
 
     @property
     def stamp(self) -> str:
@@ -279,6 +285,28 @@ def test_choosing_another_build_reinstalls_torch(machine, monkeypatch):
     assert commands[0][0] == "uninstall" and commands[1][-1] == "https://download.pytorch.org/whl/cpu"
     assert "torch cpu" in machine.stamp
     assert machine.setup() == []
+
+
+def test_an_older_setups_opencv_python_is_replaced_by_the_headless_build(machine, monkeypatch, capsys):
+    """opencv-python's cv2 points Qt at its own Qt 5 plugins: left beside the headless build, it still would."""
+    machine.setup()
+    machine.installed = {"opencv-python", "opencv-python-headless"}  # both own cv2's files: pip left the old one
+    monkeypatch.setattr(machine.bootstrap, "RETIRED", {"opencv-python": "opencv-python-headless"})
+    (machine.venv / ".setup-dev").write_text("an older pyproject.toml\n")
+    commands = machine.setup()
+    assert commands[1] == [
+        "uninstall",
+        "--yes",
+        "--disable-pip-version-check",
+        "opencv-python",
+        "opencv-python-headless",
+    ]
+    assert commands[2] == ["install", "--disable-pip-version-check", "-e", ".[dev]"]  # puts cv2 back whole
+    assert "removing opencv-python: the studio uses opencv-python-headless instead" in capsys.readouterr().out
+    machine.installed = {"opencv-python-headless"}
+    (machine.venv / ".setup-dev").write_text("an older pyproject.toml\n")
+    assert [command[0] for command in machine.setup()] == ["install", "install"]  # nothing left to remove
+    assert "opencv-python-headless" in (REPO / "pyproject.toml").read_text()
 
 
 def test_a_stamp_from_before_the_choice_counts_as_the_default_build(machine):
