@@ -287,11 +287,10 @@ def test_choosing_another_build_reinstalls_torch(machine, monkeypatch):
     assert machine.setup() == []
 
 
-def test_an_older_setups_opencv_python_is_replaced_by_the_headless_build(machine, monkeypatch, capsys):
+def test_an_older_setups_opencv_python_is_replaced_by_the_headless_build(machine, capsys):
     """opencv-python's cv2 points Qt at its own Qt 5 plugins: left beside the headless build, it still would."""
     machine.setup()
     machine.installed = {"opencv-python", "opencv-python-headless"}  # both own cv2's files: pip left the old one
-    monkeypatch.setattr(machine.bootstrap, "RETIRED", {"opencv-python": "opencv-python-headless"})
     (machine.venv / ".setup-dev").write_text("an older pyproject.toml\n")
     commands = machine.setup()
     assert commands[1] == [
