@@ -129,6 +129,7 @@ def test_a_bad_request_exits_with_one_line_and_no_traceback(studio_cli, tiny_ltx
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1, result.stderr
     assert message in result.stderr
+    assert result.stderr.startswith("studio") and not result.stderr.startswith("studio: studio")  # named once
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out.mkv").exists()
 

@@ -42,7 +42,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse with its refusals as one line, like every other refusal (exit 2, nothing run)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_REQUEST, f"studio: {self.prog}: {message} (see {self.prog} --help)\n")
+        # prog is "studio" or "studio generate": it names the program already
+        self.exit(EXIT_BAD_REQUEST, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def parser() -> argparse.ArgumentParser:
