@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QInputDialog, QWidget
 
 from ..core.landing import Continuation, Extension, NewShot, Remix, Replacement, Spot
 from ..core.project import Clip, MediaItem, MediaKind, new_id
-from ..core.recipe import BRIDGE_PROMPT, DRAFT, Condition, Mode, variations
+from ..core.recipe import BRIDGE_PROMPT, DRAFT, Condition, Mode, Recipe, variations
 from ..engine.drafts import DraftError, refine_recipe
 from ..engine.drafts import plan as draft_plan
 from ..engine.modes import overlap_frames
@@ -31,6 +31,11 @@ from .remix_dialog import RemixDialog
 from .timeline import TimelineWidget
 
 MAX_BATCH_TAKES = 20  # takes of each selected clip in one request
+
+
+def job_name(action: str, recipe: Recipe) -> str:
+    """A job's name in the Jobs panel and on its placeholder: what it does, and the start of its prompt."""
+    return f"{action}: {recipe.title[:30]}"
 
 
 class ShotActions(QObject):
@@ -177,7 +182,7 @@ class ShotActions(QObject):
             width=items[0].width,
             height=items[0].height,
         )
-        name = f"fill gap: {recipe.title[:30]}"
+        name = job_name("fill gap", recipe)
         spot = Spot(track.id, gap[1], gap[2] - gap[1], name)
         job_id = self.jobs.submit(
             recipe,
@@ -242,7 +247,7 @@ class ShotActions(QObject):
         _, clip = self.document.project.sequence.find_clip(clip_id)
         for recipe in recipes:
             landing = lambda take: Remix(take, clip_id, from_media=clip.media_id)  # noqa: E731
-            if self.jobs.submit(recipe, f"remix: {recipe.title[:30]}", landing, refused="Cannot remix") is None:
+            if self.jobs.submit(recipe, job_name("remix", recipe), landing, refused="Cannot remix") is None:
                 return
         self.message.emit(f"Remixing: {len(recipes)} new take{'s' if len(recipes) > 1 else ''} on the way")
 
@@ -319,7 +324,7 @@ class ShotActions(QObject):
             width=item.width,
             height=item.height,
         )
-        name = f"continue: {recipe.title[:30]}"
+        name = job_name("continue", recipe)
         # the take's first frame is the clip's last, so one frame fewer shows
         job_id = self.jobs.submit(
             recipe,
@@ -364,7 +369,7 @@ class ShotActions(QObject):
             fps=float(source.fps),
             model_revision=None,
         )
-        name = f"extend: {source.recipe.title[:30]}"
+        name = job_name("extend", source.recipe)
         media_start = clip.start - clip.source_in
         spot = Spot(track.id, media_start + source.frames if edge == "right" else media_start - frames, frames, name)
         job_id = self.jobs.submit(
@@ -439,7 +444,7 @@ class ShotActions(QObject):
             references=[],
         )
         new_frames = recipe.frames - 2 * overlap_frames(card)
-        self._submit_on_clip(recipe, clip, item, track, f"loop: {recipe.title[:30]}", new_frames, "loop")
+        self._submit_on_clip(recipe, clip, item, track, job_name("loop", recipe), new_frames, "loop")
 
     def restyle_clip(self, clip_id: str | None = None) -> None:
         """The clip, as it is shown, remade from a prompt with a strength (video to video): the take
@@ -470,7 +475,7 @@ class ShotActions(QObject):
         if dialog.exec() != RemixDialog.DialogCode.Accepted:
             return
         for restyled in dialog.recipes():
-            self._submit_on_clip(restyled, clip, item, track, f"restyle: {restyled.title[:30]}", 0, "restyle")
+            self._submit_on_clip(restyled, clip, item, track, job_name("restyle", restyled), 0, "restyle")
 
     # Batches: many shots queued at once, each landing as a remix of its clip does
 
@@ -541,7 +546,7 @@ class ShotActions(QObject):
                 for recipe in recipes:
                     asked += 1
                     landing = lambda take, clip=clip: Remix(take, clip.id, from_media=clip.media_id)  # noqa: E731
-                    name = f"take (seed {recipe.seed}): {recipe.title[:30]}"
+                    name = job_name(f"take (seed {recipe.seed})", recipe)
                     if self.jobs.submit(recipe, name, landing, refused="Cannot generate") is not None:
                         queued += 1
         finally:

@@ -14,6 +14,7 @@ from studio.core.project import Clip, MediaItem, Project
 from studio.core.recipe import Mode, Recipe
 from studio.engine.jobs import JobDone
 from studio.media.takes import write_frames
+from studio.ui.shot_actions import job_name
 
 from .test_interchange_menu import menu_action
 
@@ -107,3 +108,9 @@ def test_takes_for_selected_clips_without_a_generated_clip_says_so(qtbot, window
     window.timeline.select(None)
     menu_action(window, "&Generate", "Takes for Selected Clips…").trigger()
     assert "Select generated clips first" in window.statusBar().currentMessage() and not submitted
+
+
+def test_a_job_is_named_by_its_action_and_its_prompt_on_one_line():
+    recipe = Recipe(Mode.TEXT_TO_VIDEO, "demo", "a red circle moves left\n  on a blue\tbackground\n", frames=25)
+    assert job_name("remix", recipe) == "remix: a red circle moves left on a b"
+    assert job_name(f"take (seed {recipe.seed})", recipe).startswith("take (seed ")
