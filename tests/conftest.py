@@ -63,6 +63,20 @@ def own_settings_folder(tmp_path_factory: pytest.TempPathFactory):
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_temporary_folder(tmp_path_factory: pytest.TempPathFactory):
+    """The temporary folder (a new project's scratch folder, studio-*) is one of the session's own, for
+    this process and the processes it starts: a run leaves nothing in the machine's, and pytest prunes
+    its own folders after a few runs."""
+    import tempfile
+
+    folder = tmp_path_factory.mktemp("tmp")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tempfile, "tempdir", str(folder))
+        mp.setenv("TMPDIR", str(folder))
+        yield
+
+
 @pytest.fixture(scope="session")
 def qapp(qapp):
     """pytest-qt's QApplication with the editor's asyncio loop on it (qasync), as studio.ui.app has.
