@@ -39,6 +39,16 @@ def mean(rows: list[dict], key: str) -> str:
     return f"{np.mean(values):.3f}" if values else "n/a"
 
 
+def guidance_said(card) -> str:
+    """The card's guidance, and each mode's own where its [mode_guidance] differs: '3 (1.5: loop, connect)'."""
+    own: dict[float, list[str]] = {}
+    for mode, value in card.mode_guidance.items():
+        if value != card.default_guidance:
+            own.setdefault(value, []).append(mode)
+    said = "; ".join(f"{value:g}: {', '.join(modes)}" for value, modes in own.items())
+    return f"{card.default_guidance:g}" + (f" ({said})" if said else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scenes", type=int, default=40)
@@ -93,7 +103,7 @@ def main() -> None:
     print(
         f"`python benchmarks/demo_quality.py --scenes {n} --long-seconds {args.long_seconds:g}`: "
         f"{time.monotonic() - t0:.0f} s in all. Card defaults: {card.default_steps} steps, guidance "
-        f"{card.default_guidance:g}, {card.default_width}x{card.default_height}, {card.default_frames} frames.\n"
+        f"{guidance_said(card)}, {card.default_width}x{card.default_height}, {card.default_frames} frames.\n"
     )
     print("| mode | shots | passed | means | time a shot |")
     print("|---|---|---|---|---|")

@@ -41,6 +41,9 @@ class Card:
     # (the demo model) says here what it knows.
     example_prompt: str = ""
     call: dict[str, Any] = field(default_factory=dict)  # extra pipeline arguments, e.g. decode_timestep
+    # A mode's own default guidance, where it is not default_guidance (the card's [mode_guidance] table):
+    # a model that follows its given frames may want less of the prompt's push than text to video does.
+    mode_guidance: dict[str, float] = field(default_factory=dict)
     # The class a mode runs as, where it is not `pipeline` (the class the folder is loaded as); the
     # mode's pipeline is made from the loaded one with from_pipe, sharing its weights.
     pipelines: dict[str, str] = field(default_factory=dict)
@@ -81,6 +84,10 @@ class Card:
         """The pipeline class that runs a mode."""
         return self.pipelines.get(str(mode), self.pipeline)
 
+    def guidance_for(self, mode: Mode | str) -> float:
+        """The guidance a mode runs at unless a recipe says otherwise."""
+        return self.mode_guidance.get(str(mode), self.default_guidance)
+
     def flow_shift_for(self, width: int, height: int) -> float | None:
         """The flow shift for a shot's size: the [flow_shift] entry whose size is nearest the shot's
         shorter side (the larger one on a tie); None where the card has no table."""
@@ -96,6 +103,7 @@ class Card:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["modes"] = [str(m) for m in self.modes]
         data["call"] = dict(self.call)
+        data["mode_guidance"] = dict(self.mode_guidance)
         data["pipelines"] = dict(self.pipelines)
         data["components"] = dict(self.components)
         data["multiscale"] = dict(self.multiscale)
@@ -144,6 +152,7 @@ class Card:
                 "steps": self.default_steps,
                 "guidance": self.default_guidance,
             },
+            "mode_guidance": self.mode_guidance,
             "call": self.call,
             "pipelines": self.pipelines,
             "components": {f"{k}_gb": v for k, v in self.components.items()},
@@ -158,6 +167,7 @@ class Card:
         lines = [f"{k} = {_toml_value(v)}" for k, v in top.items() if v is not None]
         for name, table in tables.items():
             if not table and name in (
+                "mode_guidance",
                 "call",
                 "pipelines",
                 "components",

@@ -118,6 +118,7 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
                 f"{source}: [pipelines] {mode_name} = {class_name!r} is not one the studio runs for "
                 f"{family.label} ({', '.join(family.pipelines)})"
             )
+    mode_guidance = _mode_guidance(_field(data, "mode_guidance", dict, source, {}), modes, source)
     unknown = sorted(set(call) - family.call_keys)
     if unknown:
         raise CardError(
@@ -164,6 +165,7 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
         description=_field(data, "description", str, source, ""),
         example_prompt=_field(data, "example_prompt", str, source, ""),
         call=dict(call),
+        mode_guidance=mode_guidance,
         pipelines={str(k): str(v) for k, v in pipelines.items()},
         last_frame=last_frame,
         references=_field(data, "references", bool, source, False),
@@ -177,6 +179,18 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
     )
     _check_numbers(card, family, source)
     return card
+
+
+def _mode_guidance(table: dict[str, Any], modes: tuple[Mode, ...], source: str) -> dict[str, float]:
+    """The [mode_guidance] table: one of the card's modes = its default guidance, a number not below 0."""
+    guidance = {}
+    for mode in table:
+        if mode not in modes:
+            raise CardError(f"{source}: [mode_guidance] names {mode!r}, which is not one of the card's modes")
+        guidance[mode] = _field(table, mode, float, f"{source} [mode_guidance]")
+        if guidance[mode] < 0:
+            raise CardError(f"{source}: [mode_guidance] {mode} should not be negative")
+    return guidance
 
 
 def _components(table: dict[str, Any], source: str) -> dict[str, float]:

@@ -122,7 +122,7 @@ def draft_recipe(full: Recipe, card: Card, draft_card: Card) -> Recipe:
         model=draft_card.id if other_model else full.model,
         steps=steps,
         # a distilled model wants its own guidance (1.0, no classifier-free guidance)
-        guidance=draft_card.default_guidance if other_model else full.guidance,
+        guidance=draft_card.guidance_for(full.mode) if other_model else full.guidance,
         width=width,
         height=height,
         flow_shift=None,  # the card's for the draft's size, filled in by prepare

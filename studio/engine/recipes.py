@@ -2,7 +2,8 @@
 
 The editor and the CLI both build these; here is the one place that says which mode, how many frames
 the model must make for the new frames asked for, and which inputs go in. Everything else (prompt,
-seed, steps, model…) comes from the base recipe the caller passes, which the builder copies. No torch.
+seed, steps, model…) comes from the base recipe the caller passes, which the builder copies; the guidance
+only where it was set by hand (kept_guidance). No torch.
 """
 
 from __future__ import annotations
@@ -29,6 +30,15 @@ class Shot(TypedDict, total=False):
     references: list[str]
 
 
+def kept_guidance(base: Recipe, card: Card) -> float | None:
+    """The guidance a recipe made from `base` in another mode keeps: base's where it was set by hand, else
+    None (the card's default for the new mode, filled in by prepare): a guidance that suits text to video
+    need not suit extending a clip ([mode_guidance] in the card)."""
+    if base.guidance is None or base.guidance == card.guidance_for(base.mode):
+        return None
+    return base.guidance
+
+
 def extend_frames(card: Card, new_frames: int) -> int:
     """Frames the model makes so that at least `new_frames` of them are new (k overlap the clip)."""
     return valid_frames_at_least(new_frames + overlap_frames(card), card.frame_step)
@@ -52,6 +62,7 @@ def extend_recipe(
     return dataclasses.replace(
         base,
         mode=Mode.EXTEND_BACKWARD if backward else Mode.EXTEND_FORWARD,
+        guidance=kept_guidance(base, card),
         frames=extend_frames(card, new_frames),
         strength=1.0,
         conditions=[clip],
@@ -62,7 +73,12 @@ def extend_recipe(
 def loop_recipe(base: Recipe, card: Card, clip: Condition, new_frames: int, **shot: Unpack[Shot]) -> Recipe:
     """Frames after the clip that lead back into its first frame, so it plays in a loop."""
     return dataclasses.replace(
-        base, mode=Mode.LOOP, frames=two_sided_frames(card, new_frames), conditions=[clip], **shot
+        base,
+        mode=Mode.LOOP,
+        guidance=kept_guidance(base, card),
+        frames=two_sided_frames(card, new_frames),
+        conditions=[clip],
+        **shot,
     )
 
 
@@ -81,6 +97,7 @@ def restyle_recipe(
     return dataclasses.replace(
         base,
         mode=Mode.VIDEO_TO_VIDEO,
+        guidance=kept_guidance(base, card),
         frames=restyle_frames(card, clip_frames) if frames is None else frames,
         strength=RESTYLE_STRENGTH if strength is None else strength,
         conditions=[clip],
@@ -103,6 +120,7 @@ def bridge_recipe(
     return dataclasses.replace(
         base,
         mode=Mode.CONNECT,
+        guidance=kept_guidance(base, card),
         frames=two_sided_frames(card, new_frames),
         conditions=[before, after],
         bridge_frames=new_frames if exact else None,

@@ -116,7 +116,7 @@ def prepare(
         recipe, notes = _bridge_length(recipe, card)
 
     steps = card.default_steps if recipe.steps is None else recipe.steps
-    guidance = card.default_guidance if recipe.guidance is None else recipe.guidance
+    guidance = card.guidance_for(recipe.mode) if recipe.guidance is None else recipe.guidance
     if steps < 1:
         raise RequestError(f"the number of steps must be at least 1, not {steps}")
     if guidance < 0:

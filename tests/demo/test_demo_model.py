@@ -2,8 +2,8 @@
 the checker: the same calls as benchmarks/demo_quality.py's table, on the first few scenes of each of its
 pools (not chosen by how they come out), so CI sees in a minute what the benchmark measures in many.
 
-Each test asserts what the shipped model does on every one of those scenes (keyframes, loops' wrap and video
-to video's path: two of three). What it does not yet do reliably (text to video's shape, the long shot: 10-40 %
+Each test asserts what the shipped model does on every one of those scenes (keyframes, loops' wrap, video to
+video's path and extend backward's direction and pace: two of three). What it does not yet do reliably (text to video's shape, the long shot: 10-40 %
 in benchmarks/demo_quality.md) is not asserted here; issue 11 stays open for it.
 """
 
@@ -61,9 +61,11 @@ def test_extend_forward_carries_the_motion_on_at_its_pace_without_a_jump_or_a_gh
     assert not failed(rows, "direction", "speed", "no_jump", "one_object"), rows
 
 
-def test_extend_backward_leads_into_the_clip_the_way_it_moves(demo):
+def test_extend_backward_leads_into_the_clip_the_way_it_moves_without_a_jump(demo):
     rows = shots(demo, quality.extend_backward, "extend_backward")
-    assert not failed(rows, "direction"), rows
+    assert not failed(rows, "no_jump"), rows
+    # 88-90 % of the benchmark's shots; a slow leftward scene here stands nearly still before the clip
+    assert sum(r["direction"] and r["speed"] for r in rows) >= SHOTS - 1, rows
 
 
 def test_keyframes_put_the_shape_where_each_still_has_it(demo):

@@ -26,6 +26,7 @@ CARD = SimpleNamespace(
     default_frames=25,
     default_steps=2,
     default_guidance=3.0,
+    guidance_for=lambda mode: 3.0,
     frame_step=8,
     max_frames=25,
 )

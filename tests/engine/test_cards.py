@@ -232,8 +232,24 @@ def test_flow_shift_and_dtypes_round_trip_and_are_checked(tmp_path):
         load_card(write_card(tmp_path, cog, "cog.toml"))
 
 
-# Where a shipped card's default comes from: a comment on its line or on the line above it; in [call] and
-# [draft], a comment anywhere above it in the table.
+def test_a_mode_can_have_its_own_default_guidance(tmp_path):
+    text = GOOD + "\n[mode_guidance]\nimage_to_video = 1.5\n"
+    card = load_card(write_card(tmp_path, text))
+    assert card.guidance_for(Mode.IMAGE_TO_VIDEO) == 1.5 and card.guidance_for(Mode.TEXT_TO_VIDEO) == 3.0
+    assert card.guidance_for("image_to_video") == 1.5
+    assert load_card(write_card(tmp_path, card.to_toml(), "again.toml")) == card
+    assert Card.from_dict(json.loads(json.dumps(card.to_dict()))) == card
+    for change, message in [
+        (lambda t: t.replace("image_to_video = 1.5", "loop = 1.5"), "[mode_guidance] names 'loop', which is not"),
+        (lambda t: t.replace("image_to_video = 1.5", "image_to_video = -1"), "image_to_video should not be negative"),
+        (lambda t: t.replace("image_to_video = 1.5", 'image_to_video = "low"'), "'image_to_video' should be float"),
+    ]:
+        with pytest.raises(CardError, match=re.escape(message)):
+            load_card(write_card(tmp_path, change(text), "bad.toml"))
+
+
+# Where a shipped card's default comes from: a comment on its line or on the line above it; in [call],
+# [draft] and [mode_guidance], a comment anywhere above it in the table.
 SOURCED = {"defaults": ("fps", "steps", "guidance"), "frames": ("default",), "size": ("default_width",)}
 
 
@@ -249,8 +265,9 @@ def test_every_default_of_a_shipped_card_says_its_source():
                 above = table_commented = True
             elif "=" in text:
                 key = text.split("=")[0].strip()
-                sourced = "#" in text or above or (table in ("call", "draft") and table_commented)
-                if (key in SOURCED.get(table, ()) or table in ("call", "draft")) and not sourced:
+                commented_table = table in ("call", "draft", "mode_guidance")
+                sourced = "#" in text or above or (commented_table and table_commented)
+                if (key in SOURCED.get(table, ()) or commented_table) and not sourced:
                     missing.append(f"{path.name} [{table}] {key}")
                 above = False
     assert missing == []

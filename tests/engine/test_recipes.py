@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from studio.core.recipe import RESTYLE_STRENGTH, Condition, Mode, Recipe
@@ -94,3 +96,20 @@ def test_a_continuation_starts_from_the_clips_last_frame(ltx):
     assert recipe.mode is Mode.IMAGE_TO_VIDEO
     assert recipe.conditions == [Condition("media/x-last-frame.png", 0)]
     assert (recipe.width, recipe.height, recipe.frames) == (320, 192, 97)
+
+
+def test_a_recipe_made_in_another_mode_takes_that_modes_guidance_unless_set_by_hand():
+    demo = load_card(REPO / "studio" / "models" / "demo.toml")  # text to video 3, the clip modes 1.5
+    made = dataclasses.replace(BASE, model="demo", guidance=demo.guidance_for(Mode.TEXT_TO_VIDEO))
+    assert demo.guidance_for(Mode.EXTEND_FORWARD) != made.guidance
+    derived = [
+        extend_recipe(made, demo, CLIP, 16),
+        extend_recipe(made, demo, CLIP, 16, backward=True),
+        loop_recipe(made, demo, CLIP, 8),
+        restyle_recipe(made, demo, CLIP, 25),
+        bridge_recipe(made, demo, CLIP, CLIP, 8),
+    ]
+    assert [r.guidance for r in derived] == [None] * 5  # prepare() fills in the card's default for the mode
+    by_hand = dataclasses.replace(made, guidance=5.0)
+    assert extend_recipe(by_hand, demo, CLIP, 16).guidance == 5.0
+    assert loop_recipe(dataclasses.replace(made, guidance=None), demo, CLIP, 8).guidance is None

@@ -31,6 +31,15 @@ def test_prepare_fills_the_cards_defaults_and_snaps(tiny_ltx):
     assert notes == ["width 50 → 64: LTX needs multiples of 32", "frames 8 → 9: LTX needs 4k+1 frames"]
 
 
+def test_prepare_takes_the_guidance_of_the_recipes_mode_from_the_card(still_images):
+    first, _ = still_images
+    made = recipe("demo", width=128, height=128, frames=25)  # the shipped demo card: [mode_guidance]
+    assert prepare(made)[0].guidance == 3.0
+    animated = dataclasses.replace(made, mode=Mode.IMAGE_TO_VIDEO, conditions=[Condition(str(first), 0)])
+    assert prepare(animated)[0].guidance == 1.5
+    assert prepare(dataclasses.replace(animated, guidance=4.0))[0].guidance == 4.0  # asked for: kept
+
+
 def test_relative_images_are_found_in_the_project_folder(tiny_ltx, still_images):
     first, _ = still_images
     r = recipe(tiny_ltx, mode=Mode.IMAGE_TO_VIDEO, conditions=[Condition(first.name, 0)])
