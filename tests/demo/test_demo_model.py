@@ -3,8 +3,9 @@ the checker: the same calls as benchmarks/demo_quality.py's table, on the first 
 pools (not chosen by how they come out), so CI sees in a minute what the benchmark measures in many.
 
 Each test asserts what the shipped model does on every one of those scenes (keyframes, loops' wrap, video to
-video's path and extend backward's direction and pace: two of three). What it does not yet do reliably (text to video's shape, the long shot: 10-40 %
-in benchmarks/demo_quality.md) is not asserted here; issue 11 stays open for it.
+video's path and extend backward's direction and pace: two of three). What it does not yet do reliably (text
+to video's shape, the long shot: 10-40 % in benchmarks/demo_quality.md) is not asserted here; issue 11 stays
+open for it.
 """
 
 from __future__ import annotations
