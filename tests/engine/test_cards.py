@@ -209,20 +209,28 @@ def test_the_models_folder_comes_from_the_argument_else_studio_models(tiny_ltx, 
     assert resolve("tiny-ltx").folder == tmp_path / "tiny-ltx"
 
 
+def round_trip_and_refusals(tmp_path: Path, text: str, refusals: list) -> Card:
+    """The card in `text`, after checking that it reads back the same from its TOML and from its JSON (the
+    worker gets the card so), and that each (change, message) of `refusals` is refused with that message."""
+    card = load_card(write_card(tmp_path, text))
+    assert load_card(write_card(tmp_path, card.to_toml(), "again.toml")) == card
+    assert Card.from_dict(json.loads(json.dumps(card.to_dict()))) == card
+    for change, message in refusals:
+        with pytest.raises(CardError, match=re.escape(message)):
+            load_card(write_card(tmp_path, change(text), "bad.toml"))
+    return card
+
+
 def test_flow_shift_and_dtypes_round_trip_and_are_checked(tmp_path):
     wan = GOOD.replace('family = "ltx"', 'family = "wan"').replace('"LTXConditionPipeline"', '"WanVACEPipeline"')
     wan = wan.replace("[frames]", '[flow_shift]\n480 = 3.0\n720 = 5\n\n[dtypes]\nvae = "float32"\n\n[frames]')
-    card = load_card(write_card(tmp_path, wan))
-    assert card.flow_shift == {480: 3.0, 720: 5.0} and card.dtypes == {"vae": "float32"}
-    assert load_card(write_card(tmp_path, card.to_toml(), "again.toml")) == card
-    assert Card.from_dict(json.loads(json.dumps(card.to_dict()))) == card  # the worker gets the card as JSON
-    for change, message in [
+    refusals = [
         (lambda t: t.replace("480 = 3.0", "480 = -1.0"), "[flow_shift] 480 should be a positive shift"),
         (lambda t: t.replace("480 = 3.0", "wide = 3.0"), "[flow_shift] key 'wide'"),
         (lambda t: t.replace('vae = "float32"', 'vae = "float8"'), "[dtypes] vae = 'float8'"),
-    ]:
-        with pytest.raises(CardError, match=re.escape(message)):
-            load_card(write_card(tmp_path, change(wan), "bad.toml"))
+    ]
+    card = round_trip_and_refusals(tmp_path, wan, refusals)
+    assert card.flow_shift == {480: 3.0, 720: 5.0} and card.dtypes == {"vae": "float32"}
     shifted = GOOD.replace("[frames]", "[flow_shift]\n480 = 3.0\n\n[frames]")
     assert load_card(write_card(tmp_path, shifted, "ltx.toml")).flow_shift == {480: 3.0}  # LTX's schedule too
     cog = shifted.replace('family = "ltx"', 'family = "cogvideox"').replace(
@@ -234,18 +242,14 @@ def test_flow_shift_and_dtypes_round_trip_and_are_checked(tmp_path):
 
 def test_a_mode_can_have_its_own_default_guidance(tmp_path):
     text = GOOD + "\n[mode_guidance]\nimage_to_video = 1.5\n"
-    card = load_card(write_card(tmp_path, text))
-    assert card.guidance_for(Mode.IMAGE_TO_VIDEO) == 1.5 and card.guidance_for(Mode.TEXT_TO_VIDEO) == 3.0
-    assert card.guidance_for("image_to_video") == 1.5
-    assert load_card(write_card(tmp_path, card.to_toml(), "again.toml")) == card
-    assert Card.from_dict(json.loads(json.dumps(card.to_dict()))) == card
-    for change, message in [
+    refusals = [
         (lambda t: t.replace("image_to_video = 1.5", "loop = 1.5"), "[mode_guidance] names 'loop', which is not"),
         (lambda t: t.replace("image_to_video = 1.5", "image_to_video = -1"), "image_to_video should not be negative"),
         (lambda t: t.replace("image_to_video = 1.5", 'image_to_video = "low"'), "'image_to_video' should be float"),
-    ]:
-        with pytest.raises(CardError, match=re.escape(message)):
-            load_card(write_card(tmp_path, change(text), "bad.toml"))
+    ]
+    card = round_trip_and_refusals(tmp_path, text, refusals)
+    assert card.guidance_for(Mode.IMAGE_TO_VIDEO) == 1.5 and card.guidance_for(Mode.TEXT_TO_VIDEO) == 3.0
+    assert card.guidance_for("image_to_video") == 1.5
 
 
 # Where a shipped card's default comes from: a comment on its line or on the line above it; in [call],
