@@ -132,6 +132,20 @@ class RayWorker:
             self._ray.kill(self._actor)
 
 
+# Ray's socket paths (at most 107 bytes) are its temp folder plus about 86 of its own:
+# <base>/studio-ray-XXXXXXXX/r/session_<date>_<time>_<pid>/sockets/plasma_store
+RAY_TEMP_BASE_MAX = 20
+
+
+def ray_temp_base() -> str:
+    """Where a local cluster's private folder goes: the system's temporary folder, else /tmp where that one is
+    too long for Ray's sockets (macOS's /var/folders/…/T/, a TMPDIR set deep), as Ray itself does on macOS."""
+    base = tempfile.gettempdir()
+    if len(base) > RAY_TEMP_BASE_MAX and os.name == "posix" and os.path.isdir("/tmp"):
+        return "/tmp"
+    return base
+
+
 def connect(address: str, **init: Any) -> tuple[list[WorkerSlot], Callable[[WorkerSlot], Worker]]:
     """Join the Ray cluster at `address` ("auto": the one this node belongs to; "ray://HEAD:10001": a
     remote head; "local": start one on this machine, init's keywords such as num_cpus applying) and
@@ -148,9 +162,8 @@ def connect(address: str, **init: Any) -> tuple[list[WorkerSlot], Callable[[Work
         if address == "local" and "_temp_dir" not in init:
             # A cluster started here keeps its session logs (our workers' output among them) inside a folder
             # only this user can open: Ray's default, /tmp/ray, is shared by every user of the machine, and
-            # Ray opens its own folder to all (0777), so it goes one level down. Short, under the system's
-            # temporary folder: Ray's socket paths must stay under 107 bytes.
-            init["_temp_dir"] = os.path.join(tempfile.mkdtemp(prefix="studio-ray-"), "r")
+            # Ray opens its own folder to all (0777), so it goes one level down.
+            init["_temp_dir"] = os.path.join(tempfile.mkdtemp(prefix="studio-ray-", dir=ray_temp_base()), "r")
         try:
             ray.init(
                 address=None if address == "local" else address,

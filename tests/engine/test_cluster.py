@@ -1,26 +1,57 @@
-"""The Ray backend through the same service API: a local Ray cluster of 2 CPUs, tiny models."""
+"""The Ray backend through the same service API: a local Ray cluster of 2 CPUs, tiny models (skipped
+without Ray, but for where a local cluster's folder goes)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 
+from studio.engine import cluster as cluster_module
 from studio.engine.cluster import connect
 from studio.engine.jobs import JobCancelled, JobDone, JobProgress, JobStarted, JobState
 from studio.engine.service import EngineService
 from tests.engine.test_service import Recorder, recipe
 
-ray = pytest.importorskip("ray")
+try:
+    import ray
+except ImportError:  # the cluster's own tests are skipped; where its folder goes is tested all the same
+    ray = None
+
+
+def test_a_local_clusters_folder_is_short_enough_for_rays_sockets(tmp_path, monkeypatch):
+    """Ray's socket paths must stay under 107 bytes: under a long temporary folder (macOS's /var/folders/…/T/,
+    pytest's own) the cluster's folder goes in /tmp instead."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", "/tmp")
+    assert cluster_module.ray_temp_base() == "/tmp"
+    deep = tmp_path / ("t" * 40)
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    assert cluster_module.ray_temp_base() == "/tmp"
+    session = "/studio-ray-abcdefgh/r/session_2026-12-05_00-48-22_549028_22879/sockets/plasma_store"
+    assert len(cluster_module.ray_temp_base() + session) <= 107
+    short = "/tmp/s"
+    assert len(short) <= cluster_module.RAY_TEMP_BASE_MAX
+    monkeypatch.setattr(tempfile, "tempdir", short)
+    assert cluster_module.ray_temp_base() == short
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
+    if ray is None:
+        pytest.skip("could not import 'ray'")
     slots, launch = connect("local", num_cpus=2)
     recorder = Recorder()
     service = EngineService(log_dir=tmp_path_factory.mktemp("logs"), slots=slots, launcher=launch)
     service.add_listener(recorder)
     yield service, recorder
+    session = ray._private.worker._global_node.get_session_dir_path()  # Ray has no public call for it
     service.shutdown()
     ray.shutdown()
+    shutil.rmtree(os.path.dirname(os.path.dirname(session)), ignore_errors=True)  # ours: studio-ray-*
 
 
 def test_a_cluster_of_two_cpus_gives_two_workers(cluster):
@@ -29,13 +60,12 @@ def test_a_cluster_of_two_cpus_gives_two_workers(cluster):
 
 
 def test_a_local_cluster_keeps_its_session_logs_private(cluster):
-    import os
     import stat
-    import tempfile
 
     session = ray._private.worker._global_node.get_session_dir_path()  # Ray has no public call for it
     private = os.path.dirname(os.path.dirname(session))  # <ours>/<Ray's temp dir>/session_<date>
-    assert os.path.dirname(private) == tempfile.gettempdir() and os.path.basename(private).startswith("studio-ray-")
+    assert os.path.dirname(private) == cluster_module.ray_temp_base()
+    assert os.path.basename(private).startswith("studio-ray-")
     # Ray opens its own folder to every user (0777); the one around it is ours and closed
     assert stat.S_IMODE(os.stat(private).st_mode) == 0o700
 
