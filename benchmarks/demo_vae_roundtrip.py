@@ -64,8 +64,7 @@ def per_frame(vae, moving: bool, count: int) -> dict[str, str]:
             continue
         if not world.inside(scene, 0, 25):
             continue
-        frames, background = round_trip(vae, scene), np.array(world.COLOURS[scene.background], float)
-        masks = (((frames.astype(float) - background) ** 2).sum(-1) > checker.FAR**2).astype(bool)
+        masks = checker.object_masks(round_trip(vae, scene), world.COLOURS[scene.background])
         ok = np.array([mask.any() and checker.shape_of(mask) == scene.shape for mask in masks])
         rows["all"].append(ok)
         if scene.shape == "square":

@@ -50,6 +50,12 @@ def nearest_colour(rgb) -> str:
     return NAMES[int(np.argmin(((PALETTE - np.asarray(rgb, np.float32)) ** 2).sum(-1)))]
 
 
+def object_masks(frames: np.ndarray, background) -> np.ndarray:
+    """Which pixels of frames (N, H, W, 3) are the object's: bool (N, H, W), at least FAR from the background."""
+    distance = ((np.asarray(frames, np.float32) - np.asarray(background, np.float32)) ** 2).sum(-1)
+    return distance > FAR**2
+
+
 def read(frames: np.ndarray) -> Reading:
     """What a clip (uint8 (N, H, W, 3)) shows, in the world's terms."""
     frames = np.asarray(frames)
@@ -59,7 +65,7 @@ def read(frames: np.ndarray) -> Reading:
     labels = ((PALETTE**2).sum(-1) - 2 * pixels @ PALETTE.T).argmin(-1)
     background = NAMES[int(np.bincount(labels.ravel(), minlength=len(NAMES)).argmax())]
     bg = PALETTE[NAMES.index(background)]
-    masks = (((pixels - bg) ** 2).sum(-1) > FAR**2).reshape(n, h, w)
+    masks = object_masks(frames, bg)
 
     centres: list[tuple[float, float] | None] = []
     shapes, object_rgb, background_rgb, object_pixels = [], np.full((n, 3), np.nan), np.zeros((n, 3)), []

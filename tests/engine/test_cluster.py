@@ -8,8 +8,7 @@ import shutil
 
 import pytest
 
-from studio.engine import cluster as cluster_module
-from studio.engine.cluster import connect
+from studio.engine.cluster import RAY_TEMP_BASE_MAX, connect, ray_temp_base
 from studio.engine.jobs import JobCancelled, JobDone, JobProgress, JobStarted, JobState
 from studio.engine.service import EngineService
 from tests.engine.test_service import Recorder, recipe
@@ -26,17 +25,23 @@ def test_a_local_clusters_folder_is_short_enough_for_rays_sockets(tmp_path, monk
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", "/tmp")
-    assert cluster_module.ray_temp_base() == "/tmp"
+    assert ray_temp_base() == "/tmp"
     deep = tmp_path / ("t" * 40)
     deep.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(deep))
-    assert cluster_module.ray_temp_base() == "/tmp"
+    assert ray_temp_base() == "/tmp"
     session = "/studio-ray-abcdefgh/r/session_2026-12-05_00-48-22_549028_22879/sockets/plasma_store"
-    assert len(cluster_module.ray_temp_base() + session) <= 107
+    assert len(ray_temp_base() + session) <= 107
     short = "/tmp/s"
-    assert len(short) <= cluster_module.RAY_TEMP_BASE_MAX
+    assert len(short) <= RAY_TEMP_BASE_MAX
     monkeypatch.setattr(tempfile, "tempdir", short)
-    assert cluster_module.ray_temp_base() == short
+    assert ray_temp_base() == short
+
+
+def ours() -> str:
+    """The local cluster's private folder, studio-ray-*: <ours>/<Ray's temp dir>/session_<date>."""
+    session = ray._private.worker._global_node.get_session_dir_path()  # Ray has no public call for it
+    return os.path.dirname(os.path.dirname(session))
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +53,10 @@ def cluster(tmp_path_factory):
     service = EngineService(log_dir=tmp_path_factory.mktemp("logs"), slots=slots, launcher=launch)
     service.add_listener(recorder)
     yield service, recorder
-    session = ray._private.worker._global_node.get_session_dir_path()  # Ray has no public call for it
+    folder = ours()
     service.shutdown()
     ray.shutdown()
-    shutil.rmtree(os.path.dirname(os.path.dirname(session)), ignore_errors=True)  # ours: studio-ray-*
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_a_cluster_of_two_cpus_gives_two_workers(cluster):
@@ -62,9 +67,8 @@ def test_a_cluster_of_two_cpus_gives_two_workers(cluster):
 def test_a_local_cluster_keeps_its_session_logs_private(cluster):
     import stat
 
-    session = ray._private.worker._global_node.get_session_dir_path()  # Ray has no public call for it
-    private = os.path.dirname(os.path.dirname(session))  # <ours>/<Ray's temp dir>/session_<date>
-    assert os.path.dirname(private) == cluster_module.ray_temp_base()
+    private = ours()
+    assert os.path.dirname(private) == ray_temp_base()
     assert os.path.basename(private).startswith("studio-ray-")
     # Ray opens its own folder to every user (0777); the one around it is ours and closed
     assert stat.S_IMODE(os.stat(private).st_mode) == 0o700
