@@ -496,3 +496,28 @@ def test_the_demo_model_makes_its_default_shot_through_generate(studio_cli, tmp_
     assert "25 frames, 128x128 at 24 fps" in result.stderr
     assert read_frames(out).shape == (25, 128, 128, 3)
     assert read_tags(out)["comment"].startswith("AI-generated (studio)")  # marked, like every take
+
+
+def test_a_reader_that_goes_away_stops_the_output_quietly():
+    """`studio models list | head -1`: the pipe closes under the CLI's output; no "internal error" follows."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    read, write = os.pipe()
+    os.close(read)  # every write to the pipe now fails, as once head has what it wants
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "studio.cli", "models", "list"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert result.returncode == 141, result.stderr
+    assert result.stderr == ""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from typing import NoReturn
 
 from ..core.errors import StudioError
@@ -351,6 +352,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_REQUEST
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`studio verify x | head`): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # or Python complains again at exit
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool the pipe stopped
     except StudioError as exc:  # ours, written for people though no command turned it into a CommandError
         if os.environ.get("STUDIO_DEBUG"):
             raise
