@@ -262,6 +262,7 @@ def long_shot(generate_long, pipe, card, scene: world.Scene, seed: int, frames: 
         "frames": len(shot),
         "joins": len(joins),
         "passes": len(passes),
+        "join_jumps": jumps,
         "worst_jump": max(jumps, default=0.0),
         "smooth": all(j <= JUMP for j in jumps),
         "background_drift": float(background.max()),

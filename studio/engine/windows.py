@@ -9,12 +9,16 @@ and its surplus frames dropped, so a long shot can be any number of frames.
 
 Latent carry: where the family allows it (its adapter's CARRIES_LATENTS: LTX), a window leaves its
 denoised latents behind and the next window's overlap is taken from them rather than decoded and
-encoded again; see families/ltx/adapter.carried_overlap for which part of the overlap that is.
+encoded again; see families/ltx/adapter.carried_overlap for which part of the overlap that is. The
+overlap's frames in the take are then the later window's: LTX's decoder reads each latent frame with its
+neighbours, and the window before decoded its last one with nothing after it, so the shape slowed there
+and the next window's first new frame jumped to catch up (the demo model's long shots: joins smooth in
+23 % of shots; taking the later window's decode of the same latents, 90 %; benchmarks/demo_training.md).
 
 Colour drift: the model remakes the k overlap frames it was given; their difference from the frames
 it was given is the window's drift (the VAE round trip of the conditioning frames, and the model's
-own wander). One gain and offset per channel, fitted on the overlap, is applied to the window's new
-frames, so the join carries no jump in colour or brightness.
+own wander). One gain and offset per channel, fitted on the overlap, is applied to the window's frames
+that go into the take, so the join carries no jump in colour or brightness.
 
 Sound: a family that makes a shot's sound with its picture (LTX-2: its takes have sound) gives each
 window's sound too; the take's sound is each window's under its new frames, cross-faded over
@@ -208,6 +212,7 @@ def generate_long_with_audio(
                 on_step(before + done, total)
 
         run = window_recipe(recipe, window, partial_path, 0 if made is None else len(made), card)
+        carried_in = carrying and "latents" in extra["carry"]  # none into the first window, nor after a resume
         take = family.make_take(
             pipe, run, card, project_folder, step, should_stop, on_preview, assemble=False, upsampler=upsampler, **extra
         )
@@ -215,8 +220,10 @@ def generate_long_with_audio(
         if made is None:
             made = frames[: window.new]
         else:
-            fresh = match_colour(frames[k : k + window.new], frames[:k], made[-k:])
-            made = np.concatenate([made, fresh])
+            fresh = match_colour(frames[: k + window.new], frames[:k], made[-k:])
+            # Given its overlap as the window before's own latents, a window decodes them better informed
+            # (module docstring): its overlap frames replace the ones made before.
+            made = np.concatenate([made[:-k], fresh] if carried_in else [made, fresh[k:]])
         if take.sound is not None:
             sound, sample_rate = _join_sound(
                 sound, take.sound, take.sample_rate, recipe.fps, k if window.index else 0, window.new

@@ -149,13 +149,15 @@ def test_a_long_shot_through_the_real_pipeline(pipe, short_windows, tmp_path):
     frames = windows.generate_long(ltx, pipe, recipe, card, None, write_partial, lambda s, t: steps.append((s, t)))
     assert frames.shape == (41, 32, 32, 3)
     assert [(d, c, len(f)) for d, c, f in partials] == [(1, 3, 17), (2, 3, 29), (3, 3, 41)]
-    for _, _, partial in partials:  # a window never changes the frames before it
-        assert np.array_equal(partial, frames[: len(partial)])
+    for _, _, partial in partials:  # a window changes no frame before it but the k of its carried overlap
+        assert np.array_equal(partial[:-5], frames[: len(partial) - 5])
+    assert np.array_equal(partials[-1][2], frames)
     assert steps == [(s, 6) for s in range(1, 7)]  # progress across all three windows
 
-    # The first window is the plain shot of 17 frames with the first window's prompt, frame for frame.
+    # The first window is the plain shot of 17 frames with the first window's prompt, frame for frame, up to
+    # its last 5, which the second window was given as latents and decoded again.
     first = dataclasses.replace(recipe, frames=17, prompt="a lighthouse at dusk", window_prompts=[])
-    assert np.array_equal(frames[:17], ltx.generate(pipe, first, card))
+    assert np.array_equal(frames[:12], ltx.generate(pipe, first, card)[:12])
     # Determinism: the same long recipe gives the same frames.
     again = windows.generate_long(ltx, pipe, recipe, card, None, lambda f, d, c: write_partial(f, d + 10, c))
     assert np.array_equal(frames, again)
@@ -297,11 +299,21 @@ def test_the_overlap_goes_into_the_next_window_as_latents_not_through_the_vae(pi
         write_frames(path, frames, recipe.fps)
         return str(path)
 
-    carried = windows.generate_long(ltx, pipe, recipe, card, None, write_partial)
+    carrying, encoding = Recording(), Recording()
+    carried = windows.generate_long(carrying, pipe, recipe, card, None, write_partial)
     assert np.array_equal(carried, windows.generate_long(ltx, pipe, recipe, card, None, write_partial))
-    encoded = windows.generate_long(ltx, pipe, recipe, card, None, write_partial, carry_latents=False)
-    assert np.array_equal(carried[:17], encoded[:17])  # the first window has nothing to carry
+    encoded = windows.generate_long(encoding, pipe, recipe, card, None, write_partial, carry_latents=False)
+    first = carrying.takes[0]
+    assert np.array_equal(first, encoding.takes[0])  # the first window has nothing to carry
     assert not np.array_equal(carried[17:], encoded[17:])  # the later ones start from other latents
+
+    # The overlap's frames (the first window's last k = 5): with a carry, the second window's decode of the
+    # same latents, which it reads with the latents after them; encoded again, the first window's frames.
+    assert np.array_equal(encoded[:17], first)
+    assert np.array_equal(carried[:12], first[:12])
+    second = carrying.takes[1]
+    assert np.array_equal(carried[12:17], windows.match_colour(second[:5], second[:5], first[12:]))
+    assert not np.array_equal(carried[12:17], first[12:])
 
     # What the carry hands the pipeline: the lone first overlap frame encoded, the packed group carried.
     side = 32 // pipe.vae_spatial_compression_ratio
@@ -377,6 +389,20 @@ def test_the_service_resumes_a_long_shot_from_a_take_so_far(short_windows, tmp_p
 
 
 # -- the take so far is marked before it is announced --------------------------------------------------
+
+
+class Recording:
+    """The LTX family, keeping each window's frames as the pipeline made them."""
+
+    CARRIES_LATENTS = True
+
+    def __init__(self):
+        self.takes = []
+
+    def make_take(self, *args, **kwargs):
+        take = ltx.make_take(*args, **kwargs)
+        self.takes.append(take.frames)
+        return take
 
 
 class Killed(BaseException):
