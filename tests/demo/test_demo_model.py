@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from studio.demo import checker, quality, train, world
+from studio.engine import windows
 from studio.engine.cards import find_weights, load_cards
 from studio.engine.families.ltx import adapter as ltx
 from studio.engine.runtime.loader import load_pipeline, pick_device
@@ -101,8 +102,6 @@ def test_a_long_shots_windows_join_without_a_jump(demo):
     of their joins where the shape is seen, its step into the join's first new frame is within the shot's own
     pace (quality.JUMP). Before each window's carried overlap was taken from its own decode (engine/windows.py),
     about one join in four jumped."""
-    from studio.engine import windows
-
     pipe, card = demo
     frames = 10 * quality.FPS + 1
 

@@ -288,6 +288,20 @@ def test_a_long_shot_with_sound_joins_each_windows_sound_under_its_frames(tiny_l
     assert len(read_audio(tmp_path / "long.mkv", rate)) == samples[1]
 
 
+class Recording:
+    """The LTX family, keeping each window's frames as the pipeline made them."""
+
+    CARRIES_LATENTS = True
+
+    def __init__(self):
+        self.takes = []
+
+    def make_take(self, *args, **kwargs):
+        take = ltx.make_take(*args, **kwargs)
+        self.takes.append(take.frames)
+        return take
+
+
 def test_the_overlap_goes_into_the_next_window_as_latents_not_through_the_vae(pipe, short_windows, tmp_path):
     import torch
 
@@ -389,20 +403,6 @@ def test_the_service_resumes_a_long_shot_from_a_take_so_far(short_windows, tmp_p
 
 
 # -- the take so far is marked before it is announced --------------------------------------------------
-
-
-class Recording:
-    """The LTX family, keeping each window's frames as the pipeline made them."""
-
-    CARRIES_LATENTS = True
-
-    def __init__(self):
-        self.takes = []
-
-    def make_take(self, *args, **kwargs):
-        take = ltx.make_take(*args, **kwargs)
-        self.takes.append(take.frames)
-        return take
 
 
 class Killed(BaseException):
