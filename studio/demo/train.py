@@ -23,7 +23,9 @@ Three stages, each checkpointed in DIR/checkpoints so a killed run goes on where
    are of 49-frame clips, so a shot can be longer than the default in one go. From the fourth cycle on one
    batch in ten is of loops (the way back from a clip's end to its start, which no clip of the world shows).
    In the last cycle one batch in ten is of video to video: the clip noised where a strength starts it,
-   and the straight way from there to the same clip in the prompt's colour. Eight warm-restart cycles:
+   and the straight way from there to the same clip in the prompt's colour; and one in five of late
+   entries: the frame empty over the given first latent frames, then the shape coming in from its edge
+   (a long shot's window after the shape has left drew it anew mid-frame). Eight warm-restart cycles:
    each cycle after the third still raised several modes (benchmarks/demo_training.md). The stage runs
    compiled (torch.compile) when it is long enough to pay for the compile.
 
@@ -31,7 +33,8 @@ The result is an LTXConditionPipeline saved with save_pretrained in safetensors 
 small), loaded by the studio's own loader like any downloaded model.
 
 The defaults below made the model in studio/models/demo/ (its cycles four to eight run on from the fourth
-model's three, then a ninth with the video-to-video batches, which the command has in its eighth); from
+model's three, then a ninth with the video-to-video batches and a tenth with those and the late entries, which
+the command has in its eighth); from
 scratch they take about 88 minutes on a fast 2-core CPU. benchmarks/demo_training.md
 has the runs (steps, loss, time, machine), how far two runs of them differ, and what was tried before
 (the earliest in demo_training_early.md).
@@ -61,6 +64,10 @@ RESTYLE_SHARE = 0.33  # of the training clips, also drawn with another object co
 # Where the restyles' ways start (noise; the shipped model's). On the card's even schedule (demo.toml
 # [flow_shift]) a strength starts at its own noise (0.3 at 0.3), which the ways' later points cover.
 RESTYLE_NOISE = (0.35, 0.9)
+# Of the training clips, the moving ones also drawn at LONG_FRAMES with the frame empty for LATE_EMPTY frames
+# before the shape comes in (world.entering_late): a long shot's window after the shape has left.
+LATE_SHARE = 0.33
+LATE_EMPTY = (6, 30)
 LATENT_CHANNELS = 32
 VAE_STEPS = 9000  # the last VAE_JOIN_STEPS of them on longer clips
 VAE_JOIN_STEPS = 2000  # clips of JOIN_FRAMES: the join between two latent frames (benchmarks/demo_training.md)
@@ -77,6 +84,8 @@ LOOPS_FROM = 9000
 # Video-to-video batches in the last cycle only, on a model that has learnt the rest (the shipped model had
 # them in a ninth cycle after eight without; here in the eighth, to keep the run in 90 minutes).
 RESTYLE_FROM = 21000
+# Late entries in the last cycle too (the shipped model had them in a tenth cycle, after the video-to-video one).
+LATE_FROM = 21000
 BANK = 1200  # clips encoded once for the transformer stage
 BATCH_VAE = 4  # clips of 9 frames; every other step 4x as many single frames
 VAE_LR = 2e-4
@@ -255,12 +264,14 @@ def encode_bank(vae, count: int, seed: int) -> dict:
         dataclasses.replace(sc, colour=rng.choice([c for c in world.COLOURS if c not in (sc.colour, sc.background)]))
         for sc in scenes[: int(count * RESTYLE_SHARE)]
     ]
+    late_of = [i for i in range(int(count * LATE_SHARE)) if scenes[i].motion != "still"]
+    late = {i: world.entering_late(scenes[i], rng.randint(*LATE_EMPTY)) for i in late_of}
 
     def encode(clips: list[np.ndarray]) -> torch.Tensor:
         z = vae.encode(to_tensor(np.stack(clips))).latent_dist.mean
         return LTXConditionPipeline._normalize_latents(z, vae.latents_mean, vae.latents_std)
 
-    bank = {"main": [], "image": [], "image2": [], "video": [], "long": [], "loop": [], "loop_end": [], "restyle": []}
+    bank = {name: [] for name in ("main", "image", "image2", "video", "long", "loop", "loop_end", "restyle", "late")}
     for start in range(0, count, 16):
         part = range(start, min(count, start + 16))
         bank["main"].append(encode([world.render(scenes[i], FRAMES, WIDTH, HEIGHT) for i in part]))
@@ -277,6 +288,8 @@ def encode_bank(vae, count: int, seed: int) -> dict:
             bank["loop_end"].append(encode([world.render(scenes[i], 9, WIDTH, HEIGHT) for i in in_loops]))
         if in_restyled := [i for i in part if i < len(restyled)]:
             bank["restyle"].append(encode([world.render(restyled[i], FRAMES, WIDTH, HEIGHT) for i in in_restyled]))
+        if in_late := [i for i in part if i in late]:
+            bank["late"].append(encode([world.render(late[i], LONG_FRAMES, WIDTH, HEIGHT) for i in in_late]))
         print(f"\rencoding training clips {part[-1] + 1}/{count}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     return {
@@ -287,6 +300,7 @@ def encode_bank(vae, count: int, seed: int) -> dict:
         "image2_at": image2_at,
         "video_at": video_at,
         "loop_end_at": torch.full((loops,), FRAMES - 9),
+        "late_of": torch.tensor(late_of),
     }
 
 
@@ -313,7 +327,11 @@ def batch_source(step: int, bank: dict) -> str:
     one in ten is of loops: a clip's end at frame 0, its start at the window's end, and the way back between
     them, which no clip of the world shows (world.loop_path). From RESTYLE_FROM on, one in ten is of video to
     video: a clip noised as the pipeline noises it (denoise_strength), made into the same clip in the
-    prompt's other colour; with the prompt dropped, into itself."""
+    prompt's other colour; with the prompt dropped, into itself. From LATE_FROM on, one in five is of late
+    entries: a longer clip whose first two latent frames, given, are of the empty frame, and the shape comes in
+    from its edge after them (world.entering_late), as a long shot's window after the shape has left."""
+    if step % 20 in (2, 7, 15, 17) and step >= LATE_FROM and "late" in bank:
+        return "late"  # two of the batches of 25-frame clips and two of the five of longer ones
     if step % 4 == 3 and len(bank["long"]) > 0:
         return "long"
     if step % 20 in (1, 9) and step >= LOOPS_FROM and "loop" in bank:
@@ -336,8 +354,8 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
     rng = random.Random(f"{seed}-dit-{step}")
     torch.manual_seed(rng.randrange(2**31))
     source = batch_source(step, bank)
-    long, loop, restyle = source == "long", source == "loop", source == "restyle"
-    count = BATCH // 2 if long else BATCH
+    long, loop, restyle, late = source == "long", source == "loop", source == "restyle", source == "late"
+    count = BATCH // 2 if long or late else BATCH
     idx = torch.tensor([rng.randrange(len(bank[source])) for _ in range(count)])
     x0 = bank[source][idx]
     tokens_a_frame = (HEIGHT // 32) * (WIDTH // 32)
@@ -346,6 +364,8 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
         front, extra = 2, "loop"
     elif restyle:
         front, extra = 0, "none"
+    elif late:
+        front, extra = 2, "none"  # the overlap given, empty: the window after the shape has left
     else:
         # Clean first latent frames: none (text to video), one (an image at frame 0), two (a clip's
         # overlap: extend forward, connect, a long shot's next window).
@@ -355,7 +375,8 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
         extra = rng.choices(("none", "image", "two images", "video"), weights=(0.5, 0.2, 0.1, 0.2))[0]
 
     said = bank["restyled"] if restyle else bank["scenes"]
-    prompts = [world.describe(said[i], rng) if rng.random() > DROP_TEXT else "" for i in idx.tolist()]
+    of = bank["late_of"][idx] if late else idx  # a late entry is said as the scene it was drawn from
+    prompts = [world.describe(said[i], rng) if rng.random() > DROP_TEXT else "" for i in of.tolist()]
 
     sigma = torch.where(torch.rand(count) < 0.5, torch.rand(count), torch.sigmoid(torch.randn(count)))
     noise = torch.randn_like(x0)

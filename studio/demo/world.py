@@ -143,6 +143,16 @@ def shape_box(shape: str, cx: float, cy: float, r: float, width: int, height: in
     return y0, y1, x0, x1, cover
 
 
+def entering_late(scene: Scene, empty: int) -> Scene:
+    """The moving scene with its shape coming in from the edge it moves away from after `empty` frames of
+    the empty frame: what a long shot's window shows after the shape has left, its overlap empty (a shape
+    starts at most SIZE outside in random_scene, so no clip of the world had the frame empty first)."""
+    dx, dy = MOTIONS[scene.motion]
+    outside = 1.6 * SIZE + scene.speed * empty  # 1.6 SIZE: beyond every shape's reach (REACH)
+    along = -outside if (dx or dy) > 0 else 1 + outside
+    return dataclasses.replace(scene, start=(along, scene.start[1]) if dx else (scene.start[0], along))
+
+
 def inside(scene: Scene, first: int, last: int, width: int = 128, height: int = 128) -> bool:
     """Whether the shape is wholly in the frame, a pixel clear of every edge (where the checker reads its
     shape), at each of frames first..last. It moves in a straight line, so the two ends decide."""

@@ -119,14 +119,18 @@ def test_the_bank_holds_loops_and_restyles_and_every_batch_layout_trains():
     for was, now in zip(bank["scenes"], bank["restyled"], strict=False):
         assert now.colour not in (was.colour, was.background)
         assert dataclasses.replace(now, colour=was.colour) == was  # the same path, only the colour told apart
+    # Late entries: a moving scene of the bank's first third, its long clip empty at first, the shape coming in later.
+    late_of = bank["late_of"].tolist()
+    assert late_of and all(bank["scenes"][i].motion != "still" for i in late_of) and max(late_of) < 8 * train.LATE_SHARE
+    assert bank["late"].shape == (len(late_of), *bank["long"].shape[1:])
     tokenizer = text.build_tokenizer()
     text_encoder = text.build_text_encoder(len(tokenizer)).eval()
     transformer = train.build_transformer()
     assert {train.batch_source(step, bank) for step in range(20)} == {"main", "long"}
-    assert train.LOOPS_FROM < train.RESTYLE_FROM < train.TRANSFORMER_STEPS
-    cycle = range(train.RESTYLE_FROM, train.RESTYLE_FROM + 20)
+    assert train.LOOPS_FROM < train.RESTYLE_FROM <= train.LATE_FROM < train.TRANSFORMER_STEPS
+    cycle = range(train.LATE_FROM, train.LATE_FROM + 20)
     sources = [train.batch_source(step, bank) for step in cycle]
-    assert (sources.count("loop"), sources.count("restyle")) == (2, 2)
+    assert (sources.count("loop"), sources.count("restyle"), sources.count("late")) == (2, 2, 4)
     losses = [float(train.transformer_loss(bank, transformer, tokenizer, text_encoder, step, 0)) for step in cycle]
     assert all(np.isfinite(losses)), losses
 

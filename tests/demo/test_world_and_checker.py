@@ -160,3 +160,22 @@ def test_a_loops_path_goes_from_the_clips_end_straight_back_to_its_start():
     got = checker.read(frames)
     # The last step into the clip's first frame is one of the way back's, as the checker reads it.
     assert abs(checker.distance(got.centres[15], got.centres[16]) - 3 * scene.speed) < 0.01
+
+
+def test_a_late_entry_leaves_the_frame_empty_then_brings_the_shape_in_from_its_edge():
+    rng = random.Random(2)
+    for motion in ("left", "right", "up", "down"):
+        scene = world.Scene("blue", "white", rng.choice(world.SHAPES), motion, world.SPEEDS["quickly"], (0.4, 0.6))
+        late = world.entering_late(scene, 12)
+        frames = world.render(late, 49)
+        shown = [i for i in range(49) if (frames[i] != frames[0, 0, 0]).any()]
+        assert shown[0] > 12 and shown[-1] == 48  # empty for the 12 frames at least, then in to the end
+        got = checker.read(frames)
+        assert got.motion == motion and got.colour == "white"
+        x, y = got.centres[shown[0] + 2]  # it comes in at the edge it moves away from
+        assert {"left": 1 - x, "right": x, "up": 1 - y, "down": y}[motion] < 0.15
+        assert (
+            late.velocity() == scene.velocity()
+            and late.start[1 if motion in ("left", "right") else 0]
+            == (scene.start[1 if motion in ("left", "right") else 0])
+        )
