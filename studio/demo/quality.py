@@ -275,6 +275,7 @@ def long_shot(generate_long, pipe, card, scene: world.Scene, seed: int, frames: 
             for p in crossings
         ),
         "at_edges": all((p[0] == 0 or at_edge(p[0])) and (p[-1] == len(shot) - 1 or at_edge(p[-1])) for p in passes),
+        "begun_mid_frame": sum(p[0] != 0 and not at_edge(p[0]) for p in passes),
     }
 
 

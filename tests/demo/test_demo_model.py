@@ -97,11 +97,13 @@ def test_video_to_video_keeps_the_clips_path_and_changes_the_colour_the_prompt_a
     assert sum(r["motion_kept"] for r in rows) >= SHOTS - 1, rows  # at strength 0.3: 80 % of the benchmark's shots
 
 
-def test_a_long_shots_windows_join_without_a_jump(demo):
+def test_a_long_shots_windows_join_without_a_jump_and_bring_the_shape_in_at_the_edge(demo):
     """The benchmark's long shot (10 s: five windows after the first) on the pool's first scenes: at all but one
     of their joins where the shape is seen, its step into the join's first new frame is within the shot's own
     pace (quality.JUMP). Before each window's carried overlap was taken from its own decode (engine/windows.py),
-    about one join in four jumped."""
+    about one join in four jumped. And the shape appears only at the frame's edges, almost always: the seventh
+    model, never trained on an empty overlap with the shape still to come (train.py's late entries), drew it
+    anew mid-frame 7 times in these shots."""
     pipe, card = demo
     frames = 10 * quality.FPS + 1
 
@@ -115,6 +117,7 @@ def test_a_long_shots_windows_join_without_a_jump(demo):
     jumps = [jump for row in rows for jump in row["join_jumps"]]
     assert len(jumps) >= 2 * SHOTS, rows  # seen at enough joins to tell
     assert sum(jump > quality.JUMP for jump in jumps) <= 1, jumps
+    assert sum(row["begun_mid_frame"] for row in rows) <= 2, rows
 
 
 def test_the_vae_keeps_a_moving_shapes_pace_in_every_latent_frame(demo):

@@ -130,9 +130,9 @@ def test_a_long_shot_with_a_jump_at_a_join_is_caught():
 def test_a_long_shot_whose_shape_vanishes_inside_the_frame_is_caught_and_a_second_pass_is_not():
     slow = world.Scene("black", "white", "square", "right", world.SPEEDS["slowly"], (0.15, 0.5))
     forgot = quality.long_shot(oracle_long(slow, "forgets it at a join"), None, CARD, slow, seed=3, frames=73)
-    assert forgot["passes"] == 2 and not forgot["at_edges"], forgot
+    assert forgot["passes"] == 2 and not forgot["at_edges"] and forgot["begun_mid_frame"] == 1, forgot
     again = quality.long_shot(oracle_long(slow, "enters again"), None, CARD, slow, seed=3, frames=241)
-    assert again["passes"] == 2 and again["at_edges"] and again["motion"], again
+    assert again["passes"] == 2 and again["at_edges"] and again["motion"] and again["begun_mid_frame"] == 0, again
 
 
 @pytest.mark.parametrize("mode", quality.MEASURES)
