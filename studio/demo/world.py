@@ -148,6 +148,8 @@ def entering_late(scene: Scene, empty: int) -> Scene:
     the empty frame: what a long shot's window shows after the shape has left, its overlap empty (a shape
     starts at most SIZE outside in random_scene, so no clip of the world had the frame empty first)."""
     dx, dy = MOTIONS[scene.motion]
+    if not (dx or dy):
+        raise ValueError("a still shape does not come in: entering_late takes a moving scene")
     outside = 1.6 * SIZE + scene.speed * empty  # 1.6 SIZE: beyond every shape's reach (REACH)
     along = -outside if (dx or dy) > 0 else 1 + outside
     return dataclasses.replace(scene, start=(along, scene.start[1]) if dx else (scene.start[0], along))

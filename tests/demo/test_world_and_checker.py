@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 
 from studio.demo import checker, world
 
@@ -174,8 +175,7 @@ def test_a_late_entry_leaves_the_frame_empty_then_brings_the_shape_in_from_its_e
         assert got.motion == motion and got.colour == "white"
         x, y = got.centres[shown[0] + 2]  # it comes in at the edge it moves away from
         assert {"left": 1 - x, "right": x, "up": 1 - y, "down": y}[motion] < 0.15
-        assert (
-            late.velocity() == scene.velocity()
-            and late.start[1 if motion in ("left", "right") else 0]
-            == (scene.start[1 if motion in ("left", "right") else 0])
-        )
+        across = 1 if motion in ("left", "right") else 0
+        assert late.velocity() == scene.velocity() and late.start[across] == scene.start[across]
+    with pytest.raises(ValueError, match="moving scene"):
+        world.entering_late(world.Scene("blue", "white", "circle", "still"), 12)
