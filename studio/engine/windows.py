@@ -220,10 +220,10 @@ def generate_long_with_audio(
         if made is None:
             made = frames[: window.new]
         else:
-            fresh = match_colour(frames[: k + window.new], frames[:k], made[-k:])
             # Given its overlap as the window before's own latents, a window decodes them better informed
             # (module docstring): its overlap frames replace the ones made before.
-            made = np.concatenate([made[:-k], fresh] if carried_in else [made, fresh[k:]])
+            fresh = match_colour(frames[0 if carried_in else k : k + window.new], frames[:k], made[-k:])
+            made = np.concatenate([made[:-k] if carried_in else made, fresh])
         if take.sound is not None:
             sound, sample_rate = _join_sound(
                 sound, take.sound, take.sample_rate, recipe.fps, k if window.index else 0, window.new
