@@ -81,9 +81,9 @@ def main(model: str, expander: str | None) -> None:
         generate(window, project, prompt)
     project.sequence.markers[:] = [Marker(new_id(), 24, "door slam"), Marker(new_id(), 70, "beam")]
     window.timeline.zoom_to_fit()
-    window.timeline.set_playhead(30)
+    window.timeline.set_playhead(12)  # the first shot's shape still in the frame
     window.timeline.select(project.sequence.tracks[0].clips[0].id)
-    wait_until(lambda: window.viewer.shown_frame == 30, 20)
+    wait_until(lambda: window.viewer.shown_frame == 12, 20)
     wait_until(lambda: False, 4)  # thumbnails load in the background
     save(window, "screenshot.png")
 

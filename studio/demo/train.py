@@ -43,6 +43,7 @@ has the runs (steps, loss, time, machine), how far two runs of them differ, and 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import random
 import sys
@@ -474,8 +475,47 @@ def compiled(transformer):
     return torch.compile(transformer, dynamic=True)
 
 
+@torch.no_grad()
+def fit_preview_colours(vae, seed: int = SEED, clips: int = 48) -> np.ndarray:
+    """What colour each latent channel stands for, so a job's preview shows the picture's colours
+    (engine/runtime/steps.latent_preview): the least-squares map from the latents the pipeline denoises
+    (normalised) to the mean colour (0-1) of the frames' patch each latent token covers, over the world's
+    clips. (channels + 1, 3): each channel's row, and the constant part last."""
+    from diffusers import LTXConditionPipeline
+
+    rng = random.Random(f"{seed}-preview")
+    space, time_ = vae.spatial_compression_ratio, vae.temporal_compression_ratio
+    rows, targets = [], []
+    for _ in range(clips // 8):
+        frames = np.stack([world.render(world.random_scene(rng, held=None), FRAMES, WIDTH, HEIGHT) for _ in range(8)])
+        z = vae.encode(to_tensor(frames)).latent_dist.mean
+        z = LTXConditionPipeline._normalize_latents(z, vae.latents_mean, vae.latents_std)  # (B, C, F, h, w)
+        b, _, latent_frames, h, w = z.shape
+        rgb = frames.astype(np.float32) / 255  # (B, N, H, W, 3)
+        for k in range(latent_frames):
+            covered = rgb[:, :1] if k == 0 else rgb[:, 1 + (k - 1) * time_ : 1 + k * time_]  # the first frame alone
+            patches = covered.mean(1).reshape(b, h, space, w, space, 3).mean((2, 4))  # (B, h, w, 3)
+            rows.append(z[:, :, k].permute(0, 2, 3, 1).reshape(-1, z.shape[1]).numpy())
+            targets.append(patches.reshape(-1, 3))
+    x = np.concatenate(rows)
+    x = np.concatenate([x, np.ones((len(x), 1), np.float32)], axis=1)
+    return np.linalg.lstsq(x, np.concatenate(targets), rcond=None)[0].astype(np.float32)
+
+
+def write_preview_colours(folder: Path, colours: np.ndarray) -> None:
+    about = (
+        "What colour (red, green, blue: 0-1) each latent channel stands for, and the constant part: "
+        "the studio's job previews (studio/demo/train.py fit_preview_colours)."
+    )
+    rows = ",\n".join(f"  {json.dumps([round(float(v), 6) for v in row])}" for row in colours[:-1])
+    constant = json.dumps([round(float(v), 6) for v in colours[-1]])
+    text = f'{{\n "about": {json.dumps(about)},\n "colours": [\n{rows}\n ],\n "constant": {constant}\n}}\n'
+    (folder / "preview_colours.json").write_text(text, encoding="utf-8")
+
+
 def save_pipeline(folder: Path, vae, tokenizer, text_encoder, transformer) -> None:
-    """The finished model as an LTXConditionPipeline folder in safetensors, float16."""
+    """The finished model as an LTXConditionPipeline folder in safetensors, float16, with the colours its
+    latent channels stand for (for previews)."""
     from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline
 
     pipe = LTXConditionPipeline(
@@ -485,8 +525,10 @@ def save_pipeline(folder: Path, vae, tokenizer, text_encoder, transformer) -> No
         tokenizer=tokenizer,
         transformer=transformer,
     )
+    colours = fit_preview_colours(vae)  # the float32 VAE, as the studio runs it on a CPU
     pipe.to(torch.float16)
     pipe.save_pretrained(folder, safe_serialization=True)
+    write_preview_colours(folder, colours)
 
 
 def train(

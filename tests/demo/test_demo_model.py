@@ -146,3 +146,28 @@ def test_the_vae_keeps_a_moving_shapes_pace_in_every_latent_frame(demo):
         ]
         paces.append((scene.motion, scene.speed, [round(p, 2) for p in pace]))
     assert all(0.7 <= p <= 1.4 for _, _, pace in paces for p in pace), paces
+
+
+def test_a_jobs_preview_shows_the_shots_colours_where_its_shape_is(demo):
+    """The shipped preview colours are what training fits on the shipped VAE (not numbers set by hand), and a
+    text-to-video job's last preview reads as its take: the background's colour in the cell farthest from the
+    shape, and the cell that differs most from the background at (or beside) the shape, nearer its colour."""
+    pipe, card = demo
+    assert np.allclose(pipe.vae.studio_preview_colours, train.fit_preview_colours(pipe.vae), atol=1e-3)
+    for seed, scene in enumerate(quality.scenes("text_to_video", SHOTS)):
+        previews: list[np.ndarray] = []
+        recipe = quality.recipe(card, "text_to_video", quality.prompt_for(scene, seed), seed)
+        got = checker.read(ltx.generate(pipe, recipe, card, on_preview=previews.append))
+        cells = previews[-1][:: previews[-1].shape[0] // 4, :: previews[-1].shape[1] // 4].astype(float)  # 4 x 4
+        centres = [c for c in got.centres[9:17] if c is not None]  # the frames the middle latent frame holds
+        assert centres, got.centres
+        at = np.array([int(np.mean([c[1] for c in centres]) * 4), int(np.mean([c[0] for c in centres]) * 4)])
+        background = checker.PALETTE[checker.NAMES.index(got.background)]
+        distance = ((cells - background) ** 2).sum(-1)  # (4, 4)
+        grid = np.stack(np.meshgrid(range(4), range(4), indexing="ij"), -1)
+        far = np.unravel_index(np.abs(grid - at).max(-1).argmax(), (4, 4))
+        assert checker.nearest_colour(cells[far]) == got.background, (scene, cells[far])
+        most = np.array(np.unravel_index(distance.argmax(), (4, 4)))
+        assert np.abs(most - at).max() <= 1, (scene, most, at)
+        colour = checker.PALETTE[checker.NAMES.index(got.colour)]
+        assert ((cells[tuple(most)] - colour) ** 2).sum() < ((background - colour) ** 2).sum(), scene

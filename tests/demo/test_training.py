@@ -45,6 +45,7 @@ def test_training_resumes_where_it_stopped_and_saves_a_model_the_loader_runs(tmp
     assert not list(out.rglob("*.bin")) and list(out.rglob("*.safetensors"))
     card = folder_card(out)
     pipe = load_pipeline(out, card, pick_device("cpu"))
+    assert pipe.vae.studio_preview_colours.shape == (train.LATENT_CHANNELS + 1, 3)  # its previews' colours, fitted
     recipe = Recipe(
         mode=Mode.TEXT_TO_VIDEO,
         model=str(out),

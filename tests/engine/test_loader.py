@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
 
+import numpy as np
 import pytest
 import torch
 
 from studio.engine.runtime.loader import load_pipeline, pick_device
+from studio.engine.runtime.steps import latent_preview
 from studio.engine.weights import ModelFolderError, check_folder
 
 
@@ -70,3 +74,62 @@ def test_pickled_weights_are_not_loaded(broken):
     weights.rename(weights.with_suffix(".bin"))
     with pytest.raises(ModelFolderError, match="only pickled .bin files"):
         load_pipeline(broken, device=pick_device("cpu"))
+
+
+def preview_file(folder, channels: int, first=(1.0, 0.0, 0.0), constant=(0.0, 0.5, 0.0)) -> None:
+    rows = [list(first)] + [[0.0, 0.0, 0.0]] * (channels - 1)
+    (folder / "preview_colours.json").write_text(json.dumps({"colours": rows, "constant": list(constant)}))
+
+
+def test_a_folders_preview_colours_paint_its_jobs_previews(broken, tiny_card):
+    """preview_colours.json beside model_index.json: each latent channel's colour. Here the first channel is
+    red and the rest nothing, on a constant half green: every preview of a job is that, not channels shown
+    as colours."""
+    from studio.core.recipe import Mode, Recipe
+    from studio.engine.families.ltx.adapter import generate
+    from studio.engine.requests import prepare
+
+    preview_file(broken, json.loads((broken / "vae" / "config.json").read_text())["latent_channels"])
+    pipe = load_pipeline(broken, tiny_card, pick_device("cpu"))
+    recipe, _ = prepare(Recipe(Mode.TEXT_TO_VIDEO, model=str(broken), prompt="a fox", width=64, height=64, frames=9))
+    recipe = dataclasses.replace(recipe, steps=4)
+    previews: list[np.ndarray] = []
+    generate(pipe, recipe, tiny_card, on_preview=previews.append)
+    assert len(previews) == 2
+    for preview in previews:
+        assert (preview[..., 1] == 128).all() and (preview[..., 2] == 0).all()  # the constant: half green, no blue
+        assert len(np.unique(preview[..., 0])) > 1  # red: the first channel, as it varies over the frame
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{not json",
+        json.dumps({"colours": [[1, 0, 0]]}),  # no constant
+        json.dumps({"colours": [[1, 0]], "constant": [0, 0, 0]}),
+        json.dumps({"colours": [["1", 0, 0]], "constant": [0, 0, 0]}),
+        json.dumps({"colours": [[True, 0, 0]], "constant": [0, 0, 0]}),
+        '{"colours": [[NaN, 0, 0]], "constant": [0, 0, 0]}',
+        json.dumps({"colours": "red", "constant": [0, 0, 0]}),
+        json.dumps({"colours": [[0, 0, 0]] * 3, "constant": [0, 0, 0]}) + " " * (1 << 20),
+    ],
+)
+def test_damaged_preview_colours_are_left_out_and_the_model_loads(broken, tiny_card, text, caplog):
+    (broken / "preview_colours.json").write_text(text)
+    with caplog.at_level("WARNING"):
+        pipe = load_pipeline(broken, tiny_card, pick_device("cpu"))
+    assert not hasattr(pipe.vae, "studio_preview_colours")
+    assert "preview_colours.json left out" in caplog.text
+
+
+def test_colours_for_another_latent_width_fall_back_to_the_channels():
+    video = torch.zeros(4, 3, 2, 2)
+    video[0, 1, 0, 0] = 1.0
+    colours = np.zeros((3, 3), np.float32)  # two channels and the constant: not this latent's four
+    picture = latent_preview(video, colours)
+    assert picture[0, 0].tolist() == [255, 0, 0] and picture[-1, -1].tolist() == [0, 0, 0]
+    assert latent_preview(video, np.vstack([np.eye(3, dtype=np.float32) * 0.5, np.zeros((2, 3))]))[0, 0].tolist() == [
+        128,
+        0,
+        0,
+    ]

@@ -268,7 +268,9 @@ def test_reference_images_shape_the_shot(vace_pipe, vace_card, tiny_wan_vace, st
     assert [image.size for image in args["reference_images"]] == [(96, 64)]  # as it is: the pipeline fits it
     shown = []
     original = steps.latent_preview
-    monkeypatch.setattr(steps, "latent_preview", lambda video: shown.append(video.shape) or original(video))
+    monkeypatch.setattr(
+        steps, "latent_preview", lambda video, *colours: shown.append(video.shape) or original(video, *colours)
+    )
     referenced = generate(vace_pipe, with_one, vace_card, on_preview=lambda picture: None)
     assert shown and all(shape[1] == 3 for shape in shown)  # the shot's 3 latent frames, not the reference
     assert referenced.shape == (9, SIZE, SIZE, 3)

@@ -7,6 +7,9 @@ Only safetensors, only local files, never remote code.
 from __future__ import annotations
 
 import inspect
+import json
+import logging
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,10 @@ from ..footprint import footprint
 from ..memory import MemoryPlan, apply_plan, choose_plan, free_memory_gb, requested_tier
 from ..weights import ModelFolderError, check_folder, read_model_index
 from .speed import apply_fast_paths, quantize_weights
+
+log = logging.getLogger(__name__)
+
+PREVIEW_COLOURS = "preview_colours.json"  # beside model_index.json: what colour each latent channel stands for
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,40 @@ def load_pipeline(
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ModelFolderError(f"could not load the model in {folder}: {exc}") from exc
     prepare_pipeline(pipe, card, device, plan or plan_memory(card, device, folder=folder))
+    colours = read_preview_colours(folder)
+    if colours is not None and getattr(pipe, "vae", None) is not None:
+        pipe.vae.studio_preview_colours = colours  # on the VAE: a mode's pipeline made from this one shares it
     return pipe if mode is None else pipeline_for_mode(pipe, card, mode)
+
+
+def read_preview_colours(folder: Path):
+    """The folder's preview colours (steps.latent_preview) as a float32 array (channels + 1, 3), or None where
+    it has none. A file that is not what it should be is logged and left out: previews fall back to
+    channels shown as colours, and the model still runs."""
+    import numpy as np
+
+    path = folder / PREVIEW_COLOURS
+    if not path.is_file():
+        return None
+    try:
+        if path.stat().st_size > 1 << 20:
+            raise ValueError("over 1 MB")
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rows = [*data["colours"], data["constant"]]
+        if len(rows) < 2 or not all(_three_numbers(row) for row in rows):
+            raise ValueError("colours must be rows of three numbers")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("%s left out (previews show latent channels instead): %s", path, exc)
+        return None
+    return np.array(rows, dtype=np.float32)
+
+
+def _three_numbers(row) -> bool:
+    return (
+        isinstance(row, list)
+        and len(row) == 3
+        and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in row)
+    )
 
 
 def prepare_pipeline(pipe, card: Card, device: Device, plan: MemoryPlan) -> list[str]:

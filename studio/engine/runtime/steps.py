@@ -5,10 +5,12 @@ hooks.pipeline_arguments(latents_to_video) to its pipeline call. Cancel raises C
 step callback, so a cancelled run ends at the next step, before the VAE decode (the pipeline's own
 interrupt flag would skip the remaining steps but still decode).
 
-Previews are made from the latents, without the VAE: the middle latent frame's first three
-channels, each stretched to the full range, as red, green and blue. That is not the picture's true
-colour, but it shows the layout and motion settling step by step, in microseconds; a family's
-latents_to_video only has to bring its latents to (channels, frames, height, width).
+Previews are made from the latents, without the VAE, in microseconds: the middle latent frame, and a
+family's latents_to_video only has to bring its latents to (channels, frames, height, width). Where the
+model folder says what colour each latent channel stands for (loader.read_preview_colours: the demo
+model's training fits it), the preview is in the picture's own colours; elsewhere it is the first three
+channels, each stretched to the full range, as red, green and blue: not the picture's colours, but the
+layout and motion settling step by step.
 """
 
 from __future__ import annotations
@@ -28,14 +30,20 @@ PREVIEW_EVERY = 2  # steps between previews (the last step always gets one)
 PREVIEW_SIZE = 160  # the longest side of a preview, in pixels
 
 
-def latent_preview(video) -> np.ndarray:
-    """A small uint8 RGB picture (h, w, 3) of latents shaped (channels, frames, height, width)."""
-    frame = video[:3, video.shape[1] // 2].float().cpu().numpy()  # (3 or fewer, h, w)
-    if frame.shape[0] < 3:
-        frame = np.concatenate([frame, np.repeat(frame[-1:], 3 - frame.shape[0], axis=0)])
-    low = frame.min(axis=(1, 2), keepdims=True)
-    high = frame.max(axis=(1, 2), keepdims=True)
-    picture = ((frame - low) / np.maximum(high - low, 1e-6) * 255).round().astype(np.uint8).transpose(1, 2, 0)
+def latent_preview(video, colours: np.ndarray | None = None) -> np.ndarray:
+    """A small uint8 RGB picture (h, w, 3) of latents shaped (channels, frames, height, width). colours:
+    (channels + 1, 3), each channel's share of red, green and blue (0-1) and, last, the constant part."""
+    if colours is not None and colours.shape[0] == video.shape[0] + 1:
+        frame = video[:, video.shape[1] // 2].float().cpu().numpy()  # (channels, h, w)
+        rgb = np.einsum("chw,ck->hwk", frame, colours[:-1]) + colours[-1]
+        picture = (np.clip(rgb, 0.0, 1.0) * 255).round().astype(np.uint8)
+    else:
+        frame = video[:3, video.shape[1] // 2].float().cpu().numpy()  # (3 or fewer, h, w)
+        if frame.shape[0] < 3:
+            frame = np.concatenate([frame, np.repeat(frame[-1:], 3 - frame.shape[0], axis=0)])
+        low = frame.min(axis=(1, 2), keepdims=True)
+        high = frame.max(axis=(1, 2), keepdims=True)
+        picture = ((frame - low) / np.maximum(high - low, 1e-6) * 255).round().astype(np.uint8).transpose(1, 2, 0)
     scale = max(1, PREVIEW_SIZE // max(picture.shape[:2]))
     return np.ascontiguousarray(picture.repeat(scale, axis=0).repeat(scale, axis=1))
 
@@ -66,7 +74,8 @@ class StepHooks:
             self.check()
             if previews and (step % PREVIEW_EVERY == 0 or step == total):
                 assert self.on_preview is not None and latents_to_video is not None  # previews says so
-                self.on_preview(latent_preview(latents_to_video(tensors["latents"])))
+                colours = getattr(getattr(pipeline, "vae", None), "studio_preview_colours", None)
+                self.on_preview(latent_preview(latents_to_video(tensors["latents"]), colours))
             if final and step == total:
                 assert self.on_final is not None and latents_to_video is not None  # final says so
                 self.on_final(latents_to_video(tensors["latents"]))
