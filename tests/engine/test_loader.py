@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from studio.engine.runtime.loader import load_pipeline, pick_device
-from studio.engine.runtime.steps import latent_preview
 from studio.engine.weights import ModelFolderError, check_folder
 
 
@@ -120,16 +119,3 @@ def test_damaged_preview_colours_are_left_out_and_the_model_loads(broken, tiny_c
         pipe = load_pipeline(broken, tiny_card, pick_device("cpu"))
     assert not hasattr(pipe.vae, "studio_preview_colours")
     assert "preview_colours.json left out" in caplog.text
-
-
-def test_colours_for_another_latent_width_fall_back_to_the_channels():
-    video = torch.zeros(4, 3, 2, 2)
-    video[0, 1, 0, 0] = 1.0
-    colours = np.zeros((3, 3), np.float32)  # two channels and the constant: not this latent's four
-    picture = latent_preview(video, colours)
-    assert picture[0, 0].tolist() == [255, 0, 0] and picture[-1, -1].tolist() == [0, 0, 0]
-    assert latent_preview(video, np.vstack([np.eye(3, dtype=np.float32) * 0.5, np.zeros((2, 3))]))[0, 0].tolist() == [
-        128,
-        0,
-        0,
-    ]

@@ -5,7 +5,8 @@ hooks.pipeline_arguments(latents_to_video) to its pipeline call. Cancel raises C
 step callback, so a cancelled run ends at the next step, before the VAE decode (the pipeline's own
 interrupt flag would skip the remaining steps but still decode).
 
-Previews are made from the latents, without the VAE, in microseconds: the middle latent frame, and a
+Previews are made from the latents, without the VAE, in microseconds: the middle latent frame of where the
+step points (clean_estimate, on a flow-matching Euler schedule; the latents as they are on others), and a
 family's latents_to_video only has to bring its latents to (channels, frames, height, width). Where the
 model folder says what colour each latent channel stands for (loader.read_preview_colours: the demo
 model's training fits it), the preview is in the picture's own colours; elsewhere it is the first three
@@ -48,6 +49,27 @@ def latent_preview(video, colours: np.ndarray | None = None) -> np.ndarray:
     return np.ascontiguousarray(picture.repeat(scale, axis=0).repeat(scale, axis=1))
 
 
+def clean_estimate(scheduler, video, before):
+    """Where a flow-matching Euler step points: the clean latents x0 = x - σ·v, v the step's own velocity
+    (from the latents before it, `before`, and after it, `video`). A preview of them shows the shot the model
+    is heading for from the first steps, where the noisy latents themselves are mostly noise. As it is
+    where the scheduler is another (a multistep one's step is not one velocity) or nothing came before."""
+    index = getattr(scheduler, "step_index", None)
+    if (
+        before is None
+        or index is None
+        or index < 1
+        or type(scheduler).__name__ != "FlowMatchEulerDiscreteScheduler"
+        or scheduler.config.get("stochastic_sampling")
+        or before.shape != video.shape
+    ):
+        return video
+    now, then = float(scheduler.sigmas[index]), float(scheduler.sigmas[index - 1])
+    if then - now <= 1e-6:
+        return video
+    return video - now * (before - video) / (then - now)
+
+
 @dataclass
 class StepHooks:
     on_step: Callable[[int, int], None] | None = None  # (step, total) after each step
@@ -67,6 +89,8 @@ class StepHooks:
         previews = self.on_preview is not None and latents_to_video is not None
         final = self.on_final is not None and latents_to_video is not None
 
+        before: dict[str, Any] = {}  # the latents of the step before a preview's: its velocity (clean_estimate)
+
         def step_end(pipeline, index: int, timestep, tensors: dict) -> dict:
             step, total = index + 1, pipeline.num_timesteps
             if self.on_step is not None:
@@ -74,8 +98,14 @@ class StepHooks:
             self.check()
             if previews and (step % PREVIEW_EVERY == 0 or step == total):
                 assert self.on_preview is not None and latents_to_video is not None  # previews says so
+                video = clean_estimate(
+                    pipeline.scheduler, latents_to_video(tensors["latents"]), before.pop("video", None)
+                )
                 colours = getattr(getattr(pipeline, "vae", None), "studio_preview_colours", None)
-                self.on_preview(latent_preview(latents_to_video(tensors["latents"]), colours))
+                self.on_preview(latent_preview(video, colours))
+            elif previews and ((step + 1) % PREVIEW_EVERY == 0 or step + 1 == total):
+                assert latents_to_video is not None  # previews says so
+                before["video"] = latents_to_video(tensors["latents"]).clone()
             if final and step == total:
                 assert self.on_final is not None and latents_to_video is not None  # final says so
                 self.on_final(latents_to_video(tensors["latents"]))
