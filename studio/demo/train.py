@@ -33,8 +33,8 @@ The result is an LTXConditionPipeline saved with save_pretrained in safetensors 
 small), loaded by the studio's own loader like any downloaded model.
 
 The defaults below made the model in studio/models/demo/ (its cycles four to eight run on from the fourth
-model's three, then a ninth with the video-to-video batches and a tenth with those and the late entries, which
-the command has in its eighth); from
+model's three, then a ninth with the video-to-video batches, and a tenth and an eleventh with those and the late
+entries, which the command has once, in its eighth); from
 scratch they take about 88 minutes on a fast 2-core CPU. benchmarks/demo_training.md
 has the runs (steps, loss, time, machine), how far two runs of them differ, and what was tried before
 (the earliest in demo_training_early.md).
