@@ -53,6 +53,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..engine.runtime.loader import PREVIEW_COLOURS
 from . import text, world
 from .runlog import Log, Progress, lr_at, resume, save_checkpoint
 
@@ -243,6 +244,16 @@ DROP_TEXT = 0.1
 
 
 @torch.no_grad()
+def encode_clips(vae, clips: np.ndarray) -> torch.Tensor:
+    """uint8 clips (B, F, H, W, 3) as the latents the pipeline denoises: encoded, then normalised as
+    LTXConditionPipeline's prepare_latents normalises (B, C, latent frames, h, w)."""
+    from diffusers import LTXConditionPipeline
+
+    z = vae.encode(to_tensor(clips)).latent_dist.mean
+    return LTXConditionPipeline._normalize_latents(z, vae.latents_mean, vae.latents_std)
+
+
+@torch.no_grad()
 def encode_bank(vae, count: int, seed: int) -> dict:
     """Latents of `count` training clips, normalised as the pipeline normalises (prepare_latents):
     each clip's FRAMES frames (and LONG_FRAMES for the first LONG_SHARE of them), two single frames
@@ -251,8 +262,6 @@ def encode_bank(vae, count: int, seed: int) -> dict:
     loop of a clip of 17-41 of their frames is made in (world.loop_path), and the clip's first nine
     frames, the condition at its end. The first RESTYLE_SHARE are also drawn with another object colour
     (the same path), which video to video learns to turn them into."""
-    from diffusers import LTXConditionPipeline
-
     rng = random.Random(f"{seed}-bank")
     scenes = [world.random_scene(rng, held=False, enters=0.15) for _ in range(count)]
     image_at = torch.tensor([rng.randint(1, FRAMES - 1) for _ in scenes])
@@ -269,8 +278,7 @@ def encode_bank(vae, count: int, seed: int) -> dict:
     late = {i: world.entering_late(scenes[i], rng.randint(*LATE_EMPTY)) for i in late_of}
 
     def encode(clips: list[np.ndarray]) -> torch.Tensor:
-        z = vae.encode(to_tensor(np.stack(clips))).latent_dist.mean
-        return LTXConditionPipeline._normalize_latents(z, vae.latents_mean, vae.latents_std)
+        return encode_clips(vae, np.stack(clips))
 
     bank = {name: [] for name in ("main", "image", "image2", "video", "long", "loop", "loop_end", "restyle", "late")}
     for start in range(0, count, 16):
@@ -481,15 +489,12 @@ def fit_preview_colours(vae, seed: int = SEED, clips: int = 48) -> np.ndarray:
     (engine/runtime/steps.latent_preview): the least-squares map from the latents the pipeline denoises
     (normalised) to the mean colour (0-1) of the frames' patch each latent token covers, over the world's
     clips. (channels + 1, 3): each channel's row, and the constant part last."""
-    from diffusers import LTXConditionPipeline
-
     rng = random.Random(f"{seed}-preview")
     space, time_ = vae.spatial_compression_ratio, vae.temporal_compression_ratio
     rows, targets = [], []
     for _ in range(clips // 8):
         frames = np.stack([world.render(world.random_scene(rng, held=None), FRAMES, WIDTH, HEIGHT) for _ in range(8)])
-        z = vae.encode(to_tensor(frames)).latent_dist.mean
-        z = LTXConditionPipeline._normalize_latents(z, vae.latents_mean, vae.latents_std)  # (B, C, F, h, w)
+        z = encode_clips(vae, frames)  # (B, C, F, h, w)
         b, _, latent_frames, h, w = z.shape
         rgb = frames.astype(np.float32) / 255  # (B, N, H, W, 3)
         for k in range(latent_frames):
@@ -510,7 +515,7 @@ def write_preview_colours(folder: Path, colours: np.ndarray) -> None:
     rows = ",\n".join(f"  {json.dumps([round(float(v), 6) for v in row])}" for row in colours[:-1])
     constant = json.dumps([round(float(v), 6) for v in colours[-1]])
     text = f'{{\n "about": {json.dumps(about)},\n "colours": [\n{rows}\n ],\n "constant": {constant}\n}}\n'
-    (folder / "preview_colours.json").write_text(text, encoding="utf-8")
+    (folder / PREVIEW_COLOURS).write_text(text, encoding="utf-8")
 
 
 def save_pipeline(folder: Path, vae, tokenizer, text_encoder, transformer) -> None:

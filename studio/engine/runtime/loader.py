@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ...core.recipe import Mode
@@ -106,8 +107,6 @@ def read_preview_colours(folder: Path):
     """The folder's preview colours (steps.latent_preview) as a float32 array (channels + 1, 3), or None where
     it has none. A file that is not what it should be is logged and left out: previews fall back to
     channels shown as colours, and the model still runs."""
-    import numpy as np
-
     path = folder / PREVIEW_COLOURS
     if not path.is_file():
         return None

@@ -96,14 +96,18 @@ class StepHooks:
             if self.on_step is not None:
                 self.on_step(step, total)
             self.check()
-            if previews and (step % PREVIEW_EVERY == 0 or step == total):
+
+            def shown(step: int) -> bool:  # a preview after every PREVIEW_EVERY steps and after the last
+                return step % PREVIEW_EVERY == 0 or step == total
+
+            if previews and shown(step):
                 assert self.on_preview is not None and latents_to_video is not None  # previews says so
                 video = clean_estimate(
                     pipeline.scheduler, latents_to_video(tensors["latents"]), before.pop("video", None)
                 )
                 colours = getattr(getattr(pipeline, "vae", None), "studio_preview_colours", None)
                 self.on_preview(latent_preview(video, colours))
-            elif previews and ((step + 1) % PREVIEW_EVERY == 0 or step + 1 == total):
+            elif previews and shown(step + 1):
                 assert latents_to_video is not None  # previews says so
                 before["video"] = latents_to_video(tensors["latents"]).clone()
             if final and step == total:
