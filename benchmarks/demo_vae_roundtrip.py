@@ -9,8 +9,9 @@ transformer on a new VAE takes an hour. Per VAE:
 - clips: 48 scenes of 25 frames (moving or still, some entering), each read whole: the shape is the checker's
   vote over the frames where it is wholly inside, against its reading of the world's own frames;
 - per frame: still and moving 25-frame clips wholly inside the frame, the shape of every frame read on its own
-  (checker.shape_of). Frame 0 is a latent frame of its own; every later latent frame holds eight frames, which
-  is where a square's corners are lost (benchmarks/demo_training.md, *What the latent holds of each frame*).
+  (checker.shape_of). Frame 0 is a latent frame of its own; every later latent frame holds the VAE's time
+  compression's frames (eight for the shipped one), which is where a square's corners are lost
+  (benchmarks/demo_training.md, *What the latent holds of each frame* and *Four frames to a latent frame*).
 """
 
 from __future__ import annotations
@@ -86,16 +87,17 @@ def main() -> None:
     print("Clips: the whole clip's shape right, of the scenes with a shape to read. Per frame: the share of frame 0 /")
     print("of frames 1-24 read right (the number of clips).\n")
     print(
-        "| VAE | latent channels | clips: all; circles; squares; triangles | still, per frame: all; squares "
-        "| moving, per frame: all; squares |"
+        "| VAE | latent channels | space, time | clips: all; circles; squares; triangles "
+        "| still, per frame: all; squares | moving, per frame: all; squares |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     for folder in folders:
         vae = AutoencoderKLLTXVideo.from_pretrained(folder, torch_dtype=torch.float32).eval()
         c, still = clips(vae), per_frame(vae, False, 24)
         moving = per_frame(vae, True, 22)
         print(
-            f"| {folder} | {vae.config.latent_channels} | {c['all']}; {c['circle']}; {c['square']}; "
+            f"| {folder} | {vae.config.latent_channels} | {vae.spatial_compression_ratio}x, "
+            f"{vae.temporal_compression_ratio}x | {c['all']}; {c['circle']}; {c['square']}; "
             f"{c['triangle']} | {still['all']}; {still['square']} | {moving['all']}; {moving['square']} |"
         )
     print(f"\n{time.monotonic() - t0:.0f} s in all.")
