@@ -74,6 +74,16 @@ def test_a_local_cluster_keeps_its_session_logs_private(cluster):
     assert stat.S_IMODE(os.stat(private).st_mode) == 0o700
 
 
+def test_a_local_clusters_workers_run_at_the_users_priority(cluster):
+    """Ray's own default puts its workers at nice 15, where any other busy process starves them."""
+
+    @ray.remote(num_cpus=0)
+    def niceness() -> int:
+        return os.nice(0)
+
+    assert ray.get(niceness.remote()) == os.nice(0)
+
+
 def test_jobs_land_from_cluster_workers(cluster, tiny_ltx, tmp_path):
     service, events = cluster
     jobs = [service.submit(recipe(tiny_ltx, seed=i), tmp_path / f"{i}.mkv") for i in range(2)]
