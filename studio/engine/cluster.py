@@ -159,12 +159,12 @@ def connect(address: str, **init: Any) -> tuple[list[WorkerSlot], Callable[[Work
         # ours, so no module of the folder the studio was started in is ever imported by a worker.
         here = os.getcwd()
         os.chdir(private_folder(logs_dir()))
-        if address == "local" and "_temp_dir" not in init:
+        if address == "local":
             # A cluster started here keeps its session logs (our workers' output among them) inside a folder
             # only this user can open: Ray's default, /tmp/ray, is shared by every user of the machine, and
             # Ray opens its own folder to all (0777), so it goes one level down.
-            init["_temp_dir"] = os.path.join(tempfile.mkdtemp(prefix="studio-ray-", dir=ray_temp_base()), "r")
-        if address == "local":
+            if "_temp_dir" not in init:
+                init["_temp_dir"] = os.path.join(tempfile.mkdtemp(prefix="studio-ray-", dir=ray_temp_base()), "r")
             # Ray starts its workers at nice 15 (its worker_niceness), under everything else on the machine:
             # beside one busy process a CPU job ran 30x slower. A cluster started here runs the jobs at the
             # user's priority, as the studio's own workers run them.
