@@ -1,4 +1,4 @@
-"""Fixtures every test folder can use: tiny models built once per session.
+"""Fixtures every test folder can use: tiny models built once per run.
 
 The tiny model is built in a child process (`python -m studio.cli models tiny ltx DIR`), so a
 test process that must stay free of torch (the UI's) stays free of it.
@@ -7,12 +7,14 @@ test process that must stay free of torch (the UI's) stays free of it.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from filelock import FileLock
 from PIL import Image
 
 # No test touches the network: the hub libraries must not even try.
@@ -94,9 +96,22 @@ def qapp(qapp):
 
 
 def _tiny(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
-    folder = tmp_path_factory.mktemp("models") / f"tiny-{name}"
-    result = studio_command("models", "tiny", name, str(folder), timeout=300)
-    assert result.returncode == 0, result.stderr
+    """The tiny model, built once a run however many xdist workers ask for it (pytest-xdist's recipe for
+    session data): each build is a child process that imports diffusers, 9 s of the suite's time on a slow
+    2-core machine, and the two workers asked for most of them both. The first to ask builds it under a lock
+    into a folder of its own, then renames that into place; the others wait and find it there."""
+    root = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        root = root.parent  # the run's folder, above each worker's own
+    folder = root / "tiny-models" / f"tiny-{name}"
+    folder.parent.mkdir(exist_ok=True)
+    with FileLock(f"{folder}.lock"):
+        if not folder.exists():
+            building = folder.with_name(f"{folder.name}.building")
+            shutil.rmtree(building, ignore_errors=True)  # a build a killed run left half done
+            result = studio_command("models", "tiny", name, str(building), timeout=300)
+            assert result.returncode == 0, result.stderr
+            building.rename(folder)
     return folder
 
 
