@@ -98,19 +98,22 @@ def qapp(qapp):
 def _tiny(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     """The tiny model, built once a run however many xdist workers ask for it (pytest-xdist's recipe for
     session data): each build is a child process that imports diffusers, 9 s of the suite's time on a slow
-    2-core machine, and the two workers asked for most of them both. The first to ask builds it under a lock
-    into a folder of its own, then renames that into place; the others wait and find it there."""
+    2-core machine, and both workers asked for 5 of the 16. The first to ask builds it under a lock,
+    then renames it into place; the others wait and find it there. Its folder's parent holds it alone, so
+    tests can use that as a models folder with this one model in it."""
     root = tmp_path_factory.getbasetemp()
     if "PYTEST_XDIST_WORKER" in os.environ:
         root = root.parent  # the run's folder, above each worker's own
-    folder = root / "tiny-models" / f"tiny-{name}"
-    folder.parent.mkdir(exist_ok=True)
-    with FileLock(f"{folder}.lock"):
+    shared = root / "tiny-models"
+    shared.mkdir(exist_ok=True)
+    folder = shared / name / f"tiny-{name}"
+    with FileLock(shared / f"{name}.lock"):
         if not folder.exists():
-            building = folder.with_name(f"{folder.name}.building")
+            building = shared / f"{name}.building"
             shutil.rmtree(building, ignore_errors=True)  # a build a killed run left half done
             result = studio_command("models", "tiny", name, str(building), timeout=300)
             assert result.returncode == 0, result.stderr
+            folder.parent.mkdir(exist_ok=True)
             building.rename(folder)
     return folder
 
