@@ -1,8 +1,4 @@
-"""Fixtures every test folder can use: tiny models built once per run.
-
-The tiny model is built in a child process (`python -m studio.cli models tiny ltx DIR`), so a
-test process that must stay free of torch (the UI's) stays free of it.
-"""
+"""Fixtures every test folder can use: tiny models built once per run."""
 
 from __future__ import annotations
 
@@ -97,10 +93,11 @@ def qapp(qapp):
 
 def _tiny(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     """The tiny model, built once a run however many xdist workers ask for it (pytest-xdist's recipe for
-    session data): each build is a child process that imports diffusers, 9 s of the suite's time on a slow
-    2-core machine, and both workers asked for 5 of the 16. The first to ask builds it under a lock,
-    then renames it into place; the others wait and find it there. Its folder's parent holds it alone, so
-    tests can use that as a models folder with this one model in it."""
+    session data): both workers asked for 5 of the 16. The first to ask builds it under a lock, then
+    renames it into place; the others wait and find it there. Its folder's parent holds it alone, so
+    tests can use that as a models folder with this one model in it. Built in this process: a child
+    would import diffusers again for each model, 9 s of the suite's time each on a slow 2-core machine
+    (`studio models tiny`, the same builder, has tests of its own)."""
     root = tmp_path_factory.getbasetemp()
     if "PYTEST_XDIST_WORKER" in os.environ:
         root = root.parent  # the run's folder, above each worker's own
@@ -111,8 +108,12 @@ def _tiny(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
         if not folder.exists():
             building = shared / f"{name}.building"
             shutil.rmtree(building, ignore_errors=True)  # a build a killed run left half done
-            result = studio_command("models", "tiny", name, str(building), timeout=300)
-            assert result.returncode == 0, result.stderr
+            import torch
+
+            from studio.testing.tiny import build_tiny
+
+            with torch.random.fork_rng(devices=[]):  # the builders seed torch: the tests' own draws stay theirs
+                build_tiny(name, building)
             folder.parent.mkdir(exist_ok=True)
             building.rename(folder)
     return folder
