@@ -17,6 +17,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PIN = re.search(r'"(torch==[^"]+)"', (REPO / "pyproject.toml").read_text()).group(1)
+INSTALL = ["install", "--disable-pip-version-check", "--no-compile"]  # the test setup's pip install
 VERSION = PIN.split("==")[1]
 
 
@@ -234,9 +235,9 @@ class FakeMachine:
             self.installed -= set(command[6:])
         return subprocess.CompletedProcess(command, 0, "", "")
 
-    def setup(self) -> list[list[str]]:
+    def setup(self, extras: str = "dev") -> list[list[str]]:
         self.commands.clear()
-        self.bootstrap.setup("dev")
+        self.bootstrap.setup(extras)
         return [command[3:] for command in self.commands if command[1:3] == ["-m", "pip"]]  # without "python -m pip"
 
     @property
@@ -253,13 +254,12 @@ def test_setup_on_windows_with_an_nvidia_gpu_installs_the_cuda_build_and_says_so
     machine.smi = (WINDOWS_4090_QUERY, WINDOWS_4090_BANNER)
     commands = machine.setup()
     assert commands[0] == [
-        "install",
-        "--disable-pip-version-check",
+        *INSTALL,
         PIN,
         "--index-url",
         "https://download.pytorch.org/whl/cu126",
     ]
-    assert commands[1] == ["install", "--disable-pip-version-check", "-e", ".[dev]"]
+    assert commands[1] == [*INSTALL, "-e", ".[dev]"]
     assert (
         f"[studio setup] NVIDIA GeForce RTX 4090, driver 560.94 (CUDA 12.6): installing torch {VERSION} with CUDA 12.6"
         in capsys.readouterr().out
@@ -267,9 +267,18 @@ def test_setup_on_windows_with_an_nvidia_gpu_installs_the_cuda_build_and_says_so
     assert "torch cu126" in machine.stamp
 
 
+def test_the_apps_setup_byte_compiles_what_it_installs_and_the_test_setup_leaves_it_to_first_import(machine):
+    """pip compiles 15 000 files for the test setup, 80 s on a slow 2-core CPU, of which the checks import a fifth."""
+    assert machine.setup("")[:2] == [
+        ["install", "--disable-pip-version-check", PIN],
+        ["install", "--disable-pip-version-check", "-e", "."],
+    ]
+    assert machine.setup("dev,cluster")[:2] == [[*INSTALL, PIN], [*INSTALL, "-e", ".[dev,cluster]"]]
+
+
 def test_setup_without_a_gpu_runs_exactly_pip_install_the_pin(machine):
     """CI installs torch from a local wheel of the pin: the command must stay exactly this."""
-    assert machine.setup()[0] == ["install", "--disable-pip-version-check", PIN]
+    assert machine.setup()[0] == [*INSTALL, PIN]
     assert machine.setup() == []  # nothing changed: nothing to do
 
 
@@ -300,7 +309,7 @@ def test_an_older_setups_opencv_python_is_replaced_by_the_headless_build(machine
         "opencv-python",
         "opencv-python-headless",
     ]
-    assert commands[2] == ["install", "--disable-pip-version-check", "-e", ".[dev]"]  # puts cv2 back whole
+    assert commands[2] == [*INSTALL, "-e", ".[dev]"]  # puts cv2 back whole
     assert "removing opencv-python: the studio uses opencv-python-headless instead" in capsys.readouterr().out
     machine.installed = {"opencv-python-headless"}
     (machine.venv / ".setup-dev").write_text("an older pyproject.toml\n")
@@ -312,7 +321,7 @@ def test_a_stamp_from_before_the_choice_counts_as_the_default_build(machine):
     digest = hashlib.sha256((machine.root / "pyproject.toml").read_bytes()).hexdigest()
     (machine.venv / ".setup-dev").write_text(digest)  # what setup wrote before it chose builds
     commands = machine.setup()
-    assert commands[0] == ["install", "--disable-pip-version-check", PIN]  # no uninstall: same build
+    assert commands[0] == [*INSTALL, PIN]  # no uninstall: same build
 
 
 def test_an_unknown_override_stops_setup_with_one_sentence(machine, monkeypatch, capsys):
