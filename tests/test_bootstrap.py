@@ -268,7 +268,7 @@ def test_setup_on_windows_with_an_nvidia_gpu_installs_the_cuda_build_and_says_so
 
 
 def test_the_apps_setup_byte_compiles_what_it_installs_and_the_test_setup_leaves_it_to_first_import(machine):
-    """pip compiles 15 000 files for the test setup, 80 s on a slow 2-core CPU, of which the checks import a fifth."""
+    """pip compiles 15 000 files for the test setup, 80 s on a slow 2-core CPU; the checks import under a quarter."""
     assert machine.setup("")[:2] == [
         ["install", "--disable-pip-version-check", PIN],
         ["install", "--disable-pip-version-check", "-e", "."],
