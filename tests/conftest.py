@@ -93,11 +93,10 @@ def qapp(qapp):
 
 def _tiny(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     """The tiny model, built once a run however many xdist workers ask for it (pytest-xdist's recipe for
-    session data): both workers asked for 5 of the 16. The first to ask builds it under a lock, then
-    renames it into place; the others wait and find it there. Its folder's parent holds it alone, so
-    tests can use that as a models folder with this one model in it. Built in this process: a child
-    would import diffusers again for each model, 9 s of the suite's time each on a slow 2-core machine
-    (`studio models tiny`, the same builder, has tests of its own)."""
+    session data): the first to ask builds it under a lock, then renames it into place; the others wait
+    and find it there. Its folder's parent holds it alone, so tests can use that as a models folder with
+    this one model in it. Built in this process, not by `studio models tiny` in a child, which would
+    import diffusers again for each model (9 s each on a slow 2-core machine)."""
     root = tmp_path_factory.getbasetemp()
     if "PYTEST_XDIST_WORKER" in os.environ:
         root = root.parent  # the run's folder, above each worker's own
