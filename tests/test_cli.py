@@ -469,6 +469,17 @@ def test_train_demo_refuses_bad_numbers_before_any_work(studio_cli, tmp_path, ar
     assert not (tmp_path / "run").exists()
 
 
+def test_train_demo_on_a_gpu_it_does_not_have_is_refused_before_any_work(studio_cli, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    result = studio_cli("models", "train-demo", str(tmp_path / "run"), "--device", "cuda", timeout=60)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "--device cuda: this torch (" in result.stderr and "sees no CUDA GPU" in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_train_demo_refuses_a_file_for_its_folder(studio_cli, tmp_path):
     (tmp_path / "run").write_text("mine")
     result = studio_cli("models", "train-demo", str(tmp_path / "run"), timeout=60)

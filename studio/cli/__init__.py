@@ -100,6 +100,12 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--clips", type=int, help="training clips encoded for the second stage (default: the shipped model's)"
     )
+    demo.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where to train: auto (default) is the GPU where torch sees a CUDA one, else the CPU",
+    )
     demo.set_defaults(func=cmd_models_train_demo)
 
     gen = sub.add_parser("generate", help="generate a shot")

@@ -205,6 +205,19 @@ def cmd_models_tiny(args: argparse.Namespace) -> int:
     return 0
 
 
+def training_device(asked: str) -> str:
+    """--device as torch names it: auto is the GPU where torch sees a CUDA one, else the CPU."""
+    import torch
+
+    if asked == "cuda" and not torch.cuda.is_available():
+        raise CommandError(
+            f"--device cuda: this torch ({torch.__version__}) sees no CUDA GPU; leave --device out to train on the CPU"
+        )
+    if asked == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return asked
+
+
 def cmd_models_train_demo(args: argparse.Namespace) -> int:
     """Trains the demo model into DIR (checkpoints, training-log.csv, and the model as DIR/demo)."""
     folder = Path(args.dir).expanduser()
@@ -218,6 +231,7 @@ def cmd_models_train_demo(args: argparse.Namespace) -> int:
     ):
         if value is not None and value < 1:
             raise CommandError(f"{name} must be at least 1 (it is {value})")
+    device = training_device(args.device)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe_file = folder / ".writable"
@@ -228,8 +242,8 @@ def cmd_models_train_demo(args: argparse.Namespace) -> int:
     from ..demo.train import train
 
     say(
-        f"training the demo model in {folder} (resumes from {folder / 'checkpoints'}; the loss goes to "
-        f"{folder / 'training-log.csv'})"
+        f"training the demo model on the {'GPU' if device == 'cuda' else 'CPU'} in {folder} (resumes from "
+        f"{folder / 'checkpoints'}; the loss goes to {folder / 'training-log.csv'})"
     )
     asked = {
         "vae_steps": args.vae_steps,
@@ -238,7 +252,7 @@ def cmd_models_train_demo(args: argparse.Namespace) -> int:
         "bank_size": args.clips,
         "seed": args.seed,
     }
-    out = train(folder, **{name: value for name, value in asked.items() if value is not None})
+    out = train(folder, device=device, **{name: value for name, value in asked.items() if value is not None})
     say(f"done; the studio uses it with --models-dir {folder}, or copy {out} over studio/models/demo/")
     print(out)
     return 0

@@ -36,10 +36,11 @@ def save_checkpoint(path: Path, **state) -> None:
 
 
 def resume(path: Path, optimizer, **modules) -> int:
-    """Loads a stage's checkpoint into its modules (by their keys) and optimizer; the step to go on from."""
+    """Loads a stage's checkpoint into its modules (by their keys) and optimizer; the step to go on from.
+    Read onto the CPU and copied onto wherever the modules are: a run begun on a GPU goes on without one."""
     if not path.exists():
         return 0
-    state = torch.load(path, weights_only=True)
+    state = torch.load(path, weights_only=True, map_location="cpu")
     for key, module in modules.items():
         module.load_state_dict(state[key])
     optimizer.load_state_dict(state["optimizer"])

@@ -64,8 +64,8 @@ def embed_prompts(tokenizer, text_encoder, prompts: list[str]):
         add_special_tokens=True,
         return_tensors="pt",
     )
-    mask = tokens.attention_mask.bool()
-    return text_encoder(tokens.input_ids, attention_mask=mask)[0], mask
+    mask = tokens.attention_mask.bool().to(text_encoder.device)
+    return text_encoder(tokens.input_ids.to(text_encoder.device), attention_mask=mask)[0], mask
 
 
 # What the text encoder's every token learns to tell, and each one's values.
@@ -91,7 +91,9 @@ def text_loss(tokenizer, text_encoder, head, scenes: list[world.Scene], prompts:
     out, mask = embed_prompts(tokenizer, text_encoder, prompts)
     logits = head(out)[mask]  # (tokens, all classes)
     counts = mask.sum(1).tolist()
-    labels = torch.tensor([scene_labels(sc) for sc, n in zip(scenes, counts, strict=True) for _ in range(n)])
+    labels = torch.tensor(
+        [scene_labels(sc) for sc, n in zip(scenes, counts, strict=True) for _ in range(n)], device=logits.device
+    )
     loss, right, asked, at = 0.0, 0, 0, 0
     for k, (_, values) in enumerate(ATTRIBUTES):
         part = logits[:, at : at + len(values)]
@@ -103,13 +105,13 @@ def text_loss(tokenizer, text_encoder, head, scenes: list[world.Scene], prompts:
     return loss, right / max(1, asked)
 
 
-def train_text_encoder(folder: Path, steps: int, log: Log, seed: int):
+def train_text_encoder(folder: Path, steps: int, log: Log, seed: int, device: str | torch.device = "cpu"):
     """Stage 2: the tokenizer and text encoder, taught the world's attributes from its prompts (training
-    combinations only); the log's text-probe rows are the accuracy on held-out combinations."""
+    combinations only) on `device`; the log's text-probe rows are the accuracy on held-out combinations."""
     tokenizer = build_tokenizer()
     torch.manual_seed(seed)
-    text_encoder = build_text_encoder(len(tokenizer))
-    head = torch.nn.Linear(TEXT_WIDTH, sum(len(values) for _, values in ATTRIBUTES))
+    text_encoder = build_text_encoder(len(tokenizer)).to(device)
+    head = torch.nn.Linear(TEXT_WIDTH, sum(len(values) for _, values in ATTRIBUTES)).to(device)
     params = list(text_encoder.parameters()) + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01)
     ckpt = folder / "checkpoints" / "text_encoder.pt"

@@ -32,6 +32,9 @@ Three stages, each checkpointed in DIR/checkpoints so a killed run goes on where
 The result is an LTXConditionPipeline saved with save_pretrained in safetensors (float16, to stay
 small), loaded by the studio's own loader like any downloaded model.
 
+Every stage runs on the device asked for (`--device`: a CUDA GPU where there is one), each step's batch drawn
+on the CPU as before, so a GPU trains on the CPU run's batches; the bank stays on the CPU.
+
 The defaults below made the model in studio/models/demo/ (its cycles four to eight run on from the fourth
 model's three, then a ninth with the video-to-video batches, and a tenth and an eleventh with those and the late
 entries, which the command has once, in its eighth); from
@@ -157,12 +160,41 @@ def vae_frames(step: int, steps: int) -> int:
     return JOIN_FRAMES if step >= join_from else CLIP_FRAMES
 
 
-def train_vae(folder: Path, steps: int, log: Log, seed: int) -> object:
-    """The VAE's stage. Its last steps (VAE_JOIN_STEPS, or a quarter of a short run) are a second cycle on
-    clips of JOIN_FRAMES: trained on 9-frame clips alone (one latent frame after the first), it never
-    saw two latent frames meet, and its round trip of a 25-frame shot moved the object too fast within
-    each latent frame and back at every join."""
-    vae = build_vae()
+def vae_loss(vae, step: int, steps: int, seed: int) -> torch.Tensor:
+    """One VAE step's batch, drawn on the CPU (the same on any device), and its loss on the VAE's device."""
+    rng = random.Random(f"{seed}-vae-{step}")  # each step its own draw: a resumed run is the same run
+    torch.manual_seed(rng.randrange(2**31))
+    # Single frames (the first latent frame alone) are nine times cheaper than clips and teach the
+    # drawing; a clip from scratch learnt nothing in 600 steps. Clips then teach the eight frames
+    # a latent frame holds, and in the join cycle how two latent frames meet.
+    frames = vae_frames(step, steps)
+    count = 4 * BATCH_VAE if frames == 1 else BATCH_VAE
+    scenes = [world.random_scene(rng, held=None, enters=0.3) for _ in range(count)]
+    x = to_tensor(np.stack([world.render(s, frames, WIDTH, HEIGHT, first=rng.randint(-12, 12)) for s in scenes]))
+    # The shape and its edges weigh five times the plain background: a shape is a few per cent of
+    # the frame, and without this it came out blurred and in the wrong colour.
+    background = torch.tensor([world.COLOURS[s.background] for s in scenes]).float() / 127.5 - 1
+    shape = ((x - background[:, :, None, None, None]).abs().sum(1, keepdim=True) > 0.01).float()
+    weight = 1 + 4 * torch.nn.functional.max_pool3d(shape, (1, 5, 5), 1, (0, 2, 2))
+    x, weight = x.to(vae.device), weight.to(vae.device)
+    posterior = vae.encode(x).latent_dist
+    # The mean first: with the posterior's noise from the start the decoder learnt to ignore the
+    # latents. Sampling later keeps the decoder tolerant of the spread the pipeline samples with.
+    z = posterior.sample() if step >= vae_join_from(steps) // 2 else posterior.mode()
+    y = vae.decode(z).sample
+    # The pipeline samples its condition latents from the posterior (retrieve_latents), so its
+    # spread must end up small: its variance is pushed down outright. (A KL term instead let it
+    # stay near 1 and the decoder learn to ignore the latents.)
+    return (weight * (y - x) ** 2).mean() + posterior.var.mean()
+
+
+def train_vae(folder: Path, steps: int, log: Log, seed: int, device: str | torch.device = "cpu") -> object:
+    """The VAE's stage, on `device`. Its last steps (VAE_JOIN_STEPS, or a quarter of a short run) are a
+    second cycle on clips of JOIN_FRAMES: trained on 9-frame clips alone (one latent frame after the
+    first), it never saw two latent frames meet, and its round trip of a 25-frame shot moved the object
+    too fast within each latent frame and back at every join."""
+    torch.manual_seed(seed)  # its first weights too: torch's own seed differs from process to process
+    vae = build_vae().to(device)
     join_from = vae_join_from(steps)
     opt = torch.optim.AdamW(vae.parameters(), lr=VAE_LR, weight_decay=0.0, betas=(0.9, 0.99))
     ckpt = folder / "checkpoints" / "vae.pt"
@@ -170,34 +202,12 @@ def train_vae(folder: Path, steps: int, log: Log, seed: int) -> object:
     progress, t0 = Progress("vae", steps, start), time.monotonic()
     vae.train()
     for step in range(start, steps):
-        rng = random.Random(f"{seed}-vae-{step}")  # each step its own draw: a resumed run is the same run
-        torch.manual_seed(rng.randrange(2**31))
-        # Single frames (the first latent frame alone) are nine times cheaper than clips and teach the
-        # drawing; a clip from scratch learnt nothing in 600 steps. Clips then teach the eight frames
-        # a latent frame holds, and in the join cycle how two latent frames meet.
         joins = step >= join_from
-        frames = vae_frames(step, steps)
-        count = 4 * BATCH_VAE if frames == 1 else BATCH_VAE
-        scenes = [world.random_scene(rng, held=None, enters=0.3) for _ in range(count)]
-        x = to_tensor(np.stack([world.render(s, frames, WIDTH, HEIGHT, first=rng.randint(-12, 12)) for s in scenes]))
-        # The shape and its edges weigh five times the plain background: a shape is a few per cent of
-        # the frame, and without this it came out blurred and in the wrong colour.
-        background = torch.tensor([world.COLOURS[s.background] for s in scenes]).float() / 127.5 - 1
-        shape = ((x - background[:, :, None, None, None]).abs().sum(1, keepdim=True) > 0.01).float()
-        weight = 1 + 4 * torch.nn.functional.max_pool3d(shape, (1, 5, 5), 1, (0, 2, 2))
         # The join cycle restarts the schedule at half the rate: it refines a trained VAE.
         lr = lr_at(step - join_from, steps - join_from, VAE_LR / 2) if joins else lr_at(step, join_from, VAE_LR)
         for group in opt.param_groups:
             group["lr"] = lr
-        posterior = vae.encode(x).latent_dist
-        # The mean first: with the posterior's noise from the start the decoder learnt to ignore the
-        # latents. Sampling later keeps the decoder tolerant of the spread the pipeline samples with.
-        z = posterior.sample() if step >= join_from // 2 else posterior.mode()
-        y = vae.decode(z).sample
-        # The pipeline samples its condition latents from the posterior (retrieve_latents), so its
-        # spread must end up small: its variance is pushed down outright. (A KL term instead let it
-        # stay near 1 and the decoder learn to ignore the latents.)
-        loss = (weight * (y - x) ** 2).mean() + posterior.var.mean()
+        loss = vae_loss(vae, step, steps, seed)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
@@ -222,7 +232,7 @@ def probe_error(vae, frames: int = CLIP_FRAMES) -> float:
     """Mean squared error of a fixed clip's round trip: the log shows whether the VAE is learning.
     Getting only the background right scores about 0.1, a zero output 1.0."""
     clip = world.render(world.Scene("blue", "yellow", "circle", "right", start=(0.3, 0.4)), frames, WIDTH, HEIGHT)
-    x = to_tensor(clip[None])
+    x = to_tensor(clip[None]).to(vae.device)
     return float(((vae.decode(vae.encode(x).latent_dist.mode()).sample - x) ** 2).mean())
 
 
@@ -233,7 +243,7 @@ def measure_latents(vae, seed: int, batches: int = 16) -> None:
     zs = []
     for _ in range(batches):
         clips = np.stack([world.render(world.random_scene(rng, held=None), FRAMES, WIDTH, HEIGHT) for _ in range(8)])
-        zs.append(vae.encode(to_tensor(clips)).latent_dist.mean)
+        zs.append(vae.encode(to_tensor(clips).to(vae.device)).latent_dist.mean)
     z = torch.cat(zs).transpose(0, 1).flatten(1)  # channels x everything else
     vae.latents_mean.copy_(z.mean(1))
     vae.latents_std.copy_(z.std(1).clamp(min=1e-3))
@@ -246,11 +256,12 @@ DROP_TEXT = 0.1
 @torch.no_grad()
 def encode_clips(vae, clips: np.ndarray) -> torch.Tensor:
     """uint8 clips (B, F, H, W, 3) as the latents the pipeline denoises: encoded, then normalised as
-    LTXConditionPipeline's prepare_latents normalises (B, C, latent frames, h, w)."""
+    LTXConditionPipeline's prepare_latents normalises (B, C, latent frames, h, w), on the CPU (the bank's
+    place, wherever the VAE runs)."""
     from diffusers import LTXConditionPipeline
 
-    z = vae.encode(to_tensor(clips)).latent_dist.mean
-    return LTXConditionPipeline._normalize_latents(z, vae.latents_mean, vae.latents_std)
+    z = vae.encode(to_tensor(clips).to(vae.device)).latent_dist.mean
+    return LTXConditionPipeline._normalize_latents(z, vae.latents_mean, vae.latents_std).cpu()
 
 
 @torch.no_grad()
@@ -359,7 +370,8 @@ def restyle_way(clip, restyled, noise, begin, sigma):
 
 
 def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int, seed: int) -> torch.Tensor:
-    """One batch of flow matching with a conditioning layout drawn for the whole batch."""
+    """One batch of flow matching with a conditioning layout drawn for the whole batch: drawn on the CPU
+    (the same batch on any device), its loss on the transformer's device."""
     rng = random.Random(f"{seed}-dit-{step}")
     torch.manual_seed(rng.randrange(2**31))
     source = batch_source(step, bank)
@@ -429,21 +441,32 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
 
     with torch.no_grad():  # frozen after its own stage
         prompt_embeds, mask = text.embed_prompts(tokenizer, text_encoder, prompts)
+    device = transformer.device  # a compiled transformer's too
     out = transformer(
-        hidden_states=hidden,
-        encoder_hidden_states=prompt_embeds,
-        timestep=timestep,
-        encoder_attention_mask=mask,
-        video_coords=coords,
+        hidden_states=hidden.to(device),
+        encoder_hidden_states=prompt_embeds.to(device),
+        timestep=timestep.to(device),
+        encoder_attention_mask=mask.to(device),
+        video_coords=coords.to(device),
         return_dict=False,
     )[0]
-    predicted = out[:, extra_tokens:][:, ~given]
-    return ((predicted - target[:, ~given]) ** 2).mean()
+    first = front * tokens_a_frame  # the tokens denoised: after the given ones (a slice: no sync on a GPU)
+    return ((out[:, extra_tokens + first :] - target[:, first:].to(device)) ** 2).mean()
 
 
-def train_transformer(folder: Path, bank: dict, steps: int, log: Log, seed: int, tokenizer, text_encoder):
+def train_transformer(
+    folder: Path,
+    bank: dict,
+    steps: int,
+    log: Log,
+    seed: int,
+    tokenizer,
+    text_encoder,
+    device: str | torch.device = "cpu",
+):
+    """The transformer's stage on `device` (the text encoder's, frozen); the bank stays on the CPU."""
     torch.manual_seed(seed)
-    transformer = build_transformer()
+    transformer = build_transformer().to(device)
     params = list(transformer.parameters())
     opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.01)
     ckpt = folder / "checkpoints" / "transformer.pt"
@@ -531,7 +554,7 @@ def save_pipeline(folder: Path, vae, tokenizer, text_encoder, transformer) -> No
         transformer=transformer,
     )
     colours = fit_preview_colours(vae)  # the float32 VAE, as the studio runs it on a CPU
-    pipe.to(torch.float16)
+    pipe.to("cpu", torch.float16)
     pipe.save_pretrained(folder, safe_serialization=True)
     write_preview_colours(folder, colours)
 
@@ -545,17 +568,22 @@ def train(
     bank_size: int = BANK,
     seed: int = SEED,
     stats_batches: int = 16,
+    device: str | torch.device = "cpu",
 ) -> Path:
-    """Every stage, resuming from folder/checkpoints; the model is saved to `out` (folder/demo by
-    default, where --models-dir folder finds it under the card id). Returns where it went."""
+    """Every stage on `device`, resuming from folder/checkpoints (written on any device, read on any); the
+    model is saved to `out` (folder/demo by default, where --models-dir folder finds it under the card id).
+    Returns where it went. A step's batch is drawn on the CPU whatever the device, so a run on a GPU trains
+    on the batches a CPU run does; its arithmetic differs in the last bits, so its weights are not the same."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "checkpoints").mkdir(exist_ok=True)
     # The cores this process may use (taskset, a container's share), not all the machine has: two
     # threads on one core wait on each other at every step.
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     torch.set_num_threads(max(1, cores or 1))
+    if torch.device(device).type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True  # fast float32 on a GPU
     log = Log(folder)
-    vae = train_vae(folder, vae_steps, log, seed)
+    vae = train_vae(folder, vae_steps, log, seed, device)
     measure_latents(vae, seed, stats_batches)
     bank_file = folder / "checkpoints" / "bank.pt"
     if bank_file.exists():
@@ -563,8 +591,8 @@ def train(
     else:
         bank = encode_bank(vae, bank_size, seed)
         save_checkpoint(bank_file, **bank)
-    tokenizer, text_encoder = text.train_text_encoder(folder, text_steps, log, seed)
-    transformer = train_transformer(folder, bank, transformer_steps, log, seed, tokenizer, text_encoder)
+    tokenizer, text_encoder = text.train_text_encoder(folder, text_steps, log, seed, device)
+    transformer = train_transformer(folder, bank, transformer_steps, log, seed, tokenizer, text_encoder, device)
     out = out or folder / "demo"
     save_pipeline(out, vae, tokenizer, text_encoder, transformer)
     return out

@@ -8,10 +8,12 @@ import dataclasses
 import random
 
 import numpy as np
+import pytest
 import torch
 
 from studio.core.recipe import Mode, Recipe
 from studio.demo import text, train, world
+from studio.demo.runlog import Log
 from studio.engine.cards import folder_card
 from studio.engine.families.ltx import adapter as ltx
 from studio.engine.runtime.loader import load_pipeline, pick_device
@@ -61,15 +63,30 @@ def test_training_resumes_where_it_stopped_and_saves_a_model_the_loader_runs(tmp
     assert frames.shape == (9, 128, 128, 3) and np.ptp(frames) > 0
 
 
+def test_the_same_seed_trains_the_same_vae_from_its_first_weights(tmp_path):
+    """Every stage starts from weights of its seed (the VAE's were torch's per-process seed's until
+    2026-12-06), so a run's seed alone makes it again."""
+
+    def one_step(name: str, seed: int) -> dict:
+        (tmp_path / name / "checkpoints").mkdir(parents=True)
+        return train.train_vae(tmp_path / name, 1, Log(tmp_path / name), seed).state_dict()
+
+    first, again, other = one_step("a", 0), one_step("b", 0), one_step("c", 1)
+    assert all(torch.equal(first[key], again[key]) for key in first)
+    assert not all(torch.equal(first[key], other[key]) for key in first)
+
+
 def test_the_transformer_stage_goes_on_uncompiled_where_it_cannot_compile(tmp_path, monkeypatch, capsys):
-    def cannot_compile(transformer):
-        def run(**inputs):
+    class CannotCompile(torch.nn.Module):  # as torch.compile's module: the transformer's own attributes, a failing call
+        def __init__(self, transformer):
+            super().__init__()
+            self.device = transformer.device
+
+        def forward(self, **inputs):
             raise RuntimeError("InductorError: no C++ compiler")
 
-        return run
-
     monkeypatch.setattr(train, "COMPILE_FROM", 0)
-    monkeypatch.setattr(train, "compiled", cannot_compile)
+    monkeypatch.setattr(train, "compiled", CannotCompile)
     work = tmp_path / "train"
     train.train(work, vae_steps=1, text_steps=1, transformer_steps=2, **TOY)
     rows = list(csv.DictReader((work / "training-log.csv").open()))
@@ -107,13 +124,17 @@ def test_the_vae_stage_ends_on_clips_where_two_latent_frames_meet():
     assert train.vae_join_from(3) == 3 and [train.vae_frames(s, 3) for s in range(3)] == [1, 1, 9]
 
 
-def test_the_bank_holds_loops_and_restyles_and_every_batch_layout_trains():
+@pytest.fixture(scope="module")
+def bank():
+    """A bank of 8 training clips from a VAE of random weights (seed 0)."""
+    torch.manual_seed(0)
+    return train.encode_bank(train.build_vae().eval(), 8, seed=0)
+
+
+def test_the_bank_holds_loops_and_restyles_and_every_batch_layout_trains(bank):
     """Loops (world.loop_path's way back) and video-to-video pairs (the same path, another object colour) are
     in the bank; loop batches come only from LOOPS_FROM on and video-to-video ones from RESTYLE_FROM, and
     every batch layout of a cycle of 20 steps there gives a finite loss."""
-    torch.manual_seed(0)
-    vae = train.build_vae()
-    bank = train.encode_bank(vae.eval(), 8, seed=0)
     main = bank["main"].shape
     assert bank["loop"].shape == (2, *main[1:]) and bank["restyle"].shape == (2, *main[1:])
     assert bank["loop_end"].shape[2] == 2 and bank["loop_end_at"].tolist() == [16, 16]  # nine frames, at the end
@@ -134,6 +155,24 @@ def test_the_bank_holds_loops_and_restyles_and_every_batch_layout_trains():
     assert (sources.count("loop"), sources.count("restyle"), sources.count("late")) == (2, 2, 4)
     losses = [float(train.transformer_loss(bank, transformer, tokenizer, text_encoder, step, 0)) for step in cycle]
     assert all(np.isfinite(losses)), losses
+
+
+def test_every_batch_is_put_on_the_device_its_model_trains_on(bank):
+    """`train-demo --device cuda` trains where the models are: with them on torch's meta device (no data, and an
+    input left on the CPU raises "not on the expected device"), the VAE's steps (single frames, clips) and every
+    batch layout of the transformer's cycle give their loss there. The text encoder stays on the CPU (transformers'
+    T5 cannot run on meta): its embeddings are moved like the rest. Each batch is still drawn on the CPU, so it is
+    the batch a CPU run draws."""
+    vae = train.build_vae().to("meta")
+    assert [train.vae_frames(step, 3) for step in (0, 2)] == [1, train.CLIP_FRAMES]
+    for step in (0, 2):
+        assert train.vae_loss(vae, step, 3, seed=0).device.type == "meta"
+    tokenizer = text.build_tokenizer()
+    text_encoder = text.build_text_encoder(len(tokenizer)).eval()
+    transformer = train.build_transformer().to("meta")
+    for step in range(train.LATE_FROM, train.LATE_FROM + 20):
+        assert train.transformer_loss(bank, transformer, tokenizer, text_encoder, step, 0).device.type == "meta"
+    assert bank["main"].device.type == "cpu"
 
 
 def test_video_to_video_is_trained_on_the_way_the_pipeline_walks():
