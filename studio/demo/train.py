@@ -573,7 +573,8 @@ def train(
     """Every stage on `device`, resuming from folder/checkpoints (written on any device, read on any); the
     model is saved to `out` (folder/demo by default, where --models-dir folder finds it under the card id).
     Returns where it went. A step's batch is drawn on the CPU whatever the device, so a run on a GPU trains
-    on the batches a CPU run does; its arithmetic differs in the last bits, so its weights are not the same."""
+    on the batches a CPU run does; the VAE's posterior noise is drawn on the device and the arithmetic differs
+    in the last bits, so its weights are not the same."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "checkpoints").mkdir(exist_ok=True)
     # The cores this process may use (taskset, a container's share), not all the machine has: two
