@@ -173,7 +173,6 @@ def test_every_batch_is_put_on_the_device_its_model_trains_on(bank):
     transformer = type(shipped).from_config({**shipped.config, "num_layers": 1}).to("meta")  # meta is slow: one layer
     for step in range(train.LATE_FROM, train.LATE_FROM + 20):
         assert train.transformer_loss(bank, transformer, tokenizer, text_encoder, step, 0).device.type == "meta"
-    assert bank["main"].device.type == "cpu"
 
 
 def test_video_to_video_is_trained_on_the_way_the_pipeline_walks():
