@@ -554,7 +554,8 @@ def save_pipeline(folder: Path, vae, tokenizer, text_encoder, transformer) -> No
         transformer=transformer,
     )
     colours = fit_preview_colours(vae)  # the float32 VAE, as the studio runs it on a CPU
-    pipe.to("cpu", torch.float16)
+    pipe.to("cpu")  # from wherever it trained; cast after, as a float16 pipeline moved to the CPU is warned of
+    pipe.to(torch.float16)
     pipe.save_pretrained(folder, safe_serialization=True)
     write_preview_colours(folder, colours)
 
