@@ -418,10 +418,9 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
         target = pack(noise - x0)
     clean = pack(x0)
     timestep = (sigma[:, None] * 1000).expand(-1, noisy.shape[1]).clone()
-    given = torch.zeros(noisy.shape[1], dtype=torch.bool)
-    given[: front * tokens_a_frame] = True
-    noisy[:, given] = clean[:, given]
-    timestep[:, given] = 0.0
+    given = front * tokens_a_frame  # the first latent frames' tokens, clean; the loss is on the rest
+    noisy[:, :given] = clean[:, :given]
+    timestep[:, :given] = 0.0
     coords = coordinates(latent_frames, torch.zeros(count))
 
     hidden, extra_tokens = noisy, 0
@@ -450,8 +449,7 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
         video_coords=coords.to(device),
         return_dict=False,
     )[0]
-    first = front * tokens_a_frame  # the tokens denoised: after the given ones (a slice: no sync on a GPU)
-    return ((out[:, extra_tokens + first :] - target[:, first:].to(device)) ** 2).mean()
+    return ((out[:, extra_tokens + given :] - target[:, given:].to(device)) ** 2).mean()
 
 
 def train_transformer(
