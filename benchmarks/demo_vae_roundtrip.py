@@ -29,13 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from studio.demo import checker, train, world  # noqa: E402
+from studio.demo import bank, checker, world  # noqa: E402
 
 SHIPPED = Path(__file__).resolve().parent.parent / "studio" / "models" / "demo" / "vae"
 
 
 def round_trip(vae, scene: world.Scene, frames: int = 25) -> np.ndarray:
-    x = train.to_tensor(world.render(scene, frames, train.WIDTH, train.HEIGHT)[None])
+    x = bank.to_tensor(world.render(scene, frames, bank.WIDTH, bank.HEIGHT)[None])
     with torch.no_grad():
         y = vae.decode(vae.encode(x).latent_dist.mode()).sample
     return ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).numpy()[0]
@@ -45,7 +45,7 @@ def clips(vae) -> dict[str, str]:
     rng = random.Random("roundtrip-48")
     right: dict[str, list[bool]] = {"all": [], **{shape: [] for shape in world.SHAPES}}
     for scene in (world.random_scene(rng, held=None) for _ in range(48)):
-        truth = checker.read(world.render(scene, 25, train.WIDTH, train.HEIGHT)).shape
+        truth = checker.read(world.render(scene, 25, bank.WIDTH, bank.HEIGHT)).shape
         if truth is not None:
             ok = checker.read(round_trip(vae, scene)).shape == truth
             right["all"].append(ok)

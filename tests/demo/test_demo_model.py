@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from studio.demo import checker, quality, train, world
+from studio.demo import bank, checker, quality, train, world
 from studio.engine import windows
 from studio.engine.cards import find_weights, load_cards
 from studio.engine.families.ltx import adapter as ltx
@@ -135,7 +135,7 @@ def test_the_vae_keeps_a_moving_shapes_pace_in_every_latent_frame(demo):
             scenes.append(centred.later(-12))  # in the middle at frame 12, so wholly inside all along
     clips = np.stack([world.render(scene, 25) for scene in scenes])
     with torch.no_grad():
-        x = train.to_tensor(clips).to(pipe.vae.dtype)
+        x = bank.to_tensor(clips).to(pipe.vae.dtype)
         y = pipe.vae.decode(pipe.vae.encode(x).latent_dist.mode()).sample.float()
     frames = ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).numpy()
     paces = []

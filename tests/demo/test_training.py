@@ -13,6 +13,7 @@ import torch
 
 from studio.core.recipe import Mode, Recipe
 from studio.demo import text, train, world
+from studio.demo.bank import LATE_SHARE, encode_bank
 from studio.demo.runlog import Log
 from studio.engine.cards import folder_card
 from studio.engine.families.ltx import adapter as ltx
@@ -128,7 +129,7 @@ def test_the_vae_stage_ends_on_clips_where_two_latent_frames_meet():
 def bank():
     """A bank of 8 training clips from a VAE of random weights (seed 0)."""
     torch.manual_seed(0)
-    return train.encode_bank(train.build_vae().eval(), 8, seed=0)
+    return encode_bank(train.build_vae().eval(), 8, seed=0)
 
 
 def test_the_bank_holds_loops_and_restyles_and_every_batch_layout_trains(bank):
@@ -143,7 +144,7 @@ def test_the_bank_holds_loops_and_restyles_and_every_batch_layout_trains(bank):
         assert dataclasses.replace(now, colour=was.colour) == was  # the same path, only the colour told apart
     # Late entries: a moving scene of the bank's first third, its long clip empty at first, the shape coming in later.
     late_of = bank["late_of"].tolist()
-    assert late_of and all(bank["scenes"][i].motion != "still" for i in late_of) and max(late_of) < 8 * train.LATE_SHARE
+    assert late_of and all(bank["scenes"][i].motion != "still" for i in late_of) and max(late_of) < 8 * LATE_SHARE
     assert bank["late"].shape == (len(late_of), *bank["long"].shape[1:])
     tokenizer = text.build_tokenizer()
     text_encoder = text.build_text_encoder(len(tokenizer)).eval()
