@@ -18,7 +18,12 @@ and the next window's first new frame jumped to catch up (the demo model's long 
 Colour drift: the model remakes the k overlap frames it was given; their difference from the frames
 it was given is the window's drift (the VAE round trip of the conditioning frames, and the model's
 own wander). One gain and offset per channel, fitted on the overlap, is applied to the window's frames
-that go into the take, so the join carries no jump in colour or brightness.
+that go into the take, so the join carries no jump in colour or brightness. With a latent carry there is
+no round trip to take out: the window works on the window before's own latents, so its colours are that
+window's, and the correction only smooths the join, eased out over the overlap (ease_colour). Applied
+to the whole window there, each join's small difference between two decodes of the same latents was added
+to the next, window after window, and the demo model's 60-s shots drifted (a red background turned pink,
+up to 20 levels over 36 windows; benchmarks/demo_quality.md).
 
 Sound: a family that makes a shot's sound with its picture (LTX-2: its takes have sound) gives each
 window's sound too; the take's sound is each window's under its new frames, cross-faded over
@@ -167,6 +172,16 @@ def match_colour(new: np.ndarray, made_overlap: np.ndarray, given_overlap: np.nd
     return corrected.round().clip(0, 255).astype(np.uint8)
 
 
+def ease_colour(new: np.ndarray, made_overlap: np.ndarray, given_overlap: np.ndarray) -> np.ndarray:
+    """new frames, the overlap remade first, with match_colour's correction in full on the overlap's first
+    frame (the join) and eased out to none by its last; the frames after the overlap as they were made."""
+    k = len(made_overlap)
+    corrected = match_colour(new[:k], made_overlap, given_overlap).astype(np.float64)
+    weight = np.linspace(1.0, 0.0, k)[:, None, None, None]
+    eased = weight * corrected + (1 - weight) * new[:k]
+    return np.concatenate([eased.round().clip(0, 255).astype(np.uint8), new[k:]])
+
+
 def generate_long_with_audio(
     family,
     pipe,
@@ -219,11 +234,12 @@ def generate_long_with_audio(
         frames = take.frames
         if made is None:
             made = frames[: window.new]
-        else:
+        elif carried_in:
             # Given its overlap as the window before's own latents, a window decodes them better informed
             # (module docstring): its overlap frames replace the ones made before.
-            fresh = match_colour(frames[0 if carried_in else k : k + window.new], frames[:k], made[-k:])
-            made = np.concatenate([made[:-k] if carried_in else made, fresh])
+            made = np.concatenate([made[:-k], ease_colour(frames[: k + window.new], frames[:k], made[-k:])])
+        else:
+            made = np.concatenate([made, match_colour(frames[k : k + window.new], frames[:k], made[-k:])])
         if take.sound is not None:
             sound, sample_rate = _join_sound(
                 sound, take.sound, take.sample_rate, recipe.fps, k if window.index else 0, window.new

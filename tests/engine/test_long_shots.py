@@ -86,6 +86,49 @@ def test_a_correction_too_large_to_be_drift_is_limited():
     assert corrected.std() <= flat.std() * windows.GAIN_LIMITS[1] + 1
 
 
+def test_with_a_latent_carry_the_correction_is_eased_out_over_the_overlap():
+    rng = np.random.default_rng(1)
+    given = rng.integers(40, 200, (5, 8, 8, 3)).astype(np.uint8)
+    window = rng.integers(40, 200, (12, 8, 8, 3)).astype(np.uint8)  # its first 5 frames: the overlap remade
+    window[:5] = (given.astype(int) + 6).clip(0, 255)  # two decodes of the same latents differ a little
+    eased = windows.ease_colour(window, window[:5], given)
+    assert np.abs(eased[0].astype(int) - given[0]).max() <= 1  # the join: matched in full
+    assert np.array_equal(eased[4:], window[4:])  # the overlap's last frame on: the window's own
+    shift = [np.mean(eased[i].astype(int) - window[i]) for i in range(5)]
+    assert shift == sorted(shift) and shift[0] < -5  # eased out frame by frame
+
+
+class BiasedDecodes:
+    """A family that carries latents and always makes one flat colour, but remakes a window's overlap 3 levels
+    brighter than it was given (the demo model's LTX decoder did so by 0.1-2 levels at each join)."""
+
+    CARRIES_LATENTS = True
+
+    def make_take(self, pipe, recipe, card, *args, carry=None, **kwargs):
+        from studio.engine.runtime.base import Take
+
+        frames = np.full((recipe.frames, recipe.height, recipe.width, 3), 100, np.uint8)
+        if recipe.mode is Mode.EXTEND_FORWARD:
+            frames[: windows.overlap_frames(card)] = 103
+        carry["latents"] = "the window's own"
+        return Take(frames)
+
+
+def test_a_long_shot_with_a_latent_carry_keeps_its_colour_however_many_windows(tmp_path):
+    card = dataclasses.replace(load_card(REPO_MODELS / "ltx-video-0.9.5.toml"), max_frames=17)
+    recipe = Recipe(Mode.TEXT_TO_VIDEO, card.id, "a red wall", width=32, height=32, frames=17 + 8 * 20, seed=3)
+    assert len(windows.plan(recipe, card)) == 21
+
+    def write_partial(frames, done, count):
+        return str(tmp_path / f"partial-{done}.mkv")  # the scripted family reads nothing
+
+    shot = windows.generate_long(BiasedDecodes(), None, recipe, card, None, write_partial)
+    assert len(shot) == recipe.frames
+    # Each join eased from the take's colour to the window's own; chained, it was 3 levels more each window.
+    assert np.abs(shot.astype(int) - 100).max() <= 3
+    assert np.array_equal(shot[-8:], np.full_like(shot[-8:], 100))
+
+
 @pytest.fixture(scope="module")
 def short_windows(tiny_ltx, tmp_path_factory) -> Path:
     """The tiny model with a card that makes at most 17 frames at once."""
@@ -326,7 +369,9 @@ def test_the_overlap_goes_into_the_next_window_as_latents_not_through_the_vae(pi
     assert np.array_equal(encoded[:17], first)
     assert np.array_equal(carried[:12], first[:12])
     second = carrying.takes[1]
-    assert np.array_equal(carried[12:17], windows.match_colour(second[:5], second[:5], first[12:]))
+    # (its last 5 frames are the third window's overlap, remade there)
+    assert np.array_equal(carried[12:24], windows.ease_colour(second, second[:5], first[12:])[:12])
+    assert np.array_equal(carried[16:24], second[4:12])  # after the join's easing, the window's own frames
     assert not np.array_equal(carried[12:17], first[12:])
 
     # What the carry hands the pipeline: the lone first overlap frame encoded, the packed group carried.
