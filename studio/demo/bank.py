@@ -25,7 +25,6 @@ RESTYLE_SHARE = 0.33  # of the training clips, also drawn with another object co
 LATE_SHARE = 0.33
 LATE_EMPTY = (6, 30)
 BANK = 1200  # clips encoded once for the transformer stage
-FPS = 24
 
 
 def to_tensor(frames: np.ndarray) -> torch.Tensor:
@@ -111,7 +110,7 @@ def coordinates(latent_frames: int, at: torch.Tensor) -> torch.Tensor:
 
     ids = LTXConditionPipeline._prepare_video_ids(len(at), latent_frames, HEIGHT // 32, WIDTH // 32)
     ids = LTXConditionPipeline._scale_video_ids(ids, 32, 8, frame_index=0).float()
-    ids[:, 0] = (ids[:, 0] + at[:, None]) / FPS
+    ids[:, 0] = (ids[:, 0] + at[:, None]) / world.FPS
     return ids
 
 

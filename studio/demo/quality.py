@@ -21,7 +21,7 @@ from ..media.takes import read_frames, write_frames
 from . import checker, world
 
 NEAR = 0.05  # "within 5 % of the width"
-FPS = 24
+FPS = world.FPS
 
 
 # Each mode's scenes, for the benchmark and the tests: its pool's seed, whether its prompts are of held-out

@@ -27,6 +27,7 @@ MOTIONS: dict[str, tuple[int, int]] = {"left": (-1, 0), "right": (1, 0), "up": (
 SPEEDS: dict[str, float] = {"slowly": 0.008, "": 0.014, "quickly": 0.022}  # of the width a frame
 SUPERSAMPLE = 4  # render() samples each pixel 4 x 4 times: antialiased edges
 SIZE = 0.13  # the shape's half-extent, a fraction of the width: about 33 px across at 128
+FPS = 24  # the rate its clips play at: the demo card's, for training and for the checks
 
 # The prompt grammar. {c} object colour, {s} shape, {b} background, {m} a motion phrase that is either
 # a verb or a participle, {p} a participle only ("with a red circle moving left").
