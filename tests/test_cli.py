@@ -141,6 +141,8 @@ def test_models_list_shows_the_cards_and_where_their_weights_are(studio_cli, tin
     assert "missing (studio models download ltx-video-0.9.5)" in result.stdout
     assert "tiny-ltx" in result.stdout and f"in {tiny_ltx}" in result.stdout
     assert "modes: text_to_video, image_to_video" in result.stdout and "~16 GB GPU memory" in result.stdout
+    demo = result.stdout[result.stdout.index("\ndemo ") :]
+    assert "no GPU needed (any CPU; ~1 GB GPU memory on a GPU)" in demo.splitlines()[2]
 
 
 def test_models_list_finds_the_folder_in_studio_models_and_names_what_an_incomplete_model_lacks(

@@ -111,7 +111,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
             continue
         print(
             f"{'':30} {card.family}, {card.default_width}x{card.default_height}, {card.frame_step}k+1 frames "
-            f"up to {card.max_frames}, {card.default_steps} steps, ~{card.memory_gb:g} GB GPU memory"
+            f"up to {card.max_frames}, {card.default_steps} steps, {card.memory_said}"
         )
         print(f"{'':30} modes: {', '.join(str(m) for m in card.modes)}")
         if card.multiscale:

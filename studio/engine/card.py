@@ -52,6 +52,9 @@ class Card:
     last_frame: str = "optional"
     # Whether the model takes reference images (Recipe.references) beside any mode's inputs: Wan VACE.
     references: bool = False
+    # A model small enough to make its shots in seconds on any CPU (the demo model): no GPU needed,
+    # which the model lists say beside its GPU memory.
+    runs_on_cpu: bool = False
     # GB on the GPU per component (transformer, text_encoder, vae, ...), as loaded: the card's
     # [components] table (<name>_gb), from benchmarks/component_sizes.py; the memory planner's sizes
     # when the weights are not on disk to read.
@@ -87,6 +90,12 @@ class Card:
     def guidance_for(self, mode: Mode | str) -> float:
         """The guidance a mode runs at unless a recipe says otherwise."""
         return self.mode_guidance.get(str(mode), self.default_guidance)
+
+    @property
+    def memory_said(self) -> str:
+        """Its memory as the model lists say it: '~16 GB GPU memory', or that no GPU is needed."""
+        gpu = f"~{self.memory_gb:g} GB GPU memory"
+        return f"no GPU needed (any CPU; {gpu} on a GPU)" if self.runs_on_cpu else gpu
 
     def flow_shift_for(self, width: int, height: int) -> float | None:
         """The flow shift for a shot's size: the [flow_shift] entry whose size is nearest the shot's
@@ -134,6 +143,7 @@ class Card:
             "memory_gb": self.memory_gb,
             "last_frame": None if self.last_frame == "optional" else self.last_frame,
             "references": self.references or None,
+            "runs_on_cpu": self.runs_on_cpu or None,
             "kind": None if self.kind == "video" else self.kind,
             "description": self.description,
             "example_prompt": self.example_prompt or None,

@@ -169,6 +169,7 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
         pipelines={str(k): str(v) for k, v in pipelines.items()},
         last_frame=last_frame,
         references=_field(data, "references", bool, source, False),
+        runs_on_cpu=_field(data, "runs_on_cpu", bool, source, False),
         components=_components(_field(data, "components", dict, source, {}), source),
         multiscale=multiscale,
         draft=draft,

@@ -123,7 +123,7 @@ class ModelManagerDialog(QDialog):
                 f"{card.name} ({card.id})",
                 # an upsampler makes no shots: it is the second pass of the two-pass models
                 "upsampler for two-pass models" if card.kind == "upsampler" else ", ".join(m.label for m in card.modes),
-                f"~{card.memory_gb:g} GB",
+                "any CPU (no GPU needed)" if card.runs_on_cpu else f"~{card.memory_gb:g} GB",
                 where(entry),
             )
             for column, text in enumerate(cells):

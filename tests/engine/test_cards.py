@@ -69,6 +69,10 @@ def test_a_card_round_trips_through_toml_and_dict(tmp_path):
     hinted = load_card(write_card(tmp_path, 'example_prompt = "a red circle moves left"\n' + GOOD, "hint.toml"))
     assert hinted.example_prompt == "a red circle moves left"
     assert load_card(write_card(tmp_path, hinted.to_toml(), "hint-again.toml")) == hinted
+    small = load_card(write_card(tmp_path, "runs_on_cpu = true\n" + GOOD, "small.toml"))
+    assert small.runs_on_cpu and not card.runs_on_cpu
+    assert small.memory_said.startswith("no GPU needed") and card.memory_said.endswith("GB GPU memory")
+    assert load_card(write_card(tmp_path, small.to_toml(), "small-again.toml")) == small
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,8 @@ def test_the_manager_shows_modes_memory_and_where_each_model_is(qtbot, tiny_ltx,
     qtbot.addWidget(dialog)
     shown = rows(dialog)
     assert shown["tiny-ltx"][3] == str(tiny_ltx)
-    assert "text to video" in shown["tiny-ltx"][1] and shown["tiny-ltx"][2].endswith("GB")
+    assert "text to video" in shown["tiny-ltx"][1] and shown["tiny-ltx"][2] == "~0.1 GB"
+    assert shown["demo"][2] == "any CPU (no GPU needed)"  # not "~1 GB", which would read as a GPU's
     assert shown["ltx-video-0.9.5"][3] == "missing — download it"
     select(qtbot, dialog, "tiny-ltx")
     assert not dialog.download_button.isEnabled()  # already here
