@@ -2,7 +2,9 @@
 
 The first window is the shot's own mode (text or a first frame) at the card's longest length W.
 Every later window extends forward from the last k = frame_step + 1 frames made so far (the same
-overlap as a clip extension: two latent frames, motion and all) with the seed + window index, and
+overlap as a clip extension: two latent frames, motion and all) with the seed + window index, the
+shot's own guidance (not the card's for extending: measured on the demo model's 60-s shots, that one
+turned more passes the prompt's way and let more shapes appear mid-frame; benchmarks/demo_quality.md), and
 its own prompt where the recipe has per-window prompts. The take is window 1 followed by each later
 window's frames after its overlap; the last window is made at the next length the frame rule allows
 and its surplus frames dropped, so a long shot can be any number of frames.

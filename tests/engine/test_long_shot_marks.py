@@ -18,6 +18,7 @@ from studio.media.takes import read_frames
 
 REPO_MODELS = Path(__file__).resolve().parents[2] / "studio" / "models"
 
+
 class Killed(BaseException):
     """The worker process dying (SIGKILL, a crash): nothing after it runs."""
 

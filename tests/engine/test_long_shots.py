@@ -64,6 +64,15 @@ def test_a_minute_at_24_fps_is_six_windows_of_ltx_that_add_up_exactly():
     assert all(card.valid_frames(w.frames) for w in plan)
 
 
+def test_later_windows_extend_at_the_shots_own_guidance():
+    card = load_card(REPO_MODELS / "demo.toml")  # extends at 1.5 alone, makes text to video at 3
+    recipe = Recipe(Mode.TEXT_TO_VIDEO, card.id, "a red circle moves left", frames=97, seed=1, guidance=3.0)
+    first, second = windows.plan(recipe, card)[:2]
+    run = windows.window_recipe(recipe, second, "take.mkv", 49, card)
+    assert run.mode == Mode.EXTEND_FORWARD and run.guidance == 3.0 == card.guidance_for(Mode.TEXT_TO_VIDEO)
+    assert windows.window_recipe(recipe, first, None, 0, card).guidance == 3.0
+
+
 def test_colour_drift_measured_on_the_overlap_is_taken_out_of_the_new_frames():
     rng = np.random.default_rng(0)
     given = rng.integers(40, 200, (5, 16, 16, 3)).astype(np.float64)
