@@ -1,6 +1,6 @@
 """The world's clips as the demo model's training sees them: their size and frame rate, as the VAE's tensors and
 as the latents the pipeline denoises, and the bank of latents the transformer learns from, encoded once (each
-clip with the frames its conditions are drawn from: an image, a clip, a loop's end, a restyle, a late entry).
+clip with the frames its conditions are drawn from: an image, a clip, a loop's end, a restyle, a late entry or exit).
 train.py draws each step's batch from it."""
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ LONG_FRAMES = 49  # seven latent frames: a quarter of the transformer's batches,
 LONG_SHARE = 0.25  # of the training clips, also encoded at LONG_FRAMES
 LOOP_SHARE = 0.33  # of the training clips, also made into a loop's window (world.loop_path)
 RESTYLE_SHARE = 0.33  # of the training clips, also drawn with another object colour: video to video's pairs
-# Of the training clips, the moving ones also drawn at LONG_FRAMES with the frame empty for LATE_EMPTY frames
-# before the shape comes in (world.entering_late): a long shot's window after the shape has left.
+# Of the training clips, the moving ones also drawn at LONG_FRAMES as late entries and exits, by turns: the frame
+# empty for LATE_EMPTY frames before the shape comes in (world.entering_late), or the shape wholly gone by a frame
+# of LATE_GONE and the frame empty after it (world.leaving_early): a long shot's windows after and as it leaves.
 LATE_SHARE = 0.33
 LATE_EMPTY = (6, 30)
+LATE_GONE = (4, 24)
 BANK = 1200  # clips encoded once for the transformer stage
 
 
@@ -51,7 +53,9 @@ def encode_bank(vae, count: int, seed: int) -> dict:
     index (a clip condition: two latent frames). The first LOOP_SHARE also make a loop: the window a
     loop of a clip of 17-41 of their frames is made in (world.loop_path), and the clip's first nine
     frames, the condition at its end. The first RESTYLE_SHARE are also drawn with another object colour
-    (the same path), which video to video learns to turn them into."""
+    (the same path), which video to video learns to turn them into. The moving ones of the first LATE_SHARE are
+    also drawn at LONG_FRAMES as late entries and late exits by turns (the bank's "late", of the scenes "late_of",
+    drawn as "late_scenes")."""
     rng = random.Random(f"{seed}-bank")
     scenes = [world.random_scene(rng, held=False, enters=0.15) for _ in range(count)]
     image_at = torch.tensor([rng.randint(1, FRAMES - 1) for _ in scenes])
@@ -65,7 +69,12 @@ def encode_bank(vae, count: int, seed: int) -> dict:
         for sc in scenes[: int(count * RESTYLE_SHARE)]
     ]
     late_of = [i for i in range(int(count * LATE_SHARE)) if scenes[i].motion != "still"]
-    late = {i: world.entering_late(scenes[i], rng.randint(*LATE_EMPTY)) for i in late_of}
+    late = {
+        i: world.leaving_early(scenes[i], rng.randint(*LATE_GONE))
+        if k % 2
+        else world.entering_late(scenes[i], rng.randint(*LATE_EMPTY))
+        for k, i in enumerate(late_of)
+    }
 
     def encode(clips: list[np.ndarray]) -> torch.Tensor:
         return encode_clips(vae, np.stack(clips))
@@ -100,6 +109,7 @@ def encode_bank(vae, count: int, seed: int) -> dict:
         "video_at": video_at,
         "loop_end_at": torch.full((loops,), FRAMES - 9),
         "late_of": torch.tensor(late_of),
+        "late_scenes": [late[i] for i in late_of],
     }
 
 

@@ -156,6 +156,18 @@ def entering_late(scene: Scene, empty: int) -> Scene:
     return dataclasses.replace(scene, start=(along, scene.start[1]) if dx else (scene.start[0], along))
 
 
+def leaving_early(scene: Scene, gone_at: int) -> Scene:
+    """The moving scene with its shape wholly gone through the edge it moves towards by frame `gone_at` (its
+    centre 1.6 SIZE past it, beyond every shape's reach), the frame empty after it: a long shot's window as the
+    shape leaves, which must stay empty rather than draw a second shape (entering_late's counterpart)."""
+    dx, dy = MOTIONS[scene.motion]
+    if not (dx or dy):
+        raise ValueError("a still shape does not leave: leaving_early takes a moving scene")
+    outside = 1 + 1.6 * SIZE if (dx or dy) > 0 else -1.6 * SIZE
+    along = outside - (dx or dy) * scene.speed * gone_at
+    return dataclasses.replace(scene, start=(along, scene.start[1]) if dx else (scene.start[0], along))
+
+
 def inside(scene: Scene, first: int, last: int, width: int = 128, height: int = 128) -> bool:
     """Whether the shape is wholly in the frame, a pixel clear of every edge (where the checker reads its
     shape), at each of frames first..last. It moves in a straight line, so the two ends decide."""

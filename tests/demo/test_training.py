@@ -13,7 +13,7 @@ import torch
 
 from studio.core.recipe import Mode, Recipe
 from studio.demo import text, train, world
-from studio.demo.bank import LATE_SHARE, encode_bank
+from studio.demo.bank import LATE_EMPTY, LATE_GONE, LATE_SHARE, LONG_FRAMES, encode_bank
 from studio.demo.runlog import Log
 from studio.engine.cards import folder_card
 from studio.engine.families.ltx import adapter as ltx
@@ -146,6 +146,14 @@ def test_the_bank_holds_loops_and_restyles_and_every_batch_layout_trains(bank):
     late_of = bank["late_of"].tolist()
     assert late_of and all(bank["scenes"][i].motion != "still" for i in late_of) and max(late_of) < 8 * LATE_SHARE
     assert bank["late"].shape == (len(late_of), *bank["long"].shape[1:])
+    # By turns a late entry (the frame empty first, the shape comes in) and a late exit (gone, the frame empty after).
+    assert len(late_of) == 2
+    entry, exit_ = (world.render(scene, LONG_FRAMES) for scene in bank["late_scenes"])
+    shown = [[i for i in range(LONG_FRAMES) if (clip[i] != clip[i, 0, 0]).any()] for clip in (entry, exit_)]
+    assert shown[0][0] > LATE_EMPTY[0] and shown[0][-1] == LONG_FRAMES - 1
+    assert shown[1] == list(range(len(shown[1]))) and len(shown[1]) <= LATE_GONE[1]
+    for scene, late in zip((bank["scenes"][i] for i in late_of), bank["late_scenes"], strict=True):
+        assert dataclasses.replace(late, start=scene.start) == scene and late.start != scene.start
     tokenizer = text.build_tokenizer()
     text_encoder = text.build_text_encoder(len(tokenizer)).eval()
     transformer = train.build_transformer()

@@ -179,3 +179,26 @@ def test_a_late_entry_leaves_the_frame_empty_then_brings_the_shape_in_from_its_e
         assert late.velocity() == scene.velocity() and late.start[across] == scene.start[across]
     with pytest.raises(ValueError, match="moving scene"):
         world.entering_late(world.Scene("blue", "white", "circle", "still"), 12)
+
+
+def test_a_late_exit_takes_the_shape_out_by_its_edge_then_leaves_the_frame_empty():
+    rng = random.Random(3)
+    for motion in ("left", "right", "up", "down"):
+        scene = world.Scene("red", "yellow", rng.choice(world.SHAPES), motion, world.SPEEDS["quickly"], (0.4, 0.6))
+        gone = world.leaving_early(scene, 24)
+        frames = world.render(gone, 49)
+        shown = [i for i in range(49) if (frames[i] != frames[i, 0, 0]).any()]
+        assert shown == list(range(shown[-1] + 1)) and 12 < shown[-1] < 24  # in from the start, out before 24
+        got = checker.read(frames[: shown[-1] + 1])
+        assert got.motion == motion and got.colour == "yellow"
+        x, y = [c for c in got.centres if c is not None][-1]  # it leaves by the edge it moves towards
+        assert {"left": x, "right": 1 - x, "up": y, "down": 1 - y}[motion] < 0.15
+        across = 1 if motion in ("left", "right") else 0
+        assert gone.velocity() == scene.velocity() and gone.start[across] == scene.start[across]
+    # Gone by the frame asked at any speed; a slow shape gone by frame 4 is never seen (the window after it left).
+    slow = world.Scene("red", "yellow", "triangle", "up", world.SPEEDS["slowly"])
+    frames = world.render(world.leaving_early(slow, 20), 49)
+    assert (frames[20:] == frames[20, 0, 0]).all() and (frames[0] != frames[0, 0, 0]).any()
+    assert (world.render(world.leaving_early(slow, 4), 49) == frames[20, 0, 0]).all()
+    with pytest.raises(ValueError, match="moving scene"):
+        world.leaving_early(world.Scene("blue", "white", "circle", "still"), 12)
