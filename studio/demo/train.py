@@ -24,8 +24,9 @@ Three stages, each checkpointed in DIR/checkpoints so a killed run goes on where
    batch in ten is of loops (the way back from a clip's end to its start, which no clip of the world shows).
    In the last cycle one batch in ten is of video to video: the clip noised where a strength starts it,
    and the straight way from there to the same clip in the prompt's colour; and one in five of late
-   entries: the frame empty over the given first latent frames, then the shape coming in from its edge
-   (a long shot's window after the shape has left drew it anew mid-frame). Eight warm-restart cycles:
+   entries and exits: the frame empty over the given first latent frames, then the shape coming in from its
+   edge, or the shape leaving in them and the frame empty after it (a long shot's window after or as the shape
+   left drew it anew mid-frame). Eight warm-restart cycles:
    each cycle after the third still raised several modes (benchmarks/demo_training.md). The stage runs
    compiled (torch.compile) when it is long enough to pay for the compile.
 
@@ -36,8 +37,9 @@ Every stage runs on the device asked for (`--device`: a CUDA GPU where there is 
 on the CPU as before, so a GPU trains on the CPU run's batches; the bank stays on the CPU.
 
 The defaults below made the model in studio/models/demo/ (its cycles four to eight run on from the fourth
-model's three, then a ninth with the video-to-video batches, and a tenth and an eleventh with those and the late
-entries, which the command has once, in its eighth); from
+model's three, then a ninth with the video-to-video batches, a tenth and an eleventh with those and the late
+entries, and a twelfth with late exits in place of every other late entry, drawn apart from its bank (the command
+draws them in its bank, and has all of these once, in its eighth cycle); from
 scratch they take about 88 minutes on a fast 2-core CPU. benchmarks/demo_training.md
 has the runs (steps, loss, time, machine), how far two runs of them differ, and what was tried before
 (the earliest in demo_training_early.md).
@@ -79,7 +81,8 @@ LOOPS_FROM = 9000
 # Video-to-video batches in the last cycle only, on a model that has learnt the rest (the shipped model had
 # them in a ninth cycle after eight without; here in the eighth, to keep the run in 90 minutes).
 RESTYLE_FROM = 21000
-# Late entries in the last cycle too (the shipped model had them in a tenth cycle, after the video-to-video one).
+# Late entries and exits in the last cycle too (the shipped model had the entries in a tenth and an eleventh cycle,
+# after the video-to-video one, and the exits in a twelfth).
 LATE_FROM = 21000
 BATCH_VAE = 4  # clips of 9 frames; every other step 4x as many single frames
 VAE_LR = 2e-4
@@ -243,8 +246,10 @@ def batch_source(step: int, bank: dict) -> str:
     them, which no clip of the world shows (world.loop_path). From RESTYLE_FROM on, one in ten is of video to
     video: a clip noised as the pipeline noises it (denoise_strength), made into the same clip in the
     prompt's other colour; with the prompt dropped, into itself. From LATE_FROM on, one in five is of late
-    entries: a longer clip whose first two latent frames, given, are of the empty frame, and the shape comes in
-    from its edge after them (world.entering_late), as a long shot's window after the shape has left."""
+    entries and exits: a longer clip whose first two latent frames, given, are of the empty frame, and the shape
+    comes in from its edge after them (world.entering_late), as a long shot's window after the shape has left; or
+    whose shape leaves by its edge and the frame stays empty after it (world.leaving_early), as the window it
+    leaves in."""
     if step % 20 in (2, 7, 15, 17) and step >= LATE_FROM and "late" in bank:
         return "late"  # two of the batches of 25-frame clips and two of the five of longer ones
     if step % 4 == 3 and len(bank["long"]) > 0:
@@ -281,7 +286,7 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
     elif restyle:
         front, extra = 0, "none"
     elif late:
-        front, extra = 2, "none"  # the overlap given, empty: the window after the shape has left
+        front, extra = 2, "none"  # the overlap given: empty (the shape comes in) or with the shape leaving
     else:
         # Clean first latent frames: none (text to video), one (an image at frame 0), two (a clip's
         # overlap: extend forward, connect, a long shot's next window).
@@ -291,7 +296,7 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
         extra = rng.choices(("none", "image", "two images", "video"), weights=(0.5, 0.2, 0.1, 0.2))[0]
 
     said = bank["restyled"] if restyle else bank["scenes"]
-    of = bank["late_of"][idx] if late else idx  # a late entry is said as the scene it was drawn from
+    of = bank["late_of"][idx] if late else idx  # a late entry or exit is said as the scene it was drawn from
     prompts = [world.describe(said[i], rng) if rng.random() > DROP_TEXT else "" for i in of.tolist()]
 
     sigma = torch.where(torch.rand(count) < 0.5, torch.rand(count), torch.sigmoid(torch.randn(count)))
