@@ -63,6 +63,17 @@ _MISSING = object()
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
 
+# What each Python type is called in TOML, for a card author's error message.
+_TOML_KIND = {
+    bool: "true or false",
+    str: "text in quotes",
+    int: "a whole number",
+    float: "a number",
+    list: "a list",
+    dict: "a table",
+}
+
+
 def _field(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = _MISSING) -> Any:
     if key not in table:
         if default is _MISSING:
@@ -73,7 +84,8 @@ def _field(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        name = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        kinds = (kind,) if isinstance(kind, type) else kind
+        name = " or ".join(_TOML_KIND.get(k, k.__name__) for k in kinds)
         raise CardError(f"{where}: '{key}' should be {name}, not {value!r}")
     return value
 

@@ -79,7 +79,9 @@ def test_a_card_round_trips_through_toml_and_dict(tmp_path):
     ("change", "message"),
     [
         (lambda t: t.replace('name = "Test model"\n', ""), "'name' is missing"),
-        (lambda t: t.replace("memory_gb = 8", 'memory_gb = "lots"'), "'memory_gb' should be float"),
+        (lambda t: t.replace("memory_gb = 8", 'memory_gb = "lots"'), "'memory_gb' should be a number"),
+        (lambda t: "runs_on_cpu = 'yes'\n" + t, "'runs_on_cpu' should be true or false, not 'yes'"),
+        (lambda t: t.replace("multiple = 32", "multiple = 32.5"), "'multiple' should be a whole number, not 32.5"),
         (lambda t: t.replace('"image_to_video"', '"teleport"'), "'teleport' is not a valid Mode"),
         (lambda t: t.replace('family = "ltx"', 'family = "sora"'), "unknown family 'sora'"),
         (lambda t: t.replace("multiple = 32", "multiple = 16"), "multiple of 32"),
@@ -249,7 +251,7 @@ def test_a_mode_can_have_its_own_default_guidance(tmp_path):
     refusals = [
         (lambda t: t.replace("image_to_video = 1.5", "loop = 1.5"), "[mode_guidance] names 'loop', which is not"),
         (lambda t: t.replace("image_to_video = 1.5", "image_to_video = -1"), "image_to_video should not be negative"),
-        (lambda t: t.replace("image_to_video = 1.5", 'image_to_video = "low"'), "'image_to_video' should be float"),
+        (lambda t: t.replace("image_to_video = 1.5", 'image_to_video = "low"'), "'image_to_video' should be a number"),
     ]
     card = round_trip_and_refusals(tmp_path, text, refusals)
     assert card.guidance_for(Mode.IMAGE_TO_VIDEO) == 1.5 and card.guidance_for(Mode.TEXT_TO_VIDEO) == 3.0
