@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from studio.demo import quality  # noqa: E402
+from studio.demo import quality, world  # noqa: E402
 from studio.engine import windows  # noqa: E402
 from studio.engine.cards import find_weights, load_cards  # noqa: E402
 from studio.engine.families.ltx import adapter as ltx  # noqa: E402
@@ -95,7 +95,7 @@ def main() -> None:
     for mode, (name, fn, checks, means) in quality.MEASURES.items():
         measure(name, fn, quality.scenes(mode, n), checks, means)
 
-    frames = int(args.long_seconds * quality.FPS) + 1
+    frames = int(args.long_seconds * world.FPS) + 1
     long_count = max(1, n // 4)  # a quarter as many: each is many windows
 
     def long_fn(generate, pipe, card, scene, seed):

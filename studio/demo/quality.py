@@ -21,7 +21,6 @@ from ..media.takes import read_frames, write_frames
 from . import checker, world
 
 NEAR = 0.05  # "within 5 % of the width"
-FPS = world.FPS
 
 
 # Each mode's scenes, for the benchmark and the tests: its pool's seed, whether its prompts are of held-out
@@ -66,7 +65,7 @@ def recipe(card, mode: Mode, prompt: str, seed: int, frames: int | None = None, 
         steps=card.default_steps,
         guidance=card.guidance_for(mode),
         seed=seed,
-        fps=FPS,
+        fps=world.FPS,
         **kw,
     )
 
@@ -84,7 +83,7 @@ def _still(folder: Path, name: str, frame: np.ndarray) -> str:
 
 def _clip(folder: Path, name: str, frames: np.ndarray) -> tuple[str, np.ndarray]:
     """The clip written losslessly and read back: what the engine reads is what the checks compare."""
-    path = write_frames(folder / f"{name}.mkv", frames, FPS)
+    path = write_frames(folder / f"{name}.mkv", frames, world.FPS)
     return str(path), read_frames(path)
 
 
@@ -238,7 +237,7 @@ def long_shot(generate_long, pipe, card, scene: world.Scene, seed: int, frames: 
     with tempfile.TemporaryDirectory() as tmp:
 
         def write_partial(made, done, count):
-            return str(write_frames(Path(tmp) / f"partial-{done}.mkv", made, FPS))
+            return str(write_frames(Path(tmp) / f"partial-{done}.mkv", made, world.FPS))
 
         shot = generate_long(pipe, recipe(card, Mode.TEXT_TO_VIDEO, prompt, seed, frames=frames), card, write_partial)
     got = checker.read(shot)

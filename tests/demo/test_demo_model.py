@@ -105,7 +105,7 @@ def test_a_long_shots_windows_join_without_a_jump_and_bring_the_shape_in_at_the_
     model, never trained on an empty overlap with the shape still to come (train.py's late entries), drew it
     anew mid-frame 7 times in these shots."""
     pipe, card = demo
-    frames = 10 * quality.FPS + 1
+    frames = 10 * world.FPS + 1
 
     def generate_long(pipe, recipe, card, write_partial):
         return windows.generate_long(ltx, pipe, recipe, card, None, write_partial)
