@@ -36,7 +36,7 @@ def test_prepare_takes_the_guidance_of_the_recipes_mode_from_the_card(still_imag
     made = recipe("demo", width=128, height=128, frames=25)  # the shipped demo card: [mode_guidance]
     assert prepare(made)[0].guidance == 3.0
     animated = dataclasses.replace(made, mode=Mode.IMAGE_TO_VIDEO, conditions=[Condition(str(first), 0)])
-    assert prepare(animated)[0].guidance == 1.5
+    assert prepare(animated)[0].guidance == 1.0
     assert prepare(dataclasses.replace(animated, guidance=4.0))[0].guidance == 4.0  # asked for: kept
 
 
