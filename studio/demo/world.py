@@ -144,6 +144,12 @@ def shape_box(shape: str, cx: float, cy: float, r: float, width: int, height: in
     return y0, y1, x0, x1, cover
 
 
+def _moved_along(scene: Scene, along: float) -> Scene:
+    """The scene with its start moved to `along` on the axis it moves along, the other kept."""
+    horizontal = MOTIONS[scene.motion][0] != 0
+    return dataclasses.replace(scene, start=(along, scene.start[1]) if horizontal else (scene.start[0], along))
+
+
 def entering_late(scene: Scene, empty: int) -> Scene:
     """The moving scene with its shape coming in from the edge it moves away from after `empty` frames of
     the empty frame: what a long shot's window shows after the shape has left, its overlap empty (a shape
@@ -153,7 +159,7 @@ def entering_late(scene: Scene, empty: int) -> Scene:
         raise ValueError("a still shape does not come in: entering_late takes a moving scene")
     outside = 1.6 * SIZE + scene.speed * empty  # 1.6 SIZE: beyond every shape's reach (REACH)
     along = -outside if (dx or dy) > 0 else 1 + outside
-    return dataclasses.replace(scene, start=(along, scene.start[1]) if dx else (scene.start[0], along))
+    return _moved_along(scene, along)
 
 
 def leaving_early(scene: Scene, gone_at: int) -> Scene:
@@ -165,7 +171,7 @@ def leaving_early(scene: Scene, gone_at: int) -> Scene:
         raise ValueError("a still shape does not leave: leaving_early takes a moving scene")
     outside = 1 + 1.6 * SIZE if (dx or dy) > 0 else -1.6 * SIZE
     along = outside - (dx or dy) * scene.speed * gone_at
-    return dataclasses.replace(scene, start=(along, scene.start[1]) if dx else (scene.start[0], along))
+    return _moved_along(scene, along)
 
 
 def inside(scene: Scene, first: int, last: int, width: int = 128, height: int = 128) -> bool:

@@ -163,13 +163,17 @@ def test_a_loops_path_goes_from_the_clips_end_straight_back_to_its_start():
     assert abs(checker.distance(got.centres[15], got.centres[16]) - 3 * scene.speed) < 0.01
 
 
+def frames_showing_the_shape(frames: np.ndarray) -> list[int]:
+    return [i for i in range(len(frames)) if (frames[i] != frames[i, 0, 0]).any()]
+
+
 def test_a_late_entry_leaves_the_frame_empty_then_brings_the_shape_in_from_its_edge():
     rng = random.Random(2)
     for motion in ("left", "right", "up", "down"):
         scene = world.Scene("blue", "white", rng.choice(world.SHAPES), motion, world.SPEEDS["quickly"], (0.4, 0.6))
         late = world.entering_late(scene, 12)
         frames = world.render(late, 49)
-        shown = [i for i in range(49) if (frames[i] != frames[0, 0, 0]).any()]
+        shown = frames_showing_the_shape(frames)
         assert shown[0] > 12 and shown[-1] == 48  # empty for the 12 frames at least, then in to the end
         got = checker.read(frames)
         assert got.motion == motion and got.colour == "white"
@@ -187,7 +191,7 @@ def test_a_late_exit_takes_the_shape_out_by_its_edge_then_leaves_the_frame_empty
         scene = world.Scene("red", "yellow", rng.choice(world.SHAPES), motion, world.SPEEDS["quickly"], (0.4, 0.6))
         gone = world.leaving_early(scene, 24)
         frames = world.render(gone, 49)
-        shown = [i for i in range(49) if (frames[i] != frames[i, 0, 0]).any()]
+        shown = frames_showing_the_shape(frames)
         assert shown == list(range(shown[-1] + 1)) and 12 < shown[-1] < 24  # in from the start, out before 24
         got = checker.read(frames[: shown[-1] + 1])
         assert got.motion == motion and got.colour == "yellow"
