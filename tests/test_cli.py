@@ -118,6 +118,8 @@ def test_generate_first_and_last_frame_to_h264_from_seconds(studio_cli, tiny_ltx
         (["-p", "x", "--guidance", "1000"], "the guidance must be between 0 and 50, not 1000"),
         (["-p", "x", "--takes", "1000"], "--takes must be at most 100, not 1000"),
         (["-p", "x", "--seed", "4294967295", "--takes", "2"], "2 takes from seed 4294967295 go past the largest"),
+        # A flag's name is never read from its start: --mode was once taken for --model
+        (["-p", "x", "--mode", "image_to_video"], "unrecognized arguments: --mode image_to_video"),
     ],
 )
 def test_a_bad_request_exits_with_one_line_and_no_traceback(studio_cli, tiny_ltx, tmp_path, args, message):

@@ -40,7 +40,12 @@ from .refine import cmd_refine
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with its refusals as one line, like every other refusal (exit 2, nothing run)."""
+    """argparse with its refusals as one line, like every other refusal (exit 2, nothing run), and no flag taken
+    from the start of its name: `--mode` is not `--model` (argparse's abbreviations would read it so)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)  # each subcommand's parser is made by this class too
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         # prog is "studio" or "studio generate": it names the program already

@@ -128,6 +128,11 @@ def prepare(
             f"{card.name} takes no flow shift (Wan and LTX models without a schedule of their own do); leave it empty"
         )
     recipe = dataclasses.replace(recipe, steps=steps, guidance=guidance)
+    if recipe.negative_prompt.strip() and _negative_unused(guidance, card):
+        notes.append(
+            f"at guidance {guidance:g} {card.name} makes no guided pass, so the negative prompt is not used: "
+            "raise the guidance above 1 for it to count"
+        )
     if windows.is_long(recipe, card):
         snapped, more = _long_shot(recipe, card)
     else:
@@ -299,6 +304,17 @@ def _check_policy(recipe: Recipe) -> None:
         raise RequestError(f"the prompt policy cannot be read: {exc}") from exc
     if refusal is not None:
         raise RequestError(f"refused by the prompt policy: {refusal}")
+
+
+def _negative_unused(guidance: float, card: Card) -> bool:
+    """Whether the pipeline leaves the negative prompt out at this guidance: diffusers' pipelines run their
+    negative pass only above guidance 1 (`guidance_scale > 1`), Hunyuan's guider at any guidance but exactly 1,
+    and LTX-2's also for its sound, whose guidance is 7 unless the card sets it."""
+    if card.family == "hunyuan15":
+        return math.isclose(guidance, 1.0)
+    if card.family == "ltx2":
+        return guidance <= 1 and float(card.call.get("audio_guidance_scale") or 7.0) <= 1
+    return guidance <= 1
 
 
 def _bridge_length(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:

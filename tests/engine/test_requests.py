@@ -213,3 +213,44 @@ def test_an_ltx_model_takes_a_flow_shift_unless_its_card_has_a_schedule_of_its_o
     with pytest.raises(RequestError, match="takes no flow shift"):
         prepare(recipe(folder, flow_shift=3.0))
     assert prepare(recipe(folder))[0].flow_shift is None
+
+
+def test_a_negative_prompt_that_the_guidance_leaves_out_is_said_so(tiny_ltx, tiny_pipe, tiny_card):
+    """At guidance 1 the pipeline makes no negative pass: the note says so, and the frames show it true (the
+    same with the negative prompt as without it), where at guidance 3 the negative prompt changes them."""
+    from studio.engine.families.ltx.adapter import generate
+
+    plain = recipe(tiny_ltx, guidance=1.0, steps=2, seed=5)
+    avoiding = dataclasses.replace(plain, negative_prompt="a red fox")
+    said = [n for n in prepare(avoiding)[1] if "negative prompt" in n]
+    assert said == [
+        f"at guidance 1 {tiny_card.name} makes no guided pass, so the negative prompt is not used: "
+        "raise the guidance above 1 for it to count"
+    ]
+    assert not [n for n in prepare(dataclasses.replace(avoiding, guidance=3.0))[1] if "negative prompt" in n]
+    assert not [n for n in prepare(plain)[1] if "negative prompt" in n]
+
+    def frames(r: Recipe):
+        return generate(tiny_pipe, prepare(r)[0], tiny_card)
+
+    assert (frames(avoiding) == frames(plain)).all()
+    at_3 = dataclasses.replace(plain, guidance=3.0)
+    assert not (frames(dataclasses.replace(at_3, negative_prompt="a red fox")) == frames(at_3)).all()
+
+
+@pytest.mark.parametrize(
+    ("card_id", "guidance", "unused"),
+    [
+        ("wan-2.1-t2v-1.3b", 1.0, True),
+        ("wan-2.1-t2v-1.3b", 0.5, True),  # diffusers: `guidance_scale > 1` runs the negative pass
+        ("wan-2.1-t2v-1.3b", 5.0, False),
+        ("hunyuanvideo-1.5-480p-t2v", 1.0, True),
+        ("hunyuanvideo-1.5-480p-t2v", 0.5, False),  # its guider skips the pass only at exactly 1
+        ("ltx-2", 1.0, False),  # the sound's guidance, 7 by default, runs the negative pass
+    ],
+)
+def test_which_guidance_leaves_the_negative_prompt_out(card_id, guidance, unused):
+    from studio.engine.cards import load_cards
+    from studio.engine.requests import _negative_unused
+
+    assert _negative_unused(guidance, load_cards()[card_id]) is unused
