@@ -130,8 +130,8 @@ def prepare(
     recipe = dataclasses.replace(recipe, steps=steps, guidance=guidance)
     if recipe.negative_prompt.strip() and _negative_unused(guidance, card):
         notes.append(
-            f"at guidance {guidance:g} {card.name} makes no guided pass, so the negative prompt is not used: "
-            "raise the guidance above 1 for it to count"
+            f"the negative prompt is not used: at guidance {guidance:g} the model makes no guided pass "
+            "(a guidance above 1 uses it)"
         )
     if windows.is_long(recipe, card):
         snapped, more = _long_shot(recipe, card)
