@@ -189,7 +189,7 @@ def _draft(
         allow_long=allow_long,
     )
     note = f"a draft: {drafts.describe(card, full.width, full.height, draft_card)}"
-    return draft, [*notes, *more, note]
+    return draft, [*notes, *(n for n in more if n not in notes), note]  # each said once, not for both passes
 
 
 def check_numbers(recipe: Recipe, *, allow_long: bool = False) -> None:

@@ -228,6 +228,8 @@ def test_a_negative_prompt_that_the_guidance_leaves_out_is_said_so(tiny_ltx, tin
     ]
     assert not [n for n in prepare(dataclasses.replace(avoiding, guidance=3.0))[1] if "negative prompt" in n]
     assert not [n for n in prepare(plain)[1] if "negative prompt" in n]
+    as_draft = dataclasses.replace(avoiding, quality="draft")
+    assert [n for n in prepare(as_draft)[1] if "negative prompt" in n] == said  # once, not for the full and the draft
 
     def frames(r: Recipe):
         return generate(tiny_pipe, prepare(r)[0], tiny_card)
