@@ -18,7 +18,18 @@ from ..core.recipe import CLIP_INPUTS, DRAFT, FULL, QUALITIES, Condition, Mode, 
 from ..core.shape import valid_frames_at_least, valid_frames_at_most
 from ..media.probe import MediaError, probe
 from . import drafts, policy, windows
-from .cards import DEMO_MODEL, SHIFTABLE, Card, CardError, ModelNotFound, Resolved, catalogue, resolve, upsampler_folder
+from .cards import (
+    DEMO_MODEL,
+    FAMILIES,
+    SHIFTABLE,
+    Card,
+    CardError,
+    ModelNotFound,
+    Resolved,
+    catalogue,
+    resolve,
+    upsampler_folder,
+)
 from .modes import condition_path, min_frames, overlap_frames
 from .sizes import SizeError, snap
 from .weights import ModelFolderError
@@ -307,14 +318,8 @@ def _check_policy(recipe: Recipe) -> None:
 
 
 def _negative_unused(guidance: float, card: Card) -> bool:
-    """Whether the pipeline leaves the negative prompt out at this guidance: diffusers' pipelines run their
-    negative pass only above guidance 1 (`guidance_scale > 1`), Hunyuan's guider at any guidance but exactly 1,
-    and LTX-2's also for its sound, whose guidance is 7 unless the card sets it."""
-    if card.family == "hunyuan15":
-        return math.isclose(guidance, 1.0)
-    if card.family == "ltx2":
-        return guidance <= 1 and float(card.call.get("audio_guidance_scale") or 7.0) <= 1
-    return guidance <= 1
+    """Whether the card's pipeline leaves the negative prompt out at this guidance (its family says)."""
+    return not FAMILIES[card.family].negative_pass(guidance, card.call)
 
 
 def _bridge_length(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:

@@ -28,6 +28,9 @@ class Family:
     # (returns them checked, raises ValueError); None for a family that makes its shots in one pass.
     multiscale_keys: tuple[frozenset[str], frozenset[str]] | None = None
     check_multiscale: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    # Whether its pipeline runs the negative prompt's pass at a guidance, given a card's [call] table: diffusers'
+    # pipelines do above guidance 1 (`guidance_scale > 1`).
+    negative_pass: Callable[[float, dict[str, Any]], bool] = lambda guidance, call: guidance > 1
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -58,4 +58,6 @@ FAMILY = Family(
     size_multiple=16,  # the VAE compresses 16x in space; the pipeline checks nothing and rounds down
     call_keys=frozenset(),  # guidance goes to the folder's guider, not to the call
     card_defaults=card_defaults,
+    # its guider (classifier-free guidance) skips the pass only at exactly 1
+    negative_pass=lambda guidance, call: not math.isclose(guidance, 1.0),
 )

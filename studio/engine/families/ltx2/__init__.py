@@ -99,6 +99,8 @@ FAMILY = Family(
     ),
     upsampler_pipeline="LTX2LatentUpsamplePipeline",  # a two-pass card's [multiscale] upsampler
     card_defaults=card_defaults,
+    # the sound's guidance, 7 (the pipeline's default) unless the card sets it, runs the pass as well
+    negative_pass=lambda guidance, call: guidance > 1 or float(call.get("audio_guidance_scale") or 7.0) > 1,
     multiscale_keys=(
         frozenset({"upsampler_subfolder", "first_pass_scale", "lora", "refine_sigmas"}),
         frozenset({"refine_guidance"}),
