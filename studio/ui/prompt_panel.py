@@ -30,6 +30,7 @@ from ..engine.sizes import SizeError
 from ..engine.windows import LongShotError
 from .image_inputs import IMAGE_FILTER, ImageSlot, ReferenceList
 from .prompt_expander import PromptExpander
+from .sampling_controls import SamplingControls
 from .shot_limits import longest_seconds, made_frames, made_size, window_count
 
 # The widgets the panel is built of stay importable from here.
@@ -134,6 +135,8 @@ class PromptPanel(QWidget):
             "in one clip; the inspector switches between them"
         )
 
+        self.sampling = SamplingControls()
+
         self.quality = QComboBox()
         self.quality.addItem("Full", FULL)
         self.quality.addItem("Draft", DRAFT)
@@ -158,6 +161,8 @@ class PromptPanel(QWidget):
         self.first_frame = ImageSlot("First frame (optional): animate a still")
         self.last_frame = ImageSlot("Last frame (optional): end on a still")
         self.references = ReferenceList()
+        for slot in (self.first_frame, self.last_frame):  # a still makes it image to video: its own guidance
+            slot.path.textChanged.connect(self._update_mode)
         self.images_hint = QLabel("")
         self.images_hint.setObjectName("hint")
         self.images_hint.setWordWrap(True)
@@ -188,6 +193,7 @@ class PromptPanel(QWidget):
         form.addRow("", self.fit_note)
         form.addRow("Seed", seed_row)
         form.addRow("Takes", self.takes)
+        form.addRow("Sampling", self.sampling)
         form.addRow("Quality", self.quality)
         form.addRow("First frame", self.first_frame)
         form.addRow("Last frame", self.last_frame)
@@ -265,6 +271,7 @@ class PromptPanel(QWidget):
         self._say(self._offer_sizes() + self._offer_lengths())
         self._update_length_label()
         self._update_quality_tip()
+        self.sampling.set_card(card)
 
     def set_draft_card(self, card: Card | None) -> None:
         """The card the chosen model's drafts are made with, where its [draft] names another (a distilled model)."""
@@ -436,6 +443,13 @@ class PromptPanel(QWidget):
             slot.setEnabled(allowed)
         self.images_hint.setText("" if allowed else reason)
         self.images_hint.setVisible(not allowed and bool(reason))
+        self._update_mode()
+
+    def _stills(self) -> bool:
+        return any(slot.isEnabled() and slot.value() for slot in (self.first_frame, self.last_frame))
+
+    def _update_mode(self, *_: object) -> None:
+        self.sampling.set_mode(Mode.IMAGE_TO_VIDEO if self._stills() else Mode.TEXT_TO_VIDEO)
 
     def set_references_allowed(self, allowed: bool) -> None:
         """Reference images only for a model whose card takes them; hidden otherwise."""
@@ -504,6 +518,8 @@ class PromptPanel(QWidget):
             window_prompts=[line.strip() for line in self.window_prompts.toPlainText().splitlines() if line.strip()],
             negative_prompt=self.negative.toPlainText().strip(),
             seed=self.seed.value(),
+            steps=self.sampling.steps_value(),
+            guidance=self.sampling.guidance_value(),
             width=width,
             height=height,
             frames=frames,
