@@ -21,12 +21,15 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.recipe import Mode, Recipe, variations
+from ..engine.requests import MAX_GUIDANCE
+from .sampling_controls import GUIDANCE_TIP
 
 MAX_SEED = 2**31 - 1
 
 
 class RemixDialog(QDialog):
-    """Prompt, seed, strength (video to video) and how many takes; recipes() gives the new recipes."""
+    """Prompt, negative prompt, seed, guidance, strength (video to video) and how many takes; recipes()
+    gives the new recipes."""
 
     def __init__(self, recipe: Recipe, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -34,6 +37,9 @@ class RemixDialog(QDialog):
         self.source = recipe
         self.prompt = QPlainTextEdit(recipe.prompt)
         self.prompt.setMinimumHeight(90)
+        self.negative = QPlainTextEdit(recipe.negative_prompt)
+        self.negative.setPlaceholderText("What to avoid (optional)")
+        self.negative.setMaximumHeight(48)
         self.seed = QSpinBox()
         self.seed.setRange(0, MAX_SEED)
         self.seed.setValue(recipe.seed)
@@ -43,6 +49,13 @@ class RemixDialog(QDialog):
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(new_seed)
+        # The guidance the take ran at (a take's recipe records it); a shot with ghost shapes may want less.
+        self.guidance = QDoubleSpinBox()
+        self.guidance.setRange(0.0, float(MAX_GUIDANCE))
+        self.guidance.setSingleStep(0.5)
+        self.guidance.setSpecialValueText("Model's")  # a recipe that never recorded one: the card's
+        self.guidance.setValue(recipe.guidance or 0.0)
+        self.guidance.setToolTip(GUIDANCE_TIP)
         self.strength = QDoubleSpinBox()
         self.strength.setRange(0.0, 1.0)
         self.strength.setSingleStep(0.05)
@@ -54,7 +67,9 @@ class RemixDialog(QDialog):
         form = QFormLayout(self)
         form.addRow(QLabel(f"{recipe.mode.label} with {recipe.model}"))
         form.addRow("Prompt", self.prompt)
+        form.addRow("Negative prompt", self.negative)
         form.addRow("Seed", seed_row)
+        form.addRow("Guidance", self.guidance)
         if recipe.mode is Mode.VIDEO_TO_VIDEO:
             form.addRow("Strength", self.strength)
         form.addRow("Takes", self.takes)
@@ -88,7 +103,9 @@ class RemixDialog(QDialog):
             self.source,
             prompt=prompt,
             expanded_prompt=self.source.expanded_prompt if prompt == self.source.prompt else None,
+            negative_prompt=self.negative.toPlainText().strip(),
             seed=self.seed.value(),
+            guidance=self.guidance.value() or None,
             strength=self.strength.value() if self.source.mode is Mode.VIDEO_TO_VIDEO else self.source.strength,
             model_revision=None,
         )

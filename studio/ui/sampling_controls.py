@@ -1,10 +1,10 @@
 """The shot's steps and guidance: the model's own unless set by hand.
 
-Each box's lowest value reads "Model's: 20 steps" (the card's number) and leaves the number to the card (None in the recipe), as
-the CLI does without --steps or --guidance; the card's guidance can differ by mode ([mode_guidance]: the
-demo model animates a still at 1, no guided pass, and draws from text at 3), so the box follows the mode
-the panel's inputs make. From "Model's", the first step up sets the model's number itself, for a
-change from there."""
+Each box's lowest value reads "Model's: 20 steps" (the card's number) and leaves the number to the
+card (None in the recipe), as the CLI does without --steps or --guidance. The card's guidance can differ
+by mode ([mode_guidance]: the demo model animates a still at 1, no guided pass, and draws from text at
+3), so the box follows the mode the panel's inputs make. From "Model's", the first step up sets the
+model's number itself, for a change from there."""
 
 from __future__ import annotations
 

@@ -245,11 +245,14 @@ class ShotActions(QObject):
 
     def submit_remix(self, clip_id: str, recipes: list) -> None:
         _, clip = self.document.project.sequence.find_clip(clip_id)
+        job_id = None
         for recipe in recipes:
             landing = lambda take: Remix(take, clip_id, from_media=clip.media_id)  # noqa: E731
-            if self.jobs.submit(recipe, job_name("remix", recipe), landing, refused="Cannot remix") is None:
+            job_id = self.jobs.submit(recipe, job_name("remix", recipe), landing, refused="Cannot remix")
+            if job_id is None:
                 return
-        self.message.emit(f"Remixing: {len(recipes)} new take{'s' if len(recipes) > 1 else ''} on the way")
+        # The takes differ only by seed: the last one's notes (a negative prompt left unused…) are theirs.
+        self._say(f"Remixing: {len(recipes)} new take{'s' if len(recipes) > 1 else ''} on the way.", job_id)
 
     def refine_refusal(self, clip_id: str | None = None) -> str | None:
         """Why the clip cannot be refined (None: it can): its shown take must be a draft."""

@@ -1,15 +1,18 @@
 """The Shot panel's steps and guidance: the model's own until set by hand, the card's guidance for the
 mode the panel's inputs make (the demo model animates a still at 1), and a guidance set by hand goes
-with the shot, so a negative prompt the model's own guidance leaves out can be put to use."""
+with the shot, so a negative prompt the model's own guidance leaves out can be put to use; Remix
+changes the guidance and negative prompt a take ran with, and says what its shot leaves out."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
 
 from studio.core import store
 from studio.core.project import Project
 from studio.engine.cards import load_cards
 from studio.ui.prompt_panel import PromptPanel
+from studio.ui.remix_dialog import RemixDialog
 
 
 def test_the_boxes_say_the_models_own_numbers_and_the_first_step_up_sets_them(qtbot, still_images):
@@ -46,7 +49,9 @@ def test_the_boxes_say_the_models_own_numbers_and_the_first_step_up_sets_them(qt
     assert steps.text() == f"Model's: {load_cards()['ltx-video-0.9.5'].default_steps} steps"
 
 
-def test_a_guidance_set_by_hand_puts_the_negative_prompt_to_use(qtbot, open_window, tmp_path, still_images):
+def test_a_guidance_set_by_hand_puts_the_negative_prompt_to_use(
+    qtbot, open_window, tmp_path, still_images, monkeypatch
+):
     """Journey 5 with the demo model: its still is animated at guidance 1, which makes no pass for the
     negative prompt, and the status bar says so; the guidance raised in the panel, the shot runs at it
     (no such note) and its take records it."""
@@ -69,5 +74,33 @@ def test_a_guidance_set_by_hand_puts_the_negative_prompt_to_use(qtbot, open_wind
     assert message.startswith("Queued") and "negative prompt" not in message
 
     qtbot.waitUntil(lambda: len([c for t in seq.tracks for c in t.clips]) == 2, timeout=240_000)
-    made = sorted(window.document.project.media[c.media_id].recipe.guidance for t in seq.tracks for c in t.clips)
-    assert made == [1.0, 2.5]
+    clips = {window.document.project.media[c.media_id].recipe.guidance: c for t in seq.tracks for c in t.clips}
+    assert sorted(clips) == [1.0, 2.5]
+
+    # Remixed at guidance 1, the shot at 2.5 is said to leave its negative prompt out as well.
+    def remix_at_one(dialog):
+        assert dialog.guidance.value() == 2.5 and dialog.negative.toPlainText() == "red"
+        dialog.guidance.setValue(1.0)
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(RemixDialog, "exec", remix_at_one)
+    window.shots.remix_clip(clips[2.5].id)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Remixing: 1 new take") and "the negative prompt is not used" in message
+
+
+def test_remix_changes_the_guidance_and_negative_prompt_the_take_ran_with(qtbot):
+    from studio.core.recipe import Mode, Recipe
+
+    ran = Recipe(Mode.IMAGE_TO_VIDEO, "demo", "a red circle", negative_prompt="blue", seed=3, guidance=3.0)
+    dialog = RemixDialog(ran)
+    qtbot.addWidget(dialog)
+    assert dialog.guidance.text() == "3.00" and dialog.negative.toPlainText() == "blue"
+    dialog.guidance.setValue(1.5)
+    dialog.negative.setPlainText("red square")
+    (remix,) = dialog.recipes()
+    assert (remix.guidance, remix.negative_prompt, remix.seed) == (1.5, "red square", 3)
+
+    older = RemixDialog(Recipe(Mode.TEXT_TO_VIDEO, "demo", "a red circle"))  # no guidance recorded: the card's
+    qtbot.addWidget(older)
+    assert older.guidance.text() == "Model's" and older.recipes()[0].guidance is None
