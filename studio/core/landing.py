@@ -318,9 +318,9 @@ def _extension(landing: Extension | Replacement, item: MediaItem, project: Proje
     if isinstance(landing, Replacement):  # made from the frames the clip shows: the clip now shows all of it
         place = (clip.start, 0, item.frames)
         dragged = landing.new_frames
-    elif landing.edge == "right":
-        place = (clip.start, clip.source_in, landing.old_frames + landing.frames)
-        dragged = landing.frames
+    elif landing.edge == "right":  # as far as dragged, or as far as the take goes (a long one cancelled)
+        dragged = min(landing.frames, item.frames - landing.old_frames)
+        place = (clip.start, clip.source_in, landing.old_frames + dragged)
     else:  # the old frames now start `added` frames into the take
         added = item.frames - landing.old_frames  # new frames (at least as many as were asked for)
         media_start = clip.start - clip.source_in

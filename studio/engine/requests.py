@@ -293,9 +293,15 @@ def _long_shot(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
         raise RequestError(str(exc)) from exc
     sized = dataclasses.replace(sized, frames=recipe.frames)
     plan = windows.plan(sized, card)
-    seconds = recipe.frames / recipe.fps
+    made = sum(window.new for window in plan)
+    seconds = f"{made / recipe.fps:.1f} s"
+    what = (
+        f"an extension of {made} frames ({seconds})"
+        if recipe.mode is Mode.EXTEND_FORWARD
+        else f"a long shot of {seconds}"
+    )
     notes.append(
-        f"a long shot of {seconds:.1f} s in {len(plan)} windows of up to {plan[0].frames} frames, each "
+        f"{what} in {len(plan)} windows of up to {plan[0].frames} frames, each "
         f"continuing the last (seeds {recipe.seed}–{recipe.seed + len(plan) - 1})"
     )
     if len(recipe.window_prompts) > len(plan):

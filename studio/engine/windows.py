@@ -9,6 +9,11 @@ its own prompt where the recipe has per-window prompts. The take is window 1 fol
 window's frames after its overlap; the last window is made at the next length the frame rule allows
 and its surplus frames dropped, so a long shot can be any number of frames.
 
+A clip extended forward by more than the model makes at once (a clip's edge dragged far past its media)
+is made the same way: its take starts as the clip's exact frames, and every window, the first too,
+extends the take so far by its last k frames. Extending backward goes one window only (the windows
+run forward in time), so it is refused past the model's longest, with how far it can go.
+
 Latent carry: where the family allows it (its adapter's CARRIES_LATENTS: LTX), a window leaves its
 denoised latents behind and the next window's overlap is taken from them rather than decoded and
 encoded again; see families/ltx/adapter.carried_overlap for which part of the overlap that is. The
@@ -51,10 +56,12 @@ from ..core.errors import StudioError
 from ..core.recipe import Condition, Mode, Recipe
 from ..core.shape import valid_frames_at_least, valid_frames_at_most
 from .cards import Card
-from .modes import overlap_frames
+from .families import FAMILIES
+from .modes import overlap_frames, read_clip
 
-# Modes a long shot can start from: its first window is one of these, the rest extend it.
-LONG_MODES = (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO)
+# Modes a long shot can start from: its first window is one of these, the rest extend it (an extension's
+# first window extends the clip).
+LONG_MODES = (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO, Mode.EXTEND_FORWARD)
 GAIN_LIMITS = (0.8, 1.25)  # a drift correction beyond these is the content changing, not drift
 JOIN_SECONDS = 0.02  # a window's sound cross-fades into the next over this long, so the join does not click
 
@@ -106,6 +113,18 @@ def is_long(recipe: Recipe, card: Card) -> bool:
 def check(recipe: Recipe, card: Card) -> None:
     """Raise LongShotError if the long shot cannot be made; call only when is_long()."""
     asked = f"{recipe.frames} frames"
+    k = overlap_frames(card)
+    longest = valid_frames_at_most(card.max_frames, card.frame_step)
+    if recipe.mode is Mode.EXTEND_BACKWARD:
+        raise LongShotError(
+            f"{card.name} extends a clip backward by at most {longest - k} frames at once, not "
+            f"{recipe.frames - k}: extend it that far, then again"
+        )
+    if recipe.mode is Mode.EXTEND_FORWARD and FAMILIES[card.family].makes_sound:
+        raise LongShotError(
+            f"{card.name} extends a clip by at most {longest - k} frames at once (with its sound), not "
+            f"{recipe.frames - k}: extend it that far, then again"
+        )
     if recipe.mode not in LONG_MODES:
         raise LongShotError(
             f"{recipe.mode.label} makes at most {card.max_frames} frames at once with {card.name}, "
@@ -129,10 +148,11 @@ def plan(recipe: Recipe, card: Card) -> list[Window]:
     longest = valid_frames_at_most(card.max_frames, step)
     prompts = recipe.window_prompts or [recipe.expanded_prompt or recipe.prompt]
     windows: list[Window] = []
-    left = recipe.frames
+    extending = recipe.mode is Mode.EXTEND_FORWARD  # every window extends: the first the clip itself
+    left = recipe.frames - k if extending else recipe.frames
     while left > 0:
         index = len(windows)
-        if index == 0:
+        if index == 0 and not extending:
             frames = longest if left >= longest else valid_frames_at_least(left, step)
             new = min(frames, left)
         else:
@@ -145,8 +165,8 @@ def plan(recipe: Recipe, card: Card) -> list[Window]:
 
 
 def window_recipe(recipe: Recipe, window: Window, partial_path: str | None, made: int, card: Card) -> Recipe:
-    """The recipe one window runs: the shot's own mode first, then extend forward from `partial_path`,
-    the take so far (`made` frames), by its last k frames."""
+    """The recipe one window runs: the shot's own mode first (an extension: from the clip), then extend
+    forward from `partial_path`, the take so far (`made` frames), by its last k frames."""
     common = WindowFields(
         frames=window.frames, seed=window.seed, prompt=window.prompt, window_prompts=[], expanded_prompt=None
     )
@@ -218,6 +238,8 @@ def generate_long_with_audio(
     partial_path: str | None = None
     if resume is not None:
         made, sound, sample_rate, partial_path = resume.frames, resume.sound, resume.sample_rate, resume.path
+    elif recipe.mode is Mode.EXTEND_FORWARD:
+        made = clip_frames(recipe, project_folder)  # the take so far: the clip's exact frames
     carrying = carry_latents and family.CARRIES_LATENTS
     # one dict through every window: each leaves its latents
     extra: dict[str, dict[str, Any]] = {"carry": {}} if carrying else {}
@@ -253,6 +275,19 @@ def generate_long_with_audio(
     return made, sound, sample_rate
 
 
+def clip_frames(recipe: Recipe, project_folder: str | None) -> np.ndarray:
+    """An extension's clip, as its take holds it: its exact frames at the shot's size."""
+    return read_clip(recipe.conditions[0], project_folder, recipe.width, recipe.height)
+
+
+def kept_recipe(recipe: Recipe, card: Card, frames: int, project_folder: str | None) -> Recipe:
+    """The recipe of a long shot cut short (cancelled) with `frames` frames in its take: an extension's
+    take holds its clip's frames as well, and its recipe counts the new frames and the overlap."""
+    if recipe.mode is Mode.EXTEND_FORWARD:
+        frames = frames - len(clip_frames(recipe, project_folder)) + overlap_frames(card)
+    return dataclasses.replace(recipe, frames=frames)
+
+
 @dataclass(frozen=True)
 class Partial:
     """The take so far of an interrupted long shot: its finished windows."""
@@ -264,9 +299,10 @@ class Partial:
     windows: int  # how many of the plan's windows it holds
 
 
-def read_partial(path: str, recipe: Recipe, card: Card) -> Partial | None:
+def read_partial(path: str, recipe: Recipe, card: Card, project_folder: str | None = None) -> Partial | None:
     """An interrupted run's take so far, if it is one of this recipe's: its size the recipe's, its
-    length that of some of the plan's windows (not none, not all). None otherwise: the run starts over."""
+    length that of some of the plan's windows (not none, not all; an extension's, after its clip's
+    frames). None otherwise: the run starts over."""
     from ..media.audio import read_audio
     from ..media.probe import MediaError, probe
     from ..media.takes import read_frames
@@ -282,6 +318,12 @@ def read_partial(path: str, recipe: Recipe, card: Card) -> Partial | None:
     if frames.shape[1:3] != (recipe.height, recipe.width):
         return None
     lengths = list(itertools.accumulate(window.new for window in plan(recipe, card)))
+    if recipe.mode is Mode.EXTEND_FORWARD:
+        try:
+            before = len(clip_frames(recipe, project_folder))
+        except (MediaError, OSError, ValueError):
+            return None
+        lengths = [before + length for length in lengths]
     if len(frames) not in lengths[:-1]:
         return None
     return Partial(path, frames, sound, info.sample_rate if sound is not None else None, lengths.index(len(frames)) + 1)

@@ -153,6 +153,14 @@ def test_an_extension_forward_keeps_the_clips_frames_and_reaches_as_far_as_it_wa
     assert landed.message == "Extended by 12 frames"
 
 
+def test_a_long_extension_cut_short_reaches_as_far_as_its_take_goes(project):
+    project.sequence.track("v2").clips.append(Clip("x", "m", 40, 0, 30))
+    # dragged 100 frames past the media's end; cancelled after its first window, the take has 40 new frames
+    landed = land(Extension("e", "x", "right", 100, 30), take(project, "e", 70), project, spot=None, default_track="v1")
+    push(project, landed.commands)
+    assert (clip(project, "x").source_out, landed.message) == (70, "Extended by 40 frames")
+
+
 def test_an_extension_backward_moves_the_clips_frames_into_the_take_by_what_was_made(project):
     project.sequence.track("v2").clips.append(Clip("x", "m", 40, 0, 30))
     landed = land(Extension("e", "x", "left", 12, 30), take(project, "e", 47), project, spot=None, default_track="v1")

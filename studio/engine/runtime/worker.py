@@ -235,7 +235,6 @@ class Worker:
     ) -> tuple[np.ndarray, Recipe, int | None]:
         """A long shot (windows.py): the take so far is written to the output after every window and
         announced, so it can be played; a cancel keeps the finished windows as the take."""
-        import dataclasses
 
         from ...media.provenance import mark_for_take
         from ...media.takes import write_frames
@@ -254,7 +253,10 @@ class Worker:
             self.emit("partial", job_id, output=output, frames=int(len(frames)), window=done, windows=count)
             return output
 
-        resume = windows.read_partial(message["resume_from"], recipe, card) if message.get("resume_from") else None
+        folder = message.get("project_folder")
+        resume = (
+            windows.read_partial(message["resume_from"], recipe, card, folder) if message.get("resume_from") else None
+        )
         try:
             frames, _, sample_rate = windows.generate_long_with_audio(
                 family,
@@ -273,7 +275,7 @@ class Worker:
             if not kept:
                 raise
             frames, sample_rate = kept  # already written: the finished windows are the take, and the recipe says so
-            return frames, dataclasses.replace(recipe, frames=len(frames)), sample_rate
+            return frames, windows.kept_recipe(recipe, card, len(frames), folder), sample_rate
         return frames, recipe, sample_rate
 
     def _draft_first_pass(

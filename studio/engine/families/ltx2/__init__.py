@@ -101,6 +101,7 @@ FAMILY = Family(
     card_defaults=card_defaults,
     # the sound's guidance, 7 (the pipeline's default) unless the card sets it, runs the pass as well
     negative_pass=lambda guidance, call: guidance > 1 or float(call.get("audio_guidance_scale") or 7.0) > 1,
+    makes_sound=True,
     multiscale_keys=(
         frozenset({"upsampler_subfolder", "first_pass_scale", "lora", "refine_sigmas"}),
         frozenset({"refine_guidance"}),
