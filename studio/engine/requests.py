@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..core.errors import StudioError
 from ..core.recipe import CLIP_INPUTS, DRAFT, FULL, QUALITIES, Condition, Mode, Recipe
-from ..core.shape import valid_frames_at_least, valid_frames_at_most
+from ..core.shape import valid_frames_at_least
 from ..media.probe import MediaError, probe
 from . import drafts, policy, windows
 from .cards import (
@@ -220,6 +220,7 @@ def check_numbers(recipe: Recipe, *, allow_long: bool = False) -> None:
         _whole(f"the {name}", getattr(recipe, name))
     if recipe.bridge_frames is not None:
         _whole("the bridge length", recipe.bridge_frames)
+        check_length(recipe.bridge_frames, recipe.fps, allow_long=allow_long)  # one longer than a shot: in windows
     for condition in recipe.conditions:
         name = Path(condition.path).name
         _real(f"the strength of {name}", condition.strength, 0, 1)
@@ -295,11 +296,11 @@ def _long_shot(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
     plan = windows.plan(sized, card)
     made = sum(window.new for window in plan)
     seconds = f"{made / recipe.fps:.1f} s"
-    what = (
-        f"an extension of {made} frames ({seconds})"
-        if recipe.mode is Mode.EXTEND_FORWARD
-        else f"a long shot of {seconds}"
-    )
+    what = {
+        Mode.EXTEND_FORWARD: f"an extension of {made} frames ({seconds})",
+        Mode.CONNECT: f"a bridge of {made} frames ({seconds})",
+        Mode.LOOP: f"a loop of {made} new frames ({seconds})",
+    }.get(recipe.mode, f"a long shot of {seconds}")
     notes.append(
         f"{what} in {len(plan)} windows of up to {plan[0].frames} frames, each "
         f"continuing the last (seeds {recipe.seed}–{recipe.seed + len(plan) - 1})"
@@ -339,12 +340,8 @@ def _bridge_length(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
         raise RequestError(f"a bridge needs at least one frame, not {wanted}")
     k, step = overlap_frames(card), card.frame_step
     frames = valid_frames_at_least(wanted + 2 * k, step)
-    if frames > card.max_frames:
-        longest = valid_frames_at_most(card.max_frames, step) - 2 * k
-        raise RequestError(
-            f"a bridge of {wanted} frames is longer than {card.name} can make in one shot "
-            f"({longest} frames); shorten the gap or fill part of it"
-        )
+    if frames > card.max_frames:  # made in windows (windows.py), exactly as long as asked; checked there
+        return dataclasses.replace(recipe, frames=wanted + 2 * k), []
     made = frames - 2 * k
     notes = [f"the bridge is made {made} frames long and thinned evenly to {wanted}"] if made != wanted else []
     return dataclasses.replace(recipe, frames=frames), notes

@@ -11,8 +11,11 @@ and its surplus frames dropped, so a long shot can be any number of frames.
 
 A clip extended forward by more than the model makes at once (a clip's edge dragged far past its media)
 is made the same way: its take starts as the clip's exact frames, and every window, the first too,
-extends the take so far by its last k frames. Extending backward goes one window only (the windows
-run forward in time), so it is refused past the model's longest, with how far it can go.
+extends the take so far by its last k frames. A bridge longer than the model makes at once (a long gap
+filled, a long loop) extends from its first clip so, and its last window closes it: a connect from the
+take so far's last k frames to the first k of the clip after it (a loop's: its own clip), so the bridge
+still meets it exactly. Extending backward goes one window only (the windows run forward in time), so
+it is refused past the model's longest, with how far it can go.
 
 Latent carry: where the family allows it (its adapter's CARRIES_LATENTS: LTX), a window leaves its
 denoised latents behind and the next window's overlap is taken from them rather than decoded and
@@ -59,9 +62,12 @@ from .cards import Card
 from .families import FAMILIES
 from .modes import overlap_frames, read_clip
 
-# Modes a long shot can start from: its first window is one of these, the rest extend it (an extension's
-# first window extends the clip).
-LONG_MODES = (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO, Mode.EXTEND_FORWARD)
+# Bridges: made long, their windows extend from the first clip and the last connects to the clip after.
+BRIDGES = (Mode.CONNECT, Mode.LOOP)
+# Modes whose windows all extend, the first from the clip (conditions[0]) the take so far starts as.
+FROM_CLIP = (Mode.EXTEND_FORWARD, *BRIDGES)
+# Modes a long shot can be made in: text or a first frame, then windows that extend it; or FROM_CLIP.
+LONG_MODES = (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO, *FROM_CLIP)
 GAIN_LIMITS = (0.8, 1.25)  # a drift correction beyond these is the content changing, not drift
 JOIN_SECONDS = 0.02  # a window's sound cross-fades into the next over this long, so the join does not click
 
@@ -103,6 +109,7 @@ class Window:
     new: int  # of those, the frames that go into the take
     prompt: str
     seed: int
+    closes: bool = False  # a bridge's last window: a connect from the take so far to the clip after it
 
 
 def is_long(recipe: Recipe, card: Card) -> bool:
@@ -124,6 +131,12 @@ def check(recipe: Recipe, card: Card) -> None:
         raise LongShotError(
             f"{card.name} extends a clip by at most {longest - k} frames at once (with its sound), not "
             f"{recipe.frames - k}: extend it that far, then again"
+        )
+    if recipe.mode in BRIDGES and (FAMILIES[card.family].makes_sound or Mode.EXTEND_FORWARD not in card.modes):
+        what = "bridge" if recipe.mode is Mode.CONNECT else "loop"
+        raise LongShotError(
+            f"a {what} of {recipe.frames - 2 * k} frames is longer than {card.name} can make in one shot "
+            f"({longest - 2 * k} frames); shorten it"
         )
     if recipe.mode not in LONG_MODES:
         raise LongShotError(
@@ -148,8 +161,11 @@ def plan(recipe: Recipe, card: Card) -> list[Window]:
     longest = valid_frames_at_most(card.max_frames, step)
     prompts = recipe.window_prompts or [recipe.expanded_prompt or recipe.prompt]
     windows: list[Window] = []
-    extending = recipe.mode is Mode.EXTEND_FORWARD  # every window extends: the first the clip itself
-    left = recipe.frames - k if extending else recipe.frames
+    extending = recipe.mode in FROM_CLIP  # every window extends: the first the clip itself
+    closing = recipe.mode in BRIDGES and recipe.frames > longest
+    left = recipe.frames - k * (2 if recipe.mode in BRIDGES else 1) if extending else recipe.frames
+    last = longest - 2 * k if closing else 0  # the closing window's new frames, made after the others
+    left -= last
     while left > 0:
         index = len(windows)
         if index == 0 and not extending:
@@ -161,6 +177,10 @@ def plan(recipe: Recipe, card: Card) -> list[Window]:
         prompt = prompts[min(index, len(prompts) - 1)]
         windows.append(Window(index, frames, new, prompt, recipe.seed + index))
         left -= new
+    if closing:
+        index = len(windows)
+        prompt = prompts[min(index, len(prompts) - 1)]
+        windows.append(Window(index, longest, last, prompt, recipe.seed + index, closes=True))
     return windows
 
 
@@ -173,12 +193,19 @@ def window_recipe(recipe: Recipe, window: Window, partial_path: str | None, made
     if window.index == 0:
         if not recipe.window_prompts:
             common["prompt"], common["expanded_prompt"] = recipe.prompt, recipe.expanded_prompt
+        if recipe.mode in BRIDGES:  # extend from the first clip
+            return dataclasses.replace(
+                recipe, mode=Mode.EXTEND_FORWARD, conditions=recipe.conditions[:1], bridge_frames=None, **common
+            )
         return dataclasses.replace(recipe, **common)
     if partial_path is None:
         raise ValueError(f"window {window.index + 1} extends the take so far, and no path to it was given")
     k = overlap_frames(card)
     tail = Condition(partial_path, source_in=made - k, source_out=made)
-    return dataclasses.replace(recipe, mode=Mode.EXTEND_FORWARD, conditions=[tail], **common)
+    if window.closes:  # to the clip after: a connect's second clip, a loop's own (its first frames)
+        after = recipe.conditions[-1]
+        return dataclasses.replace(recipe, mode=Mode.CONNECT, conditions=[tail, after], bridge_frames=None, **common)
+    return dataclasses.replace(recipe, mode=Mode.EXTEND_FORWARD, conditions=[tail], bridge_frames=None, **common)
 
 
 def match_colour(new: np.ndarray, made_overlap: np.ndarray, given_overlap: np.ndarray) -> np.ndarray:
@@ -238,8 +265,10 @@ def generate_long_with_audio(
     partial_path: str | None = None
     if resume is not None:
         made, sound, sample_rate, partial_path = resume.frames, resume.sound, resume.sample_rate, resume.path
-    elif recipe.mode is Mode.EXTEND_FORWARD:
-        made = clip_frames(recipe, project_folder)  # the take so far: the clip's exact frames
+    elif recipe.mode in FROM_CLIP:
+        made = clip_frames(recipe, project_folder)  # the take so far: the clip's exact frames (a bridge's first)
+    # A bridge's take is its new frames alone: clip A's frames are the take so far's, not the take's.
+    dropped = len(clip_frames(recipe, project_folder)) if recipe.mode is Mode.CONNECT else 0
     carrying = carry_latents and family.CARRIES_LATENTS
     # one dict through every window: each leaves its latents
     extra: dict[str, dict[str, Any]] = {"carry": {}} if carrying else {}
@@ -251,7 +280,8 @@ def generate_long_with_audio(
                 on_step(before + done, total)
 
         run = window_recipe(recipe, window, partial_path, 0 if made is None else len(made), card)
-        carried_in = carrying and "latents" in extra["carry"]  # none into the first window, nor after a resume
+        # None into the first window, nor after a resume; nor into a bridge's closing connect, which takes frames.
+        carried_in = carrying and "latents" in extra["carry"] and not window.closes
         take = family.make_take(
             pipe, run, card, project_folder, step, should_stop, on_preview, assemble=False, upsampler=upsampler, **extra
         )
@@ -269,10 +299,11 @@ def generate_long_with_audio(
                 sound, take.sound, take.sample_rate, recipe.fps, k if window.index else 0, window.new
             )
             partial_path = write_partial(made, window.index + 1, len(windows), sound=sound, sample_rate=sample_rate)
-        else:
-            partial_path = write_partial(made, window.index + 1, len(windows))
+        else:  # the whole take last: a bridge's without its first clip
+            written = made[dropped:] if window.index + 1 == len(windows) else made
+            partial_path = write_partial(written, window.index + 1, len(windows))
     assert made is not None  # a long shot has at least one window (frames > max_frames), a resume its frames
-    return made, sound, sample_rate
+    return made[dropped:], sound, sample_rate
 
 
 def clip_frames(recipe: Recipe, project_folder: str | None) -> np.ndarray:
@@ -280,9 +311,12 @@ def clip_frames(recipe: Recipe, project_folder: str | None) -> np.ndarray:
     return read_clip(recipe.conditions[0], project_folder, recipe.width, recipe.height)
 
 
-def kept_recipe(recipe: Recipe, card: Card, frames: int, project_folder: str | None) -> Recipe:
+def kept_recipe(recipe: Recipe, card: Card, frames: int, project_folder: str | None) -> Recipe | None:
     """The recipe of a long shot cut short (cancelled) with `frames` frames in its take: an extension's
-    take holds its clip's frames as well, and its recipe counts the new frames and the overlap."""
+    take holds its clip's frames as well, and its recipe counts the new frames and the overlap. None for
+    a bridge: it is not kept."""
+    if recipe.mode in BRIDGES:
+        return None  # a bridge cut short does not reach the clip after it: nothing of it is a take
     if recipe.mode is Mode.EXTEND_FORWARD:
         frames = frames - len(clip_frames(recipe, project_folder)) + overlap_frames(card)
     return dataclasses.replace(recipe, frames=frames)
@@ -318,7 +352,7 @@ def read_partial(path: str, recipe: Recipe, card: Card, project_folder: str | No
     if frames.shape[1:3] != (recipe.height, recipe.width):
         return None
     lengths = list(itertools.accumulate(window.new for window in plan(recipe, card)))
-    if recipe.mode is Mode.EXTEND_FORWARD:
+    if recipe.mode in FROM_CLIP:  # the take so far begins with the clip's frames
         try:
             before = len(clip_frames(recipe, project_folder))
         except (MediaError, OSError, ValueError):

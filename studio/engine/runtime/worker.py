@@ -272,10 +272,11 @@ class Worker:
                 upsampler=upsampler,
             )
         except Cancelled:
-            if not kept:
+            # Already written: the finished windows are the take, and the recipe says so (a bridge's are not).
+            kept_as = windows.kept_recipe(recipe, card, len(kept[0]), folder) if kept else None
+            if kept_as is None:
                 raise
-            frames, sample_rate = kept  # already written: the finished windows are the take, and the recipe says so
-            return frames, windows.kept_recipe(recipe, card, len(frames), folder), sample_rate
+            return kept[0], kept_as, kept[1]
         return frames, recipe, sample_rate
 
     def _draft_first_pass(

@@ -1,8 +1,10 @@
-"""A clip extended forward by more than the model makes at once (a clip's edge dragged far past its
-media) is made in windows, as a long shot is: the take starts as the clip's exact frames and each
-window extends the take so far. Extending backward, and extending with sound, are refused past the
-model's longest with how far they can go. Through the tiny LTX model's real pipeline, in-process and
-through the worker (the card of test_long_shots.short_windows: 17 frames at most, overlap k = 5)."""
+"""The clip modes longer than the model makes at once, made in windows as a long shot is. A clip
+extended forward (a clip's edge dragged far past its media): the take starts as the clip's exact
+frames and each window extends the take so far. A bridge (a long gap filled) and a loop: windows
+extend from the first clip and the last connects the take so far to the clip after it, so the bridge
+still meets it. Extending backward, and with sound, are refused past the model's longest with how far
+they can go. Through the tiny LTX model's real pipeline, in-process and through the worker (the card
+of test_long_shots.short_windows: 17 frames at most, overlap k = 5)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from studio.engine import windows
 from studio.engine.cards import folder_card, load_card
 from studio.engine.families.ltx import adapter as ltx
 from studio.engine.jobs import JobDone, JobPartial
-from studio.engine.recipes import extend_frames, extend_recipe
+from studio.engine.recipes import bridge_recipe, extend_frames, extend_recipe, loop_recipe
 from studio.engine.requests import RequestError, prepare
 from studio.engine.runtime.loader import load_pipeline, pick_device
 from studio.engine.service import EngineService
@@ -141,3 +143,58 @@ def test_the_worker_makes_a_long_extension_and_a_cancel_keeps_its_finished_windo
         assert done.recipe.frames == 17  # the recipe counts what it made: 12 new frames and the overlap of 5
     finally:
         service.shutdown()
+
+
+def test_a_long_bridge_is_planned_as_extensions_closed_by_a_connect():
+    card = load_card(REPO_MODELS / "demo.toml")  # 49 frames at most, overlap 9: a bridge of 31 in one shot
+    ends = [Condition("a.mkv", source_in=3, source_out=20), Condition("b.mkv")]
+    recipe = Recipe(Mode.CONNECT, "demo", "on", frames=100 + 18, seed=2, conditions=ends, bridge_frames=100)
+    plan = windows.plan(recipe, card)
+    assert [(w.frames, w.new, w.closes) for w in plan] == [(49, 40, False), (41, 29, False), (49, 31, True)]
+    assert sum(w.new for w in plan) == 100  # exactly the gap: the extensions drop their surplus, not the connect
+    first, second, closing = (
+        windows.window_recipe(recipe, w, "so-far.mkv", made, card) for w, made in zip(plan, (0, 65, 94), strict=True)
+    )
+    assert first.mode is Mode.EXTEND_FORWARD and first.conditions == recipe.conditions[:1]
+    assert second.conditions[0].source_in == 65 - 9 and second.conditions[0].source_out == 65
+    assert closing.mode is Mode.CONNECT and closing.bridge_frames is None
+    assert closing.conditions[0].source_out == 94 and closing.conditions[1:] == recipe.conditions[-1:]
+
+
+def test_a_long_bridge_and_a_long_loop_through_the_real_pipeline(short_windows, clip, tmp_path):
+    path, original = clip
+    card = folder_card(short_windows)
+    base = Recipe(Mode.TEXT_TO_VIDEO, str(short_windows), "the square moves on", width=32, height=32, steps=2, seed=4)
+    after = write_frames(tmp_path / "after.mkv", original[::-1].copy(), 24)
+    bridge = bridge_recipe(base, card, Condition(str(path)), Condition(str(after)), 30)
+    prepared, notes = prepare(bridge)
+    assert prepared.frames == 40 and any("a bridge of 30 frames (1.2 s) in 3 windows" in n for n in notes)
+    pipe = load_pipeline(short_windows, card, pick_device("cpu"))
+    written = []
+
+    def write_partial(frames, done, count):
+        written.append((done, len(frames)))
+        return str(write_frames(tmp_path / f"bridge-{done}.mkv", frames, 24))
+
+    made = windows.generate_long(ltx, pipe, prepared, card, None, write_partial)
+    assert made.shape == (30, 32, 32, 3)  # the bridge alone, exactly as long as the gap
+    assert written == [(1, 24), (2, 35), (3, 30)]  # clip A and the bridge so far, then the bridge
+    assert windows.read_partial(str(tmp_path / "bridge-1.mkv"), prepared, card).windows == 1
+
+    loop, notes = prepare(loop_recipe(base, card, Condition(str(path)), 30))
+    assert any("a loop of 31 new frames (1.3 s) in 3 windows" in n for n in notes)
+    take = windows.generate_long(
+        ltx, pipe, loop, card, None, lambda f, d, c: str(write_frames(tmp_path / "l.mkv", f, 24))
+    )
+    assert take.shape == (12 + 31, 32, 32, 3) and np.array_equal(take[:12], original)
+    assert windows.kept_recipe(prepared, card, 24, None) is None  # a bridge cut short is not a take
+
+
+def test_a_bridge_a_model_cannot_make_in_windows_is_refused_with_its_longest(tiny_ltx2, clip):
+    path, _ = clip
+    card = folder_card(tiny_ltx2)
+    base = Recipe(Mode.TEXT_TO_VIDEO, str(tiny_ltx2), "on", width=32, height=32, steps=2)
+    longest = card.max_frames - card.max_frames % card.frame_step + 1
+    long_gap = bridge_recipe(base, card, Condition(str(path)), Condition(str(path)), 2 * longest)
+    with pytest.raises(RequestError, match="a bridge of .* frames is longer than .* can make in one shot"):
+        prepare(long_gap)
