@@ -298,6 +298,7 @@ def _long_shot(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
     seconds = f"{made / recipe.fps:.1f} s"
     what = {
         Mode.EXTEND_FORWARD: f"an extension of {made} frames ({seconds})",
+        Mode.EXTEND_BACKWARD: f"an extension backward of {made} frames ({seconds})",
         Mode.CONNECT: f"a bridge of {made} frames ({seconds})",
         Mode.LOOP: f"a loop of {made} new frames ({seconds})",
     }.get(recipe.mode, f"a long shot of {seconds}")

@@ -14,8 +14,8 @@ is made the same way: its take starts as the clip's exact frames, and every wind
 extends the take so far by its last k frames. A bridge longer than the model makes at once (a long gap
 filled, a long loop) extends from its first clip so, and its last window closes it: a connect from the
 take so far's last k frames to the first k of the clip after it (a loop's: its own clip), so the bridge
-still meets it exactly. Extending backward goes one window only (the windows run forward in time), so
-it is refused past the model's longest, with how far it can go.
+still meets it exactly. A clip extended backward so is made the other way: each window extends the
+take so far backward from its first k frames (no latent carry: the carry is a forward one).
 
 Latent carry: where the family allows it (its adapter's CARRIES_LATENTS: LTX), a window leaves its
 denoised latents behind and the next window's overlap is taken from them rather than decoded and
@@ -65,7 +65,7 @@ from .modes import overlap_frames, read_clip
 # Bridges: made long, their windows extend from the first clip and the last connects to the clip after.
 BRIDGES = (Mode.CONNECT, Mode.LOOP)
 # Modes whose windows all extend, the first from the clip (conditions[0]) the take so far starts as.
-FROM_CLIP = (Mode.EXTEND_FORWARD, *BRIDGES)
+FROM_CLIP = (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD, *BRIDGES)
 # Modes a long shot can be made in: text or a first frame, then windows that extend it; or FROM_CLIP.
 LONG_MODES = (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO, *FROM_CLIP)
 GAIN_LIMITS = (0.8, 1.25)  # a drift correction beyond these is the content changing, not drift
@@ -122,12 +122,7 @@ def check(recipe: Recipe, card: Card) -> None:
     asked = f"{recipe.frames} frames"
     k = overlap_frames(card)
     longest = valid_frames_at_most(card.max_frames, card.frame_step)
-    if recipe.mode is Mode.EXTEND_BACKWARD:
-        raise LongShotError(
-            f"{card.name} extends a clip backward by at most {longest - k} frames at once, not "
-            f"{recipe.frames - k}: extend it that far, then again"
-        )
-    if recipe.mode is Mode.EXTEND_FORWARD and FAMILIES[card.family].makes_sound:
+    if recipe.mode in (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD) and FAMILIES[card.family].makes_sound:
         raise LongShotError(
             f"{card.name} extends a clip by at most {longest - k} frames at once (with its sound), not "
             f"{recipe.frames - k}: extend it that far, then again"
@@ -201,6 +196,9 @@ def window_recipe(recipe: Recipe, window: Window, partial_path: str | None, made
     if partial_path is None:
         raise ValueError(f"window {window.index + 1} extends the take so far, and no path to it was given")
     k = overlap_frames(card)
+    if recipe.mode is Mode.EXTEND_BACKWARD:  # from the take so far's first frames
+        head = Condition(partial_path, source_in=0, source_out=k)
+        return dataclasses.replace(recipe, conditions=[head], **common)
     tail = Condition(partial_path, source_in=made - k, source_out=made)
     if window.closes:  # to the clip after: a connect's second clip, a loop's own (its first frames)
         after = recipe.conditions[-1]
@@ -269,7 +267,8 @@ def generate_long_with_audio(
         made = clip_frames(recipe, project_folder)  # the take so far: the clip's exact frames (a bridge's first)
     # A bridge's take is its new frames alone: clip A's frames are the take so far's, not the take's.
     dropped = len(clip_frames(recipe, project_folder)) if recipe.mode is Mode.CONNECT else 0
-    carrying = carry_latents and family.CARRIES_LATENTS
+    backward = recipe.mode is Mode.EXTEND_BACKWARD
+    carrying = carry_latents and family.CARRIES_LATENTS and not backward
     # one dict through every window: each leaves its latents
     extra: dict[str, dict[str, Any]] = {"carry": {}} if carrying else {}
     for window in windows[resume.windows if resume is not None else 0 :]:
@@ -288,6 +287,9 @@ def generate_long_with_audio(
         frames = take.frames
         if made is None:
             made = frames[: window.new]
+        elif backward:  # the new frames just before the overlap, which is the take so far's first k frames
+            before = frames[len(frames) - k - window.new : len(frames) - k]
+            made = np.concatenate([match_colour(before, frames[-k:], made[:k]), made])
         elif carried_in:
             # Given its overlap as the window before's own latents, a window decodes them better informed
             # (module docstring): its overlap frames replace the ones made before.
@@ -317,7 +319,7 @@ def kept_recipe(recipe: Recipe, card: Card, frames: int, project_folder: str | N
     a bridge: it is not kept."""
     if recipe.mode in BRIDGES:
         return None  # a bridge cut short does not reach the clip after it: nothing of it is a take
-    if recipe.mode is Mode.EXTEND_FORWARD:
+    if recipe.mode in (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD):
         frames = frames - len(clip_frames(recipe, project_folder)) + overlap_frames(card)
     return dataclasses.replace(recipe, frames=frames)
 

@@ -1,10 +1,10 @@
 """The clip modes longer than the model makes at once, made in windows as a long shot is. A clip
 extended forward (a clip's edge dragged far past its media): the take starts as the clip's exact
-frames and each window extends the take so far. A bridge (a long gap filled) and a loop: windows
-extend from the first clip and the last connects the take so far to the clip after it, so the bridge
-still meets it. Extending backward, and with sound, are refused past the model's longest with how far
-they can go. Through the tiny LTX model's real pipeline, in-process and through the worker (the card
-of test_long_shots.short_windows: 17 frames at most, overlap k = 5)."""
+frames and each window extends the take so far; extended backward, each extends it backward. A bridge
+(a long gap filled) and a loop: windows extend from the first clip and the last connects the take so
+far to the clip after it, so the bridge still meets it. With sound (LTX-2) they are refused past the
+model's longest, with how far they can go. Through the tiny LTX model's real pipeline, in-process and
+through the worker (the card of test_long_shots.short_windows: 17 frames at most, overlap k = 5)."""
 
 from __future__ import annotations
 
@@ -75,12 +75,14 @@ def test_long_extensions_are_checked_and_described_before_they_are_queued(short_
         "an extension of 32 frames (1.3 s) in 3 windows of up to 17 frames" in n for n in notes
     )
 
-    backward = extension(short_windows, path, 30, mode=Mode.EXTEND_BACKWARD)
-    with pytest.raises(RequestError, match="extends a clip backward by at most 12 frames at once, not 32: extend"):
-        prepare(backward)
-    with_sound = dataclasses.replace(extension(short_windows, path, 30), model=str(tiny_ltx2), frames=400)
-    with pytest.raises(RequestError, match="extends a clip by at most .* frames at once \\(with its sound\\)"):
-        prepare(with_sound)
+    _, notes = prepare(extension(short_windows, path, 30, mode=Mode.EXTEND_BACKWARD))
+    assert any("an extension backward of 32 frames (1.3 s) in 3 windows" in n for n in notes)
+    for mode in (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD):
+        with_sound = dataclasses.replace(
+            extension(short_windows, path, 30, mode=mode), model=str(tiny_ltx2), frames=400
+        )
+        with pytest.raises(RequestError, match="extends a clip by at most .* frames at once \\(with its sound\\)"):
+            prepare(with_sound)
 
 
 def test_a_long_extension_through_the_real_pipeline_keeps_the_clip_and_adds_every_window(short_windows, clip):
@@ -104,6 +106,27 @@ def test_a_long_extension_through_the_real_pipeline_keeps_the_clip_and_adds_ever
     so_far = windows.read_partial(str(path).replace("clip.mkv", "so-far-1.mkv"), recipe, card)
     assert so_far is not None and so_far.windows == 1 and len(so_far.frames) == 24
     assert windows.read_partial(str(path), recipe, card) is None  # the clip alone is no window of it
+
+
+def test_a_long_extension_backward_through_the_real_pipeline_ends_on_the_clip(short_windows, clip, tmp_path):
+    path, original = clip
+    card = folder_card(short_windows)
+    recipe, _ = prepare(extension(short_windows, path, 30, mode=Mode.EXTEND_BACKWARD))
+    pipe = load_pipeline(short_windows, card, pick_device("cpu"))
+    partials = []
+
+    def write_partial(frames, done, count):
+        partials.append(frames.copy())
+        return str(write_frames(tmp_path / f"before-{done}.mkv", frames, recipe.fps))
+
+    take = windows.generate_long(ltx, pipe, recipe, card, None, write_partial)
+    assert take.shape == (32 + 12, 32, 32, 3)
+    assert np.array_equal(take[-12:], original)  # the new frames, then the clip's exact frames
+    assert [len(p) for p in partials] == [24, 36, 44]
+    for partial in partials:  # each window puts its frames before the take so far, which it leaves as it was
+        assert np.array_equal(partial, take[len(take) - len(partial) :])
+    assert windows.read_partial(str(tmp_path / "before-2.mkv"), recipe, card).windows == 2
+    assert windows.kept_recipe(recipe, card, 36, None).frames == 24 + 5  # 24 new frames and the overlap
 
 
 def test_the_worker_makes_a_long_extension_and_a_cancel_keeps_its_finished_windows(short_windows, clip, tmp_path):
