@@ -202,7 +202,12 @@ def test_a_long_bridge_and_a_long_loop_through_the_real_pipeline(short_windows, 
     made = windows.generate_long(ltx, pipe, prepared, card, None, write_partial)
     assert made.shape == (30, 32, 32, 3)  # the bridge alone, exactly as long as the gap
     assert written == [(1, 24), (2, 35), (3, 30)]  # clip A and the bridge so far, then the bridge
-    assert windows.read_partial(str(tmp_path / "bridge-1.mkv"), prepared, card).windows == 1
+    so_far = windows.read_partial(str(tmp_path / "bridge-1.mkv"), prepared, card)
+    assert so_far.windows == 1 and len(so_far.frames) == 24  # clip A and the first window's frames
+    # Interrupted there, it goes on from the window after and makes the same bridge (no latent carry in either).
+    whole = windows.generate_long(ltx, pipe, prepared, card, None, write_partial, carry_latents=False)
+    resumed = windows.generate_long(ltx, pipe, prepared, card, None, write_partial, resume=so_far, carry_latents=False)
+    assert np.array_equal(resumed, whole)
 
     loop, notes = prepare(loop_recipe(base, card, Condition(str(path)), 30))
     assert any("a loop of 31 new frames (1.3 s) in 3 windows" in n for n in notes)

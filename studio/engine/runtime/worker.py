@@ -257,6 +257,11 @@ class Worker:
         resume = (
             windows.read_partial(message["resume_from"], recipe, card, folder) if message.get("resume_from") else None
         )
+        if message.get("resume_from"):
+            done = (
+                f"from window {resume.windows + 1} (its take so far: {len(resume.frames)} frames)" if resume else "anew"
+            )
+            log.info("job %s: a long shot resumed %s", job_id, done)
         try:
             frames, _, sample_rate = windows.generate_long_with_audio(
                 family,
