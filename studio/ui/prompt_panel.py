@@ -76,6 +76,7 @@ class PromptPanel(QWidget):
         self._draft_card: Card | None = None  # the card its drafts are made with (a distilled one), if another
         self._fps = 24.0  # the sequence's rate: shot lengths are counted in its frames
         self._clamping = False  # the panel, not the person, is changing the duration
+        self._filling = False  # Generate fills a selected gap: a bridge, with its mode's guidance
 
         self.prompt = QPlainTextEdit()
         self.prompt.setPlaceholderText(GENERIC_PROMPT_HINT)
@@ -448,8 +449,14 @@ class PromptPanel(QWidget):
     def _stills(self) -> bool:
         return any(slot.isEnabled() and slot.value() for slot in (self.first_frame, self.last_frame))
 
+    def set_filling(self, filling: bool) -> None:
+        """Generate fills a selected gap (a connect), or makes a shot."""
+        self._filling = filling
+        self._update_mode()
+
     def _update_mode(self, *_: object) -> None:
-        self.sampling.set_mode(Mode.IMAGE_TO_VIDEO if self._stills() else Mode.TEXT_TO_VIDEO)
+        stills = Mode.IMAGE_TO_VIDEO if self._stills() else Mode.TEXT_TO_VIDEO
+        self.sampling.set_mode(Mode.CONNECT if self._filling else stills)
 
     def set_references_allowed(self, allowed: bool) -> None:
         """Reference images only for a model whose card takes them; hidden otherwise."""

@@ -127,6 +127,7 @@ class ShotActions(QObject):
         """A selected gap turns Generate into Fill Gap, sized to it."""
         button = self.prompt_panel.generate_button
         self._fill_offered = False
+        self.prompt_panel.set_filling(False)
         if gap is None:
             button.setText("Generate")
             return
@@ -145,6 +146,7 @@ class ShotActions(QObject):
             return
         button.setText(f"Fill Gap ({frames} frames)")
         self._fill_offered = True
+        self.prompt_panel.set_filling(True)  # its Sampling row says a bridge's guidance
         self.message.emit(
             f"Gap of {length} selected: Generate fills it with a bridge between the clips (Delete closes it)"
         )
@@ -174,8 +176,11 @@ class ShotActions(QObject):
             Condition(item.path, media_id=item.id, source_in=clip.source_in, source_out=clip.source_out)
             for item, clip in zip(items, (before, after), strict=True)
         ]
+        # Left empty, the prompt is the first clip's own where it was generated: it says what the shot shows,
+        # which a model (the demo model above all) carries on better than a generic "transition".
+        before_prompt = items[0].recipe.prompt if items[0].recipe is not None else ""
         recipe = bridge_recipe(
-            dataclasses.replace(panel, prompt=panel.prompt or BRIDGE_PROMPT),
+            dataclasses.replace(panel, prompt=panel.prompt or before_prompt or BRIDGE_PROMPT),
             card,
             *ends,
             gap[2] - gap[1],
