@@ -22,6 +22,7 @@ class Shot(TypedDict, total=False):
     where they differ from the base's, and what the editor clears or fills in."""
 
     prompt: str
+    expanded_prompt: str | None
     width: int
     height: int
     fps: float

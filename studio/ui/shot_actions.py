@@ -366,12 +366,17 @@ class ShotActions(QObject):
         except RequestError as exc:
             self.message.emit(f"Cannot extend: {exc}")
             return
+        # A long shot's extension goes on with the prompt of the window it joins (its last; backward, its first).
+        said = source.recipe.window_prompts
+        joined = {"prompt": said[0] if backward else said[-1], "expanded_prompt": None} if said else {}
         recipe = extend_recipe(
             source.recipe,
             card,
             Condition(source.path, media_id=source.id),
             frames,
             backward=backward,
+            window_prompts=[],
+            **joined,
             width=source.width,
             height=source.height,
             fps=float(source.fps),

@@ -53,10 +53,14 @@ def test_a_long_gap_is_filled_and_a_clip_extended_far_in_windows(qtbot, open_win
     window.document.push(MoveClip(second.id, 300))
     window.document.push(MoveClip(bridge.id, 200))
     old = read_frames(window.document.project.media_path(window.document.project.media[first.media_id]))
+    made_as = window.document.project.media[first.media_id].recipe  # as if made as a long shot of two windows
+    made_as.window_prompts = [PROMPT, "on blue, a white square drifting right"]
     window.shots.extend_clip(first.id, "right", 70)
     assert "an extension of 72 frames (3.0 s) in 2 windows" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: not timeline.placeholders, timeout=180_000)
     _, extended = seq.find_clip(first.id)
     take = window.document.project.media[extended.media_id]
     assert (extended.start, extended.end, take.frames) == (0, 95, 25 + 72)
+    joined = (take.recipe.prompt, take.recipe.window_prompts)
+    assert joined == ("on blue, a white square drifting right", [])  # the prompt of the window it joins
     assert (read_frames(window.document.project.media_path(take))[:25] == old).all()  # the clip's own frames
