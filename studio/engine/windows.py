@@ -313,6 +313,15 @@ def clip_frames(recipe: Recipe, project_folder: str | None) -> np.ndarray:
     return read_clip(recipe.conditions[0], project_folder, recipe.width, recipe.height)
 
 
+def made_of(recipe: Recipe, card: Card, frames: int, project_folder: str | None) -> tuple[int, int]:
+    """A take so far of `frames` frames: the frames the shot has made of it, and of how many. An
+    extension's or a bridge's take so far begins with its clip's frames, which it did not make."""
+    planned = sum(window.new for window in plan(recipe, card))
+    if recipe.mode in FROM_CLIP:
+        frames -= len(clip_frames(recipe, project_folder))
+    return frames, planned
+
+
 def kept_recipe(recipe: Recipe, card: Card, frames: int, project_folder: str | None) -> Recipe | None:
     """The recipe of a long shot cut short (cancelled) with `frames` frames in its take: an extension's
     take holds its clip's frames as well, and its recipe counts the new frames and the overlap. None for

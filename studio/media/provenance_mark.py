@@ -111,15 +111,19 @@ def mark_for_recipes(
 
 
 def mark_for_take(
-    recipe: Recipe, folder: str | os.PathLike[str] | None = None, *, partial: tuple[int, int, int] | None = None
+    recipe: Recipe,
+    folder: str | os.PathLike[str] | None = None,
+    *,
+    partial: tuple[int, int, int, int] | None = None,
 ) -> Mark:
     """The mark of a take the engine made from recipe, with the files it was conditioned on (relative
-    to folder) as ingredients. partial = (frames made, windows made, windows planned) marks a long
-    shot's take so far: its recipe says how much of the shot it holds."""
+    to folder) as ingredients. partial = (frames made, frames planned, windows made, windows planned)
+    marks a long shot's take so far: its recipe says how much of the shot it holds (of an extension or
+    a bridge, the frames it made, not its clip's)."""
     data = recipe.to_dict()
     if partial is not None:
-        made, windows, of_windows = partial
-        data["partial"] = {"frames": made, "of_frames": recipe.frames, "windows": windows, "of_windows": of_windows}
+        made, of_frames, windows, of_windows = partial
+        data["partial"] = {"frames": made, "of_frames": of_frames, "windows": windows, "of_windows": of_windows}
     return Mark((data,), tuple(recipe_sources(recipe, Path(folder) if folder is not None else None)), "inputTo")
 
 

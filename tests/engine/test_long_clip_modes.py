@@ -164,6 +164,10 @@ def test_the_worker_makes_a_long_extension_and_a_cancel_keeps_its_finished_windo
         done = done_event(cancelled[0])
         assert read_frames(kept).shape == (24, 32, 32, 3)  # the clip and the first window's 12 new frames
         assert done.recipe.frames == 17  # the recipe counts what it made: 12 new frames and the overlap of 5
+        # Its mark says what it holds of the extension: the 12 frames it made of 32, not the clip's as well.
+        assert verify(kept).recipes[0]["partial"] == {"frames": 12, "of_frames": 32, "windows": 1, "of_windows": 3}
+        partials = [e.frames for e in events if isinstance(e, JobPartial) and e.job_id == cancelled[0]]
+        assert partials == [12]
     finally:
         service.shutdown()
 

@@ -244,16 +244,19 @@ class Worker:
         output = message["output"]
         kept: list = []  # the take so far: frames, and its sample rate when it has sound
 
+        folder = message.get("project_folder")
+
         def write_partial(frames, done: int, count: int, sound=None, sample_rate=None) -> str:
             # Marked before it is announced: a run killed now leaves a take that says what it is.
-            so_far = None if done == count else (int(len(frames)), done, count)
-            mark = mark_for_take(recipe, message.get("project_folder"), partial=so_far)
+            made, planned = windows.made_of(recipe, card, len(frames), folder)
+            so_far = None if done == count else (made, planned, done, count)
+            mark = mark_for_take(recipe, folder, partial=so_far)
             write_frames(output, frames, recipe.fps, audio=sound, sample_rate=sample_rate, mark=mark)
             kept[:] = [frames, sample_rate]
-            self.emit("partial", job_id, output=output, frames=int(len(frames)), window=done, windows=count)
+            # The frames the shot has made so far (an extension's or a bridge's take so far holds its clip too).
+            self.emit("partial", job_id, output=output, frames=made, window=done, windows=count)
             return output
 
-        folder = message.get("project_folder")
         resume = (
             windows.read_partial(message["resume_from"], recipe, card, folder) if message.get("resume_from") else None
         )
