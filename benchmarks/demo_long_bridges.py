@@ -63,10 +63,7 @@ def bridge(pipe, card, scene: world.Scene, seed: int, gap: int) -> dict:
             conditions=[Condition(a), Condition(b)],
             bridge_frames=gap,
         )
-        if windows.is_long(recipe, card):
-            made = windows.generate_long(ltx, pipe, recipe, card, None, _partial(tmp))
-        else:
-            made = ltx.generate(pipe, recipe, card)
+        made = _make(pipe, card, recipe, tmp)
     got = checker.read(made)
     path = [checker.distance(c, scene.centre(25 + i)) for i, c in enumerate(got.centres) if c is not None]
     start, end = (checker.distance(got.centres[i], scene.centre(25 + j)) for i, j in ((0, 0), (-1, gap - 1)))
@@ -93,10 +90,7 @@ def loop(pipe, card, scene: world.Scene, seed: int, new: int) -> dict:
             frames=new + 2 * k,
             conditions=[Condition(str(path))],
         )
-        if windows.is_long(recipe, card):
-            take = windows.generate_long(ltx, pipe, recipe, card, None, _partial(tmp))
-        else:
-            take = ltx.generate(pipe, recipe, card)
+        take = _make(pipe, card, recipe, tmp)
     got = checker.read(take)
     wrap = checker.distance(got.centres[-1], got.centres[0])
     return {
@@ -108,11 +102,15 @@ def loop(pipe, card, scene: world.Scene, seed: int, new: int) -> dict:
     }
 
 
-def _partial(tmp: str):
+def _make(pipe, card, recipe, tmp: str) -> np.ndarray:
+    """The take, in windows where it is longer than the model makes at once (as the worker makes it)."""
+    if not windows.is_long(recipe, card):
+        return ltx.generate(pipe, recipe, card)
+
     def write_partial(frames, done, count):
         return str(write_frames(Path(tmp) / f"so-far-{done}.mkv", frames, world.FPS))
 
-    return write_partial
+    return windows.generate_long(ltx, pipe, recipe, card, None, write_partial)
 
 
 def _motions(scenes: list[world.Scene]) -> str:

@@ -4,13 +4,11 @@ frames and each window extends the take so far; extended backward, each extends 
 (a long gap filled) and a loop: windows extend from the first clip and the last connects the take so
 far to the clip after it, so the bridge still meets it. With sound (LTX-2) they are refused past the
 model's longest, with how far they can go. Through the tiny LTX model's real pipeline, in-process and
-through the worker (the card of test_long_shots.short_windows: 17 frames at most, overlap k = 5)."""
+through the worker (the card of conftest.short_windows: 17 frames at most, overlap k = 5)."""
 
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -25,20 +23,11 @@ from studio.engine.recipes import bridge_recipe, extend_frames, extend_recipe, l
 from studio.engine.requests import RequestError, prepare
 from studio.engine.runtime.loader import load_pipeline, pick_device
 from studio.engine.service import EngineService
-from studio.engine.weights import CARD_FILE
 from studio.media.provenance import verify
 from studio.media.takes import read_frames, write_frames
+from tests.engine.test_service import Recorder
 
 REPO_MODELS = Path(__file__).resolve().parents[2] / "studio" / "models"
-
-
-@pytest.fixture(scope="module")
-def short_windows(tiny_ltx, tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("long-extend") / "tiny-ltx-17"
-    shutil.copytree(tiny_ltx, folder, ignore=shutil.ignore_patterns(CARD_FILE))
-    card = dataclasses.replace(folder_card(tiny_ltx), id=folder.name, max_frames=17, default_frames=9)
-    (folder / CARD_FILE).write_text(card.to_toml(), encoding="utf-8")
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -132,23 +121,15 @@ def test_a_long_extension_backward_through_the_real_pipeline_ends_on_the_clip(sh
 def test_the_worker_makes_a_long_extension_and_a_cancel_keeps_its_finished_windows(short_windows, clip, tmp_path):
     path, original = clip
     service = EngineService(log_dir=tmp_path / "logs")
-    events: list = []
-    changed = threading.Condition()
+    heard = Recorder()
+    cancelled = [""]
 
-    def listen(event):
-        with changed:
-            events.append(event)
-            changed.notify_all()
+    def cancel_after_the_first_window(event):
         if isinstance(event, JobPartial) and event.window == 1 and event.job_id == cancelled[0]:
             service.cancel(event.job_id)
 
-    def done_event(job_id):
-        with changed:
-            changed.wait_for(lambda: any(isinstance(e, JobDone) and e.job_id == job_id for e in events), 10)
-        return next(e for e in events if isinstance(e, JobDone) and e.job_id == job_id)
-
-    cancelled = [""]
-    service.add_listener(listen)
+    service.add_listener(heard)
+    service.add_listener(cancel_after_the_first_window)
     try:
         whole = tmp_path / "extended.mkv"
         job = service.wait(service.submit(extension(short_windows, path, 30), whole), timeout=600)
@@ -161,13 +142,12 @@ def test_the_worker_makes_a_long_extension_and_a_cancel_keeps_its_finished_windo
         cancelled[0] = service.submit(extension(short_windows, path, 30, seed=5, steps=20), kept)
         job = service.wait(cancelled[0], timeout=600)
         assert job.state == "done", job.error
-        done = done_event(cancelled[0])
+        done = heard.wait_for(cancelled[0], JobDone)
         assert read_frames(kept).shape == (24, 32, 32, 3)  # the clip and the first window's 12 new frames
         assert done.recipe.frames == 17  # the recipe counts what it made: 12 new frames and the overlap of 5
-        # Its mark says what it holds of the extension: the 12 frames it made of 32, not the clip's as well.
+        # Its mark and its job row say what it holds of the extension: the 12 frames it made of 32, not the clip's.
         assert verify(kept).recipes[0]["partial"] == {"frames": 12, "of_frames": 32, "windows": 1, "of_windows": 3}
-        partials = [e.frames for e in events if isinstance(e, JobPartial) and e.job_id == cancelled[0]]
-        assert partials == [12]
+        assert [e.frames for e in heard.of(cancelled[0]) if isinstance(e, JobPartial)] == [12]
     finally:
         service.shutdown()
 

@@ -138,16 +138,6 @@ def test_a_long_shot_with_a_latent_carry_keeps_its_colour_however_many_windows(t
     assert np.array_equal(shot[-8:], np.full_like(shot[-8:], 100))
 
 
-@pytest.fixture(scope="module")
-def short_windows(tiny_ltx, tmp_path_factory) -> Path:
-    """The tiny model with a card that makes at most 17 frames at once."""
-    folder = tmp_path_factory.mktemp("long") / "tiny-ltx-17"
-    shutil.copytree(tiny_ltx, folder, ignore=shutil.ignore_patterns(CARD_FILE))
-    card = dataclasses.replace(folder_card(tiny_ltx), id=folder.name, max_frames=17, default_frames=9)
-    (folder / CARD_FILE).write_text(card.to_toml(), encoding="utf-8")
-    return folder
-
-
 def test_a_long_shot_is_checked_and_described_before_it_is_queued(tiny_ltx, still_images, tmp_path):
     recipe, notes = prepare(long_recipe(tiny_ltx, frames=150, width=30, window_prompts=["a", "b", "c", "d"]))
     assert recipe.frames == 150 and recipe.width == 32  # any length; sizes still snap
