@@ -127,7 +127,8 @@ def check(recipe: Recipe, card: Card) -> None:
             f"{card.name} extends a clip by at most {longest - k} frames at once (with its sound), not "
             f"{recipe.frames - k}: extend it that far, then again"
         )
-    if recipe.mode in BRIDGES and (FAMILIES[card.family].makes_sound or Mode.EXTEND_FORWARD not in card.modes):
+    closes = {Mode.EXTEND_FORWARD, Mode.CONNECT} <= set(card.modes)  # extensions, then a connect into the clip after
+    if recipe.mode in BRIDGES and (FAMILIES[card.family].makes_sound or not closes):
         what = "bridge" if recipe.mode is Mode.CONNECT else "loop"
         raise LongShotError(
             f"a {what} of {recipe.frames - 2 * k} frames is longer than {card.name} can make in one shot "
@@ -180,8 +181,10 @@ def plan(recipe: Recipe, card: Card) -> list[Window]:
 
 
 def window_recipe(recipe: Recipe, window: Window, partial_path: str | None, made: int, card: Card) -> Recipe:
-    """The recipe one window runs: the shot's own mode first (an extension: from the clip), then extend
-    forward from `partial_path`, the take so far (`made` frames), by its last k frames."""
+    """The recipe one window runs: the shot's own mode first (an extension's from its clip; a bridge's
+    extends forward from its first clip), then extend forward from `partial_path`, the take so far (`made`
+    frames), by its last k frames (backward: from its first k); a bridge's closing window connects those
+    to the clip after it."""
     common = WindowFields(
         frames=window.frames, seed=window.seed, prompt=window.prompt, window_prompts=[], expanded_prompt=None
     )
