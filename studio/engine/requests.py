@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..core.errors import StudioError
 from ..core.recipe import CLIP_INPUTS, DRAFT, FULL, QUALITIES, Condition, Mode, Recipe
-from ..core.shape import valid_frames_at_least
+from ..core.shape import valid_frames_at_least, valid_frames_at_most
 from ..media.probe import MediaError, probe
 from . import drafts, policy, windows
 from .cards import (
@@ -483,6 +483,13 @@ def _check_clip_lengths(recipe: Recipe, card: Card, clips: list[tuple[Condition,
             raise RequestError(
                 f"the clip {path.name} has {frames} frames; {mode.label} needs at least {k}, the frames "
                 "the new ones continue from"
+            )
+        if mode is Mode.VIDEO_TO_VIDEO and frames > recipe.frames:  # said, not left to be found on the timeline
+            most = recipe.frames >= valid_frames_at_most(card.max_frames, card.frame_step)
+            why = f" ({card.name} remakes at most {recipe.frames} at once)" if most else ""
+            notes.append(
+                f"video to video remakes the first {recipe.frames} of the clip's {frames} frames{why}: "
+                "the take is that long"
             )
         if (width, height) != (recipe.width, recipe.height):
             notes.append(

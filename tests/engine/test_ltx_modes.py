@@ -281,6 +281,18 @@ def test_a_mode_the_model_cannot_do_names_the_models_that_can(models, clips):
     assert str(caught.value) == "tiny-basic cannot do loop (installed models that can: demo, tiny-all)"
 
 
+def test_video_to_video_of_part_of_a_clip_says_how_much_it_remakes(models, clips, tmp_path):
+    _, notes = check(models, recipe(Mode.VIDEO_TO_VIDEO, 5, clip(clips, "a"), strength=0.5))
+    assert notes == ["video to video remakes the first 5 of the clip's 9 frames: the take is that long"]
+    long = write_frames(tmp_path / "long.mkv", np.zeros((300, 64, 64, 3), np.uint8), 24)  # longer than one shot
+    most = folder_card(models / "tiny-all").max_frames
+    _, notes = check(models, recipe(Mode.VIDEO_TO_VIDEO, most, Condition(str(long)), strength=0.5))
+    assert notes == [
+        f"video to video remakes the first {most} of the clip's 300 frames (tiny-all remakes at most {most} at once): "
+        "the take is that long"
+    ]
+
+
 def test_a_clip_of_another_size_is_fitted_with_a_note(models, clips, tmp_path):
     path = write_frames(tmp_path / "wide.mkv", np.zeros((9, 64, 96, 3), np.uint8), 24)
     _, notes = check(models, recipe(Mode.EXTEND_FORWARD, 9, Condition(str(path))))
