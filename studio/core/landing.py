@@ -315,21 +315,27 @@ def _extension(landing: Extension | Replacement, item: MediaItem, project: Proje
         _, clip = project.sequence.find_clip(landing.clip_id)
     except KeyError:  # the clip was deleted meanwhile: keep the take in the bin
         return Landed([AddMedia(item)], "Add extended take")
+    text = "Extend clip"
     if isinstance(landing, Replacement):  # made from the frames the clip shows: the clip now shows all of it
         place = (clip.start, 0, item.frames)
-        dragged = landing.new_frames
+        if landing.new_frames:
+            text, message = "Loop clip", f"Looped: {landing.new_frames} frames lead back into its start"
+        else:  # a restyle: as long as the model remade it, which may be less than the clip showed
+            part = f": {item.frames} of its {clip.duration} frames" if item.frames < clip.duration else ""
+            text, message = "Restyle clip", f"Restyled{part}"
     elif landing.edge == "right":  # as far as dragged, or as far as the take goes (a long one cancelled)
         dragged = min(landing.frames, item.frames - landing.old_frames)
         place = (clip.start, clip.source_in, landing.old_frames + dragged)
+        message = f"Extended by {dragged} frames"
     else:  # the old frames now start `added` frames into the take
         added = item.frames - landing.old_frames  # new frames (at least as many as were asked for)
         media_start = clip.start - clip.source_in
         place = (media_start - landing.frames, added - landing.frames, clip.source_out + added)
-        dragged = landing.frames
+        message = f"Extended by {landing.frames} frames"
     return Landed(
         [AddMedia(item), UseTake(clip.id, item.id, *place)],
-        "Extend clip",
-        f"Extended by {dragged} frames",
+        text,
+        message,
         fallback=[AddMedia(item)],
         fallback_text="Add extended take",
         fallback_message="The extended take is in the bin; it no longer fits on the timeline: ",

@@ -187,6 +187,15 @@ def test_a_replacement_the_clip_shows_all_of_the_new_take(project):
     looped = clip(project, "x")
     assert (looped.media_id, looped.start, looped.source_in, looped.source_out) == ("l", 40, 0, 36)
     assert landed.fallback_message.startswith("The extended take is in the bin")
+    assert (landed.text, landed.message) == ("Loop clip", "Looped: 16 frames lead back into its start")
+
+
+def test_a_restyle_says_when_it_remade_less_than_the_clip_showed(project):
+    project.sequence.track("v2").clips.append(Clip("x", "m", 40, 0, 30))
+    landed = land(Replacement("r", "x", 0, 30), take(project, "r", 25), project, spot=None, default_track="v1")
+    assert (landed.text, landed.message) == ("Restyle clip", "Restyled: 25 of its 30 frames")
+    whole = land(Replacement("r", "x", 0, 30), take(project, "r", 30), project, spot=None, default_track="v1")
+    assert whole.message == "Restyled"
 
 
 def test_a_continuation_starts_one_frame_in_right_after_the_clip(project):
