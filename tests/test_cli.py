@@ -513,6 +513,19 @@ def test_the_demo_model_makes_its_default_shot_through_generate(studio_cli, tmp_
     assert read_tags(out)["comment"].startswith("AI-generated (studio)")  # marked, like every take
 
 
+def test_extend_and_connect_without_a_prompt_carry_on_the_clips_own(studio_cli, tmp_path):
+    """A generated clip's record holds its prompt: extending or bridging from it without -p goes on with it,
+    as Fill Gap does in the editor (the generic bridge prompt made the demo model draw a shape of another colour)."""
+    said = "a red circle moves left on a blue background"
+    first = tmp_path / "first.mkv"
+    made = studio_cli("generate", "-m", "demo", "-p", said, "--seed", "3", "-o", str(first), timeout=300)
+    assert made.returncode == 0, made.stderr
+    longer = tmp_path / "longer.mkv"
+    result = studio_cli("extend", str(first), "-m", "demo", "--frames", "8", "-o", str(longer), timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert verify(longer).recipes[0]["prompt"] == said
+
+
 def test_a_reader_that_goes_away_stops_the_output_quietly():
     """`studio models list | head -1`: the pipe closes under the CLI's output; no "internal error" follows."""
     import subprocess

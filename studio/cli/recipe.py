@@ -20,6 +20,24 @@ if TYPE_CHECKING:
     from ..engine.cards import Card
 
 
+def _recorded_prompt(path: str | None, backward: bool = False) -> str | None:
+    """The prompt a generated clip was made with, as `studio verify` reads its record (a long shot's: the window
+    an extension joins, its last or, backward, its first); None for a clip without one."""
+    from ..media.provenance import ProvenanceError, verify
+
+    if path is None:
+        return None
+    try:
+        recipes = verify(Path(path)).recipes
+    except (ProvenanceError, OSError, ValueError):
+        return None
+    if len(recipes) != 1:
+        return None
+    windows = recipes[0].get("window_prompts") or []
+    said = (windows[0] if backward else windows[-1]) if windows else recipes[0].get("prompt")
+    return said if isinstance(said, str) and said.strip() else None
+
+
 def _clip_info(path: str):
     """A clip's size, rate and frame count, or a one-line CommandError."""
     from ..media.probe import MediaError, probe
@@ -164,6 +182,8 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
     check_fps(fps)  # before any length is worked out from it
 
     prompt = args.prompt
+    if prompt is None and verb in ("extend", "connect"):  # the clip's own where it was generated, as the editor's
+        prompt = _recorded_prompt(first_clip, backward=getattr(args, "backward", False))
     if prompt is None:
         prompt = {"connect": BRIDGE_PROMPT}.get(verb, "the shot continues")
     base = Recipe(
