@@ -51,8 +51,11 @@ def two_sided_frames(card: Card, new_frames: int) -> int:
 
 
 def restyle_frames(card: Card, clip_frames: int) -> int:
-    """As many frames as the clip has, down to a count the model can make."""
-    return valid_frames_at_most(min(clip_frames, card.max_frames), card.frame_step)
+    """As many frames as the clip has: down to a count the model can make, or all of them where it is longer
+    than the model makes at once (remade a part at a time: engine/windows.py)."""
+    if clip_frames > card.max_frames:
+        return clip_frames
+    return valid_frames_at_most(clip_frames, card.frame_step)
 
 
 def extend_recipe(

@@ -301,10 +301,12 @@ def _long_shot(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
         Mode.EXTEND_BACKWARD: f"an extension backward of {made} frames ({seconds})",
         Mode.CONNECT: f"a bridge of {made} frames ({seconds})",
         Mode.LOOP: f"a loop of {made} new frames ({seconds})",
+        Mode.VIDEO_TO_VIDEO: f"the clip's {made} frames ({seconds}) remade",
     }.get(recipe.mode, f"a long shot of {seconds}")
+    how = "a part of the clip each" if recipe.mode is Mode.VIDEO_TO_VIDEO else "each continuing the last"
     notes.append(
-        f"{what} in {len(plan)} windows of up to {plan[0].frames} frames, each "
-        f"continuing the last (seeds {recipe.seed}–{recipe.seed + len(plan) - 1})"
+        f"{what} in {len(plan)} windows of up to {plan[0].frames} frames, {how} "
+        f"(seeds {recipe.seed}–{recipe.seed + len(plan) - 1})"
     )
     if len(recipe.window_prompts) > len(plan):
         notes.append(

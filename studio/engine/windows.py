@@ -15,7 +15,10 @@ extends the take so far by its last k frames. A bridge longer than the model mak
 filled, a long loop) extends from its first clip so, and its last window closes it: a connect from the
 take so far's last k frames to the first k of the clip after it (a loop's: its own clip), so the bridge
 still meets it exactly. A clip extended backward so is made the other way: each window extends the
-take so far backward from its first k frames (no latent carry: the carry is a forward one).
+take so far backward from its first k frames (no latent carry: the carry is a forward one). A clip
+remade (video to video) longer than the model makes at once is remade a part at a time: each window
+remakes the clip's frames from k before where the last one ended (the last window ends at the clip's
+end), its colour matched on those k frames and cross-faded into the take over them.
 
 Latent carry: where the family allows it (its adapter's CARRIES_LATENTS: LTX), a window leaves its
 denoised latents behind and the next window's overlap is taken from them rather than decoded and
@@ -66,8 +69,9 @@ from .modes import overlap_frames, read_clip
 BRIDGES = (Mode.CONNECT, Mode.LOOP)
 # Modes whose windows all extend, the first from the clip (conditions[0]) the take so far starts as.
 FROM_CLIP = (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD, *BRIDGES)
-# Modes a long shot can be made in: text or a first frame, then windows that extend it; or FROM_CLIP.
-LONG_MODES = (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO, *FROM_CLIP)
+# Modes a long shot can be made in: text or a first frame, then windows that extend it; FROM_CLIP; or
+# video to video, a part of its clip at a time.
+LONG_MODES = (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO, *FROM_CLIP, Mode.VIDEO_TO_VIDEO)
 GAIN_LIMITS = (0.8, 1.25)  # a drift correction beyond these is the content changing, not drift
 JOIN_SECONDS = 0.02  # a window's sound cross-fades into the next over this long, so the join does not click
 
@@ -110,6 +114,7 @@ class Window:
     prompt: str
     seed: int
     closes: bool = False  # a bridge's last window: a connect from the take so far to the clip after it
+    at: int = 0  # video to video: the clip's frame (from its condition's first) the window remakes from
 
 
 def is_long(recipe: Recipe, card: Card) -> bool:
@@ -134,6 +139,8 @@ def check(recipe: Recipe, card: Card) -> None:
             f"a {what} of {recipe.frames - 2 * k} frames is longer than {card.name} can make in one shot "
             f"({longest - 2 * k} frames); shorten it"
         )
+    if recipe.mode is Mode.VIDEO_TO_VIDEO:
+        return  # each window remakes a part of the clip: any model that remakes a clip can
     if recipe.mode not in LONG_MODES:
         raise LongShotError(
             f"{recipe.mode.label} makes at most {card.max_frames} frames at once with {card.name}, "
@@ -157,6 +164,8 @@ def plan(recipe: Recipe, card: Card) -> list[Window]:
     longest = valid_frames_at_most(card.max_frames, step)
     prompts = recipe.window_prompts or [recipe.expanded_prompt or recipe.prompt]
     windows: list[Window] = []
+    if recipe.mode is Mode.VIDEO_TO_VIDEO:
+        return _restyle_plan(recipe, longest, step, k, prompts)
     extending = recipe.mode in FROM_CLIP  # every window extends: the first the clip itself
     closing = recipe.mode in BRIDGES and recipe.frames > longest
     left = recipe.frames - k * (2 if recipe.mode in BRIDGES else 1) if extending else recipe.frames
@@ -180,6 +189,21 @@ def plan(recipe: Recipe, card: Card) -> list[Window]:
     return windows
 
 
+def _restyle_plan(recipe: Recipe, longest: int, step: int, k: int, prompts: list[str]) -> list[Window]:
+    """Video to video's windows: the clip's first `longest` frames, then each window from k frames before
+    where the take so far ends, the last one ending at the clip's end (so it may go back further)."""
+    windows = [Window(0, longest, longest, prompts[0], recipe.seed)]
+    made = longest
+    while made < recipe.frames:
+        index = len(windows)
+        frames = min(longest, valid_frames_at_least(recipe.frames - made + k, step))
+        at = min(made - k, recipe.frames - frames)
+        prompt = prompts[min(index, len(prompts) - 1)]
+        windows.append(Window(index, frames, at + frames - made, prompt, recipe.seed + index, at=at))
+        made = at + frames
+    return windows
+
+
 def window_recipe(recipe: Recipe, window: Window, partial_path: str | None, made: int, card: Card) -> Recipe:
     """The recipe one window runs: the shot's own mode first (an extension's from its clip; a bridge's
     extends forward from its first clip), then extend forward from `partial_path`, the take so far (`made`
@@ -188,6 +212,14 @@ def window_recipe(recipe: Recipe, window: Window, partial_path: str | None, made
     common = WindowFields(
         frames=window.frames, seed=window.seed, prompt=window.prompt, window_prompts=[], expanded_prompt=None
     )
+    if recipe.mode is Mode.VIDEO_TO_VIDEO:  # the part of the clip this window remakes
+        clip = recipe.conditions[0]
+        part = dataclasses.replace(
+            clip, source_in=clip.source_in + window.at, source_out=clip.source_in + window.at + window.frames
+        )
+        if window.index == 0 and not recipe.window_prompts:
+            common["prompt"], common["expanded_prompt"] = recipe.prompt, recipe.expanded_prompt
+        return dataclasses.replace(recipe, conditions=[part], **common)
     if window.index == 0:
         if not recipe.window_prompts:
             common["prompt"], common["expanded_prompt"] = recipe.prompt, recipe.expanded_prompt
@@ -270,8 +302,8 @@ def generate_long_with_audio(
         made = clip_frames(recipe, project_folder)  # the take so far: the clip's exact frames (a bridge's first)
     # A bridge's take is its new frames alone: clip A's frames are the take so far's, not the take's.
     dropped = len(clip_frames(recipe, project_folder)) if recipe.mode is Mode.CONNECT else 0
-    backward = recipe.mode is Mode.EXTEND_BACKWARD
-    carrying = carry_latents and family.CARRIES_LATENTS and not backward
+    backward, restyle = recipe.mode is Mode.EXTEND_BACKWARD, recipe.mode is Mode.VIDEO_TO_VIDEO
+    carrying = carry_latents and family.CARRIES_LATENTS and not (backward or restyle)
     # one dict through every window: each leaves its latents
     extra: dict[str, dict[str, Any]] = {"carry": {}} if carrying else {}
     for window in windows[resume.windows if resume is not None else 0 :]:
@@ -290,6 +322,8 @@ def generate_long_with_audio(
         frames = take.frames
         if made is None:
             made = frames[: window.new]
+        elif restyle:
+            made = _cross_fade(made, frames, len(made) - window.at, k)
         elif backward:  # the new frames just before the overlap, which is the take so far's first k frames
             before = frames[len(frames) - k - window.new : len(frames) - k]
             made = np.concatenate([match_colour(before, frames[-k:], made[:k]), made])
@@ -309,6 +343,15 @@ def generate_long_with_audio(
             partial_path = write_partial(written, window.index + 1, len(windows))
     assert made is not None  # a long shot has at least one window (frames > max_frames), a resume its frames
     return made[dropped:], sound, sample_rate
+
+
+def _cross_fade(made: np.ndarray, frames: np.ndarray, overlap: int, k: int) -> np.ndarray:
+    """The take so far and a window whose first `overlap` frames it already holds: the window's colour
+    matched on the last k of those, faded in over them, and its frames after them added."""
+    frames = match_colour(frames, frames[overlap - k : overlap], made[-k:])
+    weight = np.linspace(0.0, 1.0, k + 2)[1:-1, None, None, None]  # neither all the take's nor all the window's
+    faded = (1 - weight) * made[-k:] + weight * frames[overlap - k : overlap]
+    return np.concatenate([made[:-k], faded.round().clip(0, 255).astype(np.uint8), frames[overlap:]])
 
 
 def clip_frames(recipe: Recipe, project_folder: str | None) -> np.ndarray:

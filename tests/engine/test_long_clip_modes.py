@@ -19,7 +19,7 @@ from studio.engine import windows
 from studio.engine.cards import folder_card, load_card
 from studio.engine.families.ltx import adapter as ltx
 from studio.engine.jobs import JobDone, JobPartial
-from studio.engine.recipes import bridge_recipe, extend_frames, extend_recipe, loop_recipe
+from studio.engine.recipes import bridge_recipe, extend_frames, extend_recipe, loop_recipe, restyle_recipe
 from studio.engine.requests import RequestError, prepare
 from studio.engine.runtime.loader import load_pipeline, pick_device
 from studio.engine.service import EngineService
@@ -210,3 +210,35 @@ def test_a_bridge_a_model_cannot_make_in_windows_is_refused_with_its_longest(tin
     long_gap = bridge_recipe(base, card, Condition(str(path)), Condition(str(path)), 2 * longest)
     with pytest.raises(RequestError, match="a bridge of .* frames is longer than .* can make in one shot"):
         prepare(long_gap)
+
+
+def test_a_long_restyle_is_planned_a_part_of_the_clip_at_a_time():
+    card = load_card(REPO_MODELS / "demo.toml")  # remakes at most 49 frames at once, overlap 9
+    clip = Condition("clip.mkv", source_in=10, source_out=155)
+    recipe = Recipe(Mode.VIDEO_TO_VIDEO, "demo", "on", frames=145, seed=2, conditions=[clip], strength=0.3)
+    plan = windows.plan(recipe, card)
+    assert [(w.frames, w.new, w.at) for w in plan] == [(49, 49, 0), (49, 40, 40), (49, 40, 80), (25, 16, 120)]
+    parts = [windows.window_recipe(recipe, w, None, 0, card).conditions[0] for w in plan]
+    assert [(c.source_in, c.source_out) for c in parts] == [(10, 59), (50, 99), (90, 139), (130, 155)]
+
+
+def test_a_long_restyle_through_the_real_pipeline_remakes_every_part_and_fades_them_together(short_windows, tmp_path):
+    frames = np.full((40, 32, 32, 3), 90, np.uint8)
+    for i in range(40):
+        frames[i, 12:20, i // 2 : i // 2 + 8] = 255
+    path = write_frames(tmp_path / "long.mkv", frames, 24)
+    original = read_frames(path)
+    card = folder_card(short_windows)
+    base = Recipe(Mode.TEXT_TO_VIDEO, str(short_windows), "the square", width=32, height=32, steps=4, seed=4)
+    restyle = restyle_recipe(base, card, Condition(str(path)), 40, strength=0.0)
+    prepared, notes = prepare(restyle)
+    assert prepared.frames == 40 and any("the clip's 40 frames (1.7 s) remade in 3 windows" in n for n in notes)
+    pipe = load_pipeline(short_windows, card, pick_device("cpu"))
+
+    def write_partial(frames, done, count):
+        return str(write_frames(tmp_path / "so-far.mkv", frames, 24))
+
+    kept = windows.generate_long(ltx, pipe, prepared, card, None, write_partial)
+    assert np.array_equal(kept, original)  # strength 0 keeps each part as it is, and the fades join them seamlessly
+    remade = windows.generate_long(ltx, pipe, dataclasses.replace(prepared, strength=1.0), card, None, write_partial)
+    assert remade.shape == original.shape and not np.array_equal(remade, original)

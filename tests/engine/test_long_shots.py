@@ -154,8 +154,10 @@ def test_a_long_shot_is_checked_and_described_before_it_is_queued(tiny_ltx, stil
                 conditions=[Condition(str(first), 0), Condition(str(last), 149)],
             )
         )
+    with pytest.raises(RequestError, match="keyframes makes at most .* then extend it"):
+        prepare(long_recipe(tiny_ltx, mode=Mode.KEYFRAMES, conditions=[Condition(str(still_images[0]), 0)], frames=200))
     clip = write_frames(tmp_path / "clip.mkv", np.zeros((9, 32, 32, 3), np.uint8), 24)
-    with pytest.raises(RequestError, match="then extend it"):
+    with pytest.raises(RequestError, match="has 9 frames and the shot 200: video to video remakes frame for frame"):
         prepare(long_recipe(tiny_ltx, mode=Mode.VIDEO_TO_VIDEO, conditions=[Condition(str(clip))], frames=200))
 
     no_extend = tmp_path / "no-extend"

@@ -76,7 +76,7 @@ def test_a_loop_overlaps_the_clip_at_both_ends(ltx, wan):
 def test_a_restyle_is_as_long_as_the_clip_down_to_a_length_the_model_makes(ltx, wan):
     recipe = restyle_recipe(BASE, ltx, CLIP, 38)
     assert (recipe.mode, recipe.frames, recipe.strength) == (Mode.VIDEO_TO_VIDEO, 33, RESTYLE_STRENGTH)
-    assert restyle_recipe(BASE, wan, CLIP, 500).frames == 81  # no longer than the model makes at once
+    assert restyle_recipe(BASE, wan, CLIP, 500).frames == 500  # longer than the model makes at once: in windows
     chosen = restyle_recipe(BASE, ltx, CLIP, 38, frames=17, strength=0.9)  # the CLI's --frames and --strength
     assert (chosen.frames, chosen.strength) == (17, 0.9)
 

@@ -1,7 +1,8 @@
-"""Bridges and loops longer than the demo model makes at once (engine/windows.py: extensions from the first
-clip, closed by a connect into the clip after), against the one-shot bridge on the same scenes.
+"""Bridges, loops and restyles longer than the demo model makes at once (engine/windows.py: a bridge's
+extensions from the first clip closed by a connect into the clip after; a restyle a part of the clip at a
+time), against the one-shot bridge, loop and restyle on the same scenes.
 
-    python benchmarks/demo_long_bridges.py [--scenes N] [--gap FRAMES] > benchmarks/demo_long_bridges.md
+    python benchmarks/demo_long_clip_modes.py [--scenes N] [--gap FRAMES] > benchmarks/demo_long_clip_modes.md
 
 A bridge: clip A is a scene's frames 0-24, clip B its frames from 25 + gap, and the bridge is made exactly
 `gap` frames long (a gap on the timeline). The checks are demo_quality's connect checks (from A, to B: the
@@ -9,12 +10,17 @@ bridge's first and last frames within 5 % of the width of where the scene puts t
 every frame, plus how far the bridge strays from the scene's own path (the mean distance of its centres from
 scene.centre, where it is seen). Scenes whose shape stays wholly in the frame from A's last frame to B's
 first (the world's shape moves in a straight line and leaves; slow and still scenes, mostly). The same
-scenes' one-shot bridge of 7 frames (B from frame 32) is the reference, measured in the same run.
+scenes' one-shot bridge of 7 frames (B from frame 32) is the reference, measured in the same run. A loop
+adds the same frames after a 25-frame clip. A restyle remakes the scene's whole span (25 + gap + 25
+frames) at strength 0.3 with a prompt naming another object colour, checked as demo_quality's video to
+video (the motion and path kept within 5 % of the width, the colour changed, one object); its reference
+is the one-shot restyle of the span's first 25 frames.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import platform
 import random
 import sys
@@ -102,6 +108,35 @@ def loop(pipe, card, scene: world.Scene, seed: int, new: int) -> dict:
     }
 
 
+def restyle(pipe, card, scene: world.Scene, seed: int, frames: int) -> dict:
+    others = [c for c in world.COLOURS if c not in (scene.colour, scene.background)]
+    changed = dataclasses.replace(scene, colour=random.Random(seed).choice(others))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_frames(Path(tmp) / "clip.mkv", world.render(scene, frames), world.FPS)
+        original = read_frames(path)
+        recipe = quality.recipe(
+            card,
+            Mode.VIDEO_TO_VIDEO,
+            quality.prompt_for(changed, seed),
+            seed,
+            frames=frames,
+            conditions=[Condition(str(path))],
+            strength=0.3,
+        )
+        made = _make(pipe, card, recipe, tmp)
+    got, was = checker.read(made), checker.read(original)
+    drift = max(
+        (checker.distance(a, b) for a, b in zip(got.centres, was.centres, strict=True) if a and b), default=np.inf
+    )
+    return {
+        "frames": len(made),
+        "motion_kept": got.motion == scene.motion and drift <= quality.NEAR,
+        "colour_changed": got.colour == changed.colour,
+        "one_object": got.one_object,
+        "path_drift": drift,
+    }
+
+
 def _make(pipe, card, recipe, tmp: str) -> np.ndarray:
     """The take, in windows where it is longer than the model makes at once (as the worker makes it)."""
     if not windows.is_long(recipe, card):
@@ -146,14 +181,21 @@ def main() -> None:
         (f"bridge of {args.gap} frames (in windows)", lambda s, i: bridge(pipe, card, s, i, args.gap)),
         (f"loop of {short} new frames (one shot)", lambda s, i: loop(pipe, card, s, i, short)),
         (f"loop of {args.gap} new frames (in windows)", lambda s, i: loop(pipe, card, s, i, args.gap)),
+        ("restyle of 25 frames (one shot)", lambda s, i: restyle(pipe, card, s, i, 25)),
+        (f"restyle of {50 + args.gap} frames (in windows)", lambda s, i: restyle(pipe, card, s, i, 50 + args.gap)),
     ]
     t0 = time.monotonic()
     table = []
     for name, run in runs:
         start = time.monotonic()
         rows = [run(scene, seed) for seed, scene in enumerate(scenes)]
-        checks = ("from_a", "to_b", "one_object") if "bridge" in name else ("kept_exactly", "wraps", "one_object")
-        means = ("end_offset", "path_drift") if "bridge" in name else ("wrap_distance",)
+        kind = name.split()[0]
+        checks = {
+            "bridge": ("from_a", "to_b", "one_object"),
+            "loop": ("kept_exactly", "wraps", "one_object"),
+            "restyle": ("motion_kept", "colour_changed", "one_object"),
+        }[kind]
+        means = {"bridge": ("end_offset", "path_drift"), "loop": ("wrap_distance",), "restyle": ("path_drift",)}[kind]
         table.append(
             (
                 name,
@@ -162,9 +204,9 @@ def main() -> None:
                 f"{(time.monotonic() - start) / len(rows):.1f} s",
             )
         )
-    print(f"# Long bridges and loops of the demo model ({date.today()}, {platform.machine()} CPU)\n")
+    print(f"# Long bridges, loops and restyles of the demo model ({date.today()}, {platform.machine()} CPU)\n")
     print(
-        f"`python benchmarks/demo_long_bridges.py --scenes {args.scenes} --gap {args.gap}`: "
+        f"`python benchmarks/demo_long_clip_modes.py --scenes {args.scenes} --gap {args.gap}`: "
         f"{time.monotonic() - t0:.0f} s in all; {len(scenes)} scenes ({_motions(scenes)}), "
         f"the card's defaults ({card.default_steps} steps, connect and loop at guidance "
         f"{card.guidance_for('connect'):g}).\n"
