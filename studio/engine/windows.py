@@ -179,14 +179,17 @@ def plan(recipe: Recipe, card: Card) -> list[Window]:
         else:
             frames = min(longest, valid_frames_at_least(left + k, step))
             new = min(frames - k, left)
-        prompt = prompts[min(index, len(prompts) - 1)]
-        windows.append(Window(index, frames, new, prompt, recipe.seed + index))
+        windows.append(Window(index, frames, new, _prompt(prompts, index), recipe.seed + index))
         left -= new
     if closing:
         index = len(windows)
-        prompt = prompts[min(index, len(prompts) - 1)]
-        windows.append(Window(index, longest, last, prompt, recipe.seed + index, closes=True))
+        windows.append(Window(index, longest, last, _prompt(prompts, index), recipe.seed + index, closes=True))
     return windows
+
+
+def _prompt(prompts: list[str], index: int) -> str:
+    """A window's prompt: its own line of the window prompts, the last going on for the windows after."""
+    return prompts[min(index, len(prompts) - 1)]
 
 
 def _restyle_plan(recipe: Recipe, longest: int, step: int, k: int, prompts: list[str]) -> list[Window]:
@@ -198,8 +201,7 @@ def _restyle_plan(recipe: Recipe, longest: int, step: int, k: int, prompts: list
         index = len(windows)
         frames = min(longest, valid_frames_at_least(recipe.frames - made + k, step))
         at = min(made - k, recipe.frames - frames)
-        prompt = prompts[min(index, len(prompts) - 1)]
-        windows.append(Window(index, frames, at + frames - made, prompt, recipe.seed + index, at=at))
+        windows.append(Window(index, frames, at + frames - made, _prompt(prompts, index), recipe.seed + index, at=at))
         made = at + frames
     return windows
 
@@ -212,17 +214,15 @@ def window_recipe(recipe: Recipe, window: Window, partial_path: str | None, made
     common = WindowFields(
         frames=window.frames, seed=window.seed, prompt=window.prompt, window_prompts=[], expanded_prompt=None
     )
+    if window.index == 0 and not recipe.window_prompts:
+        common["prompt"], common["expanded_prompt"] = recipe.prompt, recipe.expanded_prompt
     if recipe.mode is Mode.VIDEO_TO_VIDEO:  # the part of the clip this window remakes
         clip = recipe.conditions[0]
         part = dataclasses.replace(
             clip, source_in=clip.source_in + window.at, source_out=clip.source_in + window.at + window.frames
         )
-        if window.index == 0 and not recipe.window_prompts:
-            common["prompt"], common["expanded_prompt"] = recipe.prompt, recipe.expanded_prompt
         return dataclasses.replace(recipe, conditions=[part], **common)
     if window.index == 0:
-        if not recipe.window_prompts:
-            common["prompt"], common["expanded_prompt"] = recipe.prompt, recipe.expanded_prompt
         if recipe.mode in BRIDGES:  # extend from the first clip
             return dataclasses.replace(
                 recipe, mode=Mode.EXTEND_FORWARD, conditions=recipe.conditions[:1], bridge_frames=None, **common
@@ -301,7 +301,7 @@ def generate_long_with_audio(
     elif recipe.mode in FROM_CLIP:
         made = clip_frames(recipe, project_folder)  # the take so far: the clip's exact frames (a bridge's first)
     # A bridge's take is its new frames alone: clip A's frames are the take so far's, not the take's.
-    dropped = len(clip_frames(recipe, project_folder)) if recipe.mode is Mode.CONNECT else 0
+    dropped = frames_before(recipe, project_folder) if recipe.mode is Mode.CONNECT else 0
     backward, restyle = recipe.mode is Mode.EXTEND_BACKWARD, recipe.mode is Mode.VIDEO_TO_VIDEO
     carrying = carry_latents and family.CARRIES_LATENTS and not (backward or restyle)
     # one dict through every window: each leaves its latents
@@ -359,13 +359,10 @@ def clip_frames(recipe: Recipe, project_folder: str | None) -> np.ndarray:
     return read_clip(recipe.conditions[0], project_folder, recipe.width, recipe.height)
 
 
-def made_of(recipe: Recipe, card: Card, frames: int, project_folder: str | None) -> tuple[int, int]:
-    """A take so far of `frames` frames: the frames the shot has made of it, and of how many. An
-    extension's or a bridge's take so far begins with its clip's frames, which it did not make."""
-    planned = sum(window.new for window in plan(recipe, card))
-    if recipe.mode in FROM_CLIP:
-        frames -= len(clip_frames(recipe, project_folder))
-    return frames, planned
+def frames_before(recipe: Recipe, project_folder: str | None) -> int:
+    """How many of a take so far's first frames are its clip's, which the shot did not make: an extension's
+    or a bridge's clip (FROM_CLIP); none for the others."""
+    return len(clip_frames(recipe, project_folder)) if recipe.mode in FROM_CLIP else 0
 
 
 def kept_recipe(recipe: Recipe, card: Card, frames: int, project_folder: str | None) -> Recipe | None:
@@ -375,7 +372,7 @@ def kept_recipe(recipe: Recipe, card: Card, frames: int, project_folder: str | N
     if recipe.mode in BRIDGES:
         return None  # a bridge cut short does not reach the clip after it: nothing of it is a take
     if recipe.mode in (Mode.EXTEND_FORWARD, Mode.EXTEND_BACKWARD):
-        frames = frames - len(clip_frames(recipe, project_folder)) + overlap_frames(card)
+        frames = frames - frames_before(recipe, project_folder) + overlap_frames(card)
     return dataclasses.replace(recipe, frames=frames)
 
 
@@ -409,12 +406,11 @@ def read_partial(path: str, recipe: Recipe, card: Card, project_folder: str | No
     if frames.shape[1:3] != (recipe.height, recipe.width):
         return None
     lengths = list(itertools.accumulate(window.new for window in plan(recipe, card)))
-    if recipe.mode in FROM_CLIP:  # the take so far begins with the clip's frames
-        try:
-            before = len(clip_frames(recipe, project_folder))
-        except (MediaError, OSError, ValueError):
-            return None
-        lengths = [before + length for length in lengths]
+    try:  # an extension's or a bridge's take so far begins with its clip's frames
+        before = frames_before(recipe, project_folder)
+    except (MediaError, OSError, ValueError):
+        return None
+    lengths = [before + length for length in lengths]
     if len(frames) not in lengths[:-1]:
         return None
     return Partial(path, frames, sound, info.sample_rate if sound is not None else None, lengths.index(len(frames)) + 1)

@@ -245,15 +245,16 @@ class Worker:
         kept: list = []  # the take so far: frames, and its sample rate when it has sound
 
         folder = message.get("project_folder")
+        # What a take so far holds of the shot: the frames it made, not its clip's (an extension's, a bridge's).
+        before, planned = windows.frames_before(recipe, folder), sum(w.new for w in windows.plan(recipe, card))
 
         def write_partial(frames, done: int, count: int, sound=None, sample_rate=None) -> str:
             # Marked before it is announced: a run killed now leaves a take that says what it is.
-            made, planned = windows.made_of(recipe, card, len(frames), folder)
+            made = len(frames) - before
             so_far = None if done == count else (made, planned, done, count)
             mark = mark_for_take(recipe, folder, partial=so_far)
             write_frames(output, frames, recipe.fps, audio=sound, sample_rate=sample_rate, mark=mark)
             kept[:] = [frames, sample_rate]
-            # The frames the shot has made so far (an extension's or a bridge's take so far holds its clip too).
             self.emit("partial", job_id, output=output, frames=made, window=done, windows=count)
             return output
 
