@@ -186,7 +186,11 @@ class EditActions(QObject):
         _, clip = self.document.project.sequence.find_clip(clip_id)
         frames = min(self.transition_length(), clip.duration)
         change = {"fade_in": frames} if which == "in" else {"fade_out": frames}
+        before = self.document.undo_stack.index()
         self._push(EditClip(clip_id, **change), f"Fade {which}")
+        if self.document.undo_stack.index() != before:  # the status bar says what the timeline now shows
+            whole = " (the whole clip)" if frames == clip.duration else ""
+            self.message.emit(f"Fade {which} over {frames} frames{whole}")
 
     def _selected_clips(self) -> list[tuple[Track, Clip]]:
         seq = self.document.project.sequence

@@ -46,6 +46,7 @@ def _placeholder(spot: Spot) -> Placeholder:
 class GenerationController(QObject):
     message = Signal(str)  # for the status bar
     takes_changed = Signal()  # a clip got a new take (the inspector shows the selected clip's takes)
+    landed = Signal()  # a take is in the project, no longer in jobs.json: only unsaved edits hold it now
     warning = Signal(str, str)  # title, text: a refusal that deserves a message box
 
     def __init__(
@@ -240,8 +241,10 @@ class GenerationController(QObject):
                 raise
             self.document.push(landed.fallback, landed.fallback_text)
             if landed.fallback_message is not None:
+                self.landed.emit()
                 self.message.emit(f"{landed.fallback_message}{exc}")
                 return
+        self.landed.emit()
         if landed.select is not None:
             self.timeline.select(landed.select)
         if landed.show is not None:

@@ -77,6 +77,9 @@ class MainWindow(QMainWindow):
         self.shots = ShotActions(service, self.document, self.prompt_panel, self.timeline, self.generation, self)
         self.edits = EditActions(self.document, self.timeline, self)
         self.autosaver = Autosaver(self.document, self)  # timed autosaves and crash recovery (autosave.py)
+        # A landed take leaves jobs.json for the project in memory: autosaved at once, it survives a crash
+        # (minutes of generation), where the timer could lose it for up to a minute.
+        self.generation.landed.connect(self.autosaver.autosave_now)
         self.files = FileActions(self.document, self.autosaver, self.viewer, self.generation, self)
         for source in (
             self.generation,

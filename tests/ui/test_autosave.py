@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from studio.core import autosave, store
 from studio.core.commands import AddClip, AddMedia
+from studio.core.jobfile import load_jobs
 from studio.core.project import Clip, MediaItem, Project, new_id
 from studio.core.timebase import FrameRate
 from studio.engine.service import EngineService
@@ -212,6 +213,35 @@ def test_opening_a_project_after_a_crash_offers_its_autosave(qtbot, open_window,
     window = open_window()
     window.autosaver.ask = lambda folder, path: pytest.fail("a clean close left nothing to recover")
     window.files.open_project(str(project.folder))
+
+
+def test_a_take_that_lands_is_autosaved_at_once_and_recovered_after_a_crash(qtbot, open_window, tmp_path):
+    """Journey 7: a shot lands and the studio dies before the minute's autosave. The take left jobs.json as
+    it landed, so the autosave written at once is its only record: the next open recovers it."""
+    project = make_project(tmp_path)
+    window = open_window(project)
+    assert window.prompt_panel.model_value() == "demo"
+    window.prompt_panel.prompt.setPlainText("a red circle moves right on a blue background")
+    window.timeline.set_playhead(24)
+    queued_when_autosaved = []  # jobs.json as the autosave is written: no moment when neither holds the take
+    window.autosaver.autosaved.connect(lambda _: queued_when_autosaved.append(len(load_jobs(project.folder)[0])))
+    qtbot.mouseClick(window.prompt_panel.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(window.document.project.media) == 2, timeout=120_000)
+    (take,) = [m for m in window.document.project.media if m != "ramp"]
+    assert window.autosaver.timer.remainingTime() > 10_000  # the timer has not written it
+    (written,) = autosave.autosaves(project.folder)
+    data = json.loads(written.read_text())
+    assert take in [m["id"] for m in data["media"]]
+    assert [c["media_id"] for c in data["sequences"][0]["tracks"][0]["clips"]] == ["ramp", take]
+    assert queued_when_autosaved == [1] and load_jobs(project.folder) == ([], None)  # then it left the queue
+    assert window.statusBar().currentMessage().startswith("Shot ready")  # the landing's word, not the autosave's
+
+    # The studio "dies" (no Save); the project opened again after a crash offers the take back.
+    window.document.undo_stack.setClean()
+    again = open_window()
+    again.autosaver.ask = lambda folder, path: Answer.RECOVER
+    assert again.autosaver.open(project.folder, crashed=True)
+    assert [c.media_id for c in again.document.project.sequence.tracks[0].clips] == ["ramp", take]
 
 
 def test_the_next_start_offers_an_untitled_project_lost_in_a_crash(qtbot, open_window, tmp_path):

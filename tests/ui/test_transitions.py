@@ -139,6 +139,7 @@ def test_fade_in_and_out_from_the_menu(qtbot, window):
     action(window, "Timeline", "Fade Out").trigger()
     clip = v1(window).clips[0]
     assert (clip.fade_in, clip.fade_out) == (24, 24)  # a second each, the whole 24-frame clip
+    assert window.statusBar().currentMessage() == "Fade out over 24 frames (the whole clip)"
     assert red_at(qtbot, window, 0) == 0
     assert red_at(qtbot, window, 6) == round(30 * 0.25 * 0.75)  # in a quarter, out three quarters
     window.document.undo_stack.undo()
