@@ -26,7 +26,7 @@ from .store import write_atomic
 
 JOBS_FILE = "jobs.json"
 WAITING = ("queued", "running")  # after a restart these are interrupted: they run again on Resume
-_KNOWN = ("job_id", "name", "recipe", "output", "state", "landing", "placeholder", "error")
+_KNOWN = ("job_id", "name", "recipe", "output", "state", "landing", "placeholder", "error", "windows_made")
 
 
 class UnreadableJobs(StudioError):
@@ -43,6 +43,7 @@ class SavedJob:
     landing: dict[str, Any] = field(default_factory=dict)
     placeholder: dict[str, Any] | None = None  # track_id, start, frames, label
     error: str | None = None
+    windows_made: tuple[int, int] | None = None  # a long shot: (finished, of) windows its take so far holds
     extra: dict[str, Any] = field(default_factory=dict)  # fields of the entry another version wrote
     recipe_extra: dict[str, Any] = field(default_factory=dict)  # and of its recipe
 
@@ -61,6 +62,7 @@ class SavedJob:
             "landing": self.landing,
             "placeholder": self.placeholder,
             "error": self.error,
+            **({"windows_made": list(self.windows_made)} if self.windows_made else {}),
         }
 
     @classmethod
@@ -81,9 +83,17 @@ class SavedJob:
             landing=dict(data.get("landing") or {}),
             placeholder=data.get("placeholder"),
             error=data.get("error"),
+            windows_made=_windows_made(data.get("windows_made")),
             extra={k: v for k, v in data.items() if k not in _KNOWN},
             recipe_extra={k: v for k, v in data["recipe"].items() if k not in recipe_fields},
         )
+
+
+def _windows_made(value: Any) -> tuple[int, int] | None:
+    """[finished, of] as written, or None for anything else: a count only shown, never acted on."""
+    if isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value) and 0 < value[0] < value[1]:
+        return value[0], value[1]
+    return None
 
 
 def _read(path: Path) -> tuple[dict[str, Any], list[SavedJob], list[Any]]:

@@ -278,6 +278,8 @@ class GenerationController(QObject):
             return
         # A long shot that stopped part way left its finished windows in its take: go on from them.
         so_far = self.document.folder / job.output
+        row = self.jobs_panel.rows.get(job_id)
+        finished, of = row.made if row else (0, 0)
         new_job = self.submit(
             job.recipe,
             job.name,
@@ -291,7 +293,12 @@ class GenerationController(QObject):
             return
         self._restored.pop(job_id, None)
         self.jobs_panel.remove(job_id)  # the new job's row takes its place
-        self.message.emit(f"Retrying: {job.name}")
+        if not so_far.is_file():
+            self.message.emit(f"Retrying: {job.name}")
+        else:
+            self.message.emit(
+                f"Resuming: {job.name}, from window {finished + 1} of {of}" if of else f"Resuming: {job.name}"
+            )
 
     def move_job(self, job_id: str, position: int) -> None:
         """Run a queued job next (0) or last (-1); the rows follow the queue's order."""
@@ -344,6 +351,7 @@ class GenerationController(QObject):
                     landing_to_dict(landing),
                     spot_to_dict(spot),
                     job.error,
+                    (job.window, job.windows) if 0 < job.window < job.windows else None,
                 )
             )
             if job.preview and inside(project.folder, self._preview_file(job_id)):  # the thumbnail after a restart
@@ -400,6 +408,7 @@ class GenerationController(QObject):
             self._restored[saved.job_id] = saved
             self._retryable[saved.job_id] = (landing, spot)
             row = self.jobs_panel.add(saved.job_id, saved.name)
+            row.made = saved.windows_made or row.made
             state = "interrupted" if saved.interrupted else saved.state
             row.finish(
                 state,

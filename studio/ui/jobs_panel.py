@@ -103,6 +103,7 @@ class JobRow(QFrame):
         self.partial: str | None = None
         self.outcome: str | None = None  # done, failed, cancelled or interrupted, once finished
         self.window = ""  # "window 2/6 · " while a long shot is made
+        self.made = (0, 0)  # a long shot: the windows its take so far holds, of all
         self.where = ""  # "GPU 1 · " when the pool has several workers
         self.preview = QLabel()  # the latest picture from the latents, then the take's
         self.preview.setFixedSize(PREVIEW_HEIGHT * 16 // 9, PREVIEW_HEIGHT)
@@ -150,6 +151,7 @@ class JobRow(QFrame):
     def set_partial(self, output: str, frames: int, window: int, windows: int) -> None:
         """A long shot finished a window: its take so far can be played."""
         self.partial = output
+        self.made = (window, windows)
         self.window = f"window {min(window + 1, windows)}/{windows} · "
         self.state.setText(f"{window} of {windows} windows made ({frames} frames)")
         self.play_so_far.setVisible(window < windows)
@@ -186,6 +188,11 @@ class JobRow(QFrame):
         self.outcome = state
         self.state.setText(state)
         self.state.setToolTip(tooltip)
+        finished, of = self.made
+        if state in ("failed", "cancelled", "interrupted") and 0 < finished < of:  # its take so far is kept
+            self.state.setText(f"{state} · {finished} of {of} windows made")
+            again = "Resume" if state == "interrupted" else "Retry"
+            self.state.setToolTip(f"{tooltip}\n{again} goes on from the {finished} windows made".strip())
         started = getattr(self, "_started_at", None)
         if elapsed is None and started is not None and state in ("failed", "cancelled"):
             elapsed = time.monotonic() - started

@@ -96,6 +96,9 @@ class BackgroundLoader(QObject):
                 image = self._load(key, cache_dir)
             except (MediaError, OSError, ValueError):
                 image = None  # offline or unreadable: the clip is drawn without it
+            except Exception:  # noqa: BLE001 - e.g. PyAV's AssertionError on a file rewritten as it is read
+                # One file's odd failure must not end the thread: every thumbnail after it would wait forever.
+                image = None
             with self._lock:
                 self._images[key] = image
                 while len(self._images) > self._max_images:

@@ -71,3 +71,16 @@ def test_what_another_version_wrote_is_kept_when_the_queue_is_rewritten(tmp_path
 
     save_jobs(tmp_path, [])  # every job of ours done: the other version's stays
     assert json.loads((tmp_path / JOBS_FILE).read_text())["jobs"] == [future]
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [([2, 3], (2, 3)), ([3, 3], None), ([0, 3], None), (["2", 3], None), ([True, 3], None), (7, None)],
+)
+def test_a_long_shots_windows_made_are_kept_and_odd_counts_are_not_shown(tmp_path: Path, written, read) -> None:
+    entry = {**job().to_dict(), "windows_made": written}
+    (tmp_path / JOBS_FILE).write_text(json.dumps({"jobs": [entry]}))
+    (loaded,), _ = load_jobs(tmp_path)
+    assert loaded.windows_made == read
+    save_jobs(tmp_path, [loaded])
+    assert json.loads((tmp_path / JOBS_FILE).read_text())["jobs"][0].get("windows_made") == (written if read else None)

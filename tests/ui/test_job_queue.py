@@ -52,6 +52,38 @@ def test_a_job_survives_a_restart_and_resume_lands_its_shot(qtbot, open_window, 
     qtbot.waitUntil(lambda: not (folder / JOBS_FILE).exists(), timeout=5000)  # nothing left unfinished
 
 
+def test_a_long_shot_stopped_part_way_says_what_it_made_and_resumes_from_there(qtbot, open_window, tmp_path):
+    """Journey 7 with the demo model: the studio stops while a long shot of three windows is made; the
+    restored row says how many windows are made (not just "interrupted", as if nothing were), and Resume
+    says where it goes on from and lands the whole shot."""
+    project = Project.new("Long")
+    folder = store.save(project, tmp_path / "Long.studio")
+    window = open_window(project)
+    panel = window.prompt_panel
+    assert panel.model_value() == "demo"
+    panel.prompt.setPlainText("a red circle moves right on a blue background")
+    panel.seconds.setValue(4.0)  # 96 frames: three windows of the demo model
+    panel.sampling.steps.setValue(100)  # slow enough to stop between windows
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    (row,) = window.jobs_panel.rows.values()
+    qtbot.waitUntil(lambda: row.made[0] >= 1, timeout=120_000)
+    window.close()
+    (saved,) = json.loads((folder / JOBS_FILE).read_text())["jobs"]
+    finished, of = saved["windows_made"]
+    assert 1 <= finished < of == 3 and (folder / saved["output"]).is_file()
+
+    reopened = open_window(store.load(folder))
+    (row,) = reopened.jobs_panel.rows.values()
+    assert row.state.text() == f"interrupted · {finished} of 3 windows made"
+    assert f"Resume goes on from the {finished} windows made" in row.state.toolTip()
+    qtbot.mouseClick(row.retry, Qt.MouseButton.LeftButton)
+    message = reopened.statusBar().currentMessage()
+    assert message == f"Resuming: a red circle moves right on a blue background, from window {finished + 1} of 3"
+    seq = reopened.document.project.sequence
+    qtbot.waitUntil(lambda: seq.duration > 0, timeout=180_000)
+    assert seq.duration == 96
+
+
 def test_queued_jobs_run_next_or_last_and_the_rows_follow(qtbot, open_window, tiny_ltx, tmp_path):
     project = Project.new("Order")
     folder = store.save(project, tmp_path / "Order.studio")

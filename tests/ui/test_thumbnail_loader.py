@@ -53,3 +53,23 @@ def _alive(widget) -> bool:
     from shiboken6 import isValid
 
     return isValid(widget)
+
+
+class _OneBadFile(BackgroundLoader):
+    """The first key fails as PyAV fails on a file rewritten while it is read; the others load."""
+
+    def _load(self, key, cache_dir):
+        if key[0] == "bad":
+            raise AssertionError("Container is not open")
+        return f"loaded {key[0]}"
+
+
+def test_one_files_unexpected_failure_does_not_stop_the_thumbnails_after_it(qtbot):
+    owner = QWidget()
+    loader = _OneBadFile(parent=owner)
+    assert loader._get(("bad",)) is None
+    qtbot.waitUntil(lambda: ("bad",) in loader._images, timeout=3000)  # drawn without a picture
+    assert loader._get(("good",)) is None
+    qtbot.waitUntil(lambda: loader._get(("good",)) == "loaded good", timeout=3000)
+    assert loader._thread.is_alive()
+    owner.deleteLater()
