@@ -30,6 +30,7 @@ class _UndoableEdit(QUndoCommand):
             self._already_applied = False
             return
         self.apply()
+        self._document.edited.emit(f"Redo: {self.text()}")
 
     def apply(self) -> None:
         applied = []
@@ -47,12 +48,16 @@ class _UndoableEdit(QUndoCommand):
         for command in reversed(self._commands):
             command.revert(self._document.project)
         self._document.changed.emit()
+        self._document.edited.emit(f"Undo: {self.text()}")
 
 
 class Document(QObject):
     changed = Signal()  # the project's content changed (an edit, undo or redo)
     replaced = Signal()  # a different project was opened or created
     path_changed = Signal()
+    # What an edit, undo or redo did ("Ripple delete", "Undo: Trim clip"), for the status bar; an action
+    # with more to say ("Split clip at 00:00:01:00") says it after the push, over this.
+    edited = Signal(str)
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -90,6 +95,7 @@ class Document(QObject):
         edit.apply()  # first, so a refused edit never reaches the stack
         edit._already_applied = True
         self.undo_stack.push(edit)
+        self.edited.emit(edit.text())
 
     # Files
 

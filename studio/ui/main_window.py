@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self.viewer.frame_changed.connect(self.timeline.set_playhead)
         self.viewer.marks_changed.connect(self.timeline.set_marks)
         self.timeline.edit_refused.connect(self.show_message)
+        self.document.edited.connect(self.show_message)
         self.timeline.readout.connect(self._show_readout)
         for signal in (self.document.changed, self.document.replaced):  # lengths count the sequence's frames
             signal.connect(lambda: self.prompt_panel.set_frame_rate(float(self.document.project.sequence.fps)))

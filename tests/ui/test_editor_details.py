@@ -71,7 +71,7 @@ def test_trimming_shows_the_offset_and_new_duration_while_dragging(qtbot, window
     seen = drag_and_read(qtbot, window, edge, edge + QPoint(20, 0))  # 5 frames on
     assert seen[-1] == "+00:00:00:05  duration 00:00:00:17"
     assert window.timeline.readout_text == ""  # the drag is over: the readout goes
-    assert window.statusBar().currentMessage() == ""
+    assert window.statusBar().currentMessage() == "Trim clip"  # what the drag did, not its readout
     assert clips(window, v1_id)[-1] == (60, 0, 17)
     assert window.document.undo_stack.count() == 1  # one drag, one undo step
 

@@ -111,6 +111,12 @@ def test_shift_delete_ripple_deletes_the_selected_clip(qtbot, window):
     key(qtbot, window, Qt.Key.Key_Delete, SHIFT)
     assert v1(window) == [("c2", 0, 10, 34), ("c3", 36, 0, 12)]
     assert red_at(qtbot, window, 0) == 50  # c2's first frame, ramp frame 10, is now at the start
+    # The status bar says what was done, undone and redone (it kept the last action's word before).
+    assert window.statusBar().currentMessage() == "Ripple delete"
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert v1(window)[0] == ("c1", 0, 0, 24) and window.statusBar().currentMessage() == "Undo: Ripple delete"
+    key(qtbot, window, Qt.Key.Key_Z, CTRL | SHIFT)
+    assert v1(window)[0] == ("c2", 0, 10, 34) and window.statusBar().currentMessage() == "Redo: Ripple delete"
 
 
 def test_copy_paste_overwrites_at_the_playhead_and_cut_leaves_a_gap(qtbot, window):
