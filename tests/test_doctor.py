@@ -66,3 +66,27 @@ def test_nvidia_gpu_reads_nvidia_smi(monkeypatch):
 def test_no_nvidia_smi_is_no_gpu(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert gpu.nvidia_gpu() is None
+
+
+def test_nvidia_gpu_memory_reads_the_smallest_gpu(monkeypatch):
+    answers = {
+        "one": "NVIDIA GeForce RTX 4090, 24564\n",
+        "two": "NVIDIA A10G, 23028\nNVIDIA A10G, 22500\n",
+        "mixed": "NVIDIA T4, 15360\nNVIDIA L4, [N/A]\nNVIDIA L40S, 46068\n",
+        "none": "[N/A]\n",
+    }
+    for case, text in answers.items():
+        monkeypatch.setattr(
+            gpu.subprocess,
+            "run",
+            lambda command, answer=text, **kw: subprocess.CompletedProcess(command, 0, answer, ""),
+        )
+        found = gpu.nvidia_gpu_memory()
+        if case == "one":
+            assert str(found) == "NVIDIA GeForce RTX 4090, 24 GB"
+        elif case == "two":
+            assert found.name == "2 × NVIDIA A10G" and found.total_gb == 22500 / 1024
+        elif case == "mixed":
+            assert found.name == "NVIDIA L40S, NVIDIA T4" and found.total_gb == 15
+        else:
+            assert found is None

@@ -165,8 +165,8 @@ def cmd_models_download(args: argparse.Namespace) -> int:
 def cmd_models_fit(args: argparse.Namespace) -> int:
     """Each card's memory tier on a GPU of the given size, and the component that decided it."""
     from ..engine.cards import CardError, catalogue
-    from ..engine.footprint import FootprintError, footprint
-    from ..engine.memory import plan_for_footprint
+    from ..engine.footprint import FootprintError
+    from ..engine.memory import plan_on_gpu
 
     if args.gpu_memory <= 0:
         raise CommandError(f"--gpu-memory should be positive, not {args.gpu_memory:g}")
@@ -178,15 +178,15 @@ def cmd_models_fit(args: argparse.Namespace) -> int:
         card = entry.card
         if card.kind == "upsampler":  # loaded beside the model that names it, on that model's plan
             continue
+        folder = entry.folder if entry.installed else None
         try:
-            fp = footprint(card, entry.folder if entry.installed else None, args.width, args.height, args.frames)
+            plan = plan_on_gpu(card, folder, args.gpu_memory, args.width, args.height, args.frames)
         except FootprintError as exc:
             print(f"{card.id:30} ?               {exc}")
             continue
-        if fp is None:
+        if plan is None:
             print(f"{card.id:30} ?               no component sizes on the card and no weights on disk")
             continue
-        plan = plan_for_footprint(args.gpu_memory, fp)
         label = str(plan) if plan.fits else f"{plan.tier} (too big)"
         print(f"{card.id:30} {label:26} {plan.reason}")
     if not models:

@@ -7,6 +7,7 @@ venv exists and cannot import this package, so the question is asked there in it
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass
 
 QUERY = ["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"]
 
@@ -22,6 +23,40 @@ def nvidia_gpu() -> str | None:
         return None
     name, _, driver = lines[0].rpartition(",")
     return f"{name.strip()} (driver {driver.strip()})"
+
+
+MEMORY_QUERY = ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"]
+
+
+@dataclass(frozen=True)
+class GpuMemory:
+    """The NVIDIA GPUs a model has to fit: the smallest one's memory (each worker loads its own copy)."""
+
+    name: str  # "NVIDIA GeForce RTX 4090", or "2 × NVIDIA A10G"
+    total_gb: float  # GB of 2^30 bytes, as the fit table and `studio models fit --gpu-memory` count
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.total_gb:.0f} GB"
+
+
+def nvidia_gpu_memory() -> GpuMemory | None:
+    """The NVIDIA GPUs nvidia-smi lists and the smallest one's memory; None without nvidia-smi or a GPU."""
+    try:
+        done = subprocess.run(MEMORY_QUERY, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found: list[tuple[str, float]] = []
+    for line in done.stdout.splitlines() if done.returncode == 0 else []:
+        name, _, mib = line.strip().rpartition(",")
+        try:
+            found.append((name.strip(), float(mib) / 1024))
+        except ValueError:  # "[N/A]" or a line of another shape: not a size to plan with
+            continue
+    if not found:
+        return None
+    names = sorted({name for name, _ in found})
+    name = f"{len(found)} × {names[0]}" if len(found) > 1 and len(names) == 1 else ", ".join(names)
+    return GpuMemory(name, min(gb for _, gb in found))
 
 
 def nvidia_gpu_count() -> int:

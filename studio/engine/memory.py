@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from ..core.errors import StudioError
 from .footprint import CONTEXT_GB, DIT_BLOCKS, Footprint
+from .footprint import footprint as card_footprint
 
 TIERS = ("resident", "model_offload", "group_offload")  # most memory (fastest) first
 MEMORY_ENV = "STUDIO_MEMORY"
@@ -146,6 +147,14 @@ def plan_for_footprint(free_gb: float, footprint: Footprint) -> MemoryPlan:
         "try a smaller size or fewer frames",
         fits=False,
     )
+
+
+def plan_on_gpu(card, folder, gpu_gb: float, width=None, height=None, frames=None) -> MemoryPlan | None:
+    """The tier a card's model gets on a GPU of gpu_gb at a size (the card's default if not given), from
+    the folder's component sizes when its weights are there, else the card's; None when neither says
+    them. Raises FootprintError for a folder or card whose sizes cannot be read."""
+    fp = card_footprint(card, folder, width, height, frames)
+    return None if fp is None else plan_for_footprint(gpu_gb, fp)
 
 
 def lower_tier(tier: str) -> str | None:

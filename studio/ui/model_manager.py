@@ -32,12 +32,40 @@ from ..core.errors import StudioError
 from ..engine.card import Card
 from ..engine.cards import DEMO_MODEL, CardError, Resolved, catalogue
 from ..engine.download import download, plan_download
+from ..engine.footprint import FootprintError
+from ..engine.gpu import GpuMemory, nvidia_gpu_memory
+from ..engine.memory import plan_on_gpu
 from ..engine.weights import ModelFolderError, bundled_models, check_folder, models_root
 from . import aio
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ("Model", "Modes", "GPU memory", "On disk")
+# A plan's tier as a newcomer reads it (README: GPU memory and memory tiers).
+FIT_WORDS = {
+    "resident": "fits: all on the GPU",
+    "model_offload": "fits with model offload",
+    "group_offload": "fits with group offload (slow)",
+}
+
+
+def fit_on(gpu: GpuMemory | None, entry: Resolved) -> tuple[str, str]:
+    """The memory cell and its tooltip: on this computer's GPU when there is one, else what the card needs."""
+    card = entry.card
+    if card.runs_on_cpu:
+        return "any CPU (no GPU needed)", "Runs on the CPU; a GPU makes it faster."
+    needs = f"~{card.memory_gb:g} GB with everything on the GPU"
+    if gpu is None or card.kind == "upsampler":  # an upsampler is loaded on the plan of the model beside it
+        return f"~{card.memory_gb:g} GB", f"{needs}; less with offload (README: GPU memory and memory tiers)."
+    try:
+        plan = plan_on_gpu(card, entry.folder, gpu.total_gb)
+    except FootprintError as exc:
+        return f"~{card.memory_gb:g} GB", f"{needs}; its component sizes cannot be read: {exc}"
+    if plan is None:
+        return f"~{card.memory_gb:g} GB", f"{needs}; the card does not say its components' sizes."
+    if not plan.fits:
+        return "too big at its default size", plan.reason
+    return FIT_WORDS[plan.tier] + (", VAE in tiles" if plan.tier == "resident" and plan.vae_tiling else ""), plan.reason
 
 
 def where(entry: Resolved) -> str:
@@ -69,6 +97,8 @@ class ModelManagerDialog(QDialog):
         self.api = api
         self.entries: list[Resolved] = []
         self._download: aio.ThreadWork | None = None  # the download under way
+        self.gpu: GpuMemory | None = None  # this computer's NVIDIA GPU, once nvidia-smi has answered
+        self._gpu_asked = False  # nvidia-smi has answered (or there is none)
 
         self.folder = QLineEdit(self.models_dir or "")
         self.folder.setPlaceholderText(f"none: only {models_root()}, the studio's own and the Hugging Face cache")
@@ -109,6 +139,19 @@ class ModelManagerDialog(QDialog):
         layout.addWidget(self.buttons)
 
         self.refresh()
+        # nvidia-smi can take a second: asked on a thread, and the memory column says the fit when it answers.
+        aio.spawn(self, self._find_gpu(aio.ThreadWork(lambda _report: nvidia_gpu_memory(), name="gpu")), name="gpu")
+
+    async def _find_gpu(self, work: aio.ThreadWork[GpuMemory | None]) -> None:
+        self.gpu = await work.result()
+        self._gpu_asked = True
+        if self.gpu is not None:
+            header = QTableWidgetItem(f"On this GPU ({self.gpu.total_gb:.0f} GB)")
+            header.setToolTip(f"{self.gpu}: the tier each model gets on it at its default size (hover a row for why)")
+            self.table.setHorizontalHeaderItem(2, header)
+            self.refresh()
+        else:
+            self._update_buttons()
 
     def refresh(self) -> None:
         try:
@@ -119,16 +162,22 @@ class ModelManagerDialog(QDialog):
         self.table.setRowCount(len(self.entries))
         for row, entry in enumerate(self.entries):
             card = entry.card
+            memory, why = fit_on(self.gpu, entry)
             cells = (
-                f"{card.name} ({card.id})",
+                (f"{card.name} ({card.id})", ""),
                 # an upsampler makes no shots: it is the second pass of the two-pass models
-                "upsampler for two-pass models" if card.kind == "upsampler" else ", ".join(m.label for m in card.modes),
-                "any CPU (no GPU needed)" if card.runs_on_cpu else f"~{card.memory_gb:g} GB",
-                where(entry),
+                (
+                    "upsampler for two-pass models"
+                    if card.kind == "upsampler"
+                    else ", ".join(m.label for m in card.modes),
+                    "",
+                ),
+                (memory, why),
+                (where(entry), ""),
             )
-            for column, text in enumerate(cells):
+            for column, (text, tip) in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)
+                item.setToolTip(tip or text)
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
         for column in range(len(COLUMNS) - 1):  # long mode lists are cut (the tooltip has them whole)
@@ -164,9 +213,16 @@ class ModelManagerDialog(QDialog):
             shipped = (
                 entry.card.id == DEMO_MODEL and entry.folder is not None and (entry.folder.parent == bundled_models())
             )
+            no_gpu = self._gpu_asked and self.gpu is None and not entry.card.runs_on_cpu
             self.about.setText(
                 f"<b>{entry.card.name}</b>: {entry.card.description or 'no description'}"
                 + (" It ships with the studio: nothing to download." if shipped else "")
+                + (
+                    " It needs an NVIDIA GPU, and none was found on this computer (<i>studio models fit "
+                    "--gpu-memory N</i> says how it fits a GPU of N GB)."
+                    if no_gpu
+                    else ""
+                )
             )
         self.download_button.setEnabled(
             entry is not None

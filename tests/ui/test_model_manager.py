@@ -106,3 +106,52 @@ def test_the_selected_models_card_says_what_it_is_and_an_installed_one_is_select
     assert "trained on coloured shapes: try the studio on any computer" in dialog.about.text()
     assert "ships with the studio: nothing to download" in dialog.about.text()
     assert "download a model such as LTX-Video" in dialog.about.text()  # how to get a real one
+
+
+def fake_nvidia_smi(monkeypatch, tmp_path, mib: int) -> None:
+    """An nvidia-smi on PATH that lists one GPU of `mib` MiB, as the real one answers the studio's query."""
+    bin_dir = tmp_path / f"bin{mib}"
+    bin_dir.mkdir()
+    script = bin_dir / "nvidia-smi"
+    script.write_text(f'#!/bin/sh\necho "NVIDIA GeForce RTX 4090, {mib}"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+
+
+def test_the_memory_column_says_how_each_model_fits_this_computers_gpu(qtbot, monkeypatch, tmp_path):
+    """Journey 8: "whether it fits this GPU". On a 24 GB GPU the column reads the tier each model gets
+    there (as `studio models fit --gpu-memory 24` and the README's table), not only what it needs resident."""
+    fake_nvidia_smi(monkeypatch, tmp_path, 24564)
+    dialog = ModelManagerDialog()
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.gpu is not None, timeout=10_000)
+    assert dialog.table.horizontalHeaderItem(2).text() == "On this GPU (24 GB)"
+    assert dialog.table.horizontalHeaderItem(2).toolTip().startswith("NVIDIA GeForce RTX 4090, 24 GB: the tier")
+    shown = rows(dialog)
+    assert shown["cogvideox-1.5-5b"][2] == "fits with model offload"  # the card's ~40 GB would say it cannot
+    assert shown["ltx-2"][2] == "fits with group offload (slow)"
+    assert shown["wan-2.1-t2v-1.3b"][2] == "fits: all on the GPU"
+    assert shown["demo"][2] == "any CPU (no GPU needed)"
+    row = [e.card.id for e in dialog.entries].index("ltx-2")
+    assert "so group offload" in dialog.table.item(row, 2).toolTip()  # which component decided
+
+    fake_nvidia_smi(monkeypatch, tmp_path, 8192)
+    small = ModelManagerDialog()
+    qtbot.addWidget(small)
+    qtbot.waitUntil(lambda: small.gpu is not None, timeout=10_000)
+    assert rows(small)["wan-2.1-vace-14b"][2] == "too big at its default size"
+
+
+def test_without_a_gpu_the_column_says_what_each_model_needs_and_the_card_says_none_was_found(
+    qtbot, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no nvidia-smi
+    dialog = ModelManagerDialog()
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog._gpu_asked, timeout=10_000)
+    assert dialog.table.horizontalHeaderItem(2).text() == "GPU memory"
+    assert rows(dialog)["cogvideox-1.5-5b"][2] == "~40 GB"
+    select(qtbot, dialog, "cogvideox-1.5-5b")
+    assert "It needs an NVIDIA GPU, and none was found on this computer" in dialog.about.text()
+    select(qtbot, dialog, "demo")
+    assert "NVIDIA" not in dialog.about.text()
