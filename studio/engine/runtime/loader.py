@@ -20,8 +20,9 @@ import torch
 from ...core.recipe import Mode
 from ..cards import Card, folder_card
 from ..footprint import footprint
-from ..memory import MemoryPlan, apply_plan, choose_plan, free_memory_gb, requested_tier
+from ..memory import MemoryPlan, choose_plan, requested_tier
 from ..weights import ModelFolderError, check_folder, read_model_index
+from .placement import apply_plan, free_memory_gb
 from .speed import apply_fast_paths, quantize_weights
 
 log = logging.getLogger(__name__)
