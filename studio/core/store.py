@@ -9,8 +9,11 @@ or a symlink) is never copied to, moved or deleted.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
+import secrets
 import shutil
 import stat
 import tempfile
@@ -149,10 +152,12 @@ def save(project: Project, folder: str | os.PathLike[str] | None = None) -> Path
         raise ProjectError("the project has no folder yet: choose where to save it")
     target = target.absolute()
     moving = project.folder is not None and target != project.folder.absolute()
+    new_folder = _first_missing(target)  # a failed Save As takes away what it made, not a half project
+    copied: list[Path] = [target / sub for sub in ("media", "cache", "autosave") if not (target / sub).exists()]
     try:
         for sub in ("media", "cache", "autosave"):  # one that exists may be a link elsewhere: only read here
             (target / sub).mkdir(parents=True, exist_ok=True)
-        paths = _rebase_media(project, target) if moving else {}
+        paths = _rebase_media(project, target, copied) if moving else {}
         data = to_json(project)
         if folder is not None:
             data["name"] = target.stem
@@ -160,8 +165,11 @@ def save(project: Project, folder: str | os.PathLike[str] | None = None) -> Path
             entry["path"] = paths.get(entry["id"], entry["path"])
         write_atomic(write_target(target, target / PROJECT_FILE), json.dumps(data, indent=1).encode())
     except (OSError, ProjectError) as exc:
+        _take_back(new_folder, copied)
         reason = exc if isinstance(exc, ProjectError) else (exc.strerror or exc)
         kept = f"; the project is still saved at {project.folder}" if moving else "; the saved file is as it was"
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            kept += ". Free some space there, or save elsewhere"
         raise ProjectError(f"could not save to {target}: {reason}{kept}") from exc
     project.folder = target
     project.name = data["name"]
@@ -170,10 +178,46 @@ def save(project: Project, folder: str | os.PathLike[str] | None = None) -> Path
     return target
 
 
-def _rebase_media(project: Project, target: Path) -> dict[str, str]:
+def _first_missing(folder: Path) -> Path | None:
+    """The outermost of folder and its parents that does not exist yet: what a save there creates."""
+    missing = None
+    for path in (folder, *folder.parents):
+        if path.exists() or path.is_symlink():
+            break
+        missing = path
+    return missing
+
+
+def _take_back(new_folder: Path | None, copied: list[Path]) -> None:
+    """Undo a failed save's writes: the folders it created, with all in them, else the files it copied
+    and the empty folders it made (a full disk is left as it was found, and no folder looks like a
+    project that is not one)."""
+    if new_folder is not None and new_folder.is_dir() and not new_folder.is_symlink():
+        shutil.rmtree(new_folder, ignore_errors=True)
+        return
+    for path in reversed(copied):  # the files copied, then the folders made for them
+        if path.is_dir() and not path.is_symlink():
+            with contextlib.suppress(OSError):  # not empty: something else is in it now, and stays
+                path.rmdir()
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _copy_media(source: Path, destination: Path) -> None:
+    """Copy under a hidden name, then rename: a copy cut short never stands as a media file."""
+    part = destination.with_name(f".{destination.name}.{secrets.token_hex(4)}.part")
+    try:
+        shutil.copy2(source, part)
+        os.replace(part, destination)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _rebase_media(project: Project, target: Path, copied: list[Path]) -> dict[str, str]:
     """Save As elsewhere: files inside the old project folder are copied along, so the new project
     is whole on its own; files outside it (after `..` and symlinks) stay where they are, by absolute
-    path, and are never written. Returns each media item's new path; changes nothing in `project`."""
+    path, and are never written. Returns each media item's new path, and adds each file it copied to
+    `copied`; changes nothing in `project`."""
     assert project.folder is not None  # a saved project is moved
     old = os.path.realpath(project.folder)
     paths = {}
@@ -186,7 +230,8 @@ def _rebase_media(project: Project, target: Path) -> dict[str, str]:
         destination = write_target(target, target / relative)
         if source.exists() and not destination.exists():
             destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination)
+            _copy_media(source, destination)
+            copied.append(destination)
         paths[item.id] = relative.as_posix()
     return paths
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -231,7 +232,34 @@ def test_a_failed_save_as_leaves_the_project_where_it_was(
     assert project.folder == original and project.name == "Film"
     assert project.media["take"].path == "media/take.mkv"
     store.save(project)  # the next Save goes to the original
-    assert not (tmp_path / "Copy.studio" / "project.json").exists()
+    assert not (tmp_path / "Copy.studio").exists()  # nothing half-made is left, on a full disk least of all
+
+
+def test_a_save_as_cut_short_by_a_full_disk_takes_back_what_it_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = filled(tmp_path)
+    (project.folder / "media" / "second.mkv").write_bytes(b"x" * 1000)
+    project.media["second"] = dataclasses.replace(project.media["take"], id="second", path="media/second.mkv")
+    copy = shutil.copyfile
+
+    def half_then_full(source, destination, *args, **kwargs):
+        if Path(source).name == "second.mkv":  # the second file runs out of room half-way
+            Path(destination).write_bytes(b"x" * 500)
+            raise OSError(28, "No space left on device")
+        return copy(source, destination, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "copyfile", half_then_full)
+    (tmp_path / "Existing.studio").mkdir()  # a folder that was there stays; only what the save made goes
+    (tmp_path / "Existing.studio" / "notes.txt").write_text("mine")
+    for target in (tmp_path / "new" / "deeper" / "Copy.studio", tmp_path / "Existing.studio"):
+        with pytest.raises(ProjectError, match="No space left on device"):
+            store.save(project, target)
+    assert not (tmp_path / "new").exists()
+    with pytest.raises(ProjectError, match="still saved at .*Film.studio. Free some space there, or save elsewhere$"):
+        store.save(project, tmp_path / "Third.studio")
+    assert sorted(p.name for p in (tmp_path / "Existing.studio").rglob("*")) == ["notes.txt"]
+    assert project.folder == tmp_path / "Film.studio"
 
 
 # Saves keep the file's mode.
