@@ -186,13 +186,16 @@ class JobRow(QFrame):
         """done, failed, cancelled, or interrupted (queued or running when the studio stopped); the bar
         of a job that ran says how long it took ("done in 1 m 12 s", "failed after 8 s")."""
         self.outcome = state
-        self.state.setText(state)
+        text = state
         self.state.setToolTip(tooltip)
         finished, of = self.made
         if state in ("failed", "cancelled", "interrupted") and 0 < finished < of:  # its take so far is kept
-            self.state.setText(f"{state} · {finished} of {of} windows made")
+            text += f" · {finished} of {of} windows made"
             again = "Resume" if state == "interrupted" else "Retry"
             self.state.setToolTip(f"{tooltip}\n{again} goes on from the {finished} windows made".strip())
+        if state == "failed" and tooltip:  # why, in sight (elided; whole in the tooltip): not only on hover
+            text += f": {tooltip}"
+        self.state.setText(text)
         started = getattr(self, "_started_at", None)
         if elapsed is None and started is not None and state in ("failed", "cancelled"):
             elapsed = time.monotonic() - started

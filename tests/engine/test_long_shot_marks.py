@@ -147,3 +147,17 @@ def test_a_take_that_cannot_be_marked_fails_the_job_and_is_not_kept(tmp_path, mo
         f"{output} could not be marked as AI-generated, so it was not kept: the signing key cannot be read"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_says_so_and_what_to_do_not_ffmpegs_lines():
+    from studio.engine.runtime.worker import describe_error
+    from studio.media.ffmpeg import FFmpegError
+
+    said = (
+        "[out#0/matroska] Task finished with error code: -28 (No space left on device)\n"
+        "[out#0/matroska] Error closing file: No space left on device"
+    )
+    full = "the disk is full, so the take could not be written: free some space on it, then Retry"
+    assert describe_error(FFmpegError(said)) == full  # as the editor's job row read it on a full disk
+    assert describe_error(OSError(28, "No space left on device", "media/take.mkv")) == full
+    assert describe_error(FFmpegError("Invalid argument")) == "could not write the video: Invalid argument"

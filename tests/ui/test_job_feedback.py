@@ -78,7 +78,7 @@ def test_a_queued_shot_stays_in_sight_until_it_lands(qtbot, open_window, tiny_lt
 
     scroll_timeline_right(timeline, 12)  # the person looks elsewhere while it runs
     row = window.jobs_panel.rows[job_id]
-    qtbot.waitUntil(lambda: seq.duration > 0 or row.state.text() in ("failed", "cancelled"), timeout=180_000)
+    qtbot.waitUntil(lambda: seq.duration > 0 or row.outcome in ("failed", "cancelled"), timeout=180_000)
     assert row.state.text() == "done", row.state.toolTip()
     (clip,) = seq.tracks[0].clips
     assert in_view(timeline, clip.start, clip.end)
@@ -128,7 +128,7 @@ def test_a_failed_or_cancelled_row_says_how_long_its_job_ran(qtbot, monkeypatch)
     cancelled.started()
     cancelled.finish("cancelled")
     waiting.finish("cancelled")  # never ran: nothing to say
-    assert failed.progress.text() == "failed after 8 s" and failed.state.text() == "failed"
+    assert failed.progress.text() == "failed after 8 s" and failed.state.text() == "failed: out of memory"
     assert cancelled.progress.text() == "cancelled after 3 s"
     assert "after" not in waiting.progress.text()
 

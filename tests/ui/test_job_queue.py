@@ -44,7 +44,7 @@ def test_a_job_survives_a_restart_and_resume_lands_its_shot(qtbot, open_window, 
     seq = reopened.document.project.sequence
     (new_row,) = reopened.jobs_panel.rows.values()
     assert reopened.service.job(new_row.job_id).resume_from == str(folder / saved[0]["output"])
-    qtbot.waitUntil(lambda: seq.duration > 0 or new_row.state.text() in ("failed", "cancelled"), timeout=180_000)
+    qtbot.waitUntil(lambda: seq.duration > 0 or new_row.outcome in ("failed", "cancelled"), timeout=180_000)
     assert new_row.state.text() == "done", new_row.state.toolTip()
     (item,) = reopened.document.project.media.values()
     assert item.recipe.prompt == "a kite over the dunes"

@@ -46,9 +46,7 @@ def test_a_clip_becomes_a_seamless_loop(qtbot, window):
     original = read_frames(window.document.project.media_path(shown(window)[1]))
     qtbot.keyClick(window.timeline, Qt.Key.Key_L, CTRL_SHIFT)
     (row,) = window.jobs_panel.rows.values()
-    qtbot.waitUntil(
-        lambda: shown(window)[0].media_id != "w" or row.state.text() in ("failed", "cancelled"), timeout=180_000
-    )
+    qtbot.waitUntil(lambda: shown(window)[0].media_id != "w" or row.outcome in ("failed", "cancelled"), timeout=180_000)
     clip, take = shown(window)
     assert take.recipe.mode is Mode.LOOP and take.frames > 9
     assert (clip.start, clip.source_in, clip.source_out) == (0, 0, take.frames)  # the clip and its way back
@@ -67,9 +65,7 @@ def test_a_clip_is_restyled_by_a_prompt_and_a_strength(qtbot, window, monkeypatc
     original = read_frames(window.document.project.media_path(shown(window)[1]))
     qtbot.keyClick(window.timeline, Qt.Key.Key_Y, CTRL_SHIFT)
     (row,) = window.jobs_panel.rows.values()
-    qtbot.waitUntil(
-        lambda: shown(window)[0].media_id != "w" or row.state.text() in ("failed", "cancelled"), timeout=180_000
-    )
+    qtbot.waitUntil(lambda: shown(window)[0].media_id != "w" or row.outcome in ("failed", "cancelled"), timeout=180_000)
     clip, take = shown(window)
     assert take.recipe.mode is Mode.VIDEO_TO_VIDEO and take.recipe.strength == 0.0
     assert clip.duration == 9 and np.array_equal(read_frames(window.document.project.media_path(take)), original)

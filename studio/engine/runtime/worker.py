@@ -23,6 +23,7 @@ libraries' chatter, goes to stderr: the service points it at a private log file 
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -443,6 +444,9 @@ def describe_error(exc: BaseException, plan=None, recipe: dict[str, Any] | None 
         return f"{exc.filename} does not exist (was it moved or deleted after the job was queued?)"
     if isinstance(exc, PIL.UnidentifiedImageError):
         return f"cannot read the image: {exc}"
+    full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+    if full or (isinstance(exc, FFmpegError) and "No space left on device" in str(exc)):
+        return "the disk is full, so the take could not be written: free some space on it, then Retry"
     if isinstance(exc, FFmpegError):
         return f"could not write the video: {exc}".replace("\n", " ")
     message = str(exc).strip().replace("\n", " ") or type(exc).__name__
