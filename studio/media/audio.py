@@ -225,8 +225,11 @@ def peaks(
     padded[: len(samples)] = samples
     result = padded.reshape(count, bucket).max(axis=1) if count else np.zeros(0, np.float32)
     if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_name(f".{cached.stem}.{os.getpid()}.tmp.npy")
-        np.save(tmp, result)
-        os.replace(tmp, cached)
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            np.save(tmp, result)
+            os.replace(tmp, cached)
+        except OSError:  # a cache that cannot be written (a full disk): the peaks are drawn all the same
+            tmp.unlink(missing_ok=True)
     return result

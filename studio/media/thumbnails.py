@@ -35,7 +35,11 @@ def thumbnail(
     frame_index. Raises MediaError for a missing or unreadable file or a frame it lacks."""
     if cache_dir is None:
         return _decode(Path(path), frame_index, max_size)[0]
-    with Image.open(thumbnail_file(path, frame_index, max_size, cache_dir)) as image:
+    try:
+        cached = thumbnail_file(path, frame_index, max_size, cache_dir)
+    except OSError:  # a cache that cannot be written (a full disk): the picture is shown all the same
+        return _decode(Path(path), frame_index, max_size)[0]
+    with Image.open(cached) as image:
         return np.asarray(image.convert("RGB"))
 
 

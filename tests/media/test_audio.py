@@ -123,3 +123,12 @@ def test_a_cross_dissolve_between_audio_clips_cross_fades_over_its_frames(tmp_pa
     a1.transitions = [Transition("d", TransitionKind.DIP, "c0", "c1", 12)]
     left = SequenceAudio(project).samples(0, 48)[:, 0]
     assert left[24 * 2000] < 0.001 and abs(left[21 * 2000] - 0.3) < 0.001 and abs(left[27 * 2000] - 0.1) < 0.001
+
+
+def test_peaks_are_drawn_when_their_cache_cannot_be_written(project, tmp_path, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "save", full)
+    wave = peaks(project.folder / "media" / "a.wav", 100, tmp_path / "cache")
+    assert len(wave) == 100 and list((tmp_path / "cache").iterdir()) == []

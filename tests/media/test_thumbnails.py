@@ -78,3 +78,16 @@ def test_a_thumbnail_of_a_generated_take_says_it_is_generated(media: dict[str, P
     assert comment.startswith("AI-generated (studio): ") and "a lantern in fog" in comment
     with Image.open(thumbnail_file(media["mkv"], 1, 8, tmp_path / "cache")) as image:
         assert "Comment" not in image.info  # footage the studio did not make is not called generated
+
+
+def test_a_cache_that_cannot_be_written_still_gives_the_picture(
+    media: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk: the editor's clips and bin kept no thumbnail at all, as caching its PNG failed."""
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(thumbnails, "save_png", full)
+    assert read_index(thumbnail(media["mkv"], 9, 32, tmp_path / "cache")) == (9, 100)
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == []  # no half-written PNG either
