@@ -111,3 +111,13 @@ def test_ffmpeg_messages_leave_out_progress_lines_and_addresses() -> None:
     )
     assert ffmpeg.last_lines(stderr) == "[matroska,webm] EBML header parsing failed\nConversion failed!"
     assert ffmpeg.summary(stderr) == ffmpeg.last_lines(stderr)
+
+
+def test_a_full_disk_is_said_once_with_what_to_do_not_as_ffmpegs_lines() -> None:
+    stderr = (
+        b"[out#0/mp4 @ 0x5581] Could not write header (incorrect codec parameters ?): No space left on device\n"
+        b"[fc#0 @ 0x5582] Error sending frames to consumers: No space left on device\n"
+        b"[fc#0 @ 0x5582] Task finished with error code: -28 (No space left on device)\n"
+    )
+    assert ffmpeg.summary(stderr) == ffmpeg.DISK_FULL  # an export's message read "incorrect codec parameters ?"
+    assert ffmpeg.DISK_FULL.startswith("the disk is full") and "free some space" in ffmpeg.DISK_FULL
