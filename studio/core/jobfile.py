@@ -141,7 +141,10 @@ def save_jobs(folder: str | os.PathLike[str], jobs: list[SavedJob]) -> None:
         path.unlink(missing_ok=True)
         return
     data = {**others, "jobs": [job.to_dict() for job in jobs] + foreign}
-    write_atomic(path, json.dumps(data, indent=1).encode())
+    content = json.dumps(data, indent=1).encode()
+    if path.exists() and path.read_bytes() == content:
+        return  # unchanged: written on every job event, and not worth a failure on a full disk
+    write_atomic(path, content)
 
 
 def load_jobs(folder: str | os.PathLike[str]) -> tuple[list[SavedJob], str | None]:

@@ -365,7 +365,7 @@ class GenerationController(QObject):
         try:
             save_jobs(self._jobs_folder, self._saved_jobs())
         except OSError as exc:
-            self.message.emit(f"Could not keep the job queue in the project: {exc}")
+            self.message.emit(f"Could not keep the job queue in the project: {exc.strerror or exc}")
 
     def _follow_job_queue(self) -> None:
         """Save As: the queue goes with the project to its new folder."""

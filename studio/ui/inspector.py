@@ -97,6 +97,8 @@ class Inspector(QWidget):
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
+        # Room for the clip's facts and the start of its prompt at the default layout (four lines were cut mid-line).
+        scroll.setMinimumHeight(self.fontMetrics().lineSpacing() * 7)
         layout.addWidget(scroll, 2)
         self.fit = QComboBox()
         for key, label in FIT_LABELS.items():

@@ -84,3 +84,19 @@ def test_a_long_shots_windows_made_are_kept_and_odd_counts_are_not_shown(tmp_pat
     assert loaded.windows_made == read
     save_jobs(tmp_path, [loaded])
     assert json.loads((tmp_path / JOBS_FILE).read_text())["jobs"][0].get("windows_made") == (written if read else None)
+
+
+def test_an_unchanged_queue_is_not_written_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The editor saves the queue on every job event and on opening a project: on a full disk an
+    unchanged queue said "Could not keep the job queue" for nothing."""
+    save_jobs(tmp_path, [job()])
+    written = (tmp_path / JOBS_FILE).read_bytes()
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("studio.core.jobfile.write_atomic", full)
+    save_jobs(tmp_path, [job()])
+    assert (tmp_path / JOBS_FILE).read_bytes() == written
+    with pytest.raises(OSError):
+        save_jobs(tmp_path, [job(), job("j2")])  # a change still tries, and a failure still says so
