@@ -152,6 +152,12 @@ def save(project: Project, folder: str | os.PathLike[str] | None = None) -> Path
         raise ProjectError("the project has no folder yet: choose where to save it")
     target = target.absolute()
     moving = project.folder is not None and target != project.folder.absolute()
+    if project.folder is not None and not moving and not target.is_dir():
+        # Saving would make a skeleton there, its media left wherever the folder went.
+        raise ProjectError(
+            f"the project folder {target} is gone (moved or deleted while open?): save the project elsewhere "
+            "with Save As, or put the folder back and save again"
+        )
     new_folder = _first_missing(target)  # a failed Save As takes away what it made, not a half project
     copied: list[Path] = [target / sub for sub in ("media", "cache", "autosave") if not (target / sub).exists()]
     try:

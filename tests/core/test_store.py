@@ -293,3 +293,15 @@ def test_a_project_whose_media_folder_is_a_link_still_saves(tmp_path: Path) -> N
     store.save(project)
     assert store.load(project.folder).media["take"].path == "media/take.mkv"
     assert store.unused_media_files(project) == []  # but nothing there is purged
+
+
+def test_saving_a_project_whose_folder_is_gone_says_so_and_makes_no_skeleton(tmp_path: Path) -> None:
+    project = filled(tmp_path)
+    folder = project.folder
+    folder.rename(tmp_path / "Moved.studio")  # moved away while the project is open
+    with pytest.raises(
+        ProjectError, match=r"the project folder .*Film.studio is gone \(moved or deleted while open\?\)"
+    ):
+        store.save(project)
+    assert not folder.exists()
+    assert store.save(project, tmp_path / "Elsewhere") == tmp_path / "Elsewhere.studio"  # Save As still works
