@@ -1,16 +1,33 @@
 """The shot's image inputs: a still to start or end on (ImageSlot) and reference images (ReferenceList),
-each taking dropped image files as well as chosen ones."""
+each taking image files dropped from the file manager or stills dragged from the bin, as well as chosen ones."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QListWidget, QPushButton, QVBoxLayout, QWidget
 
 from ..engine.requests import IMAGE_SUFFIXES
+from .media_bin import MEDIA_MIME
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
+
+# A bin item's id → its file when it is a still, else None (set by the window, which has the project).
+StillResolver = Callable[[str], str | None]
+
+
+def dropped_images(mime: QMimeData, resolve: StillResolver) -> list[str]:
+    """The image files a drag carries: files from the file manager, or the bin's stills; [] if any is not one."""
+    if mime.hasFormat(MEDIA_MIME):
+        found = [resolve(media_id) for media_id in bytes(mime.data(MEDIA_MIME).data()).decode().split(",")]
+        return [path for path in found if path is not None] if all(found) else []
+    urls = mime.urls()
+    if urls and all(u.isLocalFile() and Path(u.toLocalFile()).suffix.lower() in IMAGE_SUFFIXES for u in urls):
+        return [u.toLocalFile() for u in urls]
+    return []
 
 
 class ImageSlot(QWidget):
@@ -35,6 +52,7 @@ class ImageSlot(QWidget):
         row.addWidget(browse)
         row.addWidget(clear)
         self.setAcceptDrops(True)
+        self.resolve_still: StillResolver = lambda _media_id: None
 
     def value(self) -> str:
         return self.path.text().strip()
@@ -45,12 +63,12 @@ class ImageSlot(QWidget):
             self.path.setText(path)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        urls = event.mimeData().urls()
-        if len(urls) == 1 and urls[0].isLocalFile() and Path(urls[0].toLocalFile()).suffix.lower() in IMAGE_SUFFIXES:
+        if len(dropped_images(event.mimeData(), self.resolve_still)) == 1:
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        self.path.setText(event.mimeData().urls()[0].toLocalFile())
+        (path,) = dropped_images(event.mimeData(), self.resolve_still)
+        self.path.setText(path)
         event.acceptProposedAction()
 
 
@@ -80,6 +98,7 @@ class ReferenceList(QWidget):
         row.addWidget(self.list, 1)
         row.addLayout(buttons)
         self.setAcceptDrops(True)
+        self.resolve_still: StillResolver = lambda _media_id: None
 
     def paths(self) -> list[str]:
         return [self.list.item(i).text() for i in range(self.list.count())]
@@ -98,11 +117,10 @@ class ReferenceList(QWidget):
             self.add(path)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        urls = event.mimeData().urls()
-        if urls and all(u.isLocalFile() and Path(u.toLocalFile()).suffix.lower() in IMAGE_SUFFIXES for u in urls):
+        if dropped_images(event.mimeData(), self.resolve_still):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        for url in event.mimeData().urls():
-            self.add(url.toLocalFile())
+        for path in dropped_images(event.mimeData(), self.resolve_still):
+            self.add(path)
         event.acceptProposedAction()

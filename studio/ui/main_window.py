@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QSplitter, QWidget
 
+from ..core.project import MediaKind
 from ..core.settings import logs_dir, private_folder
 from . import aio
 from .autosave import Autosaver
@@ -92,6 +93,9 @@ class MainWindow(QMainWindow):
         ):
             source.message.connect(self.show_message)
         self.inspector.media_link.connect(self._select_media)
+        panel = self.prompt_panel  # stills dragged from the bin into its image slots
+        for target in (panel.first_frame, panel.last_frame, panel.references):
+            target.resolve_still = self._still_file
         self.inspector.remix_requested.connect(self.shots.remix_clip)
         self.inspector.refine_requested.connect(self.shots.refine_clip)
         self.inspector.continue_requested.connect(self.shots.continue_clip)
@@ -137,6 +141,13 @@ class MainWindow(QMainWindow):
         self.inspector.show_clip(clip_id)
         if clip_id is not None:
             self.inspector_dock.raise_()
+
+    def _still_file(self, media_id: str) -> str | None:
+        """A bin item's file when it is a still that is there; None for anything else."""
+        item = self.document.project.media.get(media_id)
+        if item is None or item.kind is not MediaKind.IMAGE or self.document.project.is_offline(item):
+            return None
+        return str(self.document.project.media_path(item))
 
     def _select_media(self, media_id: str) -> None:
         """A recipe's input was clicked: select the clip that shows that media, if there is one."""

@@ -112,3 +112,45 @@ def test_a_sound_file_imports_with_its_length_and_drops_onto_an_audio_track(qtbo
     send_drop(timeline, drag, QPoint(timeline.frame_to_x(0) + 5, RULER_HEIGHT + TRACK_HEIGHT // 2))
     audio = window.document.project.sequence.tracks[1]
     assert [(c.media_id, c.duration) for c in audio.clips] == [(item.id, 60)]
+
+
+def drop_refused(widget, mime: QMimeData) -> bool:
+    enter = QDragEnterEvent(
+        QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(widget, enter)
+    return not enter.isAccepted()
+
+
+def test_stills_dragged_from_the_bin_fill_the_shot_panels_image_slots_and_animate(qtbot, window, files, tmp_path):
+    """Journey 5: "drag from the bin into the Shot panel's frame slots". The slots took only files from the
+    file manager, and refused what the bin drags (its media ids)."""
+    clip, still, _ = files
+    end = tmp_path / "end.png"
+    Image.fromarray(np.full((40, 40, 3), 90, np.uint8)).save(end)
+    window.media_bin.import_files([clip, still, end])
+    media = window.document.project.media
+    qtbot.waitUntil(lambda: len(media) == 3, timeout=10_000)
+    by_name = {m.name: m for m in media.values()}
+    bin_list = window.media_bin.list
+    row = {bin_list.item(i).data(Qt.ItemDataRole.UserRole): bin_list.item(i) for i in range(bin_list.count())}
+    panel = window.prompt_panel
+
+    send_drop(panel.first_frame, bin_list.mimeData([row[by_name["poster.png"].id]]), QPoint(5, 5))
+    send_drop(panel.last_frame, bin_list.mimeData([row[by_name["end.png"].id]]), QPoint(5, 5))
+    project = window.document.project
+    assert panel.first_frame.value() == str(project.media_path(by_name["poster.png"]))
+    assert panel.last_frame.value() == str(project.media_path(by_name["end.png"]))
+    assert drop_refused(panel.first_frame, bin_list.mimeData([row[by_name["harbour.mkv"].id]]))  # a video is no still
+    two = bin_list.mimeData([row[by_name["poster.png"].id], row[by_name["end.png"].id]])
+    assert drop_refused(panel.first_frame, two)  # one slot, one still
+    send_drop(panel.references, two, QPoint(5, 5))  # (shown for models that take references)
+    assert len(panel.references.paths()) == 2
+    panel.references.list.clear()
+
+    assert panel.model_value() == "demo"
+    panel.prompt.setPlainText("a red circle moves right on a blue background")
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(media) == 4, timeout=120_000)
+    (take,) = [m for m in media.values() if m.recipe is not None]
+    assert [c.frame_index for c in take.recipe.conditions] == [0, take.recipe.frames - 1]  # first and last frame
