@@ -82,7 +82,23 @@ class RemixDialog(QDialog):
         self.prompt.installEventFilter(self)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.refusal = QLabel("")  # why Remix did not start
+        self.refusal.setWordWrap(True)
+        self.refusal.hide()
+        form.addRow(self.refusal)
         form.addRow(buttons)
+
+    def accept(self) -> None:
+        """Remix, unless the first new take would be the clip's own again (same recipe, same seed)."""
+        first = dataclasses.replace(self.recipes()[0], model_revision=None)
+        if first == dataclasses.replace(self.source, model_revision=None):
+            self.refusal.setText(
+                "Nothing changed: the same recipe and seed make the same take again. "
+                "Change the prompt, the guidance or the seed (Random) for a different one."
+            )
+            self.refusal.show()
+            return
+        super().accept()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (

@@ -104,3 +104,21 @@ def test_remix_changes_the_guidance_and_negative_prompt_the_take_ran_with(qtbot)
     older = RemixDialog(Recipe(Mode.TEXT_TO_VIDEO, "demo", "a red circle"))  # no guidance recorded: the card's
     qtbot.addWidget(older)
     assert older.guidance.text() == "Model's" and older.recipes()[0].guidance is None
+
+
+def test_remix_with_nothing_changed_says_so_and_makes_no_duplicate(qtbot):
+    """Journey 4: Remix pressed as the dialog opened made the same take again (same recipe, same seed)."""
+    from studio.core.recipe import Mode, Recipe
+
+    ran = Recipe(Mode.TEXT_TO_VIDEO, "demo", "a red circle", seed=3, guidance=3.0, model_revision="local-1")
+    dialog = RemixDialog(ran)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.takes.setValue(2)  # the first of two takes would be the same as the clip's
+    dialog.accept()
+    assert dialog.isVisible() and dialog.result() != QDialog.DialogCode.Accepted
+    assert dialog.refusal.text().startswith("Nothing changed: the same recipe and seed make the same take again")
+    dialog.seed.setValue(4)
+    dialog.accept()
+    assert not dialog.isVisible() and dialog.result() == QDialog.DialogCode.Accepted
+    assert [r.seed for r in dialog.recipes()] == [4, 5]
