@@ -97,9 +97,9 @@ class Inspector(QWidget):
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        # Room for the clip's facts and the start of its prompt at the default layout (four lines were cut mid-line).
-        scroll.setMinimumHeight(self.fontMetrics().lineSpacing() * 7)
-        layout.addWidget(scroll, 2)
+        # Room for the clip's facts at the default layout (four lines were cut mid-line); the rest scrolls.
+        scroll.setMinimumHeight(self.fontMetrics().lineSpacing() * 6)
+        layout.addWidget(scroll, 1)
         self.fit = QComboBox()
         for key, label in FIT_LABELS.items():
             self.fit.addItem(label, key)
@@ -123,7 +123,7 @@ class Inspector(QWidget):
         form.addRow("Fade out", self.fade_out)
         layout.addWidget(self.look)
         layout.addWidget(self.takes_label)
-        layout.addWidget(self.takes, 1)
+        layout.addWidget(self.takes, 2)  # the takes to choose from before more of the recipe
         self.remix_button = QPushButton("Remix…")
         self.remix_button.setToolTip(
             "Make this shot again with another prompt, seed or strength, as new takes (Ctrl+Shift+R)"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QSplitter, QWidget
 
 from ..core.project import MediaKind
@@ -119,7 +119,9 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.resize(1400, 860)
         self._default_layout = self.saveState()  # View → Reset Layout goes back to it
-        self.settings.restore_window(self)
+        # On a first start the Jobs / Inspector tabs get more of the column than the bin under them (a clip's
+        # facts, its takes, a job's progress all live there): sized once the window is laid out.
+        self._share_column = None if self.settings.restore_window(self) else (jobs_dock, media_dock)
         self.statusBar().showMessage("Ready")
         if remembered and not Path(remembered).is_dir():
             self.show_message(f"The models folder {remembered} is gone: choose another in Generate → Models…")
@@ -233,6 +235,20 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         name = "Untitled" if self.document.untitled else self.document.project.name
         self.setWindowTitle(f"{name}{' •' if self.document.is_modified() else ''} — Studio")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._share_column is not None:
+            QTimer.singleShot(0, self._size_the_column)
+
+    def _size_the_column(self) -> None:
+        if self._share_column is None:
+            return
+        upper, lower = self._share_column
+        self._share_column = None
+        total = upper.height() + lower.height()
+        self.resizeDocks([upper, lower], [total * 3 // 5, total - total * 3 // 5], Qt.Orientation.Vertical)
+        self._default_layout = self.saveState()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.files.confirm_discard():

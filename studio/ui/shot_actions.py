@@ -530,7 +530,9 @@ class ShotActions(QObject):
             takes, ok = QInputDialog.getInt(
                 self.window,
                 "Takes for Selected Clips",
-                f"New takes of each of the {len(chosen)} selected shot{'s' if len(chosen) > 1 else ''}:",
+                f"New takes of each of the {len(chosen)} selected shots:"
+                if len(chosen) > 1
+                else "New takes of the shot:",
                 2,
                 1,
                 MAX_BATCH_TAKES,

@@ -115,3 +115,14 @@ def test_a_remembered_models_folder_that_is_gone_is_said_not_used(qtbot, open_wi
     window = open_window(project_with_a_clip(tmp_path))
     assert window.service.models_dir is None
     assert "unplugged drive is gone" in window.statusBar().currentMessage()
+
+
+def test_on_a_first_start_the_jobs_and_inspector_get_more_of_the_column_than_the_bin(qtbot, open_window, tmp_path):
+    """Half each, a clip's facts and its takes showed a line or two apiece (journey 4: switching takes)."""
+    window = open_window(project_with_a_clip(tmp_path))
+    upper, lower = window.findChild(QDockWidget, "Jobs"), window.findChild(QDockWidget, "Media")
+    qtbot.waitUntil(lambda: window._share_column is None, timeout=5000)
+    qtbot.waitUntil(lambda: upper.height() > 1.3 * lower.height(), timeout=5000)
+    total = upper.height() + lower.height()
+    window.restoreState(window._default_layout)  # View → Reset Layout goes back to the same share
+    qtbot.waitUntil(lambda: abs(upper.height() - total * 3 // 5) < 20, timeout=5000)
