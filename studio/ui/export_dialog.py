@@ -17,8 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -43,6 +42,7 @@ from ..core.project import Project
 from ..core.timebase import FrameRate
 from ..media import export
 from . import aio
+from .desktop import open_with_system
 from .ui_settings import UiSettings
 
 log = logging.getLogger(__name__)
@@ -380,7 +380,9 @@ class ExportDialog(QDialog):
         """The exported file's folder in the system's file manager."""
         if self.output is not None:
             folder = self.output if self.output.is_dir() else self.output.parent  # a PNG sequence is a folder
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+            failed = open_with_system(folder)
+            if failed:
+                self.status.setText(failed)
 
     def _cancel_or_close(self) -> None:
         if self.state == "running":

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QImage, QPixmap, QResizeEvent
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.timebase import duration_text
+from .desktop import open_with_system
 from .thumbnail_loader import ThumbnailLoader
 
 PREVIEW_HEIGHT = 54
@@ -158,7 +159,9 @@ class JobRow(QFrame):
 
     def _play_so_far(self) -> None:
         if self.partial:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(self.partial))
+            failed = open_with_system(self.partial)
+            if failed:
+                self.state.setText(failed)
 
     def set_preview(self, png: bytes) -> None:
         pixmap = QPixmap()

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QSplitter, QWidget
 
 from ..core.project import MediaKind
 from ..core.settings import logs_dir, private_folder
 from . import aio
 from .autosave import Autosaver
+from .desktop import open_with_system
 from .document import Document
 from .edit_actions import EditActions
 from .engine_bridge import EngineBridge
@@ -189,7 +190,9 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self.show_message(f"No log folder: {exc}")
             return
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        failed = open_with_system(folder)
+        if failed:
+            self.show_message(failed)
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_layout)

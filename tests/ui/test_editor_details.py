@@ -128,7 +128,7 @@ def test_export_settings_say_their_real_defaults(qtbot, window):
 
 def test_show_in_folder_after_an_export(qtbot, window, tmp_path, monkeypatch):
     opened = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url.toLocalFile())))
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url.toLocalFile()) or True))
     window.files.export()
     dialog = window.files.export_dialog
     assert dialog.show_folder_button.isHidden()
@@ -140,4 +140,9 @@ def test_show_in_folder_after_an_export(qtbot, window, tmp_path, monkeypatch):
     assert not dialog.show_folder_button.isHidden()
     qtbot.mouseClick(dialog.show_folder_button, Qt.MouseButton.LeftButton)
     assert opened == [str(tmp_path / "out")]
+    assert dialog.status.text().startswith("Exported")
+    # A desktop with no file manager: said in the dialog (Qt's warning reached only the terminal).
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: False))
+    qtbot.mouseClick(dialog.show_folder_button, Qt.MouseButton.LeftButton)
+    assert dialog.status.text() == f"No program was found to open it: it is {tmp_path / 'out'}"
     dialog.close()

@@ -110,7 +110,7 @@ def test_keyboard_shortcuts_window_fits_the_screen_and_scrolls(qtbot, window):
 @pytest.mark.skipif(os.name == "nt", reason="POSIX folder modes")
 def test_help_show_log_folder_opens_the_users_private_logs_folder(qtbot, window, monkeypatch):
     opened = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url.toLocalFile())))
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url.toLocalFile()) or True))
     help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
     help_menu.popup(window.mapToGlobal(QPoint(0, 0)))
     qtbot.waitExposed(help_menu)
