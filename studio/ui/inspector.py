@@ -123,7 +123,7 @@ class Inspector(QWidget):
         form.addRow("Fade out", self.fade_out)
         layout.addWidget(self.look)
         layout.addWidget(self.takes_label)
-        layout.addWidget(self.takes, 2)  # the takes to choose from before more of the recipe
+        layout.addWidget(self.takes, 1)
         self.remix_button = QPushButton("Remix…")
         self.remix_button.setToolTip(
             "Make this shot again with another prompt, seed or strength, as new takes (Ctrl+Shift+R)"
