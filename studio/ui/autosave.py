@@ -12,6 +12,7 @@ the person's decision.
 
 from __future__ import annotations
 
+import errno
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -129,7 +130,11 @@ class Autosaver(QObject):
         try:
             path = autosave.write_autosave(self.document.project, keep=self.keep)
         except (OSError, store.ProjectError) as exc:
-            self.message.emit(f"Autosave failed: {exc}. Save the project to keep your work.")
+            if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:  # Save would fail the same way
+                self.message.emit("Autosave failed: the disk is full. Free some space, or Save As elsewhere.")
+            else:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+                self.message.emit(f"Autosave failed: {reason}. Save the project to keep your work.")
             return None
         self._dirty = False
         self.message.emit(f"Autosaved at {datetime.now():%H:%M}")

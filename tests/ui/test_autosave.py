@@ -485,3 +485,18 @@ def test_purge_never_touches_files_a_symlinked_media_folder_leads_to(qtbot, open
     purge_action(window).trigger()
     assert infos == ["Every file in media/ is in use."]
     assert sorted(p.name for p in footage.iterdir()) == ["ramp.mkv", "someone-elses.mov"]
+
+
+def test_an_autosave_on_a_full_disk_says_what_to_do(qtbot, open_window, tmp_path, monkeypatch):
+    project = make_project(tmp_path)
+    window = open_window(project)
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(project.folder / "autosave" / "x.json"))
+
+    monkeypatch.setattr(autosave, "write_autosave", full)
+    split_with_keys(qtbot, window, 10)
+    assert window.autosaver.autosave_now() is None
+    assert window.statusBar().currentMessage() == (
+        "Autosave failed: the disk is full. Free some space, or Save As elsewhere."
+    )  # not "[Errno 28] … Save the project", which would fail the same way
