@@ -159,11 +159,11 @@ def save(project: Project, folder: str | os.PathLike[str] | None = None) -> Path
             "with Save As, or put the folder back and save again"
         )
     new_folder = _first_missing(target)  # a failed Save As takes away what it made, not a half project
-    copied: list[Path] = [target / sub for sub in ("media", "cache", "autosave") if not (target / sub).exists()]
+    written: list[Path] = [target / sub for sub in ("media", "cache", "autosave") if not (target / sub).exists()]
     try:
         for sub in ("media", "cache", "autosave"):  # one that exists may be a link elsewhere: only read here
             (target / sub).mkdir(parents=True, exist_ok=True)
-        paths = _rebase_media(project, target, copied) if moving else {}
+        paths = _rebase_media(project, target, written) if moving else {}
         data = to_json(project)
         if folder is not None:
             data["name"] = target.stem
@@ -171,7 +171,7 @@ def save(project: Project, folder: str | os.PathLike[str] | None = None) -> Path
             entry["path"] = paths.get(entry["id"], entry["path"])
         write_atomic(write_target(target, target / PROJECT_FILE), json.dumps(data, indent=1).encode())
     except (OSError, ProjectError) as exc:
-        _take_back(new_folder, copied)
+        _take_back(new_folder, written)
         reason = exc if isinstance(exc, ProjectError) else (exc.strerror or exc)
         kept = f"; the project is still saved at {project.folder}" if moving else "; the saved file is as it was"
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
@@ -194,14 +194,14 @@ def _first_missing(folder: Path) -> Path | None:
     return missing
 
 
-def _take_back(new_folder: Path | None, copied: list[Path]) -> None:
+def _take_back(new_folder: Path | None, written: list[Path]) -> None:
     """Undo a failed save's writes: the folders it created, with all in them, else the files it copied
     and the empty folders it made (a full disk is left as it was found, and no folder looks like a
     project that is not one)."""
     if new_folder is not None and new_folder.is_dir() and not new_folder.is_symlink():
         shutil.rmtree(new_folder, ignore_errors=True)
         return
-    for path in reversed(copied):  # the files copied, then the folders made for them
+    for path in reversed(written):  # the files copied, then the folders made for them
         if path.is_dir() and not path.is_symlink():
             with contextlib.suppress(OSError):  # not empty: something else is in it now, and stays
                 path.rmdir()

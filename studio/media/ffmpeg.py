@@ -42,14 +42,15 @@ def last_lines(stderr: bytes, count: int = 4) -> str:
     return "\n".join(lines[-count:]) or "ffmpeg failed without a message"
 
 
-DISK_FULL = "the disk is full (No space left on device): free some space there, or write elsewhere"
+NO_SPACE = "No space left on device"  # ffmpeg's (the C library's) words for a full disk
+DISK_FULL = f"the disk is full ({NO_SPACE}): free some space there, or write elsewhere"
 
 
 def summary(stderr: bytes, count: int = 6) -> str:
     """ffmpeg's message cut to a readable length. The first lines name the cause (an encoder
     that would not open, say); the last say how it ended; the ones between are consequences."""
     lines = message_lines(stderr)
-    if any("No space left on device" in line for line in lines):  # one cause, said once, with what to do
+    if any(NO_SPACE in line for line in lines):  # one cause, said once, with what to do
         return DISK_FULL
     if len(lines) > count:
         lines = [*lines[: count // 2], "...", *lines[-(count - count // 2) :]]

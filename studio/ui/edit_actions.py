@@ -186,9 +186,7 @@ class EditActions(QObject):
         _, clip = self.document.project.sequence.find_clip(clip_id)
         frames = min(self.transition_length(), clip.duration)
         change = {"fade_in": frames} if which == "in" else {"fade_out": frames}
-        before = self.document.undo_stack.index()
-        self._push(EditClip(clip_id, **change), f"Fade {which}")
-        if self.document.undo_stack.index() != before:  # the status bar says what the timeline now shows
+        if self._push(EditClip(clip_id, **change), f"Fade {which}"):  # the status bar says what the timeline shows
             whole = " (the whole clip)" if frames == clip.duration else ""
             self.message.emit(f"Fade {which} over {frames} frames{whole}")
 
@@ -280,8 +278,11 @@ class EditActions(QObject):
     def select_all(self) -> None:
         self.timeline.select_clips(c.id for t in self.document.project.sequence.tracks for c in t.clips)
 
-    def _push(self, command, text: str | None = None) -> None:
+    def _push(self, command, text: str | None = None) -> bool:
+        """Push an edit; a refused one is said in the status bar. Whether it was made."""
         try:
             self.document.push(command, text)
         except EditError as exc:
             self.message.emit(str(exc))
+            return False
+        return True

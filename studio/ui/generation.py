@@ -278,6 +278,7 @@ class GenerationController(QObject):
             return
         # A long shot that stopped part way left its finished windows in its take: go on from them.
         so_far = self.document.folder / job.output
+        resume_from = so_far if so_far.is_file() else None
         row = self.jobs_panel.rows.get(job_id)
         finished, of = row.made if row else (0, 0)
         new_job = self.submit(
@@ -286,14 +287,14 @@ class GenerationController(QObject):
             lambda take_id: _with_take(landing, take_id),
             refused="Cannot retry",
             spot=lambda _frames: spot,
-            resume_from=so_far if so_far.is_file() else None,
+            resume_from=resume_from,
         )
         if new_job is None:
             self._retryable[job_id] = (landing, spot)
             return
         self._restored.pop(job_id, None)
         self.jobs_panel.remove(job_id)  # the new job's row takes its place
-        if not so_far.is_file():
+        if resume_from is None:
             self.message.emit(f"Retrying: {job.name}")
         else:
             self.message.emit(

@@ -432,7 +432,7 @@ def describe_error(exc: BaseException, plan=None, recipe: dict[str, Any] | None 
     import PIL
     import torch
 
-    from ...media.ffmpeg import FFmpegError
+    from ...media.ffmpeg import NO_SPACE, FFmpegError
     from ..memory import advice
 
     if isinstance(exc, torch.OutOfMemoryError):
@@ -445,7 +445,7 @@ def describe_error(exc: BaseException, plan=None, recipe: dict[str, Any] | None 
     if isinstance(exc, PIL.UnidentifiedImageError):
         return f"cannot read the image: {exc}"
     full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
-    if full or (isinstance(exc, FFmpegError) and "No space left on device" in str(exc)):
+    if full or (isinstance(exc, FFmpegError) and NO_SPACE in str(exc)):
         return "the disk is full, so the take could not be written: free some space on it, then Retry"
     if isinstance(exc, FFmpegError):
         return f"could not write the video: {exc}".replace("\n", " ")
