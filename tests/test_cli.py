@@ -13,6 +13,7 @@ from studio.core import store
 from studio.core.project import Clip, MediaItem
 from studio.core.recipe import Mode, Recipe
 from studio.core.timebase import FrameRate
+from studio.demo import checker
 from studio.media.probe import probe
 from studio.media.provenance import read_tags, verify
 from studio.media.takes import read_frames, write_frames
@@ -511,6 +512,18 @@ def test_the_demo_model_makes_its_default_shot_through_generate(studio_cli, tmp_
     assert "25 frames, 128x128 at 24 fps" in result.stderr
     assert read_frames(out).shape == (25, 128, 128, 3)
     assert read_tags(out)["comment"].startswith("AI-generated (studio)")  # marked, like every take
+
+
+def test_generate_says_the_style_after_the_prompt_and_records_it(studio_cli, tmp_path):
+    """--style: the demo model paints the background the style names (the prompt names none), and the take's
+    record keeps the prompt and the style apart."""
+    out = tmp_path / "shot.mkv"
+    args = ("generate", "-m", "demo", "-p", "a red circle moves left", "--style", "On a blue background.")
+    result = studio_cli(*args, "--seed", "0", "-o", str(out), timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert checker.read(read_frames(out)).background == "blue"
+    recipe = json.loads((tmp_path / "shot.recipe.json").read_text())["recipes"][0]
+    assert (recipe["prompt"], recipe["style"]) == ("a red circle moves left", "On a blue background.")
 
 
 def test_extend_and_connect_without_a_prompt_carry_on_the_clips_own(studio_cli, tmp_path):

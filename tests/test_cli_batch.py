@@ -149,9 +149,11 @@ def test_a_timeline_s_placeholders_and_generated_clips_land_in_a_project(studio_
     footage.media_reference = otio.schema.ExternalReference(target_url=str(tmp_path / "footage.mov"))
     track.append(footage)  # neither: left alone
     timeline = otio.schema.Timeline(name="cut")
+    timeline.metadata["studio"] = {"style": "in fog"}  # the style of the sequence it was exported from
     timeline.tracks.append(track)
     otio.adapters.write_to_file(timeline, str(tmp_path / "cut.otio"))
     project = Project.new("Film")
+    project.sequence.style = "at night"
     store.save(project, tmp_path / "Film.studio")
 
     result = studio_cli(
@@ -175,6 +177,9 @@ def test_a_timeline_s_placeholders_and_generated_clips_land_in_a_project(studio_
     assert [r for r in recipes if r[0] == "a lighthouse"] == [("a lighthouse", 4), ("a lighthouse", 5)]
     harbour = [seed for prompt, seed in recipes if prompt == "a quiet harbour"]  # the clip's name is its prompt
     assert len(harbour) == 2 and harbour[1] == harbour[0] + 1
+    # Each placeholder in the timeline's style; a shot with none (its recipe had none) in the project's.
+    styles = {(project.media[t].recipe.prompt, project.media[t].recipe.style) for c in clips for t in c.takes}
+    assert styles == {("a quiet harbour", "in fog"), ("a lighthouse", "at night")}
     assert all(not project.is_offline(project.media[t]) for c in clips for t in c.takes)
     state = json.loads((tmp_path / "Film.studio" / "batches" / "cut.json").read_text())
     assert len(state["takes"]) == 4 and {t["state"] for t in state["takes"]} == {"done"}

@@ -276,6 +276,12 @@ def _shot_options(p: argparse.ArgumentParser, length_help: str) -> None:
     p.add_argument("--expander", help="the text model folder for --expand")
     p.add_argument("--negative", default="", help="what to avoid")
     p.add_argument(
+        "--style",
+        default="",
+        help="the look, said to the model after the prompt (e.g. '35 mm film, warm light'): give every shot of "
+        "a film the same one",
+    )
+    p.add_argument(
         "--reference",
         action="append",
         metavar="PATH",

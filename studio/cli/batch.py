@@ -14,7 +14,7 @@ import argparse
 import json
 import queue
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +128,7 @@ def timeline_shots(path: Path) -> list[Shot]:
     if not isinstance(timeline, otio.schema.Timeline):
         raise ShotListError(f"{path.name}: holds no timeline")
     shots: list[Shot] = []
+    style = dict(timeline.metadata.get("studio", {})).get("style")  # the studio's own export: its sequence's
     clips = [clip for track in timeline.video_tracks() for clip in track.find_clips()]
     for number, clip in enumerate(clips, 1):
         recipe = _clip_recipe(clip)
@@ -140,6 +141,8 @@ def timeline_shots(path: Path) -> list[Shot]:
         else:
             duration = clip.duration()
             fields = {"prompt": clip.name, "frames": round(duration.value), "fps": float(duration.rate)}
+            if style and isinstance(style, str):
+                fields["style"] = style
         shots.append(shot_from_fields(path, len(shots) + 1, {"name": f"clip-{number}", **fields}, where))
     if not shots:
         raise ShotListError(f"{path.name}: no placeholders or generated clips to make")
@@ -179,6 +182,8 @@ def _recipe_fields(recipe: Recipe, path: Path, where: str) -> dict[str, Any]:
         "fps": recipe.fps,
         "seed": recipe.seed,
     }
+    if recipe.style:
+        fields["style"] = recipe.style
     if recipe.steps is not None:
         fields["steps"] = recipe.steps
     if recipe.guidance is not None:
@@ -207,6 +212,7 @@ def shot_recipe(shot: Shot, args: argparse.Namespace, where: str) -> tuple[Recip
     for name in ("width", "height", "frames", "seconds", "fps", "seed", "steps", "guidance", "image", "end_image"):
         setattr(options, name, getattr(shot, name))
     options.negative = shot.negative
+    options.style = shot.style
     options.draft = shot.draft
     try:
         return build_recipe(options)
@@ -236,6 +242,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     skipped = 0
     for shot in shots:
         where = f"{shots_path.name}: shot {shot.number} ({shot.name})"
+        if project is not None and not shot.style:  # landing in a sequence: made in its look, as the editor's
+            shot = replace(shot, style=project.sequence.style)
         recipe, notes = shot_recipe(shot, args, where)
         for note in notes:
             say(f"{shot.name}: {note}")

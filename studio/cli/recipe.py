@@ -191,6 +191,7 @@ def build_recipe(args: argparse.Namespace) -> tuple[Recipe, list[str]]:
         model=args.model,
         prompt=prompt,
         negative_prompt=args.negative,
+        style=args.style,
         seed=args.seed if args.seed is not None else random.randrange(2**31),
         steps=args.steps,
         guidance=args.guidance,

@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 
 from .command_base import Command, EditError, _check_placement, _check_unlocked, _max_frames, recorded
 from .project import FITS, RETIMES, Clip, MediaItem, MediaKind, Project, Sequence, TrackKind, new_id
-from .sequence_commands import AddMarker, AddTrack, DeleteMarker, EditMarker, EditTrack, RemoveTrack, SetSequenceFormat
+from .sequence_commands import (
+    AddMarker,
+    AddTrack,
+    DeleteMarker,
+    EditMarker,
+    EditTrack,
+    RemoveTrack,
+    SetSequenceFormat,
+    SetSequenceStyle,
+)
 from .transition_commands import AddTransition, RemoveTransition, check_transition, cut_near, longest_transition
 from .trim_commands import ClearRange, RippleDelete, RippleTrim, RollEdit, SlipClip, clear_range
 
@@ -41,6 +50,7 @@ __all__ = [
     "RollEdit",
     "SetActiveTake",
     "SetSequenceFormat",
+    "SetSequenceStyle",
     "SlipClip",
     "SplitClip",
     "TrimClip",

@@ -341,6 +341,9 @@ class Sequence:
     height: int = 512
     tracks: list[Track] = field(default_factory=list)
     markers: list[Marker] = field(default_factory=list)  # kept sorted by frame
+    # The look every shot made for the sequence is asked for, after its own prompt (Recipe.style): the
+    # shots of one film share a style without the words being typed into each.
+    style: str = ""
 
     @property
     def duration(self) -> int:
@@ -381,6 +384,7 @@ class Sequence:
             "height": self.height,
             "tracks": [t.to_dict() for t in self.tracks],
             "markers": [m.to_dict() for m in self.markers],
+            "style": self.style,
         }
 
     @classmethod
@@ -393,6 +397,7 @@ class Sequence:
             height=int(data.get("height", 512)),
             tracks=[Track.from_dict(t) for t in data.get("tracks", [])],
             markers=sorted((Marker.from_dict(m) for m in data.get("markers", [])), key=lambda m: m.frame),
+            style=data.get("style", ""),
         )
 
     @classmethod

@@ -76,6 +76,9 @@ class Recipe:
     prompt: str
     negative_prompt: str = ""
     expanded_prompt: str | None = None
+    # The sequence's look ("35 mm film, warm light"), said to the model after the prompt (and after each
+    # window's): every shot of a sequence gets the same words, so its shots share a style (Sequence.style).
+    style: str = ""
     seed: int = 0
     steps: int | None = None  # None: the card's default
     guidance: float | None = None  # None: the card's default
@@ -130,6 +133,16 @@ class Recipe:
         data = _known(cls, data)
         data["conditions"] = [Condition.from_dict(c) for c in data.get("conditions", [])]
         return cls(**data)
+
+
+def with_style(prompt: str, style: str) -> str:
+    """What the model is told: the prompt, then the sequence's style as a sentence of its own."""
+    prompt, style = prompt.strip(), style.strip()
+    if not style:
+        return prompt
+    if not prompt:
+        return style
+    return f"{prompt}{'' if prompt[-1] in '.!?' else '.'} {style}"
 
 
 def variations(recipe: Recipe, takes: int) -> list[Recipe]:

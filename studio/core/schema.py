@@ -162,7 +162,7 @@ def check_recipe(value: Any, where: str) -> None:
     _choice(_required(data, "mode", where), f"{where}.mode", tuple(m.value for m in Mode))
     _text(_required(data, "model", where), f"{where}.model")
     _text(_required(data, "prompt", where), f"{where}.prompt")
-    for key in ("negative_prompt",):
+    for key in ("negative_prompt", "style"):
         _get(data, key, where, _text)
     for key in ("expanded_prompt", "model_revision", "upsampler"):
         _get(data, key, where, _text, optional=True)
@@ -252,6 +252,7 @@ def _check_sequence(value: Any, where: str) -> None:
     _get(data, "fps", where, _rate)
     _get(data, "width", where, _int, 1, SIZE_MAX)
     _get(data, "height", where, _int, 1, SIZE_MAX)
+    _get(data, "style", where, _text)
     for i, track in enumerate(_list(data.get("tracks", []), f"{where}.tracks")):
         _check_track(track, f"{where}.tracks[{i}]")
     for i, marker in enumerate(_list(data.get("markers", []), f"{where}.markers")):

@@ -1,4 +1,4 @@
-"""Edits to the sequence itself rather than to one clip: its format, its markers, its tracks."""
+"""Edits to the sequence itself rather than to one clip: its format, its style, its markers, its tracks."""
 
 from __future__ import annotations
 
@@ -29,6 +29,25 @@ class SetSequenceFormat(Command):
     def revert(self, project: Project) -> None:
         seq = project.sequence
         seq.width, seq.height, seq.fps = recorded(self._old)
+
+
+@dataclass
+class SetSequenceStyle(Command):
+    """Set the look every new shot of the sequence is asked for (Sequence.style); takes already made keep theirs."""
+
+    style: str
+    _old: str | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:  # type: ignore[override]
+        return "Set sequence style" if self.style.strip() else "Clear sequence style"
+
+    def apply(self, project: Project) -> None:
+        self._old = project.sequence.style
+        project.sequence.style = self.style.strip()
+
+    def revert(self, project: Project) -> None:
+        project.sequence.style = recorded(self._old)
 
 
 @dataclass

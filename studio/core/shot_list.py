@@ -1,5 +1,7 @@
 """A shot list: the shots a batch makes, read from a TOML file (`studio batch SHOTS.toml`).
 
+    style = "35 mm film, warm light"   # optional: every shot's look, after its prompt
+
     [[shot]]
     name = "opening"            # optional: names the take files (default shot-1, shot-2, …)
     prompt = "a lighthouse at dusk, waves below"
@@ -9,6 +11,7 @@
     seed = 7                    # optional: the takes get 7, 8, …
     image = "stills/door.png"   # optional first frame, relative to the shot file
     negative = "blurry"         # optional
+    style = "black and white"   # optional: this shot's look instead of the file's
     draft = true                # optional: a quick draft (the model card's [draft]), refined later
 
 Only the fields' types and the file's shape are checked here; the values (sizes, lengths, seeds, the
@@ -36,6 +39,7 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "prompt": (str,),
     "model": (str,),
     "negative": (str,),
+    "style": (str,),
     "size": (str,),
     "width": (int,),
     "height": (int,),
@@ -65,6 +69,7 @@ class Shot:
     prompt: str
     model: str | None = None
     negative: str = ""
+    style: str = ""
     width: int | None = None
     height: int | None = None
     frames: int | None = None
@@ -82,6 +87,8 @@ class Shot:
         data = {k: v for k, v in asdict(self).items() if k != "number"}
         if not self.draft:
             del data["draft"]  # a full shot's fingerprint as before drafts were a field
+        if not self.style:
+            del data["style"]  # and as before styles were
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -96,15 +103,21 @@ def read_shot_list(path: str | Path) -> list[Shot]:
         raise ShotListError(f"{path.name}: cannot be read ({exc})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ShotListError(f"{path.name}: not valid TOML ({exc})") from exc
-    extra = sorted(set(data) - {"shot"})
+    extra = sorted(set(data) - {"shot", "style"})
     if extra:
-        raise ShotListError(f"{path.name}: unknown table or key {extra[0]!r}; a shot list holds [[shot]] tables")
+        raise ShotListError(
+            f"{path.name}: unknown table or key {extra[0]!r}; a shot list holds [[shot]] tables and a style"
+        )
+    style = data.get("style", "")
+    if not isinstance(style, str):
+        raise ShotListError(f"{path.name}: style should be text, not {style!r}")
     raw = data.get("shot")
     if not raw:
         raise ShotListError(f"{path.name}: no shots; write each one as a [[shot]] table with a prompt")
     if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
         raise ShotListError(f"{path.name}: write each shot as a [[shot]] table")
-    return check_shots([_fields(path, number, shot) for number, shot in enumerate(raw, 1)], path.name)
+    shots = [_fields(path, number, {"style": style, **shot} if style else shot) for number, shot in enumerate(raw, 1)]
+    return check_shots(shots, path.name)
 
 
 def shot_from_fields(path: Path, number: int, fields: dict[str, Any], where: str) -> Shot:
@@ -160,6 +173,7 @@ def _fields(path: Path, number: int, shot: dict[str, Any], where: str | None = N
         prompt=prompt,
         model=shot.get("model"),
         negative=shot.get("negative", ""),
+        style=shot.get("style", "").strip(),
         width=width,
         height=height,
         frames=shot.get("frames"),

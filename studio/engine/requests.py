@@ -228,7 +228,8 @@ def check_numbers(recipe: Recipe, *, allow_long: bool = False) -> None:
         _whole(f"the first frame taken from {name}", condition.source_in)
         if condition.source_out is not None:
             _whole(f"the end frame taken from {name}", condition.source_out)
-    for text in (recipe.prompt, recipe.negative_prompt, recipe.expanded_prompt or "", *recipe.window_prompts):
+    texts = (recipe.prompt, recipe.negative_prompt, recipe.expanded_prompt or "", recipe.style, *recipe.window_prompts)
+    for text in texts:
         if len(text) > MAX_TEXT:
             raise RequestError(
                 f"a prompt of {len(text)} characters is longer than the {MAX_TEXT} the studio takes; shorten it"
@@ -318,7 +319,7 @@ def _long_shot(recipe: Recipe, card: Card) -> tuple[Recipe, list[str]]:
 
 def _check_policy(recipe: Recipe) -> None:
     """The prompt policy (engine.policy): what the shot is asked to show, not what it should avoid."""
-    texts = [recipe.prompt, recipe.expanded_prompt or "", *recipe.window_prompts]
+    texts = [recipe.prompt, recipe.expanded_prompt or "", recipe.style, *recipe.window_prompts]
     try:
         refusal = policy.check(texts)
     except policy.PolicyError as exc:

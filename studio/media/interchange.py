@@ -113,6 +113,7 @@ def to_otio(project: Project, sequence: Sequence | None = None) -> otio.schema.T
         "width": sequence.width,
         "height": sequence.height,
         "project": project.name,
+        "style": sequence.style,
     }
     video = [t for t in sequence.tracks if t.kind is TrackKind.VIDEO]
     audio = [t for t in sequence.tracks if t.kind is TrackKind.AUDIO]
@@ -315,6 +316,8 @@ def _from_otio(timeline: otio.schema.Timeline, name: str, default_rate: float, b
     sequence = project.sequence
     sequence.name = timeline.name or name
     sequence.fps = fps
+    style = facts.get("style", "")
+    sequence.style = style if isinstance(style, str) else ""  # another tool's odd value: no style, not a failure
     sequence.tracks = []
     by_url: dict[str, MediaItem] = {}
     for stack_track in timeline.tracks:

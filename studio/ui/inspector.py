@@ -46,6 +46,8 @@ def recipe_html(item: MediaItem) -> str:
     ]
     if recipe.expanded_prompt:
         rows.append(("Expanded prompt", recipe.expanded_prompt))
+    if recipe.style:
+        rows.append(("Style", recipe.style))
     if recipe.negative_prompt:
         rows.append(("Negative", recipe.negative_prompt))
     rows += [

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QSplitter, QWidget
 
+from ..core.commands import SetSequenceStyle
 from ..core.project import MediaKind
 from ..core.settings import logs_dir, private_folder
 from . import aio
@@ -110,6 +111,9 @@ class MainWindow(QMainWindow):
         self.timeline.readout.connect(self._show_readout)
         for signal in (self.document.changed, self.document.replaced):  # lengths count the sequence's frames
             signal.connect(lambda: self.prompt_panel.set_frame_rate(float(self.document.project.sequence.fps)))
+            signal.connect(lambda: self.prompt_panel.set_style(self.document.project.sequence.style))
+        self.prompt_panel.set_style(self.document.project.sequence.style)
+        self.prompt_panel.style_edited.connect(self._set_style)
         self.document.path_changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
 
@@ -144,6 +148,11 @@ class MainWindow(QMainWindow):
         self.inspector.show_clip(clip_id)
         if clip_id is not None:
             self.inspector_dock.raise_()
+
+    def _set_style(self, style: str) -> None:
+        """The Shot panel's style becomes the sequence's, as one undoable edit."""
+        if style != self.document.project.sequence.style:
+            self.document.push(SetSequenceStyle(style))
 
     def _still_file(self, media_id: str) -> str | None:
         """A bin item's file when it is a still that is there; None for anything else."""

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -68,6 +69,7 @@ def _offer(combo: QComboBox, index: int, ok: bool, why: str) -> None:
 
 class PromptPanel(QWidget):
     generate_requested = Signal()
+    style_edited = Signal(str)  # the sequence's style as typed, once its field is left or Return pressed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +87,15 @@ class PromptPanel(QWidget):
         self.negative = QPlainTextEdit()
         self.negative.setPlaceholderText("What to avoid (optional)")
         self.negative.setMaximumHeight(48)
+        # The sequence's, not the shot's: the main window keeps it and the sequence in step (set_style).
+        self.style = QLineEdit()
+        self.style.setPlaceholderText("Every shot's look (optional), e.g. 35 mm film, warm light")
+        self.style.setToolTip(
+            "The sequence's style: said to the model after the prompt of every shot made for this sequence "
+            "(and of its extensions, bridges, loops and restyles), so its shots share one look. Saved with "
+            "the project; takes already made keep the style they were made with"
+        )
+        self.style.editingFinished.connect(lambda: self.style_edited.emit(self.style.text().strip()))
 
         self.seconds = QDoubleSpinBox()
         self.seconds.setRange(0.1, 600.0)
@@ -184,6 +195,7 @@ class PromptPanel(QWidget):
         self.generate_button.clicked.connect(self.generate_requested)
 
         form = self._form = QFormLayout()
+        form.addRow("Style", self.style)
         form.addRow("Model", model_row)
         form.addRow("Duration", self.seconds)
         form.addRow("", self.length_label)
@@ -232,6 +244,11 @@ class PromptPanel(QWidget):
             "No models found: see README → Models" if not models else "A model card id or folder"
         )
         self._show_model_start()
+
+    def set_style(self, style: str) -> None:
+        """Show the sequence's style (a project opened, an undo), unless the field already says it."""
+        if self.style.text().strip() != style:
+            self.style.setText(style)
 
     def set_model(self, value: str) -> None:
         index = self.model.findData(value)
@@ -509,6 +526,8 @@ class PromptPanel(QWidget):
 
     def recipe(self, fps: float) -> Recipe:
         """The recipe as the panel stands; the engine validates and snaps it before queueing."""
+        style = self.style.text().strip()
+        self.style_edited.emit(style)  # a shot made while the style is being typed: the sequence gets it too
         width, height = self.made_frame_size()
         frames = self._shot_frames(fps)
         conditions = []
@@ -524,6 +543,7 @@ class PromptPanel(QWidget):
             expanded_prompt=self.expander.value() or None,
             window_prompts=[line.strip() for line in self.window_prompts.toPlainText().splitlines() if line.strip()],
             negative_prompt=self.negative.toPlainText().strip(),
+            style=style,
             seed=self.seed.value(),
             steps=self.sampling.steps_value(),
             guidance=self.sampling.guidance_value(),

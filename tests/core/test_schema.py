@@ -74,6 +74,8 @@ BAD = [
     ("sequences.0.tracks.0.locked", "yes", 'sequences[0].tracks[0].locked: must be true or false, got "yes"'),
     ("media.0.recipe.seed", -1, "media[0].recipe.seed: must be a whole number from 0 to"),
     ("name", ["not", "a", "name"], "name: must be text, got a list"),
+    ("sequences.0.style", 7, "sequences[0].style: must be text, got 7"),
+    ("media.0.recipe.style", None, "media[0].recipe.style: must be text, got null"),
 ]
 
 

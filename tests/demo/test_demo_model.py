@@ -47,6 +47,16 @@ def test_text_to_video_gets_the_background_colour_and_motion_of_prompts_it_never
     assert not failed(rows, "background", "colour", "motion"), rows
 
 
+def test_the_sequences_style_reaches_the_model_after_the_prompt(demo):
+    """A prompt that names no background and a style that does: the shot is on the style's background (the
+    engine says the style after the prompt, Recipe.style), and another style gives another."""
+    pipe, card = demo
+    for style, background in (("On a blue background.", "blue"), ("On a green background.", "green")):
+        recipe = quality.recipe(card, quality.Mode.TEXT_TO_VIDEO, "a red circle moves left", 0, style=style)
+        got = checker.read(ltx.generate(pipe, recipe, card))
+        assert (got.background, got.colour) == (background, "red"), style
+
+
 def test_image_to_video_starts_on_the_still_and_moves_as_the_prompt_says(demo):
     rows = shots(demo, quality.image_to_video, "image_to_video")
     assert not failed(rows, "first_frame", "motion"), rows

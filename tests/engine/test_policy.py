@@ -91,4 +91,6 @@ def test_prepare_refuses_a_prompt_naming_the_rule_but_not_a_negative_prompt(own_
         prepare(Recipe(**{**base.__dict__, "prompt": "a street in the rain"}))
     with pytest.raises(RequestError, match="no-rain"):
         prepare(Recipe(**{**base.__dict__, "expanded_prompt": "a wet street, heavy rain"}))
+    with pytest.raises(RequestError, match="no-rain"):  # the sequence's style is said to the model too
+        prepare(Recipe(**{**base.__dict__, "style": "overcast, rain on the lens"}))
     prepare(Recipe(**{**base.__dict__, "negative_prompt": "rain"}))  # what to avoid is not checked

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from ...core.recipe import CLIP_INPUTS, Recipe
+from ...core.recipe import CLIP_INPUTS, Recipe, with_style
 from .. import families, modes
 from ..card import Card
 from ..families import FAMILIES
@@ -130,7 +130,7 @@ def shared_arguments(recipe: Recipe, card: Card, leave_out: tuple[str, ...] = ()
     if timesteps is not None and len(timesteps) == recipe.steps:
         extra["timesteps"] = list(timesteps)
     arguments = {
-        "prompt": recipe.expanded_prompt or recipe.prompt,
+        "prompt": with_style(recipe.expanded_prompt or recipe.prompt, recipe.style),
         "negative_prompt": recipe.negative_prompt,
         "width": recipe.width,
         "height": recipe.height,
