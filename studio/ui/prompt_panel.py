@@ -89,7 +89,7 @@ class PromptPanel(QWidget):
         self.negative.setMaximumHeight(48)
         # The sequence's, not the shot's: the main window keeps it and the sequence in step (set_style).
         self.style = QLineEdit()
-        self.style.setPlaceholderText("Every shot's look (optional), e.g. 35 mm film, warm light")
+        self.style.setPlaceholderText("Every shot's look (optional)")
         self.style.setToolTip(
             "The sequence's style: said to the model after the prompt of every shot made for this sequence "
             "(and of its extensions, bridges, loops and restyles), so its shots share one look. Saved with "
