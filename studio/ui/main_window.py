@@ -111,8 +111,9 @@ class MainWindow(QMainWindow):
         self.timeline.readout.connect(self._show_readout)
         for signal in (self.document.changed, self.document.replaced):  # lengths count the sequence's frames
             signal.connect(lambda: self.prompt_panel.set_frame_rate(float(self.document.project.sequence.fps)))
-            signal.connect(lambda: self.prompt_panel.set_style(self.document.project.sequence.style))
-        self.prompt_panel.set_style(self.document.project.sequence.style)
+        self.document.changed.connect(lambda: self.prompt_panel.set_style(self.document.project.sequence.style))
+        self.document.replaced.connect(self._show_style)
+        self._show_style()
         self.prompt_panel.style_edited.connect(self._set_style)
         self.document.path_changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
@@ -148,6 +149,9 @@ class MainWindow(QMainWindow):
         self.inspector.show_clip(clip_id)
         if clip_id is not None:
             self.inspector_dock.raise_()
+
+    def _show_style(self) -> None:
+        self.prompt_panel.set_style(self.document.project.sequence.style, opened=True)
 
     def _set_style(self, style: str) -> None:
         """The Shot panel's style becomes the sequence's, as one undoable edit."""

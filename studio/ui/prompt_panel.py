@@ -95,7 +95,8 @@ class PromptPanel(QWidget):
             "(and of its extensions, bridges, loops and restyles), so its shots share one look. Saved with "
             "the project; takes already made keep the style they were made with"
         )
-        self.style.editingFinished.connect(lambda: self.style_edited.emit(self.style.text().strip()))
+        self._style_said = ""  # the style last shown or sent: set_style leaves a style being typed alone
+        self.style.editingFinished.connect(self._say_style)
 
         self.seconds = QDoubleSpinBox()
         self.seconds.setRange(0.1, 600.0)
@@ -245,10 +246,17 @@ class PromptPanel(QWidget):
         )
         self._show_model_start()
 
-    def set_style(self, style: str) -> None:
-        """Show the sequence's style (a project opened, an undo), unless the field already says it."""
-        if self.style.text().strip() != style:
+    def set_style(self, style: str, *, opened: bool = False) -> None:
+        """Show the sequence's style where it changed (an undo) or another project was opened; another edit of
+        the project (a take landing) leaves what is being typed alone."""
+        if opened or style != self._style_said:
+            self._style_said = style
             self.style.setText(style)
+
+    def _say_style(self) -> str:
+        self._style_said = self.style.text().strip()
+        self.style_edited.emit(self._style_said)
+        return self._style_said
 
     def set_model(self, value: str) -> None:
         index = self.model.findData(value)
@@ -526,8 +534,7 @@ class PromptPanel(QWidget):
 
     def recipe(self, fps: float) -> Recipe:
         """The recipe as the panel stands; the engine validates and snaps it before queueing."""
-        style = self.style.text().strip()
-        self.style_edited.emit(style)  # a shot made while the style is being typed: the sequence gets it too
+        style = self._say_style()  # a shot made while the style is being typed: the sequence gets it too
         width, height = self.made_frame_size()
         frames = self._shot_frames(fps)
         conditions = []

@@ -9,7 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from studio.core import store
-from studio.core.project import Clip, MediaItem, Project
+from studio.core.commands import AddMarker
+from studio.core.project import Clip, Marker, MediaItem, Project
 from studio.core.recipe import Mode
 from studio.media.takes import write_frames
 
@@ -43,6 +44,11 @@ def test_the_style_typed_in_the_shot_panel_is_the_sequences_and_undo_takes_it_ba
     assert window.document.undo_stack.count() == 1
     window.document.undo_stack.undo()
     assert window.document.project.sequence.style == "dusk" and field.text() == "dusk"
+    field.setText("dusk, rain")  # being typed when another edit lands (a take, a marker): left as typed
+    window.document.push(AddMarker(Marker("m", 5)))
+    assert field.text() == "dusk, rain" and window.document.project.sequence.style == "dusk"
+    window.document.new()  # another project: its style (none), whatever was being typed for the last
+    assert field.text() == ""
 
 
 def test_every_shot_made_for_the_sequence_is_asked_for_its_style(qtbot, window):
