@@ -80,7 +80,7 @@ def place(width: int, height: int, box_width: int, box_height: int, mode: str = 
 
 
 def offline_frame(width: int, height: int, label: str = "") -> np.ndarray:
-    """A dark red frame marked MEDIA OFFLINE, with the missing file's name under it."""
+    """A dark red frame marked MEDIA OFFLINE, with what is wrong under it (the file's name, and why)."""
     frame = np.empty((height, width, 3), np.uint8)
     frame[:] = OFFLINE_COLOUR
     size = _centred_text(frame, "MEDIA OFFLINE", height // 2, min(width, height) / 300)
@@ -196,7 +196,9 @@ class SequenceFrames:
             if path not in self._warned:  # once per file, not once per frame of playback
                 self._warned.add(path)
                 log.warning("showing media offline: %s", exc)
-            return offline_frame(self.width, self.height, path.name), _fade_level(clip, frame)
+            # Gone, or there and not a picture (cut short, damaged, another kind of file): which, under its name.
+            said = "not found" if not path.exists() else "cannot be read"
+            return offline_frame(self.width, self.height, f"{path.name}: {said}"), _fade_level(clip, frame)
         if (x, y) == (0, 0) and picture.shape[:2] == (self.height, self.width):
             return picture, _fade_level(clip, frame)  # it fills the frame: no canvas, no copy
         canvas = np.zeros((self.height, self.width, 3), np.uint8)

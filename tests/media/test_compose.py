@@ -10,7 +10,7 @@ import pytest
 
 from studio.core.project import Clip, MediaItem, MediaKind, Project, Sequence, Track, TrackKind, nearest_media_frame
 from studio.core.timebase import FrameRate
-from studio.media.compose import OFFLINE_COLOUR, SequenceFrames, fit
+from studio.media.compose import OFFLINE_COLOUR, SequenceFrames, fit, offline_frame
 from studio.media.takes import write_frames
 
 from .conftest import index_frames, read_index
@@ -135,6 +135,7 @@ def test_missing_file_shows_offline_frame(media: dict[str, Path], tmp_path: Path
         (tmp_path / "take.mkv").unlink()
         assert project.is_offline(project.media["m"])
         assert _offline(view.frame_at(4))
+        assert np.array_equal(view.frame_at(4), offline_frame(64, 48, "take.mkv: not found"))
 
 
 def test_unknown_media_and_unreadable_file_show_offline(tmp_path: Path) -> None:
@@ -152,6 +153,9 @@ def test_unknown_media_and_unreadable_file_show_offline(tmp_path: Path) -> None:
     with SequenceFrames(project) as view:
         assert _offline(view.frame_at(1))
         assert _offline(view.frame_at(6))
+        # The file is there but holds no picture: said apart from a file that is gone.
+        assert np.array_equal(view.frame_at(1), offline_frame(64, 48, "junk.mp4: cannot be read"))
+        assert not np.array_equal(view.frame_at(1), offline_frame(64, 48, "junk.mp4: not found"))
 
 
 def test_frames_beyond_the_media_show_offline(media: dict[str, Path]) -> None:
