@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -28,10 +29,10 @@ MAX_SEED = 2**31 - 1
 
 
 class RemixDialog(QDialog):
-    """Prompt, negative prompt, seed, guidance, strength (video to video) and how many takes; recipes()
-    gives the new recipes."""
+    """Prompt, negative prompt, style, seed, guidance, strength (video to video) and how many takes; recipes()
+    gives the new recipes. `sequence_style`: the sequence's style now, offered where the take's differs."""
 
-    def __init__(self, recipe: Recipe, parent: QWidget | None = None) -> None:
+    def __init__(self, recipe: Recipe, parent: QWidget | None = None, sequence_style: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("Remix Shot")
         self.source = recipe
@@ -40,6 +41,16 @@ class RemixDialog(QDialog):
         self.negative = QPlainTextEdit(recipe.negative_prompt)
         self.negative.setPlaceholderText("What to avoid (optional)")
         self.negative.setMaximumHeight(48)
+        # The take's own style; the sequence's since changed is a click away, to bring an older shot into it.
+        self.style = QLineEdit(recipe.style)
+        self.style.setPlaceholderText("The look, said after the prompt (optional)")
+        style_row = QHBoxLayout()
+        style_row.addWidget(self.style, 1)
+        if sequence_style != recipe.style:
+            use_sequences = QPushButton("Sequence's")
+            use_sequences.setToolTip(f"The sequence's style now: {sequence_style or '(none)'}")
+            use_sequences.clicked.connect(lambda: self.style.setText(sequence_style))
+            style_row.addWidget(use_sequences)
         self.seed = QSpinBox()
         self.seed.setRange(0, MAX_SEED)
         self.seed.setValue(recipe.seed)
@@ -68,6 +79,7 @@ class RemixDialog(QDialog):
         form.addRow(QLabel(f"{recipe.mode.label} with {recipe.model}"))
         form.addRow("Prompt", self.prompt)
         form.addRow("Negative prompt", self.negative)
+        form.addRow("Style", style_row)
         form.addRow("Seed", seed_row)
         form.addRow("Guidance", self.guidance)
         if recipe.mode is Mode.VIDEO_TO_VIDEO:
@@ -94,7 +106,7 @@ class RemixDialog(QDialog):
         if first == dataclasses.replace(self.source, model_revision=None):
             self.refusal.setText(
                 "Nothing changed: the same recipe and seed make the same take again. "
-                "Change the prompt, the guidance or the seed (Random) for a different one."
+                "Change the prompt, the style, the guidance or the seed (Random) for a different one."
             )
             self.refusal.show()
             return
@@ -120,6 +132,7 @@ class RemixDialog(QDialog):
             prompt=prompt,
             expanded_prompt=self.source.expanded_prompt if prompt == self.source.prompt else None,
             negative_prompt=self.negative.toPlainText().strip(),
+            style=self.style.text().strip(),
             seed=self.seed.value(),
             guidance=self.guidance.value() or None,
             strength=self.strength.value() if self.source.mode is Mode.VIDEO_TO_VIDEO else self.source.strength,

@@ -243,7 +243,7 @@ class ShotActions(QObject):
         if source is None or source.recipe is None:
             self.message.emit("Only a generated clip has a recipe to remix; Continue from Clip works on any clip")
             return
-        dialog = RemixDialog(source.recipe, self.window)
+        dialog = RemixDialog(source.recipe, self.window, self.document.project.sequence.style)
         if dialog.exec() != RemixDialog.DialogCode.Accepted:
             return
         self.submit_remix(clip_id, dialog.recipes())
@@ -483,7 +483,7 @@ class ShotActions(QObject):
             window_prompts=[],
             references=[],
         )
-        dialog = RemixDialog(recipe, self.window)
+        dialog = RemixDialog(recipe, self.window, self.document.project.sequence.style)
         dialog.setWindowTitle("Restyle clip")
         if dialog.exec() != RemixDialog.DialogCode.Accepted:
             return

@@ -68,3 +68,22 @@ def test_every_shot_made_for_the_sequence_is_asked_for_its_style(qtbot, window):
     qtbot.waitUntil(lambda: track.clips[0].media_id != "w", timeout=180_000)
     loop = window.document.project.media[track.clips[0].media_id]
     assert loop.recipe.mode is Mode.LOOP and loop.recipe.style == "overcast"
+
+
+def test_remix_keeps_the_takes_style_and_offers_the_sequences_since_changed(qtbot):
+    from PySide6.QtWidgets import QPushButton
+
+    from studio.core.recipe import Recipe
+    from studio.ui.remix_dialog import RemixDialog
+
+    made = Recipe(Mode.TEXT_TO_VIDEO, "demo", "a red circle", seed=3, style="dusk")
+    dialog = RemixDialog(made, sequence_style="night, rain")
+    qtbot.addWidget(dialog)
+    assert dialog.style.text() == "dusk"
+    (use_sequences,) = [b for b in dialog.findChildren(QPushButton) if b.text() == "Sequence's"]
+    use_sequences.click()
+    assert [r.style for r in dialog.recipes()] == ["night, rain"]
+    assert [r.seed for r in dialog.recipes()] == [3]  # a new style is a change: the same seed may remix
+    same = RemixDialog(made, sequence_style="dusk")
+    qtbot.addWidget(same)
+    assert not [b for b in same.findChildren(QPushButton) if b.text() == "Sequence's"]
