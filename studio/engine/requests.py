@@ -228,11 +228,17 @@ def check_numbers(recipe: Recipe, *, allow_long: bool = False) -> None:
         _whole(f"the first frame taken from {name}", condition.source_in)
         if condition.source_out is not None:
             _whole(f"the end frame taken from {name}", condition.source_out)
-    texts = (recipe.prompt, recipe.negative_prompt, recipe.expanded_prompt or "", recipe.style, *recipe.window_prompts)
-    for text in texts:
+    texts = [
+        ("a prompt", recipe.prompt),
+        ("a negative prompt", recipe.negative_prompt),
+        ("an expanded prompt", recipe.expanded_prompt or ""),
+        ("a style", recipe.style),
+        *(("a window's prompt", text) for text in recipe.window_prompts),
+    ]
+    for what, text in texts:
         if len(text) > MAX_TEXT:
             raise RequestError(
-                f"a prompt of {len(text)} characters is longer than the {MAX_TEXT} the studio takes; shorten it"
+                f"{what} of {len(text)} characters is longer than the {MAX_TEXT} the studio takes; shorten it"
             )
 
 

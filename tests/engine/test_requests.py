@@ -146,7 +146,7 @@ def test_a_damaged_image_is_refused_before_it_is_queued(tiny_ltx, still_images, 
         ({"seed": 2**70}, f"the seed must be at most 4294967295, not {2**70}"),
         ({"seed": -1}, "the seed must be at least 0, not -1"),
         ({"prompt": "x" * 20_000}, "a prompt of 20000 characters is longer than the 10000 the studio takes"),
-        ({"style": "x" * 20_000}, "a prompt of 20000 characters is longer than the 10000 the studio takes"),
+        ({"style": "x" * 20_000}, "a style of 20000 characters is longer than the 10000 the studio takes"),
     ],
 )
 def test_every_number_is_bounded_before_the_model_is_even_looked_up(change, message):
