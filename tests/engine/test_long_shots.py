@@ -21,6 +21,7 @@ from studio.engine.cards import folder_card, load_card
 from studio.engine.families.ltx import adapter as ltx
 from studio.engine.jobs import Cancelled, JobDone, JobPartial
 from studio.engine.requests import RequestError, prepare
+from studio.engine.runtime.base import shared_arguments
 from studio.engine.runtime.loader import load_pipeline, pick_device
 from studio.engine.service import EngineService
 from studio.engine.weights import CARD_FILE
@@ -71,6 +72,16 @@ def test_later_windows_extend_at_the_shots_own_guidance():
     run = windows.window_recipe(recipe, second, "take.mkv", 49, card)
     assert run.mode == Mode.EXTEND_FORWARD and run.guidance == 3.0 == card.guidance_for(Mode.TEXT_TO_VIDEO)
     assert windows.window_recipe(recipe, first, None, 0, card).guidance == 3.0
+
+
+def test_every_window_is_asked_for_the_sequences_style_after_its_own_prompt():
+    card = load_card(REPO_MODELS / "demo.toml")
+    recipe = Recipe(
+        Mode.TEXT_TO_VIDEO, card.id, "dawn", frames=97, window_prompts=["dawn", "noon"], style="On a blue background."
+    )
+    runs = [windows.window_recipe(recipe, w, "take.mkv", 49, card) for w in windows.plan(recipe, card)]
+    told = [shared_arguments(run, card)["prompt"] for run in runs]
+    assert len(told) > 2 and told == ["dawn. On a blue background."] + ["noon. On a blue background."] * (len(told) - 1)
 
 
 def test_colour_drift_measured_on_the_overlap_is_taken_out_of_the_new_frames():
