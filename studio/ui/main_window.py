@@ -6,9 +6,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QSplitter, QWidget
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QHBoxLayout,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.commands import SetSequenceStyle
 from ..core.project import MediaKind
@@ -37,6 +47,36 @@ from .workers_dialog import WorkersDialog, describe
 from .workers_dialog import apply as apply_workers
 
 
+class _UpAndDown(QScrollArea):
+    """Scrolls its widget up and down only: as wide as the widget needs (and the scroll bar), however long."""
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self._width(self.widget().minimumSizeHint()), super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:  # all of it where the screen has room (MainWindow sizes itself by it)
+        return QSize(self._width(self.widget().sizeHint()), self.widget().minimumSizeHint().height())
+
+    def _width(self, widget: QSize) -> int:
+        return widget.width() + self.verticalScrollBar().sizeHint().width()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the widget's needs changed (a longer model name): the dock's width follows
+            self._fit()
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        """The widget as tall as the view, or its least height where that is more (then it scrolls). Not
+        widgetResizable: for a layout with wrapped labels that gives the preferred height, which scrolled
+        where the rows fit."""
+        widget, view = self.widget(), self.viewport()
+        widget.resize(view.width(), max(view.height(), widget.minimumSizeHint().height()))
+
+
 class MainWindow(QMainWindow):
     refine_action: QAction  # Generate → Refine Draft (menus.py): enabled while the selected clip shows a draft
 
@@ -63,7 +103,9 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         self.setCentralWidget(splitter)
-        self._dock("Shot", self.prompt_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        # Scrolled where the screen is shorter than the panel (a laptop's 768 or 900 lines): its rows are more than
+        # fit there, and unscrolled they held the window taller than the screen.
+        self._dock("Shot", self._scrolled_shot_panel(), Qt.DockWidgetArea.LeftDockWidgetArea)
         jobs_dock = self._dock("Jobs", self.jobs_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         media_dock = self._dock("Media", self.media_bin, Qt.DockWidgetArea.RightDockWidgetArea)
         self.splitDockWidget(jobs_dock, media_dock, Qt.Orientation.Vertical)
@@ -123,7 +165,10 @@ class MainWindow(QMainWindow):
         self.document.path_changed.connect(lambda: self.document.untitled or self.recent.add(self.document.folder))
         self.shots.refresh_models()
         self._update_title()
-        self.resize(1400, 860)
+        # 1400 wide and tall enough for the Shot panel's rows, or the screen where it is smaller (a 1366 x 768
+        # laptop: the panel scrolls): a first window wholly on it.
+        room = self.screen().availableGeometry()
+        self.resize(min(1400, room.width()), min(max(860, self.sizeHint().height()), room.height()))
         self._default_layout = self.saveState()  # View → Reset Layout goes back to it
         # On a first start the Jobs / Inspector tabs get more of the column than the bin under them (a clip's
         # facts, its takes, a job's progress all live there): sized once the window is laid out.
@@ -149,6 +194,25 @@ class MainWindow(QMainWindow):
         self.inspector.show_clip(clip_id)
         if clip_id is not None:
             self.inspector_dock.raise_()
+
+    def _scrolled_shot_panel(self) -> QWidget:
+        """The Shot panel's rows in a scroll area, its Generate button in sight below them."""
+        scroll = _UpAndDown()
+        scroll.setWidget(self.prompt_panel)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        margins = self.prompt_panel.layout().contentsMargins()
+        button_row = QHBoxLayout()
+        button_row.setContentsMargins(margins.left(), 0, margins.right(), margins.bottom())
+        button_row.addWidget(self.prompt_panel.generate_button)  # moved out of the panel's own rows
+        column = QVBoxLayout()
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(scroll, 1)
+        column.addLayout(button_row)
+        holder = QWidget()
+        holder.setLayout(column)
+        return holder
 
     def _show_style(self) -> None:
         self.prompt_panel.set_style(self.document.project.sequence.style, opened=True)

@@ -103,6 +103,8 @@ def test_a_muted_track_or_no_sound_card_leaves_playback_on_its_own_clock(qtbot, 
 
 
 def test_an_audio_clip_shows_its_waveform_louder_where_the_sound_is_louder(qtbot, window):
+    window.resize(1400, 860)  # the test screen is small, and a first window fits its screen: the A1 row in view
+    qtbot.waitUntil(lambda: window.height() == 860)
     timeline = window.timeline
     timeline.zoom_to_fit()
     row = timeline.track_rect(timeline.row_of(window.document.project.sequence.tracks[1].id))

@@ -126,3 +126,22 @@ def test_on_a_first_start_the_jobs_and_inspector_get_more_of_the_column_than_the
     total = upper.height() + lower.height()
     window.restoreState(window._default_layout)  # View → Reset Layout goes back to the same share
     qtbot.waitUntil(lambda: abs(upper.height() - total * 3 // 5) < 20, timeout=5000)
+
+
+def test_a_first_window_fits_its_screen_with_generate_in_sight(qtbot, open_window, tmp_path):
+    """On a screen shorter than the Shot panel's rows (a 1366 x 768 laptop; the test screen, 800 x 800, is shorter
+    still) the first window is no taller than the screen: the rows scroll, and Generate stays in sight below them."""
+    from PySide6.QtWidgets import QScrollArea
+
+    window = open_window(project_with_a_clip(tmp_path))
+    room = window.screen().availableGeometry()
+    assert window.height() <= room.height()
+    window.resize(window.width(), 480)  # a short screen's window (the test screen's fonts fit 800 lines)
+    qtbot.waitUntil(lambda: window.height() == 480)
+    panel = window.prompt_panel
+    scroll = next(s for s in window.findChildren(QScrollArea) if s.widget() is panel)
+    assert panel.minimumSizeHint().height() > scroll.viewport().height()  # more rows than room: they scroll
+    assert scroll.verticalScrollBar().maximum() > 0
+    button = panel.generate_button
+    top_left = button.mapTo(window, button.rect().topLeft())
+    assert button.isVisible() and window.rect().contains(top_left + button.rect().bottomRight())
