@@ -127,7 +127,7 @@ class SequenceFrames:
         self._sources: OrderedDict[tuple, VideoSource | ImageSource] = OrderedDict()
         self._infos: dict[tuple, MediaInfo] = {}
         self._lock = threading.Lock()
-        self._warned: set[Path] = set()
+        self._offline: dict[Path, str] = {}  # a file that could not be read: what its offline frame says
         # The viewer's: long-GOP files are read from their scrub copies (the same pixels) once made.
         self.scrub_copies = None
         if scrub_copies is not None and project.folder is not None:
@@ -193,12 +193,12 @@ class SequenceFrames:
         try:
             picture, (x, y) = self._media_picture(item, path, clip, frame)
         except MediaError as exc:
-            if path not in self._warned:  # once per file, not once per frame of playback
-                self._warned.add(path)
+            said = self._offline.get(path)
+            if said is None:  # once per file, not once per frame of playback
                 log.warning("showing media offline: %s", exc)
-            # Gone, or there and not a picture (cut short, damaged, another kind of file): which, under its name.
-            said = "not found" if not path.exists() else "cannot be read"
-            return offline_frame(self.width, self.height, f"{path.name}: {said}"), _fade_level(clip, frame)
+                # Gone, or there and not a picture (cut short, damaged, another kind of file): which, by its name.
+                said = self._offline[path] = f"{path.name}: {'not found' if not path.exists() else 'cannot be read'}"
+            return offline_frame(self.width, self.height, said), _fade_level(clip, frame)
         if (x, y) == (0, 0) and picture.shape[:2] == (self.height, self.width):
             return picture, _fade_level(clip, frame)  # it fills the frame: no canvas, no copy
         canvas = np.zeros((self.height, self.width, 3), np.uint8)
