@@ -42,14 +42,15 @@ class RemixDialog(QDialog):
         self.negative.setPlaceholderText("What to avoid (optional)")
         self.negative.setMaximumHeight(48)
         # The take's own style; the sequence's since changed is a click away, to bring an older shot into it.
-        self.style = QLineEdit(recipe.style)
+        self.style = QLineEdit()
+        self._show_style(recipe.style)
         self.style.setPlaceholderText("The look, said after the prompt (optional)")
         style_row = QHBoxLayout()
         style_row.addWidget(self.style, 1)
         if sequence_style != recipe.style:
             use_sequences = QPushButton("Sequence's")
             use_sequences.setToolTip(f"The sequence's style now: {sequence_style or '(none)'}")
-            use_sequences.clicked.connect(lambda: self.style.setText(sequence_style))
+            use_sequences.clicked.connect(lambda: self._show_style(sequence_style))
             style_row.addWidget(use_sequences)
         self.seed = QSpinBox()
         self.seed.setRange(0, MAX_SEED)
@@ -99,6 +100,10 @@ class RemixDialog(QDialog):
         self.refusal.hide()
         form.addRow(self.refusal)
         form.addRow(buttons)
+
+    def _show_style(self, style: str) -> None:
+        self.style.setText(style)
+        self.style.setCursorPosition(0)  # its start in sight: the narrow field showed a long style's end
 
     def accept(self) -> None:
         """Remix, unless the first new take would be the clip's own again (same recipe, same seed)."""
