@@ -22,6 +22,7 @@ from .sequence_commands import (
     EditTrack,
     RemoveTrack,
     SetSequenceFormat,
+    SetSequenceReferences,
     SetSequenceStyle,
 )
 from .transition_commands import AddTransition, RemoveTransition, check_transition, cut_near, longest_transition
@@ -50,6 +51,7 @@ __all__ = [
     "RollEdit",
     "SetActiveTake",
     "SetSequenceFormat",
+    "SetSequenceReferences",
     "SetSequenceStyle",
     "SlipClip",
     "SplitClip",

@@ -344,6 +344,9 @@ class Sequence:
     # The look every shot made for the sequence is asked for, after its own prompt (Recipe.style): the
     # shots of one film share a style without the words being typed into each.
     style: str = ""
+    # Reference images every shot of the sequence is given where its model takes them (Recipe.references:
+    # a character, an object, a place that stays the same from shot to shot), stored as media paths are.
+    references: list[str] = field(default_factory=list)
 
     @property
     def duration(self) -> int:
@@ -385,6 +388,7 @@ class Sequence:
             "tracks": [t.to_dict() for t in self.tracks],
             "markers": [m.to_dict() for m in self.markers],
             "style": self.style,
+            "references": list(self.references),
         }
 
     @classmethod
@@ -398,6 +402,7 @@ class Sequence:
             tracks=[Track.from_dict(t) for t in data.get("tracks", [])],
             markers=sorted((Marker.from_dict(m) for m in data.get("markers", [])), key=lambda m: m.frame),
             style=data.get("style", ""),
+            references=list(data.get("references", [])),
         )
 
     @classmethod

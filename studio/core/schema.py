@@ -253,6 +253,8 @@ def _check_sequence(value: Any, where: str) -> None:
     _get(data, "width", where, _int, 1, SIZE_MAX)
     _get(data, "height", where, _int, 1, SIZE_MAX)
     _get(data, "style", where, _text)
+    for i, reference in enumerate(_list(data.get("references", []), f"{where}.references")):
+        _text(reference, f"{where}.references[{i}]", empty=False)
     for i, track in enumerate(_list(data.get("tracks", []), f"{where}.tracks")):
         _check_track(track, f"{where}.tracks[{i}]")
     for i, marker in enumerate(_list(data.get("markers", []), f"{where}.markers")):

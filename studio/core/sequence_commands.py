@@ -1,4 +1,5 @@
-"""Edits to the sequence itself rather than to one clip: its format, its style, its markers, its tracks."""
+"""Edits to the sequence itself rather than to one clip: its format, its style and references, its markers, its
+tracks."""
 
 from __future__ import annotations
 
@@ -48,6 +49,26 @@ class SetSequenceStyle(Command):
 
     def revert(self, project: Project) -> None:
         project.sequence.style = recorded(self._old)
+
+
+@dataclass
+class SetSequenceReferences(Command):
+    """Set the reference images every new shot of the sequence is given (Sequence.references), for models that
+    take them; takes already made keep theirs."""
+
+    references: list[str]
+    _old: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:  # type: ignore[override]
+        return "Set sequence references" if self.references else "Clear sequence references"
+
+    def apply(self, project: Project) -> None:
+        self._old = list(project.sequence.references)
+        project.sequence.references = list(dict.fromkeys(self.references))  # each image once, in order
+
+    def revert(self, project: Project) -> None:
+        project.sequence.references = recorded(self._old)
 
 
 @dataclass

@@ -6,9 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QListWidget, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..engine.requests import IMAGE_SUFFIXES
 from .media_bin import MEDIA_MIME
@@ -74,13 +83,20 @@ class ImageSlot(QWidget):
 
 class ReferenceList(QWidget):
     """Reference images (a character, an object, a place) for models that take them (Wan VACE): a list
-    that takes dropped image files, with Add and Remove."""
+    that takes dropped image files, with Add and Remove. They are the sequence's: `changed` says the list
+    the user made (added, dropped, removed; shown at once), set_paths shows the sequence's without saying it
+    back."""
+
+    changed = Signal(list)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.list = QListWidget()
         self.list.setMaximumHeight(52)
-        self.list.setToolTip("Images of what the shot should show; drop image files here")
+        self.list.setToolTip(
+            "Images of what every shot of the sequence should show (a character, an object, a place); drop "
+            "image files or bin stills here. Saved with the project"
+        )
         add = QPushButton("+")
         add.setFixedWidth(30)
         add.setToolTip("Add reference images")
@@ -99,28 +115,54 @@ class ReferenceList(QWidget):
         row.addLayout(buttons)
         self.setAcceptDrops(True)
         self.resolve_still: StillResolver = lambda _media_id: None
+        # Whether a listed path's file is there (the window resolves paths stored relative to the project).
+        self.exists: Callable[[str], bool] = lambda path: Path(path).is_file()
 
     def paths(self) -> list[str]:
-        return [self.list.item(i).text() for i in range(self.list.count())]
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
+    def set_paths(self, paths: list[str]) -> None:
+        """Show `paths` (the sequence's), saying nothing back; a file that is not there is marked so."""
+        if paths == self.paths():
+            return
+        self.list.clear()
+        for path in paths:
+            self._append(path)
+
+    def _append(self, path: str) -> None:
+        there = self.exists(path)
+        item = QListWidgetItem(path if there else f"{path} (not found)")
+        item.setData(Qt.ItemDataRole.UserRole, path)
+        item.setToolTip(path if there else f"{path}: no image there; remove it, or put the file back")
+        if not there:
+            item.setForeground(QColor("#e06c6c"))
+        self.list.addItem(item)
 
     def _remove_selected(self) -> None:
-        for item in self.list.selectedItems():
-            self.list.takeItem(self.list.row(item))
+        selected = {self.list.row(item) for item in self.list.selectedItems()}
+        if selected:
+            self._edited([path for i, path in enumerate(self.paths()) if i not in selected])
 
     def add(self, path: str) -> None:
-        if path not in self.paths():
-            self.list.addItem(path)
+        self.add_all([path])
+
+    def add_all(self, paths: list[str]) -> None:
+        new = [path for path in dict.fromkeys(paths) if path not in self.paths()]
+        if new:
+            self._edited(self.paths() + new)
+
+    def _edited(self, paths: list[str]) -> None:
+        self.set_paths(paths)
+        self.changed.emit(paths)
 
     def _browse(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Choose reference images", "", IMAGE_FILTER)
-        for path in paths:
-            self.add(path)
+        self.add_all(paths)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if dropped_images(event.mimeData(), self.resolve_still):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        for path in dropped_images(event.mimeData(), self.resolve_still):
-            self.add(path)
+        self.add_all(dropped_images(event.mimeData(), self.resolve_still))
         event.acceptProposedAction()

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.commands import SetSequenceStyle
+from ..core.commands import SetSequenceReferences, SetSequenceStyle
 from ..core.project import MediaKind
 from ..core.settings import logs_dir, private_folder
 from . import aio
@@ -157,6 +157,12 @@ class MainWindow(QMainWindow):
         self.document.replaced.connect(self._show_style)
         self._show_style()
         self.prompt_panel.style_edited.connect(self._set_style)
+        references = self.prompt_panel.references  # the sequence's too, kept in step as its style is
+        references.exists = self._reference_there
+        for signal in (self.document.changed, self.document.replaced):
+            signal.connect(lambda: references.set_paths(self.document.project.sequence.references))
+        references.set_paths(self.document.project.sequence.references)
+        references.changed.connect(self._set_references)
         self.document.path_changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
 
@@ -221,6 +227,21 @@ class MainWindow(QMainWindow):
         """The Shot panel's style becomes the sequence's, as one undoable edit."""
         if style != self.document.project.sequence.style:
             self.document.push(SetSequenceStyle(style))
+
+    def _set_references(self, paths: list[str]) -> None:
+        """The Shot panel's references become the sequence's, as one undoable edit; a file inside the project is
+        stored relative to it, as media is, so the project can move."""
+        project = self.document.project
+        stored = [project.relative_path(Path(p)) if Path(p).is_absolute() else p for p in paths]
+        if stored != project.sequence.references:
+            self.document.push(SetSequenceReferences(stored))
+        else:
+            self.prompt_panel.references.set_paths(stored)
+
+    def _reference_there(self, path: str) -> bool:
+        file = Path(path).expanduser()
+        folder = self.document.project.folder
+        return (file if file.is_absolute() or folder is None else folder / file).is_file()
 
     def _still_file(self, media_id: str) -> str | None:
         """A bin item's file when it is a still that is there; None for anything else."""

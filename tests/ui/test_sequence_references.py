@@ -1,0 +1,70 @@
+"""The sequence's reference images in the Shot panel, through the real window: added once, an undoable edit of
+the sequence stored as media paths are (relative inside the project), shown again on opening the project (a
+file gone marked so), and given to every shot made for the sequence by a model that takes them (tiny Wan VACE,
+through the real engine worker)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from studio.core import store
+from studio.core.project import Project
+
+
+@pytest.fixture
+def window(open_window, tmp_path, tiny_wan_vace, still_images):
+    project = Project.new("Cast")
+    project.sequence.width = project.sequence.height = 32
+    store.save(project, tmp_path / "Cast.studio")
+    (project.folder / "refs").mkdir()
+    shutil.copy(still_images[0], project.folder / "refs" / "fox.png")
+    window = open_window(project)
+    window.prompt_panel.set_model(str(tiny_wan_vace))
+    window.prompt_panel.prompt.setPlainText("the fox crosses the clearing")
+    return window
+
+
+def test_references_added_in_the_shot_panel_are_the_sequences_and_undo_takes_them_back(window, still_images):
+    panel, project = window.prompt_panel, window.document.project
+    assert panel.references.isVisible()  # a model that takes references
+    outside = str(still_images[1])
+    panel.references.add_all([str(project.folder / "refs" / "fox.png"), outside])
+    assert project.sequence.references == ["refs/fox.png", outside]  # inside the project: relative to it
+    assert window.statusBar().currentMessage() == "Set sequence references"
+    assert panel.references.paths() == ["refs/fox.png", outside]
+    panel.references.add(outside)  # already there: no second edit
+    assert window.document.undo_stack.count() == 1
+    panel.references.list.setCurrentRow(1)
+    panel.references._remove_selected()
+    assert project.sequence.references == ["refs/fox.png"]
+    window.document.undo_stack.undo()
+    assert panel.references.paths() == project.sequence.references == ["refs/fox.png", outside]
+    window.document.undo_stack.undo()
+    assert panel.references.paths() == project.sequence.references == []
+
+
+def test_every_shot_made_for_the_sequence_is_given_its_references(qtbot, window, still_images):
+    panel, project = window.prompt_panel, window.document.project
+    panel.references.add_all([str(project.folder / "refs" / "fox.png")])
+    window.shots.generate()
+    track = project.sequence.tracks[0]
+    qtbot.waitUntil(lambda: len(track.clips) == 1, timeout=180_000)
+    take = project.media[track.clips[0].media_id]
+    assert take.recipe.references == ["refs/fox.png"]
+
+
+def test_the_references_come_back_with_the_project_and_a_file_gone_is_marked(window, still_images, tmp_path):
+    panel, project = window.prompt_panel, window.document.project
+    gone = tmp_path / "gone.png"
+    shutil.copy(still_images[1], gone)
+    panel.references.add_all(["refs/fox.png", str(gone)])
+    window.document.save()
+    gone.unlink()
+    window.document.new()
+    assert panel.references.paths() == []  # another project: its own (none)
+    window.document.open(project.folder)
+    assert panel.references.paths() == ["refs/fox.png", str(gone)]
+    shown = [panel.references.list.item(i).text() for i in range(2)]
+    assert shown == ["refs/fox.png", f"{gone} (not found)"]
