@@ -58,6 +58,7 @@ class ShotActions(QObject):
         self.jobs = jobs
         self.window = window  # the dialogs' parent
         self._fill_offered = False  # Generate fills the selected gap (its model can bridge clips)
+        self._model_refused = ""  # what the status bar was told of a folder that is no model, until one is
         timeline.gap_selected.connect(self.gap_selected)
         timeline.extend_requested.connect(self.extend_clip)
         timeline.animate_requested.connect(self.animate_stills)
@@ -86,16 +87,17 @@ class ShotActions(QObject):
             folder = Path(panel.model_value()).expanduser()
             if folder.is_absolute() and folder.is_dir():  # a folder chosen with …: say now what is wrong
                 held = sorted(p.name for p in folder.iterdir() if (p / "model_index.json").is_file())
-                self.message.emit(
-                    f"{exc}. "
-                    + (
-                        f"It holds models ({', '.join(held[:3])}): choose one of them, or make it the models "
-                        "folder in Generate → Models… → Choose…"
-                        if held
-                        else "Choose the folder of one model"
-                    )
+                self._model_refused = f"{exc}. " + (
+                    f"It holds models ({', '.join(held[:3])}): choose one of them, or make it the models "
+                    "folder in Generate → Models… → Choose…"
+                    if held
+                    else "Choose the folder of one model"
                 )
+                self.message.emit(self._model_refused)
             return
+        if self._model_refused:  # a folder typed on to one that is a model: what was said of the one before goes
+            self._model_refused = ""
+            self.message.emit("")
         panel.set_frame_rate(float(self.document.project.sequence.fps))
         panel.set_card(card)  # only the sizes and lengths it makes
         draft_model = draft_plan(card).model

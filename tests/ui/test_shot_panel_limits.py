@@ -125,6 +125,8 @@ def test_a_folder_of_models_chosen_as_a_model_is_said_at_once(qtbot, open_window
     message = window.statusBar().currentMessage()
     assert "is not a diffusers model folder" in message and "It holds models (tiny-ltx)" in message
     assert "Generate → Models… → Choose…" in message
+    window.prompt_panel.set_model("demo")  # typed on to a model: what was said of the folder goes
+    assert window.statusBar().currentMessage() == ""
 
 
 def test_a_card_with_an_example_prompt_shows_it_in_the_empty_prompt_box(qtbot):
