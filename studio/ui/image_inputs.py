@@ -99,10 +99,12 @@ class ReferenceList(QWidget):
         )
         add = QPushButton("+")
         add.setFixedWidth(30)
+        add.setObjectName("compact")  # two to the list's height: the theme's padding would clip the + to a dagger
         add.setToolTip("Add reference images")
         add.clicked.connect(self._browse)
         remove = QPushButton("−")
         remove.setFixedWidth(30)
+        remove.setObjectName("compact")
         remove.setToolTip("Remove the selected reference")
         remove.clicked.connect(self._remove_selected)
         buttons = QVBoxLayout()
