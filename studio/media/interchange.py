@@ -103,6 +103,12 @@ def _reference(project: Project, item: MediaItem, rate: float) -> otio.core.Medi
     return reference
 
 
+def _absolute(project: Project, path: str) -> Path:
+    """A path stored in the project (relative to its folder when inside it) as an absolute one."""
+    file = Path(path)
+    return file if file.is_absolute() or project.folder is None else project.folder / file
+
+
 def to_otio(project: Project, sequence: Sequence | None = None) -> otio.schema.Timeline:
     """The sequence as an OTIO timeline; every time is in the sequence's frames at its rate."""
     sequence = sequence or project.sequence
@@ -114,6 +120,8 @@ def to_otio(project: Project, sequence: Sequence | None = None) -> otio.schema.T
         "height": sequence.height,
         "project": project.name,
         "style": sequence.style,
+        # Absolute, as media's URLs are: whoever reads the timeline has no project folder to resolve them in.
+        "references": [str(_absolute(project, path)) for path in sequence.references],
     }
     video = [t for t in sequence.tracks if t.kind is TrackKind.VIDEO]
     audio = [t for t in sequence.tracks if t.kind is TrackKind.AUDIO]
@@ -305,7 +313,7 @@ def unpacked(bundle: Path) -> Path:
 
 
 def _from_otio(timeline: otio.schema.Timeline, name: str, default_rate: float, base: Path) -> Project:
-    facts = dict(timeline.metadata.get(KEY, {}))
+    facts = _plain(timeline.metadata.get(KEY, {}))  # plain lists (its references)
     clips = list(timeline.find_clips())
     rate_value = facts.get("fps") or (
         str(clips[0].source_range.duration.rate) if clips and clips[0].source_range else default_rate
@@ -318,6 +326,9 @@ def _from_otio(timeline: otio.schema.Timeline, name: str, default_rate: float, b
     sequence.fps = fps
     style = facts.get("style", "")
     sequence.style = style if isinstance(style, str) else ""  # another tool's odd value: no style, not a failure
+    references = facts.get("references", [])
+    if isinstance(references, list):  # likewise: none rather than a failure
+        sequence.references = [r for r in references if isinstance(r, str) and r]
     sequence.tracks = []
     by_url: dict[str, MediaItem] = {}
     for stack_track in timeline.tracks:

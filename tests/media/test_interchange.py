@@ -96,10 +96,12 @@ def cuts(project: Project) -> list[tuple[str, str, list[tuple[str, int, int, int
 
 def test_otio_round_trips_the_cut_recipes_takes_markers_and_locks(project, tmp_path):
     project.sequence.style = "35 mm film, warm light"
+    project.sequence.references = ["refs/fox.png", "/stills/forest.png"]
     out = write_timeline(project, tmp_path / "cut.otio")
     back = read_timeline(out)
     assert cuts(back) == cuts(project)
     assert back.sequence.style == "35 mm film, warm light"
+    assert back.sequence.references == [str(project.folder / "refs" / "fox.png"), "/stills/forest.png"]
     assert (back.sequence.fps, back.sequence.width, back.sequence.height) == (FrameRate(25), 48, 32)
     assert [(m.frame, m.name) for m in back.sequence.markers] == [(12, "door slam")]
     assert [t.locked for t in back.sequence.tracks] == [False, True, False]
