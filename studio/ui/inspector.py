@@ -65,6 +65,7 @@ def recipe_html(item: MediaItem) -> str:
                 else f"{escape(condition.path)} at {where}",
             )
         )
+    rows += [("Reference", reference) for reference in recipe.references]
     return "".join(
         f"<tr><td style='color:#8b91a0'>{k}</td><td>{v if k == 'Input' else escape(v)}</td></tr>" for k, v in rows
     )

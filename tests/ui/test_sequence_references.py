@@ -53,6 +53,8 @@ def test_every_shot_made_for_the_sequence_is_given_its_references(qtbot, window,
     qtbot.waitUntil(lambda: len(track.clips) == 1, timeout=180_000)
     take = project.media[track.clips[0].media_id]
     assert take.recipe.references == ["refs/fox.png"]
+    window.timeline.select(track.clips[0].id)
+    assert "<td style='color:#8b91a0'>Reference</td><td>refs/fox.png</td>" in window.inspector.details.text()
 
 
 def test_the_references_come_back_with_the_project_and_a_file_gone_is_marked(window, still_images, tmp_path):
