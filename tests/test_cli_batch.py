@@ -154,6 +154,7 @@ def test_a_timeline_s_placeholders_and_generated_clips_land_in_a_project(studio_
     otio.adapters.write_to_file(timeline, str(tmp_path / "cut.otio"))
     project = Project.new("Film")
     project.sequence.style = "at night"
+    project.sequence.references = ["refs/hero.png"]  # for models that take them: not this one, so not refused
     store.save(project, tmp_path / "Film.studio")
 
     result = studio_cli(
@@ -195,3 +196,20 @@ def test_a_bad_worker_choice_is_refused_before_the_batch_writes_anything(studio_
     assert result.returncode == 2
     assert result.stderr == "studio: --workers must be between 1 and 16, not 99\n"
     assert not (tmp_path / "takes").exists() and not (tmp_path / "logs").exists()
+
+
+def test_shots_made_into_a_project_get_its_sequences_references_where_the_model_takes_them(
+    studio_cli, tiny_wan_vace, still_images, tmp_path
+):
+    project = Project.new("Cast")
+    project.sequence.references = ["refs/fox.png", str(still_images[1])]
+    store.save(project, tmp_path / "Cast.studio")
+    (project.folder / "refs").mkdir()
+    (project.folder / "refs" / "fox.png").write_bytes(still_images[0].read_bytes())
+    shots = shot_file(tmp_path, ['name = "fox"\nprompt = "the fox crosses the clearing"\nframes = 9'])
+    shots.write_text(shots.read_text().replace("frames = 5\n", ""))
+    result = batch(studio_cli, shots, tiny_wan_vace, "--project", str(project.folder))
+    assert result.returncode == 0, result.stderr
+    project = store.load(project.folder)
+    (take,) = [project.media[t] for c in project.sequence.tracks[0].clips for t in c.takes]
+    assert take.recipe.references == [str(project.folder / "refs" / "fox.png"), str(still_images[1])]

@@ -223,6 +223,23 @@ def shot_recipe(shot: Shot, args: argparse.Namespace, where: str) -> tuple[Recip
 # The command
 
 
+def _takes_references(model: str, args: argparse.Namespace) -> bool:
+    """Whether the shot's model takes reference images: the sequence's go only to such a model, as the
+    editor's Shot panel gives them."""
+    from ..engine.requests import resolve_model
+
+    try:
+        return resolve_model(model, args.models_dir, require_weights=False).card.references
+    except StudioError:
+        return False  # the shot's own check says what is wrong with its model
+
+
+def _in_project(project, path: str) -> str:
+    """A reference stored relative to the project, absolute: the batch's takes are made from the shell's folder."""
+    file = Path(path)
+    return str(file if file.is_absolute() else project.folder / file)
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
     from ..engine.requests import MAX_SEED
 
@@ -245,6 +262,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         if project is not None and not shot.style:  # landing in a sequence: made in its look, as the editor's
             shot = replace(shot, style=project.sequence.style)
         recipe, notes = shot_recipe(shot, args, where)
+        if project is not None and project.sequence.references and _takes_references(recipe.model, args):
+            recipe.references = [_in_project(project, path) for path in project.sequence.references]
         for note in notes:
             say(f"{shot.name}: {note}")
         earlier = batch.seed_for(shot) if shot.seed is None else None
