@@ -169,6 +169,9 @@ def save(project: Project, folder: str | os.PathLike[str] | None = None) -> Path
             data["name"] = target.stem
         for entry in data["media"]:
             entry["path"] = paths.get(entry["id"], entry["path"])
+        references = [[paths.get(path, path) for path in seq.references] for seq in project.sequences]
+        for entry, moved in zip(data["sequences"], references, strict=True):
+            entry["references"] = moved
         write_atomic(write_target(target, target / PROJECT_FILE), json.dumps(data, indent=1).encode())
     except (OSError, ProjectError) as exc:
         _take_back(new_folder, written)
@@ -181,6 +184,8 @@ def save(project: Project, folder: str | os.PathLike[str] | None = None) -> Path
     project.name = data["name"]
     for item in project.media.values():
         item.path = paths.get(item.id, item.path)
+    for seq, moved in zip(project.sequences, references, strict=True):
+        seq.references = moved
     return target
 
 
@@ -222,15 +227,17 @@ def _copy_media(source: Path, destination: Path) -> None:
 def _rebase_media(project: Project, target: Path, copied: list[Path]) -> dict[str, str]:
     """Save As elsewhere: files inside the old project folder are copied along, so the new project
     is whole on its own; files outside it (after `..` and symlinks) stay where they are, by absolute
-    path, and are never written. Returns each media item's new path, and adds each file it copied to
-    `copied`; changes nothing in `project`."""
+    path, and are never written. Returns each media item's new path, and each of the sequences' references
+    by its old one, and adds each file it copied to `copied`; changes nothing in `project`."""
     assert project.folder is not None  # a saved project is moved
     old = os.path.realpath(project.folder)
+    files = {item.id: project.media_path(item) for item in project.media.values()}
+    files |= {path: _in_folder(project.folder, path) for seq in project.sequences for path in seq.references}
     paths = {}
-    for item in project.media.values():
-        source = Path(os.path.realpath(project.media_path(item)))
+    for key, file in files.items():
+        source = Path(os.path.realpath(file))
         if not source.is_relative_to(old):
-            paths[item.id] = str(source)
+            paths[key] = str(source)
             continue
         relative = source.relative_to(old)
         destination = write_target(target, target / relative)
@@ -238,8 +245,13 @@ def _rebase_media(project: Project, target: Path, copied: list[Path]) -> dict[st
             destination.parent.mkdir(parents=True, exist_ok=True)
             _copy_media(source, destination)
             copied.append(destination)
-        paths[item.id] = relative.as_posix()
+        paths[key] = relative.as_posix()
     return paths
+
+
+def _in_folder(folder: Path, path: str) -> Path:
+    file = Path(path)
+    return file if file.is_absolute() else folder / file
 
 
 def unused_media_files(project: Project, keep: AbstractSet[Path] = frozenset()) -> list[Path]:

@@ -148,6 +148,24 @@ def test_save_as_takes_the_media_along(tmp_path: Path) -> None:
     assert (tmp_path / "Film.studio" / "media" / "take.mkv").exists()  # the original is untouched
 
 
+def test_save_as_takes_the_sequences_references_along_as_it_takes_media(tmp_path: Path) -> None:
+    project = filled(tmp_path)
+    (project.folder / "refs").mkdir()
+    (project.folder / "refs" / "fox.png").write_bytes(b"fox")
+    outside = tmp_path / "forest.png"
+    outside.write_bytes(b"forest")
+    evil = tmp_path / ".config" / "evil.png"  # ../ out of the project: read there, never written next to the copy
+    evil.parent.mkdir()
+    evil.write_bytes(b"x")
+    project.sequence.references = ["refs/fox.png", str(outside), "../.config/evil.png"]
+    store.save(project, tmp_path / "elsewhere" / "Copy")
+    copy = tmp_path / "elsewhere" / "Copy.studio"
+    assert (copy / "refs" / "fox.png").read_bytes() == b"fox"
+    assert project.sequence.references == ["refs/fox.png", str(outside), str(evil)]
+    assert store.load(copy).sequence.references == project.sequence.references
+    assert sorted(p.name for p in (tmp_path / "elsewhere").iterdir()) == ["Copy.studio"]
+
+
 def test_relative_paths(tmp_path: Path) -> None:
     project = filled(tmp_path)
     assert project.relative_path(project.folder / "media" / "x.mkv") == "media/x.mkv"
