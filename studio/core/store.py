@@ -255,12 +255,13 @@ def _in_folder(folder: Path, path: str) -> Path:
 
 
 def unused_media_files(project: Project, keep: AbstractSet[Path] = frozenset()) -> list[Path]:
-    """Files in the project's media/ folder that no media item of the project uses (nor `keep`).
-    Hidden files are skipped: they are writes still in progress. So is anything that leads out of
+    """Files in the project's media/ folder that no media item of the project uses, nor a sequence's references
+    (nor `keep`). Hidden files are skipped: they are writes still in progress. So is anything that leads out of
     the project folder (a symlinked media/ or file): it is not the project's to remove."""
     if project.folder is None or not (project.folder / "media").is_dir():
         return []
     used = {os.path.realpath(project.media_path(item)) for item in project.media.values()}
+    used |= {os.path.realpath(_in_folder(project.folder, path)) for seq in project.sequences for path in seq.references}
     used |= {os.path.realpath(path) for path in keep}
     return sorted(
         path

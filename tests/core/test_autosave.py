@@ -129,6 +129,8 @@ def test_unused_media_files_are_those_no_media_item_uses(tmp_path):
     (media / "sub" / "deep.png").write_bytes(b"x")
     unused = store.unused_media_files(project, keep={media / "running.mkv"})
     assert unused == [media / "orphan.mkv", media / "sub" / "deep.png"]
+    project.sequence.references = ["media/sub/deep.png"]  # the sequence's reference image: in use
+    assert store.unused_media_files(project, keep={media / "running.mkv"}) == [media / "orphan.mkv"]
 
 
 def test_autosave_never_writes_or_prunes_through_a_folder_that_leads_out(tmp_path):
