@@ -123,9 +123,10 @@ class ReferenceList(QWidget):
     def paths(self) -> list[str]:
         return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
 
-    def set_paths(self, paths: list[str]) -> None:
-        """Show `paths` (the sequence's), saying nothing back; a file that is not there is marked so."""
-        if paths == self.paths():
+    def set_paths(self, paths: list[str], *, look_again: bool = False) -> None:
+        """Show `paths` (the sequence's), saying nothing back; a file that is not there is marked so (looked for
+        again when the list changes, or with `look_again`: a project opened)."""
+        if paths == self.paths() and not look_again:
             return
         self.list.clear()
         for path in paths:

@@ -159,9 +159,9 @@ class MainWindow(QMainWindow):
         self.prompt_panel.style_edited.connect(self._set_style)
         references = self.prompt_panel.references  # the sequence's too, kept in step as its style is
         references.exists = self._reference_there
-        for signal in (self.document.changed, self.document.replaced):
-            signal.connect(lambda: references.set_paths(self.document.project.sequence.references))
-        references.set_paths(self.document.project.sequence.references)
+        self.document.changed.connect(lambda: references.set_paths(self.document.project.sequence.references))
+        self.document.replaced.connect(self._show_references)
+        self._show_references()
         references.changed.connect(self._set_references)
         self.document.path_changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
@@ -227,6 +227,9 @@ class MainWindow(QMainWindow):
         """The Shot panel's style becomes the sequence's, as one undoable edit."""
         if style != self.document.project.sequence.style:
             self.document.push(SetSequenceStyle(style))
+
+    def _show_references(self) -> None:
+        self.prompt_panel.references.set_paths(self.document.project.sequence.references, look_again=True)
 
     def _set_references(self, paths: list[str]) -> None:
         """The Shot panel's references become the sequence's, as one undoable edit; a file inside the project is

@@ -64,9 +64,10 @@ def test_the_references_come_back_with_the_project_and_a_file_gone_is_marked(win
     panel.references.add_all(["refs/fox.png", str(gone)])
     window.document.save()
     gone.unlink()
+    window.document.open(project.folder)  # the same project again: its files looked for again
+    shown = [panel.references.list.item(i).text() for i in range(2)]
+    assert shown == ["refs/fox.png", f"{gone} (not found)"]
     window.document.new()
     assert panel.references.paths() == []  # another project: its own (none)
     window.document.open(project.folder)
     assert panel.references.paths() == ["refs/fox.png", str(gone)]
-    shown = [panel.references.list.item(i).text() for i in range(2)]
-    assert shown == ["refs/fox.png", f"{gone} (not found)"]
