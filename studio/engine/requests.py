@@ -437,7 +437,9 @@ def _check_references(
     for reference in recipe.references:
         path = condition_path(reference, project_folder)
         if not path.is_file():
-            raise RequestError(f"the reference image {path} does not exist")
+            raise RequestError(
+                f"the reference image {path} does not exist: put it back, or leave it out of the references"
+            )
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             raise RequestError(
                 f"the reference {path} is not an image the studio reads ({', '.join(sorted(IMAGE_SUFFIXES))})"
