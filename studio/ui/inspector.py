@@ -30,6 +30,7 @@ from .media_bin import describe
 from .thumbnail_loader import ThumbnailLoader
 
 TAKE_THUMB = QSize(96, 54)
+TAKE_ROWS = 2  # takes shown before the list scrolls (three left a 768-line screen four lines of recipe)
 FIT_LABELS = {"fit": "Fit (black bars)", "fill": "Fill (crop)", "stretch": "Stretch"}
 RETIME_LABELS = {"frames": "Frames (repeat/drop)", "flow": "Optical flow"}
 RETIME_TIP = (
@@ -126,7 +127,7 @@ class Inspector(QWidget):
         form.addRow("Fade out", self.fade_out)
         layout.addWidget(self.look)
         layout.addWidget(self.takes_label)
-        layout.addWidget(self.takes, 1)
+        layout.addWidget(self.takes)  # as tall as its takes, up to TAKE_ROWS: the recipe above gets the rest
         self.remix_button = QPushButton("Remix…")
         self.remix_button.setToolTip(
             "Make this shot again with another prompt, seed or strength, as new takes (Ctrl+Shift+R)"
@@ -213,6 +214,9 @@ class Inspector(QWidget):
             row.setData(Qt.ItemDataRole.UserRole, media_id)
             self.takes.addItem(row)
         self._update_icons()
+        rows = min(max(self.takes.count(), 1), TAKE_ROWS)
+        row_height = max(self.takes.sizeHintForRow(0), TAKE_THUMB.height() + 8)  # a thumbnail comes later
+        self.takes.setFixedHeight(rows * row_height + 2 * self.takes.frameWidth())
 
     def _show_look(self, clip, other_rate: bool) -> None:
         widgets = (self.fit, self.retime, self.fade_in, self.fade_out)

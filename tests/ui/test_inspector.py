@@ -50,6 +50,28 @@ def test_selecting_a_clip_shows_its_recipe_and_takes(qtbot, window):
     assert takes == ["Take 1 · seed 7  (in use)", "Take 2 · seed 8"]
 
 
+def test_the_takes_list_is_as_tall_as_its_takes_up_to_two_so_the_recipe_gets_the_rest(qtbot, window):
+    import dataclasses
+
+    from studio.ui.inspector import TAKE_ROWS, TAKE_THUMB
+
+    window.timeline.select("shot")
+    takes = window.inspector.takes
+    row = max(takes.sizeHintForRow(0), TAKE_THUMB.height() + 8)  # a row holds its thumbnail
+    assert takes.height() == 2 * row + 2 * takes.frameWidth()  # two takes, both in sight
+    clip = window.document.project.sequence.tracks[0].clips[0]
+    clip.takes.remove("t2")
+    window.inspector.refresh()
+    assert takes.height() == row + 2 * takes.frameWidth()  # one take: no empty row under it
+    clip.takes.append("t2")
+    project = window.document.project
+    for n in range(3, 7):  # six takes: TAKE_ROWS rows, the rest scroll
+        project.media[f"t{n}"] = dataclasses.replace(project.media["t2"], id=f"t{n}")
+        project.sequence.tracks[0].clips[0].takes.append(f"t{n}")
+    window.inspector.refresh()
+    assert takes.count() == 6 and takes.height() == TAKE_ROWS * row + 2 * takes.frameWidth()
+
+
 def test_double_clicking_a_take_switches_it_and_undo_switches_back(qtbot, window):
     window.timeline.select("shot")
     takes = window.inspector.takes
