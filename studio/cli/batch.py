@@ -234,12 +234,6 @@ def _takes_references(model: str, args: argparse.Namespace) -> bool:
         return False  # the shot's own check says what is wrong with its model
 
 
-def _in_project(project, path: str) -> str:
-    """A reference stored relative to the project, absolute: the batch's takes are made from the shell's folder."""
-    file = Path(path)
-    return str(file if file.is_absolute() else project.folder / file)
-
-
 def cmd_batch(args: argparse.Namespace) -> int:
     from ..engine.requests import MAX_SEED
 
@@ -263,7 +257,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
             shot = replace(shot, style=project.sequence.style)
         recipe, notes = shot_recipe(shot, args, where)
         if project is not None and project.sequence.references and _takes_references(recipe.model, args):
-            recipe.references = [_in_project(project, path) for path in project.sequence.references]
+            # Absolute: the batch's takes are made from the shell's folder, not the project's.
+            recipe.references = [str(project.resolve(path)) for path in project.sequence.references]
         for note in notes:
             say(f"{shot.name}: {note}")
         earlier = batch.seed_for(shot) if shot.seed is None else None

@@ -439,7 +439,11 @@ class Project:
 
     def media_path(self, item: MediaItem) -> Path:
         """The absolute path of a media item's file."""
-        path = Path(item.path)
+        return self.resolve(item.path)
+
+    def resolve(self, stored: str) -> Path:
+        """A path as the project stores it (relative_path: media, the sequence's references) made absolute."""
+        path = Path(stored)
         if path.is_absolute() or self.folder is None:
             return path
         return self.folder / path

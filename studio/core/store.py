@@ -163,12 +163,12 @@ def save(project: Project, folder: str | os.PathLike[str] | None = None) -> Path
     try:
         for sub in ("media", "cache", "autosave"):  # one that exists may be a link elsewhere: only read here
             (target / sub).mkdir(parents=True, exist_ok=True)
-        paths = _rebase_media(project, target, written) if moving else {}
+        paths = _rebase_files(project, target, written) if moving else {}
         data = to_json(project)
         if folder is not None:
             data["name"] = target.stem
         for entry in data["media"]:
-            entry["path"] = paths.get(entry["id"], entry["path"])
+            entry["path"] = paths.get(entry["path"], entry["path"])
         references = [[paths.get(path, path) for path in seq.references] for seq in project.sequences]
         for entry, moved in zip(data["sequences"], references, strict=True):
             entry["references"] = moved
@@ -183,7 +183,7 @@ def save(project: Project, folder: str | os.PathLike[str] | None = None) -> Path
     project.folder = target
     project.name = data["name"]
     for item in project.media.values():
-        item.path = paths.get(item.id, item.path)
+        item.path = paths.get(item.path, item.path)
     for seq, moved in zip(project.sequences, references, strict=True):
         seq.references = moved
     return target
@@ -224,18 +224,18 @@ def _copy_media(source: Path, destination: Path) -> None:
         part.unlink(missing_ok=True)
 
 
-def _rebase_media(project: Project, target: Path, copied: list[Path]) -> dict[str, str]:
+def _rebase_files(project: Project, target: Path, copied: list[Path]) -> dict[str, str]:
     """Save As elsewhere: files inside the old project folder are copied along, so the new project
     is whole on its own; files outside it (after `..` and symlinks) stay where they are, by absolute
-    path, and are never written. Returns each media item's new path, and each of the sequences' references
-    by its old one, and adds each file it copied to `copied`; changes nothing in `project`."""
+    path, and are never written. Returns the new path of each path the project stores (its media's and its
+    sequences' references), by the old one, and adds each file it copied to `copied`; changes nothing in
+    `project`."""
     assert project.folder is not None  # a saved project is moved
     old = os.path.realpath(project.folder)
-    files = {item.id: project.media_path(item) for item in project.media.values()}
-    files |= {path: _in_folder(project.folder, path) for seq in project.sequences for path in seq.references}
+    stored = [item.path for item in project.media.values()] + [p for seq in project.sequences for p in seq.references]
     paths = {}
-    for key, file in files.items():
-        source = Path(os.path.realpath(file))
+    for key in stored:
+        source = Path(os.path.realpath(project.resolve(key)))
         if not source.is_relative_to(old):
             paths[key] = str(source)
             continue
@@ -249,11 +249,6 @@ def _rebase_media(project: Project, target: Path, copied: list[Path]) -> dict[st
     return paths
 
 
-def _in_folder(folder: Path, path: str) -> Path:
-    file = Path(path)
-    return file if file.is_absolute() else folder / file
-
-
 def unused_media_files(project: Project, keep: AbstractSet[Path] = frozenset()) -> list[Path]:
     """Files in the project's media/ folder that no media item of the project uses, nor a sequence's references
     (nor `keep`). Hidden files are skipped: they are writes still in progress. So is anything that leads out of
@@ -261,7 +256,7 @@ def unused_media_files(project: Project, keep: AbstractSet[Path] = frozenset()) 
     if project.folder is None or not (project.folder / "media").is_dir():
         return []
     used = {os.path.realpath(project.media_path(item)) for item in project.media.values()}
-    used |= {os.path.realpath(_in_folder(project.folder, path)) for seq in project.sequences for path in seq.references}
+    used |= {os.path.realpath(project.resolve(path)) for seq in project.sequences for path in seq.references}
     used |= {os.path.realpath(path) for path in keep}
     return sorted(
         path

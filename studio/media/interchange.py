@@ -103,12 +103,6 @@ def _reference(project: Project, item: MediaItem, rate: float) -> otio.core.Medi
     return reference
 
 
-def _absolute(project: Project, path: str) -> Path:
-    """A path stored in the project (relative to its folder when inside it) as an absolute one."""
-    file = Path(path)
-    return file if file.is_absolute() or project.folder is None else project.folder / file
-
-
 def to_otio(project: Project, sequence: Sequence | None = None) -> otio.schema.Timeline:
     """The sequence as an OTIO timeline; every time is in the sequence's frames at its rate."""
     sequence = sequence or project.sequence
@@ -121,7 +115,7 @@ def to_otio(project: Project, sequence: Sequence | None = None) -> otio.schema.T
         "project": project.name,
         "style": sequence.style,
         # Absolute, as media's URLs are: whoever reads the timeline has no project folder to resolve them in.
-        "references": [str(_absolute(project, path)) for path in sequence.references],
+        "references": [str(project.resolve(path)) for path in sequence.references],
     }
     video = [t for t in sequence.tracks if t.kind is TrackKind.VIDEO]
     audio = [t for t in sequence.tracks if t.kind is TrackKind.AUDIO]

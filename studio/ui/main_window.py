@@ -158,7 +158,7 @@ class MainWindow(QMainWindow):
         self._show_style()
         self.prompt_panel.style_edited.connect(self._set_style)
         references = self.prompt_panel.references  # the sequence's too, kept in step as its style is
-        references.exists = self._reference_there
+        references.exists = lambda path: self.document.project.resolve(path).is_file()
         self.document.changed.connect(lambda: references.set_paths(self.document.project.sequence.references))
         self.document.replaced.connect(self._show_references)
         self._show_references()
@@ -240,11 +240,6 @@ class MainWindow(QMainWindow):
             self.document.push(SetSequenceReferences(stored))
         else:
             self.prompt_panel.references.set_paths(stored)
-
-    def _reference_there(self, path: str) -> bool:
-        file = Path(path).expanduser()
-        folder = self.document.project.folder
-        return (file if file.is_absolute() or folder is None else folder / file).is_file()
 
     def _still_file(self, media_id: str) -> str | None:
         """A bin item's file when it is a still that is there; None for anything else."""
