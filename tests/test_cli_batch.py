@@ -213,3 +213,15 @@ def test_shots_made_into_a_project_get_its_sequences_references_where_the_model_
     project = store.load(project.folder)
     (take,) = [project.media[t] for c in project.sequence.tracks[0].clips for t in c.takes]
     assert take.recipe.references == [str(project.folder / "refs" / "fox.png"), str(still_images[1])]
+
+
+def test_a_sequence_reference_that_is_gone_is_refused_before_anything_is_written(studio_cli, tiny_wan_vace, tmp_path):
+    project = Project.new("Cast")
+    project.sequence.references = ["refs/gone.png"]
+    store.save(project, tmp_path / "Cast.studio")
+    before = sorted(p for p in project.folder.rglob("*"))
+    shots = shot_file(tmp_path, ['name = "fox"\nprompt = "the fox crosses the clearing"'])
+    result = batch(studio_cli, shots, tiny_wan_vace, "--project", str(project.folder))
+    assert result.returncode == 2
+    assert f"the reference image {project.folder / 'refs' / 'gone.png'} does not exist" in result.stderr
+    assert sorted(p for p in project.folder.rglob("*")) == before  # no batch state, no take

@@ -199,8 +199,11 @@ def _recipe_fields(recipe: Recipe, path: Path, where: str) -> dict[str, Any]:
 # Each shot's recipe, by generate's own rules
 
 
-def shot_recipe(shot: Shot, args: argparse.Namespace, where: str) -> tuple[Recipe, list[str]]:
-    """The recipe `studio generate` would build for the shot's fields as options."""
+def shot_recipe(
+    shot: Shot, args: argparse.Namespace, where: str, references: list[str] | None = None
+) -> tuple[Recipe, list[str]]:
+    """The recipe `studio generate` would build for the shot's fields as options (and `references` as
+    --reference), checked as it checks them."""
     from . import parser
     from .recipe import build_recipe
 
@@ -214,6 +217,7 @@ def shot_recipe(shot: Shot, args: argparse.Namespace, where: str) -> tuple[Recip
     options.negative = shot.negative
     options.style = shot.style
     options.draft = shot.draft
+    options.reference = references or []
     try:
         return build_recipe(options)
     except StudioError as exc:
@@ -255,10 +259,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
         where = f"{shots_path.name}: shot {shot.number} ({shot.name})"
         if project is not None and not shot.style:  # landing in a sequence: made in its look, as the editor's
             shot = replace(shot, style=project.sequence.style)
-        recipe, notes = shot_recipe(shot, args, where)
-        if project is not None and project.sequence.references and _takes_references(recipe.model, args):
+        references = None
+        if project is not None and project.sequence.references and _takes_references(shot.model or args.model, args):
             # Absolute: the batch's takes are made from the shell's folder, not the project's.
-            recipe.references = [str(project.resolve(path)) for path in project.sequence.references]
+            references = [str(project.resolve(path)) for path in project.sequence.references]
+        recipe, notes = shot_recipe(shot, args, where, references)
         for note in notes:
             say(f"{shot.name}: {note}")
         earlier = batch.seed_for(shot) if shot.seed is None else None
