@@ -115,7 +115,8 @@ def test_the_checker_reads_softened_shapes_as_themselves_and_a_blob_as_no_corner
     rng = random.Random(1)
     for _ in range(30):
         drawn = world.random_scene(rng, held=None, enters=0.0)
-        scene = world.Scene(drawn.background, drawn.colour, drawn.shape, "still", start=(rng.uniform(0.3, 0.7),) * 2)
+        middle = (rng.uniform(world.INSIDE, 1 - world.INSIDE),) * 2  # wholly inside, where its shape is read
+        scene = world.Scene(drawn.background, drawn.colour, drawn.shape, "still", start=middle)
         soft = np.stack([cv2.GaussianBlur(f, (0, 0), 3.5) for f in world.render(scene, 25)])
         assert checker.read(soft).shape == scene.shape, scene
     blob = np.zeros((9, 128, 128, 3), np.uint8)
@@ -201,8 +202,8 @@ def test_a_late_exit_takes_the_shape_out_by_its_edge_then_leaves_the_frame_empty
         assert gone.velocity() == scene.velocity() and gone.start[across] == scene.start[across]
     # Gone by the frame asked at any speed; a slow shape gone by frame 4 is never seen (the window after it left).
     slow = world.Scene("red", "yellow", "triangle", "up", world.SPEEDS["slowly"])
-    frames = world.render(world.leaving_early(slow, 20), 49)
-    assert (frames[20:] == frames[20, 0, 0]).all() and (frames[0] != frames[0, 0, 0]).any()
-    assert (world.render(world.leaving_early(slow, 4), 49) == frames[20, 0, 0]).all()
+    frames = world.render(world.leaving_early(slow, 36), 49)
+    assert (frames[36:] == frames[36, 0, 0]).all() and (frames[0] != frames[0, 0, 0]).any()
+    assert (world.render(world.leaving_early(slow, 4), 49) == frames[36, 0, 0]).all()
     with pytest.raises(ValueError, match="moving scene"):
         world.leaving_early(world.Scene("blue", "white", "circle", "still"), 12)
