@@ -54,7 +54,7 @@ def main() -> None:
         take = ltx.generate(pipe, quality.recipe(card, Mode.TEXT_TO_VIDEO, prompt, seed), card)
         rows.append(row(f'text to video\n"{prompt}"', take))
 
-    scene = world.Scene("black", "green", "circle", "right", start=(0.25, 0.5))
+    scene = world.Scene("black", "green", "circle", "right", start=(0.3, 0.5))
     still = tmp / "still.png"
     Image.fromarray(world.render(scene, 1)[0]).save(still)
     prompt = quality.prompt_for(scene, 0)
@@ -62,7 +62,7 @@ def main() -> None:
     take = ltx.generate(pipe, asked, card)
     rows.append(row(f'image to video\n(frame 0 given)\n"{prompt}"', take, {0}))
 
-    scene = world.Scene("white", "blue", "square", "down", start=(0.5, 0.2))
+    scene = world.Scene("white", "blue", "square", "down", start=(0.5, 0.3))
     clip = write_frames(tmp / "clip.mkv", world.render(scene, 25), 24)
     prompt = quality.prompt_for(scene, 1)
     asked = quality.recipe(card, Mode.EXTEND_FORWARD, prompt, 8, conditions=[Condition(str(clip))])
