@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
@@ -29,10 +30,17 @@ MAX_SEED = 2**31 - 1
 
 
 class RemixDialog(QDialog):
-    """Prompt, negative prompt, style, seed, guidance, strength (video to video) and how many takes; recipes()
-    gives the new recipes. `sequence_style`: the sequence's style now, offered where the take's differs."""
+    """Prompt, negative prompt, style, references, seed, guidance, strength (video to video) and how many takes;
+    recipes() gives the new recipes. `sequence_style`: the sequence's style now, offered where the take's differs;
+    `sequence_references` the same for its reference images (None: the take's model takes none)."""
 
-    def __init__(self, recipe: Recipe, parent: QWidget | None = None, sequence_style: str = "") -> None:
+    def __init__(
+        self,
+        recipe: Recipe,
+        parent: QWidget | None = None,
+        sequence_style: str = "",
+        sequence_references: list[str] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Remix Shot")
         self.source = recipe
@@ -52,6 +60,20 @@ class RemixDialog(QDialog):
             use_sequences.setToolTip(f"The sequence's style now: {sequence_style or '(none)'}")
             use_sequences.clicked.connect(lambda: self._show_style(sequence_style))
             style_row.addWidget(use_sequences)
+        # The take's reference images likewise: an older shot brought to the sequence's characters in a click.
+        self.references = QLabel()
+        self.references.setWordWrap(True)
+        self._show_references(recipe.references)
+        references_row = QHBoxLayout()
+        references_row.addWidget(self.references, 1)
+        if sequence_references is not None and sequence_references != recipe.references:
+            use_references = QPushButton("Sequence's")
+            use_references.setObjectName("use_sequence_references")
+            use_references.setToolTip(
+                "The sequence's reference images now: " + (", ".join(sequence_references) or "(none)")
+            )
+            use_references.clicked.connect(lambda: self._show_references(sequence_references))
+            references_row.addWidget(use_references)
         self.seed = QSpinBox()
         self.seed.setRange(0, MAX_SEED)
         self.seed.setValue(recipe.seed)
@@ -81,6 +103,8 @@ class RemixDialog(QDialog):
         form.addRow("Prompt", self.prompt)
         form.addRow("Negative prompt", self.negative)
         form.addRow("Style", style_row)
+        if sequence_references is not None or recipe.references:
+            form.addRow("References", references_row)
         form.addRow("Seed", seed_row)
         form.addRow("Guidance", self.guidance)
         if recipe.mode is Mode.VIDEO_TO_VIDEO:
@@ -105,13 +129,18 @@ class RemixDialog(QDialog):
         self.style.setText(style)
         self.style.setCursorPosition(0)  # its start in sight: the narrow field showed a long style's end
 
+    def _show_references(self, paths: list[str]) -> None:
+        self._references = list(paths)
+        self.references.setText(", ".join(Path(p).name for p in paths) or "None")
+        self.references.setToolTip("\n".join(paths))
+
     def accept(self) -> None:
         """Remix, unless the first new take would be the clip's own again (same recipe, same seed)."""
         first = dataclasses.replace(self.recipes()[0], model_revision=None)
         if first == dataclasses.replace(self.source, model_revision=None):
             self.refusal.setText(
                 "Nothing changed: the same recipe and seed make the same take again. "
-                "Change the prompt, the style, the guidance or the seed (Random) for a different one."
+                "Change the prompt, the style, the references, the guidance or the seed (Random) for a different one."
             )
             self.refusal.show()
             return
@@ -138,6 +167,7 @@ class RemixDialog(QDialog):
             expanded_prompt=self.source.expanded_prompt if prompt == self.source.prompt else None,
             negative_prompt=self.negative.toPlainText().strip(),
             style=self.style.text().strip(),
+            references=self._references,
             seed=self.seed.value(),
             guidance=self.guidance.value() or None,
             strength=self.strength.value() if self.source.mode is Mode.VIDEO_TO_VIDEO else self.source.strength,

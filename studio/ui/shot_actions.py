@@ -245,7 +245,15 @@ class ShotActions(QObject):
         if source is None or source.recipe is None:
             self.message.emit("Only a generated clip has a recipe to remix; Continue from Clip works on any clip")
             return
-        dialog = RemixDialog(source.recipe, self.window, self.document.project.sequence.style)
+        sequence = self.document.project.sequence
+        try:  # the sequence's reference images are offered only for a model that takes them
+            takes_references = resolve_model(
+                source.recipe.model, self.service.models_dir, require_weights=False
+            ).card.references
+        except RequestError:
+            takes_references = False  # a model gone: Remix says so when it is asked to make the take
+        references = sequence.references if takes_references else None
+        dialog = RemixDialog(source.recipe, self.window, sequence.style, references)
         if dialog.exec() != RemixDialog.DialogCode.Accepted:
             return
         self.submit_remix(clip_id, dialog.recipes())

@@ -71,3 +71,51 @@ def test_the_references_come_back_with_the_project_and_a_file_gone_is_marked(win
     assert panel.references.paths() == []  # another project: its own (none)
     window.document.open(project.folder)
     assert panel.references.paths() == ["refs/fox.png", str(gone)]
+
+
+def test_remix_offers_the_sequences_references_where_the_takes_differ(qtbot, window, still_images, monkeypatch):
+    """An older shot brought to the sequence's characters: Remix shows the take's references and, where the
+    sequence's have changed since, gives them in a click; the new take is made with them."""
+    from PySide6.QtWidgets import QPushButton
+
+    from studio.ui.remix_dialog import RemixDialog
+
+    panel, project = window.prompt_panel, window.document.project
+    panel.references.add_all([str(project.folder / "refs" / "fox.png")])
+    window.shots.generate()
+    track = project.sequence.tracks[0]
+    qtbot.waitUntil(lambda: len(track.clips) == 1, timeout=180_000)
+    clip, first = track.clips[0], track.clips[0].media_id
+    outside = str(still_images[1])
+    panel.references.add(outside)  # the sequence's references change after the take was made
+    shown = []
+
+    def remix_with_the_sequences(dialog):
+        shown.append(dialog.references.text())
+        dialog.findChild(QPushButton, "use_sequence_references").click()
+        return RemixDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(RemixDialog, "exec", remix_with_the_sequences)
+    window.shots.remix_clip(clip.id)
+    assert shown == ["fox.png"]  # the take's own, before the click
+    qtbot.waitUntil(lambda: clip.media_id != first, timeout=180_000)
+    assert project.media[clip.media_id].recipe.references == ["refs/fox.png", outside]
+
+
+def test_remix_shows_no_references_for_a_model_without_them_and_no_button_where_they_agree(qtbot):
+    from PySide6.QtWidgets import QPushButton
+
+    from studio.core.recipe import Mode, Recipe
+    from studio.ui.remix_dialog import RemixDialog
+
+    plain = RemixDialog(Recipe(Mode.TEXT_TO_VIDEO, "demo", "a red circle", seed=3))
+    qtbot.addWidget(plain)
+    assert not plain.references.parent() and plain.recipes()[0].references == []  # no References row
+    made = Recipe(Mode.TEXT_TO_VIDEO, "wan", "the fox", seed=3, references=["refs/fox.png"])
+    same = RemixDialog(made, sequence_references=["refs/fox.png"])
+    qtbot.addWidget(same)
+    assert same.references.text() == "fox.png" and same.findChild(QPushButton, "use_sequence_references") is None
+    cleared = RemixDialog(made, sequence_references=[])
+    qtbot.addWidget(cleared)
+    cleared.findChild(QPushButton, "use_sequence_references").click()
+    assert cleared.references.text() == "None" and cleared.recipes()[0].references == []
