@@ -114,8 +114,10 @@ class Inspector(QWidget):
             self.retime.addItem(label, key)
         self.retime.activated.connect(lambda: self._edit(retime=self.retime.currentData()))
         self.fade_in, self.fade_out = QSpinBox(), QSpinBox()
-        for spin, key in ((self.fade_in, "fade_in"), (self.fade_out, "fade_out")):
+        for spin, key, end in ((self.fade_in, "fade_in", "in"), (self.fade_out, "fade_out", "out")):
+            spin.setPrefix(f"{end} ")
             spin.setSuffix(" frames")
+            spin.setToolTip(f"The fade {end}'s length, in frames of the sequence")
             spin.setKeyboardTracking(False)  # one edit when typing ends, not one per digit
             spin.valueChanged.connect(lambda value, key=key: self._edit(**{key: value}))
         self.look = QWidget()
@@ -123,8 +125,10 @@ class Inspector(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Fit", self.fit)
         form.addRow("Retime", self.retime)
-        form.addRow("Fade in", self.fade_in)
-        form.addRow("Fade out", self.fade_out)
+        fades = QHBoxLayout()  # one row for both: on a laptop's screen the recipe above gets the room
+        fades.addWidget(self.fade_in, 1)
+        fades.addWidget(self.fade_out, 1)
+        form.addRow("Fades", fades)
         layout.addWidget(self.look)
         layout.addWidget(self.takes_label)
         layout.addWidget(self.takes)  # as tall as its takes, up to TAKE_ROWS: the recipe above gets the rest

@@ -72,6 +72,16 @@ def test_the_takes_list_is_as_tall_as_its_takes_up_to_two_so_the_recipe_gets_the
     assert takes.count() == 6 and takes.height() == TAKE_ROWS * row + 2 * takes.frameWidth()
 
 
+def test_the_fades_share_one_row_so_the_recipe_keeps_its_room(qtbot, window):
+    """On a 1366 x 768 screen the clip's controls left the recipe four lines: fade in and out are one row."""
+    window.timeline.select("shot")
+    inspector = window.inspector
+    fade_in, fade_out = inspector.fade_in, inspector.fade_out
+    assert fade_in.geometry().top() == fade_out.geometry().top() and fade_in.geometry().right() < fade_out.x()
+    assert (fade_in.text(), fade_out.text()) == ("in 0 frames", "out 0 frames")
+    assert fade_in.geometry().top() > inspector.retime.geometry().bottom()  # under Fit and Retime, as before
+
+
 def test_double_clicking_a_take_switches_it_and_undo_switches_back(qtbot, window):
     window.timeline.select("shot")
     takes = window.inspector.takes
