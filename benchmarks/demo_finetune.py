@@ -32,7 +32,7 @@ import torch  # noqa: E402
 
 from studio.demo import bank as banks  # noqa: E402
 from studio.demo import train  # noqa: E402
-from studio.demo.runlog import lr_at  # noqa: E402
+from studio.demo.runlog import lr_at, resume, save_checkpoint  # noqa: E402
 
 FIRST, LAST = 21000, 30000  # the recipe's eighth cycle's steps, three times over (its warm restarts)
 DECODER_STEPS = 2000
@@ -41,16 +41,11 @@ DECODER_STEPS = 2000
 def transformer_cycles(pipe, checkpoints: Path) -> None:
     bank_file = checkpoints / "bank.pt"
     if not bank_file.exists():
-        torch.save(banks.encode_bank(pipe.vae.eval(), banks.BANK, 0), bank_file)
-    bank = torch.load(bank_file, weights_only=False)
+        save_checkpoint(bank_file, **banks.encode_bank(pipe.vae.eval(), banks.BANK, 0))
+    bank = torch.load(bank_file, weights_only=False)  # our own file, written just above (as train.py's)
     transformer, ckpt = pipe.transformer, checkpoints / "transformer.pt"
     opt = torch.optim.AdamW(transformer.parameters(), lr=5e-4, weight_decay=0.01)
-    start = FIRST
-    if ckpt.exists():
-        state = torch.load(ckpt, weights_only=False)
-        transformer.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        start = state["step"]
+    start = resume(ckpt, opt, model=transformer) or FIRST
     transformer.train()
     run, t0 = torch.compile(transformer, dynamic=True), time.monotonic()
     for step in range(start, LAST):
@@ -65,7 +60,7 @@ def transformer_cycles(pipe, checkpoints: Path) -> None:
         if step % 50 == 0:
             print("transformer", step, f"{loss.item():.4f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}", flush=True)
         if (step + 1) % 250 == 0 or step == LAST - 1:
-            torch.save({"model": transformer.state_dict(), "optimizer": opt.state_dict(), "step": step + 1}, ckpt)
+            save_checkpoint(ckpt, model=transformer.state_dict(), optimizer=opt.state_dict(), step=step + 1)
     transformer.eval()
 
 
@@ -74,12 +69,8 @@ def decoder_cycle(vae, checkpoints: Path) -> None:
         p.requires_grad_(False)
     params = [p for p in vae.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=train.VAE_LR / 2, weight_decay=0.0, betas=(0.9, 0.99))
-    ckpt, start = checkpoints / "decoder.pt", 0
-    if ckpt.exists():
-        state = torch.load(ckpt, weights_only=False)
-        vae.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        start = state["step"]
+    ckpt = checkpoints / "decoder.pt"
+    start = resume(ckpt, opt, model=vae)
     vae.train()
     vae.encoder.eval()
     join_from, t0 = train.vae_join_from(train.VAE_STEPS), time.monotonic()
@@ -95,7 +86,7 @@ def decoder_cycle(vae, checkpoints: Path) -> None:
         if i % 20 == 0:
             print("decoder", i, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}", flush=True)
         if (i + 1) % 200 == 0 or i == DECODER_STEPS - 1:
-            torch.save({"model": vae.state_dict(), "optimizer": opt.state_dict(), "step": i + 1}, ckpt)
+            save_checkpoint(ckpt, model=vae.state_dict(), optimizer=opt.state_dict(), step=i + 1)
     vae.eval()
 
 
