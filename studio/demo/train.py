@@ -41,8 +41,8 @@ model's three, then a ninth with the video-to-video batches, a tenth and an elev
 entries, and a twelfth with late exits in place of every other late entry, drawn apart from its bank (the command
 draws them in its bank, and has all of these once, in its eighth cycle), in a world of smaller shapes
 (world.SIZE 0.13); then, in today's world, three more cycles of the last one's batches and one of the VAE's decoder
-alone (its encoder, and so the latents the transformer learnt, kept). From scratch they take about 88 minutes on a
-fast 2-core CPU. benchmarks/demo_training.md
+alone, its encoder and so the latents the transformer learnt kept (benchmarks/demo_finetune.py). From scratch they
+take about 88 minutes on a fast 2-core CPU. benchmarks/demo_training.md
 has the runs (steps, loss, time, machine), how far two runs of them differ, and what was tried before
 (the earliest in demo_training_early.md).
 """
