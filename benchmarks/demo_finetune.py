@@ -32,7 +32,7 @@ import torch  # noqa: E402
 
 from studio.demo import bank as banks  # noqa: E402
 from studio.demo import train  # noqa: E402
-from studio.demo.runlog import lr_at, resume, save_checkpoint  # noqa: E402
+from studio.demo.runlog import lr_at, optimise, resume, save_checkpoint  # noqa: E402
 
 FIRST, LAST = 21000, 30000  # the recipe's eighth cycle's steps, three times over (its warm restarts)
 DECODER_STEPS = 2000
@@ -53,10 +53,7 @@ def transformer_cycles(pipe, checkpoints: Path) -> None:
         for group in opt.param_groups:
             group["lr"] = lr
         loss = train.transformer_loss(bank, run, pipe.tokenizer, pipe.text_encoder, step, 1)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(transformer.parameters(), 1.0)
-        opt.step()
+        optimise(opt, transformer.parameters(), loss)
         if step % 50 == 0:
             print("transformer", step, f"{loss.item():.4f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}", flush=True)
         if (step + 1) % 250 == 0 or step == LAST - 1:
@@ -79,10 +76,7 @@ def decoder_cycle(vae, checkpoints: Path) -> None:
         for group in opt.param_groups:
             group["lr"] = lr
         loss = train.vae_loss(vae, join_from + i, train.VAE_STEPS, 7)  # the join cycle's batches
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        optimise(opt, params, loss)
         if i % 20 == 0:
             print("decoder", i, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}", flush=True)
         if (i + 1) % 200 == 0 or i == DECODER_STEPS - 1:

@@ -47,6 +47,14 @@ def resume(path: Path, optimizer, **modules) -> int:
     return state["step"]
 
 
+def optimise(optimizer, params, loss: torch.Tensor) -> None:
+    """One step of every stage: the loss's gradients, clipped to norm 1, applied."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    optimizer.step()
+
+
 def lr_at(step: int, steps: int, peak: float, warmup: int = 50) -> float:
     if step < warmup:
         return peak * (step + 1) / warmup

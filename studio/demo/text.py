@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from . import world
-from .runlog import Log, Progress, lr_at, resume, save_checkpoint
+from .runlog import Log, Progress, lr_at, optimise, resume, save_checkpoint
 
 TEXT_WIDTH = 128
 TEXT_TOKENS = 32  # the card's max_sequence_length: prompts padded to it, as the pipeline pads them
@@ -125,10 +125,7 @@ def train_text_encoder(folder: Path, steps: int, log: Log, seed: int, device: st
         for group in opt.param_groups:
             group["lr"] = lr
         loss, _ = text_loss(tokenizer, text_encoder, head, scenes, [world.describe(sc, rng) for sc in scenes])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        optimise(opt, params, loss)
         progress.show(step, loss.item())
         if step % 20 == 0 or step == steps - 1:
             log.row("text", step, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}")

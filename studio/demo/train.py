@@ -62,7 +62,7 @@ import torch
 from ..engine.runtime.loader import PREVIEW_COLOURS
 from . import text, world
 from .bank import BANK, FRAMES, HEIGHT, WIDTH, coordinates, encode_bank, encode_clips, pack, to_tensor
-from .runlog import Log, Progress, lr_at, resume, save_checkpoint
+from .runlog import Log, Progress, lr_at, optimise, resume, save_checkpoint
 
 # Where the restyles' ways start (noise; the shipped model's). On the card's even schedule (demo.toml
 # [flow_shift]) a strength starts at its own noise (0.3 at 0.3), which the ways' later points cover.
@@ -197,10 +197,7 @@ def train_vae(folder: Path, steps: int, log: Log, seed: int, device: str | torch
         for group in opt.param_groups:
             group["lr"] = lr
         loss = vae_loss(vae, step, steps, seed)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
-        opt.step()
+        optimise(opt, vae.parameters(), loss)
         progress.show(step, loss.item())
         if step % 20 == 0 or step == steps - 1:
             log.row("vae", step, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}")
@@ -388,10 +385,7 @@ def train_transformer(
             print(f"\ntraining uncompiled: torch.compile failed ({type(error).__name__})", file=sys.stderr)
             run = transformer
             loss = transformer_loss(bank, run, tokenizer, text_encoder, step, seed)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        optimise(opt, params, loss)
         progress.show(step, loss.item())
         if step % 20 == 0 or step == steps - 1:
             log.row("transformer", step, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}")
