@@ -56,7 +56,8 @@ class RemixDialog(QDialog):
         style_row = QHBoxLayout()
         style_row.addWidget(self.style, 1)
         if sequence_style != recipe.style:
-            use_sequences = QPushButton("Sequence's")
+            use_sequences = QPushButton("Sequence's style")
+            use_sequences.setObjectName("use_sequence_style")
             use_sequences.setToolTip(f"The sequence's style now: {sequence_style or '(none)'}")
             use_sequences.clicked.connect(lambda: self._show_style(sequence_style))
             style_row.addWidget(use_sequences)
@@ -67,7 +68,7 @@ class RemixDialog(QDialog):
         references_row = QHBoxLayout()
         references_row.addWidget(self.references, 1)
         if sequence_references is not None and sequence_references != recipe.references:
-            use_references = QPushButton("Sequence's")
+            use_references = QPushButton("Sequence's images")
             use_references.setObjectName("use_sequence_references")
             use_references.setToolTip(
                 "The sequence's reference images now: " + (", ".join(sequence_references) or "(none)")

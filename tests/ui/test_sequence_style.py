@@ -80,10 +80,10 @@ def test_remix_keeps_the_takes_style_and_offers_the_sequences_since_changed(qtbo
     dialog = RemixDialog(made, sequence_style="night, rain")
     qtbot.addWidget(dialog)
     assert dialog.style.text() == "dusk"
-    (use_sequences,) = [b for b in dialog.findChildren(QPushButton) if b.text() == "Sequence's"]
+    use_sequences = dialog.findChild(QPushButton, "use_sequence_style")
     use_sequences.click()
     assert [r.style for r in dialog.recipes()] == ["night, rain"]
     assert [r.seed for r in dialog.recipes()] == [3]  # a new style is a change: the same seed may remix
     same = RemixDialog(made, sequence_style="dusk")
     qtbot.addWidget(same)
-    assert not [b for b in same.findChildren(QPushButton) if b.text() == "Sequence's"]
+    assert same.findChild(QPushButton, "use_sequence_style") is None
