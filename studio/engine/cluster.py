@@ -9,6 +9,11 @@ worker as everywhere (a temporary file, marked, then renamed), so a project neve
 
 An actor that dies (its node lost, or killed) ends its worker's messages: the service reruns the job
 once on another actor and starts a new actor for the next job, exactly as for a local worker.
+
+Every node must run the studio that sends the jobs (README, "A Ray cluster"): an older one reads a job
+without the recipe's fields it does not know (Recipe.from_dict drops them), and would make a shot without
+its style or its reference images and say nothing. So an actor is sent nothing until its node's studio is
+known to be this one (`build`); one that differs ends at once, saying which and what to do.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import queue
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +33,41 @@ from ..core.settings import logs_dir, private_folder
 from .workers import LocalWorker, Worker, WorkerSlot
 
 READ_WAIT = 1.0  # seconds an actor waits for its worker's next event before answering "none yet"
+STOP_WAIT = 5.0  # seconds an actor of another studio is given to stop its worker before it is killed
 
 
 class ClusterError(StudioError):
     """The cluster cannot be reached or used: what to do about it."""
+
+
+def build() -> dict[str, Any]:
+    """What this studio is, as far as a job is concerned: its version and the fields its recipes hold."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from ..core.recipe import Condition, Recipe
+
+    try:
+        number = version("studio")
+    except PackageNotFoundError:  # run from a folder, not installed
+        number = "unknown"
+    names = sorted(f"{kind.__name__}.{field.name}" for kind in (Recipe, Condition) for field in fields(kind))
+    return {"version": number, "fields": names}
+
+
+def differs(theirs: dict[str, Any] | None, ours: dict[str, Any]) -> str:
+    """'' where a node's studio (its `build`; None: one too old to say) runs our jobs as ours would, else
+    what it is, in words."""
+    if theirs == ours:
+        return ""
+    if theirs is None:
+        return "an older studio, one that cannot say its version"
+    missing = [name for name in ours["fields"] if name not in theirs.get("fields", [])]
+    text = f"studio {theirs.get('version', 'unknown')} (this one: {ours['version']})"
+    if missing:
+        text += ", whose recipes have no " + ", ".join(missing)
+    elif theirs.get("version") == ours["version"]:
+        text = f"another build of studio {ours['version']}, whose recipes differ from this one's"
+    return text
 
 
 class NodeWorker:
@@ -51,6 +88,9 @@ class NodeWorker:
 
     def where(self) -> str:
         return f"{os.uname().nodename}, process {self._worker.pid}"
+
+    def build(self) -> dict[str, Any]:
+        return build()
 
     def send(self, message: dict[str, Any]) -> bool:
         return self._worker.send(message)
@@ -88,6 +128,10 @@ class RayWorker:
         self._actor = actor
         self._reason = ""
         self._where = "starting"  # asked on the reader thread: an actor may wait for a free GPU
+        # Nothing goes to the actor before its node's studio is known to be ours (the module's docstring):
+        # what the service sends until then waits here, in order.
+        self._lock = threading.Lock()
+        self._pending: list[dict[str, Any]] | None = []  # None once checked
 
     @property
     def pid(self) -> int | None:
@@ -98,7 +142,29 @@ class RayWorker:
         return None  # on its node: the node's own logs folder
 
     def send(self, message: dict[str, Any]) -> bool:
-        self._actor.send.remote(message)  # a lost actor shows up in messages(), which then ends
+        with self._lock:
+            if self._pending is not None:
+                self._pending.append(message)
+            else:
+                self._actor.send.remote(message)  # a lost actor shows up in messages(), which then ends
+        return True
+
+    def _same_studio(self) -> bool:
+        """Whether the actor's node runs this studio; if so, what waited for the answer is sent."""
+        try:
+            theirs = self._ray.get(self._actor.build.remote())
+        except self._ray.exceptions.RayTaskError:  # a studio from before nodes said what they run
+            theirs = None
+        if problem := differs(theirs, build()):
+            self._reason = (
+                f"the cluster worker ({self._where}) runs {problem}: install this studio's version on every node of"
+                " the cluster (README, A Ray cluster)"
+            )
+            return False
+        with self._lock:
+            for message in self._pending or ():
+                self._actor.send.remote(message)
+            self._pending = None
         return True
 
     def messages(self) -> Iterator[dict[str, Any]]:
@@ -106,6 +172,9 @@ class RayWorker:
             try:
                 if self._where == "starting":
                     self._where = self._ray.get(self._actor.where.remote())
+                    if not self._same_studio():
+                        self.stop(STOP_WAIT)
+                        return
                 # Reads run beside sends (a cancel must not wait behind a read); sends keep their order.
                 batch = self._ray.get(self._actor.read.options(concurrency_group="events").remote(READ_WAIT))
             except self._ray.exceptions.RayError as exc:

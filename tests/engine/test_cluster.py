@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+import threading
 
 import pytest
 
-from studio.engine.cluster import RAY_TEMP_BASE_MAX, connect, ray_temp_base
-from studio.engine.jobs import JobCancelled, JobDone, JobProgress, JobStarted, JobState
+from studio.engine import cluster as cluster_module
+from studio.engine.cluster import RAY_TEMP_BASE_MAX, NodeWorker, RayWorker, build, connect, differs, ray_temp_base
+from studio.engine.jobs import JobCancelled, JobDone, JobFailed, JobProgress, JobStarted, JobState
 from studio.engine.service import EngineService
 from tests.engine.test_service import Recorder, recipe
 
@@ -125,3 +128,55 @@ def test_an_actor_killed_mid_job_costs_only_that_job_and_its_rerun_lands(cluster
     job = service.job(victim)
     assert job.state is JobState.DONE and killed and job.worker != killed[0]
     assert any("was lost" in note for note in job.notes)
+
+
+def test_a_nodes_studio_is_ours_only_when_its_version_and_recipes_are():
+    ours = build()
+    assert differs(ours, ours) == ""
+    assert "older studio" in differs(None, ours)
+    older = {"version": "0.0.9", "fields": [f for f in ours["fields"] if f != "Recipe.style"]}
+    assert differs(older, ours) == f"studio 0.0.9 (this one: {ours['version']}), whose recipes have no Recipe.style"
+    assert "another build" in differs({**ours, "fields": [*ours["fields"], "Recipe.tomorrow"]}, ours)
+
+
+def test_a_node_running_another_studio_is_sent_no_job(cluster, tiny_ltx, tmp_path, monkeypatch):
+    """The nodes run this checkout's studio; the studio sending the jobs is made to say it has a field more, as a
+    newer one would: every actor is refused before the job reaches it, and the job fails saying why."""
+    ours = build()
+    monkeypatch.setattr(cluster_module, "build", lambda: {**ours, "fields": [*ours["fields"], "Recipe.tomorrow"]})
+    slots, launch = connect("local")
+    recorder = Recorder()
+    service = EngineService(log_dir=tmp_path / "logs", slots=slots, launcher=launch)
+    service.add_listener(recorder)
+    try:
+        job_id = service.submit(recipe(tiny_ltx), tmp_path / "shot.mkv")
+        failed = recorder.wait_for(job_id, JobFailed)
+    finally:
+        service.shutdown()
+    assert "whose recipes have no Recipe.tomorrow" in failed.reason
+    assert "install this studio's version on every node" in failed.reason
+    assert not [e for e in recorder.of(job_id) if isinstance(e, (JobStarted, JobProgress))]
+    assert not (tmp_path / "shot.mkv").exists()
+
+
+class OlderNode(NodeWorker):
+    """A node of a studio from before nodes said what they run: it has no build to ask."""
+
+    def build(self):
+        raise AttributeError("'NodeWorker' object has no attribute 'build'")
+
+
+def test_a_node_too_old_to_say_its_studio_is_refused(cluster):
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the nodes cannot import the tests
+    try:
+        actor = ray.remote(concurrency_groups={"events": 1})(OlderNode).remote()
+    finally:
+        ray.cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    worker = RayWorker(actor)
+    worker.send({"type": "cancel", "job_id": "none"})
+    got: list = []
+    reader = threading.Thread(target=lambda: got.extend(worker.messages()), daemon=True)
+    reader.start()
+    reader.join(60)  # an actor that was let through would be read from until it ends: never
+    assert not reader.is_alive() and got == []
+    assert "runs an older studio, one that cannot say its version" in worker.end_reason()
