@@ -28,7 +28,9 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from ..core import studio_version
 from ..core.errors import StudioError
+from ..core.recipe import Condition, Recipe
 from ..core.settings import logs_dir, private_folder
 from .workers import LocalWorker, Worker, WorkerSlot
 
@@ -42,16 +44,8 @@ class ClusterError(StudioError):
 
 def build() -> dict[str, Any]:
     """What this studio is, as far as a job is concerned: its version and the fields its recipes hold."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from ..core.recipe import Condition, Recipe
-
-    try:
-        number = version("studio")
-    except PackageNotFoundError:  # run from a folder, not installed
-        number = "unknown"
     names = sorted(f"{kind.__name__}.{field.name}" for kind in (Recipe, Condition) for field in fields(kind))
-    return {"version": number, "fields": names}
+    return {"version": studio_version(), "fields": names}
 
 
 def differs(theirs: dict[str, Any] | None, ours: dict[str, Any]) -> str:
@@ -61,13 +55,12 @@ def differs(theirs: dict[str, Any] | None, ours: dict[str, Any]) -> str:
         return ""
     if theirs is None:
         return "an older studio, one that cannot say its version"
-    missing = [name for name in ours["fields"] if name not in theirs.get("fields", [])]
-    text = f"studio {theirs.get('version', 'unknown')} (this one: {ours['version']})"
+    missing = [name for name in ours["fields"] if name not in theirs["fields"]]
     if missing:
-        text += ", whose recipes have no " + ", ".join(missing)
-    elif theirs.get("version") == ours["version"]:
-        text = f"another build of studio {ours['version']}, whose recipes differ from this one's"
-    return text
+        return f"studio {theirs['version']} (this one: {ours['version']}), whose recipes have no " + ", ".join(missing)
+    if theirs["version"] == ours["version"]:
+        return f"another build of studio {ours['version']}, whose recipes differ from this one's"
+    return f"studio {theirs['version']} (this one: {ours['version']})"
 
 
 class NodeWorker:

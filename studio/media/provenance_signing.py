@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core import studio_version
 from ..core.settings import settings_dir
 from .provenance_mark import DIGITAL_SOURCE_TYPE, GENERATOR, RECIPE_LABEL, Mark, ProvenanceError
 
@@ -176,18 +177,9 @@ def _context(keys: SigningKeys | None):
     return c2pa.Context(settings=c2pa.Settings.from_dict(settings))
 
 
-def _studio_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("studio")
-    except PackageNotFoundError:
-        return "0.1.0"
-
-
 def manifest_definition(mark: Mark, title: str) -> dict[str, Any]:
     return {
-        "claim_generator_info": [{"name": GENERATOR, "version": _studio_version()}],
+        "claim_generator_info": [{"name": GENERATOR, "version": studio_version()}],
         "title": title,
         "assertions": [
             {
@@ -197,7 +189,7 @@ def manifest_definition(mark: Mark, title: str) -> dict[str, Any]:
                         {
                             "action": "c2pa.created",
                             "digitalSourceType": DIGITAL_SOURCE_TYPE,
-                            "softwareAgent": {"name": GENERATOR, "version": _studio_version()},
+                            "softwareAgent": {"name": GENERATOR, "version": studio_version()},
                             "description": mark.summary(),
                         }
                     ]
