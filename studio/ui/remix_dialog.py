@@ -43,6 +43,8 @@ class RemixDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Remix Shot")
+        # Wide enough that the style's field, beside its "Sequence's style" button, shows what it asks for.
+        self.setMinimumWidth(540)
         self.source = recipe
         self.prompt = QPlainTextEdit(recipe.prompt)
         self.prompt.setMinimumHeight(90)

@@ -87,3 +87,18 @@ def test_remix_keeps_the_takes_style_and_offers_the_sequences_since_changed(qtbo
     same = RemixDialog(made, sequence_style="dusk")
     qtbot.addWidget(same)
     assert same.findChild(QPushButton, "use_sequence_style") is None
+
+
+def test_remixs_style_field_has_room_beside_its_button(qtbot):
+    """Looked at under Xvfb: at its own size the dialog squeezed the field to "The look, said afte…"."""
+    from studio.core.recipe import Recipe
+    from studio.ui.remix_dialog import RemixDialog
+
+    made = Recipe(mode=Mode.TEXT_TO_VIDEO, model="demo", prompt="a red circle", style="dusk")
+    dialog = RemixDialog(made, sequence_style="night, rain")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.adjustSize()
+    wanted = dialog.style.fontMetrics().horizontalAdvance(dialog.style.placeholderText())
+    assert dialog.style.width() >= wanted
