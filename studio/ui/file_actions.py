@@ -16,6 +16,7 @@ from .document import Document
 from .export_dialog import ExportDialog
 from .generation import GenerationController
 from .purge import purge_unused_media
+from .ui_settings import UiSettings
 from .viewer import ViewerWidget
 
 
@@ -62,12 +63,13 @@ class FileActions(QObject):
             path, _ = QFileDialog.getSaveFileName(
                 self,
                 "Export timeline",
-                str(Path.home() / f"{self.document.project.name}.otio"),
+                str(Path(UiSettings().start_folder("timelines")) / f"{self.document.project.name}.otio"),
                 "OpenTimelineIO (*.otio);;OpenTimelineIO with media (*.otioz);;Final Cut Pro 7 XML — Premiere, "
                 "Resolve (*.xml);;CMX 3600 EDL — Avid (*.edl)",
             )
             if not path:
                 return
+            UiSettings().remember_folder("timelines", path)
         try:
             out = write_timeline(self.document.project, path)
         except InterchangeError as exc:
@@ -80,11 +82,16 @@ class FileActions(QObject):
         if not self.confirm_discard():
             return
         if not path:
+            settings = UiSettings()
             path, _ = QFileDialog.getOpenFileName(
-                self.window, "Import timeline", str(Path.home()), "Timelines (*.otio *.otioz *.xml *.edl)"
+                self.window,
+                "Import timeline",
+                settings.start_folder("timelines"),
+                "Timelines (*.otio *.otioz *.xml *.edl)",
             )
             if not path:
                 return
+            settings.remember_folder("timelines", path)
         try:
             project = read_timeline(path, rate=float(self.document.project.sequence.fps))
         except InterchangeError as exc:
@@ -102,9 +109,13 @@ class FileActions(QObject):
         if not self.confirm_discard():
             return
         if not path:
-            path = QFileDialog.getExistingDirectory(self.window, "Open project (a .studio folder)")
+            settings = UiSettings()
+            path = QFileDialog.getExistingDirectory(
+                self.window, "Open project (a .studio folder)", settings.start_folder("projects")
+            )
             if not path:
                 return
+            settings.remember_folder("projects", path)
         try:
             if not self.autosaver.open(path):  # offers recovery if it was open when the studio stopped
                 return
@@ -126,9 +137,11 @@ class FileActions(QObject):
         return self.save_to(None)
 
     def save_as(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(
-            self.window, "Save project as", str(Path.home() / "Untitled.studio"), "Studio project (*.studio)"
-        )
+        settings = UiSettings()
+        start = Path(settings.start_folder("projects")) / f"{self.document.project.name or 'Untitled'}.studio"
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save project as", str(start), "Studio project (*.studio)")
+        if path:
+            settings.remember_folder("projects", path)
         return bool(path) and self.save_to(path)
 
     def save_to(self, path: str | None) -> bool:

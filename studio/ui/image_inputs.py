@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ..engine.requests import IMAGE_SUFFIXES
 from .media_bin import MEDIA_MIME
+from .ui_settings import UiSettings
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
 
@@ -67,8 +68,11 @@ class ImageSlot(QWidget):
         return self.path.text().strip()
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose an image", self.value(), IMAGE_FILTER)
+        settings = UiSettings()
+        start = self.value() if Path(self.value()).is_file() else settings.start_folder("images")
+        path, _ = QFileDialog.getOpenFileName(self, "Choose an image", start, IMAGE_FILTER)
         if path:
+            settings.remember_folder("images", path)
             self.path.setText(path)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -159,8 +163,13 @@ class ReferenceList(QWidget):
         self.changed.emit(paths)
 
     def _browse(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Choose reference images", "", IMAGE_FILTER)
-        self.add_all(paths)
+        settings = UiSettings()
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Choose reference images", settings.start_folder("images"), IMAGE_FILTER
+        )
+        if paths:
+            settings.remember_folder("images", paths[0])
+            self.add_all(paths)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if dropped_images(event.mimeData(), self.resolve_still):

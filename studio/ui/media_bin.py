@@ -27,6 +27,7 @@ from ..media.probe import MediaError, probe
 from . import aio
 from .document import Document
 from .thumbnail_loader import ThumbnailLoader
+from .ui_settings import UiSettings
 
 MEDIA_FILTER = (
     "Media (*.mp4 *.mov *.mkv *.webm *.avi *.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.wav *.mp3 *.flac *.aac *.m4a)"
@@ -148,8 +149,10 @@ class MediaBin(QWidget):
             row.setHidden(not all(word in haystack for word in words))
 
     def import_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Import media", str(Path.home()), MEDIA_FILTER)
+        settings = UiSettings()
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import media", settings.start_folder("media"), MEDIA_FILTER)
         if paths:
+            settings.remember_folder("media", paths[0])
             self.import_files([Path(p) for p in paths])
 
     def import_files(self, paths: list[Path]) -> threading.Thread:

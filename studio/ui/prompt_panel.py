@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QStandardItemModel
@@ -33,6 +34,7 @@ from .image_inputs import IMAGE_FILTER, ImageSlot, ReferenceList
 from .prompt_expander import PromptExpander
 from .sampling_controls import SamplingControls
 from .shot_limits import longest_seconds, made_frames, made_size, window_count
+from .ui_settings import UiSettings
 
 # The widgets the panel is built of stay importable from here.
 __all__ = [
@@ -489,7 +491,9 @@ class PromptPanel(QWidget):
         self._form.setRowVisible(self.references, allowed)
 
     def _browse_model(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a diffusers model folder")
+        models = UiSettings().models_dir  # a model is most likely there; else home, not the working folder
+        start = models if models and Path(models).is_dir() else str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Choose a diffusers model folder", start)
         if folder:
             self.set_model(folder)
 

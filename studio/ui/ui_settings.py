@@ -1,17 +1,26 @@
 """The editor's own choices that outlive a session: the models folder, the workers jobs run on, the
-window's size and dock layout, the last export folder. An ini file (studio.ini) in the studio's settings folder
+window's size and dock layout, the last export folder, and the folder each kind of file (images, media,
+projects, timelines) was last chosen from. An ini file (studio.ini) in the studio's settings folder
 (core.settings.settings_dir(), which $STUDIO_CONFIG moves: tests never touch the user's)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 from PySide6.QtWidgets import QMainWindow
 
 from ..core.settings import settings_dir
 
 SETTINGS_FILE = "studio.ini"
+
+# Where a kind of file's dialog opens before the editor has chosen one: the desktop's folder for it.
+FIRST_FOLDERS = {
+    "images": QStandardPaths.StandardLocation.PicturesLocation,
+    "media": QStandardPaths.StandardLocation.MoviesLocation,
+    "projects": QStandardPaths.StandardLocation.DocumentsLocation,
+    "timelines": QStandardPaths.StandardLocation.DocumentsLocation,
+}
 
 
 class UiSettings:
@@ -59,6 +68,23 @@ class UiSettings:
     @export_folder.setter
     def export_folder(self, folder: str | Path | None) -> None:
         self._set_folder("export/folder", folder)
+
+    def start_folder(self, kind: str) -> str:
+        """Where a file dialog for `kind` (a FIRST_FOLDERS key) opens: the folder last chosen from while it is
+        still there, else the desktop's folder for the kind, else home; never the folder the studio was started
+        from, which Qt's dialogs take for an empty one."""
+        last = self._folder(f"folders/{kind}")
+        first = QStandardPaths.writableLocation(FIRST_FOLDERS[kind])
+        for folder in (last, first):
+            if folder and Path(folder).is_dir():
+                return folder
+        return str(Path.home())
+
+    def remember_folder(self, kind: str, chosen: str | Path) -> None:
+        """The folder of a file just chosen for `kind` (or of a .studio project, or a plain folder chosen): its
+        next dialog opens there."""
+        path = Path(chosen)
+        self._set_folder(f"folders/{kind}", path if path.is_dir() and path.suffix != ".studio" else path.parent)
 
     def save_window(self, window: QMainWindow) -> None:
         self._q.setValue("window/geometry", window.saveGeometry())
