@@ -185,7 +185,7 @@ def queue_note(restored: list[SavedJob], kept: int, warning: str | None) -> str:
     notes = (
         [
             f"{len(restored)} unfinished job(s) from the last session"
-            + (f": {waiting} to resume (Jobs → Resume All)." if waiting else ".")
+            + (f": {waiting} to resume: Resume All in the Jobs panel, or Resume on each." if waiting else ".")
         ]
         if restored
         else []

@@ -76,6 +76,9 @@ def test_a_long_shot_stopped_part_way_says_what_it_made_and_resumes_from_there(q
     (row,) = reopened.jobs_panel.rows.values()
     assert row.state.text() == f"interrupted · {finished} of 3 windows made"
     assert f"Resume goes on from the {finished} windows made" in row.state.toolTip()
+    # The note names the button where it is (there is no Jobs menu to look in).
+    assert "1 to resume: Resume All in the Jobs panel" in reopened.statusBar().currentMessage()
+    assert reopened.jobs_panel.resume_all.isVisible()
     qtbot.mouseClick(row.retry, Qt.MouseButton.LeftButton)
     message = reopened.statusBar().currentMessage()
     assert message == f"Resuming: a red circle moves right on a blue background, from window {finished + 1} of 3"
