@@ -117,13 +117,15 @@ class ExportDialog(QDialog):
         self.show_folder_button.hide()  # until an export is done
         self.output: Path | None = None  # the file (or PNG folder) the last finished export wrote
 
+        self.output_label = QLabel()
         self._build_settings(seq, marks)
+        self._name_output()
 
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Format"))
         layout.addWidget(self.format)
         layout.addWidget(self.custom)
-        layout.addWidget(QLabel("Output file (a new folder for a PNG sequence)"))
+        layout.addWidget(self.output_label)
         layout.addLayout(row)
         layout.addWidget(self.summary)
         layout.addWidget(self.provenance)
@@ -204,6 +206,14 @@ class ExportDialog(QDialog):
                 box.setCurrentIndex(0)
                 box.setEditText(text)
         self.pixel_format.setEnabled(bool(pixels))
+        # A bitrate only where there is a quality number to replace (not PNG, ProRes or WAV, whose encoders
+        # ignore one); no picture settings for WAV, which is sound alone.
+        self.bitrate.setEnabled(quality is not None)
+        self.bitrate.setPlaceholderText(
+            "e.g. 20M — instead of the quality" if quality is not None else f"none ({label} has no bitrate)"
+        )
+        for widget in (self.width, self.height, self.fit, self.rate):
+            widget.setEnabled(bool(codec.video))
 
     @staticmethod
     def _chosen(box: QComboBox) -> str:
@@ -226,7 +236,7 @@ class ExportDialog(QDialog):
                 raise export.ExportError(f"{rate!r} is not a frame rate (e.g. 24, 29.97, 30000/1001)") from exc
         if self.quality.value():
             changes["quality"] = self.quality.value()
-        if self.bitrate.text().strip():
+        if self.bitrate.isEnabled() and self.bitrate.text().strip():
             changes["bitrate"] = self.bitrate.text().strip()
         pixel_format = self._chosen(self.pixel_format)
         if pixel_format:
@@ -241,6 +251,12 @@ class ExportDialog(QDialog):
     def _format_changed(self) -> None:
         self.path.setText(str(self._with_suffix(Path(self.path.text()))))
         self._show_defaults()
+        self._name_output()
+
+    def _name_output(self) -> None:
+        """A file for a movie or sound, a new folder for a PNG sequence (its format has no suffix)."""
+        folder = not export.output_suffix(self.format.currentData())
+        self.output_label.setText("Output folder (a new one: the PNG frames go in it)" if folder else "Output file")
 
     def _provenance_toggled(self, on: bool) -> None:
         if on:

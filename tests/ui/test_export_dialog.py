@@ -38,12 +38,32 @@ def test_a_png_sequence_from_the_format_list(qtbot, window, tmp_path):
     window.files.export()
     dialog = window.files.export_dialog
     dialog.path.setText(str(tmp_path / "stills.mp4"))
+    assert dialog.output_label.text() == "Output file"
     choose(dialog, "PNG image sequence")
     assert dialog.path.text() == str(tmp_path / "stills")  # a folder: the extension goes
+    assert dialog.output_label.text().startswith("Output folder")  # and the field says so
+    assert not dialog.bitrate.isEnabled() and dialog.bitrate.placeholderText() == "none (PNG has no bitrate)"
+    dialog.bitrate.setText("20M")  # typed under H.264, then PNG chosen: not passed on
+    assert dialog.settings.bitrate is None
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.state != "running", timeout=60_000)
     assert dialog.state == "done", dialog.message
     assert len(list((tmp_path / "stills").glob("stills_*.png"))) == 6
+
+
+def test_each_format_offers_only_the_settings_it_has(qtbot, window):
+    window.files.export()
+    dialog = window.files.export_dialog
+    picture = (dialog.width, dialog.height, dialog.fit, dialog.rate)
+    assert dialog.bitrate.isEnabled() and dialog.quality.isEnabled() and all(w.isEnabled() for w in picture)
+    choose(dialog, "ProRes 4444")
+    assert not dialog.bitrate.isEnabled() and not dialog.quality.isEnabled() and all(w.isEnabled() for w in picture)
+    choose(dialog, "WAV sound")
+    assert not any(w.isEnabled() for w in (*picture, dialog.bitrate, dialog.quality, dialog.pixel_format))
+    assert dialog.range.isEnabled()
+    choose(dialog, "AV1")
+    assert dialog.bitrate.isEnabled() and all(w.isEnabled() for w in picture)
+    dialog.close()
 
 
 def test_a_preset_from_the_list_renders_at_its_size(qtbot, window, tmp_path):
