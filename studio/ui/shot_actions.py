@@ -66,7 +66,9 @@ class ShotActions(QObject):
         prompt_panel.model.currentTextChanged.connect(self.model_changed)
 
     def _say(self, text: str, job_id: str | None = None) -> None:
-        self.message.emit(" ".join([text, *(self.jobs.notes(job_id) if job_id else [])]))
+        """`text`, then what the service changed in the job's request, each note a sentence of its own."""
+        notes = [note[0].upper() + note[1:].rstrip(".") + "." for note in (self.jobs.notes(job_id) if job_id else [])]
+        self.message.emit(" ".join([text, *notes]))
 
     # The chosen model
 

@@ -353,6 +353,8 @@ def test_a_selected_gap_is_filled_with_a_bridge_exactly_its_length(qtbot, window
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     (placeholder,) = window.timeline.placeholders.values()
     assert (placeholder.start, placeholder.frames) == (13, 6)
+    said = window.statusBar().currentMessage()  # the service's note on the length, as a sentence
+    assert said.startswith("Filling the gap. The bridge is made ") and said.endswith(" thinned evenly to 6."), said
     qtbot.waitUntil(lambda: not window.timeline.placeholders, timeout=180_000)
     bridge = next(c for c in project.sequence.tracks[0].clips if c.id not in (first.id, second.id))
     assert (bridge.start, bridge.end) == (13, 19)  # fills the gap, touching both clips
