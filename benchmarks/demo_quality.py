@@ -1,6 +1,9 @@
 """The demo model's quality table: every mode, many scenes, measured by the checker (studio/demo/quality.py).
 
-    python benchmarks/demo_quality.py [--scenes N] [--long-seconds S] > benchmarks/demo_quality.md
+    python benchmarks/demo_quality.py [--scenes N] [--long-seconds S] [--model DIR] > benchmarks/demo_quality.md
+
+--model measures another model of the demo's world, such as the one `studio models train-demo DIR` makes
+(DIR/demo), with the demo card; by default the shipped one (studio/models/demo).
 
 Text to video runs on held-out combinations only (object colour, shape and background triples that
 training never saw: studio.demo.world.held_out), so adherence is to prompts not in the training set.
@@ -65,10 +68,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scenes", type=int, default=40)
     parser.add_argument("--long-seconds", type=float, default=60.0)
+    parser.add_argument("--model", type=Path, help="a model folder of the demo's world (default: the shipped one)")
     args = parser.parse_args()
     card = load_cards().get("demo")
-    folder = find_weights(card) if card else None
-    if folder is None:
+    folder = args.model if args.model else find_weights(card) if card else None
+    if args.model and not (args.model / "model_index.json").is_file():
+        sys.exit(f"{args.model} is not a diffusers model folder (no model_index.json): give train-demo's DIR/demo")
+    if folder is None or card is None:
         sys.exit(
             "No demo model: studio/models/demo.toml and its weights in studio/models/demo/ are not there yet "
             "(issue 11; benchmarks/demo_training.md says where its training stands)"
@@ -113,8 +119,9 @@ def main() -> None:
 
     print(f"# Demo model quality ({date.today()}, {platform.machine()} CPU, {platform.python_version()})\n")
     print(
-        f"`python benchmarks/demo_quality.py --scenes {n} --long-seconds {args.long_seconds:g}`: "
-        f"{time.monotonic() - t0:.0f} s in all. Card defaults: {card.default_steps} steps, guidance "
+        f"`python benchmarks/demo_quality.py --scenes {n} --long-seconds {args.long_seconds:g}"
+        + (f" --model {args.model}" if args.model else "")
+        + f"`: {time.monotonic() - t0:.0f} s in all. Card defaults: {card.default_steps} steps, guidance "
         f"{guidance_said(card)}, {card.default_width}x{card.default_height}, {card.default_frames} frames.\n"
     )
     print("| mode | shots | passed | means | time a shot |")
