@@ -32,7 +32,7 @@ from .cards import (
 )
 from .modes import condition_path, min_frames, overlap_frames
 from .sizes import SizeError, snap
-from .weights import ModelFolderError
+from .weights import ModelFolderError, check_folder
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 
@@ -66,12 +66,18 @@ def resolve_model(
         resolved = resolve(model, models_dir, cards_dir)
     except (ModelNotFound, ModelFolderError, CardError) as exc:
         raise RequestError(str(exc)) from exc
-    if require_weights and resolved.folder is None:
+    if not require_weights:
+        return resolved
+    if resolved.folder is None:
         card = resolved.card
         where = f" from {card.repo}" if card.repo else ""
         raise RequestError(
             f"the model '{card.id}' is not downloaded: get it{where} into models/{card.id}/ or the Hugging Face cache"
         )
+    try:  # a few small files read, no torch: a folder that lacks a piece is refused before a job is queued
+        check_folder(resolved.folder)
+    except ModelFolderError as exc:
+        raise RequestError(str(exc)) from exc
     return resolved
 
 

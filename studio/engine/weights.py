@@ -122,6 +122,13 @@ def component_kind(library: str, class_name: str) -> str:
     return "model"
 
 
+def incomplete(folder: Path, what: str) -> ModelFolderError:
+    """A model folder that lacks `what`, and what to do about it."""
+    return ModelFolderError(
+        f"the model in {folder} is incomplete: {what}; download the model again, or copy what is missing into it"
+    )
+
+
 def check_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """Raise ModelFolderError naming the first missing piece; return model_index.json's content.
 
@@ -137,7 +144,7 @@ def check_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
     for name, (library, class_name) in components(index).items():
         sub = folder / name
         if not sub.is_dir():
-            raise ModelFolderError(f"the model in {folder} is incomplete: the '{name}' folder is missing")
+            raise incomplete(folder, f"the '{name}' folder is missing")
         kind = component_kind(library, class_name)
         if kind == "tokenizer":
             _check_tokenizer(folder, name, class_name, chat_template=name in chat_templates)
@@ -159,7 +166,7 @@ def _check_config(folder: Path, name: str, needed: tuple[str, ...]) -> dict[str,
     for file in needed:
         if (folder / name / file).is_file():
             return _read_config(folder / name / file)
-    raise ModelFolderError(f"the model in {folder} is incomplete: {name}/{needed[0]} is missing")
+    raise incomplete(folder, f"{name}/{needed[0]} is missing")
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -202,17 +209,15 @@ def _check_tokenizer(folder: Path, name: str, class_name: str, chat_template: bo
         tokenizer_class = str(class_name or (config or {}).get("tokenizer_class") or "").removesuffix("Fast")
         vocabulary = _VOCABULARY.get(tokenizer_class)
         if vocabulary is None and config is None:
-            raise ModelFolderError(f"the model in {folder} is incomplete: {name}/tokenizer.json is missing")
+            raise incomplete(folder, f"{name}/tokenizer.json is missing")
         if vocabulary and not all((sub / f).is_file() for f in vocabulary):
-            raise ModelFolderError(
-                f"the model in {folder} is incomplete: {name}/ has neither tokenizer.json nor {' + '.join(vocabulary)}"
-            )
+            raise incomplete(folder, f"{name}/ has neither tokenizer.json nor {' + '.join(vocabulary)}")
     if (
         chat_template
         and not (config or {}).get("chat_template")
         and not any((sub / f).is_file() for f in _CHAT_TEMPLATE_FILES)
     ):
-        raise ModelFolderError(f"the model in {folder} is incomplete: {name}/chat_template.jinja is missing")
+        raise incomplete(folder, f"{name}/chat_template.jinja is missing")
 
 
 def _check_weights(folder: Path, name: str) -> None:
@@ -224,12 +229,13 @@ def _check_weights(folder: Path, name: str) -> None:
             raise ModelFolderError(f"{index_file} is damaged ({exc}); download the model again") from exc
         missing = sorted(s for s in shards if not (sub / s).is_file())
         if missing:
-            raise ModelFolderError(f"the model in {folder} is incomplete: {name}/{missing[0]} is missing")
+            raise incomplete(folder, f"{name}/{missing[0]} is missing")
         return
     if not any(sub.glob("*.safetensors")):
-        raise ModelFolderError(
-            f"the model in {folder} is incomplete: {name}/ has no .safetensors weights"
-            + (" (only pickled .bin files, which the studio does not load)" if any(sub.glob("*.bin")) else "")
+        raise incomplete(
+            folder,
+            f"{name}/ has no .safetensors weights"
+            + (" (only pickled .bin files, which the studio does not load)" if any(sub.glob("*.bin")) else ""),
         )
 
 

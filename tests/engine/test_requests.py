@@ -85,6 +85,20 @@ def test_a_card_without_weights_says_where_to_get_them(tmp_path, monkeypatch):
     )
 
 
+def test_a_model_folder_that_lacks_a_piece_is_refused_before_it_is_queued(tiny_ltx, tmp_path):
+    """The loader would say the same in the worker, seconds later and after the job was queued; the files are
+    looked at here (no torch), so the refusal comes with Generate, saying what to do."""
+    broken = tmp_path / "half-copied"
+    shutil.copytree(tiny_ltx, broken)
+    (broken / "transformer" / "diffusion_pytorch_model.safetensors").unlink()
+    with pytest.raises(RequestError) as error:
+        prepare(recipe(broken))
+    assert str(error.value) == (
+        f"the model in {broken} is incomplete: transformer/ has no .safetensors weights; download the model "
+        "again, or copy what is missing into it"
+    )
+
+
 def test_an_unknown_model_error_names_the_installed_ones(tiny_ltx):
     with pytest.raises(RequestError, match="installed models: demo, tiny-ltx"):
         prepare(recipe("no-such-model"), models_dir=tiny_ltx.parent)

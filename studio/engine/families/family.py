@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..weights import ModelFolderError
+from ..weights import ModelFolderError, incomplete
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,6 @@ def read_json(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ModelFolderError(
-            f"the model in {path.parent.parent} is incomplete: {path.parent.name}/{path.name} is missing"
-        ) from exc
+        raise incomplete(path.parent.parent, f"{path.parent.name}/{path.name} is missing") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFolderError(f"{path} is damaged ({exc}); download the model again") from exc
