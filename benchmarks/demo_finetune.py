@@ -45,7 +45,7 @@ def transformer_cycles(pipe, checkpoints: Path) -> None:
     bank = torch.load(bank_file, weights_only=False)  # our own file, written just above (as train.py's)
     transformer, ckpt = pipe.transformer, checkpoints / "transformer.pt"
     opt = torch.optim.AdamW(transformer.parameters(), lr=5e-4, weight_decay=0.01)
-    start = resume(ckpt, opt, model=transformer) or FIRST
+    start = resume(ckpt, opt, model=transformer)[0] or FIRST
     transformer.train()
     run, t0 = torch.compile(transformer, dynamic=True), time.monotonic()
     for step in range(start, LAST):
@@ -67,7 +67,7 @@ def decoder_cycle(vae, checkpoints: Path) -> None:
     params = [p for p in vae.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=train.VAE_LR / 2, weight_decay=0.0, betas=(0.9, 0.99))
     ckpt = checkpoints / "decoder.pt"
-    start = resume(ckpt, opt, model=vae)
+    start, _ = resume(ckpt, opt, model=vae)
     vae.train()
     vae.encoder.eval()
     join_from, t0 = train.vae_join_from(train.VAE_STEPS), time.monotonic()

@@ -28,6 +28,27 @@ class Log:
         self.writer.writerow(values)
         self.file.flush()
 
+    def rewind(self, stage: str, step: int) -> None:
+        """Drop the rows of `stage` (and of its probes, `stage-…`) from `step` on: a run killed after its last
+        checkpoint logged them, and the run resumed from that checkpoint logs them again. The log then reads
+        as one run, each step once."""
+        self.file.close()
+        with self.path.open(newline="") as file:
+            rows = list(csv.reader(file))
+
+        def redone(row: list[str]) -> bool:
+            ours = len(row) > 1 and (row[0] == stage or row[0].startswith(stage + "-"))
+            return ours and row[1].isdigit() and int(row[1]) >= step
+
+        kept = [row for row in rows if not redone(row)]
+        if len(kept) != len(rows):
+            tmp = self.path.with_suffix(".tmp")
+            with tmp.open("w", newline="") as file:
+                csv.writer(file).writerows(kept)
+            os.replace(tmp, self.path)
+        self.file = self.path.open("a", newline="")
+        self.writer = csv.writer(self.file)
+
 
 def save_checkpoint(path: Path, **state) -> None:
     tmp = path.with_suffix(".tmp")
@@ -35,16 +56,21 @@ def save_checkpoint(path: Path, **state) -> None:
     os.replace(tmp, path)  # never a half-written checkpoint
 
 
-def resume(path: Path, optimizer, **modules) -> int:
-    """Loads a stage's checkpoint into its modules (by their keys) and optimizer; the step to go on from.
+def resume(path: Path, optimizer, *, log: Log | None = None, stage: str = "", **modules) -> tuple[int, float]:
+    """Loads a stage's checkpoint into its modules (by their keys) and optimizer, and drops the log's rows of
+    the steps it will do again. The step to go on from, and the stage's clock: time.monotonic() less the
+    seconds the stage had run by its checkpoint, so the log's seconds go on from there, not from 0.
     Read onto the CPU and copied onto wherever the modules are: a run begun on a GPU goes on without one."""
-    if not path.exists():
-        return 0
-    state = torch.load(path, weights_only=True, map_location="cpu")
-    for key, module in modules.items():
-        module.load_state_dict(state[key])
-    optimizer.load_state_dict(state["optimizer"])
-    return state["step"]
+    step, seconds = 0, 0.0
+    if path.exists():
+        state = torch.load(path, weights_only=True, map_location="cpu")
+        for key, module in modules.items():
+            module.load_state_dict(state[key])
+        optimizer.load_state_dict(state["optimizer"])
+        step, seconds = state["step"], float(state.get("seconds", 0.0))  # checkpoints before 2026-12-07 have none
+    if log is not None:
+        log.rewind(stage, step)
+    return step, time.monotonic() - seconds
 
 
 def optimise(optimizer, params, loss: torch.Tensor) -> None:

@@ -115,8 +115,8 @@ def train_text_encoder(folder: Path, steps: int, log: Log, seed: int, device: st
     params = list(text_encoder.parameters()) + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01)
     ckpt = folder / "checkpoints" / "text_encoder.pt"
-    start = resume(ckpt, opt, text_encoder=text_encoder, head=head)
-    progress, t0 = Progress("text encoder", steps, start), time.monotonic()
+    start, t0 = resume(ckpt, opt, log=log, stage="text", text_encoder=text_encoder, head=head)
+    progress = Progress("text encoder", steps, start)
     text_encoder.train()
     for step in range(start, steps):
         rng = random.Random(f"{seed}-text-{step}")
@@ -138,6 +138,7 @@ def train_text_encoder(folder: Path, steps: int, log: Log, seed: int, device: st
                 head=head.state_dict(),
                 optimizer=opt.state_dict(),
                 step=step + 1,
+                seconds=time.monotonic() - t0,
             )
     print(file=sys.stderr)
     text_encoder.eval().requires_grad_(False)

@@ -187,8 +187,8 @@ def train_vae(folder: Path, steps: int, log: Log, seed: int, device: str | torch
     join_from = vae_join_from(steps)
     opt = torch.optim.AdamW(vae.parameters(), lr=VAE_LR, weight_decay=0.0, betas=(0.9, 0.99))
     ckpt = folder / "checkpoints" / "vae.pt"
-    start = resume(ckpt, opt, model=vae)
-    progress, t0 = Progress("vae", steps, start), time.monotonic()
+    start, t0 = resume(ckpt, opt, log=log, stage="vae", model=vae)
+    progress = Progress("vae", steps, start)
     vae.train()
     for step in range(start, steps):
         joins = step >= join_from
@@ -207,7 +207,9 @@ def train_vae(folder: Path, steps: int, log: Log, seed: int, device: str | torch
             if joins:
                 log.row("vae-probe-joins", step, f"{probe_error(vae, JOIN_FRAMES):.5f}", "", "")
         if (step + 1) % 200 == 0 or step == steps - 1:
-            save_checkpoint(ckpt, model=vae.state_dict(), optimizer=opt.state_dict(), step=step + 1)
+            save_checkpoint(
+                ckpt, model=vae.state_dict(), optimizer=opt.state_dict(), step=step + 1, seconds=time.monotonic() - t0
+            )
     print(file=sys.stderr)
     vae.eval()
     return vae
@@ -367,8 +369,8 @@ def train_transformer(
     params = list(transformer.parameters())
     opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.01)
     ckpt = folder / "checkpoints" / "transformer.pt"
-    start = resume(ckpt, opt, transformer=transformer)
-    progress, t0 = Progress("transformer", steps, start), time.monotonic()
+    start, t0 = resume(ckpt, opt, log=log, stage="transformer", transformer=transformer)
+    progress = Progress("transformer", steps, start)
     transformer.train()
     run = compiled(transformer) if steps - start >= COMPILE_FROM else transformer
     for step in range(start, steps):
@@ -390,7 +392,13 @@ def train_transformer(
         if step % 20 == 0 or step == steps - 1:
             log.row("transformer", step, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}")
         if (step + 1) % 250 == 0 or step == steps - 1:
-            save_checkpoint(ckpt, transformer=transformer.state_dict(), optimizer=opt.state_dict(), step=step + 1)
+            save_checkpoint(
+                ckpt,
+                transformer=transformer.state_dict(),
+                optimizer=opt.state_dict(),
+                step=step + 1,
+                seconds=time.monotonic() - t0,
+            )
     print(file=sys.stderr)
     return transformer.eval()
 

@@ -64,6 +64,35 @@ def test_training_resumes_where_it_stopped_and_saves_a_model_the_loader_runs(tmp
     assert frames.shape == (9, 128, 128, 3) and np.ptp(frames) > 0
 
 
+def test_a_run_killed_after_its_last_checkpoint_resumes_into_one_log(tmp_path):
+    """A killed run has logged steps its checkpoint does not hold; the run resumed from that checkpoint does
+    them again. The log keeps each step once (the resumed run's), and a stage's seconds go on from those of
+    its checkpoint instead of starting again at 0."""
+    work = tmp_path / "train"
+    train.train(work, vae_steps=2, text_steps=2, transformer_steps=2, **TOY)
+    checkpoint = work / "checkpoints" / "transformer.pt"
+    state = torch.load(checkpoint, weights_only=True)
+    assert state["step"] == 2 and state["seconds"] >= 0
+    torch.save({**state, "seconds": 5000.0}, checkpoint)  # as if the stage had run for 83 minutes
+    with (work / "training-log.csv").open("a") as log:  # logged after that checkpoint, then killed
+        log.write("transformer,2,9.99999,5.00e-04,5100\n")
+
+    train.train(work, vae_steps=2, text_steps=2, transformer_steps=3, **TOY)
+    rows = [r for r in csv.DictReader((work / "training-log.csv").open()) if r["stage"] == "transformer"]
+    assert [r["step"] for r in rows] == ["0", "1", "2"]
+    assert rows[2]["loss"] != "9.99999" and 5000 <= int(rows[2]["seconds"]) < 5100
+
+
+def test_the_log_rewinds_a_stage_and_its_probes_only(tmp_path):
+    log = Log(tmp_path)
+    for stage, step in [("vae", 0), ("vae-probe", 0), ("vae", 20), ("vae-probe", 20), ("vae", 40), ("text", 0)]:
+        log.row(stage, step, "0.1", "", "")
+    log.rewind("vae", 20)
+    log.row("vae", 20, "0.2", "", "")
+    rows = [(r["stage"], r["step"]) for r in csv.DictReader(log.path.open())]
+    assert rows == [("vae", "0"), ("vae-probe", "0"), ("text", "0"), ("vae", "20")]
+
+
 def test_the_same_seed_trains_the_same_vae_from_its_first_weights(tmp_path):
     """Every stage starts from weights of its seed (the VAE's were torch's per-process seed's until
     2026-12-06), so a run's seed alone makes it again."""
