@@ -41,7 +41,7 @@ def test_a_long_gap_is_filled_and_a_clip_extended_far_in_windows(qtbot, open_win
     assert panel.sampling.guidance.text() == f"Model's: guidance {connect_guidance:g}"
     panel.prompt.clear()  # left empty: the first clip's own prompt
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
-    assert "a bridge of 60 frames (2.5 s) in 2 windows" in window.statusBar().currentMessage()
+    assert "Filling the gap. A bridge of 60 frames (2.5 s) in 2 windows" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: not timeline.placeholders, timeout=180_000)
     bridge = next(c for c in seq.tracks[0].clips if c.id not in (first.id, second.id))
     item = window.document.project.media[bridge.media_id]
@@ -56,7 +56,7 @@ def test_a_long_gap_is_filled_and_a_clip_extended_far_in_windows(qtbot, open_win
     made_as = window.document.project.media[first.media_id].recipe  # as if made as a long shot of two windows
     made_as.window_prompts = [PROMPT, "on blue, a white square drifting right"]
     window.shots.extend_clip(first.id, "right", 70)
-    assert "an extension of 72 frames (3.0 s) in 2 windows" in window.statusBar().currentMessage()
+    assert ". An extension of 72 frames (3.0 s) in 2 windows" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: not timeline.placeholders, timeout=180_000)
     _, extended = seq.find_clip(first.id)
     take = window.document.project.media[extended.media_id]

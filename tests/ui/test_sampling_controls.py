@@ -66,7 +66,7 @@ def test_a_guidance_set_by_hand_puts_the_negative_prompt_to_use(
     panel.takes.setValue(1)
 
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
-    assert "the negative prompt is not used: at guidance 1" in window.statusBar().currentMessage()
+    assert "Queued. The negative prompt is not used: at guidance 1" in window.statusBar().currentMessage()
 
     panel.sampling.guidance.setValue(2.5)
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
@@ -86,7 +86,7 @@ def test_a_guidance_set_by_hand_puts_the_negative_prompt_to_use(
     monkeypatch.setattr(RemixDialog, "exec", remix_at_one)
     window.shots.remix_clip(clips[2.5].id)
     message = window.statusBar().currentMessage()
-    assert message.startswith("Remixing: 1 new take") and "the negative prompt is not used" in message
+    assert message.startswith("Remixing: 1 new take") and "way. The negative prompt is not used" in message
 
 
 def test_remix_changes_the_guidance_and_negative_prompt_the_take_ran_with(qtbot):
