@@ -66,18 +66,12 @@ def resolve_model(
         resolved = resolve(model, models_dir, cards_dir)
     except (ModelNotFound, ModelFolderError, CardError) as exc:
         raise RequestError(str(exc)) from exc
-    if not require_weights:
-        return resolved
-    if resolved.folder is None:
+    if require_weights and resolved.folder is None:
         card = resolved.card
         where = f" from {card.repo}" if card.repo else ""
         raise RequestError(
             f"the model '{card.id}' is not downloaded: get it{where} into models/{card.id}/ or the Hugging Face cache"
         )
-    try:  # a few small files read, no torch: a folder that lacks a piece is refused before a job is queued
-        check_folder(resolved.folder)
-    except ModelFolderError as exc:
-        raise RequestError(str(exc)) from exc
     return resolved
 
 
@@ -117,6 +111,11 @@ def prepare(
     check_numbers(recipe, allow_long=allow_long)
     _check_policy(recipe)
     resolved = resolve_model(recipe.model, models_dir, cards_dir)
+    assert resolved.folder is not None  # resolve_model requires the weights by default
+    try:  # a few small files read, no torch: a folder that lacks a piece is refused before a job is queued
+        check_folder(resolved.folder)
+    except ModelFolderError as exc:
+        raise RequestError(str(exc)) from exc
     card = resolved.card
     if card.multiscale and not drafts.first_pass_alone(recipe, card):
         # a two-pass model without its upsampler: said now, not when the job has loaded it

@@ -60,16 +60,17 @@ class FileActions(QObject):
     def export_timeline(self, path: str | None = None) -> None:
         """The sequence as a timeline another editor opens: .otio, .otioz (with media), FCP XML, EDL."""
         if not path:
+            settings = UiSettings()
             path, _ = QFileDialog.getSaveFileName(
                 self,
                 "Export timeline",
-                str(Path(UiSettings().start_folder("timelines")) / f"{self.document.project.name}.otio"),
+                str(Path(settings.start_folder("timelines")) / f"{self.document.project.name}.otio"),
                 "OpenTimelineIO (*.otio);;OpenTimelineIO with media (*.otioz);;Final Cut Pro 7 XML — Premiere, "
                 "Resolve (*.xml);;CMX 3600 EDL — Avid (*.edl)",
             )
             if not path:
                 return
-            UiSettings().remember_folder("timelines", path)
+            settings.remember_folder("timelines", path)
         try:
             out = write_timeline(self.document.project, path)
         except InterchangeError as exc:
