@@ -38,15 +38,18 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(service)
 
     def open_at_start() -> None:
-        """What the command line names, then work left by a studio that stopped without closing. Both
-        may ask a question: asked once the loop runs, because a dialog's own loop before it ran stepped
-        the editor's tasks with no running loop, which killed the job events (no job ever finished)."""
+        """What the command line names, then work left by a studio that stopped without closing; with
+        neither, the project open last time. Each may ask a question: asked once the loop runs, because a
+        dialog's own loop before it ran stepped the editor's tasks with no running loop, which killed the
+        job events (no job ever finished)."""
         if len(argv) > 1:  # a project folder, or a timeline (the launcher opens .otio files here) as a new project
             if Path(argv[1]).suffix.lower() in (".otio", ".otioz"):
                 window.files.import_timeline(argv[1])
             else:
                 window.files.open_project(argv[1])
-        window.autosaver.recover_previous_session()
+            window.autosaver.recover_previous_session()
+        elif not window.autosaver.recover_previous_session():
+            window.files.reopen_at_start(window.recent.last())
 
     window.show()
     QTimer.singleShot(0, open_at_start)

@@ -207,6 +207,15 @@ class Autosaver(QObject):
         self._dirty = False  # it is on disk already, as that autosave
         self.message.emit(f"Recovered {recovery.path.name}: save to keep it")
 
+    def recovery_put_off(self) -> bool:
+        """Whether a crashed session's work is still waiting to be recovered (the person cancelled the offer)."""
+        return bool(autosave.crashed_sessions(self.sessions))
+
+    def open_elsewhere(self, folder: Path) -> bool:
+        """Whether another studio running now has `folder` open."""
+        lock = autosave.read_lock(Path(folder).absolute())
+        return lock is not None and lock.get("token") != self._token and not autosave.ended_uncleanly(lock)
+
     def recover_previous_session(self) -> bool:
         """At start-up: offer the work of the newest studio session that stopped without closing.
         True if a project was opened from it."""

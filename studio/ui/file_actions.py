@@ -1,6 +1,6 @@
-"""The File menu's actions: new, open, save, save as, import and export of timelines, export of the
-sequence and purging unused takes. Each asks what it needs in a dialog parented to the window and
-says what happened in the status bar."""
+"""The File menu's actions: new, open (and the last project, at start), save, save as, import and export
+of timelines, export of the sequence and purging unused takes. Each asks what it needs in a dialog
+parented to the window and says what happened in the status bar."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from ..core.store import ProjectError
+from ..core.store import PROJECT_FILE, ProjectError
 from ..media.interchange import InterchangeError, read_timeline, write_timeline
 from .autosave import Autosaver
 from .document import Document
@@ -131,6 +131,22 @@ class FileActions(QObject):
         ]
         if offline:
             self.message.emit(f"{len(offline)} media file(s) are offline: {', '.join(offline[:3])}")
+
+    def reopen_at_start(self, last: str | None) -> None:
+        """At start, when the command line named nothing and no crashed session was recovered: the project
+        the editor last opened or saved, as a desk editor's tool does. Not when File → Reopen Last Project at
+        Start is off, when a crashed session's recovery was put off (it asks again next start), or when
+        another studio running now has the project open (two editors saving one project lose work)."""
+        if not last or not UiSettings().reopen_last_project or self.autosaver.recovery_put_off():
+            return
+        folder = Path(last)
+        if not (folder / PROJECT_FILE).is_file():
+            self.message.emit(f"{folder.name}, the project open last time, is no longer at {folder}: File → Open")
+            return
+        if self.autosaver.open_elsewhere(folder):
+            self.message.emit(f"{folder.name} is open in another studio: not reopened here")
+            return
+        self.open_project(str(folder))
 
     def save(self) -> bool:
         if self.document.untitled:

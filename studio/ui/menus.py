@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
 from ..core.project import TrackKind, TransitionKind
+from .ui_settings import UiSettings
 from .viewer import ASPECT_GUIDES
 
 if TYPE_CHECKING:
@@ -32,6 +33,15 @@ def build_menus(window: MainWindow) -> None:
     add_action(window, file, "&New Project", files.new_project, QKeySequence.StandardKey.New)
     add_action(window, file, "&Open Project…", files.open_project, QKeySequence.StandardKey.Open)
     window.recent_menu = file.addMenu("Open &Recent")
+    reopen = add_action(
+        window,
+        file,
+        "Reopen &Last Project at Start",
+        lambda on: setattr(UiSettings(), "reopen_last_project", on),
+        tip="Start the studio in the project it had open last time",
+    )
+    reopen.setCheckable(True)
+    reopen.setChecked(UiSettings().reopen_last_project)
     add_action(window, file, "&Save", files.save, QKeySequence.StandardKey.Save)
     add_action(window, file, "Save &As…", files.save_as, QKeySequence.StandardKey.SaveAs)
     file.addSeparator()

@@ -35,6 +35,11 @@ class RecentProjects(QObject):
             value = [value]
         return [str(p) for p in value or []]
 
+    def last(self) -> str | None:
+        """The project opened or saved most recently."""
+        paths = self.paths()
+        return paths[0] if paths else None
+
     def _store(self, paths: list[str]) -> None:
         self.settings.setValue(KEY, paths[:LIMIT])
         self.settings.sync()

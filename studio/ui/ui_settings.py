@@ -1,7 +1,8 @@
 """The editor's own choices that outlive a session: the models folder, the workers jobs run on, the
-window's size and dock layout, the last export folder, and the folder each kind of file (images, media,
-projects, timelines) was last chosen from. An ini file (studio.ini) in the studio's settings folder
-(core.settings.settings_dir(), which $STUDIO_CONFIG moves: tests never touch the user's)."""
+window's size and dock layout, whether the last project reopens at start, the last export folder, and
+the folder each kind of file (images, media, projects, timelines) was last chosen from. An ini file
+(studio.ini) in the studio's settings folder (core.settings.settings_dir(), which $STUDIO_CONFIG moves:
+tests never touch the user's)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,16 @@ class UiSettings:
     def workers(self, choice: dict[str, str]) -> None:
         for key in ("gpus", "workers", "cluster"):
             self._q.setValue(f"engine/{key}", choice.get(key, ""))
+        self._q.sync()
+
+    @property
+    def reopen_last_project(self) -> bool:
+        """File → Reopen Last Project at Start: on (the default), the editor opens the project it last had."""
+        return str(self._q.value("start/reopenLastProject", "true")).lower() != "false"
+
+    @reopen_last_project.setter
+    def reopen_last_project(self, on: bool) -> None:
+        self._q.setValue("start/reopenLastProject", "true" if on else "false")
         self._q.sync()
 
     @property
