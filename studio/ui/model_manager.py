@@ -7,6 +7,7 @@ so the editor stays responsive; the list is read again when it is done.
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 from pathlib import Path
@@ -68,6 +69,12 @@ def fit_on(gpu: GpuMemory | None, entry: Resolved) -> tuple[str, str]:
     return FIT_WORDS[plan.tier] + (", VAE in tiles" if plan.tier == "resident" and plan.vae_tiling else ""), plan.reason
 
 
+def modes_text(card: Card) -> str:
+    """What a model does, as the table and the notes under it say it."""
+    # an upsampler makes no shots: it is the second pass of the two-pass models
+    return "upsampler for two-pass models" if card.kind == "upsampler" else ", ".join(m.label for m in card.modes)
+
+
 def where(entry: Resolved) -> str:
     """Where a model's weights are, or what is wrong with them."""
     if entry.folder is None:
@@ -91,7 +98,9 @@ class ModelManagerDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Models")
-        self.resize(1100, 440)
+        # Most of the editor's window (or the screen): the catalogue's rows and names whole, not nine cut ones.
+        room = (parent.window().geometry() if parent is not None else self.screen().availableGeometry()).size()
+        self.resize(max(900, min(1300, room.width() * 9 // 10)), max(440, min(820, room.height() * 85 // 100)))
         self.models_dir = str(models_dir) if models_dir else None
         self.cards_dir = cards_dir
         self.api = api
@@ -116,6 +125,7 @@ class ModelManagerDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)  # a list, not a form
         self.table.itemSelectionChanged.connect(self._update_buttons)
 
         self.progress = QProgressBar()
@@ -165,13 +175,7 @@ class ModelManagerDialog(QDialog):
             memory, why = fit_on(self.gpu, entry)
             cells = (
                 (f"{card.name} ({card.id})", ""),
-                # an upsampler makes no shots: it is the second pass of the two-pass models
-                (
-                    "upsampler for two-pass models"
-                    if card.kind == "upsampler"
-                    else ", ".join(m.label for m in card.modes),
-                    "",
-                ),
+                (modes_text(card), ""),
                 (memory, why),
                 (where(entry), ""),
             )
@@ -180,8 +184,8 @@ class ModelManagerDialog(QDialog):
                 item.setToolTip(tip or text)
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
-        for column in range(len(COLUMNS) - 1):  # long mode lists are cut (the tooltip has them whole)
-            self.table.setColumnWidth(column, min(self.table.columnWidth(column), 340))
+        for column, widest in enumerate((460, 340, 340)):  # long names and mode lists are cut (the note has them)
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), widest))
         if not self.table.selectedItems():  # open on a model the user has, a real one before the demo
             have = [row for row, e in enumerate(self.entries) if e.folder is not None and e.card.kind == "video"]
             have.sort(key=lambda row: self.entries[row].card.id == DEMO_MODEL)
@@ -214,8 +218,9 @@ class ModelManagerDialog(QDialog):
                 entry.card.id == DEMO_MODEL and entry.folder is not None and (entry.folder.parent == bundled_models())
             )
             no_gpu = self._gpu_asked and self.gpu is None and not entry.card.runs_on_cpu
+            card = entry.card
             self.about.setText(
-                f"<b>{entry.card.name}</b>: {entry.card.description or 'no description'}"
+                f"<b>{card.name}</b>: {card.description or 'no description'}"
                 + (" It ships with the studio: nothing to download." if shipped else "")
                 + (
                     " It needs an NVIDIA GPU, and none was found on this computer (<i>studio models fit "
@@ -223,6 +228,7 @@ class ModelManagerDialog(QDialog):
                     if no_gpu
                     else ""
                 )
+                + f"<br><b>Modes:</b> {modes_text(card)}.<br><b>On disk:</b> {html.escape(where(entry))}"
             )
         self.download_button.setEnabled(
             entry is not None

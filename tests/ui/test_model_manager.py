@@ -106,6 +106,26 @@ def test_the_selected_models_card_says_what_it_is_and_an_installed_one_is_select
     assert "trained on coloured shapes: try the studio on any computer" in dialog.about.text()
     assert "ships with the studio: nothing to download" in dialog.about.text()
     assert "download a model such as LTX-Video" in dialog.about.text()  # how to get a real one
+    # What the table's cells cut, the note says whole: every mode and where the weights are.
+    demo = next(e for e in dialog.entries if e.card.id == "demo")
+    assert f"<b>Modes:</b> {', '.join(m.label for m in demo.card.modes)}." in dialog.about.text()
+    assert f"<b>On disk:</b> {demo.folder}" in dialog.about.text()
+    select(qtbot, dialog, "ltx-video-0.9.5")
+    assert "<b>On disk:</b> missing — download it" in dialog.about.text()
+
+
+def test_the_manager_takes_most_of_the_editors_window(open_window, qtbot, tmp_path):
+    from studio.core import store
+
+    window = open_window(store.create(tmp_path / "Film"))
+    window.resize(1400, 900)
+    dialog = ModelManagerDialog(None, parent=window)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.width() >= 1200 and dialog.height() >= 740
+    visible = dialog.table.viewport().height() // dialog.table.verticalHeader().defaultSectionSize()
+    assert visible >= len(dialog.entries) >= 20, visible  # every row of a first start's catalogue, no scrolling
+    dialog.close()
 
 
 def fake_nvidia_smi(monkeypatch, tmp_path, mib: int) -> None:
