@@ -101,7 +101,14 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, help="the seed (default: the shipped model's)")
     demo.add_argument("--vae-steps", type=int, help="steps of the VAE's stage (default: the shipped model's)")
     demo.add_argument("--text-steps", type=int, help="steps of the text encoder's stage (default: the shipped model's)")
-    demo.add_argument("--transformer-steps", type=int, help="steps of the last stage (default: the shipped model's)")
+    demo.add_argument(
+        "--transformer-steps", type=int, help="steps of the video transformer's stage (default: the shipped model's)"
+    )
+    demo.add_argument(
+        "--first-frame-steps",
+        type=int,
+        help="steps of the first-frame transformer's stage (default: the shipped model's)",
+    )
     demo.add_argument(
         "--clips", type=int, help="training clips encoded for the second stage (default: the shipped model's)"
     )

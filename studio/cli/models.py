@@ -94,7 +94,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         card = entry.card
         if entry.installed:
             try:
-                check_folder(entry.folder)
+                check_folder(entry.folder, card.own_parts)
                 where = f"in {entry.folder}"
             except ModelFolderError as exc:
                 where = f"INCOMPLETE: {exc}"
@@ -227,6 +227,7 @@ def cmd_models_train_demo(args: argparse.Namespace) -> int:
         ("--vae-steps", args.vae_steps),
         ("--text-steps", args.text_steps),
         ("--transformer-steps", args.transformer_steps),
+        ("--first-frame-steps", args.first_frame_steps),
         ("--clips", args.clips),
     ):
         if value is not None and value < 1:
@@ -249,6 +250,7 @@ def cmd_models_train_demo(args: argparse.Namespace) -> int:
         "vae_steps": args.vae_steps,
         "text_steps": args.text_steps,
         "transformer_steps": args.transformer_steps,
+        "first_frame_steps": args.first_frame_steps,
         "bank_size": args.clips,
         "seed": args.seed,
     }

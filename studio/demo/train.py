@@ -1,6 +1,6 @@
 """Trains the demo model: `studio models train-demo DIR`, seeded and resumable.
 
-Three stages, each checkpointed in DIR/checkpoints so a killed run goes on where it stopped:
+Four stages, each checkpointed in DIR/checkpoints so a killed run goes on where it stopped:
 
 1. The VAE (diffusers' AutoencoderKLLTXVideo in LTX-Video 0.9.5's layout, 32x in space, 8x in time,
    32 latent channels) learns to encode and decode the world's frames, then clips, then in a second
@@ -29,6 +29,9 @@ Three stages, each checkpointed in DIR/checkpoints so a killed run goes on where
    left drew it anew mid-frame). Eight warm-restart cycles:
    each cycle after the third still raised several modes (benchmarks/demo_training.md). The stage runs
    compiled (torch.compile) when it is long enough to pay for the compile.
+4. The first-frame transformer (first_frame.py), the same layout trained on one-frame shots: text to video's
+   first frame, which the video transformer then animates (its squares came out round when it drew the
+   shot from text alone).
 
 The result is an LTXConditionPipeline saved with save_pretrained in safetensors (float16, to stay
 small), loaded by the studio's own loader like any downloaded model.
@@ -41,10 +44,11 @@ model's three, then a ninth with the video-to-video batches, a tenth and an elev
 entries, and a twelfth with late exits in place of every other late entry, drawn apart from its bank (the command
 draws them in its bank, and has all of these once, in its eighth cycle), in a world of smaller shapes
 (world.SIZE 0.13); then, in today's world, three more cycles of the last one's batches and one of the VAE's decoder
-alone, its encoder and so the latents the transformer learnt kept (benchmarks/demo_finetune.py). From scratch they
-take about 88 minutes on a fast 2-core CPU. benchmarks/demo_training.md
-has the runs (steps, loss, time, machine), how far two runs of them differ, and what was tried before
-(the earliest in demo_training_early.md).
+alone, its encoder and so the latents the transformer learnt kept (benchmarks/demo_finetune.py); its first-frame
+transformer is the fourth stage's, run on that VAE and text encoder (benchmarks/demo_first_frame.py). From scratch
+the first three stages take about 2.4 hours on two cores of a recent AMD EPYC, the fourth one more.
+benchmarks/demo_training.md has the runs (steps, loss, time, machine), how far two runs of them differ, and what
+was tried before (the earliest in demo_training_early.md).
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ import torch
 from ..engine.runtime.loader import PREVIEW_COLOURS
 from . import text, world
 from .bank import BANK, FRAMES, HEIGHT, WIDTH, coordinates, encode_bank, encode_clips, pack, to_tensor
+from .first_frame import FIRST_FRAME_STEPS, FIRST_FRAMES, encode_first_frames, train_first_frame
 from .runlog import Log, Progress, lr_at, optimise, resume, save_checkpoint
 
 # Where the restyles' ways start (noise; the shipped model's). On the card's even schedule (demo.toml
@@ -91,6 +96,7 @@ VAE_LR = 2e-4
 VAE_FRAMES_FIRST = 0.15  # the first 15 % of VAE steps on single frames: they teach the drawing fast
 BATCH = 24
 SEED = 0
+FIRST_FRAME_FOLDER = "first_frame"  # demo.toml's [first_frame] transformer
 
 
 def build_vae():
@@ -443,9 +449,9 @@ def write_preview_colours(folder: Path, colours: np.ndarray) -> None:
     (folder / PREVIEW_COLOURS).write_text(text, encoding="utf-8")
 
 
-def save_pipeline(folder: Path, vae, tokenizer, text_encoder, transformer) -> None:
+def save_pipeline(folder: Path, vae, tokenizer, text_encoder, transformer, first_frame=None) -> None:
     """The finished model as an LTXConditionPipeline folder in safetensors, float16, with the colours its
-    latent channels stand for (for previews)."""
+    latent channels stand for (for previews), and the first-frame transformer in first_frame/ (first_frame.py)."""
     from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline
 
     pipe = LTXConditionPipeline(
@@ -459,6 +465,8 @@ def save_pipeline(folder: Path, vae, tokenizer, text_encoder, transformer) -> No
     pipe.to("cpu")  # from wherever it trained; cast after, as a float16 pipeline moved to the CPU is warned of
     pipe.to(torch.float16)
     pipe.save_pretrained(folder, safe_serialization=True)
+    if first_frame is not None:
+        first_frame.to("cpu", torch.float16).save_pretrained(folder / FIRST_FRAME_FOLDER, safe_serialization=True)
     write_preview_colours(folder, colours)
 
 
@@ -468,7 +476,9 @@ def train(
     vae_steps: int = VAE_STEPS,
     text_steps: int = text.TEXT_STEPS,
     transformer_steps: int = TRANSFORMER_STEPS,
+    first_frame_steps: int = FIRST_FRAME_STEPS,
     bank_size: int = BANK,
+    first_frames: int = FIRST_FRAMES,
     seed: int = SEED,
     stats_batches: int = 16,
     device: str | torch.device = "cpu",
@@ -497,6 +507,13 @@ def train(
         save_checkpoint(bank_file, **bank)
     tokenizer, text_encoder = text.train_text_encoder(folder, text_steps, log, seed, device)
     transformer = train_transformer(folder, bank, transformer_steps, log, seed, tokenizer, text_encoder, device)
+    frames_file = folder / "checkpoints" / "first_frames.pt"
+    if frames_file.exists():
+        frames = torch.load(frames_file, weights_only=False)  # our own file, written just below
+    else:
+        frames = encode_first_frames(vae, first_frames, seed)
+        save_checkpoint(frames_file, **frames)
+    first_frame = train_first_frame(folder, frames, first_frame_steps, log, seed, tokenizer, text_encoder, device)
     out = out or folder / "demo"
-    save_pipeline(out, vae, tokenizer, text_encoder, transformer)
+    save_pipeline(out, vae, tokenizer, text_encoder, transformer, first_frame)
     return out

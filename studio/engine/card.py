@@ -68,6 +68,10 @@ class Card:
     # The card's draft quality (engine/drafts.py, DRAFT_KEYS): steps, scale of the size, a distilled model,
     # first_pass_only for a two-pass card. Empty: the engine's rule (drafts.DEFAULT_RULE).
     draft: dict[str, Any] = field(default_factory=dict)
+    # Text to video in two steps (the card's [first_frame] table, FIRST_FRAME_KEYS): the first frame drawn from the
+    # prompt by a transformer of its own (`transformer`, a folder inside the model's), then animated as image to
+    # video is. Empty: text to video in one step.
+    first_frame: dict[str, Any] = field(default_factory=dict)
     # Wan's flow shift by output size: the shorter side (pixels) -> the scheduler's flow_shift, the entry
     # nearest the shot's shorter side chosen (flow_shift_for). Empty: the folder's scheduler as shipped.
     flow_shift: dict[int, float] = field(default_factory=dict)
@@ -86,6 +90,11 @@ class Card:
     def pipeline_for(self, mode: Mode | str) -> str:
         """The pipeline class that runs a mode."""
         return self.pipelines.get(str(mode), self.pipeline)
+
+    @property
+    def own_parts(self) -> tuple[str, ...]:
+        """The folders inside the model's that its runs load beside model_index.json's components."""
+        return (self.first_frame["transformer"],) if self.first_frame else ()
 
     def guidance_for(self, mode: Mode | str) -> float:
         """The guidance a mode runs at unless a recipe says otherwise."""
@@ -117,6 +126,7 @@ class Card:
         data["components"] = dict(self.components)
         data["multiscale"] = dict(self.multiscale)
         data["draft"] = dict(self.draft)
+        data["first_frame"] = dict(self.first_frame)
         data["flow_shift"] = dict(self.flow_shift)
         data["dtypes"] = dict(self.dtypes)
         data["speed"] = dict(self.speed)
@@ -168,6 +178,7 @@ class Card:
             "components": {f"{k}_gb": v for k, v in self.components.items()},
             "multiscale": self.multiscale,
             "draft": self.draft,
+            "first_frame": self.first_frame,
             "flow_shift": {str(k): v for k, v in self.flow_shift.items()},
             "dtypes": self.dtypes,
             "speed": self.speed,
@@ -183,6 +194,7 @@ class Card:
                 "components",
                 "multiscale",
                 "draft",
+                "first_frame",
                 "flow_shift",
                 "dtypes",
                 "speed",

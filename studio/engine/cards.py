@@ -58,6 +58,8 @@ MULTISCALE_KEYS = {
     "refine_sigmas": list,  # LTX-2: the refine's sigmas, the first its renoise level (STAGE_2_DISTILLED_SIGMA_VALUES)
     "refine_guidance": float,  # LTX-2: the refine's guidance scale (the docs' 1.0)
 }
+# A card's [first_frame]: text to video's first frame drawn by a transformer of its own, then animated.
+FIRST_FRAME_KEYS = {"transformer": str}  # its folder inside the model's (the demo model's first_frame/)
 DTYPES = ("float32", "float16", "bfloat16")
 _MISSING = object()
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
@@ -143,6 +145,11 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
         draft = check_draft(_field(data, "draft", dict, source, {}), family_id, multiscale, f"{source} [draft]")
     except DraftError as exc:
         raise CardError(str(exc)) from None
+    first_frame = _first_frame(_field(data, "first_frame", dict, source, {}), family, modes, source)
+    if first_frame and multiscale:
+        raise CardError(
+            f"{source}: [first_frame] and [multiscale] do not go together (text to video is one or the other)"
+        )
     last_frame = _field(data, "last_frame", str, source, "optional")
     if last_frame not in LAST_FRAME:
         raise CardError(f"{source}: last_frame {last_frame!r} should be one of {', '.join(LAST_FRAME)}")
@@ -185,6 +192,7 @@ def card_from_toml(data: dict[str, Any], source: str = "<card>") -> Card:
         components=_components(_field(data, "components", dict, source, {}), source),
         multiscale=multiscale,
         draft=draft,
+        first_frame=first_frame,
         flow_shift=flow_shift,
         dtypes=dict(dtypes),
         speed=_speed(_field(data, "speed", dict, source, {}), source),
@@ -248,6 +256,25 @@ def _multiscale(table: dict[str, Any], family: Family, source: str) -> dict[str,
         return family.check_multiscale(checked)
     except ValueError as exc:
         raise CardError(f"{where}: {exc}") from None
+
+
+def _first_frame(table: dict[str, Any], family: Family, modes: tuple[Mode, ...], source: str) -> dict[str, Any]:
+    """A checked [first_frame] table: the folder, inside the model's, of the transformer that draws text to
+    video's first frame (a plain folder name: nothing outside the model's folder is ever loaded)."""
+    if not table:
+        return {}
+    where = f"{source} [first_frame]"
+    if not family.first_frame:
+        raise CardError(f"{where}: the studio makes {family.label} text to video in one step only")
+    unknown = sorted(set(table) - set(FIRST_FRAME_KEYS))
+    if unknown:
+        raise CardError(f"{where}: unknown {', '.join(unknown)} (known: {', '.join(FIRST_FRAME_KEYS)})")
+    checked = {key: _field(table, key, kind, where) for key, kind in FIRST_FRAME_KEYS.items()}
+    if not _ID.fullmatch(checked["transformer"]):
+        raise CardError(f"{where}: transformer should name a folder inside the model's, not {checked['transformer']!r}")
+    if Mode.TEXT_TO_VIDEO not in modes or Mode.IMAGE_TO_VIDEO not in modes:
+        raise CardError(f"{where}: it needs text_to_video and image_to_video among the card's modes")
+    return checked
 
 
 def _upsampler_card(data: dict[str, Any], card_id: str, family: Family, source: str) -> Card:

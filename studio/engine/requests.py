@@ -113,7 +113,7 @@ def prepare(
     resolved = resolve_model(recipe.model, models_dir, cards_dir)
     assert resolved.folder is not None  # resolve_model requires the weights by default
     try:  # a few small files read, no torch: a folder that lacks a piece is refused before a job is queued
-        check_folder(resolved.folder)
+        check_folder(resolved.folder, resolved.card.own_parts)
     except ModelFolderError as exc:
         raise RequestError(str(exc)) from exc
     card = resolved.card

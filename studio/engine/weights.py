@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -129,8 +130,9 @@ def incomplete(folder: Path, what: str) -> ModelFolderError:
     )
 
 
-def check_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
+def check_folder(folder: str | os.PathLike[str], own_parts: Iterable[str] = ()) -> dict[str, Any]:
     """Raise ModelFolderError naming the first missing piece; return model_index.json's content.
+    own_parts: folders a card loads beside the listed components (Card.own_parts), each a model.
 
     A folder is whole when every component it lists has its folder and what its kind needs: a
     scheduler, guider or processor its config; a tokenizer the files it loads from (and the chat
@@ -158,6 +160,11 @@ def check_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
         else:
             _check_config(folder, name, ("config.json",))
             _check_weights(folder, name)
+    for name in own_parts:
+        if not (folder / name).is_dir():
+            raise incomplete(folder, f"the '{name}' folder is missing")
+        _check_config(folder, name, ("config.json",))
+        _check_weights(folder, name)
     return index
 
 

@@ -80,7 +80,7 @@ def where(entry: Resolved) -> str:
     if entry.folder is None:
         return "missing — download it" if entry.card.repo else "missing"
     try:
-        check_folder(entry.folder)
+        check_folder(entry.folder, entry.card.own_parts)
     except ModelFolderError as exc:
         return f"incomplete: {exc}"
     return str(entry.folder)

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from studio.core.recipe import Mode, Recipe
-from studio.demo import text, train, world
+from studio.demo import first_frame, text, train, world
 from studio.demo.bank import LATE_EMPTY, LATE_GONE, LATE_SHARE, LONG_FRAMES, encode_bank
 from studio.demo.runlog import Log
 from studio.engine.cards import folder_card
@@ -20,12 +20,12 @@ from studio.engine.families.ltx import adapter as ltx
 from studio.engine.runtime.loader import load_pipeline, pick_device
 from studio.engine.weights import check_folder
 
-TOY = {"bank_size": 8, "stats_batches": 1}
+TOY = {"bank_size": 8, "first_frames": 8, "stats_batches": 1}
 
 
 def test_training_resumes_where_it_stopped_and_saves_a_model_the_loader_runs(tmp_path):
     work = tmp_path / "train"
-    out = train.train(work, vae_steps=2, text_steps=2, transformer_steps=2, **TOY)
+    out = train.train(work, vae_steps=2, text_steps=2, transformer_steps=2, first_frame_steps=2, **TOY)
     rows = list(csv.DictReader((work / "training-log.csv").open()))
     assert [(r["stage"], r["step"]) for r in rows if "probe" not in r["stage"]] == [
         ("vae", "0"),
@@ -34,19 +34,24 @@ def test_training_resumes_where_it_stopped_and_saves_a_model_the_loader_runs(tmp
         ("text", "1"),
         ("transformer", "0"),
         ("transformer", "1"),
+        ("first_frame", "0"),
+        ("first_frame", "1"),
     ]
 
-    train.train(work, vae_steps=3, text_steps=3, transformer_steps=3, **TOY)  # one more step a stage
+    train.train(
+        work, vae_steps=3, text_steps=3, transformer_steps=3, first_frame_steps=3, **TOY
+    )  # one more step a stage
     rows = list(csv.DictReader((work / "training-log.csv").open()))
-    assert [(r["stage"], r["step"]) for r in rows if "probe" not in r["stage"]][6:] == [
+    assert [(r["stage"], r["step"]) for r in rows if "probe" not in r["stage"]][8:] == [
         ("vae", "2"),
         ("text", "2"),
         ("transformer", "2"),
+        ("first_frame", "2"),
     ]
 
-    check_folder(out)
+    card = dataclasses.replace(folder_card(out), first_frame={"transformer": train.FIRST_FRAME_FOLDER})  # as demo.toml
+    check_folder(out, card.own_parts)
     assert not list(out.rglob("*.bin")) and list(out.rglob("*.safetensors"))
-    card = folder_card(out)
     pipe = load_pipeline(out, card, pick_device("cpu"))
     assert pipe.vae.studio_preview_colours.shape == (train.LATENT_CHANNELS + 1, 3)  # its previews' colours, fitted
     recipe = Recipe(
@@ -60,8 +65,25 @@ def test_training_resumes_where_it_stopped_and_saves_a_model_the_loader_runs(tmp
         guidance=3.0,
         seed=1,
     )
-    frames = ltx.generate(pipe, recipe, card)
+    drawn, animated = [], []
+    pipe.studio_first_frame.register_forward_hook(
+        lambda module, args, kwargs, out: drawn.append(kwargs), with_kwargs=True
+    )
+    pipe.transformer.register_forward_hook(lambda module, args, kwargs, out: animated.append(kwargs), with_kwargs=True)
+    frames = ltx.generate(pipe, recipe, card)  # in two steps: its first frame drawn, then animated
+    tokens_a_frame = (128 // 32) * (128 // 32)
+    assert [k["hidden_states"].shape[1] for k in drawn] == [tokens_a_frame] * 2  # a one-frame shot, two steps
+    # Then the shot's two latent frames, the first of them the drawn frame given (timestep 0), the rest denoised.
+    assert [k["hidden_states"].shape[1] for k in animated] == [2 * tokens_a_frame] * 2
+    assert all(
+        (k["timestep"][:, :tokens_a_frame] == 0).all() and (k["timestep"][:, tokens_a_frame:] > 0).all()
+        for k in animated
+    )
     assert frames.shape == (9, 128, 128, 3) and np.ptp(frames) > 0
+    layout = [
+        {k: v for k, v in t.config.items() if k != "_name_or_path"} for t in (pipe.studio_first_frame, pipe.transformer)
+    ]
+    assert layout[0] == layout[1]  # the video transformer's layout, its own weights
 
 
 def test_a_run_killed_after_its_last_checkpoint_resumes_into_one_log(tmp_path):
@@ -69,7 +91,7 @@ def test_a_run_killed_after_its_last_checkpoint_resumes_into_one_log(tmp_path):
     them again. The log keeps each step once (the resumed run's), and a stage's seconds go on from those of
     its checkpoint instead of starting again at 0."""
     work = tmp_path / "train"
-    train.train(work, vae_steps=2, text_steps=2, transformer_steps=2, **TOY)
+    train.train(work, vae_steps=2, text_steps=2, transformer_steps=2, first_frame_steps=2, **TOY)
     checkpoint = work / "checkpoints" / "transformer.pt"
     state = torch.load(checkpoint, weights_only=True)
     assert state["step"] == 2 and state["seconds"] >= 0
@@ -77,7 +99,7 @@ def test_a_run_killed_after_its_last_checkpoint_resumes_into_one_log(tmp_path):
     with (work / "training-log.csv").open("a") as log:  # logged after that checkpoint, then killed
         log.write("transformer,2,9.99999,5.00e-04,5100\n")
 
-    train.train(work, vae_steps=2, text_steps=2, transformer_steps=3, **TOY)
+    train.train(work, vae_steps=2, text_steps=2, transformer_steps=3, first_frame_steps=2, **TOY)
     rows = [r for r in csv.DictReader((work / "training-log.csv").open()) if r["stage"] == "transformer"]
     assert [r["step"] for r in rows] == ["0", "1", "2"]
     assert rows[2]["loss"] != "9.99999" and 5000 <= int(rows[2]["seconds"]) < 5100
@@ -118,7 +140,7 @@ def test_the_transformer_stage_goes_on_uncompiled_where_it_cannot_compile(tmp_pa
     monkeypatch.setattr(train, "COMPILE_FROM", 0)
     monkeypatch.setattr(train, "compiled", CannotCompile)
     work = tmp_path / "train"
-    train.train(work, vae_steps=1, text_steps=1, transformer_steps=2, **TOY)
+    train.train(work, vae_steps=1, text_steps=1, transformer_steps=2, first_frame_steps=1, **TOY)
     rows = list(csv.DictReader((work / "training-log.csv").open()))
     assert [r["step"] for r in rows if r["stage"] == "transformer"] == ["0", "1"]
     assert "training uncompiled: torch.compile failed (RuntimeError)" in capsys.readouterr().err
@@ -211,6 +233,8 @@ def test_every_batch_is_put_on_the_device_its_model_trains_on(bank):
     transformer = type(shipped).from_config({**shipped.config, "num_layers": 1}).to("meta")  # meta is slow: one layer
     for step in range(train.LATE_FROM, train.LATE_FROM + 20):
         assert train.transformer_loss(bank, transformer, tokenizer, text_encoder, step, 0).device.type == "meta"
+    frames = {"scenes": bank["scenes"], "frames": bank["main"][:, :, :1]}
+    assert first_frame.first_frame_loss(frames, transformer, tokenizer, text_encoder, 0, 0).device.type == "meta"
 
 
 def test_video_to_video_is_trained_on_the_way_the_pipeline_walks():

@@ -11,7 +11,14 @@ import pytest
 
 from studio.core.recipe import Mode
 from studio.engine.cards import Card, CardError, ModelNotFound, folder_card, load_card, load_cards, resolve
-from studio.engine.weights import CARD_FILE, ModelFolderError, bundled_models, models_root, weights_revision
+from studio.engine.weights import (
+    CARD_FILE,
+    ModelFolderError,
+    bundled_models,
+    check_folder,
+    models_root,
+    weights_revision,
+)
 
 GOOD = """
 id = "test-model"
@@ -281,3 +288,53 @@ def test_every_default_of_a_shipped_card_says_its_source():
                     missing.append(f"{path.name} [{table}] {key}")
                 above = False
     assert missing == []
+
+
+def test_a_first_frame_transformer_is_a_folder_inside_the_models_and_is_checked(tmp_path):
+    """[first_frame] (the demo model's text to video in two steps): a plain folder name inside the model's, for an
+    LTX card that has both modes it joins, never with [multiscale]; a model folder without it is incomplete."""
+    text = GOOD + '\n[first_frame]\ntransformer = "first_frame"\n'
+    refusals = [
+        (
+            lambda t: t.replace('"first_frame"\n', '"../elsewhere"\n'),
+            "transformer should name a folder inside the model's",
+        ),
+        (lambda t: t.replace('transformer = "first_frame"', "steps = 4"), "[first_frame]: unknown steps"),
+        (
+            lambda t: t.replace('"text_to_video", "image_to_video"', '"text_to_video"'),
+            "needs text_to_video and image_to_video",
+        ),
+        (
+            lambda t: t.replace('family = "ltx"', 'family = "wan"'),
+            "the studio makes Wan text to video in one step only",
+        ),
+        (
+            lambda t: (
+                t
+                + '\n[multiscale]\nupsampler = "up"\nfirst_pass_scale = 0.5\nrefine_strength = 0.4\nrefine_steps = 10\n'
+            ),
+            "[first_frame] and [multiscale] do not go together",
+        ),
+    ]
+    card = round_trip_and_refusals(tmp_path, text, refusals)
+    assert card.first_frame == {"transformer": "first_frame"} and card.own_parts == ("first_frame",)
+    assert load_card(write_card(tmp_path, GOOD, "plain.toml")).own_parts == ()
+
+
+def test_the_demo_models_folder_holds_its_first_frame_transformer():
+    demo = resolve("demo")
+    assert demo.card.own_parts == ("first_frame",)
+    check_folder(demo.folder, demo.card.own_parts)  # shipped whole
+
+
+def test_a_model_folder_without_its_cards_own_parts_is_incomplete(tiny_ltx, tmp_path):
+    check_folder(tiny_ltx)
+    with pytest.raises(ModelFolderError, match="the 'first_frame' folder is missing; download the model again"):
+        check_folder(tiny_ltx, ("first_frame",))
+    (tiny_ltx / "first_frame").mkdir()
+    (tiny_ltx / "first_frame" / "config.json").write_text("{}")
+    try:
+        with pytest.raises(ModelFolderError, match="first_frame/ has no .safetensors weights"):
+            check_folder(tiny_ltx, ("first_frame",))
+    finally:
+        shutil.rmtree(tiny_ltx / "first_frame")

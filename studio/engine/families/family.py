@@ -31,6 +31,8 @@ class Family:
     # Whether its pipeline runs the negative prompt's pass at a guidance, given a card's [call] table: diffusers'
     # pipelines do above guidance 1 (`guidance_scale > 1`).
     negative_pass: Callable[[float, dict[str, Any]], bool] = lambda guidance, call: guidance > 1
+    # Whether its cards may draw text to video's first frame with a transformer of their own ([first_frame]).
+    first_frame: bool = False
     makes_sound: bool = False  # its takes have sound, made with the picture (LTX-2)
 
 

@@ -82,7 +82,7 @@ def load_pipeline(
     An incomplete folder is a ModelFolderError naming what is missing, found before any weights load.
     """
     folder = Path(folder)
-    check_folder(folder)
+    check_folder(folder, card.own_parts if card else ())  # a card read from the folder itself has no parts of its own
     card = card or folder_card(folder)
     device = device or pick_device()
     import diffusers  # here, not at the top: `studio doctor` asks for the device without loading diffusers
@@ -98,10 +98,26 @@ def load_pipeline(
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ModelFolderError(f"could not load the model in {folder}: {exc}") from exc
     prepare_pipeline(pipe, card, device, plan or plan_memory(card, device, folder=folder))
+    if card.first_frame:
+        pipe.studio_first_frame = load_first_frame(folder / card.first_frame["transformer"], pipe)
     colours = read_preview_colours(folder)
     if colours is not None and getattr(pipe, "vae", None) is not None:
         pipe.vae.studio_preview_colours = colours  # on the VAE: a mode's pipeline made from this one shares it
     return pipe if mode is None else pipeline_for_mode(pipe, card, mode)
+
+
+def load_first_frame(folder: Path, pipe):
+    """A [first_frame] card's transformer for text to video's first frame: the class of the pipeline's own,
+    from safetensors, on the device and in the precision the pipeline's transformer runs in (a small model:
+    it is placed whole, whatever the memory plan does with the rest)."""
+    transformer_class = type(pipe.transformer)
+    try:
+        transformer = transformer_class.from_pretrained(
+            folder, use_safetensors=True, local_files_only=True, torch_dtype=pipe.transformer.dtype
+        )
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise ModelFolderError(f"could not load the first frame's transformer in {folder}: {exc}") from exc
+    return transformer.to(pipe._execution_device).eval()
 
 
 def read_preview_colours(folder: Path):

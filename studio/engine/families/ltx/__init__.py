@@ -81,4 +81,5 @@ FAMILY = Family(
         frozenset({"refine_steps", "refine_timesteps", "adain_factor"}),
     ),
     check_multiscale=check_multiscale,
+    first_frame=True,  # adapter.first_frame_then_animate: the demo model's text to video
 )

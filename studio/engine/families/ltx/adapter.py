@@ -177,6 +177,8 @@ def generate(
 
         hooks.on_final = leave_latents
 
+    if recipe.mode is Mode.TEXT_TO_VIDEO and card.first_frame:  # never a two-pass card (cards.py)
+        return first_frame_then_animate(pipe, recipe, card, hooks)
     clips = read_clips(recipe, project_folder)
     if recipe.mode is Mode.VIDEO_TO_VIDEO and recipe.strength == 0:
         return clips[0][: recipe.frames].copy()  # nothing to remake: the clip's own frames, exactly
@@ -190,6 +192,34 @@ def generate(
     if not assemble:
         return frames
     return modes.assemble(recipe.mode, frames, clips, card, recipe.bridge_frames)
+
+
+def first_frame_then_animate(pipe, recipe: Recipe, card: Card, hooks: StepHooks) -> np.ndarray:
+    """Text to video in two steps, as a [first_frame] card makes it (the factorisation of Emu Video,
+    arXiv:2311.10709): the first frame drawn from the prompt by the card's own transformer (a one-frame shot of
+    the same pipeline class, VAE and text encoder: loader.load_first_frame), then animated from it as image to
+    video animates a still, at image to video's guidance. The demo model draws its shapes' corners this way,
+    which its video transformer alone rounds off (benchmarks/demo_training.md, "The first frame first").
+    Progress counts both steps' as one run; the preview shows the frame being drawn, then the shot."""
+    if getattr(pipe, "studio_first_frame", None) is None:  # a pipeline not made by loader.load_pipeline
+        raise ValueError(
+            f"{card.name} draws text to video's first frame with its own transformer: load it with the card"
+        )
+    still = dataclasses.replace(recipe, frames=1)
+    drawer = type(pipe)(**{**pipe.components, "transformer": pipe.studio_first_frame})
+    drawer.set_progress_bar_config(disable=True)
+    arguments = call_arguments(
+        dataclasses.replace(recipe, guidance=card.guidance_for(Mode.IMAGE_TO_VIDEO)), card, clips=[]
+    )
+    draw, animate = pass_hooks(hooks, arguments["num_inference_steps"])
+    draw = dataclasses.replace(draw, on_final=None)  # a long shot carries the shot's latents, not the frame's
+    layout = latent_layout(pipe, still)
+    output = drawer(**call_arguments(still, card, clips=[], pipe=drawer), **draw.pipeline_arguments(layout))
+    frame = modes.output_frames(output, still)[0]
+    hooks.check()
+    arguments["conditions"] = [LTXVideoCondition(image=Image.fromarray(frame), frame_index=0, strength=1.0)]
+    output = pipe(**arguments, **animate.pipeline_arguments(latent_layout(pipe, recipe)))
+    return modes.output_frames(output, recipe)
 
 
 def first_pass_size(recipe: Recipe, card: Card) -> tuple[int, int]:
