@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import random
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ import torch
 
 from . import text, world
 from .bank import HEIGHT, WIDTH, coordinates, encode_clips, pack
-from .runlog import Log, Progress, lr_at, optimise, resume, save_checkpoint
+from .runlog import Log, lr_at
 
 FIRST_FRAME_STEPS = 24000
 FIRST_FRAMES = 12000  # three times the frames did more in the same steps than twice the width (demo_training.md)
@@ -93,41 +92,18 @@ def train_first_frame(
     text_encoder,
     device: str | torch.device = "cpu",
 ):
-    """The first-frame transformer's stage on `device`, checkpointed in folder/checkpoints as the others."""
-    from .train import build_transformer
+    """The first-frame transformer's stage on `device`: one cosine of the learning rate over its steps."""
+    from .train import transformer_stage
 
-    torch.manual_seed(seed)
-    transformer = build_transformer().to(device)
-    params = list(transformer.parameters())
-    opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.01)
-    ckpt = folder / "checkpoints" / "first_frame.pt"
-    start, t0 = resume(ckpt, opt, log=log, stage="first_frame", transformer=transformer)
-    progress = Progress("first frame", steps, start)
-    transformer.train()
-    run = torch.compile(transformer) if steps - start >= COMPILE_FROM else transformer
-    for step in range(start, steps):
-        lr = lr_at(step, steps, 5e-4)
-        for group in opt.param_groups:
-            group["lr"] = lr
-        try:
-            loss = first_frame_loss(bank, run, tokenizer, text_encoder, step, seed)
-        except Exception as error:  # no C++ compiler, or inductor cannot: the same steps, uncompiled
-            if run is transformer:
-                raise
-            print(f"\ntraining uncompiled: torch.compile failed ({type(error).__name__})", file=sys.stderr)
-            run = transformer
-            loss = first_frame_loss(bank, run, tokenizer, text_encoder, step, seed)
-        optimise(opt, params, loss)
-        progress.show(step, loss.item())
-        if step % 20 == 0 or step == steps - 1:
-            log.row("first_frame", step, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}")
-        if (step + 1) % 250 == 0 or step == steps - 1:
-            save_checkpoint(
-                ckpt,
-                transformer=transformer.state_dict(),
-                optimizer=opt.state_dict(),
-                step=step + 1,
-                seconds=time.monotonic() - t0,
-            )
-    print(file=sys.stderr)
-    return transformer.eval()
+    return transformer_stage(
+        folder,
+        "first_frame",
+        steps,
+        log,
+        seed,
+        device,
+        lr_of=lambda step: lr_at(step, steps, 5e-4),
+        loss_of=lambda run, step: first_frame_loss(bank, run, tokenizer, text_encoder, step, seed),
+        compile_from=COMPILE_FROM,
+        compile_with=torch.compile,
+    )

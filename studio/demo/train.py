@@ -369,34 +369,55 @@ def train_transformer(
     text_encoder,
     device: str | torch.device = "cpu",
 ):
-    """The transformer's stage on `device` (the text encoder's, frozen); the bank stays on the CPU."""
+    """The transformer's stage on `device` (the text encoder's, frozen); the bank stays on the CPU. Warm restarts
+    every TRANSFORMER_CYCLE steps (as SGDR): a run resumed with more steps is the run that asked for them from the
+    start (the shipped model grew so, a cycle at a time)."""
+    return transformer_stage(
+        folder,
+        "transformer",
+        steps,
+        log,
+        seed,
+        device,
+        lr_of=lambda step: lr_at(step % TRANSFORMER_CYCLE, TRANSFORMER_CYCLE, 5e-4),
+        loss_of=lambda run, step: transformer_loss(bank, run, tokenizer, text_encoder, step, seed),
+        compile_from=COMPILE_FROM,
+        compile_with=compiled,
+    )
+
+
+def transformer_stage(
+    folder: Path, stage: str, steps: int, log: Log, seed: int, device, *, lr_of, loss_of, compile_from, compile_with
+):
+    """A transformer's stage (the video one's, the first frame's: first_frame.py): built from `seed` on `device`,
+    resumed from folder/checkpoints/STAGE.pt, each step at lr_of(step) on loss_of(model, step), compiled with
+    compile_with when it has compile_from steps or more to go (uncompiled where that fails), logged every 20
+    steps and checkpointed every 250."""
     torch.manual_seed(seed)
     transformer = build_transformer().to(device)
     params = list(transformer.parameters())
     opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.01)
-    ckpt = folder / "checkpoints" / "transformer.pt"
-    start, t0 = resume(ckpt, opt, log=log, stage="transformer", transformer=transformer)
-    progress = Progress("transformer", steps, start)
+    ckpt = folder / "checkpoints" / f"{stage}.pt"
+    start, t0 = resume(ckpt, opt, log=log, stage=stage, transformer=transformer)
+    progress = Progress(stage.replace("_", " "), steps, start)
     transformer.train()
-    run = compiled(transformer) if steps - start >= COMPILE_FROM else transformer
+    run = compile_with(transformer) if steps - start >= compile_from else transformer
     for step in range(start, steps):
-        # Warm restarts every TRANSFORMER_CYCLE steps (as SGDR): a run resumed with more steps is the
-        # run that asked for them from the start (the shipped model grew so, a cycle at a time).
-        lr = lr_at(step % TRANSFORMER_CYCLE, TRANSFORMER_CYCLE, 5e-4)
+        lr = lr_of(step)
         for group in opt.param_groups:
             group["lr"] = lr
         try:
-            loss = transformer_loss(bank, run, tokenizer, text_encoder, step, seed)
+            loss = loss_of(run, step)
         except Exception as error:  # no C++ compiler, or inductor cannot: the same steps, uncompiled
             if run is transformer:
                 raise
             print(f"\ntraining uncompiled: torch.compile failed ({type(error).__name__})", file=sys.stderr)
             run = transformer
-            loss = transformer_loss(bank, run, tokenizer, text_encoder, step, seed)
+            loss = loss_of(run, step)
         optimise(opt, params, loss)
         progress.show(step, loss.item())
         if step % 20 == 0 or step == steps - 1:
-            log.row("transformer", step, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}")
+            log.row(stage, step, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}")
         if (step + 1) % 250 == 0 or step == steps - 1:
             save_checkpoint(
                 ckpt,
@@ -470,6 +491,15 @@ def save_pipeline(folder: Path, vae, tokenizer, text_encoder, transformer, first
     write_preview_colours(folder, colours)
 
 
+def encoded_once(path: Path, encode) -> dict:
+    """Latents a stage trains on: encoded and kept in the checkpoints the first time, read back on a resume."""
+    if path.exists():
+        return torch.load(path, weights_only=False)  # our own file, written just below
+    encoded = encode()
+    save_checkpoint(path, **encoded)
+    return encoded
+
+
 def train(
     folder: Path,
     out: Path | None = None,
@@ -499,20 +529,12 @@ def train(
     log = Log(folder)
     vae = train_vae(folder, vae_steps, log, seed, device)
     measure_latents(vae, seed, stats_batches)
-    bank_file = folder / "checkpoints" / "bank.pt"
-    if bank_file.exists():
-        bank = torch.load(bank_file, weights_only=False)  # our own file, written just below
-    else:
-        bank = encode_bank(vae, bank_size, seed)
-        save_checkpoint(bank_file, **bank)
+    bank = encoded_once(folder / "checkpoints" / "bank.pt", lambda: encode_bank(vae, bank_size, seed))
     tokenizer, text_encoder = text.train_text_encoder(folder, text_steps, log, seed, device)
     transformer = train_transformer(folder, bank, transformer_steps, log, seed, tokenizer, text_encoder, device)
-    frames_file = folder / "checkpoints" / "first_frames.pt"
-    if frames_file.exists():
-        frames = torch.load(frames_file, weights_only=False)  # our own file, written just below
-    else:
-        frames = encode_first_frames(vae, first_frames, seed)
-        save_checkpoint(frames_file, **frames)
+    frames = encoded_once(
+        folder / "checkpoints" / "first_frames.pt", lambda: encode_first_frames(vae, first_frames, seed)
+    )
     first_frame = train_first_frame(folder, frames, first_frame_steps, log, seed, tokenizer, text_encoder, device)
     out = out or folder / "demo"
     save_pipeline(out, vae, tokenizer, text_encoder, transformer, first_frame)
