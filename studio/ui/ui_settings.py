@@ -64,11 +64,11 @@ class UiSettings:
     @property
     def reopen_last_project(self) -> bool:
         """File → Reopen Last Project at Start: on (the default), the editor opens the project it last had."""
-        return str(self._q.value("start/reopenLastProject", "true")).lower() != "false"
+        return bool(self._q.value("start/reopenLastProject", True, type=bool))
 
     @reopen_last_project.setter
     def reopen_last_project(self, on: bool) -> None:
-        self._q.setValue("start/reopenLastProject", "true" if on else "false")
+        self._q.setValue("start/reopenLastProject", on)
         self._q.sync()
 
     @property
