@@ -97,21 +97,19 @@ def parser() -> argparse.ArgumentParser:
     tiny.set_defaults(func=cmd_models_tiny)
     demo = models_sub.add_parser("train-demo", help="train the demo model (seeded; run it again to resume)")
     demo.add_argument("dir", help="the folder to train in: checkpoints, the loss log, and the model as DIR/demo")
-    # The defaults (None here) are the shipped model's, kept in studio/demo/train.py.
-    demo.add_argument("--seed", type=int, help="the seed (default: the shipped model's)")
-    demo.add_argument("--vae-steps", type=int, help="steps of the VAE's stage (default: the shipped model's)")
-    demo.add_argument("--text-steps", type=int, help="steps of the text encoder's stage (default: the shipped model's)")
+    # The defaults (None here) are the recipe's, kept in studio/demo/train.py.
+    demo.add_argument("--seed", type=int, help="the seed (default: the recipe's)")
+    demo.add_argument("--vae-steps", type=int, help="steps of the VAE's stage (default: the recipe's)")
+    demo.add_argument("--text-steps", type=int, help="steps of the text encoder's stage (default: the recipe's)")
     demo.add_argument(
-        "--transformer-steps", type=int, help="steps of the video transformer's stage (default: the shipped model's)"
+        "--transformer-steps", type=int, help="steps of the video transformer's stage (default: the recipe's)"
     )
     demo.add_argument(
         "--first-frame-steps",
         type=int,
-        help="steps of the first-frame transformer's stage (default: the shipped model's)",
+        help="steps of the first-frame transformer's stage (default: the recipe's)",
     )
-    demo.add_argument(
-        "--clips", type=int, help="training clips encoded for the second stage (default: the shipped model's)"
-    )
+    demo.add_argument("--clips", type=int, help="training clips encoded for the second stage (default: the recipe's)")
     demo.add_argument(
         "--device",
         choices=("auto", "cpu", "cuda"),

@@ -7,11 +7,11 @@ steps ([first_frame] in studio/models/demo.toml, engine/families/ltx/adapter.fir
 Emu Video factorises it (arXiv:2311.10709): this transformer draws the first frame, and the video transformer
 animates it as image to video.
 
-It is the video transformer's layout (train.build_transformer) trained by flow matching on one-frame shots:
-the first frames of FIRST_FRAMES training scenes (the world's, held-out combinations left out, the shape in the
-frame), encoded once with the finished VAE; the frozen text encoder; one prompt in
-ten dropped so guidance works; one cosine of the learning rate over the stage. Saved in the model's
-first_frame/ folder.
+It is the video transformer's layout (train.build_transformer), begun from the finished video transformer's
+weights (which already draw the world's colours and backgrounds from a prompt) and trained by flow matching on
+one-frame shots: the first frames of FIRST_FRAMES training scenes (the world's, held-out combinations left out,
+the shape in the frame), encoded once with the finished VAE; the frozen text encoder; one prompt in ten dropped
+so guidance works; one cosine of the learning rate over the stage. Saved in the model's first_frame/ folder.
 """
 
 from __future__ import annotations
@@ -27,7 +27,10 @@ from . import text, world
 from .bank import HEIGHT, WIDTH, coordinates, encode_clips, pack
 from .runlog import Log, lr_at
 
-FIRST_FRAME_STEPS = 24000
+# Begun from the video transformer's weights (train.train), 6000 steps drew the shape as the shipped one's 24000 from
+# its seed's weights did (148 and 149 of 160 held-out shots; benchmarks/demo_training.md, "The first frame from the
+# video transformer"): a quarter of the stage's time.
+FIRST_FRAME_STEPS = 6000
 FIRST_FRAMES = 12000  # three times the frames did more in the same steps than twice the width (demo_training.md)
 BATCH = 32
 DROP_TEXT = 0.1
@@ -91,8 +94,10 @@ def train_first_frame(
     tokenizer,
     text_encoder,
     device: str | torch.device = "cpu",
+    start_from: dict | None = None,
 ):
-    """The first-frame transformer's stage on `device`: one cosine of the learning rate over its steps."""
+    """The first-frame transformer's stage on `device`: one cosine of the learning rate over its steps, from the
+    weights `start_from` (train.train gives the video transformer's) or, without them, from the seed's."""
     from .train import transformer_stage
 
     return transformer_stage(
@@ -106,4 +111,5 @@ def train_first_frame(
         loss_of=lambda run, step: first_frame_loss(bank, run, tokenizer, text_encoder, step, seed),
         compile_from=COMPILE_FROM,
         compile_with=torch.compile,
+        start_from=start_from,
     )

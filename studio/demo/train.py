@@ -387,14 +387,27 @@ def train_transformer(
 
 
 def transformer_stage(
-    folder: Path, stage: str, steps: int, log: Log, seed: int, device, *, lr_of, loss_of, compile_from, compile_with
+    folder: Path,
+    stage: str,
+    steps: int,
+    log: Log,
+    seed: int,
+    device,
+    *,
+    lr_of,
+    loss_of,
+    compile_from,
+    compile_with,
+    start_from: dict | None = None,
 ):
-    """A transformer's stage (the video one's, the first frame's: first_frame.py): built from `seed` on `device`,
-    resumed from folder/checkpoints/STAGE.pt, each step at lr_of(step) on loss_of(model, step), compiled with
-    compile_with when it has compile_from steps or more to go (uncompiled where that fails), logged every 20
-    steps and checkpointed every 250."""
+    """A transformer's stage (the video one's, the first frame's: first_frame.py): built from `seed` on `device`
+    (or from the weights `start_from`), resumed from folder/checkpoints/STAGE.pt, each step at lr_of(step) on
+    loss_of(model, step), compiled with compile_with when it has compile_from steps or more to go (uncompiled
+    where that fails), logged every 20 steps and checkpointed every 250."""
     torch.manual_seed(seed)
     transformer = build_transformer().to(device)
+    if start_from is not None:  # a resumed run's checkpoint replaces them below
+        transformer.load_state_dict(start_from)
     params = list(transformer.parameters())
     opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.01)
     ckpt = folder / "checkpoints" / f"{stage}.pt"
@@ -535,7 +548,17 @@ def train(
     frames = encoded_once(
         folder / "checkpoints" / "first_frames.pt", lambda: encode_first_frames(vae, first_frames, seed)
     )
-    first_frame = train_first_frame(folder, frames, first_frame_steps, log, seed, tokenizer, text_encoder, device)
+    first_frame = train_first_frame(
+        folder,
+        frames,
+        first_frame_steps,
+        log,
+        seed,
+        tokenizer,
+        text_encoder,
+        device,
+        start_from=transformer.state_dict(),
+    )
     out = out or folder / "demo"
     save_pipeline(out, vae, tokenizer, text_encoder, transformer, first_frame)
     return out

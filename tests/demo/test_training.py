@@ -146,6 +146,50 @@ def test_the_transformer_stage_goes_on_uncompiled_where_it_cannot_compile(tmp_pa
     assert "training uncompiled: torch.compile failed (RuntimeError)" in capsys.readouterr().err
 
 
+def test_the_first_frame_stage_begins_where_the_video_transformer_ended(tmp_path, monkeypatch):
+    given = {}
+    real = train.train_first_frame
+
+    def recording(*args, start_from=None, **kwargs):
+        given["weights"] = start_from
+        return real(*args, start_from=start_from, **kwargs)
+
+    monkeypatch.setattr(train, "train_first_frame", recording)
+    work = tmp_path / "train"
+    train.train(work, vae_steps=1, text_steps=1, transformer_steps=2, first_frame_steps=1, **TOY)
+    video = torch.load(work / "checkpoints" / "transformer.pt", weights_only=True)["transformer"]
+    assert given["weights"].keys() == video.keys()
+    assert all(torch.equal(given["weights"][key].cpu(), video[key]) for key in video)
+
+
+def test_a_transformer_stage_begins_from_the_weights_given_unless_it_resumes(tmp_path):
+    (tmp_path / "checkpoints").mkdir()
+
+    def weights(seed):
+        torch.manual_seed(seed)
+        return train.build_transformer().state_dict()
+
+    def stage(start_from):  # one step at learning rate 0: the weights it ends with are those it began from
+        return train.transformer_stage(
+            tmp_path,
+            "first_frame",
+            1,
+            Log(tmp_path),
+            0,
+            "cpu",
+            lr_of=lambda step: 0.0,
+            loss_of=lambda run, step: sum((p**2).sum() for p in run.parameters()),
+            compile_from=10,
+            compile_with=None,
+            start_from=start_from,
+        ).state_dict()
+
+    given, other = weights(5), weights(6)
+    assert not torch.equal(given["proj_in.weight"], train.build_transformer().state_dict()["proj_in.weight"])
+    assert all(torch.equal(stage(given)[key], given[key]) for key in given)
+    assert all(torch.equal(stage(other)[key], given[key]) for key in given)  # resumed: its checkpoint's
+
+
 def test_the_tokenizer_keeps_the_worlds_words_whole_and_spells_out_any_other():
     tokenizer = text.build_tokenizer()
     rng = random.Random(0)
