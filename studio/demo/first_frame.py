@@ -8,7 +8,7 @@ Emu Video factorises it (arXiv:2311.10709): this transformer draws the first fra
 animates it as image to video.
 
 It is the video transformer's layout (train.build_transformer), begun from the finished video transformer's
-weights (which already draw the world's colours and backgrounds from a prompt) and trained by flow matching on
+weights (which already draw the world's shapes and read its prompts) and trained by flow matching on
 one-frame shots: the first frames of FIRST_FRAMES training scenes (the world's, held-out combinations left out,
 the shape in the frame), encoded once with the finished VAE; the frozen text encoder; one prompt in ten dropped
 so guidance works; one cosine of the learning rate over the stage. Saved in the model's first_frame/ folder.
@@ -28,8 +28,8 @@ from .bank import HEIGHT, WIDTH, coordinates, encode_clips, pack
 from .runlog import Log, lr_at
 
 # Begun from the video transformer's weights (train.train), 6000 steps drew the shape as the shipped one's 24000 from
-# its seed's weights did (148 and 149 of 160 held-out shots; benchmarks/demo_training.md, "The first frame from the
-# video transformer"): a quarter of the stage's time.
+# its seed's weights did (from the shipped video transformer 148 of 160 held-out shots against 149, from the recipe's
+# own 143; benchmarks/demo_training.md, "The first frame from the video transformer"): a quarter of the stage's time.
 FIRST_FRAME_STEPS = 6000
 FIRST_FRAMES = 12000  # three times the frames did more in the same steps than twice the width (demo_training.md)
 BATCH = 32

@@ -261,6 +261,27 @@ def test_the_bank_holds_loops_and_restyles_and_every_batch_layout_trains(bank):
     assert all(np.isfinite(losses)), losses
 
 
+def test_no_batch_of_the_video_transformer_is_a_shot_from_text_alone(bank):
+    """Text to video is the first-frame transformer's frame animated (first_frame.py): every clip of the video
+    transformer's batches has given tokens (at timestep 0) to carry on: first frames, or frames placed later."""
+    timesteps = []
+
+    class Recorder:  # the transformer's call, recording each batch's timesteps
+        device = torch.device("cpu")
+
+        def __call__(self, hidden_states, timestep, **inputs):
+            timesteps.append(timestep)
+            return (torch.zeros_like(hidden_states),)
+
+    tokenizer = text.build_tokenizer()
+    text_encoder = text.build_text_encoder(len(tokenizer)).eval()
+    steps = [step for step in range(200) if train.batch_source(step, bank) == "main"]
+    for step in steps:
+        train.transformer_loss(bank, Recorder(), tokenizer, text_encoder, step, 0)
+    assert len(timesteps) == len(steps) > 100
+    assert all(bool((batch == 0).any(dim=1).all()) for batch in timesteps)
+
+
 def test_every_batch_is_put_on_the_device_its_model_trains_on(bank):
     """`train-demo --device cuda` trains where the models are: with them on torch's meta device (no data, and an
     input left on the CPU raises "not on the expected device"), the VAE's steps (single frames, clips) and every
