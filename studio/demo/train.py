@@ -79,7 +79,7 @@ CLIP_FRAMES = 9  # the first cycle's clips: the first latent frame and one more
 JOIN_FRAMES = 17  # three latent frames: the first, and two that meet
 # Four cycles: with text to video made in two steps (first_frame.py), the video transformer only carries given
 # frames on, and half the eight cycles' steps did every mode of the quality table as well as the shipped model but
-# video to video (its colour 90 % against 100) (benchmarks/demo_training.md, "Half the video transformer's steps").
+# video to video, its colour 90 % against 100 (benchmarks/demo_training.md, "Half the video transformer's steps").
 TRANSFORMER_STEPS = 12000
 TRANSFORMER_CYCLE = 3000
 # Compiled, a step took 0.14 s against 0.18 s, after about 2.3 minutes of compiling (the first time on a
@@ -298,8 +298,8 @@ def transformer_loss(bank: dict, transformer, tokenizer, text_encoder, step: int
     elif late:
         front, extra = 2, "none"  # the overlap given: empty (the shape comes in) or with the shape leaving
     else:
-        # Clean first latent frames: none (extend backward, keyframes' first), one (an image at frame 0), two (a
-        # clip's overlap: extend forward, connect, a long shot's next window).
+        # Clean first latent frames: none (given frames placed later: extend backward, a last frame), one (an image
+        # at frame 0), two (a clip's overlap: extend forward, connect, a long shot's next window).
         front = rng.choices((0, 1, 2), weights=(0.5, 0.3, 0.2))[0]
         # Extra clean tokens at a frame index: an image (a last frame), two (keyframes), a clip (extend
         # backward and connect: the clip after the new frames).
