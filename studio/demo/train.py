@@ -20,14 +20,15 @@ Four stages, each checkpointed in DIR/checkpoints so a killed run goes on where 
    with the pipeline's own video coordinates (keyframes, a last frame, the far side of extend
    backward and connect). The loss is on the tokens the pipeline denoises. One prompt in ten is
    dropped to "" so guidance has an unconditional prediction to push from. A quarter of the batches
-   are of 49-frame clips, so a shot can be longer than the default in one go. From the fourth cycle on one
+   are of 49-frame clips, so a shot can be longer than the default in one go. From the third cycle on one
    batch in ten is of loops (the way back from a clip's end to its start, which no clip of the world shows).
    In the last cycle one batch in ten is of video to video: the clip noised where a strength starts it,
    and the straight way from there to the same clip in the prompt's colour; and one in five of late
    entries and exits: the frame empty over the given first latent frames, then the shape coming in from its
    edge, or the shape leaving in them and the frame empty after it (a long shot's window after or as the shape
-   left drew it anew mid-frame). Eight warm-restart cycles:
-   each cycle after the third still raised several modes (benchmarks/demo_training.md). The stage runs
+   left drew it anew mid-frame). Four warm-restart cycles, no batch a shot from text alone (the first-frame
+   transformer draws that shot's first frame): half the shipped model's, measured in benchmarks/demo_training.md
+   ("Half the video transformer's steps"). The stage runs
    compiled (torch.compile) when it is long enough to pay for the compile.
 4. The first-frame transformer (first_frame.py), the same layout trained on one-frame shots: text to video's
    first frame, which the video transformer then animates (its squares came out round when it drew the
@@ -39,14 +40,15 @@ small), loaded by the studio's own loader like any downloaded model.
 Every stage runs on the device asked for (`--device`: a CUDA GPU where there is one), each step's batch drawn
 on the CPU as before, so a GPU trains on the CPU run's batches; the bank stays on the CPU.
 
-The defaults below made the model in studio/models/demo/ (its cycles four to eight run on from the fourth
-model's three, then a ninth with the video-to-video batches, a tenth and an eleventh with those and the late
-entries, and a twelfth with late exits in place of every other late entry, drawn apart from its bank (the command
-draws them in its bank, and has all of these once, in its eighth cycle), in a world of smaller shapes
-(world.SIZE 0.13); then, in today's world, three more cycles of the last one's batches and one of the VAE's decoder
-alone, its encoder and so the latents the transformer learnt kept (benchmarks/demo_finetune.py); its first-frame
-transformer is the fourth stage's, run on that VAE and text encoder (benchmarks/demo_first_frame.py). From scratch
-the first three stages take about 2.4 hours on two cores of a recent AMD EPYC, the fourth one more.
+The shipped model in studio/models/demo/ was made by an earlier form of these stages: eight cycles of the video
+transformer with text alone among its batches, its cycles four to eight run on from the fourth model's three, then
+a ninth with the video-to-video batches, a tenth and an eleventh with those and the late entries, and a twelfth with
+late exits in place of every other late entry, drawn apart from its bank (the command draws them in its bank), in
+a world of smaller shapes (world.SIZE 0.13); then, in today's world, three more cycles of the last one's batches
+and one of the VAE's decoder alone, its encoder and so the latents the transformer learnt kept
+(benchmarks/demo_finetune.py). Its first-frame transformer is the fourth stage's, run on that VAE and text encoder
+(benchmarks/demo_first_frame.py). From scratch the four stages take about 1.9 hours on two cores of a recent AMD
+EPYC (benchmarks/demo_training_speed.py times each phase on a machine).
 benchmarks/demo_training.md has the runs (steps, loss, time, machine), how far two runs of them differ, and what
 was tried before (the earliest in demo_training_early.md).
 """
