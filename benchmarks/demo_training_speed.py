@@ -85,17 +85,15 @@ def prepare(folder: Path, at: dict[str, int]) -> None:
         if step == 0:
             continue
         if stage == "vae":
-            model = train.build_vae()
-            state = {"model": model.state_dict()}
+            modules = {"model": train.build_vae()}
         elif stage == "text_encoder":
-            tokenizer = text.build_tokenizer()
-            encoder = text.build_text_encoder(len(tokenizer))
+            encoder = text.build_text_encoder(len(text.build_tokenizer()))
             head = torch.nn.Linear(text.TEXT_WIDTH, sum(len(values) for _, values in text.ATTRIBUTES))
-            state = {"text_encoder": encoder.state_dict(), "head": head.state_dict()}
+            modules = {"text_encoder": encoder, "head": head}
         else:
-            model = train.build_transformer()
-            state = {"transformer": model.state_dict()}
-        params = list(model.parameters()) if stage != "text_encoder" else [*encoder.parameters(), *head.parameters()]
+            modules = {"transformer": train.build_transformer()}
+        state = {key: module.state_dict() for key, module in modules.items()}
+        params = [p for module in modules.values() for p in module.parameters()]
         state["optimizer"] = torch.optim.AdamW(params).state_dict()
         save_checkpoint(folder / "checkpoints" / f"{stage}.pt", **state, step=step, seconds=0.0)
 
