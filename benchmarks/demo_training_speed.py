@@ -2,8 +2,9 @@
 
     python benchmarks/demo_training_speed.py [--steps 200] [--phases ...]
 
-Each phase of the recipe (the VAE's main and join cycles, the video transformer's first and last cycles, the
-first-frame transformer) is timed through the real command's code, train.train: a folder is made whose checkpoints
+Each phase of the recipe (the VAE's main cycle on crops and then on whole frames, its join cycle, the video
+transformer's first and last cycles, the first-frame transformer) is timed through the real command's code,
+train.train: a folder is made whose checkpoints
 stand where the phase begins (the seed's weights, a small bank: the speed of a step does not depend on what was
 learnt), train.train runs in a child process, and is stopped once its log has --steps steps of the phase. The
 seconds a step come from the log's clock (the seconds column), from the 20th step logged to the last, so the
@@ -38,10 +39,13 @@ RECIPE = {
     "first_frame_steps": first_frame.FIRST_FRAME_STEPS,
 }
 JOIN_FROM = train.vae_join_from(train.VAE_STEPS)
+# Where the VAE's main cycle turns from crops to whole frames.
+WHOLE_FROM = next(step for step in range(train.VAE_STEPS) if not train.vae_cropped(step, train.VAE_STEPS))
 PHASES = {
     # From step 2000: every other step single frames (the first 15 % of the cycle are all single frames, about
     # as dear as a step of clips).
-    "vae main cycle": ("vae", {"vae": 2000}, {}),
+    "vae main cycle, crops": ("vae", {"vae": 2000}, {}),
+    "vae main cycle, whole frames": ("vae", {"vae": WHOLE_FROM}, {}),
     "vae join cycle": ("vae", {"vae": JOIN_FROM}, {}),
     # The video stage compiles only with COMPILE_FROM steps to go, as the recipe's whole stage does: the last
     # cycle's phase asks for more steps than the recipe (the batches depend on the step, not the count).
@@ -68,7 +72,8 @@ PHASES = {
 }
 # Of the recipe's steps, how many each phase's rate stands for.
 RECIPE_STEPS = {
-    "vae main cycle": JOIN_FROM,
+    "vae main cycle, crops": WHOLE_FROM,
+    "vae main cycle, whole frames": JOIN_FROM - WHOLE_FROM,
     "vae join cycle": train.VAE_STEPS - JOIN_FROM,
     "video transformer, first cycles": train.LATE_FROM,
     "video transformer, last cycle": train.TRANSFORMER_STEPS - train.LATE_FROM,

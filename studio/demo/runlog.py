@@ -66,11 +66,22 @@ def resume(path: Path, optimizer, *, log: Log | None = None, stage: str = "", **
         state = torch.load(path, weights_only=True, map_location="cpu")
         for key, module in modules.items():
             module.load_state_dict(state[key])
+        how = [(group["fused"], group["foreach"]) for group in optimizer.param_groups]
         optimizer.load_state_dict(state["optimizer"])
+        for group, (fused, foreach) in zip(optimizer.param_groups, how, strict=True):
+            group["fused"], group["foreach"] = fused, foreach  # how it steps is this run's, not the checkpoint's
         step, seconds = state["step"], float(state.get("seconds", 0.0))  # checkpoints before 2026-12-07 have none
     if log is not None:
         log.rewind(stage, step)
     return step, time.monotonic() - seconds
+
+
+def adamw(params, **settings) -> torch.optim.AdamW:
+    """Every stage's optimizer: AdamW, fused where torch has the kernel (the CPU's and CUDA's), one pass over
+    the parameters instead of a dozen small operations on each: a video transformer's step about 3 % faster on
+    the 2-core CPU (benchmarks/demo_training.md)."""
+    params = list(params)
+    return torch.optim.AdamW(params, fused=params[0].device.type in ("cpu", "cuda"), **settings)
 
 
 def optimise(optimizer, params, loss: torch.Tensor) -> None:

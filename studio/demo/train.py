@@ -5,8 +5,10 @@ Four stages, each checkpointed in DIR/checkpoints so a killed run goes on where 
 1. The VAE (diffusers' AutoencoderKLLTXVideo in LTX-Video 0.9.5's layout, 32x in space, 8x in time,
    32 latent channels) learns to encode and decode the world's frames, then clips, then in a second
    cycle longer clips where two latent frames meet; pixels on and around the shape weigh five times
-   the plain background, which would otherwise win. Its latents' per-channel mean and spread are then
-   measured and stored in its latents_mean/latents_std, as the pipeline normalises with them.
+   the plain background, which would otherwise win. The main cycle's first steps are on 64x64 crops on the
+   shape (vae_cropped), a quarter of the pixels; its last ones and the join cycle on whole frames. Its latents'
+   per-channel mean and spread are then measured and stored in its latents_mean/latents_std, as the pipeline
+   normalises with them.
 2. The text encoder (a small T5, text.py) learns the world's words: every token's output is trained to tell
    the background, the object's colour, its shape, motion and speed, so which colour is the
    background is plain in whichever token the transformer attends to. Trained jointly with the
@@ -69,7 +71,7 @@ from ..engine.runtime.loader import PREVIEW_COLOURS
 from . import text, world
 from .bank import BANK, FRAMES, HEIGHT, WIDTH, coordinates, encode_bank, encode_clips, pack, to_tensor
 from .first_frame import FIRST_FRAME_STEPS, FIRST_FRAMES, encode_first_frames, train_first_frame
-from .runlog import Log, Progress, lr_at, optimise, resume, save_checkpoint
+from .runlog import Log, Progress, adamw, lr_at, optimise, resume, save_checkpoint
 
 # Where the restyles' ways start (noise; the shipped model's). On the card's even schedule (demo.toml
 # [flow_shift]) a strength starts at its own noise (0.3 at 0.3), which the ways' later points cover.
@@ -97,6 +99,7 @@ RESTYLE_FROM = 9000
 # after the video-to-video one, and the exits in a twelfth).
 LATE_FROM = 9000
 BATCH_VAE = 4  # clips of 9 frames; every other step 4x as many single frames
+VAE_CROP = 64  # the side of a crop (vae_cropped): 2x2 latent tokens
 VAE_LR = 2e-4
 VAE_FRAMES_FIRST = 0.15  # the first 15 % of VAE steps on single frames: they teach the drawing fast
 BATCH = 24
@@ -160,8 +163,36 @@ def vae_frames(step: int, steps: int) -> int:
     return JOIN_FRAMES if step >= join_from else CLIP_FRAMES
 
 
+def vae_cropped(step: int, steps: int) -> bool:
+    """Whether a VAE step trains on crops (VAE_CROP): the first six sevenths of the main cycle. A convolutional
+    VAE learns from a part of a frame what it learns from the whole, at a quarter of the pixels (the stage 17
+    minutes shorter, every mode of the quality table kept: benchmarks/demo_training.md). The main cycle's last
+    steps are whole frames, where a latent token has neighbours on every side (trained on crops alone, a whole
+    frame's inner tokens came out as background); so is the join cycle (on crops it lost squares)."""
+    return step < 6 * vae_join_from(steps) // 7
+
+
+def crop_near_shape(x: torch.Tensor, weight: torch.Tensor, shape: torch.Tensor, rng: random.Random):
+    """Each clip's VAE_CROP square crop (x, its weight) on where its shape goes (`shape`: its pixels, any
+    frame), at the latent grid's phase (multiples of 32, so every token is one a whole frame has) and a grid
+    step either way now and then, so the shape is seen at every place in a token."""
+    xs, weights = [], []
+    height, width = x.shape[-2:]
+    for i in range(x.shape[0]):
+        ys, xs_ = torch.nonzero(shape[i, 0].amax(0), as_tuple=True)
+        centre = (float(ys.float().mean()), float(xs_.float().mean())) if len(ys) else (height / 2, width / 2)
+        top, left = (
+            min(size - VAE_CROP, max(0, round((c - VAE_CROP / 2) / 32) * 32 + 32 * rng.choice((-1, 0, 0, 1))))
+            for c, size in zip(centre, (height, width), strict=True)
+        )
+        xs.append(x[i, :, :, top : top + VAE_CROP, left : left + VAE_CROP])
+        weights.append(weight[i, :, :, top : top + VAE_CROP, left : left + VAE_CROP])
+    return torch.stack(xs), torch.stack(weights)
+
+
 def vae_loss(vae, step: int, steps: int, seed: int) -> torch.Tensor:
-    """One VAE step's batch, drawn on the CPU (the same on any device), and its loss on the VAE's device."""
+    """One VAE step's batch, drawn on the CPU (the same on any device), and its loss on the VAE's device;
+    on crops where vae_cropped says."""
     rng = random.Random(f"{seed}-vae-{step}")  # each step its own draw: a resumed run is the same run
     torch.manual_seed(rng.randrange(2**31))
     # Single frames (the first latent frame alone) are nine times cheaper than clips and teach the
@@ -176,6 +207,8 @@ def vae_loss(vae, step: int, steps: int, seed: int) -> torch.Tensor:
     background = torch.tensor([world.COLOURS[s.background] for s in scenes]).float() / 127.5 - 1
     shape = ((x - background[:, :, None, None, None]).abs().sum(1, keepdim=True) > 0.01).float()
     weight = 1 + 4 * torch.nn.functional.max_pool3d(shape, (1, 5, 5), 1, (0, 2, 2))
+    if vae_cropped(step, steps):
+        x, weight = crop_near_shape(x, weight, shape, rng)
     x, weight = x.to(vae.device), weight.to(vae.device)
     posterior = vae.encode(x).latent_dist
     # The mean first: with the posterior's noise from the start the decoder learnt to ignore the
@@ -196,7 +229,7 @@ def train_vae(folder: Path, steps: int, log: Log, seed: int, device: str | torch
     torch.manual_seed(seed)  # its first weights too: torch's own seed differs from process to process
     vae = build_vae().to(device)
     join_from = vae_join_from(steps)
-    opt = torch.optim.AdamW(vae.parameters(), lr=VAE_LR, weight_decay=0.0, betas=(0.9, 0.99))
+    opt = adamw(vae.parameters(), lr=VAE_LR, weight_decay=0.0, betas=(0.9, 0.99))
     ckpt = folder / "checkpoints" / "vae.pt"
     start, t0 = resume(ckpt, opt, log=log, stage="vae", model=vae)
     progress = Progress("vae", steps, start)
@@ -416,7 +449,7 @@ def transformer_stage(
     if start_from is not None:  # a resumed run's checkpoint replaces them below
         transformer.load_state_dict(start_from)
     params = list(transformer.parameters())
-    opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.01)
+    opt = adamw(params, lr=5e-4, weight_decay=0.01)
     ckpt = folder / "checkpoints" / f"{stage}.pt"
     start, t0 = resume(ckpt, opt, log=log, stage=stage, transformer=transformer)
     progress = Progress(stage.replace("_", " "), steps, start)

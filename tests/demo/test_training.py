@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from studio.core.recipe import Mode, Recipe
-from studio.demo import first_frame, text, train, world
+from studio.demo import first_frame, runlog, text, train, world
 from studio.demo.bank import LATE_EMPTY, LATE_GONE, LATE_SHARE, LONG_FRAMES, encode_bank
 from studio.demo.runlog import Log
 from studio.engine.cards import folder_card
@@ -210,6 +210,48 @@ def test_the_text_encoder_is_asked_only_what_a_prompt_says():
     assert text.scene_labels(still)[-1] == -100  # a still shape's speed is never in its prompt
 
 
+def test_training_pads_prompts_to_the_longest_and_the_transformer_sees_what_the_pipeline_gives_it():
+    """Training pads a batch's prompts to its longest one, the pipeline to TEXT_TOKENS: the mask hides the
+    padding, so the real tokens' embeddings and the transformer's output are the same either way."""
+    tokenizer = text.build_tokenizer()
+    torch.manual_seed(0)
+    text_encoder = text.build_text_encoder(len(tokenizer)).eval()
+    prompts = ["a red circle moves left on a blue background", "", "on black, a white square drifting up quickly"]
+    with torch.no_grad():
+        short, short_mask = text.embed_prompts(tokenizer, text_encoder, prompts)
+        tokens = tokenizer(prompts, padding="max_length", max_length=text.TEXT_TOKENS, return_tensors="pt")
+        mask = tokens.attention_mask.bool()
+        full = text_encoder(tokens.input_ids, attention_mask=mask)[0]
+    longest = int(mask.sum(1).max())
+    assert short.shape[1] == longest < text.TEXT_TOKENS and torch.equal(short_mask, mask[:, :longest])
+    assert torch.allclose(short[short_mask], full[mask], atol=1e-5)
+    transformer = train.build_transformer().eval()
+    latents = torch.randn(3, 16, train.LATENT_CHANNELS)
+    with torch.no_grad():
+        outs = [
+            transformer(
+                hidden_states=latents,
+                encoder_hidden_states=embeds,
+                timestep=torch.full((3, 16), 500.0),
+                encoder_attention_mask=m,
+                video_coords=train.coordinates(1, torch.zeros(3)),
+                return_dict=False,
+            )[0]
+            for embeds, m in ((short, short_mask), (full, mask))
+        ]
+    assert torch.allclose(outs[0], outs[1], atol=1e-5)
+
+
+def test_a_resumed_stage_steps_with_its_own_optimizer_not_the_checkpoints(tmp_path):
+    """Every stage's AdamW is fused on the CPU; a checkpoint saved by a plain one (an older run's) resumes fused."""
+    params = [torch.nn.Parameter(torch.randn(4))]
+    assert runlog.adamw(params, lr=1e-3).param_groups[0]["fused"]
+    plain = torch.optim.AdamW(params)
+    runlog.save_checkpoint(tmp_path / "stage.pt", optimizer=plain.state_dict(), step=3, seconds=1.0)
+    fused = runlog.adamw(params, lr=1e-3)
+    assert runlog.resume(tmp_path / "stage.pt", fused)[0] == 3 and fused.param_groups[0]["fused"]
+
+
 def test_the_vae_stage_ends_on_clips_where_two_latent_frames_meet():
     steps = train.VAE_STEPS
     join = train.vae_join_from(steps)
@@ -218,6 +260,39 @@ def test_the_vae_stage_ends_on_clips_where_two_latent_frames_meet():
     assert (train.JOIN_FRAMES - 1) // 8 >= 2  # the first latent frame, then at least two that meet
     # A run of a few steps (the tests') keeps its steps on the first cycle's clips.
     assert train.vae_join_from(3) == 3 and [train.vae_frames(s, 3) for s in range(3)] == [1, 1, 9]
+
+
+def test_the_vae_trains_on_crops_first_and_ends_its_main_cycle_on_whole_frames():
+    steps = train.VAE_STEPS
+    join = train.vae_join_from(steps)
+    cropped = [train.vae_cropped(step, steps) for step in range(steps)]
+    # Crops, then whole frames before the join cycle begins, and whole frames all through it.
+    turns = [step for step in range(1, steps) if cropped[step] != cropped[step - 1]]
+    assert cropped[0] and len(turns) == 1 and turns[0] < join and not any(cropped[turns[0] :])
+    assert not train.vae_cropped(2, 3)  # a toy run's last step is a whole frame too
+
+
+def test_a_vae_crop_is_on_the_shape_at_the_latent_grid():
+    rng = random.Random(0)
+    for start in ((0.1, 0.1), (0.5, 0.4), (0.9, 0.8), (0.3, 0.95)):
+        scene = world.Scene("blue", "yellow", "square", "right", start=start)
+        x = torch.from_numpy(world.render(scene, 9)).permute(3, 0, 1, 2)[None].float()
+        background = torch.tensor(world.COLOURS["blue"]).float()[None, :, None, None, None]
+        shape = ((x - background).abs().sum(1, keepdim=True) > 0).float()
+        weight = 1 + shape
+        for _ in range(8):
+            crop, crop_weight = train.crop_near_shape(x, weight, shape, rng)
+            assert crop.shape[-2:] == crop_weight.shape[-2:] == (train.VAE_CROP, train.VAE_CROP)
+            at = [
+                (top, left)
+                for top in range(0, 128 - train.VAE_CROP + 1, 32)
+                for left in range(0, 128 - train.VAE_CROP + 1, 32)
+                if torch.equal(x[..., top : top + train.VAE_CROP, left : left + train.VAE_CROP], crop)
+                and torch.equal(weight[..., top : top + train.VAE_CROP, left : left + train.VAE_CROP], crop_weight)
+            ]
+            assert at, "the crop is a window of the clip at a multiple of 32"
+            top, left = at[0]  # a grid step off the shape's centre at most, so the shape is always in it
+            assert shape[..., top : top + train.VAE_CROP, left : left + train.VAE_CROP].sum() > 0
 
 
 @pytest.fixture(scope="module")
