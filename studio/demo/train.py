@@ -49,8 +49,8 @@ late exits in place of every other late entry, drawn apart from its bank (the co
 a world of smaller shapes (world.SIZE 0.13); then, in today's world, three more cycles of the last one's batches
 and one of the VAE's decoder alone, its encoder and so the latents the transformer learnt kept
 (benchmarks/demo_finetune.py). Its first-frame transformer is the fourth stage's, run on that VAE and text encoder
-(benchmarks/demo_first_frame.py). From scratch the four stages take about 1.9 hours on two cores of a recent AMD
-EPYC (benchmarks/demo_training_speed.py times each phase on a machine).
+(benchmarks/demo_first_frame.py). From scratch the command took 89 minutes on two cores of a recent AMD EPYC
+(benchmarks/demo_training.md; benchmarks/demo_training_speed.py times each phase on a machine).
 benchmarks/demo_training.md has the runs (steps, loss, time, machine), how far two runs of them differ, and what
 was tried before (the earliest in demo_training_early.md).
 """
