@@ -4,13 +4,12 @@
 
 Each phase of the recipe (the VAE's main cycle on crops and then on whole frames, its join cycle, the video
 transformer's first and last cycles, the first-frame transformer) is timed through the real command's code,
-train.train: a folder is made whose checkpoints
-stand where the phase begins (the seed's weights, a small bank: the speed of a step does not depend on what was
-learnt), train.train runs in a child process, and is stopped once its log has --steps steps of the phase. The
-seconds a step come from the log's clock (the seconds column), from the 20th step logged to the last, so the
-compile is left out and given apart (the first logged step's seconds). The recipe's steps take each phase's
-steps times its rate; the bank, the text encoder's short stage, the first frames and the compiles come on top
-(about 8 minutes on the 2-core workplace: benchmarks/demo_training.md).
+train.train: a folder is made whose checkpoints stand where the phase begins (the seed's weights, a small bank: the
+speed of a step does not depend on what was learnt), train.train runs in a child process, and is stopped once its
+log has --steps steps of the phase. The seconds a step come from the log's clock (the seconds column), from the 20th
+step logged to the last, so the compile is left out and given apart (the first logged step's seconds). The recipe's
+steps take each phase's steps times its rate; the bank, the text encoder's short stage, the first frames and the
+compiles come on top (about 8 minutes on the 2-core workplace: benchmarks/demo_training.md).
 """
 
 from __future__ import annotations
