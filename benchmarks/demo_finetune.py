@@ -9,7 +9,7 @@ shapes 0.13 across). Two stages, each checkpointed in OUT/checkpoints (run it ag
 1. The transformer: three of the recipe's last cycles (train.transformer_loss's steps 21000-30000, seed 1, a fresh
    AdamW, the recipe's warm restarts, compiled) on a bank of train.BANK clips of today's world, encoded by BASE's
    VAE. 0.2 s a step on two threads of the 2-core workplace (about 30 minutes).
-2. The VAE's decoder alone: 2000 steps of the recipe's join cycle (train.vae_loss: every other step single frames,
+2. The VAE's decoder alone: 2000 steps of the recipe's join cycle (vae_stage.vae_loss: every other step single frames,
    else 17-frame clips; seed 7), its encoder frozen, so the latents the transformer learnt are the same. About
    0.5 s a step on one thread.
 
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from studio.demo import bank as banks  # noqa: E402
-from studio.demo import train  # noqa: E402
+from studio.demo import train, vae_stage  # noqa: E402
 from studio.demo.runlog import lr_at, optimise, resume, save_checkpoint  # noqa: E402
 
 FIRST, LAST = 21000, 30000  # the recipe's eighth cycle's steps, three times over (its warm restarts)
@@ -65,17 +65,17 @@ def decoder_cycle(vae, checkpoints: Path) -> None:
     for p in vae.encoder.parameters():
         p.requires_grad_(False)
     params = [p for p in vae.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=train.VAE_LR / 2, weight_decay=0.0, betas=(0.9, 0.99))
+    opt = torch.optim.AdamW(params, lr=vae_stage.VAE_LR / 2, weight_decay=0.0, betas=(0.9, 0.99))
     ckpt = checkpoints / "decoder.pt"
     start, _ = resume(ckpt, opt, model=vae)
     vae.train()
     vae.encoder.eval()
-    join_from, t0 = train.vae_join_from(train.VAE_STEPS), time.monotonic()
+    join_from, t0 = vae_stage.vae_join_from(vae_stage.VAE_STEPS), time.monotonic()
     for i in range(start, DECODER_STEPS):
-        lr = lr_at(i, DECODER_STEPS, train.VAE_LR / 2)
+        lr = lr_at(i, DECODER_STEPS, vae_stage.VAE_LR / 2)
         for group in opt.param_groups:
             group["lr"] = lr
-        loss = train.vae_loss(vae, join_from + i, train.VAE_STEPS, 7)  # the join cycle's batches
+        loss = vae_stage.vae_loss(vae, join_from + i, vae_stage.VAE_STEPS, 7)  # the join cycle's batches
         optimise(opt, params, loss)
         if i % 20 == 0:
             print("decoder", i, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}", flush=True)

@@ -27,19 +27,19 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from studio.demo import first_frame, text, train  # noqa: E402
+from studio.demo import first_frame, text, train, vae_stage  # noqa: E402
 from studio.demo.runlog import save_checkpoint  # noqa: E402
 
 # phase: (stage in the log, the checkpoints it starts from {stage: step}, train.train's step counts)
 RECIPE = {
-    "vae_steps": train.VAE_STEPS,
+    "vae_steps": vae_stage.VAE_STEPS,
     "text_steps": text.TEXT_STEPS,
     "transformer_steps": train.TRANSFORMER_STEPS,
     "first_frame_steps": first_frame.FIRST_FRAME_STEPS,
 }
-JOIN_FROM = train.vae_join_from(train.VAE_STEPS)
+JOIN_FROM = vae_stage.vae_join_from(vae_stage.VAE_STEPS)
 # Where the VAE's main cycle turns from crops to whole frames.
-WHOLE_FROM = next(step for step in range(train.VAE_STEPS) if not train.vae_cropped(step, train.VAE_STEPS))
+WHOLE_FROM = next(step for step in range(vae_stage.VAE_STEPS) if not vae_stage.vae_cropped(step, vae_stage.VAE_STEPS))
 PHASES = {
     # From step 2000: every other step single frames (the first 15 % of the cycle are all single frames, about
     # as dear as a step of clips).
@@ -50,18 +50,18 @@ PHASES = {
     # cycle's phase asks for more steps than the recipe (the batches depend on the step, not the count).
     "video transformer, first cycles": (
         "transformer",
-        {"vae": train.VAE_STEPS, "text_encoder": text.TEXT_STEPS, "transformer": 0},
+        {"vae": vae_stage.VAE_STEPS, "text_encoder": text.TEXT_STEPS, "transformer": 0},
         {},
     ),
     "video transformer, last cycle": (
         "transformer",
-        {"vae": train.VAE_STEPS, "text_encoder": text.TEXT_STEPS, "transformer": train.LATE_FROM},
+        {"vae": vae_stage.VAE_STEPS, "text_encoder": text.TEXT_STEPS, "transformer": train.LATE_FROM},
         {"transformer_steps": train.LATE_FROM + train.COMPILE_FROM},
     ),
     "first-frame transformer": (
         "first_frame",
         {
-            "vae": train.VAE_STEPS,
+            "vae": vae_stage.VAE_STEPS,
             "text_encoder": text.TEXT_STEPS,
             "transformer": train.TRANSFORMER_STEPS,
             "first_frame": 0,
@@ -73,7 +73,7 @@ PHASES = {
 RECIPE_STEPS = {
     "vae main cycle, crops": WHOLE_FROM,
     "vae main cycle, whole frames": JOIN_FROM - WHOLE_FROM,
-    "vae join cycle": train.VAE_STEPS - JOIN_FROM,
+    "vae join cycle": vae_stage.VAE_STEPS - JOIN_FROM,
     "video transformer, first cycles": train.LATE_FROM,
     "video transformer, last cycle": train.TRANSFORMER_STEPS - train.LATE_FROM,
     "first-frame transformer": first_frame.FIRST_FRAME_STEPS,
@@ -89,7 +89,7 @@ def prepare(folder: Path, at: dict[str, int]) -> None:
         if step == 0:
             continue
         if stage == "vae":
-            modules = {"model": train.build_vae()}
+            modules = {"model": vae_stage.build_vae()}
         elif stage == "text_encoder":
             encoder = text.build_text_encoder(len(text.build_tokenizer()))
             head = torch.nn.Linear(text.TEXT_WIDTH, sum(len(values) for _, values in text.ATTRIBUTES))

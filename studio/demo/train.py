@@ -2,7 +2,7 @@
 
 Four stages, each checkpointed in DIR/checkpoints so a killed run goes on where it stopped:
 
-1. The VAE (diffusers' AutoencoderKLLTXVideo in LTX-Video 0.9.5's layout, 32x in space, 8x in time,
+1. The VAE (vae_stage.py: diffusers' AutoencoderKLLTXVideo in LTX-Video 0.9.5's layout, 32x in space, 8x in time,
    32 latent channels) learns to encode and decode the world's frames, then clips, then in a second
    cycle longer clips where two latent frames meet; pixels on and around the shape weigh five times
    the plain background, which would otherwise win. The main cycle's first steps are on 64x64 crops on the
@@ -69,18 +69,14 @@ import torch
 
 from ..engine.runtime.loader import PREVIEW_COLOURS
 from . import text, world
-from .bank import BANK, FRAMES, HEIGHT, WIDTH, coordinates, encode_bank, encode_clips, pack, to_tensor
+from .bank import BANK, FRAMES, HEIGHT, WIDTH, coordinates, encode_bank, encode_clips, pack
 from .first_frame import FIRST_FRAME_STEPS, FIRST_FRAMES, encode_first_frames, train_first_frame
 from .runlog import Log, Progress, adamw, lr_at, optimise, resume, save_checkpoint
+from .vae_stage import LATENT_CHANNELS, VAE_STEPS, measure_latents, train_vae
 
 # Where the restyles' ways start (noise; the shipped model's). On the card's even schedule (demo.toml
 # [flow_shift]) a strength starts at its own noise (0.3 at 0.3), which the ways' later points cover.
 RESTYLE_NOISE = (0.35, 0.9)
-LATENT_CHANNELS = 32
-VAE_STEPS = 9000  # the last VAE_JOIN_STEPS of them on longer clips
-VAE_JOIN_STEPS = 2000  # clips of JOIN_FRAMES: the join between two latent frames (benchmarks/demo_training.md)
-CLIP_FRAMES = 9  # the first cycle's clips: the first latent frame and one more
-JOIN_FRAMES = 17  # three latent frames: the first, and two that meet
 # Four cycles: with text to video made in two steps (first_frame.py), the video transformer only carries given
 # frames on, and half the eight cycles' steps did every mode of the quality table as well as the shipped model but
 # video to video, its colour 90 % against 100 (benchmarks/demo_training.md, "Half the video transformer's steps").
@@ -98,39 +94,9 @@ RESTYLE_FROM = 9000
 # Late entries and exits in the last cycle too (the shipped model had the entries in a tenth and an eleventh cycle,
 # after the video-to-video one, and the exits in a twelfth).
 LATE_FROM = 9000
-BATCH_VAE = 4  # clips of 9 frames; every other step 4x as many single frames
-VAE_CROP = 64  # the side of a crop (vae_cropped): 2x2 latent tokens
-VAE_LR = 2e-4
-VAE_FRAMES_FIRST = 0.15  # the first 15 % of VAE steps on single frames: they teach the drawing fast
 BATCH = 24
 SEED = 0
 FIRST_FRAME_FOLDER = "first_frame"  # demo.toml's [first_frame] transformer
-
-
-def build_vae():
-    """LTX-Video 0.9.5's VAE layout at small widths: every down and up step has a parameter-free
-    path (space-to-depth means, depth-to-space repeats) beside its convolution. The 0.9.0 layout
-    (plain strided convolutions) lost the red and green of flat frames in its first blocks and
-    never learnt the world (benchmarks/demo_training.md)."""
-    from diffusers import AutoencoderKLLTXVideo
-
-    return AutoencoderKLLTXVideo(
-        latent_channels=LATENT_CHANNELS,
-        block_out_channels=(16, 32, 64, 128),
-        down_block_types=("LTXVideo095DownBlock3D",) * 3,
-        spatio_temporal_scaling=(True, True, True),
-        downsample_type=("spatiotemporal",) * 3,
-        layers_per_block=(1, 1, 1, 1),
-        decoder_block_out_channels=(32, 64, 128),
-        decoder_layers_per_block=(1, 1, 1, 1),
-        decoder_spatio_temporal_scaling=(True, True, True),
-        decoder_inject_noise=(False,) * 4,
-        upsample_residual=(True,) * 3,
-        upsample_factor=(2,) * 3,
-        patch_size=4,
-        patch_size_t=1,
-        timestep_conditioning=False,
-    )
 
 
 def build_transformer():
@@ -147,138 +113,6 @@ def build_transformer():
         num_layers=6,
         caption_channels=text.TEXT_WIDTH,
     )
-
-
-def vae_join_from(steps: int) -> int:
-    """The step the VAE's join cycle starts at."""
-    return steps - min(VAE_JOIN_STEPS, steps // 4)
-
-
-def vae_frames(step: int, steps: int) -> int:
-    """How many frames each clip of a VAE step has: 1 (single frames: the first VAE_FRAMES_FIRST of
-    the first cycle, then every other step), CLIP_FRAMES, or JOIN_FRAMES in the join cycle."""
-    join_from = vae_join_from(steps)
-    if step < VAE_FRAMES_FIRST * join_from or step % 2 == 1:
-        return 1
-    return JOIN_FRAMES if step >= join_from else CLIP_FRAMES
-
-
-def vae_cropped(step: int, steps: int) -> bool:
-    """Whether a VAE step trains on crops (VAE_CROP): the first six sevenths of the main cycle. A convolutional
-    VAE learns from a part of a frame what it learns from the whole, at a quarter of the pixels (the stage 17
-    minutes shorter, every mode of the quality table kept: benchmarks/demo_training.md). The main cycle's last
-    steps are whole frames, where a latent token has neighbours on every side (trained on crops alone, a whole
-    frame's inner tokens came out as background); so is the join cycle (on crops it lost squares)."""
-    return step < 6 * vae_join_from(steps) // 7
-
-
-def crop_near_shape(x: torch.Tensor, weight: torch.Tensor, shape: torch.Tensor, rng: random.Random):
-    """Each clip's VAE_CROP square crop (x, its weight) on where its shape goes (`shape`: its pixels, any
-    frame), at the latent grid's phase (multiples of 32, so every token is one a whole frame has) and a grid
-    step either way now and then, so the shape is seen at every place in a token."""
-    xs, weights = [], []
-    height, width = x.shape[-2:]
-    for i in range(x.shape[0]):
-        ys, xs_ = torch.nonzero(shape[i, 0].amax(0), as_tuple=True)
-        centre = (float(ys.float().mean()), float(xs_.float().mean())) if len(ys) else (height / 2, width / 2)
-        top, left = (
-            min(size - VAE_CROP, max(0, round((c - VAE_CROP / 2) / 32) * 32 + 32 * rng.choice((-1, 0, 0, 1))))
-            for c, size in zip(centre, (height, width), strict=True)
-        )
-        xs.append(x[i, :, :, top : top + VAE_CROP, left : left + VAE_CROP])
-        weights.append(weight[i, :, :, top : top + VAE_CROP, left : left + VAE_CROP])
-    return torch.stack(xs), torch.stack(weights)
-
-
-def vae_loss(vae, step: int, steps: int, seed: int) -> torch.Tensor:
-    """One VAE step's batch, drawn on the CPU (the same on any device), and its loss on the VAE's device;
-    on crops where vae_cropped says."""
-    rng = random.Random(f"{seed}-vae-{step}")  # each step its own draw: a resumed run is the same run
-    torch.manual_seed(rng.randrange(2**31))
-    # Single frames (the first latent frame alone) are nine times cheaper than clips and teach the
-    # drawing; a clip from scratch learnt nothing in 600 steps. Clips then teach the eight frames
-    # a latent frame holds, and in the join cycle how two latent frames meet.
-    frames = vae_frames(step, steps)
-    count = 4 * BATCH_VAE if frames == 1 else BATCH_VAE
-    scenes = [world.random_scene(rng, held=None, enters=0.3) for _ in range(count)]
-    x = to_tensor(np.stack([world.render(s, frames, WIDTH, HEIGHT, first=rng.randint(-12, 12)) for s in scenes]))
-    # The shape and its edges weigh five times the plain background: a shape is a few per cent of
-    # the frame, and without this it came out blurred and in the wrong colour.
-    background = torch.tensor([world.COLOURS[s.background] for s in scenes]).float() / 127.5 - 1
-    shape = ((x - background[:, :, None, None, None]).abs().sum(1, keepdim=True) > 0.01).float()
-    weight = 1 + 4 * torch.nn.functional.max_pool3d(shape, (1, 5, 5), 1, (0, 2, 2))
-    if vae_cropped(step, steps):
-        x, weight = crop_near_shape(x, weight, shape, rng)
-    x, weight = x.to(vae.device), weight.to(vae.device)
-    posterior = vae.encode(x).latent_dist
-    # The mean first: with the posterior's noise from the start the decoder learnt to ignore the
-    # latents. Sampling later keeps the decoder tolerant of the spread the pipeline samples with.
-    z = posterior.sample() if step >= vae_join_from(steps) // 2 else posterior.mode()
-    y = vae.decode(z).sample
-    # The pipeline samples its condition latents from the posterior (retrieve_latents), so its
-    # spread must end up small: its variance is pushed down outright. (A KL term instead let it
-    # stay near 1 and the decoder learn to ignore the latents.)
-    return (weight * (y - x) ** 2).mean() + posterior.var.mean()
-
-
-def train_vae(folder: Path, steps: int, log: Log, seed: int, device: str | torch.device = "cpu") -> object:
-    """The VAE's stage, on `device`. Its last steps (VAE_JOIN_STEPS, or a quarter of a short run) are a
-    second cycle on clips of JOIN_FRAMES: trained on 9-frame clips alone (one latent frame after the
-    first), it never saw two latent frames meet, and its round trip of a 25-frame shot moved the object
-    too fast within each latent frame and back at every join."""
-    torch.manual_seed(seed)  # its first weights too: torch's own seed differs from process to process
-    vae = build_vae().to(device)
-    join_from = vae_join_from(steps)
-    opt = adamw(vae.parameters(), lr=VAE_LR, weight_decay=0.0, betas=(0.9, 0.99))
-    ckpt = folder / "checkpoints" / "vae.pt"
-    start, t0 = resume(ckpt, opt, log=log, stage="vae", model=vae)
-    progress = Progress("vae", steps, start)
-    vae.train()
-    for step in range(start, steps):
-        joins = step >= join_from
-        # The join cycle restarts the schedule at half the rate: it refines a trained VAE.
-        lr = lr_at(step - join_from, steps - join_from, VAE_LR / 2) if joins else lr_at(step, join_from, VAE_LR)
-        for group in opt.param_groups:
-            group["lr"] = lr
-        loss = vae_loss(vae, step, steps, seed)
-        optimise(opt, vae.parameters(), loss)
-        progress.show(step, loss.item())
-        if step % 20 == 0 or step == steps - 1:
-            log.row("vae", step, f"{loss.item():.5f}", f"{lr:.2e}", f"{time.monotonic() - t0:.0f}")
-        if step % 100 == 0:
-            log.row("vae-probe", step, f"{probe_error(vae):.5f}", "", "")
-            log.row("vae-probe-frame", step, f"{probe_error(vae, 1):.5f}", "", "")
-            if joins:
-                log.row("vae-probe-joins", step, f"{probe_error(vae, JOIN_FRAMES):.5f}", "", "")
-        if (step + 1) % 200 == 0 or step == steps - 1:
-            save_checkpoint(
-                ckpt, model=vae.state_dict(), optimizer=opt.state_dict(), step=step + 1, seconds=time.monotonic() - t0
-            )
-    print(file=sys.stderr)
-    vae.eval()
-    return vae
-
-
-@torch.no_grad()
-def probe_error(vae, frames: int = CLIP_FRAMES) -> float:
-    """Mean squared error of a fixed clip's round trip: the log shows whether the VAE is learning.
-    Getting only the background right scores about 0.1, a zero output 1.0."""
-    clip = world.render(world.Scene("blue", "yellow", "circle", "right", start=(0.3, 0.4)), frames, WIDTH, HEIGHT)
-    x = to_tensor(clip[None]).to(vae.device)
-    return float(((vae.decode(vae.encode(x).latent_dist.mode()).sample - x) ** 2).mean())
-
-
-@torch.no_grad()
-def measure_latents(vae, seed: int, batches: int = 16) -> None:
-    """Sets the VAE's latents_mean/latents_std from the world's clips, as the pipeline normalises."""
-    rng = random.Random(f"{seed}-stats")
-    zs = []
-    for _ in range(batches):
-        clips = np.stack([world.render(world.random_scene(rng, held=None), FRAMES, WIDTH, HEIGHT) for _ in range(8)])
-        zs.append(vae.encode(to_tensor(clips).to(vae.device)).latent_dist.mean)
-    z = torch.cat(zs).transpose(0, 1).flatten(1)  # channels x everything else
-    vae.latents_mean.copy_(z.mean(1))
-    vae.latents_std.copy_(z.std(1).clamp(min=1e-3))
 
 
 DROP_TEXT = 0.1

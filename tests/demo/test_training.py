@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from studio.core.recipe import Mode, Recipe
-from studio.demo import first_frame, runlog, text, train, world
+from studio.demo import first_frame, runlog, text, train, vae_stage, world
 from studio.demo.bank import LATE_EMPTY, LATE_GONE, LATE_SHARE, LONG_FRAMES, encode_bank
 from studio.demo.runlog import Log
 from studio.engine.cards import folder_card
@@ -53,7 +53,7 @@ def test_training_resumes_where_it_stopped_and_saves_a_model_the_loader_runs(tmp
     check_folder(out, card.own_parts)
     assert not list(out.rglob("*.bin")) and list(out.rglob("*.safetensors"))
     pipe = load_pipeline(out, card, pick_device("cpu"))
-    assert pipe.vae.studio_preview_colours.shape == (train.LATENT_CHANNELS + 1, 3)  # its previews' colours, fitted
+    assert pipe.vae.studio_preview_colours.shape == (vae_stage.LATENT_CHANNELS + 1, 3)  # its previews' colours, fitted
     recipe = Recipe(
         mode=Mode.TEXT_TO_VIDEO,
         model=str(out),
@@ -121,7 +121,7 @@ def test_the_same_seed_trains_the_same_vae_from_its_first_weights(tmp_path):
 
     def one_step(name: str, seed: int) -> dict:
         (tmp_path / name / "checkpoints").mkdir(parents=True)
-        return train.train_vae(tmp_path / name, 1, Log(tmp_path / name), seed).state_dict()
+        return vae_stage.train_vae(tmp_path / name, 1, Log(tmp_path / name), seed).state_dict()
 
     first, again, other = one_step("a", 0), one_step("b", 0), one_step("c", 1)
     assert all(torch.equal(first[key], again[key]) for key in first)
@@ -226,7 +226,7 @@ def test_training_pads_prompts_to_the_longest_and_the_transformer_sees_what_the_
     assert short.shape[1] == longest < text.TEXT_TOKENS and torch.equal(short_mask, mask[:, :longest])
     assert torch.allclose(short[short_mask], full[mask], atol=1e-5)
     transformer = train.build_transformer().eval()
-    latents = torch.randn(3, 16, train.LATENT_CHANNELS)
+    latents = torch.randn(3, 16, vae_stage.LATENT_CHANNELS)
     with torch.no_grad():
         outs = [
             transformer(
@@ -253,23 +253,23 @@ def test_a_resumed_stage_steps_with_its_own_optimizer_not_the_checkpoints(tmp_pa
 
 
 def test_the_vae_stage_ends_on_clips_where_two_latent_frames_meet():
-    steps = train.VAE_STEPS
-    join = train.vae_join_from(steps)
-    frames = [train.vae_frames(step, steps) for step in range(steps)]
-    assert set(frames[:join]) == {1, 9} and set(frames[join:]) == {1, train.JOIN_FRAMES}
-    assert (train.JOIN_FRAMES - 1) // 8 >= 2  # the first latent frame, then at least two that meet
+    steps = vae_stage.VAE_STEPS
+    join = vae_stage.vae_join_from(steps)
+    frames = [vae_stage.vae_frames(step, steps) for step in range(steps)]
+    assert set(frames[:join]) == {1, 9} and set(frames[join:]) == {1, vae_stage.JOIN_FRAMES}
+    assert (vae_stage.JOIN_FRAMES - 1) // 8 >= 2  # the first latent frame, then at least two that meet
     # A run of a few steps (the tests') keeps its steps on the first cycle's clips.
-    assert train.vae_join_from(3) == 3 and [train.vae_frames(s, 3) for s in range(3)] == [1, 1, 9]
+    assert vae_stage.vae_join_from(3) == 3 and [vae_stage.vae_frames(s, 3) for s in range(3)] == [1, 1, 9]
 
 
 def test_the_vae_trains_on_crops_first_and_ends_its_main_cycle_on_whole_frames():
-    steps = train.VAE_STEPS
-    join = train.vae_join_from(steps)
-    cropped = [train.vae_cropped(step, steps) for step in range(steps)]
+    steps = vae_stage.VAE_STEPS
+    join = vae_stage.vae_join_from(steps)
+    cropped = [vae_stage.vae_cropped(step, steps) for step in range(steps)]
     # Crops, then whole frames before the join cycle begins, and whole frames all through it.
     turns = [step for step in range(1, steps) if cropped[step] != cropped[step - 1]]
     assert cropped[0] and len(turns) == 1 and turns[0] < join and not any(cropped[turns[0] :])
-    assert not train.vae_cropped(2, 3)  # a toy run's last step is a whole frame too
+    assert not vae_stage.vae_cropped(2, 3)  # a toy run's last step is a whole frame too
 
 
 def test_a_vae_crop_is_on_the_shape_at_the_latent_grid():
@@ -281,25 +281,27 @@ def test_a_vae_crop_is_on_the_shape_at_the_latent_grid():
         shape = ((x - background).abs().sum(1, keepdim=True) > 0).float()
         weight = 1 + shape
         for _ in range(8):
-            crop, crop_weight = train.crop_near_shape(x, weight, shape, rng)
-            assert crop.shape[-2:] == crop_weight.shape[-2:] == (train.VAE_CROP, train.VAE_CROP)
+            crop, crop_weight = vae_stage.crop_near_shape(x, weight, shape, rng)
+            assert crop.shape[-2:] == crop_weight.shape[-2:] == (vae_stage.VAE_CROP, vae_stage.VAE_CROP)
             at = [
                 (top, left)
-                for top in range(0, 128 - train.VAE_CROP + 1, 32)
-                for left in range(0, 128 - train.VAE_CROP + 1, 32)
-                if torch.equal(x[..., top : top + train.VAE_CROP, left : left + train.VAE_CROP], crop)
-                and torch.equal(weight[..., top : top + train.VAE_CROP, left : left + train.VAE_CROP], crop_weight)
+                for top in range(0, 128 - vae_stage.VAE_CROP + 1, 32)
+                for left in range(0, 128 - vae_stage.VAE_CROP + 1, 32)
+                if torch.equal(x[..., top : top + vae_stage.VAE_CROP, left : left + vae_stage.VAE_CROP], crop)
+                and torch.equal(
+                    weight[..., top : top + vae_stage.VAE_CROP, left : left + vae_stage.VAE_CROP], crop_weight
+                )
             ]
             assert at, "the crop is a window of the clip at a multiple of 32"
             top, left = at[0]  # a grid step off the shape's centre at most, so the shape is always in it
-            assert shape[..., top : top + train.VAE_CROP, left : left + train.VAE_CROP].sum() > 0
+            assert shape[..., top : top + vae_stage.VAE_CROP, left : left + vae_stage.VAE_CROP].sum() > 0
 
 
 @pytest.fixture(scope="module")
 def bank():
     """A bank of 8 training clips from a VAE of random weights (seed 0)."""
     torch.manual_seed(0)
-    return encode_bank(train.build_vae().eval(), 8, seed=0)
+    return encode_bank(vae_stage.build_vae().eval(), 8, seed=0)
 
 
 def test_the_bank_holds_loops_and_restyles_and_every_batch_layout_trains(bank):
@@ -363,10 +365,10 @@ def test_every_batch_is_put_on_the_device_its_model_trains_on(bank):
     batch layout of the transformer's cycle give their loss there. The text encoder stays on the CPU (transformers'
     T5 cannot run on meta): its embeddings are moved like the rest. Each batch is still drawn on the CPU, so it is
     the batch a CPU run draws."""
-    vae = train.build_vae().to("meta")
-    assert [train.vae_frames(step, 3) for step in (0, 2)] == [1, train.CLIP_FRAMES]
+    vae = vae_stage.build_vae().to("meta")
+    assert [vae_stage.vae_frames(step, 3) for step in (0, 2)] == [1, vae_stage.CLIP_FRAMES]
     for step in (0, 2):
-        assert train.vae_loss(vae, step, 3, seed=0).device.type == "meta"
+        assert vae_stage.vae_loss(vae, step, 3, seed=0).device.type == "meta"
     tokenizer = text.build_tokenizer()
     text_encoder = text.build_text_encoder(len(tokenizer)).eval()
     shipped = train.build_transformer()
